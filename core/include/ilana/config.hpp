@@ -1,0 +1,162 @@
+// ilana/config.hpp — ilana.config.json, loaded and validated.
+//
+// Config::load_file() reads the JSON file, interpolates ${VAR} and
+// ${VAR:-default} from the environment (and a .env file beside the config;
+// the real environment wins), applies the section of "environments" chosen
+// by ILANA_ENV (default "development"), validates everything against one
+// JSON schema, and returns plain structs. Every mistake is a ConfigError
+// naming the file and the JSON path ("/connections/primary/pool/min") and
+// what was expected. Secrets are never part of a message.
+//
+// Thread safety: a Config is an immutable value once loaded; load_file and
+// parse are reentrant.
+#pragma once
+
+#include <ilana/error.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ilana {
+
+// Pool options: tarn.js names and semantics, plus HikariCP-style extras.
+// All durations in milliseconds; 0 disables the *Millis extras.
+struct PoolOptions {
+    int min = 0;                              // connections kept open
+    int max = 10;                             // connections at most
+    int64_t acquire_timeout_ms = 30000;       // acquireTimeoutMillis
+    int64_t create_timeout_ms = 30000;        // createTimeoutMillis
+    int64_t destroy_timeout_ms = 5000;        // destroyTimeoutMillis
+    int64_t idle_timeout_ms = 30000;          // idleTimeoutMillis
+    int64_t reap_interval_ms = 1000;          // reapIntervalMillis
+    int64_t create_retry_interval_ms = 200;   // createRetryIntervalMillis
+    int64_t max_lifetime_ms = 0;              // maxLifetimeMillis (0 = forever)
+    int64_t validate_idle_after_ms = 0;       // validateIdleAfterMillis (0 = never)
+    int64_t leak_detection_ms = 0;            // leakDetectionMillis (0 = off)
+};
+
+// Retry with exponential backoff ("retry": {...}).
+struct RetryOptions {
+    int max_attempts = 1;          // 1 = no retry
+    int64_t initial_delay_ms = 100;
+    int64_t max_delay_ms = 5000;
+    double backoff_multiplier = 2.0;
+    bool jitter = true;
+};
+
+struct MigrationsOptions {
+    std::string directory;   // absolute; default <config dir>/database/migrations/<connection>
+    std::string table_name = "ilana_migrations";
+    std::string schema_name; // "" = the connection's default schema
+};
+
+struct DebugOptions {
+    bool enabled = false;
+    bool log_queries = false;
+    bool log_pool_events = false;
+    int64_t slow_query_threshold_ms = 0; // 0 = off
+};
+
+struct MetricsAuth {
+    std::string username;
+    std::string password; // secret
+};
+
+struct MetricsOptions {
+    std::string listen = "127.0.0.1:9464";
+    bool include_runtime = false;
+    std::optional<MetricsAuth> auth;
+};
+
+struct TenantsOptions {
+    std::string connection;        // the template connection
+    std::string isolation;         // "schema" | "database" | "file"
+    std::string schema_prefix = "tenant_";
+    int max_pools = 50;
+    int64_t pool_ttl_ms = 3600000;
+    PoolOptions pool;              // per tenant pool (defaults min 0, max 5)
+    std::vector<std::string> discovery_list;   // "discovery": {"list": [...]}
+    std::string discovery_query;               // "discovery": {"query": ...}
+    std::string discovery_connection;          // defaults to `connection`
+    std::string migrations_directory;          // absolute
+};
+
+// One entry of "connections".
+struct ConnectionConfig {
+    std::string name;    // key in "connections"
+    std::string client;  // lower-cased "client" ("mysql2", "pg", "sqlite3", ...)
+    // The "connection" object flattened to string key/values, in file order:
+    // nested objects joined with '.' ("ssl.rejectUnauthorized"), numbers and
+    // booleans as their JSON text ("5432", "true"). A string "connection"
+    // value (a URL) becomes {"url", value}.
+    std::vector<std::pair<std::string, std::string>> params;
+    PoolOptions pool;
+    std::optional<RetryOptions> retry;           // falls back to Config::retry
+    MigrationsOptions migrations;
+    std::vector<std::string> read_replicas;      // "read": ["replica_1", ...]
+    std::string read_strategy = "round_robin";   // round_robin | random | least_busy
+    int64_t sticky_after_write_ms = 0;
+    bool use_null_as_default = false;            // accepted from the seed
+    bool pgbouncer = false;
+    std::string json_path;                       // "/connections/<name>"
+
+    // The value of a param, or nullptr.
+    const std::string *param(const std::string &key) const;
+};
+
+class Config {
+public:
+    // Reads and validates a config file. `environment` overrides ILANA_ENV
+    // when non-empty. Throws ConfigError (file missing, bad JSON with line and
+    // column, schema violations with their JSON path, missing variables).
+    static Config load_file(const std::string &path, const std::string &environment = {});
+
+    // Same from text; `source_name` is used in messages, `base_dir` resolves
+    // relative paths and locates `.env` (none read when empty).
+    static Config parse(const std::string &json_text, const std::string &source_name,
+                        const std::string &base_dir, const std::string &environment = {});
+
+    const std::string &source() const noexcept { return source_; }     // file path
+    const std::string &base_dir() const noexcept { return base_dir_; } // its directory
+    const std::string &environment() const noexcept { return environment_; }
+    const std::string &default_connection() const noexcept { return default_; }
+    const std::vector<ConnectionConfig> &connections() const noexcept { return connections_; }
+    // nullptr when absent.
+    const ConnectionConfig *find(const std::string &name) const noexcept;
+    // Comma-separated names, for messages ("primary, analytics, cache").
+    std::string connection_names() const;
+
+    const std::vector<std::string> &plugin_paths() const noexcept { return plugin_paths_; }
+    const RetryOptions &retry() const noexcept { return retry_; }
+    const DebugOptions &debug() const noexcept { return debug_; }
+    const MetricsOptions &metrics() const noexcept { return metrics_; }
+    const std::optional<TenantsOptions> &tenants() const noexcept { return tenants_; }
+
+    // True for parameter keys whose values are secrets ("password",
+    // "ssl.key", anything containing "password", "secret" or "token").
+    static bool is_secret_key(const std::string &key);
+    // The text with every secret value of this config replaced by "***":
+    // used on every message that may echo user input.
+    std::string redact(std::string text) const;
+
+private:
+    std::string source_;
+    std::string base_dir_;
+    std::string environment_;
+    std::string default_;
+    std::vector<ConnectionConfig> connections_;
+    std::vector<std::string> plugin_paths_;
+    RetryOptions retry_;
+    DebugOptions debug_;
+    MetricsOptions metrics_;
+    std::optional<TenantsOptions> tenants_;
+    std::vector<std::string> secrets_; // values to redact
+
+    friend class ConfigLoader;
+};
+
+} // namespace ilana
