@@ -1,0 +1,215 @@
+// ilana/database.hpp — the entry point of the C++ API.
+//
+//   auto db = ilana::Database::open("ilana.config.json");
+//   ilana::Result users = db.query("SELECT * FROM users WHERE id = ?", {1});  // default connection
+//   db.on("analytics").execute("INSERT INTO events(kind) VALUES (?)", {"login"});
+//   db.on("analytics").transaction([&](ilana::Session &tx) {
+//       tx.execute("UPDATE accounts SET balance = balance - ? WHERE id = ?", {10, 1});
+//       tx.execute("UPDATE accounts SET balance = balance + ? WHERE id = ?", {10, 2});
+//   }); // commits; an exception rolls back and propagates
+//
+// Parameters are written `?` in every dialect and always bound, never
+// spliced into SQL (`??` is a literal question mark).
+//
+// Lifetimes: a Database is a cheap, copyable handle; copies share the same
+// pools. Sessions opened from it keep what they need alive. Connections are
+// opened lazily, on first use.
+//
+// Thread safety: Database and Connection may be used from any number of
+// threads at once. A Session (a leased connection) and a Transaction belong
+// to one thread at a time.
+//
+// Exceptions: every failure is an ilana::Error (ConfigError, PoolTimeout,
+// ConversionError are subclasses) with the connection's name.
+#pragma once
+
+#include <ilana/config.hpp>
+#include <ilana/driver_registry.hpp>
+#include <ilana/error.hpp>
+#include <ilana/hooks.hpp>
+#include <ilana/result.hpp>
+#include <ilana/value.hpp>
+
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace ilana {
+
+namespace detail {
+struct DatabaseState;
+struct ConnectionState;
+struct PooledConnection;
+} // namespace detail
+
+// SQL facts of a connection's driver, for code that writes SQL.
+struct Dialect {
+    bool dollar_placeholders = false; // $1 (PostgreSQL) vs ? — the API always takes ?
+    char identifier_quote = '"';
+    bool supports_returning = false;
+    int upsert_form = 0;              // ILANA_UPSERT_*
+    int limit_form = 0;               // ILANA_LIMIT_*
+    uint32_t max_params = 0;
+    bool transactional_ddl = false;
+};
+
+struct ExecResult {
+    int64_t affected_rows = -1;
+    int64_t last_insert_id = 0;
+};
+
+using Params = std::vector<Value>;
+
+// A connection leased from a pool: every call runs on the same session, so
+// session state (temporary tables, SET, transactions) holds between calls.
+// Returned to the pool when destroyed; a session the driver reported broken
+// is closed instead.
+class Session {
+public:
+    Session(Session &&) noexcept;
+    Session &operator=(Session &&) noexcept;
+    ~Session();
+
+    const std::string &connection_name() const noexcept;
+
+    Result query(std::string_view sql, std::initializer_list<Value> params = {});
+    Result query(std::string_view sql, const Params &params);
+    ExecResult execute(std::string_view sql, std::initializer_list<Value> params = {});
+    ExecResult execute(std::string_view sql, const Params &params);
+    // Calls `on_row` for each row as it arrives, without keeping the whole
+    // result; returns the number of rows. The Row is valid during the call.
+    size_t stream(std::string_view sql, const Params &params, const std::function<void(const Row &)> &on_row);
+
+    void begin();
+    void commit();
+    void rollback();
+    bool in_transaction() const noexcept;
+
+    // Round trip to the server, bounded by timeout_ms.
+    void ping(int timeout_ms = 5000);
+    // [thread-safe] Asks the server to stop the statement running on this
+    // session (from another thread); that call fails with ErrorClass::canceled.
+    void cancel();
+
+    struct ServerInfo {
+        std::string product, version;
+        int64_t version_number = 0, max_connections = -1;
+    };
+    ServerInfo server_info();
+
+private:
+    friend class Connection;
+    friend class Transaction;
+    Session(std::shared_ptr<detail::ConnectionState> state, std::unique_ptr<detail::PooledConnection> pc);
+    std::shared_ptr<detail::ConnectionState> state_;
+    std::unique_ptr<detail::PooledConnection> pc_;
+    bool in_tx_ = false;
+};
+
+// RAII transaction: rolls back on destruction unless committed.
+class Transaction {
+public:
+    explicit Transaction(Session session);
+    Transaction(Transaction &&) noexcept = default;
+    ~Transaction();
+
+    Result query(std::string_view sql, std::initializer_list<Value> params = {}) { return session_.query(sql, params); }
+    Result query(std::string_view sql, const Params &params) { return session_.query(sql, params); }
+    ExecResult execute(std::string_view sql, std::initializer_list<Value> params = {}) { return session_.execute(sql, params); }
+    ExecResult execute(std::string_view sql, const Params &params) { return session_.execute(sql, params); }
+    void commit();
+    void rollback();
+    Session &session() noexcept { return session_; }
+
+private:
+    Session session_;
+    bool done_ = false;
+};
+
+// A named connection of the config: a handle to its pool. Cheap to copy.
+class Connection {
+public:
+    const std::string &name() const noexcept;
+    const std::string &client() const noexcept;
+    const Dialect &dialect() const;
+
+    // Each call leases a session for its duration.
+    Result query(std::string_view sql, std::initializer_list<Value> params = {}) const;
+    Result query(std::string_view sql, const Params &params) const;
+    ExecResult execute(std::string_view sql, std::initializer_list<Value> params = {}) const;
+    ExecResult execute(std::string_view sql, const Params &params) const;
+    size_t stream(std::string_view sql, const Params &params, const std::function<void(const Row &)> &on_row) const;
+
+    // Leases a session (waits up to acquireTimeoutMillis).
+    Session acquire() const;
+    Transaction begin() const;
+    // Runs `fn(Session&)` in a transaction: commits when it returns, rolls
+    // back and rethrows when it throws. Returns what `fn` returns.
+    template <class Fn> auto transaction(Fn &&fn) const {
+        Transaction tx = begin();
+        if constexpr (std::is_void_v<decltype(fn(tx.session()))>) {
+            fn(tx.session());
+            tx.commit();
+        } else {
+            auto result = fn(tx.session());
+            tx.commit();
+            return result;
+        }
+    }
+
+    struct PoolStatus {
+        int idle = 0, in_use = 0, pending = 0, waiting = 0, max = 0, min = 0;
+        uint64_t created = 0, destroyed = 0, timeouts = 0, acquires = 0, create_errors = 0;
+    };
+    PoolStatus pool_status() const;
+
+private:
+    friend class Database;
+    explicit Connection(std::shared_ptr<detail::ConnectionState> state) : state_(std::move(state)) {}
+    std::shared_ptr<detail::ConnectionState> state_;
+};
+
+struct OpenOptions {
+    std::string environment;               // overrides ILANA_ENV
+    std::vector<std::string> plugin_paths; // searched before the config's
+    Hooks hooks;
+};
+
+class Database {
+public:
+    // Loads the config, loads the driver plugins and checks every
+    // connection's client. Opens no connection yet. Throws ConfigError.
+    static Database open(const std::string &config_path, OpenOptions options = {});
+    static Database open(Config config, OpenOptions options = {});
+
+    // A named connection; throws ConfigError naming the connections there are.
+    Connection on(std::string_view name) const;
+    Connection default_connection() const;
+    std::vector<std::string> connection_names() const;
+
+    // Shorthands on the default connection.
+    Result query(std::string_view sql, std::initializer_list<Value> params = {}) const {
+        return default_connection().query(sql, params);
+    }
+    ExecResult execute(std::string_view sql, std::initializer_list<Value> params = {}) const {
+        return default_connection().execute(sql, params);
+    }
+
+    const Config &config() const noexcept;
+    const DriverRegistry &drivers() const noexcept;
+    // Closes every pool (idle sessions now, leased ones when returned).
+    void close();
+
+    explicit operator bool() const noexcept { return static_cast<bool>(state_); }
+
+private:
+    explicit Database(std::shared_ptr<detail::DatabaseState> s) : state_(std::move(s)) {}
+    std::shared_ptr<detail::DatabaseState> state_;
+};
+
+} // namespace ilana

@@ -1,0 +1,82 @@
+// ilana/driver_registry.hpp — finding, validating and loading driver plugins.
+//
+// The registry scans plugin directories in order: the config's
+// "plugins.paths", then $ILANA_PLUGIN_PATH (colon-separated), then the
+// defaults beside the running binary (../plugins and ../lib/ilana/plugins).
+// Every *.so is loaded by absolute path with RTLD_NOW and validated
+// (magic, ABI major, struct sizes, init, descriptor, mandatory functions);
+// a file that fails is refused with a one-line reason naming the file and
+// the fix, and the registry goes on with the others. Each client alias maps
+// to the first driver in search order that declares it; later claims are
+// reported as conflicts.
+//
+// Thread safety: loading is not thread-safe; once loaded, every const member
+// may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ilana {
+namespace detail {
+class LoadedDriver;
+}
+
+struct DriverInfo {
+    std::string id;          // "org.ilana.postgres"
+    std::string name;        // "PostgreSQL (libpq)"
+    std::string version;     // driver version
+    std::string description;
+    std::string path;        // absolute path of the shared object
+    std::vector<std::string> clients; // aliases it serves
+    uint32_t abi_major = 0, abi_minor = 0;
+    uint64_t capabilities = 0; // ILANA_CAP_*
+};
+
+struct RefusedPlugin {
+    std::string path;
+    std::string reason; // one line: what is wrong and what to do
+};
+
+class DriverRegistry {
+public:
+    DriverRegistry();
+    ~DriverRegistry();
+    DriverRegistry(DriverRegistry &&) noexcept;
+    DriverRegistry &operator=(DriverRegistry &&) noexcept;
+
+    // The search order: `config_paths`, then $ILANA_PLUGIN_PATH, then the
+    // defaults beside the binary. Directories that do not exist are kept
+    // (they are reported as searched) but yield nothing.
+    static std::vector<std::string> search_path(const std::vector<std::string> &config_paths = {});
+
+    // Scans every directory of search_path(config_paths).
+    void load_search_path(const std::vector<std::string> &config_paths = {});
+    // Scans one directory (every regular file ending in ".so", by name).
+    void load_directory(const std::string &dir);
+    // Loads one file. Returns false (and records why) when refused.
+    bool load_file(const std::string &path);
+
+    const std::vector<DriverInfo> &drivers() const noexcept;
+    const std::vector<RefusedPlugin> &refused() const noexcept;
+    // "client 'pg' of /a/x.so is already served by /b/y.so; the first one wins"
+    const std::vector<std::string> &conflicts() const noexcept;
+    const std::vector<std::string> &searched_directories() const noexcept;
+    // Every client alias served, sorted.
+    std::vector<std::string> clients() const;
+
+    // The driver for a client name (case-insensitive), or nullptr.
+    std::shared_ptr<detail::LoadedDriver> find(const std::string &client) const;
+    // Like find, but throws ConfigError listing the available clients and
+    // the directories searched.
+    std::shared_ptr<detail::LoadedDriver> require(const std::string &client,
+                                                  const std::string &where) const;
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+} // namespace ilana

@@ -1,0 +1,415 @@
+// Database, Connection, Session, Transaction: the C++ API over pools and
+// native connections.
+#include <ilana/database.hpp>
+#include <ilana/logging.hpp>
+
+#include "db/placeholders.hpp"
+#include "plugins/native_connection.hpp"
+#include "pool/pool.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+namespace ilana {
+namespace detail {
+
+struct ConnectionState {
+    std::string name;
+    std::string client;
+    ConnectionConfig config;
+    std::shared_ptr<const Config> whole_config;
+    std::shared_ptr<const ConnectTarget> target;
+    std::shared_ptr<const Hooks> hooks;
+    Dialect dialect;
+    int placeholder_style = ILANA_PLACEHOLDER_QUESTION;
+    bool log_queries = false;
+    int64_t slow_query_ms = 0;
+
+    std::once_flag pool_once;
+    std::shared_ptr<Pool> pool_ptr;
+
+    Pool &pool() {
+        std::call_once(pool_once, [this] {
+            RetryOptions retry = config.retry ? *config.retry : whole_config->retry();
+            auto t = target;
+            pool_ptr = std::make_shared<Pool>(
+                name, config.pool, retry,
+                [t](int32_t timeout_ms) { return NativeConnection::open(t, timeout_ms); }, hooks);
+            Maintainer::instance().add(pool_ptr);
+            if (hooks && hooks->on_pool_created) {
+                try {
+                    hooks->on_pool_created(name);
+                } catch (...) {
+                }
+            }
+            if (whole_config->debug().log_pool_events)
+                ilana::logger()->info("conn={} POOL_CREATED client={} min={} max={}", name, client, config.pool.min,
+                                      config.pool.max);
+        });
+        return *pool_ptr;
+    }
+
+    ~ConnectionState() {
+        if (pool_ptr) pool_ptr->close();
+    }
+};
+
+struct DatabaseState {
+    std::shared_ptr<const Config> config;
+    DriverRegistry registry;
+    std::shared_ptr<const Hooks> hooks;
+    std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> connections;
+};
+
+namespace {
+
+// Per-thread scratch buffers: no allocation per query once warm.
+thread_local std::string t_sql;
+thread_local std::vector<ilana_value> t_params;
+
+struct QueryTimer {
+    ConnectionState &cs;
+    std::string_view sql;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+
+    void finish(bool ok) {
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+        auto ms = us.count() / 1000;
+        if (cs.log_queries)
+            ilana::logger()->debug("conn={} query=\"{}\" duration={}ms{}", cs.name, sql, ms, ok ? "" : " status=error");
+        if (cs.slow_query_ms > 0 && ms >= cs.slow_query_ms)
+            ilana::logger()->warn("conn={} SLOW_QUERY duration={}ms query=\"{}\"", cs.name, ms, sql);
+        if (cs.hooks && cs.hooks->on_query) {
+            try {
+                cs.hooks->on_query(cs.name, std::string(sql), us);
+            } catch (const std::exception &e) {
+                ilana::logger()->error("hook onQuery threw: {} (ignored)", e.what());
+            } catch (...) {
+            }
+        }
+    }
+};
+
+void report_error(ConnectionState &cs, const Error &e) noexcept {
+    if (cs.hooks && cs.hooks->on_error) {
+        try {
+            cs.hooks->on_error(cs.name, e);
+        } catch (...) {
+            ilana::logger()->error("hook onError threw (ignored)");
+        }
+    }
+}
+
+// Runs one statement on a leased native connection and hands the open
+// result to `consume`.
+template <class Consume>
+void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view sql, const Value *params, size_t n,
+                   Consume &&consume) {
+    QueryTimer timer{cs, sql};
+    try {
+        std::string_view text = sql;
+        if (!placeholders_passthrough(sql, cs.placeholder_style)) {
+            size_t count = rewrite_placeholders(sql, cs.placeholder_style, t_sql);
+            text = t_sql;
+            if (count != n)
+                throw Error("[" + cs.name + "] the statement has " + std::to_string(count) + " ? placeholder(s) but " +
+                                std::to_string(n) + " parameter(s) were given: " + std::string(sql.substr(0, 200)),
+                            ErrorClass::syntax, cs.name);
+        }
+        t_params.resize(n);
+        for (size_t i = 0; i < n; ++i) t_params[i] = params[i].abi();
+        uint32_t flags = ILANA_EXEC_CACHE;
+        auto res = conn.execute(text, t_params.data(), n, flags);
+        consume(res);
+        timer.finish(true);
+    } catch (const Error &e) {
+        timer.finish(false);
+        report_error(cs, e);
+        throw;
+    }
+}
+
+} // namespace
+} // namespace detail
+
+using detail::ConnectionState;
+using detail::DatabaseState;
+
+// ---- Session --------------------------------------------------------------
+
+Session::Session(std::shared_ptr<ConnectionState> state, std::unique_ptr<detail::PooledConnection> pc)
+    : state_(std::move(state)), pc_(std::move(pc)) {}
+Session::Session(Session &&) noexcept = default;
+Session &Session::operator=(Session &&o) noexcept {
+    if (this != &o) {
+        if (pc_) {
+            if (in_tx_) {
+                try {
+                    pc_->conn->rollback();
+                } catch (...) {
+                    pc_->conn->mark_broken();
+                }
+            }
+            state_->pool().release(std::move(pc_));
+        }
+        state_ = std::move(o.state_);
+        pc_ = std::move(o.pc_);
+        in_tx_ = o.in_tx_;
+    }
+    return *this;
+}
+
+Session::~Session() {
+    if (!pc_) return;
+    if (in_tx_) {
+        // A session never goes back to the pool inside a transaction.
+        try {
+            pc_->conn->rollback();
+        } catch (...) {
+            pc_->conn->mark_broken();
+        }
+    }
+    state_->pool().release(std::move(pc_));
+}
+
+const std::string &Session::connection_name() const noexcept { return state_->name; }
+
+Result Session::query(std::string_view sql, std::initializer_list<Value> params) {
+    Result out;
+    detail::run_statement(*state_, *pc_->conn, sql, params.begin(), params.size(),
+                          [&](detail::NativeResult &r) { r.read_all(out); });
+    return out;
+}
+
+Result Session::query(std::string_view sql, const Params &params) {
+    Result out;
+    detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(),
+                          [&](detail::NativeResult &r) { r.read_all(out); });
+    return out;
+}
+
+ExecResult Session::execute(std::string_view sql, std::initializer_list<Value> params) {
+    ExecResult out;
+    detail::run_statement(*state_, *pc_->conn, sql, params.begin(), params.size(), [&](detail::NativeResult &r) {
+        auto info = r.info();
+        out.affected_rows = info.affected_rows;
+        out.last_insert_id = info.last_insert_id;
+    });
+    return out;
+}
+
+ExecResult Session::execute(std::string_view sql, const Params &params) {
+    ExecResult out;
+    detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(), [&](detail::NativeResult &r) {
+        auto info = r.info();
+        out.affected_rows = info.affected_rows;
+        out.last_insert_id = info.last_insert_id;
+    });
+    return out;
+}
+
+size_t Session::stream(std::string_view sql, const Params &params, const std::function<void(const Row &)> &on_row) {
+    size_t rows = 0;
+    detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(), [&](detail::NativeResult &r) {
+        auto info = r.info();
+        if (info.column_count == 0) return;
+        std::vector<Column> cols = detail::describe_columns(info);
+        std::vector<const char *> names;
+        for (const auto &c : cols) names.push_back(c.name.c_str());
+        ilana_batch batch;
+        bool more = true;
+        while (more) {
+            more = r.fetch(batch, 1024);
+            const size_t stride = batch.value_size ? batch.value_size : sizeof(ilana_value);
+            const char *base = reinterpret_cast<const char *>(batch.cells);
+            if (stride == sizeof(ilana_value)) {
+                for (uint32_t i = 0; i < batch.row_count; ++i) {
+                    on_row(Row(batch.cells + static_cast<size_t>(i) * cols.size(), &cols, &names));
+                    ++rows;
+                }
+            } else {
+                // A driver with a different value stride: copy row by row.
+                std::vector<ilana_value> tmp(cols.size());
+                for (uint32_t i = 0; i < batch.row_count; ++i) {
+                    for (size_t c = 0; c < cols.size(); ++c)
+                        std::memcpy(&tmp[c], base + (i * cols.size() + c) * stride,
+                                    std::min(stride, sizeof(ilana_value)));
+                    on_row(Row(tmp.data(), &cols, &names));
+                    ++rows;
+                }
+            }
+        }
+    });
+    return rows;
+}
+
+void Session::begin() {
+    pc_->conn->begin();
+    in_tx_ = true;
+}
+void Session::commit() {
+    in_tx_ = false;
+    pc_->conn->commit();
+}
+void Session::rollback() {
+    in_tx_ = false;
+    pc_->conn->rollback();
+}
+bool Session::in_transaction() const noexcept { return in_tx_; }
+void Session::ping(int timeout_ms) { pc_->conn->ping(timeout_ms); }
+void Session::cancel() { pc_->conn->cancel(); }
+Session::ServerInfo Session::server_info() {
+    auto si = pc_->conn->server_info();
+    return ServerInfo{si.product, si.version, si.version_number, si.max_connections};
+}
+
+// ---- Transaction ----------------------------------------------------------
+
+Transaction::Transaction(Session session) : session_(std::move(session)) { session_.begin(); }
+Transaction::~Transaction() {
+    if (!done_ && session_.in_transaction()) {
+        try {
+            session_.rollback();
+        } catch (const std::exception &e) {
+            ilana::logger()->warn("conn={} rollback on scope exit failed: {}", session_.connection_name(), e.what());
+        }
+    }
+}
+void Transaction::commit() {
+    done_ = true;
+    session_.commit();
+}
+void Transaction::rollback() {
+    done_ = true;
+    session_.rollback();
+}
+
+// ---- Connection -----------------------------------------------------------
+
+const std::string &Connection::name() const noexcept { return state_->name; }
+const std::string &Connection::client() const noexcept { return state_->client; }
+const Dialect &Connection::dialect() const { return state_->dialect; }
+
+Session Connection::acquire() const {
+    try {
+        return Session(state_, state_->pool().acquire());
+    } catch (const PoolTimeout &) {
+        throw; // onError already called by the pool
+    }
+}
+
+Transaction Connection::begin() const { return Transaction(acquire()); }
+
+Result Connection::query(std::string_view sql, std::initializer_list<Value> params) const {
+    return acquire().query(sql, params);
+}
+Result Connection::query(std::string_view sql, const Params &params) const { return acquire().query(sql, params); }
+ExecResult Connection::execute(std::string_view sql, std::initializer_list<Value> params) const {
+    return acquire().execute(sql, params);
+}
+ExecResult Connection::execute(std::string_view sql, const Params &params) const {
+    return acquire().execute(sql, params);
+}
+size_t Connection::stream(std::string_view sql, const Params &params,
+                          const std::function<void(const Row &)> &on_row) const {
+    return acquire().stream(sql, params, on_row);
+}
+
+Connection::PoolStatus Connection::pool_status() const {
+    auto s = state_->pool().stats();
+    PoolStatus p;
+    p.idle = s.idle;
+    p.in_use = s.in_use;
+    p.pending = s.pending;
+    p.waiting = s.waiting;
+    p.max = s.max;
+    p.min = s.min;
+    p.created = s.created;
+    p.destroyed = s.destroyed;
+    p.timeouts = s.timeouts;
+    p.acquires = s.acquires;
+    p.create_errors = s.create_errors;
+    return p;
+}
+
+// ---- Database -------------------------------------------------------------
+
+Database Database::open(const std::string &config_path, OpenOptions options) {
+    return open(Config::load_file(config_path, options.environment), std::move(options));
+}
+
+Database Database::open(Config config_in, OpenOptions options) {
+    auto state = std::make_shared<DatabaseState>();
+    auto config = std::make_shared<const Config>(std::move(config_in));
+    state->config = config;
+    state->hooks = std::make_shared<const Hooks>(std::move(options.hooks));
+    if (config->debug().enabled) ilana::logger()->set_level(spdlog::level::debug);
+
+    std::vector<std::string> paths = options.plugin_paths;
+    paths.insert(paths.end(), config->plugin_paths().begin(), config->plugin_paths().end());
+    state->registry.load_search_path(paths);
+
+    auto redact = [config](std::string s) { return config->redact(std::move(s)); };
+    for (const auto &cc : config->connections()) {
+        auto driver = state->registry.require(cc.client, config->source() + ": " + cc.json_path + "/client");
+        auto cs = std::make_shared<ConnectionState>();
+        cs->name = cc.name;
+        cs->client = cc.client;
+        cs->config = cc;
+        cs->whole_config = config;
+        cs->hooks = state->hooks;
+        cs->log_queries = config->debug().enabled && config->debug().log_queries;
+        cs->slow_query_ms = config->debug().slow_query_threshold_ms;
+        auto target = std::make_shared<detail::ConnectTarget>();
+        target->name = cc.name;
+        target->driver = driver;
+        target->params = cc.params;
+        if (cc.pgbouncer) target->params.emplace_back("pgbouncer", "true");
+        target->params.emplace_back("ilana.config_dir", config->base_dir());
+        target->params.emplace_back("ilana.connection", cc.name);
+        target->redact = redact;
+        cs->target = target;
+        const ilana_dialect &d = driver->dialect();
+        cs->placeholder_style = d.placeholder;
+        cs->dialect.dollar_placeholders = d.placeholder == ILANA_PLACEHOLDER_DOLLAR;
+        cs->dialect.identifier_quote = d.identifier_quote;
+        cs->dialect.supports_returning = d.supports_returning != 0;
+        cs->dialect.upsert_form = d.upsert_form;
+        cs->dialect.limit_form = d.limit_form;
+        cs->dialect.max_params = d.max_params;
+        cs->dialect.transactional_ddl = driver->has(ILANA_CAP_TRANSACTIONAL_DDL);
+        state->connections.emplace(cc.name, std::move(cs));
+    }
+    return Database(std::move(state));
+}
+
+Connection Database::on(std::string_view name) const {
+    auto it = state_->connections.find(name);
+    if (it == state_->connections.end())
+        throw ConfigError("connection '" + std::string(name) + "' is not defined in " + state_->config->source() +
+                              "; connections: " + state_->config->connection_names(),
+                          state_->config->source(), "/connections");
+    return Connection(it->second);
+}
+
+Connection Database::default_connection() const { return on(state_->config->default_connection()); }
+
+std::vector<std::string> Database::connection_names() const {
+    std::vector<std::string> out;
+    for (const auto &c : state_->config->connections()) out.push_back(c.name);
+    return out;
+}
+
+const Config &Database::config() const noexcept { return *state_->config; }
+const DriverRegistry &Database::drivers() const noexcept { return state_->registry; }
+
+void Database::close() {
+    for (auto &kv : state_->connections)
+        if (kv.second->pool_ptr) kv.second->pool_ptr->close();
+}
+
+} // namespace ilana

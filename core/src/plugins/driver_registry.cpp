@@ -1,0 +1,332 @@
+// Loading and validating driver plugins (DESIGN.md, ABI rule 11): load with
+// RTLD_NOW from an absolute path, resolve the entry, check magic, major and
+// minimum struct sizes, call init, check the descriptor and the mandatory
+// functions; on any failure unload and record one line naming file and fix.
+#include <ilana/driver_registry.hpp>
+#include <ilana/error.hpp>
+#include <ilana/logging.hpp>
+
+#include "plugins/loaded_driver.hpp"
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
+#include <boost/filesystem.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+
+#ifndef ILANA_VERSION
+#define ILANA_VERSION "0.0.0"
+#endif
+
+namespace fs = boost::filesystem;
+
+namespace ilana {
+namespace detail {
+
+// Smallest struct sizes of ABI v1.0: a driver's structs must cover them.
+constexpr uint32_t kMinEntrySize = offsetof(ilana_driver_entry, get_extension) + sizeof(void *);
+constexpr uint32_t kMinDescriptorSize = offsetof(ilana_driver_descriptor, dialect) + sizeof(void *);
+constexpr uint32_t kMinApiSize = offsetof(ilana_driver_api, server_info) + sizeof(void *);
+constexpr uint32_t kMinDialectSize = offsetof(ilana_dialect, max_params) + sizeof(uint32_t);
+
+LoadedDriver::LoadedDriver(boost::dll::shared_library lib, std::string path, const ilana_driver_entry *entry)
+    : lib_(std::move(lib)), path_(std::move(path)), entry_(entry) {}
+
+LoadedDriver::~LoadedDriver() {
+    if (initialised_ && entry_->deinit != nullptr) entry_->deinit();
+    // lib_ unloads after this body, once nothing of the driver runs any more.
+}
+
+const void *LoadedDriver::extension(const char *id, uint32_t min_size) const noexcept {
+    if (entry_->get_extension == nullptr) return nullptr;
+    const void *ext = entry_->get_extension(id);
+    if (ext == nullptr) return nullptr;
+    if (*static_cast<const uint32_t *>(ext) < min_size) return nullptr;
+    return ext;
+}
+
+namespace {
+
+// Driver log lines go to the ilana logger, tagged with the driver id and,
+// when tied to a connection, its name (conn_context points to a std::string).
+void host_log(void *context, void *conn_context, ilana_log_level level, const char *message, size_t len) {
+    auto *driver_id = static_cast<const std::string *>(context);
+    auto *conn = static_cast<const std::string *>(conn_context);
+    spdlog::level::level_enum lvl = spdlog::level::info;
+    switch (level) {
+    case ILANA_LOG_TRACE: lvl = spdlog::level::trace; break;
+    case ILANA_LOG_DEBUG: lvl = spdlog::level::debug; break;
+    case ILANA_LOG_INFO: lvl = spdlog::level::info; break;
+    case ILANA_LOG_WARN: lvl = spdlog::level::warn; break;
+    default: lvl = spdlog::level::err; break;
+    }
+    auto log = ilana::logger();
+    if (!log->should_log(lvl)) return;
+    std::string_view msg(message != nullptr ? message : "", message != nullptr ? len : 0);
+    if (conn != nullptr)
+        log->log(lvl, "driver={} conn={} {}", driver_id ? *driver_id : "?", *conn, msg);
+    else
+        log->log(lvl, "driver={} {}", driver_id ? *driver_id : "?", msg);
+}
+
+void *host_alloc(void *, size_t size) { return std::malloc(size); }
+void host_free(void *, void *p) { std::free(p); }
+
+bool is_lower_client(const char *s) {
+    if (s == nullptr || *s == '\0') return false;
+    for (const char *p = s; *p; ++p)
+        if (!(std::islower(static_cast<unsigned char>(*p)) || std::isdigit(static_cast<unsigned char>(*p)) ||
+              *p == '_' || *p == '-' || *p == '.'))
+            return false;
+    return true;
+}
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+}
+
+// Reads the first bytes to tell "not a shared object" from a loader error.
+bool looks_like_elf(const std::string &path) {
+    std::ifstream f(path, std::ios::binary);
+    char magic[4] = {};
+    f.read(magic, 4);
+    return f.gcount() == 4 && std::memcmp(magic, "\x7f" "ELF", 4) == 0;
+}
+
+} // namespace
+} // namespace detail
+
+struct DriverRegistry::State {
+    std::vector<std::shared_ptr<detail::LoadedDriver>> loaded;
+    std::vector<DriverInfo> infos;
+    std::vector<RefusedPlugin> refused;
+    std::vector<std::string> conflicts;
+    std::vector<std::string> searched;
+    std::map<std::string, std::shared_ptr<detail::LoadedDriver>> by_client;
+    std::map<std::string, std::string> path_of_client;
+};
+
+DriverRegistry::DriverRegistry() : state_(std::make_unique<State>()) {}
+DriverRegistry::~DriverRegistry() = default;
+DriverRegistry::DriverRegistry(DriverRegistry &&) noexcept = default;
+DriverRegistry &DriverRegistry::operator=(DriverRegistry &&) noexcept = default;
+
+std::vector<std::string> DriverRegistry::search_path(const std::vector<std::string> &config_paths) {
+    std::vector<std::string> dirs(config_paths.begin(), config_paths.end());
+    if (const char *env = std::getenv("ILANA_PLUGIN_PATH"); env != nullptr && *env != '\0') {
+        std::string s(env);
+        size_t start = 0;
+        while (start <= s.size()) {
+            size_t colon = s.find(':', start);
+            std::string part = s.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+            if (!part.empty()) dirs.push_back(fs::absolute(part).lexically_normal().string());
+            if (colon == std::string::npos) break;
+            start = colon + 1;
+        }
+    }
+    // Beside the running binary: build/bin/../plugins (build tree) and
+    // PREFIX/bin/../lib/ilana/plugins (installed).
+    boost::system::error_code ec;
+    fs::path exe_dir = boost::dll::program_location(ec).parent_path();
+    if (!ec) {
+        dirs.push_back((exe_dir / ".." / "plugins").lexically_normal().string());
+        dirs.push_back((exe_dir / ".." / "lib" / "ilana" / "plugins").lexically_normal().string());
+    }
+    // Drop duplicates, keeping the first position.
+    std::vector<std::string> unique;
+    for (auto &d : dirs)
+        if (std::find(unique.begin(), unique.end(), d) == unique.end()) unique.push_back(d);
+    return unique;
+}
+
+void DriverRegistry::load_search_path(const std::vector<std::string> &config_paths) {
+    for (const auto &dir : search_path(config_paths)) load_directory(dir);
+}
+
+void DriverRegistry::load_directory(const std::string &dir) {
+    state_->searched.push_back(dir);
+    boost::system::error_code ec;
+    if (!fs::is_directory(dir, ec)) return;
+    std::vector<std::string> files;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const fs::path &p = it->path();
+        if (p.extension() == ".so" && fs::is_regular_file(p, ec)) files.push_back(p.string());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto &f : files) load_file(f);
+}
+
+bool DriverRegistry::load_file(const std::string &path_in) {
+    using namespace detail;
+    const std::string path = fs::absolute(path_in).lexically_normal().string();
+    auto refuse = [&](const std::string &why) {
+        state_->refused.push_back({path, why});
+        ilana::logger()->warn("plugin refused: {}: {}", path, why);
+        return false;
+    };
+
+    if (!looks_like_elf(path))
+        return refuse("not a shared object (no ELF header); remove it from the plugin directory");
+
+    boost::dll::shared_library lib;
+    try {
+        lib.load(fs::path(path), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    } catch (const std::exception &e) {
+        return refuse(std::string("cannot be loaded: ") + e.what() +
+                      "; check that the client libraries it needs are installed (ldd shows which)");
+    }
+    if (!lib.has(ILANA_DRIVER_ENTRY_SYMBOL))
+        return refuse("no '" ILANA_DRIVER_ENTRY_SYMBOL "' symbol: not an ilana driver, or built without "
+                      "ILANA_DRIVER_EXPORT on the entry; rebuild it with the ilana SDK");
+    const auto *entry = &lib.get<const ilana_driver_entry>(ILANA_DRIVER_ENTRY_SYMBOL);
+
+    if (entry->struct_size < sizeof(uint32_t) * 4)
+        return refuse("entry struct_size " + std::to_string(entry->struct_size) + " is too small to be an ilana entry");
+    if (entry->magic != ILANA_DRIVER_MAGIC)
+        return refuse("wrong magic in the entry (not an ilana driver, or a corrupt build); rebuild it with the ilana SDK");
+    if (entry->abi_major != ILANA_ABI_MAJOR)
+        return refuse("built for driver ABI v" + std::to_string(entry->abi_major) + "." +
+                      std::to_string(entry->abi_minor) + ", this ilana speaks v" + std::to_string(ILANA_ABI_MAJOR) +
+                      "; rebuild the driver against this ilana's SDK or use a matching ilana");
+    if (entry->struct_size < kMinEntrySize)
+        return refuse("entry struct_size " + std::to_string(entry->struct_size) + " is smaller than ABI v1.0's " +
+                      std::to_string(kMinEntrySize) + "; rebuild it with the ilana SDK");
+    if (entry->init == nullptr || entry->deinit == nullptr)
+        return refuse("entry has no init or deinit function; both are mandatory");
+
+    auto driver = std::make_shared<LoadedDriver>(std::move(lib), path, entry);
+    driver->host.struct_size = sizeof(ilana_host);
+    driver->host.abi_major = ILANA_ABI_MAJOR;
+    driver->host.abi_minor = ILANA_ABI_MINOR;
+    driver->host.host_name = "ilana";
+    driver->host.host_version = ILANA_VERSION;
+    driver->host.log = &host_log;
+    driver->host.alloc = &host_alloc;
+    driver->host.free = &host_free;
+    // host.context points at the driver's path until the id is known.
+    static const std::string unknown_id = "?";
+    driver->host.context = const_cast<std::string *>(&unknown_id);
+
+    ilana_error err{};
+    err.struct_size = sizeof err;
+    if (entry->init(&driver->host, &err) != ILANA_OK)
+        return refuse(std::string("init failed: ") + (err.message[0] ? err.message : "no message") +
+                      "; see the driver's documentation");
+    driver->set_initialised();
+
+    const ilana_driver_descriptor *d = entry->descriptor;
+    const ilana_driver_api *api = entry->api;
+    if (d == nullptr) return refuse("entry has no descriptor; it is mandatory");
+    if (d->struct_size < kMinDescriptorSize)
+        return refuse("descriptor struct_size " + std::to_string(d->struct_size) + " is smaller than ABI v1.0's " +
+                      std::to_string(kMinDescriptorSize));
+    if (d->id == nullptr || *d->id == '\0') return refuse("descriptor has no id; it is mandatory");
+    if (d->name == nullptr || *d->name == '\0') return refuse("descriptor has no name; it is mandatory");
+    if (d->version == nullptr || *d->version == '\0') return refuse("descriptor has no version; it is mandatory");
+    if (d->clients == nullptr || d->clients[0] == nullptr)
+        return refuse("descriptor declares no client names; list at least one (e.g. {\"csv\", NULL})");
+    for (const char *const *c = d->clients; *c != nullptr; ++c)
+        if (!is_lower_client(*c))
+            return refuse(std::string("client name '") + (*c ? *c : "") +
+                          "' is not lower-case letters, digits, '_', '-' or '.'");
+    if (d->dialect == nullptr) return refuse("descriptor has no dialect; it is mandatory");
+    if (d->dialect->struct_size < kMinDialectSize)
+        return refuse("dialect struct_size " + std::to_string(d->dialect->struct_size) +
+                      " is smaller than ABI v1.0's " + std::to_string(kMinDialectSize));
+    if (api == nullptr) return refuse("entry has no api table; it is mandatory");
+    if (api->struct_size < kMinApiSize)
+        return refuse("api struct_size " + std::to_string(api->struct_size) + " is smaller than ABI v1.0's " +
+                      std::to_string(kMinApiSize));
+    struct Required {
+        const void *fn;
+        const char *name;
+    };
+    const Required required[] = {
+        {reinterpret_cast<const void *>(api->connect), "connect"},
+        {reinterpret_cast<const void *>(api->close), "close"},
+        {reinterpret_cast<const void *>(api->ping), "ping"},
+        {reinterpret_cast<const void *>(api->execute), "execute"},
+        {reinterpret_cast<const void *>(api->result_info), "result_info"},
+        {reinterpret_cast<const void *>(api->fetch), "fetch"},
+        {reinterpret_cast<const void *>(api->result_close), "result_close"},
+    };
+    for (const auto &r : required)
+        if (r.fn == nullptr) return refuse(std::string("api function '") + r.name + "' is NULL; it is mandatory");
+    if ((d->capabilities & ILANA_CAP_TRANSACTIONS) &&
+        (api->begin == nullptr || api->commit == nullptr || api->rollback == nullptr))
+        return refuse("declares ILANA_CAP_TRANSACTIONS but begin/commit/rollback is NULL");
+    if ((d->capabilities & ILANA_CAP_CANCEL) && api->cancel == nullptr)
+        return refuse("declares ILANA_CAP_CANCEL but cancel is NULL");
+
+    // Same driver id twice (e.g. one .so copied into two directories).
+    for (const auto &other : state_->infos)
+        if (other.id == d->id) {
+            state_->conflicts.push_back("driver '" + std::string(d->id) + "' at " + path + " is already loaded from " +
+                                        other.path + "; the first one wins");
+            return false;
+        }
+
+    DriverInfo info;
+    info.id = d->id;
+    info.name = d->name;
+    info.version = d->version;
+    info.description = d->description != nullptr ? d->description : "";
+    info.path = path;
+    info.abi_major = entry->abi_major;
+    info.abi_minor = entry->abi_minor;
+    info.capabilities = d->capabilities;
+    for (const char *const *c = d->clients; *c != nullptr; ++c) {
+        std::string client = *c;
+        auto it = state_->by_client.find(client);
+        if (it != state_->by_client.end()) {
+            state_->conflicts.push_back("client '" + client + "' of " + path + " is already served by " +
+                                        state_->path_of_client[client] + "; the first one wins");
+            continue;
+        }
+        state_->by_client[client] = driver;
+        state_->path_of_client[client] = path;
+        info.clients.push_back(client);
+    }
+    driver->set_identity(info.id, info.clients);
+    state_->infos.push_back(info);
+    state_->loaded.push_back(driver);
+    return true;
+}
+
+const std::vector<DriverInfo> &DriverRegistry::drivers() const noexcept { return state_->infos; }
+const std::vector<RefusedPlugin> &DriverRegistry::refused() const noexcept { return state_->refused; }
+const std::vector<std::string> &DriverRegistry::conflicts() const noexcept { return state_->conflicts; }
+const std::vector<std::string> &DriverRegistry::searched_directories() const noexcept { return state_->searched; }
+
+std::vector<std::string> DriverRegistry::clients() const {
+    std::vector<std::string> out;
+    for (const auto &kv : state_->by_client) out.push_back(kv.first);
+    return out;
+}
+
+std::shared_ptr<detail::LoadedDriver> DriverRegistry::find(const std::string &client) const {
+    auto it = state_->by_client.find(detail::lower(client));
+    return it == state_->by_client.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<detail::LoadedDriver> DriverRegistry::require(const std::string &client,
+                                                              const std::string &where) const {
+    if (auto d = find(client)) return d;
+    std::string available, dirs;
+    for (const auto &c : clients()) available += (available.empty() ? "" : ", ") + c;
+    for (const auto &s : state_->searched) dirs += (dirs.empty() ? "" : ", ") + s;
+    throw ConfigError(where + ": unknown client '" + client + "'; available clients: " +
+                          (available.empty() ? "(none: no driver plugin was loaded)" : available) +
+                          "; plugin directories searched: " + (dirs.empty() ? "(none)" : dirs) +
+                          " (add a directory with \"plugins\": {\"paths\": [...]} or ILANA_PLUGIN_PATH)",
+                      "", where);
+}
+
+} // namespace ilana

@@ -1,0 +1,60 @@
+// A validated, initialised driver plugin. The library stays loaded for as
+// long as any shared_ptr to this object lives: every connection holds one.
+// This and native_connection.* are the only places the core touches the raw
+// C ABI.
+#pragma once
+
+#include <ilana/driver.h>
+
+#include <boost/dll/shared_library.hpp>
+
+#include <string>
+#include <vector>
+
+namespace ilana::detail {
+
+class LoadedDriver {
+public:
+    LoadedDriver(boost::dll::shared_library lib, std::string path, const ilana_driver_entry *entry);
+    ~LoadedDriver();
+    LoadedDriver(const LoadedDriver &) = delete;
+    LoadedDriver &operator=(const LoadedDriver &) = delete;
+
+    const std::string &path() const noexcept { return path_; }
+    const ilana_driver_entry &entry() const noexcept { return *entry_; }
+    const ilana_driver_descriptor &descriptor() const noexcept { return *entry_->descriptor; }
+    const ilana_driver_api &api() const noexcept { return *entry_->api; }
+    const ilana_dialect &dialect() const noexcept { return *entry_->descriptor->dialect; }
+    bool has(uint64_t cap) const noexcept { return (entry_->descriptor->capabilities & cap) != 0; }
+    const std::string &id() const noexcept { return id_; }
+    const std::vector<std::string> &clients() const noexcept { return clients_; }
+
+    // A capability table by id, or nullptr; `min_size` guards against a
+    // table older than the fields the caller reads.
+    const void *extension(const char *id, uint32_t min_size) const noexcept;
+    template <class T> const T *extension(const char *id) const noexcept {
+        return static_cast<const T *>(extension(id, sizeof(uint32_t)));
+    }
+
+    // Marks init as done (so the destructor calls deinit).
+    void set_initialised() noexcept { initialised_ = true; }
+    // After validation: records id and served clients; log lines from now on
+    // carry the id (host.context points at it).
+    void set_identity(std::string id, std::vector<std::string> clients) {
+        id_ = std::move(id);
+        clients_ = std::move(clients);
+        host.context = &id_;
+    }
+    // The services table given to init; must outlive the driver.
+    ilana_host host{};
+
+private:
+    boost::dll::shared_library lib_;
+    std::string path_;
+    const ilana_driver_entry *entry_;
+    std::string id_;
+    std::vector<std::string> clients_;
+    bool initialised_ = false;
+};
+
+} // namespace ilana::detail

@@ -1,0 +1,179 @@
+#include "plugins/native_connection.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ilana::detail {
+
+namespace {
+ilana_error fresh_error() {
+    ilana_error e;
+    std::memset(&e, 0, sizeof e);
+    e.struct_size = sizeof e;
+    return e;
+}
+} // namespace
+
+void throw_abi_error(const ilana_error &err, const std::string &connection,
+                     const std::function<std::string(std::string)> &redact, const char *operation) {
+    std::string msg = err.message[0] != '\0' ? std::string(err.message) : std::string("driver reported no message");
+    if (redact) msg = redact(std::move(msg));
+    std::string prefix = connection.empty() ? std::string() : "[" + connection + "] ";
+    auto cls = static_cast<ErrorClass>(err.error_class >= 0 && err.error_class <= ILANA_ERR_CONFIG
+                                           ? err.error_class
+                                           : ILANA_ERR_INTERNAL);
+    std::string sqlstate(err.sqlstate, strnlen(err.sqlstate, sizeof err.sqlstate));
+    throw Error(prefix + operation + ": " + msg, cls, connection, sqlstate, err.native_code, err.flags);
+}
+
+std::unique_ptr<NativeConnection> NativeConnection::open(std::shared_ptr<const ConnectTarget> target,
+                                                         int32_t timeout_ms) {
+    std::vector<ilana_param> params;
+    params.reserve(target->params.size());
+    for (const auto &kv : target->params) params.push_back({kv.first.c_str(), kv.second.c_str()});
+    ilana_connect_params cp{};
+    cp.struct_size = sizeof cp;
+    cp.params = params.data();
+    cp.param_count = static_cast<uint32_t>(params.size());
+    cp.timeout_ms = timeout_ms;
+    // The driver passes this back in log lines: the connection's name.
+    cp.host_context = const_cast<std::string *>(&target->name);
+    ilana_conn *conn = nullptr;
+    ilana_error err = fresh_error();
+    if (target->driver->api().connect(&cp, &conn, &err) != ILANA_OK || conn == nullptr) {
+        if (err.error_class == ILANA_ERR_NONE) {
+            err.error_class = ILANA_ERR_INTERNAL;
+            std::strcpy(err.message, "connect failed without an error record");
+        }
+        throw_abi_error(err, target->name, target->redact, "connect");
+    }
+    return std::unique_ptr<NativeConnection>(new NativeConnection(std::move(target), conn));
+}
+
+NativeConnection::~NativeConnection() {
+    if (conn_ != nullptr) target_->driver->api().close(conn_);
+}
+
+void NativeConnection::fail(const ilana_error &err, const char *operation) {
+    if (err.flags & ILANA_ERRF_CONN_BROKEN) broken_ = true;
+    throw_abi_error(err, target_->name, target_->redact, operation);
+}
+
+NativeResult NativeConnection::execute(std::string_view sql, const ilana_value *params, size_t count,
+                                       uint32_t flags) {
+    ilana_statement st{};
+    st.struct_size = sizeof st;
+    st.sql = sql.data();
+    st.sql_len = sql.size();
+    st.params = params;
+    st.param_count = static_cast<uint32_t>(count);
+    st.value_size = sizeof(ilana_value);
+    st.flags = flags;
+    ilana_result *res = nullptr;
+    ilana_error err = fresh_error();
+    if (target_->driver->api().execute(conn_, &st, &res, &err) != ILANA_OK) fail(err, "query failed");
+    return NativeResult(this, res);
+}
+
+void NativeConnection::ping(int32_t timeout_ms) {
+    ilana_error err = fresh_error();
+    if (target_->driver->api().ping(conn_, timeout_ms, &err) != ILANA_OK) fail(err, "ping failed");
+}
+
+void NativeConnection::begin() {
+    auto fn = target_->driver->api().begin;
+    if (fn == nullptr) throw Error("[" + name() + "] the driver does not support transactions", ErrorClass::internal, name());
+    ilana_error err = fresh_error();
+    if (fn(conn_, &err) != ILANA_OK) fail(err, "begin failed");
+}
+
+void NativeConnection::commit() {
+    ilana_error err = fresh_error();
+    if (target_->driver->api().commit(conn_, &err) != ILANA_OK) fail(err, "commit failed");
+}
+
+void NativeConnection::rollback() {
+    ilana_error err = fresh_error();
+    if (target_->driver->api().rollback(conn_, &err) != ILANA_OK) fail(err, "rollback failed");
+}
+
+void NativeConnection::cancel() {
+    auto fn = target_->driver->api().cancel;
+    if (fn == nullptr) throw Error("[" + name() + "] the driver cannot cancel statements", ErrorClass::internal, name());
+    ilana_error err = fresh_error();
+    if (fn(conn_, &err) != ILANA_OK) throw_abi_error(err, target_->name, target_->redact, "cancel failed");
+}
+
+NativeConnection::ServerInfo NativeConnection::server_info() {
+    ServerInfo out;
+    auto fn = target_->driver->api().server_info;
+    if (fn == nullptr) return out;
+    ilana_server_info si{};
+    si.struct_size = sizeof si;
+    ilana_error err = fresh_error();
+    if (fn(conn_, &si, &err) != ILANA_OK) fail(err, "server info failed");
+    out.product = si.product != nullptr ? si.product : "";
+    out.version = si.version != nullptr ? si.version : "";
+    out.version_number = si.version_number;
+    out.max_connections = si.max_connections;
+    return out;
+}
+
+ilana_result_info NativeResult::info() const noexcept {
+    ilana_result_info info{};
+    info.struct_size = sizeof info;
+    info.affected_rows = -1;
+    conn_->driver().api().result_info(res_, &info);
+    return info;
+}
+
+bool NativeResult::fetch(ilana_batch &batch, uint32_t max_rows) {
+    batch = ilana_batch{};
+    batch.struct_size = sizeof batch;
+    batch.max_rows = max_rows;
+    ilana_error err = fresh_error();
+    ilana_status st = conn_->driver().api().fetch(res_, &batch, &err);
+    if (st == ILANA_ERROR) conn_->fail(err, "fetch failed");
+    return st == ILANA_OK;
+}
+
+std::vector<Column> describe_columns(const ilana_result_info &info) {
+    std::vector<Column> cols;
+    cols.reserve(info.column_count);
+    const char *base = reinterpret_cast<const char *>(info.columns);
+    for (uint32_t i = 0; i < info.column_count; ++i) {
+        ilana_column c{};
+        std::memcpy(&c, base + static_cast<size_t>(i) * info.column_size,
+                    std::min<size_t>(info.column_size, sizeof c));
+        Column col;
+        col.name = c.name != nullptr ? c.name : "";
+        col.type = static_cast<Type>(c.type);
+        col.native_type = c.native_type != nullptr ? c.native_type : "";
+        col.nullable = c.nullable;
+        cols.push_back(std::move(col));
+    }
+    return cols;
+}
+
+void NativeResult::read_all(Result &out) {
+    ilana_result_info inf = info();
+    out.set_counts(inf.affected_rows, inf.last_insert_id);
+    if (inf.column_count == 0) return;
+    out.set_columns(describe_columns(inf));
+    ilana_batch batch;
+    bool more = true;
+    while (more) {
+        more = fetch(batch, 1024);
+        if (batch.row_count > 0 && batch.cells != nullptr)
+            out.append(batch.cells, batch.row_count, batch.value_size ? batch.value_size : sizeof(ilana_value));
+    }
+}
+
+void NativeResult::close() noexcept {
+    if (res_ != nullptr) {
+        conn_->driver().api().result_close(res_);
+        res_ = nullptr;
+    }
+}
+
+} // namespace ilana::detail

@@ -1,0 +1,102 @@
+// RAII over the raw ABI handles: NativeConnection owns an ilana_conn*,
+// NativeResult an ilana_result*. Both keep the driver library loaded. Every
+// ABI failure becomes an ilana::Error carrying class, SQLSTATE, native code,
+// flags and the connection name. Nothing above this layer sees the C ABI
+// except through these two classes.
+#pragma once
+
+#include <ilana/error.hpp>
+#include <ilana/result.hpp>
+#include <ilana/value.hpp>
+
+#include "plugins/loaded_driver.hpp"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ilana::detail {
+
+// Everything needed to open sessions of one named connection.
+struct ConnectTarget {
+    std::string name;                       // config name; also the log context
+    std::shared_ptr<LoadedDriver> driver;
+    std::vector<std::pair<std::string, std::string>> params; // incl. ilana.* keys
+    std::function<std::string(std::string)> redact;          // removes secrets
+};
+
+[[noreturn]] void throw_abi_error(const ilana_error &err, const std::string &connection,
+                                  const std::function<std::string(std::string)> &redact,
+                                  const char *operation);
+
+class NativeResult;
+
+class NativeConnection {
+public:
+    // Opens a session; throws Error (class from the driver) on failure.
+    static std::unique_ptr<NativeConnection> open(std::shared_ptr<const ConnectTarget> target,
+                                                  int32_t timeout_ms);
+    ~NativeConnection();
+    NativeConnection(const NativeConnection &) = delete;
+    NativeConnection &operator=(const NativeConnection &) = delete;
+
+    const std::string &name() const noexcept { return target_->name; }
+    const LoadedDriver &driver() const noexcept { return *target_->driver; }
+    const ilana_dialect &dialect() const noexcept { return target_->driver->dialect(); }
+    ilana_conn *handle() const noexcept { return conn_; }
+
+    // Runs `sql` (already in the driver's placeholder style). The returned
+    // result must be destroyed before the next call on this connection.
+    NativeResult execute(std::string_view sql, const ilana_value *params, size_t count, uint32_t flags);
+    void ping(int32_t timeout_ms);
+    void begin();
+    void commit();
+    void rollback();
+    // [thread-safe] cancel the statement running on this connection.
+    void cancel();
+    struct ServerInfo {
+        std::string product, version;
+        int64_t version_number = 0, max_connections = -1;
+    };
+    ServerInfo server_info();
+
+    // Set when a call failed with ILANA_ERRF_CONN_BROKEN: the pool discards it.
+    bool broken() const noexcept { return broken_; }
+    void mark_broken() noexcept { broken_ = true; }
+    [[noreturn]] void fail(const ilana_error &err, const char *operation);
+
+private:
+    NativeConnection(std::shared_ptr<const ConnectTarget> target, ilana_conn *conn)
+        : target_(std::move(target)), conn_(conn) {}
+    std::shared_ptr<const ConnectTarget> target_;
+    ilana_conn *conn_;
+    bool broken_ = false;
+};
+
+class NativeResult {
+public:
+    NativeResult(NativeConnection *conn, ilana_result *res) noexcept : conn_(conn), res_(res) {}
+    NativeResult(NativeResult &&o) noexcept : conn_(o.conn_), res_(std::exchange(o.res_, nullptr)) {}
+    NativeResult &operator=(NativeResult &&) = delete;
+    ~NativeResult() { close(); }
+
+    ilana_result_info info() const noexcept;
+    // Fills `batch`; returns true when more may follow (ILANA_OK), false on
+    // ILANA_DONE. Throws Error on failure.
+    bool fetch(ilana_batch &batch, uint32_t max_rows);
+    // Reads every remaining row into `out` (columns set from info()).
+    void read_all(Result &out);
+    void close() noexcept;
+
+private:
+    NativeConnection *conn_;
+    ilana_result *res_;
+};
+
+// Column descriptions of an open result, as C++ values.
+std::vector<Column> describe_columns(const ilana_result_info &info);
+
+} // namespace ilana::detail

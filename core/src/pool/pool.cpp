@@ -1,0 +1,388 @@
+#include "pool/pool.hpp"
+
+#include <ilana/logging.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace ilana::detail {
+
+namespace {
+// splitmix64: a cheap per-pool random source for jitter (no global lock).
+uint64_t next_random(uint64_t &state) {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+template <class Fn, class... Args> void call_hook(const Fn &fn, const char *which, Args &&...args) noexcept {
+    if (!fn) return;
+    try {
+        fn(std::forward<Args>(args)...);
+    } catch (const std::exception &e) {
+        ilana::logger()->error("hook {} threw: {} (ignored)", which, e.what());
+    } catch (...) {
+        ilana::logger()->error("hook {} threw a non-exception (ignored)", which);
+    }
+}
+
+bool retryable_connect_error(const Error &e) {
+    return e.error_class() == ErrorClass::connection || e.error_class() == ErrorClass::transient ||
+           e.error_class() == ErrorClass::timeout;
+}
+} // namespace
+
+Pool::Pool(std::string name, PoolOptions options, RetryOptions retry, ConnectFn connect,
+           std::shared_ptr<const Hooks> hooks)
+    : name_(std::move(name)), options_(options), retry_(retry), connect_(std::move(connect)),
+      hooks_(std::move(hooks)),
+      rng_state_(static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^
+                 reinterpret_cast<uintptr_t>(this)) {}
+
+Pool::~Pool() { close(); }
+
+Clock::time_point Pool::retire_time(Clock::time_point created) {
+    if (options_.max_lifetime_ms <= 0) return Clock::time_point::max();
+    // Up to 10% less than the lifetime, so sessions opened together do not
+    // all retire in the same tick.
+    int64_t life = options_.max_lifetime_ms;
+    int64_t jitter = life / 10 > 0 ? static_cast<int64_t>(next_random(rng_state_) % static_cast<uint64_t>(life / 10)) : 0;
+    return created + std::chrono::milliseconds(life - jitter);
+}
+
+void Pool::emit_error(const Error &e) noexcept {
+    if (hooks_) call_hook(hooks_->on_error, "onError", name_, e);
+}
+
+std::unique_ptr<PooledConnection> Pool::create_with_retry(Clock::time_point deadline) {
+    const int attempts = std::max(1, retry_.max_attempts);
+    for (int attempt = 1;; ++attempt) {
+        auto now = Clock::now();
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
+        int64_t timeout = options_.create_timeout_ms > 0 ? options_.create_timeout_ms : 30000;
+        if (left > 0) timeout = std::min<int64_t>(timeout, left);
+        try {
+            auto pc = std::make_unique<PooledConnection>();
+            pc->conn = connect_(static_cast<int32_t>(std::max<int64_t>(1, timeout)));
+            pc->created = pc->last_used = Clock::now();
+            {
+                std::lock_guard<std::mutex> lock(mu_);
+                pc->retire_at = retire_time(pc->created);
+                ++created_;
+            }
+            if (hooks_ && hooks_->on_query) { /* creation is not a query */ }
+            return pc;
+        } catch (const Error &e) {
+            {
+                std::lock_guard<std::mutex> lock(mu_);
+                ++create_errors_;
+            }
+            emit_error(e);
+            bool can_retry = attempt < attempts && retryable_connect_error(e);
+            if (!can_retry) throw;
+            double base = static_cast<double>(retry_.initial_delay_ms) * std::pow(retry_.backoff_multiplier, attempt - 1);
+            int64_t delay = static_cast<int64_t>(std::min<double>(base, static_cast<double>(retry_.max_delay_ms)));
+            if (retry_.jitter && delay > 1) {
+                // "Equal jitter": half fixed, half random, so retries spread
+                // out but never collapse to zero.
+                std::lock_guard<std::mutex> lock(mu_);
+                delay = delay / 2 + static_cast<int64_t>(next_random(rng_state_) % static_cast<uint64_t>(delay / 2 + 1));
+            }
+            auto wake = Clock::now() + std::chrono::milliseconds(delay);
+            if (wake >= deadline) throw; // no time left for another attempt
+            ilana::logger()->warn("conn={} CONNECTION_RETRY attempt={}/{} delay={}ms error=\"{}\"", name_, attempt + 1,
+                                  attempts, delay, e.what());
+            if (hooks_) call_hook(hooks_->on_retry, "onRetry", name_, attempt + 1, e, std::chrono::milliseconds(delay));
+            std::this_thread::sleep_until(wake);
+        }
+    }
+}
+
+std::unique_ptr<PooledConnection> Pool::validate_or_drop(std::unique_ptr<PooledConnection> pc) noexcept {
+    if (options_.validate_idle_after_ms <= 0) return pc;
+    auto idle_for = Clock::now() - pc->last_used;
+    if (idle_for < std::chrono::milliseconds(options_.validate_idle_after_ms)) return pc;
+    try {
+        pc->conn->ping(static_cast<int32_t>(std::min<int64_t>(options_.create_timeout_ms, 5000)));
+        return pc;
+    } catch (const Error &e) {
+        ilana::logger()->info("conn={} idle session failed validation and is discarded: {}", name_, e.what());
+        destroy(std::move(pc));
+        return nullptr;
+    }
+}
+
+void Pool::destroy(std::unique_ptr<PooledConnection> pc) noexcept {
+    if (!pc) return;
+    pc.reset(); // closes the session (driver close never fails)
+    std::lock_guard<std::mutex> lock(mu_);
+    ++destroyed_;
+}
+
+void Pool::capacity_freed_locked() {
+    if (!waiters_.empty()) {
+        Waiter *w = waiters_.front();
+        waiters_.pop_front();
+        w->may_create = true;
+        ++pending_;
+        w->cv.notify_one();
+    }
+}
+
+void Pool::throw_timeout(std::chrono::milliseconds waited) {
+    int in_use, waiting;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++timeouts_;
+        in_use = in_use_;
+        waiting = static_cast<int>(waiters_.size());
+    }
+    PoolTimeout e("[" + name_ + "] connection pool exhausted: no connection available within acquireTimeoutMillis=" +
+                      std::to_string(options_.acquire_timeout_ms) + " (max=" + std::to_string(options_.max) +
+                      ", in use=" + std::to_string(in_use) + ", waiting=" + std::to_string(waiting) +
+                      ", waited " + std::to_string(waited.count()) +
+                      "ms); release leases sooner, raise pool.max, or raise acquireTimeoutMillis",
+                  ErrorClass::timeout, name_);
+    emit_error(e);
+    throw e;
+}
+
+std::unique_ptr<PooledConnection> Pool::acquire() {
+    const auto start = Clock::now();
+    const auto deadline = start + std::chrono::milliseconds(std::max<int64_t>(0, options_.acquire_timeout_ms));
+    for (;;) {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (closed_) throw Error("[" + name_ + "] the pool is closed", ErrorClass::connection, name_);
+        ++acquires_;
+        bool create = false;
+        if (waiters_.empty() && !idle_.empty()) {
+            auto pc = std::move(idle_.back());
+            idle_.pop_back();
+            ++in_use_;
+            lock.unlock();
+            pc = validate_or_drop(std::move(pc));
+            if (!pc) {
+                std::lock_guard<std::mutex> relock(mu_);
+                --in_use_;
+                capacity_freed_locked();
+                continue;
+            }
+            pc->leased_at = Clock::now();
+            return pc;
+        }
+        if (waiters_.empty() && total_locked() < options_.max) {
+            ++pending_;
+            create = true;
+        } else {
+            Waiter w;
+            waiters_.push_back(&w);
+            bool ready = w.cv.wait_until(lock, deadline, [&] { return w.handed || w.may_create || w.failed; });
+            if (!ready) {
+                waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &w));
+                lock.unlock();
+                throw_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start));
+            }
+            if (w.failed) throw Error("[" + name_ + "] the pool was closed while waiting", ErrorClass::connection, name_);
+            if (w.handed) {
+                ++in_use_; // release() moved it out of in_use_ accounting
+                lock.unlock();
+                auto pc = std::move(w.handed);
+                pc->leased_at = Clock::now();
+                return pc;
+            }
+            create = true; // may_create: pending_ was reserved for us
+        }
+        lock.unlock();
+        if (create) {
+            try {
+                auto pc = create_with_retry(deadline);
+                std::lock_guard<std::mutex> relock(mu_);
+                --pending_;
+                ++in_use_;
+                pc->leased_at = Clock::now();
+                return pc;
+            } catch (...) {
+                std::lock_guard<std::mutex> relock(mu_);
+                --pending_;
+                capacity_freed_locked();
+                throw;
+            }
+        }
+    }
+}
+
+void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept {
+    if (!pc) return;
+    auto now = Clock::now();
+    if (options_.leak_detection_ms > 0 &&
+        now - pc->leased_at > std::chrono::milliseconds(options_.leak_detection_ms))
+        ilana::logger()->warn("conn={} a lease was held for {}ms (leakDetectionMillis={})", name_,
+                              std::chrono::duration_cast<std::chrono::milliseconds>(now - pc->leased_at).count(),
+                              options_.leak_detection_ms);
+    bool keep = reusable && pc->conn && !pc->conn->broken() && now < pc->retire_at;
+    std::unique_ptr<PooledConnection> doomed;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        --in_use_;
+        if (!keep || closed_) {
+            doomed = std::move(pc);
+            if (!closed_) capacity_freed_locked();
+        } else {
+            pc->last_used = now;
+            if (!waiters_.empty()) {
+                Waiter *w = waiters_.front();
+                waiters_.pop_front();
+                w->handed = std::move(pc);
+                w->cv.notify_one();
+            } else {
+                idle_.push_back(std::move(pc));
+            }
+        }
+    }
+    if (doomed) destroy(std::move(doomed));
+}
+
+void Pool::maintain(Clock::time_point now) noexcept {
+    std::vector<std::unique_ptr<PooledConnection>> doomed;
+    int to_create = 0;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (closed_) return;
+        // Oldest-used first: idle_ is ordered by last use (front = oldest).
+        const auto idle_limit = std::chrono::milliseconds(options_.idle_timeout_ms);
+        for (auto it = idle_.begin(); it != idle_.end();) {
+            bool expired = now >= (*it)->retire_at;
+            bool too_idle = options_.idle_timeout_ms > 0 && now - (*it)->last_used >= idle_limit &&
+                            total_locked() - static_cast<int>(doomed.size()) > options_.min;
+            if (expired || too_idle) {
+                doomed.push_back(std::move(*it));
+                it = idle_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        to_create = std::max(0, options_.min - total_locked());
+        to_create = std::min(to_create, options_.max - total_locked());
+        pending_ += to_create;
+    }
+    for (auto &pc : doomed) destroy(std::move(pc));
+    for (int i = 0; i < to_create; ++i) {
+        std::unique_ptr<PooledConnection> pc;
+        try {
+            pc = create_with_retry(Clock::now() + std::chrono::milliseconds(options_.create_timeout_ms));
+        } catch (const Error &e) {
+            ilana::logger()->warn("conn={} could not open a session to keep pool.min={}: {}", name_, options_.min,
+                                  e.what());
+        }
+        std::lock_guard<std::mutex> lock(mu_);
+        --pending_;
+        if (!pc) {
+            capacity_freed_locked();
+            continue;
+        }
+        if (closed_) {
+            doomed.push_back(std::move(pc));
+        } else if (!waiters_.empty()) {
+            Waiter *w = waiters_.front();
+            waiters_.pop_front();
+            w->handed = std::move(pc);
+            w->cv.notify_one();
+        } else {
+            idle_.insert(idle_.begin(), std::move(pc));
+        }
+    }
+    for (auto &pc : doomed) destroy(std::move(pc));
+}
+
+void Pool::close() noexcept {
+    std::vector<std::unique_ptr<PooledConnection>> doomed;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (closed_) return;
+        closed_ = true;
+        doomed.swap(idle_);
+        for (Waiter *w : waiters_) {
+            w->failed = true;
+            w->cv.notify_one();
+        }
+        waiters_.clear();
+    }
+    for (auto &pc : doomed) destroy(std::move(pc));
+}
+
+bool Pool::closed() const noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    return closed_;
+}
+
+PoolStats Pool::stats() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    PoolStats s;
+    s.idle = static_cast<int>(idle_.size());
+    s.in_use = in_use_;
+    s.pending = pending_;
+    s.waiting = static_cast<int>(waiters_.size());
+    s.max = options_.max;
+    s.min = options_.min;
+    s.created = created_;
+    s.destroyed = destroyed_;
+    s.timeouts = timeouts_;
+    s.acquires = acquires_;
+    s.create_errors = create_errors_;
+    return s;
+}
+
+// ---- Maintainer -----------------------------------------------------------
+
+Maintainer &Maintainer::instance() {
+    static Maintainer m;
+    return m;
+}
+
+void Maintainer::add(const std::shared_ptr<Pool> &pool) {
+    std::lock_guard<std::mutex> lock(mu_);
+    pools_.push_back(pool);
+    if (!started_) {
+        started_ = true;
+        thread_ = std::thread([this] { run(); });
+    }
+    cv_.notify_one();
+}
+
+Maintainer::~Maintainer() {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+}
+
+void Maintainer::run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+        // Tick at the smallest reap interval of the live pools (≥ 10 ms).
+        int64_t interval = 1000;
+        std::vector<std::shared_ptr<Pool>> live;
+        for (auto it = pools_.begin(); it != pools_.end();) {
+            if (auto p = it->lock()) {
+                interval = std::min<int64_t>(interval, std::max<int64_t>(10, p->options().reap_interval_ms));
+                live.push_back(std::move(p));
+                ++it;
+            } else {
+                it = pools_.erase(it);
+            }
+        }
+        lock.unlock();
+        auto now = Clock::now();
+        for (auto &p : live) p->maintain(now);
+        live.clear(); // drop our references before sleeping
+        lock.lock();
+        cv_.wait_for(lock, std::chrono::milliseconds(interval), [this] { return stop_; });
+    }
+}
+
+} // namespace ilana::detail

@@ -1,0 +1,129 @@
+// Pool: the connections of one named connection (or one tenant).
+//
+// tarn.js semantics: at most `max` sessions; `acquire` lends an idle one,
+// else opens a new one when below `max`, else waits first-come first-served
+// until one is released or acquireTimeoutMillis passes (PoolTimeout). A
+// session whose last call broke it (ILANA_ERRF_CONN_BROKEN) is destroyed on
+// release, never lent again. Opening a session is retried with backoff for
+// connection/transient/timeout errors only; when the attempts are used up the
+// waiting acquire fails right then with the last error (tarn's
+// propagateCreateError).
+//
+// I/O (connect, ping, close) always runs outside the pool's mutex. The one
+// Maintainer thread of the process calls maintain() on every pool: reaping
+// idle sessions above `min`, retiring those past maxLifetimeMillis, and
+// refilling to `min`.
+#pragma once
+
+#include <ilana/config.hpp>
+#include <ilana/hooks.hpp>
+
+#include "plugins/native_connection.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <string>
+#include <vector>
+
+namespace ilana::detail {
+
+using Clock = std::chrono::steady_clock;
+
+struct PooledConnection {
+    std::unique_ptr<NativeConnection> conn;
+    Clock::time_point created;
+    Clock::time_point last_used;
+    Clock::time_point retire_at; // max() when no lifetime
+    Clock::time_point leased_at;
+};
+
+struct PoolStats {
+    int idle = 0, in_use = 0, pending = 0, waiting = 0, max = 0, min = 0;
+    uint64_t created = 0, destroyed = 0, timeouts = 0, acquires = 0, create_errors = 0;
+};
+
+class Pool : public std::enable_shared_from_this<Pool> {
+public:
+    using ConnectFn = std::function<std::unique_ptr<NativeConnection>(int32_t timeout_ms)>;
+
+    Pool(std::string name, PoolOptions options, RetryOptions retry, ConnectFn connect,
+         std::shared_ptr<const Hooks> hooks);
+    ~Pool();
+
+    const std::string &name() const noexcept { return name_; }
+    const PoolOptions &options() const noexcept { return options_; }
+
+    // Blocks until a session is available; throws PoolTimeout, or the
+    // connect Error when opening failed for good.
+    std::unique_ptr<PooledConnection> acquire();
+    // Returns a session. `reusable` false (or a broken session) destroys it.
+    void release(std::unique_ptr<PooledConnection> pc, bool reusable = true) noexcept;
+
+    // One maintenance pass (called by the Maintainer thread).
+    void maintain(Clock::time_point now) noexcept;
+    // Closes every idle session, fails waiters, and makes acquire throw.
+    // Sessions out on lease are closed when they come back.
+    void close() noexcept;
+    bool closed() const noexcept;
+
+    PoolStats stats() const;
+
+private:
+    struct Waiter {
+        std::condition_variable cv;
+        std::unique_ptr<PooledConnection> handed; // a session given to us
+        bool may_create = false;                  // capacity reserved for us
+        bool failed = false;                      // pool closed
+    };
+
+    std::unique_ptr<PooledConnection> create_with_retry(Clock::time_point deadline);
+    std::unique_ptr<PooledConnection> validate_or_drop(std::unique_ptr<PooledConnection> pc) noexcept;
+    void destroy(std::unique_ptr<PooledConnection> pc) noexcept;
+    // With mu_ held: a session's capacity is free; let the first waiter use it.
+    void capacity_freed_locked();
+    int total_locked() const { return static_cast<int>(idle_.size()) + in_use_ + pending_; }
+    Clock::time_point retire_time(Clock::time_point created);
+    [[noreturn]] void throw_timeout(std::chrono::milliseconds waited);
+    void emit_error(const Error &e) noexcept;
+
+    const std::string name_;
+    const PoolOptions options_;
+    const RetryOptions retry_;
+    const ConnectFn connect_;
+    const std::shared_ptr<const Hooks> hooks_;
+
+    mutable std::mutex mu_;
+    std::vector<std::unique_ptr<PooledConnection>> idle_; // back = most recently used
+    std::deque<Waiter *> waiters_;
+    int in_use_ = 0;
+    int pending_ = 0; // sessions being opened
+    bool closed_ = false;
+    uint64_t created_ = 0, destroyed_ = 0, timeouts_ = 0, acquires_ = 0, create_errors_ = 0;
+    uint64_t rng_state_;
+};
+
+// The one background thread that maintains every pool of the process.
+class Maintainer {
+public:
+    static Maintainer &instance();
+    void add(const std::shared_ptr<Pool> &pool);
+    ~Maintainer();
+
+private:
+    Maintainer() = default;
+    void run();
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::vector<std::weak_ptr<Pool>> pools_;
+    std::thread thread_;
+    bool stop_ = false;
+    bool started_ = false;
+};
+
+} // namespace ilana::detail

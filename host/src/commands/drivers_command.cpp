@@ -1,0 +1,93 @@
+// ilana drivers [--json]: the driver plugins found, and the files refused.
+#include "cli.hpp"
+#include "output/json.hpp"
+#include "output/table.hpp"
+
+#include <ilana/config.hpp>
+#include <ilana/driver.h>
+#include <ilana/driver_registry.hpp>
+
+#include <boost/filesystem.hpp>
+
+#include <iostream>
+
+namespace ilana::cli {
+namespace {
+
+std::string join(const std::vector<std::string> &v, const char *sep = ", ") {
+    std::string out;
+    for (const auto &s : v) out += (out.empty() ? "" : sep) + s;
+    return out;
+}
+
+int run_drivers(const Globals &g, const po::variables_map &vm) {
+    // The config is optional here: without one, only the default directories
+    // and ILANA_PLUGIN_PATH are searched.
+    std::vector<std::string> config_paths;
+    if (boost::filesystem::exists(g.config_path)) config_paths = Config::load_file(g.config_path, g.environment).plugin_paths();
+    DriverRegistry reg;
+    reg.load_search_path(config_paths);
+
+    if (vm.count("json")) {
+        rapidjson::StringBuffer buf;
+        JsonWriter w(buf);
+        w.StartObject();
+        w.Key("drivers");
+        w.StartArray();
+        for (const auto &d : reg.drivers()) {
+            w.StartObject();
+            w.Key("id"); w.String(d.id);
+            w.Key("name"); w.String(d.name);
+            w.Key("version"); w.String(d.version);
+            w.Key("abi"); w.String(std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor));
+            w.Key("clients");
+            w.StartArray();
+            for (const auto &c : d.clients) w.String(c);
+            w.EndArray();
+            w.Key("path"); w.String(d.path);
+            w.EndObject();
+        }
+        w.EndArray();
+        w.Key("refused");
+        w.StartArray();
+        for (const auto &r : reg.refused()) {
+            w.StartObject();
+            w.Key("path"); w.String(r.path);
+            w.Key("reason"); w.String(r.reason);
+            w.EndObject();
+        }
+        w.EndArray();
+        w.Key("conflicts");
+        w.StartArray();
+        for (const auto &c : reg.conflicts()) w.String(c);
+        w.EndArray();
+        w.Key("searched");
+        w.StartArray();
+        for (const auto &s : reg.searched_directories()) w.String(s);
+        w.EndArray();
+        w.EndObject();
+        std::cout << buf.GetString() << "\n";
+        return kExitOk;
+    }
+
+    TextTable t({"driver", "version", "abi", "clients", "path"});
+    for (const auto &d : reg.drivers())
+        t.add({d.name, d.version, std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor), join(d.clients),
+               d.path});
+    if (t.size() == 0) std::cout << "no drivers loaded\n";
+    else t.print(std::cout);
+    for (const auto &r : reg.refused()) std::cout << "refused: " << r.path << ": " << r.reason << "\n";
+    for (const auto &c : reg.conflicts()) std::cout << "conflict: " << c << "\n";
+    std::cout << "searched: " << join(reg.searched_directories()) << "\n";
+    return kExitOk;
+}
+
+Register reg_drivers(Command{
+    "drivers", "list the driver plugins loaded and the files refused", "ilana drivers [--json]",
+    [](po::options_description &d, po::positional_options_description &) {
+        d.add_options()("json", "print JSON");
+    },
+    run_drivers});
+
+} // namespace
+} // namespace ilana::cli

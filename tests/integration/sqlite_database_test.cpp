@@ -1,0 +1,179 @@
+// The C++ API end to end on the SQLite driver (no server needed): config,
+// registry, pool, driver plugin, typed rows, transactions, errors.
+#include <catch2/catch.hpp>
+
+#include <ilana/ilana.hpp>
+
+#include "temp_dir.hpp"
+
+#include <thread>
+
+using namespace ilana;
+using ilana_test::TempDir;
+
+namespace {
+Database open_two_sqlite(const TempDir &dir) {
+    dir.write("ilana.config.json", R"({
+      "default": "primary",
+      "connections": {
+        "primary": {"client": "sqlite3", "connection": {"filename": "./primary.sqlite"}, "pool": {"max": 3}},
+        "cache":   {"client": "sqlite",  "connection": {"filename": ":memory:"}, "pool": {"max": 1}}
+      }
+    })");
+    return Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+}
+} // namespace
+
+TEST_CASE("open a config, use the default and a named connection", "[database][sqlite]") {
+    TempDir dir;
+    Database db = open_two_sqlite(dir);
+    CHECK(db.connection_names() == std::vector<std::string>{"primary", "cache"});
+    // Lazy: nothing is opened before first use.
+    CHECK(db.on("primary").pool_status().created == 0);
+    CHECK_FALSE(boost::filesystem::exists(dir.file("primary.sqlite")));
+
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, data BLOB)");
+    auto ins = db.execute("INSERT INTO t (name, score, data) VALUES (?, ?, ?)",
+                          {"Ann", 9.5, Blob{std::string("\0x", 2)}});
+    CHECK(ins.affected_rows == 1);
+    CHECK(ins.last_insert_id == 1);
+    // The relative filename is resolved against the config's directory.
+    CHECK(boost::filesystem::exists(dir.file("primary.sqlite")));
+
+    Result r = db.query("SELECT id, name, score, data, NULL AS nothing FROM t WHERE name = ?", {"Ann"});
+    REQUIRE(r.size() == 1);
+    Row row = r[0];
+    CHECK(row["id"].as<int64_t>() == 1);
+    CHECK(row.get<std::string>("name") == "Ann");
+    CHECK(row[2].as<double>() == 9.5);
+    CHECK(row["data"].as<Blob>().bytes == std::string("\0x", 2));
+    CHECK(row["nothing"].is_null());
+    CHECK(row["nothing"].as<std::optional<int>>() == std::nullopt);
+    CHECK_THROWS_WITH(row["nothing"].as<int>(), Catch::Contains("column 'nothing'") && Catch::Contains("NULL"));
+    CHECK_THROWS_WITH(row["missing"], Catch::Contains("no column named 'missing'") &&
+                                          Catch::Contains("id, name, score, data, nothing"));
+
+    // The other connection is another database.
+    auto cache = db.on("cache");
+    CHECK_THROWS_AS(cache.query("SELECT * FROM t"), Error);
+    CHECK(cache.query("SELECT 1 + ? AS two", {1}).front()["two"].as<int>() == 2);
+}
+
+TEST_CASE("an unknown connection names the connections there are", "[database]") {
+    TempDir dir;
+    Database db = open_two_sqlite(dir);
+    CHECK_THROWS_WITH(db.on("analytics"), Catch::Contains("connection 'analytics' is not defined") &&
+                                              Catch::Contains("connections: primary, cache"));
+}
+
+TEST_CASE("an unknown client fails at open, listing clients and directories", "[database]") {
+    TempDir dir;
+    dir.write("ilana.config.json", R"({"connections": {"main": {"client": "oracle", "connection": {}}}})");
+    try {
+        Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+        FAIL("open did not throw");
+    } catch (const ConfigError &e) {
+        std::string m = e.what();
+        CHECK(m.find("unknown client 'oracle'") != std::string::npos);
+        CHECK(m.find("sqlite3") != std::string::npos);
+        CHECK(m.find("postgres") != std::string::npos);
+        CHECK(m.find(ILANA_TEST_PLUGIN_DIR) != std::string::npos);
+        CHECK(m.find("/connections/main/client") != std::string::npos);
+    }
+}
+
+TEST_CASE("transactions: RAII rolls back, the callable commits or rolls back", "[database][sqlite]") {
+    TempDir dir;
+    Database db = open_two_sqlite(dir);
+    auto primary = db.on("primary");
+    primary.execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)");
+    primary.execute("INSERT INTO acct VALUES (1, 100), (2, 0)");
+
+    {
+        Transaction tx = primary.begin();
+        tx.execute("UPDATE acct SET balance = 0 WHERE id = 1");
+        // no commit: rolled back at scope exit
+    }
+    CHECK(primary.query("SELECT balance FROM acct WHERE id = 1").front()[0].as<int>() == 100);
+
+    primary.transaction([](Session &tx) {
+        tx.execute("UPDATE acct SET balance = balance - ? WHERE id = ?", {30, 1});
+        tx.execute("UPDATE acct SET balance = balance + ? WHERE id = ?", {30, 2});
+    });
+    CHECK(primary.query("SELECT balance FROM acct WHERE id = 2").front()[0].as<int>() == 30);
+
+    CHECK_THROWS_WITH(primary.transaction([](Session &tx) {
+        tx.execute("UPDATE acct SET balance = 999 WHERE id = 1");
+        throw std::runtime_error("business rule failed");
+    }),
+                      "business rule failed");
+    CHECK(primary.query("SELECT balance FROM acct WHERE id = 1").front()[0].as<int>() == 70);
+
+    int n = primary.transaction([](Session &tx) { return tx.query("SELECT COUNT(*) FROM acct").front()[0].as<int>(); });
+    CHECK(n == 2);
+    // Every lease went back.
+    CHECK(primary.pool_status().in_use == 0);
+}
+
+TEST_CASE("errors carry class, SQLSTATE and the connection name", "[database][sqlite]") {
+    TempDir dir;
+    Database db = open_two_sqlite(dir);
+    auto primary = db.on("primary");
+    primary.execute("CREATE TABLE u (email TEXT UNIQUE)");
+    primary.execute("INSERT INTO u VALUES (?)", {"a@example.com"});
+    try {
+        primary.execute("INSERT INTO u VALUES (?)", {"a@example.com"});
+        FAIL("no constraint error");
+    } catch (const Error &e) {
+        CHECK(e.error_class() == ErrorClass::constraint);
+        CHECK(e.sqlstate() == "23505");
+        CHECK(e.connection() == "primary");
+        CHECK(std::string(e.what()).find("[primary]") == 0);
+        CHECK_FALSE(e.is_transient());
+    }
+    try {
+        primary.query("SELEC nothing");
+        FAIL("no syntax error");
+    } catch (const Error &e) {
+        CHECK(e.error_class() == ErrorClass::syntax);
+        CHECK(std::string(e.what()).find("SELEC") != std::string::npos);
+    }
+    CHECK_THROWS_WITH(primary.query("SELECT ?, ?", {1}),
+                      Catch::Contains("2 ? placeholder(s) but 1 parameter(s)") || Catch::Contains("bind"));
+}
+
+TEST_CASE("streaming hands rows one at a time without keeping the result", "[database][sqlite]") {
+    TempDir dir;
+    Database db = open_two_sqlite(dir);
+    int64_t sum = 0;
+    size_t n = db.on("cache").stream(
+        "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < ?) SELECT x FROM s", {50000},
+        [&](const Row &row) { sum += row[0].as<int64_t>(); });
+    CHECK(n == 50000);
+    CHECK(sum == 50000LL * 50001 / 2);
+}
+
+TEST_CASE("a pool of three serves eight threads", "[database][sqlite][threads]") {
+    TempDir dir;
+    Database db = open_two_sqlite(dir);
+    auto primary = db.on("primary");
+    primary.execute("CREATE TABLE hits (n INTEGER)");
+    std::vector<std::thread> threads;
+    std::atomic<int> errors{0};
+    for (int t = 0; t < 8; ++t)
+        threads.emplace_back([&] {
+            for (int i = 0; i < 25; ++i) {
+                try {
+                    primary.execute("INSERT INTO hits VALUES (?)", {i});
+                } catch (const Error &) {
+                    ++errors;
+                }
+            }
+        });
+    for (auto &t : threads) t.join();
+    CHECK(errors == 0);
+    CHECK(primary.query("SELECT COUNT(*) FROM hits").front()[0].as<int>() == 200);
+    auto s = primary.pool_status();
+    CHECK(s.in_use == 0);
+    CHECK(s.created <= 3);
+}
