@@ -26,6 +26,7 @@
 #include <ilana/config.hpp>
 #include <ilana/driver_registry.hpp>
 #include <ilana/error.hpp>
+#include <ilana/health.hpp>
 #include <ilana/hooks.hpp>
 #include <ilana/result.hpp>
 #include <ilana/value.hpp>
@@ -199,6 +200,17 @@ public:
     ExecResult execute(std::string_view sql, std::initializer_list<Value> params = {}) const {
         return default_connection().execute(sql, params);
     }
+
+    // Health of every pool (see ilana/health.hpp); never throws for a
+    // failing connection (that is an "unhealthy" entry), only for an unknown
+    // name in options.connections.
+    HealthReport health_check(const HealthOptions &options = {}) const;
+    // A point-in-time copy of the pools' counters.
+    MetricsSnapshot metrics() const;
+    // Prometheus text exposition format 0.0.4, with HELP and TYPE for every
+    // family. `include_runtime` adds process metrics (memory, fds, threads,
+    // uptime). Health gauges come from the last health_check(), if any.
+    std::string prometheus_text(bool include_runtime = false) const;
 
     const Config &config() const noexcept;
     const DriverRegistry &drivers() const noexcept;

@@ -2,68 +2,25 @@
 // native connections.
 #include <ilana/database.hpp>
 #include <ilana/logging.hpp>
+#include <ilana/retry.hpp>
 
+#include "db/database_state.hpp"
 #include "db/placeholders.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <chrono>
+#include <random>
+#include <thread>
 #include <cstring>
 #include <map>
 #include <mutex>
 
 namespace ilana {
 namespace detail {
-
-struct ConnectionState {
-    std::string name;
-    std::string client;
-    ConnectionConfig config;
-    std::shared_ptr<const Config> whole_config;
-    std::shared_ptr<const ConnectTarget> target;
-    std::shared_ptr<const Hooks> hooks;
-    Dialect dialect;
-    int placeholder_style = ILANA_PLACEHOLDER_QUESTION;
-    bool log_queries = false;
-    int64_t slow_query_ms = 0;
-
-    std::once_flag pool_once;
-    std::shared_ptr<Pool> pool_ptr;
-
-    Pool &pool() {
-        std::call_once(pool_once, [this] {
-            RetryOptions retry = config.retry ? *config.retry : whole_config->retry();
-            auto t = target;
-            pool_ptr = std::make_shared<Pool>(
-                name, config.pool, retry,
-                [t](int32_t timeout_ms) { return NativeConnection::open(t, timeout_ms); }, hooks);
-            Maintainer::instance().add(pool_ptr);
-            if (hooks && hooks->on_pool_created) {
-                try {
-                    hooks->on_pool_created(name);
-                } catch (...) {
-                }
-            }
-            if (whole_config->debug().log_pool_events)
-                ilana::logger()->info("conn={} POOL_CREATED client={} min={} max={}", name, client, config.pool.min,
-                                      config.pool.max);
-        });
-        return *pool_ptr;
-    }
-
-    ~ConnectionState() {
-        if (pool_ptr) pool_ptr->close();
-    }
-};
-
-struct DatabaseState {
-    std::shared_ptr<const Config> config;
-    DriverRegistry registry;
-    std::shared_ptr<const Hooks> hooks;
-    std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> connections;
-};
 
 namespace {
 
@@ -79,6 +36,7 @@ struct QueryTimer {
     void finish(bool ok) {
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
         auto ms = us.count() / 1000;
+        cs.metrics.record_query(us, ok);
         if (cs.log_queries)
             ilana::logger()->debug("conn={} query=\"{}\" duration={}ms{}", cs.name, sql, ms, ok ? "" : " status=error");
         if (cs.slow_query_ms > 0 && ms >= cs.slow_query_ms)
@@ -130,6 +88,84 @@ void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view
         timer.finish(false);
         report_error(cs, e);
         throw;
+    }
+}
+
+bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// True for statements that only read: re-running them after a lost
+// connection cannot apply anything twice.
+bool is_read_only(std::string_view sql) {
+    size_t i = 0;
+    while (i < sql.size()) {
+        if (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(') {
+            ++i;
+        } else if (sql.compare(i, 2, "--") == 0) {
+            size_t nl = sql.find('\n', i);
+            i = nl == std::string_view::npos ? sql.size() : nl + 1;
+        } else if (sql.compare(i, 2, "/*") == 0) {
+            size_t end = sql.find("*/", i + 2);
+            i = end == std::string_view::npos ? sql.size() : end + 2;
+        } else {
+            break;
+        }
+    }
+    std::string word;
+    while (i < sql.size() && is_word_char(sql[i])) word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
+    if (word == "SELECT" || word == "SHOW" || word == "EXPLAIN" || word == "VALUES" || word == "DESCRIBE" ||
+        word == "DESC" || word == "TABLE")
+        return true;
+    if (word != "WITH") return false;
+    // A CTE may hide a write: WITH x AS (DELETE ... RETURNING *) SELECT ...
+    std::string upper(sql);
+    for (auto &c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (const char *w : {"INSERT", "UPDATE", "DELETE", "MERGE"}) {
+        size_t pos = 0;
+        while ((pos = upper.find(w, pos)) != std::string::npos) {
+            size_t end = pos + std::strlen(w);
+            bool word_start = pos == 0 || !is_word_char(upper[pos - 1]);
+            bool word_end = end >= upper.size() || !is_word_char(upper[end]);
+            if (word_start && word_end) return false;
+            pos = end;
+        }
+    }
+    return true;
+}
+
+// A statement run on an auto-leased session is retried only when that is
+// safe: the server refused it as a whole (transient: deadlock, serialization
+// failure, busy — nothing was applied), or the connection was lost and the
+// statement either never left (NOT_SENT) or only reads. Never a write whose
+// outcome is unknown.
+bool safe_to_retry(const Error &e, std::string_view sql) {
+    if (dynamic_cast<const PoolTimeout *>(&e) != nullptr) return false;
+    if (e.error_class() == ErrorClass::transient) return true;
+    if (e.error_class() == ErrorClass::connection) return e.not_sent() || is_read_only(sql);
+    return false;
+}
+
+thread_local std::mt19937_64 t_rng{std::random_device{}()};
+
+template <class Body> auto with_statement_retry(ConnectionState &cs, std::string_view sql, Body &&body) {
+    const RetryOptions &r = cs.config.retry ? *cs.config.retry : cs.whole_config->retry();
+    for (int attempt = 1;; ++attempt) {
+        try {
+            return body();
+        } catch (const Error &e) {
+            if (attempt >= r.max_attempts || !safe_to_retry(e, sql)) throw;
+            auto delay = backoff_delay(r, attempt + 1, std::uniform_real_distribution<double>(0, 1)(t_rng));
+            cs.metrics.record_retry();
+            ilana::logger()->warn("conn={} CONNECTION_RETRY attempt={}/{} delay={}ms error=\"{}\"", cs.name,
+                                  attempt + 1, r.max_attempts, delay.count(), e.what());
+            if (cs.hooks && cs.hooks->on_retry) {
+                try {
+                    cs.hooks->on_retry(cs.name, attempt + 1, e, delay);
+                } catch (...) {
+                    ilana::logger()->error("hook onRetry threw (ignored)");
+                }
+            }
+            std::this_thread::sleep_for(delay);
+        }
     }
 }
 
@@ -295,24 +331,26 @@ const std::string &Connection::client() const noexcept { return state_->client; 
 const Dialect &Connection::dialect() const { return state_->dialect; }
 
 Session Connection::acquire() const {
-    try {
-        return Session(state_, state_->pool().acquire());
-    } catch (const PoolTimeout &) {
-        throw; // onError already called by the pool
-    }
+    auto start = std::chrono::steady_clock::now();
+    Session s(state_, state_->pool().acquire());
+    state_->metrics.record_acquire(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start));
+    return s;
 }
 
 Transaction Connection::begin() const { return Transaction(acquire()); }
 
 Result Connection::query(std::string_view sql, std::initializer_list<Value> params) const {
-    return acquire().query(sql, params);
+    return detail::with_statement_retry(*state_, sql, [&] { return acquire().query(sql, params); });
 }
-Result Connection::query(std::string_view sql, const Params &params) const { return acquire().query(sql, params); }
+Result Connection::query(std::string_view sql, const Params &params) const {
+    return detail::with_statement_retry(*state_, sql, [&] { return acquire().query(sql, params); });
+}
 ExecResult Connection::execute(std::string_view sql, std::initializer_list<Value> params) const {
-    return acquire().execute(sql, params);
+    return detail::with_statement_retry(*state_, sql, [&] { return acquire().execute(sql, params); });
 }
 ExecResult Connection::execute(std::string_view sql, const Params &params) const {
-    return acquire().execute(sql, params);
+    return detail::with_statement_retry(*state_, sql, [&] { return acquire().execute(sql, params); });
 }
 size_t Connection::stream(std::string_view sql, const Params &params,
                           const std::function<void(const Row &)> &on_row) const {

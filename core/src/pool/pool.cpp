@@ -1,6 +1,7 @@
 #include "pool/pool.hpp"
 
 #include <ilana/logging.hpp>
+#include <ilana/retry.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -36,9 +37,9 @@ bool retryable_connect_error(const Error &e) {
 } // namespace
 
 Pool::Pool(std::string name, PoolOptions options, RetryOptions retry, ConnectFn connect,
-           std::shared_ptr<const Hooks> hooks)
+           std::shared_ptr<const Hooks> hooks, ConnectionMetrics *metrics)
     : name_(std::move(name)), options_(options), retry_(retry), connect_(std::move(connect)),
-      hooks_(std::move(hooks)),
+      hooks_(std::move(hooks)), metrics_(metrics),
       rng_state_(static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^
                  reinterpret_cast<uintptr_t>(this)) {}
 
@@ -73,7 +74,6 @@ std::unique_ptr<PooledConnection> Pool::create_with_retry(Clock::time_point dead
                 pc->retire_at = retire_time(pc->created);
                 ++created_;
             }
-            if (hooks_ && hooks_->on_query) { /* creation is not a query */ }
             return pc;
         } catch (const Error &e) {
             {
@@ -83,14 +83,13 @@ std::unique_ptr<PooledConnection> Pool::create_with_retry(Clock::time_point dead
             emit_error(e);
             bool can_retry = attempt < attempts && retryable_connect_error(e);
             if (!can_retry) throw;
-            double base = static_cast<double>(retry_.initial_delay_ms) * std::pow(retry_.backoff_multiplier, attempt - 1);
-            int64_t delay = static_cast<int64_t>(std::min<double>(base, static_cast<double>(retry_.max_delay_ms)));
-            if (retry_.jitter && delay > 1) {
-                // "Equal jitter": half fixed, half random, so retries spread
-                // out but never collapse to zero.
+            double r01;
+            {
                 std::lock_guard<std::mutex> lock(mu_);
-                delay = delay / 2 + static_cast<int64_t>(next_random(rng_state_) % static_cast<uint64_t>(delay / 2 + 1));
+                r01 = static_cast<double>(next_random(rng_state_) >> 11) / 9007199254740992.0;
             }
+            const int64_t delay = backoff_delay(retry_, attempt + 1, r01).count();
+            if (metrics_ != nullptr) metrics_->record_retry();
             auto wake = Clock::now() + std::chrono::milliseconds(delay);
             if (wake >= deadline) throw; // no time left for another attempt
             ilana::logger()->warn("conn={} CONNECTION_RETRY attempt={}/{} delay={}ms error=\"{}\"", name_, attempt + 1,
@@ -151,8 +150,12 @@ void Pool::throw_timeout(std::chrono::milliseconds waited) {
 }
 
 std::unique_ptr<PooledConnection> Pool::acquire() {
+    return acquire(std::chrono::milliseconds(std::max<int64_t>(0, options_.acquire_timeout_ms)));
+}
+
+std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeout) {
     const auto start = Clock::now();
-    const auto deadline = start + std::chrono::milliseconds(std::max<int64_t>(0, options_.acquire_timeout_ms));
+    const auto deadline = start + timeout;
     for (;;) {
         std::unique_lock<std::mutex> lock(mu_);
         if (closed_) throw Error("[" + name_ + "] the pool is closed", ErrorClass::connection, name_);

@@ -18,6 +18,7 @@
 #include <ilana/config.hpp>
 #include <ilana/hooks.hpp>
 
+#include "observe/connection_metrics.hpp"
 #include "plugins/native_connection.hpp"
 
 #include <atomic>
@@ -52,8 +53,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
 public:
     using ConnectFn = std::function<std::unique_ptr<NativeConnection>(int32_t timeout_ms)>;
 
+    // `metrics` (may be null) must outlive the pool.
     Pool(std::string name, PoolOptions options, RetryOptions retry, ConnectFn connect,
-         std::shared_ptr<const Hooks> hooks);
+         std::shared_ptr<const Hooks> hooks, ConnectionMetrics *metrics = nullptr);
     ~Pool();
 
     const std::string &name() const noexcept { return name_; }
@@ -62,6 +64,8 @@ public:
     // Blocks until a session is available; throws PoolTimeout, or the
     // connect Error when opening failed for good.
     std::unique_ptr<PooledConnection> acquire();
+    // Same, waiting at most `timeout` instead of acquireTimeoutMillis.
+    std::unique_ptr<PooledConnection> acquire(std::chrono::milliseconds timeout);
     // Returns a session. `reusable` false (or a broken session) destroys it.
     void release(std::unique_ptr<PooledConnection> pc, bool reusable = true) noexcept;
 
@@ -97,6 +101,7 @@ private:
     const RetryOptions retry_;
     const ConnectFn connect_;
     const std::shared_ptr<const Hooks> hooks_;
+    ConnectionMetrics *const metrics_;
 
     mutable std::mutex mu_;
     std::vector<std::unique_ptr<PooledConnection>> idle_; // back = most recently used

@@ -1,0 +1,75 @@
+// Internal state behind Database and Connection handles, shared by the
+// areas of the core (observe, query, migrate, tenants) that need more than
+// the public API.
+#pragma once
+
+#include <ilana/database.hpp>
+#include <ilana/logging.hpp>
+
+#include "plugins/native_connection.hpp"
+#include "pool/pool.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <mutex>
+
+namespace ilana {
+namespace detail {
+
+struct ConnectionState {
+    std::string name;
+    std::string client;
+    ConnectionConfig config;
+    std::shared_ptr<const Config> whole_config;
+    std::shared_ptr<const ConnectTarget> target;
+    std::shared_ptr<const Hooks> hooks;
+    Dialect dialect;
+    int placeholder_style = ILANA_PLACEHOLDER_QUESTION;
+    bool log_queries = false;
+    int64_t slow_query_ms = 0;
+
+    ConnectionMetrics metrics;
+    std::once_flag pool_once;
+    std::shared_ptr<Pool> pool_ptr;
+
+    Pool &pool() {
+        std::call_once(pool_once, [this] {
+            RetryOptions retry = config.retry ? *config.retry : whole_config->retry();
+            auto t = target;
+            pool_ptr = std::make_shared<Pool>(
+                name, config.pool, retry,
+                [t](int32_t timeout_ms) { return NativeConnection::open(t, timeout_ms); }, hooks, &metrics);
+            Maintainer::instance().add(pool_ptr);
+            if (hooks && hooks->on_pool_created) {
+                try {
+                    hooks->on_pool_created(name);
+                } catch (...) {
+                }
+            }
+            if (whole_config->debug().log_pool_events)
+                ilana::logger()->info("conn={} POOL_CREATED client={} min={} max={}", name, client, config.pool.min,
+                                      config.pool.max);
+        });
+        return *pool_ptr;
+    }
+
+    ~ConnectionState() {
+        if (pool_ptr) pool_ptr->close();
+    }
+};
+
+struct DatabaseState {
+    std::mutex health_mu;                       // guards last_health
+    std::optional<HealthReport> last_health;    // for the Prometheus gauges
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    std::shared_ptr<const Config> config;
+    DriverRegistry registry;
+    std::shared_ptr<const Hooks> hooks;
+    std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> connections;
+};
+
+} // namespace detail
+} // namespace ilana

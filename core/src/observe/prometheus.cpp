@@ -1,0 +1,185 @@
+// Database::prometheus_text: the text exposition format 0.0.4.
+// Every family gets HELP and TYPE; label values are escaped (\\, \", \n).
+#include <ilana/database.hpp>
+
+#include "db/database_state.hpp"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#ifndef ILANA_VERSION
+#define ILANA_VERSION "0.0.0"
+#endif
+
+namespace ilana {
+
+using detail::ConnectionState;
+
+namespace {
+
+std::string escape_label(const std::string &v) {
+    std::string out;
+    out.reserve(v.size());
+    for (char c : v) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '"') out += "\\\"";
+        else if (c == '\n') out += "\\n";
+        else out += c;
+    }
+    return out;
+}
+
+std::string number(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+}
+
+class Exposition {
+public:
+    void family(const char *name, const char *type, const char *help) {
+        out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+    }
+    // labels: "connection=\"x\",state=\"idle\"" already escaped, or "".
+    void sample(const std::string &name, const std::string &labels, double value) {
+        out_ << name;
+        if (!labels.empty()) out_ << '{' << labels << '}';
+        out_ << ' ' << number(value) << '\n';
+    }
+    void histogram(const std::string &name, const std::string &labels, const detail::HistogramSnapshot &h) {
+        uint64_t cumulative = 0;
+        const std::string sep = labels.empty() ? "" : ",";
+        for (size_t i = 0; i < detail::kLatencyBuckets.size(); ++i) {
+            cumulative += h.counts[i];
+            sample(name + "_bucket", labels + sep + "le=\"" + number(detail::kLatencyBuckets[i]) + "\"",
+                   static_cast<double>(cumulative));
+        }
+        sample(name + "_bucket", labels + sep + "le=\"+Inf\"", static_cast<double>(h.count));
+        sample(name + "_sum", labels, h.sum_seconds);
+        sample(name + "_count", labels, static_cast<double>(h.count));
+    }
+    std::string str() const { return out_.str(); }
+
+private:
+    std::ostringstream out_;
+};
+
+struct PoolView {
+    std::string labels; // connection="x"[,tenant="t"]
+    ConnectionState *cs;
+    detail::PoolStats stats;
+    bool has_pool;
+    detail::MetricsSnapshotCounters counters;
+};
+
+void runtime_metrics(Exposition &e, std::chrono::steady_clock::time_point started) {
+    long rss_pages = 0, threads = 0;
+    {
+        std::ifstream statm("/proc/self/statm");
+        long size = 0;
+        statm >> size >> rss_pages;
+    }
+    {
+        std::ifstream status("/proc/self/status");
+        std::string key;
+        while (status >> key) {
+            if (key == "Threads:") {
+                status >> threads;
+                break;
+            }
+            std::string rest;
+            std::getline(status, rest);
+        }
+    }
+    long fds = 0;
+    if (DIR *d = opendir("/proc/self/fd")) {
+        while (readdir(d) != nullptr) ++fds;
+        closedir(d);
+        fds -= 3; // ".", ".." and the directory's own descriptor
+    }
+    e.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+    e.sample("process_resident_memory_bytes", "", static_cast<double>(rss_pages) * static_cast<double>(sysconf(_SC_PAGESIZE)));
+    e.family("process_open_fds", "gauge", "Number of open file descriptors.");
+    e.sample("process_open_fds", "", static_cast<double>(fds));
+    e.family("process_threads", "gauge", "Number of OS threads in the process.");
+    e.sample("process_threads", "", static_cast<double>(threads));
+    e.family("ilana_uptime_seconds", "gauge", "Seconds since the Database was opened.");
+    e.sample("ilana_uptime_seconds", "",
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+} // namespace
+
+std::string Database::prometheus_text(bool include_runtime) const {
+    std::vector<PoolView> pools;
+    for (const auto &c : state_->config->connections()) {
+        ConnectionState *cs = state_->connections.at(c.name).get();
+        PoolView v{"connection=\"" + escape_label(cs->name) + "\"", cs, {}, cs->pool_ptr != nullptr, cs->metrics.snapshot()};
+        if (cs->pool_ptr) v.stats = cs->pool_ptr->stats();
+        else v.stats.max = cs->config.pool.max;
+        pools.push_back(std::move(v));
+    }
+    int active = 0;
+    for (const auto &p : pools) active += p.has_pool ? 1 : 0;
+
+    Exposition e;
+    e.family("ilana_build_info", "gauge", "ilana build information (always 1).");
+    e.sample("ilana_build_info", "version=\"" ILANA_VERSION "\"", 1);
+    e.family("ilana_pools_active", "gauge", "Pools that exist now (tenant pools included).");
+    e.sample("ilana_pools_active", "", active);
+    e.family("ilana_pools_max", "gauge", "Configured connections plus tenants.maxPools.");
+    e.sample("ilana_pools_max", "",
+             static_cast<double>(state_->config->connections().size()) +
+                 (state_->config->tenants() ? state_->config->tenants()->max_pools : 0));
+
+    e.family("ilana_pool_connections", "gauge", "Connections of a pool by state.");
+    for (const auto &p : pools) {
+        e.sample("ilana_pool_connections", p.labels + ",state=\"idle\"", p.stats.idle);
+        e.sample("ilana_pool_connections", p.labels + ",state=\"in_use\"", p.stats.in_use);
+    }
+    e.family("ilana_pool_waiting", "gauge", "Requests waiting for a connection.");
+    for (const auto &p : pools) e.sample("ilana_pool_waiting", p.labels, p.stats.waiting);
+    e.family("ilana_pool_max", "gauge", "The pool's max connections.");
+    for (const auto &p : pools) e.sample("ilana_pool_max", p.labels, p.stats.max);
+    e.family("ilana_pool_acquire_seconds", "histogram", "Time to acquire a connection from the pool.");
+    for (const auto &p : pools) e.histogram("ilana_pool_acquire_seconds", p.labels, p.counters.acquire_duration);
+    e.family("ilana_queries_total", "counter", "Statements run, by outcome.");
+    for (const auto &p : pools) {
+        e.sample("ilana_queries_total", p.labels + ",status=\"ok\"", static_cast<double>(p.counters.queries_ok));
+        e.sample("ilana_queries_total", p.labels + ",status=\"error\"", static_cast<double>(p.counters.queries_error));
+    }
+    e.family("ilana_query_duration_seconds", "histogram", "Statement duration, from send to last row.");
+    for (const auto &p : pools) e.histogram("ilana_query_duration_seconds", p.labels, p.counters.query_duration);
+    e.family("ilana_retries_total", "counter", "Retries of connects and statements.");
+    for (const auto &p : pools) e.sample("ilana_retries_total", p.labels, static_cast<double>(p.counters.retries));
+    e.family("ilana_pool_events_total", "counter", "Pool events: connections created, destroyed, evicted; acquire timeouts.");
+    for (const auto &p : pools) {
+        e.sample("ilana_pool_events_total", p.labels + ",event=\"created\"", static_cast<double>(p.stats.created));
+        e.sample("ilana_pool_events_total", p.labels + ",event=\"destroyed\"", static_cast<double>(p.stats.destroyed));
+        e.sample("ilana_pool_events_total", p.labels + ",event=\"evicted\"", 0);
+        e.sample("ilana_pool_events_total", p.labels + ",event=\"timeout\"", static_cast<double>(p.stats.timeouts));
+    }
+
+    std::optional<HealthReport> health;
+    {
+        std::lock_guard<std::mutex> lock(state_->health_mu);
+        health = state_->last_health;
+    }
+    e.family("ilana_health_status", "gauge", "Overall health of the last check (1 healthy, 0 not).");
+    e.sample("ilana_health_status", "", health ? (health->healthy ? 1 : 0) : 1);
+    e.family("ilana_health_pools_degraded", "gauge", "Degraded pools in the last health check.");
+    e.sample("ilana_health_pools_degraded", "", health ? health->degraded_pools : 0);
+    e.family("ilana_health_pools_unhealthy", "gauge", "Unhealthy pools in the last health check.");
+    e.sample("ilana_health_pools_unhealthy", "", health ? health->unhealthy_pools : 0);
+    e.family("ilana_health_response_time_ms", "gauge", "Duration of the last health check in milliseconds.");
+    e.sample("ilana_health_response_time_ms", "", health ? static_cast<double>(health->duration_ms) : 0);
+
+    if (include_runtime) runtime_metrics(e, state_->started);
+    return e.str();
+}
+
+} // namespace ilana
