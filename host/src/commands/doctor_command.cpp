@@ -1,0 +1,202 @@
+// ilana doctor [--json]: diagnose configuration, drivers, connections,
+// migrations folders, pool settings and tenants. Exit 1 when a check fails.
+#include "cli.hpp"
+
+#include <ilana/database.hpp>
+
+#include <boost/filesystem.hpp>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+namespace ilana::cli {
+namespace {
+
+namespace fs = boost::filesystem;
+
+struct Check {
+    std::string name;
+    std::string status; // ok | warn | fail
+    std::string message;
+    std::optional<double> latency_ms;
+};
+
+struct Doctor {
+    std::vector<Check> checks;
+    std::vector<std::string> recommendations;
+    void add(std::string name, std::string status, std::string message, std::optional<double> latency = {}) {
+        checks.push_back({std::move(name), std::move(status), std::move(message), latency});
+    }
+    bool success() const {
+        for (const auto &c : checks)
+            if (c.status == "fail") return false;
+        return true;
+    }
+};
+
+size_t count_sql_files(const std::string &dir) {
+    size_t n = 0;
+    boost::system::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().extension() == ".sql") ++n;
+    return n;
+}
+
+std::string fixed1(double v) {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(1) << v;
+    return o.str();
+}
+
+void check_connection(Doctor &d, const Database &db, const ConnectionConfig &cc) {
+    const std::string name = "connection:" + cc.name;
+    Connection conn = db.on(cc.name);
+    try {
+        auto t0 = std::chrono::steady_clock::now();
+        Session s = conn.acquire();
+        s.ping(5000);
+        double latency = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        auto info = s.server_info();
+        std::string msg = info.product + " " + info.version + " (client " + cc.client + ")";
+        d.add(name, "ok", msg, latency);
+        // Pool size against what the server allows.
+        if (info.max_connections > 0) {
+            if (cc.pool.max > info.max_connections) {
+                d.add("pool:" + cc.name, "fail",
+                      "pool.max=" + std::to_string(cc.pool.max) + " exceeds the server's max_connections=" +
+                          std::to_string(info.max_connections));
+            } else if (cc.pool.max * 2 > info.max_connections) {
+                d.add("pool:" + cc.name, "warn",
+                      "pool.max=" + std::to_string(cc.pool.max) + " is more than half the server's max_connections=" +
+                          std::to_string(info.max_connections));
+                d.recommendations.push_back("Lower pool.max of '" + cc.name +
+                                            "' or put PgBouncer in front: several app instances multiply it");
+            } else {
+                d.add("pool:" + cc.name, "ok",
+                      "min=" + std::to_string(cc.pool.min) + " max=" + std::to_string(cc.pool.max) +
+                          " (server max_connections=" + std::to_string(info.max_connections) + ")");
+            }
+        } else {
+            d.add("pool:" + cc.name, "ok", "min=" + std::to_string(cc.pool.min) + " max=" + std::to_string(cc.pool.max));
+        }
+    } catch (const Error &e) {
+        d.add(name, "fail", e.what());
+        d.recommendations.push_back("Check that the server of '" + cc.name + "' is running and its connection settings");
+    }
+    if (cc.pool.acquire_timeout_ms < 1000)
+        d.add("poolTimeouts:" + cc.name, "warn",
+              "acquireTimeoutMillis=" + std::to_string(cc.pool.acquire_timeout_ms) + " is very short");
+}
+
+int run_doctor(const Globals &g, const po::variables_map &vm) {
+    const bool json = vm.count("json") > 0;
+    Doctor d;
+    std::optional<Database> db;
+    try {
+        db = Database::open(g.config_path, OpenOptions{g.environment, {}, {}});
+        d.add("configuration", "ok",
+              fs::absolute(g.config_path).lexically_normal().string() +
+                  (db->config().environment().empty() ? "" : " (environment " + db->config().environment() + ")"));
+    } catch (const ConfigError &e) {
+        d.add("configuration", "fail", e.what());
+    }
+
+    std::optional<HealthReport> health;
+    if (db) {
+        const auto &reg = db->drivers();
+        std::string names;
+        for (const auto &drv : reg.drivers()) names += (names.empty() ? "" : ", ") + drv.name + " " + drv.version;
+        d.add("drivers", reg.drivers().empty() ? "fail" : "ok",
+              std::to_string(reg.drivers().size()) + " loaded: " + names);
+        for (const auto &r : reg.refused()) d.add("plugin", "warn", r.path + ": " + r.reason);
+        for (const auto &c : reg.conflicts()) d.add("plugin", "warn", c);
+
+        for (const auto &cc : db->config().connections()) check_connection(d, *db, cc);
+        for (const auto &cc : db->config().connections()) {
+            const std::string &dir = cc.migrations.directory;
+            if (fs::is_directory(dir))
+                d.add("migrations:" + cc.name, "ok", dir + " (" + std::to_string(count_sql_files(dir)) + " files)");
+            else
+                d.add("migrations:" + cc.name, "warn", dir + " does not exist (ilana migrate:make creates it)");
+        }
+        if (const auto &t = db->config().tenants()) {
+            d.add("isolation", "ok", t->isolation + "-based, template connection '" + t->connection + "'");
+            d.add("poolConfig", "ok", "maxPools=" + std::to_string(t->max_pools) + ", ttl=" + std::to_string(t->pool_ttl_ms) + "ms");
+        }
+        health = db->health_check();
+    }
+    if (!json) {
+        std::cout << "Checking ilana configuration...\n";
+        for (const auto &c : d.checks) {
+            const char *mark = c.status == "ok" ? "\u2713" : c.status == "warn" ? "\u26a0" : "\u2717";
+            std::cout << mark << " " << c.name << ": " << c.message;
+            if (c.latency_ms) std::cout << ", latency " << fixed1(*c.latency_ms) << "ms";
+            std::cout << "\n";
+        }
+        if (!d.recommendations.empty()) {
+            std::cout << "\nRecommendations:\n";
+            for (size_t i = 0; i < d.recommendations.size(); ++i)
+                std::cout << "  " << i + 1 << ". " << d.recommendations[i] << "\n";
+        }
+        if (health)
+            std::cout << "\nHealth: " << health->total_pools << " pools, " << health->degraded_pools << " degraded, "
+                      << health->unhealthy_pools << " unhealthy\n";
+        std::cout << (d.success() ? "\ndoctor: all checks passed\n" : "\ndoctor: some checks FAILED\n");
+    } else {
+        rapidjson::StringBuffer buf;
+        rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+        w.StartObject();
+        w.Key("success");
+        w.Bool(d.success());
+        w.Key("checks");
+        w.StartArray();
+        for (const auto &c : d.checks) {
+            w.StartObject();
+            w.Key("name");
+            w.String(c.name.c_str());
+            w.Key("status");
+            w.String(c.status.c_str());
+            w.Key("message");
+            w.String(c.message.c_str());
+            if (c.latency_ms) {
+                w.Key("latencyMs");
+                w.Double(*c.latency_ms);
+            }
+            w.EndObject();
+        }
+        w.EndArray();
+        w.Key("recommendations");
+        w.StartArray();
+        for (const auto &r : d.recommendations) w.String(r.c_str());
+        w.EndArray();
+        w.Key("health");
+        w.StartObject();
+        w.Key("healthy");
+        w.Bool(health ? health->healthy : false);
+        w.Key("totalPools");
+        w.Int(health ? health->total_pools : 0);
+        w.Key("degradedPools");
+        w.Int(health ? health->degraded_pools : 0);
+        w.Key("unhealthyPools");
+        w.Int(health ? health->unhealthy_pools : 0);
+        w.EndObject();
+        w.EndObject();
+        std::cout << buf.GetString() << "\n";
+    }
+    return d.success() ? kExitOk : kExitFailed;
+}
+
+Register reg(Command{"doctor", "diagnose configuration, drivers, connections, migrations and pools",
+                     "ilana doctor [--json]",
+                     [](po::options_description &d, po::positional_options_description &) {
+                         d.add_options()("json", "print the report as JSON");
+                     },
+                     run_doctor});
+
+} // namespace
+} // namespace ilana::cli

@@ -1,0 +1,36 @@
+// ilana serve [--listen HOST:PORT]: /metrics and /health until SIGINT/SIGTERM.
+#include "cli.hpp"
+
+#include <ilana/metrics_server.hpp>
+
+#include <iostream>
+
+namespace ilana::cli {
+namespace {
+
+int run_serve(const Globals &g, const po::variables_map &vm) {
+    Database db = Database::open(g.config_path, OpenOptions{g.environment, {}, {}});
+    MetricsServerOptions opts = MetricsServerOptions::from_config(db.config());
+    if (vm.count("listen")) opts.listen = vm["listen"].as<std::string>();
+    if (vm.count("runtime")) opts.include_runtime = true;
+    MetricsServer server(db, opts);
+    server.start();
+    std::cerr << "ilana serve: listening on " << opts.listen.substr(0, opts.listen.rfind(':')) << ":" << server.port()
+              << " (GET /metrics, GET /health" << (opts.basic_auth ? ", basic auth" : "")
+              << "); Ctrl-C to stop" << std::endl;
+    server.run_until_signal();
+    std::cerr << "ilana serve: stopped" << std::endl;
+    return kExitOk;
+}
+
+Register reg(Command{"serve", "serve /metrics (Prometheus) and /health (JSON) over HTTP",
+                     "ilana serve [--listen HOST:PORT] [--runtime]",
+                     [](po::options_description &d, po::positional_options_description &) {
+                         d.add_options()("listen", po::value<std::string>(),
+                                         "address to listen on (default: the config's metrics.listen, 127.0.0.1:9464)")(
+                             "runtime", "include process metrics");
+                     },
+                     run_serve});
+
+} // namespace
+} // namespace ilana::cli
