@@ -46,6 +46,7 @@ namespace detail {
 struct DatabaseState;
 struct ConnectionState;
 struct PooledConnection;
+struct InternalAccess; // lets core areas reach the state behind the handles
 } // namespace detail
 
 // SQL facts of a connection's driver, for code that writes SQL.
@@ -106,6 +107,7 @@ public:
 private:
     friend class Connection;
     friend class Transaction;
+    friend struct detail::InternalAccess;
     Session(std::shared_ptr<detail::ConnectionState> state, std::unique_ptr<detail::PooledConnection> pc);
     std::shared_ptr<detail::ConnectionState> state_;
     std::unique_ptr<detail::PooledConnection> pc_;
@@ -171,6 +173,7 @@ public:
 
 private:
     friend class Database;
+    friend struct detail::InternalAccess;
     explicit Connection(std::shared_ptr<detail::ConnectionState> state) : state_(std::move(state)) {}
     std::shared_ptr<detail::ConnectionState> state_;
 };
@@ -220,6 +223,7 @@ public:
     explicit operator bool() const noexcept { return static_cast<bool>(state_); }
 
 private:
+    friend struct detail::InternalAccess;
     explicit Database(std::shared_ptr<detail::DatabaseState> s) : state_(std::move(s)) {}
     std::shared_ptr<detail::DatabaseState> state_;
 };

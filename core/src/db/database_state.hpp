@@ -71,5 +71,17 @@ struct DatabaseState {
     std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> connections;
 };
 
+// The one door from a public handle to its internals, for the core's own
+// areas (migrate, tenants, query, observe). Host code never sees this header.
+struct InternalAccess {
+    static DatabaseState &state(const Database &db) { return *db.state_; }
+    static const std::shared_ptr<DatabaseState> &shared_state(const Database &db) { return db.state_; }
+    static ConnectionState &state(const Connection &c) { return *c.state_; }
+    static const std::shared_ptr<ConnectionState> &shared_state(const Connection &c) { return c.state_; }
+    static NativeConnection &native(Session &s) { return *s.pc_->conn; }
+    static Connection make_connection(std::shared_ptr<ConnectionState> cs) { return Connection(std::move(cs)); }
+    static Database make_database(std::shared_ptr<DatabaseState> ds) { return Database(std::move(ds)); }
+};
+
 } // namespace detail
 } // namespace ilana
