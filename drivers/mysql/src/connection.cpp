@@ -1,0 +1,339 @@
+// connection.cpp — opening, checking, cancelling and closing a session.
+#include "connection.hpp"
+
+#include "result.hpp"
+#include "runtime.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ilana_mysql {
+namespace {
+
+constexpr int kCancelTimeoutMs = 5000; // side connection + KILL QUERY, at most
+
+std::string describe_target(const Config &c) {
+    std::string what;
+    if (!c.name.empty()) what = "connection '" + c.name + "': ";
+    what += "cannot connect to " + c.target();
+    if (c.user) what += " as '" + *c.user + "'";
+    return what;
+}
+
+// Server and library messages never echo the password, but make sure.
+DriverFailure scrubbed(const DriverFailure &f, const Config &c) {
+    std::string msg = f.what();
+    if (c.password && c.password->size() >= 4) {
+        for (size_t pos; (pos = msg.find(*c.password)) != std::string::npos;)
+            msg.replace(pos, c.password->size(), "***");
+    }
+    return DriverFailure(f.error_class(), msg, f.sqlstate(), f.native_code(), f.flags());
+}
+
+void set_options(MYSQL *m, const Config &c, int timeout_ms) {
+    // Non-blocking API for connect/ping deadlines (blocking calls still work).
+    mysql_options(m, MYSQL_OPT_NONBLOCK, nullptr);
+    unsigned connect_s = static_cast<unsigned>((timeout_ms + 999) / 1000);
+    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_s);
+    if (c.read_timeout_s > 0) mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &c.read_timeout_s);
+    if (c.write_timeout_s > 0) mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &c.write_timeout_s);
+    // The pool replaces lost sessions; a silent reconnect would lose session
+    // state (transaction, time zone, locks) behind the host's back.
+    my_bool off = 0;
+    mysql_options(m, MYSQL_OPT_RECONNECT, &off);
+    // LOAD DATA LOCAL lets a server read client files: never.
+    unsigned zero = 0;
+    mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &zero);
+    // Truncation is detected from the lengths; with reporting on, libmariadb
+    // returns MYSQL_DATA_TRUNCATED and refuses mysql_stmt_fetch_column.
+    mysql_options(m, MYSQL_REPORT_DATA_TRUNCATION, &off);
+    mysql_options(m, MYSQL_SET_CHARSET_NAME, c.charset.c_str());
+    unsigned protocol = c.socket_path.empty() ? MYSQL_PROTOCOL_TCP : MYSQL_PROTOCOL_SOCKET;
+    mysql_options(m, MYSQL_OPT_PROTOCOL, &protocol);
+    if (c.ssl) {
+        my_bool on = 1, verify = c.ssl_verify ? 1 : 0;
+        mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &on);
+        mysql_options(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+        if (!c.ssl_ca.empty()) mysql_options(m, MYSQL_OPT_SSL_CA, c.ssl_ca.c_str());
+        if (!c.ssl_cert.empty()) mysql_options(m, MYSQL_OPT_SSL_CERT, c.ssl_cert.c_str());
+        if (!c.ssl_key.empty()) mysql_options(m, MYSQL_OPT_SSL_KEY, c.ssl_key.c_str());
+    }
+    mysql_optionsv(m, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", "ilana");
+}
+
+// Runs one setup statement inside the connect deadline.
+void setup_query(MYSQL *m, const Deadline &deadline, const std::string &sql, const char *key,
+                 const Config &c) {
+    int ret = 0;
+    auto outcome = run_nonblocking(
+        m, deadline, [&] { return mysql_real_query_start(&ret, m, sql.data(), sql.size()); },
+        [&](int s) { return mysql_real_query_cont(&ret, m, s); });
+    if (outcome != IoOutcome::Finished)
+        throw DriverFailure(ILANA_ERR_TIMEOUT,
+                            describe_target(c) + ": no answer to session setup within " +
+                                std::to_string(c.connect_timeout_ms) + " ms (connectTimeout)",
+                            {}, 0, ILANA_ERRF_NOT_SENT);
+    if (ret != 0) {
+        DriverFailure f = conn_failure(m, Phase::Connect, describe_target(c) + ": setting '" + key + "'");
+        if (f.error_class() == ILANA_ERR_CONNECTION || f.error_class() == ILANA_ERR_TIMEOUT) throw f;
+        // The server refused the value the config asked for.
+        throw DriverFailure(ILANA_ERR_CONFIG, f.what(), f.sqlstate(), f.native_code(), 0);
+    }
+}
+
+} // namespace
+
+MYSQL *open_session(const Config &c, int timeout_ms, bool setup) {
+    ensure_thread();
+    Deadline deadline(timeout_ms);
+    MYSQL *m = mysql_init(nullptr);
+    if (m == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "mysql_init failed: out of memory");
+    bool abandon = false;
+    try {
+        set_options(m, c, timeout_ms);
+        // FOUND_ROWS: UPDATE reports matched rows (as mysql2 and PostgreSQL
+        // do), so "updated 0 rows" means "no such row", not "same values".
+        // MULTI_RESULTS: CALL may return several result sets. Never
+        // MULTI_STATEMENTS: one statement per execute, nothing smuggled in.
+        const unsigned long flags = CLIENT_FOUND_ROWS | CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS;
+        const char *host = c.socket_path.empty() ? c.host.c_str() : nullptr;
+        const char *sock = c.socket_path.empty() ? nullptr : c.socket_path.c_str();
+        const char *db = setup && c.database ? c.database->c_str() : nullptr;
+        MYSQL *ret = nullptr;
+        auto outcome = run_nonblocking(
+            m, deadline,
+            [&] {
+                return mysql_real_connect_start(&ret, m, host, c.user ? c.user->c_str() : nullptr,
+                                                c.password ? c.password->c_str() : nullptr, db,
+                                                c.port, sock, flags);
+            },
+            [&](int s) { return mysql_real_connect_cont(&ret, m, s); });
+        if (outcome == IoOutcome::Stuck) abandon = true;
+        if (outcome != IoOutcome::Finished)
+            throw DriverFailure(ILANA_ERR_TIMEOUT,
+                                describe_target(c) + ": no answer within " +
+                                    std::to_string(timeout_ms) + " ms (connectTimeout)",
+                                {}, 0, ILANA_ERRF_NOT_SENT);
+        if (ret == nullptr) throw scrubbed(conn_failure(m, Phase::Connect, describe_target(c)), c);
+        if (setup) {
+            if (!c.time_zone.empty())
+                setup_query(m, deadline, "SET time_zone = '" + c.time_zone + "'", "timezone", c);
+            if (!c.collation.empty())
+                setup_query(m, deadline, "SET NAMES " + c.charset + " COLLATE " + c.collation,
+                            "charset", c);
+        }
+        return m;
+    } catch (...) {
+        if (!abandon) mysql_close(m);
+        throw;
+    }
+}
+
+std::unique_ptr<Connection> Connection::open(const ilana_connect_params *params) {
+    std::unique_ptr<Connection> conn(new Connection());
+    conn->cfg_ = parse_config(params);
+    conn->m_ = open_session(conn->cfg_, conn->cfg_.connect_timeout_ms, true);
+    conn->thread_id_ = mysql_thread_id(conn->m_);
+    const char *info = mysql_get_server_info(conn->m_);
+    conn->version_ = info != nullptr ? info : "";
+    conn->mariadb_ = conn->version_.find("MariaDB") != std::string::npos ||
+                     conn->version_.find("mariadb") != std::string::npos;
+    conn->version_number_ = static_cast<int64_t>(mysql_get_server_version(conn->m_));
+    host_log()(ILANA_LOG_DEBUG, conn->cfg_.host_context,
+               "mysql: connected to " + conn->cfg_.target() + " (" + conn->version_ + ", thread " +
+                   std::to_string(conn->thread_id_) + ")");
+    return conn;
+}
+
+Connection::~Connection() {
+    ensure_thread();
+    if (open_result != nullptr) open_result->detach(); // host broke the contract; stay safe
+    for (auto &c : lru_) mysql_stmt_close(c.stmt);
+    lru_.clear();
+    cache_index_.clear();
+    if (m_ != nullptr && !abandoned_) mysql_close(m_);
+}
+
+void Connection::ensure_alive() const {
+    if (broken_)
+        throw DriverFailure(ILANA_ERR_CONNECTION,
+                            "the MySQL session is broken by an earlier error; close this connection",
+                            "08003", 0, ILANA_ERRF_CONN_BROKEN | ILANA_ERRF_NOT_SENT);
+}
+
+void Connection::ensure_ready() const {
+    ensure_alive();
+    if (open_result != nullptr)
+        throw misuse("a result of this connection is still open: close it (result_close) first");
+}
+
+void Connection::mark_broken() noexcept {
+    if (broken_) return;
+    broken_ = true;
+    // Nothing may block on this socket again (draining, COM_QUIT, ...).
+    if (m_ != nullptr) detail::abort_socket(m_);
+}
+
+void Connection::fail(const DriverFailure &f) {
+    if (f.flags() & ILANA_ERRF_CONN_BROKEN) mark_broken();
+    throw f;
+}
+
+void Connection::op_begin() {
+    std::lock_guard<std::mutex> lock(op_mu_);
+    ++op_gen_;
+    op_active_ = true;
+}
+
+void Connection::op_end() noexcept {
+    std::lock_guard<std::mutex> lock(op_mu_);
+    op_active_ = false;
+}
+
+// Cancel opens a side session with the same (immutable) parameters and sends
+// KILL QUERY <thread id>. The KILL is sent while holding op_mu_ and only if
+// the statement seen at the start is still the one running, so it cannot hit
+// a later statement on this session (the executing thread waits at op_end
+// for at most one KILL round trip). The interrupted statement fails with
+// error 1317, which the error table maps to ILANA_ERR_CANCELED.
+ilana_status Connection::cancel(ilana_error *err) noexcept {
+    return ilana::sdk::guarded(err, [&]() -> ilana_status {
+        uint64_t gen;
+        {
+            std::lock_guard<std::mutex> lock(op_mu_);
+            if (!op_active_) return ILANA_OK;
+            gen = op_gen_;
+        }
+        Deadline deadline(kCancelTimeoutMs);
+        MYSQL *side = open_session(cfg_, std::min(cfg_.connect_timeout_ms, kCancelTimeoutMs), false);
+        struct Closer {
+            MYSQL *m;
+            bool abandon = false;
+            ~Closer() {
+                if (!abandon) mysql_close(m);
+            }
+        } closer{side};
+        std::lock_guard<std::mutex> lock(op_mu_);
+        if (!op_active_ || op_gen_ != gen) return ILANA_OK; // it finished meanwhile
+        const std::string sql = "KILL QUERY " + std::to_string(thread_id_);
+        int ret = 0;
+        auto outcome = run_nonblocking(
+            side, deadline, [&] { return mysql_real_query_start(&ret, side, sql.data(), sql.size()); },
+            [&](int s) { return mysql_real_query_cont(&ret, side, s); });
+        if (outcome == IoOutcome::Stuck) closer.abandon = true;
+        if (outcome != IoOutcome::Finished)
+            throw DriverFailure(ILANA_ERR_TIMEOUT, "cancel: the server did not answer KILL QUERY within " +
+                                                       std::to_string(kCancelTimeoutMs) + " ms");
+        // 1094 ER_NO_SUCH_THREAD: the session ended meanwhile; nothing to stop.
+        if (ret != 0 && mysql_errno(side) != 1094) throw conn_failure(side, Phase::Session, "cancel");
+        return ILANA_OK;
+    });
+}
+
+MYSQL_STMT *Connection::take_stmt(std::string_view sql, bool cache) {
+    cache = cache && cfg_.max_prepared > 0;
+    if (cache) {
+        auto it = cache_index_.find(sql);
+        if (it != cache_index_.end()) {
+            lru_.splice(lru_.begin(), lru_, it->second);
+            borrowed_cached_ = it->second->stmt;
+            return borrowed_cached_;
+        }
+    }
+    MYSQL_STMT *s = mysql_stmt_init(m_);
+    if (s == nullptr) fail(conn_failure(m_, Phase::Statement, {}, sql));
+    if (mysql_stmt_prepare(s, sql.data(), static_cast<unsigned long>(sql.size())) != 0) {
+        DriverFailure f = stmt_failure(s, Phase::Statement, {}, sql);
+        mysql_stmt_close(s);
+        fail(f);
+    }
+    if (cache) {
+        lru_.push_front(Cached{std::string(sql), s});
+        cache_index_.emplace(std::string_view(lru_.front().sql), lru_.begin());
+        while (lru_.size() > cfg_.max_prepared) {
+            Cached &old = lru_.back();
+            cache_index_.erase(std::string_view(old.sql));
+            mysql_stmt_close(old.stmt); // COM_STMT_CLOSE has no reply: cheap
+            lru_.pop_back();
+        }
+        borrowed_cached_ = s;
+    }
+    return s;
+}
+
+void Connection::give_back(MYSQL_STMT *stmt, bool reusable) noexcept {
+    if (stmt == nullptr) return;
+    if (stmt == borrowed_cached_) {
+        borrowed_cached_ = nullptr;
+        if (reusable && !broken_) return;
+        for (auto it = lru_.begin(); it != lru_.end(); ++it) {
+            if (it->stmt == stmt) {
+                cache_index_.erase(std::string_view(it->sql));
+                lru_.erase(it);
+                break;
+            }
+        }
+    }
+    mysql_stmt_close(stmt);
+}
+
+void Connection::ping(int32_t timeout_ms) {
+    ensure_ready();
+    if (timeout_ms <= 0) timeout_ms = cfg_.connect_timeout_ms;
+    int ret = 0;
+    auto outcome = run_nonblocking(
+        m_, Deadline(timeout_ms), [&] { return mysql_ping_start(&ret, m_); },
+        [&](int s) { return mysql_ping_cont(&ret, m_, s); });
+    if (outcome != IoOutcome::Finished) {
+        if (outcome == IoOutcome::Stuck) abandoned_ = true;
+        mark_broken();
+        throw DriverFailure(ILANA_ERR_TIMEOUT,
+                            "ping: no answer from " + cfg_.target() + " within " +
+                                std::to_string(timeout_ms) + " ms",
+                            {}, 0, ILANA_ERRF_CONN_BROKEN);
+    }
+    if (ret != 0) fail(conn_failure(m_, Phase::Session, "ping"));
+}
+
+void Connection::simple_query(std::string_view sql, Phase phase, std::string_view what) {
+    ensure_ready();
+    if (mysql_real_query(m_, sql.data(), static_cast<unsigned long>(sql.size())) != 0)
+        fail(conn_failure(m_, phase, what, sql));
+    // Statements here return no rows; consume anything so the session stays in sync.
+    for (;;) {
+        if (MYSQL_RES *r = mysql_store_result(m_)) mysql_free_result(r);
+        int next = mysql_next_result(m_);
+        if (next < 0) break;
+        if (next > 0) fail(conn_failure(m_, phase, what, sql));
+    }
+}
+
+void Connection::server_info(ilana_server_info *out) {
+    ensure_alive();
+    // max_connections needs a round trip: once per session, and only when
+    // the session is free (a streaming result blocks the wire).
+    if (!max_connections_known_ && open_result == nullptr) {
+        static const char sql[] = "SELECT @@max_connections";
+        if (mysql_real_query(m_, sql, sizeof sql - 1) != 0) {
+            DriverFailure f = conn_failure(m_, Phase::Session, "server_info");
+            if (f.flags() & ILANA_ERRF_CONN_BROKEN) fail(f);
+        } else if (MYSQL_RES *r = mysql_store_result(m_)) {
+            MYSQL_ROW row = mysql_fetch_row(r);
+            if (row != nullptr && row[0] != nullptr) max_connections_ = std::strtoll(row[0], nullptr, 10);
+            mysql_free_result(r);
+            max_connections_known_ = true;
+        }
+    }
+    ilana_server_info info{};
+    info.struct_size = sizeof info;
+    info.product = mariadb_ ? "MariaDB" : "MySQL";
+    info.version = version_.c_str();
+    info.version_number = version_number_;
+    info.max_connections = max_connections_;
+    const uint32_t n = std::min<uint32_t>(out->struct_size, sizeof info);
+    if (n > sizeof(uint32_t))
+        std::memcpy(reinterpret_cast<char *>(out) + sizeof(uint32_t),
+                    reinterpret_cast<const char *>(&info) + sizeof(uint32_t), n - sizeof(uint32_t));
+}
+
+} // namespace ilana_mysql

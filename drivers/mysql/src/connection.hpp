@@ -1,0 +1,102 @@
+// connection.hpp — one MySQL/MariaDB session (the ilana_conn handle).
+#pragma once
+
+#include "errors.hpp"
+#include "params.hpp"
+
+#include <ilana/driver.h>
+
+#include <mysql.h>
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace ilana_mysql {
+
+class Result;
+
+class Connection {
+public:
+    // Opens a session; throws DriverFailure (CONFIG, AUTH, CONNECTION, TIMEOUT).
+    static std::unique_ptr<Connection> open(const ilana_connect_params *params);
+    ~Connection();
+    Connection(const Connection &) = delete;
+    Connection &operator=(const Connection &) = delete;
+
+    MYSQL *handle() const { return m_; }
+    const Config &config() const { return cfg_; }
+    bool is_mariadb() const { return mariadb_; }
+    bool broken() const { return broken_; }
+
+    // Entry checks: the session is usable and no result is open. Both throw
+    // with ILANA_ERRF_NOT_SENT, so the host may retry elsewhere.
+    void ensure_ready() const;
+    void ensure_alive() const;
+
+    // Records what a failure means for the session (CONN_BROKEN: the socket
+    // is shut down so no later call can hang on it) and throws it.
+    [[noreturn]] void fail(const DriverFailure &f);
+    void mark_broken() noexcept;
+
+    // A statement is running on the server from execute until its rows are
+    // read or its result closed; cancel() only kills while one is, and the
+    // lock makes sure KILL QUERY can never hit the next statement.
+    void op_begin();
+    void op_end() noexcept;
+
+    // [thread-safe] KILL QUERY through a side connection (see connection.cpp).
+    ilana_status cancel(ilana_error *err) noexcept;
+
+    // Prepared statements. take_stmt() returns a prepared handle for `sql`,
+    // from the LRU cache when `cache` is set; give_back() returns it after
+    // use (reusable = false closes it, e.g. after CR_NEW_STMT_METADATA).
+    MYSQL_STMT *take_stmt(std::string_view sql, bool cache);
+    void give_back(MYSQL_STMT *stmt, bool reusable) noexcept;
+
+    // The result now open on this session, if any (at most one).
+    Result *open_result = nullptr;
+
+    void ping(int32_t timeout_ms);
+    // Runs a statement without parameters or rows (transactions, SET ...).
+    void simple_query(std::string_view sql, Phase phase, std::string_view what);
+    void server_info(ilana_server_info *out);
+
+private:
+    Connection() = default;
+
+    Config cfg_;
+    MYSQL *m_ = nullptr;
+    unsigned long thread_id_ = 0; // immutable after open: read by cancel()
+    bool mariadb_ = false;
+    bool broken_ = false;
+    bool abandoned_ = false; // the handle is stuck in a non-blocking call
+
+    std::mutex op_mu_;
+    uint64_t op_gen_ = 0;
+    bool op_active_ = false;
+
+    struct Cached {
+        std::string sql;
+        MYSQL_STMT *stmt;
+    };
+    std::list<Cached> lru_; // front = most recently used
+    std::unordered_map<std::string_view, std::list<Cached>::iterator> cache_index_;
+    MYSQL_STMT *borrowed_cached_ = nullptr;
+
+    std::string version_;
+    int64_t version_number_ = 0;
+    int64_t max_connections_ = -1;
+    bool max_connections_known_ = false;
+};
+
+// Opens a raw session with `cfg` within `timeout_ms` (connect, TLS, auth and
+// the session setup statements). `setup`: run SET time_zone / SET NAMES; the
+// cancel side connection skips them and selects no database.
+MYSQL *open_session(const Config &cfg, int timeout_ms, bool setup);
+
+} // namespace ilana_mysql

@@ -1,0 +1,12 @@
+// extensions.hpp — the optional capability tables this driver provides.
+#pragma once
+
+#include <ilana/driver.h>
+
+namespace ilana_mysql {
+
+extern const ilana_introspect_api kIntrospectApi; // "ilana.introspect/1" (introspect.cpp)
+extern const ilana_lock_api kLockApi;             // "ilana.lock/1"       (lock.cpp)
+extern const ilana_namespace_api kNamespaceApi;   // "ilana.namespace/1"  (namespace.cpp)
+
+} // namespace ilana_mysql

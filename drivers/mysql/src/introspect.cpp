@@ -1,0 +1,245 @@
+// introspect.cpp — "ilana.introspect/1": tables, columns, indexes from
+// information_schema.
+//
+// Rows are read whole (schemas are small) and reshaped in C++ into the ABI's
+// fixed columns, so names, types and order are exactly the ABI's whatever
+// the server's information_schema types are (ORDINAL_POSITION is BIGINT
+// UNSIGNED, IS_NULLABLE is 'YES'/'NO', ...). Filters are constant equalities
+// so MariaDB opens only the tables asked for; names also compare as bytes,
+// since information_schema compares case-insensitively and two tables may
+// differ only in case on Linux.
+#include "entry_support.hpp"
+#include "extensions.hpp"
+#include "statement.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+namespace ilana_mysql {
+namespace {
+
+struct Filter {
+    std::string sql;                 // " AND ..." appended to WHERE
+    std::vector<ilana_value> params; // for the placeholders in sql
+};
+
+// WHERE part for schema (NULL: the current database) and table (NULL: all).
+Filter make_filter(const char *prefix, const char *schema, const char *table) {
+    Filter f;
+    std::string p = prefix;
+    if (schema != nullptr) {
+        f.sql += p + "TABLE_SCHEMA = ? AND CAST(" + p + "TABLE_SCHEMA AS BINARY) = CAST(? AS BINARY)";
+        f.params.push_back(text_value(schema));
+        f.params.push_back(text_value(schema));
+    } else {
+        f.sql += p + "TABLE_SCHEMA = DATABASE()";
+    }
+    if (table != nullptr) {
+        f.sql += " AND " + p + "TABLE_NAME = ? AND CAST(" + p + "TABLE_NAME AS BINARY) = CAST(? AS BINARY)";
+        f.params.push_back(text_value(table));
+        f.params.push_back(text_value(table));
+    }
+    return f;
+}
+
+std::vector<std::vector<OwnedCell>> run(Connection &c, const std::string &sql, const Filter &f) {
+    // query_rows takes an initializer_list; go through execute's general form.
+    std::unique_ptr<Result> r = execute(c, sql, f.params.data(), static_cast<uint32_t>(f.params.size()),
+                                        sizeof(ilana_value), ILANA_EXEC_CACHE);
+    std::vector<std::vector<OwnedCell>> rows;
+    struct Closer {
+        Result *r;
+        ~Closer() { r->close(); }
+    } closer{r.get()};
+    for (;;) {
+        ilana_batch b{};
+        b.struct_size = sizeof b;
+        b.max_rows = 512;
+        ilana_status st = r->fetch(&b);
+        for (uint32_t i = 0; i < b.row_count; ++i) {
+            std::vector<OwnedCell> row(b.column_count);
+            for (uint32_t k = 0; k < b.column_count; ++k) {
+                const ilana_value &v = b.cells[i * b.column_count + k];
+                row[k].type = v.type;
+                row[k].is_null = v.is_null != 0;
+                if (v.is_null) continue;
+                if (v.type == ILANA_TYPE_TEXT || v.type == ILANA_TYPE_BLOB || v.type == ILANA_TYPE_JSON ||
+                    v.type == ILANA_TYPE_DECIMAL)
+                    row[k].str.assign(v.v.str.ptr != nullptr ? v.v.str.ptr : "", v.v.str.len);
+                else
+                    row[k].i64 = v.v.i64; // INT64 and UINT64 alike: small counters here
+            }
+            rows.push_back(std::move(row));
+        }
+        if (st == ILANA_DONE) break;
+    }
+    return rows;
+}
+
+const std::string &str(const OwnedCell &c) {
+    static const std::string empty;
+    return c.is_null ? empty : c.str;
+}
+
+// Lower-case the type's spelling but not quoted literals: enum('A','b')
+// keeps its values.
+std::string lower_type(const std::string &s) {
+    std::string out = s;
+    bool quoted = false;
+    for (char &ch : out) {
+        if (ch == '\'') quoted = !quoted;
+        else if (!quoted) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    return out;
+}
+
+// MariaDB (10.2.7+) shows COLUMN_DEFAULT as SQL: 'abc' for strings (quotes
+// doubled, \0 \n \r \Z \\ escaped), NULL as the word NULL, expressions as
+// written (current_timestamp()). MySQL shows the bare value and a real NULL.
+// Normalised to MySQL's form: the value, or a real NULL for "no default".
+OwnedCell normalise_default(const OwnedCell &d, bool mariadb) {
+    if (d.is_null) return OwnedCell::null(ILANA_TYPE_TEXT);
+    if (!mariadb) return OwnedCell::text(d.str);
+    const std::string &s = d.str;
+    if (s == "NULL") return OwnedCell::null(ILANA_TYPE_TEXT);
+    if (s.size() < 2 || s.front() != '\'' || s.back() != '\'') return OwnedCell::text(s);
+    std::string out;
+    for (size_t i = 1; i + 1 < s.size(); ++i) {
+        char ch = s[i];
+        if (ch == '\'' && i + 2 < s.size() && s[i + 1] == '\'') {
+            out += '\'';
+            ++i;
+        } else if (ch == '\\' && i + 2 < s.size()) {
+            char e = s[++i];
+            switch (e) {
+            case '0': out += '\0'; break;
+            case 'n': out += '\n'; break;
+            case 'r': out += '\r'; break;
+            case 't': out += '\t'; break;
+            case 'Z': out += '\x1a'; break;
+            default: out += e; break;
+            }
+        } else {
+            out += ch;
+        }
+    }
+    return OwnedCell::text(std::move(out));
+}
+
+OwnedCell boolean(bool b) { return OwnedCell::integer(ILANA_TYPE_BOOL, b ? 1 : 0); }
+
+ilana_status tables(ilana_conn *conn, const char *schema, ilana_result **out, ilana_error *err) {
+    if (out != nullptr) *out = nullptr;
+    return ilana::sdk::guarded(err, [&] {
+        Connection &c = conn_of(conn);
+        if (out == nullptr) throw misuse("introspect.tables: out is NULL");
+        Filter f = make_filter("", schema, nullptr);
+        auto rows = run(c, "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE " + f.sql, f);
+        std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) { return str(a[1]) < str(b[1]); });
+        std::vector<std::vector<OwnedCell>> result;
+        for (auto &r : rows) {
+            const std::string &type = str(r[2]);
+            const bool view = type == "VIEW" || type == "SYSTEM VIEW";
+            result.push_back({OwnedCell::text(str(r[0])), OwnedCell::text(str(r[1])),
+                              OwnedCell::text(view ? "view" : "table")});
+        }
+        return hand_out(std::make_unique<RowsResult>(
+                            std::vector<ColumnDef>{{"schema", ILANA_TYPE_TEXT, "VARCHAR", 0},
+                                                   {"name", ILANA_TYPE_TEXT, "VARCHAR", 0},
+                                                   {"kind", ILANA_TYPE_TEXT, "VARCHAR", 0}},
+                            std::move(result)),
+                        out);
+    });
+}
+
+ilana_status columns(ilana_conn *conn, const char *schema, const char *table, ilana_result **out,
+                     ilana_error *err) {
+    if (out != nullptr) *out = nullptr;
+    return ilana::sdk::guarded(err, [&] {
+        Connection &c = conn_of(conn);
+        if (out == nullptr) throw misuse("introspect.columns: out is NULL");
+        Filter f = make_filter("", schema, table);
+        auto cols = run(c,
+                        "SELECT TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, IS_NULLABLE, "
+                        "COLUMN_DEFAULT FROM information_schema.COLUMNS WHERE " + f.sql, f);
+        // Primary key membership from the PRIMARY index itself: COLUMN_KEY
+        // says 'PRI' also for a UNIQUE NOT NULL key of a table without one.
+        auto pk_rows = run(c,
+                           "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS WHERE " +
+                               f.sql + " AND INDEX_NAME = 'PRIMARY'", f);
+        std::set<std::pair<std::string, std::string>> pk;
+        for (auto &r : pk_rows) pk.emplace(str(r[0]), str(r[1]));
+        std::sort(cols.begin(), cols.end(), [](const auto &a, const auto &b) {
+            if (str(a[0]) != str(b[0])) return str(a[0]) < str(b[0]);
+            return a[2].i64 < b[2].i64;
+        });
+        std::vector<std::vector<OwnedCell>> result;
+        for (auto &r : cols) {
+            result.push_back({OwnedCell::text(str(r[0])), OwnedCell::text(str(r[1])),
+                              OwnedCell::integer(ILANA_TYPE_INT64, r[2].i64),
+                              OwnedCell::text(lower_type(str(r[3]))), boolean(str(r[4]) == "YES"),
+                              normalise_default(r[5], c.is_mariadb()),
+                              boolean(pk.count({str(r[0]), str(r[1])}) != 0)});
+        }
+        return hand_out(std::make_unique<RowsResult>(
+                            std::vector<ColumnDef>{{"table_name", ILANA_TYPE_TEXT, "VARCHAR", 0},
+                                                   {"name", ILANA_TYPE_TEXT, "VARCHAR", 0},
+                                                   {"ordinal", ILANA_TYPE_INT64, "BIGINT", 0},
+                                                   {"data_type", ILANA_TYPE_TEXT, "TEXT", 0},
+                                                   {"nullable", ILANA_TYPE_BOOL, "BOOL", 0},
+                                                   {"default_value", ILANA_TYPE_TEXT, "TEXT", 1},
+                                                   {"primary_key", ILANA_TYPE_BOOL, "BOOL", 0}},
+                            std::move(result)),
+                        out);
+    });
+}
+
+ilana_status indexes(ilana_conn *conn, const char *schema, const char *table, ilana_result **out,
+                     ilana_error *err) {
+    if (out != nullptr) *out = nullptr;
+    return ilana::sdk::guarded(err, [&] {
+        Connection &c = conn_of(conn);
+        if (out == nullptr) throw misuse("introspect.indexes: out is NULL");
+        Filter f = make_filter("", schema, table);
+        auto rows = run(c,
+                        "SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, NON_UNIQUE "
+                        "FROM information_schema.STATISTICS WHERE " + f.sql, f);
+        struct Index {
+            std::map<int64_t, std::string> columns; // by SEQ_IN_INDEX
+            bool unique = false;
+        };
+        std::map<std::pair<std::string, std::string>, Index> grouped; // byte order
+        for (auto &r : rows) {
+            Index &ix = grouped[{str(r[0]), str(r[1])}];
+            // COLUMN_NAME is NULL for MySQL 8 functional key parts.
+            ix.columns[r[2].i64] = r[3].is_null ? "(expression)" : str(r[3]);
+            ix.unique = r[4].i64 == 0;
+        }
+        std::vector<std::vector<OwnedCell>> result;
+        for (auto &[key, ix] : grouped) {
+            std::string cols;
+            for (auto &[seq, name] : ix.columns) {
+                if (!cols.empty()) cols += ',';
+                cols += name;
+            }
+            result.push_back({OwnedCell::text(key.first), OwnedCell::text(key.second),
+                              OwnedCell::text(cols), boolean(ix.unique), boolean(key.second == "PRIMARY")});
+        }
+        return hand_out(std::make_unique<RowsResult>(
+                            std::vector<ColumnDef>{{"table_name", ILANA_TYPE_TEXT, "VARCHAR", 0},
+                                                   {"name", ILANA_TYPE_TEXT, "VARCHAR", 0},
+                                                   {"columns", ILANA_TYPE_TEXT, "TEXT", 0},
+                                                   {"is_unique", ILANA_TYPE_BOOL, "BOOL", 0},
+                                                   {"is_primary", ILANA_TYPE_BOOL, "BOOL", 0}},
+                            std::move(result)),
+                        out);
+    });
+}
+
+} // namespace
+
+const ilana_introspect_api kIntrospectApi = {sizeof(ilana_introspect_api), tables, columns, indexes};
+
+} // namespace ilana_mysql

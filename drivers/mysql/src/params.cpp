@@ -1,0 +1,276 @@
+// params.cpp — connect parameters: keys, defaults, units, validation.
+//
+// Keys follow the seed application's mysql2 options so existing configs work:
+//   host, port, user, password, database, socketPath, charset, timezone,
+//   ssl (true/false) or ssl.ca / ssl.cert / ssl.key / ssl.rejectUnauthorized,
+//   connectTimeout / connect_timeout (MILLISECONDS, as in mysql2),
+//   readTimeout / writeTimeout (SECONDS, libmariadb's unit),
+//   maxPreparedStatements (mysql2's statement cache size), url.
+// Unknown keys are ILANA_ERR_CONFIG naming them; "ilana.*" keys are the
+// host's and are ignored (ilana.config_dir resolves relative TLS paths,
+// ilana.connection names the connection in messages).
+#include "params.hpp"
+
+#include "errors.hpp"
+
+#include <ilana/sdk/driver_support.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+namespace ilana_mysql {
+namespace {
+
+using ilana::sdk::ParamReader;
+
+[[noreturn]] void config_error(const std::string &message) {
+    throw DriverFailure(ILANA_ERR_CONFIG, message);
+}
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+std::string percent_decode(const std::string &s, const char *what) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%') {
+            const int hi = i + 2 < s.size() ? hex_digit(s[i + 1]) : -1;
+            const int lo = i + 2 < s.size() ? hex_digit(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                config_error(std::string("connection parameter 'url': bad percent-escape in the ") +
+                             what);
+            out += static_cast<char>(hi * 16 + lo);
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
+// mysql://user:password@host:port/database?key=value&... (also mariadb://).
+// The URL's parts are defaults: explicitly given keys win. The message never
+// repeats the URL, which holds the password.
+KeyValues parse_url(const std::string &url) {
+    KeyValues out;
+    size_t scheme_end = url.find("://");
+    if (scheme_end == std::string::npos)
+        config_error("connection parameter 'url' must look like mysql://user:password@host:port/database");
+    std::string scheme = lower(url.substr(0, scheme_end));
+    if (scheme != "mysql" && scheme != "mariadb")
+        config_error("connection parameter 'url': scheme '" + scheme +
+                     "' is not mysql:// or mariadb://");
+    std::string rest = url.substr(scheme_end + 3);
+    std::string query;
+    if (size_t q = rest.find('?'); q != std::string::npos) {
+        query = rest.substr(q + 1);
+        rest.resize(q);
+    }
+    std::string path;
+    if (size_t slash = rest.find('/'); slash != std::string::npos) {
+        path = rest.substr(slash + 1);
+        rest.resize(slash);
+    }
+    if (size_t at = rest.rfind('@'); at != std::string::npos) {
+        std::string userinfo = rest.substr(0, at);
+        rest = rest.substr(at + 1);
+        size_t colon = userinfo.find(':');
+        out.emplace_back("user", percent_decode(userinfo.substr(0, colon), "user name"));
+        if (colon != std::string::npos)
+            out.emplace_back("password", percent_decode(userinfo.substr(colon + 1), "password"));
+    }
+    std::string host = rest, port;
+    if (!rest.empty() && rest[0] == '[') { // [IPv6]:port
+        size_t close = rest.find(']');
+        if (close == std::string::npos) config_error("connection parameter 'url': unclosed '[' in host");
+        host = rest.substr(1, close - 1);
+        if (close + 1 < rest.size()) {
+            if (rest[close + 1] != ':') config_error("connection parameter 'url': bad host");
+            port = rest.substr(close + 2);
+        }
+    } else if (size_t colon = rest.rfind(':'); colon != std::string::npos) {
+        host = rest.substr(0, colon);
+        port = rest.substr(colon + 1);
+    }
+    if (!host.empty()) out.emplace_back("host", percent_decode(host, "host"));
+    if (!port.empty()) out.emplace_back("port", port);
+    if (!path.empty()) out.emplace_back("database", percent_decode(path, "database name"));
+    size_t pos = 0;
+    while (pos < query.size()) {
+        size_t amp = query.find('&', pos);
+        std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+        pos = amp == std::string::npos ? query.size() : amp + 1;
+        if (kv.empty()) continue;
+        size_t eq = kv.find('=');
+        std::string k = percent_decode(kv.substr(0, eq), "query");
+        std::string v = eq == std::string::npos ? "true" : percent_decode(kv.substr(eq + 1), "query");
+        if (k == "url") config_error("connection parameter 'url' cannot contain another url");
+        out.emplace_back(std::move(k), std::move(v));
+    }
+    return out;
+}
+
+// "UTC" -> '+00:00'; "local" -> leave the server's setting; "+HH:MM" and
+// named zones ("Europe/Berlin", needs the server's time zone tables) as is.
+std::string parse_time_zone(const std::string &v) {
+    std::string l = lower(v);
+    if (l == "local" || l.empty()) return {};
+    if (l == "utc" || l == "z" || l == "gmt") return "+00:00";
+    if ((v[0] == '+' || v[0] == '-') && v.size() == 6 && std::isdigit((unsigned char)v[1]) &&
+        std::isdigit((unsigned char)v[2]) && v[3] == ':' && std::isdigit((unsigned char)v[4]) &&
+        std::isdigit((unsigned char)v[5]))
+        return v;
+    bool named = std::all_of(v.begin(), v.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '/' || c == '_' || c == '-' || c == '+';
+    });
+    if (!named || !std::isalpha((unsigned char)v[0]))
+        config_error("connection parameter 'timezone' must be \"UTC\", \"local\", \"+HH:MM\" or a "
+                     "zone name like \"Europe/Berlin\", got '" + v + "'");
+    return v;
+}
+
+// The ABI carries text as UTF-8, so only UTF-8 connection character sets are
+// accepted; a collation name ("utf8mb4_unicode_ci") selects its charset too.
+void parse_charset(const std::string &v, Config &c) {
+    std::string l = lower(v);
+    auto is_utf8 = [](const std::string &cs) { return cs == "utf8mb4" || cs == "utf8" || cs == "utf8mb3"; };
+    if (is_utf8(l)) {
+        c.charset = l;
+        return;
+    }
+    size_t us = l.find('_');
+    if (us != std::string::npos && is_utf8(l.substr(0, us)) &&
+        std::all_of(l.begin(), l.end(), [](unsigned char ch) { return std::isalnum(ch) || ch == '_'; })) {
+        c.charset = l.substr(0, us);
+        c.collation = l;
+        return;
+    }
+    config_error("connection parameter 'charset' must be a UTF-8 character set or collation "
+                 "(utf8mb4, utf8mb4_unicode_ci, ...), got '" + v + "'");
+}
+
+std::string resolve_path(const std::string &key, const std::string &value,
+                         const std::optional<std::string> &config_dir) {
+    std::string path = value;
+    if (!path.empty() && path[0] != '/' && config_dir && !config_dir->empty())
+        path = *config_dir + "/" + path;
+    if (::access(path.c_str(), R_OK) != 0)
+        config_error("connection parameter '" + key + "': cannot read file '" + path + "'");
+    return path;
+}
+
+long long checked_range(const char *key, long long v, long long lo, long long hi, const char *unit) {
+    if (v < lo || v > hi)
+        config_error(std::string("connection parameter '") + key + "' must be between " +
+                     std::to_string(lo) + " and " + std::to_string(hi) + unit + ", got " +
+                     std::to_string(v));
+    return v;
+}
+
+} // namespace
+
+std::string Config::target() const {
+    if (!socket_path.empty()) return socket_path;
+    if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+    return host + ":" + std::to_string(port);
+}
+
+Config parse_config(const ilana_connect_params *params) {
+    // Merge the URL's parts under the explicit keys, then read everything
+    // through one ParamReader so unknown keys are caught wherever they came from.
+    KeyValues merged;
+    std::optional<std::string> url;
+    if (params != nullptr) {
+        for (uint32_t i = 0; i < params->param_count; ++i) {
+            const ilana_param &p = params->params[i];
+            if (p.key == nullptr || p.value == nullptr) continue;
+            if (std::string(p.key) == "url") url = p.value;
+            else merged.emplace_back(p.key, p.value);
+        }
+    }
+    if (url) {
+        for (auto &kv : parse_url(*url)) {
+            bool given = std::any_of(merged.begin(), merged.end(),
+                                     [&](const auto &e) { return e.first == kv.first; });
+            if (!given) merged.push_back(std::move(kv));
+        }
+    }
+    std::vector<ilana_param> flat;
+    flat.reserve(merged.size());
+    for (const auto &kv : merged) flat.push_back({kv.first.c_str(), kv.second.c_str()});
+    ilana_connect_params view{};
+    view.struct_size = sizeof view;
+    view.params = flat.data();
+    view.param_count = static_cast<uint32_t>(flat.size());
+    ParamReader r(&view);
+
+    Config c;
+    if (params != nullptr) {
+        if (params->timeout_ms > 0) c.connect_timeout_ms = params->timeout_ms;
+        c.host_context = params->host_context;
+    }
+    c.name = r.get_or("ilana.connection", "");
+    const auto config_dir = r.get("ilana.config_dir");
+
+    if (auto v = r.get("host")) {
+        if (v->empty()) config_error("connection parameter 'host' is empty");
+        c.host = *v;
+    }
+    if (auto v = r.get_int("port")) c.port = static_cast<unsigned>(checked_range("port", *v, 1, 65535, ""));
+    c.user = r.get("user");
+    c.password = r.get("password");
+    c.database = r.get("database");
+    if (c.database && c.database->empty()) c.database.reset();
+    c.socket_path = r.get_or("socketPath", "");
+    if (auto v = r.get("charset")) parse_charset(*v, c);
+    if (auto v = r.get("timezone")) c.time_zone = parse_time_zone(*v);
+
+    // Timeouts: connectTimeout is milliseconds like mysql2's; the ABI's
+    // "connect_timeout" key (same unit) wins over it and over timeout_ms.
+    if (auto v = r.get_int("connectTimeout"))
+        c.connect_timeout_ms = static_cast<int>(checked_range("connectTimeout", *v, 1, 3600000, " ms"));
+    if (auto v = r.get_int("connect_timeout"))
+        c.connect_timeout_ms = static_cast<int>(checked_range("connect_timeout", *v, 1, 3600000, " ms"));
+    if (auto v = r.get_int("readTimeout"))
+        c.read_timeout_s = static_cast<unsigned>(checked_range("readTimeout", *v, 0, 86400, " s"));
+    if (auto v = r.get_int("writeTimeout"))
+        c.write_timeout_s = static_cast<unsigned>(checked_range("writeTimeout", *v, 0, 86400, " s"));
+    if (auto v = r.get_int("maxPreparedStatements"))
+        c.max_prepared = static_cast<size_t>(checked_range("maxPreparedStatements", *v, 0, 16382, ""));
+
+    // TLS: "ssl": true/false, or the nested object's keys (which imply TLS).
+    auto ssl = r.get_bool("ssl");
+    auto ca = r.get("ssl.ca"), cert = r.get("ssl.cert"), key = r.get("ssl.key");
+    auto reject = r.get_bool("ssl.rejectUnauthorized");
+    bool nested = ca || cert || key || reject;
+    if (ssl && !*ssl && nested)
+        config_error("connection parameter 'ssl' is false but ssl.* options are set: remove one");
+    c.ssl = ssl.value_or(nested);
+    if (reject) c.ssl_verify = *reject;
+    if (ca) c.ssl_ca = resolve_path("ssl.ca", *ca, config_dir);
+    if (cert) c.ssl_cert = resolve_path("ssl.cert", *cert, config_dir);
+    if (key) c.ssl_key = resolve_path("ssl.key", *key, config_dir);
+    if (cert.has_value() != key.has_value())
+        config_error("connection parameters 'ssl.cert' and 'ssl.key' must be given together");
+
+    r.finish("the MySQL/MariaDB driver (org.ilana.mysql)");
+    return c;
+}
+
+} // namespace ilana_mysql

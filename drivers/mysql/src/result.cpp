@@ -1,0 +1,438 @@
+// result.cpp — columns, batches and streaming of result rows.
+//
+// Rows are streamed, never buffered whole: prepared statements are fetched
+// with mysql_stmt_fetch() without mysql_stmt_store_result() (no cursor, the
+// server pushes rows and TCP flow control holds it back), and text-protocol
+// results with mysql_use_result(). Each batch decodes into reusable cell
+// vectors and one arena that is reset per batch: no per-row allocation.
+#include "result.hpp"
+
+#include "connection.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+namespace ilana_mysql {
+namespace {
+
+// A long value grows its column's bind buffer up to this size, so a column
+// of medium texts costs one copy per value, not a second round through
+// mysql_stmt_fetch_column. Longer values are always fetched in two steps.
+constexpr size_t kMaxBindBuffer = 256 * 1024;
+
+size_t next_pow2(size_t n) {
+    size_t p = 1024;
+    while (p < n) p <<= 1;
+    return p;
+}
+
+template <class Out>
+void copy_covered(Out *out, const Out &full) {
+    // The host's struct may be older (smaller) or newer (larger) than ours.
+    const uint32_t n = std::min<uint32_t>(out->struct_size, sizeof full);
+    if (n > sizeof(uint32_t))
+        std::memcpy(reinterpret_cast<char *>(out) + sizeof(uint32_t),
+                    reinterpret_cast<const char *>(&full) + sizeof(uint32_t), n - sizeof(uint32_t));
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------
+// Result
+
+void Result::info(ilana_result_info *out) const {
+    if (out == nullptr) return;
+    ilana_result_info full{};
+    full.struct_size = sizeof full;
+    full.column_count = column_count();
+    full.columns = columns_.empty() ? nullptr : columns_.data();
+    full.column_size = sizeof(ilana_column);
+    full.affected_rows = affected_rows_;
+    full.last_insert_id = last_insert_id_;
+    copy_covered(out, full);
+}
+
+void Result::set_columns(const MYSQL_FIELD *fields, unsigned n) {
+    specs_.resize(n);
+    names_.resize(n);
+    for (unsigned i = 0; i < n; ++i) {
+        specs_[i] = describe(fields[i]);
+        names_[i].assign(fields[i].name != nullptr ? fields[i].name : "", fields[i].name_length);
+    }
+    // Pointers into names_ are taken only once it is complete.
+    columns_.resize(n);
+    for (unsigned i = 0; i < n; ++i) {
+        ilana_column &c = columns_[i];
+        c.struct_size = sizeof c;
+        c.name = names_[i].c_str();
+        c.type = specs_[i].type;
+        c.native_type = specs_[i].native_type;
+        c.nullable = (fields[i].flags & NOT_NULL_FLAG) ? 0 : 1;
+    }
+}
+
+ilana_status Result::fetch(ilana_batch *batch) {
+    if (batch == nullptr || batch->struct_size < offsetof(ilana_batch, cells) + sizeof(batch->cells))
+        throw misuse("fetch: ilana_batch.struct_size is too small for ABI v1");
+    if (closed_) throw misuse("fetch: the result is closed");
+    if (failure_) throw *failure_;
+    if (batch->max_rows == 0) throw misuse("fetch: ilana_batch.max_rows must be at least 1");
+    arena_.reset();
+    uint32_t rows = 0;
+    if (!done_) {
+        const uint32_t max_rows = std::min(batch->max_rows, kMaxBatchRows);
+        const size_t need = static_cast<size_t>(max_rows) * columns_.size();
+        if (cells_.size() < need) cells_.resize(need);
+        try {
+            rows = read_rows(max_rows);
+        } catch (const DriverFailure &f) {
+            failure_ = f;
+            finish_op();
+            if (conn_ != nullptr) conn_->fail(f);
+            throw;
+        }
+    }
+    if (done_) finish_op();
+    batch->row_count = rows;
+    batch->column_count = column_count();
+    batch->value_size = sizeof(ilana_value);
+    batch->cells = cells_.empty() ? nullptr : cells_.data();
+    return done_ ? ILANA_DONE : ILANA_OK;
+}
+
+void Result::finish_op() noexcept {
+    if (op_open_ && conn_ != nullptr) conn_->op_end();
+    op_open_ = false;
+}
+
+void Result::close() noexcept {
+    if (closed_) return;
+    closed_ = true;
+    if (conn_ == nullptr) return;
+    release();
+    finish_op();
+    if (conn_->open_result == this) conn_->open_result = nullptr;
+}
+
+void Result::detach() noexcept {
+    close();
+    conn_ = nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// StatusResult
+
+StatusResult::StatusResult(Connection *conn, int64_t affected_rows, int64_t last_insert_id)
+    : Result(conn) {
+    affected_rows_ = affected_rows;
+    last_insert_id_ = last_insert_id;
+    done_ = true;
+}
+
+// ---------------------------------------------------------------------------
+// StmtResult: binary protocol
+
+StmtResult::StmtResult(Connection *conn, MYSQL_STMT *stmt, std::string_view sql)
+    : Result(conn), stmt_(stmt), excerpt_(sql_excerpt(sql)) {
+    op_open_ = true;
+    // stmt->fields carries MariaDB's extended metadata (format "json"),
+    // which the copies made by mysql_stmt_result_metadata() may not.
+    set_columns(stmt->fields, mysql_stmt_field_count(stmt));
+    bind_columns();
+}
+
+StmtResult::~StmtResult() { close(); }
+
+void StmtResult::bind_columns() {
+    const size_t n = specs_.size();
+    out_.resize(n);
+    binds_.assign(n, MYSQL_BIND{});
+    for (size_t i = 0; i < n; ++i) {
+        OutColumn &o = out_[i];
+        MYSQL_BIND &b = binds_[i];
+        std::memset(&o.num, 0, sizeof o.num);
+        b.length = &o.length;
+        b.is_null = &o.is_null;
+        b.error = &o.error;
+        switch (specs_[i].decode) {
+        case Decode::Null:
+            b.buffer_type = MYSQL_TYPE_NULL;
+            break;
+        case Decode::Int:
+        case Decode::UInt:
+            // Every integer type converts to a 64-bit buffer; the unsigned
+            // flag keeps BIGINT UNSIGNED values above INT64_MAX intact.
+            b.buffer_type = MYSQL_TYPE_LONGLONG;
+            b.buffer = &o.num.i64;
+            b.buffer_length = sizeof o.num.i64;
+            b.is_unsigned = specs_[i].is_unsigned ? 1 : 0;
+            break;
+        case Decode::Float:
+            b.buffer_type = MYSQL_TYPE_FLOAT;
+            b.buffer = &o.num.f32;
+            b.buffer_length = sizeof o.num.f32;
+            break;
+        case Decode::Double:
+            b.buffer_type = MYSQL_TYPE_DOUBLE;
+            b.buffer = &o.num.f64;
+            b.buffer_length = sizeof o.num.f64;
+            break;
+        case Decode::Date:
+        case Decode::DateTime:
+        case Decode::Time:
+            b.buffer_type = specs_[i].decode == Decode::Date   ? MYSQL_TYPE_DATE
+                            : specs_[i].decode == Decode::Time ? MYSQL_TYPE_TIME
+                                                               : MYSQL_TYPE_DATETIME;
+            b.buffer = &o.num.tm;
+            b.buffer_length = sizeof o.num.tm;
+            break;
+        case Decode::Bit:
+            o.buf.assign(8, 0);
+            b.buffer_type = MYSQL_TYPE_BLOB;
+            b.buffer = o.buf.data();
+            b.buffer_length = o.buf.size();
+            break;
+        case Decode::Decimal:
+        case Decode::Text:
+        case Decode::Blob:
+        case Decode::Json: {
+            const unsigned long declared = stmt_->fields[i].length;
+            o.buf.assign(std::clamp<unsigned long>(declared, 16, 1024), 0);
+            b.buffer_type = specs_[i].decode == Decode::Blob ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+            b.buffer = o.buf.data();
+            b.buffer_length = o.buf.size();
+            break;
+        }
+        }
+    }
+    if (n > 0 && mysql_stmt_bind_result(stmt_, binds_.data()) != 0)
+        throw stmt_failure(stmt_, Phase::Statement, {}, excerpt_);
+}
+
+uint32_t StmtResult::read_rows(uint32_t max_rows) {
+    const size_t ncol = out_.size();
+    uint32_t n = 0;
+    while (n < max_rows) {
+        if (rebind_) {
+            if (mysql_stmt_bind_result(stmt_, binds_.data()) != 0)
+                throw stmt_failure(stmt_, Phase::Statement, {}, excerpt_);
+            rebind_ = false;
+        }
+        const int rc = mysql_stmt_fetch(stmt_);
+        if (rc == MYSQL_NO_DATA) {
+            done_ = true;
+            break;
+        }
+        if (rc == 1) throw stmt_failure(stmt_, Phase::Statement, {}, excerpt_);
+        // MYSQL_DATA_TRUNCATED is off (see connection.cpp); lengths tell.
+        decode_row(&cells_[n * ncol]);
+        ++n;
+        if (batch_full()) break;
+    }
+    return n;
+}
+
+void StmtResult::decode_row(ilana_value *row) {
+    for (size_t c = 0; c < out_.size(); ++c) {
+        ilana_value &v = row[c];
+        OutColumn &o = out_[c];
+        const ColumnSpec &s = specs_[c];
+        v.type = s.type;
+        v.is_null = 0;
+        v.v.str.ptr = nullptr;
+        v.v.str.len = 0;
+        if (o.is_null || s.decode == Decode::Null) {
+            v.is_null = 1;
+            continue;
+        }
+        switch (s.decode) {
+        case Decode::Null:
+            break;
+        case Decode::Int:
+            v.v.i64 = o.num.i64;
+            break;
+        case Decode::UInt:
+            v.v.u64 = static_cast<uint64_t>(o.num.i64);
+            break;
+        case Decode::Float:
+            v.v.f64 = float_to_double(o.num.f32);
+            break;
+        case Decode::Double:
+            v.v.f64 = o.num.f64;
+            break;
+        case Decode::Date:
+        case Decode::DateTime:
+        case Decode::Time:
+            if (!time_to_cell(o.num.tm, s.decode, v.v.i64)) v.is_null = 1;
+            break;
+        case Decode::Bit:
+            bit_to_cell(reinterpret_cast<const unsigned char *>(o.buf.data()),
+                        std::min<size_t>(o.length, o.buf.size()), v);
+            break;
+        case Decode::Decimal:
+        case Decode::Text:
+        case Decode::Blob:
+        case Decode::Json: {
+            const size_t len = o.length;
+            const size_t have = o.buf.size();
+            if (len <= have) {
+                v.v.str.ptr = arena_.copy(o.buf.data(), len);
+                v.v.str.len = len;
+                break;
+            }
+            // Truncated: the bind buffer holds the first `have` bytes; fetch
+            // the rest straight into the arena.
+            char *dst = arena_.alloc(len);
+            std::memcpy(dst, o.buf.data(), have);
+            MYSQL_BIND rest{};
+            unsigned long rest_len = 0;
+            my_bool rest_null = 0, rest_error = 0;
+            rest.buffer_type = binds_[c].buffer_type;
+            rest.buffer = dst + have;
+            rest.buffer_length = static_cast<unsigned long>(len - have);
+            rest.length = &rest_len;
+            rest.is_null = &rest_null;
+            rest.error = &rest_error;
+            if (mysql_stmt_fetch_column(stmt_, &rest, static_cast<unsigned>(c),
+                                        static_cast<unsigned long>(have)) != 0)
+                throw stmt_failure(stmt_, Phase::Statement, {}, excerpt_);
+            v.v.str.ptr = dst;
+            v.v.str.len = len;
+            if (len <= kMaxBindBuffer) {
+                o.buf.assign(next_pow2(len), 0);
+                binds_[c].buffer = o.buf.data();
+                binds_[c].buffer_length = static_cast<unsigned long>(o.buf.size());
+                rebind_ = true;
+            }
+            break;
+        }
+        }
+    }
+}
+
+void StmtResult::release() noexcept {
+    if (stmt_ == nullptr) return;
+    if (!conn_->broken()) {
+        // Reads and drops unread rows: the session must be in sync again
+        // before anything else is sent on it.
+        mysql_stmt_free_result(stmt_);
+        // CALL may leave more result sets and a final status.
+        while (mysql_stmt_more_results(stmt_)) {
+            if (mysql_stmt_next_result(stmt_) != 0) break;
+            mysql_stmt_free_result(stmt_);
+        }
+    }
+    conn_->give_back(stmt_, true);
+    stmt_ = nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// TextResult: text protocol
+
+TextResult::TextResult(Connection *conn, MYSQL_RES *res, std::string_view sql)
+    : Result(conn), res_(res), excerpt_(sql_excerpt(sql)) {
+    op_open_ = true;
+    set_columns(mysql_fetch_fields(res), mysql_num_fields(res));
+}
+
+TextResult::~TextResult() { close(); }
+
+uint32_t TextResult::read_rows(uint32_t max_rows) {
+    MYSQL *m = conn_->handle();
+    const size_t ncol = specs_.size();
+    uint32_t n = 0;
+    while (n < max_rows) {
+        MYSQL_ROW row = mysql_fetch_row(res_);
+        if (row == nullptr) {
+            if (mysql_errno(m) != 0) throw conn_failure(m, Phase::Statement, {}, excerpt_);
+            done_ = true;
+            break;
+        }
+        const unsigned long *lengths = mysql_fetch_lengths(res_);
+        ilana_value *cells = &cells_[n * ncol];
+        for (size_t c = 0; c < ncol; ++c) {
+            ilana_value &v = cells[c];
+            v.type = specs_[c].type;
+            v.is_null = 0;
+            v.v.str.ptr = nullptr;
+            v.v.str.len = 0;
+            if (row[c] == nullptr) {
+                v.is_null = 1;
+                continue;
+            }
+            if (!text_to_cell(specs_[c].decode, row[c], lengths[c], v, arena_))
+                throw DriverFailure(ILANA_ERR_DATA,
+                                    "column '" + names_[c] + "': the server sent a value that is not a valid " +
+                                        specs_[c].native_type + " in: " + excerpt_);
+        }
+        ++n;
+        if (batch_full()) break;
+    }
+    return n;
+}
+
+void TextResult::release() noexcept {
+    MYSQL *m = conn_->handle();
+    if (res_ != nullptr) {
+        mysql_free_result(res_); // reads and drops unread rows
+        res_ = nullptr;
+    }
+    if (conn_->broken()) return;
+    while (mysql_more_results(m)) {
+        if (mysql_next_result(m) != 0) break;
+        if (MYSQL_RES *r = mysql_use_result(m)) mysql_free_result(r);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// RowsResult
+
+RowsResult::RowsResult(std::vector<ColumnDef> columns, std::vector<std::vector<OwnedCell>> rows)
+    : Result(nullptr), rows_(std::move(rows)) {
+    names_.reserve(columns.size());
+    for (const auto &c : columns) names_.emplace_back(c.name);
+    columns_.resize(columns.size());
+    for (size_t i = 0; i < columns.size(); ++i) {
+        columns_[i].struct_size = sizeof(ilana_column);
+        columns_[i].name = names_[i].c_str();
+        columns_[i].type = columns[i].type;
+        columns_[i].native_type = columns[i].native_type;
+        columns_[i].nullable = columns[i].nullable;
+    }
+}
+
+uint32_t RowsResult::read_rows(uint32_t max_rows) {
+    const size_t ncol = columns_.size();
+    uint32_t n = 0;
+    while (n < max_rows && next_ < rows_.size()) {
+        const auto &row = rows_[next_++];
+        for (size_t c = 0; c < ncol; ++c) {
+            ilana_value &v = cells_[n * ncol + c];
+            const OwnedCell &o = row[c];
+            v.type = o.type;
+            v.is_null = o.is_null ? 1 : 0;
+            switch (o.type) {
+            case ILANA_TYPE_DOUBLE:
+                v.v.f64 = o.f64;
+                break;
+            case ILANA_TYPE_TEXT:
+            case ILANA_TYPE_BLOB:
+            case ILANA_TYPE_DECIMAL:
+            case ILANA_TYPE_UUID:
+            case ILANA_TYPE_JSON:
+                v.v.str.ptr = o.str.empty() ? nullptr : o.str.data();
+                v.v.str.len = o.str.size();
+                break;
+            default:
+                v.v.i64 = o.i64;
+                break;
+            }
+        }
+        ++n;
+    }
+    if (next_ >= rows_.size()) done_ = true;
+    return n;
+}
+
+} // namespace ilana_mysql

@@ -1,0 +1,356 @@
+// statement.cpp — binding parameters and running statements.
+//
+// Two paths, chosen per statement:
+//  - with parameters, or with ILANA_EXEC_CACHE: a server-side prepared
+//    statement (binary protocol). Cached statements stay prepared in the
+//    connection's LRU cache; uncached ones are prepared, executed and closed
+//    (COM_STMT_CLOSE has no reply, so that is two round trips).
+//  - without parameters and without ILANA_EXEC_CACHE: mysql_real_query()
+//    (text protocol), one round trip instead of two, and it also runs the
+//    statements the server refuses to prepare (ER_UNSUPPORTED_PS).
+// Both paths decode through the same column description (types.cpp), so a
+// column has the same ilana type whichever path produced it.
+#include "statement.hpp"
+
+#include "connection.hpp"
+#include "runtime.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <errmsg.h>
+
+namespace ilana_mysql {
+namespace {
+
+constexpr uint32_t kMaxParams = 65535; // the binary protocol's 2-byte count
+
+const char *type_name(ilana_type t) {
+    switch (t) {
+    case ILANA_TYPE_NULL: return "NULL";
+    case ILANA_TYPE_BOOL: return "BOOL";
+    case ILANA_TYPE_INT64: return "INT64";
+    case ILANA_TYPE_UINT64: return "UINT64";
+    case ILANA_TYPE_DOUBLE: return "DOUBLE";
+    case ILANA_TYPE_TEXT: return "TEXT";
+    case ILANA_TYPE_BLOB: return "BLOB";
+    case ILANA_TYPE_DECIMAL: return "DECIMAL";
+    case ILANA_TYPE_DATE: return "DATE";
+    case ILANA_TYPE_TIME: return "TIME";
+    case ILANA_TYPE_TIMESTAMP: return "TIMESTAMP";
+    case ILANA_TYPE_TIMESTAMPTZ: return "TIMESTAMPTZ";
+    case ILANA_TYPE_UUID: return "UUID";
+    case ILANA_TYPE_JSON: return "JSON";
+    case ILANA_TYPE_ANY: return "ANY";
+    default: return "unknown";
+    }
+}
+
+// MYSQL_BINDs for the host's values. Numbers and dates are copied into
+// storage sized up front (stable addresses); strings point at the host's
+// bytes, which are borrowed for the whole execute call.
+class ParamBinder {
+public:
+    ParamBinder(const ilana_value *values, uint32_t count, uint32_t stride)
+        : binds_(count), ints_(count), doubles_(count), times_(count) {
+        static char empty[1] = {0};
+        for (uint32_t i = 0; i < count; ++i) {
+            const ilana_value &v =
+                *reinterpret_cast<const ilana_value *>(reinterpret_cast<const char *>(values) +
+                                                       static_cast<size_t>(i) * stride);
+            MYSQL_BIND &b = binds_[i];
+            std::memset(&b, 0, sizeof b);
+            if (v.is_null || v.type == ILANA_TYPE_NULL) {
+                b.buffer_type = MYSQL_TYPE_NULL;
+                continue;
+            }
+            switch (v.type) {
+            case ILANA_TYPE_BOOL:
+                ints_[i] = v.v.i64 != 0 ? 1 : 0;
+                bind_int(b, i, false);
+                break;
+            case ILANA_TYPE_INT64:
+                ints_[i] = v.v.i64;
+                bind_int(b, i, false);
+                break;
+            case ILANA_TYPE_UINT64:
+                ints_[i] = static_cast<int64_t>(v.v.u64);
+                bind_int(b, i, true);
+                break;
+            case ILANA_TYPE_DOUBLE:
+                doubles_[i] = v.v.f64;
+                b.buffer_type = MYSQL_TYPE_DOUBLE;
+                b.buffer = &doubles_[i];
+                break;
+            case ILANA_TYPE_TEXT:
+            case ILANA_TYPE_UUID:
+            case ILANA_TYPE_JSON:
+            case ILANA_TYPE_BLOB:
+            case ILANA_TYPE_DECIMAL:
+                // BLOB parameters are binary strings on the server (no
+                // charset conversion, zero bytes kept); DECIMAL as exact text.
+                b.buffer_type = v.type == ILANA_TYPE_BLOB      ? MYSQL_TYPE_BLOB
+                                : v.type == ILANA_TYPE_DECIMAL ? MYSQL_TYPE_NEWDECIMAL
+                                                               : MYSQL_TYPE_STRING;
+                b.buffer = v.v.str.ptr != nullptr ? const_cast<char *>(v.v.str.ptr) : empty;
+                b.buffer_length = static_cast<unsigned long>(v.v.str.len);
+                if (v.v.str.ptr == nullptr && v.v.str.len != 0) bad(i, v.type, "NULL pointer with a length");
+                break;
+            case ILANA_TYPE_DATE:
+                days_to_time(v.v.i64, times_[i]);
+                bind_time(b, i, MYSQL_TYPE_DATE);
+                break;
+            case ILANA_TYPE_TIME:
+                micros_to_time(v.v.i64, times_[i]);
+                bind_time(b, i, MYSQL_TYPE_TIME);
+                break;
+            case ILANA_TYPE_TIMESTAMP:
+            case ILANA_TYPE_TIMESTAMPTZ:
+                // TIMESTAMPTZ is an instant in UTC: sent as the UTC wall
+                // clock, exact when the session time zone is UTC
+                // (timezone: "UTC"); MySQL has no zone-carrying parameter.
+                micros_to_datetime(v.v.i64, times_[i]);
+                bind_time(b, i, MYSQL_TYPE_DATETIME);
+                break;
+            default:
+                bad(i, v.type, "not a parameter type");
+            }
+        }
+    }
+
+    MYSQL_BIND *data() { return binds_.empty() ? nullptr : binds_.data(); }
+
+private:
+    void bind_int(MYSQL_BIND &b, uint32_t i, bool is_unsigned) {
+        b.buffer_type = MYSQL_TYPE_LONGLONG;
+        b.buffer = &ints_[i];
+        b.is_unsigned = is_unsigned ? 1 : 0;
+    }
+    void bind_time(MYSQL_BIND &b, uint32_t i, enum_field_types t) {
+        b.buffer_type = t;
+        b.buffer = &times_[i];
+        b.buffer_length = sizeof(MYSQL_TIME);
+    }
+    [[noreturn]] static void bad(uint32_t i, ilana_type t, const char *why) {
+        throw DriverFailure(ILANA_ERR_DATA,
+                            "parameter " + std::to_string(i + 1) + " (" + type_name(t) + "): " + why, {},
+                            0, ILANA_ERRF_NOT_SENT);
+    }
+
+    std::vector<MYSQL_BIND> binds_;
+    std::vector<int64_t> ints_;
+    std::vector<double> doubles_;
+    std::vector<MYSQL_TIME> times_;
+};
+
+// Ends the connection's running op unless a streaming result takes it over.
+class OpGuard {
+public:
+    explicit OpGuard(Connection &c) : c_(c) { c_.op_begin(); }
+    ~OpGuard() {
+        if (active_) c_.op_end();
+    }
+    void hand_over() { active_ = false; }
+
+private:
+    Connection &c_;
+    bool active_ = true;
+};
+
+// A lost connection after readTimeout seconds is that timeout firing:
+// report TIMEOUT (still CONN_BROKEN) so the host can tell it from a crash.
+DriverFailure with_timeout(const DriverFailure &f, const Connection &c,
+                           std::chrono::steady_clock::time_point start) {
+    const unsigned limit = c.config().read_timeout_s;
+    if (limit == 0 || f.native_code() != CR_SERVER_LOST) return f;
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    if (elapsed < std::chrono::seconds(limit) - std::chrono::milliseconds(100)) return f;
+    return DriverFailure(ILANA_ERR_TIMEOUT,
+                         std::string(f.what()) + " (readTimeout " + std::to_string(limit) + " s)",
+                         f.sqlstate(), f.native_code(), f.flags());
+}
+
+int64_t affected(my_ulonglong n) {
+    return n == static_cast<my_ulonglong>(~0ULL) ? -1 : static_cast<int64_t>(n);
+}
+
+std::unique_ptr<Result> run_text(Connection &c, std::string_view sql) {
+    MYSQL *m = c.handle();
+    OpGuard op(c);
+    const auto start = std::chrono::steady_clock::now();
+    if (mysql_real_query(m, sql.data(), static_cast<unsigned long>(sql.size())) != 0)
+        c.fail(with_timeout(conn_failure(m, Phase::Statement, {}, sql), c, start));
+    if (mysql_field_count(m) == 0) {
+        auto r = std::make_unique<StatusResult>(&c, affected(mysql_affected_rows(m)),
+                                                static_cast<int64_t>(mysql_insert_id(m)));
+        while (mysql_more_results(m)) { // CALL: trailing status
+            int next = mysql_next_result(m);
+            if (next > 0) c.fail(conn_failure(m, Phase::Statement, {}, sql));
+            if (next < 0) break;
+            if (MYSQL_RES *extra = mysql_use_result(m)) mysql_free_result(extra);
+        }
+        return r;
+    }
+    MYSQL_RES *res = mysql_use_result(m);
+    if (res == nullptr) c.fail(conn_failure(m, Phase::Statement, {}, sql));
+    std::unique_ptr<Result> r;
+    try {
+        r = std::make_unique<TextResult>(&c, res, sql);
+    } catch (...) {
+        mysql_free_result(res);
+        throw;
+    }
+    op.hand_over();
+    c.open_result = r.get();
+    return r;
+}
+
+std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, const ilana_value *params,
+                                     uint32_t count, uint32_t stride, bool cache) {
+    ParamBinder binder(params, count, stride);
+    OpGuard op(c);
+    for (int attempt = 0;; ++attempt) {
+        MYSQL_STMT *s = c.take_stmt(sql, cache);
+        if (mysql_stmt_param_count(s) != count) {
+            const unsigned long want = mysql_stmt_param_count(s);
+            c.give_back(s, true);
+            throw DriverFailure(ILANA_ERR_SYNTAX,
+                                "the statement has " + std::to_string(want) + " placeholder(s) but " +
+                                    std::to_string(count) + " parameter(s) were given in: " +
+                                    sql_excerpt(sql),
+                                "07001", 0, ILANA_ERRF_NOT_SENT);
+        }
+        if (count > 0 && mysql_stmt_bind_param(s, binder.data()) != 0) {
+            DriverFailure f = stmt_failure(s, Phase::Statement, {}, sql);
+            c.give_back(s, true);
+            c.fail(f);
+        }
+        const auto start = std::chrono::steady_clock::now();
+        if (mysql_stmt_execute(s) != 0) {
+            const unsigned e = mysql_stmt_errno(s);
+            DriverFailure f = with_timeout(stmt_failure(s, Phase::Statement, {}, sql), c, start);
+            // The table changed shape under a cached statement, or the server
+            // forgot it: prepare again, once.
+            const bool stale = e == CR_NEW_STMT_METADATA || e == 1243 /* ER_UNKNOWN_STMT_HANDLER */;
+            c.give_back(s, !stale);
+            if (stale && attempt == 0 && !c.broken()) continue;
+            c.fail(f);
+        }
+        if (mysql_stmt_field_count(s) == 0) {
+            auto r = std::make_unique<StatusResult>(&c, affected(mysql_stmt_affected_rows(s)),
+                                                    static_cast<int64_t>(mysql_stmt_insert_id(s)));
+            bool ok = true;
+            while (mysql_stmt_more_results(s)) { // CALL: trailing status
+                if (mysql_stmt_next_result(s) != 0) {
+                    ok = false;
+                    break;
+                }
+                mysql_stmt_free_result(s);
+            }
+            if (!ok) {
+                DriverFailure f = stmt_failure(s, Phase::Statement, {}, sql);
+                c.give_back(s, false);
+                c.fail(f);
+            }
+            c.give_back(s, true);
+            return r;
+        }
+        std::unique_ptr<Result> r;
+        try {
+            r = std::make_unique<StmtResult>(&c, s, sql);
+        } catch (...) {
+            // The result was not built, so `s` is still ours to give back.
+            mysql_stmt_free_result(s);
+            c.give_back(s, false);
+            throw;
+        }
+        op.hand_over();
+        c.open_result = r.get();
+        return r;
+    }
+}
+
+} // namespace
+
+std::unique_ptr<Result> execute(Connection &conn, std::string_view sql, const ilana_value *params,
+                                uint32_t param_count, uint32_t value_size, uint32_t flags) {
+    conn.ensure_ready();
+    if (sql.empty()) throw DriverFailure(ILANA_ERR_SYNTAX, "empty statement", "42000", 1065, ILANA_ERRF_NOT_SENT);
+    if (param_count > kMaxParams)
+        throw DriverFailure(ILANA_ERR_DATA,
+                            std::to_string(param_count) + " parameters: MySQL allows at most " +
+                                std::to_string(kMaxParams) + " per statement",
+                            {}, 0, ILANA_ERRF_NOT_SENT);
+    if (param_count > 0 && (params == nullptr || value_size < sizeof(ilana_value)))
+        throw misuse("execute: parameters missing or ilana_statement.value_size too small");
+    const bool cache = (flags & ILANA_EXEC_CACHE) != 0;
+    if (param_count == 0 && !cache) return run_text(conn, sql);
+    return run_prepared(conn, sql, params, param_count, value_size, cache);
+}
+
+std::vector<std::vector<OwnedCell>> query_rows(Connection &conn, std::string_view sql,
+                                               std::initializer_list<ilana_value> params, bool cache) {
+    std::vector<ilana_value> values(params);
+    std::unique_ptr<Result> r = execute(conn, sql, values.data(), static_cast<uint32_t>(values.size()),
+                                        sizeof(ilana_value), cache ? ILANA_EXEC_CACHE : 0);
+    std::vector<std::vector<OwnedCell>> rows;
+    struct Closer {
+        Result *r;
+        ~Closer() { r->close(); }
+    } closer{r.get()};
+    for (;;) {
+        ilana_batch batch{};
+        batch.struct_size = sizeof batch;
+        batch.max_rows = 256;
+        ilana_status st = r->fetch(&batch);
+        for (uint32_t i = 0; i < batch.row_count; ++i) {
+            std::vector<OwnedCell> row(batch.column_count);
+            for (uint32_t c = 0; c < batch.column_count; ++c) {
+                const ilana_value &v = batch.cells[i * batch.column_count + c];
+                OwnedCell &o = row[c];
+                o.type = v.type;
+                o.is_null = v.is_null != 0;
+                if (o.is_null) continue;
+                switch (v.type) {
+                case ILANA_TYPE_DOUBLE:
+                    o.f64 = v.v.f64;
+                    break;
+                case ILANA_TYPE_TEXT:
+                case ILANA_TYPE_BLOB:
+                case ILANA_TYPE_DECIMAL:
+                case ILANA_TYPE_UUID:
+                case ILANA_TYPE_JSON:
+                    o.str.assign(v.v.str.ptr != nullptr ? v.v.str.ptr : "", v.v.str.len);
+                    break;
+                default:
+                    o.i64 = v.v.i64;
+                    break;
+                }
+            }
+            rows.push_back(std::move(row));
+        }
+        if (st == ILANA_DONE) break;
+    }
+    return rows;
+}
+
+ilana_value text_value(const char *s) {
+    ilana_value v{};
+    if (s == nullptr) {
+        v.type = ILANA_TYPE_NULL;
+        v.is_null = 1;
+        return v;
+    }
+    v.type = ILANA_TYPE_TEXT;
+    v.v.str.ptr = s;
+    v.v.str.len = std::strlen(s);
+    return v;
+}
+
+ilana_value int_value(int64_t v) {
+    ilana_value out{};
+    out.type = ILANA_TYPE_INT64;
+    out.v.i64 = v;
+    return out;
+}
+
+} // namespace ilana_mysql

@@ -1,0 +1,33 @@
+// statement.hpp — executing statements on a Connection.
+#pragma once
+
+#include "result.hpp"
+
+#include <ilana/driver.h>
+
+#include <initializer_list>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace ilana_mysql {
+
+class Connection;
+
+// Runs one statement and returns its result (registered as the connection's
+// open result while rows stream). `params` is strided by `value_size`.
+// Throws DriverFailure; a CONN_BROKEN failure also marks the connection.
+std::unique_ptr<Result> execute(Connection &conn, std::string_view sql, const ilana_value *params,
+                                uint32_t param_count, uint32_t value_size, uint32_t flags);
+
+// Runs a statement of the driver's own (introspection, locks, namespaces)
+// and returns all its rows as owned cells. `cache`: prepare once per session.
+std::vector<std::vector<OwnedCell>> query_rows(Connection &conn, std::string_view sql,
+                                               std::initializer_list<ilana_value> params,
+                                               bool cache = true);
+
+// ilana_value helpers for the driver's own parameters.
+ilana_value text_value(const char *s);   // NULL pointer -> SQL NULL
+ilana_value int_value(int64_t v);
+
+} // namespace ilana_mysql
