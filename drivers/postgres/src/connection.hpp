@@ -1,0 +1,132 @@
+// connection.hpp — one libpq session and what the driver keeps beside it.
+#pragma once
+
+#include "params/conninfo.hpp"
+#include "types.hpp"
+
+#include <ilana/driver.h>
+
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace ilana_pg {
+
+class Result;
+
+struct PgResultDeleter {
+    void operator()(PGresult *r) const noexcept { PQclear(r); }
+};
+using PgResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
+
+// A server-side prepared statement this connection created.
+struct CachedStatement {
+    std::string name;      // "ilana_s<N>"
+    int result_format = 0; // 1 when every result column is binary-decodable
+};
+
+// LRU of prepared statements keyed by SQL text + parameter type signature
+// (the same SQL bound with other ilana types needs other parameter OIDs).
+class StatementCache {
+public:
+    explicit StatementCache(size_t capacity) : capacity_(capacity) {}
+    // Marks the entry most recently used; nullptr when absent.
+    CachedStatement *find(std::string_view key);
+    // Inserts (the key must be absent); returns the evicted statement's name
+    // in `evicted` (empty when nothing was evicted).
+    CachedStatement &insert(std::string key, CachedStatement stmt, std::string *evicted);
+    // Removes the entry; returns its statement name (empty when absent).
+    std::string erase(std::string_view key);
+    size_t size() const noexcept { return index_.size(); }
+
+private:
+    using Entry = std::pair<std::string, CachedStatement>;
+    size_t capacity_;
+    std::list<Entry> lru_; // front = most recently used; nodes never move
+    std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;
+};
+
+class Connection {
+public:
+    static constexpr size_t kStatementCacheCapacity = 256;
+    static constexpr int kDefaultPingTimeoutMs = 5000;
+
+    // Connects (PQconnectStartParams + PQconnectPoll + poll(2) under the
+    // deadline). Throws DriverFailure: CONFIG, AUTH, CONNECTION, TIMEOUT.
+    static std::unique_ptr<Connection> open(const ilana_connect_params *params);
+    ~Connection();
+    Connection(const Connection &) = delete;
+    Connection &operator=(const Connection &) = delete;
+
+    PGconn *pg() const noexcept { return pg_; }
+    void *host_context() const noexcept { return host_context_; }
+    bool pgbouncer() const noexcept { return cfg_.pgbouncer; }
+    bool statement_cache_enabled() const noexcept { return cfg_.statement_cache; }
+
+    // Throws CONNECTION + CONN_BROKEN + NOT_SENT when the session is known
+    // dead (lost server, a ping that timed out), INTERNAL when a result is
+    // still open.
+    void ensure_usable() const;
+    void mark_broken() noexcept { broken_ = true; }
+
+    // A parameterless statement through the simple protocol (BEGIN, SHOW,
+    // DEALLOCATE ...). Throws on failure; returns the final PGresult.
+    PgResultPtr exec_simple(const char *sql);
+
+    void ping(int32_t timeout_ms);
+    void begin();
+    void commit();
+    void rollback();
+
+    // [thread-safe] ilana's cancel(): flags the running statement as
+    // canceled by us, then sends the cancel request.
+    void cancel();
+    // Cancel request without the flag (result_close abandoning rows).
+    void cancel_quietly() noexcept;
+    std::atomic<bool> cancel_requested{false};
+
+    void server_info(ilana_server_info *out);
+
+    // Prepared statements (never used in pgbouncer mode).
+    const CachedStatement *prepared(const std::string &sql, const BoundParams &params);
+    void forget_prepared(const std::string &sql, const BoundParams &params, bool deallocate);
+    // Sends the DEALLOCATEs that had to wait for a usable transaction state.
+    void flush_deallocations() noexcept;
+
+    Result *open_result = nullptr; // at most one per connection
+    BoundParams bound;             // reused by every execute
+    std::string sql_buf;           // NUL-terminated copy of the statement text
+
+private:
+    Connection(PGconn *pg, ConnectConfig cfg, void *host_context);
+    void after_connect();
+    void deallocate(const std::string &name) noexcept;
+    const std::string &cache_key(const std::string &sql, const BoundParams &params);
+    static void notice_receiver(void *arg, const PGresult *res);
+
+    PGconn *pg_;
+    ConnectConfig cfg_;
+    void *host_context_;
+    bool broken_ = false;
+
+    std::mutex cancel_mu_;
+    PGcancel *cancel_ = nullptr;
+
+    StatementCache cache_{kStatementCacheCapacity};
+    uint64_t next_statement_id_ = 0;
+    std::string key_buf_;
+    std::vector<std::string> pending_deallocate_;
+
+    std::string server_version_;
+    int64_t max_connections_ = 0; // 0 = not asked yet
+};
+
+} // namespace ilana_pg

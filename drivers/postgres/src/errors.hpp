@@ -1,0 +1,63 @@
+// errors.hpp — turning libpq failures into ilana error records.
+//
+// The SQLSTATE → error-class mapping is ONE table in errors.cpp; everything
+// else here only gathers the inputs (server fields, connection state, whether
+// we asked for a cancel) and builds a one-line message.
+#pragma once
+
+#include <ilana/driver.h>
+#include <ilana/sdk/driver_support.hpp>
+
+#include <libpq-fe.h>
+
+#include <string>
+#include <string_view>
+
+namespace ilana_pg {
+
+using ilana::sdk::DriverFailure;
+
+struct ErrorClass {
+    ilana_error_class cls;
+    uint32_t flags;
+};
+
+// The table lookup: exact five-character codes first, then the two-character
+// SQLSTATE class; unknown codes are ILANA_ERR_INTERNAL. 57014 maps to
+// ILANA_ERR_TIMEOUT here; callers that asked for a cancel turn it into
+// ILANA_ERR_CANCELED (see classify_server_error).
+ErrorClass classify_sqlstate(std::string_view sqlstate) noexcept;
+
+// What a failing call knew when it failed.
+struct ErrorContext {
+    std::string_view sql;         // statement text for the excerpt ("" for none)
+    bool cancel_requested = false; // ilana cancel() was called for this statement
+};
+
+// A failed PGresult (PGRES_FATAL_ERROR): class from the SQLSTATE table,
+// adjusted by the connection state (CONNECTION_BAD → CONNECTION + CONN_BROKEN,
+// an aborted transaction → TXN_ABORTED). Message: primary, detail, hint, SQL
+// excerpt; values the server echoes (keys, rejected input) are masked so that
+// bound parameter values never reach the record.
+DriverFailure failure_from_result(const PGresult *res, PGconn *conn, const ErrorContext &ctx);
+
+// A failure reported by libpq without a result (PQsend* returned 0, the
+// connection dropped, ...): the connection's error message.
+DriverFailure failure_from_conn(PGconn *conn, const ErrorContext &ctx, uint32_t extra_flags = 0);
+
+// A failure while connecting: the verbose libpq message is parsed for the
+// server's SQLSTATE (28P01 → AUTH, 3D000 → CONFIG, ...); without one it is a
+// CONNECTION error. `password` (may be empty) is masked out of the message.
+DriverFailure failure_from_connect(PGconn *conn, std::string_view password);
+
+// "… [SQL: SELECT * FROM …]" — at most ~80 bytes of the statement, one line,
+// cut on a UTF-8 boundary. Never contains parameter values (only the text).
+std::string sql_excerpt(std::string_view sql);
+
+// Replaces every occurrence of `secret` (when non-empty) by "***".
+std::string redact(std::string message, std::string_view secret);
+
+// Flattens a multi-line libpq message into one line, trimming whitespace.
+std::string one_line(std::string_view message);
+
+} // namespace ilana_pg

@@ -1,0 +1,226 @@
+// conninfo.cpp — connect parameters, validated one by one.
+//
+// Precedence (lowest first): driver defaults, the `url` / `connectionString`
+// URI, explicit keys. The result is a keyword array for PQconnectStartParams;
+// values are never concatenated into a conninfo string, so no quoting bug can
+// turn a value into another keyword.
+#include "params/conninfo.hpp"
+
+#include "errors.hpp"
+
+#include <ilana/sdk/driver_support.hpp>
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+namespace ilana_pg {
+namespace {
+
+using ilana::sdk::DriverFailure;
+using ilana::sdk::ParamReader;
+
+[[noreturn]] void config_error(const std::string &msg) { throw DriverFailure(ILANA_ERR_CONFIG, msg); }
+
+void set_kw(ConnectConfig &cfg, const std::string &key, std::string value) {
+    for (auto &kv : cfg.keywords)
+        if (kv.first == key) {
+            kv.second = std::move(value);
+            return;
+        }
+    cfg.keywords.emplace_back(key, std::move(value));
+}
+
+const std::string *find_kw(const ConnectConfig &cfg, const std::string &key) {
+    for (const auto &kv : cfg.keywords)
+        if (kv.first == key) return &kv.second;
+    return nullptr;
+}
+
+// The password inside "postgresql://user:secret@host/db", for masking
+// libpq's URI parse errors (which may quote a token of the URI).
+std::string uri_password(const std::string &uri) {
+    size_t scheme = uri.find("://");
+    if (scheme == std::string::npos) return {};
+    size_t start = scheme + 3;
+    size_t at = uri.find('@', start);
+    if (at == std::string::npos) return {};
+    size_t colon = uri.find(':', start);
+    if (colon == std::string::npos || colon > at) return {};
+    return uri.substr(colon + 1, at - colon - 1);
+}
+
+struct OptionsDeleter {
+    void operator()(PQconninfoOption *o) const noexcept { PQconninfoFree(o); }
+};
+
+void merge_uri(ConnectConfig &cfg, const char *key, const std::string &uri) {
+    char *err = nullptr;
+    std::unique_ptr<PQconninfoOption, OptionsDeleter> opts(PQconninfoParse(uri.c_str(), &err));
+    if (!opts) {
+        std::string why = err != nullptr ? one_line(err) : std::string("out of memory");
+        if (err != nullptr) PQfreemem(err);
+        config_error(redact("connection parameter '" + std::string(key) +
+                                "' is not a valid PostgreSQL URI (postgresql://user:password@host:port/database): " +
+                                why,
+                            uri_password(uri)));
+    }
+    for (PQconninfoOption *o = opts.get(); o->keyword != nullptr; ++o)
+        if (o->val != nullptr && *o->val != '\0') set_kw(cfg, o->keyword, o->val);
+}
+
+long long int_in_range(ParamReader &r, const char *key, long long lo, long long hi) {
+    auto v = r.get_int(key);
+    if (!v) return -1;
+    if (*v < lo || *v > hi)
+        config_error("connection parameter '" + std::string(key) + "' must be between " + std::to_string(lo) +
+                     " and " + std::to_string(hi) + ", got " + std::to_string(*v));
+    return *v;
+}
+
+bool valid_sslmode(const std::string &m) {
+    static const char *const kModes[] = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"};
+    return std::any_of(std::begin(kModes), std::end(kModes), [&](const char *k) { return m == k; });
+}
+
+bool is_absolute(const std::string &p) { return !p.empty() && p[0] == '/'; }
+
+// `search_path` may be a list ("tenant_a, public", "\"$user\", public"): passed
+// as written. A single plain name (and always `schema`) is quoted, so that the
+// schema the namespace extension created with PQescapeIdentifier is the one
+// selected (unquoted names would be folded to lower case).
+std::string search_path_setting(const std::string &value, bool list_allowed) {
+    if (value.empty()) config_error("connection parameter 'search_path' must not be empty");
+    if (list_allowed && (value.find(',') != std::string::npos || value.find('"') != std::string::npos))
+        return value;
+    std::string quoted = "\"";
+    for (char c : value) {
+        if (c == '"') quoted += '"';
+        quoted += c;
+    }
+    return quoted + "\"";
+}
+
+} // namespace
+
+std::string escape_startup_option(const std::string &value) {
+    std::string out;
+    out.reserve(value.size() + 8);
+    for (char c : value) {
+        if (std::isspace(static_cast<unsigned char>(c)) || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+ConnectConfig build_connect_config(const ilana_connect_params *params) {
+    ConnectConfig cfg;
+    ParamReader r(params);
+
+    // Defaults, which the URI and explicit keys may override.
+    set_kw(cfg, "application_name", "ilana");
+
+    if (auto uri = r.get("connectionString")) merge_uri(cfg, "connectionString", *uri);
+    else if (auto url = r.get("url")) merge_uri(cfg, "url", *url);
+    // Both given: the second is a mistake worth naming, not silently ignored.
+    if (r.get("connectionString") && r.get("url"))
+        config_error("give either 'url' or 'connectionString', not both");
+
+    if (auto v = r.get("host")) set_kw(cfg, "host", *v);
+    if (auto v = r.get("port")) {
+        // libpq accepts a comma-separated list (one per host).
+        if (v->empty() || v->find_first_not_of("0123456789,") != std::string::npos)
+            config_error("connection parameter 'port' must be a port number, got '" + *v + "'");
+        set_kw(cfg, "port", *v);
+    }
+    if (auto v = r.get("user")) set_kw(cfg, "user", *v);
+    if (auto v = r.get("password")) set_kw(cfg, "password", *v);
+    if (auto v = r.get({"database", "dbname"})) set_kw(cfg, "dbname", *v);
+    r.accept({"dbname", "database"});
+    if (auto v = r.get("application_name")) set_kw(cfg, "application_name", *v);
+
+    // TLS: sslmode wins; otherwise the node-postgres spelling (`ssl`,
+    // `ssl.rejectUnauthorized`).
+    auto ssl = r.get_bool("ssl");
+    auto reject = r.get_bool("ssl.rejectUnauthorized");
+    if (auto mode = r.get("sslmode")) {
+        if (!valid_sslmode(*mode))
+            config_error("connection parameter 'sslmode' must be one of disable, allow, prefer, require, "
+                         "verify-ca, verify-full; got '" + *mode + "'");
+        set_kw(cfg, "sslmode", *mode);
+    } else if (ssl && !*ssl) {
+        set_kw(cfg, "sslmode", "disable");
+    } else if (reject) {
+        set_kw(cfg, "sslmode", *reject ? "verify-full" : "require");
+    } else if (ssl && *ssl) {
+        set_kw(cfg, "sslmode", "require");
+    }
+    if (const std::string *m = find_kw(cfg, "sslmode"); m != nullptr && !valid_sslmode(*m))
+        config_error("sslmode '" + *m + "' (from the connection URI) is not one of disable, allow, prefer, "
+                     "require, verify-ca, verify-full");
+
+    // Certificate paths relative to the config file's directory.
+    const std::string config_dir = r.get_or("ilana.config_dir", "");
+    for (const char *key : {"sslrootcert", "sslcert", "sslkey"}) {
+        if (auto v = r.get(key)) {
+            std::string path = *v;
+            if (!is_absolute(path) && !config_dir.empty()) path = config_dir + "/" + path;
+            set_kw(cfg, key, path);
+        }
+    }
+
+    long long ct = int_in_range(r, "connect_timeout", 0, 24 * 3600);
+    if (ct >= 0) set_kw(cfg, "connect_timeout", std::to_string(ct));
+    if (auto k = r.get_bool("keepalives")) set_kw(cfg, "keepalives", *k ? "1" : "0");
+    for (const char *key : {"keepalives_idle", "keepalives_interval", "keepalives_count"}) {
+        long long v = int_in_range(r, key, 0, 1000000);
+        if (v >= 0) set_kw(cfg, key, std::to_string(v));
+    }
+
+    cfg.pgbouncer = r.get_bool("pgbouncer").value_or(false);
+    cfg.statement_cache = !cfg.pgbouncer;
+
+    // Session settings travel in the startup packet (`options`): no SET round
+    // trip after connecting, and nothing PgBouncer would have to track. Note:
+    // PgBouncer rejects `options` unless its ignore_startup_parameters lists
+    // it — and then ignores it (see README.md).
+    std::string options;
+    if (const std::string *o = find_kw(cfg, "options")) options = *o;
+    auto add_option = [&](const std::string &setting) {
+        if (!options.empty()) options += ' ';
+        options += "-c " + escape_startup_option(setting);
+    };
+    auto sp = r.get("search_path");
+    auto schema = r.get("schema");
+    if (sp && schema) config_error("give either 'search_path' or 'schema', not both");
+    if (sp) add_option("search_path=" + search_path_setting(*sp, true));
+    if (schema) add_option("search_path=" + search_path_setting(*schema, false));
+    long long st = int_in_range(r, "statement_timeout", 0, 2147483647);
+    if (st >= 0) add_option("statement_timeout=" + std::to_string(st));
+    if (!options.empty()) set_kw(cfg, "options", options);
+
+    // Results are decoded as UTF-8 text; nothing else is supported.
+    set_kw(cfg, "client_encoding", "UTF8");
+
+    r.finish("the PostgreSQL driver (org.ilana.postgres)");
+
+    if (const std::string *pw = find_kw(cfg, "password")) cfg.password = *pw;
+    // Deadline: connect_timeout (libpq semantics: seconds, 0 = wait forever,
+    // 1 counts as 2) wins over the host's timeout_ms.
+    if (const std::string *c = find_kw(cfg, "connect_timeout")) {
+        if (c->empty() || c->size() > 6 || c->find_first_not_of("0123456789") != std::string::npos)
+            config_error("connect_timeout '" + *c + "' (from the connection URI) must be a number of seconds");
+        long long secs = std::atoll(c->c_str());
+        if (secs == 1) secs = 2;
+        cfg.timeout_ms = secs <= 0 ? 0 : static_cast<int>(secs * 1000);
+    } else if (params != nullptr &&
+               params->struct_size >= offsetof(ilana_connect_params, timeout_ms) + sizeof(int32_t) &&
+               params->timeout_ms > 0) {
+        cfg.timeout_ms = params->timeout_ms;
+    }
+    return cfg;
+}
+
+} // namespace ilana_pg

@@ -1,0 +1,245 @@
+// result.cpp — streaming rows out of libpq's single-row mode.
+//
+// Why single-row mode: without it libpq buffers the whole result in one
+// PGresult before the first row is visible, so a million-row SELECT would sit
+// in memory twice (libpq + the host). In single-row mode each row arrives as
+// its own small PGresult; fetch() decodes up to max_rows of them into one
+// reusable cell array and byte arena and clears each PGresult at once, so
+// memory stays at one batch whatever the result size. (libpq 17's chunked
+// mode would amortise the per-row PGresult; this driver targets libpq 15.)
+#include "result.hpp"
+
+#include "connection.hpp"
+#include "errors.hpp"
+
+#include <ilana/sdk/driver_support.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cstddef>
+#include <cstring>
+
+namespace ilana_pg {
+
+using ilana::sdk::DriverFailure;
+
+namespace {
+
+// A hint larger than this is capped: a batch's memory stays bounded even if
+// the host asks for "everything".
+constexpr uint32_t kMaxBatchRows = 65536;
+// Unread rows result_close reads before it prefers a cancel request (which
+// costs the server a process fork; a few thousand rows cost less).
+constexpr size_t kDrainBeforeCancel = 2048;
+
+int64_t parse_affected(const PGresult *res) {
+    const char *t = PQcmdTuples(const_cast<PGresult *>(res));
+    if (t == nullptr || *t == '\0') return -1;
+    int64_t n = -1;
+    auto r = std::from_chars(t, t + std::strlen(t), n);
+    return r.ec == std::errc() ? n : -1;
+}
+
+// Reads every remaining result of the current statement (there should be
+// none after the final one, but the protocol allows it).
+void drain(PGconn *pg) noexcept {
+    while (PGresult *r = PQgetResult(pg)) PQclear(r);
+}
+
+} // namespace
+
+Result::Result(Connection *conn, std::string_view sql, bool may_cancel_on_close)
+    : conn_(conn), sql_(sql.substr(0, 400)), may_cancel_(may_cancel_on_close) {}
+
+Result::~Result() { finish(); }
+
+void Result::describe(const PGresult *res) {
+    const int nf = PQnfields(res);
+    const auto n = static_cast<size_t>(nf < 0 ? 0 : nf);
+    names_.resize(n);
+    native_names_.resize(n); // sized first: columns_ keep c_str() pointers
+    columns_.resize(n);
+    decoders_.resize(n);
+    string_columns_.clear();
+    for (size_t c = 0; c < n; ++c) {
+        const int ci = static_cast<int>(c);
+        const Oid type = PQftype(res, ci);
+        const ColumnType ct = column_type(type);
+        names_[c] = PQfname(res, ci);
+        const char *native = ct.native;
+        if (native == nullptr) {
+            native_names_[c] = unknown_type_name(type);
+            native = native_names_[c].c_str();
+        }
+        ilana_column &col = columns_[c];
+        col.struct_size = sizeof(ilana_column);
+        col.name = names_[c].c_str();
+        col.type = ct.type;
+        col.native_type = native;
+        col.nullable = -1; // libpq does not say; the catalog would cost a round trip
+        decoders_[c] = decoder_for(type, PQfformat(res, ci));
+        if (ct.is_string) string_columns_.push_back(static_cast<uint32_t>(c));
+    }
+}
+
+void Result::start_rows(PGresult *first) {
+    describe(first);
+    pending_ = first;
+    finished_ = false;
+}
+
+void Result::start_command(const PGresult *res) {
+    affected_ = parse_affected(res);
+    finished_ = true;
+}
+
+void Result::info(ilana_result_info *out) const {
+    if (out == nullptr) return;
+    auto covers = [&](size_t offset, size_t size) { return out->struct_size >= offset + size; };
+    if (covers(offsetof(ilana_result_info, column_count), sizeof out->column_count))
+        out->column_count = static_cast<uint32_t>(columns_.size());
+    if (covers(offsetof(ilana_result_info, columns), sizeof out->columns))
+        out->columns = columns_.empty() ? nullptr : columns_.data();
+    if (covers(offsetof(ilana_result_info, column_size), sizeof out->column_size))
+        out->column_size = sizeof(ilana_column);
+    // Row sets: known once the last row was read ("SELECT n" tag); -1 before.
+    if (covers(offsetof(ilana_result_info, affected_rows), sizeof out->affected_rows))
+        out->affected_rows = affected_;
+    // No generated-id facility in PostgreSQL: use INSERT ... RETURNING.
+    if (covers(offsetof(ilana_result_info, last_insert_id), sizeof out->last_insert_id))
+        out->last_insert_id = 0;
+}
+
+void Result::decode_row(const PGresult *res, size_t row) {
+    const size_t ncols = columns_.size();
+    if (ncols == 0) return;
+    if (cells_.size() < (row + 1) * ncols) cells_.resize(std::max(cells_.size() * 2, (row + 1) * ncols));
+    ilana_value *cell = cells_.data() + row * ncols;
+    for (size_t c = 0; c < ncols; ++c, ++cell) {
+        const int ci = static_cast<int>(c);
+        cell->type = columns_[c].type;
+        if (PQgetisnull(res, 0, ci) != 0) {
+            cell->is_null = 1;
+            cell->v.u64 = 0;
+            continue;
+        }
+        cell->is_null = 0;
+        decoders_[c](PQgetvalue(res, 0, ci), PQgetlength(res, 0, ci), cell, arena_);
+    }
+}
+
+void Result::complete(const PGresult *final_result) {
+    affected_ = parse_affected(final_result);
+    finished_ = true;
+    drain(conn_->pg());
+}
+
+void Result::fail(PGresult *error_result) {
+    PgResultPtr holder(error_result);
+    finished_ = true;
+    // Drain first: the transaction status (TXN_ABORTED) is only final once
+    // the server said ReadyForQuery.
+    drain(conn_->pg());
+    throw failure_from_result(holder.get(), conn_->pg(), ErrorContext{sql_, conn_->cancel_requested.load()});
+}
+
+ilana_status Result::fetch(ilana_batch *batch) {
+    if (batch == nullptr || batch->struct_size < sizeof(ilana_batch))
+        throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: ilana_batch is NULL or its struct_size is too small");
+    const size_t ncols = columns_.size();
+    batch->row_count = 0;
+    batch->column_count = static_cast<uint32_t>(ncols);
+    batch->value_size = sizeof(ilana_value);
+    batch->cells = cells_.data();
+    if (finished_ && pending_ == nullptr) return ILANA_DONE;
+    if (conn_ == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "fetch after the connection was closed");
+    if (batch->max_rows == 0) throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: max_rows must be at least 1");
+    const size_t max_rows = std::min(batch->max_rows, kMaxBatchRows);
+    PGconn *pg = conn_->pg();
+    arena_.bytes.clear();
+
+    size_t rows = 0;
+    while (rows < max_rows && !finished_) {
+        PGresult *r = pending_ != nullptr ? pending_ : PQgetResult(pg);
+        pending_ = nullptr;
+        if (r == nullptr) { // the end without a final status: the connection dropped
+            finished_ = true;
+            throw failure_from_conn(pg, ErrorContext{sql_, false});
+        }
+        switch (PQresultStatus(r)) {
+        case PGRES_SINGLE_TUPLE: {
+            PgResultPtr row(r); // cleared as soon as it is copied
+            decode_row(r, rows);
+            ++rows;
+            break;
+        }
+        case PGRES_TUPLES_OK: {
+            PgResultPtr last(r);
+            complete(r);
+            break;
+        }
+        default: fail(r);
+        }
+    }
+    // A full batch: if the end is already buffered, say DONE now and spare
+    // the host a call that would return nothing.
+    if (!finished_ && PQisBusy(pg) == 0) {
+        PGresult *r = PQgetResult(pg);
+        if (r == nullptr) {
+            finished_ = true;
+        } else if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+            PgResultPtr last(r);
+            complete(r);
+        } else if (PQresultStatus(r) == PGRES_SINGLE_TUPLE) {
+            pending_ = r;
+        } else {
+            fail(r);
+        }
+    }
+    // Cells hold arena offsets until now: turn them into pointers.
+    const char *base = arena_.bytes.data();
+    for (size_t row = 0; row < rows; ++row) {
+        ilana_value *cells = cells_.data() + row * ncols;
+        for (uint32_t c : string_columns_) {
+            ilana_value &cell = cells[c];
+            if (cell.is_null != 0) continue;
+            cell.v.str.ptr = base + reinterpret_cast<uintptr_t>(cell.v.str.ptr);
+        }
+    }
+    batch->row_count = static_cast<uint32_t>(rows);
+    batch->cells = cells_.data();
+    return finished_ ? ILANA_DONE : ILANA_OK;
+}
+
+void Result::finish() noexcept {
+    if (pending_ != nullptr) {
+        // A read-ahead final result means nothing is left to drain.
+        if (PQresultStatus(pending_) == PGRES_TUPLES_OK && conn_ != nullptr) {
+            affected_ = parse_affected(pending_);
+            PQclear(pending_);
+            pending_ = nullptr;
+            drain(conn_->pg());
+            finished_ = true;
+        } else {
+            PQclear(pending_);
+            pending_ = nullptr;
+        }
+    }
+    if (conn_ == nullptr) return;
+    if (!finished_) {
+        PGconn *pg = conn_->pg();
+        size_t read = 0;
+        bool canceled = false;
+        while (PGresult *r = PQgetResult(pg)) {
+            PQclear(r);
+            if (!canceled && may_cancel_ && ++read >= kDrainBeforeCancel) {
+                conn_->cancel_quietly();
+                canceled = true;
+            }
+        }
+        finished_ = true;
+    }
+    if (conn_->open_result == this) conn_->open_result = nullptr;
+}
+
+} // namespace ilana_pg

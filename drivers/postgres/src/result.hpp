@@ -1,0 +1,67 @@
+// result.hpp — one executed statement's result, streamed in single-row mode.
+#pragma once
+
+#include "types.hpp"
+
+#include <ilana/driver.h>
+
+#include <libpq-fe.h>
+
+#include <string>
+#include <vector>
+
+namespace ilana_pg {
+
+class Connection;
+
+class Result {
+public:
+    // `may_cancel_on_close`: abandoning unread rows may send a cancel request
+    // instead of reading them all (only for reads outside a transaction
+    // block, where a cancel cannot undo work or abort the caller's
+    // transaction).
+    Result(Connection *conn, std::string_view sql, bool may_cancel_on_close);
+    ~Result();
+    Result(const Result &) = delete;
+    Result &operator=(const Result &) = delete;
+
+    // A row set: `first` is the first PGresult (PGRES_SINGLE_TUPLE, or
+    // PGRES_TUPLES_OK for zero rows); ownership passes to the result.
+    void start_rows(PGresult *first);
+    // A statement without rows (PGRES_COMMAND_OK / EMPTY_QUERY), all read.
+    void start_command(const PGresult *res);
+
+    void info(ilana_result_info *out) const;
+    // Returns ILANA_OK / ILANA_DONE; throws DriverFailure on a server error
+    // in the middle of the rows (cancel, statement_timeout, division by
+    // zero in row 10 000, ...).
+    ilana_status fetch(ilana_batch *batch);
+    // Reads or cancels what is left so the connection is reusable.
+    void finish() noexcept;
+    // The connection was closed first (host misuse): forget it.
+    void detach() noexcept { conn_ = nullptr; }
+
+private:
+    void describe(const PGresult *res);
+    void decode_row(const PGresult *res, size_t row);
+    void complete(const PGresult *final_result);
+    [[noreturn]] void fail(PGresult *error_result);
+
+    Connection *conn_;
+    std::string sql_; // for error messages (the excerpt is cut from it)
+    bool may_cancel_;
+    PGresult *pending_ = nullptr; // a row (or the end) read ahead
+    bool finished_ = true;
+    int64_t affected_ = -1;
+
+    std::vector<ilana_column> columns_;
+    std::vector<std::string> names_;
+    std::vector<std::string> native_names_; // for OIDs outside the static table
+    std::vector<DecodeFn> decoders_;
+    std::vector<uint32_t> string_columns_; // cells holding arena offsets
+
+    std::vector<ilana_value> cells_; // reused across fetches
+    Arena arena_;                    // reused across fetches
+};
+
+} // namespace ilana_pg

@@ -1,0 +1,207 @@
+// statement.cpp — execute: bind, send (prepared or unnamed), first result.
+//
+// Result format choice (libpq takes ONE resultFormat for all columns):
+//  - Cached statements (ILANA_EXEC_CACHE, not pgbouncer) are prepared and
+//    described once; when every result column is binary-decodable (ints,
+//    floats, bool, numeric, text types, bytea, date/time/timestamp(tz), uuid,
+//    json/jsonb) executions ask for binary, which skips number and date
+//    parsing; one column outside that set (arrays, interval, enums, ...) makes
+//    the statement text format, so "everything else is TEXT" keeps the
+//    server's own spelling.
+//  - Uncached statements are text format: their column types are unknown
+//    until the first row arrives, and a Describe round trip per execution
+//    would cost more than parsing text (the decoders in types.cpp parse
+//    integers, floats and ISO dates without allocating).
+#include "statement.hpp"
+
+#include "connection.hpp"
+#include "errors.hpp"
+#include "result.hpp"
+
+#include <ilana/sdk/driver_support.hpp>
+
+#include <cctype>
+#include <cstring>
+
+namespace ilana_pg {
+
+using ilana::sdk::DriverFailure;
+
+namespace {
+
+constexpr uint32_t kMaxParams = 65535; // the protocol's Int16 parameter count
+
+// Skips whitespace and SQL comments; returns the first keyword, lower-case.
+std::string leading_keyword(std::string_view sql) {
+    size_t i = 0;
+    for (;;) {
+        while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(')) ++i;
+        if (sql.compare(i, 2, "--") == 0) {
+            i = sql.find('\n', i);
+            if (i == std::string_view::npos) return {};
+            continue;
+        }
+        if (sql.compare(i, 2, "/*") == 0) {
+            i = sql.find("*/", i + 2);
+            if (i == std::string_view::npos) return {};
+            i += 2;
+            continue;
+        }
+        break;
+    }
+    std::string kw;
+    while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])) && kw.size() < 16)
+        kw += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
+    return kw;
+}
+
+// Whether result_close may cancel instead of reading leftover rows: only for
+// reads, and only outside a transaction block (a cancel there would abort
+// the caller's transaction).
+bool may_cancel_on_close(std::string_view sql, uint32_t flags, PGTransactionStatusType txn) {
+    if (txn != PQTRANS_IDLE) return false;
+    if ((flags & ILANA_EXEC_READ_ONLY) != 0) return true;
+    const std::string kw = leading_keyword(sql);
+    return kw == "select" || kw == "values" || kw == "table" || kw == "show";
+}
+
+void drain(PGconn *pg) noexcept {
+    while (PGresult *r = PQgetResult(pg)) PQclear(r);
+}
+
+// COPY through execute has no data channel in this ABI: end it cleanly.
+void abort_copy(PGconn *pg, ExecStatusType st) noexcept {
+    if (st == PGRES_COPY_IN) {
+        (void)PQputCopyEnd(pg, "COPY FROM STDIN is not supported through ilana execute");
+    } else if (st == PGRES_COPY_OUT) {
+        char *buf = nullptr;
+        while (PQgetCopyData(pg, &buf, 0) > 0) PQfreemem(buf);
+    }
+    drain(pg);
+}
+
+} // namespace
+
+ilana_value text_param(const char *s) {
+    ilana_value v{};
+    v.type = ILANA_TYPE_TEXT;
+    if (s == nullptr) {
+        v.is_null = 1;
+    } else {
+        v.v.str.ptr = s;
+        v.v.str.len = std::strlen(s);
+    }
+    return v;
+}
+
+ilana_value int_param(int64_t i) {
+    ilana_value v{};
+    v.type = ILANA_TYPE_INT64;
+    v.v.i64 = i;
+    return v;
+}
+
+std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
+    if (st.struct_size < offsetof(ilana_statement, value_size) + sizeof st.value_size)
+        throw DriverFailure(ILANA_ERR_INTERNAL, "execute: ilana_statement.struct_size is too small");
+    const uint32_t flags =
+        st.struct_size >= offsetof(ilana_statement, flags) + sizeof st.flags ? st.flags : 0u;
+    if (st.sql == nullptr && st.sql_len > 0) throw DriverFailure(ILANA_ERR_INTERNAL, "execute: sql is NULL");
+    const std::string_view sql(st.sql == nullptr ? "" : st.sql, static_cast<size_t>(st.sql_len));
+    if (sql.find('\0') != std::string_view::npos)
+        throw DriverFailure(ILANA_ERR_SYNTAX, "the SQL text contains a zero byte");
+    if (st.param_count > kMaxParams)
+        throw DriverFailure(ILANA_ERR_INTERNAL, "too many parameters: " + std::to_string(st.param_count) +
+                                                    " (PostgreSQL allows 65535 per statement)");
+    if (st.param_count > 0 && (st.params == nullptr || st.value_size < sizeof(ilana_value)))
+        throw DriverFailure(ILANA_ERR_INTERNAL, "execute: params is NULL or value_size is too small");
+
+    conn.ensure_usable();
+    conn.flush_deallocations();
+    conn.bound.bind(st.params, st.param_count, st.value_size);
+    conn.sql_buf.assign(sql.data(), sql.size());
+
+    PGconn *pg = conn.pg();
+    const BoundParams &bp = conn.bound;
+    const bool use_cache = (flags & ILANA_EXEC_CACHE) != 0 && conn.statement_cache_enabled();
+    const bool may_cancel = may_cancel_on_close(sql, flags, PQtransactionStatus(pg));
+    conn.cancel_requested.store(false);
+
+    for (int attempt = 0;; ++attempt) {
+        int sent;
+        if (use_cache) {
+            const CachedStatement *cs = conn.prepared(conn.sql_buf, bp);
+            sent = PQsendQueryPrepared(pg, cs->name.c_str(), bp.count, bp.values.data(), bp.lengths.data(),
+                                       bp.formats.data(), cs->result_format);
+        } else {
+            // Unnamed statement: nothing stays on the server (PgBouncer-safe).
+            sent = PQsendQueryParams(pg, conn.sql_buf.c_str(), bp.count, bp.types.data(), bp.values.data(),
+                                     bp.lengths.data(), bp.formats.data(), 0);
+        }
+        if (sent == 0) throw failure_from_conn(pg, ErrorContext{sql, false});
+        (void)PQsetSingleRowMode(pg);
+
+        PGresult *first = PQgetResult(pg);
+        if (first == nullptr) throw failure_from_conn(pg, ErrorContext{sql, false});
+        const ExecStatusType status = PQresultStatus(first);
+        switch (status) {
+        case PGRES_SINGLE_TUPLE:
+        case PGRES_TUPLES_OK: {
+            auto result = std::make_unique<Result>(&conn, sql, may_cancel);
+            result->start_rows(first);
+            conn.open_result = result.get();
+            return result;
+        }
+        case PGRES_COMMAND_OK:
+        case PGRES_EMPTY_QUERY: {
+            PgResultPtr holder(first);
+            drain(pg);
+            auto result = std::make_unique<Result>(&conn, sql, false);
+            result->start_command(first);
+            conn.open_result = result.get();
+            return result;
+        }
+        case PGRES_COPY_IN:
+        case PGRES_COPY_OUT:
+        case PGRES_COPY_BOTH: {
+            PQclear(first);
+            abort_copy(pg, status);
+            throw DriverFailure(ILANA_ERR_INTERNAL,
+                                "COPY FROM STDIN / TO STDOUT is not supported through execute [SQL: " +
+                                    sql_excerpt(sql) + "]");
+        }
+        default: break;
+        }
+
+        PgResultPtr error(first);
+        drain(pg); // transaction status is final only after ReadyForQuery
+        const char *state = PQresultErrorField(error.get(), PG_DIAG_SQLSTATE);
+        const bool stale_plan =
+            use_cache && state != nullptr && (std::strcmp(state, "26000") == 0 || std::strcmp(state, "0A000") == 0);
+        if (stale_plan) {
+            // 26000: the statement vanished (DEALLOCATE ALL, DISCARD ALL);
+            // 0A000: "cached plan must not change result type" after DDL.
+            // Forget it; re-prepare once when no transaction was aborted by
+            // the failure (in autocommit the failed run changed nothing).
+            conn.forget_prepared(conn.sql_buf, bp, std::strcmp(state, "0A000") == 0);
+            if (attempt == 0 && PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) == PQTRANS_IDLE)
+                continue;
+        }
+        throw failure_from_result(error.get(), pg, ErrorContext{sql, conn.cancel_requested.load()});
+    }
+}
+
+std::unique_ptr<Result> execute_sql(Connection &conn, std::string_view sql,
+                                    const std::vector<ilana_value> &params, uint32_t flags) {
+    ilana_statement st{};
+    st.struct_size = sizeof st;
+    st.sql = sql.data();
+    st.sql_len = sql.size();
+    st.params = params.empty() ? nullptr : params.data();
+    st.param_count = static_cast<uint32_t>(params.size());
+    st.value_size = sizeof(ilana_value);
+    st.flags = flags;
+    return execute(conn, st);
+}
+
+} // namespace ilana_pg
