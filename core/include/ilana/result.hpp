@@ -46,6 +46,8 @@ public:
     // By column name (exact match); throws Error naming the columns there are.
     Field operator[](std::string_view name) const;
     Field operator[](const char *name) const { return (*this)[std::string_view(name)]; }
+    // (int overload: row[0] would otherwise be ambiguous with const char*.)
+    Field operator[](int index) const { return (*this)[static_cast<size_t>(index)]; }
     template <class T> T get(size_t index) const { return (*this)[index].template as<T>(); }
     template <class T> T get(std::string_view name) const { return (*this)[name].template as<T>(); }
     const std::vector<Column> &columns() const noexcept { return *columns_; }
