@@ -6,6 +6,7 @@
 
 #include "temp_dir.hpp"
 
+#include <atomic>
 #include <thread>
 
 using namespace ilana;
@@ -40,18 +41,18 @@ TEST_CASE("open a config, use the default and a named connection", "[database][s
     // The relative filename is resolved against the config's directory.
     CHECK(boost::filesystem::exists(dir.file("primary.sqlite")));
 
-    Result r = db.query("SELECT id, name, score, data, NULL AS nothing FROM t WHERE name = ?", {"Ann"});
+    Result r = db.query("SELECT id, name, score, data, NULL AS empty_col FROM t WHERE name = ?", {"Ann"});
     REQUIRE(r.size() == 1);
     Row row = r[0];
     CHECK(row["id"].as<int64_t>() == 1);
     CHECK(row.get<std::string>("name") == "Ann");
     CHECK(row[2].as<double>() == 9.5);
     CHECK(row["data"].as<Blob>().bytes == std::string("\0x", 2));
-    CHECK(row["nothing"].is_null());
-    CHECK(row["nothing"].as<std::optional<int>>() == std::nullopt);
-    CHECK_THROWS_WITH(row["nothing"].as<int>(), Catch::Contains("column 'nothing'") && Catch::Contains("NULL"));
+    CHECK(row["empty_col"].is_null());
+    CHECK(row["empty_col"].as<std::optional<int>>() == std::nullopt);
+    CHECK_THROWS_WITH(row["empty_col"].as<int>(), Catch::Contains("column 'empty_col'") && Catch::Contains("NULL"));
     CHECK_THROWS_WITH(row["missing"], Catch::Contains("no column named 'missing'") &&
-                                          Catch::Contains("id, name, score, data, nothing"));
+                                          Catch::Contains("id, name, score, data, empty_col"));
 
     // The other connection is another database.
     auto cache = db.on("cache");
@@ -139,7 +140,7 @@ TEST_CASE("errors carry class, SQLSTATE and the connection name", "[database][sq
         CHECK(std::string(e.what()).find("SELEC") != std::string::npos);
     }
     CHECK_THROWS_WITH(primary.query("SELECT ?, ?", {1}),
-                      Catch::Contains("2 ? placeholder(s) but 1 parameter(s)") || Catch::Contains("bind"));
+                      Catch::Contains("2 placeholder(s) but 1 parameter(s)"));
 }
 
 TEST_CASE("streaming hands rows one at a time without keeping the result", "[database][sqlite]") {
@@ -175,5 +176,7 @@ TEST_CASE("a pool of three serves eight threads", "[database][sqlite][threads]")
     CHECK(primary.query("SELECT COUNT(*) FROM hits").front()[0].as<int>() == 200);
     auto s = primary.pool_status();
     CHECK(s.in_use == 0);
-    CHECK(s.created <= 3);
+    INFO("created " << s.created << " destroyed " << s.destroyed << " idle " << s.idle);
+    CHECK(s.created - s.destroyed <= 3);
+    CHECK(s.idle <= 3);
 }

@@ -190,7 +190,7 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
             }
             if (w.failed) throw Error("[" + name_ + "] the pool was closed while waiting", ErrorClass::connection, name_);
             if (w.handed) {
-                ++in_use_; // release() moved it out of in_use_ accounting
+                // Still counted in in_use_: a hand-off never frees capacity.
                 lock.unlock();
                 auto pc = std::move(w.handed);
                 pc->leased_at = Clock::now();
@@ -229,18 +229,21 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
     std::unique_ptr<PooledConnection> doomed;
     {
         std::lock_guard<std::mutex> lock(mu_);
-        --in_use_;
         if (!keep || closed_) {
+            --in_use_;
             doomed = std::move(pc);
             if (!closed_) capacity_freed_locked();
         } else {
             pc->last_used = now;
             if (!waiters_.empty()) {
+                // Straight to the first waiter; it stays counted in in_use_
+                // so no other thread sees free capacity in between.
                 Waiter *w = waiters_.front();
                 waiters_.pop_front();
                 w->handed = std::move(pc);
                 w->cv.notify_one();
             } else {
+                --in_use_;
                 idle_.push_back(std::move(pc));
             }
         }
@@ -291,6 +294,7 @@ void Pool::maintain(Clock::time_point now) noexcept {
         } else if (!waiters_.empty()) {
             Waiter *w = waiters_.front();
             waiters_.pop_front();
+            ++in_use_; // handed over: in use from now on
             w->handed = std::move(pc);
             w->cv.notify_one();
         } else {
