@@ -1003,6 +1003,17 @@ TEST_CASE("mysql: error classes", "[mysql][server]") {
         CHECK(c.ok("SELECT COUNT(*) FROM " + t).rows[0][0].i == 1);
         c.ok("DROP TABLE " + t);
     }
+    SECTION("one statement per execute: no multi-statement smuggling") {
+        const std::string t = unique_name("multi");
+        c.ok("CREATE TABLE " + t + " (a INT)");
+        for (uint32_t flags : {0u, 1u}) {
+            auto f = c.err("SELECT 1; DROP TABLE " + t, {}, flags);
+            CHECK(f.err.error_class == ILANA_ERR_SYNTAX);
+            CHECK(f.err.native_code == 1064);
+        }
+        CHECK(c.ok("SELECT COUNT(*) FROM " + t).rows[0][0].i == 0);
+        c.ok("DROP TABLE " + t);
+    }
     SECTION("placeholder count mismatch") {
         auto f = c.err("SELECT ? + ?", {v_int(1)});
         CHECK(f.err.error_class == ILANA_ERR_SYNTAX);
@@ -1314,4 +1325,259 @@ TEST_CASE("mysql: connections move between threads", "[mysql][server]") {
         th.join();
     }
     CHECK(got == std::vector<int64_t>{0, 2, 4, 6});
+}
+
+TEST_CASE("mysql: cancel while rows stream, between fetches", "[mysql][server]") {
+    ILANA_REQUIRE_MYSQL();
+    Conn c;
+    // 100 rows, 50 ms each: the server is still producing when we cancel.
+    // Each row is larger than the server's net buffer, so rows arrive as made.
+    const std::string sql = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 100) "
+                            "SELECT n, REPEAT('x', 40000), SLEEP(0.05) FROM seq";
+    for (uint32_t flags : {0u, 1u}) {
+        ilana_statement st{};
+        st.struct_size = sizeof st;
+        st.sql = sql.data();
+        st.sql_len = sql.size();
+        st.value_size = sizeof(ilana_value);
+        st.flags = flags;
+        ilana_result *res = nullptr;
+        ilana_error err = new_error();
+        REQUIRE(api().execute(c.get(), &st, &res, &err) == ILANA_OK);
+        ilana_batch b{};
+        b.struct_size = sizeof b;
+        b.max_rows = 1;
+        auto t_first = Clock::now();
+        REQUIRE(api().fetch(res, &b, &err) == ILANA_OK);
+        REQUIRE(b.row_count == 1);
+        CHECK(ms_since(t_first) < 1000);
+        auto t0 = Clock::now();
+        err = new_error();
+        REQUIRE(api().cancel(c.get(), &err) == ILANA_OK); // cancel is [thread-safe]: any thread will do
+        ilana_status s;
+        do {
+            b.max_rows = 1000;
+            err = new_error();
+            s = api().fetch(res, &b, &err);
+        } while (s == ILANA_OK);
+        CHECK(s == ILANA_ERROR);
+        CHECK(err.error_class == ILANA_ERR_CANCELED);
+        CHECK(ms_since(t0) < 1500);
+        // A failed result keeps failing until closed.
+        ilana_error again = new_error();
+        CHECK(api().fetch(res, &b, &again) == ILANA_ERROR);
+        CHECK(again.error_class == ILANA_ERR_CANCELED);
+        api().result_close(res);
+        CHECK(c.ok("SELECT 5").rows[0][0].i == 5);
+    }
+}
+
+TEST_CASE("mysql: cancel after the server finished but before the rows were read", "[mysql][server]") {
+    ILANA_REQUIRE_MYSQL();
+    Conn c;
+    // Small rows stay in the server's net buffer until the statement ends, so
+    // the first fetch returns when the server is already done; the host's
+    // cancel still turns the rest of the result into CANCELED.
+    const std::string sql = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 5000) "
+                            "SELECT n FROM seq";
+    ilana_statement st{};
+    st.struct_size = sizeof st;
+    st.sql = sql.data();
+    st.sql_len = sql.size();
+    st.value_size = sizeof(ilana_value);
+    ilana_result *res = nullptr;
+    ilana_error err = new_error();
+    REQUIRE(api().execute(c.get(), &st, &res, &err) == ILANA_OK);
+    ilana_batch b{};
+    b.struct_size = sizeof b;
+    b.max_rows = 1;
+    REQUIRE(api().fetch(res, &b, &err) == ILANA_OK);
+    REQUIRE(api().cancel(c.get(), &err) == ILANA_OK);
+    b.max_rows = 100000;
+    err = new_error();
+    CHECK(api().fetch(res, &b, &err) == ILANA_ERROR);
+    CHECK(err.error_class == ILANA_ERR_CANCELED);
+    api().result_close(res);
+    CHECK(c.ok("SELECT SLEEP(0.1)").rows[0][0].i == 0);
+}
+
+TEST_CASE("mysql: cancel racing short statements never breaks the session", "[mysql][server]") {
+    ILANA_REQUIRE_MYSQL();
+    Conn c;
+    std::atomic<bool> stop{false};
+    std::atomic<int> cancels{0};
+    std::thread storm([&] {
+        while (!stop) {
+            ilana_error e = new_error();
+            if (api().cancel(c.get(), &e) == ILANA_OK) ++cancels;
+        }
+    });
+    int ok = 0, canceled = 0;
+    for (int k = 0; k < 300; ++k) {
+        auto r = c.run("SELECT ? + 1", {v_int(k)}, k % 2 ? ILANA_EXEC_CACHE : 0);
+        if (auto *rows = std::get_if<Rows>(&r)) {
+            CHECK(rows->rows[0][0].i == k + 1);
+            ++ok;
+        } else {
+            auto &f = std::get<Failure>(r);
+            INFO(f.err.message);
+            CHECK(f.err.error_class == ILANA_ERR_CANCELED);
+            ++canceled;
+        }
+    }
+    stop = true;
+    storm.join();
+    CHECK(ok + canceled == 300);
+    CHECK(cancels > 0);
+    // No kill left over for the next statement.
+    CHECK(c.ok("SELECT SLEEP(0.2)").rows[0][0].i == 0);
+}
+
+TEST_CASE("mysql: readTimeout bounds a statement on a silent server", "[mysql][server]") {
+    ILANA_REQUIRE_MYSQL();
+    FreezableProxy proxy(std::stoi(ilana_test::mysql().port));
+    Conn c(with(with(with(server_params(), "host", "127.0.0.1"), "port", std::to_string(proxy.port())),
+                "readTimeout", "1"));
+    CHECK(c.ok("SELECT 1").rows[0][0].i == 1);
+    proxy.freeze();
+    auto t0 = Clock::now();
+    auto f = c.err("SELECT 2");
+    auto took = ms_since(t0);
+    CHECK(f.err.error_class == ILANA_ERR_TIMEOUT);
+    CHECK((f.err.flags & ILANA_ERRF_CONN_BROKEN) != 0);
+    CHECK(took >= 900);
+    CHECK(took < 4000);
+}
+
+TEST_CASE("mysql: readTimeout also bounds fetching a stream", "[mysql][server]") {
+    ILANA_REQUIRE_MYSQL();
+    FreezableProxy proxy(std::stoi(ilana_test::mysql().port));
+    Conn c(with(with(with(server_params(), "host", "127.0.0.1"), "port", std::to_string(proxy.port())),
+                "readTimeout", "1"));
+    const std::string sql = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 40) "
+                            // Rows larger than the server's net buffer are flushed one by one.
+                            "SELECT n, REPEAT('x', 40000), SLEEP(0.05) FROM seq";
+    ilana_statement st{};
+    st.struct_size = sizeof st;
+    st.sql = sql.data();
+    st.sql_len = sql.size();
+    st.value_size = sizeof(ilana_value);
+    ilana_result *res = nullptr;
+    ilana_error err = new_error();
+    REQUIRE(api().execute(c.get(), &st, &res, &err) == ILANA_OK);
+    ilana_batch b{};
+    b.struct_size = sizeof b;
+    b.max_rows = 1;
+    REQUIRE(api().fetch(res, &b, &err) == ILANA_OK);
+    proxy.freeze();
+    auto t0 = Clock::now();
+    ilana_status s;
+    do {
+        err = new_error();
+        b.max_rows = 100;
+        s = api().fetch(res, &b, &err);
+    } while (s == ILANA_OK);
+    CHECK(s == ILANA_ERROR);
+    CHECK(err.error_class == ILANA_ERR_TIMEOUT);
+    CHECK((err.flags & ILANA_ERRF_CONN_BROKEN) != 0);
+    CHECK(ms_since(t0) < 4000);
+    t0 = Clock::now();
+    api().result_close(res); // must not wait for the silent server again
+    CHECK(ms_since(t0) < 200);
+}
+
+TEST_CASE("mysql: CALL with several result sets", "[mysql][server]") {
+    ILANA_REQUIRE_MYSQL();
+    Conn c;
+    const std::string p = unique_name("proc");
+    c.ok("CREATE PROCEDURE " + p + "(IN x INT) BEGIN SELECT x AS a; SELECT x + 1 AS b; END");
+    for (uint32_t flags : {0u, 1u}) {
+        auto r = c.ok("CALL " + p + "(41)", {}, flags);
+        REQUIRE(r.rows.size() == 1);
+        CHECK(r.names[0] == "a");
+        CHECK(r.rows[0][0].i == 41);
+        auto q = c.ok("CALL " + p + "(?)", {v_int(9)}, flags);
+        CHECK(q.rows[0][0].i == 9);
+        CHECK(c.ok("SELECT 3").rows[0][0].i == 3); // the other result sets were drained
+    }
+    c.ok("DROP PROCEDURE " + p);
+}
+
+TEST_CASE("mysql: zero dates read as NULL", "[mysql][server]") {
+    ILANA_REQUIRE_MYSQL();
+    Conn c;
+    const std::string t = unique_name("zero");
+    c.ok("SET SESSION sql_mode = ''");
+    c.ok("CREATE TABLE " + t + " (id INT, d DATE, dt DATETIME)");
+    c.ok("INSERT INTO " + t + " VALUES (1, '0000-00-00', '0000-00-00 00:00:00'), (2, '2024-00-10', '2024-05-00 10:00:00')");
+    for (const Rows &r : read_three_ways(c, "SELECT d, dt FROM " + t + " WHERE id > 0 ORDER BY id")) {
+        REQUIRE(r.rows.size() == 2);
+        for (auto &row : r.rows) {
+            CHECK(row[0].null);
+            CHECK(row[1].null);
+        }
+    }
+    c.ok("DROP TABLE " + t);
+}
+
+TEST_CASE("mysql: ssl=true refuses a server without TLS", "[mysql][server]") {
+    ILANA_REQUIRE_MYSQL();
+    Conn probe;
+    if (probe.ok("SHOW VARIABLES LIKE 'have_ssl'").rows[0][1].s == "YES") {
+        Conn tls(with(server_params(), "ssl", "true"));
+        CHECK(tls.ok("SHOW STATUS LIKE 'Ssl_cipher'").rows[0][1].s != "");
+        return;
+    }
+    auto r = try_connect(with(server_params(), "ssl", "true"));
+    REQUIRE(r.status == ILANA_ERROR);
+    CHECK(r.err.error_class == ILANA_ERR_CONNECTION);
+    CHECK(r.err.native_code == 2026);
+}
+
+TEST_CASE("mysql: statements the server cannot prepare run with ILANA_EXEC_CACHE", "[mysql][server]") {
+    ILANA_REQUIRE_MYSQL();
+    Conn c;
+    for (int k = 0; k < 2; ++k) c.ok("PREPARE ilana_t FROM 'SELECT 11'", {}, ILANA_EXEC_CACHE);
+    CHECK(c.ok("EXECUTE ilana_t").rows[0][0].i == 11);
+    c.ok("DEALLOCATE PREPARE ilana_t");
+}
+
+TEST_CASE("mysql: parameters honour the host's value_size stride", "[mysql][server]") {
+    ILANA_REQUIRE_MYSQL();
+    Conn c;
+    struct Wide {
+        ilana_value v;
+        char future_fields[24];
+    };
+    Wide w[2]{};
+    w[0].v = v_int(40);
+    w[1].v = v_int(2);
+    std::memset(w[0].future_fields, 0xAB, sizeof w[0].future_fields);
+    const std::string sql = "SELECT ? + ?";
+    ilana_statement st{};
+    st.struct_size = sizeof st;
+    st.sql = sql.data();
+    st.sql_len = sql.size();
+    st.params = &w[0].v;
+    st.param_count = 2;
+    st.value_size = sizeof(Wide);
+    ilana_result *res = nullptr;
+    ilana_error err = new_error();
+    REQUIRE(api().execute(c.get(), &st, &res, &err) == ILANA_OK);
+    ilana_batch b{};
+    b.struct_size = sizeof b;
+    b.max_rows = 1;
+    REQUIRE(api().fetch(res, &b, &err) != ILANA_ERROR);
+    CHECK(b.cells[0].v.i64 == 42);
+    api().result_close(res);
+}
+
+TEST_CASE("mysql: connections log through the host", "[mysql][server]") {
+    ILANA_REQUIRE_MYSQL();
+    { Conn c; }
+    std::lock_guard<std::mutex> lock(g_log_mu);
+    bool found = false;
+    for (auto &m : g_log) found = found || m.find("connected to") != std::string::npos;
+    CHECK(found);
+    for (auto &m : g_log) CHECK(m.find(ilana_test::mysql().password) == std::string::npos);
 }

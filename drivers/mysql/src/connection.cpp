@@ -179,6 +179,15 @@ void Connection::fail(const DriverFailure &f) {
     throw f;
 }
 
+DriverFailure Connection::timeout_aware(const DriverFailure &f, std::chrono::steady_clock::time_point start) const {
+    const unsigned limit = cfg_.read_timeout_s;
+    if (limit == 0 || f.native_code() != 2013 /* CR_SERVER_LOST */) return f;
+    if (std::chrono::steady_clock::now() - start < std::chrono::seconds(limit) - std::chrono::milliseconds(100))
+        return f;
+    return DriverFailure(ILANA_ERR_TIMEOUT, std::string(f.what()) + " (readTimeout " + std::to_string(limit) + " s)",
+                         f.sqlstate(), f.native_code(), f.flags());
+}
+
 void Connection::op_begin() {
     std::lock_guard<std::mutex> lock(op_mu_);
     ++op_gen_;
@@ -190,12 +199,18 @@ void Connection::op_end() noexcept {
     op_active_ = false;
 }
 
+bool Connection::op_killed() {
+    std::lock_guard<std::mutex> lock(op_mu_);
+    return op_active_ && killed_gen_ == op_gen_;
+}
+
 // Cancel opens a side session with the same (immutable) parameters and sends
 // KILL QUERY <thread id>. The KILL is sent while holding op_mu_ and only if
 // the statement seen at the start is still the one running, so it cannot hit
 // a later statement on this session (the executing thread waits at op_end
 // for at most one KILL round trip). The interrupted statement fails with
-// error 1317, which the error table maps to ILANA_ERR_CANCELED.
+// error 1317, which the error table maps to ILANA_ERR_CANCELED; a result
+// whose rows keep coming after the kill fails the same way (op_killed).
 ilana_status Connection::cancel(ilana_error *err) noexcept {
     return ilana::sdk::guarded(err, [&]() -> ilana_status {
         uint64_t gen;
@@ -226,6 +241,7 @@ ilana_status Connection::cancel(ilana_error *err) noexcept {
                                                        std::to_string(kCancelTimeoutMs) + " ms");
         // 1094 ER_NO_SUCH_THREAD: the session ended meanwhile; nothing to stop.
         if (ret != 0 && mysql_errno(side) != 1094) throw conn_failure(side, Phase::Session, "cancel");
+        killed_gen_ = gen;
         return ILANA_OK;
     });
 }
@@ -275,6 +291,15 @@ void Connection::give_back(MYSQL_STMT *stmt, bool reusable) noexcept {
         }
     }
     mysql_stmt_close(stmt);
+}
+
+bool Connection::unpreparable(std::string_view sql) const {
+    return !unpreparable_.empty() && unpreparable_.count(std::string(sql)) != 0;
+}
+
+void Connection::remember_unpreparable(std::string_view sql) {
+    if (unpreparable_.size() >= 64) unpreparable_.clear(); // bounded; rare statements
+    unpreparable_.emplace(sql);
 }
 
 void Connection::ping(int32_t timeout_ms) {

@@ -8,6 +8,7 @@
 
 #include <mysql.h>
 
+#include <chrono>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace ilana_mysql {
 
@@ -41,6 +43,9 @@ public:
     // Records what a failure means for the session (CONN_BROKEN: the socket
     // is shut down so no later call can hang on it) and throws it.
     [[noreturn]] void fail(const DriverFailure &f);
+    // A connection lost after readTimeout seconds of waiting is that timeout
+    // firing: reported as TIMEOUT (still CONN_BROKEN), not as a crash.
+    DriverFailure timeout_aware(const DriverFailure &f, std::chrono::steady_clock::time_point start) const;
     void mark_broken() noexcept;
 
     // A statement is running on the server from execute until its rows are
@@ -48,6 +53,11 @@ public:
     // lock makes sure KILL QUERY can never hit the next statement.
     void op_begin();
     void op_end() noexcept;
+    // cancel() delivered KILL QUERY to the running op. Rows streamed after a
+    // kill cannot be trusted (MariaDB lets SLEEP() and friends return early
+    // and finishes the statement without an error), so the result reports
+    // CANCELED instead of carrying on.
+    bool op_killed();
 
     // [thread-safe] KILL QUERY through a side connection (see connection.cpp).
     ilana_status cancel(ilana_error *err) noexcept;
@@ -57,6 +67,9 @@ public:
     // use (reusable = false closes it, e.g. after CR_NEW_STMT_METADATA).
     MYSQL_STMT *take_stmt(std::string_view sql, bool cache);
     void give_back(MYSQL_STMT *stmt, bool reusable) noexcept;
+    // SQL texts the server refused to prepare (ER_UNSUPPORTED_PS).
+    bool unpreparable(std::string_view sql) const;
+    void remember_unpreparable(std::string_view sql);
 
     // The result now open on this session, if any (at most one).
     Result *open_result = nullptr;
@@ -78,6 +91,7 @@ private:
 
     std::mutex op_mu_;
     uint64_t op_gen_ = 0;
+    uint64_t killed_gen_ = 0;
     bool op_active_ = false;
 
     struct Cached {
@@ -87,6 +101,7 @@ private:
     std::list<Cached> lru_; // front = most recently used
     std::unordered_map<std::string_view, std::list<Cached>::iterator> cache_index_;
     MYSQL_STMT *borrowed_cached_ = nullptr;
+    std::unordered_set<std::string> unpreparable_;
 
     std::string version_;
     int64_t version_number_ = 0;

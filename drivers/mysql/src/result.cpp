@@ -10,6 +10,7 @@
 #include "connection.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 
@@ -84,13 +85,20 @@ ilana_status Result::fetch(ilana_batch *batch) {
         const uint32_t max_rows = std::min(batch->max_rows, kMaxBatchRows);
         const size_t need = static_cast<size_t>(max_rows) * columns_.size();
         if (cells_.size() < need) cells_.resize(need);
+        const auto start = std::chrono::steady_clock::now();
         try {
             rows = read_rows(max_rows);
-        } catch (const DriverFailure &f) {
+            if (op_open_ && conn_ != nullptr && conn_->op_killed())
+                throw DriverFailure(ILANA_ERR_CANCELED,
+                                    "canceled: the statement was interrupted by cancel() (KILL QUERY) "
+                                    "[error 1317, SQLSTATE 70100]",
+                                    "70100", 1317, 0);
+        } catch (const DriverFailure &raw) {
+            const DriverFailure f = conn_ != nullptr ? conn_->timeout_aware(raw, start) : raw;
             failure_ = f;
             finish_op();
             if (conn_ != nullptr) conn_->fail(f);
-            throw;
+            throw f;
         }
     }
     if (done_) finish_op();

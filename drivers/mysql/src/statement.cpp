@@ -156,19 +156,6 @@ private:
     bool active_ = true;
 };
 
-// A lost connection after readTimeout seconds is that timeout firing:
-// report TIMEOUT (still CONN_BROKEN) so the host can tell it from a crash.
-DriverFailure with_timeout(const DriverFailure &f, const Connection &c,
-                           std::chrono::steady_clock::time_point start) {
-    const unsigned limit = c.config().read_timeout_s;
-    if (limit == 0 || f.native_code() != CR_SERVER_LOST) return f;
-    auto elapsed = std::chrono::steady_clock::now() - start;
-    if (elapsed < std::chrono::seconds(limit) - std::chrono::milliseconds(100)) return f;
-    return DriverFailure(ILANA_ERR_TIMEOUT,
-                         std::string(f.what()) + " (readTimeout " + std::to_string(limit) + " s)",
-                         f.sqlstate(), f.native_code(), f.flags());
-}
-
 int64_t affected(my_ulonglong n) {
     return n == static_cast<my_ulonglong>(~0ULL) ? -1 : static_cast<int64_t>(n);
 }
@@ -178,7 +165,7 @@ std::unique_ptr<Result> run_text(Connection &c, std::string_view sql) {
     OpGuard op(c);
     const auto start = std::chrono::steady_clock::now();
     if (mysql_real_query(m, sql.data(), static_cast<unsigned long>(sql.size())) != 0)
-        c.fail(with_timeout(conn_failure(m, Phase::Statement, {}, sql), c, start));
+        c.fail(c.timeout_aware(conn_failure(m, Phase::Statement, {}, sql), start));
     if (mysql_field_count(m) == 0) {
         auto r = std::make_unique<StatusResult>(&c, affected(mysql_affected_rows(m)),
                                                 static_cast<int64_t>(mysql_insert_id(m)));
@@ -227,7 +214,7 @@ std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, const 
         const auto start = std::chrono::steady_clock::now();
         if (mysql_stmt_execute(s) != 0) {
             const unsigned e = mysql_stmt_errno(s);
-            DriverFailure f = with_timeout(stmt_failure(s, Phase::Statement, {}, sql), c, start);
+            DriverFailure f = c.timeout_aware(stmt_failure(s, Phase::Statement, {}, sql), start);
             // The table changed shape under a cached statement, or the server
             // forgot it: prepare again, once.
             const bool stale = e == CR_NEW_STMT_METADATA || e == 1243 /* ER_UNKNOWN_STMT_HANDLER */;
@@ -283,8 +270,18 @@ std::unique_ptr<Result> execute(Connection &conn, std::string_view sql, const il
     if (param_count > 0 && (params == nullptr || value_size < sizeof(ilana_value)))
         throw misuse("execute: parameters missing or ilana_statement.value_size too small");
     const bool cache = (flags & ILANA_EXEC_CACHE) != 0;
-    if (param_count == 0 && !cache) return run_text(conn, sql);
-    return run_prepared(conn, sql, params, param_count, value_size, cache);
+    if (param_count == 0 && (!cache || conn.unpreparable(sql))) return run_text(conn, sql);
+    if (param_count > 0) return run_prepared(conn, sql, params, param_count, value_size, cache);
+    try {
+        return run_prepared(conn, sql, params, 0, value_size, cache);
+    } catch (const DriverFailure &f) {
+        // Some statements cannot be prepared (ER_UNSUPPORTED_PS); without
+        // parameters the text protocol runs them, and is remembered for
+        // this SQL so the next execution does not try to prepare again.
+        if (f.native_code() != 1295 || conn.broken()) throw;
+        conn.remember_unpreparable(sql);
+        return run_text(conn, sql);
+    }
 }
 
 std::vector<std::vector<OwnedCell>> query_rows(Connection &conn, std::string_view sql,
