@@ -4,6 +4,8 @@
 // Every test that needs the server starts with ILANA_REQUIRE_PG(). Tables
 // live in a schema unique to this process (dropped at exit), so parallel
 // test processes never collide.
+// Listener types (Catch::TestEventListenerBase) for dropping the test schema.
+#define CATCH_CONFIG_EXTERNAL_INTERFACES
 #include "test_servers.hpp"
 
 #include <ilana/driver.h>
@@ -366,12 +368,13 @@ Cell scalar(ilana_conn *c, const std::string &sql, const Vals &v = Vals(), uint3
     return r.rows[0][0];
 }
 
-// The per-process schema (created on first use, dropped at exit).
+// The per-process schema (created on first use, dropped when the run ends).
 struct TestSchema {
     std::string name = unique_name("ilana_pgtest_");
     bool created = false;
-    ~TestSchema() {
+    void drop() {
         if (!created) return;
+        created = false;
         Conn c;
         Error err;
         if (try_connect(server_params(), &c, &err) == ILANA_OK) {
@@ -387,6 +390,14 @@ TestSchema &schema_state() {
     static TestSchema s;
     return s;
 }
+
+// Drops the schema at the end of the run, while libpq (and OpenSSL under it)
+// are still fully alive — a static destructor would run after their atexit
+// cleanup.
+struct DropSchemaAtEnd : Catch::TestEventListenerBase {
+    using TestEventListenerBase::TestEventListenerBase;
+    void testRunEnded(Catch::TestRunStats const &) override { schema_state().drop(); }
+};
 
 const std::string &test_schema() {
     TestSchema &s = schema_state();
@@ -507,6 +518,8 @@ private:
 
 } // namespace
 
+CATCH_REGISTER_LISTENER(DropSchemaAtEnd)
+
 // ===========================================================================
 // Descriptor and entry (no server needed)
 // ===========================================================================
@@ -626,6 +639,31 @@ TEST_CASE("postgres: connect, server_info, ilana.* keys ignored", "[postgres][se
     CHECK(scalar(c, "SELECT current_setting('application_name')").s == "ilana");
     CHECK(scalar(c, "SELECT current_schema()").s == test_schema());
     CHECK(api().ping(c, 1000, err.ptr()) == ILANA_OK);
+}
+
+TEST_CASE("postgres: schema, statement settings and keepalives travel in the startup packet",
+          "[postgres][server]") {
+    ILANA_REQUIRE_PG();
+    const std::string weird = unique_name("Weird \\Schema \"q\" ");
+    Conn admin = connect();
+    std::string quoted = "\"";
+    for (char ch : weird) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    quoted += "\"";
+    exec(admin, "CREATE SCHEMA IF NOT EXISTS " + quoted);
+    {
+        Conn c = connect_with(with(with(with(with(with(server_params(), "schema", weird), "keepalives", "true"),
+                                                 "keepalives_idle", "30"),
+                                            "keepalives_interval", "5"),
+                                       "statement_timeout", "12345"));
+        CHECK(scalar(c, "SELECT current_schema()").s == weird);
+        CHECK(scalar(c, "SHOW statement_timeout").s == "12345ms");
+    }
+    {
+        // A search_path list is passed as written.
+        Conn c = connect_with(with(server_params(), "search_path", "no_such_schema_x, " + test_schema()));
+        CHECK(scalar(c, "SELECT current_schema()").s == test_schema());
+    }
+    exec(admin, "DROP SCHEMA " + quoted);
 }
 
 TEST_CASE("postgres: url with explicit keys overriding it", "[postgres][server]") {
@@ -937,6 +975,10 @@ TEST_CASE("postgres: every type round-trips, text and binary results alike", "[p
     }
     CHECK(scalar(c, "SELECT to_char(d, 'YYYY-MM-DD BC') FROM types_rt WHERE id = 5").s == "4713-01-01 BC");
     CHECK(scalar(c, "SELECT d::text FROM types_rt WHERE id = 3").s == "infinity");
+    // bytea in the historical escape output format decodes the same.
+    exec(c, "SET bytea_output = 'escape'");
+    CHECK(scalar(c, "SELECT by FROM types_rt WHERE id = 1").s == zero_bytes);
+    exec(c, "RESET bytea_output");
 
     // A session time zone with odd offsets exercises the text timestamptz
     // parser; binary is zone-independent.
@@ -1357,8 +1399,13 @@ TEST_CASE("postgres: error classes from the SQLSTATE table", "[postgres][server]
         CHECK(e.sqlstate() == "22012");
     }
     {
-        // An error in the middle of the rows surfaces from fetch.
-        Error e = run_err(c, "SELECT 1 / (g - 5000) FROM generate_series(1, 10000) g");
+        // An error in the middle of the rows surfaces from fetch, after
+        // every row before it was handed out.
+        Rows partial;
+        Error e;
+        REQUIRE(run_impl(c, "SELECT 1 / (g - 5000) FROM generate_series(1, 10000) g", Vals(), 0, 64, &partial,
+                         &e) == ILANA_ERROR);
+        CHECK(partial.rows.size() == 4999);
         CHECK(e.e.error_class == ILANA_ERR_DATA);
         CHECK(e.sqlstate() == "22012");
         CHECK(scalar(c, "SELECT 3::int4").i == 3);

@@ -103,6 +103,7 @@ Connection::~Connection() {
     // The contract says results are closed first; if not, the result must
     // not touch this connection any more.
     if (open_result != nullptr) open_result->detach();
+    spare_result_.reset();
     {
         std::lock_guard<std::mutex> lock(cancel_mu_);
         if (cancel_ != nullptr) PQfreeCancel(cancel_);
@@ -207,6 +208,7 @@ void Connection::ensure_usable() const {
 
 PgResultPtr Connection::exec_simple(const char *sql) {
     ensure_usable();
+    cancel_requested.store(false);
     PgResultPtr res(PQexec(pg_, sql));
     if (!res) throw failure_from_conn(pg_, ErrorContext{sql, false});
     ExecStatusType st = PQresultStatus(res.get());
@@ -300,6 +302,27 @@ void Connection::server_info(ilana_server_info *out) {
     out->version = server_version_.c_str();
     out->version_number = PQserverVersion(pg_);
     out->max_connections = max_connections_;
+}
+
+std::unique_ptr<Result> Connection::take_result(std::string_view sql, bool may_cancel_on_close) {
+    if (spare_result_) {
+        std::unique_ptr<Result> r = std::move(spare_result_);
+        r->reset(this, sql, may_cancel_on_close);
+        return r;
+    }
+    return std::make_unique<Result>(this, sql, may_cancel_on_close);
+}
+
+void Connection::release_result(Result *r) noexcept {
+    if (r == nullptr) return;
+    r->finish();
+    Connection *c = r->connection();
+    if (c == nullptr || c->spare_result_) {
+        delete r;
+        return;
+    }
+    r->detach();
+    c->spare_result_.reset(r);
 }
 
 // ----------------------------------------------------------------------------

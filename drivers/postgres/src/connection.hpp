@@ -101,6 +101,11 @@ public:
     // Sends the DEALLOCATEs that had to wait for a usable transaction state.
     void flush_deallocations() noexcept;
 
+    // A result for the next execute (recycled from the last result_close).
+    std::unique_ptr<Result> take_result(std::string_view sql, bool may_cancel_on_close);
+    // result_close: keeps `r` (finished) for reuse, or deletes it.
+    static void release_result(Result *r) noexcept;
+
     Result *open_result = nullptr; // at most one per connection
     BoundParams bound;             // reused by every execute
     std::string sql_buf;           // NUL-terminated copy of the statement text
@@ -125,6 +130,7 @@ private:
     std::string key_buf_;
     std::vector<std::string> pending_deallocate_;
 
+    std::unique_ptr<Result> spare_result_;
     std::string server_version_;
     int64_t max_connections_ = 0; // 0 = not asked yet
 };

@@ -121,7 +121,7 @@ ilana_status pg_fetch(ilana_result *result, ilana_batch *batch, ilana_error *err
     });
 }
 
-void pg_result_close(ilana_result *result) { delete from_handle(result); }
+void pg_result_close(ilana_result *result) { Connection::release_result(from_handle(result)); }
 
 ilana_status pg_begin(ilana_conn *conn, ilana_error *err) {
     return guarded(err, [&] {

@@ -53,6 +53,18 @@ Result::Result(Connection *conn, std::string_view sql, bool may_cancel_on_close)
 
 Result::~Result() { finish(); }
 
+void Result::reset(Connection *conn, std::string_view sql, bool may_cancel_on_close) {
+    conn_ = conn;
+    sql_.assign(sql.substr(0, 400));
+    may_cancel_ = may_cancel_on_close;
+    pending_ = nullptr;
+    finished_ = true;
+    affected_ = -1;
+    columns_.clear();
+    string_columns_.clear();
+    arena_.bytes.clear();
+}
+
 void Result::describe(const PGresult *res) {
     const int nf = PQnfields(res);
     const auto n = static_cast<size_t>(nf < 0 ? 0 : nf);
@@ -118,13 +130,15 @@ void Result::decode_row(const PGresult *res, size_t row) {
     for (size_t c = 0; c < ncols; ++c, ++cell) {
         const int ci = static_cast<int>(c);
         cell->type = columns_[c].type;
-        if (PQgetisnull(res, 0, ci) != 0) {
+        // NULL has length 0: ask libpq about NULL only for empty values.
+        const int len = PQgetlength(res, 0, ci);
+        if (len == 0 && PQgetisnull(res, 0, ci) != 0) {
             cell->is_null = 1;
             cell->v.u64 = 0;
             continue;
         }
         cell->is_null = 0;
-        decoders_[c](PQgetvalue(res, 0, ci), PQgetlength(res, 0, ci), cell, arena_);
+        decoders_[c](PQgetvalue(res, 0, ci), len, cell, arena_);
     }
 }
 
@@ -159,7 +173,8 @@ ilana_status Result::fetch(ilana_batch *batch) {
     arena_.bytes.clear();
 
     size_t rows = 0;
-    while (rows < max_rows && !finished_) {
+    bool error_pending = false; // an error after some rows waits for the next fetch
+    while (rows < max_rows && !finished_ && !error_pending) {
         PGresult *r = pending_ != nullptr ? pending_ : PQgetResult(pg);
         pending_ = nullptr;
         if (r == nullptr) { // the end without a final status: the connection dropped
@@ -178,22 +193,24 @@ ilana_status Result::fetch(ilana_batch *batch) {
             complete(r);
             break;
         }
-        default: fail(r);
+        default:
+            // An error after some rows: hand out the rows, fail the next fetch.
+            if (rows == 0) fail(r);
+            pending_ = r;
+            error_pending = true;
         }
     }
     // A full batch: if the end is already buffered, say DONE now and spare
     // the host a call that would return nothing.
-    if (!finished_ && PQisBusy(pg) == 0) {
+    if (!finished_ && !error_pending && PQisBusy(pg) == 0) {
         PGresult *r = PQgetResult(pg);
         if (r == nullptr) {
             finished_ = true;
         } else if (PQresultStatus(r) == PGRES_TUPLES_OK) {
             PgResultPtr last(r);
             complete(r);
-        } else if (PQresultStatus(r) == PGRES_SINGLE_TUPLE) {
-            pending_ = r;
         } else {
-            fail(r);
+            pending_ = r; // a row, or an error the next fetch reports
         }
     }
     // Cells hold arena offsets until now: turn them into pointers.

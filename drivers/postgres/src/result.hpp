@@ -22,6 +22,10 @@ public:
     // transaction).
     Result(Connection *conn, std::string_view sql, bool may_cancel_on_close);
     ~Result();
+    // Re-arms a recycled result for a new statement, keeping the capacity
+    // of its buffers (a point select then allocates nothing here).
+    void reset(Connection *conn, std::string_view sql, bool may_cancel_on_close);
+    Connection *connection() const noexcept { return conn_; }
     Result(const Result &) = delete;
     Result &operator=(const Result &) = delete;
 

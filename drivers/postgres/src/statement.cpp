@@ -147,7 +147,7 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
         switch (status) {
         case PGRES_SINGLE_TUPLE:
         case PGRES_TUPLES_OK: {
-            auto result = std::make_unique<Result>(&conn, sql, may_cancel);
+            std::unique_ptr<Result> result = conn.take_result(sql, may_cancel);
             result->start_rows(first);
             conn.open_result = result.get();
             return result;
@@ -156,7 +156,7 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
         case PGRES_EMPTY_QUERY: {
             PgResultPtr holder(first);
             drain(pg);
-            auto result = std::make_unique<Result>(&conn, sql, false);
+            std::unique_ptr<Result> result = conn.take_result(sql, false);
             result->start_command(first);
             conn.open_result = result.get();
             return result;

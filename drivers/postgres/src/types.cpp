@@ -236,10 +236,24 @@ void text_bool(const char *s, int len, ilana_value *cell, Arena &) {
     cell->v.i64 = s[0] == 't' ? 1 : 0;
 }
 
+// Integers are the commonest cells: a plain loop (accumulating negatively,
+// so INT64_MIN parses) beats from_chars' generality.
 void text_int(const char *s, int len, ilana_value *cell, Arena &) {
+    const char *p = s, *end = s + len;
+    const bool neg = p < end && *p == '-';
+    if (neg) ++p;
+    if (p == end || end - p > 19) bad_value("integer");
     int64_t v = 0;
-    auto r = std::from_chars(s, s + len, v);
-    if (r.ec != std::errc() || r.ptr != s + len) bad_value("integer");
+    for (; p < end; ++p) {
+        const unsigned d = static_cast<unsigned char>(*p) - unsigned{'0'};
+        if (d > 9) bad_value("integer");
+        if (v < (std::numeric_limits<int64_t>::min() + static_cast<int64_t>(d)) / 10) bad_value("integer");
+        v = v * 10 - static_cast<int64_t>(d);
+    }
+    if (!neg) {
+        if (v == std::numeric_limits<int64_t>::min()) bad_value("integer");
+        v = -v;
+    }
     cell->v.i64 = v;
 }
 
