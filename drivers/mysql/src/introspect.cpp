@@ -21,61 +21,28 @@ namespace ilana_mysql {
 namespace {
 
 struct Filter {
-    std::string sql;                 // " AND ..." appended to WHERE
+    std::string sql;                 // the WHERE condition
     std::vector<ilana_value> params; // for the placeholders in sql
 };
 
-// WHERE part for schema (NULL: the current database) and table (NULL: all).
-Filter make_filter(const char *prefix, const char *schema, const char *table) {
+// WHERE condition for schema (NULL: the current database) and table (NULL:
+// all). The plain equality lets the server open only what is asked for; the
+// binary one makes the match exact.
+Filter make_filter(const char *schema, const char *table) {
     Filter f;
-    std::string p = prefix;
     if (schema != nullptr) {
-        f.sql += p + "TABLE_SCHEMA = ? AND CAST(" + p + "TABLE_SCHEMA AS BINARY) = CAST(? AS BINARY)";
+        f.sql += "TABLE_SCHEMA = ? AND CAST(TABLE_SCHEMA AS BINARY) = CAST(? AS BINARY)";
         f.params.push_back(text_value(schema));
         f.params.push_back(text_value(schema));
     } else {
-        f.sql += p + "TABLE_SCHEMA = DATABASE()";
+        f.sql += "TABLE_SCHEMA = DATABASE()";
     }
     if (table != nullptr) {
-        f.sql += " AND " + p + "TABLE_NAME = ? AND CAST(" + p + "TABLE_NAME AS BINARY) = CAST(? AS BINARY)";
+        f.sql += " AND TABLE_NAME = ? AND CAST(TABLE_NAME AS BINARY) = CAST(? AS BINARY)";
         f.params.push_back(text_value(table));
         f.params.push_back(text_value(table));
     }
     return f;
-}
-
-std::vector<std::vector<OwnedCell>> run(Connection &c, const std::string &sql, const Filter &f) {
-    // query_rows takes an initializer_list; go through execute's general form.
-    std::unique_ptr<Result> r = execute(c, sql, f.params.data(), static_cast<uint32_t>(f.params.size()),
-                                        sizeof(ilana_value), ILANA_EXEC_CACHE);
-    std::vector<std::vector<OwnedCell>> rows;
-    struct Closer {
-        Result *r;
-        ~Closer() { r->close(); }
-    } closer{r.get()};
-    for (;;) {
-        ilana_batch b{};
-        b.struct_size = sizeof b;
-        b.max_rows = 512;
-        ilana_status st = r->fetch(&b);
-        for (uint32_t i = 0; i < b.row_count; ++i) {
-            std::vector<OwnedCell> row(b.column_count);
-            for (uint32_t k = 0; k < b.column_count; ++k) {
-                const ilana_value &v = b.cells[i * b.column_count + k];
-                row[k].type = v.type;
-                row[k].is_null = v.is_null != 0;
-                if (v.is_null) continue;
-                if (v.type == ILANA_TYPE_TEXT || v.type == ILANA_TYPE_BLOB || v.type == ILANA_TYPE_JSON ||
-                    v.type == ILANA_TYPE_DECIMAL)
-                    row[k].str.assign(v.v.str.ptr != nullptr ? v.v.str.ptr : "", v.v.str.len);
-                else
-                    row[k].i64 = v.v.i64; // INT64 and UINT64 alike: small counters here
-            }
-            rows.push_back(std::move(row));
-        }
-        if (st == ILANA_DONE) break;
-    }
-    return rows;
 }
 
 const std::string &str(const OwnedCell &c) {
@@ -135,8 +102,8 @@ ilana_status tables(ilana_conn *conn, const char *schema, ilana_result **out, il
     return ilana::sdk::guarded(err, [&] {
         Connection &c = conn_of(conn);
         if (out == nullptr) throw misuse("introspect.tables: out is NULL");
-        Filter f = make_filter("", schema, nullptr);
-        auto rows = run(c, "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE " + f.sql, f);
+        Filter f = make_filter(schema, nullptr);
+        auto rows = query_rows(c, "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE " + f.sql, f.params);
         std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) { return str(a[1]) < str(b[1]); });
         std::vector<std::vector<OwnedCell>> result;
         for (auto &r : rows) {
@@ -160,15 +127,15 @@ ilana_status columns(ilana_conn *conn, const char *schema, const char *table, il
     return ilana::sdk::guarded(err, [&] {
         Connection &c = conn_of(conn);
         if (out == nullptr) throw misuse("introspect.columns: out is NULL");
-        Filter f = make_filter("", schema, table);
-        auto cols = run(c,
+        Filter f = make_filter(schema, table);
+        auto cols = query_rows(c,
                         "SELECT TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, IS_NULLABLE, "
-                        "COLUMN_DEFAULT FROM information_schema.COLUMNS WHERE " + f.sql, f);
+                        "COLUMN_DEFAULT FROM information_schema.COLUMNS WHERE " + f.sql, f.params);
         // Primary key membership from the PRIMARY index itself: COLUMN_KEY
         // says 'PRI' also for a UNIQUE NOT NULL key of a table without one.
-        auto pk_rows = run(c,
+        auto pk_rows = query_rows(c,
                            "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS WHERE " +
-                               f.sql + " AND INDEX_NAME = 'PRIMARY'", f);
+                               f.sql + " AND INDEX_NAME = 'PRIMARY'", f.params);
         std::set<std::pair<std::string, std::string>> pk;
         for (auto &r : pk_rows) pk.emplace(str(r[0]), str(r[1]));
         std::sort(cols.begin(), cols.end(), [](const auto &a, const auto &b) {
@@ -202,10 +169,10 @@ ilana_status indexes(ilana_conn *conn, const char *schema, const char *table, il
     return ilana::sdk::guarded(err, [&] {
         Connection &c = conn_of(conn);
         if (out == nullptr) throw misuse("introspect.indexes: out is NULL");
-        Filter f = make_filter("", schema, table);
-        auto rows = run(c,
+        Filter f = make_filter(schema, table);
+        auto rows = query_rows(c,
                         "SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, NON_UNIQUE "
-                        "FROM information_schema.STATISTICS WHERE " + f.sql, f);
+                        "FROM information_schema.STATISTICS WHERE " + f.sql, f.params);
         struct Index {
             std::map<int64_t, std::string> columns; // by SEQ_IN_INDEX
             bool unique = false;

@@ -285,9 +285,8 @@ std::unique_ptr<Result> execute(Connection &conn, std::string_view sql, const il
 }
 
 std::vector<std::vector<OwnedCell>> query_rows(Connection &conn, std::string_view sql,
-                                               std::initializer_list<ilana_value> params, bool cache) {
-    std::vector<ilana_value> values(params);
-    std::unique_ptr<Result> r = execute(conn, sql, values.data(), static_cast<uint32_t>(values.size()),
+                                               const std::vector<ilana_value> &params, bool cache) {
+    std::unique_ptr<Result> r = execute(conn, sql, params.data(), static_cast<uint32_t>(params.size()),
                                         sizeof(ilana_value), cache ? ILANA_EXEC_CACHE : 0);
     std::vector<std::vector<OwnedCell>> rows;
     struct Closer {

@@ -23,8 +23,12 @@ std::unique_ptr<Result> execute(Connection &conn, std::string_view sql, const il
 // Runs a statement of the driver's own (introspection, locks, namespaces)
 // and returns all its rows as owned cells. `cache`: prepare once per session.
 std::vector<std::vector<OwnedCell>> query_rows(Connection &conn, std::string_view sql,
-                                               std::initializer_list<ilana_value> params,
-                                               bool cache = true);
+                                               const std::vector<ilana_value> &params, bool cache = true);
+inline std::vector<std::vector<OwnedCell>> query_rows(Connection &conn, std::string_view sql,
+                                                      std::initializer_list<ilana_value> params,
+                                                      bool cache = true) {
+    return query_rows(conn, sql, std::vector<ilana_value>(params), cache);
+}
 
 // ilana_value helpers for the driver's own parameters.
 ilana_value text_value(const char *s);   // NULL pointer -> SQL NULL
