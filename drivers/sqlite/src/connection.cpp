@@ -1,0 +1,443 @@
+// connection.cpp — connect parameters, the session, transactions, cancel.
+//
+// A connection is one sqlite3 handle opened with SQLITE_OPEN_NOMUTEX: the
+// host serializes calls per connection ([conn-serialized]), so SQLite's own
+// per-connection mutex would only cost time. sqlite3_interrupt is the one call
+// made from another thread, and SQLite allows it on a NOMUTEX handle.
+#include "sqlite_driver.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <filesystem>
+
+namespace ilana::sqlite {
+namespace {
+
+constexpr const char *kDriverName = "the SQLite driver (org.ilana.sqlite)";
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+DriverFailure config_error(const std::string &message) {
+    return DriverFailure(ILANA_ERR_CONFIG, message);
+}
+
+// A relative filename is relative to the config file's directory, so that a
+// config works the same from whatever directory the program starts in.
+std::string resolve_filename(const std::string &filename, const std::optional<std::string> &dir) {
+    if (filename == ":memory:" || filename.rfind("file:", 0) == 0) return filename;
+    std::filesystem::path p(filename);
+    if (p.is_absolute() || !dir || dir->empty()) return filename;
+    return (std::filesystem::path(*dir) / p).lexically_normal().string();
+}
+
+// Skips blanks, ';' and SQL comments; true when nothing else is left, i.e.
+// the text after the first statement holds no second statement.
+bool only_trivia(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const char c = s[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == ';') {
+            ++i;
+        } else if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+            const std::size_t nl = s.find('\n', i);
+            i = nl == std::string_view::npos ? s.size() : nl + 1;
+        } else if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
+            const std::size_t end = s.find("*/", i + 2);
+            i = end == std::string_view::npos ? s.size() : end + 2; // SQLite: unterminated = to the end
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+Connection &require_conn(ilana_conn *h) {
+    if (h == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "NULL connection handle");
+    Connection *c = from_handle(h);
+    if (c->db() == nullptr) throw DriverFailure(ILANA_ERR_CONNECTION, "the connection is closed", "08003", 0, ILANA_ERRF_CONN_BROKEN);
+    return *c;
+}
+
+std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params) {
+    if (!ILANA_SQLITE_COVERS(params.struct_size, ilana_connect_params, param_count))
+        throw DriverFailure(ILANA_ERR_INTERNAL, "connect: ilana_connect_params.struct_size " +
+                                                    std::to_string(params.struct_size) +
+                                                    " is too small");
+    if (params.param_count > 0 && params.params == nullptr)
+        throw DriverFailure(ILANA_ERR_INTERNAL, "connect: params is NULL but param_count is " +
+                                                    std::to_string(params.param_count));
+    const int32_t timeout_ms =
+        ILANA_SQLITE_COVERS(params.struct_size, ilana_connect_params, timeout_ms) ? params.timeout_ms : 0;
+    void *host_context =
+        ILANA_SQLITE_COVERS(params.struct_size, ilana_connect_params, host_context) ? params.host_context
+                                                                                   : nullptr;
+
+    // Read every key we understand, then reject the rest (typos).
+    sdk::ParamReader reader(&params);
+    const auto filename = reader.get("filename");
+    const auto mode = reader.get("mode");
+    const auto readonly = reader.get_bool("readonly");
+    const auto create = reader.get_bool("create");
+    const auto busy_timeout = reader.get_int("busy_timeout");
+    const auto foreign_keys = reader.get_bool("foreign_keys");
+    const auto journal_mode = reader.get("journal_mode");
+    const auto synchronous = reader.get("synchronous");
+    // The ABI's generic key; seconds, as for libpq and MySQL whose key it is.
+    const auto connect_timeout = reader.get_int("connect_timeout");
+    const auto config_dir = reader.get("ilana.config_dir");
+    reader.finish(kDriverName);
+
+    if (!filename || filename->empty())
+        throw config_error("connection parameter 'filename' is required for SQLite: a file path, "
+                           "or \":memory:\" for an in-memory database");
+
+    // Open flags from mode / readonly / create; contradictions are errors.
+    int flags = 0;
+    const std::string m = mode ? lower(*mode) : std::string("rwc");
+    if (m == "rwc")
+        flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    else if (m == "rw")
+        flags = SQLITE_OPEN_READWRITE;
+    else if (m == "ro")
+        flags = SQLITE_OPEN_READONLY;
+    else
+        throw config_error("connection parameter 'mode' must be \"rwc\", \"rw\" or \"ro\", got '" +
+                           *mode + "'");
+    if (readonly) {
+        if (*readonly && mode && m != "ro")
+            throw config_error("connection parameters 'readonly' = true and 'mode' = '" + *mode +
+                               "' contradict each other: drop one");
+        if (!*readonly && m == "ro")
+            throw config_error("connection parameters 'readonly' = false and 'mode' = 'ro' "
+                               "contradict each other: drop one");
+        if (*readonly) flags = SQLITE_OPEN_READONLY;
+    }
+    if (create) {
+        if (*create && (flags & SQLITE_OPEN_READONLY) != 0)
+            throw config_error("connection parameter 'create' = true needs a writable database "
+                               "(not 'readonly' or mode 'ro')");
+        if (*create)
+            flags |= SQLITE_OPEN_CREATE;
+        else
+            flags &= ~SQLITE_OPEN_CREATE;
+    }
+    if (busy_timeout && (*busy_timeout < 0 || *busy_timeout > INT_MAX))
+        throw config_error("connection parameter 'busy_timeout' must be milliseconds >= 0, got " +
+                           std::to_string(*busy_timeout));
+    if (connect_timeout && (*connect_timeout < 0 || *connect_timeout > INT_MAX / 1000))
+        throw config_error("connection parameter 'connect_timeout' must be seconds >= 0, got " +
+                           std::to_string(*connect_timeout));
+    std::string journal;
+    if (journal_mode) {
+        journal = lower(*journal_mode);
+        static const char *const kModes[] = {"delete", "truncate", "persist", "memory", "wal", "off"};
+        if (std::find(std::begin(kModes), std::end(kModes), journal) == std::end(kModes))
+            throw config_error("connection parameter 'journal_mode' must be one of delete, truncate, "
+                               "persist, memory, wal, off; got '" +
+                               *journal_mode + "'");
+    }
+    std::string sync;
+    if (synchronous) {
+        sync = lower(*synchronous);
+        static const char *const kSync[] = {"off", "normal", "full", "extra", "0", "1", "2", "3"};
+        if (std::find(std::begin(kSync), std::end(kSync), sync) == std::end(kSync))
+            throw config_error("connection parameter 'synchronous' must be one of off, normal, "
+                               "full, extra; got '" +
+                               *synchronous + "'");
+    }
+
+    std::unique_ptr<Connection> conn(new Connection());
+    conn->host_context_ = host_context;
+    conn->path_ = resolve_filename(*filename, config_dir);
+    conn->config_dir_ = config_dir.value_or(std::string());
+    conn->busy_timeout_ms_ = busy_timeout ? static_cast<int>(*busy_timeout) : 5000;
+
+    flags |= SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+#ifdef SQLITE_OPEN_EXRESCODE
+    flags |= SQLITE_OPEN_EXRESCODE;
+#endif
+    const std::string where = "cannot open SQLite database '" + conn->path_ + "'";
+    sqlite3 *db = nullptr;
+    const int rc = sqlite3_open_v2(conn->path_.c_str(), &db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        DriverFailure f = sqlite_failure(db, rc, Stage::open, where);
+        sqlite3_close_v2(db); // a handle is returned even on failure
+        throw f;
+    }
+    conn->db_ = db; // from here on ~Connection closes it
+    sqlite3_extended_result_codes(db, 1);
+
+    // Setting up may wait for locks (journal_mode = wal needs one): bound
+    // that wait by the connect timeout when one is given.
+    int setup_wait = conn->busy_timeout_ms_;
+    if (connect_timeout)
+        setup_wait = static_cast<int>(*connect_timeout) * 1000;
+    else if (timeout_ms > 0)
+        setup_wait = timeout_ms;
+    {
+        BusyTimeoutScope wait(*conn, setup_wait);
+        // SQLite opens lazily: reading the header is what finds a file that
+        // is not a database, or that cannot be read.
+        conn->run("PRAGMA schema_version", Stage::open, where);
+        const bool fk = foreign_keys.value_or(true);
+        conn->run(fk ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF", Stage::open,
+                  "setting foreign_keys on '" + conn->path_ + "'");
+        if (!journal.empty()) {
+            const std::string got = conn->query_text(("PRAGMA journal_mode = " + journal).c_str(),
+                                                     Stage::open,
+                                                     "setting journal_mode on '" + conn->path_ + "'");
+            if (lower(got) != journal)
+                conn->log(ILANA_LOG_WARN, "SQLite database '" + conn->path_ + "': journal_mode '" +
+                                              journal + "' requested, SQLite kept '" + got +
+                                              "' (e.g. in-memory databases cannot use wal)");
+        }
+        if (!sync.empty())
+            conn->run(("PRAGMA synchronous = " + sync).c_str(), Stage::open,
+                      "setting synchronous on '" + conn->path_ + "'");
+    } // the busy timeout is back to busy_timeout here
+
+    conn->log(ILANA_LOG_DEBUG, "opened SQLite database '" + conn->path_ + "' (" +
+                                   ((flags & SQLITE_OPEN_READONLY) != 0
+                                        ? "read-only"
+                                        : (flags & SQLITE_OPEN_CREATE) != 0 ? "read-write-create"
+                                                                            : "read-write") +
+                                   ", SQLite " + sqlite3_libversion() + ")");
+    return conn;
+}
+
+Connection::~Connection() {
+    cache_.clear();
+    std::lock_guard<std::mutex> lock(interrupt_mu_);
+    if (db_ != nullptr) {
+        // close_v2 defers the close if a statement somehow survived.
+        sqlite3_close_v2(db_);
+        db_ = nullptr;
+    }
+}
+
+void Connection::interrupt() noexcept {
+    std::lock_guard<std::mutex> lock(interrupt_mu_);
+    if (db_ != nullptr) sqlite3_interrupt(db_);
+}
+
+void Connection::require_no_open_result(const char *what) const {
+    if (open_result_ != nullptr)
+        throw DriverFailure(ILANA_ERR_INTERNAL,
+                            std::string(what) +
+                                ": a result of this connection is still open; close it first "
+                                "(one open result per connection)",
+                            "", 0, ILANA_ERRF_NOT_SENT);
+}
+
+void Connection::run(const char *sql, Stage stage, std::string_view context) {
+    sqlite3_stmt *stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        throw_sqlite(db_, rc, stage, context, sql, ILANA_ERRF_NOT_SENT);
+    }
+    StatementLease lease(stmt, false);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) throw_sqlite(db_, rc, stage, context, sql);
+}
+
+std::string Connection::query_text(const char *sql, Stage stage, std::string_view context) {
+    sqlite3_stmt *stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        throw_sqlite(db_, rc, stage, context, sql, ILANA_ERRF_NOT_SENT);
+    }
+    StatementLease lease(stmt, false);
+    std::string value;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(stmt, 0);
+        if (t != nullptr) value.assign(reinterpret_cast<const char *>(t), static_cast<std::size_t>(sqlite3_column_bytes(stmt, 0)));
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        }
+    }
+    if (rc != SQLITE_DONE) throw_sqlite(db_, rc, stage, context, sql);
+    return value;
+}
+
+StatementLease Connection::prepare(std::string_view sql, bool cache) {
+    if (sqlite3_stmt *cached = cache_.find(sql)) {
+        // Always from a clean state, whatever the last user left.
+        sqlite3_reset(cached);
+        sqlite3_clear_bindings(cached);
+        return StatementLease(cached, true);
+    }
+    if (sql.size() > static_cast<std::size_t>(INT_MAX))
+        throw DriverFailure(ILANA_ERR_DATA, "SQL text of " + std::to_string(sql.size()) +
+                                                " bytes is too long for SQLite",
+                            "54000", 0, ILANA_ERRF_NOT_SENT);
+    sqlite3_stmt *stmt = nullptr;
+    const char *tail = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                      cache ? SQLITE_PREPARE_PERSISTENT : 0u, &stmt, &tail);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        throw_sqlite(db_, rc, Stage::prepare, {}, sql, ILANA_ERRF_NOT_SENT);
+    }
+    // One statement per execute: running only the first of several would
+    // silently drop the rest (and is how injected SQL gets a second
+    // statement in), so anything but blanks/comments after it is an error.
+    if (tail != nullptr) {
+        const std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
+        if (!only_trivia(rest)) {
+            sqlite3_finalize(stmt);
+            throw DriverFailure(ILANA_ERR_SYNTAX,
+                                "one statement per execute: more SQL follows the first statement, "
+                                "near: " + sql_excerpt(rest) + " (in SQL: " + sql_excerpt(sql) + ")",
+                                "42601", 0, ILANA_ERRF_NOT_SENT);
+        }
+    }
+    if (stmt != nullptr && cache) {
+        if (cache_.insert(std::string(sql), stmt)) return StatementLease(stmt, true);
+    }
+    return StatementLease(stmt, false);
+}
+
+std::unique_ptr<Result> Connection::execute(std::string_view sql, const ilana_value *params,
+                                            uint32_t param_count, uint32_t value_size, uint32_t flags,
+                                            const std::vector<ColumnSpec> *fixed_columns) {
+    require_no_open_result("execute");
+    StatementLease stmt = prepare(sql, (flags & ILANA_EXEC_CACHE) != 0);
+    bind_parameters(db_, stmt.get(), params, param_count, value_size);
+    auto result = std::make_unique<Result>(*this, std::move(stmt), fixed_columns);
+    result->start();
+    open_result_ = result.get();
+    return result;
+}
+
+// ------------------------------------------------------------ ABI functions
+
+ilana_status api_connect(const ilana_connect_params *params, ilana_conn **out, ilana_error *err) {
+    if (out != nullptr) *out = nullptr;
+    return sdk::guarded(err, [&] {
+        if (params == nullptr || out == nullptr)
+            throw DriverFailure(ILANA_ERR_INTERNAL, "connect: params and out must not be NULL");
+        std::unique_ptr<Connection> conn = Connection::open(*params);
+        *out = to_handle(conn.release());
+        return ILANA_OK;
+    });
+}
+
+void api_close(ilana_conn *h) {
+    if (h == nullptr) return;
+    Connection *c = from_handle(h);
+    if (Result *r = c->open_result()) {
+        // Contract violation by the host; keep it from becoming a crash.
+        c->log(ILANA_LOG_WARN, "SQLite connection to '" + c->path() +
+                                   "' closed with a result still open; the result is detached");
+        r->detach();
+        c->result_closed(r);
+    }
+    delete c;
+}
+
+ilana_status api_ping(ilana_conn *h, int32_t /*timeout_ms*/, ilana_error *err) {
+    // No round trip to bound: SQLite is in-process. What can go wrong is the
+    // file being deleted or replaced under an open connection.
+    return sdk::guarded(err, [&] {
+        Connection &c = require_conn(h);
+        int moved = 0;
+        if (sqlite3_file_control(c.db(), "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved != 0)
+            throw DriverFailure(ILANA_ERR_CONNECTION,
+                                "SQLite database file '" + c.path() +
+                                    "' was moved or deleted after the connection was opened",
+                                "08006", 0, ILANA_ERRF_CONN_BROKEN);
+        c.run("SELECT 1", Stage::control, "ping");
+        return ILANA_OK;
+    });
+}
+
+ilana_status api_execute(ilana_conn *h, const ilana_statement *stmt, ilana_result **out,
+                         ilana_error *err) {
+    if (out != nullptr) *out = nullptr;
+    return sdk::guarded(err, [&] {
+        Connection &c = require_conn(h);
+        if (stmt == nullptr || out == nullptr)
+            throw DriverFailure(ILANA_ERR_INTERNAL, "execute: stmt and out must not be NULL");
+        if (!ILANA_SQLITE_COVERS(stmt->struct_size, ilana_statement, value_size))
+            throw DriverFailure(ILANA_ERR_INTERNAL, "execute: ilana_statement.struct_size " +
+                                                        std::to_string(stmt->struct_size) +
+                                                        " is too small");
+        if (stmt->sql == nullptr && stmt->sql_len != 0)
+            throw DriverFailure(ILANA_ERR_INTERNAL, "execute: sql is NULL");
+        const uint32_t flags =
+            ILANA_SQLITE_COVERS(stmt->struct_size, ilana_statement, flags) ? stmt->flags : 0u;
+        const std::string_view sql(stmt->sql != nullptr ? stmt->sql : "", stmt->sql_len);
+        std::unique_ptr<Result> r =
+            c.execute(sql, stmt->params, stmt->param_count, stmt->value_size, flags);
+        *out = to_handle(r.release());
+        return ILANA_OK;
+    });
+}
+
+ilana_status api_begin(ilana_conn *h, ilana_error *err) {
+    return sdk::guarded(err, [&] {
+        Connection &c = require_conn(h);
+        c.require_no_open_result("begin");
+        c.run("BEGIN", Stage::control, "BEGIN");
+        return ILANA_OK;
+    });
+}
+
+ilana_status api_commit(ilana_conn *h, ilana_error *err) {
+    return sdk::guarded(err, [&] {
+        Connection &c = require_conn(h);
+        c.require_no_open_result("commit");
+        // On SQLITE_BUSY the transaction stays open and COMMIT may be retried.
+        c.run("COMMIT", Stage::control, "COMMIT");
+        return ILANA_OK;
+    });
+}
+
+ilana_status api_rollback(ilana_conn *h, ilana_error *err) {
+    return sdk::guarded(err, [&] {
+        Connection &c = require_conn(h);
+        c.require_no_open_result("rollback");
+        // SQLite may already have rolled back by itself (an error flagged
+        // ILANA_ERRF_TXN_ABORTED): then there is nothing left to undo.
+        if (sqlite3_get_autocommit(c.db()) != 0) return ILANA_OK;
+        c.run("ROLLBACK", Stage::control, "ROLLBACK");
+        return ILANA_OK;
+    });
+}
+
+ilana_status api_cancel(ilana_conn *h, ilana_error *err) {
+    return sdk::guarded(err, [&] {
+        if (h == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "cancel: NULL connection handle");
+        // A no-op when nothing runs: SQLite ignores an interrupt that
+        // arrives with no statement active.
+        from_handle(h)->interrupt();
+        return ILANA_OK;
+    });
+}
+
+ilana_status api_server_info(ilana_conn *h, ilana_server_info *out, ilana_error *err) {
+    return sdk::guarded(err, [&] {
+        require_conn(h);
+        if (out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "server_info: out is NULL");
+        const uint32_t size = out->struct_size;
+        if (ILANA_SQLITE_COVERS(size, ilana_server_info, product)) out->product = "SQLite";
+        if (ILANA_SQLITE_COVERS(size, ilana_server_info, version)) out->version = sqlite3_libversion();
+        if (ILANA_SQLITE_COVERS(size, ilana_server_info, version_number))
+            out->version_number = sqlite3_libversion_number();
+        // Embedded: no server, no connection limit.
+        if (ILANA_SQLITE_COVERS(size, ilana_server_info, max_connections)) out->max_connections = -1;
+        return ILANA_OK;
+    });
+}
+
+} // namespace ilana::sqlite
