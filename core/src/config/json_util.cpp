@@ -1,0 +1,105 @@
+#include "config/json_util.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <utility>
+
+namespace ilana::config_detail {
+
+std::string escape_token(std::string_view key) {
+    std::string out;
+    out.reserve(key.size());
+    for (char c : key) {
+        if (c == '~')
+            out += "~0";
+        else if (c == '/')
+            out += "~1";
+        else
+            out.push_back(c);
+    }
+    return out;
+}
+
+std::string join_path(const std::string &parent, std::string_view key) {
+    return parent + "/" + escape_token(key);
+}
+
+std::string join_index(const std::string &parent, std::size_t index) {
+    return parent + "/" + std::to_string(index);
+}
+
+const Value *member(const Value &object, std::string_view name) {
+    if (!object.IsObject()) return nullptr;
+    for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it)
+        if (view(it->name) == name) return &it->value;
+    return nullptr;
+}
+
+Value *member(Value &object, std::string_view name) {
+    return const_cast<Value *>(member(static_cast<const Value &>(object), name));
+}
+
+const char *kind_of(const Value &value) {
+    switch (value.GetType()) {
+    case rapidjson::kNullType: return "null";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType: return "a boolean";
+    case rapidjson::kObjectType: return "an object";
+    case rapidjson::kArrayType: return "an array";
+    case rapidjson::kStringType: return "a string";
+    case rapidjson::kNumberType: return value.IsInt64() || value.IsUint64() ? "an integer" : "a number";
+    }
+    return "a value";
+}
+
+std::string number_text(const Value &number) {
+    if (number.IsInt64()) return std::to_string(number.GetInt64());
+    if (number.IsUint64()) return std::to_string(number.GetUint64());
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    if (!writer.Double(number.GetDouble())) return "a number"; // NaN/Inf cannot come from JSON
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string quote_for_message(std::string_view text, const std::vector<std::string> &secrets) {
+    if (text.empty()) return "an empty string";
+    if (text.size() > 64) return "a string";
+    for (unsigned char c : text)
+        if (c < 0x20 || c == 0x7f) return "a string";
+    for (const auto &secret : secrets)
+        if (!secret.empty() && text.find(secret) != std::string_view::npos) return "a string";
+    return "'" + std::string(text) + "'";
+}
+
+std::string member_names(const Value &object) {
+    std::string out;
+    if (!object.IsObject()) return out;
+    for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
+        if (!out.empty()) out += ", ";
+        out += view(it->name);
+    }
+    return out;
+}
+
+int nesting_depth(const Value &root) {
+    std::vector<std::pair<const Value *, int>> stack{{&root, 0}};
+    int deepest = 0;
+    while (!stack.empty()) {
+        auto [value, depth] = stack.back();
+        stack.pop_back();
+        if (value->IsObject()) {
+            ++depth;
+            for (auto it = value->MemberBegin(); it != value->MemberEnd(); ++it)
+                stack.emplace_back(&it->value, depth);
+        } else if (value->IsArray()) {
+            ++depth;
+            for (auto it = value->Begin(); it != value->End(); ++it) stack.emplace_back(&*it, depth);
+        }
+        if (depth > deepest) deepest = depth;
+        if (deepest > kMaxDepth) break;
+    }
+    return deepest;
+}
+
+} // namespace ilana::config_detail

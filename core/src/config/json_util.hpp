@@ -1,0 +1,51 @@
+// json_util.hpp — small helpers over RapidJSON values shared by the config
+// loader: JSON pointer paths, value descriptions for messages.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ilana::config_detail {
+
+using Value = rapidjson::Value;
+using Document = rapidjson::Document;
+using Allocator = rapidjson::Document::AllocatorType;
+
+// Nesting deeper than this is refused before any recursive walk.
+constexpr int kMaxDepth = 32;
+
+inline std::string_view view(const Value &string_value) {
+    return {string_value.GetString(), string_value.GetStringLength()};
+}
+inline std::string str(const Value &string_value) { return std::string(view(string_value)); }
+
+// RFC 6901: "~" -> "~0", "/" -> "~1".
+std::string escape_token(std::string_view key);
+// parent + "/" + escaped key ("" is the root).
+std::string join_path(const std::string &parent, std::string_view key);
+std::string join_index(const std::string &parent, std::size_t index);
+
+// The member named `name`, or nullptr (also when `object` is not an object).
+const Value *member(const Value &object, std::string_view name);
+Value *member(Value &object, std::string_view name);
+
+// "a string", "a number", "an object", ... (never the value itself).
+const char *kind_of(const Value &value);
+// Numbers as JSON text: integers as integers, doubles in shortest form.
+std::string number_text(const Value &number);
+
+// A value quoted for a message ('fastest'), or a neutral description
+// ("a string") when it could be a secret or is unreadable: never use on a
+// value whose key is a secret key.
+std::string quote_for_message(std::string_view text, const std::vector<std::string> &secrets);
+
+// Names of an object's members, comma-separated, in order.
+std::string member_names(const Value &object);
+
+// Deepest nesting of arrays/objects (iterative, so any input is safe).
+int nesting_depth(const Value &root);
+
+} // namespace ilana::config_detail

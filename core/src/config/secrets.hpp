@@ -1,0 +1,19 @@
+// secrets.hpp — finding the secret values of a config.
+#pragma once
+
+#include "config/json_util.hpp"
+
+#include <string>
+#include <vector>
+
+namespace ilana::config_detail {
+
+// Appends to `out` every value under a secret key (Config::is_secret_key),
+// the password of every URL ("scheme://user:PASS@host", raw and decoded)
+// and of libpq-style "password=..." strings found anywhere in `root`.
+void collect_secrets(const Value &root, std::vector<std::string> &out);
+
+// Sorted, unique, without empty strings.
+void normalize_secrets(std::vector<std::string> &secrets);
+
+} // namespace ilana::config_detail
