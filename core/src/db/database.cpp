@@ -8,6 +8,7 @@
 #include "db/placeholders.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
+#include "replicas/sticky.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -340,16 +341,26 @@ Session Connection::acquire() const {
 
 Transaction Connection::begin() const { return Transaction(acquire()); }
 
+// Read-your-writes (stickyAfterWriteMs): a write pins this thread's reads
+// of this connection to it for a while (core/src/replicas).
+static void note_if_write(const ConnectionState &cs, std::string_view sql) {
+    if (cs.config.sticky_after_write_ms > 0 && !detail::is_read_only(sql)) detail::note_write(cs);
+}
+
 Result Connection::query(std::string_view sql, std::initializer_list<Value> params) const {
+    note_if_write(*state_, sql);
     return detail::with_statement_retry(*state_, sql, [&] { return acquire().query(sql, params); });
 }
 Result Connection::query(std::string_view sql, const Params &params) const {
+    note_if_write(*state_, sql);
     return detail::with_statement_retry(*state_, sql, [&] { return acquire().query(sql, params); });
 }
 ExecResult Connection::execute(std::string_view sql, std::initializer_list<Value> params) const {
+    note_if_write(*state_, sql);
     return detail::with_statement_retry(*state_, sql, [&] { return acquire().execute(sql, params); });
 }
 ExecResult Connection::execute(std::string_view sql, const Params &params) const {
+    note_if_write(*state_, sql);
     return detail::with_statement_retry(*state_, sql, [&] { return acquire().execute(sql, params); });
 }
 size_t Connection::stream(std::string_view sql, const Params &params,
@@ -422,6 +433,9 @@ Database Database::open(Config config_in, OpenOptions options) {
         cs->dialect.transactional_ddl = driver->has(ILANA_CAP_TRANSACTIONAL_DDL);
         state->connections.emplace(cc.name, std::move(cs));
     }
+    for (const auto &cc : config->connections())
+        for (const auto &replica : cc.read_replicas)
+            state->connections.at(cc.name)->replicas.push_back(state->connections.at(replica));
     return Database(std::move(state));
 }
 
@@ -446,8 +460,7 @@ const Config &Database::config() const noexcept { return *state_->config; }
 const DriverRegistry &Database::drivers() const noexcept { return state_->registry; }
 
 void Database::close() {
-    for (auto &kv : state_->connections)
-        if (kv.second->pool_ptr) kv.second->pool_ptr->close();
+    for (auto &kv : state_->connections) kv.second->close_pool("shutdown");
 }
 
 } // namespace ilana

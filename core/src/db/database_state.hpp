@@ -19,6 +19,8 @@
 namespace ilana {
 namespace detail {
 
+class ReplicaRouter; // core/src/replicas
+
 struct ConnectionState {
     std::string name;
     std::string client;
@@ -56,9 +58,30 @@ struct ConnectionState {
         return *pool_ptr;
     }
 
-    ~ConnectionState() {
-        if (pool_ptr) pool_ptr->close();
+    // Read replicas ("read": [...]), resolved by Database::open. Weak:
+    // connections may name each other. The router (core/src/replicas) is
+    // made on the first read; declared last so it goes first.
+    std::vector<std::weak_ptr<ConnectionState>> replicas;
+    std::once_flag router_once;
+    std::shared_ptr<ReplicaRouter> router;
+
+    // Closes the pool (idempotent): onPoolEvicted(name, reason) and, with
+    // debug.logPoolEvents, a POOL_EVICTED line.
+    void close_pool(const char *reason) noexcept {
+        if (!pool_ptr || pool_ptr->closed()) return;
+        pool_ptr->close();
+        if (whole_config && whole_config->debug().log_pool_events)
+            ilana::logger()->info("conn={} POOL_EVICTED reason={}", name, reason);
+        if (hooks && hooks->on_pool_evicted) {
+            try {
+                hooks->on_pool_evicted(name, reason);
+            } catch (...) {
+                ilana::logger()->error("hook onPoolEvicted threw (ignored)");
+            }
+        }
     }
+
+    ~ConnectionState() { close_pool("shutdown"); }
 };
 
 struct DatabaseState {
@@ -78,6 +101,8 @@ struct InternalAccess {
     static const std::shared_ptr<DatabaseState> &shared_state(const Database &db) { return db.state_; }
     static ConnectionState &state(const Connection &c) { return *c.state_; }
     static const std::shared_ptr<ConnectionState> &shared_state(const Connection &c) { return c.state_; }
+    static ConnectionState &state(const Session &s) { return *s.state_; }
+    static const std::shared_ptr<ConnectionState> &shared_state(const Session &s) { return s.state_; }
     static NativeConnection &native(Session &s) { return *s.pc_->conn; }
     static Connection make_connection(std::shared_ptr<ConnectionState> cs) { return Connection(std::move(cs)); }
     static Database make_database(std::shared_ptr<DatabaseState> ds) { return Database(std::move(ds)); }

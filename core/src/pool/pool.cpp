@@ -173,7 +173,7 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
                 capacity_freed_locked();
                 continue;
             }
-            pc->leased_at = Clock::now();
+            track_lease(*pc);
             return pc;
         }
         if (waiters_.empty() && total_locked() < options_.max) {
@@ -193,7 +193,7 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
                 // Still counted in in_use_: a hand-off never frees capacity.
                 lock.unlock();
                 auto pc = std::move(w.handed);
-                pc->leased_at = Clock::now();
+                track_lease(*pc);
                 return pc;
             }
             create = true; // may_create: pending_ was reserved for us
@@ -202,10 +202,12 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
         if (create) {
             try {
                 auto pc = create_with_retry(deadline);
-                std::lock_guard<std::mutex> relock(mu_);
-                --pending_;
-                ++in_use_;
-                pc->leased_at = Clock::now();
+                {
+                    std::lock_guard<std::mutex> relock(mu_);
+                    --pending_;
+                    ++in_use_;
+                }
+                track_lease(*pc);
                 return pc;
             } catch (...) {
                 std::lock_guard<std::mutex> relock(mu_);
@@ -220,15 +222,18 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
 void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept {
     if (!pc) return;
     auto now = Clock::now();
-    if (options_.leak_detection_ms > 0 &&
-        now - pc->leased_at > std::chrono::milliseconds(options_.leak_detection_ms))
-        ilana::logger()->warn("conn={} a lease was held for {}ms (leakDetectionMillis={})", name_,
-                              std::chrono::duration_cast<std::chrono::milliseconds>(now - pc->leased_at).count(),
-                              options_.leak_detection_ms);
     bool keep = reusable && pc->conn && !pc->conn->broken() && now < pc->retire_at;
     std::unique_ptr<PooledConnection> doomed;
     {
         std::lock_guard<std::mutex> lock(mu_);
+        if (options_.leak_detection_ms > 0) {
+            if (!pc->leak_reported && now - pc->leased_at > std::chrono::milliseconds(options_.leak_detection_ms))
+                ilana::logger()->warn("conn={} a lease was held for {}ms by thread {:x} (leakDetectionMillis={})",
+                                      name_,
+                                      std::chrono::duration_cast<std::chrono::milliseconds>(now - pc->leased_at).count(),
+                                      pc->borrower, options_.leak_detection_ms);
+            untrack_lease_locked(*pc);
+        }
         if (!keep || closed_) {
             --in_use_;
             doomed = std::move(pc);
@@ -251,12 +256,46 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
     if (doomed) destroy(std::move(doomed));
 }
 
+void Pool::track_lease(PooledConnection &pc) {
+    pc.leased_at = Clock::now();
+    if (options_.leak_detection_ms <= 0) return;
+    pc.borrower = std::hash<std::thread::id>{}(std::this_thread::get_id());
+    pc.leak_reported = false;
+    std::lock_guard<std::mutex> lock(mu_);
+    pc.lease_prev = nullptr;
+    pc.lease_next = leased_;
+    if (leased_ != nullptr) leased_->lease_prev = &pc;
+    leased_ = &pc;
+}
+
+void Pool::untrack_lease_locked(PooledConnection &pc) noexcept {
+    if (pc.lease_prev != nullptr) pc.lease_prev->lease_next = pc.lease_next;
+    else if (leased_ == &pc) leased_ = pc.lease_next;
+    if (pc.lease_next != nullptr) pc.lease_next->lease_prev = pc.lease_prev;
+    pc.lease_prev = pc.lease_next = nullptr;
+}
+
+// A lease held past leakDetectionMillis is reported once while still held
+// (and again, with its final duration, when it comes back).
+void Pool::report_leaks_locked(Clock::time_point now) noexcept {
+    const auto limit = std::chrono::milliseconds(options_.leak_detection_ms);
+    for (PooledConnection *p = leased_; p != nullptr; p = p->lease_next) {
+        if (p->leak_reported || now - p->leased_at <= limit) continue;
+        p->leak_reported = true;
+        ilana::logger()->warn("conn={} possible connection leak: a lease held for {}ms by thread {:x} "
+                              "(leakDetectionMillis={}); release leases (end the Session) when done",
+                              name_, std::chrono::duration_cast<std::chrono::milliseconds>(now - p->leased_at).count(),
+                              p->borrower, options_.leak_detection_ms);
+    }
+}
+
 void Pool::maintain(Clock::time_point now) noexcept {
     std::vector<std::unique_ptr<PooledConnection>> doomed;
     int to_create = 0;
     {
         std::lock_guard<std::mutex> lock(mu_);
         if (closed_) return;
+        if (options_.leak_detection_ms > 0) report_leaks_locked(now);
         // Oldest-used first: idle_ is ordered by last use (front = oldest).
         const auto idle_limit = std::chrono::milliseconds(options_.idle_timeout_ms);
         for (auto it = idle_.begin(); it != idle_.end();) {

@@ -42,6 +42,11 @@ struct PooledConnection {
     Clock::time_point last_used;
     Clock::time_point retire_at; // max() when no lifetime
     Clock::time_point leased_at;
+    // Leak detection (only when leakDetectionMillis > 0): leased sessions
+    // form an intrusive list the maintenance pass scans.
+    PooledConnection *lease_prev = nullptr, *lease_next = nullptr;
+    size_t borrower = 0;        // hash of the borrowing thread's id
+    bool leak_reported = false;
 };
 
 struct PoolStats {
@@ -95,6 +100,10 @@ private:
     Clock::time_point retire_time(Clock::time_point created);
     [[noreturn]] void throw_timeout(std::chrono::milliseconds waited);
     void emit_error(const Error &e) noexcept;
+    // Stamps a lease; with leak detection on, links it into leased_.
+    void track_lease(PooledConnection &pc);
+    void untrack_lease_locked(PooledConnection &pc) noexcept;
+    void report_leaks_locked(Clock::time_point now) noexcept;
 
     const std::string name_;
     const PoolOptions options_;
@@ -106,6 +115,7 @@ private:
     mutable std::mutex mu_;
     std::vector<std::unique_ptr<PooledConnection>> idle_; // back = most recently used
     std::deque<Waiter *> waiters_;
+    PooledConnection *leased_ = nullptr; // head of the leak-detection list
     int in_use_ = 0;
     int pending_ = 0; // sessions being opened
     bool closed_ = false;
