@@ -36,7 +36,8 @@ echo "== ctest (plain build)"
 echo "server-backed tests run: $(server_test_count build)"
 
 if [ "${ILANA_SKIP_SANITIZERS:-0}" != 1 ]; then
-  run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DILANA_SANITIZE=address,undefined
+  run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DILANA_SANITIZE=address,undefined \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
   echo "== ctest (AddressSanitizer + UndefinedBehaviorSanitizer)"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure -j "$jobs" --timeout 600)
