@@ -42,6 +42,8 @@
 
 namespace ilana {
 
+class QueryBuilder; // ilana/query.hpp
+
 namespace detail {
 struct DatabaseState;
 struct ConnectionState;
@@ -170,6 +172,15 @@ public:
         uint64_t created = 0, destroyed = 0, timeouts = 0, acquires = 0, create_errors = 0;
     };
     PoolStatus pool_status() const;
+
+    // A query builder on `table` (include <ilana/query.hpp>). Throws Error
+    // (syntax) for a table name that is not an identifier.
+    QueryBuilder table(std::string_view table) const;
+    // Where this connection's reads go: a healthy read replica ("read" in the
+    // config) chosen by "readStrategy", or this connection itself when it has
+    // no replicas, when all are down (the onError hook is told), or while
+    // this thread's last write is younger than "stickyAfterWriteMs".
+    Connection read() const;
 
 private:
     friend class Database;

@@ -7,5 +7,7 @@
 #include <ilana/error.hpp>
 #include <ilana/hooks.hpp>
 #include <ilana/logging.hpp>
+#include <ilana/model.hpp>
+#include <ilana/query.hpp>
 #include <ilana/result.hpp>
 #include <ilana/value.hpp>
