@@ -1,0 +1,208 @@
+// Read replicas: the router, Connection::read(), and the read path of the
+// query builder (see replica_router.hpp).
+#include "replicas/replica_router.hpp"
+
+#include "db/database_state.hpp"
+#include "replicas/sticky.hpp"
+
+#include <ilana/logging.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+
+namespace ilana {
+namespace detail {
+
+namespace {
+
+constexpr auto kRecheckInterval = std::chrono::seconds(1);
+constexpr int32_t kProbeTimeoutMs = 2000;
+
+thread_local std::mt19937_64 t_replica_rng{std::random_device{}()};
+
+void call_on_error(ConnectionState &cs, const Error &e) noexcept {
+    if (cs.hooks && cs.hooks->on_error) {
+        try {
+            cs.hooks->on_error(cs.name, e);
+        } catch (...) {
+            ilana::logger()->error("hook onError threw (ignored)");
+        }
+    }
+}
+
+} // namespace
+
+bool is_replica_down_error(const Error &e) noexcept {
+    // PoolTimeout means busy, not down; every other connection-class error
+    // (refused, lost, broken session, pool closed) takes the replica out.
+    return e.error_class() == ErrorClass::connection && dynamic_cast<const PoolTimeout *>(&e) == nullptr;
+}
+
+ReplicaRouter::ReplicaRouter(ConnectionState &primary) : primary_(primary) {
+    for (size_t i = 0; i < primary.replicas.size(); ++i) {
+        Replica r;
+        r.state = primary.replicas[i];
+        r.name = i < primary.config.read_replicas.size() ? primary.config.read_replicas[i] : std::string("?");
+        replicas_.push_back(std::move(r));
+    }
+}
+
+ReplicaRouter::~ReplicaRouter() {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stop_ = true;
+    }
+    cv_.notify_all();
+    if (checker_.joinable()) checker_.join();
+}
+
+bool ReplicaRouter::healthy(const std::string &replica_name) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto &r : replicas_)
+        if (r.name == replica_name) return r.healthy;
+    return false;
+}
+
+std::vector<std::shared_ptr<ConnectionState>> ReplicaRouter::candidates() {
+    std::vector<std::shared_ptr<ConnectionState>> out;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const auto &r : replicas_)
+            if (r.healthy)
+                if (auto s = r.state.lock()) out.push_back(std::move(s));
+    }
+    const size_t n = out.size();
+    if (n <= 1) return out;
+    const std::string &strategy = primary_.config.read_strategy;
+    size_t start = 0;
+    if (strategy == "random")
+        start = static_cast<size_t>(t_replica_rng() % n);
+    else
+        start = static_cast<size_t>(next_.fetch_add(1, std::memory_order_relaxed) % n);
+    std::rotate(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(start), out.end());
+    if (strategy == "least_busy") {
+        // Fewest sessions in use first; ties keep the rotation, so equally
+        // idle replicas still share the load.
+        std::vector<std::pair<int, std::shared_ptr<ConnectionState>>> busy;
+        busy.reserve(n);
+        for (auto &s : out) busy.emplace_back(s->pool().stats().in_use, std::move(s));
+        std::stable_sort(busy.begin(), busy.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+        for (size_t i = 0; i < n; ++i) out[i] = std::move(busy[i].second);
+    }
+    return out;
+}
+
+void ReplicaRouter::mark_down(const ConnectionState &replica, const Error &error) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto &r : replicas_) {
+        auto s = r.state.lock();
+        if (s.get() != &replica) continue;
+        if (r.healthy) {
+            r.healthy = false;
+            ilana::logger()->warn("conn={} REPLICA_DOWN replica={} error=\"{}\" (re-checked every {}s)", primary_.name,
+                                  r.name, error.what(), kRecheckInterval.count());
+        }
+    }
+    if (!checker_.joinable() && !stop_) checker_ = std::thread([this] { check_loop(); });
+}
+
+void ReplicaRouter::announce_fallback(const std::string &why) {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (fallback_announced_) return;
+        fallback_announced_ = true;
+    }
+    Error e("[" + primary_.name + "] no read replica is available (" + why + "); reads go to the primary '" +
+                primary_.name + "' until one answers again",
+            ErrorClass::connection, primary_.name);
+    ilana::logger()->warn("conn={} READ_FALLBACK {}", primary_.name, e.what());
+    call_on_error(primary_, e);
+}
+
+bool ReplicaRouter::probe(const std::shared_ptr<ConnectionState> &replica) {
+    try {
+        // A fresh session outside the pool: the pool's hooks and counters are
+        // for the application's own use, not for the health checker.
+        auto conn = NativeConnection::open(replica->target, kProbeTimeoutMs);
+        conn->ping(kProbeTimeoutMs);
+        return true;
+    } catch (const std::exception &e) {
+        ilana::logger()->debug("conn={} replica={} still down: {}", primary_.name, replica->name, e.what());
+        return false;
+    }
+}
+
+void ReplicaRouter::check_loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+        cv_.wait_for(lock, kRecheckInterval, [this] { return stop_; });
+        if (stop_) break;
+        std::vector<std::pair<size_t, std::shared_ptr<ConnectionState>>> down;
+        for (size_t i = 0; i < replicas_.size(); ++i)
+            if (!replicas_[i].healthy)
+                if (auto s = replicas_[i].state.lock()) down.emplace_back(i, std::move(s));
+        if (down.empty()) continue;
+        lock.unlock();
+        std::vector<size_t> up;
+        for (auto &d : down)
+            if (probe(d.second)) up.push_back(d.first);
+        down.clear(); // release the replicas' states outside the lock
+        lock.lock();
+        for (size_t i : up) {
+            if (stop_) break;
+            replicas_[i].healthy = true;
+            fallback_announced_ = false;
+            ilana::logger()->info("conn={} REPLICA_UP replica={}", primary_.name, replicas_[i].name);
+        }
+    }
+}
+
+Result ReplicaRouter::read(const Connection &primary, const std::function<Result(const Connection &)> &run) {
+    std::string failures;
+    for (auto &replica : candidates()) {
+        try {
+            return run(InternalAccess::make_connection(replica));
+        } catch (const Error &e) {
+            if (!is_replica_down_error(e)) throw;
+            mark_down(*replica, e);
+            if (!failures.empty()) failures += "; ";
+            failures += replica->name + ": " + e.what();
+        }
+    }
+    announce_fallback(failures.empty() ? std::string("all replicas are marked down") : failures);
+    return run(primary);
+}
+
+ReplicaRouter *router_of(ConnectionState &primary) {
+    std::call_once(primary.router_once, [&primary] {
+        if (!primary.replicas.empty()) primary.router = std::make_shared<ReplicaRouter>(primary);
+    });
+    return primary.router.get();
+}
+
+Result routed_read(const Connection &primary, const std::function<Result(const Connection &)> &run) {
+    ConnectionState &cs = InternalAccess::state(primary);
+    if (cs.replicas.empty() || reads_pinned_to_primary(cs)) return run(primary);
+    ReplicaRouter *router = router_of(cs);
+    if (router == nullptr) return run(primary);
+    return router->read(primary, run);
+}
+
+} // namespace detail
+
+Connection Connection::read() const {
+    detail::ConnectionState &cs = *state_;
+    if (cs.replicas.empty() || detail::reads_pinned_to_primary(cs)) return *this;
+    detail::ReplicaRouter *router = detail::router_of(cs);
+    if (router == nullptr) return *this;
+    auto healthy = router->candidates();
+    if (healthy.empty()) {
+        router->announce_fallback("all replicas are marked down");
+        return *this;
+    }
+    return Connection(std::move(healthy.front()));
+}
+
+} // namespace ilana
