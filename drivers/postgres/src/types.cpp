@@ -205,8 +205,7 @@ bool parse_time_part(Cursor &c, int64_t *micros) {
     return true;
 }
 
-// Parses a date with an optional " BC" suffix located at the end of input.
-// Returns the Cursor end adjusted (without the suffix) through `bc`.
+// Drops a trailing " BC" from the input; true when there was one.
 bool strip_bc(Cursor &c) noexcept {
     static constexpr std::string_view kBc = " BC";
     if (static_cast<size_t>(c.end - c.p) > kBc.size() &&

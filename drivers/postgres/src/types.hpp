@@ -55,8 +55,8 @@ struct ColumnType {
     bool is_string;          // cells carry v.str (need arena fix-up)
 };
 
-// Column facts for a type OID (unknown OIDs: TEXT, native name "oid:<n>"
-// formatted into `scratch` — a static name is returned when known).
+// Column facts for a type OID. Unknown OIDs: TEXT cells in text format,
+// `native` NULL (the caller names it with unknown_type_name).
 ColumnType column_type(Oid type_oid);
 
 // The decoder for a column of `type_oid` in wire `format` (0 text, 1 binary).
