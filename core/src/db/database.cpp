@@ -147,11 +147,16 @@ bool safe_to_retry(const Error &e, std::string_view sql) {
 
 thread_local std::mt19937_64 t_rng{std::random_device{}()};
 
-template <class Body> auto with_statement_retry(ConnectionState &cs, std::string_view sql, Body &&body) {
+// Leases a session and runs `body(session)`; retries the statement (on a
+// fresh lease) when safe_to_retry says so. Errors of the lease itself are
+// not retried here: the pool already retried opening the connection.
+template <class Acquire, class Body>
+auto with_statement_retry(ConnectionState &cs, std::string_view sql, Acquire &&acquire, Body &&body) {
     const RetryOptions &r = cs.config.retry ? *cs.config.retry : cs.whole_config->retry();
     for (int attempt = 1;; ++attempt) {
+        Session session = acquire();
         try {
-            return body();
+            return body(session);
         } catch (const Error &e) {
             if (attempt >= r.max_attempts || !safe_to_retry(e, sql)) throw;
             auto delay = backoff_delay(r, attempt + 1, std::uniform_real_distribution<double>(0, 1)(t_rng));
@@ -165,6 +170,7 @@ template <class Body> auto with_statement_retry(ConnectionState &cs, std::string
                     ilana::logger()->error("hook onRetry threw (ignored)");
                 }
             }
+            { Session drop = std::move(session); } // back to the pool (or closed) before the wait
             std::this_thread::sleep_for(delay);
         }
     }
@@ -349,19 +355,23 @@ static void note_if_write(const ConnectionState &cs, std::string_view sql) {
 
 Result Connection::query(std::string_view sql, std::initializer_list<Value> params) const {
     note_if_write(*state_, sql);
-    return detail::with_statement_retry(*state_, sql, [&] { return acquire().query(sql, params); });
+    return detail::with_statement_retry(*state_, sql, [this] { return acquire(); },
+                                        [&](Session &s) { return s.query(sql, params); });
 }
 Result Connection::query(std::string_view sql, const Params &params) const {
     note_if_write(*state_, sql);
-    return detail::with_statement_retry(*state_, sql, [&] { return acquire().query(sql, params); });
+    return detail::with_statement_retry(*state_, sql, [this] { return acquire(); },
+                                        [&](Session &s) { return s.query(sql, params); });
 }
 ExecResult Connection::execute(std::string_view sql, std::initializer_list<Value> params) const {
     note_if_write(*state_, sql);
-    return detail::with_statement_retry(*state_, sql, [&] { return acquire().execute(sql, params); });
+    return detail::with_statement_retry(*state_, sql, [this] { return acquire(); },
+                                        [&](Session &s) { return s.execute(sql, params); });
 }
 ExecResult Connection::execute(std::string_view sql, const Params &params) const {
     note_if_write(*state_, sql);
-    return detail::with_statement_retry(*state_, sql, [&] { return acquire().execute(sql, params); });
+    return detail::with_statement_retry(*state_, sql, [this] { return acquire(); },
+                                        [&](Session &s) { return s.execute(sql, params); });
 }
 size_t Connection::stream(std::string_view sql, const Params &params,
                           const std::function<void(const Row &)> &on_row) const {
