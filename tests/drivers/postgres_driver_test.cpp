@@ -1394,6 +1394,14 @@ TEST_CASE("postgres: error classes from the SQLSTATE table", "[postgres][server]
         CHECK(e.message().find("secret-value-abc") == std::string::npos);
     }
     {
+        // Parameter count mismatch: the server's 08P01 is a plain error here.
+        Error e = run_err(c, "SELECT $1::int4 + $2::int4", Vals().i(1));
+        CHECK(e.e.error_class == ILANA_ERR_INTERNAL);
+        CHECK(e.sqlstate() == "08P01");
+        CHECK_FALSE(e.has(ILANA_ERRF_CONN_BROKEN));
+        CHECK(scalar(c, "SELECT 4::int4").i == 4);
+    }
+    {
         Error e = run_err(c, "SELECT 1 / 0");
         CHECK(e.e.error_class == ILANA_ERR_DATA);
         CHECK(e.sqlstate() == "22012");
@@ -1478,13 +1486,15 @@ TEST_CASE("postgres: cancel from another thread", "[postgres][server]") {
     CHECK(api().cancel(c, idle.ptr()) == ILANA_OK); // nothing running: still OK
     CHECK(scalar(c, "SELECT 1::int4").i == 1);      // and harmless
 
+    // Catch2 assertions are not thread-safe: threads only record.
     std::atomic<bool> sent{false};
+    std::atomic<int> cancel_status{-100};
     Clock::time_point cancel_at;
     std::thread canceller([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         cancel_at = Clock::now();
         Error err;
-        CHECK(api().cancel(c, err.ptr()) == ILANA_OK);
+        cancel_status = api().cancel(c, err.ptr());
         sent = true;
     });
     auto t0 = Clock::now();
@@ -1492,6 +1502,7 @@ TEST_CASE("postgres: cancel from another thread", "[postgres][server]") {
     const auto returned_at = Clock::now();
     canceller.join();
     REQUIRE(sent);
+    CHECK(cancel_status == ILANA_OK);
     CHECK(seconds_since(t0) < 3.0);
     // Canceled within a second of the request.
     CHECK(std::chrono::duration<double>(returned_at - cancel_at).count() < 1.0);
@@ -1677,14 +1688,16 @@ TEST_CASE("postgres: advisory lock contention", "[postgres][server]") {
     REQUIRE(lock->acquire(b, (name + "-other").c_str(), 0, err.ptr()) == ILANA_OK);
     REQUIRE(lock->release(b, (name + "-other").c_str(), err.ptr()) == ILANA_OK);
     // Released by a: b gets it while waiting.
+    std::atomic<int> release_status{-100};
     std::thread releaser([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         Error e2;
-        CHECK(lock->release(a, name.c_str(), e2.ptr()) == ILANA_OK);
+        release_status = lock->release(a, name.c_str(), e2.ptr());
     });
     Error we;
     CHECK(lock->acquire(b, name.c_str(), 5000, we.ptr()) == ILANA_OK);
     releaser.join();
+    CHECK(release_status == ILANA_OK);
     REQUIRE(lock->release(b, name.c_str(), err.ptr()) == ILANA_OK);
     Error ne;
     CHECK(lock->release(b, name.c_str(), ne.ptr()) == ILANA_ERROR); // not held

@@ -46,6 +46,10 @@ constexpr Rule kRules[] = {
     // ROLLBACK helps.
     {"25P02", ILANA_ERR_INTERNAL, ILANA_ERRF_TXN_ABORTED},
     {"3D000", ILANA_ERR_CONFIG, 0}, // invalid_catalog_name: "database" names nothing
+    // protocol_violation as a statement error: the parameter count does not
+    // match the placeholders (an ERROR; the session is fine). A session the
+    // server really dropped is caught by PQstatus == CONNECTION_BAD.
+    {"08P01", ILANA_ERR_INTERNAL, 0},
     // --- classes ---------------------------------------------------------
     {"08", ILANA_ERR_CONNECTION, kBroken}, // connection_exception
     {"28", ILANA_ERR_AUTH, 0},             // invalid_authorization_specification
