@@ -227,7 +227,9 @@ typedef struct ilana_result ilana_result; /* one executed statement's result */
 /* One connection parameter: the flattened "connection" object of the config
  * ("host", "port", "ssl.rejectUnauthorized", ...). Both strings are UTF-8 and
  * NUL-terminated. Values are strings whatever their JSON type ("5432",
- * "true"). The host also passes "ilana.config_dir" (the directory of the
+ * "true"). Durations: a key in snake_case ("connect_timeout") is in seconds,
+ * as in libpq and the mysql client; a camelCase key of the JS seeds
+ * ("connectTimeout") is in milliseconds, as in mysql2. The host also passes "ilana.config_dir" (the directory of the
  * config file, for resolving relative paths) and "ilana.connection" (the
  * connection's name in the config, for messages). A driver ignores keys it
  * does not know only when they start with "ilana."; any other unknown key is
@@ -275,7 +277,10 @@ typedef struct ilana_statement {
 typedef struct ilana_column {
     uint32_t struct_size;
     const char *name;         /* UTF-8, NUL-terminated                       */
-    ilana_type type;          /* type of this column's cells, or ILANA_TYPE_ANY */
+    /* Type of this column's cells, or ILANA_TYPE_ANY. A column the server
+     * cannot type (SELECT NULL) is reported as ILANA_TYPE_TEXT. A NULL cell
+     * has is_null set; its `type` is the column's type or ILANA_TYPE_NULL. */
+    ilana_type type;
     const char *native_type;  /* the server's name: "int4", "VARCHAR"; NUL-terminated */
     int32_t nullable;         /* 1 yes, 0 no, -1 unknown                     */
 } ilana_column;
@@ -287,7 +292,10 @@ typedef struct ilana_result_info {
     uint32_t column_count;    /* 0 for statements without a row set          */
     const ilana_column *columns;
     uint32_t column_size;     /* stride of `columns` (sizeof(ilana_column)) */
-    int64_t affected_rows;    /* -1 unknown / not applicable                 */
+    /* -1 unknown / not applicable. For statements that return rows and
+     * change data (INSERT ... RETURNING) the counts are final only once
+     * fetch has returned ILANA_DONE: the host reads result_info again then. */
+    int64_t affected_rows;
     /* Last generated id (MySQL AUTO_INCREMENT, SQLite rowid) when the
      * statement inserted; 0 when none or unknown. */
     int64_t last_insert_id;
@@ -297,7 +305,7 @@ typedef struct ilana_result_info {
  * max_rows (a hint: the driver may return fewer, never more). */
 typedef struct ilana_batch {
     uint32_t struct_size;
-    uint32_t max_rows;
+    uint32_t max_rows;        /* >= 1; a driver treats 0 as "its default"     */
     uint32_t row_count;       /* rows in this batch, may be 0                */
     uint32_t column_count;
     uint32_t value_size;      /* stride of `cells` (sizeof(ilana_value))     */
@@ -430,8 +438,11 @@ typedef struct ilana_driver_api {
 
     /* [thread-safe] Asks the server to stop the statement now running on
      * `conn` (from execute or fetch in another thread); that call then fails
-     * with ILANA_ERR_CANCELED. Returns ILANA_OK also when nothing was
-     * running. NULL when ILANA_CAP_CANCEL is not set. */
+     * with ILANA_ERR_CANCELED (rows already buffered may still be delivered
+     * first). Returns ILANA_OK also when nothing was running. Never called
+     * concurrently with `close` of the same connection: the host keeps the
+     * connection alive while a cancel may run. NULL when ILANA_CAP_CANCEL is
+     * not set. */
     ilana_status (*cancel)(ilana_conn *conn, ilana_error *err);
 
     /* [conn-serialized] Server product, version and limits. Strings live
