@@ -7,6 +7,7 @@
 # the module lands in build/plugins/.
 function(ilana_add_driver name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
+  set(_ILANA_DRIVER_EXPORTS_MAP ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/ilana_driver_exports.map)
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "ilana_add_driver(${name}): SOURCES is required")
   endif()
@@ -17,8 +18,18 @@ function(ilana_add_driver name)
     C_VISIBILITY_PRESET hidden
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
-  # Keep static archives' symbols out of the dynamic symbol table too.
-  target_link_options(${name} PRIVATE "LINKER:--exclude-libs,ALL")
+  # Export the entry and nothing else. Hidden visibility alone is not enough:
+  # libstdc++ declares namespace std with default visibility, so template
+  # instances would be exported as weak symbols and could interpose with the
+  # host's. Static archives' symbols stay out too.
+  target_link_options(${name} PRIVATE "LINKER:--exclude-libs,ALL"
+    "LINKER:--version-script=${_ILANA_DRIVER_EXPORTS_MAP}")
+  set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS ${_ILANA_DRIVER_EXPORTS_MAP})
+  # Unresolved symbols fail the link, not the dlopen (sanitizer builds leave
+  # the sanitizer runtime unresolved in modules on purpose).
+  if(NOT ILANA_SANITIZE)
+    target_link_options(${name} PRIVATE "LINKER:--no-undefined")
+  endif()
   if(DEFINED ILANA_PLUGIN_OUTPUT_DIR)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ILANA_PLUGIN_OUTPUT_DIR})
   endif()
