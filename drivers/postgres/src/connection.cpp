@@ -359,16 +359,17 @@ const CachedStatement *Connection::prepared(const std::string &sql, const BoundP
 
     CachedStatement stmt;
     stmt.name = "ilana_s" + std::to_string(++next_statement_id_);
-    const ErrorContext ctx{sql, false};
+    // Read the cancel flag when failing: a cancel may arrive mid-prepare.
+    auto ctx = [&] { return ErrorContext{sql, cancel_requested.load()}; };
     PgResultPtr prep(PQprepare(pg_, stmt.name.c_str(), sql.c_str(), params.count, params.types.data()));
-    if (!prep) throw failure_from_conn(pg_, ctx);
-    if (PQresultStatus(prep.get()) != PGRES_COMMAND_OK) throw failure_from_result(prep.get(), pg_, ctx);
+    if (!prep) throw failure_from_conn(pg_, ctx());
+    if (PQresultStatus(prep.get()) != PGRES_COMMAND_OK) throw failure_from_result(prep.get(), pg_, ctx());
 
     // Describe once, so executions can ask for binary results when every
     // column is binary-decodable (libpq takes one format for all columns).
     PgResultPtr desc(PQdescribePrepared(pg_, stmt.name.c_str()));
     if (!desc || PQresultStatus(desc.get()) != PGRES_COMMAND_OK) {
-        DriverFailure f = desc ? failure_from_result(desc.get(), pg_, ctx) : failure_from_conn(pg_, ctx);
+        DriverFailure f = desc ? failure_from_result(desc.get(), pg_, ctx()) : failure_from_conn(pg_, ctx());
         deallocate(stmt.name);
         throw f;
     }
