@@ -1165,7 +1165,7 @@ TEST_CASE("postgres: closing a huge unread result is fast and leaves the connect
     REQUIRE(api().commit(c, err.ptr()) == ILANA_OK);
 }
 
-TEST_CASE("postgres: one open result per connection; fetch after DONE", "[postgres][server]") {
+TEST_CASE("postgres: one open result per connection; fetch after DONE; max_rows 0; SELECT NULL", "[postgres][server]") {
     ILANA_REQUIRE_PG();
     Conn c = connect();
     const std::string sql = "SELECT 1";
@@ -1187,6 +1187,20 @@ TEST_CASE("postgres: one open result per connection; fetch after DONE", "[postgr
     CHECK(b.row_count == 0);
     api().result_close(res);
     CHECK(scalar(c, "SELECT 2::int4").i == 2);
+
+    // max_rows 0: the driver's default batch size.
+    const std::string many = "SELECT generate_series(1, 3000)";
+    ilana_statement st3 = statement(many, Vals(), 0);
+    REQUIRE(api().execute(c, &st3, &res, err.ptr()) == ILANA_OK);
+    b.max_rows = 0;
+    REQUIRE(api().fetch(res, &b, err.ptr()) == ILANA_OK);
+    CHECK(b.row_count == 1024);
+    api().result_close(res);
+
+    // SELECT NULL: an untyped column is TEXT, its NULL cell typed TEXT too.
+    Rows n = run(c, "SELECT NULL AS x");
+    CHECK(n.cols[0].type == ILANA_TYPE_TEXT);
+    CHECK(n.rows[0][0].null);
 }
 
 TEST_CASE("postgres: commands, RETURNING, empty query, COPY", "[postgres][server]") {

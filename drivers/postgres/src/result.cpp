@@ -28,6 +28,7 @@ namespace {
 // A hint larger than this is capped: a batch's memory stays bounded even if
 // the host asks for "everything".
 constexpr uint32_t kMaxBatchRows = 65536;
+constexpr uint32_t kDefaultBatchRows = 1024;
 // Unread rows result_close reads before it prefers a cancel request (which
 // costs the server a process fork; a few thousand rows cost less).
 constexpr size_t kDrainBeforeCancel = 2048;
@@ -167,8 +168,8 @@ ilana_status Result::fetch(ilana_batch *batch) {
     batch->cells = cells_.data();
     if (finished_ && pending_ == nullptr) return ILANA_DONE;
     if (conn_ == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "fetch after the connection was closed");
-    if (batch->max_rows == 0) throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: max_rows must be at least 1");
-    const size_t max_rows = std::min(batch->max_rows, kMaxBatchRows);
+    // max_rows 0 means "the driver's default" (driver.h).
+    const size_t max_rows = batch->max_rows == 0 ? kDefaultBatchRows : std::min(batch->max_rows, kMaxBatchRows);
     PGconn *pg = conn_->pg();
     arena_.bytes.clear();
 
