@@ -29,6 +29,7 @@
 #include <ilana/health.hpp>
 #include <ilana/hooks.hpp>
 #include <ilana/result.hpp>
+#include <ilana/schema.hpp>
 #include <ilana/value.hpp>
 
 #include <functional>
@@ -105,6 +106,12 @@ public:
         int64_t version_number = 0, max_connections = -1;
     };
     ServerInfo server_info();
+
+    // Introspection through the driver (ilana/schema.hpp). Throws Error
+    // (class internal) when the driver has no "ilana.introspect/1".
+    std::vector<TableInfo> tables(const std::string &schema = "");
+    std::vector<ColumnInfo> columns(const std::string &table = "", const std::string &schema = "");
+    std::vector<IndexInfo> indexes(const std::string &table = "", const std::string &schema = "");
 
 private:
     friend class Connection;
