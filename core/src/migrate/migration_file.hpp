@@ -1,0 +1,48 @@
+// One migration file: `YYYYMMDDHHMMSS_name.sql` with a `-- migrate:up` and
+// an optional `-- migrate:down` section. A section marker is a line of its
+// own; it may carry `transaction:false` (run without a transaction, for
+// statements such as PostgreSQL's CREATE INDEX CONCURRENTLY).
+#pragma once
+
+#include "migrate/sql_splitter.hpp"
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace ilana::detail {
+
+struct MigrationSection {
+    bool present = false;
+    bool transaction = true; // false: `transaction:false` on the marker
+    std::string sql;         // the text between this marker and the next
+    int first_line = 1;      // line of sql[0] in the file
+};
+
+struct MigrationText {
+    MigrationSection up, down;
+};
+
+// A malformed migration file (no up marker, statements before it, a
+// duplicate marker, an unknown marker option). The message says which line.
+struct MigrationFileError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Throws MigrationFileError. `dialect` is used to check that nothing but
+// comments precedes the first marker.
+MigrationText parse_migration_text(std::string_view text, SqlDialect dialect);
+
+// "20260101000000_create_users.sql" -> {"20260101000000", "create_users"};
+// nullopt when the name does not have that form.
+struct MigrationName {
+    std::string id, name;
+};
+std::optional<MigrationName> parse_migration_file_name(std::string_view file_name);
+// "20260101000000_sync_users" (the id of a code migration), same rules.
+std::optional<MigrationName> parse_migration_id(std::string_view id_and_name);
+// Letters, digits, '_' and '-': what make() accepts as a name.
+bool valid_migration_name(std::string_view name);
+
+} // namespace ilana::detail
