@@ -401,6 +401,53 @@ Database Database::open(const std::string &config_path, OpenOptions options) {
     return open(Config::load_file(config_path, options.environment), std::move(options));
 }
 
+namespace detail {
+
+std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &state, const ConnectionConfig &cc,
+                                                       std::shared_ptr<LoadedDriver> driver, const std::string &name,
+                                                       const std::vector<std::pair<std::string, std::string>> &overrides) {
+    const auto &config = state.config;
+    auto cs = std::make_shared<ConnectionState>();
+    cs->name = name;
+    cs->client = cc.client;
+    cs->config = cc;
+    cs->whole_config = config;
+    cs->hooks = state.hooks;
+    cs->log_queries = config->debug().enabled && config->debug().log_queries;
+    cs->slow_query_ms = config->debug().slow_query_threshold_ms;
+    auto target = std::make_shared<ConnectTarget>();
+    target->name = name;
+    target->driver = driver;
+    target->params = cc.params;
+    // Overrides replace a parameter of the same key (or are added).
+    for (const auto &kv : overrides) {
+        bool replaced = false;
+        for (auto &p : target->params)
+            if (p.first == kv.first) {
+                p.second = kv.second;
+                replaced = true;
+            }
+        if (!replaced) target->params.push_back(kv);
+    }
+    if (cc.pgbouncer) target->params.emplace_back("pgbouncer", "true");
+    target->params.emplace_back("ilana.config_dir", config->base_dir());
+    target->params.emplace_back("ilana.connection", name);
+    target->redact = [config](std::string s) { return config->redact(std::move(s)); };
+    cs->target = target;
+    const ilana_dialect &d = driver->dialect();
+    cs->placeholder_style = d.placeholder;
+    cs->dialect.dollar_placeholders = d.placeholder == ILANA_PLACEHOLDER_DOLLAR;
+    cs->dialect.identifier_quote = d.identifier_quote;
+    cs->dialect.supports_returning = d.supports_returning != 0;
+    cs->dialect.upsert_form = d.upsert_form;
+    cs->dialect.limit_form = d.limit_form;
+    cs->dialect.max_params = d.max_params;
+    cs->dialect.transactional_ddl = driver->has(ILANA_CAP_TRANSACTIONAL_DDL);
+    return cs;
+}
+
+} // namespace detail
+
 Database Database::open(Config config_in, OpenOptions options) {
     auto state = std::make_shared<DatabaseState>();
     auto config = std::make_shared<const Config>(std::move(config_in));
@@ -412,35 +459,9 @@ Database Database::open(Config config_in, OpenOptions options) {
     paths.insert(paths.end(), config->plugin_paths().begin(), config->plugin_paths().end());
     state->registry.load_search_path(paths);
 
-    auto redact = [config](std::string s) { return config->redact(std::move(s)); };
     for (const auto &cc : config->connections()) {
         auto driver = state->registry.require(cc.client, config->source() + ": " + cc.json_path + "/client");
-        auto cs = std::make_shared<ConnectionState>();
-        cs->name = cc.name;
-        cs->client = cc.client;
-        cs->config = cc;
-        cs->whole_config = config;
-        cs->hooks = state->hooks;
-        cs->log_queries = config->debug().enabled && config->debug().log_queries;
-        cs->slow_query_ms = config->debug().slow_query_threshold_ms;
-        auto target = std::make_shared<detail::ConnectTarget>();
-        target->name = cc.name;
-        target->driver = driver;
-        target->params = cc.params;
-        if (cc.pgbouncer) target->params.emplace_back("pgbouncer", "true");
-        target->params.emplace_back("ilana.config_dir", config->base_dir());
-        target->params.emplace_back("ilana.connection", cc.name);
-        target->redact = redact;
-        cs->target = target;
-        const ilana_dialect &d = driver->dialect();
-        cs->placeholder_style = d.placeholder;
-        cs->dialect.dollar_placeholders = d.placeholder == ILANA_PLACEHOLDER_DOLLAR;
-        cs->dialect.identifier_quote = d.identifier_quote;
-        cs->dialect.supports_returning = d.supports_returning != 0;
-        cs->dialect.upsert_form = d.upsert_form;
-        cs->dialect.limit_form = d.limit_form;
-        cs->dialect.max_params = d.max_params;
-        cs->dialect.transactional_ddl = driver->has(ILANA_CAP_TRANSACTIONAL_DDL);
+        auto cs = detail::make_connection_state(*state, cc, driver, cc.name, {});
         state->connections.emplace(cc.name, std::move(cs));
     }
     for (const auto &cc : config->connections())

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <mutex>
@@ -84,7 +85,18 @@ struct ConnectionState {
     ~ConnectionState() { close_pool("shutdown"); }
 };
 
+// A pool that is not one of the config's connections (a tenant's), for
+// metrics and health: TenantManager registers a source of them.
+struct ExtraPool {
+    std::string connection; // the template connection
+    std::string tenant;
+    std::shared_ptr<ConnectionState> state;
+};
+
 struct DatabaseState {
+    // Tenant pools, listed for metrics and health (set by TenantManager).
+    std::mutex extra_pools_mu;
+    std::function<std::vector<ExtraPool>()> extra_pools;
     std::mutex health_mu;                       // guards last_health
     std::optional<HealthReport> last_health;    // for the Prometheus gauges
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -93,6 +105,13 @@ struct DatabaseState {
     std::shared_ptr<const Hooks> hooks;
     std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> connections;
 };
+
+// The state of one pool of `cc` named `name` ("primary", or for a tenant
+// pool "primary@tenant_a"), with connect parameters replaced or added by
+// `overrides` (a tenant's schema / database / file).
+std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &state, const ConnectionConfig &cc,
+                                                       std::shared_ptr<LoadedDriver> driver, const std::string &name,
+                                                       const std::vector<std::pair<std::string, std::string>> &overrides);
 
 // The one door from a public handle to its internals, for the core's own
 // areas (migrate, tenants, query, observe). Host code never sees this header.

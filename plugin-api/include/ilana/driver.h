@@ -229,7 +229,9 @@ typedef struct ilana_result ilana_result; /* one executed statement's result */
  * NUL-terminated. Values are strings whatever their JSON type ("5432",
  * "true"). Durations: a key in snake_case ("connect_timeout") is in seconds,
  * as in libpq and the mysql client; a camelCase key of the JS seeds
- * ("connectTimeout") is in milliseconds, as in mysql2. The host also passes "ilana.config_dir" (the directory of the
+ * ("connectTimeout") is in milliseconds, as in mysql2. A parameter named after
+ * a server setting keeps that setting's unit (PostgreSQL statement_timeout:
+ * milliseconds). The host also passes "ilana.config_dir" (the directory of the
  * config file, for resolving relative paths) and "ilana.connection" (the
  * connection's name in the config, for messages). A driver ignores keys it
  * does not know only when they start with "ilana."; any other unknown key is
