@@ -44,6 +44,7 @@
 namespace ilana {
 
 class QueryBuilder; // ilana/query.hpp
+class Migrator;     // ilana/migrator.hpp
 
 namespace detail {
 struct DatabaseState;
@@ -212,6 +213,9 @@ public:
     // A named connection; throws ConfigError naming the connections there are.
     Connection on(std::string_view name) const;
     Connection default_connection() const;
+    // The migrations of a named connection (include <ilana/migrator.hpp>);
+    // same as Migrator(*this, name). Throws ConfigError for an unknown name.
+    Migrator migrator(std::string_view name) const;
     std::vector<std::string> connection_names() const;
 
     // Shorthands on the default connection.

@@ -725,3 +725,9 @@ std::string Migrator::make(std::string_view name) const {
 }
 
 } // namespace ilana
+
+namespace ilana {
+
+Migrator Database::migrator(std::string_view name) const { return Migrator(*this, name); }
+
+} // namespace ilana
