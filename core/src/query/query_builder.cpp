@@ -556,6 +556,10 @@ Sql QueryBuilder::compile_aggregate(const Dialect &d, Aggregate fn, const std::s
         // COUNT of a grouped / distinct / limited query counts its rows.
         QueryBuilder inner = *this;
         inner.orders_.clear();
+        // SELECT * of a grouped query is not SQL (PostgreSQL): one row per
+        // group is what is counted, so select the groups.
+        if (inner.select_.empty() && !inner.groups_.empty())
+            for (const auto &g : inner.groups_) inner.select_.push_back(SelectItem{false, g, {}});
         Sql sub = inner.compile_select(d);
         out.sql = "SELECT COUNT(*) AS " + alias + " FROM (" + sub.sql + ") AS " +
                   detail::quote_identifier("ilana_count", d.identifier_quote);
