@@ -1,0 +1,668 @@
+// ilana/sdk/driver.hpp — write an ilana driver as three C++ classes.
+//
+//   struct MyDriver : ilana::sdk::Driver<MyDriver, MyConnection, MyResult> {
+//       static constexpr const char *id = "com.example.mydb";
+//       static constexpr const char *name = "MyDB";
+//       static constexpr const char *version = "1.0.0";
+//       static constexpr const char *clients[] = {"mydb"};
+//       static constexpr uint64_t capabilities = ILANA_CAP_STREAMING;
+//       static std::unique_ptr<MyConnection> connect(ilana::sdk::ConnectParams &params);
+//   };
+//   ILANA_SDK_EXPORT_DRIVER(MyDriver)
+//
+// The SDK builds the ABI's entry, descriptor and function table from that
+// (struct sizes, magic, ABI version), wraps every entry point so that no C++
+// exception crosses the boundary (DriverFailure keeps its class, SQLSTATE
+// and flags; anything else is ILANA_ERR_INTERNAL), keeps every string it
+// hands to the host alive for the time driver.h promises, enforces "one open
+// result per connection", checks rows against their columns, and rejects
+// connection parameters nobody read (ILANA_ERR_CONFIG naming the key).
+//
+// What the driver class may declare (static members; * = mandatory):
+//   * id, name, version            const char*, non-empty
+//   * clients                      const char*[]: lower-case client names
+//     description                  const char* (default none)
+//     capabilities                 uint64_t ILANA_CAP_* (default 0)
+//     dialect                      ilana_dialect (default: '?', '"', LIMIT/OFFSET,
+//                                  no upsert, no RETURNING, 999 parameters)
+//   * connect(ConnectParams&)      -> std::unique_ptr<Connection type>
+//     on_init(const ilana_host&)   first init: start the client library
+//     on_deinit()                  last deinit
+//     extension(const char *id)    -> const void*: the driver's own extension
+//                                  tables (the SDK answers "ilana.introspect/1"
+//                                  and "ilana.lock/1" itself, see below)
+//     lock_flags                   uint32_t ILANA_LOCK_* (with lock_acquire)
+//
+// What the connection class (derived from ilana::sdk::Connection) may have:
+//   * execute(const Statement&)    -> std::unique_ptr<R>, R derived from Result
+//     ping(int32_t timeout_ms)     default: always alive
+//     begin(), commit(), rollback()  required with ILANA_CAP_TRANSACTIONS
+//     cancel()                     required with ILANA_CAP_CANCEL; [thread-safe]:
+//                                  called from another thread while execute
+//                                  or a fetch of this connection runs
+//     server_info()                -> ServerInfo (default: the driver's name
+//                                  and version)
+//     tables(schema), columns(schema, table), indexes(schema, table)
+//                                  -> std::unique_ptr<Result> (use
+//                                  TablesResult, ColumnsResult, IndexesResult):
+//                                  all three give the "ilana.introspect/1"
+//                                  extension; schema/table are
+//                                  std::optional<std::string_view>
+//     lock_acquire(std::string_view name, int32_t timeout_ms),
+//     lock_release(std::string_view name)   give "ilana.lock/1"
+// A capability claimed without its functions is a compile error; functions
+// present but not claimed are not exposed.
+//
+// Every member runs inside the SDK's guard: throw DriverFailure(class,
+// message, sqlstate, native_code, flags) to fail with a classified error.
+//
+// Thread rules are driver.h's: connect is [any-thread]; everything on one
+// connection and its result is [conn-serialized] (one call at a time, maybe
+// from different threads); cancel is [thread-safe]; on_init/on_deinit are
+// [exclusive]. Static state shared by connections needs its own locking.
+#ifndef ILANA_SDK_DRIVER_HPP
+#define ILANA_SDK_DRIVER_HPP
+
+#include <ilana/driver.h>
+#include <ilana/sdk/driver_support.hpp>
+#include <ilana/sdk/result.hpp>
+#include <ilana/sdk/values.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace ilana::sdk {
+
+// ---------------------------------------------------------------------------
+// Connect parameters
+
+// The parameters of one connect: ParamReader's typed lookups (get, get_int,
+// get_bool, accept), plus what the host adds. After connect returns, the SDK
+// calls finish(): a key nobody looked up is ILANA_ERR_CONFIG naming it. Call
+// finish() yourself before slow work (opening a socket) to fail fast.
+class ConnectParams : public ParamReader {
+public:
+    explicit ConnectParams(const ilana_connect_params *p)
+        : ParamReader(p), timeout_ms_(p != nullptr ? p->timeout_ms : 0),
+          host_context_(p != nullptr ? p->host_context : nullptr) {
+        if (p == nullptr) return;
+        for (uint32_t i = 0; i < p->param_count; ++i) {
+            const ilana_param &kv = p->params[i];
+            if (kv.key == nullptr || kv.value == nullptr) continue;
+            if (std::strcmp(kv.key, "ilana.config_dir") == 0) config_dir_ = kv.value;
+            if (std::strcmp(kv.key, "ilana.connection") == 0) connection_name_ = kv.value;
+        }
+    }
+
+    // Upper bound for establishing the session in ms (0: the driver's default).
+    int32_t timeout_ms() const noexcept { return timeout_ms_; }
+    // The directory of the host's config file ("" when the host gave none).
+    const std::string &config_dir() const noexcept { return config_dir_; }
+    // The connection's name in the host's config, for messages.
+    const std::string &connection_name() const noexcept { return connection_name_; }
+    // `path` as given when absolute (or empty), else resolved against
+    // config_dir() (the process's working directory when there is none).
+    std::string resolve_path(const std::string &path) const {
+        if (path.empty() || path[0] == '/' || config_dir_.empty()) return path;
+        return config_dir_ + (config_dir_.back() == '/' ? "" : "/") + path;
+    }
+    // The value the host passes back in its log callback for this connection.
+    void *host_context() const noexcept { return host_context_; }
+
+    void finish(std::string_view driver_name) {
+        if (finished_) return;
+        finished_ = true;
+        ParamReader::finish(driver_name);
+    }
+
+private:
+    int32_t timeout_ms_;
+    void *host_context_;
+    std::string config_dir_;
+    std::string connection_name_;
+    bool finished_ = false;
+};
+
+// ---------------------------------------------------------------------------
+// Statements
+
+// One statement to execute; everything is borrowed for the call.
+struct Statement {
+    std::string_view sql; // in the driver's placeholder style, one statement
+    Params params;        // in placeholder order
+    uint32_t flags = 0;   // ILANA_EXEC_*
+    bool cache_hint() const noexcept { return (flags & ILANA_EXEC_CACHE) != 0; }
+    bool read_only() const noexcept { return (flags & ILANA_EXEC_READ_ONLY) != 0; }
+};
+
+// What server_info reports.
+struct ServerInfo {
+    std::string product;           // "MyDB"
+    std::string version;           // "2.4.1"
+    int64_t version_number = 0;    // 20401; 0 unknown
+    int64_t max_connections = -1;  // -1 unknown / none
+};
+
+// ---------------------------------------------------------------------------
+// Connection base
+
+// Base of the driver's connection class. The SDK creates nothing here; it
+// records the host's context and the result that is open.
+class Connection {
+public:
+    Connection() = default;
+    Connection(const Connection &) = delete;
+    Connection &operator=(const Connection &) = delete;
+    virtual ~Connection() = default;
+
+    // Logs through the host, tagged with this connection. [thread-safe]
+    void log(ilana_log_level level, std::string_view message) const noexcept {
+        if (log_ != nullptr) (*log_)(level, host_context_, message);
+    }
+    void *host_context() const noexcept { return host_context_; }
+    // Whether a result of this connection is open (the SDK refuses a second).
+    bool has_open_result() const noexcept { return open_result_ != nullptr; }
+
+private:
+    friend struct detail::Access;
+    void *host_context_ = nullptr;
+    const HostLog *log_ = nullptr;
+    Result *open_result_ = nullptr;
+    std::optional<ServerInfo> server_info_; // kept until close (driver.h)
+};
+
+// The dialect a driver gets when it declares none.
+constexpr ilana_dialect default_dialect() noexcept {
+    return ilana_dialect{sizeof(ilana_dialect),     ILANA_PLACEHOLDER_QUESTION, '"', {0, 0, 0},
+                         ILANA_LIMIT_LIMIT_OFFSET, ILANA_UPSERT_NONE,          0,   999};
+}
+
+// ---------------------------------------------------------------------------
+// Internals the thunks use
+
+namespace detail {
+
+struct Access {
+    static Result *&open_result(Connection &c) noexcept { return c.open_result_; }
+    static void attach(Connection &c, void *host_context, const HostLog *log) noexcept {
+        c.host_context_ = host_context;
+        c.log_ = log;
+    }
+    static std::optional<ServerInfo> &server_info(Connection &c) noexcept { return c.server_info_; }
+    static Connection *&owner(Result &r) noexcept { return r.owner_; }
+    static bool &done(Result &r) noexcept { return r.done_; }
+    static Batch &batch(Result &r) noexcept { return r.batch_; }
+    static void freeze(Result &r) { r.freeze(); }
+    static const std::vector<ilana_column> &abi_columns(Result &r) noexcept { return r.abi_columns_; }
+    static const std::vector<ilana_type> &types(Result &r) noexcept { return r.types_; }
+    static bool fetch(Result &r, Batch &b) { return r.fetch(b); }
+    static void reset(Batch &b, uint32_t max_rows, const std::vector<ilana_type> *types) { b.reset(max_rows, types); }
+    static void finish(Batch &b) { b.finish(); }
+    static const std::vector<ilana_value> &cells(const Batch &b) noexcept { return b.cells_; }
+};
+
+// Detection of optional members.
+#define ILANA_SDK_DETECT_(trait, expr)                                                                       \
+    template <class T, class = void> struct trait : std::false_type {};                                     \
+    template <class T> struct trait<T, std::void_t<decltype(expr)>> : std::true_type {};
+
+ILANA_SDK_DETECT_(has_ping, std::declval<T &>().ping(int32_t{}))
+ILANA_SDK_DETECT_(has_begin, std::declval<T &>().begin())
+ILANA_SDK_DETECT_(has_commit, std::declval<T &>().commit())
+ILANA_SDK_DETECT_(has_rollback, std::declval<T &>().rollback())
+ILANA_SDK_DETECT_(has_cancel, std::declval<T &>().cancel())
+ILANA_SDK_DETECT_(has_server_info, std::declval<T &>().server_info())
+ILANA_SDK_DETECT_(has_tables, std::declval<T &>().tables(std::optional<std::string_view>{}))
+ILANA_SDK_DETECT_(has_columns, std::declval<T &>().columns(std::optional<std::string_view>{},
+                                                            std::optional<std::string_view>{}))
+ILANA_SDK_DETECT_(has_indexes, std::declval<T &>().indexes(std::optional<std::string_view>{},
+                                                            std::optional<std::string_view>{}))
+ILANA_SDK_DETECT_(has_lock_acquire, std::declval<T &>().lock_acquire(std::string_view{}, int32_t{}))
+ILANA_SDK_DETECT_(has_lock_release, std::declval<T &>().lock_release(std::string_view{}))
+ILANA_SDK_DETECT_(has_on_init, T::on_init(std::declval<const ilana_host &>()))
+ILANA_SDK_DETECT_(has_on_deinit, T::on_deinit())
+ILANA_SDK_DETECT_(has_extension, T::extension(static_cast<const char *>(nullptr)))
+ILANA_SDK_DETECT_(has_lock_flags, static_cast<uint32_t>(T::lock_flags))
+#undef ILANA_SDK_DETECT_
+
+// Compile-time checks of the descriptor's strings.
+constexpr bool non_empty(const char *s) noexcept { return s != nullptr && s[0] != '\0'; }
+constexpr bool is_client_name(const char *s) noexcept {
+    if (!non_empty(s)) return false;
+    for (; *s != '\0'; ++s) {
+        const char c = *s;
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.')) return false;
+    }
+    return true;
+}
+template <size_t N> constexpr size_t client_count(const char *const (&clients)[N]) noexcept {
+    size_t n = 0;
+    while (n < N && clients[n] != nullptr) ++n;
+    return n;
+}
+template <size_t N> constexpr bool clients_valid(const char *const (&clients)[N]) noexcept {
+    const size_t n = client_count(clients);
+    if (n == 0) return false;
+    for (size_t i = 0; i < n; ++i)
+        if (!is_client_name(clients[i])) return false;
+    return true;
+}
+template <size_t N> constexpr std::array<const char *, N + 1> null_terminated(const char *const (&clients)[N]) noexcept {
+    std::array<const char *, N + 1> out{};
+    for (size_t i = 0; i < N; ++i) out[i] = clients[i];
+    out[N] = nullptr;
+    return out;
+}
+
+// The host's services and the init count, one per driver.
+template <class D> struct State {
+    static inline HostLog log;
+    static inline const ilana_host *host = nullptr;
+    static inline InitCounter init_count;
+};
+
+// The ABI entry points, each a guarded call into the driver's classes.
+template <class D> struct Thunks {
+    using C = typename D::connection_type;
+
+    static Connection *base(ilana_conn *h) noexcept { return reinterpret_cast<Connection *>(h); }
+    static C &conn(ilana_conn *h) {
+        if (h == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "NULL connection handle");
+        return static_cast<C &>(*base(h));
+    }
+    static Result &res(ilana_result *h) {
+        if (h == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "NULL result handle");
+        return *reinterpret_cast<Result *>(h);
+    }
+
+    // Hands a result to the host, or refuses when one is still open.
+    static void refuse_if_busy(Connection &c) {
+        if (Access::open_result(c) != nullptr)
+            throw DriverFailure(ILANA_ERR_INTERNAL,
+                                "a result of this connection is still open: close it before executing again "
+                                "(one open result per connection)",
+                                "", 0, ILANA_ERRF_NOT_SENT);
+    }
+    template <class R> static ilana_status hand_out(Connection &c, std::unique_ptr<R> r, ilana_result **out) {
+        static_assert(std::is_base_of_v<Result, R>, "results must derive from ilana::sdk::Result");
+        std::unique_ptr<Result> owned = r ? std::unique_ptr<Result>(std::move(r)) : std::make_unique<Result>();
+        Access::owner(*owned) = &c;
+        Access::open_result(c) = owned.get();
+        *out = reinterpret_cast<ilana_result *>(owned.release());
+        return ILANA_OK;
+    }
+    // Runs `make` (returning a unique_ptr to a Result) for a call that
+    // produces a result: execute and the introspection functions.
+    template <class Make> static ilana_status result_call(ilana_conn *h, ilana_result **out, ilana_error *err, Make &&make) {
+        if (out != nullptr) *out = nullptr;
+        return guarded(err, [&] {
+            if (out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "NULL result out-pointer");
+            C &c = conn(h);
+            refuse_if_busy(c);
+            return hand_out(c, make(c), out);
+        });
+    }
+
+    static ilana_status init(const ilana_host *host, ilana_error *err) {
+        return State<D>::init_count.init(err, [host] {
+            if (host == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "init: NULL host");
+            State<D>::host = host;
+            State<D>::log.attach(host);
+            try {
+                if constexpr (has_on_init<D>::value) D::on_init(*host);
+            } catch (...) {
+                State<D>::log.detach();
+                State<D>::host = nullptr;
+                throw;
+            }
+            return ILANA_OK;
+        });
+    }
+    static void deinit() {
+        State<D>::init_count.deinit([] {
+            if constexpr (has_on_deinit<D>::value) D::on_deinit();
+            State<D>::log.detach();
+            State<D>::host = nullptr;
+        });
+    }
+
+    static ilana_status connect(const ilana_connect_params *p, ilana_conn **out, ilana_error *err) {
+        if (out != nullptr) *out = nullptr;
+        return guarded(err, [&] {
+            if (p == nullptr || out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "connect: NULL argument");
+            ConnectParams params(p);
+            std::unique_ptr<C> c = D::connect(params);
+            if (!c) throw DriverFailure(ILANA_ERR_INTERNAL, "driver bug: connect returned no connection");
+            params.finish(D::name);
+            Access::attach(*c, params.host_context(), &State<D>::log);
+            *out = reinterpret_cast<ilana_conn *>(static_cast<Connection *>(c.release()));
+            return ILANA_OK;
+        });
+    }
+    static void close(ilana_conn *h) {
+        if (h == nullptr) return;
+        Connection *c = base(h);
+        try {
+            // The host closes results first (driver.h); a leaked one goes now.
+            if (Result *r = Access::open_result(*c)) delete r;
+            delete static_cast<C *>(c);
+        } catch (...) {
+            // close never fails; a throwing destructor loses only its own cleanup
+        }
+    }
+    static ilana_status ping(ilana_conn *h, int32_t timeout_ms, ilana_error *err) {
+        return guarded(err, [&] {
+            C &c = conn(h);
+            if constexpr (has_ping<C>::value) c.ping(timeout_ms);
+            else (void)c, (void)timeout_ms;
+            return ILANA_OK;
+        });
+    }
+    static ilana_status execute(ilana_conn *h, const ilana_statement *stmt, ilana_result **out, ilana_error *err) {
+        return result_call(h, out, err, [&](C &c) {
+            if (stmt == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "execute: NULL statement");
+            Statement s;
+            if (stmt->sql != nullptr) s.sql = std::string_view(stmt->sql, static_cast<size_t>(stmt->sql_len));
+            constexpr size_t kFlagsEnd = offsetof(ilana_statement, flags) + sizeof(uint32_t);
+            s.params = Params(stmt->params, stmt->param_count, stmt->value_size);
+            s.flags = stmt->struct_size >= kFlagsEnd ? stmt->flags : 0;
+            return c.execute(s);
+        });
+    }
+    static void result_info(ilana_result *h, ilana_result_info *out) {
+        if (h == nullptr || out == nullptr) return;
+        Result &r = *reinterpret_cast<Result *>(h);
+        bool ok = true;
+        try {
+            Access::freeze(r);
+        } catch (...) {
+            ok = false; // out of memory: report no columns rather than fail
+        }
+        const auto &cols = Access::abi_columns(r);
+        const uint32_t size = out->struct_size;
+#define ILANA_SDK_SET_(field, value)                                                                         \
+    if (size >= offsetof(ilana_result_info, field) + sizeof out->field) out->field = (value);
+        ILANA_SDK_SET_(column_count, ok ? static_cast<uint32_t>(cols.size()) : 0u)
+        ILANA_SDK_SET_(columns, ok && !cols.empty() ? cols.data() : nullptr)
+        ILANA_SDK_SET_(column_size, static_cast<uint32_t>(sizeof(ilana_column)))
+        ILANA_SDK_SET_(affected_rows, r.affected_rows())
+        ILANA_SDK_SET_(last_insert_id, r.last_insert_id())
+#undef ILANA_SDK_SET_
+    }
+    static ilana_status fetch(ilana_result *h, ilana_batch *out, ilana_error *err) {
+        return guarded(err, [&] {
+            if (out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: NULL batch");
+            Result &r = res(h);
+            Access::freeze(r);
+            Batch &b = Access::batch(r);
+            Access::reset(b, out->max_rows, &Access::types(r));
+            bool done = Access::done(r);
+            if (!done) {
+                done = Access::fetch(r, b);
+                Access::finish(b);
+                if (done) Access::done(r) = true;
+            }
+            const auto &cells = Access::cells(b);
+            out->row_count = b.rows();
+            out->column_count = b.column_count();
+            out->value_size = sizeof(ilana_value);
+            out->cells = cells.empty() ? nullptr : cells.data();
+            return done ? ILANA_DONE : ILANA_OK;
+        });
+    }
+    static void result_close(ilana_result *h) {
+        if (h == nullptr) return;
+        Result *r = reinterpret_cast<Result *>(h);
+        Connection *owner = Access::owner(*r);
+        if (owner != nullptr && Access::open_result(*owner) == r) Access::open_result(*owner) = nullptr;
+        try {
+            delete r;
+        } catch (...) {
+            // result_close never fails
+        }
+    }
+    static ilana_status begin(ilana_conn *h, ilana_error *err) {
+        return guarded(err, [&] {
+            if constexpr (has_begin<C>::value) conn(h).begin();
+            return ILANA_OK;
+        });
+    }
+    static ilana_status commit(ilana_conn *h, ilana_error *err) {
+        return guarded(err, [&] {
+            if constexpr (has_commit<C>::value) conn(h).commit();
+            return ILANA_OK;
+        });
+    }
+    static ilana_status rollback(ilana_conn *h, ilana_error *err) {
+        return guarded(err, [&] {
+            if constexpr (has_rollback<C>::value) conn(h).rollback();
+            return ILANA_OK;
+        });
+    }
+    static ilana_status cancel(ilana_conn *h, ilana_error *err) {
+        return guarded(err, [&] {
+            if constexpr (has_cancel<C>::value) conn(h).cancel();
+            return ILANA_OK;
+        });
+    }
+    static ilana_status server_info(ilana_conn *h, ilana_server_info *out, ilana_error *err) {
+        return guarded(err, [&] {
+            if (out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "server_info: NULL out");
+            C &c = conn(h);
+            auto &cached = Access::server_info(c);
+            if (!cached) {
+                if constexpr (has_server_info<C>::value) cached = c.server_info();
+                else cached = ServerInfo{D::name, D::version, 0, -1};
+            }
+            const uint32_t size = out->struct_size;
+#define ILANA_SDK_SET_(field, value)                                                                         \
+    if (size >= offsetof(ilana_server_info, field) + sizeof out->field) out->field = (value);
+            ILANA_SDK_SET_(product, cached->product.c_str())
+            ILANA_SDK_SET_(version, cached->version.c_str())
+            ILANA_SDK_SET_(version_number, cached->version_number)
+            ILANA_SDK_SET_(max_connections, cached->max_connections)
+#undef ILANA_SDK_SET_
+            return ILANA_OK;
+        });
+    }
+
+    // "ilana.introspect/1"
+    static std::optional<std::string_view> opt(const char *s) {
+        return s != nullptr ? std::optional<std::string_view>(s) : std::nullopt;
+    }
+    // (Instantiated for every driver; only exposed when the members exist.)
+    [[noreturn]] static void missing(const char *what) {
+        throw DriverFailure(ILANA_ERR_INTERNAL, std::string("driver bug: ") + what + " is not implemented");
+    }
+    static ilana_status tables(ilana_conn *h, const char *schema, ilana_result **out, ilana_error *err) {
+        return result_call(h, out, err, [&](C &c) {
+            if constexpr (has_tables<C>::value) return c.tables(opt(schema));
+            else return missing("tables"), std::unique_ptr<Result>();
+        });
+    }
+    static ilana_status columns(ilana_conn *h, const char *schema, const char *table, ilana_result **out,
+                                ilana_error *err) {
+        return result_call(h, out, err, [&](C &c) {
+            if constexpr (has_columns<C>::value) return c.columns(opt(schema), opt(table));
+            else return missing("columns"), std::unique_ptr<Result>();
+        });
+    }
+    static ilana_status indexes(ilana_conn *h, const char *schema, const char *table, ilana_result **out,
+                                ilana_error *err) {
+        return result_call(h, out, err, [&](C &c) {
+            if constexpr (has_indexes<C>::value) return c.indexes(opt(schema), opt(table));
+            else return missing("indexes"), std::unique_ptr<Result>();
+        });
+    }
+    // "ilana.lock/1"
+    static ilana_status lock_acquire(ilana_conn *h, const char *name, int32_t timeout_ms, ilana_error *err) {
+        return guarded(err, [&] {
+            if (name == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "lock acquire: NULL name");
+            if constexpr (has_lock_acquire<C>::value) conn(h).lock_acquire(std::string_view(name), timeout_ms);
+            else (void)timeout_ms, missing("lock_acquire");
+            return ILANA_OK;
+        });
+    }
+    static ilana_status lock_release(ilana_conn *h, const char *name, ilana_error *err) {
+        return guarded(err, [&] {
+            if (name == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "lock release: NULL name");
+            if constexpr (has_lock_release<C>::value) conn(h).lock_release(std::string_view(name));
+            else missing("lock_release");
+            return ILANA_OK;
+        });
+    }
+};
+
+template <class D> constexpr uint32_t lock_flags_of() noexcept {
+    if constexpr (has_lock_flags<D>::value) return static_cast<uint32_t>(D::lock_flags);
+    else return 0;
+}
+
+// The static tables the exported entry points at.
+template <class D> struct Exported {
+    using C = typename D::connection_type;
+    using T = Thunks<D>;
+
+    static constexpr bool kIntrospect =
+        has_tables<C>::value && has_columns<C>::value && has_indexes<C>::value;
+    static constexpr bool kLock = has_lock_acquire<C>::value && has_lock_release<C>::value;
+    static constexpr bool kTransactions = (D::capabilities & ILANA_CAP_TRANSACTIONS) != 0;
+    static constexpr bool kCancel = (D::capabilities & ILANA_CAP_CANCEL) != 0;
+
+    static_assert(std::is_base_of_v<Connection, C>, "the connection class must derive from ilana::sdk::Connection");
+    static_assert(non_empty(D::id), "the driver needs a non-empty static constexpr id (\"com.example.mydb\")");
+    static_assert(non_empty(D::name), "the driver needs a non-empty static constexpr name");
+    static_assert(non_empty(D::version), "the driver needs a non-empty static constexpr version (\"1.0.0\")");
+    static_assert(clients_valid(D::clients),
+                  "clients must list at least one name of lower-case letters, digits, '_', '-' or '.'");
+    static_assert(!kTransactions || (has_begin<C>::value && has_commit<C>::value && has_rollback<C>::value),
+                  "ILANA_CAP_TRANSACTIONS is claimed: the connection class needs begin(), commit() and rollback()");
+    static_assert(!kCancel || has_cancel<C>::value,
+                  "ILANA_CAP_CANCEL is claimed: the connection class needs a thread-safe cancel()");
+    static_assert(has_tables<C>::value == has_columns<C>::value && has_columns<C>::value == has_indexes<C>::value,
+                  "introspection needs all three of tables(schema), columns(schema, table), indexes(schema, table)");
+
+    static constexpr auto clients = null_terminated(D::clients);
+    static constexpr ilana_dialect dialect = D::dialect;
+    static constexpr ilana_driver_descriptor descriptor = {
+        sizeof(ilana_driver_descriptor),
+        D::id,
+        D::name,
+        D::version,
+        D::description,
+        clients.data(),
+        D::capabilities,
+        D::thread_model,
+        &dialect,
+    };
+    static constexpr ilana_driver_api api = {
+        sizeof(ilana_driver_api),
+        &T::connect,
+        &T::close,
+        &T::ping,
+        &T::execute,
+        &T::result_info,
+        &T::fetch,
+        &T::result_close,
+        kTransactions ? &T::begin : nullptr,
+        kTransactions ? &T::commit : nullptr,
+        kTransactions ? &T::rollback : nullptr,
+        kCancel ? &T::cancel : nullptr,
+        &T::server_info,
+    };
+    static constexpr ilana_introspect_api introspect = {
+        sizeof(ilana_introspect_api),
+        kIntrospect ? &T::tables : nullptr,
+        kIntrospect ? &T::columns : nullptr,
+        kIntrospect ? &T::indexes : nullptr,
+    };
+    static constexpr ilana_lock_api lock = {
+        sizeof(ilana_lock_api),
+        lock_flags_of<D>(),
+        kLock ? &T::lock_acquire : nullptr,
+        kLock ? &T::lock_release : nullptr,
+    };
+
+    static const void *get_extension(const char *id) {
+        if (id == nullptr) return nullptr;
+        if (kIntrospect && std::strcmp(id, ILANA_EXT_INTROSPECT) == 0) return &introspect;
+        if (kLock && std::strcmp(id, ILANA_EXT_LOCK) == 0) return &lock;
+        if constexpr (has_extension<D>::value) {
+            try {
+                return D::extension(id);
+            } catch (...) {
+                return nullptr;
+            }
+        }
+        return nullptr;
+    }
+
+    static constexpr ilana_driver_entry entry = {
+        sizeof(ilana_driver_entry),
+        ILANA_DRIVER_MAGIC,
+        ILANA_ABI_MAJOR,
+        ILANA_ABI_MINOR,
+        &T::init,
+        &T::deinit,
+        &descriptor,
+        &api,
+        &get_extension,
+    };
+};
+
+} // namespace detail
+
+// ---------------------------------------------------------------------------
+// The base of the driver class
+
+template <class D, class C, class R = Result> class Driver {
+public:
+    using connection_type = C;
+    using result_type = R;
+
+    // Defaults; the driver class declares its own to change them.
+    static constexpr const char *description = nullptr;
+    static constexpr uint64_t capabilities = 0;
+    static constexpr int32_t thread_model = ILANA_THREADS_CONN_SERIALIZED;
+    static constexpr ilana_dialect dialect = default_dialect();
+
+    // Logs through the host, not tied to a connection. [thread-safe]
+    static void log(ilana_log_level level, std::string_view message) noexcept {
+        detail::State<D>::log(level, nullptr, message);
+    }
+    // The host's services (between the first init and the last deinit).
+    static const ilana_host *host() noexcept { return detail::State<D>::host; }
+
+    // For the driver's own extension tables: the connection behind a
+    // handle, and a guarded call that returns a result handle.
+    static C &connection(ilana_conn *h) { return detail::Thunks<D>::conn(h); }
+    template <class Make> static ilana_status result_call(ilana_conn *h, ilana_result **out, ilana_error *err,
+                                                          Make &&make) {
+        return detail::Thunks<D>::result_call(h, out, err, std::forward<Make>(make));
+    }
+
+protected:
+    Driver() = default;
+};
+
+} // namespace ilana::sdk
+
+// Exports the driver: defines the one symbol a driver exports,
+// `const ilana_driver_entry ilana_entry`. Use it once, at global scope, in
+// one source file of the driver.
+#define ILANA_SDK_EXPORT_DRIVER(DriverClass)                                                                 \
+    extern "C" {                                                                                             \
+    ILANA_DRIVER_EXPORT extern const ilana_driver_entry ilana_entry;                                         \
+    const ilana_driver_entry ilana_entry = ::ilana::sdk::detail::Exported<DriverClass>::entry;              \
+    }
+
+#endif // ILANA_SDK_DRIVER_HPP
