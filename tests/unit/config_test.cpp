@@ -364,7 +364,7 @@ TEST_CASE("config: retry, debug and metrics sections", "[config]") {
     CHECK_THAT(parse_error(R"({"connections": {"a": {"client": "pg"}}, "metrics": {"listen": "9464"}})"),
                Contains("/metrics/listen: must be \"host:port\" (e.g. \"127.0.0.1:9464\"), got '9464'"));
     CHECK_THAT(parse_error(R"({"connections": {"a": {"client": "pg"}}, "metrics": {"listen": "localhost:70000"}})"),
-               Contains("/metrics/listen: the port must be between 1 and 65535"));
+               Contains("/metrics/listen: the port must be between 0 and 65535"));
 }
 
 TEST_CASE("config: IPv6 listen addresses are accepted", "[config]") {

@@ -381,8 +381,9 @@ private:
         const std::string port = colon == std::string::npos ? std::string() : m.listen.substr(colon + 1);
         long number = 0;
         for (char ch : port) number = (ch >= '0' && ch <= '9' && number < 100000) ? number * 10 + (ch - '0') : 100000;
-        if (port.empty() || number < 1 || number > 65535)
-            fail("/metrics/listen", "the port must be between 1 and 65535 (\"host:port\", e.g. \"127.0.0.1:9464\")");
+        // Port 0 asks the system for a free port (MetricsServer::port() tells which).
+        if (port.empty() || number < 0 || number > 65535)
+            fail("/metrics/listen", "the port must be between 0 and 65535 (\"host:port\", e.g. \"127.0.0.1:9464\")");
         m.include_runtime = get_bool(metrics, "includeRuntime", false);
         if (const Value *auth = member(metrics, "auth")) {
             m.auth = MetricsAuth{get_string(*auth, "username"), get_string(*auth, "password")};

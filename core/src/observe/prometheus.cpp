@@ -175,8 +175,9 @@ std::string Database::prometheus_text(bool include_runtime) const {
     e.sample("ilana_health_pools_degraded", "", health ? health->degraded_pools : 0);
     e.family("ilana_health_pools_unhealthy", "gauge", "Unhealthy pools in the last health check.");
     e.sample("ilana_health_pools_unhealthy", "", health ? health->unhealthy_pools : 0);
-    e.family("ilana_health_response_time_ms", "gauge", "Duration of the last health check in milliseconds.");
-    e.sample("ilana_health_response_time_ms", "", health ? static_cast<double>(health->duration_ms) : 0);
+    // (The seed calls it ..._response_time_ms; promtool wants base units.)
+    e.family("ilana_health_response_time_seconds", "gauge", "Duration of the last health check in seconds.");
+    e.sample("ilana_health_response_time_seconds", "", health ? static_cast<double>(health->duration_ms) / 1000.0 : 0);
 
     if (include_runtime) runtime_metrics(e, state_->started);
     return e.str();

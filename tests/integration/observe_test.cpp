@@ -1,0 +1,217 @@
+// Health, metrics and the HTTP endpoint, validated the way operators use
+// them: promtool on the exposition, curl on the endpoint, the CLI's exit
+// codes, and a server that accepts TCP but never answers.
+#include <catch2/catch.hpp>
+
+#include <ilana/ilana.hpp>
+#include <ilana/metrics_server.hpp>
+
+#include "configs.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+using namespace ilana;
+using namespace std::chrono;
+using namespace std::chrono_literals;
+using ilana_test::run_command;
+using ilana_test::TempDir;
+
+namespace {
+
+// A TCP listener that accepts connections and never says a word.
+class SilentServer {
+public:
+    SilentServer() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = 0;
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
+        REQUIRE(::listen(fd_, 16) == 0);
+        socklen_t len = sizeof a;
+        ::getsockname(fd_, reinterpret_cast<sockaddr *>(&a), &len);
+        port_ = ntohs(a.sin_port);
+    }
+    ~SilentServer() { ::close(fd_); } // accepted-but-silent peers stay in the backlog
+    int port() const { return port_; }
+
+private:
+    int fd_ = -1;
+    int port_ = 0;
+};
+
+std::string promtool_check(const TempDir &dir, const std::string &text) {
+    auto path = dir.write("metrics.txt", text);
+    std::string out;
+    int rc = run_command("promtool check metrics < '" + path + "'", out);
+    return rc == 0 ? std::string() : (out.empty() ? "promtool failed" : out);
+}
+
+Database open_sqlite_pair(const TempDir &dir, const std::string &extra = "") {
+    dir.write("ilana.config.json", R"({"default": "main", "connections": {
+        "main": {"client": "sqlite3", "connection": {"filename": "./main.sqlite"}},
+        "cache": {"client": "sqlite3", "connection": {"filename": ":memory:"}}}
+        )" + extra + "}");
+    return Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+}
+
+} // namespace
+
+TEST_CASE("the Prometheus exposition passes promtool and has every family", "[observe][sqlite]") {
+    TempDir dir;
+    Database db = open_sqlite_pair(dir);
+    for (int i = 0; i < 20; ++i) db.query("SELECT ?", {i});
+    CHECK_THROWS_AS(db.query("SELECT * FROM nope"), Error);
+    db.on("cache").query("SELECT 1");
+    db.health_check();
+    std::string text = db.prometheus_text(true);
+    CHECK(promtool_check(dir, text) == "");
+    for (const char *family :
+         {"ilana_pool_connections", "ilana_pool_waiting", "ilana_pool_max", "ilana_pool_acquire_seconds",
+          "ilana_queries_total", "ilana_query_duration_seconds", "ilana_retries_total", "ilana_pool_events_total",
+          "ilana_pools_active", "ilana_pools_max", "ilana_health_status", "ilana_health_pools_degraded",
+          "ilana_health_pools_unhealthy", "ilana_build_info", "process_resident_memory_bytes", "process_open_fds"}) {
+        INFO(family);
+        CHECK(text.find(std::string("# HELP ") + family + " ") != std::string::npos);
+        CHECK(text.find(std::string("# TYPE ") + family + " ") != std::string::npos);
+    }
+    CHECK(text.find("ilana_queries_total{connection=\"main\",status=\"ok\"} 20") != std::string::npos);
+    CHECK(text.find("ilana_queries_total{connection=\"main\",status=\"error\"} 1") != std::string::npos);
+    CHECK(text.find("ilana_query_duration_seconds_count{connection=\"main\"} 21") != std::string::npos);
+    CHECK(text.find("ilana_pool_connections{connection=\"cache\",state=\"idle\"} 1") != std::string::npos);
+    CHECK(text.find("ilana_health_status 1") != std::string::npos);
+}
+
+TEST_CASE("health: a server that accepts TCP and never answers is unhealthy within the ping timeout",
+          "[observe]") {
+    SilentServer silent;
+    TempDir dir;
+    dir.write("ilana.config.json", R"({"default": "main", "connections": {
+        "main": {"client": "sqlite3", "connection": {"filename": ":memory:"}},
+        "hung": {"client": "postgres", "connection": {"host": "127.0.0.1", "port": )" +
+                                       std::to_string(silent.port()) + R"(, "user": "x", "password": "y", "database": "z"}},
+        "hung_my": {"client": "mysql2", "connection": {"host": "127.0.0.1", "port": )" +
+                                       std::to_string(silent.port()) + R"(, "user": "x", "password": "y", "database": "z"}}}})");
+    Database db = Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+    auto t0 = steady_clock::now();
+    HealthReport h = db.health_check({{}, true, 800});
+    auto took = duration_cast<milliseconds>(steady_clock::now() - t0).count();
+    CHECK(took < 1500);
+    CHECK_FALSE(h.healthy);
+    CHECK(h.unhealthy_pools == 2);
+    REQUIRE(h.pools.size() == 3);
+    CHECK(h.pools[0].connection == "main");
+    CHECK(h.pools[0].status == "ok");
+    CHECK(h.pools[0].response_time_ms.has_value());
+    CHECK(h.pools[1].status == "unhealthy");
+    CHECK_FALSE(h.pools[1].error.empty());
+    CHECK(h.pools[2].status == "unhealthy");
+    std::string json = h.to_json();
+    CHECK(json.find("\"healthy\":false") != std::string::npos);
+    CHECK(json.find("\"unhealthyPools\":2") != std::string::npos);
+    CHECK(json.find("\"timestamp\":\"20") != std::string::npos);
+    CHECK(json.find("Z\",\"durationMs\":") != std::string::npos);
+}
+
+TEST_CASE("health: a pool with waiters or above 80% of max is degraded", "[observe][sqlite]") {
+    TempDir dir;
+    dir.write("ilana.config.json", R"({"connections": {"main": {"client": "sqlite3",
+        "connection": {"filename": "./x.sqlite"}, "pool": {"max": 5}}}})");
+    Database db = Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+    std::vector<Session> held;
+    for (int i = 0; i < 4; ++i) held.push_back(db.on("main").acquire());
+    HealthReport h = db.health_check({{}, false, 1000});
+    CHECK(h.pools[0].status == "ok"); // 4 of 5 = 80%: not above
+    held.push_back(db.on("main").acquire());
+    h = db.health_check({{}, false, 1000});
+    CHECK(h.pools[0].status == "degraded");
+    CHECK(h.degraded_pools == 1);
+    CHECK(h.healthy);
+}
+
+TEST_CASE("MetricsServer: basic auth, /metrics passes promtool, /health 200/503", "[observe][http]") {
+    TempDir dir;
+    Database db = open_sqlite_pair(dir, R"(, "metrics": {"listen": "127.0.0.1:0", "includeRuntime": true,
+                                         "auth": {"username": "prom", "password": "s3cret-pw"}})");
+    db.query("SELECT 1");
+    MetricsServer server(db);
+    server.start();
+    const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+    std::string out;
+    REQUIRE(run_command("curl -s -i " + base + "/metrics", out) == 0);
+    CHECK(out.find("HTTP/1.1 401") == 0);
+    CHECK(out.find("WWW-Authenticate: Basic realm=\"ilana\"") != std::string::npos);
+    REQUIRE(run_command("curl -s -i -u prom:wrong " + base + "/metrics", out) == 0);
+    CHECK(out.find("HTTP/1.1 401") == 0);
+    REQUIRE(run_command("curl -s -f -u prom:s3cret-pw " + base + "/metrics", out) == 0);
+    CHECK(out.find("ilana_build_info") != std::string::npos);
+    CHECK(promtool_check(dir, out) == "");
+    REQUIRE(run_command("curl -s -o /dev/null -w '%{http_code}' -u prom:s3cret-pw " + base + "/health", out) == 0);
+    CHECK(out == "200");
+    REQUIRE(run_command("curl -s -u prom:s3cret-pw " + base + "/health", out) == 0);
+    CHECK(out.find("\"healthy\":true") != std::string::npos);
+    server.stop();
+
+    // A config whose one connection is down answers 503.
+    TempDir dir2;
+    dir2.write("ilana.config.json", R"({"connections": {"down": {"client": "postgres", "connection":
+        {"host": "127.0.0.1", "port": 1, "user": "u", "password": "p", "database": "d"}}},
+        "metrics": {"listen": "127.0.0.1:0"}})");
+    Database down = Database::open(dir2.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+    MetricsServer s2(down);
+    s2.start();
+    REQUIRE(run_command("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:" + std::to_string(s2.port()) +
+                            "/health",
+                        out) == 0);
+    CHECK(out == "503");
+}
+
+TEST_CASE("ilana health, metrics and serve from the command line", "[observe][cli]") {
+    TempDir dir;
+    dir.write("ilana.config.json", R"({"default": "main", "connections": {
+        "main": {"client": "sqlite3", "connection": {"filename": ":memory:"}},
+        "down": {"client": "postgres", "connection": {"host": "127.0.0.1", "port": 1, "user": "u",
+                 "password": "hunter2-pw", "database": "d"}}}})");
+    const std::string cli = ilana_test::ilana_cli() + " --config " + dir.file("ilana.config.json") + " ";
+    std::string out;
+    CHECK(run_command(cli + "health --connection main", out) == 0);
+    CHECK(out.find("healthy: 1 pool(s)") != std::string::npos);
+    CHECK(run_command(cli + "health --json", out) == 1);
+    CHECK(out.find("\"connection\":\"down\",\"status\":\"unhealthy\"") != std::string::npos);
+    CHECK(out.find("hunter2-pw") == std::string::npos);
+
+    CHECK(run_command(cli + "metrics --prometheus --health", out) == 0);
+    CHECK(promtool_check(dir, out) == "");
+    CHECK(out.find("ilana_health_pools_unhealthy 1") != std::string::npos);
+    CHECK(run_command(cli + "metrics", out) == 0);
+    CHECK(out.find("pool") == 0);
+    CHECK(out.find("p99") != std::string::npos);
+    CHECK(run_command("timeout 3 " + cli + "metrics --watch --interval 200 | head -c 2000", out) == 0);
+    CHECK(out.find("pools active") != std::string::npos);
+
+    CHECK(run_command(cli + "doctor --json", out) == 1);
+    CHECK(out.find("\"success\":false") != std::string::npos);
+    CHECK(out.find("\"name\":\"connection:down\",\"status\":\"fail\"") != std::string::npos);
+    CHECK(out.find("\"name\":\"connection:main\",\"status\":\"ok\"") != std::string::npos);
+    CHECK(out.find("hunter2-pw") == std::string::npos);
+
+    // serve: answers, then stops cleanly on SIGTERM.
+    std::string serve_out;
+    std::thread server([&] {
+        run_command("timeout -s TERM 2 " + cli + "serve --listen 127.0.0.1:39464", serve_out);
+    });
+    std::this_thread::sleep_for(700ms);
+    CHECK(run_command("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:39464/health", out) == 0);
+    CHECK(out == "503"); // "down" is down
+    server.join();
+    CHECK(serve_out.find("listening on 127.0.0.1:39464") != std::string::npos);
+    CHECK(serve_out.find("stopped") != std::string::npos);
+}
