@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <ilana/ilana.hpp>
+#include <ilana/metrics_server.hpp>
 
 #include "configs.hpp"
 
@@ -222,4 +223,54 @@ TEST_CASE("server down at start: when the attempts run out the acquire fails at 
     auto took = duration_cast<milliseconds>(steady_clock::now() - t0).count();
     CHECK(retries == 2);
     CHECK(took < 2000); // 50 + 100 ms of backoff, not the 20 s acquire timeout
+}
+
+TEST_CASE("a stopped server is unhealthy in ilana health and /health while the others stay ok", "[faults][pg][mysql]") {
+    ILANA_REQUIRE_PG();
+    ILANA_REQUIRE_MYSQL();
+    TempDir dir;
+    dir.write("ilana.config.json", R"({"default": "primary", "connections": {
+        "primary": {"client": "mysql2", "connection": )" + ilana_test::mysql_connection_json() + R"(},
+        "analytics": {"client": "postgres", "connection": )" + ilana_test::pg_connection_json() + R"(},
+        "cache": {"client": "sqlite3", "connection": {"filename": ":memory:"}}},
+        "metrics": {"listen": "127.0.0.1:0"}})");
+    Database db = Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+    MetricsServer server(db, [] {
+        MetricsServerOptions o;
+        o.listen = "127.0.0.1:0";
+        o.ping_timeout_ms = 1000;
+        return o;
+    }());
+    server.start();
+    const std::string health_url = "http://127.0.0.1:" + std::to_string(server.port()) + "/health";
+    const std::string cli = ilana_test::ilana_cli() + " --config " + dir.file("ilana.config.json") + " ";
+    std::string out;
+    REQUIRE(ilana_test::run_command("curl -s -o /dev/null -w '%{http_code}' " + health_url, out) == 0);
+    CHECK(out == "200");
+
+    RestartGuard guard{"pg"};
+    servers("stop pg");
+    auto t0 = steady_clock::now();
+    CHECK(ilana_test::run_command(cli + "health --json --timeout 1000", out) == 1);
+    CHECK(duration_cast<milliseconds>(steady_clock::now() - t0).count() < 3000);
+    CHECK(out.find("\"connection\":\"analytics\",\"status\":\"unhealthy\"") != std::string::npos);
+    CHECK(out.find("\"connection\":\"primary\",\"status\":\"ok\"") != std::string::npos);
+    CHECK(out.find("\"connection\":\"cache\",\"status\":\"ok\"") != std::string::npos);
+    t0 = steady_clock::now();
+    REQUIRE(ilana_test::run_command("curl -s -w ' %{http_code}' " + health_url, out) == 0);
+    CHECK(duration_cast<milliseconds>(steady_clock::now() - t0).count() < 2500);
+    CHECK(out.substr(out.size() - 3) == "503");
+    CHECK(out.find("\"connection\":\"analytics\",\"status\":\"unhealthy\"") != std::string::npos);
+
+    servers("start pg");
+    guard.armed = false;
+    // Back to ok (the pool drops the dead connections on the first failed pings).
+    bool ok = false;
+    for (int i = 0; i < 30 && !ok; ++i) {
+        ilana_test::run_command("curl -s -o /dev/null -w '%{http_code}' " + health_url, out);
+        ok = out == "200";
+        if (!ok) std::this_thread::sleep_for(200ms);
+    }
+    CHECK(ok);
+    CHECK(ilana_test::run_command(cli + "health", out) == 0);
 }
