@@ -7,6 +7,7 @@
 #include <ilana/database.hpp>
 #include <ilana/migrator.hpp>
 
+#include <cctype>
 #include <iostream>
 
 namespace ilana::cli {
@@ -192,8 +193,12 @@ Register reg_rollback(Command{
 
 int run_make(const Globals &g, const po::variables_map &vm) {
     if (!vm.count("name")) throw UsageError("missing the migration name");
+    const std::string name = vm["name"].as<std::string>();
+    for (char c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-')
+            throw UsageError("'" + name + "' is not a migration name: use letters, digits, '_' and '-'");
     Database db = open_db(g);
-    std::cout << Migrator(db, connection_of(db, vm)).make(vm["name"].as<std::string>()) << "\n";
+    std::cout << Migrator(db, connection_of(db, vm)).make(name) << "\n";
     return kExitOk;
 }
 
