@@ -1,12 +1,15 @@
-# ilana_add_driver(<name> SOURCES <src>... [LIBRARIES <lib>...])
+# ilana_add_driver(<name> SOURCES <src>... [LIBRARIES <lib>...]
+#                  [OUTPUT_DIRECTORY <dir>])
 #
 # Builds a driver plugin: a MODULE library named <name>.so (no "lib" prefix),
 # compiled with hidden visibility so that only the entry symbol (marked
 # ILANA_DRIVER_EXPORT) is exported, linked against the SDK headers and the
 # given client libraries, never against the ilana core. Inside the ilana tree
-# the module lands in build/plugins/.
+# the module lands in build/plugins/; elsewhere in OUTPUT_DIRECTORY, or in
+# CMake's default place. Installed with the SDK package (find_package(IlanaSDK)),
+# this file is what third-party drivers use too.
 function(ilana_add_driver name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES;LIBRARIES" ${ARGN})
   set(_ILANA_DRIVER_EXPORTS_MAP ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/ilana_driver_exports.map)
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "ilana_add_driver(${name}): SOURCES is required")
@@ -30,7 +33,9 @@ function(ilana_add_driver name)
   if(NOT ILANA_SANITIZE)
     target_link_options(${name} PRIVATE "LINKER:--no-undefined")
   endif()
-  if(DEFINED ILANA_PLUGIN_OUTPUT_DIR)
+  if(ARG_OUTPUT_DIRECTORY)
+    set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
+  elseif(DEFINED ILANA_PLUGIN_OUTPUT_DIR)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ILANA_PLUGIN_OUTPUT_DIR})
   endif()
 endfunction()
