@@ -83,11 +83,12 @@ public:
         if (it != entries_.end() && it->second == e) entries_.erase(it);
     }
 
-    void pin(Entry &e, Clock::time_point now) {
+    // `touch`: counts as use (a user), not an observer (metrics, health),
+    // for LRU and TTL.
+    void pin(Entry &e, Clock::time_point now, bool touch = true) {
         ++e.pins;
-        e.last_used = now;
+        if (touch) e.last_used = now;
     }
-    // `touch`: the release counts as use (a user), not an observer (metrics).
     void unpin(Entry &e, Clock::time_point now, bool touch) {
         if (e.pins > 0) --e.pins;
         if (touch) e.last_used = now;

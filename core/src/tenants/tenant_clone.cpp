@@ -70,14 +70,17 @@ int implicit_index_number(const std::string &name) {
     return n;
 }
 
-std::string key_list(const std::vector<std::string> &cols, char quote, const std::string &where) {
+// Key parts that name a column are quoted; anything else is an expression
+// as the database printed it (PostgreSQL: lower((email)::text)).
+std::string key_list(const std::vector<std::string> &cols, const std::set<std::string> &columns, char quote,
+                     const std::string &where) {
     std::string out;
     for (const auto &c : cols) {
         if (c == "(expression)" || c == "<expression>")
             throw Error("clone: " + where + " has an expression key that introspection does not describe; create it "
                         "on the clone by hand or by a migration",
                         ErrorClass::internal);
-        out += (out.empty() ? "" : ", ") + (is_identifier(c) ? quote_ident(c, quote) : c);
+        out += (out.empty() ? "" : ", ") + (columns.count(c) ? quote_ident(c, quote) : c);
     }
     return out;
 }
@@ -133,6 +136,8 @@ std::vector<TableDdl> ddl_from_schema(const TenantSchema &schema, char quote, st
         std::sort(cols.begin(), cols.end(), [](const ColumnInfo *a, const ColumnInfo *b) { return a->ordinal < b->ordinal; });
         std::vector<std::string> defs;
         std::vector<std::string> pk_from_columns;
+        std::set<std::string> names;
+        for (const ColumnInfo *c : cols) names.insert(c->name);
         for (const ColumnInfo *c : cols) {
             d.columns.push_back(c->name);
             std::string def = quote_ident(c->name, quote) + " " + c->data_type;
@@ -159,7 +164,7 @@ std::vector<TableDdl> ddl_from_schema(const TenantSchema &schema, char quote, st
                   [](const auto &a, const auto &b) { return a.first < b.first; });
         bool pk_done = false;
         for (const auto &[n, ix] : implicit) {
-            const std::string keys = key_list(ix->columns, quote, "the key of table " + t->name);
+            const std::string keys = key_list(ix->columns, names, quote, "the key of table " + t->name);
             if (ix->primary) {
                 defs.push_back("PRIMARY KEY (" + keys + ")");
                 pk_done = true;
@@ -173,9 +178,9 @@ std::vector<TableDdl> ddl_from_schema(const TenantSchema &schema, char quote, st
                 const bool named = primary->name != "PRIMARY";
                 defs.push_back((named ? "CONSTRAINT " + quote_ident(primary->name, quote) + " " : std::string()) +
                                "PRIMARY KEY (" +
-                               key_list(primary->columns, quote, "the primary key of table " + t->name) + ")");
+                               key_list(primary->columns, names, quote, "the primary key of table " + t->name) + ")");
             } else if (!pk_from_columns.empty()) {
-                defs.push_back("PRIMARY KEY (" + key_list(pk_from_columns, quote, "table " + t->name) + ")");
+                defs.push_back("PRIMARY KEY (" + key_list(pk_from_columns, names, quote, "table " + t->name) + ")");
             }
         }
         std::string sql = "CREATE TABLE " + quote_ident(t->name, quote) + " (";
@@ -185,7 +190,7 @@ std::vector<TableDdl> ddl_from_schema(const TenantSchema &schema, char quote, st
         for (const IndexInfo *ix : plain)
             d.create_indexes.push_back(std::string("CREATE ") + (ix->unique ? "UNIQUE " : "") + "INDEX " +
                                        quote_ident(ix->name, quote) + " ON " + quote_ident(t->name, quote) + " (" +
-                                       key_list(ix->columns, quote, "index " + ix->name + " of table " + t->name) +
+                                       key_list(ix->columns, names, quote, "index " + ix->name + " of table " + t->name) +
                                        ")");
         out.push_back(std::move(d));
     }

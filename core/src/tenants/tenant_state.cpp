@@ -191,7 +191,7 @@ std::shared_ptr<ConnectionState> TenantState::open_pool(const std::string &id) {
 }
 
 std::shared_ptr<ConnectionState> TenantState::pin_locked(const Table::EntryPtr &e, bool touch) {
-    table_.pin(*e, Clock::now());
+    table_.pin(*e, Clock::now(), touch);
     auto pin = std::make_shared<TenantPin>();
     pin->owner = weak_from_this();
     pin->entry = e;

@@ -1,0 +1,223 @@
+// Schema drift comparison and the clone DDL built from introspection, on
+// hand-made schemas shaped like each driver reports them; anonymization
+// values and rules.
+#include <catch2/catch.hpp>
+
+#include "tenants/schema_drift.hpp"
+#include "tenants/tenant_clone.hpp"
+
+#include <ilana/tenants.hpp>
+
+using namespace ilana;
+
+namespace {
+
+TenantSchema users_schema(const std::string &id) {
+    TenantSchema s;
+    s.tenant_id = id;
+    s.namespace_name = "tenant_" + id;
+    s.tables = {{"", "users", "table"}, {"", "ilana_migrations", "table"}};
+    s.columns = {
+        {"users", "id", 1, "integer", false, std::nullopt, true},
+        {"users", "email", 2, "character varying(100)", false, std::nullopt, false},
+        {"users", "name", 3, "character varying(100)", true, std::string("'x'::character varying"), false},
+        {"ilana_migrations", "id", 1, "character varying(32)", false, std::nullopt, true},
+    };
+    s.indexes = {
+        {"users", "users_pkey", {"id"}, true, true},
+        {"users", "ux_users_email", {"email"}, true, false},
+        {"users", "ix_users_name", {"name"}, false, false},
+    };
+    return s;
+}
+
+const TableDrift *table(const TenantSchemaDrift &d, const std::string &name) {
+    for (const auto &t : d.tables)
+        if (t.table == name) return &t;
+    return nullptr;
+}
+
+} // namespace
+
+TEST_CASE("drift: identical schemas have none", "[tenants][unit]") {
+    auto d = detail::compare_schemas(users_schema("a"), users_schema("b"), {}, true, true);
+    CHECK_FALSE(d.has_drift);
+    CHECK(d.issue_count == 0);
+    CHECK(d.tables.empty());
+    CHECK(d.tenant_id == "b");
+    CHECK(d.namespace_name == "tenant_b");
+}
+
+TEST_CASE("drift: missing and extra tables, columns and indexes; type, nullability, default", "[tenants][unit]") {
+    TenantSchema ref = users_schema("a");
+    TenantSchema t = users_schema("b");
+    t.columns[1].data_type = "text";                         // email type
+    t.columns[2].nullable = false;                           // name NOT NULL
+    t.columns[2].default_value = std::nullopt;               // name default gone
+    t.columns.push_back({"users", "nickname", 4, "text", true, std::nullopt, false}); // extra column
+    t.indexes.erase(t.indexes.begin() + 2);                  // ix_users_name missing
+    t.indexes[1].unique = false;                             // ux_users_email no longer unique
+    t.tables.push_back({"", "audit", "table"});              // extra table
+    ref.tables.push_back({"", "orders", "table"});           // missing table
+    auto d = detail::compare_schemas(ref, t, {}, true, true);
+    REQUIRE(d.has_drift);
+    const TableDrift *users = table(d, "users");
+    REQUIRE(users != nullptr);
+    CHECK(users->status == "drifted");
+    auto has_col = [&](const std::string &col, const std::string &type) {
+        for (const auto &c : users->columns)
+            if (c.column == col && c.type == type) return true;
+        return false;
+    };
+    CHECK(has_col("email", "type_mismatch"));
+    CHECK(has_col("name", "nullable_mismatch"));
+    CHECK(has_col("name", "default_mismatch"));
+    CHECK(has_col("nickname", "extra"));
+    REQUIRE(users->indexes.size() == 2);
+    CHECK(users->indexes[0].index == "ix_users_name");
+    CHECK(users->indexes[0].type == "missing");
+    CHECK(users->indexes[1].index == "ux_users_email");
+    CHECK(users->indexes[1].type == "definition_mismatch");
+    CHECK(users->indexes[1].expected == "UNIQUE (email)");
+    CHECK(users->indexes[1].actual == "(email)");
+    REQUIRE(table(d, "audit") != nullptr);
+    CHECK(table(d, "audit")->status == "extra");
+    REQUIRE(table(d, "orders") != nullptr);
+    CHECK(table(d, "orders")->status == "missing");
+    CHECK(d.issue_count == 4 + 2 + 2);
+    for (const auto &c : users->columns) CHECK_FALSE(c.description.empty());
+
+    // Options: without indexes and defaults those differences vanish.
+    auto d2 = detail::compare_schemas(ref, t, {}, false, false);
+    CHECK(d2.issue_count == 3 + 2);
+    // Excluded tables are not compared.
+    auto d3 = detail::compare_schemas(ref, t, {"users", "audit", "orders"}, true, true);
+    CHECK_FALSE(d3.has_drift);
+}
+
+TEST_CASE("drift result JSON uses the seed's camelCase keys", "[tenants][unit]") {
+    SchemaDriftResult r;
+    r.reference_tenant = "a";
+    r.total = 2;
+    r.no_drift = 1;
+    r.with_drift = 1;
+    r.timestamp = "2026-01-01T00:00:00.000Z";
+    r.duration_ms = 12;
+    TenantSchema ref = users_schema("a"), t = users_schema("b");
+    t.columns.pop_back();
+    r.details.push_back(detail::compare_schemas(ref, ref, {}, true, true));
+    r.details.push_back(detail::compare_schemas(ref, t, {}, true, true));
+    const std::string j = r.to_json();
+    for (const char *key : {"\"referenceTenant\":\"a\"", "\"total\":2", "\"noDrift\":1", "\"withDrift\":1",
+                            "\"error\":0", "\"details\":[", "\"tenantId\":\"b\"", "\"hasDrift\":true", "\"issueCount\"",
+                            "\"timestamp\":\"2026-01-01T00:00:00.000Z\"", "\"durationMs\":12", "\"schemaName\""})
+        CHECK(j.find(key) != std::string::npos);
+}
+
+TEST_CASE("clone: defaults as reported become DEFAULT clauses", "[tenants][unit]") {
+    using detail::default_sql;
+    CHECK(default_sql("0") == "0");
+    CHECK(default_sql("-1.5") == "-1.5");
+    CHECK(default_sql("0.00") == "0.00");
+    CHECK(default_sql("'x'::character varying") == "'x'::character varying");
+    CHECK(default_sql("'it''s'") == "'it''s'");
+    CHECK(default_sql("CURRENT_TIMESTAMP") == "CURRENT_TIMESTAMP");
+    CHECK(default_sql("current_timestamp()") == "current_timestamp()");
+    CHECK(default_sql("now()") == "now()");
+    CHECK(default_sql("(datetime('now'))") == "(datetime('now'))");
+    CHECK(default_sql("true") == "true");
+    CHECK(default_sql("NULL") == "NULL");
+    // MySQL reports string defaults bare.
+    CHECK(default_sql("abc") == "'abc'");
+    CHECK(default_sql("it's") == "'it''s'");
+    CHECK(default_sql("hello world") == "'hello world'");
+    CHECK(default_sql("") == "''");
+}
+
+TEST_CASE("clone: DDL from a PostgreSQL-shaped schema", "[tenants][unit]") {
+    std::vector<std::string> views;
+    TenantSchema s = users_schema("a");
+    s.tables.push_back({"", "active_users", "view"});
+    auto ddl = detail::ddl_from_schema(s, '"', views);
+    REQUIRE(ddl.size() == 2);
+    CHECK(views == std::vector<std::string>{"active_users"});
+    CHECK(ddl[0].table == "ilana_migrations");
+    const auto &u = ddl[1];
+    CHECK(u.columns == std::vector<std::string>{"id", "email", "name"});
+    CHECK(u.create_table == "CREATE TABLE \"users\" (\"id\" integer NOT NULL, \"email\" character varying(100) NOT "
+                            "NULL, \"name\" character varying(100) DEFAULT 'x'::character varying, CONSTRAINT "
+                            "\"users_pkey\" PRIMARY KEY (\"id\"))");
+    REQUIRE(u.create_indexes.size() == 2);
+    CHECK(u.create_indexes[0] == "CREATE INDEX \"ix_users_name\" ON \"users\" (\"name\")");
+    CHECK(u.create_indexes[1] == "CREATE UNIQUE INDEX \"ux_users_email\" ON \"users\" (\"email\")");
+}
+
+TEST_CASE("clone: DDL from MySQL- and SQLite-shaped schemas", "[tenants][unit]") {
+    std::vector<std::string> views;
+    TenantSchema my;
+    my.tables = {{"", "t", "table"}};
+    my.columns = {{"t", "a", 1, "int(11)", false, std::nullopt, true},
+                  {"t", "b", 2, "varchar(10)", true, std::string("abc"), false},
+                  {"t", "we`ird", 3, "int(11)", true, std::string("0"), false}};
+    my.indexes = {{"t", "PRIMARY", {"a"}, true, true}, {"t", "ix_b", {"b", "we`ird"}, false, false}};
+    auto ddl = detail::ddl_from_schema(my, '`', views);
+    REQUIRE(ddl.size() == 1);
+    CHECK(ddl[0].create_table ==
+          "CREATE TABLE `t` (`a` int(11) NOT NULL, `b` varchar(10) DEFAULT 'abc', `we``ird` int(11) DEFAULT 0, "
+          "PRIMARY KEY (`a`))");
+    CHECK(ddl[0].create_indexes == std::vector<std::string>{"CREATE INDEX `ix_b` ON `t` (`b`, `we``ird`)"});
+
+    // SQLite: keys made by constraints come back as constraints, in order;
+    // an INTEGER PRIMARY KEY has no index row.
+    TenantSchema lite;
+    lite.tables = {{"main", "k", "table"}, {"main", "n", "table"}};
+    lite.columns = {{"k", "code", 1, "text", false, std::nullopt, true},
+                    {"k", "email", 2, "text", true, std::nullopt, false},
+                    {"n", "id", 1, "integer", false, std::nullopt, true},
+                    {"n", "v", 2, "text", true, std::string("'x'"), false}};
+    lite.indexes = {{"k", "sqlite_autoindex_k_2", {"email"}, true, false},
+                    {"k", "sqlite_autoindex_k_1", {"code"}, true, true},
+                    {"n", "ix_v", {"v"}, false, false}};
+    ddl = detail::ddl_from_schema(lite, '"', views);
+    REQUIRE(ddl.size() == 2);
+    CHECK(ddl[0].create_table ==
+          "CREATE TABLE \"k\" (\"code\" text NOT NULL, \"email\" text, PRIMARY KEY (\"code\"), UNIQUE (\"email\"))");
+    CHECK(ddl[0].create_indexes.empty());
+    CHECK(ddl[1].create_table == "CREATE TABLE \"n\" (\"id\" integer NOT NULL, \"v\" text DEFAULT 'x', PRIMARY KEY (\"id\"))");
+
+    // An expression key that introspection cannot spell is an error, not a wrong clone.
+    my.indexes.push_back({"t", "fx", {"(expression)"}, false, false});
+    CHECK_THROWS_WITH(detail::ddl_from_schema(my, '`', views), Catch::Contains("index fx of table t"));
+}
+
+TEST_CASE("anonymization values and rules", "[tenants][unit]") {
+    CHECK(detail::anonymized_value(std::nullopt, 1).is_null());
+    CHECK(detail::anonymized_value(std::string("email"), 7).as<std::string>() == "anon7@example.invalid");
+    CHECK(detail::anonymized_value(std::string("phone"), 7).as<std::string>() == "+1-555-0000007");
+    CHECK(detail::anonymized_value(std::string("name"), 7).as<std::string>() == "Anonymous 7");
+    CHECK(detail::anonymized_value(std::string("REDACTED"), 7).as<std::string>() == "REDACTED");
+
+    auto a = AnonymizeOptions::from_json(R"({"users": {"email": "email", "phone": null}})");
+    CHECK(a.enabled);
+    REQUIRE(a.rules.count("users"));
+    CHECK(a.rules["users"]["email"] == std::optional<std::string>("email"));
+    CHECK_FALSE(a.rules["users"]["phone"].has_value());
+    auto b = AnonymizeOptions::from_json(R"({"enabled": false, "rules": {"t": {"c": "x"}}})");
+    CHECK_FALSE(b.enabled);
+    CHECK(b.rules["t"]["c"] == std::optional<std::string>("x"));
+    CHECK_THROWS_WITH(AnonymizeOptions::from_json("{"), Catch::Contains("invalid JSON"));
+    CHECK_THROWS_WITH(AnonymizeOptions::from_json(R"({"users": {"email": 5}})"), Catch::Contains("/users/email"));
+    CHECK_THROWS_WITH(AnonymizeOptions::from_json(R"({"rules": {}, "enable": true})"), Catch::Contains("/enable"));
+}
+
+TEST_CASE("warmup and seed results as JSON", "[tenants][unit]") {
+    WarmupResult w;
+    w.total = 2;
+    w.succeeded = 1;
+    w.failed = 1;
+    w.details = {{"a", "success", 3, ""}, {"b", "failed", 4, "boom"}};
+    const std::string j = w.to_json();
+    CHECK(j.find("\"alreadyWarm\":0") != std::string::npos);
+    CHECK(j.find("{\"tenantId\":\"a\",\"status\":\"success\",\"durationMs\":3,\"error\":null}") != std::string::npos);
+    CHECK(j.find("\"error\":\"boom\"") != std::string::npos);
+}
