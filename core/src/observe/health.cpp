@@ -67,6 +67,16 @@ void ping_pool(const std::shared_ptr<ConnectionState> &cs, int timeout_ms, PoolH
     }
 }
 
+// Tenant pools (core/src/tenants), pinned while the caller holds the list.
+std::vector<detail::ExtraPool> extra_pools(detail::DatabaseState &state) {
+    std::function<std::vector<detail::ExtraPool>()> source;
+    {
+        std::lock_guard<std::mutex> lock(state.extra_pools_mu);
+        source = state.extra_pools;
+    }
+    return source ? source() : std::vector<detail::ExtraPool>{};
+}
+
 void fill_counts(ConnectionState &cs, PoolHealth &h) {
     auto s = cs.pool().stats();
     h.total_connections = s.idle + s.in_use;
@@ -81,8 +91,11 @@ void fill_counts(ConnectionState &cs, PoolHealth &h) {
 HealthReport Database::health_check(const HealthOptions &options) const {
     const auto start = std::chrono::steady_clock::now();
     std::vector<std::shared_ptr<ConnectionState>> targets;
+    std::vector<detail::ExtraPool> tenants;
     if (options.connections.empty()) {
         for (const auto &c : state_->config->connections()) targets.push_back(state_->connections.at(c.name));
+        tenants = extra_pools(*state_);
+        for (const auto &t : tenants) targets.push_back(t.state);
     } else {
         for (const auto &name : options.connections) {
             auto it = state_->connections.find(name);
@@ -99,8 +112,13 @@ HealthReport Database::health_check(const HealthOptions &options) const {
     report.pools.resize(targets.size());
     // Check the pools in parallel: the report takes as long as the slowest.
     std::vector<std::thread> workers;
+    const size_t first_tenant = targets.size() - tenants.size();
     for (size_t i = 0; i < targets.size(); ++i) {
         report.pools[i].connection = targets[i]->name;
+        if (i >= first_tenant) {
+            report.pools[i].connection = tenants[i - first_tenant].connection;
+            report.pools[i].tenant = tenants[i - first_tenant].tenant;
+        }
         report.pools[i].status = "ok";
         if (options.ping)
             workers.emplace_back([&, i] { ping_pool(targets[i], options.ping_timeout_ms, report.pools[i]); });
@@ -195,6 +213,33 @@ MetricsSnapshot Database::metrics() const {
             m.timeouts = s.timeouts;
             ++snap.pools_active;
         }
+        auto counters = cs.metrics.snapshot();
+        m.queries_ok = counters.queries_ok;
+        m.queries_error = counters.queries_error;
+        m.retries = counters.retries;
+        m.query_p50_ms = counters.query_duration.quantile(0.5) * 1000;
+        m.query_p99_ms = counters.query_duration.quantile(0.99) * 1000;
+        snap.pools.push_back(std::move(m));
+    }
+    for (const auto &t : extra_pools(*state_)) {
+        ConnectionState &cs = *t.state;
+        PoolMetrics m;
+        m.connection = t.connection;
+        m.tenant = t.tenant;
+        m.client = cs.client;
+        m.min = cs.config.pool.min;
+        m.max = cs.config.pool.max;
+        if (cs.pool_ptr) {
+            auto s = cs.pool_ptr->stats();
+            m.idle = s.idle;
+            m.in_use = s.in_use;
+            m.waiting = s.waiting;
+            m.pending = s.pending;
+            m.created = s.created;
+            m.destroyed = s.destroyed;
+            m.timeouts = s.timeouts;
+        }
+        ++snap.pools_active;
         auto counters = cs.metrics.snapshot();
         m.queries_ok = counters.queries_ok;
         m.queries_error = counters.queries_error;
