@@ -90,6 +90,17 @@ public:
     // Calls `on_row` for each row as it arrives, without keeping the whole
     // result; returns the number of rows. The Row is valid during the call.
     size_t stream(std::string_view sql, const Params &params, const std::function<void(const Row &)> &on_row);
+    // Runs one statement once per parameter row, as one batch: PostgreSQL
+    // pipeline mode (one round trip), MariaDB bulk execution, SQLite one
+    // prepared statement inside one transaction (the driver's
+    // "ilana.batch/1"; a driver without it runs the rows one by one). All or
+    // nothing: outside a transaction no row is applied when one fails;
+    // inside one, PostgreSQL aborts the transaction (as any failed statement
+    // does) and the others undo the batch's rows. Returns the summed
+    // affected rows (last_insert_id 0). Throws Error naming the failing row
+    // when the driver knows it; every row must have as many values as the
+    // statement has `?`. `rows` is borrowed for the call.
+    ExecResult execute_many(std::string_view sql, const std::vector<Params> &rows);
 
     void begin();
     void commit();
@@ -157,6 +168,9 @@ public:
     ExecResult execute(std::string_view sql, std::initializer_list<Value> params = {}) const;
     ExecResult execute(std::string_view sql, const Params &params) const;
     size_t stream(std::string_view sql, const Params &params, const std::function<void(const Row &)> &on_row) const;
+    // Session::execute_many on a leased session; retried (as a whole) only
+    // when nothing can have been applied.
+    ExecResult execute_many(std::string_view sql, const std::vector<Params> &rows) const;
 
     // Leases a session (waits up to acquireTimeoutMillis).
     Session acquire() const;

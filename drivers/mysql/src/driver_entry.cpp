@@ -16,6 +16,9 @@
 #include <cstring>
 
 namespace ilana_mysql {
+
+extern const ilana_batch_api kBatchApi; // "ilana.batch/1" (pipeline.cpp)
+
 namespace {
 
 using ilana::sdk::guarded;
@@ -194,6 +197,7 @@ const void *get_extension(const char *id) {
     if (std::strcmp(id, ILANA_EXT_INTROSPECT) == 0) return &kIntrospectApi;
     if (std::strcmp(id, ILANA_EXT_LOCK) == 0) return &kLockApi;
     if (std::strcmp(id, ILANA_EXT_NAMESPACE) == 0) return &kNamespaceApi;
+    if (std::strcmp(id, ILANA_EXT_BATCH) == 0) return &kBatchApi;
     return nullptr;
 }
 

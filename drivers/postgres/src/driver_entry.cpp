@@ -17,6 +17,9 @@
 
 namespace ilana_pg {
 
+// "ilana.batch/1" (pipeline.cpp).
+const ilana_batch_api *batch_api() noexcept;
+
 using ilana::sdk::DriverFailure;
 using ilana::sdk::guarded;
 
@@ -181,6 +184,7 @@ const void *pg_get_extension(const char *id) {
     if (std::strcmp(id, ILANA_EXT_INTROSPECT) == 0) return introspect_api();
     if (std::strcmp(id, ILANA_EXT_LOCK) == 0) return lock_api();
     if (std::strcmp(id, ILANA_EXT_NAMESPACE) == 0) return namespace_api();
+    if (std::strcmp(id, ILANA_EXT_BATCH) == 0) return batch_api();
     return nullptr;
 }
 

@@ -10,6 +10,9 @@ namespace ilana::sqlite {
 
 sdk::HostLog host_log;
 
+// "ilana.batch/1" (pipeline.cpp).
+extern const ilana_batch_api batch_api;
+
 namespace {
 
 // Filled at init from the SQLite library actually loaded (a newer or older
@@ -97,6 +100,7 @@ const void *driver_get_extension(const char *id) {
     if (std::strcmp(id, ILANA_EXT_INTROSPECT) == 0) return &introspect_api;
     if (std::strcmp(id, ILANA_EXT_LOCK) == 0) return &lock_api;
     if (std::strcmp(id, ILANA_EXT_NAMESPACE) == 0) return &namespace_api;
+    if (std::strcmp(id, ILANA_EXT_BATCH) == 0) return &batch_api;
     return nullptr;
 }
 

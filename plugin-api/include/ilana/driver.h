@@ -566,6 +566,71 @@ typedef struct ilana_namespace_api {
                          ilana_error *err);
 } ilana_namespace_api;
 
+/* ======================================================================== */
+/* Extension "ilana.batch/1": one statement, many parameter rows            */
+/* ======================================================================== */
+
+#define ILANA_EXT_BATCH "ilana.batch/1"
+
+/* How the driver sends the rows (ilana_batch_api.method), for diagnostics
+ * and documentation only: the host's behaviour does not depend on it. */
+#define ILANA_BATCH_PIPELINE 1  /* every row sent before the first answer is
+                                   read (libpq pipeline mode)                */
+#define ILANA_BATCH_BULK 2      /* rows travel in one command (MariaDB array
+                                   binding / COM_STMT_BULK_EXECUTE)         */
+#define ILANA_BATCH_LOOP 3      /* one prepared statement run per row inside
+                                   one transaction (an embedded database)   */
+
+/* One SQL statement with `row_count` rows of parameters. */
+typedef struct ilana_batch_statement {
+    uint32_t struct_size;
+    /* SQL in the driver's placeholder style, as for execute. One statement;
+     * rows it returns (INSERT ... RETURNING) are read and discarded. */
+    const char *sql;
+    uint64_t sql_len;
+    /* Row-major: parameter p of row r is at
+     * (r * param_count + p) * value_size bytes from `params`. Borrowed for
+     * the call. Every row has `param_count` values. */
+    const ilana_value *params;
+    uint32_t param_count;
+    uint32_t value_size; /* sizeof(ilana_value) as the host knows it */
+    uint64_t row_count;  /* 0 is allowed: nothing runs, affected_rows 0 */
+    uint32_t flags;      /* ILANA_EXEC_*, as for execute */
+} ilana_batch_statement;
+
+/* What a batch did. The host sets struct_size; the driver fills the fields
+ * covered, also on ILANA_ERROR. */
+typedef struct ilana_batch_outcome {
+    uint32_t struct_size;
+    uint32_t reserved_;
+    /* Sum of the rows' affected counts; -1 when unknown. 0 on ILANA_ERROR
+     * (nothing was applied, see execute_many). */
+    int64_t affected_rows;
+    /* On ILANA_ERROR: the 0-based parameter row that failed, or -1 when the
+     * failure is not tied to one row (connection lost, prepare failed). */
+    int64_t failed_row;
+} ilana_batch_outcome;
+
+typedef struct ilana_batch_api {
+    uint32_t struct_size;
+    int32_t method;        /* ILANA_BATCH_* */
+    /* [conn-serialized] Runs `stmt` once per parameter row, sending rows
+     * without waiting for each answer where the protocol allows.
+     *
+     * All or nothing: outside a transaction the rows run in one (the
+     * driver's own, or the protocol's implicit one) and a failure applies
+     * none of them. Inside the host's transaction a failure is what a
+     * failed statement is there: on PostgreSQL the transaction is aborted
+     * (ILANA_ERRF_TXN_ABORTED); elsewhere the batch's rows are undone and
+     * the transaction goes on.
+     *
+     * No result may be open on `conn`, and none is left open. Errors are
+     * classified as for execute; the message names the failing row (never
+     * its values). A CONN_BROKEN failure means the outcome is unknown. */
+    ilana_status (*execute_many)(ilana_conn *conn, const ilana_batch_statement *stmt,
+                                 ilana_batch_outcome *out, ilana_error *err);
+} ilana_batch_api;
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

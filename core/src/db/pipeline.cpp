@@ -1,0 +1,211 @@
+// Session::execute_many / Connection::execute_many: one statement with many
+// parameter rows, over the driver's "ilana.batch/1" extension (PostgreSQL:
+// libpq pipeline mode; MariaDB: bulk execution; SQLite: one prepared
+// statement per row in one transaction).
+//
+// A driver without the extension gets the same contract the slow way: each
+// row executed in turn inside one transaction (or a SAVEPOINT inside the
+// caller's), so a batch is all or nothing on every driver.
+#include <ilana/database.hpp>
+#include <ilana/logging.hpp>
+#include <ilana/retry.hpp>
+
+#include "db/database_state.hpp"
+#include "db/placeholders.hpp"
+#include "plugins/native_connection.hpp"
+#include "pool/pool.hpp"
+#include "replicas/sticky.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <thread>
+
+namespace ilana {
+namespace detail {
+namespace {
+
+// Per-thread scratch: the rewritten SQL and the flattened parameter rows
+// (row-major ilana_values), so a warm batch allocates nothing here.
+thread_local std::string t_batch_sql;
+thread_local std::vector<ilana_value> t_batch_params;
+thread_local std::mt19937_64 t_batch_rng{std::random_device{}()};
+
+// Metrics, query log, slow-query log and the onQuery hook: one batch counts
+// as one query (its SQL, its whole duration).
+void record(ConnectionState &cs, std::string_view sql, std::chrono::steady_clock::time_point start, bool ok) {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+    auto ms = us.count() / 1000;
+    cs.metrics.record_query(us, ok);
+    if (cs.log_queries)
+        ilana::logger()->debug("conn={} batch=\"{}\" duration={}ms{}", cs.name, sql, ms, ok ? "" : " status=error");
+    if (cs.slow_query_ms > 0 && ms >= cs.slow_query_ms)
+        ilana::logger()->warn("conn={} SLOW_QUERY duration={}ms batch=\"{}\"", cs.name, ms, sql);
+    if (cs.hooks && cs.hooks->on_query) {
+        try {
+            cs.hooks->on_query(cs.name, std::string(sql), us);
+        } catch (const std::exception &e) {
+            ilana::logger()->error("hook onQuery threw: {} (ignored)", e.what());
+        } catch (...) {
+        }
+    }
+}
+
+void report_error(ConnectionState &cs, const Error &e) noexcept {
+    if (cs.hooks && cs.hooks->on_error) {
+        try {
+            cs.hooks->on_error(cs.name, e);
+        } catch (...) {
+            ilana::logger()->error("hook onError threw (ignored)");
+        }
+    }
+}
+
+// Runs `sql` (driver placeholder style) with `row_count` rows of `width`
+// parameters through the driver's batch extension. Returns affected rows.
+int64_t run_extension(NativeConnection &conn, const ilana_batch_api &api, std::string_view sql,
+                      const ilana_value *params, size_t width, size_t row_count) {
+    ilana_batch_statement st{};
+    st.struct_size = sizeof st;
+    st.sql = sql.data();
+    st.sql_len = sql.size();
+    st.params = params;
+    st.param_count = static_cast<uint32_t>(width);
+    st.value_size = sizeof(ilana_value);
+    st.row_count = row_count;
+    st.flags = ILANA_EXEC_CACHE;
+    ilana_batch_outcome out{};
+    out.struct_size = sizeof out;
+    out.affected_rows = -1;
+    out.failed_row = -1;
+    ilana_error err;
+    std::memset(&err, 0, sizeof err);
+    err.struct_size = sizeof err;
+    if (api.execute_many(conn.handle(), &st, &out, &err) != ILANA_OK) {
+        if (err.error_class == ILANA_ERR_NONE) {
+            err.error_class = ILANA_ERR_INTERNAL;
+            std::strcpy(err.message, "execute_many failed without an error record");
+        }
+        conn.fail(err, "batch failed");
+    }
+    return out.affected_rows;
+}
+
+// The same contract without the extension: a transaction (or a savepoint
+// inside the caller's) around one execution per row.
+int64_t run_loop(NativeConnection &conn, bool in_tx, std::string_view sql, const ilana_value *params, size_t width,
+                 size_t row_count) {
+    if (in_tx) conn.execute("SAVEPOINT ilana_batch", nullptr, 0, 0);
+    else conn.begin();
+    int64_t total = 0;
+    size_t row = 0;
+    try {
+        for (; row < row_count; ++row) {
+            auto res = conn.execute(sql, params + row * width, width, ILANA_EXEC_CACHE);
+            ilana_batch b{};
+            if (res.info().column_count > 0)
+                while (res.fetch(b, 1024)) {
+                }
+            const int64_t n = res.info().affected_rows;
+            if (n > 0) total += n;
+        }
+    } catch (const Error &e) {
+        try {
+            if (in_tx) {
+                conn.execute("ROLLBACK TO SAVEPOINT ilana_batch", nullptr, 0, 0);
+                conn.execute("RELEASE SAVEPOINT ilana_batch", nullptr, 0, 0);
+            } else {
+                conn.rollback();
+            }
+        } catch (...) {
+            if (!in_tx) conn.mark_broken(); // never back to the pool mid-transaction
+        }
+        throw Error("batch row " + std::to_string(row + 1) + " of " + std::to_string(row_count) + ": " +
+                        std::string(e.what()),
+                    e.error_class(), e.connection(), e.sqlstate(), e.native_code(), e.flags());
+    }
+    if (in_tx) conn.execute("RELEASE SAVEPOINT ilana_batch", nullptr, 0, 0);
+    else conn.commit();
+    return total;
+}
+
+} // namespace
+} // namespace detail
+
+ExecResult Session::execute_many(std::string_view sql, const std::vector<Params> &rows) {
+    detail::ConnectionState &cs = *state_;
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        const size_t width = detail::rewrite_placeholders(sql, cs.placeholder_style, detail::t_batch_sql);
+        for (size_t r = 0; r < rows.size(); ++r)
+            if (rows[r].size() != width)
+                throw Error("[" + cs.name + "] batch row " + std::to_string(r + 1) + " has " +
+                                std::to_string(rows[r].size()) + " parameter(s) but the statement has " +
+                                std::to_string(width) + " ? placeholder(s): " + std::string(sql.substr(0, 200)),
+                            ErrorClass::syntax, cs.name);
+        ExecResult out;
+        out.affected_rows = 0;
+        if (!rows.empty()) {
+            auto &flat = detail::t_batch_params;
+            flat.resize(rows.size() * width);
+            ilana_value *dst = flat.data();
+            for (const Params &row : rows)
+                for (const Value &v : row) *dst++ = v.abi();
+            detail::NativeConnection &conn = *pc_->conn;
+            const auto *api = conn.driver().extension<ilana_batch_api>(ILANA_EXT_BATCH);
+            const bool usable = api != nullptr && api->struct_size >= offsetof(ilana_batch_api, execute_many) +
+                                                                        sizeof api->execute_many &&
+                                api->execute_many != nullptr;
+            out.affected_rows = usable ? detail::run_extension(conn, *api, detail::t_batch_sql, flat.data(), width,
+                                                               rows.size())
+                                       : detail::run_loop(conn, in_tx_, detail::t_batch_sql, flat.data(), width,
+                                                          rows.size());
+            // A huge batch should not pin its memory to this thread forever.
+            if (flat.capacity() > (1u << 20)) std::vector<ilana_value>().swap(flat);
+        }
+        detail::record(cs, sql, start, true);
+        return out;
+    } catch (const Error &e) {
+        detail::record(cs, sql, start, false);
+        detail::report_error(cs, e);
+        throw;
+    }
+}
+
+// Retried like a write: only when nothing can have been applied (a
+// transient refusal of the whole batch, or a connection failure before it
+// was sent). The batch is atomic, so a transient failure applied nothing.
+ExecResult Connection::execute_many(std::string_view sql, const std::vector<Params> &rows) const {
+    detail::ConnectionState &cs = *state_;
+    detail::note_write(cs);
+    const RetryOptions &r = cs.config.retry ? *cs.config.retry : cs.whole_config->retry();
+    for (int attempt = 1;; ++attempt) {
+        Session session = acquire();
+        try {
+            return session.execute_many(sql, rows);
+        } catch (const Error &e) {
+            const bool safe = dynamic_cast<const PoolTimeout *>(&e) == nullptr &&
+                              (e.error_class() == ErrorClass::transient ||
+                               (e.error_class() == ErrorClass::connection && e.not_sent()));
+            if (attempt >= r.max_attempts || !safe) throw;
+            auto delay =
+                backoff_delay(r, attempt + 1, std::uniform_real_distribution<double>(0, 1)(detail::t_batch_rng));
+            cs.metrics.record_retry();
+            ilana::logger()->warn("conn={} CONNECTION_RETRY attempt={}/{} delay={}ms error=\"{}\"", cs.name,
+                                  attempt + 1, r.max_attempts, delay.count(), e.what());
+            if (cs.hooks && cs.hooks->on_retry) {
+                try {
+                    cs.hooks->on_retry(cs.name, attempt + 1, e, delay);
+                } catch (...) {
+                    ilana::logger()->error("hook onRetry threw (ignored)");
+                }
+            }
+            { Session drop = std::move(session); } // back to the pool (or closed) before the wait
+            std::this_thread::sleep_for(delay);
+        }
+    }
+}
+
+} // namespace ilana
