@@ -123,6 +123,22 @@ std::string Database::prometheus_text(bool include_runtime) const {
         else v.stats.max = cs->config.pool.max;
         pools.push_back(std::move(v));
     }
+    // Tenant pools (core/src/tenants), labelled with their tenant; the list
+    // pins them until the text is written.
+    std::function<std::vector<detail::ExtraPool>()> extra_source;
+    {
+        std::lock_guard<std::mutex> lock(state_->extra_pools_mu);
+        extra_source = state_->extra_pools;
+    }
+    const std::vector<detail::ExtraPool> extras = extra_source ? extra_source() : std::vector<detail::ExtraPool>{};
+    for (const auto &t : extras) {
+        ConnectionState *cs = t.state.get();
+        PoolView v{"connection=\"" + escape_label(t.connection) + "\",tenant=\"" + escape_label(t.tenant) + "\"", cs,
+                   {}, cs->pool_ptr != nullptr, cs->metrics.snapshot()};
+        if (cs->pool_ptr) v.stats = cs->pool_ptr->stats();
+        else v.stats.max = cs->config.pool.max;
+        pools.push_back(std::move(v));
+    }
     int active = 0;
     for (const auto &p : pools) active += p.has_pool ? 1 : 0;
 
