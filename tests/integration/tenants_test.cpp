@@ -226,6 +226,10 @@ void suite_lru_threads(const Backend &b) {
         if (!p.tenant.empty() && p.status != "unhealthy") ++healthy_tenants;
     CHECK(healthy_tenants == tenant_pools);
     CHECK(h.to_json().find("\"tenantId\":\"lru") != std::string::npos);
+    const std::string text = f.db->prometheus_text();
+    CHECK(text.find("ilana_pool_connections{connection=\"primary\",tenant=\"lru") != std::string::npos);
+    CHECK(text.find("ilana_pools_active " + std::to_string(f.db->metrics().pools_active) + "\n") != std::string::npos);
+    CHECK(text.find("ilana_pools_max 5\n") != std::string::npos); // 1 connection + maxPools 4
     // An observer (metrics, health) is not a user: nothing stays in use.
     CHECK(f.tm->stats().in_use == 0);
 }
