@@ -1,0 +1,573 @@
+/*
+ * ilana/driver.h — the ilana driver ABI, version 1.
+ *
+ * This header is the one contract between the ilana core (the host) and a
+ * database driver (a shared object in plugins/). It is pure C99 and depends
+ * on the C standard library only, so a driver may be written in C, in C++
+ * with any compiler and standard library, or in any language with a C FFI.
+ *
+ * ---------------------------------------------------------------------------
+ * How a driver is found and started
+ * ---------------------------------------------------------------------------
+ *   1. The host loads the shared object with RTLD_NOW from an absolute path.
+ *   2. It resolves the one exported symbol ILANA_DRIVER_ENTRY_SYMBOL, a
+ *      `const ilana_driver_entry`.
+ *   3. It checks `magic`, `abi_major == ILANA_ABI_MAJOR` and that every
+ *      struct's `struct_size` covers the v1.0 fields; it calls `init(host)`.
+ *   4. It checks the descriptor's mandatory fields and the mandatory
+ *      functions of `api`. On any failure it calls `deinit` (if `init`
+ *      succeeded), unloads the library and records the reason.
+ *
+ * ---------------------------------------------------------------------------
+ * Versioning (read before changing anything in this file)
+ * ---------------------------------------------------------------------------
+ *  - ILANA_ABI_MAJOR changes only for an incompatible change; the host
+ *    refuses a driver of another major.
+ *  - A minor version only APPENDS fields to the end of structs and values to
+ *    enums. Every struct that crosses the boundary starts with
+ *    `uint32_t struct_size`; each side reads only the fields the other's
+ *    `struct_size` covers. A NULL function pointer means "unsupported".
+ *  - Arrays of ilana_value and ilana_column are strided by an explicit
+ *    `*_size` field in the struct that carries them (ilana_value is small and
+ *    frequent, so it carries no struct_size of its own).
+ *  - Layouts are pinned by tests/unit/abi_layout_test.cpp.
+ *
+ * ---------------------------------------------------------------------------
+ * Thread rules (written on every function, CLAP style)
+ * ---------------------------------------------------------------------------
+ *  [any-thread]       may be called from any thread at any time.
+ *  [thread-safe]      may be called concurrently with any other call,
+ *                     including one running on the same connection.
+ *  [exclusive]        the host guarantees no other call into the driver runs
+ *                     at the same time (init / deinit).
+ *  [conn-serialized]  the host guarantees one call at a time per connection
+ *                     (and per result of that connection); a connection may
+ *                     move between threads between calls.
+ *
+ * ---------------------------------------------------------------------------
+ * Ownership
+ * ---------------------------------------------------------------------------
+ *  - Inputs are borrowed for the duration of the call only.
+ *  - Outputs that point into driver memory are valid until the call named in
+ *    the function's comment (usually the next fetch, or the destruction of
+ *    the handle). The host copies what it keeps.
+ *  - Handles (ilana_conn, ilana_result) are created and destroyed by the
+ *    driver only, through the functions below.
+ *  - Nothing is freed across the boundary except through its owner's own
+ *    function (or the host allocator in ilana_host).
+ *  - No exception, longjmp or signal ever crosses the boundary.
+ *
+ * ---------------------------------------------------------------------------
+ * Errors
+ * ---------------------------------------------------------------------------
+ * Every fallible function returns an ilana_status and takes a host-provided
+ * ilana_error. On ILANA_ERROR the driver fills the record; the host decides
+ * retry and eviction from `error_class` and `flags` only, never from the
+ * message text. Messages must never contain a password.
+ */
+#ifndef ILANA_DRIVER_H
+#define ILANA_DRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================== */
+/* Versions and the entry symbol                                            */
+/* ======================================================================== */
+
+#define ILANA_ABI_MAJOR 1u
+#define ILANA_ABI_MINOR 0u
+/* "ILNA" read as a little-endian uint32. */
+#define ILANA_DRIVER_MAGIC 0x414E4C49u
+/* The one symbol a driver exports: `const ilana_driver_entry ilana_entry`. */
+#define ILANA_DRIVER_ENTRY_SYMBOL "ilana_entry"
+
+#if defined(_WIN32)
+#define ILANA_DRIVER_EXPORT __declspec(dllexport)
+#else
+#define ILANA_DRIVER_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* ======================================================================== */
+/* Status codes and error records                                           */
+/* ======================================================================== */
+
+typedef int32_t ilana_status;
+#define ILANA_OK 0           /* success; for fetch: more rows may follow      */
+#define ILANA_DONE 1         /* success; for fetch: this was the last batch   */
+#define ILANA_ERROR (-1)     /* failure; the ilana_error record is filled     */
+#define ILANA_UNSUPPORTED (-2) /* the driver does not do this (no error set)  */
+
+/* Error classes: what kind of failure, from which the host decides. */
+typedef int32_t ilana_error_class;
+#define ILANA_ERR_NONE 0
+#define ILANA_ERR_CONNECTION 1 /* cannot reach / lost the server            */
+#define ILANA_ERR_TRANSIENT 2  /* try again may succeed: deadlock, busy,
+                                  serialization failure, too many conns     */
+#define ILANA_ERR_TIMEOUT 3    /* a timeout elapsed (connect, statement)     */
+#define ILANA_ERR_AUTH 4       /* authentication failed                      */
+#define ILANA_ERR_SYNTAX 5     /* bad SQL, unknown table or column           */
+#define ILANA_ERR_CONSTRAINT 6 /* unique, foreign key, not null, check       */
+#define ILANA_ERR_PERMISSION 7 /* authenticated but not allowed              */
+#define ILANA_ERR_DATA 8       /* bad value: conversion, overflow, encoding  */
+#define ILANA_ERR_CANCELED 9   /* canceled by ilana_driver_api.cancel        */
+#define ILANA_ERR_INTERNAL 10  /* driver bug or API misuse                   */
+#define ILANA_ERR_CONFIG 11    /* bad connection parameter (unknown sslmode) */
+
+/* Error flags. */
+/* The connection is unusable: the host must close it, never lend it again. */
+#define ILANA_ERRF_CONN_BROKEN 0x1u
+/* The current transaction is aborted; only ROLLBACK is possible. */
+#define ILANA_ERRF_TXN_ABORTED 0x2u
+/* The statement never reached the server: re-running it is always safe. */
+#define ILANA_ERRF_NOT_SENT 0x4u
+
+#define ILANA_ERROR_MESSAGE_CAPACITY 1024
+
+/* Filled by the driver on ILANA_ERROR. The host zeroes it and sets
+ * struct_size before each call; a driver writes only the fields covered. */
+typedef struct ilana_error {
+    uint32_t struct_size;
+    ilana_error_class error_class;
+    uint32_t flags;               /* ILANA_ERRF_*                               */
+    int32_t native_code;          /* e.g. MySQL errno, SQLite extended code     */
+    char sqlstate[8];             /* five characters and NUL; "" if unknown     */
+    /* UTF-8, NUL-terminated, truncated to fit. One line preferred. Never a
+     * password or a bound parameter value. */
+    char message[ILANA_ERROR_MESSAGE_CAPACITY];
+} ilana_error;
+
+/* ======================================================================== */
+/* Host services, given to init                                             */
+/* ======================================================================== */
+
+typedef int32_t ilana_log_level;
+#define ILANA_LOG_TRACE 0
+#define ILANA_LOG_DEBUG 1
+#define ILANA_LOG_INFO 2
+#define ILANA_LOG_WARN 3
+#define ILANA_LOG_ERROR 4
+
+typedef struct ilana_host {
+    uint32_t struct_size;
+    uint32_t abi_major;  /* the host's ABI version */
+    uint32_t abi_minor;
+    const char *host_name;    /* "ilana", NUL-terminated, static */
+    const char *host_version; /* e.g. "0.1.0", NUL-terminated, static */
+    void *context;            /* passed back to every callback below */
+
+    /* [thread-safe] Drivers never print; server notices and diagnostics go
+     * here. `conn_context` is the host_context given to connect (NULL for
+     * messages not tied to a connection). `message` is borrowed. */
+    void (*log)(void *context, void *conn_context, ilana_log_level level,
+                const char *message, size_t message_len);
+
+    /* [thread-safe] The host allocator, for drivers that want it. Optional:
+     * may be NULL. Memory from alloc is released with free only. */
+    void *(*alloc)(void *context, size_t size);
+    void (*free)(void *context, void *ptr);
+} ilana_host;
+
+/* ======================================================================== */
+/* Values: parameters and result cells                                      */
+/* ======================================================================== */
+
+typedef int32_t ilana_type;
+#define ILANA_TYPE_NULL 0      /* only as a parameter type: untyped NULL     */
+#define ILANA_TYPE_BOOL 1      /* i64: 0 or 1                                */
+#define ILANA_TYPE_INT64 2     /* i64                                        */
+#define ILANA_TYPE_UINT64 3    /* u64 (MySQL BIGINT UNSIGNED)                */
+#define ILANA_TYPE_DOUBLE 4    /* f64                                        */
+#define ILANA_TYPE_TEXT 5      /* str: UTF-8                                 */
+#define ILANA_TYPE_BLOB 6      /* str: raw bytes, may contain zero bytes     */
+#define ILANA_TYPE_DECIMAL 7   /* str: exact decimal as text, "-12.3400"     */
+#define ILANA_TYPE_DATE 8      /* i64: days since 1970-01-01                 */
+#define ILANA_TYPE_TIME 9      /* i64: microseconds since midnight           */
+#define ILANA_TYPE_TIMESTAMP 10 /* i64: microseconds since 1970-01-01 00:00,
+                                   wall clock, no time zone                 */
+#define ILANA_TYPE_TIMESTAMPTZ 11 /* i64: microseconds since the Unix epoch,
+                                     an instant (UTC)                        */
+#define ILANA_TYPE_UUID 12     /* str: canonical text, 36 characters         */
+#define ILANA_TYPE_JSON 13     /* str: JSON text                             */
+/* Column type only: cells of this column carry their own type per value
+ * (SQLite's dynamic typing). */
+#define ILANA_TYPE_ANY 14
+
+/* One parameter or one result cell. Frozen for ABI v1 (16 + 16 bytes on
+ * LP64); arrays of it are strided by the carrying struct's `value_size`. */
+typedef struct ilana_value {
+    ilana_type type;   /* ILANA_TYPE_*; never ILANA_TYPE_ANY in a cell       */
+    int32_t is_null;   /* nonzero: SQL NULL, the union is unused             */
+    union {
+        int64_t i64;
+        uint64_t u64;
+        double f64;
+        struct {
+            const char *ptr; /* not NUL-terminated; may be NULL when len = 0 */
+            uint64_t len;
+        } str;
+    } v;
+} ilana_value;
+
+/* ======================================================================== */
+/* Opaque handles                                                           */
+/* ======================================================================== */
+
+typedef struct ilana_conn ilana_conn;     /* one database session            */
+typedef struct ilana_result ilana_result; /* one executed statement's result */
+
+/* ======================================================================== */
+/* Connecting                                                               */
+/* ======================================================================== */
+
+/* One connection parameter: the flattened "connection" object of the config
+ * ("host", "port", "ssl.rejectUnauthorized", ...). Both strings are UTF-8 and
+ * NUL-terminated. Values are strings whatever their JSON type ("5432",
+ * "true"). Durations: a key in snake_case ("connect_timeout") is in seconds,
+ * as in libpq and the mysql client; a camelCase key of the JS seeds
+ * ("connectTimeout") is in milliseconds, as in mysql2. A parameter named after
+ * a server setting keeps that setting's unit (PostgreSQL statement_timeout:
+ * milliseconds). The host also passes "ilana.config_dir" (the directory of the
+ * config file, for resolving relative paths) and "ilana.connection" (the
+ * connection's name in the config, for messages). A driver ignores keys it
+ * does not know only when they start with "ilana."; any other unknown key is
+ * an ILANA_ERR_CONFIG error naming the key, so typos are caught. */
+typedef struct ilana_param {
+    const char *key;
+    const char *value;
+} ilana_param;
+
+typedef struct ilana_connect_params {
+    uint32_t struct_size;
+    const ilana_param *params;
+    uint32_t param_count;
+    /* Upper bound for establishing the session, in milliseconds; 0 = the
+     * driver's default. A "connect_timeout" parameter, if given, wins. */
+    int32_t timeout_ms;
+    /* Stored by the driver and passed back in ilana_host.log. */
+    void *host_context;
+} ilana_connect_params;
+
+/* ======================================================================== */
+/* Executing                                                                */
+/* ======================================================================== */
+
+/* Statement flags (hints; a driver may ignore any). */
+/* The host will run this SQL text again on this connection: a driver may
+ * prepare it once and cache the prepared statement. */
+#define ILANA_EXEC_CACHE 0x1u
+/* The statement only reads (the host routes reads to replicas). */
+#define ILANA_EXEC_READ_ONLY 0x2u
+
+typedef struct ilana_statement {
+    uint32_t struct_size;
+    /* SQL in the driver's placeholder style (descriptor.dialect). UTF-8,
+     * `sql_len` bytes, not necessarily NUL-terminated. One statement. */
+    const char *sql;
+    uint64_t sql_len;
+    /* Parameters in placeholder order; borrowed for the call. */
+    const ilana_value *params;
+    uint32_t param_count;
+    uint32_t value_size; /* sizeof(ilana_value) as the host knows it */
+    uint32_t flags;      /* ILANA_EXEC_* */
+} ilana_statement;
+
+typedef struct ilana_column {
+    uint32_t struct_size;
+    const char *name;         /* UTF-8, NUL-terminated                       */
+    /* Type of this column's cells, or ILANA_TYPE_ANY. A column the server
+     * cannot type (SELECT NULL) is reported as ILANA_TYPE_TEXT. A NULL cell
+     * has is_null set; its `type` is the column's type or ILANA_TYPE_NULL. */
+    ilana_type type;
+    const char *native_type;  /* the server's name: "int4", "VARCHAR"; NUL-terminated */
+    int32_t nullable;         /* 1 yes, 0 no, -1 unknown                     */
+} ilana_column;
+
+/* What an executed statement produced. Pointers are driver memory valid until
+ * the result is closed. */
+typedef struct ilana_result_info {
+    uint32_t struct_size;
+    uint32_t column_count;    /* 0 for statements without a row set          */
+    const ilana_column *columns;
+    uint32_t column_size;     /* stride of `columns` (sizeof(ilana_column)) */
+    /* -1 unknown / not applicable. For statements that return rows and
+     * change data (INSERT ... RETURNING) the counts are final only once
+     * fetch has returned ILANA_DONE: the host reads result_info again then. */
+    int64_t affected_rows;
+    /* Last generated id (MySQL AUTO_INCREMENT, SQLite rowid) when the
+     * statement inserted; 0 when none or unknown. */
+    int64_t last_insert_id;
+} ilana_result_info;
+
+/* One batch of rows, filled by fetch. The host sets struct_size and
+ * max_rows (a hint: the driver may return fewer, never more). */
+typedef struct ilana_batch {
+    uint32_t struct_size;
+    uint32_t max_rows;        /* >= 1; a driver treats 0 as "its default"     */
+    uint32_t row_count;       /* rows in this batch, may be 0                */
+    uint32_t column_count;
+    uint32_t value_size;      /* stride of `cells` (sizeof(ilana_value))     */
+    /* Row-major: cell (r, c) is at r * column_count + c. Cells and the bytes
+     * their str members point to are valid until the next fetch or
+     * result_close on this result. */
+    const ilana_value *cells;
+} ilana_batch;
+
+/* ======================================================================== */
+/* Server facts                                                             */
+/* ======================================================================== */
+
+typedef struct ilana_server_info {
+    uint32_t struct_size;
+    const char *product;       /* "PostgreSQL", "MariaDB", "SQLite"; NUL-terminated */
+    const char *version;       /* "15.18", "10.11.6-MariaDB", "3.40.1"              */
+    int64_t version_number;    /* 150018, 101106, 3040001; 0 unknown               */
+    int64_t max_connections;   /* server's connection limit; -1 unknown/none       */
+} ilana_server_info;
+
+/* ======================================================================== */
+/* Descriptor: who the driver is and the SQL dialect it speaks               */
+/* ======================================================================== */
+
+/* Capability flags. */
+#define ILANA_CAP_TRANSACTIONS 0x1u   /* begin/commit/rollback work          */
+#define ILANA_CAP_CANCEL 0x2u         /* cancel interrupts a running execute */
+#define ILANA_CAP_LAST_INSERT_ID 0x4u /* result_info.last_insert_id is filled */
+#define ILANA_CAP_STREAMING 0x8u      /* rows are streamed, not buffered whole */
+#define ILANA_CAP_PREPARED_CACHE 0x10u /* honours ILANA_EXEC_CACHE            */
+#define ILANA_CAP_TRANSACTIONAL_DDL 0x20u /* CREATE/ALTER roll back         */
+#define ILANA_CAP_NETWORK 0x40u       /* talks to a server (vs an embedded file) */
+
+/* Placeholder styles. */
+#define ILANA_PLACEHOLDER_QUESTION 0 /* ?            (MySQL, SQLite)         */
+#define ILANA_PLACEHOLDER_DOLLAR 1   /* $1, $2, ...  (PostgreSQL)            */
+
+/* LIMIT forms. */
+#define ILANA_LIMIT_LIMIT_OFFSET 0   /* LIMIT n OFFSET m                      */
+#define ILANA_LIMIT_OFFSET_FETCH 1   /* OFFSET m ROWS FETCH NEXT n ROWS ONLY  */
+
+/* Upsert forms. */
+#define ILANA_UPSERT_NONE 0
+#define ILANA_UPSERT_ON_CONFLICT 1       /* ON CONFLICT (k) DO UPDATE SET c = EXCLUDED.c */
+#define ILANA_UPSERT_ON_DUPLICATE_KEY 2  /* ON DUPLICATE KEY UPDATE c = VALUES(c)         */
+
+/* Thread models. */
+/* A connection may be used from any thread, one call at a time. */
+#define ILANA_THREADS_CONN_SERIALIZED 0
+
+typedef struct ilana_dialect {
+    uint32_t struct_size;
+    int32_t placeholder;       /* ILANA_PLACEHOLDER_*                        */
+    char identifier_quote;     /* '"' or '`'                                 */
+    char reserved_[3];
+    int32_t limit_form;        /* ILANA_LIMIT_*                              */
+    int32_t upsert_form;       /* ILANA_UPSERT_*                             */
+    int32_t supports_returning; /* INSERT ... RETURNING                      */
+    uint32_t max_params;       /* bound parameters per statement             */
+} ilana_dialect;
+
+typedef struct ilana_driver_descriptor {
+    uint32_t struct_size;
+    /* Mandatory. Reverse-DNS-ish unique id: "org.ilana.postgres". */
+    const char *id;
+    const char *name;          /* mandatory: "PostgreSQL (libpq)"            */
+    const char *version;       /* mandatory: the driver's version, "1.0.0"   */
+    const char *description;   /* optional, may be NULL                      */
+    /* Mandatory, non-empty, NULL-terminated array of lower-case client names
+     * this driver serves: {"pg", "postgres", "postgresql", NULL}. */
+    const char *const *clients;
+    uint64_t capabilities;     /* ILANA_CAP_*                                */
+    int32_t thread_model;      /* ILANA_THREADS_*                            */
+    const ilana_dialect *dialect; /* mandatory                               */
+} ilana_driver_descriptor;
+
+/* ======================================================================== */
+/* The function table                                                       */
+/* ======================================================================== */
+
+typedef struct ilana_driver_api {
+    uint32_t struct_size;
+
+    /* [any-thread] Opens a session. On ILANA_OK `*out` is a new connection
+     * owned by the driver, to be released with `close`. On ILANA_ERROR
+     * `*out` is NULL. Bad parameters are ILANA_ERR_CONFIG naming the key.
+     * Honours params->timeout_ms (or the "connect_timeout" parameter). */
+    ilana_status (*connect)(const ilana_connect_params *params, ilana_conn **out,
+                            ilana_error *err);
+
+    /* [conn-serialized] Closes the session and frees the handle; any open
+     * result of it must have been closed first. Never fails; NULL is a
+     * no-op. */
+    void (*close)(ilana_conn *conn);
+
+    /* [conn-serialized] Checks the session is alive with a round trip,
+     * bounded by timeout_ms (0 = driver default). A server that accepts the
+     * connection but never answers must not block past the timeout
+     * (ILANA_ERR_TIMEOUT with ILANA_ERRF_CONN_BROKEN). */
+    ilana_status (*ping)(ilana_conn *conn, int32_t timeout_ms, ilana_error *err);
+
+    /* [conn-serialized] Runs one statement with bound parameters. On
+     * ILANA_OK `*out` is a result handle (also for statements without rows)
+     * to be closed with `result_close`. At most one result may be open per
+     * connection: executing again before closing it is ILANA_ERR_INTERNAL. */
+    ilana_status (*execute)(ilana_conn *conn, const ilana_statement *stmt,
+                            ilana_result **out, ilana_error *err);
+
+    /* [conn-serialized] Describes the result: columns, affected rows, last
+     * insert id. Pointers live until result_close. Never fails. */
+    void (*result_info)(ilana_result *result, ilana_result_info *out);
+
+    /* [conn-serialized] Fills `batch` with up to batch->max_rows rows.
+     * Returns ILANA_OK when more rows may follow, ILANA_DONE when this batch
+     * is the last (it may hold rows, or none). Calling again after DONE
+     * returns DONE with no rows. Cells live until the next fetch or
+     * result_close. */
+    ilana_status (*fetch)(ilana_result *result, ilana_batch *batch, ilana_error *err);
+
+    /* [conn-serialized] Frees the result; unread rows are discarded (the
+     * driver drains or cancels as its protocol needs). NULL is a no-op. */
+    void (*result_close)(ilana_result *result);
+
+    /* [conn-serialized] Transaction control. Nested transactions are the
+     * host's business (it uses SAVEPOINT through execute). */
+    ilana_status (*begin)(ilana_conn *conn, ilana_error *err);
+    ilana_status (*commit)(ilana_conn *conn, ilana_error *err);
+    ilana_status (*rollback)(ilana_conn *conn, ilana_error *err);
+
+    /* [thread-safe] Asks the server to stop the statement now running on
+     * `conn` (from execute or fetch in another thread); that call then fails
+     * with ILANA_ERR_CANCELED (rows already buffered may still be delivered
+     * first). Returns ILANA_OK also when nothing was running. Never called
+     * concurrently with `close` of the same connection: the host keeps the
+     * connection alive while a cancel may run. NULL when ILANA_CAP_CANCEL is
+     * not set. */
+    ilana_status (*cancel)(ilana_conn *conn, ilana_error *err);
+
+    /* [conn-serialized] Server product, version and limits. Strings live
+     * until close. */
+    ilana_status (*server_info)(ilana_conn *conn, ilana_server_info *out,
+                                ilana_error *err);
+} ilana_driver_api;
+
+/* ======================================================================== */
+/* The entry                                                                */
+/* ======================================================================== */
+
+typedef struct ilana_driver_entry {
+    uint32_t struct_size;
+    uint32_t magic;       /* ILANA_DRIVER_MAGIC */
+    uint32_t abi_major;   /* ILANA_ABI_MAJOR the driver was built against */
+    uint32_t abi_minor;   /* ILANA_ABI_MINOR the driver was built against */
+
+    /* [exclusive] Counted: the driver initialises its client library on the
+     * first call (mysql_library_init belongs here) and returns ILANA_OK
+     * again on later calls. `host` lives until the matching last deinit.
+     * On failure fills `err`; the host then unloads without deinit. */
+    ilana_status (*init)(const ilana_host *host, ilana_error *err);
+    /* [exclusive] Counted: the last call releases what init acquired. */
+    void (*deinit)(void);
+
+    /* Valid between init and the last deinit. [any-thread] to read. */
+    const ilana_driver_descriptor *descriptor;
+    const ilana_driver_api *api;
+
+    /* [any-thread] Optional capability tables by versioned id
+     * ("ilana.introspect/1"); NULL when not provided. Third parties use
+     * their own prefix ("com.example.bulk/1"). The pointer lives until the
+     * last deinit. */
+    const void *(*get_extension)(const char *id);
+} ilana_driver_entry;
+
+/* ======================================================================== */
+/* Extension "ilana.introspect/1": tables, columns, indexes                 */
+/* ======================================================================== */
+
+#define ILANA_EXT_INTROSPECT "ilana.introspect/1"
+
+/* Each function executes like `execute` and returns an open result whose
+ * rows have exactly these columns (names and types fixed by this ABI):
+ *
+ *  tables:   schema TEXT, name TEXT, kind TEXT ("table" | "view")
+ *  columns:  table_name TEXT, name TEXT, ordinal INT64 (1-based),
+ *            data_type TEXT (the server's spelling, lower-case),
+ *            nullable BOOL, default_value TEXT (NULL when none),
+ *            primary_key BOOL
+ *  indexes:  table_name TEXT, name TEXT, columns TEXT (comma-separated in
+ *            index order), is_unique BOOL, is_primary BOOL
+ *
+ * `schema` (UTF-8, NUL-terminated) may be NULL for the connection's current
+ * schema / database; `table` may be NULL for all tables. Rows are ordered by
+ * table, then ordinal (columns) or name (tables, indexes). */
+typedef struct ilana_introspect_api {
+    uint32_t struct_size;
+    ilana_status (*tables)(ilana_conn *conn, const char *schema,
+                           ilana_result **out, ilana_error *err);
+    ilana_status (*columns)(ilana_conn *conn, const char *schema, const char *table,
+                            ilana_result **out, ilana_error *err);
+    ilana_status (*indexes)(ilana_conn *conn, const char *schema, const char *table,
+                            ilana_result **out, ilana_error *err);
+} ilana_introspect_api;
+
+/* ======================================================================== */
+/* Extension "ilana.lock/1": a named lock for migrations                    */
+/* ======================================================================== */
+
+#define ILANA_EXT_LOCK "ilana.lock/1"
+
+/* The lock is a transaction: acquire begins one (SQLite: BEGIN IMMEDIATE)
+ * and the host does its work inside it; release commits. */
+#define ILANA_LOCK_IS_TRANSACTION 0x1u
+
+typedef struct ilana_lock_api {
+    uint32_t struct_size;
+    uint32_t flags; /* ILANA_LOCK_* */
+    /* [conn-serialized] Takes the named lock (session-scoped: PostgreSQL
+     * advisory lock, MySQL GET_LOCK), waiting at most timeout_ms; on timeout
+     * ILANA_ERROR with ILANA_ERR_TIMEOUT. `name` is UTF-8, NUL-terminated. */
+    ilana_status (*acquire)(ilana_conn *conn, const char *name, int32_t timeout_ms,
+                            ilana_error *err);
+    /* [conn-serialized] Releases a lock this connection holds. */
+    ilana_status (*release)(ilana_conn *conn, const char *name, ilana_error *err);
+} ilana_lock_api;
+
+/* ======================================================================== */
+/* Extension "ilana.namespace/1": tenant isolation                          */
+/* ======================================================================== */
+
+#define ILANA_EXT_NAMESPACE "ilana.namespace/1"
+
+/* Isolation kinds. */
+#define ILANA_NAMESPACE_SCHEMA 1   /* PostgreSQL schema (search_path)       */
+#define ILANA_NAMESPACE_DATABASE 2 /* MySQL/MariaDB database                */
+#define ILANA_NAMESPACE_FILE 3     /* SQLite file                           */
+
+typedef struct ilana_namespace_api {
+    uint32_t struct_size;
+    int32_t isolation;         /* ILANA_NAMESPACE_*                          */
+    /* The connection parameter that selects the namespace of a session
+     * ("search_path", "database", "filename"); the host fills the tenant's
+     * namespace into it to open a tenant's pool. NUL-terminated, static. */
+    const char *param_key;
+    /* [conn-serialized] Create / drop / test a namespace through a template
+     * connection. `name` is UTF-8, NUL-terminated, already validated by the
+     * host (letters, digits, '_', '-'); the driver quotes it. For
+     * ILANA_NAMESPACE_FILE `name` is the file path and `conn` may be NULL.
+     * create on an existing
+     * namespace succeeds; drop of a missing one succeeds. */
+    ilana_status (*create)(ilana_conn *conn, const char *name, ilana_error *err);
+    ilana_status (*drop)(ilana_conn *conn, const char *name, ilana_error *err);
+    /* Returns a result with one column `name TEXT` listing the namespaces
+     * that start with `prefix` (NULL or "" for all), ordered by name. */
+    ilana_status (*list)(ilana_conn *conn, const char *prefix, ilana_result **out,
+                         ilana_error *err);
+} ilana_namespace_api;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* ILANA_DRIVER_H */
