@@ -4,7 +4,7 @@
 # into WORK_DIR at test time, from the ILANA_TEST_* variables of
 # scripts/test-servers.sh for the server drivers.
 #
-#   run_kit.sh DRIVER KIT PLUGIN WORK_DIR      DRIVER: sqlite | csv | postgres | mysql
+#   run_kit.sh DRIVER KIT PLUGIN WORK_DIR      DRIVER: sqlite | csv | postgres | mysql | sdk-memory
 #
 # Exit 0 pass, 1 fail, 77 skipped (no test server and ILANA_TEST_SERVERS_REQUIRED != 1).
 set -euo pipefail
@@ -147,6 +147,30 @@ mysql)
     "timestamp": "SELECT CAST(? AS DATETIME(6))",
     "uuid": { "sql": "SELECT ?", "returns": "text" },
     "json": { "sql": "SELECT ?", "returns": "text" }
+  }
+}
+JSON
+  ;;
+sdk-memory)
+  cat >conformance.json <<'JSON'
+{
+  "params": {},
+  "probe": {
+    "select_one": "SELECT 1",
+    "many_rows": { "sql": "SELECT SERIES {rows}", "rows": 100000 },
+    "sleep": "SLEEP 20000",
+    "table": {
+      "create": "CREATE TABLE {table}",
+      "insert": "INSERT INTO {table} VALUES (?, ?)",
+      "select": "SELECT k, v FROM {table} WHERE k = ?",
+      "count": "SELECT COUNT(*) FROM {table}",
+      "drop": "DROP TABLE {table}"
+    }
+  },
+  "types": {
+    "int64": "SELECT ?", "bool": "SELECT ?", "uint64": "SELECT ?", "double": "SELECT ?", "text": "SELECT ?",
+    "blob": "SELECT ?", "decimal": "SELECT ?", "date": "SELECT ?", "time": "SELECT ?", "timestamp": "SELECT ?",
+    "timestamptz": "SELECT ?", "uuid": "SELECT ?", "json": "SELECT ?"
   }
 }
 JSON

@@ -1,0 +1,244 @@
+// sdk_driver_test.cpp — what <ilana/sdk/driver.hpp> promises, checked
+// through the raw ABI on sdk_memory_driver.so: the tables it builds, the
+// errors it contains, the driver bugs it catches, the extensions it derives.
+// (The conformance kit checks the rest of the contract on the same driver.)
+#include <catch2/catch.hpp>
+
+#include <ilana/driver.h>
+
+#include <dlfcn.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+const ilana_host kHost = {sizeof(ilana_host), ILANA_ABI_MAJOR, ILANA_ABI_MINOR, "sdk-test", "0", nullptr,
+                          nullptr, nullptr, nullptr};
+
+ilana_error fresh() {
+    ilana_error e;
+    std::memset(&e, 0, sizeof e);
+    e.struct_size = sizeof e;
+    return e;
+}
+
+struct Plugin {
+    const ilana_driver_entry *entry = nullptr;
+    Plugin() {
+        void *h = dlopen(ILANA_SDK_MEMORY_DRIVER, RTLD_NOW | RTLD_LOCAL);
+        if (h == nullptr) throw std::runtime_error(dlerror());
+        entry = static_cast<const ilana_driver_entry *>(dlsym(h, ILANA_DRIVER_ENTRY_SYMBOL));
+        if (entry == nullptr) throw std::runtime_error("no ilana_entry");
+        ilana_error e = fresh();
+        if (entry->init(&kHost, &e) != ILANA_OK) throw std::runtime_error(e.message);
+    }
+    const ilana_driver_api &api() const { return *entry->api; }
+};
+Plugin &plugin() {
+    static Plugin p;
+    return p;
+}
+const ilana_driver_api &api() { return plugin().api(); }
+
+ilana_conn *connect(std::vector<ilana_param> params = {}, ilana_error *err = nullptr) {
+    ilana_connect_params cp{};
+    cp.struct_size = sizeof cp;
+    cp.params = params.data();
+    cp.param_count = static_cast<uint32_t>(params.size());
+    ilana_error local = fresh();
+    ilana_conn *c = reinterpret_cast<ilana_conn *>(&local);
+    const ilana_status st = api().connect(&cp, &c, err != nullptr ? err : &local);
+    if (st != ILANA_OK) {
+        CHECK(c == nullptr);
+        return nullptr;
+    }
+    return c;
+}
+
+struct Conn {
+    ilana_conn *h;
+    Conn() : h(connect()) { REQUIRE(h != nullptr); }
+    ~Conn() { api().close(h); }
+};
+
+ilana_status execute(ilana_conn *c, const std::string &sql, ilana_result **out, ilana_error *err) {
+    ilana_statement st{};
+    st.struct_size = sizeof st;
+    st.sql = sql.data();
+    st.sql_len = sql.size();
+    st.value_size = sizeof(ilana_value);
+    return api().execute(c, &st, out, err);
+}
+
+// Executes and fetches once; returns the error of whichever failed.
+ilana_error fails(ilana_conn *c, const std::string &sql) {
+    ilana_error err = fresh();
+    ilana_result *r = nullptr;
+    if (execute(c, sql, &r, &err) == ILANA_ERROR) return err;
+    ilana_batch b{};
+    b.struct_size = sizeof b;
+    b.max_rows = 4;
+    const ilana_status st = api().fetch(r, &b, &err);
+    api().result_close(r);
+    if (st != ILANA_ERROR) FAIL("'" << sql << "' did not fail");
+    return err;
+}
+
+} // namespace
+
+TEST_CASE("the SDK builds the descriptor and tables from the driver class", "[sdk]") {
+    const ilana_driver_entry &e = *plugin().entry;
+    CHECK(e.struct_size == sizeof(ilana_driver_entry));
+    CHECK(e.magic == ILANA_DRIVER_MAGIC);
+    CHECK(e.abi_major == ILANA_ABI_MAJOR);
+    CHECK(e.abi_minor == ILANA_ABI_MINOR);
+    const ilana_driver_descriptor &d = *e.descriptor;
+    CHECK(d.struct_size == sizeof(ilana_driver_descriptor));
+    CHECK(std::string(d.id) == "org.ilana.test.sdk-memory");
+    CHECK(d.description == nullptr); // not declared: the default
+    REQUIRE(d.clients[0] != nullptr);
+    CHECK(std::string(d.clients[0]) == "sdk-memory");
+    CHECK(d.clients[1] == nullptr); // NULL-terminated by the SDK
+    CHECK(d.capabilities == (ILANA_CAP_TRANSACTIONS | ILANA_CAP_CANCEL | ILANA_CAP_STREAMING));
+    CHECK(d.thread_model == ILANA_THREADS_CONN_SERIALIZED);
+    // The default dialect.
+    CHECK(d.dialect->struct_size == sizeof(ilana_dialect));
+    CHECK(d.dialect->placeholder == ILANA_PLACEHOLDER_QUESTION);
+    CHECK(d.dialect->identifier_quote == '"');
+    CHECK(d.dialect->max_params == 999);
+    const ilana_driver_api &a = api();
+    CHECK(a.struct_size == sizeof(ilana_driver_api));
+    CHECK(a.begin != nullptr);
+    CHECK(a.cancel != nullptr);
+    CHECK(a.server_info != nullptr);
+    // Extensions derived from the connection's members.
+    const auto *in = static_cast<const ilana_introspect_api *>(e.get_extension(ILANA_EXT_INTROSPECT));
+    REQUIRE(in != nullptr);
+    CHECK(in->struct_size == sizeof(ilana_introspect_api));
+    CHECK(in->tables != nullptr);
+    const auto *lk = static_cast<const ilana_lock_api *>(e.get_extension(ILANA_EXT_LOCK));
+    REQUIRE(lk != nullptr);
+    CHECK(lk->flags == 0);
+    CHECK(e.get_extension(ILANA_EXT_NAMESPACE) == nullptr);
+    CHECK(e.get_extension("com.example.nothing/1") == nullptr);
+    CHECK(e.get_extension(nullptr) == nullptr);
+}
+
+TEST_CASE("exceptions never cross the boundary", "[sdk]") {
+    Conn c;
+    ilana_error e = fails(c.h, "THROW std");
+    CHECK(e.error_class == ILANA_ERR_INTERNAL);
+    CHECK(std::string(e.message) == "driver internal error: a std::runtime_error from the driver");
+    e = fails(c.h, "THROW alloc");
+    CHECK(e.error_class == ILANA_ERR_INTERNAL);
+    CHECK(std::string(e.message) == "out of memory in driver");
+    e = fails(c.h, "THROW int");
+    CHECK(std::string(e.message) == "driver internal error: unknown exception");
+    // DriverFailure keeps class, SQLSTATE and flags.
+    e = fails(c.h, "NOT A STATEMENT");
+    CHECK(e.error_class == ILANA_ERR_SYNTAX);
+    CHECK(std::string(e.sqlstate) == "42601");
+    CHECK(e.flags == ILANA_ERRF_NOT_SENT);
+    // The connection is still usable.
+    ilana_result *r = nullptr;
+    ilana_error err = fresh();
+    REQUIRE(execute(c.h, "SELECT 1", &r, &err) == ILANA_OK);
+    api().result_close(r);
+}
+
+TEST_CASE("rows that do not match their columns are driver bugs, not memory errors", "[sdk]") {
+    Conn c;
+    ilana_error e = fails(c.h, "BUG cells");
+    CHECK(e.error_class == ILANA_ERR_INTERNAL);
+    CHECK(std::string(e.message).find("more cells in a row than the result's 1 columns") != std::string::npos);
+    e = fails(c.h, "BUG type");
+    CHECK(std::string(e.message) == "driver bug: column 1 is INT64 but a cell is TEXT");
+    e = fails(c.h, "BUG rows");
+    CHECK(std::string(e.message) == "driver bug: more rows in a batch than max_rows (4)");
+    e = fails(c.h, "BUG late_column");
+    CHECK(std::string(e.message) == "driver bug: column 'too_late' added after the host read the columns");
+}
+
+TEST_CASE("connect: failures keep their class, unread parameters are CONFIG errors", "[sdk]") {
+    ilana_error e = fresh();
+    CHECK(connect({{"fail", "true"}}, &e) == nullptr);
+    CHECK(e.error_class == ILANA_ERR_AUTH);
+    CHECK(std::string(e.sqlstate) == "28000");
+    e = fresh();
+    CHECK(connect({{"fial", "true"}, {"ilana.config_dir", "/tmp"}}, &e) == nullptr);
+    CHECK(e.error_class == ILANA_ERR_CONFIG);
+    CHECK(std::string(e.message) ==
+          "unknown connection parameter 'fial' for SDK memory test driver: remove it or check its spelling");
+    e = fresh();
+    CHECK(connect({{"fail", "maybe"}}, &e) == nullptr);
+    CHECK(std::string(e.message) == "connection parameter 'fail' must be true or false, got 'maybe'");
+}
+
+TEST_CASE("server_info defaults to the driver's name and version, kept until close", "[sdk]") {
+    Conn c;
+    ilana_server_info a{}, b{};
+    a.struct_size = b.struct_size = sizeof a;
+    ilana_error e = fresh();
+    REQUIRE(api().server_info(c.h, &a, &e) == ILANA_OK);
+    REQUIRE(api().server_info(c.h, &b, &e) == ILANA_OK);
+    CHECK(std::string(a.product) == "SDK memory test driver");
+    CHECK(std::string(a.version) == "0.0.1");
+    CHECK(a.product == b.product); // the same storage: valid until close
+    CHECK(a.max_connections == -1);
+}
+
+TEST_CASE("result columns stay put; a leaked result is closed with its connection", "[sdk]") {
+    ilana_conn *h = connect();
+    REQUIRE(h != nullptr);
+    ilana_result *r = nullptr;
+    ilana_error e = fresh();
+    REQUIRE(execute(h, "SELECT SERIES 5", &r, &e) == ILANA_OK);
+    ilana_result_info i1{}, i2{};
+    i1.struct_size = i2.struct_size = sizeof i1;
+    api().result_info(r, &i1);
+    REQUIRE(i1.column_count == 2);
+    CHECK(std::string(i1.columns[1].name) == "label");
+    CHECK(i1.column_size == sizeof(ilana_column));
+    ilana_batch b{};
+    b.struct_size = sizeof b;
+    b.max_rows = 2;
+    CHECK(api().fetch(r, &b, &e) == ILANA_OK);
+    CHECK(b.row_count == 2);
+    api().result_info(r, &i2);
+    CHECK(i2.columns == i1.columns);
+    // A second execute is refused while r is open.
+    ilana_result *r2 = nullptr;
+    CHECK(execute(h, "SELECT 1", &r2, &e) == ILANA_ERROR);
+    CHECK(e.error_class == ILANA_ERR_INTERNAL);
+    CHECK((e.flags & ILANA_ERRF_NOT_SENT) != 0);
+    api().close(h); // with r still open: the SDK frees it (sanitizer builds check)
+}
+
+TEST_CASE("the lock extension comes from lock_acquire/lock_release", "[sdk]") {
+    const auto *lk = static_cast<const ilana_lock_api *>(plugin().entry->get_extension(ILANA_EXT_LOCK));
+    REQUIRE(lk != nullptr);
+    Conn a, b;
+    ilana_error e = fresh();
+    REQUIRE(lk->acquire(a.h, "migrations", 100, &e) == ILANA_OK);
+    e = fresh();
+    CHECK(lk->acquire(b.h, "migrations", 50, &e) == ILANA_ERROR);
+    CHECK(e.error_class == ILANA_ERR_TIMEOUT);
+    REQUIRE(lk->release(a.h, "migrations", &e) == ILANA_OK);
+    e = fresh();
+    CHECK(lk->acquire(b.h, "migrations", 50, &e) == ILANA_OK);
+    CHECK(lk->release(b.h, "migrations", &e) == ILANA_OK);
+}
+
+TEST_CASE("init and deinit are counted", "[sdk]") {
+    const ilana_driver_entry &e = *plugin().entry;
+    ilana_error err = fresh();
+    REQUIRE(e.init(&kHost, &err) == ILANA_OK); // second init
+    e.deinit();                                // back to one
+    Conn c;                                     // still initialised
+    ilana_result *r = nullptr;
+    REQUIRE(execute(c.h, "SELECT 1", &r, &err) == ILANA_OK);
+    api().result_close(r);
+}

@@ -1,0 +1,336 @@
+// sdk_memory_driver.cpp — a test driver written with the SDK that claims
+// everything the CSV example does not (transactions, cancel, the lock
+// extension), so the conformance kit and sdk_driver_test.cpp exercise every
+// path of <ilana/sdk/driver.hpp>. Client "sdk-memory". Not an example to
+// copy: its "SQL" is a handful of fixed statement shapes.
+//
+//   SELECT 1                                one row, INT64 1
+//   SELECT ?                                the parameter back (its own type)
+//   SELECT SERIES n                         rows (n, 'row n') for 1..n, streamed
+//   SLEEP ms                                waits; cancel() stops it (CANCELED)
+//   CREATE TABLE t | DROP TABLE t           tables of (k INT64 primary key, v TEXT)
+//   INSERT INTO t VALUES (?, ?)             duplicate k: CONSTRAINT
+//   SELECT k, v FROM t WHERE k = ?  |  SELECT COUNT(*) FROM t
+//   THROW std | THROW alloc | THROW int     exceptions the SDK must contain
+//   BUG cells | BUG type | BUG rows | BUG late_column    driver bugs the SDK must catch
+//
+// Tables live in one process-wide store; a transaction works on a private
+// copy that commit publishes (last writer wins: enough for the tests).
+#include <ilana/sdk/driver.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace memory {
+
+using ilana::sdk::DriverFailure;
+using Table = std::map<int64_t, std::optional<std::string>>;
+using Store = std::map<std::string, Table>;
+
+std::mutex g_mu;
+Store g_store;
+std::condition_variable g_lock_cv;
+std::set<std::string> g_locks;
+
+std::vector<std::string> words(std::string_view sql) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : sql) {
+        if (std::isspace(static_cast<unsigned char>(c)) || c == ',' || c == '(' || c == ')' || c == ';') {
+            if (!cur.empty()) out.push_back(cur);
+            cur.clear();
+            if (c == '(' || c == ')' || c == ',') out.emplace_back(1, c);
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) out.push_back(cur);
+    return out;
+}
+
+std::string upper(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return s;
+}
+
+class SeriesResult : public ilana::sdk::Result {
+public:
+    explicit SeriesResult(int64_t n) : n_(n) {
+        add_column("n", ILANA_TYPE_INT64, "bigint", 0);
+        add_column("label", ILANA_TYPE_TEXT, "text", 0);
+    }
+
+protected:
+    bool fetch(ilana::sdk::Batch &out) override {
+        while (next_ <= n_ && !out.full()) {
+            out.int64(next_);
+            out.text("row " + std::to_string(next_));
+            out.end_row();
+            ++next_;
+        }
+        return next_ > n_;
+    }
+
+private:
+    int64_t n_;
+    int64_t next_ = 1;
+};
+
+// Rows a test asks to be malformed.
+class BuggyResult : public ilana::sdk::Result {
+public:
+    explicit BuggyResult(std::string bug) : bug_(std::move(bug)) { add_column("x", ILANA_TYPE_INT64, "bigint", 0); }
+
+protected:
+    bool fetch(ilana::sdk::Batch &out) override {
+        if (bug_ == "CELLS") {
+            out.int64(1);
+            out.int64(2); // one column, two cells
+        } else if (bug_ == "TYPE") {
+            out.text("not an int");
+        } else if (bug_ == "ROWS") {
+            for (uint32_t i = 0; i <= out.max_rows(); ++i) {
+                out.int64(i);
+                out.end_row();
+            }
+        } else if (bug_ == "LATE_COLUMN") {
+            add_column("too_late", ILANA_TYPE_TEXT);
+        }
+        out.end_row();
+        return true;
+    }
+
+private:
+    std::string bug_;
+};
+
+class MemoryConnection : public ilana::sdk::Connection {
+public:
+    std::unique_ptr<ilana::sdk::Result> execute(const ilana::sdk::Statement &stmt) {
+        const std::vector<std::string> w = words(stmt.sql);
+        std::vector<std::string> u;
+        for (const auto &x : w) u.push_back(upper(x));
+        auto is = [&](std::initializer_list<const char *> shape) {
+            if (u.size() != shape.size()) return false;
+            size_t i = 0;
+            for (const char *s : shape) {
+                if (std::string(s) != "*" && u[i] != s) return false;
+                ++i;
+            }
+            return true;
+        };
+        auto expect_params = [&](uint32_t n) {
+            if (stmt.params.size() != n)
+                throw DriverFailure(ILANA_ERR_SYNTAX, "the statement has " + std::to_string(n) + " placeholder(s), " +
+                                                          std::to_string(stmt.params.size()) + " parameter(s) given",
+                                    "07001", 0, ILANA_ERRF_NOT_SENT);
+        };
+
+        if (is({"SELECT", "1"})) {
+            expect_params(0);
+            auto r = std::make_unique<ilana::sdk::RowsResult>();
+            r->add_column("1", ILANA_TYPE_INT64, "bigint", 0);
+            r->add_row({ilana::sdk::Cell::int64(1)});
+            return r;
+        }
+        if (is({"SELECT", "?"})) {
+            expect_params(1);
+            const ilana::sdk::Param p = stmt.params[0];
+            const ilana_type t = p.type() == ILANA_TYPE_NULL ? ILANA_TYPE_TEXT : p.type();
+            auto r = std::make_unique<ilana::sdk::RowsResult>();
+            r->add_column("?", t, ilana::sdk::type_name(t), 1);
+            ilana::sdk::Cell c;
+            if (p.is_null()) c = ilana::sdk::Cell::make_null(t);
+            else if (ilana::sdk::is_string_type(t)) c = ilana::sdk::Cell::string(t, std::string(p.bytes()));
+            else if (t == ILANA_TYPE_UINT64) c = ilana::sdk::Cell::uint64(p.raw().v.u64);
+            else if (t == ILANA_TYPE_DOUBLE) c = ilana::sdk::Cell::real(p.raw().v.f64);
+            else c = ilana::sdk::Cell::temporal(t, p.raw().v.i64);
+            r->add_row({c});
+            return r;
+        }
+        if (is({"SELECT", "SERIES", "*"})) return std::make_unique<SeriesResult>(std::stoll(w[2]));
+        if (is({"SLEEP", "*"})) {
+            sleep(std::stoll(w[1]));
+            return nullptr; // no rows
+        }
+        if (is({"THROW", "*"})) {
+            if (u[1] == "STD") throw std::runtime_error("a std::runtime_error from the driver");
+            if (u[1] == "ALLOC") throw std::bad_alloc();
+            throw 42;
+        }
+        if (is({"BUG", "*"})) return std::make_unique<BuggyResult>(u[1]);
+        if (is({"CREATE", "TABLE", "*"})) {
+            write([&](Store &s) { s.emplace(w[2], Table{}); });
+            return nullptr;
+        }
+        if (is({"DROP", "TABLE", "*"})) {
+            write([&](Store &s) { s.erase(w[2]); });
+            return nullptr;
+        }
+        if (is({"INSERT", "INTO", "*", "VALUES", "(", "?", ",", "?", ")"})) {
+            expect_params(2);
+            const int64_t k = stmt.params[0].as_int64();
+            std::optional<std::string> v;
+            if (!stmt.params[1].is_null()) v = stmt.params[1].to_text();
+            write([&](Store &s) {
+                Table &t = table(s, w[2]);
+                if (!t.emplace(k, v).second)
+                    throw DriverFailure(ILANA_ERR_CONSTRAINT, "duplicate key k = " + std::to_string(k) + " in " + w[2],
+                                        "23505");
+            });
+            auto r = std::make_unique<ilana::sdk::Result>();
+            r->set_affected_rows(1);
+            return r;
+        }
+        if (is({"SELECT", "K", ",", "V", "FROM", "*", "WHERE", "K", "=", "?"})) {
+            expect_params(1);
+            const int64_t k = stmt.params[0].as_int64();
+            auto r = std::make_unique<ilana::sdk::RowsResult>();
+            r->add_column("k", ILANA_TYPE_INT64, "bigint", 0);
+            r->add_column("v", ILANA_TYPE_TEXT, "text", 1);
+            read([&](const Store &s) {
+                const Table &t = table(s, w[5]);
+                auto it = t.find(k);
+                if (it != t.end())
+                    r->add_row({ilana::sdk::Cell::int64(k), it->second ? ilana::sdk::Cell::text(*it->second)
+                                                                        : ilana::sdk::Cell::make_null(ILANA_TYPE_TEXT)});
+            });
+            return r;
+        }
+        if (is({"SELECT", "COUNT", "(", "*", ")", "FROM", "*"})) {
+            auto r = std::make_unique<ilana::sdk::RowsResult>();
+            r->add_column("count", ILANA_TYPE_INT64, "bigint", 0);
+            read([&](const Store &s) {
+                r->add_row({ilana::sdk::Cell::int64(static_cast<int64_t>(table(s, w[6]).size()))});
+            });
+            return r;
+        }
+        throw DriverFailure(ILANA_ERR_SYNTAX, "sdk-memory does not understand: " + std::string(stmt.sql), "42601", 0,
+                            ILANA_ERRF_NOT_SENT);
+    }
+
+    void begin() {
+        if (tx_) throw DriverFailure(ILANA_ERR_INTERNAL, "a transaction is already open", "25001");
+        std::lock_guard<std::mutex> lock(g_mu);
+        tx_ = g_store;
+    }
+    void commit() {
+        if (!tx_) throw DriverFailure(ILANA_ERR_INTERNAL, "no transaction is open", "25000");
+        std::lock_guard<std::mutex> lock(g_mu);
+        g_store = std::move(*tx_);
+        tx_.reset();
+    }
+    void rollback() { tx_.reset(); }
+
+    // [thread-safe]: only the flag and the condition variable are shared.
+    void cancel() {
+        std::lock_guard<std::mutex> lock(sleep_mu_);
+        canceled_ = true;
+        sleep_cv_.notify_all();
+    }
+
+    std::unique_ptr<ilana::sdk::Result> tables(std::optional<std::string_view> schema) {
+        auto r = std::make_unique<ilana::sdk::TablesResult>();
+        if (schema && !schema->empty()) return r;
+        read([&](const Store &s) {
+            for (const auto &kv : s) r->add(std::string("memory"), kv.first, "table");
+        });
+        return r;
+    }
+    std::unique_ptr<ilana::sdk::Result> columns(std::optional<std::string_view>, std::optional<std::string_view> t) {
+        auto r = std::make_unique<ilana::sdk::ColumnsResult>();
+        read([&](const Store &s) {
+            for (const auto &kv : s) {
+                if (t && kv.first != *t) continue;
+                r->add(kv.first, "k", 1, "bigint", false, std::nullopt, true);
+                r->add(kv.first, "v", 2, "text", true);
+            }
+        });
+        return r;
+    }
+    std::unique_ptr<ilana::sdk::Result> indexes(std::optional<std::string_view>, std::optional<std::string_view> t) {
+        auto r = std::make_unique<ilana::sdk::IndexesResult>();
+        read([&](const Store &s) {
+            for (const auto &kv : s)
+                if (!t || kv.first == *t) r->add(kv.first, kv.first + "_pkey", {"k"}, true, true);
+        });
+        return r;
+    }
+
+    void lock_acquire(std::string_view name, int32_t timeout_ms) {
+        std::unique_lock<std::mutex> lock(g_mu);
+        const auto free = [&] { return g_locks.count(std::string(name)) == 0; };
+        if (!g_lock_cv.wait_for(lock, std::chrono::milliseconds(std::max(timeout_ms, 0)), free))
+            throw DriverFailure(ILANA_ERR_TIMEOUT, "lock '" + std::string(name) + "' is held elsewhere", "55P03");
+        g_locks.insert(std::string(name));
+    }
+    void lock_release(std::string_view name) {
+        std::lock_guard<std::mutex> lock(g_mu);
+        g_locks.erase(std::string(name));
+        g_lock_cv.notify_all();
+    }
+
+private:
+    static Table &table(Store &s, const std::string &name) {
+        auto it = s.find(name);
+        if (it == s.end()) throw DriverFailure(ILANA_ERR_SYNTAX, "no table " + name, "42P01", 0, ILANA_ERRF_NOT_SENT);
+        return it->second;
+    }
+    static const Table &table(const Store &s, const std::string &name) { return table(const_cast<Store &>(s), name); }
+    template <class F> void read(F &&f) {
+        if (tx_) return f(static_cast<const Store &>(*tx_));
+        std::lock_guard<std::mutex> lock(g_mu);
+        f(static_cast<const Store &>(g_store));
+    }
+    template <class F> void write(F &&f) {
+        if (tx_) return f(*tx_);
+        std::lock_guard<std::mutex> lock(g_mu);
+        f(g_store);
+    }
+    void sleep(int64_t ms) {
+        std::unique_lock<std::mutex> lock(sleep_mu_);
+        canceled_ = false;
+        if (sleep_cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return canceled_; }))
+            throw DriverFailure(ILANA_ERR_CANCELED, "canceled by request", "57014");
+    }
+
+    std::optional<Store> tx_;
+    std::mutex sleep_mu_;
+    std::condition_variable sleep_cv_;
+    bool canceled_ = false;
+};
+
+struct MemoryDriver : ilana::sdk::Driver<MemoryDriver, MemoryConnection> {
+    static constexpr const char *id = "org.ilana.test.sdk-memory";
+    static constexpr const char *name = "SDK memory test driver";
+    static constexpr const char *version = "0.0.1";
+    static constexpr const char *clients[] = {"sdk-memory"};
+    static constexpr uint64_t capabilities = ILANA_CAP_TRANSACTIONS | ILANA_CAP_CANCEL | ILANA_CAP_STREAMING;
+    static constexpr uint32_t lock_flags = 0;
+
+    static inline std::atomic<int> inits{0};
+    static void on_init(const ilana_host &) { ++inits; }
+    static void on_deinit() { --inits; }
+
+    static std::unique_ptr<MemoryConnection> connect(ilana::sdk::ConnectParams &params) {
+        if (params.get_bool("fail").value_or(false))
+            throw DriverFailure(ILANA_ERR_AUTH, "refused as asked (fail=true)", "28000", 0, ILANA_ERRF_NOT_SENT);
+        return std::make_unique<MemoryConnection>();
+    }
+};
+
+} // namespace memory
+
+ILANA_SDK_EXPORT_DRIVER(memory::MemoryDriver)
