@@ -1,0 +1,168 @@
+// The tenant commands of `ilana`, run as a user would (SQLite file
+// isolation: no server needed; one PostgreSQL run for schema isolation).
+// Output is not a terminal here, so progress comes as one line per tenant.
+#include <catch2/catch.hpp>
+
+#include <ilana/ilana.hpp>
+#include <ilana/tenants.hpp>
+
+#include "configs.hpp"
+
+#include <unistd.h>
+
+using ilana_test::ilana_cli;
+using ilana_test::run_command;
+using ilana_test::TempDir;
+
+namespace {
+
+const char *kMigration = R"(-- migrate:up
+CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, email VARCHAR(100) NOT NULL, name VARCHAR(100), phone VARCHAR(30));
+CREATE INDEX ix_users_name ON users (name);
+-- migrate:down
+DROP TABLE users;
+)";
+
+std::string cli(const std::string &config, const std::string &args) {
+    return ilana_cli() + " --config '" + config + "' " + args;
+}
+
+bool has(const std::string &out, const std::string &what) { return out.find(what) != std::string::npos; }
+
+} // namespace
+
+TEST_CASE("ilana tenants:* and warmup on SQLite files", "[tenants][cli][sqlite]") {
+    TempDir dir;
+    dir.write("database/migrations/tenants/20260101000000_users.sql", kMigration);
+    const std::string cfg = dir.write("ilana.config.json", R"({"connections": {
+        "main": {"client": "sqlite", "connection": {"filename": "./tenants/{tenant}.sqlite"}}},
+      "tenants": {"connection": "main", "isolation": "file", "maxPools": 2}})");
+    std::string out;
+
+    REQUIRE(run_command(cli(cfg, "tenants:create acme"), out) == 0);
+    CHECK(has(out, "created tenant acme"));
+    CHECK(has(out, "1 migration(s) applied"));
+    REQUIRE(run_command(cli(cfg, "tenants:create globex"), out) == 0);
+    REQUIRE(run_command(cli(cfg, "tenants:create initech --no-migrate"), out) == 0);
+
+    REQUIRE(run_command(cli(cfg, "tenants:list"), out) == 0);
+    CHECK(has(out, "acme"));
+    CHECK(has(out, dir.file("tenants/globex.sqlite")));
+    CHECK(has(out, "3 tenant(s) (discovery: namespace, maxPools=2)"));
+    REQUIRE(run_command(cli(cfg, "tenants:list --json"), out) == 0);
+    CHECK(has(out, "\"count\":3"));
+    CHECK(has(out, "{\"id\":\"acme\",\"namespace\":\"" + dir.file("tenants/acme.sqlite") + "\"}"));
+
+    // Migrate every tenant: initech gets its migration now.
+    REQUIRE(run_command(cli(cfg, "tenants:migrate --concurrency 2"), out) == 0);
+    CHECK(has(out, "initech: 1 applied"));
+    CHECK(has(out, "acme: up to date"));
+    CHECK(has(out, "Migrated 3 tenant(s): 3 succeeded, 0 failed, 1 migration(s) applied"));
+
+    // Warmup: plain lines when not on a terminal, a summary, JSON.
+    REQUIRE(run_command(cli(cfg, "warmup --concurrency 2"), out) == 0);
+    CHECK(has(out, "[3/3] "));
+    CHECK(has(out, "Warmed 3 pool(s)"));
+    CHECK(has(out, "3 tenant(s), 0 already warm, 0 failed"));
+    REQUIRE(run_command(cli(cfg, "warmup --tenants acme,globex --json"), out) == 0);
+    CHECK(has(out, "\"total\":2,\"succeeded\":2,\"failed\":0,\"alreadyWarm\":0"));
+    CHECK(run_command(cli(cfg, "warmup --tenants 'x\";DROP SCHEMA public; --'"), out) == 2);
+    CHECK(has(out, "tenant id \"x\\\";DROP SCHEMA public; --\" is not valid"));
+    CHECK(run_command(cli(cfg, "warmup --tenants acme,nosuch/x"), out) == 2);
+
+    // Seeding from an SQL file.
+    const std::string seed = dir.write("seed.sql", "INSERT INTO users (id, email, name, phone) VALUES (1, 'ann@acme.test', "
+                                                   "'Ann', '+44 1');\nINSERT INTO users (id, email, name, phone) VALUES "
+                                                   "(2, 'bob@acme.test', 'Bob', '+44 2');\n");
+    REQUIRE(run_command(cli(cfg, "tenants:seed --tenant acme '" + seed + "'"), out) == 0);
+    CHECK(has(out, "Seeded 1 tenant(s): 1 succeeded"));
+    CHECK(run_command(cli(cfg, "tenants:seed --tenant acme --all '" + seed + "'"), out) == 2);
+    // Seeding everything: acme fails (duplicate keys), the others go on.
+    CHECK(run_command(cli(cfg, "tenants:seed --all '" + seed + "'"), out) == 1);
+    CHECK(has(out, "Seeded 3 tenant(s): 2 succeeded, 1 failed"));
+    CHECK(has(out, "acme: "));
+    CHECK(has(out, "seed.sql:1"));
+
+    // Drift: none, then globex altered.
+    REQUIRE(run_command(cli(cfg, "tenants:drift"), out) == 0);
+    CHECK(has(out, "3 tenant(s), 3 without drift, 0 with drift"));
+    {
+        ilana::Database db = ilana::Database::open(cfg, ilana::OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+        ilana::TenantManager(db).get("globex").execute("ALTER TABLE users ADD COLUMN nickname TEXT");
+    }
+    CHECK(run_command(cli(cfg, "tenants:drift"), out) == 1);
+    CHECK(has(out, "globex"));
+    CHECK(has(out, "column 'nickname' (text) is not in the reference"));
+    CHECK(has(out, "1 with drift"));
+    CHECK(run_command(cli(cfg, "tenants:drift --json --reference globex"), out) == 1);
+    CHECK(has(out, "\"referenceTenant\":\"globex\""));
+    CHECK(has(out, "\"withDrift\":2"));
+
+    // Clone with anonymized data, then no drift between the two.
+    const std::string rules = dir.write("rules.json", R"({"users": {"email": "email", "phone": null, "name": "name"}})");
+    REQUIRE(run_command(cli(cfg, "tenants:clone acme acme-copy --with-data --anonymize '" + rules + "'"), out) == 0);
+    CHECK(has(out, "cloned acme to acme-copy"));
+    CHECK(has(out, "3 row(s) (anonymized)")); // 2 users + 1 migration row
+    REQUIRE(run_command(cli(cfg, "tenants:drift --reference acme --tenants acme,acme-copy"), out) == 0);
+    {
+        ilana::Database db = ilana::Database::open(cfg, ilana::OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+        ilana::Result r = ilana::TenantManager(db).get("acme-copy").query("SELECT email, name, phone FROM users ORDER BY id");
+        REQUIRE(r.size() == 2);
+        for (ilana::Row row : r) {
+            CHECK(row["email"].as<std::string>().find("@acme.test") == std::string::npos);
+            CHECK(row["name"].as<std::string>().rfind("Anonymous ", 0) == 0);
+            CHECK(row["phone"].is_null());
+        }
+    }
+    CHECK(run_command(cli(cfg, "tenants:clone acme acme-copy2 --anonymize '" + rules + "'"), out) == 2);
+    CHECK(has(out, "--anonymize needs --with-data"));
+
+    // Drop: refused without --force.
+    CHECK(run_command(cli(cfg, "tenants:drop acme-copy"), out) == 2);
+    CHECK(has(out, "refusing to drop tenant acme-copy"));
+    REQUIRE(run_command(cli(cfg, "tenants:drop acme-copy --force"), out) == 0);
+    CHECK(has(out, "dropped tenant acme-copy"));
+    REQUIRE(run_command(cli(cfg, "tenants:list --json"), out) == 0);
+    CHECK(has(out, "\"count\":3"));
+
+    // One tenant failing its migration does not stop the others; exit 1.
+    dir.write("database/migrations/tenants/20260102000000_orders.sql",
+              "-- migrate:up\nCREATE TABLE orders (id INTEGER PRIMARY KEY);\n-- migrate:down\nDROP TABLE orders;\n");
+    {
+        ilana::Database db = ilana::Database::open(cfg, ilana::OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+        ilana::TenantManager(db).get("globex").execute("CREATE TABLE orders (id INTEGER)");
+    }
+    CHECK(run_command(cli(cfg, "tenants:migrate"), out) == 1);
+    CHECK(has(out, "Migrated 3 tenant(s): 2 succeeded, 1 failed"));
+    CHECK(has(out, "\u2717 globex: "));
+}
+
+TEST_CASE("ilana warmup and tenants:list on PostgreSQL schemas", "[tenants][cli][pg]") {
+    ILANA_REQUIRE_PG();
+    TempDir dir;
+    const std::string prefix = "t" + std::to_string(getpid()) + "_cli_";
+    dir.write("database/migrations/tenants/20260101000000_users.sql", kMigration);
+    const std::string cfg = dir.write("ilana.config.json", R"({"connections": {"pg": {"client": "postgres", "connection": )" +
+                                                               ilana_test::pg_connection_json() + R"(}},
+      "tenants": {"connection": "pg", "isolation": "schema", "schemaPrefix": ")" + prefix +
+                                                               R"(", "maxPools": 5, "pool": {"max": 1}}})");
+    std::string out;
+    struct Cleanup {
+        std::string cfg;
+        ~Cleanup() {
+            std::string o;
+            for (const char *id : {"a", "b", "c"}) run_command(cli(cfg, std::string("tenants:drop --force ") + id), o);
+        }
+    } cleanup{cfg};
+    for (const char *id : {"a", "b", "c"}) REQUIRE(run_command(cli(cfg, std::string("tenants:create ") + id), out) == 0);
+    REQUIRE(run_command(cli(cfg, "tenants:list"), out) == 0);
+    CHECK(has(out, prefix + "a"));
+    CHECK(has(out, "3 tenant(s) (discovery: namespace, maxPools=5)"));
+    REQUIRE(run_command(cli(cfg, "warmup --all --concurrency 3"), out) == 0);
+    CHECK(has(out, "Warmed 3 pool(s)"));
+    REQUIRE(run_command(cli(cfg, "tenants:drift"), out) == 0);
+    CHECK(run_command(cli(cfg, "tenants:drop b"), out) == 2);
+    REQUIRE(run_command(cli(cfg, "tenants:drop b --force"), out) == 0);
+    REQUIRE(run_command(cli(cfg, "tenants:list --json"), out) == 0);
+    CHECK(has(out, "\"count\":2"));
+}
