@@ -11,6 +11,11 @@
 #include <iostream>
 
 namespace ilana::cli {
+
+namespace tenant_cli { // tenants_common.cpp: `migrate --tenants`
+int migrate_tenants(const Globals &g, const std::vector<std::string> &only, int concurrency, const MigrateOptions &mo);
+}
+
 namespace {
 
 Database open_db(const Globals &g) { return Database::open(g.config_path, OpenOptions{g.environment, {}, {}}); }
@@ -68,6 +73,14 @@ int migrate_one(Database &db, const std::string &conn, const po::variables_map &
 }
 
 int run_migrate(const Globals &g, const po::variables_map &vm) {
+    if (vm.count("tenants")) {
+        if (vm.count("all") || vm.count("connection") || vm.count("dry-run"))
+            throw UsageError("--tenants (the tenant migrations of every tenant) excludes --connection, --all and --dry-run");
+        MigrateOptions mo;
+        mo.allow_changed = vm.count("allow-changed") != 0;
+        mo.lock_timeout_ms = lock_timeout(vm);
+        return tenant_cli::migrate_tenants(g, {}, vm["concurrency"].as<int>(), mo);
+    }
     if (vm.count("all") && vm.count("connection")) throw UsageError("--all and --connection exclude each other");
     Database db = open_db(g);
     if (!vm.count("all")) return migrate_one(db, connection_of(db, vm), vm);
@@ -77,10 +90,12 @@ int run_migrate(const Globals &g, const po::variables_map &vm) {
 
 Register reg_migrate(Command{
     "migrate", "apply pending migrations of a connection (or of all)",
-    "ilana migrate [--connection NAME | --all] [--dry-run] [--allow-changed] [--lock-timeout MS]",
+    "ilana migrate [--connection NAME | --all | --tenants [--concurrency N]] [--dry-run] [--allow-changed] [--lock-timeout MS]",
     [](po::options_description &d, po::positional_options_description &) {
         add_connection_option(d);
         d.add_options()("all", "migrate every connection of the config, in config order")(
+            "tenants", "migrate every tenant with the tenant migrations (progress and summary; exit 1 if any failed)")(
+            "concurrency", po::value<int>()->default_value(10), "with --tenants: tenants migrated at once")(
             "dry-run", "print the SQL that would run; change nothing")(
             "allow-changed", "go on although an applied migration file has changed");
         add_lock_option(d);
