@@ -135,6 +135,18 @@ TEST_CASE("ilana tenants:* and warmup on SQLite files", "[tenants][cli][sqlite]"
     CHECK(run_command(cli(cfg, "tenants:migrate"), out) == 1);
     CHECK(has(out, "Migrated 3 tenant(s): 2 succeeded, 1 failed"));
     CHECK(has(out, "\u2717 globex: "));
+    // The same through `ilana migrate --tenants`: acme and initech are done now.
+    CHECK(run_command(cli(cfg, "migrate --tenants --concurrency 2"), out) == 1);
+    CHECK(has(out, "acme: up to date"));
+    CHECK(has(out, "Migrated 3 tenant(s): 2 succeeded, 1 failed, 0 migration(s) applied"));
+    CHECK(run_command(cli(cfg, "migrate --tenants --all"), out) == 2);
+    {
+        ilana::Database db = ilana::Database::open(cfg, ilana::OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+        ilana::TenantManager(db).get("globex").execute("DROP TABLE orders");
+    }
+    REQUIRE(run_command(cli(cfg, "migrate --tenants"), out) == 0);
+    CHECK(has(out, "globex: 1 applied"));
+    CHECK(has(out, "Migrated 3 tenant(s): 3 succeeded, 0 failed, 1 migration(s) applied"));
 }
 
 TEST_CASE("ilana warmup and tenants:list on PostgreSQL schemas", "[tenants][cli][pg]") {
