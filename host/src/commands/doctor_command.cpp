@@ -3,6 +3,7 @@
 #include "cli.hpp"
 
 #include <ilana/database.hpp>
+#include <ilana/tenants.hpp>
 
 #include <boost/filesystem.hpp>
 #include <rapidjson/stringbuffer.h>
@@ -93,6 +94,44 @@ void check_connection(Doctor &d, const Database &db, const ConnectionConfig &cc)
               "acquireTimeoutMillis=" + std::to_string(cc.pool.acquire_timeout_ms) + " is very short");
 }
 
+// Isolation against the driver, discovered tenants against maxPools (the
+// seed's "Consider increasing maxPools" recommendation), tenant migrations.
+void check_tenants(Doctor &d, const Database &db, const TenantsOptions &t) {
+    std::optional<TenantManager> tm;
+    try {
+        tm.emplace(db);
+        d.add("isolation", "ok", t.isolation + "-based, template connection '" + t.connection + "'");
+    } catch (const Error &e) {
+        d.add("isolation", "fail", e.what());
+        return;
+    }
+    size_t tenants = 0;
+    try {
+        tenants = tm->discover().size();
+        d.add("tenants", "ok", std::to_string(tenants) + " tenants found (discovery: " + tm->discovery_source() + ")");
+    } catch (const Error &e) {
+        d.add("tenants", "fail", std::string("tenant discovery failed: ") + e.what());
+    }
+    const std::string pools = "maxPools=" + std::to_string(t.max_pools) + ", ttl=" + std::to_string(t.pool_ttl_ms) +
+                              "ms, tenant pool max=" + std::to_string(t.pool.max);
+    const std::string advice = "Consider increasing maxPools (current: " + std::to_string(t.max_pools) +
+                               ", tenants: " + std::to_string(tenants) + ")";
+    if (tenants > static_cast<size_t>(t.max_pools)) {
+        d.add("poolConfig", "warn", pools + ": fewer pools than tenants, pools will be evicted and reopened");
+        d.recommendations.push_back(advice);
+    } else if (tenants * 10 > static_cast<size_t>(t.max_pools) * 8) {
+        d.add("poolConfig", "warn", pools + ": maxPools close to the tenant count");
+        d.recommendations.push_back(advice);
+    } else {
+        d.add("poolConfig", "ok", pools);
+    }
+    if (fs::is_directory(t.migrations_directory))
+        d.add("tenantMigrations", "ok",
+              t.migrations_directory + " (" + std::to_string(count_sql_files(t.migrations_directory)) + " files)");
+    else
+        d.add("tenantMigrations", "warn", t.migrations_directory + " does not exist");
+}
+
 int run_doctor(const Globals &g, const po::variables_map &vm) {
     const bool json = vm.count("json") > 0;
     Doctor d;
@@ -116,7 +155,16 @@ int run_doctor(const Globals &g, const po::variables_map &vm) {
         for (const auto &r : reg.refused()) d.add("plugin", "warn", r.path + ": " + r.reason);
         for (const auto &c : reg.conflicts()) d.add("plugin", "warn", c);
 
-        for (const auto &cc : db->config().connections()) check_connection(d, *db, cc);
+        for (const auto &cc : db->config().connections()) {
+            // A file-isolation template names "{tenant}" in its file: opening
+            // it would create that file. The tenant checks cover it.
+            const auto &t = db->config().tenants();
+            if (t && t->isolation == "file" && t->connection == cc.name) {
+                d.add("connection:" + cc.name, "ok", "tenant template (file isolation), not opened");
+                continue;
+            }
+            check_connection(d, *db, cc);
+        }
         for (const auto &cc : db->config().connections()) {
             const std::string &dir = cc.migrations.directory;
             if (fs::is_directory(dir))
@@ -124,10 +172,7 @@ int run_doctor(const Globals &g, const po::variables_map &vm) {
             else
                 d.add("migrations:" + cc.name, "warn", dir + " does not exist (ilana migrate:make creates it)");
         }
-        if (const auto &t = db->config().tenants()) {
-            d.add("isolation", "ok", t->isolation + "-based, template connection '" + t->connection + "'");
-            d.add("poolConfig", "ok", "maxPools=" + std::to_string(t->max_pools) + ", ttl=" + std::to_string(t->pool_ttl_ms) + "ms");
-        }
+        if (const auto &t = db->config().tenants()) check_tenants(d, *db, *t);
         health = db->health_check();
     }
     if (!json) {
