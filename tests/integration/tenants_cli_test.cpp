@@ -53,6 +53,12 @@ TEST_CASE("ilana tenants:* and warmup on SQLite files", "[tenants][cli][sqlite]"
     CHECK(has(out, "\"count\":3"));
     CHECK(has(out, "{\"id\":\"acme\",\"namespace\":\"" + dir.file("tenants/acme.sqlite") + "\"}"));
 
+    // The doctor compares the tenants found with maxPools.
+    CHECK(run_command(cli(cfg, "doctor"), out) == 0);
+    CHECK(has(out, "tenants: 3 tenants found (discovery: namespace)"));
+    CHECK(has(out, "Consider increasing maxPools (current: 2, tenants: 3)"));
+    CHECK(has(out, "connection:main: tenant template (file isolation), not opened"));
+
     // Migrate every tenant: initech gets its migration now.
     REQUIRE(run_command(cli(cfg, "tenants:migrate --concurrency 2"), out) == 0);
     CHECK(has(out, "initech: 1 applied"));
