@@ -76,15 +76,16 @@ void overwrite(const std::string &path, const std::string &bytes) {
 
 // Three SQLite files, each with a table saying which one it is.
 Database open_sqlite_replicas(TempDir &dir, const std::string &strategy, int64_t sticky_ms,
-                              const std::shared_ptr<ErrorLog> &log) {
+                              const std::shared_ptr<ErrorLog> &log,
+                              const std::string &replica_pool = R"({"max": 4})") {
     dir.write("ilana.config.json", R"({
       "default": "primary",
       "connections": {
         "primary": {"client": "sqlite3", "connection": {"filename": "./primary.sqlite"},
                     "read": ["r1", "r2"], "readStrategy": ")" + strategy +
                                         R"(", "stickyAfterWriteMs": )" + std::to_string(sticky_ms) + R"(},
-        "r1": {"client": "sqlite3", "connection": {"filename": "./r1.sqlite"}, "pool": {"max": 4}},
-        "r2": {"client": "sqlite3", "connection": {"filename": "./r2.sqlite"}, "pool": {"max": 4}}
+        "r1": {"client": "sqlite3", "connection": {"filename": "./r1.sqlite"}, "pool": )" + replica_pool + R"(},
+        "r2": {"client": "sqlite3", "connection": {"filename": "./r2.sqlite"}, "pool": )" + replica_pool + R"(}
       }
     })");
     Database db = Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, error_hooks(log)});
@@ -234,6 +235,26 @@ TEST_CASE("replicas (SQLite): a failing replica is skipped, all down falls back 
     for (int i = 0; i < 4; ++i) after.insert(who(db));
     CHECK(after.count("primary") == 1);
     CHECK(errors->count("primary") == 2);
+}
+
+TEST_CASE("replicas (SQLite): a busy replica is passed over, not marked down", "[replica][sqlite]") {
+    TempDir dir;
+    auto errors = std::make_shared<ErrorLog>();
+    Database db = open_sqlite_replicas(dir, "round_robin", 0, errors, R"({"max": 1, "acquireTimeoutMillis": 100})");
+    {
+        Session busy = db.on("r1").acquire(); // r1's only session
+        for (int i = 0; i < 4; ++i) CHECK(who(db) == "r2"); // r1 times out (PoolTimeout): next one
+    }
+    std::set<std::string> names;
+    for (int i = 0; i < 4; ++i) names.insert(who(db));
+    CHECK(names == std::set<std::string>{"r1", "r2"}); // r1 was never taken out
+    CHECK(errors->count("primary") == 0);
+    {
+        Session b1 = db.on("r1").acquire();
+        Session b2 = db.on("r2").acquire();
+        CHECK(who(db) == "primary"); // both busy: the primary answers, no outage announced
+    }
+    CHECK(errors->count("primary") == 0);
 }
 
 // ---- PostgreSQL streaming replica ----------------------------------------------

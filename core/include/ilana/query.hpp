@@ -27,7 +27,9 @@
 //     exists, paginate, get_as, ...) go to a healthy read replica of the
 //     connection when it names some ("read": [...] in the config), else to
 //     the connection itself; a replica that fails with a connection error is
-//     skipped and the read retried on the next one, then on the primary;
+//     marked down (re-checked in the background about once a second) and the
+//     read retried on the next one, then on the primary; a busy replica
+//     (PoolTimeout, transient error) is passed over for that read only;
 //   - writes (insert, create, update, del, increment, decrement, upsert) go
 //     to the connection itself;
 //   - a builder made on a Session (ilana::table(session, "t"), or

@@ -40,6 +40,12 @@ bool is_replica_down_error(const Error &e) noexcept {
     return e.error_class() == ErrorClass::connection && dynamic_cast<const PoolTimeout *>(&e) == nullptr;
 }
 
+bool is_replica_busy_error(const Error &e) noexcept {
+    // Pool exhausted, or the server refused the statement as a whole
+    // (e.g. a hot standby canceling it for a conflict with recovery).
+    return dynamic_cast<const PoolTimeout *>(&e) != nullptr || e.error_class() == ErrorClass::transient;
+}
+
 ReplicaRouter::ReplicaRouter(ConnectionState &primary) : primary_(primary) {
     for (size_t i = 0; i < primary.replicas.size(); ++i) {
         Replica r;
@@ -161,17 +167,27 @@ void ReplicaRouter::check_loop() {
 
 Result ReplicaRouter::read(const Connection &primary, const std::function<Result(const Connection &)> &run) {
     std::string failures;
+    bool busy = false;
     for (auto &replica : candidates()) {
         try {
             return run(InternalAccess::make_connection(replica));
         } catch (const Error &e) {
-            if (!is_replica_down_error(e)) throw;
-            mark_down(*replica, e);
-            if (!failures.empty()) failures += "; ";
-            failures += replica->name + ": " + e.what();
+            if (is_replica_down_error(e)) {
+                mark_down(*replica, e);
+                if (!failures.empty()) failures += "; ";
+                failures += replica->name + ": " + e.what();
+            } else if (is_replica_busy_error(e)) {
+                // Busy, not down: try the next one (or the primary), keep it in.
+                busy = true;
+                ilana::logger()->debug("conn={} replica={} busy, reading elsewhere: {}", primary_.name,
+                                       replica->name, e.what());
+            } else {
+                throw; // the statement itself failed: it would fail anywhere
+            }
         }
     }
-    announce_fallback(failures.empty() ? std::string("all replicas are marked down") : failures);
+    if (!busy || !failures.empty())
+        announce_fallback(failures.empty() ? std::string("all replicas are marked down") : failures);
     return run(primary);
 }
 

@@ -9,6 +9,9 @@
 //     that replica down and moves on to the next; when none is left the read
 //     runs on the primary, and the onError hook of the primary is called
 //     once per outage (not per read) with an Error saying so;
+//   - a busy replica (PoolTimeout, a transient error such as a hot standby's
+//     conflict with recovery) is passed over for this read only; any other
+//     error is the statement's own and is thrown as it is;
 //   - a replica marked down is re-checked in the background (a fresh
 //     connection and a ping, outside its pool) about once a second, and
 //     used again as soon as it answers.
@@ -78,7 +81,10 @@ ReplicaRouter *router_of(ConnectionState &primary);
 // has none, or while reads-after-write are pinned to it).
 Result routed_read(const Connection &primary, const std::function<Result(const Connection &)> &run);
 
-// An error after which a replica is treated as down.
+// An error after which a replica is treated as down (connection class).
 bool is_replica_down_error(const Error &e) noexcept;
+// An error after which the read is tried elsewhere but the replica stays in
+// (PoolTimeout, transient: conflict with recovery, serialization, busy).
+bool is_replica_busy_error(const Error &e) noexcept;
 
 } // namespace ilana::detail
