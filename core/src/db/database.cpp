@@ -338,10 +338,9 @@ const std::string &Connection::client() const noexcept { return state_->client; 
 const Dialect &Connection::dialect() const { return state_->dialect; }
 
 Session Connection::acquire() const {
-    auto start = std::chrono::steady_clock::now();
-    Session s(state_, state_->pool().acquire());
-    state_->metrics.record_acquire(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start));
+    std::chrono::microseconds waited;
+    Session s(state_, state_->pool().acquire_measured(waited));
+    state_->metrics.record_acquire(waited);
     return s;
 }
 

@@ -71,6 +71,9 @@ public:
     std::unique_ptr<PooledConnection> acquire();
     // Same, waiting at most `timeout` instead of acquireTimeoutMillis.
     std::unique_ptr<PooledConnection> acquire(std::chrono::milliseconds timeout);
+    // acquire(), also telling how long the caller waited: zero, without
+    // reading the clock, when an idle session was ready (the hot path).
+    std::unique_ptr<PooledConnection> acquire_measured(std::chrono::microseconds &waited);
     // Returns a session. `reusable` false (or a broken session) destroys it.
     void release(std::unique_ptr<PooledConnection> pc, bool reusable = true) noexcept;
 
@@ -91,6 +94,9 @@ private:
         bool failed = false;                      // pool closed
     };
 
+    // The hot path: an idle session when one is ready and nobody waits,
+    // else nullptr (the caller takes the full path).
+    std::unique_ptr<PooledConnection> try_idle();
     std::unique_ptr<PooledConnection> create_with_retry(Clock::time_point deadline);
     std::unique_ptr<PooledConnection> validate_or_drop(std::unique_ptr<PooledConnection> pc) noexcept;
     void destroy(std::unique_ptr<PooledConnection> pc) noexcept;
