@@ -15,6 +15,9 @@ namespace ilana_mysql {
 class Arena {
 public:
     static constexpr size_t kBlockSize = 64 * 1024;
+    // The first block is small: a point select's few strings should not
+    // cost a 64 KiB allocation per result.
+    static constexpr size_t kFirstBlock = 4 * 1024;
     // Keep at most this much between batches; one huge value does not pin
     // its memory for the rest of the result.
     static constexpr size_t kRetain = 4 * 1024 * 1024;
@@ -32,7 +35,8 @@ public:
             // Values never span blocks: move on (the tail stays unused).
             ++current_;
         }
-        size_t size = n > kBlockSize ? n : kBlockSize;
+        const size_t block = blocks_.empty() ? kFirstBlock : kBlockSize;
+        size_t size = n > block ? n : block;
         blocks_.push_back(Block{std::unique_ptr<char[]>(new char[size]), size, n});
         current_ = blocks_.size() - 1;
         return blocks_.back().data.get();
@@ -51,8 +55,9 @@ public:
         used_ = 0;
         size_t kept = 0, out = 0;
         for (size_t i = 0; i < blocks_.size(); ++i) {
-            if (blocks_[i].size == kBlockSize && kept + kBlockSize <= kRetain) {
-                kept += kBlockSize;
+            const size_t size = blocks_[i].size;
+            if ((size == kBlockSize || size == kFirstBlock) && kept + size <= kRetain) {
+                kept += size;
                 blocks_[i].used = 0;
                 if (out != i) blocks_[out] = std::move(blocks_[i]);
                 ++out;

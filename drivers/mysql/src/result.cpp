@@ -83,8 +83,6 @@ ilana_status Result::fetch(ilana_batch *batch) {
     uint32_t rows = 0;
     if (!done_) {
         const uint32_t max_rows = std::min(batch->max_rows, kMaxBatchRows);
-        const size_t need = static_cast<size_t>(max_rows) * columns_.size();
-        if (cells_.size() < need) cells_.resize(need);
         const auto start = std::chrono::steady_clock::now();
         try {
             rows = read_rows(max_rows);
@@ -219,7 +217,6 @@ void StmtResult::bind_columns() {
 }
 
 uint32_t StmtResult::read_rows(uint32_t max_rows) {
-    const size_t ncol = out_.size();
     uint32_t n = 0;
     while (n < max_rows) {
         if (rebind_) {
@@ -234,7 +231,7 @@ uint32_t StmtResult::read_rows(uint32_t max_rows) {
         }
         if (rc == 1) throw stmt_failure(stmt_, Phase::Statement, {}, excerpt_);
         // MYSQL_DATA_TRUNCATED is off (see connection.cpp); lengths tell.
-        decode_row(&cells_[n * ncol]);
+        decode_row(row_cells(n));
         ++n;
         if (batch_full()) break;
     }
@@ -358,7 +355,7 @@ uint32_t TextResult::read_rows(uint32_t max_rows) {
             break;
         }
         const unsigned long *lengths = mysql_fetch_lengths(res_);
-        ilana_value *cells = &cells_[n * ncol];
+        ilana_value *cells = row_cells(n);
         for (size_t c = 0; c < ncol; ++c) {
             ilana_value &v = cells[c];
             v.type = specs_[c].type;
@@ -415,8 +412,9 @@ uint32_t RowsResult::read_rows(uint32_t max_rows) {
     uint32_t n = 0;
     while (n < max_rows && next_ < rows_.size()) {
         const auto &row = rows_[next_++];
+        ilana_value *cells = row_cells(n);
         for (size_t c = 0; c < ncol; ++c) {
-            ilana_value &v = cells_[n * ncol + c];
+            ilana_value &v = cells[c];
             const OwnedCell &o = row[c];
             v.type = o.type;
             v.is_null = o.is_null ? 1 : 0;

@@ -16,6 +16,7 @@
 
 #include <mysql.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,14 @@ protected:
     virtual void release() noexcept {}
 
     void set_columns(const MYSQL_FIELD *fields, unsigned n);
+    // The cells of row `n` of the batch being read, growing cells_ as rows
+    // arrive (a point select must not allocate max_rows rows of cells).
+    ilana_value *row_cells(uint32_t n) {
+        const size_t ncol = columns_.size();
+        const size_t need = (static_cast<size_t>(n) + 1) * ncol;
+        if (cells_.size() < need) cells_.resize(std::max(need, cells_.size() * 2));
+        return cells_.data() + static_cast<size_t>(n) * ncol;
+    }
     // Stop filling a batch past this many arena bytes (at least one row).
     bool batch_full() const { return arena_.used() >= kBatchBytes; }
     // The statement has stopped running on the server (for cancel).
