@@ -123,7 +123,14 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
 
     PGconn *pg = conn.pg();
     const BoundParams &bp = conn.bound;
-    const bool use_cache = (flags & ILANA_EXEC_CACHE) != 0 && conn.statement_cache_enabled();
+    // libpq 15 refuses protocol messages over 30000 bytes of types it does
+    // not expect to be long, and ParameterDescription (4 bytes a parameter)
+    // is one of them: describing a prepared statement with more than ~7490
+    // parameters "loses synchronization". Such statements (batched inserts)
+    // take the unnamed path, which never asks for a ParameterDescription.
+    constexpr uint32_t kMaxCachedParams = 7000;
+    const bool use_cache = (flags & ILANA_EXEC_CACHE) != 0 && conn.statement_cache_enabled() &&
+                           st.param_count <= kMaxCachedParams;
     const bool may_cancel = may_cancel_on_close(sql, flags, PQtransactionStatus(pg));
     conn.cancel_requested.store(false);
 
