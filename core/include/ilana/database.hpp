@@ -239,6 +239,8 @@ public:
     ExecResult execute(std::string_view sql, std::initializer_list<Value> params = {}) const {
         return default_connection().execute(sql, params);
     }
+    // A query builder on the default connection (include <ilana/query.hpp>).
+    QueryBuilder table(std::string_view table) const;
 
     // Health of every pool (see ilana/health.hpp); never throws for a
     // failing connection (that is an "unhealthy" entry), only for an unknown
