@@ -178,6 +178,7 @@ void builder_suite(Kind kind, TempDir &dir) {
 
     // ---- reads --------------------------------------------------------------------
     CHECK(c.table("qb_users").get().size() == 5);
+    CHECK(db.table("qb_users").count() == 5); // the default connection
     CHECK(c.table("qb_users").all().size() == 5);
     auto first = c.table("qb_users").orderBy("age").first();
     REQUIRE(first);

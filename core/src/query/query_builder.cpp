@@ -110,6 +110,7 @@ QueryBuilder QueryBuilder::for_dialect(const Dialect &dialect, std::string_view 
 }
 
 QueryBuilder Connection::table(std::string_view table) const { return QueryBuilder(*this, table); }
+QueryBuilder Database::table(std::string_view table) const { return default_connection().table(table); }
 
 // ---- checks -----------------------------------------------------------------------
 
