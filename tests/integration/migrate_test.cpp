@@ -760,3 +760,75 @@ TEST_CASE("MariaDB: a failed migration is marked failed with its statement; migr
     REQUIRE(cli(config, "migrate", out) == 0);
     CHECK(contains(out, "applied 20260104000000_died ("));
 }
+
+// ---------------------------------------------------------------------------
+// The API over any connection with explicit options (as tenants will use it)
+// ---------------------------------------------------------------------------
+
+TEST_CASE("Migrator over a connection with explicit options: dry run, transaction:false on SQLite, errors",
+          "[migrate][sqlite]") {
+    TempDir dir;
+    const std::string config = dir.write(
+        "ilana.config.json",
+        R"({"connections": {"lite": {"client": "sqlite3", "connection": {"filename": "./lite.sqlite"}}}})");
+    Database db = open_db(config);
+    MigrationsOptions opts;
+    opts.directory = dir.file("tenant_migrations");
+    opts.table_name = "tenant_schema_log";
+    Migrator m(db, db.on("lite"), opts);
+    CHECK(m.connection_name() == "lite");
+    CHECK(m.options().table_name == "tenant_schema_log");
+
+    dir.write("tenant_migrations/20260101000000_items.sql",
+              "-- migrate:up\nCREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);\nINSERT INTO items (v) VALUES ('x');\n"
+              "-- migrate:down\nDROP TABLE items;\n");
+    // VACUUM cannot run inside a transaction: the SQLite lock (a transaction)
+    // is released around it.
+    dir.write("tenant_migrations/20260102000000_vacuum.sql", "-- migrate:up transaction:false\nVACUUM;\n-- migrate:down\n");
+    m.add("20260103000000_seed_items", [](Database &d) { d.on("lite").execute("INSERT INTO items (v) VALUES ('y')"); });
+
+    MigrateOptions dry;
+    dry.dry_run = true;
+    MigrateReport plan = m.migrate(dry);
+    CHECK(plan.applied.empty());
+    CHECK(plan.batch == 1);
+    REQUIRE(plan.planned.size() == 3);
+    CHECK(plan.planned[0].statements ==
+          std::vector<std::string>{"CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT)", "INSERT INTO items (v) VALUES ('x')"});
+    CHECK(plan.planned[0].transaction);
+    CHECK_FALSE(plan.planned[1].transaction);
+    CHECK(plan.planned[2].code);
+    CHECK(count(db.on("lite"), "SELECT count(*) FROM sqlite_master WHERE name = 'tenant_schema_log'") == 0);
+
+    MigrateReport r = m.migrate();
+    REQUIRE(r.applied.size() == 3);
+    CHECK(count(db.on("lite"), "SELECT count(*) FROM items") == 2);
+    CHECK(count(db.on("lite"), "SELECT count(*) FROM tenant_schema_log WHERE status = 'applied'") == 3);
+    for (const auto &s : m.status()) CHECK(s.state == MigrationState::applied);
+
+    // Rolling back needs a down section with statements, and a down function.
+    RollbackOptions one;
+    one.steps = 1;
+    CHECK_THROWS_WITH(m.rollback(one), Catch::Contains("code migration 20260103000000_seed_items has no down function"));
+    one.steps = 2;
+    CHECK_THROWS_WITH(m.rollback(one), Catch::Contains("has no down function")); // checked before anything runs
+    CHECK(count(db.on("lite"), "SELECT count(*) FROM tenant_schema_log") == 3);
+
+    Migrator m2(db, db.on("lite"), opts); // without the code migration
+    one.steps = 2;
+    CHECK_THROWS_WITH(m2.rollback(one), Catch::Contains("it is a code migration that is not registered here"));
+
+    // Ids: malformed, duplicated.
+    CHECK_THROWS_AS(m2.add("sync_users", [](Database &) {}), MigrationError);
+    m2.add("20260101000000_clash", [](Database &) {});
+    CHECK_THROWS_WITH(m2.status(), Catch::Contains("code migration 20260101000000_clash has the same id as"));
+    dir.write("tenant_migrations/20260102000000_twin.sql", "-- migrate:up\nSELECT 1;\n");
+    Migrator m3(db, db.on("lite"), opts);
+    CHECK_THROWS_WITH(m3.status(), Catch::Contains("two migrations have the id 20260102000000"));
+    boost::filesystem::remove(dir.file("tenant_migrations/20260102000000_twin.sql"));
+    // A malformed file is named with what is wrong, before anything runs.
+    dir.write("tenant_migrations/20260104000000_no_marker.sql", "CREATE TABLE nope (id INT);\n");
+    CHECK_THROWS_WITH(m3.migrate(), Catch::Contains("20260104000000_no_marker.sql: no `-- migrate:up` line"));
+    dir.write("tenant_migrations/20260104000000_no_marker.sql", "-- migrate:up\nSELECT 'unterminated;\n");
+    CHECK_THROWS_WITH(m3.migrate(), Catch::Contains("(up section): unterminated string literal ' starting at line 2"));
+}

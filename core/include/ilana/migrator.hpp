@@ -29,7 +29,8 @@
 //   Columns: id, name, batch, checksum (SHA-256 hex of the file's bytes;
 //   "code" for code migrations), applied_at (UTC, ISO 8601 text), status
 //   (applied | failed | running), failed_statement. Created by the first
-//   migrate() (never by status()).
+//   migrate() that has migrations to consider (never by status(); a
+//   connection without migrations is left alone).
 //
 // Locking
 //   migrate(), rollback() and repair() hold the driver's named lock

@@ -382,8 +382,8 @@ struct Migrator::Impl {
         const char *direction = up ? "up" : "down";
         if (e.code) {
             try {
-                Database db = this->db;
-                fn(db);
+                Database handle = db;
+                fn(handle);
             } catch (const std::exception &x) {
                 mark_failed(marker + "code migration threw: " + x.what());
                 throw MigrationError(prefix() + e.label() + " (" + direction + ") threw: " + detail::one_line(x.what(), 400) +
@@ -454,6 +454,9 @@ MigrateReport Migrator::migrate(const MigrateOptions &options) {
     Timeline tl = m.timeline();
     const detail::SqlDialect dialect = m.dialect();
     MigrateReport report;
+    // No migrations here (no directory, nothing registered): leave the
+    // database alone; `migrate --all` passes read-only connections this way.
+    if (tl.empty()) return report;
 
     Session s = m.conn.acquire();
     MigrationTable table(s, m.options);
