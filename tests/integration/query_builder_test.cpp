@@ -364,10 +364,10 @@ void builder_suite(Kind kind, TempDir &dir) {
 
 // More rows than one statement may bind: rows x columns > max_params, so the
 // builder splits by max_params (fewer than 1000 rows per statement).
-// PostgreSQL: a statement with more than ~7500 parameters fails in the
-// driver's prepared-statement cache (PQdescribePrepared: libpq 15 drops a
-// ParameterDescription message over 30000 bytes as "lost synchronization");
-// this test shows it until the driver stops describing such statements.
+// PostgreSQL: a statement with more than ~7500 parameters cannot go through
+// the driver's prepared-statement cache (libpq 15 drops a
+// ParameterDescription over 30000 bytes as "lost synchronization"); the
+// driver sends such statements unnamed, and this test covers that path.
 void batch_suite(Kind kind, TempDir &dir) {
     INFO("database: " << kind_name(kind));
     auto log = std::make_shared<QueryLog>();
