@@ -15,6 +15,7 @@
 #include <ilana/driver.h>
 #include <ilana/sdk/driver_support.hpp>
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -107,15 +108,23 @@ inline std::string format_timestamptz(int64_t micros) {
 }
 
 // Shortest text that reads back as the same double ("0.1", "1e+300").
+// Independent of the process's locale (a host may have called setlocale).
 inline std::string format_double(double d) {
     if (std::isnan(d)) return "NaN";
     if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
     char buf[40];
+#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
+    const auto r = std::to_chars(buf, buf + sizeof buf, d);
+    return std::string(buf, r.ptr);
+#else
     for (int precision = 1; precision <= 17; ++precision) {
         std::snprintf(buf, sizeof buf, "%.*g", precision, d);
         if (std::strtod(buf, nullptr) == d) break;
     }
+    for (char *p = buf; *p != '\0'; ++p)
+        if (*p == ',') *p = '.'; // a locale's decimal comma
     return buf;
+#endif
 }
 
 // ---------------------------------------------------------------------------
@@ -228,12 +237,21 @@ public:
             else if (c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E') return false;
         }
         if (!digit_seen) return false;
+#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
+        // Locale-independent; from_chars takes no leading '+'.
+        if (s[0] == '+' && s.size() > 1 && (s[1] == '-' || s[1] == '+')) return false;
+        const char *first = s.data() + (s[0] == '+' ? 1 : 0);
+        double d = 0;
+        const auto r = std::from_chars(first, s.data() + s.size(), d);
+        if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !std::isfinite(d)) return false;
+#else
         char buf[65];
         s.copy(buf, s.size());
         buf[s.size()] = '\0';
         char *end = nullptr;
         const double d = std::strtod(buf, &end);
         if (end != buf + s.size() || !std::isfinite(d)) return false;
+#endif
         out = d;
         return true;
     }
