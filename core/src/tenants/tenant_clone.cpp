@@ -244,7 +244,9 @@ CloneResult TenantManager::clone_tenant(std::string_view source_id, std::string_
     // original values silently.
     const bool anonymize = options.include_data && options.anonymize.enabled;
     if (anonymize)
-        for (const auto &[table, cols] : options.anonymize.rules) {
+        for (const auto &rule : options.anonymize.rules) {
+            const std::string &table = rule.first;
+            const auto &cols = rule.second;
             auto t = std::find_if(ddl.begin(), ddl.end(), [&](const detail::TableDdl &d) { return d.table == table; });
             if (t == ddl.end())
                 throw Error("clone: anonymization rule for table \"" + table + "\", which tenant \"" + src +
