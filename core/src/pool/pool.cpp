@@ -145,6 +145,23 @@ void Pool::capacity_freed_locked() {
     }
 }
 
+void Pool::wake_first_locked() {
+    Waiter *w = waiters_.front();
+    if (w->woken) return;
+    w->woken = true;
+    w->cv.notify_one();
+}
+
+void Pool::remove_waiter_locked(Waiter *w) {
+    auto it = std::find(waiters_.begin(), waiters_.end(), w);
+    if (it != waiters_.end()) waiters_.erase(it);
+    if (waiters_.empty()) {
+        handoff_ = false;
+    } else if (!idle_.empty()) {
+        wake_first_locked(); // the session meant for us goes to the next one
+    }
+}
+
 void Pool::throw_timeout(std::chrono::milliseconds waited) {
     int in_use, waiting;
     {
@@ -170,7 +187,7 @@ std::unique_ptr<PooledConnection> Pool::acquire() {
 
 std::unique_ptr<PooledConnection> Pool::try_idle() {
     std::unique_lock<std::mutex> lock(mu_);
-    if (closed_ || !waiters_.empty() || idle_.empty()) return nullptr;
+    if (closed_ || idle_.empty() || (handoff_ && !waiters_.empty())) return nullptr;
     ++acquires_;
     auto pc = std::move(idle_.back());
     idle_.pop_back();
@@ -207,7 +224,7 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
         if (closed_) throw Error("[" + name_ + "] the pool is closed", ErrorClass::connection, name_);
         ++acquires_;
         bool create = false;
-        if (waiters_.empty() && !idle_.empty()) {
+        if (!idle_.empty() && (waiters_.empty() || !handoff_)) {
             auto pc = std::move(idle_.back());
             idle_.pop_back();
             ++in_use_;
@@ -227,20 +244,53 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
             create = true;
         } else {
             Waiter w;
+            if (waiters_.empty()) handoff_ = false; // a new queue starts in the fast mode
             waiters_.push_back(&w);
-            bool ready = w.cv.wait_until(lock, deadline, [&] { return w.handed || w.may_create || w.failed; });
-            if (!ready) {
-                waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &w));
-                lock.unlock();
-                throw_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start));
+            std::unique_ptr<PooledConnection> taken; // from idle, after a wake-up
+            for (;;) {
+                bool ready = w.cv.wait_until(lock, deadline,
+                                             [&] { return w.handed || w.may_create || w.failed || w.woken; });
+                if (!ready) {
+                    remove_waiter_locked(&w);
+                    lock.unlock();
+                    throw_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start));
+                }
+                if (w.failed)
+                    throw Error("[" + name_ + "] the pool was closed while waiting", ErrorClass::connection, name_);
+                if (w.handed) {
+                    // Still counted in in_use_: a hand-off never frees
+                    // capacity. Back to the fast path once the queue is empty
+                    // or nobody has waited long.
+                    if (waiters_.empty() || Clock::now() - start < kHandoffAfter) handoff_ = false;
+                    lock.unlock();
+                    auto pc = std::move(w.handed);
+                    track_lease(*pc);
+                    return pc;
+                }
+                if (w.may_create) break; // pending_ was reserved for us
+                w.woken = false;
+                if (!idle_.empty()) {
+                    taken = std::move(idle_.back());
+                    idle_.pop_back();
+                    ++in_use_;
+                    remove_waiter_locked(&w);
+                    break;
+                }
+                // A thread that did not wait took the session first. After
+                // kHandoffAfter of that, releases go to the waiters in turn.
+                if (Clock::now() - start >= kHandoffAfter) handoff_ = true;
             }
-            if (w.failed) throw Error("[" + name_ + "] the pool was closed while waiting", ErrorClass::connection, name_);
-            if (w.handed) {
-                // Still counted in in_use_: a hand-off never frees capacity.
+            if (taken) {
                 lock.unlock();
-                auto pc = std::move(w.handed);
-                track_lease(*pc);
-                return pc;
+                taken = validate_or_drop(std::move(taken));
+                if (!taken) {
+                    std::lock_guard<std::mutex> relock(mu_);
+                    --in_use_;
+                    capacity_freed_locked();
+                    continue;
+                }
+                track_lease(*taken);
+                return taken;
             }
             create = true; // may_create: pending_ was reserved for us
         }
@@ -288,7 +338,7 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
             if (!closed_) capacity_freed_locked();
         } else {
             pc->last_used = now;
-            if (!waiters_.empty()) {
+            if (handoff_ && !waiters_.empty()) {
                 // Straight to the first waiter; it stays counted in in_use_
                 // so no other thread sees free capacity in between.
                 Waiter *w = waiters_.front();
@@ -298,6 +348,7 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
             } else {
                 --in_use_;
                 idle_.push_back(std::move(pc));
+                if (!waiters_.empty()) wake_first_locked();
             }
         }
     }

@@ -9,6 +9,13 @@
 // waiting acquire fails right then with the last error (tarn's
 // propagateCreateError).
 //
+// Waiters are served in arrival order. A released session goes idle and
+// wakes the first waiter; a thread that arrives meanwhile may take it first
+// (no context switch per lease while the pool is busy, as in Go's
+// sync.Mutex). Once the first waiter has waited kHandoffAfter and lost such
+// a race, released sessions are handed straight to the waiters in turn until
+// the queue is empty, so no waiter waits behind newcomers for long.
+//
 // I/O (connect, ping, close) always runs outside the pool's mutex. The one
 // Maintainer thread of the process calls maintain() on every pool: reaping
 // idle sessions above `min`, retiring those past maxLifetimeMillis, and
@@ -92,7 +99,11 @@ private:
         std::unique_ptr<PooledConnection> handed; // a session given to us
         bool may_create = false;                  // capacity reserved for us
         bool failed = false;                      // pool closed
+        bool woken = false;                       // a session went idle: try to take it
     };
+    // How long the first waiter may lose races to newcomers before released
+    // sessions are handed to the waiters in turn.
+    static constexpr std::chrono::milliseconds kHandoffAfter{1};
 
     // The hot path: an idle session when one is ready and nobody waits,
     // else nullptr (the caller takes the full path).
@@ -102,6 +113,10 @@ private:
     void destroy(std::unique_ptr<PooledConnection> pc) noexcept;
     // With mu_ held: a session's capacity is free; let the first waiter use it.
     void capacity_freed_locked();
+    // With mu_ held: tells the first waiter a session is idle.
+    void wake_first_locked();
+    // With mu_ held: `w` leaves the queue (served from idle, or timed out).
+    void remove_waiter_locked(Waiter *w);
     int total_locked() const { return static_cast<int>(idle_.size()) + in_use_ + pending_; }
     Clock::time_point retire_time(Clock::time_point created);
     [[noreturn]] void throw_timeout(std::chrono::milliseconds waited);
@@ -125,6 +140,7 @@ private:
     int in_use_ = 0;
     int pending_ = 0; // sessions being opened
     bool closed_ = false;
+    bool handoff_ = false; // releases go straight to the waiters (see the top)
     uint64_t created_ = 0, destroyed_ = 0, timeouts_ = 0, acquires_ = 0, create_errors_ = 0;
     uint64_t rng_state_;
 };
