@@ -38,13 +38,20 @@ struct CacheEntry {
 std::mutex g_cache_mu;
 std::map<std::string, CacheEntry> g_cache;
 
-// Integer as the type rule wants it: no '+', no leading zeros.
+// No '+' and no leading zero ("007", "-01", "08.5"): such values are codes
+// (zip codes, ids) that must keep their text.
+bool plain_digits(const std::string &s) {
+    if (s.empty() || s[0] == '+') return false;
+    const size_t first = s[0] == '-' ? 1 : 0;
+    return !(s.size() > first + 1 && s[first] == '0' && s[first + 1] >= '0' && s[first + 1] <= '9');
+}
 bool plain_integer(const std::string &s) {
     int64_t v = 0;
-    if (!ilana::sdk::Param::parse_int64(s, v)) return false;
-    const size_t digits = (s[0] == '-') ? 1 : 0;
-    if (s[0] == '+') return false;
-    return !(s.size() > digits + 1 && s[digits] == '0');
+    return plain_digits(s) && ilana::sdk::Param::parse_int64(s, v);
+}
+bool plain_number(const std::string &s) {
+    double d = 0;
+    return plain_digits(s) && ilana::sdk::Param::parse_double(s, d);
 }
 
 } // namespace
@@ -172,8 +179,7 @@ std::shared_ptr<const Table> Catalog::load(const std::string &stem) const {
                 }
                 any_value[i] = true;
                 if (can_int[i] && !plain_integer(f.text)) can_int[i] = false;
-                double d = 0;
-                if (can_double[i] && !ilana::sdk::Param::parse_double(f.text, d)) can_double[i] = false;
+                if (can_double[i] && !plain_number(f.text)) can_double[i] = false;
             }
         }
         for (size_t i = 0; i < n; ++i) {

@@ -7,7 +7,7 @@
 //   INT64   every non-NULL field is a plain integer ("-12", not "+12",
 //           not "007": leading zeros keep a value TEXT, zip codes stay text)
 //   DOUBLE  every non-NULL field is a decimal number and one is not an
-//           integer ("1.5", "-2e-3"; no "inf"/"nan")
+//           integer ("1.5", "-2e-3"; no "inf"/"nan", no "+", no leading zero)
 //   TEXT    anything else, and columns with no value at all
 // NULL is an unquoted empty field; "" (quoted empty) is an empty TEXT and
 // makes the column TEXT.
