@@ -680,3 +680,22 @@ TEST_CASE("tenants: PostgreSQL refuses database isolation with a clear error", "
     Database db = Database::open(dir.file("c.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
     CHECK_THROWS_WITH(TenantManager(db), Catch::Contains("isolates tenants by schema (parameter 'search_path')"));
 }
+
+TEST_CASE("tenants (PostgreSQL): a serial column cannot be cloned from introspection; the clone says so and goes",
+          "[tenants][pg]") {
+    ILANA_REQUIRE_PG();
+    Fixture f(pg_backend(), 5, 0);
+    f.create({"ser"}, false);
+    f.tm->get("ser").execute("CREATE TABLE counters (id SERIAL PRIMARY KEY, v TEXT)");
+    try {
+        f.tm->clone_tenant("ser", "ser2");
+        FAIL("cloned a serial column");
+    } catch (const Error &e) {
+        const std::string m = e.what();
+        CHECK(m.find("clone: creating table counters in tenant \"ser2\" failed") != std::string::npos);
+        CHECK(m.find("users_id_seq") == std::string::npos);
+        CHECK(m.find("counters_id_seq") != std::string::npos);
+        CHECK(m.find("not cloned") != std::string::npos);
+    }
+    CHECK_FALSE(f.tm->exists("ser2")); // the half-made target was dropped
+}
