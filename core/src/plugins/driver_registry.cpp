@@ -13,6 +13,8 @@
 #include <boost/filesystem.hpp>
 #include <spdlog/spdlog.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -294,6 +296,12 @@ bool DriverRegistry::load_file(const std::string &path_in) {
         state_->path_of_client[client] = path;
         info.clients.push_back(client);
     }
+    // Accepted: from now on the library stays mapped until the process
+    // exits, even after the last handle is gone. Client libraries (libpq,
+    // OpenSSL, libmariadb) register exit handlers and thread-local
+    // destructors that must not outlive their code. RTLD_NOLOAD only
+    // promotes the handle we already hold; refused files above were unloaded.
+    if (void *pin = ::dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE)) ::dlclose(pin);
     driver->set_identity(info.id, info.clients);
     state_->infos.push_back(info);
     state_->loaded.push_back(driver);
