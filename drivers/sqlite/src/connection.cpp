@@ -222,6 +222,17 @@ Connection::~Connection() {
     }
 }
 
+void Connection::release_result(Result *r) noexcept {
+    if (r == nullptr) return;
+    Connection *c = r->connection();
+    r->finish();
+    if (c == nullptr || c->spare_result_) {
+        delete r;
+        return;
+    }
+    c->spare_result_.reset(r);
+}
+
 void Connection::interrupt() noexcept {
     std::lock_guard<std::mutex> lock(interrupt_mu_);
     if (db_ != nullptr) sqlite3_interrupt(db_);
@@ -313,7 +324,13 @@ std::unique_ptr<Result> Connection::execute(std::string_view sql, const ilana_va
     require_no_open_result("execute");
     StatementLease stmt = prepare(sql, (flags & ILANA_EXEC_CACHE) != 0);
     bind_parameters(db_, stmt.get(), params, param_count, value_size);
-    auto result = std::make_unique<Result>(*this, std::move(stmt), fixed_columns);
+    std::unique_ptr<Result> result;
+    if (spare_result_) {
+        result = std::move(spare_result_);
+        result->reset(*this, std::move(stmt), fixed_columns);
+    } else {
+        result = std::make_unique<Result>(*this, std::move(stmt), fixed_columns);
+    }
     result->start();
     open_result_ = result.get();
     return result;

@@ -11,6 +11,8 @@
 // back as ILANA_DONE and the host needs no extra empty fetch.
 #include "sqlite_driver.hpp"
 
+#include <cstring>
+
 namespace ilana::sqlite {
 namespace {
 
@@ -51,26 +53,29 @@ void Result::describe_columns() {
         throw DriverFailure(ILANA_ERR_INTERNAL, "driver bug: fixed result has " +
                                                     std::to_string(fixed->size()) +
                                                     " columns, the statement " + std::to_string(n));
-    names_.clear();
-    native_types_.clear();
+    // Assigned in place: a recycled result reuses its strings' storage.
+    names_.resize(count);
+    native_types_.resize(count);
     fixed_types_.clear();
-    names_.reserve(count);
-    native_types_.reserve(count);
     for (int i = 0; i < n; ++i) {
+        const auto u = static_cast<std::size_t>(i);
         if (fixed != nullptr) {
-            const ColumnSpec &spec = (*fixed)[static_cast<std::size_t>(i)];
-            names_.emplace_back(spec.name);
-            native_types_.emplace_back(native_name(spec.type));
+            const ColumnSpec &spec = (*fixed)[u];
+            names_[u].assign(spec.name);
+            native_types_[u].assign(native_name(spec.type));
             fixed_types_.push_back(spec.type);
         } else {
             const char *name = sqlite3_column_name(s, i);
             const char *decl = sqlite3_column_decltype(s, i); // NULL for expressions
-            names_.emplace_back(name != nullptr ? name : "");
-            native_types_.emplace_back(decl != nullptr ? decl : "");
+            if (name == nullptr) name = "";
+            if (decl == nullptr) decl = "";
+            // The same statement again (the usual case) finds them equal.
+            if (std::strcmp(names_[u].c_str(), name) != 0) names_[u].assign(name);
+            if (std::strcmp(native_types_[u].c_str(), decl) != 0) native_types_[u].assign(decl);
         }
     }
     // Pointers into the strings only once the vectors stop growing.
-    columns_.assign(count, ilana_column{});
+    columns_.resize(count);
     for (std::size_t i = 0; i < count; ++i) {
         ilana_column &c = columns_[i];
         c.struct_size = sizeof(ilana_column);
@@ -87,18 +92,42 @@ void Result::describe_columns() {
     }
 }
 
-Result::~Result() {
+Result::~Result() { finish(); }
+
+void Result::finish() noexcept {
     if (conn_ != nullptr) {
         if (!done_) settle_rowid();
         conn_->result_closed(this);
     }
     // stmt_ goes back to the cache (reset, bindings cleared) or is finalized;
     // unread rows are simply discarded, SQLite has nothing to drain.
+    stmt_.release();
+    conn_ = nullptr;
+}
+
+void Result::reset(Connection &conn, StatementLease stmt, const std::vector<ColumnSpec> *fixed_columns) {
+    conn_ = &conn;
+    stmt_ = std::move(stmt);
+    fixed_columns_ = fixed_columns;
+    readonly_ = true;
+    was_in_txn_ = false;
+    row_pending_ = false;
+    done_ = false;
+    rowid_pending_ = false;
+    prev_rowid_ = 0;
+    total_changes_before_ = 0;
+    affected_rows_ = -1;
+    last_insert_id_ = 0;
+    deferred_.reset();
+    // names_, native_types_, columns_ keep their contents: describe_columns
+    // (or start, for an empty statement) replaces them.
 }
 
 void Result::start() {
     sqlite3_stmt *s = stmt_.get();
     if (s == nullptr) { // empty SQL or only comments: nothing to run
+        columns_.clear();
+        fixed_types_.clear();
         done_ = true;
         return;
     }
@@ -336,8 +365,6 @@ ilana_status api_fetch(ilana_result *h, ilana_batch *batch, ilana_error *err) {
     });
 }
 
-void api_result_close(ilana_result *h) {
-    delete result_from_handle(h); // NULL is a no-op
-}
+void api_result_close(ilana_result *h) { Connection::release_result(result_from_handle(h)); }
 
 } // namespace ilana::sqlite

@@ -158,6 +158,10 @@ public:
     void result_closed(Result *r) noexcept {
         if (open_result_ == r) open_result_ = nullptr;
     }
+    // result_close: keeps the finished result for the next execute (its
+    // vectors keep their capacity, so a point select allocates nothing),
+    // or deletes it.
+    static void release_result(Result *r) noexcept;
 
     // [thread-safe] sqlite3_interrupt, guarded against a concurrent close.
     void interrupt() noexcept;
@@ -176,6 +180,7 @@ private:
     std::string config_dir_; // "ilana.config_dir", to resolve namespace files
     int busy_timeout_ms_ = 5000;
     Result *open_result_ = nullptr;
+    std::unique_ptr<Result> spare_result_; // finished, ready for reuse
     StatementCache cache_{64};
     std::mutex interrupt_mu_; // cancel() vs close(): never interrupt a freed db
 };
@@ -214,6 +219,11 @@ class Result {
 public:
     Result(Connection &conn, StatementLease stmt, const std::vector<ColumnSpec> *fixed_columns);
     ~Result();
+    // Re-arms a finished (recycled) result for a new statement.
+    void reset(Connection &conn, StatementLease stmt, const std::vector<ColumnSpec> *fixed_columns);
+    // What closing does: the statement goes back, the connection forgets us.
+    void finish() noexcept;
+    Connection *connection() const noexcept { return conn_; }
     Result(const Result &) = delete;
     Result &operator=(const Result &) = delete;
 
