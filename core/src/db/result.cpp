@@ -46,13 +46,27 @@ Row Result::front() const {
 void Result::set_columns(std::vector<Column> columns) {
     columns_ = std::move(columns);
     names_.clear();
+    names_.reserve(columns_.size());
     for (const auto &c : columns_) names_.push_back(c.name.c_str());
 }
+
+namespace {
+bool is_string_type(ilana_type t) {
+    return t == ILANA_TYPE_TEXT || t == ILANA_TYPE_BLOB || t == ILANA_TYPE_DECIMAL || t == ILANA_TYPE_UUID ||
+           t == ILANA_TYPE_JSON;
+}
+// The first block holds exactly the first batch's bytes (a point select's
+// few bytes are not worth 64 KiB); later blocks grow geometrically.
+size_t next_block(size_t need, size_t blocks, size_t last_cap) {
+    if (blocks == 0) return std::max<size_t>(need, 64);
+    return std::max<size_t>(need, std::max<size_t>(64 * 1024, last_cap * 2));
+}
+} // namespace
 
 const char *Result::store(const char *p, size_t n) {
     if (n == 0) return "";
     if (arena_used_ + n > arena_cap_) {
-        size_t cap = std::max<size_t>(n, std::max<size_t>(64 * 1024, arena_cap_ * 2));
+        size_t cap = next_block(n, arena_.size(), arena_cap_);
         arena_.emplace_back(new char[cap]);
         arena_cap_ = cap;
         arena_used_ = 0;
@@ -69,6 +83,18 @@ void Result::append(const ilana_value *cells, size_t rows, size_t value_size) {
     size_t base = cells_.size();
     cells_.resize(base + total);
     const char *src = reinterpret_cast<const char *>(cells);
+    // One arena block for the whole batch, sized before copying.
+    size_t bytes = 0;
+    for (size_t k = 0; value_size >= sizeof(ilana_value) && k < total; ++k) {
+        const auto *v = reinterpret_cast<const ilana_value *>(src + k * value_size);
+        if (!v->is_null && is_string_type(v->type)) bytes += static_cast<size_t>(v->v.str.len);
+    }
+    if (bytes > 0 && arena_used_ + bytes > arena_cap_) {
+        size_t cap = next_block(bytes, arena_.size(), arena_cap_);
+        arena_.emplace_back(new char[cap]);
+        arena_cap_ = cap;
+        arena_used_ = 0;
+    }
     for (size_t k = 0; k < total; ++k) {
         ilana_value v{};
         std::memcpy(&v, src + k * value_size, std::min(value_size, sizeof(ilana_value)));

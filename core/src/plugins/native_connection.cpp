@@ -137,7 +137,29 @@ bool NativeResult::fetch(ilana_batch &batch, uint32_t max_rows) {
     return st == ILANA_OK;
 }
 
+namespace {
+// The columns described last on this thread. A statement run again (the
+// common case) has the same columns: comparing them with the driver's is
+// cheaper than building the strings again.
+thread_local std::vector<Column> t_last_columns;
+
+bool same_columns(const ilana_result_info &info, const std::vector<Column> &cols) {
+    if (cols.size() != info.column_count) return false;
+    const char *base = reinterpret_cast<const char *>(info.columns);
+    for (uint32_t i = 0; i < info.column_count; ++i) {
+        ilana_column c{};
+        std::memcpy(&c, base + static_cast<size_t>(i) * info.column_size, std::min<size_t>(info.column_size, sizeof c));
+        const Column &have = cols[i];
+        if (static_cast<int32_t>(have.type) != c.type || have.nullable != c.nullable) return false;
+        if (std::strcmp(have.name.c_str(), c.name != nullptr ? c.name : "") != 0) return false;
+        if (std::strcmp(have.native_type.c_str(), c.native_type != nullptr ? c.native_type : "") != 0) return false;
+    }
+    return true;
+}
+} // namespace
+
 std::vector<Column> describe_columns(const ilana_result_info &info) {
+    if (info.column_count > 0 && same_columns(info, t_last_columns)) return t_last_columns;
     std::vector<Column> cols;
     cols.reserve(info.column_count);
     const char *base = reinterpret_cast<const char *>(info.columns);
@@ -152,6 +174,7 @@ std::vector<Column> describe_columns(const ilana_result_info &info) {
         col.nullable = c.nullable;
         cols.push_back(std::move(col));
     }
+    t_last_columns = cols;
     return cols;
 }
 
