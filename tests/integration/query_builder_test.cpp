@@ -13,6 +13,8 @@
 #include <atomic>
 #include <mutex>
 
+#include <unistd.h>
+
 using namespace ilana;
 using Catch::Contains;
 using ilana_test::TempDir;
@@ -63,15 +65,48 @@ std::string q(std::string sql, char quote) {
     return sql;
 }
 
+// ctest runs test cases in parallel processes: each process works in a
+// PostgreSQL schema / MariaDB database of its own, so fixed table names
+// (qb_users, ...) never collide. The tests drop their tables; the empty
+// namespaces stay in the throwaway test servers (scripts/test-servers.sh
+// destroy removes everything).
+const std::string &own_namespace() {
+    static const std::string ns = "qb_" + std::to_string(::getpid());
+    return ns;
+}
+
+Database bootstrap(Kind k, TempDir &dir) {
+    std::string conn = k == Kind::pg ? ilana_test::pg_connection_json() : ilana_test::mysql_connection_json();
+    dir.write("bootstrap.json", std::string(R"({"connections": {"b": {"client": ")") +
+                                    (k == Kind::pg ? "pg" : "mysql2") + R"(", "connection": )" + conn + "}}}");
+    return Database::open(dir.file("bootstrap.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+}
+
+void ensure_namespace(Kind k, TempDir &dir) {
+    static std::once_flag pg_once, my_once;
+    std::call_once(k == Kind::pg ? pg_once : my_once, [&] {
+        Database b = bootstrap(k, dir);
+        b.on("b").execute((k == Kind::pg ? "CREATE SCHEMA IF NOT EXISTS " : "CREATE DATABASE IF NOT EXISTS ") +
+                          own_namespace());
+    });
+}
+
+
 std::string config_json(Kind k, TempDir &dir, bool debug) {
     std::string main;
-    if (k == Kind::sqlite)
+    if (k == Kind::sqlite) {
         main = R"({"client": "sqlite3", "connection": {"filename": "./main.sqlite"}, "pool": {"max": 4}})";
-    else if (k == Kind::pg)
-        main = R"({"client": "pg", "connection": )" + ilana_test::pg_connection_json() + R"(, "pool": {"max": 4}})";
-    else
-        main = R"({"client": "mysql2", "connection": )" + ilana_test::mysql_connection_json() +
+    } else if (k == Kind::pg) {
+        ensure_namespace(k, dir);
+        main = R"({"client": "pg", "connection": )" +
+               ilana_test::pg_connection_json("\"search_path\": \"" + own_namespace() + "\"") +
                R"(, "pool": {"max": 4}})";
+    } else {
+        ensure_namespace(k, dir);
+        auto s = ilana_test::mysql();
+        s.database = own_namespace();
+        main = R"({"client": "mysql2", "connection": )" + ilana_test::connection_json(s) + R"(, "pool": {"max": 4}})";
+    }
     std::string json = R"({"default": "main", )";
     if (debug) json += R"("debug": {"enabled": true, "logQueries": true}, )";
     json += R"("connections": {"main": )" + main + R"(, "reporting": )" + main +
