@@ -257,7 +257,12 @@ void Result::read_row(std::size_t first) {
         v.v.str.ptr = nullptr;
         v.v.str.len = 0;
         const ilana_type want = fixed_types_.empty() ? ILANA_TYPE_ANY : fixed_types_[c];
-        const int storage = sqlite3_column_type(s, col);
+        // One sqlite3_column_* call per cell (each one takes the statement
+        // checks and error bookkeeping), then the value's own accessors.
+        // The value is "unprotected": fine here, the connection is NOMUTEX
+        // and used by one thread at a time (driver.h's [conn-serialized]).
+        sqlite3_value *val = sqlite3_column_value(s, col);
+        const int storage = sqlite3_value_type(val);
         if (storage == SQLITE_NULL) {
             v.type = want == ILANA_TYPE_ANY ? ILANA_TYPE_NULL : want;
             v.is_null = 1;
@@ -272,7 +277,7 @@ void Result::read_row(std::size_t first) {
             as = want == ILANA_TYPE_BLOB ? SQLITE_BLOB : SQLITE_TEXT;
         switch (as) {
         case SQLITE_INTEGER: {
-            const sqlite3_int64 i = sqlite3_column_int64(s, col);
+            const sqlite3_int64 i = sqlite3_value_int64(val);
             if (want == ILANA_TYPE_BOOL) {
                 v.type = ILANA_TYPE_BOOL;
                 v.v.i64 = i != 0 ? 1 : 0;
@@ -284,18 +289,18 @@ void Result::read_row(std::size_t first) {
         }
         case SQLITE_FLOAT:
             v.type = ILANA_TYPE_DOUBLE;
-            v.v.f64 = sqlite3_column_double(s, col);
+            v.v.f64 = sqlite3_value_double(val);
             break;
         case SQLITE_BLOB: {
-            const void *p = sqlite3_column_blob(s, col); // NULL for a zero-length blob
-            const auto len = static_cast<std::size_t>(sqlite3_column_bytes(s, col));
+            const void *p = sqlite3_value_blob(val); // NULL for a zero-length blob
+            const auto len = static_cast<std::size_t>(sqlite3_value_bytes(val));
             if (p == nullptr && len != 0) throw std::bad_alloc();
             put_bytes(cell, p, len, ILANA_TYPE_BLOB);
             break;
         }
         default: { // SQLITE_TEXT
-            const unsigned char *p = sqlite3_column_text(s, col);
-            const auto len = static_cast<std::size_t>(sqlite3_column_bytes(s, col));
+            const unsigned char *p = sqlite3_value_text(val);
+            const auto len = static_cast<std::size_t>(sqlite3_value_bytes(val));
             if (p == nullptr && sqlite3_errcode(conn_->db()) == SQLITE_NOMEM) throw std::bad_alloc();
             put_bytes(cell, p, p == nullptr ? 0 : len, ILANA_TYPE_TEXT);
             break;
