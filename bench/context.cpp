@@ -12,6 +12,7 @@
 #include <thread>
 #include <exception>
 
+#include <malloc.h>
 #include <unistd.h>
 
 namespace bench {
@@ -181,6 +182,11 @@ long rss_kib() {
     long size = 0, resident = 0;
     f >> size >> resident;
     return resident * (::sysconf(_SC_PAGESIZE) / 1024);
+}
+
+double heap_kib() {
+    struct mallinfo2 mi = mallinfo2();
+    return static_cast<double>(mi.uordblks + mi.hblkhd) / 1024.0;
 }
 
 void run_threads(int n, const std::function<void(int)> &fn) {

@@ -151,6 +151,9 @@ std::string cpu_model();
 unsigned cpu_count();
 // Resident set size of this process in KiB (/proc/self/statm).
 long rss_kib();
+// Heap bytes in use (malloc'd and not freed, mmap'd blocks included), in
+// KiB: what objects hold, without the allocator's retained free memory.
+double heap_kib();
 
 // Thread-count helper for the pooled workloads: runs fn(thread_index) on n
 // threads, all released together, and joins. Rethrows the first exception.
