@@ -81,6 +81,15 @@ Database open_db(const std::string &config) {
 
 int64_t count(const Connection &c, const std::string &sql) { return c.query(sql).front()[0].as<int64_t>(); }
 
+// The path migrate:make printed (its first line that is an absolute path).
+std::string made_path(const std::string &out) {
+    std::istringstream in(out);
+    std::string line;
+    while (std::getline(in, line))
+        if (!line.empty() && line[0] == '/') return line;
+    return {};
+}
+
 // A database of its own on the MariaDB test server (dropped at scope exit).
 struct MysqlDatabase {
     std::string name;
@@ -216,7 +225,7 @@ DROP TABLE user_profiles;
 
     // make: a new file with both sections, in analytics' directory.
     REQUIRE(cli(config, "migrate:make add_events --connection=analytics", out) == 0);
-    const std::string made = out.substr(0, out.find('\n'));
+    const std::string made = made_path(out);
     CHECK(made.rfind(adir, 0) == 0);
     CHECK(made.size() == adir.size() + 14 + std::string("_add_events.sql").size());
     CHECK(read_file(made) == "-- migrate:up\n\n\n-- migrate:down\n\n");
@@ -586,7 +595,7 @@ DROP TABLE users;
 
     // make + migrate + repeat on primary.
     REQUIRE(cli(config, "migrate:make add_index", out) == 0); // default connection: primary
-    const std::string made = out.substr(0, out.find('\n'));
+    const std::string made = made_path(out);
     CHECK(made.rfind(dir.file("db/primary/"), 0) == 0);
     std::ofstream(made, std::ios::binary) << "-- migrate:up\nCREATE INDEX users_email ON users (email);\n"
                                              "-- migrate:down\nDROP INDEX users_email ON users;\n";
