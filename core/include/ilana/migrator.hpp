@@ -54,7 +54,9 @@
 //     "running" is written before the first statement and set to "applied"
 //     after the last. When a statement fails, statements before it in that
 //     migration have taken effect and cannot be undone: the row is set to
-//     "failed" with the failing statement, and MigrationError says so. From
+//     "failed" with the failing statement (its first 4000 characters; a
+//     failed rollback's statement is prefixed "[down] "), and MigrationError
+//     says so. From
 //     then on migrate() and rollback() refuse to run (MigrationError naming
 //     the migration and the statement) until the database has been fixed by
 //     hand and repair() has cleared the mark: by default repair() deletes
@@ -67,7 +69,10 @@
 //     on every database ("running", then "applied", or "failed" with the
 //     exception's message). On SQLite the migration lock is released while a
 //     code migration runs (the code must be able to write the database);
-//     the "running" row keeps other runners waiting meanwhile.
+//     the "running" row keeps other runners waiting meanwhile. The run keeps
+//     one session of the connection leased for the lock, so a code
+//     migration that uses the same connection needs a pool "max" of 2 or
+//     more.
 //
 // Checksums
 //   An applied file whose bytes changed stops migrate() with a
