@@ -5,7 +5,6 @@
 // live in a schema unique to this process (dropped at exit), so parallel
 // test processes never collide.
 // Listener types (Catch::TestEventListenerBase) for dropping the test schema.
-#define CATCH_CONFIG_EXTERNAL_INTERFACES
 #include "test_servers.hpp"
 
 #include <ilana/driver.h>

@@ -78,11 +78,13 @@ ilana_status Result::fetch(ilana_batch *batch) {
         throw misuse("fetch: ilana_batch.struct_size is too small for ABI v1");
     if (closed_) throw misuse("fetch: the result is closed");
     if (failure_) throw *failure_;
-    if (batch->max_rows == 0) throw misuse("fetch: ilana_batch.max_rows must be at least 1");
     arena_.reset();
     uint32_t rows = 0;
     if (!done_) {
-        const uint32_t max_rows = std::min(batch->max_rows, kMaxBatchRows);
+        // driver.h: max_rows 0 means "the driver's default batch".
+        constexpr uint32_t kDefaultBatchRows = 1024;
+        const uint32_t wanted = batch->max_rows == 0 ? kDefaultBatchRows : batch->max_rows;
+        const uint32_t max_rows = std::min(wanted, kMaxBatchRows);
         const auto start = std::chrono::steady_clock::now();
         try {
             rows = read_rows(max_rows);
