@@ -30,7 +30,7 @@
  *  - Arrays of ilana_value and ilana_column are strided by an explicit
  *    `*_size` field in the struct that carries them (ilana_value is small and
  *    frequent, so it carries no struct_size of its own).
- *  - Layouts are pinned by tests/unit/abi_layout_test.cpp.
+ *  - Layouts are pinned by tests/abi/abi_layout_test.cpp.
  *
  * ---------------------------------------------------------------------------
  * Thread rules (written on every function, CLAP style)
