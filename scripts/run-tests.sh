@@ -10,6 +10,7 @@
 #   ILANA_SKIP_SANITIZERS=1 ...     only the plain build (quick local runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 jobs=$(nproc)
 t0=$(date +%s)
 stage() { echo; echo "== [$(( $(date +%s) - t0 ))s] $*"; }
@@ -47,6 +48,7 @@ if [ "${ILANA_SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake --build build-asan -j "$jobs"
   stage "ctest (AddressSanitizer + UndefinedBehaviorSanitizer)"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+     LSAN_OPTIONS=suppressions=$root/scripts/sanitizers/lsan.supp:print_suppressions=0 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure -j "$jobs" --timeout 900 -LE bench)
   stage "libFuzzer: config loader, 60 s"
