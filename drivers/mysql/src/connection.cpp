@@ -148,10 +148,47 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params *params)
 Connection::~Connection() {
     ensure_thread();
     if (open_result != nullptr) open_result->detach(); // host broke the contract; stay safe
+    spare_stmt_result_.reset(); // closed already: nothing of the session is touched
+    spare_status_result_.reset();
     for (auto &c : lru_) mysql_stmt_close(c.stmt);
     lru_.clear();
     cache_index_.clear();
     if (m_ != nullptr && !abandoned_) mysql_close(m_);
+}
+
+std::unique_ptr<Result> Connection::make_stmt_result(MYSQL_STMT *stmt, std::string_view sql) {
+    if (spare_stmt_result_) {
+        std::unique_ptr<Result> r = std::move(spare_stmt_result_);
+        static_cast<StmtResult *>(r.get())->rearm(this, stmt, sql);
+        return r;
+    }
+    return std::make_unique<StmtResult>(this, stmt, sql);
+}
+
+std::unique_ptr<Result> Connection::make_status_result(int64_t affected_rows, int64_t last_insert_id) {
+    if (spare_status_result_) {
+        std::unique_ptr<Result> r = std::move(spare_status_result_);
+        static_cast<StatusResult *>(r.get())->rearm(this, affected_rows, last_insert_id);
+        return r;
+    }
+    return std::make_unique<StatusResult>(this, affected_rows, last_insert_id);
+}
+
+void Connection::release_result(Result *r) noexcept {
+    if (r == nullptr) return;
+    Connection *c = r->connection();
+    r->close();
+    if (c != nullptr && !c->broken_) {
+        if (dynamic_cast<StmtResult *>(r) != nullptr && !c->spare_stmt_result_) {
+            c->spare_stmt_result_.reset(r);
+            return;
+        }
+        if (dynamic_cast<StatusResult *>(r) != nullptr && !c->spare_status_result_) {
+            c->spare_status_result_.reset(r);
+            return;
+        }
+    }
+    delete r;
 }
 
 void Connection::ensure_alive() const {

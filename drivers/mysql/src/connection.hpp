@@ -74,6 +74,13 @@ public:
     // The result now open on this session, if any (at most one).
     Result *open_result = nullptr;
 
+    // Results are reused from one statement to the next (result_close gives
+    // them back), so a point select allocates nothing for its result.
+    std::unique_ptr<Result> make_stmt_result(MYSQL_STMT *stmt, std::string_view sql);
+    std::unique_ptr<Result> make_status_result(int64_t affected_rows, int64_t last_insert_id);
+    // result_close: closes `r`, then keeps it for reuse or deletes it.
+    static void release_result(Result *r) noexcept;
+
     void ping(int32_t timeout_ms);
     // Runs a statement without parameters or rows (transactions, SET ...).
     void simple_query(std::string_view sql, Phase phase, std::string_view what);
@@ -102,6 +109,9 @@ private:
     std::unordered_map<std::string_view, std::list<Cached>::iterator> cache_index_;
     MYSQL_STMT *borrowed_cached_ = nullptr;
     std::unordered_set<std::string> unpreparable_;
+
+    std::unique_ptr<Result> spare_stmt_result_;   // a closed StmtResult
+    std::unique_ptr<Result> spare_status_result_; // a closed StatusResult
 
     std::string version_;
     int64_t version_number_ = 0;

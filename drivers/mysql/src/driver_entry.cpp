@@ -132,9 +132,7 @@ ilana_status fetch(ilana_result *result, ilana_batch *batch, ilana_error *err) {
 void result_close(ilana_result *result) {
     if (result == nullptr) return;
     ensure_thread();
-    Result *r = from_handle(result);
-    r->close();
-    delete r;
+    Connection::release_result(from_handle(result));
 }
 
 // ---------------------------------------------------------------------------

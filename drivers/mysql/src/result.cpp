@@ -131,8 +131,28 @@ void Result::detach() noexcept {
 // ---------------------------------------------------------------------------
 // StatusResult
 
+void Result::rearm_base(Connection *conn) {
+    conn_ = conn;
+    op_open_ = false;
+    affected_rows_ = -1;
+    last_insert_id_ = 0;
+    done_ = false;
+    closed_ = false;
+    failure_.reset();
+    arena_.reset();
+}
+
 StatusResult::StatusResult(Connection *conn, int64_t affected_rows, int64_t last_insert_id)
     : Result(conn) {
+    affected_rows_ = affected_rows;
+    last_insert_id_ = last_insert_id;
+    done_ = true;
+}
+
+void StatusResult::rearm(Connection *conn, int64_t affected_rows, int64_t last_insert_id) {
+    rearm_base(conn);
+    columns_.clear();
+    specs_.clear();
     affected_rows_ = affected_rows;
     last_insert_id_ = last_insert_id;
     done_ = true;
@@ -141,13 +161,33 @@ StatusResult::StatusResult(Connection *conn, int64_t affected_rows, int64_t last
 // ---------------------------------------------------------------------------
 // StmtResult: binary protocol
 
+// Error messages excerpt the SQL (sql_excerpt, 120 bytes of it with blanks
+// collapsed) only when one is built: the result keeps its first bytes.
+constexpr size_t kSqlKept = 1024;
+
 StmtResult::StmtResult(Connection *conn, MYSQL_STMT *stmt, std::string_view sql)
-    : Result(conn), stmt_(stmt), excerpt_(sql_excerpt(sql)) {
+    : Result(conn), stmt_(stmt), excerpt_(sql.substr(0, kSqlKept)) {
     op_open_ = true;
     // stmt->fields carries MariaDB's extended metadata (format "json"),
     // which the copies made by mysql_stmt_result_metadata() may not.
     set_columns(stmt->fields, mysql_stmt_field_count(stmt));
     bind_columns();
+}
+
+void StmtResult::rearm(Connection *conn, MYSQL_STMT *stmt, std::string_view sql) {
+    rearm_base(conn);
+    stmt_ = stmt;
+    excerpt_.assign(sql.substr(0, kSqlKept));
+    rebind_ = false;
+    try {
+        set_columns(stmt->fields, mysql_stmt_field_count(stmt));
+        bind_columns();
+    } catch (...) {
+        stmt_ = nullptr; // still the caller's
+        closed_ = true;
+        throw;
+    }
+    op_open_ = true;
 }
 
 StmtResult::~StmtResult() { close(); }
@@ -338,7 +378,7 @@ void StmtResult::release() noexcept {
 // TextResult: text protocol
 
 TextResult::TextResult(Connection *conn, MYSQL_RES *res, std::string_view sql)
-    : Result(conn), res_(res), excerpt_(sql_excerpt(sql)) {
+    : Result(conn), res_(res), excerpt_(sql.substr(0, kSqlKept)) {
     op_open_ = true;
     set_columns(mysql_fetch_fields(res), mysql_num_fields(res));
 }
@@ -371,7 +411,7 @@ uint32_t TextResult::read_rows(uint32_t max_rows) {
             if (!text_to_cell(specs_[c].decode, row[c], lengths[c], v, arena_))
                 throw DriverFailure(ILANA_ERR_DATA,
                                     "column '" + names_[c] + "': the server sent a value that is not a valid " +
-                                        specs_[c].native_type + " in: " + excerpt_);
+                                        specs_[c].native_type + " in: " + sql_excerpt(excerpt_));
         }
         ++n;
         if (batch_full()) break;

@@ -42,9 +42,14 @@ public:
 
     uint32_t column_count() const { return static_cast<uint32_t>(columns_.size()); }
     const ilana_column &column(uint32_t i) const { return columns_[i]; }
+    // The connection, or nullptr once detached.
+    Connection *connection() const { return conn_; }
 
 protected:
     explicit Result(Connection *conn) : conn_(conn) {}
+    // A closed result made ready for a new statement of `conn`: vectors and
+    // arena keep their capacity.
+    void rearm_base(Connection *conn);
 
     // Reads up to max_rows rows into cells_ (row-major), sets done_ at the
     // end of the rows; throws DriverFailure.
@@ -87,6 +92,7 @@ protected:
 class StatusResult final : public Result {
 public:
     StatusResult(Connection *conn, int64_t affected_rows, int64_t last_insert_id);
+    void rearm(Connection *conn, int64_t affected_rows, int64_t last_insert_id);
 
 protected:
     uint32_t read_rows(uint32_t) override { return 0; }
@@ -98,6 +104,9 @@ public:
     // connection's running op.
     StmtResult(Connection *conn, MYSQL_STMT *stmt, std::string_view sql);
     ~StmtResult() override;
+    // Same as the constructor, on a closed (recycled) result. On failure
+    // `stmt` stays the caller's and the result stays closed.
+    void rearm(Connection *conn, MYSQL_STMT *stmt, std::string_view sql);
 
 protected:
     uint32_t read_rows(uint32_t max_rows) override;
@@ -120,7 +129,7 @@ private:
     void decode_row(ilana_value *row);
 
     MYSQL_STMT *stmt_;
-    std::string excerpt_;
+    std::string excerpt_; // the SQL's first bytes; errors excerpt them (errors.cpp)
     std::vector<OutColumn> out_;
     std::vector<MYSQL_BIND> binds_;
     bool rebind_ = false;

@@ -50,8 +50,12 @@ const char *type_name(ilana_type t) {
 // bytes, which are borrowed for the whole execute call.
 class ParamBinder {
 public:
-    ParamBinder(const ilana_value *values, uint32_t count, uint32_t stride)
-        : binds_(count), ints_(count), doubles_(count), times_(count) {
+    // Reused per thread (see run_prepared): the vectors keep their capacity.
+    void bind(const ilana_value *values, uint32_t count, uint32_t stride) {
+        binds_.resize(count);
+        ints_.resize(count);
+        doubles_.resize(count);
+        times_.resize(count);
         static char empty[1] = {0};
         for (uint32_t i = 0; i < count; ++i) {
             const ilana_value &v =
@@ -167,8 +171,7 @@ std::unique_ptr<Result> run_text(Connection &c, std::string_view sql) {
     if (mysql_real_query(m, sql.data(), static_cast<unsigned long>(sql.size())) != 0)
         c.fail(c.timeout_aware(conn_failure(m, Phase::Statement, {}, sql), start));
     if (mysql_field_count(m) == 0) {
-        auto r = std::make_unique<StatusResult>(&c, affected(mysql_affected_rows(m)),
-                                                static_cast<int64_t>(mysql_insert_id(m)));
+        auto r = c.make_status_result(affected(mysql_affected_rows(m)), static_cast<int64_t>(mysql_insert_id(m)));
         while (mysql_more_results(m)) { // CALL: trailing status
             int next = mysql_next_result(m);
             if (next > 0) c.fail(conn_failure(m, Phase::Statement, {}, sql));
@@ -193,7 +196,10 @@ std::unique_ptr<Result> run_text(Connection &c, std::string_view sql) {
 
 std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, const ilana_value *params,
                                      uint32_t count, uint32_t stride, bool cache) {
-    ParamBinder binder(params, count, stride);
+    // Per thread, not per call: binding allocates nothing once warm. Only
+    // read during this call (mysql_stmt_execute sends the values).
+    thread_local ParamBinder binder;
+    binder.bind(params, count, stride);
     OpGuard op(c);
     for (int attempt = 0;; ++attempt) {
         MYSQL_STMT *s = c.take_stmt(sql, cache);
@@ -223,8 +229,8 @@ std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, const 
             c.fail(f);
         }
         if (mysql_stmt_field_count(s) == 0) {
-            auto r = std::make_unique<StatusResult>(&c, affected(mysql_stmt_affected_rows(s)),
-                                                    static_cast<int64_t>(mysql_stmt_insert_id(s)));
+            auto r = c.make_status_result(affected(mysql_stmt_affected_rows(s)),
+                                          static_cast<int64_t>(mysql_stmt_insert_id(s)));
             bool ok = true;
             while (mysql_stmt_more_results(s)) { // CALL: trailing status
                 if (mysql_stmt_next_result(s) != 0) {
@@ -243,7 +249,7 @@ std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, const 
         }
         std::unique_ptr<Result> r;
         try {
-            r = std::make_unique<StmtResult>(&c, s, sql);
+            r = c.make_stmt_result(s, sql);
         } catch (...) {
             // The result was not built, so `s` is still ours to give back.
             mysql_stmt_free_result(s);
