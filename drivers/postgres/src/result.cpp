@@ -61,14 +61,27 @@ void Result::reset(Connection *conn, std::string_view sql, bool may_cancel_on_cl
     pending_ = nullptr;
     finished_ = true;
     affected_ = -1;
-    columns_.clear();
-    string_columns_.clear();
+    // The column description stays: the next statement is often this one
+    // again (describe compares); start_command empties it for no rows.
     arena_.bytes.clear();
 }
 
 void Result::describe(const PGresult *res) {
     const int nf = PQnfields(res);
     const auto n = static_cast<size_t>(nf < 0 ? 0 : nf);
+    // A recycled result running the same statement again (the usual case)
+    // already holds this description: compare instead of rebuilding.
+    if (n > 0 && n == columns_.size() && n == types_.size()) {
+        bool same = true;
+        for (size_t c = 0; c < n && same; ++c) {
+            const int ci = static_cast<int>(c);
+            same = types_[c] == PQftype(res, ci) && formats_[c] == PQfformat(res, ci) &&
+                   std::strcmp(names_[c].c_str(), PQfname(res, ci)) == 0;
+        }
+        if (same) return;
+    }
+    types_.resize(n);
+    formats_.resize(n);
     names_.resize(n);
     native_names_.resize(n); // sized first: columns_ keep c_str() pointers
     columns_.resize(n);
@@ -91,6 +104,8 @@ void Result::describe(const PGresult *res) {
         col.native_type = native;
         col.nullable = -1; // libpq does not say; the catalog would cost a round trip
         decoders_[c] = decoder_for(type, PQfformat(res, ci));
+        types_[c] = type;
+        formats_[c] = PQfformat(res, ci);
         if (ct.is_string) string_columns_.push_back(static_cast<uint32_t>(c));
     }
 }
@@ -102,6 +117,9 @@ void Result::start_rows(PGresult *first) {
 }
 
 void Result::start_command(const PGresult *res) {
+    columns_.clear();
+    string_columns_.clear();
+    types_.clear();
     affected_ = parse_affected(res);
     finished_ = true;
 }

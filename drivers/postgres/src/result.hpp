@@ -62,6 +62,8 @@ private:
     std::vector<std::string> names_;
     std::vector<std::string> native_names_; // for OIDs outside the static table
     std::vector<DecodeFn> decoders_;
+    std::vector<Oid> types_;   // what the description above was built from
+    std::vector<int> formats_;
     std::vector<uint32_t> string_columns_; // cells holding arena offsets
 
     std::vector<ilana_value> cells_; // reused across fetches
