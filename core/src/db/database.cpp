@@ -28,6 +28,11 @@ namespace {
 // Per-thread scratch buffers: no allocation per query once warm.
 thread_local std::string t_sql;
 thread_local std::vector<ilana_value> t_params;
+// What t_sql was rewritten from: the same statement again (the usual case
+// in a loop) skips the placeholder lexer.
+thread_local std::string t_sql_source;
+thread_local int t_sql_style = -1;
+thread_local size_t t_sql_count = 0;
 
 struct QueryTimer {
     ConnectionState &cs;
@@ -72,7 +77,13 @@ void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view
     try {
         std::string_view text = sql;
         if (!placeholders_passthrough(sql, cs.placeholder_style)) {
-            size_t count = rewrite_placeholders(sql, cs.placeholder_style, t_sql);
+            if (t_sql_style != cs.placeholder_style || t_sql_source != sql) {
+                t_sql_style = -1; // stays invalid if the rewrite throws
+                t_sql_count = rewrite_placeholders(sql, cs.placeholder_style, t_sql);
+                t_sql_source.assign(sql.data(), sql.size());
+                t_sql_style = cs.placeholder_style;
+            }
+            const size_t count = t_sql_count;
             text = t_sql;
             if (count != n)
                 throw Error("[" + cs.name + "] the statement has " + std::to_string(count) + " ? placeholder(s) but " +
