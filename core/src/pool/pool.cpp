@@ -44,6 +44,12 @@ Clock::time_point coarse_now() noexcept {
     return Clock::now();
 }
 
+// The parking slot of the calling thread (the same index in every pool).
+size_t my_slot(size_t slots) noexcept {
+    thread_local const size_t hash = std::hash<std::thread::id>{}(std::this_thread::get_id());
+    return hash % slots;
+}
+
 bool retryable_connect_error(const Error &e) {
     return e.error_class() == ErrorClass::connection || e.error_class() == ErrorClass::transient ||
            e.error_class() == ErrorClass::timeout;
@@ -54,6 +60,7 @@ Pool::Pool(std::string name, PoolOptions options, RetryOptions retry, ConnectFn 
            std::shared_ptr<const Hooks> hooks, ConnectionMetrics *metrics)
     : name_(std::move(name)), options_(options), retry_(retry), connect_(std::move(connect)),
       hooks_(std::move(hooks)), metrics_(metrics),
+      lock_free_(options_.validate_idle_after_ms <= 0 && options_.leak_detection_ms <= 0),
       rng_state_(static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^
                  reinterpret_cast<uintptr_t>(this)) {}
 
@@ -139,6 +146,7 @@ void Pool::capacity_freed_locked() {
     if (!waiters_.empty()) {
         Waiter *w = waiters_.front();
         waiters_.pop_front();
+        waiters_changed_locked();
         w->may_create = true;
         ++pending_;
         w->cv.notify_one();
@@ -155,6 +163,7 @@ void Pool::wake_first_locked() {
 void Pool::remove_waiter_locked(Waiter *w) {
     auto it = std::find(waiters_.begin(), waiters_.end(), w);
     if (it != waiters_.end()) waiters_.erase(it);
+    waiters_changed_locked();
     if (waiters_.empty()) {
         handoff_ = false;
     } else if (!idle_.empty()) {
@@ -185,8 +194,51 @@ std::unique_ptr<PooledConnection> Pool::acquire() {
     return acquire_measured(waited);
 }
 
+std::unique_ptr<PooledConnection> Pool::take_parked() noexcept {
+    Slot &slot = slots_[my_slot(kSlots)];
+    // A plain load first: an empty slot costs no cache-line write.
+    if (slot.parked.load(std::memory_order_relaxed) == nullptr) return nullptr;
+    PooledConnection *pc = slot.parked.exchange(nullptr, std::memory_order_acq_rel);
+    if (pc == nullptr) return nullptr;
+    slot.acquires.fetch_add(1, std::memory_order_relaxed);
+    return std::unique_ptr<PooledConnection>(pc); // counted in in_use_ all along
+}
+
+bool Pool::park(std::unique_ptr<PooledConnection> &pc) noexcept {
+    Slot &slot = slots_[my_slot(kSlots)];
+    PooledConnection *expected = nullptr;
+    if (!slot.parked.compare_exchange_strong(expected, pc.get(), std::memory_order_seq_cst)) return false;
+    PooledConnection *mine = pc.release();
+    // A waiter or close() may have looked at the slots just before: they
+    // published their flag first (seq_cst), so one of us sees the other.
+    // Take a session back (ours or one parked since) for the locked path.
+    if (has_waiters_.load(std::memory_order_seq_cst) || closing_.load(std::memory_order_seq_cst)) {
+        pc.reset(slot.parked.exchange(nullptr, std::memory_order_seq_cst));
+        return pc == nullptr; // taken meanwhile by someone who will handle it
+    }
+    (void)mine;
+    return true;
+}
+
+int Pool::unpark_all_locked() noexcept {
+    int n = 0;
+    Clock::time_point now{};
+    for (Slot &slot : slots_) {
+        // seq_cst (a plain load on x86): pairs with park()'s re-check.
+        if (slot.parked.load(std::memory_order_seq_cst) == nullptr) continue;
+        PooledConnection *pc = slot.parked.exchange(nullptr, std::memory_order_seq_cst);
+        if (pc == nullptr) continue;
+        if (n++ == 0) now = coarse_now();
+        pc->last_used = now; // parked at most one reap interval ago
+        --in_use_;
+        idle_.emplace_back(pc);
+    }
+    return n;
+}
+
 std::unique_ptr<PooledConnection> Pool::try_idle() {
     std::unique_lock<std::mutex> lock(mu_);
+    if (lock_free_ && idle_.empty() && !closed_) unpark_all_locked();
     if (closed_ || idle_.empty() || (handoff_ && !waiters_.empty())) return nullptr;
     ++acquires_;
     auto pc = std::move(idle_.back());
@@ -209,6 +261,9 @@ std::unique_ptr<PooledConnection> Pool::try_idle() {
 
 std::unique_ptr<PooledConnection> Pool::acquire_measured(std::chrono::microseconds &waited) {
     waited = std::chrono::microseconds(0);
+    if (lock_free_ && !has_waiters_.load(std::memory_order_acquire) && !closing_.load(std::memory_order_acquire)) {
+        if (auto pc = take_parked()) return pc;
+    }
     if (auto pc = try_idle()) return pc;
     const auto start = Clock::now();
     auto pc = acquire(std::chrono::milliseconds(std::max<int64_t>(0, options_.acquire_timeout_ms)));
@@ -224,6 +279,7 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
         if (closed_) throw Error("[" + name_ + "] the pool is closed", ErrorClass::connection, name_);
         ++acquires_;
         bool create = false;
+        if (lock_free_ && idle_.empty()) unpark_all_locked();
         if (!idle_.empty() && (waiters_.empty() || !handoff_)) {
             auto pc = std::move(idle_.back());
             idle_.pop_back();
@@ -246,6 +302,10 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
             Waiter w;
             if (waiters_.empty()) handoff_ = false; // a new queue starts in the fast mode
             waiters_.push_back(&w);
+            waiters_changed_locked();
+            // A session parked just before the flag went up: take it now
+            // (park() sees the flag from here on and takes the locked path).
+            if (lock_free_ && unpark_all_locked() > 0) w.woken = true;
             std::unique_ptr<PooledConnection> taken; // from idle, after a wake-up
             for (;;) {
                 bool ready = w.cv.wait_until(lock, deadline,
@@ -317,6 +377,12 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
 
 void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept {
     if (!pc) return;
+    if (lock_free_ && reusable && pc->conn && !pc->conn->broken() &&
+        !has_waiters_.load(std::memory_order_seq_cst) && !closing_.load(std::memory_order_seq_cst) &&
+        (options_.max_lifetime_ms <= 0 || coarse_now() < pc->retire_at)) {
+        if (park(pc)) return;
+        if (!pc) return;
+    }
     // Idle time and lifetime are judged in hundreds of milliseconds: the
     // coarse clock (a few ms behind, a third of the cost) is exact enough.
     auto now = coarse_now();
@@ -343,6 +409,7 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
                 // so no other thread sees free capacity in between.
                 Waiter *w = waiters_.front();
                 waiters_.pop_front();
+                waiters_changed_locked();
                 w->handed = std::move(pc);
                 w->cv.notify_one();
             } else {
@@ -395,6 +462,8 @@ void Pool::maintain(Clock::time_point now) noexcept {
     {
         std::lock_guard<std::mutex> lock(mu_);
         if (closed_) return;
+        // Parked sessions are idle ones: reaped and retired like them.
+        if (lock_free_) unpark_all_locked();
         if (options_.leak_detection_ms > 0) report_leaks_locked(now);
         // Oldest-used first: idle_ is ordered by last use (front = oldest).
         const auto idle_limit = std::chrono::milliseconds(options_.idle_timeout_ms);
@@ -433,6 +502,7 @@ void Pool::maintain(Clock::time_point now) noexcept {
         } else if (!waiters_.empty()) {
             Waiter *w = waiters_.front();
             waiters_.pop_front();
+            waiters_changed_locked();
             ++in_use_; // handed over: in use from now on
             w->handed = std::move(pc);
             w->cv.notify_one();
@@ -445,16 +515,19 @@ void Pool::maintain(Clock::time_point now) noexcept {
 
 void Pool::close() noexcept {
     std::vector<std::unique_ptr<PooledConnection>> doomed;
+    closing_.store(true, std::memory_order_seq_cst); // park() now takes the locked path
     {
         std::lock_guard<std::mutex> lock(mu_);
         if (closed_) return;
         closed_ = true;
+        unpark_all_locked();
         doomed.swap(idle_);
         for (Waiter *w : waiters_) {
             w->failed = true;
             w->cv.notify_one();
         }
         waiters_.clear();
+        waiters_changed_locked();
     }
     for (auto &pc : doomed) destroy(std::move(pc));
 }
@@ -467,8 +540,15 @@ bool Pool::closed() const noexcept {
 PoolStats Pool::stats() const {
     std::lock_guard<std::mutex> lock(mu_);
     PoolStats s;
-    s.idle = static_cast<int>(idle_.size());
-    s.in_use = in_use_;
+    // Parked sessions are idle (counted in in_use_ while parked).
+    int parked = 0;
+    uint64_t lock_free_acquires = 0;
+    for (const Slot &slot : slots_) {
+        if (slot.parked.load(std::memory_order_acquire) != nullptr) ++parked;
+        lock_free_acquires += slot.acquires.load(std::memory_order_relaxed);
+    }
+    s.idle = static_cast<int>(idle_.size()) + parked;
+    s.in_use = in_use_ - parked;
     s.pending = pending_;
     s.waiting = static_cast<int>(waiters_.size());
     s.max = options_.max;
@@ -476,7 +556,7 @@ PoolStats Pool::stats() const {
     s.created = created_;
     s.destroyed = destroyed_;
     s.timeouts = timeouts_;
-    s.acquires = acquires_;
+    s.acquires = acquires_ + lock_free_acquires;
     s.create_errors = create_errors_;
     return s;
 }

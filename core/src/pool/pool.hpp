@@ -16,6 +16,14 @@
 // a race, released sessions are handed straight to the waiters in turn until
 // the queue is empty, so no waiter waits behind newcomers for long.
 //
+// The hot path takes no lock: a thread's released session is parked in the
+// thread's slot (an atomic pointer, still counted as in use) and its next
+// acquire takes it back with one atomic exchange. Parked sessions are moved
+// to the idle list, under the mutex, whenever someone needs them: an
+// acquire finding its slot empty, a waiter, maintain(), close(). The lock-
+// free path is off while threads wait, and with validateIdleAfterMillis or
+// leakDetectionMillis (which need the lease bookkeeping).
+//
 // I/O (connect, ping, close) always runs outside the pool's mutex. The one
 // Maintainer thread of the process calls maintain() on every pool: reaping
 // idle sessions above `min`, retiring those past maxLifetimeMillis, and
@@ -108,6 +116,14 @@ private:
     // The hot path: an idle session when one is ready and nobody waits,
     // else nullptr (the caller takes the full path).
     std::unique_ptr<PooledConnection> try_idle();
+    // The lock-free path: this thread's parked session, or nullptr.
+    std::unique_ptr<PooledConnection> take_parked() noexcept;
+    // Parks `pc` in this thread's slot; false (pc untouched) when it cannot.
+    bool park(std::unique_ptr<PooledConnection> &pc) noexcept;
+    // With mu_ held: parked sessions become idle ones. Returns how many.
+    int unpark_all_locked() noexcept;
+    // With mu_ held: keeps has_waiters_ in step with waiters_.
+    void waiters_changed_locked() noexcept { has_waiters_.store(!waiters_.empty(), std::memory_order_seq_cst); }
     std::unique_ptr<PooledConnection> create_with_retry(Clock::time_point deadline);
     std::unique_ptr<PooledConnection> validate_or_drop(std::unique_ptr<PooledConnection> pc) noexcept;
     void destroy(std::unique_ptr<PooledConnection> pc) noexcept;
@@ -141,8 +157,20 @@ private:
     int pending_ = 0; // sessions being opened
     bool closed_ = false;
     bool handoff_ = false; // releases go straight to the waiters (see the top)
-    uint64_t created_ = 0, destroyed_ = 0, timeouts_ = 0, acquires_ = 0, create_errors_ = 0;
+
+    // Parking slots (see the top), one cache line each; a thread uses the
+    // slot its id hashes to.
+    static constexpr size_t kSlots = 16;
+    struct alignas(64) Slot {
+        std::atomic<PooledConnection *> parked{nullptr};
+        std::atomic<uint64_t> acquires{0}; // lock-free acquires through this slot
+    };
+    Slot slots_[kSlots];
+    const bool lock_free_; // the options allow the parking path
+    std::atomic<bool> has_waiters_{false};
+    std::atomic<bool> closing_{false};
     uint64_t rng_state_;
+    uint64_t created_ = 0, destroyed_ = 0, timeouts_ = 0, acquires_ = 0, create_errors_ = 0;
 };
 
 // The one background thread that maintains every pool of the process.
