@@ -163,7 +163,7 @@ private:
     static constexpr size_t kSlots = 16;
     struct alignas(64) Slot {
         std::atomic<PooledConnection *> parked{nullptr};
-        std::atomic<uint64_t> acquires{0}; // lock-free acquires through this slot
+        std::atomic<uint64_t> acquires{0}; // lock-free acquires through this slot (approximate)
     };
     Slot slots_[kSlots];
     const bool lock_free_; // the options allow the parking path
