@@ -249,6 +249,52 @@ void Result::put_bytes(std::size_t cell, const void *data, std::size_t len, ilan
 void Result::read_row(std::size_t first) {
     sqlite3_stmt *s = stmt_.get();
     const std::size_t n = columns_.size();
+    if (fixed_types_.empty()) {
+        // The common case (no fixed column types): each cell takes its
+        // storage class, every field written once.
+        for (std::size_t c = 0; c < n; ++c) {
+            const std::size_t cell = first + c;
+            ilana_value &v = cells_[cell];
+            // Unprotected value: fine on a NOMUTEX connection used by one
+            // thread at a time (driver.h's [conn-serialized]).
+            sqlite3_value *val = sqlite3_column_value(s, static_cast<int>(c));
+            switch (sqlite3_value_type(val)) {
+            case SQLITE_NULL:
+                v.type = ILANA_TYPE_NULL;
+                v.is_null = 1;
+                v.v.str.ptr = nullptr;
+                v.v.str.len = 0;
+                break;
+            case SQLITE_INTEGER:
+                v.type = ILANA_TYPE_INT64;
+                v.is_null = 0;
+                v.v.i64 = sqlite3_value_int64(val);
+                break;
+            case SQLITE_FLOAT:
+                v.type = ILANA_TYPE_DOUBLE;
+                v.is_null = 0;
+                v.v.f64 = sqlite3_value_double(val);
+                break;
+            case SQLITE_BLOB: {
+                const void *p = sqlite3_value_blob(val); // NULL for a zero-length blob
+                const auto len = static_cast<std::size_t>(sqlite3_value_bytes(val));
+                if (p == nullptr && len != 0) throw std::bad_alloc();
+                v.is_null = 0;
+                put_bytes(cell, p, len, ILANA_TYPE_BLOB);
+                break;
+            }
+            default: { // SQLITE_TEXT
+                const unsigned char *p = sqlite3_value_text(val);
+                const auto len = static_cast<std::size_t>(sqlite3_value_bytes(val));
+                if (p == nullptr && sqlite3_errcode(conn_->db()) == SQLITE_NOMEM) throw std::bad_alloc();
+                v.is_null = 0;
+                put_bytes(cell, p, p == nullptr ? 0 : len, ILANA_TYPE_TEXT);
+                break;
+            }
+            }
+        }
+        return;
+    }
     for (std::size_t c = 0; c < n; ++c) {
         const int col = static_cast<int>(c);
         const std::size_t cell = first + c;
