@@ -31,28 +31,31 @@ namespace {
 
 constexpr uint32_t kMaxParams = 65535; // the protocol's Int16 parameter count
 
-// Skips whitespace and SQL comments; returns the first keyword, lower-case.
-std::string leading_keyword(std::string_view sql) {
+// Skips whitespace and SQL comments; writes the first keyword, lower-case
+// and NUL-terminated, into `kw` (at most 16 letters). Runs on every
+// execute: no allocation.
+void leading_keyword(std::string_view sql, char (&kw)[17]) {
+    kw[0] = '\0';
     size_t i = 0;
     for (;;) {
         while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(')) ++i;
         if (sql.compare(i, 2, "--") == 0) {
             i = sql.find('\n', i);
-            if (i == std::string_view::npos) return {};
+            if (i == std::string_view::npos) return;
             continue;
         }
         if (sql.compare(i, 2, "/*") == 0) {
             i = sql.find("*/", i + 2);
-            if (i == std::string_view::npos) return {};
+            if (i == std::string_view::npos) return;
             i += 2;
             continue;
         }
         break;
     }
-    std::string kw;
-    while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])) && kw.size() < 16)
-        kw += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
-    return kw;
+    size_t n = 0;
+    while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])) && n < 16)
+        kw[n++] = static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
+    kw[n] = '\0';
 }
 
 // Whether result_close may cancel instead of reading leftover rows: only for
@@ -61,8 +64,10 @@ std::string leading_keyword(std::string_view sql) {
 bool may_cancel_on_close(std::string_view sql, uint32_t flags, PGTransactionStatusType txn) {
     if (txn != PQTRANS_IDLE) return false;
     if ((flags & ILANA_EXEC_READ_ONLY) != 0) return true;
-    const std::string kw = leading_keyword(sql);
-    return kw == "select" || kw == "values" || kw == "table" || kw == "show";
+    char kw[17];
+    leading_keyword(sql, kw);
+    return std::strcmp(kw, "select") == 0 || std::strcmp(kw, "values") == 0 || std::strcmp(kw, "table") == 0 ||
+           std::strcmp(kw, "show") == 0;
 }
 
 void drain(PGconn *pg) noexcept {
