@@ -479,9 +479,11 @@ template <class D> struct Thunks {
     static std::optional<std::string_view> opt(const char *s) {
         return s != nullptr ? std::optional<std::string_view>(s) : std::nullopt;
     }
-    // (Instantiated for every driver; only exposed when the members exist.)
+    // Unreachable guard: these entry points are instantiated for every
+    // driver but exposed only when the connection class has the member.
     [[noreturn]] static void missing(const char *what) {
-        throw DriverFailure(ILANA_ERR_INTERNAL, std::string("driver bug: ") + what + " is not implemented");
+        throw DriverFailure(ILANA_ERR_INTERNAL,
+                            std::string("driver bug: the connection class has no ") + what + "() member");
     }
     static ilana_status tables(ilana_conn *h, const char *schema, ilana_result **out, ilana_error *err) {
         return result_call(h, out, err, [&](C &c) {
