@@ -38,7 +38,8 @@ echo "server-backed tests run: ${servers_tests}"
 
 if [ -x sdk/examples/csv/test-installed.sh ]; then
   stage "installed prefix: CSV driver and host app built out of tree"
-  bash sdk/examples/csv/test-installed.sh build
+  # Installs the tree just built into a temporary prefix and works from that.
+  ILANA_BUILD_DIR="$root/build" bash sdk/examples/csv/test-installed.sh
 fi
 
 if [ "${ILANA_SKIP_SANITIZERS:-0}" != 1 ]; then
