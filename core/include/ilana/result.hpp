@@ -60,6 +60,19 @@ private:
     const std::vector<const char *> *names_;
 };
 
+// The column descriptions of one result shape. Immutable once built and
+// shared: every Result of the same statement shape points at one set, so a
+// query that returns the columns it returned last time builds no strings.
+struct ColumnSet {
+    std::vector<Column> columns;
+    std::vector<const char *> names; // columns[i].name.c_str(), for Field
+
+    static std::shared_ptr<const ColumnSet> make(std::vector<Column> columns);
+    ColumnSet() = default;
+    ColumnSet(const ColumnSet &) = delete; // names point into columns
+    ColumnSet &operator=(const ColumnSet &) = delete;
+};
+
 class Result {
 public:
     Result() = default;
@@ -67,21 +80,20 @@ public:
     Result &operator=(Result &&) noexcept = default;
     Result(const Result &) = delete; // views point into it: move, don't copy
     Result &operator=(const Result &) = delete;
+    // Hands its cell array and a small arena block to a per-thread spare
+    // list, so the next Result on this thread allocates nothing.
+    ~Result();
 
-    size_t size() const noexcept { return columns_.empty() ? 0 : cells_.size() / columns_.size(); }
+    size_t size() const noexcept { return ncols_ == 0 ? 0 : cells_.size() / ncols_; }
     bool empty() const noexcept { return size() == 0; }
-    const std::vector<Column> &columns() const noexcept { return columns_; }
-    // Rows changed by INSERT/UPDATE/DELETE; -1 when not applicable.
+    const std::vector<Column> &columns() const noexcept;
     int64_t affected_rows() const noexcept { return affected_rows_; }
-    // Generated id of an INSERT where the database reports one (MySQL,
-    // SQLite); 0 otherwise (use RETURNING on PostgreSQL).
     int64_t last_insert_id() const noexcept { return last_insert_id_; }
 
     Row operator[](size_t i) const noexcept {
-        return Row(cells_.data() + i * columns_.size(), &columns_, &names_);
+        return Row(cells_.data() + i * ncols_, &columns_->columns, &columns_->names);
     }
     Row at(size_t i) const; // range-checked
-    // The first row; throws Error when the result is empty.
     Row front() const;
 
     class iterator {
@@ -104,22 +116,23 @@ public:
     iterator begin() const { return iterator(this, 0); }
     iterator end() const { return iterator(this, size()); }
 
-    // ---- building (used by the core) ---------------------------------------
-    void set_columns(std::vector<Column> columns);
+    // Filling a Result (the core does this; applications only read).
+    void set_columns(std::shared_ptr<const ColumnSet> columns);
+    void set_columns(std::vector<Column> columns) { set_columns(ColumnSet::make(std::move(columns))); }
     void set_counts(int64_t affected_rows, int64_t last_insert_id) noexcept {
         affected_rows_ = affected_rows;
         last_insert_id_ = last_insert_id;
     }
-    // Appends `rows` rows of cells (row-major, stride `value_size`), copying
-    // the bytes of string cells into the arena.
+    // Copies `rows` rows of cells (value_size bytes apart) and their bytes.
     void append(const ilana_value *cells, size_t rows, size_t value_size);
     void clear_rows() noexcept;
 
 private:
     const char *store(const char *p, size_t n);
+    void new_arena_block(size_t need);
 
-    std::vector<Column> columns_;
-    std::vector<const char *> names_; // columns_[i].name.c_str(), for Field
+    std::shared_ptr<const ColumnSet> columns_;
+    size_t ncols_ = 0;
     std::vector<ilana_value> cells_;
     std::vector<std::unique_ptr<char[]>> arena_;
     size_t arena_used_ = 0, arena_cap_ = 0;

@@ -271,9 +271,9 @@ size_t Session::stream(std::string_view sql, const Params &params, const std::fu
     detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(), [&](detail::NativeResult &r) {
         auto info = r.info();
         if (info.column_count == 0) return;
-        std::vector<Column> cols = detail::describe_columns(info);
-        std::vector<const char *> names;
-        for (const auto &c : cols) names.push_back(c.name.c_str());
+        const std::shared_ptr<const ColumnSet> set = detail::describe_columns(info);
+        const std::vector<Column> &cols = set->columns;
+        const std::vector<const char *> &names = set->names;
         ilana_batch batch;
         bool more = true;
         while (more) {

@@ -20,9 +20,7 @@ const ilana_introspect_api &introspect_api(detail::NativeConnection &conn) {
 
 template <class Call> Result run(detail::NativeConnection &conn, const char *what, Call &&call) {
     ilana_result *res = nullptr;
-    ilana_error err;
-    std::memset(&err, 0, sizeof err);
-    err.struct_size = sizeof err;
+    ilana_error err = detail::fresh_error();
     if (call(&res, &err) != ILANA_OK) conn.fail(err, what);
     detail::NativeResult native(&conn, res);
     Result out;

@@ -80,9 +80,7 @@ int64_t run_extension(NativeConnection &conn, const ilana_batch_api &api, std::s
     out.struct_size = sizeof out;
     out.affected_rows = -1;
     out.failed_row = -1;
-    ilana_error err;
-    std::memset(&err, 0, sizeof err);
-    err.struct_size = sizeof err;
+    ilana_error err = detail::fresh_error();
     if (api.execute_many(conn.handle(), &st, &out, &err) != ILANA_OK) {
         if (err.error_class == ILANA_ERR_NONE) {
             err.error_class = ILANA_ERR_INTERNAL;

@@ -44,11 +44,22 @@ Row Result::front() const {
     return (*this)[0];
 }
 
-void Result::set_columns(std::vector<Column> columns) {
+std::shared_ptr<const ColumnSet> ColumnSet::make(std::vector<Column> columns) {
+    auto set = std::make_shared<ColumnSet>();
+    set->columns = std::move(columns);
+    set->names.reserve(set->columns.size());
+    for (const auto &c : set->columns) set->names.push_back(c.name.c_str());
+    return set;
+}
+
+const std::vector<Column> &Result::columns() const noexcept {
+    static const std::vector<Column> none;
+    return columns_ ? columns_->columns : none;
+}
+
+void Result::set_columns(std::shared_ptr<const ColumnSet> columns) {
     columns_ = std::move(columns);
-    names_.clear();
-    names_.reserve(columns_.size());
-    for (const auto &c : columns_) names_.push_back(c.name.c_str());
+    ncols_ = columns_ ? columns_->columns.size() : 0;
 }
 
 namespace {
@@ -56,22 +67,74 @@ bool is_string_type(ilana_type t) {
     return t == ILANA_TYPE_TEXT || t == ILANA_TYPE_BLOB || t == ILANA_TYPE_DECIMAL || t == ILANA_TYPE_UUID ||
            t == ILANA_TYPE_JSON;
 }
-// The first block holds exactly the first batch's bytes (a point select's
-// few bytes are not worth 64 KiB); later blocks grow geometrically.
+// The first block holds the first batch's bytes (a point select's few bytes
+// are not worth 64 KiB); later blocks grow geometrically.
 size_t next_block(size_t need, size_t blocks, size_t last_cap) {
-    if (blocks == 0) return std::max<size_t>(need, 64);
+    if (blocks == 0) return std::max<size_t>(need, 256);
     return std::max<size_t>(need, std::max<size_t>(64 * 1024, last_cap * 2));
 }
+
+// Spare storage of destroyed Results, per thread: a query in a loop then
+// reuses the cell array and arena block of the previous one instead of
+// allocating both again. Only small buffers are kept (a big result's memory
+// goes back to malloc), at most kSpares of each, so the list costs at most
+// a few hundred KiB per thread.
+constexpr size_t kSpares = 4;
+constexpr size_t kKeepBytes = 64 * 1024;
+
+struct SpareList {
+    std::vector<ilana_value> cells[kSpares];
+    size_t cell_count = 0;
+    // Arena block lists holding exactly one block, with its capacity.
+    std::vector<std::unique_ptr<char[]>> arenas[kSpares];
+    size_t arena_caps[kSpares] = {};
+    size_t arena_count = 0;
+    ~SpareList();
+};
+// Trivially destructible, so it can be read after `t_spares` is gone (a
+// Result destroyed later in thread exit then simply frees its memory).
+thread_local bool t_spares_gone = false;
+thread_local SpareList t_spares;
+SpareList::~SpareList() { t_spares_gone = true; }
+
+SpareList *spares() noexcept { return t_spares_gone ? nullptr : &t_spares; }
 } // namespace
+
+Result::~Result() {
+    if (cells_.capacity() == 0 && arena_.empty()) return; // empty or moved from
+    SpareList *sp = spares();
+    if (sp == nullptr) return;
+    if (cells_.capacity() > 0 && cells_.capacity() * sizeof(ilana_value) <= kKeepBytes && sp->cell_count < kSpares) {
+        cells_.clear();
+        sp->cells[sp->cell_count++] = std::move(cells_);
+    }
+    if (!arena_.empty() && arena_cap_ <= kKeepBytes && sp->arena_count < kSpares) {
+        if (arena_.size() > 1) arena_.erase(arena_.begin(), arena_.end() - 1); // keep the last block
+        sp->arena_caps[sp->arena_count] = arena_cap_;
+        sp->arenas[sp->arena_count++] = std::move(arena_);
+    }
+}
+
+void Result::new_arena_block(size_t need) {
+    if (arena_.empty()) {
+        SpareList *sp = spares();
+        if (sp != nullptr && sp->arena_count > 0 && sp->arena_caps[sp->arena_count - 1] >= need) {
+            --sp->arena_count;
+            arena_ = std::move(sp->arenas[sp->arena_count]);
+            arena_cap_ = sp->arena_caps[sp->arena_count];
+            arena_used_ = 0;
+            return;
+        }
+    }
+    const size_t cap = next_block(need, arena_.size(), arena_cap_);
+    arena_.emplace_back(new char[cap]);
+    arena_cap_ = cap;
+    arena_used_ = 0;
+}
 
 const char *Result::store(const char *p, size_t n) {
     if (n == 0) return "";
-    if (arena_used_ + n > arena_cap_) {
-        size_t cap = next_block(n, arena_.size(), arena_cap_);
-        arena_.emplace_back(new char[cap]);
-        arena_cap_ = cap;
-        arena_used_ = 0;
-    }
+    if (arena_used_ + n > arena_cap_) new_arena_block(n);
     char *dst = arena_.back().get() + arena_used_;
     std::memcpy(dst, p, n);
     arena_used_ += n;
@@ -79,39 +142,36 @@ const char *Result::store(const char *p, size_t n) {
 }
 
 void Result::append(const ilana_value *cells, size_t rows, size_t value_size) {
-    const size_t ncols = columns_.size();
-    const size_t total = rows * ncols;
-    size_t base = cells_.size();
-    cells_.resize(base + total);
-    const char *src = reinterpret_cast<const char *>(cells);
-    // One arena block for the whole batch, sized before copying.
-    size_t bytes = 0;
-    for (size_t k = 0; value_size >= sizeof(ilana_value) && k < total; ++k) {
-        const auto *v = reinterpret_cast<const ilana_value *>(src + k * value_size);
-        if (!v->is_null && is_string_type(v->type)) bytes += static_cast<size_t>(v->v.str.len);
+    const size_t total = rows * ncols_;
+    if (total == 0) return;
+    if (cells_.capacity() == 0) {
+        SpareList *sp = spares();
+        if (sp != nullptr && sp->cell_count > 0) cells_ = std::move(sp->cells[--sp->cell_count]);
     }
-    if (bytes > 0 && arena_used_ + bytes > arena_cap_) {
-        size_t cap = next_block(bytes, arena_.size(), arena_cap_);
-        arena_.emplace_back(new char[cap]);
-        arena_cap_ = cap;
-        arena_used_ = 0;
-    }
-    for (size_t k = 0; k < total; ++k) {
-        ilana_value v{};
-        std::memcpy(&v, src + k * value_size, std::min(value_size, sizeof(ilana_value)));
-        if (!v.is_null) {
-            switch (v.type) {
-            case ILANA_TYPE_TEXT:
-            case ILANA_TYPE_BLOB:
-            case ILANA_TYPE_DECIMAL:
-            case ILANA_TYPE_UUID:
-            case ILANA_TYPE_JSON:
-                v.v.str.ptr = store(v.v.str.ptr, v.v.str.len);
-                break;
-            default: break;
-            }
+    const size_t base = cells_.size();
+    if (value_size == sizeof(ilana_value)) {
+        cells_.insert(cells_.end(), cells, cells + total); // one memcpy
+    } else {
+        // A driver built against another ilana_value size: cell by cell.
+        cells_.resize(base + total);
+        const char *src = reinterpret_cast<const char *>(cells);
+        for (size_t k = 0; k < total; ++k) {
+            ilana_value v{};
+            std::memcpy(&v, src + k * value_size, std::min(value_size, sizeof(ilana_value)));
+            cells_[base + k] = v;
         }
-        cells_[base + k] = v;
+    }
+    // The cells still point at the driver's bytes: copy them into the arena,
+    // one block for the whole batch, sized before copying.
+    ilana_value *added = cells_.data() + base;
+    size_t bytes = 0;
+    for (size_t k = 0; k < total; ++k)
+        if (!added[k].is_null && is_string_type(added[k].type)) bytes += static_cast<size_t>(added[k].v.str.len);
+    if (bytes == 0) return;
+    if (arena_used_ + bytes > arena_cap_) new_arena_block(bytes);
+    for (size_t k = 0; k < total; ++k) {
+        ilana_value &v = added[k];
+        if (!v.is_null && is_string_type(v.type)) v.v.str.ptr = store(v.v.str.ptr, v.v.str.len);
     }
 }
 

@@ -17,13 +17,6 @@
 namespace ilana::detail {
 namespace {
 
-ilana_error fresh_error() {
-    ilana_error e;
-    std::memset(&e, 0, sizeof e);
-    e.struct_size = sizeof e;
-    return e;
-}
-
 bool iequals(const std::string &a, const std::string &b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i)

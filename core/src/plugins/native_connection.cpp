@@ -5,18 +5,26 @@
 
 namespace ilana::detail {
 
-namespace {
+// Only the header and the first byte of each string are cleared: zeroing
+// the whole message buffer (1 KiB) on every call was a visible share of a
+// sub-microsecond query, and a driver that fails writes the message anyway
+// (the NUL at message[0] keeps a failure without one readable).
 ilana_error fresh_error() {
     ilana_error e;
-    std::memset(&e, 0, sizeof e);
     e.struct_size = sizeof e;
+    e.error_class = ILANA_ERR_NONE;
+    e.flags = 0;
+    e.native_code = 0;
+    std::memset(e.sqlstate, 0, sizeof e.sqlstate);
+    e.message[0] = '\0';
     return e;
 }
-} // namespace
 
 void throw_abi_error(const ilana_error &err, const std::string &connection,
                      const std::function<std::string(std::string)> &redact, const char *operation) {
-    std::string msg = err.message[0] != '\0' ? std::string(err.message) : std::string("driver reported no message");
+    // strnlen: a driver that forgot the NUL must not make us read past the buffer.
+    std::string msg = err.message[0] != '\0' ? std::string(err.message, strnlen(err.message, sizeof err.message))
+                                            : std::string("driver reported no message");
     if (redact) msg = redact(std::move(msg));
     std::string prefix = connection.empty() ? std::string() : "[" + connection + "] ";
     auto cls = static_cast<ErrorClass>(err.error_class >= 0 && err.error_class <= ILANA_ERR_CONFIG
@@ -138,17 +146,20 @@ bool NativeResult::fetch(ilana_batch &batch, uint32_t max_rows) {
 }
 
 namespace {
-// The columns described last on this thread. A statement run again (the
+// The column set described last on this thread. A statement run again (the
 // common case) has the same columns: comparing them with the driver's is
-// cheaper than building the strings again.
-thread_local std::vector<Column> t_last_columns;
+// cheaper than building the strings again, and the set is then shared.
+thread_local std::shared_ptr<const ColumnSet> t_last_columns;
 
 bool same_columns(const ilana_result_info &info, const std::vector<Column> &cols) {
     if (cols.size() != info.column_count) return false;
     const char *base = reinterpret_cast<const char *>(info.columns);
+    const bool whole = info.column_size >= sizeof(ilana_column); // the usual case: read in place
     for (uint32_t i = 0; i < info.column_count; ++i) {
-        ilana_column c{};
-        std::memcpy(&c, base + static_cast<size_t>(i) * info.column_size, std::min<size_t>(info.column_size, sizeof c));
+        const char *at = base + static_cast<size_t>(i) * info.column_size;
+        ilana_column copy{};
+        if (!whole) std::memcpy(&copy, at, info.column_size);
+        const ilana_column &c = whole ? *reinterpret_cast<const ilana_column *>(at) : copy;
         const Column &have = cols[i];
         if (static_cast<int32_t>(have.type) != c.type || have.nullable != c.nullable) return false;
         if (std::strcmp(have.name.c_str(), c.name != nullptr ? c.name : "") != 0) return false;
@@ -158,8 +169,9 @@ bool same_columns(const ilana_result_info &info, const std::vector<Column> &cols
 }
 } // namespace
 
-std::vector<Column> describe_columns(const ilana_result_info &info) {
-    if (info.column_count > 0 && same_columns(info, t_last_columns)) return t_last_columns;
+std::shared_ptr<const ColumnSet> describe_columns(const ilana_result_info &info) {
+    if (info.column_count > 0 && t_last_columns && same_columns(info, t_last_columns->columns))
+        return t_last_columns;
     std::vector<Column> cols;
     cols.reserve(info.column_count);
     const char *base = reinterpret_cast<const char *>(info.columns);
@@ -174,8 +186,9 @@ std::vector<Column> describe_columns(const ilana_result_info &info) {
         col.nullable = c.nullable;
         cols.push_back(std::move(col));
     }
-    t_last_columns = cols;
-    return cols;
+    auto set = ColumnSet::make(std::move(cols));
+    t_last_columns = set;
+    return set;
 }
 
 void NativeResult::read_all(Result &out) {

@@ -28,6 +28,9 @@ struct ConnectTarget {
     std::function<std::string(std::string)> redact;          // removes secrets
 };
 
+// An ilana_error ready to pass to a driver call (struct_size set, "no error").
+ilana_error fresh_error();
+
 [[noreturn]] void throw_abi_error(const ilana_error &err, const std::string &connection,
                                   const std::function<std::string(std::string)> &redact,
                                   const char *operation);
@@ -96,7 +99,8 @@ private:
     ilana_result *res_;
 };
 
-// Column descriptions of an open result, as C++ values.
-std::vector<Column> describe_columns(const ilana_result_info &info);
+// Column descriptions of an open result, as C++ values (the same shared set
+// as the previous result on this thread when nothing changed).
+std::shared_ptr<const ColumnSet> describe_columns(const ilana_result_info &info);
 
 } // namespace ilana::detail

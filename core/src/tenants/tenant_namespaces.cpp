@@ -21,13 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-ilana_error fresh_error() {
-    ilana_error e;
-    std::memset(&e, 0, sizeof e);
-    e.struct_size = sizeof e;
-    return e;
-}
-
 // A path the SQLite-like driver would resolve against the config's folder.
 bool is_relative_file(const std::string &p) {
     return !p.empty() && p[0] != '/' && p.rfind("file:", 0) != 0 && p != ":memory:";
