@@ -1210,6 +1210,29 @@ TEST_CASE("sqlite: statement cache", "[sqlite]") {
     CHECK(c.scalar_int("SELECT count(*) FROM u") == 2);
 }
 
+TEST_CASE("sqlite: a cached statement run twice in a row sees another connection's schema change",
+          "[sqlite]") {
+    // The driver skips describing the columns when the same cached
+    // statement runs again; a schema change in between (here by another
+    // connection, so nothing else runs on this one) must still show.
+    TempDir dir;
+    Conn a(dir.file("shared.db")), b(dir.file("shared.db"));
+    a.query("CREATE TABLE t (x)");
+    a.query("INSERT INTO t VALUES (1)");
+    for (int round = 0; round < 2; ++round) {
+        Rows r = a.query("SELECT * FROM t", {}, ILANA_EXEC_CACHE);
+        REQUIRE(r.columns.size() == 1);
+        CHECK(r.columns[0].name == "x");
+    }
+    b.query("ALTER TABLE t ADD COLUMN y DEFAULT 'why'");
+    b.query("ALTER TABLE t RENAME COLUMN x TO z");
+    Rows r = a.query("SELECT * FROM t", {}, ILANA_EXEC_CACHE);
+    REQUIRE(r.columns.size() == 2);
+    CHECK(r.columns[0].name == "z");
+    CHECK(r.columns[1].name == "y");
+    CHECK(r.rows[0][1].s == "why");
+}
+
 TEST_CASE("sqlite: result columns describe the statement", "[sqlite]") {
     Conn c(":memory:");
     c.query("CREATE TABLE typed (a INTEGER, b VARCHAR(10), c)");

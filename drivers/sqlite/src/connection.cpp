@@ -282,9 +282,10 @@ std::string Connection::query_text(const char *sql, Stage stage, std::string_vie
 
 StatementLease Connection::prepare(std::string_view sql, bool cache) {
     if (sqlite3_stmt *cached = cache_.find(sql)) {
-        // Always from a clean state, whatever the last user left.
+        // Every lease ends in StatementLease::release (reset, bindings
+        // cleared); the reset here only makes sure. Bindings need no clearing:
+        // bind_parameters binds every placeholder or refuses to run.
         sqlite3_reset(cached);
-        sqlite3_clear_bindings(cached);
         return StatementLease(cached, true);
     }
     if (sql.size() > static_cast<std::size_t>(INT_MAX))

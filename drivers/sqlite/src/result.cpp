@@ -46,6 +46,15 @@ Result::Result(Connection &conn, StatementLease stmt, const std::vector<ColumnSp
 // column) only then reports its final columns.
 void Result::describe_columns() {
     sqlite3_stmt *s = stmt_.get();
+    // The same cached statement as last time on this (recycled) result, not
+    // re-prepared since (a schema change) and not finalized and replaced by
+    // another at the same address: the columns are still right.
+    const int reprepares = sqlite3_stmt_status(s, SQLITE_STMTSTATUS_REPREPARE, 0);
+    const uint64_t finalized = conn_->cached_statements_finalized();
+    if (stmt_.cached() && s == described_.stmt && fixed_columns_ == described_.fixed &&
+        reprepares == described_.reprepares && finalized == described_.cache_finalized)
+        return;
+    described_ = Described{};
     const int n = sqlite3_column_count(s);
     const auto count = static_cast<std::size_t>(n);
     const std::vector<ColumnSpec> *fixed = fixed_columns_;
@@ -90,6 +99,7 @@ void Result::describe_columns() {
             c.nullable = -1;
         }
     }
+    if (stmt_.cached()) described_ = Described{s, fixed_columns_, reprepares, finalized};
 }
 
 Result::~Result() { finish(); }
@@ -128,6 +138,7 @@ void Result::start() {
     if (s == nullptr) { // empty SQL or only comments: nothing to run
         columns_.clear();
         fixed_types_.clear();
+        described_ = Described{};
         done_ = true;
         return;
     }

@@ -70,12 +70,16 @@ public:
     bool insert(std::string sql, sqlite3_stmt *stmt);
     void clear() noexcept;
     std::size_t size() const noexcept { return lru_.size(); }
+    // Counts the statements this cache finalized: while it is unchanged, a
+    // cached statement pointer seen earlier still names the same statement.
+    uint64_t finalized() const noexcept { return finalized_; }
 
 private:
     using Entry = std::pair<std::string, sqlite3_stmt *>;
     std::size_t capacity_;
     std::list<Entry> lru_; // front = most recently used; nodes never move
     std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;
+    uint64_t finalized_ = 0;
 };
 
 // ------------------------------------------------------------ connection.cpp
@@ -102,6 +106,7 @@ public:
     ~StatementLease() { release(); }
 
     sqlite3_stmt *get() const noexcept { return stmt_; }
+    bool cached() const noexcept { return cached_; }
     void release() noexcept {
         if (stmt_ == nullptr) return;
         if (cached_) {
@@ -140,6 +145,7 @@ public:
     const std::string &path() const noexcept { return path_; }
     const std::string &config_dir() const noexcept { return config_dir_; }
     int busy_timeout_ms() const noexcept { return busy_timeout_ms_; }
+    uint64_t cached_statements_finalized() const noexcept { return cache_.finalized(); }
 
     // Prepares (or takes from the cache), binds and starts one statement;
     // the returned result is registered as this connection's open result.
@@ -251,6 +257,15 @@ private:
     std::vector<ilana_column> columns_;
     const std::vector<ColumnSpec> *fixed_columns_; // static tables (introspect) or NULL
     std::vector<ilana_type> fixed_types_; // empty: per-value typing (ILANA_TYPE_ANY)
+    // What the columns above describe: a cached statement run again, not
+    // re-prepared since and not finalized (cache count unchanged), has the
+    // same columns, so describe_columns has nothing to do.
+    struct Described {
+        sqlite3_stmt *stmt = nullptr; // only ever a cached statement
+        const std::vector<ColumnSpec> *fixed = nullptr;
+        int reprepares = -1;
+        uint64_t cache_finalized = 0;
+    } described_;
 
     bool readonly_ = true;
     bool was_in_txn_ = false;

@@ -26,6 +26,7 @@ bool StatementCache::insert(std::string sql, sqlite3_stmt *stmt) {
         Entry &victim = lru_.back();
         index_.erase(std::string_view(victim.first));
         sqlite3_finalize(victim.second);
+        ++finalized_;
         lru_.pop_back();
     }
     lru_.emplace_front(std::move(sql), stmt);
@@ -41,6 +42,7 @@ bool StatementCache::insert(std::string sql, sqlite3_stmt *stmt) {
 void StatementCache::clear() noexcept {
     index_.clear();
     for (Entry &e : lru_) sqlite3_finalize(e.second);
+    finalized_ += lru_.size();
     lru_.clear();
 }
 
