@@ -1101,6 +1101,95 @@ TEST_CASE("mysql: prepared statement cache survives a table change", "[mysql][se
     c.ok("DROP TABLE " + t);
 }
 
+// The driver reuses a cached statement's column description and result
+// bindings from one execution to the next while the metadata is unchanged;
+// every change must still reach the result.
+TEST_CASE("mysql: a cached statement follows result metadata changes", "[mysql][server]") {
+    ILANA_REQUIRE_MYSQL();
+    Conn c;
+    const std::string t = unique_name("meta");
+    c.ok("CREATE TABLE " + t + " (a INT NOT NULL, b INT)");
+    c.ok("INSERT INTO " + t + " VALUES (1, 5)");
+    const std::string sel = "SELECT * FROM " + t + " WHERE a = ?";
+    for (int k = 0; k < 3; ++k) {
+        auto r = c.ok(sel, {v_int(1)}, ILANA_EXEC_CACHE);
+        REQUIRE(r.names == std::vector<std::string>{"a", "b"});
+        CHECK(r.types[1] == ILANA_TYPE_INT64);
+        CHECK(r.rows[0][1].i == 5);
+    }
+    SECTION("same column count, new type") {
+        c.ok("ALTER TABLE " + t + " MODIFY b VARCHAR(20)");
+        c.ok("UPDATE " + t + " SET b = 'five'");
+        for (int k = 0; k < 2; ++k) {
+            auto r = c.ok(sel, {v_int(1)}, ILANA_EXEC_CACHE);
+            REQUIRE(r.names.size() == 2);
+            CHECK(r.types[1] == ILANA_TYPE_TEXT);
+            CHECK(r.native[1] == "VARCHAR");
+            REQUIRE(r.rows.size() == 1);
+            CHECK(r.rows[0][1].type == ILANA_TYPE_TEXT);
+            CHECK(r.rows[0][1].s == "five");
+        }
+    }
+    SECTION("fewer and more columns") {
+        c.ok("ALTER TABLE " + t + " DROP COLUMN b");
+        auto r = c.ok(sel, {v_int(1)}, ILANA_EXEC_CACHE);
+        REQUIRE(r.names == std::vector<std::string>{"a"});
+        c.ok("ALTER TABLE " + t + " ADD COLUMN d DOUBLE DEFAULT 2.5, ADD COLUMN e TEXT DEFAULT 'x'");
+        for (int k = 0; k < 2; ++k) {
+            r = c.ok(sel, {v_int(1)}, ILANA_EXEC_CACHE);
+            REQUIRE(r.names == std::vector<std::string>{"a", "d", "e"});
+            CHECK(r.rows[0][1].d == 2.5);
+            CHECK(r.rows[0][2].s == "x");
+        }
+    }
+    SECTION("the parameter's type decides the column's type") {
+        const std::string echo = "SELECT ? AS v";
+        for (int k = 0; k < 2; ++k) {
+            auto i = c.ok(echo, {v_int(42)}, ILANA_EXEC_CACHE);
+            CHECK(i.types[0] == ILANA_TYPE_INT64);
+            CHECK(i.rows[0][0].i == 42);
+            auto s = c.ok(echo, {v_str(ILANA_TYPE_TEXT, "hello")}, ILANA_EXEC_CACHE);
+            CHECK(s.types[0] == ILANA_TYPE_TEXT);
+            CHECK(s.rows[0][0].s == "hello");
+            auto d = c.ok(echo, {v_double(0.25)}, ILANA_EXEC_CACHE);
+            CHECK(d.types[0] == ILANA_TYPE_DOUBLE);
+            CHECK(d.rows[0][0].d == 0.25);
+            auto n = c.ok(echo, {v_null()}, ILANA_EXEC_CACHE);
+            CHECK(n.rows[0][0].null);
+        }
+    }
+    SECTION("statements taking turns, values outgrowing their buffers") {
+        const std::string rep = "SELECT REPEAT('x', ?) AS s, ? AS n";
+        const std::string two = "SELECT b, a FROM " + t + " WHERE a = ?";
+        for (int64_t len : {5, 3000, 10, 200000, 0, 70000, 7}) {
+            auto r = c.ok(rep, {v_int(len), v_int(len)}, ILANA_EXEC_CACHE);
+            REQUIRE(r.rows.size() == 1);
+            CHECK(r.rows[0][0].s == std::string(static_cast<size_t>(len), 'x'));
+            CHECK(r.rows[0][1].i == len);
+            auto q = c.ok(two, {v_int(1)}, ILANA_EXEC_CACHE);
+            REQUIRE(q.names == std::vector<std::string>{"b", "a"});
+            CHECK(q.rows[0][0].i == 5);
+            CHECK(q.rows[0][1].i == 1);
+            auto u = c.ok(two, {v_int(1)}); // uncached: its own statement handle
+            CHECK(u.rows[0][0].i == 5);
+        }
+    }
+    SECTION("a cached CALL, repeated") {
+        const std::string p = unique_name("metaproc");
+        c.ok("CREATE PROCEDURE " + p + "(IN x INT) BEGIN SELECT x AS a, 'y' AS s; SELECT x + 1 AS b; END");
+        for (int k = 0; k < 3; ++k) {
+            auto r = c.ok("CALL " + p + "(?)", {v_int(k)}, ILANA_EXEC_CACHE);
+            REQUIRE(r.names == std::vector<std::string>{"a", "s"});
+            REQUIRE(r.rows.size() == 1);
+            CHECK(r.rows[0][0].i == k);
+            CHECK(r.rows[0][1].s == "y");
+            CHECK(c.ok(sel, {v_int(1)}, ILANA_EXEC_CACHE).rows[0][1].i == 5);
+        }
+        c.ok("DROP PROCEDURE " + p);
+    }
+    c.ok("DROP TABLE " + t);
+}
+
 TEST_CASE("mysql: introspection", "[mysql][server]") {
     ILANA_REQUIRE_MYSQL();
     Conn c;

@@ -46,6 +46,11 @@ public:
     // A connection lost after readTimeout seconds of waiting is that timeout
     // firing: reported as TIMEOUT (still CONN_BROKEN), not as a crash.
     DriverFailure timeout_aware(const DriverFailure &f, std::chrono::steady_clock::time_point start) const;
+    // The `start` for timeout_aware: the clock is only read when a
+    // readTimeout is set (without one, timeout_aware never looks at it).
+    std::chrono::steady_clock::time_point op_clock() const {
+        return cfg_.read_timeout_s > 0 ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    }
     void mark_broken() noexcept;
 
     // A statement is running on the server from execute until its rows are

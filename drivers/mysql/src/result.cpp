@@ -73,6 +73,28 @@ void Result::set_columns(const MYSQL_FIELD *fields, unsigned n) {
     }
 }
 
+bool Result::same_columns(const MYSQL_FIELD *fields, unsigned n) const {
+    if (n != columns_.size() || n != specs_.size()) return false;
+    for (unsigned i = 0; i < n; ++i) {
+        const MYSQL_FIELD &f = fields[i];
+        const int32_t nullable = (f.flags & NOT_NULL_FLAG) ? 0 : 1;
+        if (columns_[i].nullable != nullable) return false;
+        const std::string &name = names_[i];
+        if (f.name_length != name.size()) return false;
+        if (f.name_length != 0 && (f.name == nullptr || std::memcmp(f.name, name.data(), name.size()) != 0))
+            return false;
+        // describe() reads type, flags, charset, length (BIT) and the
+        // extended format; comparing its answer covers all of them.
+        // native_type is a static string: the same answer, the same pointer.
+        const ColumnSpec now = describe(f);
+        const ColumnSpec &had = specs_[i];
+        if (now.type != had.type || now.decode != had.decode || now.native_type != had.native_type ||
+            now.is_unsigned != had.is_unsigned)
+            return false;
+    }
+    return true;
+}
+
 ilana_status Result::fetch(ilana_batch *batch) {
     if (batch == nullptr || batch->struct_size < offsetof(ilana_batch, cells) + sizeof(batch->cells))
         throw misuse("fetch: ilana_batch.struct_size is too small for ABI v1");
@@ -85,7 +107,7 @@ ilana_status Result::fetch(ilana_batch *batch) {
         constexpr uint32_t kDefaultBatchRows = 1024;
         const uint32_t wanted = batch->max_rows == 0 ? kDefaultBatchRows : batch->max_rows;
         const uint32_t max_rows = std::min(wanted, kMaxBatchRows);
-        const auto start = std::chrono::steady_clock::now();
+        const auto start = conn_ != nullptr ? conn_->op_clock() : std::chrono::steady_clock::time_point{};
         try {
             rows = read_rows(max_rows);
             if (op_open_ && conn_ != nullptr && conn_->op_killed())
@@ -165,23 +187,21 @@ void StatusResult::rearm(Connection *conn, int64_t affected_rows, int64_t last_i
 // collapsed) only when one is built: the result keeps its first bytes.
 constexpr size_t kSqlKept = 1024;
 
+
 StmtResult::StmtResult(Connection *conn, MYSQL_STMT *stmt, std::string_view sql)
     : Result(conn), stmt_(stmt), excerpt_(sql.substr(0, kSqlKept)) {
+    setup_columns();
     op_open_ = true;
-    // stmt->fields carries MariaDB's extended metadata (format "json"),
-    // which the copies made by mysql_stmt_result_metadata() may not.
-    set_columns(stmt->fields, mysql_stmt_field_count(stmt));
-    bind_columns();
 }
 
 void StmtResult::rearm(Connection *conn, MYSQL_STMT *stmt, std::string_view sql) {
     rearm_base(conn);
+    // The statement bound last time, not re-prepared since (same server id),
+    // was prepared from the same SQL: its excerpt is the one kept.
+    if (stmt != bound_stmt_ || stmt->stmt_id != bound_id_) excerpt_.assign(sql.substr(0, kSqlKept));
     stmt_ = stmt;
-    excerpt_.assign(sql.substr(0, kSqlKept));
-    rebind_ = false;
     try {
-        set_columns(stmt->fields, mysql_stmt_field_count(stmt));
-        bind_columns();
+        setup_columns();
     } catch (...) {
         stmt_ = nullptr; // still the caller's
         closed_ = true;
@@ -192,7 +212,75 @@ void StmtResult::rearm(Connection *conn, MYSQL_STMT *stmt, std::string_view sql)
 
 StmtResult::~StmtResult() { close(); }
 
-void StmtResult::bind_columns() {
+// A cached statement executed again usually has the same result columns:
+// then the description (specs_, names_, columns_) and the bind buffers of
+// the previous execution are kept, and when libmariadb still holds binds_ as
+// this statement's result bindings, mysql_stmt_bind_result is skipped too.
+// Anything else (another statement, a changed table, a parameter changing a
+// column's type as in SELECT ?, a CALL whose result sets reset the
+// bindings) describes and binds again.
+//
+// Fast path: libmariadb replaces a statement's field array only together
+// with its result bindings (a new array comes with zeroed MYSQL_BINDs, see
+// mysql_stmt_execute / mysql_stmt_next_result), and between executions it
+// updates only the type, length, flags, decimals and charset of the fields in
+// place. So while still_bound() holds and the array is the one described
+// last time, its names and extended metadata are the ones described, and
+// comparing the in-place members (keys_) is enough.
+void StmtResult::setup_columns() {
+    // stmt->fields carries MariaDB's extended metadata (format "json"),
+    // which the copies made by mysql_stmt_result_metadata() may not.
+    const MYSQL_FIELD *fields = stmt_->fields;
+    const unsigned n = mysql_stmt_field_count(stmt_);
+    if (fields == keyed_fields_ && n == keys_.size() && still_bound()) {
+        bool same = true;
+        for (unsigned i = 0; i < n && same; ++i) {
+            const FieldKey &k = keys_[i];
+            const MYSQL_FIELD &f = fields[i];
+            same = k.type == f.type && k.flags == f.flags && k.charsetnr == f.charsetnr && k.length == f.length;
+        }
+        if (same) return;
+    }
+    keyed_fields_ = nullptr;
+    if (!same_columns(fields, n)) {
+        bound_stmt_ = nullptr;
+        rebind_ = false;
+        set_columns(fields, n);
+        bind_columns(fields);
+    } else if (!still_bound()) {
+        bound_stmt_ = nullptr;
+        if (n > 0 && mysql_stmt_bind_result(stmt_, binds_.data()) != 0)
+            throw stmt_failure(stmt_, Phase::Statement, {}, excerpt_);
+        rebind_ = false;
+    }
+    // (A buffer that grew during the previous execution and still waits for
+    // its rebind_ fails still_bound(): its MYSQL_BIND moved to the new one.)
+    bound_stmt_ = stmt_;
+    bound_id_ = stmt_->stmt_id;
+    keys_.resize(n);
+    for (unsigned i = 0; i < n; ++i) keys_[i] = {fields[i].type, fields[i].flags, fields[i].charsetnr, fields[i].length};
+    keyed_fields_ = fields;
+}
+
+bool StmtResult::still_bound() const {
+    const MYSQL_STMT *s = stmt_;
+    if (s != bound_stmt_ || s->stmt_id != bound_id_ || !s->bind_result_done || s->bind == nullptr ||
+        s->field_count != binds_.size())
+        return false;
+    // libmariadb keeps a copy of the MYSQL_BINDs; it frees or zeroes it when
+    // a statement's result sets change (CALL, mysql_stmt_next_result), and
+    // a pending rebind_ has moved a buffer.
+    for (size_t i = 0; i < binds_.size(); ++i) {
+        const MYSQL_BIND &have = s->bind[i];
+        const MYSQL_BIND &want = binds_[i];
+        if (have.buffer != want.buffer || have.is_null != want.is_null || have.length != want.length ||
+            have.error != want.error || have.buffer_type != want.buffer_type)
+            return false;
+    }
+    return true;
+}
+
+void StmtResult::bind_columns(const MYSQL_FIELD *fields) {
     const size_t n = specs_.size();
     out_.resize(n);
     binds_.assign(n, MYSQL_BIND{});
@@ -245,7 +333,7 @@ void StmtResult::bind_columns() {
         case Decode::Text:
         case Decode::Blob:
         case Decode::Json: {
-            const unsigned long declared = stmt_->fields[i].length;
+            const unsigned long declared = fields[i].length;
             o.buf.assign(std::clamp<unsigned long>(declared, 16, 1024), 0);
             b.buffer_type = specs_[i].decode == Decode::Blob ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
             b.buffer = o.buf.data();

@@ -58,6 +58,10 @@ protected:
     virtual void release() noexcept {}
 
     void set_columns(const MYSQL_FIELD *fields, unsigned n);
+    // True when set_columns(fields, n) would describe exactly the columns
+    // the result has now (same count, names, nullability and ColumnSpecs):
+    // a cached statement's next execution can keep its description.
+    bool same_columns(const MYSQL_FIELD *fields, unsigned n) const;
     // The cells of row `n` of the batch being read, growing cells_ as rows
     // arrive (a point select must not allocate max_rows rows of cells).
     ilana_value *row_cells(uint32_t n) {
@@ -125,7 +129,13 @@ private:
         my_bool is_null = 0;
         my_bool error = 0;
     };
-    void bind_columns();
+    // Describes and binds the result columns of stmt_ for this execution,
+    // reusing the previous execution's description and bindings when the
+    // metadata did not change (see result.cpp).
+    void setup_columns();
+    void bind_columns(const MYSQL_FIELD *fields);
+    // binds_ are what libmariadb holds as stmt_'s result bindings.
+    bool still_bound() const;
     void decode_row(ilana_value *row);
 
     MYSQL_STMT *stmt_;
@@ -133,6 +143,23 @@ private:
     std::vector<OutColumn> out_;
     std::vector<MYSQL_BIND> binds_;
     bool rebind_ = false;
+    // The statement binds_ were last given to (mysql_stmt_bind_result), and
+    // its server-side id: a handle freed and reallocated at the same address
+    // is a new statement.
+    MYSQL_STMT *bound_stmt_ = nullptr;
+    unsigned long bound_id_ = 0;
+    // What describe() and set_columns() read of each MYSQL_FIELD that
+    // libmariadb may update in place between executions (the rest of a
+    // field only changes with the whole array), as of the last setup, and
+    // the array it was read from.
+    struct FieldKey {
+        enum_field_types type;
+        unsigned int flags;
+        unsigned int charsetnr;
+        unsigned long length;
+    };
+    std::vector<FieldKey> keys_;
+    const MYSQL_FIELD *keyed_fields_ = nullptr;
 };
 
 class TextResult final : public Result {

@@ -167,7 +167,7 @@ int64_t affected(my_ulonglong n) {
 std::unique_ptr<Result> run_text(Connection &c, std::string_view sql) {
     MYSQL *m = c.handle();
     OpGuard op(c);
-    const auto start = std::chrono::steady_clock::now();
+    const auto start = c.op_clock();
     if (mysql_real_query(m, sql.data(), static_cast<unsigned long>(sql.size())) != 0)
         c.fail(c.timeout_aware(conn_failure(m, Phase::Statement, {}, sql), start));
     if (mysql_field_count(m) == 0) {
@@ -217,7 +217,7 @@ std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, const 
             c.give_back(s, true);
             c.fail(f);
         }
-        const auto start = std::chrono::steady_clock::now();
+        const auto start = c.op_clock();
         if (mysql_stmt_execute(s) != 0) {
             const unsigned e = mysql_stmt_errno(s);
             DriverFailure f = c.timeout_aware(stmt_failure(s, Phase::Statement, {}, sql), start);
