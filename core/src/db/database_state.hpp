@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <atomic>
 #include <mutex>
 
 namespace ilana {
@@ -37,8 +38,15 @@ struct ConnectionState {
     ConnectionMetrics metrics;
     std::once_flag pool_once;
     std::shared_ptr<Pool> pool_ptr;
+    // pool_ptr.get() once it is made: the per-query path reads this one
+    // atomic instead of going through call_once, and readers that must not
+    // create the pool (metrics, close) ask has_pool() without racing it.
+    std::atomic<Pool *> pool_made{nullptr};
+
+    bool has_pool() const noexcept { return pool_made.load(std::memory_order_acquire) != nullptr; }
 
     Pool &pool() {
+        if (Pool *made = pool_made.load(std::memory_order_acquire)) return *made;
         std::call_once(pool_once, [this] {
             RetryOptions retry = config.retry ? *config.retry : whole_config->retry();
             auto t = target;
@@ -55,6 +63,7 @@ struct ConnectionState {
             if (whole_config->debug().log_pool_events)
                 ilana::logger()->info("conn={} POOL_CREATED client={} min={} max={}", name, client, config.pool.min,
                                       config.pool.max);
+            pool_made.store(pool_ptr.get(), std::memory_order_release);
         });
         return *pool_ptr;
     }
@@ -69,7 +78,7 @@ struct ConnectionState {
     // Closes the pool (idempotent): onPoolEvicted(name, reason) and, with
     // debug.logPoolEvents, a POOL_EVICTED line.
     void close_pool(const char *reason) noexcept {
-        if (!pool_ptr || pool_ptr->closed()) return;
+        if (!has_pool() || pool_ptr->closed()) return;
         pool_ptr->close();
         if (whole_config && whole_config->debug().log_pool_events)
             ilana::logger()->info("conn={} POOL_EVICTED reason={}", name, reason);

@@ -202,7 +202,7 @@ MetricsSnapshot Database::metrics() const {
         m.client = cs.client;
         m.min = cs.config.pool.min;
         m.max = cs.config.pool.max;
-        if (cs.pool_ptr) {
+        if (cs.has_pool()) {
             auto s = cs.pool_ptr->stats();
             m.idle = s.idle;
             m.in_use = s.in_use;
@@ -229,7 +229,7 @@ MetricsSnapshot Database::metrics() const {
         m.client = cs.client;
         m.min = cs.config.pool.min;
         m.max = cs.config.pool.max;
-        if (cs.pool_ptr) {
+        if (cs.has_pool()) {
             auto s = cs.pool_ptr->stats();
             m.idle = s.idle;
             m.in_use = s.in_use;

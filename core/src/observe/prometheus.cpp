@@ -118,8 +118,8 @@ std::string Database::prometheus_text(bool include_runtime) const {
     std::vector<PoolView> pools;
     for (const auto &c : state_->config->connections()) {
         ConnectionState *cs = state_->connections.at(c.name).get();
-        PoolView v{"connection=\"" + escape_label(cs->name) + "\"", cs, {}, cs->pool_ptr != nullptr, cs->metrics.snapshot()};
-        if (cs->pool_ptr) v.stats = cs->pool_ptr->stats();
+        PoolView v{"connection=\"" + escape_label(cs->name) + "\"", cs, {}, cs->has_pool(), cs->metrics.snapshot()};
+        if (cs->has_pool()) v.stats = cs->pool_ptr->stats();
         else v.stats.max = cs->config.pool.max;
         pools.push_back(std::move(v));
     }
@@ -134,8 +134,8 @@ std::string Database::prometheus_text(bool include_runtime) const {
     for (const auto &t : extras) {
         ConnectionState *cs = t.state.get();
         PoolView v{"connection=\"" + escape_label(t.connection) + "\",tenant=\"" + escape_label(t.tenant) + "\"", cs,
-                   {}, cs->pool_ptr != nullptr, cs->metrics.snapshot()};
-        if (cs->pool_ptr) v.stats = cs->pool_ptr->stats();
+                   {}, cs->has_pool(), cs->metrics.snapshot()};
+        if (cs->has_pool()) v.stats = cs->pool_ptr->stats();
         else v.stats.max = cs->config.pool.max;
         pools.push_back(std::move(v));
     }
