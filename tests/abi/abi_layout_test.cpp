@@ -57,6 +57,16 @@ static_assert(sizeof(ilana_driver_entry) == 56);
 static_assert(sizeof(ilana_introspect_api) == 32);
 static_assert(sizeof(ilana_lock_api) == 24);
 static_assert(sizeof(ilana_namespace_api) == 40);
+// ilana.batch/1 (an extension: the ABI itself stays 1.0).
+static_assert(sizeof(ilana_batch_statement) == 56);
+static_assert(sizeof(ilana_batch_outcome) == 24);
+static_assert(sizeof(ilana_batch_api) == 16);
+static_assert(offsetof(ilana_batch_statement, sql) == 8 && offsetof(ilana_batch_statement, sql_len) == 16 &&
+              offsetof(ilana_batch_statement, params) == 24 && offsetof(ilana_batch_statement, param_count) == 32 &&
+              offsetof(ilana_batch_statement, value_size) == 36 && offsetof(ilana_batch_statement, row_count) == 40 &&
+              offsetof(ilana_batch_statement, flags) == 48);
+static_assert(offsetof(ilana_batch_outcome, affected_rows) == 8 && offsetof(ilana_batch_outcome, failed_row) == 16);
+static_assert(offsetof(ilana_batch_api, method) == 4 && offsetof(ilana_batch_api, execute_many) == 8);
 
 // Every struct that crosses starts with uint32_t struct_size (rule 2).
 #define ILANA_STARTS_WITH_SIZE(T)                                                                            \
@@ -77,6 +87,9 @@ ILANA_STARTS_WITH_SIZE(ilana_driver_entry)
 ILANA_STARTS_WITH_SIZE(ilana_introspect_api)
 ILANA_STARTS_WITH_SIZE(ilana_lock_api)
 ILANA_STARTS_WITH_SIZE(ilana_namespace_api)
+ILANA_STARTS_WITH_SIZE(ilana_batch_statement)
+ILANA_STARTS_WITH_SIZE(ilana_batch_outcome)
+ILANA_STARTS_WITH_SIZE(ilana_batch_api)
 #undef ILANA_STARTS_WITH_SIZE
 
 // ------------------------------------------------------------------ scalar types
@@ -122,6 +135,8 @@ ILANA_PIN_FN(ilana_lock_api, release, ilana_status (*)(ilana_conn *, const char 
 ILANA_PIN_FN(ilana_namespace_api, create, ilana_status (*)(ilana_conn *, const char *, ilana_error *))
 ILANA_PIN_FN(ilana_namespace_api, drop, ilana_status (*)(ilana_conn *, const char *, ilana_error *))
 ILANA_PIN_FN(ilana_namespace_api, list, ilana_status (*)(ilana_conn *, const char *, ilana_result **, ilana_error *))
+ILANA_PIN_FN(ilana_batch_api, execute_many,
+             ilana_status (*)(ilana_conn *, const ilana_batch_statement *, ilana_batch_outcome *, ilana_error *))
 #undef ILANA_PIN_FN
 
 // ------------------------------------------------------------------ constants
@@ -150,6 +165,7 @@ static_assert(ILANA_UPSERT_NONE == 0 && ILANA_UPSERT_ON_CONFLICT == 1 && ILANA_U
 static_assert(ILANA_THREADS_CONN_SERIALIZED == 0);
 static_assert(ILANA_LOCK_IS_TRANSACTION == 0x1u);
 static_assert(ILANA_NAMESPACE_SCHEMA == 1 && ILANA_NAMESPACE_DATABASE == 2 && ILANA_NAMESPACE_FILE == 3);
+static_assert(ILANA_BATCH_PIPELINE == 1 && ILANA_BATCH_BULK == 2 && ILANA_BATCH_LOOP == 3);
 
 // AddressSanitizer pads global objects with a redzone that the ELF symbol
 // size includes: there the entry must be at least, not exactly, v1's size.
@@ -178,6 +194,7 @@ static_assert(same(ILANA_DRIVER_ENTRY_SYMBOL, "ilana_entry"), "the entry symbol'
 static_assert(same(ILANA_EXT_INTROSPECT, "ilana.introspect/1"));
 static_assert(same(ILANA_EXT_LOCK, "ilana.lock/1"));
 static_assert(same(ILANA_EXT_NAMESPACE, "ilana.namespace/1"));
+static_assert(same(ILANA_EXT_BATCH, "ilana.batch/1"));
 
 // ------------------------------------------------------------------ run time
 
