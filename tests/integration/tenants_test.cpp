@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <random>
 #include <set>
@@ -594,6 +595,38 @@ TEST_CASE("tenants: handles share one set of pools per Database; warmup; async g
     f.tm->close();
     CHECK(f.tm->stats().open_pools == 0);
     CHECK_THROWS_WITH(other.get("h1"), Catch::Contains("closed"));
+}
+
+TEST_CASE("tenants: Database::close closes the tenant pools too; health never opens the file template",
+          "[tenants][sqlite]") {
+    Fixture f(sqlite_backend(), 3, 0);
+    f.create({"c1", "c2"}, false);
+    f.tm->get("c1").query("SELECT 1");
+    f.tm->get("c2").query("SELECT 1");
+    REQUIRE(f.tm->stats().open_pools == 2);
+
+    // The template's filename holds {tenant}: a health check of the default
+    // set reports the tenant pools and leaves the template alone (pinging
+    // it would create a file literally named "<prefix>{tenant}.sqlite").
+    HealthReport h = f.db->health_check({});
+    CHECK(h.healthy);
+    int tenant_pools = 0;
+    for (const auto &p : h.pools) {
+        CHECK(p.connection == "primary");
+        CHECK_FALSE(p.tenant.empty());
+        ++tenant_pools;
+    }
+    CHECK(tenant_pools == 2);
+    CHECK_FALSE(std::filesystem::exists(f.dir.file("tenants/" + f.prefix + "{tenant}.sqlite")));
+    HealthOptions named;
+    named.connections = {"primary"};
+    CHECK_THROWS_WITH(f.db->health_check(named), Catch::Contains("{tenant}"));
+
+    f.db->close();
+    CHECK(f.tm->stats().open_pools == 0);
+    CHECK(f.rec.was_evicted("primary@c1", "shutdown"));
+    CHECK(f.rec.was_evicted("primary@c2", "shutdown"));
+    CHECK_THROWS_WITH(f.tm->get("c1"), Catch::Contains("closed"));
 }
 
 TEST_CASE("tenants: migrate every tenant; one failing does not stop the others", "[tenants][sqlite]") {

@@ -255,7 +255,8 @@ public:
 
     const Config &config() const noexcept;
     const DriverRegistry &drivers() const noexcept;
-    // Closes every pool (idle sessions now, leased ones when returned).
+    // Closes every pool, tenant pools included (idle sessions now, leased
+    // ones when returned); onPoolEvicted reports reason "shutdown".
     void close();
 
     explicit operator bool() const noexcept { return static_cast<bool>(state_); }

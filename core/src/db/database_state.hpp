@@ -106,6 +106,8 @@ struct DatabaseState {
     // Tenant pools, listed for metrics and health (set by TenantManager).
     std::mutex extra_pools_mu;
     std::function<std::vector<ExtraPool>()> extra_pools;
+    // Closes them (Database::close), with the reason onPoolEvicted reports.
+    std::function<void(const char *reason)> close_extra_pools;
     std::mutex health_mu;                       // guards last_health
     std::optional<HealthReport> last_health;    // for the Prometheus gauges
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

@@ -171,6 +171,9 @@ std::shared_ptr<TenantState> TenantState::of(const Database &database) {
     }
 
     dbs.extra_pools = TenantPoolsSource{s};
+    dbs.close_extra_pools = [weak = std::weak_ptr<TenantState>(s)](const char *reason) {
+        if (auto state = weak.lock()) state->close_all(reason);
+    };
     TenantSweeper::instance().add(s);
     return s;
 }
