@@ -6,6 +6,7 @@
 
 #include "db/database_state.hpp"
 #include "db/placeholders.hpp"
+#include "db/statement_events.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
 #include "replicas/sticky.hpp"
@@ -34,46 +35,12 @@ thread_local std::string t_sql_source;
 thread_local int t_sql_style = -1;
 thread_local size_t t_sql_count = 0;
 
-struct QueryTimer {
-    ConnectionState &cs;
-    std::string_view sql;
-    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-
-    void finish(bool ok) {
-        auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
-        auto ms = us.count() / 1000;
-        cs.metrics.record_query(us, ok);
-        if (cs.log_queries)
-            ilana::logger()->debug("conn={} query=\"{}\" duration={}ms{}", cs.name, sql, ms, ok ? "" : " status=error");
-        if (cs.slow_query_ms > 0 && ms >= cs.slow_query_ms)
-            ilana::logger()->warn("conn={} SLOW_QUERY duration={}ms query=\"{}\"", cs.name, ms, sql);
-        if (cs.hooks && cs.hooks->on_query) {
-            try {
-                cs.hooks->on_query(cs.name, std::string(sql), us);
-            } catch (const std::exception &e) {
-                ilana::logger()->error("hook onQuery threw: {} (ignored)", e.what());
-            } catch (...) {
-            }
-        }
-    }
-};
-
-void report_error(ConnectionState &cs, const Error &e) noexcept {
-    if (cs.hooks && cs.hooks->on_error) {
-        try {
-            cs.hooks->on_error(cs.name, e);
-        } catch (...) {
-            ilana::logger()->error("hook onError threw (ignored)");
-        }
-    }
-}
-
 // Runs one statement on a leased native connection and hands the open
 // result to `consume`.
 template <class Consume>
 void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view sql, const Value *params, size_t n,
                    Consume &&consume) {
-    QueryTimer timer{cs, sql};
+    StatementTimer timer(cs, sql, "query");
     try {
         std::string_view text = sql;
         if (!placeholders_passthrough(sql, cs.placeholder_style)) {

@@ -12,6 +12,7 @@
 
 #include "db/database_state.hpp"
 #include "db/placeholders.hpp"
+#include "db/statement_events.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
 #include "replicas/sticky.hpp"
@@ -32,36 +33,6 @@ namespace {
 thread_local std::string t_batch_sql;
 thread_local std::vector<ilana_value> t_batch_params;
 thread_local std::mt19937_64 t_batch_rng{std::random_device{}()};
-
-// Metrics, query log, slow-query log and the onQuery hook: one batch counts
-// as one query (its SQL, its whole duration).
-void record(ConnectionState &cs, std::string_view sql, std::chrono::steady_clock::time_point start, bool ok) {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
-    auto ms = us.count() / 1000;
-    cs.metrics.record_query(us, ok);
-    if (cs.log_queries)
-        ilana::logger()->debug("conn={} batch=\"{}\" duration={}ms{}", cs.name, sql, ms, ok ? "" : " status=error");
-    if (cs.slow_query_ms > 0 && ms >= cs.slow_query_ms)
-        ilana::logger()->warn("conn={} SLOW_QUERY duration={}ms batch=\"{}\"", cs.name, ms, sql);
-    if (cs.hooks && cs.hooks->on_query) {
-        try {
-            cs.hooks->on_query(cs.name, std::string(sql), us);
-        } catch (const std::exception &e) {
-            ilana::logger()->error("hook onQuery threw: {} (ignored)", e.what());
-        } catch (...) {
-        }
-    }
-}
-
-void report_error(ConnectionState &cs, const Error &e) noexcept {
-    if (cs.hooks && cs.hooks->on_error) {
-        try {
-            cs.hooks->on_error(cs.name, e);
-        } catch (...) {
-            ilana::logger()->error("hook onError threw (ignored)");
-        }
-    }
-}
 
 // Runs `sql` (driver placeholder style) with `row_count` rows of `width`
 // parameters through the driver's batch extension. Returns affected rows.
@@ -134,7 +105,7 @@ int64_t run_loop(NativeConnection &conn, bool in_tx, std::string_view sql, const
 
 ExecResult Session::execute_many(std::string_view sql, const std::vector<Params> &rows) {
     detail::ConnectionState &cs = *state_;
-    const auto start = std::chrono::steady_clock::now();
+    detail::StatementTimer timer(cs, sql, "batch");
     try {
         const size_t width = detail::rewrite_placeholders(sql, cs.placeholder_style, detail::t_batch_sql);
         for (size_t r = 0; r < rows.size(); ++r)
@@ -163,10 +134,10 @@ ExecResult Session::execute_many(std::string_view sql, const std::vector<Params>
             // A huge batch should not pin its memory to this thread forever.
             if (flat.capacity() > (1u << 20)) std::vector<ilana_value>().swap(flat);
         }
-        detail::record(cs, sql, start, true);
+        timer.finish(true);
         return out;
     } catch (const Error &e) {
-        detail::record(cs, sql, start, false);
+        timer.finish(false);
         detail::report_error(cs, e);
         throw;
     }

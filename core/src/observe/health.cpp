@@ -206,61 +206,48 @@ std::string HealthReport::to_json() const {
     return buf.GetString();
 }
 
+namespace {
+// One pool's line of Database::metrics(): its pool counts (when the pool is
+// made) and its query counters.
+PoolMetrics pool_metrics(ConnectionState &cs, std::string connection, std::string tenant) {
+    PoolMetrics m;
+    m.connection = std::move(connection);
+    m.tenant = std::move(tenant);
+    m.client = cs.client;
+    m.min = cs.config.pool.min;
+    m.max = cs.config.pool.max;
+    if (cs.has_pool()) {
+        auto s = cs.pool_ptr->stats();
+        m.idle = s.idle;
+        m.in_use = s.in_use;
+        m.waiting = s.waiting;
+        m.pending = s.pending;
+        m.created = s.created;
+        m.destroyed = s.destroyed;
+        m.timeouts = s.timeouts;
+    }
+    auto counters = cs.metrics.snapshot();
+    m.queries_ok = counters.queries_ok;
+    m.queries_error = counters.queries_error;
+    m.retries = counters.retries;
+    m.query_p50_ms = counters.query_duration.quantile(0.5) * 1000;
+    m.query_p99_ms = counters.query_duration.quantile(0.99) * 1000;
+    return m;
+}
+} // namespace
+
 MetricsSnapshot Database::metrics() const {
     MetricsSnapshot snap;
     snap.timestamp = detail::iso8601_now();
     for (const auto &c : state_->config->connections()) {
         ConnectionState &cs = *state_->connections.at(c.name);
-        PoolMetrics m;
-        m.connection = cs.name;
-        m.client = cs.client;
-        m.min = cs.config.pool.min;
-        m.max = cs.config.pool.max;
-        if (cs.has_pool()) {
-            auto s = cs.pool_ptr->stats();
-            m.idle = s.idle;
-            m.in_use = s.in_use;
-            m.waiting = s.waiting;
-            m.pending = s.pending;
-            m.created = s.created;
-            m.destroyed = s.destroyed;
-            m.timeouts = s.timeouts;
-            ++snap.pools_active;
-        }
-        auto counters = cs.metrics.snapshot();
-        m.queries_ok = counters.queries_ok;
-        m.queries_error = counters.queries_error;
-        m.retries = counters.retries;
-        m.query_p50_ms = counters.query_duration.quantile(0.5) * 1000;
-        m.query_p99_ms = counters.query_duration.quantile(0.99) * 1000;
-        snap.pools.push_back(std::move(m));
+        if (cs.has_pool()) ++snap.pools_active;
+        snap.pools.push_back(pool_metrics(cs, cs.name, {}));
     }
+    // A listed tenant pool is open (the tenant table made it).
     for (const auto &t : extra_pools(*state_)) {
-        ConnectionState &cs = *t.state;
-        PoolMetrics m;
-        m.connection = t.connection;
-        m.tenant = t.tenant;
-        m.client = cs.client;
-        m.min = cs.config.pool.min;
-        m.max = cs.config.pool.max;
-        if (cs.has_pool()) {
-            auto s = cs.pool_ptr->stats();
-            m.idle = s.idle;
-            m.in_use = s.in_use;
-            m.waiting = s.waiting;
-            m.pending = s.pending;
-            m.created = s.created;
-            m.destroyed = s.destroyed;
-            m.timeouts = s.timeouts;
-        }
+        snap.pools.push_back(pool_metrics(*t.state, t.connection, t.tenant));
         ++snap.pools_active;
-        auto counters = cs.metrics.snapshot();
-        m.queries_ok = counters.queries_ok;
-        m.queries_error = counters.queries_error;
-        m.retries = counters.retries;
-        m.query_p50_ms = counters.query_duration.quantile(0.5) * 1000;
-        m.query_p99_ms = counters.query_duration.quantile(0.99) * 1000;
-        snap.pools.push_back(std::move(m));
     }
     snap.pools_max = static_cast<int>(state_->config->connections().size()) +
                      (state_->config->tenants() ? state_->config->tenants()->max_pools : 0);

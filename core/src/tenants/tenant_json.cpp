@@ -18,81 +18,74 @@ void string_or_null(Writer &w, const std::string &s) {
     else w.String(s);
 }
 
+// The shape warmup, seed and migrate share: {"total", "succeeded",
+// "failed", <extra counts>, "durationMs", "details": [<one object each>]}.
+template <class Result, class Extra, class Detail>
+std::string summary_json(const Result &r, Extra &&extra_counts, Detail &&write_detail) {
+    rapidjson::StringBuffer buf;
+    Writer w(buf);
+    w.StartObject();
+    w.Key("total"); w.Int(r.total);
+    w.Key("succeeded"); w.Int(r.succeeded);
+    w.Key("failed"); w.Int(r.failed);
+    extra_counts(w);
+    w.Key("durationMs"); w.Int64(r.duration_ms);
+    w.Key("details");
+    w.StartArray();
+    for (const auto &d : r.details) {
+        w.StartObject();
+        w.Key("tenantId"); w.String(d.tenant_id);
+        write_detail(w, d);
+        w.Key("durationMs"); w.Int64(d.duration_ms);
+        w.Key("error"); string_or_null(w, d.error);
+        w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return buf.GetString();
+}
+
+// One drift issue of a column or an index ("column"/"index" names it).
+template <class Issue>
+void drift_issues(Writer &w, const char *list_key, const char *name_key, const std::vector<Issue> &issues,
+                  std::string Issue::*name) {
+    w.Key(list_key);
+    w.StartArray();
+    for (const auto &i : issues) {
+        w.StartObject();
+        w.Key(name_key); w.String(i.*name);
+        w.Key("type"); w.String(i.type);
+        w.Key("expected"); string_or_null(w, i.expected);
+        w.Key("actual"); string_or_null(w, i.actual);
+        w.Key("description"); w.String(i.description);
+        w.EndObject();
+    }
+    w.EndArray();
+}
+
 } // namespace
 
 std::string WarmupResult::to_json() const {
-    rapidjson::StringBuffer buf;
-    Writer w(buf);
-    w.StartObject();
-    w.Key("total"); w.Int(total);
-    w.Key("succeeded"); w.Int(succeeded);
-    w.Key("failed"); w.Int(failed);
-    w.Key("alreadyWarm"); w.Int(already_warm);
-    w.Key("durationMs"); w.Int64(duration_ms);
-    w.Key("details");
-    w.StartArray();
-    for (const auto &d : details) {
-        w.StartObject();
-        w.Key("tenantId"); w.String(d.tenant_id);
-        w.Key("status"); w.String(d.status);
-        w.Key("durationMs"); w.Int64(d.duration_ms);
-        w.Key("error"); string_or_null(w, d.error);
-        w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    return buf.GetString();
+    return summary_json(
+        *this, [&](Writer &w) { w.Key("alreadyWarm"); w.Int(already_warm); },
+        [](Writer &w, const auto &d) { w.Key("status"); w.String(d.status); });
 }
 
 std::string SeedResult::to_json() const {
-    rapidjson::StringBuffer buf;
-    Writer w(buf);
-    w.StartObject();
-    w.Key("total"); w.Int(total);
-    w.Key("succeeded"); w.Int(succeeded);
-    w.Key("failed"); w.Int(failed);
-    w.Key("durationMs"); w.Int64(duration_ms);
-    w.Key("details");
-    w.StartArray();
-    for (const auto &d : details) {
-        w.StartObject();
-        w.Key("tenantId"); w.String(d.tenant_id);
+    return summary_json(*this, [](Writer &) {}, [](Writer &w, const auto &d) {
         w.Key("schemaName"); string_or_null(w, d.namespace_name);
         w.Key("success"); w.Bool(d.success);
-        w.Key("durationMs"); w.Int64(d.duration_ms);
-        w.Key("error"); string_or_null(w, d.error);
-        w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    return buf.GetString();
+    });
 }
 
 std::string TenantsMigrateResult::to_json() const {
-    rapidjson::StringBuffer buf;
-    Writer w(buf);
-    w.StartObject();
-    w.Key("total"); w.Int(total);
-    w.Key("succeeded"); w.Int(succeeded);
-    w.Key("failed"); w.Int(failed);
-    w.Key("durationMs"); w.Int64(duration_ms);
-    w.Key("details");
-    w.StartArray();
-    for (const auto &d : details) {
-        w.StartObject();
-        w.Key("tenantId"); w.String(d.tenant_id);
+    return summary_json(*this, [](Writer &) {}, [](Writer &w, const auto &d) {
         w.Key("success"); w.Bool(d.success);
         w.Key("appliedMigrations");
         w.StartArray();
         for (const auto &a : d.applied) w.String(a.id + "_" + a.name);
         w.EndArray();
-        w.Key("durationMs"); w.Int64(d.duration_ms);
-        w.Key("error"); string_or_null(w, d.error);
-        w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    return buf.GetString();
+    });
 }
 
 std::string SchemaDriftResult::to_json() const {
@@ -118,30 +111,8 @@ std::string SchemaDriftResult::to_json() const {
             w.StartObject();
             w.Key("table"); w.String(t.table);
             w.Key("status"); w.String(t.status);
-            w.Key("columns");
-            w.StartArray();
-            for (const auto &c : t.columns) {
-                w.StartObject();
-                w.Key("column"); w.String(c.column);
-                w.Key("type"); w.String(c.type);
-                w.Key("expected"); string_or_null(w, c.expected);
-                w.Key("actual"); string_or_null(w, c.actual);
-                w.Key("description"); w.String(c.description);
-                w.EndObject();
-            }
-            w.EndArray();
-            w.Key("indexes");
-            w.StartArray();
-            for (const auto &ix : t.indexes) {
-                w.StartObject();
-                w.Key("index"); w.String(ix.index);
-                w.Key("type"); w.String(ix.type);
-                w.Key("expected"); string_or_null(w, ix.expected);
-                w.Key("actual"); string_or_null(w, ix.actual);
-                w.Key("description"); w.String(ix.description);
-                w.EndObject();
-            }
-            w.EndArray();
+            drift_issues(w, "columns", "column", t.columns, &ColumnDrift::column);
+            drift_issues(w, "indexes", "index", t.indexes, &IndexDrift::index);
             w.EndObject();
         }
         w.EndArray();

@@ -1,0 +1,44 @@
+#include "db/statement_events.hpp"
+
+#include <ilana/logging.hpp>
+
+#include "db/database_state.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <string>
+
+namespace ilana::detail {
+
+void record_statement(ConnectionState &cs, std::string_view sql, std::chrono::microseconds duration, bool ok,
+                      const char *kind) noexcept {
+    cs.metrics.record_query(duration, ok);
+    // The rest only when configured: the common case is the metrics alone.
+    const auto ms = duration.count() / 1000;
+    const bool slow = cs.slow_query_ms > 0 && ms >= cs.slow_query_ms;
+    if (!cs.log_queries && !slow && !(cs.hooks && cs.hooks->on_query)) return;
+    // spdlog reports its own failures to its error handler; it does not throw.
+    if (cs.log_queries)
+        ilana::logger()->debug("conn={} {}=\"{}\" duration={}ms{}", cs.name, kind, sql, ms, ok ? "" : " status=error");
+    if (slow) ilana::logger()->warn("conn={} SLOW_QUERY duration={}ms {}=\"{}\"", cs.name, ms, kind, sql);
+    if (cs.hooks && cs.hooks->on_query) {
+        try {
+            cs.hooks->on_query(cs.name, std::string(sql), duration);
+        } catch (const std::exception &e) {
+            ilana::logger()->error("hook onQuery threw: {} (ignored)", e.what());
+        } catch (...) {
+            ilana::logger()->error("hook onQuery threw (ignored)");
+        }
+    }
+}
+
+void report_error(ConnectionState &cs, const Error &e) noexcept {
+    if (!cs.hooks || !cs.hooks->on_error) return;
+    try {
+        cs.hooks->on_error(cs.name, e);
+    } catch (...) {
+        ilana::logger()->error("hook onError threw (ignored)");
+    }
+}
+
+} // namespace ilana::detail
