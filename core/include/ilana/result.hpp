@@ -42,7 +42,11 @@ public:
 
     size_t size() const noexcept { return columns_->size(); }
     // By position; throws std::out_of_range naming the position and width.
-    Field operator[](size_t index) const;
+    Field operator[](size_t index) const {
+        // names_ has one entry per column (a cheaper size than columns_').
+        if (index >= names_->size()) out_of_range(index);
+        return Field(cells_ + index, (*names_)[index]);
+    }
     // By column name (exact match); throws Error naming the columns there are.
     Field operator[](std::string_view name) const;
     Field operator[](const char *name) const { return (*this)[std::string_view(name)]; }
@@ -55,6 +59,8 @@ public:
     int index_of(std::string_view name) const noexcept;
 
 private:
+    [[noreturn]] void out_of_range(size_t index) const;
+
     const ilana_value *cells_;
     const std::vector<Column> *columns_;
     const std::vector<const char *> *names_;

@@ -209,8 +209,15 @@ template <class T> struct FieldConvert<std::optional<T>> {
 template <> struct FieldConvert<bool> {
     static bool get(const Field &f);
 };
+// The common conversions (a cell already of the asked type) are inline:
+// reading a row field by field is the per-row hot path of every fetch.
 template <> struct FieldConvert<double> {
-    static double get(const Field &f);
+    static double get(const Field &f) {
+        const ilana_value *c = f.abi();
+        if (c != nullptr && c->is_null == 0 && c->type == ILANA_TYPE_DOUBLE) return c->v.f64;
+        return convert(f);
+    }
+    static double convert(const Field &f); // every other case, and the errors
 };
 template <> struct FieldConvert<float> {
     static float get(const Field &f) { return static_cast<float>(FieldConvert<double>::get(f)); }
@@ -219,7 +226,13 @@ template <> struct FieldConvert<std::string> {
     static std::string get(const Field &f);
 };
 template <> struct FieldConvert<std::string_view> {
-    static std::string_view get(const Field &f);
+    static std::string_view get(const Field &f) {
+        const ilana_value *c = f.abi();
+        if (c != nullptr && c->is_null == 0 && c->type == ILANA_TYPE_TEXT && c->v.str.ptr != nullptr)
+            return std::string_view(c->v.str.ptr, static_cast<size_t>(c->v.str.len));
+        return convert(f);
+    }
+    static std::string_view convert(const Field &f);
 };
 template <> struct FieldConvert<Blob> {
     static Blob get(const Field &f);
@@ -255,6 +268,10 @@ template <class T> const char *integer_name() {
 } // namespace detail
 
 template <class T> T FieldConvert<T>::get(const Field &f) {
+    if constexpr (std::is_same_v<T, int64_t>) {
+        const ilana_value *c = f.abi();
+        if (c != nullptr && c->is_null == 0 && c->type == ILANA_TYPE_INT64) return c->v.i64;
+    }
     if (f.is_null()) f.conversion_failure(detail::integer_name<T>());
     if constexpr (std::is_unsigned_v<T>) {
         uint64_t u = f.to_uint64();

@@ -8,12 +8,9 @@
 
 namespace ilana {
 
-Field Row::operator[](size_t index) const {
-    // names_ has one entry per column (a cheaper size than columns_').
-    if (index >= names_->size())
-        throw std::out_of_range("row has " + std::to_string(columns_->size()) + " columns; no column at index " +
-                                std::to_string(index));
-    return Field(cells_ + index, (*names_)[index]);
+void Row::out_of_range(size_t index) const {
+    throw std::out_of_range("row has " + std::to_string(columns_->size()) + " columns; no column at index " +
+                            std::to_string(index));
 }
 
 int Row::index_of(std::string_view name) const noexcept {

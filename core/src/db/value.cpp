@@ -319,7 +319,7 @@ bool FieldConvert<bool>::get(const Field &f) {
     }
     f.conversion_failure("bool");
 }
-double FieldConvert<double>::get(const Field &f) {
+double FieldConvert<double>::convert(const Field &f) {
     if (f.is_null()) f.conversion_failure("double");
     return f.to_double();
 }
@@ -327,7 +327,7 @@ std::string FieldConvert<std::string>::get(const Field &f) {
     if (f.is_null()) f.conversion_failure("std::string");
     return f.to_string();
 }
-std::string_view FieldConvert<std::string_view>::get(const Field &f) { return f.to_view("std::string_view"); }
+std::string_view FieldConvert<std::string_view>::convert(const Field &f) { return f.to_view("std::string_view"); }
 Blob FieldConvert<Blob>::get(const Field &f) { return Blob{std::string(f.to_view("Blob"))}; }
 
 int64_t FieldConvert<Timestamp>::text_to_micros(const Field &f, const char *target) {
