@@ -15,6 +15,8 @@
 #include "connection.hpp"
 #include "runtime.hpp"
 
+#include <ilana/sdk/values.hpp>
+
 #include <chrono>
 #include <cstring>
 #include <errmsg.h>
@@ -24,25 +26,9 @@ namespace {
 
 constexpr uint32_t kMaxParams = 65535; // the binary protocol's 2-byte count
 
+// The SDK's type name; "unknown" for a value outside ILANA_TYPE_NULL..ANY.
 const char *type_name(ilana_type t) {
-    switch (t) {
-    case ILANA_TYPE_NULL: return "NULL";
-    case ILANA_TYPE_BOOL: return "BOOL";
-    case ILANA_TYPE_INT64: return "INT64";
-    case ILANA_TYPE_UINT64: return "UINT64";
-    case ILANA_TYPE_DOUBLE: return "DOUBLE";
-    case ILANA_TYPE_TEXT: return "TEXT";
-    case ILANA_TYPE_BLOB: return "BLOB";
-    case ILANA_TYPE_DECIMAL: return "DECIMAL";
-    case ILANA_TYPE_DATE: return "DATE";
-    case ILANA_TYPE_TIME: return "TIME";
-    case ILANA_TYPE_TIMESTAMP: return "TIMESTAMP";
-    case ILANA_TYPE_TIMESTAMPTZ: return "TIMESTAMPTZ";
-    case ILANA_TYPE_UUID: return "UUID";
-    case ILANA_TYPE_JSON: return "JSON";
-    case ILANA_TYPE_ANY: return "ANY";
-    default: return "unknown";
-    }
+    return t >= ILANA_TYPE_NULL && t <= ILANA_TYPE_ANY ? ilana::sdk::type_name(t) : "unknown";
 }
 
 // MYSQL_BINDs for the host's values. Numbers and dates are copied into

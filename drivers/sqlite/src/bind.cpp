@@ -15,6 +15,8 @@
 // are borrowed for the execute call only, rows are stepped later.
 #include "sqlite_driver.hpp"
 
+#include <ilana/sdk/values.hpp>
+
 #include <cinttypes>
 #include <cstdio>
 #include <limits>
@@ -73,25 +75,9 @@ std::string format_datetime(int64_t micros, char separator, bool always_fraction
     return out;
 }
 
+// The SDK's type name; "unknown" for a value outside ILANA_TYPE_NULL..ANY.
 const char *type_name(ilana_type t) {
-    switch (t) {
-    case ILANA_TYPE_NULL: return "NULL";
-    case ILANA_TYPE_BOOL: return "BOOL";
-    case ILANA_TYPE_INT64: return "INT64";
-    case ILANA_TYPE_UINT64: return "UINT64";
-    case ILANA_TYPE_DOUBLE: return "DOUBLE";
-    case ILANA_TYPE_TEXT: return "TEXT";
-    case ILANA_TYPE_BLOB: return "BLOB";
-    case ILANA_TYPE_DECIMAL: return "DECIMAL";
-    case ILANA_TYPE_DATE: return "DATE";
-    case ILANA_TYPE_TIME: return "TIME";
-    case ILANA_TYPE_TIMESTAMP: return "TIMESTAMP";
-    case ILANA_TYPE_TIMESTAMPTZ: return "TIMESTAMPTZ";
-    case ILANA_TYPE_UUID: return "UUID";
-    case ILANA_TYPE_JSON: return "JSON";
-    case ILANA_TYPE_ANY: return "ANY";
-    default: return "unknown";
-    }
+    return t >= ILANA_TYPE_NULL && t <= ILANA_TYPE_ANY ? sdk::type_name(t) : "unknown";
 }
 
 std::string param_label(uint32_t index, ilana_type t) {
