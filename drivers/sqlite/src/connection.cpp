@@ -35,27 +35,6 @@ std::string resolve_filename(const std::string &filename, const std::optional<st
     return (std::filesystem::path(*dir) / p).lexically_normal().string();
 }
 
-// Skips blanks, ';' and SQL comments; true when nothing else is left, i.e.
-// the text after the first statement holds no second statement.
-bool only_trivia(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const char c = s[i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == ';') {
-            ++i;
-        } else if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
-            const std::size_t nl = s.find('\n', i);
-            i = nl == std::string_view::npos ? s.size() : nl + 1;
-        } else if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
-            const std::size_t end = s.find("*/", i + 2);
-            i = end == std::string_view::npos ? s.size() : end + 2; // SQLite: unterminated = to the end
-        } else {
-            return false;
-        }
-    }
-    return true;
-}
-
 } // namespace
 
 Connection &require_conn(ilana_conn *h) {
@@ -402,35 +381,33 @@ ilana_status api_execute(ilana_conn *h, const ilana_statement *stmt, ilana_resul
     });
 }
 
-ilana_status api_begin(ilana_conn *h, ilana_error *err) {
+namespace {
+
+// BEGIN, COMMIT or ROLLBACK (`sql`, also the error context) on a connection
+// with no open result (`what` names the call in that error). With
+// `unless_autocommit`, nothing is run when no transaction is open.
+ilana_status run_control(ilana_conn *h, ilana_error *err, const char *what, const char *sql,
+                         bool unless_autocommit) {
     return sdk::guarded(err, [&] {
         Connection &c = require_conn(h);
-        c.require_no_open_result("begin");
-        c.run("BEGIN", Stage::control, "BEGIN");
+        c.require_no_open_result(what);
+        if (unless_autocommit && sqlite3_get_autocommit(c.db()) != 0) return ILANA_OK;
+        c.run(sql, Stage::control, sql);
         return ILANA_OK;
     });
 }
 
-ilana_status api_commit(ilana_conn *h, ilana_error *err) {
-    return sdk::guarded(err, [&] {
-        Connection &c = require_conn(h);
-        c.require_no_open_result("commit");
-        // On SQLITE_BUSY the transaction stays open and COMMIT may be retried.
-        c.run("COMMIT", Stage::control, "COMMIT");
-        return ILANA_OK;
-    });
-}
+} // namespace
 
+ilana_status api_begin(ilana_conn *h, ilana_error *err) { return run_control(h, err, "begin", "BEGIN", false); }
+
+// On SQLITE_BUSY the transaction stays open and COMMIT may be retried.
+ilana_status api_commit(ilana_conn *h, ilana_error *err) { return run_control(h, err, "commit", "COMMIT", false); }
+
+// SQLite may already have rolled back by itself (an error flagged
+// ILANA_ERRF_TXN_ABORTED): then there is nothing left to undo.
 ilana_status api_rollback(ilana_conn *h, ilana_error *err) {
-    return sdk::guarded(err, [&] {
-        Connection &c = require_conn(h);
-        c.require_no_open_result("rollback");
-        // SQLite may already have rolled back by itself (an error flagged
-        // ILANA_ERRF_TXN_ABORTED): then there is nothing left to undo.
-        if (sqlite3_get_autocommit(c.db()) != 0) return ILANA_OK;
-        c.run("ROLLBACK", Stage::control, "ROLLBACK");
-        return ILANA_OK;
-    });
+    return run_control(h, err, "rollback", "ROLLBACK", true);
 }
 
 ilana_status api_cancel(ilana_conn *h, ilana_error *err) {

@@ -16,25 +16,6 @@ namespace ilana::sqlite {
 
 namespace {
 
-bool only_trivia(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const char c = s[i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == ';') {
-            ++i;
-        } else if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
-            const std::size_t nl = s.find('\n', i);
-            i = nl == std::string_view::npos ? s.size() : nl + 1;
-        } else if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
-            const std::size_t end = s.find("*/", i + 2);
-            i = end == std::string_view::npos ? s.size() : end + 2;
-        } else {
-            return false;
-        }
-    }
-    return true;
-}
-
 struct Finalizer {
     sqlite3_stmt *stmt = nullptr;
     ~Finalizer() { sqlite3_finalize(stmt); }

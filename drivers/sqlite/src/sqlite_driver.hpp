@@ -197,6 +197,28 @@ inline ilana_conn *to_handle(Connection *c) noexcept { return reinterpret_cast<i
 // Non-null connection or ILANA_ERR_INTERNAL.
 Connection &require_conn(ilana_conn *h);
 
+// True when `s` holds only blanks, ';' and SQL comments (an unterminated
+// block comment runs to the end, as in SQLite): no second statement follows
+// the first one prepare_v2/v3 read. Used by execute and execute_many.
+inline bool only_trivia(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const char c = s[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == ';') {
+            ++i;
+        } else if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+            const std::size_t nl = s.find('\n', i);
+            i = nl == std::string_view::npos ? s.size() : nl + 1;
+        } else if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
+            const std::size_t end = s.find("*/", i + 2);
+            i = end == std::string_view::npos ? s.size() : end + 2; // SQLite: unterminated = to the end
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
 // Temporarily replaces the connection's busy timeout (lock waits, connect).
 class BusyTimeoutScope {
 public:
