@@ -6,30 +6,16 @@
 #include "harness.hpp"
 #include "raw_mysql.hpp"
 #include "rows.hpp"
+#include "workload_shapes.hpp"
 
 #include <memory>
 
 namespace bench {
 namespace {
 
-struct MyTables {
-    std::shared_ptr<my::Conn> conn;
-    std::string point, fetch;
-};
+using MyTables = ItemTables<my::Conn>;
 
-MyTables &my_tables(Context &ctx) {
-    static MyTables t;
-    if (t.conn) return t;
-    t.conn = std::make_shared<my::Conn>(ctx.mysql_url());
-    t.point = ctx.unique("bench_point");
-    t.fetch = ctx.unique("bench_fetch");
-    my::create_items_table(*t.conn, t.point, 10000);
-    my::create_items_table(*t.conn, t.fetch, static_cast<int64_t>(ctx.scale(200000)));
-    auto conn = t.conn;
-    std::string a = t.point, b = t.fetch;
-    ctx.at_exit([conn, a, b] { conn->exec("DROP TABLE IF EXISTS " + a + ", " + b); });
-    return t;
-}
+MyTables &my_tables(Context &ctx) { return item_tables<my::Conn>(ctx, ctx.mysql_url(), my::create_items_table); }
 
 // A raw prepared statement reading Items into bound buffers.
 struct ItemReader {
@@ -134,15 +120,7 @@ Sides point(Context &ctx) {
         sum.check("raw", want);
         return static_cast<uint64_t>(ids->size());
     };
-    s.ilana = [c, ids, want, sql] {
-        Checksum sum;
-        for (int64_t id : *ids) {
-            ilana::Result r = c.query(sql, {id});
-            sum.add(item_from(r.front()));
-        }
-        sum.check("ilana", want);
-        return static_cast<uint64_t>(ids->size());
-    };
+    s.ilana = ilana_point<item_from>(c, sql, ids, want);
     s.note = "random ids in a 10 000-row InnoDB table; each side builds an Item";
     return s;
 }
@@ -161,23 +139,7 @@ Sides fetch(Context &ctx, bool use_stream) {
         while (raw->stmt.fetch()) items.push_back(raw->item());
         return checked_count("raw", items, want);
     };
-    if (use_stream) {
-        s.ilana = [c, sql, want] {
-            std::vector<Item> items;
-            c.stream(sql, {}, [&](const ilana::Row &row) { items.push_back(item_from(row)); });
-            return checked_count("ilana", items, want);
-        };
-        s.note = "raw mysql_stmt_fetch (unbuffered) vs Connection::stream";
-    } else {
-        s.ilana = [c, sql, want] {
-            ilana::Result r = c.query(sql);
-            std::vector<Item> items;
-            items.reserve(r.size());
-            for (ilana::Row row : r) items.push_back(item_from(row));
-            return checked_count("ilana", items, want);
-        };
-        s.note = "raw mysql_stmt_fetch (unbuffered) vs Connection::query (whole Result, then the vector)";
-    }
+    set_ilana_fetch<item_from>(s, c, sql, want, use_stream, "raw mysql_stmt_fetch (unbuffered)");
     return s;
 }
 

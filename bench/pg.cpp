@@ -7,31 +7,17 @@
 #include "harness.hpp"
 #include "raw_pg.hpp"
 #include "rows.hpp"
+#include "workload_shapes.hpp"
 
 #include <memory>
 
 namespace bench {
 namespace {
 
-struct PgTables {
-    std::shared_ptr<pg::Conn> conn;
-    std::string point, fetch;
-};
+using PgTables = ItemTables<pg::Conn>;
 
 // The tables of this run, made once for all PostgreSQL workloads.
-PgTables &pg_tables(Context &ctx) {
-    static PgTables t;
-    if (t.conn) return t;
-    t.conn = std::make_shared<pg::Conn>(ctx.pg_url());
-    t.point = ctx.unique("bench_point");
-    t.fetch = ctx.unique("bench_fetch");
-    pg::create_items_table(*t.conn, t.point, 10000);
-    pg::create_items_table(*t.conn, t.fetch, static_cast<int64_t>(ctx.scale(200000)));
-    auto conn = t.conn;
-    std::string a = t.point, b = t.fetch;
-    ctx.at_exit([conn, a, b] { conn->exec("DROP TABLE IF EXISTS " + a + ", " + b); });
-    return t;
-}
+PgTables &pg_tables(Context &ctx) { return item_tables<pg::Conn>(ctx, ctx.pg_url(), pg::create_items_table); }
 
 Sides select1(Context &ctx) {
     const int n = static_cast<int>(ctx.scale(20000));
@@ -96,15 +82,7 @@ Sides point(Context &ctx) {
         sum.check("raw", want);
         return static_cast<uint64_t>(ids->size());
     };
-    s.ilana = [c, ids, want, isql] {
-        Checksum sum;
-        for (int64_t id : *ids) {
-            ilana::Result r = c.query(isql, {id});
-            sum.add(item_from(r.front()));
-        }
-        sum.check("ilana", want);
-        return static_cast<uint64_t>(ids->size());
-    };
+    s.ilana = ilana_point<item_from>(c, isql, ids, want);
     s.note = "random ids in a 10 000-row table; each side builds an Item {int64, string, double, timestamp}";
     return s;
 }
@@ -136,23 +114,8 @@ Sides fetch(Context &ctx, bool use_stream) {
         PQclear(r);
         return checked_count("raw", items, want);
     };
-    if (use_stream) {
-        s.ilana = [c, sql, want] {
-            std::vector<Item> items;
-            c.stream(sql, {}, [&](const ilana::Row &row) { items.push_back(item_from(row)); });
-            return checked_count("ilana", items, want);
-        };
-        s.note = "raw PQexecPrepared (whole binary result) vs Connection::stream (batches of 1 024 rows)";
-    } else {
-        s.ilana = [c, sql, want] {
-            ilana::Result r = c.query(sql);
-            std::vector<Item> items;
-            items.reserve(r.size());
-            for (ilana::Row row : r) items.push_back(item_from(row));
-            return checked_count("ilana", items, want);
-        };
-        s.note = "raw PQexecPrepared (whole binary result) vs Connection::query (whole Result, then the vector)";
-    }
+    set_ilana_fetch<item_from>(s, c, sql, want, use_stream, "raw PQexecPrepared (whole binary result)",
+                               "Connection::stream (batches of 1 024 rows)");
     return s;
 }
 

@@ -38,6 +38,21 @@ std::shared_ptr<InsertData> insert_data(size_t n) {
     return d;
 }
 
+// The ilana side of every *_insert workload: empties `table` (`clear` is the
+// statement's start: "TRUNCATE ", "DELETE FROM "), then one execute_many of
+// `sql` over the rows; checks the affected rows and the sum of the ids.
+RunFn ilana_insert(ilana::Connection c, std::shared_ptr<InsertData> data, std::string clear, std::string table,
+                   std::string sql, int64_t want_ids) {
+    return [c, data, clear, table, sql, want_ids] {
+        c.execute(clear + table);
+        ilana::ExecResult r = c.execute_many(sql, data->rows);
+        check_equal("ilana affected rows", r.affected_rows, static_cast<int64_t>(data->rows.size()));
+        check_equal("ilana inserted ids",
+                    c.query("SELECT coalesce(sum(id), 0) FROM " + table).front().get<int64_t>(0), want_ids);
+        return static_cast<uint64_t>(data->rows.size());
+    };
+}
+
 Sides pg_insert(Context &ctx) {
     const size_t n = ctx.scale(20000);
     auto data = insert_data(n);
@@ -70,14 +85,7 @@ Sides pg_insert(Context &ctx) {
         check_equal("raw inserted ids", raw->scalar("SELECT coalesce(sum(id), 0) FROM " + table), want_ids);
         return static_cast<uint64_t>(data->ids.size());
     };
-    s.ilana = [c, data, table, sql, want_ids] {
-        c.execute("TRUNCATE " + table);
-        ilana::ExecResult r = c.execute_many(sql, data->rows);
-        check_equal("ilana affected rows", r.affected_rows, static_cast<int64_t>(data->rows.size()));
-        check_equal("ilana inserted ids",
-                    c.query("SELECT coalesce(sum(id), 0) FROM " + table).front().get<int64_t>(0), want_ids);
-        return static_cast<uint64_t>(data->rows.size());
-    };
+    s.ilana = ilana_insert(c, data, "TRUNCATE ", table, sql, want_ids);
     s.note = "raw: BEGIN, one PQexecPrepared per row, COMMIT; ilana: execute_many (libpq pipeline mode)";
     return s;
 }
@@ -130,14 +138,7 @@ Sides my_insert(Context &ctx) {
         check_equal("raw inserted ids", raw->conn->scalar("SELECT coalesce(sum(id), 0) FROM " + table), want_ids);
         return static_cast<uint64_t>(data->ids.size());
     };
-    s.ilana = [c, data, table, sql, want_ids] {
-        c.execute("TRUNCATE TABLE " + table);
-        ilana::ExecResult r = c.execute_many(sql, data->rows);
-        check_equal("ilana affected rows", r.affected_rows, static_cast<int64_t>(data->rows.size()));
-        check_equal("ilana inserted ids",
-                    c.query("SELECT coalesce(sum(id), 0) FROM " + table).front().get<int64_t>(0), want_ids);
-        return static_cast<uint64_t>(data->rows.size());
-    };
+    s.ilana = ilana_insert(c, data, "TRUNCATE TABLE ", table, sql, want_ids);
     s.note = "raw: BEGIN, one mysql_stmt_execute per row, COMMIT; ilana: execute_many (array binding)";
     return s;
 }
@@ -191,14 +192,7 @@ Sides sqlite_insert(Context &ctx) {
         check_equal("raw inserted ids", raw->sum(), want_ids);
         return static_cast<uint64_t>(data->ids.size());
     };
-    s.ilana = [c, data, sql, want_ids] {
-        c.execute("DELETE FROM batch_items");
-        ilana::ExecResult r = c.execute_many(sql, data->rows);
-        check_equal("ilana affected rows", r.affected_rows, static_cast<int64_t>(data->rows.size()));
-        check_equal("ilana inserted ids",
-                    c.query("SELECT coalesce(sum(id), 0) FROM batch_items").front().get<int64_t>(0), want_ids);
-        return static_cast<uint64_t>(data->rows.size());
-    };
+    s.ilana = ilana_insert(c, data, "DELETE FROM ", "batch_items", sql, want_ids);
     s.note = "raw: BEGIN, bind/step/reset per row, COMMIT; ilana: execute_many (the same inside the driver)";
     return s;
 }

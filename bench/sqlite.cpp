@@ -5,6 +5,7 @@
 // the pool: min = max = 1, no idle timeout) holding the same data.
 #include "harness.hpp"
 #include "rows.hpp"
+#include "workload_shapes.hpp"
 
 #include <sqlite3.h>
 
@@ -107,15 +108,7 @@ Sides point(Context &ctx) {
         sum.check("raw", want);
         return static_cast<uint64_t>(ids->size());
     };
-    s.ilana = [c, ids, want, sql] {
-        Checksum sum;
-        for (int64_t id : *ids) {
-            ilana::Result r = c.query(sql, {id});
-            sum.add(item_from_sqlite(r.front()));
-        }
-        sum.check("ilana", want);
-        return static_cast<uint64_t>(ids->size());
-    };
+    s.ilana = ilana_point<item_from_sqlite>(c, sql, ids, want);
     s.note = "raw bind/step/reset of one prepared statement vs Connection::query (a pool lease per query)";
     return s;
 }
@@ -135,23 +128,7 @@ Sides fetch(Context &ctx, bool use_stream) {
         sqlite3_reset(stmt);
         return checked_count("raw", items, want);
     };
-    if (use_stream) {
-        s.ilana = [c, sql, want] {
-            std::vector<Item> items;
-            c.stream(sql, {}, [&](const ilana::Row &row) { items.push_back(item_from_sqlite(row)); });
-            return checked_count("ilana", items, want);
-        };
-        s.note = "raw step loop vs Connection::stream";
-    } else {
-        s.ilana = [c, sql, want] {
-            ilana::Result r = c.query(sql);
-            std::vector<Item> items;
-            items.reserve(r.size());
-            for (ilana::Row row : r) items.push_back(item_from_sqlite(row));
-            return checked_count("ilana", items, want);
-        };
-        s.note = "raw step loop vs Connection::query (whole Result, then the vector)";
-    }
+    set_ilana_fetch<item_from_sqlite>(s, c, sql, want, use_stream, "raw step loop");
     return s;
 }
 
