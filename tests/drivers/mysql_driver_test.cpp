@@ -4,6 +4,8 @@
 // the entry's function table directly, against the MariaDB test server
 // (scripts/test-servers.sh start mysql). Names of tables, locks and
 // databases carry the process id, so parallel runs do not collide.
+#include "driver_harness.hpp"
+#include "silent_listener.hpp"
 #include "test_servers.hpp"
 
 #include <ilana/driver.h>
@@ -35,6 +37,15 @@
 
 namespace {
 
+using ilana_test::Cell;
+using ilana_test::make_statement;
+using ilana_test::new_batch;
+using ilana_test::new_error;
+using ilana_test::new_result_info;
+using ilana_test::Params;
+using ilana_test::with;
+using Listener = ilana_test::SilentListener;
+
 using Clock = std::chrono::steady_clock;
 
 long long ms_since(Clock::time_point t0) {
@@ -62,29 +73,14 @@ struct Driver {
 
     static Driver &get() {
         static Driver d = [] {
-            Driver d;
-            const std::string path = std::string(ILANA_TEST_PLUGIN_DIR) + "/ilana_mysql.so";
-            d.lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-            if (d.lib == nullptr) FAIL("dlopen " << path << ": " << dlerror());
-            d.entry = static_cast<const ilana_driver_entry *>(dlsym(d.lib, ILANA_DRIVER_ENTRY_SYMBOL));
-            if (d.entry == nullptr) FAIL("no ilana_entry in " << path);
-            ilana_error err{};
-            err.struct_size = sizeof err;
-            if (d.entry->init(&kHost, &err) != ILANA_OK) FAIL("init failed: " << err.message);
-            d.api = d.entry->api;
-            return d;
+            const ilana_test::LoadedDriver loaded = ilana_test::load_driver("ilana_mysql.so", kHost);
+            return Driver{loaded.handle, loaded.entry, loaded.entry->api};
         }();
         return d;
     }
 };
 
 const ilana_driver_api &api() { return *Driver::get().api; }
-
-ilana_error new_error() {
-    ilana_error e{};
-    e.struct_size = sizeof e;
-    return e;
-}
 
 std::string unique_name(const char *prefix) {
     static std::atomic<int> counter{0};
@@ -94,23 +90,7 @@ std::string unique_name(const char *prefix) {
 // ---------------------------------------------------------------------------
 // Connecting
 
-using Params = std::vector<std::pair<std::string, std::string>>;
-
-Params server_params() {
-    auto s = ilana_test::mysql();
-    return {{"host", s.host}, {"port", s.port}, {"user", s.user}, {"password", s.password},
-            {"database", s.database}};
-}
-
-Params with(Params p, const std::string &key, const std::string &value) {
-    for (auto &kv : p)
-        if (kv.first == key) {
-            kv.second = value;
-            return p;
-        }
-    p.emplace_back(key, value);
-    return p;
-}
+Params server_params() { return ilana_test::server_params(ilana_test::mysql()); }
 
 struct ConnectResult {
     ilana_status status;
@@ -119,27 +99,11 @@ struct ConnectResult {
 };
 
 ConnectResult try_connect(const Params &p, int32_t timeout_ms = 0) {
-    std::vector<ilana_param> flat;
-    for (auto &kv : p) flat.push_back({kv.first.c_str(), kv.second.c_str()});
-    ilana_connect_params cp{};
-    cp.struct_size = sizeof cp;
-    cp.params = flat.data();
-    cp.param_count = static_cast<uint32_t>(flat.size());
-    cp.timeout_ms = timeout_ms;
+    const ilana_test::ConnectParams cp(p, timeout_ms);
     ConnectResult r{ILANA_ERROR, nullptr, new_error()};
-    r.status = api().connect(&cp, &r.conn, &r.err);
+    r.status = api().connect(cp.get(), &r.conn, &r.err);
     return r;
 }
-
-// A value as the tests want to compare it.
-struct Cell {
-    ilana_type type = ILANA_TYPE_NULL;
-    bool null = true;
-    int64_t i = 0;
-    uint64_t u = 0;
-    double d = 0;
-    std::string s;
-};
 
 struct Rows {
     std::vector<std::string> names;
@@ -156,30 +120,10 @@ struct Failure {
     ilana_error err;
 };
 
-ilana_value v_int(int64_t x) {
-    ilana_value v{};
-    v.type = ILANA_TYPE_INT64;
-    v.v.i64 = x;
-    return v;
-}
-ilana_value v_uint(uint64_t x) {
-    ilana_value v{};
-    v.type = ILANA_TYPE_UINT64;
-    v.v.u64 = x;
-    return v;
-}
-ilana_value v_bool(bool b) {
-    ilana_value v{};
-    v.type = ILANA_TYPE_BOOL;
-    v.v.i64 = b ? 1 : 0;
-    return v;
-}
-ilana_value v_double(double x) {
-    ilana_value v{};
-    v.type = ILANA_TYPE_DOUBLE;
-    v.v.f64 = x;
-    return v;
-}
+ilana_value v_int(int64_t x) { return ilana_test::int_value(ILANA_TYPE_INT64, x); }
+ilana_value v_uint(uint64_t x) { return ilana_test::uint_value(x); }
+ilana_value v_bool(bool b) { return ilana_test::int_value(ILANA_TYPE_BOOL, b ? 1 : 0); }
+ilana_value v_double(double x) { return ilana_test::double_value(x); }
 // Parameter strings are borrowed by execute; keep a copy alive for the whole
 // test run so temporaries can be passed.
 ilana_value v_str(ilana_type t, const std::string &s) {
@@ -187,24 +131,10 @@ ilana_value v_str(ilana_type t, const std::string &s) {
     static std::deque<std::string> keep;
     std::lock_guard<std::mutex> lock(mu);
     keep.push_back(s);
-    ilana_value v{};
-    v.type = t;
-    v.v.str.ptr = keep.back().data();
-    v.v.str.len = keep.back().size();
-    return v;
+    return ilana_test::str_value(t, keep.back());
 }
-ilana_value v_i64(ilana_type t, int64_t x) {
-    ilana_value v{};
-    v.type = t;
-    v.v.i64 = x;
-    return v;
-}
-ilana_value v_null() {
-    ilana_value v{};
-    v.type = ILANA_TYPE_NULL;
-    v.is_null = 1;
-    return v;
-}
+ilana_value v_i64(ilana_type t, int64_t x) { return ilana_test::int_value(t, x); }
+ilana_value v_null() { return ilana_test::null_value(); }
 
 class Conn {
 public:
@@ -220,14 +150,7 @@ public:
     // Executes; on error returns the error, else reads every row.
     std::variant<Rows, Failure> run(const std::string &sql, std::vector<ilana_value> params = {},
                                     uint32_t flags = 0, uint32_t batch_rows = 1000) {
-        ilana_statement st{};
-        st.struct_size = sizeof st;
-        st.sql = sql.data();
-        st.sql_len = sql.size();
-        st.params = params.empty() ? nullptr : params.data();
-        st.param_count = static_cast<uint32_t>(params.size());
-        st.value_size = sizeof(ilana_value);
-        st.flags = flags;
+        const ilana_statement st = make_statement(sql, params, flags);
         ilana_result *res = nullptr;
         ilana_error err = new_error();
         ilana_status s = api().execute(c_, &st, &res, &err);
@@ -237,8 +160,7 @@ public:
         }
         REQUIRE(res != nullptr);
         Rows out;
-        ilana_result_info info{};
-        info.struct_size = sizeof info;
+        ilana_result_info info = new_result_info();
         api().result_info(res, &info);
         out.affected = info.affected_rows;
         out.last_id = info.last_insert_id;
@@ -249,9 +171,7 @@ public:
             out.native.emplace_back(col.native_type);
         }
         for (;;) {
-            ilana_batch b{};
-            b.struct_size = sizeof b;
-            b.max_rows = batch_rows;
+            ilana_batch b = new_batch(batch_rows);
             err = new_error();
             s = api().fetch(res, &b, &err);
             if (s == ILANA_ERROR) {
@@ -261,38 +181,12 @@ public:
             ++out.batches;
             REQUIRE(b.row_count <= batch_rows);
             REQUIRE(b.value_size == sizeof(ilana_value));
-            for (uint32_t r = 0; r < b.row_count; ++r) {
-                std::vector<Cell> row;
-                for (uint32_t c = 0; c < b.column_count; ++c) {
-                    const ilana_value &v = b.cells[r * b.column_count + c];
-                    Cell cell;
-                    cell.type = v.type;
-                    cell.null = v.is_null != 0;
-                    if (!cell.null) {
-                        switch (v.type) {
-                        case ILANA_TYPE_DOUBLE: cell.d = v.v.f64; break;
-                        case ILANA_TYPE_UINT64: cell.u = v.v.u64; break;
-                        case ILANA_TYPE_TEXT:
-                        case ILANA_TYPE_BLOB:
-                        case ILANA_TYPE_DECIMAL:
-                        case ILANA_TYPE_JSON:
-                        case ILANA_TYPE_UUID:
-                            cell.s.assign(v.v.str.ptr != nullptr ? v.v.str.ptr : "", v.v.str.len);
-                            break;
-                        default: cell.i = v.v.i64; break;
-                        }
-                    }
-                    row.push_back(std::move(cell));
-                }
-                out.rows.push_back(std::move(row));
-            }
+            ilana_test::append_batch_rows(b, out.rows);
             if (s == ILANA_DONE) break;
             REQUIRE(s == ILANA_OK);
         }
         // After DONE, fetch keeps saying DONE with no rows.
-        ilana_batch b{};
-        b.struct_size = sizeof b;
-        b.max_rows = 10;
+        ilana_batch b = new_batch(10);
         err = new_error();
         REQUIRE(api().fetch(res, &b, &err) == ILANA_DONE);
         REQUIRE(b.row_count == 0);
@@ -335,30 +229,7 @@ int64_t micros(int y, unsigned mo, unsigned d, int h, int mi, int s, int us) {
 
 // ---------------------------------------------------------------------------
 // A TCP proxy to the test server that can be frozen (stops forwarding, keeps
-// sockets open), and a listener that accepts and never answers.
-
-class Listener {
-public:
-    Listener() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = 0;
-        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
-        REQUIRE(::listen(fd_, 16) == 0);
-        socklen_t len = sizeof a;
-        ::getsockname(fd_, reinterpret_cast<sockaddr *>(&a), &len);
-        port_ = ntohs(a.sin_port);
-    }
-    ~Listener() { ::close(fd_); }
-    int fd() const { return fd_; }
-    int port() const { return port_; }
-
-private:
-    int fd_ = -1;
-    int port_ = 0;
-};
+// sockets open). Listener (silent_listener.hpp) accepts and never answers.
 
 class FreezableProxy {
 public:
@@ -425,6 +296,20 @@ private:
     std::vector<int> fds_;
     std::thread thread_;
 };
+
+// The server's parameters, reached through `proxy`.
+Params through(const FreezableProxy &proxy) {
+    return with(with(server_params(), "host", "127.0.0.1"), "port", std::to_string(proxy.port()));
+}
+
+// Executes `st` and fetches the first batch of `b.max_rows` rows: the result
+// stays open mid-stream for the test to go on with.
+ilana_result *execute_and_fetch_first(Conn &c, const ilana_statement &st, ilana_batch &b, ilana_error &err) {
+    ilana_result *res = nullptr;
+    REQUIRE(api().execute(c.get(), &st, &res, &err) == ILANA_OK);
+    REQUIRE(api().fetch(res, &b, &err) == ILANA_OK);
+    return res;
+}
 
 } // namespace
 
@@ -621,7 +506,7 @@ TEST_CASE("mysql: connect to a server that never answers times out", "[mysql]") 
 TEST_CASE("mysql: ping against a server that stops answering times out", "[mysql][server]") {
     ILANA_REQUIRE_MYSQL();
     FreezableProxy proxy(std::stoi(ilana_test::mysql().port));
-    Conn c(with(with(server_params(), "host", "127.0.0.1"), "port", std::to_string(proxy.port())));
+    Conn c(through(proxy));
     CHECK(c.ok("SELECT 1").rows[0][0].i == 1);
     ilana_error err = new_error();
     REQUIRE(api().ping(c.get(), 1000, &err) == ILANA_OK);
@@ -886,19 +771,10 @@ TEST_CASE("mysql: 100000 rows stream in batches", "[mysql][server]") {
     SECTION("binary protocol") { check(c.ok(cte + " WHERE n <= ?", {v_int(100000)}, 0, 1000)); }
     SECTION("closing early leaves the session usable") {
         for (uint32_t flags : {0u, 1u}) {
-            ilana_statement st{};
-            st.struct_size = sizeof st;
-            st.sql = cte.data();
-            st.sql_len = cte.size();
-            st.value_size = sizeof(ilana_value);
-            st.flags = flags;
-            ilana_result *res = nullptr;
+            const ilana_statement st = make_statement(cte, flags);
             ilana_error err = new_error();
-            REQUIRE(api().execute(c.get(), &st, &res, &err) == ILANA_OK);
-            ilana_batch b{};
-            b.struct_size = sizeof b;
-            b.max_rows = 10;
-            REQUIRE(api().fetch(res, &b, &err) == ILANA_OK);
+            ilana_batch b = new_batch(10);
+            ilana_result *res = execute_and_fetch_first(c, st, b, err);
             CHECK(b.row_count == 10);
             // A second execute while the result is open is refused...
             ilana_result *other = nullptr;
@@ -1203,34 +1079,19 @@ TEST_CASE("mysql: introspection", "[mysql][server]") {
     auto read = [&](ilana_status st, ilana_result *&res, const ilana_error &err) {
         if (st != ILANA_OK) FAIL("introspection failed: " << err.message);
         Rows out;
-        ilana_result_info info{};
-        info.struct_size = sizeof info;
+        ilana_result_info info = new_result_info();
         api().result_info(res, &info);
         for (uint32_t k = 0; k < info.column_count; ++k) {
             out.names.emplace_back(info.columns[k].name);
             out.types.push_back(info.columns[k].type);
         }
         for (;;) {
-            ilana_batch b{};
-            b.struct_size = sizeof b;
-            b.max_rows = 2;
+            ilana_batch b = new_batch(2);
             ilana_error e = new_error();
             ilana_status s = api().fetch(res, &b, &e);
             INFO(e.message);
             REQUIRE(s != ILANA_ERROR);
-            for (uint32_t r = 0; r < b.row_count; ++r) {
-                std::vector<Cell> row;
-                for (uint32_t k = 0; k < b.column_count; ++k) {
-                    const ilana_value &v = b.cells[r * b.column_count + k];
-                    Cell cell;
-                    cell.type = v.type;
-                    cell.null = v.is_null != 0;
-                    if (!cell.null && v.type == ILANA_TYPE_TEXT) cell.s.assign(v.v.str.ptr ? v.v.str.ptr : "", v.v.str.len);
-                    else if (!cell.null) cell.i = v.v.i64;
-                    row.push_back(cell);
-                }
-                out.rows.push_back(row);
-            }
+            ilana_test::append_batch_rows(b, out.rows);
             if (s == ILANA_DONE) break;
         }
         api().result_close(res);
@@ -1366,17 +1227,14 @@ TEST_CASE("mysql: namespaces are databases", "[mysql][server]") {
         ilana_result *res = nullptr;
         ilana_error err = new_error();
         REQUIRE(ns->list(c.get(), p, &res, &err) == ILANA_OK);
-        ilana_result_info info{};
-        info.struct_size = sizeof info;
+        ilana_result_info info = new_result_info();
         api().result_info(res, &info);
         REQUIRE(info.column_count == 1);
         CHECK(std::string(info.columns[0].name) == "name");
         CHECK(info.columns[0].type == ILANA_TYPE_TEXT);
         std::vector<std::string> names;
         for (;;) {
-            ilana_batch bt{};
-            bt.struct_size = sizeof bt;
-            bt.max_rows = 100;
+            ilana_batch bt = new_batch(100);
             ilana_status s = api().fetch(res, &bt, &err);
             for (uint32_t r = 0; r < bt.row_count; ++r)
                 names.emplace_back(bt.cells[r].v.str.ptr, bt.cells[r].v.str.len);
@@ -1420,9 +1278,7 @@ TEST_CASE("mysql: connections move between threads", "[mysql][server]") {
             ilana_result *res = nullptr;
             ilana_error err = new_error();
             if (api().execute(c.get(), &st, &res, &err) != ILANA_OK) return;
-            ilana_batch b{};
-            b.struct_size = sizeof b;
-            b.max_rows = 1;
+            ilana_batch b = new_batch(1);
             if (api().fetch(res, &b, &err) != ILANA_ERROR && b.row_count == 1) got.push_back(b.cells[0].v.i64);
             api().result_close(res);
         });
@@ -1439,18 +1295,11 @@ TEST_CASE("mysql: cancel while rows stream, between fetches", "[mysql][server]")
     const std::string sql = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 100) "
                             "SELECT n, REPEAT('x', 40000), SLEEP(0.05) FROM seq";
     for (uint32_t flags : {0u, 1u}) {
-        ilana_statement st{};
-        st.struct_size = sizeof st;
-        st.sql = sql.data();
-        st.sql_len = sql.size();
-        st.value_size = sizeof(ilana_value);
-        st.flags = flags;
+        const ilana_statement st = make_statement(sql, flags);
         ilana_result *res = nullptr;
         ilana_error err = new_error();
         REQUIRE(api().execute(c.get(), &st, &res, &err) == ILANA_OK);
-        ilana_batch b{};
-        b.struct_size = sizeof b;
-        b.max_rows = 1;
+        ilana_batch b = new_batch(1);
         auto t_first = Clock::now();
         REQUIRE(api().fetch(res, &b, &err) == ILANA_OK);
         REQUIRE(b.row_count == 1);
@@ -1484,18 +1333,10 @@ TEST_CASE("mysql: cancel after the server finished but before the rows were read
     // cancel still turns the rest of the result into CANCELED.
     const std::string sql = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 5000) "
                             "SELECT n FROM seq";
-    ilana_statement st{};
-    st.struct_size = sizeof st;
-    st.sql = sql.data();
-    st.sql_len = sql.size();
-    st.value_size = sizeof(ilana_value);
-    ilana_result *res = nullptr;
+    const ilana_statement st = make_statement(sql);
     ilana_error err = new_error();
-    REQUIRE(api().execute(c.get(), &st, &res, &err) == ILANA_OK);
-    ilana_batch b{};
-    b.struct_size = sizeof b;
-    b.max_rows = 1;
-    REQUIRE(api().fetch(res, &b, &err) == ILANA_OK);
+    ilana_batch b = new_batch(1);
+    ilana_result *res = execute_and_fetch_first(c, st, b, err);
     REQUIRE(api().cancel(c.get(), &err) == ILANA_OK);
     b.max_rows = 100000;
     err = new_error();
@@ -1540,8 +1381,7 @@ TEST_CASE("mysql: cancel racing short statements never breaks the session", "[my
 TEST_CASE("mysql: readTimeout bounds a statement on a silent server", "[mysql][server]") {
     ILANA_REQUIRE_MYSQL();
     FreezableProxy proxy(std::stoi(ilana_test::mysql().port));
-    Conn c(with(with(with(server_params(), "host", "127.0.0.1"), "port", std::to_string(proxy.port())),
-                "readTimeout", "1"));
+    Conn c(with(through(proxy), "readTimeout", "1"));
     CHECK(c.ok("SELECT 1").rows[0][0].i == 1);
     proxy.freeze();
     auto t0 = Clock::now();
@@ -1556,23 +1396,14 @@ TEST_CASE("mysql: readTimeout bounds a statement on a silent server", "[mysql][s
 TEST_CASE("mysql: readTimeout also bounds fetching a stream", "[mysql][server]") {
     ILANA_REQUIRE_MYSQL();
     FreezableProxy proxy(std::stoi(ilana_test::mysql().port));
-    Conn c(with(with(with(server_params(), "host", "127.0.0.1"), "port", std::to_string(proxy.port())),
-                "readTimeout", "1"));
+    Conn c(with(through(proxy), "readTimeout", "1"));
     const std::string sql = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 40) "
                             // Rows larger than the server's net buffer are flushed one by one.
                             "SELECT n, REPEAT('x', 40000), SLEEP(0.05) FROM seq";
-    ilana_statement st{};
-    st.struct_size = sizeof st;
-    st.sql = sql.data();
-    st.sql_len = sql.size();
-    st.value_size = sizeof(ilana_value);
-    ilana_result *res = nullptr;
+    const ilana_statement st = make_statement(sql);
     ilana_error err = new_error();
-    REQUIRE(api().execute(c.get(), &st, &res, &err) == ILANA_OK);
-    ilana_batch b{};
-    b.struct_size = sizeof b;
-    b.max_rows = 1;
-    REQUIRE(api().fetch(res, &b, &err) == ILANA_OK);
+    ilana_batch b = new_batch(1);
+    ilana_result *res = execute_and_fetch_first(c, st, b, err);
     proxy.freeze();
     auto t0 = Clock::now();
     ilana_status s;
@@ -1668,9 +1499,7 @@ TEST_CASE("mysql: parameters honour the host's value_size stride", "[mysql][serv
     ilana_result *res = nullptr;
     ilana_error err = new_error();
     REQUIRE(api().execute(c.get(), &st, &res, &err) == ILANA_OK);
-    ilana_batch b{};
-    b.struct_size = sizeof b;
-    b.max_rows = 1;
+    ilana_batch b = new_batch(1);
     REQUIRE(api().fetch(res, &b, &err) != ILANA_ERROR);
     CHECK(b.cells[0].v.i64 == 42);
     api().result_close(res);

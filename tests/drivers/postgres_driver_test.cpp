@@ -5,6 +5,8 @@
 // live in a schema unique to this process (dropped at exit), so parallel
 // test processes never collide.
 // Listener types (Catch::TestEventListenerBase) for dropping the test schema.
+#include "driver_harness.hpp"
+#include "silent_listener.hpp"
 #include "test_servers.hpp"
 
 #include <ilana/driver.h>
@@ -36,6 +38,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using ilana::sdk::days_from_civil;
+using ilana_test::Cell;
+using ilana_test::copy_cell;
+using ilana_test::listen_loopback;
+using ilana_test::make_statement;
+using ilana_test::new_batch;
+using ilana_test::new_result_info;
+using ilana_test::Params;
+using ilana_test::SilentListener;
+using ilana_test::with;
 
 constexpr int64_t kMicrosPerDay = 86400LL * 1000000LL;
 
@@ -58,24 +69,8 @@ void test_log(void *, void *conn_context, ilana_log_level, const char *message, 
 const ilana_host g_host = {sizeof(ilana_host), ILANA_ABI_MAJOR, ILANA_ABI_MINOR, "ilana-test", "0",
                            nullptr, test_log, nullptr, nullptr};
 
-struct Driver {
-    void *handle = nullptr;
-    const ilana_driver_entry *entry = nullptr;
-};
-
-const Driver &driver() {
-    static Driver d = [] {
-        Driver r;
-        const std::string path = std::string(ILANA_TEST_PLUGIN_DIR) + "/ilana_postgres.so";
-        r.handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-        if (r.handle == nullptr) FAIL("dlopen " << path << ": " << dlerror());
-        r.entry = static_cast<const ilana_driver_entry *>(dlsym(r.handle, ILANA_DRIVER_ENTRY_SYMBOL));
-        if (r.entry == nullptr) FAIL("no ilana_entry in " << path);
-        ilana_error err{};
-        err.struct_size = sizeof err;
-        if (r.entry->init(&g_host, &err) != ILANA_OK) FAIL("init failed: " << err.message);
-        return r;
-    }();
+const ilana_test::LoadedDriver &driver() {
+    static const ilana_test::LoadedDriver d = ilana_test::load_driver("ilana_postgres.so", g_host);
     return d;
 }
 
@@ -95,33 +90,16 @@ std::vector<std::pair<void *, std::string>> log_snapshot() {
 // ---------------------------------------------------------------------------
 
 struct Error {
-    ilana_error e{};
-    Error() { e.struct_size = sizeof e; }
+    ilana_error e = ilana_test::new_error();
     ilana_error *ptr() { return &e; }
     std::string message() const { return e.message; }
     std::string sqlstate() const { return e.sqlstate; }
     bool has(uint32_t flag) const { return (e.flags & flag) != 0; }
 };
 
-using Params = std::vector<std::pair<std::string, std::string>>;
-
 std::string unique_name(const std::string &prefix) { return prefix + std::to_string(::getpid()); }
 
-Params server_params() {
-    auto s = ilana_test::pg();
-    return {{"host", s.host}, {"port", s.port}, {"user", s.user}, {"password", s.password},
-            {"database", s.database}};
-}
-
-Params with(Params p, const std::string &key, const std::string &value) {
-    for (auto &kv : p)
-        if (kv.first == key) {
-            kv.second = value;
-            return p;
-        }
-    p.emplace_back(key, value);
-    return p;
-}
+Params server_params() { return ilana_test::server_params(ilana_test::pg()); }
 
 class Conn {
 public:
@@ -149,16 +127,9 @@ private:
 
 ilana_status try_connect(const Params &p, Conn *out, Error *err, int32_t timeout_ms = 0,
                          void *host_context = nullptr) {
-    std::vector<ilana_param> raw;
-    for (const auto &kv : p) raw.push_back({kv.first.c_str(), kv.second.c_str()});
-    ilana_connect_params cp{};
-    cp.struct_size = sizeof cp;
-    cp.params = raw.data();
-    cp.param_count = static_cast<uint32_t>(raw.size());
-    cp.timeout_ms = timeout_ms;
-    cp.host_context = host_context;
+    const ilana_test::ConnectParams cp(p, timeout_ms, host_context);
     ilana_conn *c = reinterpret_cast<ilana_conn *>(0x1);
-    ilana_status st = api().connect(&cp, &c, err->ptr());
+    ilana_status st = api().connect(cp.get(), &c, err->ptr());
     if (st == ILANA_OK) *out = Conn(c);
     else CHECK(c == nullptr);
     return st;
@@ -179,20 +150,8 @@ public:
     Vals &typed_null(ilana_type t) { return push(t, true); }
     Vals &b(bool x) { return num(ILANA_TYPE_BOOL, x ? 1 : 0); }
     Vals &i(int64_t x) { return num(ILANA_TYPE_INT64, x); }
-    Vals &u(uint64_t x) {
-        ilana_value v{};
-        v.type = ILANA_TYPE_UINT64;
-        v.v.u64 = x;
-        v_.push_back(v);
-        return *this;
-    }
-    Vals &d(double x) {
-        ilana_value v{};
-        v.type = ILANA_TYPE_DOUBLE;
-        v.v.f64 = x;
-        v_.push_back(v);
-        return *this;
-    }
+    Vals &u(uint64_t x) { return push(ilana_test::uint_value(x)); }
+    Vals &d(double x) { return push(ilana_test::double_value(x)); }
     Vals &t(std::string s) { return str(ILANA_TYPE_TEXT, std::move(s)); }
     Vals &blob(std::string s) { return str(ILANA_TYPE_BLOB, std::move(s)); }
     Vals &dec(std::string s) { return str(ILANA_TYPE_DECIMAL, std::move(s)); }
@@ -202,22 +161,11 @@ public:
     Vals &time(int64_t us) { return num(ILANA_TYPE_TIME, us); }
     Vals &ts(int64_t us) { return num(ILANA_TYPE_TIMESTAMP, us); }
     Vals &tstz(int64_t us) { return num(ILANA_TYPE_TIMESTAMPTZ, us); }
-    Vals &num(ilana_type t, int64_t x) {
-        ilana_value v{};
-        v.type = t;
-        v.v.i64 = x;
-        v_.push_back(v);
-        return *this;
-    }
+    Vals &num(ilana_type t, int64_t x) { return push(ilana_test::int_value(t, x)); }
     Vals &str(ilana_type t, std::string s) {
         // Heap strings: their bytes never move, whatever happens to Vals.
         store_.push_back(std::make_unique<std::string>(std::move(s)));
-        ilana_value v{};
-        v.type = t;
-        v.v.str.ptr = store_.back()->data();
-        v.v.str.len = store_.back()->size();
-        v_.push_back(v);
-        return *this;
+        return push(ilana_test::str_value(t, *store_.back()));
     }
     const std::vector<ilana_value> &values() const { return v_; }
 
@@ -226,19 +174,14 @@ private:
         ilana_value v{};
         v.type = t;
         v.is_null = is_null ? 1 : 0;
+        return push(v);
+    }
+    Vals &push(const ilana_value &v) {
         v_.push_back(v);
         return *this;
     }
     std::vector<std::unique_ptr<std::string>> store_;
     std::vector<ilana_value> v_;
-};
-
-struct Cell {
-    ilana_type type = ILANA_TYPE_NULL;
-    bool null = true;
-    int64_t i = 0;
-    double d = 0;
-    std::string s;
 };
 
 struct Column {
@@ -258,32 +201,7 @@ struct Rows {
 
 ilana_statement statement(std::string &&sql, const Vals &v, uint32_t flags) = delete; // would dangle
 ilana_statement statement(const std::string &sql, const Vals &v, uint32_t flags) {
-    ilana_statement st{};
-    st.struct_size = sizeof st;
-    st.sql = sql.data();
-    st.sql_len = sql.size();
-    st.params = v.values().empty() ? nullptr : v.values().data();
-    st.param_count = static_cast<uint32_t>(v.values().size());
-    st.value_size = sizeof(ilana_value);
-    st.flags = flags;
-    return st;
-}
-
-Cell copy_cell(const ilana_value &v) {
-    Cell c;
-    c.type = v.type;
-    c.null = v.is_null != 0;
-    if (c.null) return c;
-    switch (v.type) {
-    case ILANA_TYPE_DOUBLE: c.d = v.v.f64; break;
-    case ILANA_TYPE_TEXT:
-    case ILANA_TYPE_BLOB:
-    case ILANA_TYPE_DECIMAL:
-    case ILANA_TYPE_UUID:
-    case ILANA_TYPE_JSON: c.s.assign(v.v.str.ptr == nullptr ? "" : v.v.str.ptr, v.v.str.len); break;
-    default: c.i = v.v.i64; break;
-    }
-    return c;
+    return make_statement(sql, v.values(), flags);
 }
 
 // Executes and reads every row. `err_out` non-null: failures are returned
@@ -298,8 +216,7 @@ ilana_status run_impl(ilana_conn *c, const std::string &sql, const Vals &v, uint
         return s;
     }
     REQUIRE(res != nullptr);
-    ilana_result_info info{};
-    info.struct_size = sizeof info;
+    ilana_result_info info = new_result_info();
     api().result_info(res, &info);
     REQUIRE(info.column_size == sizeof(ilana_column));
     for (uint32_t i = 0; i < info.column_count; ++i) {
@@ -307,9 +224,7 @@ ilana_status run_impl(ilana_conn *c, const std::string &sql, const Vals &v, uint
         out->cols.push_back({col.name, col.type, col.native_type});
     }
     for (;;) {
-        ilana_batch b{};
-        b.struct_size = sizeof b;
-        b.max_rows = batch_rows;
+        ilana_batch b = new_batch(batch_rows);
         s = api().fetch(res, &b, err->ptr());
         if (s == ILANA_ERROR) break;
         REQUIRE((s == ILANA_OK || s == ILANA_DONE));
@@ -317,15 +232,7 @@ ilana_status run_impl(ilana_conn *c, const std::string &sql, const Vals &v, uint
         REQUIRE(b.column_count == info.column_count);
         ++out->batches;
         out->largest_batch = std::max(out->largest_batch, b.row_count);
-        for (uint32_t r = 0; r < b.row_count; ++r) {
-            std::vector<Cell> row;
-            for (uint32_t col = 0; col < b.column_count; ++col) {
-                const auto *cell = reinterpret_cast<const ilana_value *>(
-                    reinterpret_cast<const char *>(b.cells) + (static_cast<size_t>(r) * b.column_count + col) * b.value_size);
-                row.push_back(copy_cell(*cell));
-            }
-            out->rows.push_back(std::move(row));
-        }
+        ilana_test::append_batch_rows(b, out->rows);
         if (s == ILANA_DONE) break;
     }
     if (s != ILANA_ERROR) {
@@ -417,33 +324,7 @@ Conn connect() { return connect_with(base_params()); }
 // Sockets for the timeout tests
 // ---------------------------------------------------------------------------
 
-int listen_loopback(int *port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
-    REQUIRE(::listen(fd, 16) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) == 0);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
-// Accepts TCP connections (the kernel completes the handshake from the
-// backlog) and never says a word.
-class SilentListener {
-public:
-    SilentListener() { fd_ = listen_loopback(&port_); }
-    ~SilentListener() { ::close(fd_); }
-    int port() const { return port_; }
-
-private:
-    int fd_ = -1;
-    int port_ = 0;
-};
+// listen_loopback and SilentListener (accepts, never says a word): silent_listener.hpp.
 
 // Forwards one client at a time to the test server until frozen; frozen, it
 // keeps the sockets open and forwards nothing (a hung server).
@@ -1141,9 +1022,7 @@ TEST_CASE("postgres: closing a huge unread result is fast and leaves the connect
     Error err;
     auto t0 = Clock::now();
     REQUIRE(api().execute(c, &st, &res, err.ptr()) == ILANA_OK);
-    ilana_batch b{};
-    b.struct_size = sizeof b;
-    b.max_rows = 500;
+    ilana_batch b = new_batch(500);
     REQUIRE(api().fetch(res, &b, err.ptr()) == ILANA_OK);
     CHECK(b.row_count == 500);
     api().result_close(res);
@@ -1177,9 +1056,7 @@ TEST_CASE("postgres: one open result per connection; fetch after DONE; max_rows 
     REQUIRE(api().execute(c, &st, &second, err2.ptr()) == ILANA_ERROR);
     CHECK(second == nullptr);
     CHECK(err2.e.error_class == ILANA_ERR_INTERNAL);
-    ilana_batch b{};
-    b.struct_size = sizeof b;
-    b.max_rows = 10;
+    ilana_batch b = new_batch(10);
     CHECK(api().fetch(res, &b, err.ptr()) == ILANA_DONE);
     CHECK(b.row_count == 1);
     CHECK(api().fetch(res, &b, err.ptr()) == ILANA_DONE);
@@ -1549,23 +1426,16 @@ namespace {
 
 Rows read_result(ilana_result *res) {
     Rows out;
-    ilana_result_info info{};
-    info.struct_size = sizeof info;
+    ilana_result_info info = new_result_info();
     api().result_info(res, &info);
     for (uint32_t i = 0; i < info.column_count; ++i)
         out.cols.push_back({info.columns[i].name, info.columns[i].type, info.columns[i].native_type});
     Error err;
     for (;;) {
-        ilana_batch b{};
-        b.struct_size = sizeof b;
-        b.max_rows = 100;
+        ilana_batch b = new_batch(100);
         ilana_status s = api().fetch(res, &b, err.ptr());
         REQUIRE(s != ILANA_ERROR);
-        for (uint32_t r = 0; r < b.row_count; ++r) {
-            std::vector<Cell> row;
-            for (uint32_t col = 0; col < b.column_count; ++col) row.push_back(copy_cell(b.cells[r * b.column_count + col]));
-            out.rows.push_back(std::move(row));
-        }
+        ilana_test::append_batch_rows(b, out.rows);
         if (s == ILANA_DONE) break;
     }
     api().result_close(res);
@@ -1573,11 +1443,7 @@ Rows read_result(ilana_result *res) {
 }
 
 void check_columns(const Rows &r, const std::vector<std::pair<std::string, ilana_type>> &want) {
-    REQUIRE(r.cols.size() == want.size());
-    for (size_t k = 0; k < want.size(); ++k) {
-        CHECK(r.cols[k].name == want[k].first);
-        CHECK(r.cols[k].type == want[k].second);
-    }
+    ilana_test::check_column_names_and_types(r.cols, want);
 }
 
 } // namespace
@@ -1600,13 +1466,7 @@ TEST_CASE("postgres: introspection of tables, columns and indexes", "[postgres][
     ilana_result *res = nullptr;
     REQUIRE(in->columns(c, test_schema().c_str(), "intro_t", &res, err.ptr()) == ILANA_OK);
     Rows cols = read_result(res);
-    check_columns(cols, {{"table_name", ILANA_TYPE_TEXT},
-                         {"name", ILANA_TYPE_TEXT},
-                         {"ordinal", ILANA_TYPE_INT64},
-                         {"data_type", ILANA_TYPE_TEXT},
-                         {"nullable", ILANA_TYPE_BOOL},
-                         {"default_value", ILANA_TYPE_TEXT},
-                         {"primary_key", ILANA_TYPE_BOOL}});
+    check_columns(cols, ilana_test::introspect_columns_columns());
     struct Want {
         const char *name;
         int64_t ordinal;
@@ -1637,11 +1497,7 @@ TEST_CASE("postgres: introspection of tables, columns and indexes", "[postgres][
     // The connection's current schema when schema is NULL.
     REQUIRE(in->indexes(c, nullptr, "intro_t", &res, err.ptr()) == ILANA_OK);
     Rows idx = read_result(res);
-    check_columns(idx, {{"table_name", ILANA_TYPE_TEXT},
-                        {"name", ILANA_TYPE_TEXT},
-                        {"columns", ILANA_TYPE_TEXT},
-                        {"is_unique", ILANA_TYPE_BOOL},
-                        {"is_primary", ILANA_TYPE_BOOL}});
+    check_columns(idx, ilana_test::introspect_indexes_columns());
     REQUIRE(idx.rows.size() == 3);
     CHECK(idx.rows[0][1].s == "intro_t_lower_idx");
     CHECK(idx.rows[0][2].s == "lower(note)");
@@ -1659,7 +1515,7 @@ TEST_CASE("postgres: introspection of tables, columns and indexes", "[postgres][
 
     REQUIRE(in->tables(c, nullptr, &res, err.ptr()) == ILANA_OK);
     Rows tabs = read_result(res);
-    check_columns(tabs, {{"schema", ILANA_TYPE_TEXT}, {"name", ILANA_TYPE_TEXT}, {"kind", ILANA_TYPE_TEXT}});
+    check_columns(tabs, ilana_test::introspect_tables_columns());
     bool saw_table = false, saw_view = false;
     std::vector<std::string> names;
     for (const auto &row : tabs.rows) {

@@ -3,6 +3,8 @@
 // The plugin is loaded the way the host loads it (dlopen by absolute path
 // with RTLD_NOW, resolve `ilana_entry`), and every test talks to it only
 // through driver.h: no C++ API of the core, no SQLite headers.
+#include "driver_harness.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <ilana/driver.h>
@@ -31,6 +33,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using ilana_test::Cell;
+using ilana_test::int_value;
+using ilana_test::make_statement;
+using ilana_test::new_batch;
+using ilana_test::new_error;
+using ilana_test::new_result_info;
+using ilana_test::null_value;
+using ilana_test::str_value;
+
 // ------------------------------------------------------------------ host side
 
 struct LogRecord {
@@ -50,13 +61,6 @@ void test_log(void *, void *conn_context, ilana_log_level level, const char *msg
 const ilana_host kHost = {sizeof(ilana_host), ILANA_ABI_MAJOR, ILANA_ABI_MINOR, "ilana-test",
                           "0.0.0", nullptr, test_log, nullptr, nullptr};
 
-ilana_error new_error() {
-    ilana_error e;
-    std::memset(&e, 0, sizeof e);
-    e.struct_size = sizeof e;
-    return e;
-}
-
 // The plugin, loaded and initialised once for the whole test run.
 struct Plugin {
     void *handle = nullptr;
@@ -64,14 +68,9 @@ struct Plugin {
     const ilana_driver_api *api = nullptr;
 
     Plugin() {
-        const std::string path = std::string(ILANA_TEST_PLUGIN_DIR) + "/ilana_sqlite.so";
-        handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-        if (handle == nullptr) throw std::runtime_error(std::string("dlopen: ") + dlerror());
-        entry = static_cast<const ilana_driver_entry *>(dlsym(handle, ILANA_DRIVER_ENTRY_SYMBOL));
-        if (entry == nullptr) throw std::runtime_error("ilana_entry not exported");
-        ilana_error err = new_error();
-        if (entry->init(&kHost, &err) != ILANA_OK)
-            throw std::runtime_error(std::string("init failed: ") + err.message);
+        const ilana_test::LoadedDriver loaded = ilana_test::load_driver("ilana_sqlite.so", kHost);
+        handle = loaded.handle;
+        entry = loaded.entry;
         api = entry->api;
     }
     ~Plugin() {
@@ -112,49 +111,11 @@ struct TempDir {
 
 // ------------------------------------------------------------------ values
 
-ilana_value null_value(ilana_type t = ILANA_TYPE_NULL) {
-    ilana_value v{};
-    v.type = t;
-    v.is_null = 1;
-    return v;
-}
-ilana_value int_value(ilana_type t, int64_t i) {
-    ilana_value v{};
-    v.type = t;
-    v.v.i64 = i;
-    return v;
-}
 ilana_value i64(int64_t i) { return int_value(ILANA_TYPE_INT64, i); }
-ilana_value u64(uint64_t u) {
-    ilana_value v{};
-    v.type = ILANA_TYPE_UINT64;
-    v.v.u64 = u;
-    return v;
-}
-ilana_value f64(double d) {
-    ilana_value v{};
-    v.type = ILANA_TYPE_DOUBLE;
-    v.v.f64 = d;
-    return v;
-}
+ilana_value u64(uint64_t u) { return ilana_test::uint_value(u); }
+ilana_value f64(double d) { return ilana_test::double_value(d); }
 // `s` must outlive the call that uses the value.
-ilana_value str_value(ilana_type t, const std::string &s) {
-    ilana_value v{};
-    v.type = t;
-    v.v.str.ptr = s.data();
-    v.v.str.len = s.size();
-    return v;
-}
 ilana_value text(const std::string &s) { return str_value(ILANA_TYPE_TEXT, s); }
-
-// A copied result cell.
-struct Cell {
-    ilana_type type = ILANA_TYPE_NULL;
-    bool null = true;
-    int64_t i = 0;
-    double d = 0;
-    std::string s;
-};
 
 struct Column {
     std::string name;
@@ -178,28 +139,24 @@ struct Outcome {
     Rows rows;
 };
 
+// ilana_test::copy_cell, checking first that the cell is one SQLite gives:
+// BOOL, INT64, DOUBLE, or TEXT/BLOB with a pointer unless empty.
 Cell copy_cell(const ilana_value &v) {
-    Cell c;
-    c.type = v.type;
-    c.null = v.is_null != 0;
-    if (c.null) return c;
-    switch (v.type) {
-    case ILANA_TYPE_BOOL:
-    case ILANA_TYPE_INT64: c.i = v.v.i64; break;
-    case ILANA_TYPE_DOUBLE: c.d = v.v.f64; break;
-    case ILANA_TYPE_TEXT:
-    case ILANA_TYPE_BLOB:
-        REQUIRE((v.v.str.ptr != nullptr || v.v.str.len == 0));
-        c.s.assign(v.v.str.ptr != nullptr ? v.v.str.ptr : "", v.v.str.len);
-        break;
-    default: FAIL("unexpected cell type " << v.type);
+    if (v.is_null == 0) {
+        switch (v.type) {
+        case ILANA_TYPE_BOOL:
+        case ILANA_TYPE_INT64:
+        case ILANA_TYPE_DOUBLE: break;
+        case ILANA_TYPE_TEXT:
+        case ILANA_TYPE_BLOB: REQUIRE((v.v.str.ptr != nullptr || v.v.str.len == 0)); break;
+        default: FAIL("unexpected cell type " << v.type);
+        }
     }
-    return c;
+    return ilana_test::copy_cell(v);
 }
 
 void read_info(ilana_result *r, Rows &rows, bool with_columns) {
-    ilana_result_info info{};
-    info.struct_size = sizeof info;
+    ilana_result_info info = new_result_info();
     api().result_info(r, &info);
     if (with_columns) {
         REQUIRE(info.column_size == sizeof(ilana_column));
@@ -219,9 +176,7 @@ void read_info(ilana_result *r, Rows &rows, bool with_columns) {
 void drain(ilana_result *r, Outcome &out, uint32_t batch_rows) {
     read_info(r, out.rows, true);
     for (;;) {
-        ilana_batch b{};
-        b.struct_size = sizeof b;
-        b.max_rows = batch_rows;
+        ilana_batch b = new_batch(batch_rows);
         ilana_status st = api().fetch(r, &b, &out.err);
         if (st == ILANA_ERROR) {
             out.status = st;
@@ -233,17 +188,10 @@ void drain(ilana_result *r, Outcome &out, uint32_t batch_rows) {
         REQUIRE(b.column_count == out.rows.columns.size());
         REQUIRE(b.value_size == sizeof(ilana_value));
         ++out.rows.batches;
-        for (uint32_t row = 0; row < b.row_count; ++row) {
-            std::vector<Cell> cells;
-            for (uint32_t c = 0; c < b.column_count; ++c)
-                cells.push_back(copy_cell(b.cells[row * b.column_count + c]));
-            out.rows.rows.push_back(std::move(cells));
-        }
+        ilana_test::append_batch_rows(b, out.rows.rows, copy_cell);
         if (st == ILANA_DONE) {
             // Again after DONE: DONE with no rows.
-            ilana_batch again{};
-            again.struct_size = sizeof again;
-            again.max_rows = batch_rows;
+            ilana_batch again = new_batch(batch_rows);
             ilana_error e2 = new_error();
             REQUIRE(api().fetch(r, &again, &e2) == ILANA_DONE);
             REQUIRE(again.row_count == 0);
@@ -257,18 +205,12 @@ void drain(ilana_result *r, Outcome &out, uint32_t batch_rows) {
 // A connection for a test; closed at scope exit.
 class Conn {
 public:
-    using Params = std::vector<std::pair<std::string, std::string>>;
+    using Params = ilana_test::Params;
 
     static ilana_status try_connect(const Params &params, ilana_conn **out, ilana_error &err,
                                     void *host_context = nullptr) {
-        std::vector<ilana_param> ps;
-        for (const auto &p : params) ps.push_back({p.first.c_str(), p.second.c_str()});
-        ilana_connect_params cp{};
-        cp.struct_size = sizeof cp;
-        cp.params = ps.data();
-        cp.param_count = static_cast<uint32_t>(ps.size());
-        cp.host_context = host_context;
-        return api().connect(&cp, out, &err);
+        const ilana_test::ConnectParams cp(params, 0, host_context);
+        return api().connect(cp.get(), out, &err);
     }
 
     explicit Conn(const Params &params, void *host_context = nullptr) {
@@ -288,14 +230,7 @@ public:
     Outcome run(const std::string &sql, const std::vector<ilana_value> &params = {},
                 uint32_t flags = 0, uint32_t batch_rows = 256) {
         Outcome out;
-        ilana_statement st{};
-        st.struct_size = sizeof st;
-        st.sql = sql.data();
-        st.sql_len = sql.size();
-        st.params = params.empty() ? nullptr : params.data();
-        st.param_count = static_cast<uint32_t>(params.size());
-        st.value_size = sizeof(ilana_value);
-        st.flags = flags;
+        const ilana_statement st = make_statement(sql, params, flags);
         ilana_result *r = nullptr;
         out.status = api().execute(conn_, &st, &r, &out.err);
         if (out.status != ILANA_OK) {
@@ -807,25 +742,18 @@ TEST_CASE("sqlite: 100 000 rows stream in batches", "[sqlite]") {
     // Fetch by hand to check every cell of a batch is valid at once (the
     // arena must not have moved under earlier cells of the same batch).
     const std::string sql = "SELECT id, name, payload FROM big ORDER BY id";
-    ilana_statement st{};
-    st.struct_size = sizeof st;
-    st.sql = sql.data();
-    st.sql_len = sql.size();
-    st.value_size = sizeof(ilana_value);
+    const ilana_statement st = make_statement(sql);
     ilana_result *r = nullptr;
     ilana_error err = new_error();
     REQUIRE(api().execute(c.get(), &st, &r, &err) == ILANA_OK);
-    ilana_result_info info{};
-    info.struct_size = sizeof info;
+    ilana_result_info info = new_result_info();
     api().result_info(r, &info);
     CHECK(info.column_count == 3);
     CHECK(info.affected_rows == -1);
     int64_t total = 0, sum = 0, expected_id = 1, batches = 0, bad_cells = 0;
     ilana_status status = ILANA_OK;
     while (status == ILANA_OK) {
-        ilana_batch b{};
-        b.struct_size = sizeof b;
-        b.max_rows = 1000;
+        ilana_batch b = new_batch(1000);
         status = api().fetch(r, &b, &err);
         REQUIRE((status == ILANA_OK || status == ILANA_DONE));
         REQUIRE(b.row_count <= 1000);
@@ -888,11 +816,7 @@ TEST_CASE("sqlite: closing a connection under an open result does not crash", "[
     ilana_conn *conn = nullptr;
     REQUIRE(Conn::try_connect({{"filename", ":memory:"}}, &conn, e) == ILANA_OK);
     const std::string sql = "SELECT 1 UNION ALL SELECT 2";
-    ilana_statement st{};
-    st.struct_size = sizeof st;
-    st.sql = sql.data();
-    st.sql_len = sql.size();
-    st.value_size = sizeof(ilana_value);
+    const ilana_statement st = make_statement(sql);
     ilana_result *r = nullptr;
     REQUIRE(api().execute(conn, &st, &r, &e) == ILANA_OK);
     {
@@ -907,9 +831,7 @@ TEST_CASE("sqlite: closing a connection under an open result does not crash", "[
             if (l.level == ILANA_LOG_WARN && contains(l.message, "result still open")) warned = true;
         CHECK(warned);
     }
-    ilana_batch b{};
-    b.struct_size = sizeof b;
-    b.max_rows = 10;
+    ilana_batch b = new_batch(10);
     CHECK(api().fetch(r, &b, &e) != ILANA_OK); // nothing more to read, no crash
     CHECK(b.row_count == 0);
     api().result_close(r);
@@ -1077,11 +999,7 @@ TEST_CASE("sqlite: errors are classified", "[sqlite]") {
     }
     SECTION("executing while a result is open is INTERNAL") {
         const std::string sql = "SELECT 1 UNION ALL SELECT 2";
-        ilana_statement st{};
-        st.struct_size = sizeof st;
-        st.sql = sql.data();
-        st.sql_len = sql.size();
-        st.value_size = sizeof(ilana_value);
+        const ilana_statement st = make_statement(sql);
         ilana_result *r = nullptr;
         ilana_error e = new_error();
         REQUIRE(api().execute(c.get(), &st, &r, &e) == ILANA_OK);
@@ -1154,16 +1072,10 @@ TEST_CASE("sqlite: cancel stops a running statement from another thread", "[sqli
     // Between fetches of an open result: the next fetch is canceled.
     const std::string sql =
         "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 1000000) SELECT x FROM s";
-    ilana_statement st{};
-    st.struct_size = sizeof st;
-    st.sql = sql.data();
-    st.sql_len = sql.size();
-    st.value_size = sizeof(ilana_value);
+    const ilana_statement st = make_statement(sql);
     ilana_result *r = nullptr;
     REQUIRE(api().execute(c.get(), &st, &r, &e) == ILANA_OK);
-    ilana_batch b{};
-    b.struct_size = sizeof b;
-    b.max_rows = 10;
+    ilana_batch b = new_batch(10);
     REQUIRE(api().fetch(r, &b, &e) == ILANA_OK);
     REQUIRE(b.row_count == 10);
     REQUIRE(api().cancel(c.get(), &e) == ILANA_OK);
@@ -1286,11 +1198,7 @@ TEST_CASE("sqlite: introspection", "[sqlite]") {
         return o.rows;
     };
     auto check_columns = [](const Rows &r, const std::vector<std::pair<std::string, ilana_type>> &want) {
-        REQUIRE(r.columns.size() == want.size());
-        for (std::size_t i = 0; i < want.size(); ++i) {
-            CHECK(r.columns[i].name == want[i].first);
-            CHECK(r.columns[i].type == want[i].second);
-        }
+        ilana_test::check_column_names_and_types(r.columns, want);
         for (const auto &row : r.rows)
             for (std::size_t i = 0; i < want.size(); ++i)
                 if (!row[i].null) CHECK(row[i].type == want[i].second);
@@ -1305,7 +1213,7 @@ TEST_CASE("sqlite: introspection", "[sqlite]") {
 
     SECTION("tables") {
         Rows t = collect(intro->tables(c.get(), nullptr, &res, &e), &res, e);
-        check_columns(t, {{"schema", ILANA_TYPE_TEXT}, {"name", ILANA_TYPE_TEXT}, {"kind", ILANA_TYPE_TEXT}});
+        check_columns(t, ilana_test::introspect_tables_columns());
         REQUIRE(t.rows.size() == 3);
         CHECK(texts(t, 0) == std::vector<std::string>{"main", "main", "main"});
         CHECK(texts(t, 1) == std::vector<std::string>{"active_users", "memberships", "users"});
@@ -1328,13 +1236,7 @@ TEST_CASE("sqlite: introspection", "[sqlite]") {
     }
     SECTION("columns") {
         Rows cols = collect(intro->columns(c.get(), nullptr, "users", &res, &e), &res, e);
-        check_columns(cols, {{"table_name", ILANA_TYPE_TEXT},
-                             {"name", ILANA_TYPE_TEXT},
-                             {"ordinal", ILANA_TYPE_INT64},
-                             {"data_type", ILANA_TYPE_TEXT},
-                             {"nullable", ILANA_TYPE_BOOL},
-                             {"default_value", ILANA_TYPE_TEXT},
-                             {"primary_key", ILANA_TYPE_BOOL}});
+        check_columns(cols, ilana_test::introspect_columns_columns());
         struct Want {
             std::string name;
             int64_t ordinal;
@@ -1383,11 +1285,7 @@ TEST_CASE("sqlite: introspection", "[sqlite]") {
     }
     SECTION("indexes") {
         Rows idx = collect(intro->indexes(c.get(), nullptr, "users", &res, &e), &res, e);
-        check_columns(idx, {{"table_name", ILANA_TYPE_TEXT},
-                            {"name", ILANA_TYPE_TEXT},
-                            {"columns", ILANA_TYPE_TEXT},
-                            {"is_unique", ILANA_TYPE_BOOL},
-                            {"is_primary", ILANA_TYPE_BOOL}});
+        check_columns(idx, ilana_test::introspect_indexes_columns());
         REQUIRE(idx.rows.size() == 2);
         CHECK(idx.rows[0][0].s == "users");
         CHECK(idx.rows[0][1].s == "users_email_idx");

@@ -7,6 +7,7 @@
 #include <ilana/metrics_server.hpp>
 
 #include "configs.hpp"
+#include "silent_listener.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -26,27 +27,7 @@ using ilana_test::TempDir;
 namespace {
 
 // A TCP listener that accepts connections and never says a word.
-class SilentServer {
-public:
-    SilentServer() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = 0;
-        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
-        REQUIRE(::listen(fd_, 16) == 0);
-        socklen_t len = sizeof a;
-        ::getsockname(fd_, reinterpret_cast<sockaddr *>(&a), &len);
-        port_ = ntohs(a.sin_port);
-    }
-    ~SilentServer() { ::close(fd_); } // accepted-but-silent peers stay in the backlog
-    int port() const { return port_; }
-
-private:
-    int fd_ = -1;
-    int port_ = 0;
-};
+using SilentServer = ilana_test::SilentListener;
 
 std::string promtool_check(const TempDir &dir, const std::string &text) {
     auto path = dir.write("metrics.txt", text);
