@@ -8,6 +8,8 @@
 
 #include "configs.hpp"
 #include "temp_dir.hpp"
+#include "migrate_support.hpp"
+#include "test_helpers.hpp"
 #include "test_servers.hpp"
 
 #include <fcntl.h>
@@ -16,51 +18,16 @@
 
 #include <fstream>
 #include <functional>
-#include <random>
 #include <sstream>
 
 using namespace ilana;
 using ilana_test::ilana_cli;
+using ilana_test::open_db;
 using ilana_test::TempDir;
 
 namespace {
 
 constexpr int kRunners = 4;
-
-std::string unique_suffix() {
-    std::random_device rd;
-    std::ostringstream s;
-    s << std::hex << getpid() << "_" << (rd() & 0xffffffu);
-    return s.str();
-}
-
-struct Cleanup {
-    std::function<void()> fn;
-    ~Cleanup() {
-        try {
-            if (fn) fn();
-        } catch (const std::exception &e) {
-            WARN("cleanup failed: " << e.what());
-        }
-    }
-};
-
-std::string read_file(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-size_t count_of(const std::string &haystack, const std::string &needle) {
-    size_t n = 0;
-    for (size_t p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + needle.size())) ++n;
-    return n;
-}
-
-Database open_db(const std::string &config) {
-    return Database::open(config, OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
-}
 
 int64_t count(const Connection &c, const std::string &sql) { return c.query(sql).front()[0].as<int64_t>(); }
 
@@ -102,7 +69,7 @@ std::vector<std::string> race(const TempDir &dir, const std::string &config, int
     for (size_t i = 0; i < pids.size(); ++i) {
         int status = 0;
         REQUIRE(waitpid(pids[i], &status, 0) == pids[i]);
-        texts.push_back(read_file(outputs[i]));
+        texts.push_back(ilana_test::read_file(outputs[i]));
         INFO("runner " << i << " output:\n" << texts.back());
         REQUIRE(WIFEXITED(status));
         CHECK(WEXITSTATUS(status) == 0);
@@ -145,14 +112,14 @@ void race_flow(const TempDir &dir, const std::string &config, const std::string 
         // Exactly one runner applied each migration; the others had nothing to do.
         size_t appliers = 0, idle = 0;
         for (const auto &o : outs) {
-            if (count_of(o, "applied 2026") > 0) ++appliers;
-            if (count_of(o, "nothing to migrate") == 1) ++idle;
+            if (ilana_test::count_of(o, "applied 2026") > 0) ++appliers;
+            if (ilana_test::count_of(o, "nothing to migrate") == 1) ++idle;
         }
         CHECK(appliers == 1);
         CHECK(idle == kRunners - 1);
         for (const auto &id : ids) {
             size_t n = 0;
-            for (const auto &o : outs) n += count_of(o, "applied " + id + " (");
+            for (const auto &o : outs) n += ilana_test::count_of(o, "applied " + id + " (");
             CHECK(n == 1);
         }
         // The table: one row per migration, all applied, one batch per round.
@@ -185,30 +152,22 @@ TEST_CASE("racing migrate processes apply each migration once (SQLite)", "[migra
 TEST_CASE("racing migrate processes apply each migration once (PostgreSQL)", "[migrate][race][pg]") {
     ILANA_REQUIRE_PG();
     TempDir dir;
-    const std::string schema = "ilana_race_" + unique_suffix();
-    const std::string config = dir.write(
-        "ilana.config.json", R"({"connections": {"pg": {"client": "postgres", "connection": )" +
-                                 ilana_test::pg_connection_json("\"search_path\": \"" + schema + "\"") +
-                                 R"(, "migrations": {"schemaName": ")" + schema + R"(", "tableName": "race_migrations"}}}})");
+    const std::string schema = "ilana_race_" + ilana_test::unique_suffix();
+    const std::string config =
+        dir.write("ilana.config.json", ilana_test::pg_schema_config(schema, R"("tableName": "race_migrations")"));
     Database db = open_db(config);
-    Cleanup drop{[&] { db.on("pg").execute("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE"); }};
+    ilana_test::Cleanup drop = ilana_test::drop_pg_schema_at_exit(db, "pg", schema);
     race_flow(dir, config, "pg", db.on("pg"), "race_migrations", "CREATE TABLE side_effects (migration TEXT)",
               "SELECT pg_sleep(0.2)");
 }
 
 TEST_CASE("racing migrate processes apply each migration once (MariaDB)", "[migrate][race][mysql]") {
     ILANA_REQUIRE_MYSQL();
-    const std::string name = "ilana_race_" + unique_suffix();
+    ilana_test::MysqlDatabase scratch("ilana_race_" + ilana_test::unique_suffix());
     TempDir dir;
-    const std::string boot = dir.write("boot.json", R"({"connections": {"boot": {"client": "mysql2", "connection": )" +
-                                                        ilana_test::mysql_connection_json() + "}}}");
-    open_db(boot).on("boot").execute("CREATE DATABASE `" + name + "`");
-    Cleanup drop{[&] { open_db(boot).on("boot").execute("DROP DATABASE IF EXISTS `" + name + "`"); }};
-    auto settings = ilana_test::mysql();
-    settings.database = name;
     const std::string config = dir.write("ilana.config.json",
                                          R"({"connections": {"my": {"client": "mysql2", "connection": )" +
-                                             ilana_test::connection_json(settings) +
+                                             ilana_test::mysql_connection_json_in(scratch.name) +
                                              R"(, "migrations": {"tableName": "race_migrations"}}}})");
     Database db = open_db(config);
     race_flow(dir, config, "my", db.on("my"), "race_migrations", "CREATE TABLE side_effects (migration VARCHAR(10))",

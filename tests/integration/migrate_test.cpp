@@ -11,55 +11,33 @@
 
 #include "configs.hpp"
 #include "temp_dir.hpp"
+#include "migrate_support.hpp"
+#include "test_helpers.hpp"
 #include "test_servers.hpp"
 
 #include <algorithm>
 #include <fstream>
 #include <functional>
-#include <random>
 #include <sstream>
 #include <unistd.h>
 
 using namespace ilana;
 using ilana_test::ilana_cli;
 using ilana_test::run_command;
+using ilana_test::Cleanup;
+using ilana_test::count_of;
+using ilana_test::drop_pg_schema_at_exit;
+using ilana_test::mysql_connection_json_in;
+using ilana_test::MysqlDatabase;
+using ilana_test::open_db;
+using ilana_test::pg_schema_config;
+using ilana_test::read_file;
 using ilana_test::TempDir;
+using ilana_test::unique_suffix;
 
 namespace {
 
-std::string unique_suffix() {
-    std::random_device rd;
-    std::ostringstream s;
-    s << std::hex << getpid() << "_" << (rd() & 0xffffffu);
-    return s.str();
-}
-
-// Runs `fn` at scope exit, ignoring its errors (cleanup of server objects).
-struct Cleanup {
-    std::function<void()> fn;
-    ~Cleanup() {
-        try {
-            if (fn) fn();
-        } catch (const std::exception &e) {
-            WARN("cleanup failed: " << e.what());
-        }
-    }
-};
-
-std::string read_file(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 bool contains(const std::string &haystack, const std::string &needle) { return haystack.find(needle) != std::string::npos; }
-
-size_t count_of(const std::string &haystack, const std::string &needle) {
-    size_t n = 0;
-    for (size_t p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + needle.size())) ++n;
-    return n;
-}
 
 int cli(const std::string &config, const std::string &args, std::string &out) {
     int rc = run_command(ilana_cli() + " --config '" + config + "' " + args, out);
@@ -75,10 +53,6 @@ std::string sha256sum(const std::string &path) {
     return out.substr(0, 64);
 }
 
-Database open_db(const std::string &config) {
-    return Database::open(config, OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
-}
-
 int64_t count(const Connection &c, const std::string &sql) { return c.query(sql).front()[0].as<int64_t>(); }
 
 // The path migrate:make printed (its first line that is an absolute path).
@@ -91,25 +65,6 @@ std::string made_path(const std::string &out) {
 }
 
 // A database of its own on the MariaDB test server (dropped at scope exit).
-struct MysqlDatabase {
-    std::string name;
-    TempDir dir;
-    std::string config;
-    Cleanup drop;
-    explicit MysqlDatabase(std::string n) : name(std::move(n)) {
-        config = dir.write("boot.json", R"({"connections": {"boot": {"client": "mysql2", "connection": )" +
-                                            ilana_test::mysql_connection_json() + "}}}");
-        open_db(config).on("boot").execute("CREATE DATABASE `" + name + "`");
-        drop.fn = [this] { open_db(config).on("boot").execute("DROP DATABASE IF EXISTS `" + name + "`"); };
-    }
-};
-
-std::string mysql_connection_json(const std::string &database) {
-    auto s = ilana_test::mysql();
-    s.database = database;
-    return ilana_test::connection_json(s);
-}
-
 } // namespace
 
 // ---------------------------------------------------------------------------
@@ -133,7 +88,7 @@ TEST_CASE("two connections (SQLite primary, PostgreSQL analytics): migrate, stat
       }
     })");
     Database db = open_db(config);
-    Cleanup drop_schema{[&] { db.on("analytics").execute("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE"); }};
+    Cleanup drop_schema = drop_pg_schema_at_exit(db, "analytics", schema);
     auto primary = db.on("primary");
     auto analytics = db.on("analytics");
 
@@ -417,12 +372,9 @@ TEST_CASE("a syntax error rolls back that migration and exits 1 naming file and 
     ILANA_REQUIRE_PG();
     TempDir dir;
     const std::string schema = "ilana_mig_" + unique_suffix();
-    const std::string config = dir.write(
-        "ilana.config.json", R"({"connections": {"pg": {"client": "postgres", "connection": )" +
-                                 ilana_test::pg_connection_json("\"search_path\": \"" + schema + "\"") +
-                                 R"(, "migrations": {"schemaName": ")" + schema + R"("}}}})");
+    const std::string config = dir.write("ilana.config.json", pg_schema_config(schema));
     Database db = open_db(config);
-    Cleanup drop_schema{[&] { db.on("pg").execute("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE"); }};
+    Cleanup drop_schema = drop_pg_schema_at_exit(db, "pg", schema);
     syntax_error_flow(config, "pg", dir, db.on("pg"),
                       "SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema + "' AND tablename = ");
     CHECK(count(db.on("pg"), "SELECT count(*) FROM ilana_migrations") == 3);
@@ -495,12 +447,9 @@ TEST_CASE("a changed applied file stops migrate naming it (PostgreSQL)", "[migra
     ILANA_REQUIRE_PG();
     TempDir dir;
     const std::string schema = "ilana_mig_" + unique_suffix();
-    const std::string config = dir.write(
-        "ilana.config.json", R"({"connections": {"pg": {"client": "postgres", "connection": )" +
-                                 ilana_test::pg_connection_json("\"search_path\": \"" + schema + "\"") +
-                                 R"(, "migrations": {"schemaName": ")" + schema + R"(", "tableName": "checks"}}}})");
+    const std::string config = dir.write("ilana.config.json", pg_schema_config(schema, R"("tableName": "checks")"));
     Database db = open_db(config);
-    Cleanup drop_schema{[&] { db.on("pg").execute("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE"); }};
+    Cleanup drop_schema = drop_pg_schema_at_exit(db, "pg", schema);
     checksum_flow(config, "pg", dir);
 }
 
@@ -510,7 +459,7 @@ TEST_CASE("a changed applied file stops migrate naming it (MariaDB)", "[migrate]
     TempDir dir;
     const std::string config = dir.write("ilana.config.json",
                                          R"({"connections": {"my": {"client": "mysql2", "connection": )" +
-                                             mysql_connection_json(app.name) + R"(}}})");
+                                             mysql_connection_json_in(app.name) + R"(}}})");
     checksum_flow(config, "my", dir);
 }
 
@@ -531,7 +480,7 @@ TEST_CASE("two connections (MariaDB primary, SQLite analytics): migrate, status,
     const std::string config = dir.write("ilana.config.json", R"({
       "default": "primary",
       "connections": {
-        "primary": {"client": "mysql2", "connection": )" + mysql_connection_json(app.name) + R"(,
+        "primary": {"client": "mysql2", "connection": )" + mysql_connection_json_in(app.name) + R"(,
                     "migrations": {"directory": "./db/primary", "tableName": "migrations", "schemaName": ")" + meta + R"("}},
         "analytics": {"client": "sqlite3", "connection": {"filename": "./analytics.sqlite"},
                       "migrations": {"directory": "./db/analytics", "tableName": "analytics_migrations"}}
@@ -685,7 +634,7 @@ TEST_CASE("MariaDB: a failed migration is marked failed with its statement; migr
     TempDir dir;
     const std::string config = dir.write("ilana.config.json",
                                          R"({"connections": {"my": {"client": "mysql2", "connection": )" +
-                                             mysql_connection_json(app.name) + R"(, "migrations": {"tableName": "schema_log"}}}})");
+                                             mysql_connection_json_in(app.name) + R"(, "migrations": {"tableName": "schema_log"}}}})");
     Database db = open_db(config);
     auto my = db.on("my");
     dir.write("database/migrations/my/20260101000000_first.sql",

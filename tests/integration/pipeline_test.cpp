@@ -31,6 +31,30 @@ Database open_db(const TempDir &dir, const std::string &connection_json) {
 
 std::string table_name(const char *base) { return std::string(base) + "_" + std::to_string(::getpid()); }
 
+// Connection "x" on a server (`client`, its "connection" object), pool of 2.
+Database open_server_db(const TempDir &dir, const std::string &client, const std::string &connection_json) {
+    return open_db(dir, R"({"client": ")" + client + R"(", "connection": )" + connection_json +
+                            R"(, "pool": {"max": 2}})");
+}
+
+// Creates `table` afresh (dropping a leftover of an earlier run).
+void recreate_table(Connection &c, const std::string &table, const std::string &columns) {
+    c.execute("DROP TABLE IF EXISTS " + table);
+    c.execute("CREATE TABLE " + table + " " + columns);
+}
+
+// Drops a server table at scope exit, whatever the test did.
+struct DropTableAtExit {
+    Connection c;
+    std::string table;
+    ~DropTableAtExit() {
+        try {
+            c.execute("DROP TABLE IF EXISTS " + table);
+        } catch (...) {
+        }
+    }
+};
+
 int64_t count(const Connection &c, const std::string &table) {
     return c.query("SELECT count(*) FROM " + table).front().get<int64_t>(0);
 }
@@ -179,22 +203,11 @@ TEST_CASE("execute_many on SQLite", "[pipeline][sqlite]") {
 TEST_CASE("execute_many on PostgreSQL (pipeline mode)", "[pipeline][pg]") {
     ILANA_REQUIRE_PG();
     TempDir dir;
-    Database db = open_db(dir, R"({"client": "pg", "connection": )" + ilana_test::pg_connection_json() +
-                                   R"(, "pool": {"max": 2}})");
+    Database db = open_server_db(dir, "pg", ilana_test::pg_connection_json());
     Connection c = db.on("x");
     Target t{"x", table_name("batch_items"), true, true};
-    c.execute("DROP TABLE IF EXISTS " + t.table);
-    c.execute("CREATE TABLE " + t.table + " (id int PRIMARY KEY, name text, score float8)");
-    struct Drop {
-        Connection c;
-        std::string table;
-        ~Drop() {
-            try {
-                c.execute("DROP TABLE IF EXISTS " + table);
-            } catch (...) {
-            }
-        }
-    } drop{c, t.table};
+    recreate_table(c, t.table, "(id int PRIMARY KEY, name text, score float8)");
+    DropTableAtExit drop{c, t.table};
     batch_contract(c, t);
 
     SECTION("INSERT ... RETURNING counts its rows; rows are read and dropped") {
@@ -227,21 +240,10 @@ TEST_CASE("execute_many on PostgreSQL (pipeline mode)", "[pipeline][pg]") {
 TEST_CASE("execute_many on MariaDB (bulk execution)", "[pipeline][mysql]") {
     ILANA_REQUIRE_MYSQL();
     TempDir dir;
-    Database db = open_db(dir, R"({"client": "mysql", "connection": )" + ilana_test::mysql_connection_json() +
-                                   R"(, "pool": {"max": 2}})");
+    Database db = open_server_db(dir, "mysql", ilana_test::mysql_connection_json());
     Connection c = db.on("x");
     Target t{"x", table_name("batch_items"), false, false};
-    c.execute("DROP TABLE IF EXISTS " + t.table);
-    c.execute("CREATE TABLE " + t.table + " (id INT PRIMARY KEY, name TEXT, score DOUBLE) ENGINE=InnoDB");
-    struct Drop {
-        Connection c;
-        std::string table;
-        ~Drop() {
-            try {
-                c.execute("DROP TABLE IF EXISTS " + table);
-            } catch (...) {
-            }
-        }
-    } drop{c, t.table};
+    recreate_table(c, t.table, "(id INT PRIMARY KEY, name TEXT, score DOUBLE) ENGINE=InnoDB");
+    DropTableAtExit drop{c, t.table};
     batch_contract(c, t);
 }
