@@ -7,6 +7,7 @@
 #include "db/database_state.hpp"
 #include "db/placeholders.hpp"
 #include "db/statement_events.hpp"
+#include "db/statement_retry.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
 #include "replicas/sticky.hpp"
@@ -15,8 +16,6 @@
 
 #include <cctype>
 #include <chrono>
-#include <random>
-#include <thread>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -67,90 +66,6 @@ void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view
         timer.finish(false);
         report_error(cs, e);
         throw;
-    }
-}
-
-bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
-// True for statements that only read: re-running them after a lost
-// connection cannot apply anything twice.
-bool is_read_only(std::string_view sql) {
-    size_t i = 0;
-    while (i < sql.size()) {
-        if (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(') {
-            ++i;
-        } else if (sql.compare(i, 2, "--") == 0) {
-            size_t nl = sql.find('\n', i);
-            i = nl == std::string_view::npos ? sql.size() : nl + 1;
-        } else if (sql.compare(i, 2, "/*") == 0) {
-            size_t end = sql.find("*/", i + 2);
-            i = end == std::string_view::npos ? sql.size() : end + 2;
-        } else {
-            break;
-        }
-    }
-    std::string word;
-    while (i < sql.size() && is_word_char(sql[i])) word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
-    if (word == "SELECT" || word == "SHOW" || word == "EXPLAIN" || word == "VALUES" || word == "DESCRIBE" ||
-        word == "DESC" || word == "TABLE")
-        return true;
-    if (word != "WITH") return false;
-    // A CTE may hide a write: WITH x AS (DELETE ... RETURNING *) SELECT ...
-    std::string upper(sql);
-    for (auto &c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    for (const char *w : {"INSERT", "UPDATE", "DELETE", "MERGE"}) {
-        size_t pos = 0;
-        while ((pos = upper.find(w, pos)) != std::string::npos) {
-            size_t end = pos + std::strlen(w);
-            bool word_start = pos == 0 || !is_word_char(upper[pos - 1]);
-            bool word_end = end >= upper.size() || !is_word_char(upper[end]);
-            if (word_start && word_end) return false;
-            pos = end;
-        }
-    }
-    return true;
-}
-
-// A statement run on an auto-leased session is retried only when that is
-// safe: the server refused it as a whole (transient: deadlock, serialization
-// failure, busy — nothing was applied), or the connection was lost and the
-// statement either never left (NOT_SENT) or only reads. Never a write whose
-// outcome is unknown.
-bool safe_to_retry(const Error &e, std::string_view sql) {
-    if (dynamic_cast<const PoolTimeout *>(&e) != nullptr) return false;
-    if (e.error_class() == ErrorClass::transient) return true;
-    if (e.error_class() == ErrorClass::connection) return e.not_sent() || is_read_only(sql);
-    return false;
-}
-
-thread_local std::mt19937_64 t_rng{std::random_device{}()};
-
-// Leases a session and runs `body(session)`; retries the statement (on a
-// fresh lease) when safe_to_retry says so. Errors of the lease itself are
-// not retried here: the pool already retried opening the connection.
-template <class Acquire, class Body>
-auto with_statement_retry(ConnectionState &cs, std::string_view sql, Acquire &&acquire, Body &&body) {
-    const RetryOptions &r = cs.config.retry ? *cs.config.retry : cs.whole_config->retry();
-    for (int attempt = 1;; ++attempt) {
-        Session session = acquire();
-        try {
-            return body(session);
-        } catch (const Error &e) {
-            if (attempt >= r.max_attempts || !safe_to_retry(e, sql)) throw;
-            auto delay = backoff_delay(r, attempt + 1, std::uniform_real_distribution<double>(0, 1)(t_rng));
-            cs.metrics.record_retry();
-            ilana::logger()->warn("conn={} CONNECTION_RETRY attempt={}/{} delay={}ms error=\"{}\"", cs.name,
-                                  attempt + 1, r.max_attempts, delay.count(), e.what());
-            if (cs.hooks && cs.hooks->on_retry) {
-                try {
-                    cs.hooks->on_retry(cs.name, attempt + 1, e, delay);
-                } catch (...) {
-                    ilana::logger()->error("hook onRetry threw (ignored)");
-                }
-            }
-            { Session drop = std::move(session); } // back to the pool (or closed) before the wait
-            std::this_thread::sleep_for(delay);
-        }
     }
 }
 

@@ -13,6 +13,7 @@
 #include "db/database_state.hpp"
 #include "db/placeholders.hpp"
 #include "db/statement_events.hpp"
+#include "db/statement_retry.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
 #include "replicas/sticky.hpp"
@@ -21,8 +22,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <random>
-#include <thread>
 
 namespace ilana {
 namespace detail {
@@ -32,7 +31,6 @@ namespace {
 // (row-major ilana_values), so a warm batch allocates nothing here.
 thread_local std::string t_batch_sql;
 thread_local std::vector<ilana_value> t_batch_params;
-thread_local std::mt19937_64 t_batch_rng{std::random_device{}()};
 
 // Runs `sql` (driver placeholder style) with `row_count` rows of `width`
 // parameters through the driver's batch extension. Returns affected rows.
@@ -143,38 +141,14 @@ ExecResult Session::execute_many(std::string_view sql, const std::vector<Params>
     }
 }
 
-// Retried like a write: only when nothing can have been applied (a
-// transient refusal of the whole batch, or a connection failure before it
-// was sent). The batch is atomic, so a transient failure applied nothing.
+// Retried as any statement on an auto-leased session (db/statement_retry):
+// the batch is atomic, so a transient refusal applied none of its rows, and
+// after a lost connection only a batch that never left is sent again.
 ExecResult Connection::execute_many(std::string_view sql, const std::vector<Params> &rows) const {
     detail::ConnectionState &cs = *state_;
     detail::note_write(cs);
-    const RetryOptions &r = cs.config.retry ? *cs.config.retry : cs.whole_config->retry();
-    for (int attempt = 1;; ++attempt) {
-        Session session = acquire();
-        try {
-            return session.execute_many(sql, rows);
-        } catch (const Error &e) {
-            const bool safe = dynamic_cast<const PoolTimeout *>(&e) == nullptr &&
-                              (e.error_class() == ErrorClass::transient ||
-                               (e.error_class() == ErrorClass::connection && e.not_sent()));
-            if (attempt >= r.max_attempts || !safe) throw;
-            auto delay =
-                backoff_delay(r, attempt + 1, std::uniform_real_distribution<double>(0, 1)(detail::t_batch_rng));
-            cs.metrics.record_retry();
-            ilana::logger()->warn("conn={} CONNECTION_RETRY attempt={}/{} delay={}ms error=\"{}\"", cs.name,
-                                  attempt + 1, r.max_attempts, delay.count(), e.what());
-            if (cs.hooks && cs.hooks->on_retry) {
-                try {
-                    cs.hooks->on_retry(cs.name, attempt + 1, e, delay);
-                } catch (...) {
-                    ilana::logger()->error("hook onRetry threw (ignored)");
-                }
-            }
-            { Session drop = std::move(session); } // back to the pool (or closed) before the wait
-            std::this_thread::sleep_for(delay);
-        }
-    }
+    return detail::with_statement_retry(cs, sql, [this] { return acquire(); },
+                                        [&](Session &s) { return s.execute_many(sql, rows); });
 }
 
 } // namespace ilana
