@@ -124,14 +124,12 @@ public:
 
     // Filling a Result (the core does this; applications only read).
     void set_columns(std::shared_ptr<const ColumnSet> columns);
-    void set_columns(std::vector<Column> columns) { set_columns(ColumnSet::make(std::move(columns))); }
     void set_counts(int64_t affected_rows, int64_t last_insert_id) noexcept {
         affected_rows_ = affected_rows;
         last_insert_id_ = last_insert_id;
     }
     // Copies `rows` rows of cells (value_size bytes apart) and their bytes.
     void append(const ilana_value *cells, size_t rows, size_t value_size);
-    void clear_rows() noexcept;
 
 private:
     const char *store(const char *p, size_t n);

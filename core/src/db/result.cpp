@@ -172,10 +172,4 @@ void Result::append(const ilana_value *cells, size_t rows, size_t value_size) {
     }
 }
 
-void Result::clear_rows() noexcept {
-    cells_.clear();
-    if (arena_.size() > 1) arena_.erase(arena_.begin(), arena_.end() - 1);
-    arena_used_ = 0;
-}
-
 } // namespace ilana
