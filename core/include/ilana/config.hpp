@@ -135,6 +135,12 @@ public:
     const DebugOptions &debug() const noexcept { return debug_; }
     const MetricsOptions &metrics() const noexcept { return metrics_; }
     const std::optional<TenantsOptions> &tenants() const noexcept { return tenants_; }
+    // True for the tenants' template connection under "isolation": "file":
+    // its filename holds "{tenant}", so it is no database of its own and
+    // must not be opened (that would create a file by that literal name).
+    bool is_tenant_file_template(const std::string &connection) const noexcept {
+        return tenants_ && tenants_->isolation == "file" && tenants_->connection == connection;
+    }
 
     // True for parameter keys whose values are secrets ("password",
     // "ssl.key", anything containing "password", "secret" or "token").

@@ -77,14 +77,6 @@ std::vector<detail::ExtraPool> extra_pools(detail::DatabaseState &state) {
     return source ? source() : std::vector<detail::ExtraPool>{};
 }
 
-// With "isolation": "file" the template connection's filename holds
-// "{tenant}": it is no database of its own, and pinging it would create a
-// file by that literal name. Its tenants' pools are checked instead.
-bool is_file_template(const Config &config, const std::string &name) {
-    const auto &t = config.tenants();
-    return t && t->isolation == "file" && t->connection == name;
-}
-
 void fill_counts(ConnectionState &cs, PoolHealth &h) {
     auto s = cs.pool().stats();
     h.total_connections = s.idle + s.in_use;
@@ -102,7 +94,7 @@ HealthReport Database::health_check(const HealthOptions &options) const {
     std::vector<detail::ExtraPool> tenants;
     if (options.connections.empty()) {
         for (const auto &c : state_->config->connections())
-            if (!is_file_template(*state_->config, c.name)) targets.push_back(state_->connections.at(c.name));
+            if (!state_->config->is_tenant_file_template(c.name)) targets.push_back(state_->connections.at(c.name));
         tenants = extra_pools(*state_);
         for (const auto &t : tenants) targets.push_back(t.state);
     } else {
@@ -112,7 +104,7 @@ HealthReport Database::health_check(const HealthOptions &options) const {
                 throw ConfigError("health check: connection '" + name + "' is not defined; connections: " +
                                       state_->config->connection_names(),
                                   state_->config->source(), "/connections");
-            if (is_file_template(*state_->config, name))
+            if (state_->config->is_tenant_file_template(name))
                 throw ConfigError("health check: connection '" + name +
                                       "' is the tenants' file template (its filename holds {tenant}), not a "
                                       "database: check it without naming connections to see its tenant pools",

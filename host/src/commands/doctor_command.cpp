@@ -156,10 +156,9 @@ int run_doctor(const Globals &g, const po::variables_map &vm) {
         for (const auto &c : reg.conflicts()) d.add("plugin", "warn", c);
 
         for (const auto &cc : db->config().connections()) {
-            // A file-isolation template names "{tenant}" in its file: opening
-            // it would create that file. The tenant checks cover it.
-            const auto &t = db->config().tenants();
-            if (t && t->isolation == "file" && t->connection == cc.name) {
+            // Never opened (it would create a file named "{tenant}"); the
+            // tenant checks cover it.
+            if (db->config().is_tenant_file_template(cc.name)) {
                 d.add("connection:" + cc.name, "ok", "tenant template (file isolation), not opened");
                 continue;
             }
