@@ -129,6 +129,7 @@ struct Rows {
     std::vector<std::vector<Cell>> rows;
     int64_t affected_rows = 0;
     int64_t last_insert_id = 0;
+    uint64_t columns_id = 0; // ABI 1.1
     std::size_t batches = 0;
 };
 
@@ -170,6 +171,7 @@ void read_info(ilana_result *r, Rows &rows, bool with_columns) {
     }
     rows.affected_rows = info.affected_rows;
     rows.last_insert_id = info.last_insert_id;
+    rows.columns_id = info.columns_id;
 }
 
 // Fetches everything from an open result and closes it.
@@ -1125,16 +1127,22 @@ TEST_CASE("sqlite: statement cache", "[sqlite]") {
 TEST_CASE("sqlite: a cached statement run twice in a row sees another connection's schema change",
           "[sqlite]") {
     // The driver skips describing the columns when the same cached
-    // statement runs again; a schema change in between (here by another
-    // connection, so nothing else runs on this one) must still show.
+    // statement runs again, and then reports the same columns_id (ABI 1.1)
+    // so the host skips reading them too; a schema change in between (here
+    // by another connection, so nothing else runs on this one) must show
+    // new columns under a new id.
     TempDir dir;
     Conn a(dir.file("shared.db")), b(dir.file("shared.db"));
     a.query("CREATE TABLE t (x)");
     a.query("INSERT INTO t VALUES (1)");
+    uint64_t first_id = 0;
     for (int round = 0; round < 2; ++round) {
         Rows r = a.query("SELECT * FROM t", {}, ILANA_EXEC_CACHE);
         REQUIRE(r.columns.size() == 1);
         CHECK(r.columns[0].name == "x");
+        CHECK(r.columns_id != 0);
+        if (round == 0) first_id = r.columns_id;
+        CHECK(r.columns_id == first_id);
     }
     b.query("ALTER TABLE t ADD COLUMN y DEFAULT 'why'");
     b.query("ALTER TABLE t RENAME COLUMN x TO z");
@@ -1143,6 +1151,31 @@ TEST_CASE("sqlite: a cached statement run twice in a row sees another connection
     CHECK(r.columns[0].name == "z");
     CHECK(r.columns[1].name == "y");
     CHECK(r.rows[0][1].s == "why");
+    CHECK(r.columns_id != 0);
+    CHECK(r.columns_id != first_id);
+}
+
+TEST_CASE("sqlite: columns_id is never shared by two descriptions on a connection", "[sqlite]") {
+    Conn c(":memory:");
+    c.query("CREATE TABLE t (a INTEGER, b TEXT)");
+    const uint64_t ab = c.query("SELECT a, b FROM t", {}, ILANA_EXEC_CACHE).columns_id;
+    const uint64_t ba = c.query("SELECT b, a FROM t", {}, ILANA_EXEC_CACHE).columns_id;
+    // (Another text: the cache would serve "SELECT a, b FROM t" even unasked.)
+    const uint64_t uncached = c.query("SELECT a AS x FROM t").columns_id;
+    const uint64_t uncached2 = c.query("SELECT a AS x FROM t").columns_id;
+    CHECK(ab != 0);
+    CHECK(ba != 0);
+    CHECK(ab != ba);
+    // An uncached statement is described each time: a new id each time.
+    CHECK(uncached != ab);
+    CHECK(uncached2 != uncached);
+    // Back to the first cached statement: its columns again, under an id
+    // no other description got in between.
+    const uint64_t again = c.query("SELECT a, b FROM t", {}, ILANA_EXEC_CACHE).columns_id;
+    CHECK(again != ba);
+    CHECK(again != uncached2);
+    // No row set: no description.
+    CHECK(c.query("").columns_id == 0);
 }
 
 TEST_CASE("sqlite: result columns describe the statement", "[sqlite]") {

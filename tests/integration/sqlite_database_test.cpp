@@ -154,6 +154,43 @@ TEST_CASE("streaming hands rows one at a time without keeping the result", "[dat
     CHECK(sum == 50000LL * 50001 / 2);
 }
 
+TEST_CASE("a statement run again follows a changed table's columns", "[database][sqlite]") {
+    // The host keeps the column set of a connection's previous result while
+    // the driver reports the same columns_id; a schema change must still
+    // show, and a Result already handed out keeps its own columns.
+    TempDir dir;
+    Database db = open_two_sqlite(dir);
+    auto primary = db.on("primary");
+    primary.execute("CREATE TABLE s (a INTEGER)");
+    primary.execute("INSERT INTO s VALUES (1)");
+    Result before = primary.query("SELECT * FROM s");
+    Result same = primary.query("SELECT * FROM s");
+    REQUIRE(same.columns().size() == 1);
+    CHECK(&same.columns() == &before.columns()); // one shared set
+    primary.execute("ALTER TABLE s ADD COLUMN b TEXT DEFAULT 'bee'");
+    Result after = primary.query("SELECT * FROM s");
+    REQUIRE(after.columns().size() == 2);
+    CHECK(after.columns()[1].name == "b");
+    CHECK(after[0]["b"].as<std::string>() == "bee");
+    REQUIRE(before.columns().size() == 1);
+    CHECK(before.columns()[0].name == "a");
+    CHECK(before[0]["a"].as<int>() == 1);
+    size_t seen = 0;
+    primary.stream("SELECT * FROM s", {}, [&](const Row &row) {
+        REQUIRE(row.size() == 2);
+        CHECK(row.columns()[1].name == "b");
+        ++seen;
+    });
+    CHECK(seen == 1);
+    primary.execute("DROP TABLE s");
+    primary.execute("CREATE TABLE s (z TEXT)");
+    primary.execute("INSERT INTO s VALUES ('zed')");
+    Result recreated = primary.query("SELECT * FROM s");
+    REQUIRE(recreated.columns().size() == 1);
+    CHECK(recreated.columns()[0].name == "z");
+    CHECK(recreated[0]["z"].as<std::string>() == "zed");
+}
+
 TEST_CASE("a pool of three serves eight threads", "[database][sqlite][threads]") {
     TempDir dir;
     Database db = open_two_sqlite(dir);

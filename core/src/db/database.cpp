@@ -153,7 +153,7 @@ size_t Session::stream(std::string_view sql, const Params &params, const std::fu
     detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(), [&](detail::NativeResult &r) {
         auto info = r.info();
         if (info.column_count == 0) return;
-        const std::shared_ptr<const ColumnSet> set = detail::describe_columns(info);
+        const std::shared_ptr<const ColumnSet> set = r.columns(info);
         const std::vector<Column> &cols = set->columns;
         const std::vector<const char *> &names = set->names;
         ilana_batch batch;

@@ -191,11 +191,19 @@ std::shared_ptr<const ColumnSet> describe_columns(const ilana_result_info &info)
     return set;
 }
 
+std::shared_ptr<const ColumnSet> NativeConnection::columns_of(const ilana_result_info &info) {
+    if (info.columns_id != 0 && info.columns_id == last_columns_id_) return last_columns_;
+    std::shared_ptr<const ColumnSet> set = describe_columns(info);
+    last_columns_id_ = info.columns_id;
+    last_columns_ = info.columns_id != 0 ? set : nullptr;
+    return set;
+}
+
 void NativeResult::read_all(Result &out) {
     ilana_result_info inf = info();
     out.set_counts(inf.affected_rows, inf.last_insert_id);
     if (inf.column_count == 0) return;
-    out.set_columns(describe_columns(inf));
+    out.set_columns(columns(inf));
     ilana_batch batch;
     bool more = true;
     while (more) {

@@ -55,6 +55,7 @@ void Result::describe_columns() {
         reprepares == described_.reprepares && finalized == described_.cache_finalized)
         return;
     described_ = Described{};
+    columns_id_ = conn_->next_columns_id();
     const int n = sqlite3_column_count(s);
     const auto count = static_cast<std::size_t>(n);
     const std::vector<ColumnSpec> *fixed = fixed_columns_;
@@ -139,6 +140,7 @@ void Result::start() {
         columns_.clear();
         fixed_types_.clear();
         described_ = Described{};
+        columns_id_ = 0;
         done_ = true;
         return;
     }
@@ -238,6 +240,7 @@ void Result::describe(ilana_result_info *out) const noexcept {
         out->affected_rows = affected_rows_;
     if (ILANA_SQLITE_COVERS(size, ilana_result_info, last_insert_id))
         out->last_insert_id = last_insert_id_;
+    if (ILANA_SQLITE_COVERS(size, ilana_result_info, columns_id)) out->columns_id = columns_id_;
 }
 
 void Result::put_bytes(std::size_t cell, const void *data, std::size_t len, ilana_type type) {

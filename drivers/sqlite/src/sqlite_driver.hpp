@@ -146,6 +146,9 @@ public:
     const std::string &config_dir() const noexcept { return config_dir_; }
     int busy_timeout_ms() const noexcept { return busy_timeout_ms_; }
     uint64_t cached_statements_finalized() const noexcept { return cache_.finalized(); }
+    // A fresh ilana_result_info.columns_id: one per column description made
+    // on this connection, never reused.
+    uint64_t next_columns_id() noexcept { return ++columns_ids_; }
 
     // Prepares (or takes from the cache), binds and starts one statement;
     // the returned result is registered as this connection's open result.
@@ -188,6 +191,7 @@ private:
     Result *open_result_ = nullptr;
     std::unique_ptr<Result> spare_result_; // finished, ready for reuse
     StatementCache cache_{64};
+    uint64_t columns_ids_ = 0;
     std::mutex interrupt_mu_; // cancel() vs close(): never interrupt a freed db
 };
 
@@ -288,6 +292,9 @@ private:
         int reprepares = -1;
         uint64_t cache_finalized = 0;
     } described_;
+    // Changes with every description made (0 while nothing is described):
+    // what result_info reports as columns_id.
+    uint64_t columns_id_ = 0;
 
     bool readonly_ = true;
     bool was_in_txn_ = false;

@@ -80,7 +80,10 @@ extern "C" {
 /* ======================================================================== */
 
 #define ILANA_ABI_MAJOR 1u
-#define ILANA_ABI_MINOR 0u
+/* Minor versions (each only appends; see "Versioning" above):
+ *   1.0  the first ABI.
+ *   1.1  ilana_result_info.columns_id. */
+#define ILANA_ABI_MINOR 1u
 /* "ILNA" read as a little-endian uint32. */
 #define ILANA_DRIVER_MAGIC 0x414E4C49u
 /* The one symbol a driver exports: `const ilana_driver_entry ilana_entry`. */
@@ -301,6 +304,16 @@ typedef struct ilana_result_info {
     /* Last generated id (MySQL AUTO_INCREMENT, SQLite rowid) when the
      * statement inserted; 0 when none or unknown. */
     int64_t last_insert_id;
+    /* ABI 1.1. Names this result's column description on its connection.
+     * When a later result of the same connection carries the same nonzero
+     * id, its column_count and columns (name, type, native_type, nullable)
+     * are exactly those of the earlier one, so the host may keep what it
+     * built from them instead of reading `columns` again (a statement run
+     * in a loop). The driver hands out a new id whenever a description may
+     * differ and never reuses one on a connection; 0 promises nothing. The
+     * host zeroes the field; a driver writes it only when struct_size
+     * covers it (a v1.0 host's does not). */
+    uint64_t columns_id;
 } ilana_result_info;
 
 /* One batch of rows, filled by fetch. The host sets struct_size and
