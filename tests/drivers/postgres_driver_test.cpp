@@ -195,6 +195,7 @@ struct Rows {
     std::vector<std::vector<Cell>> rows;
     int64_t affected = -1;
     int64_t last_insert_id = -1;
+    uint64_t columns_id = 0; // ABI 1.1
     size_t batches = 0;
     uint32_t largest_batch = 0;
 };
@@ -223,6 +224,7 @@ ilana_status run_impl(ilana_conn *c, const std::string &sql, const Vals &v, uint
         const ilana_column &col = info.columns[i];
         out->cols.push_back({col.name, col.type, col.native_type});
     }
+    out->columns_id = info.columns_id;
     for (;;) {
         ilana_batch b = new_batch(batch_rows);
         s = api().fetch(res, &b, err->ptr());
@@ -239,6 +241,7 @@ ilana_status run_impl(ilana_conn *c, const std::string &sql, const Vals &v, uint
         api().result_info(res, &info);
         out->affected = info.affected_rows;
         out->last_insert_id = info.last_insert_id;
+        CHECK(info.columns_id == out->columns_id); // names the result, not the moment
     }
     api().result_close(res);
     return s == ILANA_ERROR ? ILANA_ERROR : ILANA_OK;
@@ -1152,6 +1155,78 @@ TEST_CASE("postgres: prepared cache hits, re-prepares after DDL and DEALLOCATE",
     CHECK(scalar(c, "SELECT $1::text", Vals().i(5), ILANA_EXEC_CACHE).s == "5");
     CHECK(scalar(c, "SELECT $1::text", Vals().t("five"), ILANA_EXEC_CACHE).s == "five");
     CHECK(scalar(c, "SELECT $1::text", Vals().i(6), ILANA_EXEC_CACHE).s == "6");
+}
+
+TEST_CASE("postgres: columns_id repeats only for the same columns", "[postgres][server]") {
+    // ABI 1.1: a cached statement run again keeps its columns_id, so the
+    // host keeps its column set; every description built afresh (another
+    // statement, an uncached one, the same statement re-prepared after DDL)
+    // gets an id this connection never handed out before.
+    ILANA_REQUIRE_PG();
+    Conn c = connect();
+    exec(c, "DROP TABLE IF EXISTS cid_t");
+    exec(c, "CREATE TABLE cid_t (a int4, b text)");
+    exec(c, "INSERT INTO cid_t VALUES (1, 'one')");
+    const std::string sql = "SELECT * FROM cid_t";
+    std::vector<uint64_t> seen; // every id of a distinct description so far
+    auto is_new = [&](uint64_t id) {
+        const bool fresh = id != 0 && std::find(seen.begin(), seen.end(), id) == seen.end();
+        seen.push_back(id);
+        return fresh;
+    };
+
+    const Rows first = run(c, sql, Vals(), ILANA_EXEC_CACHE);
+    CHECK(is_new(first.columns_id));
+    const Rows again = run(c, sql, Vals(), ILANA_EXEC_CACHE);
+    CHECK(again.columns_id == first.columns_id);
+    REQUIRE(again.cols.size() == 2);
+
+    // Another statement, cached or not, and another shape uncached.
+    CHECK(is_new(run(c, "SELECT b, a FROM cid_t", Vals(), ILANA_EXEC_CACHE).columns_id));
+    CHECK(is_new(run(c, "SELECT a AS x FROM cid_t").columns_id));
+    // The cached statement's SQL uncached: text results instead of binary,
+    // a description of its own.
+    const Rows uncached = run(c, sql);
+    CHECK(is_new(uncached.columns_id));
+    REQUIRE(uncached.cols.size() == 2);
+    CHECK(uncached.cols[0].name == "a");
+
+    // Back to the cached statement, then a column added: PostgreSQL refuses
+    // the old plan (0A000), the driver prepares again, new columns, new id.
+    const uint64_t before = run(c, sql, Vals(), ILANA_EXEC_CACHE).columns_id;
+    CHECK(before != 0);
+    CHECK(run(c, sql, Vals(), ILANA_EXEC_CACHE).columns_id == before);
+    exec(c, "ALTER TABLE cid_t ADD COLUMN c int8 DEFAULT 7");
+    const Rows added = run(c, sql, Vals(), ILANA_EXEC_CACHE);
+    REQUIRE(added.cols.size() == 3);
+    CHECK(added.rows[0][2].i == 7);
+    CHECK(added.columns_id != before);
+    CHECK(is_new(added.columns_id));
+    CHECK(run(c, sql, Vals(), ILANA_EXEC_CACHE).columns_id == added.columns_id);
+
+    // A column changing its type (same count, same names).
+    exec(c, "ALTER TABLE cid_t ALTER COLUMN a TYPE int8");
+    const Rows retyped = run(c, sql, Vals(), ILANA_EXEC_CACHE);
+    REQUIRE(retyped.cols.size() == 3);
+    CHECK(retyped.cols[0].native == "int8");
+    CHECK(retyped.columns_id != added.columns_id);
+    CHECK(is_new(retyped.columns_id));
+
+    // The same SQL bound with another parameter type is another statement
+    // whose column may differ (SELECT $1): never the same id with other columns.
+    const Rows as_int = run(c, "SELECT $1 AS v", Vals().i(1), ILANA_EXEC_CACHE);
+    const Rows as_text = run(c, "SELECT $1 AS v", Vals().t("x"), ILANA_EXEC_CACHE);
+    REQUIRE(as_int.cols.size() == 1);
+    REQUIRE(as_text.cols.size() == 1);
+    CHECK(as_int.cols[0].type != as_text.cols[0].type);
+    CHECK(as_int.columns_id != as_text.columns_id);
+
+    // No row set: no description, no promise.
+    CHECK(run(c, "UPDATE cid_t SET b = 'uno'").columns_id == 0);
+    CHECK(run(c, "UPDATE cid_t SET b = 'eins'", Vals(), ILANA_EXEC_CACHE).columns_id == 0);
+    CHECK(run(c, "").columns_id == 0);
+    CHECK(run(c, sql, Vals(), ILANA_EXEC_CACHE).columns_id != 0);
+    exec(c, "DROP TABLE cid_t");
 }
 
 TEST_CASE("postgres: the prepared cache is bounded", "[postgres][server]") {

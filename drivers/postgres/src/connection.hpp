@@ -106,6 +106,10 @@ public:
     // result_close: keeps `r` (finished) for reuse, or deletes it.
     static void release_result(Result *r) noexcept;
 
+    // A fresh ilana_result_info.columns_id (ABI 1.1): one per column
+    // description a result of this connection builds, never reused.
+    uint64_t next_columns_id() noexcept { return ++columns_ids_; }
+
     Result *open_result = nullptr; // at most one per connection
     BoundParams bound;             // reused by every execute
     std::string sql_buf;           // NUL-terminated copy of the statement text
@@ -127,6 +131,7 @@ private:
 
     StatementCache cache_{kStatementCacheCapacity};
     uint64_t next_statement_id_ = 0;
+    uint64_t columns_ids_ = 0;
     std::string key_buf_;
     std::vector<std::string> pending_deallocate_;
 

@@ -70,8 +70,13 @@ void Result::describe(const PGresult *res) {
     const int nf = PQnfields(res);
     const auto n = static_cast<size_t>(nf < 0 ? 0 : nf);
     // A recycled result running the same statement again (the usual case)
-    // already holds this description: compare instead of rebuilding.
-    if (n > 0 && n == columns_.size() && n == types_.size()) {
+    // already holds this description: compare instead of rebuilding. The
+    // columns (name, type, native_type, nullable) are a function of the
+    // name and type OID alone, so an equal comparison keeps columns_id too:
+    // a cached statement run again (its prepared row description cannot
+    // change: PostgreSQL fails it with 0A000 instead, and execute prepares
+    // it again), and also an uncached statement of the same shape.
+    if (n > 0 && n == columns_.size() && n == types_.size() && columns_id_ != 0) {
         bool same = true;
         for (size_t c = 0; c < n && same; ++c) {
             const int ci = static_cast<int>(c);
@@ -80,6 +85,9 @@ void Result::describe(const PGresult *res) {
         }
         if (same) return;
     }
+    // Built afresh (another statement, a re-prepared one, another result
+    // format, a new result object): a new id, never one handed out before.
+    columns_id_ = conn_->next_columns_id();
     types_.resize(n);
     formats_.resize(n);
     names_.resize(n);
@@ -120,6 +128,7 @@ void Result::start_command(const PGresult *res) {
     columns_.clear();
     string_columns_.clear();
     types_.clear();
+    columns_id_ = 0; // no row set, no description
     affected_ = parse_affected(res);
     finished_ = true;
 }
@@ -139,6 +148,8 @@ void Result::info(ilana_result_info *out) const {
     // No generated-id facility in PostgreSQL: use INSERT ... RETURNING.
     if (covers(offsetof(ilana_result_info, last_insert_id), sizeof out->last_insert_id))
         out->last_insert_id = 0;
+    // ABI 1.1; a v1.0 host's struct ends before it.
+    if (covers(offsetof(ilana_result_info, columns_id), sizeof out->columns_id)) out->columns_id = columns_id_;
 }
 
 void Result::decode_row(const PGresult *res, size_t row) {

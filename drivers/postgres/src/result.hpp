@@ -65,6 +65,11 @@ private:
     std::vector<Oid> types_;   // what the description above was built from
     std::vector<int> formats_;
     std::vector<uint32_t> string_columns_; // cells holding arena offsets
+    // What info() reports as columns_id (ABI 1.1): a new id from the
+    // connection whenever describe() builds columns_ (afresh or changed),
+    // kept while describe() finds the same types, formats and names, from
+    // which columns_ follow; 0 while there is no row set.
+    uint64_t columns_id_ = 0;
 
     std::vector<ilana_value> cells_; // reused across fetches
     Arena arena_;                    // reused across fetches
