@@ -112,6 +112,7 @@ struct Rows {
     std::vector<std::vector<Cell>> rows;
     int64_t affected = 0;
     int64_t last_id = 0;
+    uint64_t columns_id = 0; // ABI 1.1
     int batches = 0;
 };
 
@@ -164,6 +165,7 @@ public:
         api().result_info(res, &info);
         out.affected = info.affected_rows;
         out.last_id = info.last_insert_id;
+        out.columns_id = info.columns_id;
         for (uint32_t c = 0; c < info.column_count; ++c) {
             const ilana_column &col = info.columns[c];
             out.names.emplace_back(col.name);
@@ -190,6 +192,9 @@ public:
         err = new_error();
         REQUIRE(api().fetch(res, &b, &err) == ILANA_DONE);
         REQUIRE(b.row_count == 0);
+        info = new_result_info();
+        api().result_info(res, &info);
+        CHECK(info.columns_id == out.columns_id); // names the result, not the moment
         api().result_close(res);
         return out;
     }
@@ -1063,6 +1068,88 @@ TEST_CASE("mysql: a cached statement follows result metadata changes", "[mysql][
         }
         c.ok("DROP PROCEDURE " + p);
     }
+    c.ok("DROP TABLE " + t);
+}
+
+TEST_CASE("mysql: columns_id repeats only for the same columns", "[mysql][server]") {
+    // ABI 1.1: a cached statement whose description the driver keeps (same
+    // metadata) keeps its columns_id, so the host keeps its column set;
+    // every description built afresh (another statement, the text protocol,
+    // changed metadata, a re-prepared statement) gets an id this connection
+    // never handed out before.
+    ILANA_REQUIRE_MYSQL();
+    Conn c;
+    const std::string t = unique_name("cid");
+    c.ok("CREATE TABLE " + t + " (a INT NOT NULL, b INT)");
+    c.ok("INSERT INTO " + t + " VALUES (1, 5)");
+    const std::string sel = "SELECT * FROM " + t + " WHERE a = ?";
+    const std::string all = "SELECT * FROM " + t;
+    std::vector<uint64_t> seen; // every id of a distinct description so far
+    auto is_new = [&](uint64_t id) {
+        const bool fresh = id != 0 && std::find(seen.begin(), seen.end(), id) == seen.end();
+        seen.push_back(id);
+        return fresh;
+    };
+
+    const Rows first = c.ok(sel, {v_int(1)}, ILANA_EXEC_CACHE);
+    CHECK(is_new(first.columns_id));
+    for (int k = 0; k < 2; ++k) {
+        const Rows again = c.ok(sel, {v_int(1)}, ILANA_EXEC_CACHE);
+        CHECK(again.columns_id == first.columns_id);
+        CHECK(again.names == first.names);
+    }
+    // Another statement; a parameterless one through the text protocol
+    // (uncached), twice: a new description each time.
+    CHECK(is_new(c.ok("SELECT b, a FROM " + t + " WHERE a = ?", {v_int(1)}, ILANA_EXEC_CACHE).columns_id));
+    const Rows text1 = c.ok(all);
+    const Rows text2 = c.ok(all);
+    CHECK(is_new(text1.columns_id));
+    CHECK(is_new(text2.columns_id));
+    CHECK(text1.names == first.names);
+    // Uncached with a parameter: its own statement handle; other columns.
+    const Rows uncached = c.ok("SELECT a AS x FROM " + t + " WHERE a = ?", {v_int(1)});
+    CHECK(is_new(uncached.columns_id));
+
+    // The cached statement again, then its table changes under it.
+    const uint64_t before = c.ok(sel, {v_int(1)}, ILANA_EXEC_CACHE).columns_id;
+    CHECK(before != 0);
+    CHECK(c.ok(sel, {v_int(1)}, ILANA_EXEC_CACHE).columns_id == before);
+    c.ok("ALTER TABLE " + t + " MODIFY b VARCHAR(20)"); // same count, new type
+    const Rows retyped = c.ok(sel, {v_int(1)}, ILANA_EXEC_CACHE);
+    REQUIRE(retyped.types.size() == 2);
+    CHECK(retyped.types[1] == ILANA_TYPE_TEXT);
+    CHECK(retyped.columns_id != before);
+    CHECK(is_new(retyped.columns_id));
+    CHECK(c.ok(sel, {v_int(1)}, ILANA_EXEC_CACHE).columns_id == retyped.columns_id);
+    c.ok("ALTER TABLE " + t + " ADD COLUMN d DOUBLE DEFAULT 2.5"); // one more column
+    const Rows added = c.ok(sel, {v_int(1)}, ILANA_EXEC_CACHE);
+    REQUIRE(added.names == std::vector<std::string>{"a", "b", "d"});
+    CHECK(is_new(added.columns_id));
+    CHECK(c.ok(sel, {v_int(1)}, ILANA_EXEC_CACHE).columns_id == added.columns_id);
+
+    // The parameter's type decides the column's type: never one id for both.
+    const std::string echo = "SELECT ? AS v";
+    const Rows as_int = c.ok(echo, {v_int(42)}, ILANA_EXEC_CACHE);
+    const Rows as_text = c.ok(echo, {v_str(ILANA_TYPE_TEXT, "hello")}, ILANA_EXEC_CACHE);
+    CHECK(as_int.types != as_text.types);
+    CHECK(as_int.columns_id != as_text.columns_id);
+    CHECK(c.ok(echo, {v_int(43)}, ILANA_EXEC_CACHE).columns_id != as_text.columns_id);
+
+    // A CALL with two result sets, repeated: the first set is the result.
+    const std::string p = unique_name("cidproc");
+    c.ok("CREATE PROCEDURE " + p + "(IN x INT) BEGIN SELECT x AS a, 'y' AS s; SELECT x + 1 AS b; END");
+    const Rows call1 = c.ok("CALL " + p + "(?)", {v_int(1)}, ILANA_EXEC_CACHE);
+    REQUIRE(call1.names == std::vector<std::string>{"a", "s"});
+    CHECK(is_new(call1.columns_id));
+    const Rows call2 = c.ok("CALL " + p + "(?)", {v_int(2)}, ILANA_EXEC_CACHE);
+    REQUIRE(call2.names == call1.names);
+    CHECK((call2.columns_id == call1.columns_id || is_new(call2.columns_id)));
+    c.ok("DROP PROCEDURE " + p);
+
+    // No row set: no description, no promise.
+    CHECK(c.ok("UPDATE " + t + " SET b = 'six'").columns_id == 0);
+    CHECK(c.ok("UPDATE " + t + " SET b = ?", {v_str(ILANA_TYPE_TEXT, "seven")}, ILANA_EXEC_CACHE).columns_id == 0);
+    CHECK(c.ok(sel, {v_int(1)}, ILANA_EXEC_CACHE).columns_id != 0);
     c.ok("DROP TABLE " + t);
 }
 

@@ -76,6 +76,10 @@ public:
     bool unpreparable(std::string_view sql) const;
     void remember_unpreparable(std::string_view sql);
 
+    // A fresh ilana_result_info.columns_id (ABI 1.1): one per column
+    // description a result of this session builds, never reused.
+    uint64_t next_columns_id() noexcept { return ++columns_ids_; }
+
     // The result now open on this session, if any (at most one).
     Result *open_result = nullptr;
 
@@ -117,6 +121,7 @@ private:
 
     std::unique_ptr<Result> spare_stmt_result_;   // a closed StmtResult
     std::unique_ptr<Result> spare_status_result_; // a closed StatusResult
+    uint64_t columns_ids_ = 0;
 
     std::string version_;
     int64_t version_number_ = 0;

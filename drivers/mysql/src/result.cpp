@@ -51,10 +51,15 @@ void Result::info(ilana_result_info *out) const {
     full.column_size = sizeof(ilana_column);
     full.affected_rows = affected_rows_;
     full.last_insert_id = last_insert_id_;
+    full.columns_id = columns_id_; // ABI 1.1: copied only when out's struct_size covers it
     copy_covered(out, full);
 }
 
 void Result::set_columns(const MYSQL_FIELD *fields, unsigned n) {
+    // A description built afresh (new result, another statement or shape,
+    // changed metadata, a re-prepared statement, the text protocol): a new
+    // id, before columns_ changes.
+    columns_id_ = conn_ != nullptr ? conn_->next_columns_id() : 0;
     specs_.resize(n);
     names_.resize(n);
     for (unsigned i = 0; i < n; ++i) {
@@ -175,6 +180,7 @@ void StatusResult::rearm(Connection *conn, int64_t affected_rows, int64_t last_i
     rearm_base(conn);
     columns_.clear();
     specs_.clear();
+    columns_id_ = 0;
     affected_rows_ = affected_rows;
     last_insert_id_ = last_insert_id;
     done_ = true;

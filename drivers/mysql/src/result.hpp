@@ -87,6 +87,12 @@ protected:
     Arena arena_;
     int64_t affected_rows_ = -1;
     int64_t last_insert_id_ = 0;
+    // What info() reports as columns_id (ABI 1.1). set_columns, the only
+    // place columns_ is filled, takes a new one from the connection; kept
+    // while a recycled StmtResult keeps its description (same_columns or
+    // the unchanged field array); 0 without a row set and for results the
+    // driver builds itself (RowsResult, no connection to number them).
+    uint64_t columns_id_ = 0;
     bool done_ = false;
     bool closed_ = false;
     std::optional<DriverFailure> failure_;
