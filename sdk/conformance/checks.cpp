@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cstring>
 #include <future>
+#include <map>
 #include <thread>
 #include <unistd.h>
 
@@ -149,6 +150,7 @@ struct Suite::State {
     bool api_ok = false;
     std::string max_rows_zero();
     std::string one_open_result();
+    std::string columns_id();
     std::string errors_syntax();
     std::string errors_unknown_table();
     std::string params_count_mismatch();
@@ -446,6 +448,172 @@ std::string Suite::State::one_open_result() {
     require(!(err2.flags & ILANA_ERRF_CONN_BROKEN), "the refusal marked the connection broken: " + describe(err2));
     select_one();
     return "refused with ILANA_ERR_INTERNAL; the connection works after closing the first";
+}
+
+// ABI 1.1: a result's columns_id names its column description on its
+// connection. Whatever the driver's policy (one id per description, per
+// statement, or 0 for "no promise"), two results of one connection carrying
+// the same nonzero id must have equal columns, and one result keeps its id
+// from execute to DONE. The statements are the JSON's probes, each run
+// twice in a row, then in turns, uncached and (when claimed) through the
+// prepared cache: "SELECT ?" of every declared type gives one statement
+// several column types on some drivers.
+std::string Suite::State::columns_id() {
+    // A v1.0 host's result_info ends before columns_id: nothing may be
+    // written there (driver.h: a driver writes it only when struct_size
+    // covers it).
+    {
+        Conn c(p(), cfg);
+        ilana_statement st{};
+        st.struct_size = sizeof st;
+        st.sql = cfg.select_one.data();
+        st.sql_len = cfg.select_one.size();
+        st.value_size = sizeof(ilana_value);
+        ilana_error err = new_error();
+        ilana_result *res = nullptr;
+        require(api().execute(c.handle(), &st, &res, &err) == ILANA_OK && res != nullptr,
+                "probe.select_one: " + describe(err));
+        struct Guarded {
+            ilana_result_info info;
+            unsigned char canary[64];
+        } g;
+        std::memset(&g, 0xA5, sizeof g);
+        constexpr size_t kV10 = offsetof(ilana_result_info, columns_id);
+        g.info.struct_size = static_cast<uint32_t>(kV10);
+        api().result_info(res, &g.info);
+        const auto *bytes = reinterpret_cast<const unsigned char *>(&g);
+        bool untouched = true;
+        for (size_t i = kV10; i < sizeof g; ++i) untouched = untouched && bytes[i] == 0xA5;
+        Outcome o;
+        drain(api(), res, 16, o);
+        require(untouched, "result_info wrote past a v1.0 struct_size (" + std::to_string(kV10) +
+                               " bytes): columns_id is ABI 1.1, written only when struct_size covers it");
+    }
+
+    Conn c(p(), cfg); // ids are per connection: a fresh one
+    struct Probe {
+        std::string what, sql;
+        std::vector<Cell> params;
+    };
+    std::vector<Probe> probes;
+    probes.push_back({"probe.select_one", cfg.select_one, {}});
+    for (const TypeSpec &spec : cfg.types) {
+        if (!spec.values.empty()) probes.push_back({"types." + spec.name, spec.sql, {spec.values[0]}});
+        if (spec.null) probes.push_back({"types." + spec.name + " NULL", spec.sql, {Cell::make_null(spec.type)}});
+    }
+    if (!cfg.many_rows_sql.empty())
+        probes.push_back({"probe.many_rows (3)", replace_all(cfg.many_rows_sql, "{rows}", "3"), {}});
+    if (table_created) {
+        probes.push_back({"probe.table.select", t(cfg.table->select), {Cell::int64(1)}});
+        probes.push_back({"probe.table.count", t(cfg.table->count), {}});
+    }
+    const bool cache = p().claims(ILANA_CAP_PREPARED_CACHE);
+
+    struct Seen {
+        std::vector<Column> columns;
+        std::string first; // the statement that got the id first
+    };
+    std::map<uint64_t, Seen> seen;
+    size_t results = 0, repeats = 0;
+    auto same_columns = [](const std::vector<Column> &a, const std::vector<Column> &b) {
+        if (a.size() != b.size()) return false;
+        for (size_t i = 0; i < a.size(); ++i)
+            if (a[i].name != b[i].name || a[i].type != b[i].type || a[i].native_type != b[i].native_type ||
+                a[i].nullable != b[i].nullable)
+                return false;
+        return true;
+    };
+    auto shape = [](const std::vector<Column> &cols) {
+        std::string out = std::to_string(cols.size()) + " column(s)";
+        for (const Column &col : cols)
+            out += " '" + col.name + "' " + type_label(col.type) + " (" + col.native_type + ", nullable " +
+                   std::to_string(col.nullable) + ")";
+        return out;
+    };
+    auto record = [&](const std::string &what, const Outcome &o) {
+        ++results;
+        const uint64_t id = o.rows.columns_id;
+        if (o.status == ILANA_DONE && o.rows.columns_id_at_done != id)
+            fail(what + ": columns_id " + std::to_string(id) + " before the first fetch, " +
+                 std::to_string(o.rows.columns_id_at_done) + " after DONE (it names the result's columns)");
+        if (id == 0) return;
+        auto it = seen.find(id);
+        if (it == seen.end()) {
+            seen.emplace(id, Seen{o.rows.columns, what});
+            return;
+        }
+        ++repeats;
+        if (!same_columns(it->second.columns, o.rows.columns))
+            fail("columns_id " + std::to_string(id) + " was given to " + it->second.first + " with " +
+                 shape(it->second.columns) + ", and again to " + what + " with " + shape(o.rows.columns) +
+                 " (driver.h: the same nonzero id promises the same columns on a connection)");
+    };
+    auto run = [&](const std::string &what, const std::string &sql, const std::vector<Cell> &params,
+                   uint32_t flags) {
+        const std::string label = what + (flags & ILANA_EXEC_CACHE ? " (cached)" : "") + ": " + sql;
+        Outcome o = c.run(sql, Bound(params), 256, sizeof(ilana_value), flags);
+        require(o.ok(), label + ": " + describe(o.error));
+        record(label, o);
+    };
+    std::vector<uint32_t> modes{0u};
+    if (cache) modes.push_back(ILANA_EXEC_CACHE);
+    // Each statement twice in a row (the repeat a driver may name with the
+    // same id), uncached and cached.
+    for (const Probe &pr : probes)
+        for (uint32_t flags : modes)
+            for (int k = 0; k < 2; ++k) run(pr.what, pr.sql, pr.params, flags);
+    // In turns: every statement's result follows another one's.
+    for (uint32_t flags : modes)
+        for (size_t i = 0; i < probes.size(); ++i) {
+            const Probe &a = probes[i];
+            const Probe &b = probes[(i + 1) % probes.size()];
+            run(a.what, a.sql, a.params, flags);
+            run(b.what, b.sql, b.params, flags);
+            run(a.what, a.sql, a.params, flags);
+        }
+    // A table of the probe's shape created, read, dropped and created again
+    // (a cached statement whose table was replaced), and statements without
+    // a row set in between.
+    if (cfg.table) {
+        const std::string other = table.empty() ? "ilana_conformance_" + std::to_string(::getpid()) + "_cid"
+                                                : table + "_cid";
+        auto on_other = [&](const std::string &sql) { return replace_all(sql, "{table}", other); };
+        c.run(on_other(cfg.table->drop)); // a leftover of a crashed run
+        struct DropAtEnd { // also when a requirement fails below
+            Conn &c;
+            std::string sql;
+            bool armed = true;
+            ~DropAtEnd() {
+                if (!armed) return;
+                try {
+                    c.run(sql);
+                } catch (...) {
+                }
+            }
+        } drop_at_end{c, on_other(cfg.table->drop)};
+        for (int round = 0; round < 2; ++round) {
+            Outcome created = c.run(on_other(cfg.table->create));
+            require(created.ok(), "probe.table.create: " + describe(created.error));
+            record("probe.table.create", created);
+            Outcome ins = c.run(on_other(cfg.table->insert),
+                                Bound(std::vector<Cell>{Cell::int64(1), Cell::text("one")}));
+            require(ins.ok(), "probe.table.insert: " + describe(ins.error));
+            record("probe.table.insert", ins);
+            for (uint32_t flags : modes)
+                for (int k = 0; k < 2; ++k) run("probe.table.select (table created again)", on_other(cfg.table->select),
+                                                {Cell::int64(1)}, flags);
+            for (const Probe &pr : probes) run(pr.what, pr.sql, pr.params, modes.back());
+            Outcome dropped = c.run(on_other(cfg.table->drop));
+            require(dropped.ok(), "probe.table.drop: " + describe(dropped.error));
+            record("probe.table.drop", dropped);
+        }
+        drop_at_end.armed = false;
+    }
+    if (seen.empty())
+        skip("no result carried a nonzero columns_id (0 promises nothing; " + std::to_string(results) +
+             " results read); a v1.0-sized result_info was left alone");
+    return std::to_string(results) + " results, " + std::to_string(seen.size()) + " distinct nonzero ids, " +
+           std::to_string(repeats) + " repeated with the same columns" + (cache ? " (uncached and cached)" : "");
 }
 
 std::string Suite::State::errors_syntax() {
@@ -976,6 +1144,10 @@ void Suite::State::define() {
         [this] { return table_ddl_dml(); });
     add("errors.constraint", "a duplicate key is ILANA_ERR_CONSTRAINT", Needs::Connection,
         [this] { return errors_constraint(); });
+    add("results.columns_id",
+        "ABI 1.1: a repeated nonzero columns_id comes with the same columns on a connection (skipped while "
+        "the driver reports 0)",
+        Needs::Connection, [this] { return columns_id(); });
     add("transactions", "rollback undoes, commit keeps (when claimed)", Needs::Connection,
         [this] { return transactions(); });
     add("cancel.idle", "cancel with nothing running is ILANA_OK (when claimed)", Needs::Connection,

@@ -143,6 +143,10 @@ struct Rows {
     std::vector<std::vector<ilana::sdk::Cell>> rows;
     int64_t affected_rows = -1;
     int64_t last_insert_id = 0;
+    // ABI 1.1 result_info.columns_id: as read with the columns (before the
+    // first fetch) and as read again after ILANA_DONE (0 when not read).
+    uint64_t columns_id = 0;
+    uint64_t columns_id_at_done = 0;
     size_t batches = 0;
 };
 
@@ -177,8 +181,9 @@ public:
 
     // Executes and fetches everything (max_rows per batch), checking every
     // batch against driver.h; a contract violation throws Fail.
+    // `flags`: ilana_statement.flags (ILANA_EXEC_CACHE, ...).
     Outcome run(const std::string &sql, const Bound &params = {}, uint32_t max_rows = 256,
-                uint32_t value_size = sizeof(ilana_value));
+                uint32_t value_size = sizeof(ilana_value), uint32_t flags = 0);
     // Like run, but an error fails the check with the statement in the message.
     Rows query(const std::string &sql, const Bound &params = {}, uint32_t max_rows = 256);
 

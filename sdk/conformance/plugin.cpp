@@ -201,7 +201,11 @@ void read_info(const ilana_driver_api &api, ilana_result *res, Rows &rows, bool 
     api.result_info(res, &info);
     rows.affected_rows = info.affected_rows;
     rows.last_insert_id = info.last_insert_id;
-    if (!columns_too) return;
+    if (!columns_too) {
+        rows.columns_id_at_done = info.columns_id;
+        return;
+    }
+    rows.columns_id = info.columns_id;
     if (info.column_count > 0) {
         if (info.columns == nullptr) fail("result_info: column_count " + std::to_string(info.column_count) +
                                           " but columns is NULL");
@@ -322,7 +326,8 @@ Conn::~Conn() {
     if (h_ != nullptr) p_->api().close(h_);
 }
 
-Outcome Conn::run(const std::string &sql, const Bound &params, uint32_t max_rows, uint32_t value_size) {
+Outcome Conn::run(const std::string &sql, const Bound &params, uint32_t max_rows, uint32_t value_size,
+                  uint32_t flags) {
     Outcome out;
     // A strided copy when the host's value_size is larger than ours (a
     // later minor version): the driver must step by value_size.
@@ -341,7 +346,7 @@ Outcome Conn::run(const std::string &sql, const Bound &params, uint32_t max_rows
     st.params = pv;
     st.param_count = static_cast<uint32_t>(params.values.size());
     st.value_size = value_size;
-    st.flags = 0;
+    st.flags = flags;
     ilana_error err = new_error();
     ilana_result *res = nullptr;
     const ilana_status s = p_->api().execute(h_, &st, &res, &err);
