@@ -991,7 +991,11 @@ TEST_CASE("postgres: 100 000 rows stream in batches", "[postgres][server]") {
     Conn c = connect();
     const std::string sql = "SELECT g::int8 AS a, (g * 2)::int4 AS b, 'row ' || g AS c, g::float8 / 2 AS d "
                             "FROM generate_series(1, 100000) g";
-    for (uint32_t flags : {0u, static_cast<uint32_t>(ILANA_EXEC_CACHE)}) {
+    // Streamed row by row (single-row mode), and fetched whole
+    // (ILANA_EXEC_WHOLE_RESULT): the same rows in the same batches.
+    for (uint32_t flags : {0u, static_cast<uint32_t>(ILANA_EXEC_CACHE), static_cast<uint32_t>(ILANA_EXEC_WHOLE_RESULT),
+                           static_cast<uint32_t>(ILANA_EXEC_CACHE | ILANA_EXEC_WHOLE_RESULT)}) {
+        INFO("flags " << flags);
         Rows r = run(c, sql, Vals(), flags, 1000);
         REQUIRE(r.rows.size() == 100000);
         CHECK(r.batches >= 100);
@@ -1044,6 +1048,48 @@ TEST_CASE("postgres: closing a huge unread result is fast and leaves the connect
     api().result_close(res);
     CHECK(scalar(c, "SELECT 6::int4").i == 6);
     REQUIRE(api().commit(c, err.ptr()) == ILANA_OK);
+}
+
+TEST_CASE("postgres: a whole result (ILANA_EXEC_WHOLE_RESULT) closed early, failing, empty, then DML",
+          "[postgres][server]") {
+    ILANA_REQUIRE_PG();
+    Conn c = connect();
+    const uint32_t whole = ILANA_EXEC_WHOLE_RESULT;
+    for (uint32_t flags : {whole, static_cast<uint32_t>(whole | ILANA_EXEC_CACHE)}) {
+        INFO("flags " << flags);
+        // Closed after one batch of three: nothing is left on the wire.
+        const std::string sql = "SELECT g::int4 AS g, 'v' || g AS v FROM generate_series(1, 10) g";
+        ilana_statement st = statement(sql, Vals(), flags);
+        ilana_result *res = nullptr;
+        Error err;
+        REQUIRE(api().execute(c, &st, &res, err.ptr()) == ILANA_OK);
+        ilana_batch b = new_batch(3);
+        REQUIRE(api().fetch(res, &b, err.ptr()) == ILANA_OK);
+        REQUIRE(b.row_count == 3);
+        CHECK(b.cells[3 * 2 - 2].v.i64 == 3);
+        CHECK(std::string(b.cells[5].v.str.ptr, b.cells[5].v.str.len) == "v3");
+        api().result_close(res);
+        CHECK(scalar(c, "SELECT 7::int4", Vals(), flags).i == 7);
+        // Read in odd batches to the end: every row once, the count at DONE.
+        Rows r = run(c, sql, Vals(), flags, 4);
+        REQUIRE(r.rows.size() == 10);
+        CHECK(r.batches == 3);
+        CHECK(r.rows[9][0].i == 10);
+        CHECK(r.rows[9][1].s == "v10");
+        CHECK(r.affected == 10);
+        // An error in the middle of the rows fails the statement as a whole.
+        Error e = run_err(c, "SELECT 10 / (g - 5) FROM generate_series(1, 10) g", Vals(), flags);
+        CHECK(e.e.error_class == ILANA_ERR_DATA);
+        CHECK(e.sqlstate() == "22012");
+        CHECK(scalar(c, "SELECT 8::int4", Vals(), flags).i == 8);
+        // No rows; a command.
+        Rows none = run(c, "SELECT 1 AS one WHERE false", Vals(), flags);
+        CHECK(none.rows.empty());
+        CHECK(none.cols.size() == 1);
+        CHECK(none.affected == 0);
+        Rows cmd = run(c, "SET application_name = 'whole'", Vals(), flags);
+        CHECK(cmd.cols.empty());
+    }
 }
 
 TEST_CASE("postgres: one open result per connection; fetch after DONE; max_rows 0; SELECT NULL", "[postgres][server]") {

@@ -35,10 +35,10 @@ thread_local int t_sql_style = -1;
 thread_local size_t t_sql_count = 0;
 
 // Runs one statement on a leased native connection and hands the open
-// result to `consume`.
+// result to `consume`. `flags` adds ILANA_EXEC_* flags to ILANA_EXEC_CACHE.
 template <class Consume>
 void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view sql, const Value *params, size_t n,
-                   Consume &&consume) {
+                   uint32_t flags, Consume &&consume) {
     StatementTimer timer(cs, sql, "query");
     try {
         std::string_view text = sql;
@@ -58,8 +58,7 @@ void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view
         }
         t_params.resize(n);
         for (size_t i = 0; i < n; ++i) t_params[i] = params[i].abi();
-        uint32_t flags = ILANA_EXEC_CACHE;
-        auto res = conn.execute(text, t_params.data(), n, flags);
+        auto res = conn.execute(text, t_params.data(), n, ILANA_EXEC_CACHE | flags);
         consume(res);
         timer.finish(true);
     } catch (const Error &e) {
@@ -116,21 +115,21 @@ const std::string &Session::connection_name() const noexcept { return state_->na
 
 Result Session::query(std::string_view sql, std::initializer_list<Value> params) {
     Result out;
-    detail::run_statement(*state_, *pc_->conn, sql, params.begin(), params.size(),
+    detail::run_statement(*state_, *pc_->conn, sql, params.begin(), params.size(), ILANA_EXEC_WHOLE_RESULT,
                           [&](detail::NativeResult &r) { r.read_all(out); });
     return out;
 }
 
 Result Session::query(std::string_view sql, const Params &params) {
     Result out;
-    detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(),
+    detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(), ILANA_EXEC_WHOLE_RESULT,
                           [&](detail::NativeResult &r) { r.read_all(out); });
     return out;
 }
 
 ExecResult Session::execute(std::string_view sql, std::initializer_list<Value> params) {
     ExecResult out;
-    detail::run_statement(*state_, *pc_->conn, sql, params.begin(), params.size(), [&](detail::NativeResult &r) {
+    detail::run_statement(*state_, *pc_->conn, sql, params.begin(), params.size(), 0, [&](detail::NativeResult &r) {
         auto info = r.info();
         out.affected_rows = info.affected_rows;
         out.last_insert_id = info.last_insert_id;
@@ -140,7 +139,7 @@ ExecResult Session::execute(std::string_view sql, std::initializer_list<Value> p
 
 ExecResult Session::execute(std::string_view sql, const Params &params) {
     ExecResult out;
-    detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(), [&](detail::NativeResult &r) {
+    detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(), 0, [&](detail::NativeResult &r) {
         auto info = r.info();
         out.affected_rows = info.affected_rows;
         out.last_insert_id = info.last_insert_id;
@@ -150,7 +149,7 @@ ExecResult Session::execute(std::string_view sql, const Params &params) {
 
 size_t Session::stream(std::string_view sql, const Params &params, const std::function<void(const Row &)> &on_row) {
     size_t rows = 0;
-    detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(), [&](detail::NativeResult &r) {
+    detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(), 0, [&](detail::NativeResult &r) {
         auto info = r.info();
         if (info.column_count == 0) return;
         const std::shared_ptr<const ColumnSet> set = r.columns(info);

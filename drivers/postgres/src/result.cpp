@@ -59,6 +59,7 @@ void Result::reset(Connection *conn, std::string_view sql, bool may_cancel_on_cl
     sql_.assign(sql.substr(0, 400));
     may_cancel_ = may_cancel_on_close;
     pending_ = nullptr;
+    whole_row_ = 0;
     finished_ = true;
     affected_ = -1;
     // The column description stays: the next statement is often this one
@@ -152,7 +153,7 @@ void Result::info(ilana_result_info *out) const {
     if (covers(offsetof(ilana_result_info, columns_id), sizeof out->columns_id)) out->columns_id = columns_id_;
 }
 
-void Result::decode_row(const PGresult *res, size_t row) {
+void Result::decode_row(const PGresult *res, int res_row, size_t row) {
     const size_t ncols = columns_.size();
     if (ncols == 0) return;
     if (cells_.size() < (row + 1) * ncols) cells_.resize(std::max(cells_.size() * 2, (row + 1) * ncols));
@@ -161,14 +162,14 @@ void Result::decode_row(const PGresult *res, size_t row) {
         const int ci = static_cast<int>(c);
         cell->type = columns_[c].type;
         // NULL has length 0: ask libpq about NULL only for empty values.
-        const int len = PQgetlength(res, 0, ci);
-        if (len == 0 && PQgetisnull(res, 0, ci) != 0) {
+        const int len = PQgetlength(res, res_row, ci);
+        if (len == 0 && PQgetisnull(res, res_row, ci) != 0) {
             cell->is_null = 1;
             cell->v.u64 = 0;
             continue;
         }
         cell->is_null = 0;
-        decoders_[c](PQgetvalue(res, 0, ci), len, cell, arena_);
+        decoders_[c](PQgetvalue(res, res_row, ci), len, cell, arena_);
     }
 }
 
@@ -214,11 +215,20 @@ ilana_status Result::fetch(ilana_batch *batch) {
         switch (PQresultStatus(r)) {
         case PGRES_SINGLE_TUPLE: {
             PgResultPtr row(r); // cleared as soon as it is copied
-            decode_row(r, rows);
+            decode_row(r, 0, rows);
             ++rows;
             break;
         }
         case PGRES_TUPLES_OK: {
+            // The end of a single-row stream (no rows), or a whole result
+            // (ILANA_EXEC_WHOLE_RESULT): its rows go out max_rows at a time.
+            const int total = PQntuples(r);
+            while (rows < max_rows && whole_row_ < total) decode_row(r, whole_row_++, rows++);
+            if (whole_row_ < total) {
+                pending_ = r; // the rest in the next fetch
+                break;
+            }
+            whole_row_ = 0;
             PgResultPtr last(r);
             complete(r);
             break;
@@ -232,7 +242,7 @@ ilana_status Result::fetch(ilana_batch *batch) {
     }
     // A full batch: if the end is already buffered, say DONE now and spare
     // the host a call that would return nothing.
-    if (!finished_ && !error_pending && PQisBusy(pg) == 0) {
+    if (!finished_ && !error_pending && pending_ == nullptr && PQisBusy(pg) == 0) {
         PGresult *r = PQgetResult(pg);
         if (r == nullptr) {
             finished_ = true;
@@ -265,6 +275,7 @@ void Result::finish() noexcept {
             affected_ = parse_affected(pending_);
             PQclear(pending_);
             pending_ = nullptr;
+            whole_row_ = 0;
             drain(conn_->pg());
             finished_ = true;
         } else {

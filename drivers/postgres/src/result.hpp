@@ -47,7 +47,8 @@ public:
 
 private:
     void describe(const PGresult *res);
-    void decode_row(const PGresult *res, size_t row);
+    // Decodes row `res_row` of `res` into batch row `row`.
+    void decode_row(const PGresult *res, int res_row, size_t row);
     void complete(const PGresult *final_result);
     [[noreturn]] void fail(PGresult *error_result);
 
@@ -55,6 +56,9 @@ private:
     std::string sql_; // for error messages (the excerpt is cut from it)
     bool may_cancel_;
     PGresult *pending_ = nullptr; // a row (or the end) read ahead
+    // Rows of a whole (non single-row) PGRES_TUPLES_OK result in pending_
+    // already handed out (ILANA_EXEC_WHOLE_RESULT).
+    int whole_row_ = 0;
     bool finished_ = true;
     int64_t affected_ = -1;
 

@@ -151,7 +151,10 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
                                      bp.lengths.data(), bp.formats.data(), 0);
         }
         if (sent == 0) throw failure_from_conn(pg, ErrorContext{sql, false});
-        (void)PQsetSingleRowMode(pg);
+        // Rows one PGresult each, so a big result streams in bounded memory;
+        // a result the host reads whole anyway comes in one PGresult (one
+        // allocation and copy of the row description instead of two per row).
+        if ((flags & ILANA_EXEC_WHOLE_RESULT) == 0) (void)PQsetSingleRowMode(pg);
 
         PGresult *first = PQgetResult(pg);
         if (first == nullptr) throw failure_from_conn(pg, ErrorContext{sql, false});

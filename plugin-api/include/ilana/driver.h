@@ -82,7 +82,7 @@ extern "C" {
 #define ILANA_ABI_MAJOR 1u
 /* Minor versions (each only appends; see "Versioning" above):
  *   1.0  the first ABI.
- *   1.1  ilana_result_info.columns_id. */
+ *   1.1  ilana_result_info.columns_id; ILANA_EXEC_WHOLE_RESULT. */
 #define ILANA_ABI_MINOR 1u
 /* "ILNA" read as a little-endian uint32. */
 #define ILANA_DRIVER_MAGIC 0x414E4C49u
@@ -265,6 +265,13 @@ typedef struct ilana_connect_params {
 #define ILANA_EXEC_CACHE 0x1u
 /* The statement only reads (the host routes reads to replicas). */
 #define ILANA_EXEC_READ_ONLY 0x2u
+/* ABI 1.1. The host reads every row of this result right away, into memory
+ * (Connection::query): a streaming driver may fetch the result whole in one
+ * piece instead of row by row (libpq without single-row mode), which costs
+ * less per statement. Without this flag the host may stream a large result
+ * or close it early, so a driver keeps its memory bounded. A driver that
+ * does not know the flag ignores it. */
+#define ILANA_EXEC_WHOLE_RESULT 0x4u
 
 typedef struct ilana_statement {
     uint32_t struct_size;
