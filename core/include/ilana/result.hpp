@@ -132,7 +132,6 @@ public:
     void append(const ilana_value *cells, size_t rows, size_t value_size);
 
 private:
-    const char *store(const char *p, size_t n);
     void new_arena_block(size_t need);
 
     std::shared_ptr<const ColumnSet> columns_;

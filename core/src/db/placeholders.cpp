@@ -8,10 +8,15 @@
 namespace ilana::detail {
 
 bool placeholders_passthrough(std::string_view sql, int style) noexcept {
-    const void *q = std::memchr(sql.data(), '?', sql.size());
-    if (q == nullptr) return true;
-    if (style != ILANA_PLACEHOLDER_QUESTION) return false;
-    return sql.find("??") == std::string_view::npos;
+    // One pass: the first `?` decides for the DOLLAR style; the QUESTION
+    // style passes unless a `?` is followed by another (`??`, a literal).
+    const char *p = sql.data();
+    const char *const end = p + sql.size();
+    while ((p = static_cast<const char *>(std::memchr(p, '?', static_cast<size_t>(end - p)))) != nullptr) {
+        if (style != ILANA_PLACEHOLDER_QUESTION) return false;
+        if (++p < end && *p == '?') return false;
+    }
+    return true;
 }
 
 size_t rewrite_placeholders(std::string_view sql, int style, std::string &out) {

@@ -60,9 +60,11 @@ void Result::set_columns(std::shared_ptr<const ColumnSet> columns) {
 }
 
 namespace {
-bool is_string_type(ilana_type t) {
-    return t == ILANA_TYPE_TEXT || t == ILANA_TYPE_BLOB || t == ILANA_TYPE_DECIMAL || t == ILANA_TYPE_UUID ||
-           t == ILANA_TYPE_JSON;
+// Cells whose value is bytes (v.str) that a Result must copy.
+constexpr uint32_t kStringTypes = (1u << ILANA_TYPE_TEXT) | (1u << ILANA_TYPE_BLOB) | (1u << ILANA_TYPE_DECIMAL) |
+                                  (1u << ILANA_TYPE_UUID) | (1u << ILANA_TYPE_JSON);
+inline bool holds_bytes(const ilana_value &v) {
+    return v.is_null == 0 && static_cast<uint32_t>(v.type) < 32 && ((kStringTypes >> v.type) & 1u) != 0;
 }
 // The first block holds the first batch's bytes (a point select's few bytes
 // are not worth 64 KiB); later blocks grow geometrically.
@@ -129,15 +131,6 @@ void Result::new_arena_block(size_t need) {
     arena_used_ = 0;
 }
 
-const char *Result::store(const char *p, size_t n) {
-    if (n == 0) return "";
-    if (arena_used_ + n > arena_cap_) new_arena_block(n);
-    char *dst = arena_.back().get() + arena_used_;
-    std::memcpy(dst, p, n);
-    arena_used_ += n;
-    return dst;
-}
-
 void Result::append(const ilana_value *cells, size_t rows, size_t value_size) {
     const size_t total = rows * ncols_;
     if (total == 0) return;
@@ -163,13 +156,28 @@ void Result::append(const ilana_value *cells, size_t rows, size_t value_size) {
     ilana_value *added = cells_.data() + base;
     size_t bytes = 0;
     for (size_t k = 0; k < total; ++k)
-        if (!added[k].is_null && is_string_type(added[k].type)) bytes += static_cast<size_t>(added[k].v.str.len);
-    if (bytes == 0) return;
+        if (holds_bytes(added[k])) bytes += static_cast<size_t>(added[k].v.str.len);
+    if (bytes == 0) {
+        for (size_t k = 0; k < total; ++k)
+            if (holds_bytes(added[k])) added[k].v.str.ptr = "";
+        return;
+    }
     if (arena_used_ + bytes > arena_cap_) new_arena_block(bytes);
+    char *const block = arena_.back().get();
+    char *dst = block + arena_used_;
     for (size_t k = 0; k < total; ++k) {
         ilana_value &v = added[k];
-        if (!v.is_null && is_string_type(v.type)) v.v.str.ptr = store(v.v.str.ptr, v.v.str.len);
+        if (!holds_bytes(v)) continue;
+        const size_t n = static_cast<size_t>(v.v.str.len);
+        if (n == 0) {
+            v.v.str.ptr = "";
+            continue;
+        }
+        std::memcpy(dst, v.v.str.ptr, n);
+        v.v.str.ptr = dst;
+        dst += n;
     }
+    arena_used_ = static_cast<size_t>(dst - block);
 }
 
 } // namespace ilana
