@@ -184,14 +184,24 @@ TEST_CASE("ilana health, metrics and serve from the command line", "[observe][cl
     CHECK(out.find("\"name\":\"connection:main\",\"status\":\"ok\"") != std::string::npos);
     CHECK(out.find("hunter2-pw") == std::string::npos);
 
-    // serve: answers, then stops cleanly on SIGTERM.
+    // serve: answers, then stops cleanly on SIGTERM. Polled until it
+    // listens (a fixed pause failed on a busy machine); `timeout` only
+    // bounds a server that would never stop, and forwards our SIGTERM.
     std::string serve_out;
+    const std::string pid_file = dir.file("serve.pid");
     std::thread server([&] {
-        run_command("timeout -s TERM 2 " + cli + "serve --listen 127.0.0.1:39464", serve_out);
+        run_command("( timeout -s TERM 20 " + cli + "serve --listen 127.0.0.1:39464 & echo $! > " + pid_file +
+                        "; wait )",
+                    serve_out);
     });
-    std::this_thread::sleep_for(700ms);
-    CHECK(run_command("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:39464/health", out) == 0);
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    do {
+        std::this_thread::sleep_for(100ms);
+        run_command("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:39464/health", out);
+    } while (out == "000" && std::chrono::steady_clock::now() < until);
     CHECK(out == "503"); // "down" is down
+    std::string ignored;
+    CHECK(run_command("kill -TERM $(cat " + pid_file + ")", ignored) == 0);
     server.join();
     CHECK(serve_out.find("listening on 127.0.0.1:39464") != std::string::npos);
     CHECK(serve_out.find("stopped") != std::string::npos);

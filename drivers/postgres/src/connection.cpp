@@ -304,13 +304,13 @@ void Connection::server_info(ilana_server_info *out) {
     out->max_connections = max_connections_;
 }
 
-std::unique_ptr<Result> Connection::take_result(std::string_view sql, bool may_cancel_on_close) {
+std::unique_ptr<Result> Connection::take_result(std::string_view sql, CancelOnClose may_cancel) {
     if (spare_result_) {
         std::unique_ptr<Result> r = std::move(spare_result_);
-        r->reset(this, sql, may_cancel_on_close);
+        r->reset(this, sql, may_cancel);
         return r;
     }
-    return std::make_unique<Result>(this, sql, may_cancel_on_close);
+    return std::make_unique<Result>(this, sql, may_cancel);
 }
 
 void Connection::release_result(Result *r) noexcept {
@@ -358,7 +358,8 @@ const CachedStatement *Connection::prepared(const std::string &sql, const BoundP
     if (CachedStatement *hit = cache_.find(key)) return hit;
 
     CachedStatement stmt;
-    stmt.name = "ilana_s" + std::to_string(++next_statement_id_);
+    stmt.id = ++next_statement_id_;
+    stmt.name = "ilana_s" + std::to_string(stmt.id);
     // Read the cancel flag when failing: a cancel may arrive mid-prepare.
     auto ctx = [&] { return ErrorContext{sql, cancel_requested.load()}; };
     PgResultPtr prep(PQprepare(pg_, stmt.name.c_str(), sql.c_str(), params.count, params.types.data()));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "params/conninfo.hpp"
+#include "result.hpp"
 #include "types.hpp"
 
 #include <ilana/driver.h>
@@ -30,6 +31,7 @@ using PgResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
 // A server-side prepared statement this connection created.
 struct CachedStatement {
     std::string name;      // "ilana_s<N>"
+    uint64_t id = 0;       // N: never reused on the connection
     int result_format = 0; // 1 when every result column is binary-decodable
 };
 
@@ -102,7 +104,7 @@ public:
     void flush_deallocations() noexcept;
 
     // A result for the next execute (recycled from the last result_close).
-    std::unique_ptr<Result> take_result(std::string_view sql, bool may_cancel_on_close);
+    std::unique_ptr<Result> take_result(std::string_view sql, CancelOnClose may_cancel);
     // result_close: keeps `r` (finished) for reuse, or deletes it.
     static void release_result(Result *r) noexcept;
 

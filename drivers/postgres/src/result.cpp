@@ -8,6 +8,7 @@
 // memory stays at one batch whatever the result size. (libpq 17's chunked
 // mode would amortise the per-row PGresult; this driver targets libpq 15.)
 #include "result.hpp"
+#include "statement.hpp"
 
 #include "connection.hpp"
 #include "errors.hpp"
@@ -49,15 +50,20 @@ void drain(PGconn *pg) noexcept {
 
 } // namespace
 
-Result::Result(Connection *conn, std::string_view sql, bool may_cancel_on_close)
-    : conn_(conn), sql_(sql.substr(0, 400)), may_cancel_(may_cancel_on_close) {}
+Result::Result(Connection *conn, std::string_view sql, CancelOnClose may_cancel)
+    : conn_(conn), sql_(sql.substr(0, 400)), may_cancel_(may_cancel) {}
 
-Result::~Result() { finish(); }
+Result::~Result() {
+    finish();
+    PQclear(final_);
+}
 
-void Result::reset(Connection *conn, std::string_view sql, bool may_cancel_on_close) {
+void Result::reset(Connection *conn, std::string_view sql, CancelOnClose may_cancel) {
     conn_ = conn;
     sql_.assign(sql.substr(0, 400));
-    may_cancel_ = may_cancel_on_close;
+    may_cancel_ = may_cancel;
+    PQclear(final_);
+    final_ = nullptr;
     pending_ = nullptr;
     whole_row_ = 0;
     finished_ = true;
@@ -119,8 +125,11 @@ void Result::describe(const PGresult *res) {
     }
 }
 
-void Result::start_rows(PGresult *first) {
-    describe(first);
+void Result::start_rows(PGresult *first, uint64_t statement_id) {
+    if (statement_id == 0 || statement_id != described_statement_ || columns_id_ == 0) {
+        describe(first);
+        described_statement_ = statement_id;
+    }
     pending_ = first;
     finished_ = false;
 }
@@ -130,6 +139,7 @@ void Result::start_command(const PGresult *res) {
     string_columns_.clear();
     types_.clear();
     columns_id_ = 0; // no row set, no description
+    described_statement_ = 0;
     affected_ = parse_affected(res);
     finished_ = true;
 }
@@ -144,8 +154,14 @@ void Result::info(ilana_result_info *out) const {
     if (covers(offsetof(ilana_result_info, column_size), sizeof out->column_size))
         out->column_size = sizeof(ilana_column);
     // Row sets: known once the last row was read ("SELECT n" tag); -1 before.
-    if (covers(offsetof(ilana_result_info, affected_rows), sizeof out->affected_rows))
+    if (covers(offsetof(ilana_result_info, affected_rows), sizeof out->affected_rows)) {
+        if (final_ != nullptr) {
+            affected_ = parse_affected(final_);
+            PQclear(final_);
+            final_ = nullptr;
+        }
         out->affected_rows = affected_;
+    }
     // No generated-id facility in PostgreSQL: use INSERT ... RETURNING.
     if (covers(offsetof(ilana_result_info, last_insert_id), sizeof out->last_insert_id))
         out->last_insert_id = 0;
@@ -173,8 +189,11 @@ void Result::decode_row(const PGresult *res, int res_row, size_t row) {
     }
 }
 
-void Result::complete(const PGresult *final_result) {
-    affected_ = parse_affected(final_result);
+void Result::complete(PGresult *final_result) {
+    // Kept, and its "SELECT n" tag parsed only if result_info asks after the
+    // end: a host reading a query's rows rarely does.
+    PQclear(final_);
+    final_ = final_result;
     finished_ = true;
     drain(conn_->pg());
 }
@@ -229,7 +248,6 @@ ilana_status Result::fetch(ilana_batch *batch) {
                 break;
             }
             whole_row_ = 0;
-            PgResultPtr last(r);
             complete(r);
             break;
         }
@@ -247,7 +265,6 @@ ilana_status Result::fetch(ilana_batch *batch) {
         if (r == nullptr) {
             finished_ = true;
         } else if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-            PgResultPtr last(r);
             complete(r);
         } else {
             pending_ = r; // a row, or an error the next fetch reports
@@ -290,7 +307,11 @@ void Result::finish() noexcept {
         bool canceled = false;
         while (PGresult *r = PQgetResult(pg)) {
             PQclear(r);
-            if (!canceled && may_cancel_ && ++read >= kDrainBeforeCancel) {
+            if (!canceled && may_cancel_ != CancelOnClose::never && ++read >= kDrainBeforeCancel) {
+                // Decided once, and only for a result really abandoned.
+                if (may_cancel_ == CancelOnClose::if_query)
+                    may_cancel_ = is_query_text(sql_) ? CancelOnClose::yes : CancelOnClose::never;
+                if (may_cancel_ == CancelOnClose::never) continue;
                 conn_->cancel_quietly();
                 canceled = true;
             }

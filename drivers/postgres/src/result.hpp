@@ -14,24 +14,34 @@ namespace ilana_pg {
 
 class Connection;
 
+// Whether abandoning a result's unread rows may send a cancel request
+// instead of reading them: never (inside a transaction block, or a
+// command), yes (the host said the statement only reads), or when the SQL
+// is a query (is_query_text), decided only if rows are really abandoned.
+enum class CancelOnClose { never, yes, if_query };
+
 class Result {
 public:
     // `may_cancel_on_close`: abandoning unread rows may send a cancel request
     // instead of reading them all (only for reads outside a transaction
     // block, where a cancel cannot undo work or abort the caller's
     // transaction).
-    Result(Connection *conn, std::string_view sql, bool may_cancel_on_close);
+    Result(Connection *conn, std::string_view sql, CancelOnClose may_cancel);
     ~Result();
     // Re-arms a recycled result for a new statement, keeping the capacity
     // of its buffers (a point select then allocates nothing here).
-    void reset(Connection *conn, std::string_view sql, bool may_cancel_on_close);
+    void reset(Connection *conn, std::string_view sql, CancelOnClose may_cancel);
     Connection *connection() const noexcept { return conn_; }
     Result(const Result &) = delete;
     Result &operator=(const Result &) = delete;
 
     // A row set: `first` is the first PGresult (PGRES_SINGLE_TUPLE, or
-    // PGRES_TUPLES_OK for zero rows); ownership passes to the result.
-    void start_rows(PGresult *first);
+    // PGRES_TUPLES_OK for zero rows or a whole result); ownership passes to
+    // the result. `statement_id` names the cached prepared statement that
+    // ran (0: not one): its row description is fixed (PostgreSQL fails the
+    // execution with 0A000 rather than change it), so the same statement
+    // again keeps the description without comparing it.
+    void start_rows(PGresult *first, uint64_t statement_id);
     // A statement without rows (PGRES_COMMAND_OK / EMPTY_QUERY), all read.
     void start_command(const PGresult *res);
 
@@ -49,18 +59,23 @@ private:
     void describe(const PGresult *res);
     // Decodes row `res_row` of `res` into batch row `row`.
     void decode_row(const PGresult *res, int res_row, size_t row);
-    void complete(const PGresult *final_result);
+    // The end of the rows: takes `final_result` (PGRES_TUPLES_OK) and drains.
+    void complete(PGresult *final_result);
     [[noreturn]] void fail(PGresult *error_result);
 
     Connection *conn_;
     std::string sql_; // for error messages (the excerpt is cut from it)
-    bool may_cancel_;
+    CancelOnClose may_cancel_;
     PGresult *pending_ = nullptr; // a row (or the end) read ahead
     // Rows of a whole (non single-row) PGRES_TUPLES_OK result in pending_
     // already handed out (ILANA_EXEC_WHOLE_RESULT).
     int whole_row_ = 0;
     bool finished_ = true;
-    int64_t affected_ = -1;
+    // Until result_info reads it: the final PGRES_TUPLES_OK, whose command
+    // tag gives affected_ (parse_affected). Cleared by reset and ~Result.
+    mutable PGresult *final_ = nullptr;
+    mutable int64_t affected_ = -1;
+    uint64_t described_statement_ = 0; // the statement_id columns_ describe
 
     std::vector<ilana_column> columns_;
     std::vector<std::string> names_;

@@ -60,14 +60,12 @@ void leading_keyword(std::string_view sql, char (&kw)[17]) {
 
 // Whether result_close may cancel instead of reading leftover rows: only for
 // reads, and only outside a transaction block (a cancel there would abort
-// the caller's transaction).
-bool may_cancel_on_close(std::string_view sql, uint32_t flags, PGTransactionStatusType txn) {
-    if (txn != PQTRANS_IDLE) return false;
-    if ((flags & ILANA_EXEC_READ_ONLY) != 0) return true;
-    char kw[17];
-    leading_keyword(sql, kw);
-    return std::strcmp(kw, "select") == 0 || std::strcmp(kw, "values") == 0 || std::strcmp(kw, "table") == 0 ||
-           std::strcmp(kw, "show") == 0;
+// the caller's transaction). The keyword test waits until a result is
+// really abandoned (Result::finish): most are read to the end.
+CancelOnClose cancel_on_close(uint32_t flags, PGTransactionStatusType txn) {
+    if (txn != PQTRANS_IDLE) return CancelOnClose::never;
+    if ((flags & ILANA_EXEC_READ_ONLY) != 0) return CancelOnClose::yes;
+    return CancelOnClose::if_query;
 }
 
 void drain(PGconn *pg) noexcept {
@@ -86,6 +84,13 @@ void abort_copy(PGconn *pg, ExecStatusType st) noexcept {
 }
 
 } // namespace
+
+bool is_query_text(std::string_view sql) noexcept {
+    char kw[17];
+    leading_keyword(sql, kw);
+    return std::strcmp(kw, "select") == 0 || std::strcmp(kw, "values") == 0 || std::strcmp(kw, "table") == 0 ||
+           std::strcmp(kw, "show") == 0;
+}
 
 ilana_value text_param(const char *s) {
     ilana_value v{};
@@ -136,13 +141,15 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
     constexpr uint32_t kMaxCachedParams = 7000;
     const bool use_cache = (flags & ILANA_EXEC_CACHE) != 0 && conn.statement_cache_enabled() &&
                            st.param_count <= kMaxCachedParams;
-    const bool may_cancel = may_cancel_on_close(sql, flags, PQtransactionStatus(pg));
+    const CancelOnClose may_cancel = cancel_on_close(flags, PQtransactionStatus(pg));
     conn.cancel_requested.store(false);
 
     for (int attempt = 0;; ++attempt) {
         int sent;
+        uint64_t statement_id = 0;
         if (use_cache) {
             const CachedStatement *cs = conn.prepared(conn.sql_buf, bp);
+            statement_id = cs->id;
             sent = PQsendQueryPrepared(pg, cs->name.c_str(), bp.count, bp.values.data(), bp.lengths.data(),
                                        bp.formats.data(), cs->result_format);
         } else {
@@ -163,7 +170,7 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
         case PGRES_SINGLE_TUPLE:
         case PGRES_TUPLES_OK: {
             std::unique_ptr<Result> result = conn.take_result(sql, may_cancel);
-            result->start_rows(first);
+            result->start_rows(first, statement_id);
             conn.open_result = result.get();
             return result;
         }
@@ -171,7 +178,7 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
         case PGRES_EMPTY_QUERY: {
             PgResultPtr holder(first);
             drain(pg);
-            std::unique_ptr<Result> result = conn.take_result(sql, false);
+            std::unique_ptr<Result> result = conn.take_result(sql, CancelOnClose::never);
             result->start_command(first);
             conn.open_result = result.get();
             return result;
