@@ -1050,46 +1050,70 @@ TEST_CASE("postgres: closing a huge unread result is fast and leaves the connect
     REQUIRE(api().commit(c, err.ptr()) == ILANA_OK);
 }
 
-TEST_CASE("postgres: a whole result (ILANA_EXEC_WHOLE_RESULT) closed early, failing, empty, then DML",
+TEST_CASE("postgres: whole results (ILANA_EXEC_WHOLE_RESULT) read, closed early, failing, growing, empty",
           "[postgres][server]") {
+    // With the flag, a cached statement that returned at most 1000 rows last
+    // time comes in one PGresult instead of single-row mode; the rows, the
+    // batches and the errors must be the same either way.
     ILANA_REQUIRE_PG();
     Conn c = connect();
-    const uint32_t whole = ILANA_EXEC_WHOLE_RESULT;
-    for (uint32_t flags : {whole, static_cast<uint32_t>(whole | ILANA_EXEC_CACHE)}) {
-        INFO("flags " << flags);
+    const uint32_t whole = ILANA_EXEC_WHOLE_RESULT | ILANA_EXEC_CACHE;
+    const std::string sql = "SELECT g::int4 AS g, 'v' || g AS v FROM generate_series(1, 10) g";
+    for (int round = 0; round < 3; ++round) { // single-row first, whole after
+        INFO("round " << round);
+        Rows r = run(c, sql, Vals(), whole, 4);
+        REQUIRE(r.rows.size() == 10);
+        CHECK(r.batches == 3);
+        CHECK(r.largest_batch == 4);
+        CHECK(r.rows[0][0].i == 1);
+        CHECK(r.rows[9][0].i == 10);
+        CHECK(r.rows[9][1].s == "v10");
+        CHECK(r.affected == 10);
+    }
+    {
         // Closed after one batch of three: nothing is left on the wire.
-        const std::string sql = "SELECT g::int4 AS g, 'v' || g AS v FROM generate_series(1, 10) g";
-        ilana_statement st = statement(sql, Vals(), flags);
+        ilana_statement st = statement(sql, Vals(), whole);
         ilana_result *res = nullptr;
         Error err;
         REQUIRE(api().execute(c, &st, &res, err.ptr()) == ILANA_OK);
         ilana_batch b = new_batch(3);
         REQUIRE(api().fetch(res, &b, err.ptr()) == ILANA_OK);
         REQUIRE(b.row_count == 3);
-        CHECK(b.cells[3 * 2 - 2].v.i64 == 3);
+        CHECK(b.cells[2 * 2].v.i64 == 3);
         CHECK(std::string(b.cells[5].v.str.ptr, b.cells[5].v.str.len) == "v3");
         api().result_close(res);
-        CHECK(scalar(c, "SELECT 7::int4", Vals(), flags).i == 7);
-        // Read in odd batches to the end: every row once, the count at DONE.
-        Rows r = run(c, sql, Vals(), flags, 4);
-        REQUIRE(r.rows.size() == 10);
-        CHECK(r.batches == 3);
-        CHECK(r.rows[9][0].i == 10);
-        CHECK(r.rows[9][1].s == "v10");
-        CHECK(r.affected == 10);
-        // An error in the middle of the rows fails the statement as a whole.
-        Error e = run_err(c, "SELECT 10 / (g - 5) FROM generate_series(1, 10) g", Vals(), flags);
-        CHECK(e.e.error_class == ILANA_ERR_DATA);
-        CHECK(e.sqlstate() == "22012");
-        CHECK(scalar(c, "SELECT 8::int4", Vals(), flags).i == 8);
-        // No rows; a command.
-        Rows none = run(c, "SELECT 1 AS one WHERE false", Vals(), flags);
+        CHECK(scalar(c, "SELECT 7::int4", Vals(), whole).i == 7);
+    }
+    // Few rows the first time, an error the second: the statement fails as
+    // a whole, and the connection goes on.
+    const std::string div = "SELECT 10 / (g - $1) AS q FROM generate_series(1, 10) g";
+    CHECK(run(c, div, Vals().i(0), whole).rows.size() == 10);
+    Error e = run_err(c, div, Vals().i(5), whole);
+    CHECK(e.e.error_class == ILANA_ERR_DATA);
+    CHECK(e.sqlstate() == "22012");
+    CHECK(scalar(c, "SELECT 8::int4", Vals(), whole).i == 8);
+    // Small last time, big now (5000 rows in one PGresult, handed out 1000
+    // at a time), then row by row again.
+    const std::string series = "SELECT g::int8 AS g FROM generate_series(1, $1) g";
+    CHECK(run(c, series, Vals().i(10), whole).rows.size() == 10);
+    for (int round = 0; round < 2; ++round) {
+        Rows big = run(c, series, Vals().i(5000), whole, 1000);
+        REQUIRE(big.rows.size() == 5000);
+        CHECK(big.batches == 5);
+        int64_t sum = 0;
+        for (const auto &row : big.rows) sum += row[0].i;
+        CHECK(sum == 5000LL * 5001 / 2);
+        CHECK(big.affected == 5000);
+    }
+    // No rows, twice (the second whole); a command.
+    for (int round = 0; round < 2; ++round) {
+        Rows none = run(c, "SELECT 1 AS one WHERE false", Vals(), whole);
         CHECK(none.rows.empty());
         CHECK(none.cols.size() == 1);
         CHECK(none.affected == 0);
-        Rows cmd = run(c, "SET application_name = 'whole'", Vals(), flags);
-        CHECK(cmd.cols.empty());
     }
+    Rows cmd = run(c, "SET application_name = 'whole'", Vals(), whole);
+    CHECK(cmd.cols.empty());
 }
 
 TEST_CASE("postgres: one open result per connection; fetch after DONE; max_rows 0; SELECT NULL", "[postgres][server]") {

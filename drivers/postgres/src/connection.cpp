@@ -353,7 +353,7 @@ void Connection::flush_deallocations() noexcept {
     for (const auto &n : names) deallocate(n);
 }
 
-const CachedStatement *Connection::prepared(const std::string &sql, const BoundParams &params) {
+CachedStatement *Connection::prepared(const std::string &sql, const BoundParams &params) {
     const std::string &key = cache_key(sql, params);
     if (CachedStatement *hit = cache_.find(key)) return hit;
 

@@ -32,6 +32,9 @@ using PgResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
 struct CachedStatement {
     std::string name;      // "ilana_s<N>"
     uint64_t id = 0;       // N: never reused on the connection
+    // Rows its last run returned when read to the end; -1 unknown. Decides
+    // whether a whole-result read skips single-row mode (Result).
+    int64_t last_rows = -1;
     int result_format = 0; // 1 when every result column is binary-decodable
 };
 
@@ -98,7 +101,7 @@ public:
     void server_info(ilana_server_info *out);
 
     // Prepared statements (never used in pgbouncer mode).
-    const CachedStatement *prepared(const std::string &sql, const BoundParams &params);
+    CachedStatement *prepared(const std::string &sql, const BoundParams &params);
     void forget_prepared(const std::string &sql, const BoundParams &params, bool deallocate);
     // Sends the DEALLOCATEs that had to wait for a usable transaction state.
     void flush_deallocations() noexcept;

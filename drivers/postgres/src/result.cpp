@@ -62,6 +62,7 @@ void Result::reset(Connection *conn, std::string_view sql, CancelOnClose may_can
     conn_ = conn;
     sql_.assign(sql.substr(0, 400));
     may_cancel_ = may_cancel;
+    statement_ = nullptr;
     PQclear(final_);
     final_ = nullptr;
     pending_ = nullptr;
@@ -125,7 +126,10 @@ void Result::describe(const PGresult *res) {
     }
 }
 
-void Result::start_rows(PGresult *first, uint64_t statement_id) {
+void Result::start_rows(PGresult *first, CachedStatement *stmt) {
+    const uint64_t statement_id = stmt != nullptr ? stmt->id : 0;
+    statement_ = stmt;
+    delivered_ = 0;
     if (statement_id == 0 || statement_id != described_statement_ || columns_id_ == 0) {
         describe(first);
         described_statement_ = statement_id;
@@ -282,10 +286,16 @@ ilana_status Result::fetch(ilana_batch *batch) {
     }
     batch->row_count = static_cast<uint32_t>(rows);
     batch->cells = cells_.data();
+    delivered_ += static_cast<int64_t>(rows);
+    if (finished_ && statement_ != nullptr) {
+        statement_->last_rows = delivered_;
+        statement_ = nullptr;
+    }
     return finished_ ? ILANA_DONE : ILANA_OK;
 }
 
 void Result::finish() noexcept {
+    statement_ = nullptr; // an abandoned result says nothing of its size
     if (pending_ != nullptr) {
         // A read-ahead final result means nothing is left to drain.
         if (PQresultStatus(pending_) == PGRES_TUPLES_OK && conn_ != nullptr) {

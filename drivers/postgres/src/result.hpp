@@ -13,6 +13,7 @@
 namespace ilana_pg {
 
 class Connection;
+struct CachedStatement;
 
 // Whether abandoning a result's unread rows may send a cancel request
 // instead of reading them: never (inside a transaction block, or a
@@ -37,11 +38,12 @@ public:
 
     // A row set: `first` is the first PGresult (PGRES_SINGLE_TUPLE, or
     // PGRES_TUPLES_OK for zero rows or a whole result); ownership passes to
-    // the result. `statement_id` names the cached prepared statement that
-    // ran (0: not one): its row description is fixed (PostgreSQL fails the
+    // the result. `stmt` is the cached prepared statement that ran (NULL:
+    // not one): its row description is fixed (PostgreSQL fails the
     // execution with 0A000 rather than change it), so the same statement
-    // again keeps the description without comparing it.
-    void start_rows(PGresult *first, uint64_t statement_id);
+    // again keeps the description without comparing it; a result read to
+    // the end records its row count there (CachedStatement::last_rows).
+    void start_rows(PGresult *first, CachedStatement *stmt);
     // A statement without rows (PGRES_COMMAND_OK / EMPTY_QUERY), all read.
     void start_command(const PGresult *res);
 
@@ -75,7 +77,11 @@ private:
     // tag gives affected_ (parse_affected). Cleared by reset and ~Result.
     mutable PGresult *final_ = nullptr;
     mutable int64_t affected_ = -1;
-    uint64_t described_statement_ = 0; // the statement_id columns_ describe
+    uint64_t described_statement_ = 0; // the CachedStatement::id columns_ describe
+    // While open: the cached statement running (it cannot be evicted while a
+    // result is open) and the rows handed out so far.
+    CachedStatement *statement_ = nullptr;
+    int64_t delivered_ = 0;
 
     std::vector<ilana_column> columns_;
     std::vector<std::string> names_;

@@ -30,6 +30,9 @@ using ilana::sdk::DriverFailure;
 namespace {
 
 constexpr uint32_t kMaxParams = 65535; // the protocol's Int16 parameter count
+// Up to this many rows last time, a whole-result read skips single-row mode
+// (measured: 200 000 rows in one PGresult read 20% slower than row by row).
+constexpr int64_t kWholeResultRows = 1000;
 
 // Skips whitespace and SQL comments; writes the first keyword, lower-case
 // and NUL-terminated, into `kw` (at most 16 letters). Runs on every
@@ -146,10 +149,9 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
 
     for (int attempt = 0;; ++attempt) {
         int sent;
-        uint64_t statement_id = 0;
+        CachedStatement *cs = nullptr;
         if (use_cache) {
-            const CachedStatement *cs = conn.prepared(conn.sql_buf, bp);
-            statement_id = cs->id;
+            cs = conn.prepared(conn.sql_buf, bp);
             sent = PQsendQueryPrepared(pg, cs->name.c_str(), bp.count, bp.values.data(), bp.lengths.data(),
                                        bp.formats.data(), cs->result_format);
         } else {
@@ -158,10 +160,14 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
                                      bp.lengths.data(), bp.formats.data(), 0);
         }
         if (sent == 0) throw failure_from_conn(pg, ErrorContext{sql, false});
-        // Rows one PGresult each, so a big result streams in bounded memory;
-        // a result the host reads whole anyway comes in one PGresult (one
-        // allocation and copy of the row description instead of two per row).
-        if ((flags & ILANA_EXEC_WHOLE_RESULT) == 0) (void)PQsetSingleRowMode(pg);
+        // Single-row mode (a PGresult per row) keeps a big result's memory
+        // bounded and its working set in cache. A result the host reads
+        // whole anyway, of a statement that returned few rows last time,
+        // comes in one PGresult instead: one allocation and copy of the row
+        // description rather than two per row (a point select's cost).
+        const bool whole = (flags & ILANA_EXEC_WHOLE_RESULT) != 0 && cs != nullptr && cs->last_rows >= 0 &&
+                           cs->last_rows <= kWholeResultRows;
+        if (!whole) (void)PQsetSingleRowMode(pg);
 
         PGresult *first = PQgetResult(pg);
         if (first == nullptr) throw failure_from_conn(pg, ErrorContext{sql, false});
@@ -170,7 +176,7 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
         case PGRES_SINGLE_TUPLE:
         case PGRES_TUPLES_OK: {
             std::unique_ptr<Result> result = conn.take_result(sql, may_cancel);
-            result->start_rows(first, statement_id);
+            result->start_rows(first, cs);
             conn.open_result = result.get();
             return result;
         }
