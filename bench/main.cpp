@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -194,10 +195,20 @@ int main(int argc, char **argv) {
                 if (run_raw) sides.raw();
                 if (run_ilana) sides.ilana();
                 std::vector<double> raw, ilana;
+                // Strictly alternating (raw, ilana, raw, ...): every run follows
+                // one of the other side. Running a side twice in a row
+                // (raw, ilana, ilana, raw, ...) was tried: on this VM the run
+                // that follows its own side is 5-15% slower on round-trip
+                // work, which only adds noise.
                 for (int i = 0; i < opts.repeat; ++i) {
                     raw.push_back(run_raw ? ops_per_s(sides.raw) : 0);
                     ilana.push_back(run_ilana ? ops_per_s(sides.ilana) : 0);
                 }
+                // ILANA_BENCH_ROUNDS=1: every round's figures on stderr (the
+                // spread behind the medians).
+                if (std::getenv("ILANA_BENCH_ROUNDS") != nullptr)
+                    for (size_t k = 0; k < raw.size(); ++k)
+                        std::fprintf(stderr, "  %s round %zu: raw %.0f ilana %.0f\n", w.name.c_str(), k, raw[k], ilana[k]);
                 const double mr = median(raw), mi = median(ilana);
                 const double ratio = mr > 0 ? mi / mr : 0;
                 if (opts.json) {
