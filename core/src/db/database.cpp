@@ -159,6 +159,7 @@ size_t Session::stream(std::string_view sql, const Params &params, const std::fu
         bool more = true;
         while (more) {
             more = r.fetch(batch, 1024);
+            r.check_batch(batch, static_cast<uint32_t>(cols.size()));
             const size_t stride = batch.value_size ? batch.value_size : sizeof(ilana_value);
             const char *base = reinterpret_cast<const char *>(batch.cells);
             if (stride == sizeof(ilana_value)) {

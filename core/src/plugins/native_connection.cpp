@@ -135,6 +135,14 @@ ilana_result_info NativeResult::info() const noexcept {
     return info;
 }
 
+void NativeResult::check_batch(const ilana_batch &batch, uint32_t column_count) const {
+    if (batch.row_count == 0 || batch.column_count == column_count) return;
+    throw Error("[" + conn_->name() + "] driver bug: fetch returned rows of " + std::to_string(batch.column_count) +
+                    " column(s) for a result described with " + std::to_string(column_count) +
+                    "; report it to the driver's authors (ilana-driver-conformance shows it)",
+                ErrorClass::internal, conn_->name());
+}
+
 bool NativeResult::fetch(ilana_batch &batch, uint32_t max_rows) {
     batch = ilana_batch{};
     batch.struct_size = sizeof batch;
@@ -192,7 +200,11 @@ std::shared_ptr<const ColumnSet> describe_columns(const ilana_result_info &info)
 }
 
 std::shared_ptr<const ColumnSet> NativeConnection::columns_of(const ilana_result_info &info) {
-    if (info.columns_id != 0 && info.columns_id == last_columns_id_) return last_columns_;
+    // (The count is compared too: a driver breaking the promise must not
+    // make the host read a batch with the wrong stride.)
+    if (info.columns_id != 0 && info.columns_id == last_columns_id_ &&
+        last_columns_->columns.size() == info.column_count)
+        return last_columns_;
     std::shared_ptr<const ColumnSet> set = describe_columns(info);
     last_columns_id_ = info.columns_id;
     last_columns_ = info.columns_id != 0 ? set : nullptr;
@@ -208,6 +220,7 @@ void NativeResult::read_all(Result &out) {
     bool more = true;
     while (more) {
         more = fetch(batch, 1024);
+        check_batch(batch, inf.column_count);
         if (batch.row_count > 0 && batch.cells != nullptr)
             out.append(batch.cells, batch.row_count, batch.value_size ? batch.value_size : sizeof(ilana_value));
     }

@@ -100,6 +100,9 @@ public:
     // Fills `batch`; returns true when more may follow (ILANA_OK), false on
     // ILANA_DONE. Throws Error on failure.
     bool fetch(ilana_batch &batch, uint32_t max_rows);
+    // Throws Error (internal, naming the driver bug) when a batch with rows
+    // has another column count than the result's description.
+    void check_batch(const ilana_batch &batch, uint32_t column_count) const;
     // Reads every remaining row into `out` (columns set from info()).
     void read_all(Result &out);
     void close() noexcept;
