@@ -208,6 +208,10 @@ private:
     friend class Database;
     friend struct detail::InternalAccess;
     explicit Connection(std::shared_ptr<detail::ConnectionState> state) : state_(std::move(state)) {}
+    // A session for one call of this Connection (query, execute, stream):
+    // it never outlives the call, so it borrows the state instead of
+    // sharing its ownership.
+    Session lease_for_call() const;
     std::shared_ptr<detail::ConnectionState> state_;
 };
 

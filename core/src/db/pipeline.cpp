@@ -147,7 +147,7 @@ ExecResult Session::execute_many(std::string_view sql, const std::vector<Params>
 ExecResult Connection::execute_many(std::string_view sql, const std::vector<Params> &rows) const {
     detail::ConnectionState &cs = *state_;
     detail::note_write(cs);
-    return detail::with_statement_retry(cs, sql, [this] { return acquire(); },
+    return detail::with_statement_retry(cs, sql, [this] { return lease_for_call(); },
                                         [&](Session &s) { return s.execute_many(sql, rows); });
 }
 
