@@ -63,9 +63,9 @@ if [ "${ILANA_SKIP_SANITIZERS:-0}" != 1 ]; then
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
   cmake --build build-tsan -j "$jobs" --target ilana_unit_tests ilana_integration_tests \
     ilana_sqlite ilana_postgres ilana_mysql ilana_cli
-  stage "ThreadSanitizer: integration tests tagged [threads], unit tests tagged [http]"
+  stage "ThreadSanitizer: integration tests tagged [threads], unit tests tagged [http] or [threads]"
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
   build-tsan/bin/ilana_integration_tests "[threads]"
-  build-tsan/bin/ilana_unit_tests "[http]"
+  build-tsan/bin/ilana_unit_tests "[http],[threads]"
 fi
 stage "all tests passed"

@@ -5,11 +5,54 @@
 
 namespace ilana::detail {
 
-ConnectionMetrics::Shard &ConnectionMetrics::shard() noexcept {
-    // One shard per thread, chosen once: threads of a busy pool spread over
-    // the shards instead of bouncing one cache line between cores.
-    thread_local const size_t index = std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards;
-    return shards_[index];
+namespace {
+
+// Which owned shard indexes are taken, one bit each, process-wide.
+std::atomic<uint32_t> g_owned_shards{0};
+
+// This thread's claim: -1 not tried yet, -2 none (all were taken, or the
+// thread is exiting), else the owned index. Trivially destructible, so it
+// stays readable after `t_claim_release` ran at thread exit.
+thread_local int t_owned = -1;
+
+// Gives the index back when the thread ends; the next claimer's
+// acquire-CAS sees this thread's last plain stores (release).
+struct ClaimRelease {
+    bool armed = false;
+    ~ClaimRelease() {
+        if (t_owned >= 0) g_owned_shards.fetch_and(~(1u << t_owned), std::memory_order_release);
+        t_owned = -2;
+    }
+};
+thread_local ClaimRelease t_claim_release;
+
+int claim_owned_shard() noexcept {
+    uint32_t taken = g_owned_shards.load(std::memory_order_relaxed);
+    for (;;) {
+        int free_index = -1;
+        for (int i = 0; i < ConnectionMetrics::kOwnedShards; ++i)
+            if ((taken & (1u << i)) == 0) {
+                free_index = i;
+                break;
+            }
+        if (free_index < 0) return -2;
+        if (g_owned_shards.compare_exchange_weak(taken, taken | (1u << free_index), std::memory_order_acquire,
+                                                 std::memory_order_relaxed)) {
+            t_claim_release.armed = true; // constructed now: it releases the claim at thread exit
+            return free_index;
+        }
+    }
+}
+
+} // namespace
+
+ConnectionMetrics::Writer ConnectionMetrics::writer() noexcept {
+    if (t_owned == -1) t_owned = claim_owned_shard();
+    if (t_owned >= 0) return Writer{static_cast<size_t>(t_owned), true};
+    // Threads beyond the owners spread over the shared shards, chosen once.
+    thread_local const size_t shared =
+        kOwnedShards + std::hash<std::thread::id>{}(std::this_thread::get_id()) % (kShards - kOwnedShards);
+    return Writer{shared, false};
 }
 
 void ConnectionMetrics::add(const Histogram &h, HistogramSnapshot &out) noexcept {
