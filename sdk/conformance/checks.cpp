@@ -25,6 +25,16 @@ double ms_since(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+// A parameterless, uncached statement over `sql` (which must outlive it).
+ilana_statement plain_statement(const std::string &sql) {
+    ilana_statement st{};
+    st.struct_size = sizeof st;
+    st.sql = sql.data();
+    st.sql_len = sql.size();
+    st.value_size = sizeof(ilana_value);
+    return st;
+}
+
 std::string replace_all(std::string s, const std::string &from, const std::string &to) {
     for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
     return s;
@@ -424,11 +434,7 @@ std::string Suite::State::max_rows_zero() {
 
 std::string Suite::State::one_open_result() {
     Conn &c = conn();
-    ilana_statement st{};
-    st.struct_size = sizeof st;
-    st.sql = cfg.select_one.data();
-    st.sql_len = cfg.select_one.size();
-    st.value_size = sizeof(ilana_value);
+    ilana_statement st = plain_statement(cfg.select_one);
     ilana_error err = new_error();
     ilana_result *first = nullptr;
     ilana_status s = api().execute(c.handle(), &st, &first, &err);
@@ -464,11 +470,7 @@ std::string Suite::State::columns_id() {
     // covers it).
     {
         Conn c(p(), cfg);
-        ilana_statement st{};
-        st.struct_size = sizeof st;
-        st.sql = cfg.select_one.data();
-        st.sql_len = cfg.select_one.size();
-        st.value_size = sizeof(ilana_value);
+        ilana_statement st = plain_statement(cfg.select_one);
         ilana_error err = new_error();
         ilana_result *res = nullptr;
         require(api().execute(c.handle(), &st, &res, &err) == ILANA_OK && res != nullptr,
@@ -625,11 +627,7 @@ std::string Suite::State::errors_syntax() {
     std::memset(&g, 0, sizeof g);
     std::memset(g.canary, 0xCD, sizeof g.canary);
     g.e.struct_size = sizeof g.e;
-    ilana_statement st{};
-    st.struct_size = sizeof st;
-    st.sql = cfg.syntax_error.data();
-    st.sql_len = cfg.syntax_error.size();
-    st.value_size = sizeof(ilana_value);
+    ilana_statement st = plain_statement(cfg.syntax_error);
     ilana_result *res = reinterpret_cast<ilana_result *>(&g); // must be reset to NULL
     ilana_status s = api().execute(conn().handle(), &st, &res, &g.e);
     std::string where = "execute";
@@ -743,11 +741,7 @@ std::string Suite::State::streaming() {
 std::string Suite::State::streaming_close_early() {
     if (cfg.many_rows_sql.empty()) skip("no probe.many_rows in the connection JSON");
     const std::string sql = replace_all(cfg.many_rows_sql, "{rows}", std::to_string(cfg.many_rows));
-    ilana_statement st{};
-    st.struct_size = sizeof st;
-    st.sql = sql.data();
-    st.sql_len = sql.size();
-    st.value_size = sizeof(ilana_value);
+    ilana_statement st = plain_statement(sql);
     ilana_error err = new_error();
     ilana_result *res = nullptr;
     require(api().execute(conn().handle(), &st, &res, &err) == ILANA_OK, "execute: " + describe(err));
