@@ -212,6 +212,9 @@ private:
     // it never outlives the call, so it borrows the state instead of
     // sharing its ownership.
     Session lease_for_call() const;
+    // Leases a pooled connection into a Session holding `state` (owning for
+    // acquire(), borrowed for lease_for_call()) and counts the wait.
+    Session lease(std::shared_ptr<detail::ConnectionState> state) const;
     std::shared_ptr<detail::ConnectionState> state_;
 };
 

@@ -230,22 +230,20 @@ const std::string &Connection::name() const noexcept { return state_->name; }
 const std::string &Connection::client() const noexcept { return state_->client; }
 const Dialect &Connection::dialect() const { return state_->dialect; }
 
-Session Connection::acquire() const {
+Session Connection::lease(std::shared_ptr<ConnectionState> state) const {
     std::chrono::microseconds waited;
-    Session s(state_, state_->pool().acquire_measured(waited));
+    Session s(std::move(state), state_->pool().acquire_measured(waited));
     state_->metrics.record_acquire(waited);
     return s;
 }
+
+Session Connection::acquire() const { return lease(state_); }
 
 // A non-owning shared_ptr (the aliasing constructor with an empty owner):
 // copying and destroying it touches no reference count, two atomic
 // read-modify-writes fewer per Connection call than sharing ownership.
 Session Connection::lease_for_call() const {
-    std::chrono::microseconds waited;
-    Session s(std::shared_ptr<ConnectionState>(std::shared_ptr<ConnectionState>(), state_.get()),
-              state_->pool().acquire_measured(waited));
-    state_->metrics.record_acquire(waited);
-    return s;
+    return lease(std::shared_ptr<ConnectionState>(std::shared_ptr<ConnectionState>(), state_.get()));
 }
 
 Transaction Connection::begin() const { return Transaction(acquire()); }

@@ -152,27 +152,24 @@ void Result::append(const ilana_value *cells, size_t rows, size_t value_size) {
         }
     }
     // The cells still point at the driver's bytes: copy them into the arena,
-    // one block for the whole batch, sized before copying.
+    // one block for the whole batch, sized before copying. Empty strings
+    // point at "" (never at the driver's buffer) on the way.
     ilana_value *added = cells_.data() + base;
     size_t bytes = 0;
-    for (size_t k = 0; k < total; ++k)
-        if (holds_bytes(added[k])) bytes += static_cast<size_t>(added[k].v.str.len);
-    if (bytes == 0) {
-        for (size_t k = 0; k < total; ++k)
-            if (holds_bytes(added[k])) added[k].v.str.ptr = "";
-        return;
+    for (size_t k = 0; k < total; ++k) {
+        ilana_value &v = added[k];
+        if (!holds_bytes(v)) continue;
+        if (v.v.str.len == 0) v.v.str.ptr = "";
+        bytes += static_cast<size_t>(v.v.str.len);
     }
+    if (bytes == 0) return;
     if (arena_used_ + bytes > arena_cap_) new_arena_block(bytes);
     char *const block = arena_.back().get();
     char *dst = block + arena_used_;
     for (size_t k = 0; k < total; ++k) {
         ilana_value &v = added[k];
-        if (!holds_bytes(v)) continue;
-        const size_t n = static_cast<size_t>(v.v.str.len);
-        if (n == 0) {
-            v.v.str.ptr = "";
-            continue;
-        }
+        const size_t n = holds_bytes(v) ? static_cast<size_t>(v.v.str.len) : 0;
+        if (n == 0) continue;
         std::memcpy(dst, v.v.str.ptr, n);
         v.v.str.ptr = dst;
         dst += n;
