@@ -1,4 +1,4 @@
-// result.cpp — streaming rows out of libpq's single-row mode.
+// result.cpp — rows out of libpq, streamed in single-row mode or whole.
 //
 // Why single-row mode: without it libpq buffers the whole result in one
 // PGresult before the first row is visible, so a million-row SELECT would sit
@@ -7,11 +7,14 @@
 // reusable cell array and byte arena and clears each PGresult at once, so
 // memory stays at one batch whatever the result size. (libpq 17's chunked
 // mode would amortise the per-row PGresult; this driver targets libpq 15.)
+// The exception is a small result the host reads whole anyway
+// (ILANA_EXEC_WHOLE_RESULT, see statement.cpp): one PGRES_TUPLES_OK whose
+// rows fetch() hands out max_rows at a time.
 #include "result.hpp"
-#include "statement.hpp"
 
 #include "connection.hpp"
 #include "errors.hpp"
+#include "statement.hpp"
 
 #include <ilana/sdk/driver_support.hpp>
 
@@ -74,16 +77,19 @@ void Result::reset(Connection *conn, std::string_view sql, CancelOnClose may_can
     arena_.bytes.clear();
 }
 
-void Result::describe(const PGresult *res) {
+void Result::describe(const PGresult *res, uint64_t statement_id) {
+    // The same cached prepared statement as last time (the usual case): its
+    // row description is fixed (PostgreSQL fails the execution with 0A000
+    // rather than change it, and execute prepares it again under a new id),
+    // so there is nothing to look at.
+    if (statement_id != 0 && statement_id == described_statement_ && columns_id_ != 0) return;
+    described_statement_ = statement_id;
     const int nf = PQnfields(res);
     const auto n = static_cast<size_t>(nf < 0 ? 0 : nf);
-    // A recycled result running the same statement again (the usual case)
-    // already holds this description: compare instead of rebuilding. The
-    // columns (name, type, native_type, nullable) are a function of the
-    // name and type OID alone, so an equal comparison keeps columns_id too:
-    // a cached statement run again (its prepared row description cannot
-    // change: PostgreSQL fails it with 0A000 instead, and execute prepares
-    // it again), and also an uncached statement of the same shape.
+    // Otherwise a recycled result often holds this description already (an
+    // uncached statement of the same shape): compare instead of rebuilding.
+    // The columns (name, type, native_type, nullable) are a function of the
+    // name and type OID alone, so an equal comparison keeps columns_id too.
     if (n > 0 && n == columns_.size() && n == types_.size() && columns_id_ != 0) {
         bool same = true;
         for (size_t c = 0; c < n && same; ++c) {
@@ -127,13 +133,9 @@ void Result::describe(const PGresult *res) {
 }
 
 void Result::start_rows(PGresult *first, CachedStatement *stmt) {
-    const uint64_t statement_id = stmt != nullptr ? stmt->id : 0;
     statement_ = stmt;
     delivered_ = 0;
-    if (statement_id == 0 || statement_id != described_statement_ || columns_id_ == 0) {
-        describe(first);
-        described_statement_ = statement_id;
-    }
+    describe(first, stmt != nullptr ? stmt->id : 0);
     pending_ = first;
     finished_ = false;
 }
@@ -297,14 +299,12 @@ ilana_status Result::fetch(ilana_batch *batch) {
 void Result::finish() noexcept {
     statement_ = nullptr; // an abandoned result says nothing of its size
     if (pending_ != nullptr) {
-        // A read-ahead final result means nothing is left to drain.
+        // A read-ahead final result (or a whole one, rows unread): the end.
         if (PQresultStatus(pending_) == PGRES_TUPLES_OK && conn_ != nullptr) {
-            affected_ = parse_affected(pending_);
-            PQclear(pending_);
+            PGresult *last = pending_;
             pending_ = nullptr;
             whole_row_ = 0;
-            drain(conn_->pg());
-            finished_ = true;
+            complete(last);
         } else {
             PQclear(pending_);
             pending_ = nullptr;
@@ -318,12 +318,14 @@ void Result::finish() noexcept {
         while (PGresult *r = PQgetResult(pg)) {
             PQclear(r);
             if (!canceled && may_cancel_ != CancelOnClose::never && ++read >= kDrainBeforeCancel) {
-                // Decided once, and only for a result really abandoned.
+                // Decided here, once: only a result really abandoned pays
+                // for the keyword test.
                 if (may_cancel_ == CancelOnClose::if_query)
                     may_cancel_ = is_query_text(sql_) ? CancelOnClose::yes : CancelOnClose::never;
-                if (may_cancel_ == CancelOnClose::never) continue;
-                conn_->cancel_quietly();
-                canceled = true;
+                if (may_cancel_ == CancelOnClose::yes) {
+                    conn_->cancel_quietly();
+                    canceled = true;
+                }
             }
         }
         finished_ = true;

@@ -1,4 +1,5 @@
-// result.hpp — one executed statement's result, streamed in single-row mode.
+// result.hpp — one executed statement's result: streamed in single-row mode,
+// or one whole PGresult for a small result the host reads at once.
 #pragma once
 
 #include "types.hpp"
@@ -58,7 +59,9 @@ public:
     void detach() noexcept { conn_ = nullptr; }
 
 private:
-    void describe(const PGresult *res);
+    // Builds columns_ for `res`, or keeps them: `statement_id` is the cached
+    // statement's id (0: not one; see start_rows).
+    void describe(const PGresult *res, uint64_t statement_id);
     // Decodes row `res_row` of `res` into batch row `row`.
     void decode_row(const PGresult *res, int res_row, size_t row);
     // The end of the rows: takes `final_result` (PGRES_TUPLES_OK) and drains.
@@ -92,8 +95,8 @@ private:
     std::vector<uint32_t> string_columns_; // cells holding arena offsets
     // What info() reports as columns_id (ABI 1.1): a new id from the
     // connection whenever describe() builds columns_ (afresh or changed),
-    // kept while describe() finds the same types, formats and names, from
-    // which columns_ follow; 0 while there is no row set.
+    // kept while describe() finds the same statement, or the same types,
+    // formats and names, from which columns_ follow; 0 without a row set.
     uint64_t columns_id_ = 0;
 
     std::vector<ilana_value> cells_; // reused across fetches

@@ -35,8 +35,7 @@ constexpr uint32_t kMaxParams = 65535; // the protocol's Int16 parameter count
 constexpr int64_t kWholeResultRows = 1000;
 
 // Skips whitespace and SQL comments; writes the first keyword, lower-case
-// and NUL-terminated, into `kw` (at most 16 letters). Runs on every
-// execute: no allocation.
+// and NUL-terminated, into `kw` (at most 16 letters). No allocation.
 void leading_keyword(std::string_view sql, char (&kw)[17]) {
     kw[0] = '\0';
     size_t i = 0;
