@@ -1124,6 +1124,40 @@ TEST_CASE("sqlite: statement cache", "[sqlite]") {
     CHECK(c.scalar_int("SELECT count(*) FROM u") == 2);
 }
 
+TEST_CASE("sqlite: a cached statement sees only the parameters of its own run", "[sqlite]") {
+    // Bindings of numbers stay on a cached statement between runs (only
+    // bytes are cleared when a run ends): every run must still see exactly
+    // the values it was given, of whatever type.
+    Conn c(":memory:");
+    const std::string sql = "SELECT ?1, typeof(?1), ?2";
+    auto run_cached = [&](std::vector<ilana_value> params) { return c.query(sql, params, ILANA_EXEC_CACHE); };
+    Rows r = run_cached({text("abc"), i64(1)});
+    CHECK(r.rows[0][0].s == "abc");
+    CHECK(r.rows[0][1].s == "text");
+    r = run_cached({i64(7), i64(2)});
+    CHECK(r.rows[0][0].i == 7);
+    CHECK(r.rows[0][1].s == "integer");
+    CHECK(r.rows[0][2].i == 2);
+    r = run_cached({null_value(), text("two")});
+    CHECK(r.rows[0][0].type == ILANA_TYPE_NULL);
+    CHECK(r.rows[0][1].s == "null");
+    CHECK(r.rows[0][2].s == "two");
+    // A run that fails while binding (the second value has no SQL type)
+    // after its first value was bound as text leaves nothing behind.
+    ilana_value bad{};
+    bad.type = static_cast<ilana_type>(999);
+    const std::vector<ilana_value> params = {text("left over?"), bad};
+    const ilana_statement st = make_statement(sql, params, ILANA_EXEC_CACHE);
+    ilana_result *res = nullptr;
+    ilana_error err{};
+    err.struct_size = sizeof err;
+    REQUIRE(api().execute(c.get(), &st, &res, &err) == ILANA_ERROR);
+    CHECK(err.error_class == ILANA_ERR_DATA);
+    r = run_cached({i64(3), i64(4)});
+    CHECK(r.rows[0][0].i == 3);
+    CHECK(r.rows[0][2].i == 4);
+}
+
 TEST_CASE("sqlite: a cached statement run twice in a row sees another connection's schema change",
           "[sqlite]") {
     // The driver skips describing the columns when the same cached

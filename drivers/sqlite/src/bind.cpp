@@ -165,7 +165,7 @@ std::string format_timestamp(int64_t micros) { return format_datetime(micros, ' 
 
 std::string format_timestamptz(int64_t micros) { return format_datetime(micros, 'T', true) + "Z"; }
 
-void bind_parameters(sqlite3 *db, sqlite3_stmt *stmt, const ilana_value *params, uint32_t count,
+bool bind_parameters(sqlite3 *db, sqlite3_stmt *stmt, const ilana_value *params, uint32_t count,
                      uint32_t value_size) {
     const int expected = stmt != nullptr ? sqlite3_bind_parameter_count(stmt) : 0;
     if (static_cast<int64_t>(count) != expected)
@@ -176,7 +176,7 @@ void bind_parameters(sqlite3 *db, sqlite3_stmt *stmt, const ilana_value *params,
                                 (stmt != nullptr ? " in SQL: " + sql_excerpt(sqlite3_sql(stmt))
                                                  : std::string()),
                             "07001", 0, ILANA_ERRF_NOT_SENT);
-    if (count == 0) return;
+    if (count == 0) return false;
     if (params == nullptr)
         throw DriverFailure(ILANA_ERR_INTERNAL, "execute: params is NULL but param_count is " +
                                                     std::to_string(count));
@@ -187,12 +187,18 @@ void bind_parameters(sqlite3 *db, sqlite3_stmt *stmt, const ilana_value *params,
                                                     " is smaller than ilana_value (" +
                                                     std::to_string(sizeof(ilana_value)) + ")");
     const char *base = reinterpret_cast<const char *>(params);
+    bool bytes = false;
     for (uint32_t i = 0; i < count; ++i) {
         const auto &v = *reinterpret_cast<const ilana_value *>(base + stride * i);
+        // Every type but these three is bound as text or blob (see the top).
+        if (v.is_null == 0 && v.type != ILANA_TYPE_NULL && v.type != ILANA_TYPE_BOOL &&
+            v.type != ILANA_TYPE_INT64 && v.type != ILANA_TYPE_DOUBLE)
+            bytes = true;
         const int rc = bind_one(stmt, static_cast<int>(i) + 1, v, i);
         if (rc != SQLITE_OK)
             throw_sqlite(db, rc, Stage::step, param_label(i, v.type), {}, ILANA_ERRF_NOT_SENT);
     }
+    return bytes;
 }
 
 } // namespace ilana::sqlite

@@ -261,10 +261,9 @@ std::string Connection::query_text(const char *sql, Stage stage, std::string_vie
 
 StatementLease Connection::prepare(std::string_view sql, bool cache) {
     if (sqlite3_stmt *cached = cache_.find(sql)) {
-        // Every lease ends in StatementLease::release (reset, bindings
-        // cleared); the reset here only makes sure. Bindings need no clearing:
-        // bind_parameters binds every placeholder or refuses to run.
-        sqlite3_reset(cached);
+        // Every lease ends in StatementLease::release, which resets; the
+        // check only makes sure (sqlite3_stmt_busy is a field read).
+        if (sqlite3_stmt_busy(cached) != 0) sqlite3_reset(cached);
         return StatementLease(cached, true);
     }
     if (sql.size() > static_cast<std::size_t>(INT_MAX))
@@ -303,7 +302,12 @@ std::unique_ptr<Result> Connection::execute(std::string_view sql, const ilana_va
                                             const std::vector<ColumnSpec> *fixed_columns) {
     require_no_open_result("execute");
     StatementLease stmt = prepare(sql, (flags & ILANA_EXEC_CACHE) != 0);
-    bind_parameters(db_, stmt.get(), params, param_count, value_size);
+    try {
+        stmt.set_holds_bytes(bind_parameters(db_, stmt.get(), params, param_count, value_size));
+    } catch (...) {
+        stmt.set_holds_bytes(true); // a failure part-way may have bound bytes already
+        throw;
+    }
     std::unique_ptr<Result> result;
     if (spare_result_) {
         result = std::move(spare_result_);

@@ -91,12 +91,16 @@ class StatementLease {
 public:
     StatementLease() = default;
     StatementLease(sqlite3_stmt *stmt, bool cached) : stmt_(stmt), cached_(cached) {}
-    StatementLease(StatementLease &&o) noexcept : stmt_(o.stmt_), cached_(o.cached_) { o.stmt_ = nullptr; }
+    StatementLease(StatementLease &&o) noexcept
+        : stmt_(o.stmt_), cached_(o.cached_), holds_bytes_(o.holds_bytes_) {
+        o.stmt_ = nullptr;
+    }
     StatementLease &operator=(StatementLease &&o) noexcept {
         if (this != &o) {
             release();
             stmt_ = o.stmt_;
             cached_ = o.cached_;
+            holds_bytes_ = o.holds_bytes_;
             o.stmt_ = nullptr;
         }
         return *this;
@@ -107,11 +111,17 @@ public:
 
     sqlite3_stmt *get() const noexcept { return stmt_; }
     bool cached() const noexcept { return cached_; }
+    // bind_parameters bound text or blob bytes (SQLite's own copies): a
+    // cached statement gives them back when the lease ends instead of
+    // keeping, say, a large blob until it next runs.
+    void set_holds_bytes(bool v) noexcept { holds_bytes_ = v; }
     void release() noexcept {
         if (stmt_ == nullptr) return;
         if (cached_) {
             sqlite3_reset(stmt_);
-            sqlite3_clear_bindings(stmt_);
+            // Numbers need no clearing: the next execute binds every
+            // placeholder or refuses to run (bind_parameters).
+            if (holds_bytes_) sqlite3_clear_bindings(stmt_);
         } else {
             sqlite3_finalize(stmt_);
         }
@@ -121,6 +131,7 @@ public:
 private:
     sqlite3_stmt *stmt_ = nullptr;
     bool cached_ = false;
+    bool holds_bytes_ = false;
 };
 
 // Column of a result whose names and types are fixed by the ABI
@@ -237,7 +248,8 @@ private:
 
 // ------------------------------------------------------------------ bind.cpp
 // Binds `count` values (strided by value_size) to `stmt`; throws DriverFailure.
-void bind_parameters(sqlite3 *db, sqlite3_stmt *stmt, const ilana_value *params, uint32_t count,
+// Returns true when any of them was bound as text or blob bytes.
+bool bind_parameters(sqlite3 *db, sqlite3_stmt *stmt, const ilana_value *params, uint32_t count,
                      uint32_t value_size);
 
 // Text forms of the temporal types (documented in README.md).

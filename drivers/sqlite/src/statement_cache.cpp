@@ -10,6 +10,9 @@
 namespace ilana::sqlite {
 
 sqlite3_stmt *StatementCache::find(std::string_view sql) {
+    // The statement used last (a loop runs the same one): no hashing, and
+    // it is already the most recently used.
+    if (!lru_.empty() && std::string_view(lru_.front().first) == sql) return lru_.front().second;
     auto it = index_.find(sql);
     if (it == index_.end()) return nullptr;
     // Most recently used to the front; splice keeps the node (and the key
