@@ -5,6 +5,8 @@
 
 #include <ilana/error.hpp>
 
+#include "observe/statement_clock.hpp"
+
 #include <chrono>
 #include <string_view>
 
@@ -19,22 +21,21 @@ void record_statement(ConnectionState &cs, std::string_view sql, std::chrono::mi
 // The onError hook; a hook that throws is logged and ignored.
 void report_error(ConnectionState &cs, const Error &e) noexcept;
 
-// Times one statement from construction to finish().
+// Times one statement from construction to finish() (StatementClock: the
+// time-stamp counter where the kernel trusts it).
 class StatementTimer {
 public:
     StatementTimer(ConnectionState &cs, std::string_view sql, const char *kind) noexcept
         : cs_(cs), sql_(sql), kind_(kind) {}
     void finish(bool ok) noexcept {
-        record_statement(cs_, sql_,
-                         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start_),
-                         ok, kind_);
+        record_statement(cs_, sql_, StatementClock::between(start_, StatementClock::now()), ok, kind_);
     }
 
 private:
     ConnectionState &cs_;
     std::string_view sql_;
     const char *kind_;
-    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+    StatementClock::Ticks start_ = StatementClock::now();
 };
 
 } // namespace ilana::detail
