@@ -79,26 +79,36 @@ struct ColumnSet {
     ColumnSet &operator=(const ColumnSet &) = delete;
 };
 
+namespace detail {
+struct ResultStorage; // cells, bytes and the column set; result.cpp
+}
+
 class Result {
 public:
     Result() = default;
-    Result(Result &&) noexcept = default;
-    Result &operator=(Result &&) noexcept = default;
+    Result(Result &&o) noexcept { steal(o); }
+    Result &operator=(Result &&o) noexcept {
+        if (this != &o) {
+            release();
+            steal(o);
+        }
+        return *this;
+    }
     Result(const Result &) = delete; // views point into it: move, don't copy
     Result &operator=(const Result &) = delete;
-    // Hands its cell array and a small arena block to a per-thread spare
-    // list, so the next Result on this thread allocates nothing.
-    ~Result();
+    // Hands its storage (cell array, a small arena block, the column set)
+    // to a per-thread spare list, so the next Result on this thread
+    // allocates nothing and, for the same columns, shares them without
+    // touching a reference count.
+    ~Result() { release(); }
 
-    size_t size() const noexcept { return ncols_ == 0 ? 0 : cells_.size() / ncols_; }
-    bool empty() const noexcept { return size() == 0; }
+    size_t size() const noexcept { return rows_; }
+    bool empty() const noexcept { return rows_ == 0; }
     const std::vector<Column> &columns() const noexcept;
     int64_t affected_rows() const noexcept { return affected_rows_; }
     int64_t last_insert_id() const noexcept { return last_insert_id_; }
 
-    Row operator[](size_t i) const noexcept {
-        return Row(cells_.data() + i * ncols_, &columns_->columns, &columns_->names);
-    }
+    Row operator[](size_t i) const noexcept { return Row(cells_ + i * ncols_, &set_->columns, &set_->names); }
     Row at(size_t i) const; // range-checked
     Row front() const;
 
@@ -123,22 +133,35 @@ public:
     iterator end() const { return iterator(this, size()); }
 
     // Filling a Result (the core does this; applications only read).
-    void set_columns(std::shared_ptr<const ColumnSet> columns);
+    void set_columns(const std::shared_ptr<const ColumnSet> &columns);
     void set_counts(int64_t affected_rows, int64_t last_insert_id) noexcept {
         affected_rows_ = affected_rows;
         last_insert_id_ = last_insert_id;
     }
     // Copies `rows` rows of cells (value_size bytes apart) and their bytes.
+    // set_columns first.
     void append(const ilana_value *cells, size_t rows, size_t value_size);
 
 private:
-    void new_arena_block(size_t need);
+    void steal(Result &o) noexcept {
+        store_ = o.store_;
+        set_ = o.set_;
+        cells_ = o.cells_;
+        ncols_ = o.ncols_;
+        rows_ = o.rows_;
+        affected_rows_ = o.affected_rows_;
+        last_insert_id_ = o.last_insert_id_;
+        o.store_ = nullptr;
+        o.set_ = nullptr;
+        o.cells_ = nullptr;
+        o.ncols_ = o.rows_ = 0;
+    }
+    void release() noexcept;
 
-    std::shared_ptr<const ColumnSet> columns_;
-    size_t ncols_ = 0;
-    std::vector<ilana_value> cells_;
-    std::vector<std::unique_ptr<char[]>> arena_;
-    size_t arena_used_ = 0, arena_cap_ = 0;
+    detail::ResultStorage *store_ = nullptr; // owned; null until set_columns
+    const ColumnSet *set_ = nullptr;         // the storage's column set
+    const ilana_value *cells_ = nullptr;     // the storage's cell array
+    size_t ncols_ = 0, rows_ = 0;
     int64_t affected_rows_ = -1;
     int64_t last_insert_id_ = 0;
 };

@@ -51,15 +51,26 @@ std::shared_ptr<const ColumnSet> ColumnSet::make(std::vector<Column> columns) {
 
 const std::vector<Column> &Result::columns() const noexcept {
     static const std::vector<Column> none;
-    return columns_ ? columns_->columns : none;
+    return set_ != nullptr ? set_->columns : none;
 }
 
-void Result::set_columns(std::shared_ptr<const ColumnSet> columns) {
-    columns_ = std::move(columns);
-    ncols_ = columns_ ? columns_->columns.size() : 0;
-}
+namespace detail {
+// What a Result owns once it has columns. Kept whole on a per-thread spare
+// list when the Result dies (small ones only), so that a query in a loop
+// reuses the previous one's cell array and arena block, and its column set
+// too: the storage keeps its shared_ptr while spare, and a Result of the
+// same shape finds it already there (no reference count touched).
+struct ResultStorage {
+    std::shared_ptr<const ColumnSet> columns;
+    std::vector<ilana_value> cells;
+    std::vector<std::unique_ptr<char[]>> blocks; // text/blob bytes; never move
+    size_t used = 0, cap = 0;                     // of blocks.back()
+};
+} // namespace detail
 
 namespace {
+using detail::ResultStorage;
+
 // Cells whose value is bytes (v.str) that a Result must copy.
 constexpr uint32_t kStringTypes = (1u << ILANA_TYPE_TEXT) | (1u << ILANA_TYPE_BLOB) | (1u << ILANA_TYPE_DECIMAL) |
                                   (1u << ILANA_TYPE_UUID) | (1u << ILANA_TYPE_JSON);
@@ -73,88 +84,89 @@ size_t next_block(size_t need, size_t blocks, size_t last_cap) {
     return std::max<size_t>(need, std::max<size_t>(64 * 1024, last_cap * 2));
 }
 
-// Spare storage of destroyed Results, per thread: a query in a loop then
-// reuses the cell array and arena block of the previous one instead of
-// allocating both again. Only small buffers are kept (a big result's memory
-// goes back to malloc), at most kSpares of each, so the list costs at most
-// a few hundred KiB per thread.
+// At most kSpares storages per thread, each kept only while its cell array
+// and its last arena block are at most kKeepBytes: a big result's memory
+// goes back to malloc, and the list costs at most a few hundred KiB.
 constexpr size_t kSpares = 4;
 constexpr size_t kKeepBytes = 64 * 1024;
 
 struct SpareList {
-    std::vector<ilana_value> cells[kSpares];
-    size_t cell_count = 0;
-    // Arena block lists holding exactly one block, with its capacity.
-    std::vector<std::unique_ptr<char[]>> arenas[kSpares];
-    size_t arena_caps[kSpares] = {};
-    size_t arena_count = 0;
+    ResultStorage *spare[kSpares] = {};
+    size_t count = 0;
     ~SpareList();
 };
 // Trivially destructible, so it can be read after `t_spares` is gone (a
-// Result destroyed later in thread exit then simply frees its memory).
+// Result destroyed later in thread exit then simply frees its storage).
 thread_local bool t_spares_gone = false;
 thread_local SpareList t_spares;
-SpareList::~SpareList() { t_spares_gone = true; }
-
-SpareList *spares() noexcept { return t_spares_gone ? nullptr : &t_spares; }
-} // namespace
-
-Result::~Result() {
-    if (cells_.capacity() == 0 && arena_.empty()) return; // empty or moved from
-    SpareList *sp = spares();
-    if (sp == nullptr) return;
-    if (cells_.capacity() > 0 && cells_.capacity() * sizeof(ilana_value) <= kKeepBytes && sp->cell_count < kSpares) {
-        cells_.clear();
-        sp->cells[sp->cell_count++] = std::move(cells_);
-    }
-    if (!arena_.empty() && arena_cap_ <= kKeepBytes && sp->arena_count < kSpares) {
-        if (arena_.size() > 1) arena_.erase(arena_.begin(), arena_.end() - 1); // keep the last block
-        sp->arena_caps[sp->arena_count] = arena_cap_;
-        sp->arenas[sp->arena_count++] = std::move(arena_);
-    }
+SpareList::~SpareList() {
+    t_spares_gone = true;
+    for (size_t i = 0; i < count; ++i) delete spare[i];
 }
 
-void Result::new_arena_block(size_t need) {
-    if (arena_.empty()) {
-        SpareList *sp = spares();
-        if (sp != nullptr && sp->arena_count > 0 && sp->arena_caps[sp->arena_count - 1] >= need) {
-            --sp->arena_count;
-            arena_ = std::move(sp->arenas[sp->arena_count]);
-            arena_cap_ = sp->arena_caps[sp->arena_count];
-            arena_used_ = 0;
-            return;
-        }
+ResultStorage *take_storage() {
+    if (!t_spares_gone && t_spares.count > 0) return t_spares.spare[--t_spares.count];
+    return new ResultStorage();
+}
+
+void give_back(ResultStorage *st) noexcept {
+    if (t_spares_gone || t_spares.count == kSpares || st->cells.capacity() * sizeof(ilana_value) > kKeepBytes ||
+        st->cap > kKeepBytes) {
+        delete st;
+        return;
     }
-    const size_t cap = next_block(need, arena_.size(), arena_cap_);
-    arena_.emplace_back(new char[cap]);
-    arena_cap_ = cap;
-    arena_used_ = 0;
+    st->cells.clear();
+    if (st->blocks.size() > 1) st->blocks.erase(st->blocks.begin(), st->blocks.end() - 1); // keep the last block
+    st->used = 0;
+    t_spares.spare[t_spares.count++] = st;
+}
+
+void new_arena_block(ResultStorage &st, size_t need) {
+    const size_t cap = next_block(need, st.blocks.size(), st.cap);
+    st.blocks.emplace_back(new char[cap]);
+    st.cap = cap;
+    st.used = 0;
+}
+} // namespace
+
+void Result::release() noexcept {
+    if (store_ != nullptr) give_back(store_);
+    store_ = nullptr;
+}
+
+void Result::set_columns(const std::shared_ptr<const ColumnSet> &columns) {
+    if (store_ == nullptr) store_ = take_storage();
+    if (store_->columns != columns) store_->columns = columns; // the same set again: nothing to count
+    set_ = store_->columns.get();
+    ncols_ = set_ != nullptr ? set_->columns.size() : 0;
+    store_->cells.clear();
+    cells_ = store_->cells.data();
+    rows_ = 0;
 }
 
 void Result::append(const ilana_value *cells, size_t rows, size_t value_size) {
     const size_t total = rows * ncols_;
     if (total == 0) return;
-    if (cells_.capacity() == 0) {
-        SpareList *sp = spares();
-        if (sp != nullptr && sp->cell_count > 0) cells_ = std::move(sp->cells[--sp->cell_count]);
-    }
-    const size_t base = cells_.size();
+    ResultStorage &st = *store_;
+    const size_t base = st.cells.size();
     if (value_size == sizeof(ilana_value)) {
-        cells_.insert(cells_.end(), cells, cells + total); // one memcpy
+        st.cells.insert(st.cells.end(), cells, cells + total); // one memcpy
     } else {
         // A driver built against another ilana_value size: cell by cell.
-        cells_.resize(base + total);
+        st.cells.resize(base + total);
         const char *src = reinterpret_cast<const char *>(cells);
         for (size_t k = 0; k < total; ++k) {
             ilana_value v{};
             std::memcpy(&v, src + k * value_size, std::min(value_size, sizeof(ilana_value)));
-            cells_[base + k] = v;
+            st.cells[base + k] = v;
         }
     }
+    cells_ = st.cells.data();
+    rows_ += rows;
     // The cells still point at the driver's bytes: copy them into the arena,
     // one block for the whole batch, sized before copying. Empty strings
     // point at "" (never at the driver's buffer) on the way.
-    ilana_value *added = cells_.data() + base;
+    ilana_value *added = st.cells.data() + base;
     size_t bytes = 0;
     for (size_t k = 0; k < total; ++k) {
         ilana_value &v = added[k];
@@ -163,9 +175,9 @@ void Result::append(const ilana_value *cells, size_t rows, size_t value_size) {
         bytes += static_cast<size_t>(v.v.str.len);
     }
     if (bytes == 0) return;
-    if (arena_used_ + bytes > arena_cap_) new_arena_block(bytes);
-    char *const block = arena_.back().get();
-    char *dst = block + arena_used_;
+    if (st.blocks.empty() || st.used + bytes > st.cap) new_arena_block(st, bytes);
+    char *const block = st.blocks.back().get();
+    char *dst = block + st.used;
     for (size_t k = 0; k < total; ++k) {
         ilana_value &v = added[k];
         const size_t n = holds_bytes(v) ? static_cast<size_t>(v.v.str.len) : 0;
@@ -174,7 +186,7 @@ void Result::append(const ilana_value *cells, size_t rows, size_t value_size) {
         v.v.str.ptr = dst;
         dst += n;
     }
-    arena_used_ = static_cast<size_t>(dst - block);
+    st.used = static_cast<size_t>(dst - block);
 }
 
 } // namespace ilana

@@ -199,16 +199,15 @@ std::shared_ptr<const ColumnSet> describe_columns(const ilana_result_info &info)
     return set;
 }
 
-std::shared_ptr<const ColumnSet> NativeConnection::columns_of(const ilana_result_info &info) {
+const std::shared_ptr<const ColumnSet> &NativeConnection::columns_of(const ilana_result_info &info) {
     // (The count is compared too: a driver breaking the promise must not
     // make the host read a batch with the wrong stride.)
     if (info.columns_id != 0 && info.columns_id == last_columns_id_ &&
         last_columns_->columns.size() == info.column_count)
         return last_columns_;
-    std::shared_ptr<const ColumnSet> set = describe_columns(info);
-    last_columns_id_ = info.columns_id;
-    last_columns_ = info.columns_id != 0 ? set : nullptr;
-    return set;
+    last_columns_ = describe_columns(info);
+    last_columns_id_ = info.columns_id; // 0 never matches: the set is only held here
+    return last_columns_;
 }
 
 void NativeResult::read_all(Result &out) {

@@ -70,7 +70,8 @@ public:
     // for the previous result when the driver says the description is the
     // same (equal nonzero ilana_result_info.columns_id, ABI 1.1), otherwise
     // built (or found equal to the thread's last set) by describe_columns.
-    std::shared_ptr<const ColumnSet> columns_of(const ilana_result_info &info);
+    // The reference stays valid until the next call on this connection.
+    const std::shared_ptr<const ColumnSet> &columns_of(const ilana_result_info &info);
 
     // Set when a call failed with ILANA_ERRF_CONN_BROKEN: the pool discards it.
     bool broken() const noexcept { return broken_; }
@@ -84,7 +85,7 @@ private:
     ilana_conn *conn_;
     bool broken_ = false;
     uint64_t last_columns_id_ = 0; // 0: none (or the driver promised nothing)
-    std::shared_ptr<const ColumnSet> last_columns_;
+    std::shared_ptr<const ColumnSet> last_columns_; // of the last result (kept for id 0 too)
 };
 
 class NativeResult {
@@ -96,7 +97,7 @@ public:
 
     ilana_result_info info() const noexcept;
     // The columns `info` describes, as a shared set (NativeConnection::columns_of).
-    std::shared_ptr<const ColumnSet> columns(const ilana_result_info &info) { return conn_->columns_of(info); }
+    const std::shared_ptr<const ColumnSet> &columns(const ilana_result_info &info) { return conn_->columns_of(info); }
     // Fills `batch`; returns true when more may follow (ILANA_OK), false on
     // ILANA_DONE. Throws Error on failure.
     bool fetch(ilana_batch &batch, uint32_t max_rows);
