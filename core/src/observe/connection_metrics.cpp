@@ -7,6 +7,14 @@ namespace ilana::detail {
 
 namespace {
 
+// kLatencyBucketsMicros must say what kLatencyBuckets says.
+constexpr bool bucket_bounds_agree() {
+    for (size_t i = 0; i < kLatencyBuckets.size(); ++i)
+        if (kLatencyBucketsMicros[i] != static_cast<int64_t>(kLatencyBuckets[i] * 1e6 + 0.5)) return false;
+    return true;
+}
+static_assert(bucket_bounds_agree(), "kLatencyBucketsMicros differs from kLatencyBuckets");
+
 // Which owned shard indexes are taken, one bit each, process-wide.
 std::atomic<uint32_t> g_owned_shards{0};
 

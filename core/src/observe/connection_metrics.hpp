@@ -21,6 +21,11 @@ namespace ilana::detail {
 // Upper bounds, in seconds, of the latency histogram buckets (+Inf implied).
 inline constexpr std::array<double, 14> kLatencyBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                            0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+// The same bounds in microseconds: observing a duration compares integers
+// (a double division per statement was a visible share of an SQLite query).
+inline constexpr std::array<int64_t, 14> kLatencyBucketsMicros = {500,    1000,    2500,    5000,    10000,
+                                                                  25000,  50000,   100000,  250000,  500000,
+                                                                  1000000, 2500000, 5000000, 10000000};
 
 struct HistogramSnapshot {
     std::array<uint64_t, kLatencyBuckets.size() + 1> counts{}; // per bucket (not cumulative); last = +Inf
@@ -81,9 +86,9 @@ private:
             counter.fetch_add(n, std::memory_order_relaxed);
     }
     static void observe(Histogram &h, std::chrono::microseconds d, bool owned) noexcept {
-        const double secs = static_cast<double>(d.count()) / 1e6;
+        const int64_t us = d.count();
         size_t i = 0;
-        while (i < kLatencyBuckets.size() && secs > kLatencyBuckets[i]) ++i;
+        while (i < kLatencyBucketsMicros.size() && us > kLatencyBucketsMicros[i]) ++i;
         add(h.buckets[i], 1, owned);
         // Adding zero (every lease served without waiting) is work for
         // nothing on the acquire hot path.
