@@ -110,7 +110,8 @@ struct Rows {
     std::vector<ilana_type> types;
     std::vector<std::string> native;
     std::vector<std::vector<Cell>> rows;
-    int64_t affected = 0;
+    int64_t affected = 0;       // result_info before the rows
+    int64_t final_affected = 0; // result_info after the last row
     int64_t last_id = 0;
     uint64_t columns_id = 0; // ABI 1.1
     int batches = 0;
@@ -195,6 +196,7 @@ public:
         info = new_result_info();
         api().result_info(res, &info);
         CHECK(info.columns_id == out.columns_id); // names the result, not the moment
+        out.final_affected = info.affected_rows;
         api().result_close(res);
         return out;
     }
@@ -821,6 +823,18 @@ TEST_CASE("mysql: last insert id and affected rows", "[mysql][server]") {
     CHECK(del.affected == 3);
     auto sel = c.ok("SELECT * FROM " + t);
     CHECK(sel.affected == -1);
+    CHECK(sel.final_affected == -1);
+    // RETURNING: MariaDB sends no count, the driver counts the rows it
+    // returned, known once the last one is read.
+    auto ret = c.ok("/* two */ INSERT INTO " + t + " (v) VALUES (60), (70) RETURNING id, v");
+    CHECK(ret.rows.size() == 2);
+    CHECK(ret.final_affected == 2);
+    auto gone = c.ok("DELETE FROM " + t + " WHERE v >= ? RETURNING id", {v_int(60)}, ILANA_EXEC_CACHE);
+    CHECK(gone.rows.size() == 2);
+    CHECK(gone.final_affected == 2);
+    auto again = c.ok("DELETE FROM " + t + " WHERE v >= ? RETURNING id", {v_int(1000)}, ILANA_EXEC_CACHE);
+    CHECK(again.rows.empty());
+    CHECK(again.final_affected == 0);
     c.ok("DROP TABLE " + t);
 }
 

@@ -217,3 +217,26 @@ TEST_CASE("a pool of three serves eight threads", "[database][sqlite][threads]")
     CHECK(s.created - s.destroyed <= 3);
     CHECK(s.idle <= 3);
 }
+
+TEST_CASE("query() of a statement with RETURNING reports its counts after its rows", "[database][sqlite]") {
+    // SQLite counts a statement's changes only when it ends, i.e. after its
+    // last row: the Result's counts must be read then, not when it starts.
+    TempDir dir;
+    Database db = open_two_sqlite(dir);
+    db.execute("CREATE TABLE r (id INTEGER PRIMARY KEY, name TEXT)");
+    Result ins = db.query("INSERT INTO r (name) VALUES ('a'), ('b'), ('c') RETURNING id, name");
+    REQUIRE(ins.size() == 3);
+    CHECK(ins[2]["name"].as<std::string>() == "c");
+    CHECK(ins.affected_rows() == 3);
+    CHECK(ins.last_insert_id() == 3);
+    Result del = db.query("DELETE FROM r WHERE id < 3 RETURNING id");
+    CHECK(del.size() == 2);
+    CHECK(del.affected_rows() == 2);
+    Result sel = db.query("SELECT id FROM r");
+    CHECK(sel.affected_rows() == -1);
+    // execute() reads and drops the rows of such a statement to count it.
+    ExecResult more = db.execute("INSERT INTO r (name) VALUES ('d'), ('e') RETURNING id");
+    CHECK(more.affected_rows == 2);
+    CHECK(more.last_insert_id == 5);
+    CHECK(db.query("SELECT count(*) AS n FROM r").front()["n"].as<int>() == 3);
+}

@@ -127,23 +127,33 @@ Result Session::query(std::string_view sql, const Params &params) {
     return out;
 }
 
+namespace detail {
+namespace {
+// execute(): the counts of a statement. One that returns rows from a change
+// (INSERT ... RETURNING) is counted only after its last row, so its rows
+// are read and dropped first; a plain query's rows are not read at all.
+ExecResult counts_of(NativeResult &r, std::string_view sql) {
+    ilana_result_info info = r.info();
+    if (info.column_count > 0 && !is_read_only(sql)) {
+        r.drain();
+        info = r.info();
+    }
+    return ExecResult{info.affected_rows, info.last_insert_id};
+}
+} // namespace
+} // namespace detail
+
 ExecResult Session::execute(std::string_view sql, std::initializer_list<Value> params) {
     ExecResult out;
-    detail::run_statement(*state_, *pc_->conn, sql, params.begin(), params.size(), 0, [&](detail::NativeResult &r) {
-        auto info = r.info();
-        out.affected_rows = info.affected_rows;
-        out.last_insert_id = info.last_insert_id;
-    });
+    detail::run_statement(*state_, *pc_->conn, sql, params.begin(), params.size(), 0,
+                          [&](detail::NativeResult &r) { out = detail::counts_of(r, sql); });
     return out;
 }
 
 ExecResult Session::execute(std::string_view sql, const Params &params) {
     ExecResult out;
-    detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(), 0, [&](detail::NativeResult &r) {
-        auto info = r.info();
-        out.affected_rows = info.affected_rows;
-        out.last_insert_id = info.last_insert_id;
-    });
+    detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(), 0,
+                          [&](detail::NativeResult &r) { out = detail::counts_of(r, sql); });
     return out;
 }
 

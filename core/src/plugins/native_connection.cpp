@@ -223,6 +223,16 @@ void NativeResult::read_all(Result &out) {
         if (batch.row_count > 0 && batch.cells != nullptr)
             out.append(batch.cells, batch.row_count, batch.value_size ? batch.value_size : sizeof(ilana_value));
     }
+    // Rows that come from a change (INSERT ... RETURNING) are counted only
+    // once the last one is read (driver.h, ilana_result_info): ask again.
+    const ilana_result_info end = info();
+    out.set_counts(end.affected_rows, end.last_insert_id);
+}
+
+void NativeResult::drain() {
+    ilana_batch batch;
+    while (fetch(batch, 1024)) {
+    }
 }
 
 void NativeResult::close() noexcept {

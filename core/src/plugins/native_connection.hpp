@@ -104,8 +104,11 @@ public:
     // Throws Error (internal, naming the driver bug) when a batch with rows
     // has another column count than the result's description.
     void check_batch(const ilana_batch &batch, uint32_t column_count) const;
-    // Reads every remaining row into `out` (columns set from info()).
+    // Reads every remaining row into `out` (columns set from info(), the
+    // counts from info() after the last row).
     void read_all(Result &out);
+    // Fetches every remaining row without looking at it.
+    void drain();
     void close() noexcept;
 
 private:

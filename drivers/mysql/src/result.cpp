@@ -10,6 +10,7 @@
 #include "connection.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstddef>
 #include <cstring>
@@ -128,12 +129,40 @@ ilana_status Result::fetch(ilana_batch *batch) {
             throw f;
         }
     }
-    if (done_) finish_op();
+    rows_read_ += rows;
+    if (done_) {
+        finish_op();
+        if (counts_rows_) affected_rows_ = static_cast<int64_t>(rows_read_);
+    }
     batch->row_count = rows;
     batch->column_count = column_count();
     batch->value_size = sizeof(ilana_value);
     batch->cells = cells_.empty() ? nullptr : cells_.data();
     return done_ ? ILANA_DONE : ILANA_OK;
+}
+
+bool Result::returns_changed_rows(std::string_view sql) {
+    // The first word, after blanks, comments and opening parentheses.
+    size_t i = 0;
+    while (i < sql.size()) {
+        const char c = sql[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(') {
+            ++i;
+        } else if (c == '#' || (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-')) {
+            const size_t nl = sql.find('\n', i);
+            i = nl == std::string_view::npos ? sql.size() : nl + 1;
+        } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+            const size_t end = sql.find("*/", i + 2);
+            i = end == std::string_view::npos ? sql.size() : end + 2;
+        } else {
+            break;
+        }
+    }
+    size_t j = i;
+    while (j < sql.size() && std::isalpha(static_cast<unsigned char>(sql[j]))) ++j;
+    std::string word(sql.substr(i, j - i));
+    for (char &c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return word == "INSERT" || word == "REPLACE" || word == "DELETE" || word == "UPDATE";
 }
 
 void Result::finish_op() noexcept {
@@ -161,6 +190,7 @@ void Result::detach() noexcept {
 void Result::rearm_base(Connection *conn) {
     conn_ = conn;
     op_open_ = false;
+    rows_read_ = 0;
     affected_rows_ = -1;
     last_insert_id_ = 0;
     done_ = false;
@@ -196,6 +226,7 @@ constexpr size_t kSqlKept = 1024;
 
 StmtResult::StmtResult(Connection *conn, MYSQL_STMT *stmt, std::string_view sql)
     : Result(conn), stmt_(stmt), excerpt_(sql.substr(0, kSqlKept)) {
+    counts_rows_ = returns_changed_rows(sql);
     setup_columns();
     op_open_ = true;
 }
@@ -204,7 +235,10 @@ void StmtResult::rearm(Connection *conn, MYSQL_STMT *stmt, std::string_view sql)
     rearm_base(conn);
     // The statement bound last time, not re-prepared since (same server id),
     // was prepared from the same SQL: its excerpt is the one kept.
-    if (stmt != bound_stmt_ || stmt->stmt_id != bound_id_) excerpt_.assign(sql.substr(0, kSqlKept));
+    if (stmt != bound_stmt_ || stmt->stmt_id != bound_id_) {
+        excerpt_.assign(sql.substr(0, kSqlKept));
+        counts_rows_ = returns_changed_rows(sql);
+    }
     stmt_ = stmt;
     try {
         setup_columns();
@@ -473,6 +507,7 @@ void StmtResult::release() noexcept {
 
 TextResult::TextResult(Connection *conn, MYSQL_RES *res, std::string_view sql)
     : Result(conn), res_(res), excerpt_(sql.substr(0, kSqlKept)) {
+    counts_rows_ = returns_changed_rows(sql);
     op_open_ = true;
     set_columns(mysql_fetch_fields(res), mysql_num_fields(res));
 }

@@ -78,8 +78,15 @@ protected:
     static constexpr size_t kBatchBytes = 16u * 1024 * 1024;
     static constexpr uint32_t kMaxBatchRows = 16384;
 
+    // MariaDB sends no count for rows that come from a change (INSERT /
+    // DELETE / REPLACE ... RETURNING): such a result counts the rows it
+    // returned, reported once the last one is read.
+    static bool returns_changed_rows(std::string_view sql);
+
     Connection *conn_;
     bool op_open_ = false; // this result holds the connection's running op
+    bool counts_rows_ = false; // see returns_changed_rows
+    uint64_t rows_read_ = 0;
     std::vector<ColumnSpec> specs_;
     std::vector<std::string> names_;
     std::vector<ilana_column> columns_;
