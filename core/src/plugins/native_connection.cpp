@@ -211,22 +211,26 @@ const std::shared_ptr<const ColumnSet> &NativeConnection::columns_of(const ilana
 }
 
 void NativeResult::read_all(Result &out) {
-    ilana_result_info inf = info();
-    out.set_counts(inf.affected_rows, inf.last_insert_id);
-    if (inf.column_count == 0) return;
-    out.set_columns(columns(inf));
+    // The first batch before the description: rows that come from a change
+    // (INSERT ... RETURNING) are counted only once the last one is read
+    // (driver.h, ilana_result_info), so after a first batch that is also
+    // the last (the usual case) one result_info call has the final counts.
+    // (A result without columns answers DONE with no rows: the kit checks.)
     ilana_batch batch;
-    bool more = true;
-    while (more) {
-        more = fetch(batch, 1024);
-        check_batch(batch, inf.column_count);
-        if (batch.row_count > 0 && batch.cells != nullptr)
-            out.append(batch.cells, batch.row_count, batch.value_size ? batch.value_size : sizeof(ilana_value));
+    bool more = fetch(batch, 1024);
+    ilana_result_info inf = info();
+    if (inf.column_count > 0) {
+        out.set_columns(columns(inf));
+        for (;;) {
+            check_batch(batch, inf.column_count);
+            if (batch.row_count > 0 && batch.cells != nullptr)
+                out.append(batch.cells, batch.row_count, batch.value_size ? batch.value_size : sizeof(ilana_value));
+            if (!more) break;
+            more = fetch(batch, 1024);
+            if (!more) inf = info(); // the last batch: the counts are final now
+        }
     }
-    // Rows that come from a change (INSERT ... RETURNING) are counted only
-    // once the last one is read (driver.h, ilana_result_info): ask again.
-    const ilana_result_info end = info();
-    out.set_counts(end.affected_rows, end.last_insert_id);
+    out.set_counts(inf.affected_rows, inf.last_insert_id);
 }
 
 void NativeResult::drain() {
