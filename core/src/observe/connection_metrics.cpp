@@ -18,18 +18,13 @@ static_assert(bucket_bounds_agree(), "kLatencyBucketsMicros differs from kLatenc
 // Which owned shard indexes are taken, one bit each, process-wide.
 std::atomic<uint32_t> g_owned_shards{0};
 
-// This thread's claim: -1 not tried yet, -2 none (all were taken, or the
-// thread is exiting), else the owned index. Trivially destructible, so it
-// stays readable after `t_claim_release` ran at thread exit.
-thread_local int t_owned = -1;
-
 // Gives the index back when the thread ends; the next claimer's
 // acquire-CAS sees this thread's last plain stores (release).
 struct ClaimRelease {
     bool armed = false;
     ~ClaimRelease() {
-        if (t_owned >= 0) g_owned_shards.fetch_and(~(1u << t_owned), std::memory_order_release);
-        t_owned = -2;
+        if (t_metrics_shard >= 0) g_owned_shards.fetch_and(~(1u << t_metrics_shard), std::memory_order_release);
+        t_metrics_shard = -2;
     }
 };
 thread_local ClaimRelease t_claim_release;
@@ -54,9 +49,9 @@ int claim_owned_shard() noexcept {
 
 } // namespace
 
-ConnectionMetrics::Writer ConnectionMetrics::writer() noexcept {
-    if (t_owned == -1) t_owned = claim_owned_shard();
-    if (t_owned >= 0) return Writer{static_cast<size_t>(t_owned), true};
+ConnectionMetrics::Writer ConnectionMetrics::writer_slow() noexcept {
+    if (t_metrics_shard == -1) t_metrics_shard = claim_owned_shard();
+    if (t_metrics_shard >= 0) return Writer{static_cast<size_t>(t_metrics_shard), true};
     // Threads beyond the owners spread over the shared shards, chosen once.
     thread_local const size_t shared =
         kOwnedShards + std::hash<std::thread::id>{}(std::this_thread::get_id()) % (kShards - kOwnedShards);

@@ -40,6 +40,11 @@ struct MetricsSnapshotCounters {
     HistogramSnapshot query_duration, acquire_duration;
 };
 
+// This thread's metrics shard claim (connection_metrics.cpp): -1 not tried
+// yet, -2 none (all were taken, or the thread is exiting), else the index
+// it owns. Trivially destructible, so it stays readable at thread exit.
+inline thread_local int t_metrics_shard = -1;
+
 class ConnectionMetrics {
 public:
     void record_query(std::chrono::microseconds d, bool ok) noexcept {
@@ -68,9 +73,14 @@ public:
         bool owned; // this thread is the shard's only writer
     };
     // This thread's shard (claims an owned one on first use while any is free).
-    static Writer writer() noexcept;
+    static Writer writer() noexcept {
+        const int owned = t_metrics_shard;
+        if (owned >= 0) return Writer{static_cast<size_t>(owned), true};
+        return writer_slow();
+    }
 
 private:
+    static Writer writer_slow() noexcept;
     struct Histogram {
         std::atomic<uint64_t> buckets[kLatencyBuckets.size() + 1] = {};
         std::atomic<uint64_t> sum_us{0};
