@@ -11,6 +11,7 @@
 // back as ILANA_DONE and the host needs no extra empty fetch.
 #include "sqlite_driver.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace ilana::sqlite {
@@ -251,13 +252,18 @@ void Result::put_bytes(std::size_t cell, const void *data, std::size_t len, ilan
         v.v.str.ptr = kEmpty;
         return;
     }
-    // The arena may move while the batch fills: record the offset now and
-    // point the cell into the arena once the batch is complete.
-    const std::size_t offset = arena_.size();
-    const char *p = static_cast<const char *>(data);
-    arena_.insert(arena_.end(), p, p + len);
-    v.v.str.ptr = nullptr;
-    fixups_.emplace_back(cell, offset);
+    // The arena may move while the batch fills: the cell keeps the offset
+    // until fetch points it into the finished arena.
+    if (len > arena_cap_ - arena_used_) {
+        const std::size_t cap = std::max(arena_cap_ * 2, std::max<std::size_t>(arena_used_ + len, 4096));
+        std::unique_ptr<char[]> bigger(new char[cap]);
+        if (arena_used_ > 0) std::memcpy(bigger.get(), arena_.get(), arena_used_);
+        arena_ = std::move(bigger);
+        arena_cap_ = cap;
+    }
+    std::memcpy(arena_.get() + arena_used_, data, len);
+    v.v.str.ptr = reinterpret_cast<const char *>(static_cast<uintptr_t>(arena_used_));
+    arena_used_ += len;
 }
 
 void Result::read_row(std::size_t first) {
@@ -391,8 +397,7 @@ ilana_status Result::fetch(ilana_batch *batch) {
         throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: the connection of this result was closed");
 
     const uint32_t max_rows = batch->max_rows != 0 ? batch->max_rows : kDefaultBatchRows;
-    arena_.clear();
-    fixups_.clear();
+    arena_used_ = 0;
     uint32_t rows = 0;
     while (rows < max_rows && row_pending_) {
         const std::size_t first = static_cast<std::size_t>(rows) * ncols;
@@ -407,9 +412,17 @@ ilana_status Result::fetch(ilana_batch *batch) {
             deferred_.emplace(f);
             break;
         }
-        if (arena_.size() >= kBatchByteBudget) break;
+        if (arena_used_ >= kBatchByteBudget) break;
     }
-    for (const auto &fix : fixups_) cells_[fix.first].v.str.ptr = arena_.data() + fix.second;
+    // Offsets to pointers: the cells put_bytes filled (bytes, not empty).
+    if (arena_used_ > 0) {
+        const char *base = arena_.get();
+        for (std::size_t k = 0, n = static_cast<std::size_t>(rows) * ncols; k < n; ++k) {
+            ilana_value &v = cells_[k];
+            if ((v.type == ILANA_TYPE_TEXT || v.type == ILANA_TYPE_BLOB) && v.is_null == 0 && v.v.str.len > 0)
+                v.v.str.ptr = base + reinterpret_cast<uintptr_t>(v.v.str.ptr);
+        }
+    }
 
     batch->row_count = rows;
     batch->cells = rows != 0 ? cells_.data() : nullptr;

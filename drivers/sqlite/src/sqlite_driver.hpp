@@ -320,8 +320,11 @@ private:
 
     // Reused across fetches: no allocation per row once warmed up.
     std::vector<ilana_value> cells_;
-    std::vector<char> arena_;
-    std::vector<std::pair<std::size_t, std::size_t>> fixups_; // (cell, arena offset)
+    // The batch's text/blob bytes. While a batch fills, its cells hold
+    // offsets into it (it may move as it grows); fetch turns them into
+    // pointers at the end.
+    std::unique_ptr<char[]> arena_;
+    std::size_t arena_used_ = 0, arena_cap_ = 0;
     std::optional<DriverFailure> deferred_; // an error after rows already in a batch
 };
 
