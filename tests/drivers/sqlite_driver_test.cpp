@@ -1146,7 +1146,8 @@ TEST_CASE("sqlite: a cached statement sees only the parameters of its own run", 
     // after its first value was bound as text leaves nothing behind.
     ilana_value bad{};
     bad.type = static_cast<ilana_type>(999);
-    const std::vector<ilana_value> params = {text("left over?"), bad};
+    const std::string left_over = "left over?"; // text() points into it
+    const std::vector<ilana_value> params = {text(left_over), bad};
     const ilana_statement st = make_statement(sql, params, ILANA_EXEC_CACHE);
     ilana_result *res = nullptr;
     ilana_error err{};
