@@ -10,6 +10,8 @@
 // side by side means anything.
 #pragma once
 
+#include "affinity.hpp"
+
 #include <ilana/database.hpp>
 
 #include <algorithm>
@@ -31,6 +33,9 @@ struct Options {
     // For profiling one side alone (perf record ... --side ilana): runs
     // only that side; the ratio is then meaningless and not printed.
     std::string side;
+    // Round-trip workloads pin the client and their server connections to
+    // two CPUs (affinity.hpp); --no-pin measures the kernel's placement.
+    bool pin = true;
 };
 
 // A wrong result: the workload fails (and the process exits non-zero).
@@ -50,6 +55,9 @@ struct Sides {
     RunFn raw;
     RunFn ilana;
     std::string note; // printed under the table (what exactly each side does)
+    // Round-trip workloads on a loopback server: the server tasks behind
+    // both sides' connections, asked after the warm-up (affinity.hpp).
+    std::function<std::vector<ServerTask>()> server_tasks;
 };
 
 class Context;

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,9 @@ void usage(FILE *out) {
                  "  --repeat N     interleaved rounds per workload (default 5)\n"
                  "  --list         list the workloads and exit\n"
                  "  --side S       run only the raw or the ilana side (for profiling)\n"
+                 "  --no-pin       round-trip workloads: leave client and server connections\n"
+                 "                 where the kernel puts them (default: client on one CPU, the\n"
+                 "                 loopback server's connections of both sides on another)\n"
                  "servers: ILANA_BENCH_PG_URL, ILANA_BENCH_MYSQL_URL "
                  "(eval \"$(scripts/test-servers.sh env)\")\n");
 }
@@ -53,6 +57,8 @@ bool parse(int argc, char **argv, Options &o) {
                 std::fprintf(stderr, "ilana-bench: --side wants raw or ilana\n");
                 return false;
             }
+        } else if (a == "--no-pin") {
+            o.pin = false;
         } else if (a == "--list") {
             o.list = true;
         } else if (a == "--repeat" && i + 1 < argc) {
@@ -194,6 +200,8 @@ int main(int argc, char **argv) {
                 // first result check, untimed.
                 if (run_raw) sides.raw();
                 if (run_ilana) sides.ilana();
+                std::unique_ptr<bench::RoundTripPinning> pinning;
+                if (opts.pin && sides.server_tasks) pinning = std::make_unique<bench::RoundTripPinning>(sides.server_tasks());
                 std::vector<double> raw, ilana;
                 // Strictly alternating (raw, ilana, raw, ...): every run follows
                 // one of the other side. Running a side twice in a row
@@ -209,12 +217,15 @@ int main(int argc, char **argv) {
                 if (std::getenv("ILANA_BENCH_ROUNDS") != nullptr)
                     for (size_t k = 0; k < raw.size(); ++k)
                         std::fprintf(stderr, "  %s round %zu: raw %.0f ilana %.0f\n", w.name.c_str(), k, raw[k], ilana[k]);
+                const bool pinned = pinning && pinning->complete();
+                if (pinning) notes.push_back(w.name + ": " + pinning->summary());
+                pinning.reset(); // masks restored before the next workload
                 const double mr = median(raw), mi = median(ilana);
                 const double ratio = mr > 0 ? mi / mr : 0;
                 if (opts.json) {
                     std::printf("{\"workload\": \"%s\", \"raw_ops_per_s\": %.1f, \"ilana_ops_per_s\": %.1f, "
-                                "\"ratio\": %.4f, \"repeat\": %d}\n",
-                                w.name.c_str(), mr, mi, ratio, opts.repeat);
+                                "\"ratio\": %.4f, \"repeat\": %d, \"pinned\": %s}\n",
+                                w.name.c_str(), mr, mi, ratio, opts.repeat, pinned ? "true" : "false");
                 } else {
                     char target[32] = "";
                     if (w.target > 0)

@@ -19,6 +19,17 @@ using PgTables = ItemTables<pg::Conn>;
 // The tables of this run, made once for all PostgreSQL workloads.
 PgTables &pg_tables(Context &ctx) { return item_tables<pg::Conn>(ctx, ctx.pg_url(), pg::create_items_table); }
 
+// Round-trip workloads on a loopback server: both sides' backends, to be
+// pinned away from the client (affinity.hpp).
+std::function<std::vector<ServerTask>()> backends(Context &ctx, std::shared_ptr<pg::Conn> raw, ilana::Connection c) {
+    if (!is_loopback_url(ctx.pg_url())) return {};
+    return [raw, c] {
+        std::vector<ServerTask> tasks = ilana_server_tasks(c, "SELECT pg_backend_pid()", {"postgres"});
+        tasks.push_back({PQbackendPID(raw->get()), {"postgres"}});
+        return tasks;
+    };
+}
+
 Sides select1(Context &ctx) {
     const int n = static_cast<int>(ctx.scale(20000));
     auto raw = std::make_shared<pg::Conn>(ctx.pg_url());
@@ -50,6 +61,7 @@ Sides select1(Context &ctx) {
         return static_cast<uint64_t>(n);
     };
     s.note = "raw PQexecPrepared (binary int4 in/out) vs Connection::query(\"SELECT ?::int\", {i}) (a pool lease per query)";
+    s.server_tasks = backends(ctx, raw, c);
     return s;
 }
 
@@ -84,6 +96,7 @@ Sides point(Context &ctx) {
     };
     s.ilana = ilana_point<item_from>(c, isql, ids, want);
     s.note = "random ids in a 10 000-row table; each side builds an Item {int64, string, double, timestamp}";
+    s.server_tasks = backends(ctx, raw, c);
     return s;
 }
 

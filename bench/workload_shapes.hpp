@@ -44,6 +44,19 @@ ItemTables<Conn> &item_tables(Context &ctx, const std::string &url,
 
 using ItemFromRow = Item (*)(const ilana::Row &);
 
+// The server tasks behind every session of `c`'s pool (after the warm-up:
+// all of them idle, held at once so that each is asked): `task_sql`
+// returns the id of the task serving the session it runs on.
+inline std::vector<ServerTask> ilana_server_tasks(const ilana::Connection &c, const std::string &task_sql,
+                                                  const std::vector<std::string> &names) {
+    const ilana::Connection::PoolStatus st = c.pool_status();
+    std::vector<ilana::Session> held;
+    for (int i = 0; i < st.idle + st.in_use; ++i) held.push_back(c.acquire());
+    std::vector<ServerTask> out;
+    for (ilana::Session &s : held) out.push_back({static_cast<pid_t>(s.query(task_sql).front().get<int64_t>(0)), names});
+    return out;
+}
+
 // *_point: one Connection::query(sql, {id}) per id, the one row read into
 // an Item; the sums checked as "ilana"; returns the number of queries.
 template <ItemFromRow From>
