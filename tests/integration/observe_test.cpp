@@ -16,6 +16,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 using namespace ilana;
@@ -184,25 +186,44 @@ TEST_CASE("ilana health, metrics and serve from the command line", "[observe][cl
     CHECK(out.find("\"name\":\"connection:main\",\"status\":\"ok\"") != std::string::npos);
     CHECK(out.find("hunter2-pw") == std::string::npos);
 
-    // serve: answers, then stops cleanly on SIGTERM. Polled until it
-    // listens (a fixed pause failed on a busy machine); `timeout` only
-    // bounds a server that would never stop, and forwards our SIGTERM.
-    std::string serve_out;
-    const std::string pid_file = dir.file("serve.pid");
+    // serve: answers, then stops cleanly on SIGTERM. Port 0: the kernel
+    // picks a free port and serve prints it. (A fixed port failed once in
+    // CI: 39464 is in the ephemeral range, so it can be the local end of
+    // one of the many client connections other tests have open; serve then
+    // cannot bind and exits.) Its log is polled until it says where it
+    // listens; `timeout` only bounds a server that would never stop, and
+    // forwards our SIGTERM.
+    const std::string pid_file = dir.file("serve.pid"), log_file = dir.file("serve.log");
     std::thread server([&] {
-        run_command("( timeout -s TERM 20 " + cli + "serve --listen 127.0.0.1:39464 & echo $! > " + pid_file +
-                        "; wait )",
-                    serve_out);
+        std::string ignored;
+        run_command("( timeout -s TERM 20 " + cli + "serve --listen 127.0.0.1:0 2> " + log_file + " & echo $! > " +
+                        pid_file + "; wait )",
+                    ignored);
     });
+    const auto read_log = [&] {
+        std::ifstream in(log_file);
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    };
+    const std::string said = "listening on 127.0.0.1:";
+    std::string port;
     const auto until = std::chrono::steady_clock::now() + 10s;
-    do {
+    while (port.empty() && std::chrono::steady_clock::now() < until) {
         std::this_thread::sleep_for(100ms);
-        run_command("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:39464/health", out);
-    } while (out == "000" && std::chrono::steady_clock::now() < until);
-    CHECK(out == "503"); // "down" is down
+        const std::string log = read_log();
+        const size_t at = log.find(said);
+        if (at == std::string::npos) continue;
+        const size_t digits = at + said.size();
+        const size_t end = log.find_first_not_of("0123456789", digits);
+        if (end != std::string::npos && end > digits) port = log.substr(digits, end - digits);
+    }
+    INFO("serve log: " << read_log());
+    CHECK(!port.empty());
+    if (!port.empty()) {
+        run_command("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:" + port + "/health", out);
+        CHECK(out == "503"); // "down" is down
+    }
     std::string ignored;
     CHECK(run_command("kill -TERM $(cat " + pid_file + ")", ignored) == 0);
     server.join();
-    CHECK(serve_out.find("listening on 127.0.0.1:39464") != std::string::npos);
-    CHECK(serve_out.find("stopped") != std::string::npos);
+    CHECK(read_log().find("stopped") != std::string::npos);
 }

@@ -747,6 +747,38 @@ TEST_CASE("HttpServer: run_until_signal returns on SIGTERM and on stop()", "[htt
         ::sigaction(SIGTERM, nullptr, &now);
         CHECK(now.sa_handler == noop.sa_handler);
     }
+    SECTION("on_ready: listening and the signals caught, so a SIGTERM sent from it stops the server") {
+        ilana::HttpServer server(local_options());
+        server.route("/metrics", metrics_response);
+        std::atomic<bool> done{false};
+        uint16_t port_when_ready = 0;
+        std::thread runner([&] {
+            server.run_until_signal([&] {
+                port_when_ready = server.port();
+                ::kill(::getpid(), SIGTERM); // caught by run_until_signal, not by the no-op handler
+            });
+            done = true;
+        });
+        const auto t0 = Clock::now();
+        while (!done && ms_since(t0) < 5000) std::this_thread::sleep_for(10ms);
+        const bool stopped_by_signal = done;
+        if (!done) server.stop(); // the signal was lost: unblock, and fail below
+        runner.join();
+        CHECK(stopped_by_signal);
+        CHECK(port_when_ready != 0);
+    }
+    SECTION("on_ready throws: the server is stopped and the exception propagates") {
+        ilana::HttpServer server(local_options());
+        uint16_t port = 0;
+        CHECK_THROWS_AS(server.run_until_signal([&] {
+            port = server.port();
+            throw std::runtime_error("announce failed");
+        }),
+                        std::runtime_error);
+        REQUIRE(port != 0);
+        Client refused(port);
+        CHECK_FALSE(refused.connected());
+    }
     SECTION("stop() from another thread") {
         ilana::HttpServer server(local_options());
         server.start();

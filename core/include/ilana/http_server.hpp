@@ -125,7 +125,13 @@ public:
     // are handled by ilana instead of terminating the process; the previous
     // disposition is restored when it returns. Returns at once if the server
     // was already stopped. Throws what start() throws.
-    void run_until_signal();
+    // `on_ready`, when given, runs once the signals are caught and the
+    // server is listening (to announce port(), say): whoever sees that
+    // announcement may stop the server with SIGTERM at once. (Announcing
+    // after start() but before run_until_signal() leaves a window in which
+    // SIGTERM still kills the process.) If it throws, the server is stopped
+    // and the exception propagates.
+    void run_until_signal(const std::function<void()> &on_ready = {});
 
 private:
     struct Impl;

@@ -16,6 +16,7 @@
 #include <ilana/database.hpp>
 #include <ilana/http_server.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,8 +46,10 @@ public:
     void start();
     void stop();
     uint16_t port() const;
-    // Blocks until SIGINT or SIGTERM, then stops.
-    void run_until_signal();
+    // Blocks until SIGINT or SIGTERM, then stops; starts the server first if
+    // needed. `on_ready` as in HttpServer::run_until_signal: runs once the
+    // signals are caught and the server listens.
+    void run_until_signal(const std::function<void()> &on_ready = {});
 
 private:
     Database db_;

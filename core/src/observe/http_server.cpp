@@ -496,7 +496,7 @@ void HttpServer::stop() {
 
 uint16_t HttpServer::port() const { return impl_->bound_port.load(); }
 
-void HttpServer::run_until_signal() {
+void HttpServer::run_until_signal(const std::function<void()> &on_ready) {
     // Asio resets the signals to SIG_DFL when the set goes away: put back
     // whatever the host had installed (also when start() throws).
     struct SavedDisposition {
@@ -522,6 +522,14 @@ void HttpServer::run_until_signal() {
             std::lock_guard<std::mutex> lock(impl_->mu);
             if (impl_->state == Impl::State::stopped) return;
             if (impl_->state == Impl::State::created) impl_->start_locked();
+        }
+        if (on_ready) {
+            try {
+                on_ready();
+            } catch (...) {
+                stop();
+                throw;
+            }
         }
         impl_->signal_ioc.run(); // until a signal, or stop() stops signal_ioc
         beast::error_code ignored;

@@ -44,6 +44,6 @@ void MetricsServer::stop() {
     if (http_) http_->stop();
 }
 uint16_t MetricsServer::port() const { return http_->port(); }
-void MetricsServer::run_until_signal() { http_->run_until_signal(); }
+void MetricsServer::run_until_signal(const std::function<void()> &on_ready) { http_->run_until_signal(on_ready); }
 
 } // namespace ilana

@@ -14,11 +14,14 @@ int run_serve(const Globals &g, const po::variables_map &vm) {
     if (vm.count("listen")) opts.listen = vm["listen"].as<std::string>();
     if (vm.count("runtime")) opts.include_runtime = true;
     MetricsServer server(db, opts);
-    server.start();
-    std::cerr << "ilana serve: listening on " << opts.listen.substr(0, opts.listen.rfind(':')) << ":" << server.port()
-              << " (GET /metrics, GET /health" << (opts.basic_auth ? ", basic auth" : "")
-              << "); Ctrl-C to stop" << std::endl;
-    server.run_until_signal();
+    // Announced only once SIGINT/SIGTERM are caught: a supervisor (or a
+    // test) that stops the server as soon as it reads this line gets a
+    // clean stop, not a process killed by the default signal action.
+    server.run_until_signal([&] {
+        std::cerr << "ilana serve: listening on " << opts.listen.substr(0, opts.listen.rfind(':')) << ":"
+                  << server.port() << " (GET /metrics, GET /health" << (opts.basic_auth ? ", basic auth" : "")
+                  << "); Ctrl-C to stop" << std::endl;
+    });
     std::cerr << "ilana serve: stopped" << std::endl;
     return kExitOk;
 }
