@@ -9,8 +9,9 @@
 
 #include "connection.hpp"
 
+#include <ilana/sdk/sql_text.hpp>
+
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstddef>
 #include <cstring>
@@ -142,27 +143,8 @@ ilana_status Result::fetch(ilana_batch *batch) {
 }
 
 bool Result::returns_changed_rows(std::string_view sql) {
-    // The first word, after blanks, comments and opening parentheses.
-    size_t i = 0;
-    while (i < sql.size()) {
-        const char c = sql[i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(') {
-            ++i;
-        } else if (c == '#' || (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-')) {
-            const size_t nl = sql.find('\n', i);
-            i = nl == std::string_view::npos ? sql.size() : nl + 1;
-        } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
-            const size_t end = sql.find("*/", i + 2);
-            i = end == std::string_view::npos ? sql.size() : end + 2;
-        } else {
-            break;
-        }
-    }
-    size_t j = i;
-    while (j < sql.size() && std::isalpha(static_cast<unsigned char>(sql[j]))) ++j;
-    std::string word(sql.substr(i, j - i));
-    for (char &c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return word == "INSERT" || word == "REPLACE" || word == "DELETE" || word == "UPDATE";
+    // MySQL also has `# ...` comments.
+    return ilana::sdk::LeadingKeyword(sql, true).is_any({"insert", "replace", "delete", "update"});
 }
 
 void Result::finish_op() noexcept {

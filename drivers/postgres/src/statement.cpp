@@ -19,8 +19,8 @@
 #include "result.hpp"
 
 #include <ilana/sdk/driver_support.hpp>
+#include <ilana/sdk/sql_text.hpp>
 
-#include <cctype>
 #include <cstring>
 
 namespace ilana_pg {
@@ -33,32 +33,6 @@ constexpr uint32_t kMaxParams = 65535; // the protocol's Int16 parameter count
 // Up to this many rows last time, a whole-result read skips single-row mode
 // (measured: 200 000 rows in one PGresult read 20% slower than row by row).
 constexpr int64_t kWholeResultRows = 1000;
-
-// Skips whitespace and SQL comments; writes the first keyword, lower-case
-// and NUL-terminated, into `kw` (at most 16 letters). No allocation.
-void leading_keyword(std::string_view sql, char (&kw)[17]) {
-    kw[0] = '\0';
-    size_t i = 0;
-    for (;;) {
-        while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(')) ++i;
-        if (sql.compare(i, 2, "--") == 0) {
-            i = sql.find('\n', i);
-            if (i == std::string_view::npos) return;
-            continue;
-        }
-        if (sql.compare(i, 2, "/*") == 0) {
-            i = sql.find("*/", i + 2);
-            if (i == std::string_view::npos) return;
-            i += 2;
-            continue;
-        }
-        break;
-    }
-    size_t n = 0;
-    while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])) && n < 16)
-        kw[n++] = static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
-    kw[n] = '\0';
-}
 
 // Whether result_close may cancel instead of reading leftover rows: only for
 // reads, and only outside a transaction block (a cancel there would abort
@@ -88,10 +62,7 @@ void abort_copy(PGconn *pg, ExecStatusType st) noexcept {
 } // namespace
 
 bool is_query_text(std::string_view sql) noexcept {
-    char kw[17];
-    leading_keyword(sql, kw);
-    return std::strcmp(kw, "select") == 0 || std::strcmp(kw, "values") == 0 || std::strcmp(kw, "table") == 0 ||
-           std::strcmp(kw, "show") == 0;
+    return ilana::sdk::LeadingKeyword(sql).is_any({"select", "values", "table", "show"});
 }
 
 ilana_value text_param(const char *s) {
