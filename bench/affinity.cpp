@@ -33,13 +33,10 @@ bool is_loopback_url(const std::string &url) {
     std::string authority = rest.substr(0, end);
     const size_t at = authority.rfind('@');
     if (at != std::string::npos) authority = authority.substr(at + 1);
-    std::string host;
-    if (!authority.empty() && authority[0] == '[') {
-        host = authority.substr(1, authority.find(']') == std::string::npos ? std::string::npos
-                                                                            : authority.find(']') - 1);
-    } else {
-        host = authority.substr(0, authority.find(':'));
-    }
+    // [::1]:5432 or host:port
+    const std::string host = !authority.empty() && authority[0] == '['
+                                 ? authority.substr(1, authority.find(']') - 1) // npos - 1: to the end
+                                 : authority.substr(0, authority.find(':'));
     return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 

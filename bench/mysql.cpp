@@ -59,20 +59,14 @@ struct ItemReader {
     }
 };
 
-// Round-trip workloads on a loopback server: the server threads of both
-// sides' connections, to be pinned away from the client (affinity.hpp).
-// `raw_tid` asks the raw side's connection.
+// Round-trip workloads: the server threads of both sides' connections,
+// pinned away from the client (affinity.hpp). `raw->conn` is the raw side's.
 constexpr const char *kThreadSql = "SELECT TID FROM information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()";
-const std::vector<std::string> kServerNames = {"mariadbd", "mysqld"};
 
-std::function<std::vector<ServerTask>()> server_threads(Context &ctx, std::function<int64_t()> raw_tid,
-                                                        ilana::Connection c) {
-    if (!is_loopback_url(ctx.mysql_url())) return {};
-    return [raw_tid, c] {
-        std::vector<ServerTask> tasks = ilana_server_tasks(c, kThreadSql, kServerNames);
-        tasks.push_back({static_cast<pid_t>(raw_tid()), kServerNames});
-        return tasks;
-    };
+template <class Raw>
+std::function<std::vector<ServerTask>()> server_threads(Context &ctx, std::shared_ptr<Raw> raw, ilana::Connection c) {
+    return round_trip_tasks(ctx.mysql_url(), c, kThreadSql, {"mariadbd", "mysqld"},
+                            [raw] { return raw->conn.scalar(kThreadSql); });
 }
 
 Sides select1(Context &ctx) {
@@ -115,7 +109,7 @@ Sides select1(Context &ctx) {
         return static_cast<uint64_t>(n);
     };
     s.note = "raw mysql_stmt_execute + fetch vs Connection::query(\"SELECT CAST(? AS SIGNED)\", {i})";
-    s.server_tasks = server_threads(ctx, [raw] { return raw->conn.scalar(kThreadSql); }, c);
+    s.server_tasks = server_threads(ctx, raw, c);
     return s;
 }
 
@@ -139,7 +133,7 @@ Sides point(Context &ctx) {
     };
     s.ilana = ilana_point<item_from>(c, sql, ids, want);
     s.note = "random ids in a 10 000-row InnoDB table; each side builds an Item";
-    s.server_tasks = server_threads(ctx, [raw] { return raw->conn.scalar(kThreadSql); }, c);
+    s.server_tasks = server_threads(ctx, raw, c);
     return s;
 }
 

@@ -19,15 +19,11 @@ using PgTables = ItemTables<pg::Conn>;
 // The tables of this run, made once for all PostgreSQL workloads.
 PgTables &pg_tables(Context &ctx) { return item_tables<pg::Conn>(ctx, ctx.pg_url(), pg::create_items_table); }
 
-// Round-trip workloads on a loopback server: both sides' backends, to be
-// pinned away from the client (affinity.hpp).
+// Round-trip workloads: both sides' backends, pinned away from the client
+// (affinity.hpp).
 std::function<std::vector<ServerTask>()> backends(Context &ctx, std::shared_ptr<pg::Conn> raw, ilana::Connection c) {
-    if (!is_loopback_url(ctx.pg_url())) return {};
-    return [raw, c] {
-        std::vector<ServerTask> tasks = ilana_server_tasks(c, "SELECT pg_backend_pid()", {"postgres"});
-        tasks.push_back({PQbackendPID(raw->get()), {"postgres"}});
-        return tasks;
-    };
+    return round_trip_tasks(ctx.pg_url(), c, "SELECT pg_backend_pid()", {"postgres"},
+                            [raw] { return static_cast<int64_t>(PQbackendPID(raw->get())); });
 }
 
 Sides select1(Context &ctx) {

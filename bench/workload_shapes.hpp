@@ -10,6 +10,7 @@
 
 #include <ilana/database.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -55,6 +56,21 @@ inline std::vector<ServerTask> ilana_server_tasks(const ilana::Connection &c, co
     std::vector<ServerTask> out;
     for (ilana::Session &s : held) out.push_back({static_cast<pid_t>(s.query(task_sql).front().get<int64_t>(0)), names});
     return out;
+}
+
+// Sides::server_tasks of a round-trip workload on the server at `url`: the
+// tasks behind `c`'s sessions and the one `raw_task()` names for the raw
+// side's connection, all called `names`. Empty (nothing pinned) unless the
+// server is on loopback.
+inline std::function<std::vector<ServerTask>()> round_trip_tasks(const std::string &url, ilana::Connection c,
+                                                                 std::string task_sql, std::vector<std::string> names,
+                                                                 std::function<int64_t()> raw_task) {
+    if (!is_loopback_url(url)) return {};
+    return [c, task_sql, names, raw_task] {
+        std::vector<ServerTask> tasks = ilana_server_tasks(c, task_sql, names);
+        tasks.push_back({static_cast<pid_t>(raw_task()), names});
+        return tasks;
+    };
 }
 
 // *_point: one Connection::query(sql, {id}) per id, the one row read into
