@@ -119,3 +119,65 @@ TEST_CASE("passwords never reach the terminal", "[cli]") {
     CHECK(out.find("hunter2-s3cret") == std::string::npos);
     CHECK(out.find("[pg]") != std::string::npos);
 }
+
+namespace {
+// Two environments of one app: the top level (development) and "testing",
+// each with its own SQLite file and migrations folder.
+std::string environments_config(const TempDir &dir) {
+    dir.write("migrations/dev/20240101000000_dev.sql",
+              "-- migrate:up\nCREATE TABLE dev_only (id INTEGER);\n-- migrate:down\nDROP TABLE dev_only;\n");
+    dir.write("migrations/test/20240101000000_test.sql",
+              "-- migrate:up\nCREATE TABLE test_only (id INTEGER);\n-- migrate:down\nDROP TABLE test_only;\n");
+    return dir.write("ilana.config.json", R"({
+      "default": "primary",
+      "connections": {
+        "primary": {"client": "sqlite3", "connection": {"filename": "./dev.sqlite"},
+                    "migrations": {"directory": "./migrations/dev"}}
+      },
+      "environments": {
+        "testing": {"connections": {"primary": {"connection": {"filename": "./test.sqlite"},
+                                                "migrations": {"directory": "./migrations/test"}}}}
+      }
+    })");
+}
+} // namespace
+
+TEST_CASE("ilana --env acts on that environment's databases; an undefined one exits 2 naming it", "[cli][env]") {
+    TempDir dir;
+    auto cfg = environments_config(dir);
+    const std::string seed = dir.write("seed.sql", "SELECT 1;\n");
+    std::string out;
+
+    // Every command that reads the config refuses an environment that is not defined.
+    for (const std::string &args : std::vector<std::string>{"query \"SELECT 1\"", "migrate", "migrate:status", "migrate:rollback",
+                             "migrate:repair", "migrate:make add_things", "health", "metrics", "doctor",
+                             "serve --listen 127.0.0.1:0", "warmup", "drivers", "tenants:list", "tenants:create t1",
+                             "tenants:drop t1 --force", "tenants:migrate", "tenants:drift", "tenants:seed " + seed,
+                             "tenants:clone a b"}) {
+        INFO(args);
+        CHECK(run_command(ilana_cli() + " --env staging --config '" + cfg + "' " + args, out) == 2);
+        CHECK(out.find("environment 'staging' is not defined") != std::string::npos);
+        CHECK(out.find("testing") != std::string::npos); // names the ones there are
+    }
+    CHECK_FALSE(boost::filesystem::exists(dir.file("dev.sqlite")));
+    CHECK_FALSE(boost::filesystem::exists(dir.file("test.sqlite")));
+
+    // --env testing migrates and queries the testing database only.
+    REQUIRE(run_command(ilana_cli() + " --env testing --config '" + cfg + "' migrate", out) == 0);
+    REQUIRE(run_command(ilana_cli() + " -e testing --config '" + cfg +
+                            "' query --json \"SELECT name FROM sqlite_master WHERE name LIKE '%_only'\"",
+                        out) == 0);
+    CHECK(out == "[{\"name\":\"test_only\"}]\n");
+    REQUIRE(run_command(ilana_cli() + " --env testing --config '" + cfg + "' migrate:status --json", out) == 0);
+    CHECK(out.find("20240101000000_test") != std::string::npos);
+    CHECK(out.find("20240101000000_dev") == std::string::npos);
+    CHECK_FALSE(boost::filesystem::exists(dir.file("dev.sqlite")));
+
+    // ILANA_ENV chooses too; without either it is development.
+    REQUIRE(run_command("ILANA_ENV=testing " + cli(cfg, "query --json \"SELECT COUNT(*) AS n FROM test_only\""), out) ==
+            0);
+    CHECK(out == "[{\"n\":0}]\n");
+    REQUIRE(run_command(cli(cfg, "migrate"), out) == 0);
+    REQUIRE(run_command(cli(cfg, "query --json \"SELECT name FROM sqlite_master WHERE name LIKE '%_only'\""), out) == 0);
+    CHECK(out == "[{\"name\":\"dev_only\"}]\n");
+}

@@ -240,3 +240,25 @@ TEST_CASE("query() of a statement with RETURNING reports its counts after its ro
     CHECK(more.last_insert_id == 5);
     CHECK(db.query("SELECT count(*) AS n FROM r").front()["n"].as<int>() == 3);
 }
+
+TEST_CASE("OpenOptions::environment chooses the databases Database::open acts on", "[database][sqlite][env]") {
+    TempDir dir;
+    const std::string path = dir.write("ilana.config.json", R"({
+      "connections": {"primary": {"client": "sqlite3", "connection": {"filename": "./dev.sqlite"}}},
+      "environments": {"testing": {"connections": {"primary": {"connection": {"filename": "./test.sqlite"}}}}}
+    })");
+    {
+        Database db = Database::open(path, OpenOptions{"testing", {ILANA_TEST_PLUGIN_DIR}, {}});
+        CHECK(db.config().environment() == "testing");
+        db.execute("CREATE TABLE marker (id INTEGER)");
+    }
+    CHECK(boost::filesystem::exists(dir.file("test.sqlite")));
+    CHECK_FALSE(boost::filesystem::exists(dir.file("dev.sqlite")));
+    try {
+        Database::open(path, OpenOptions{"staging", {ILANA_TEST_PLUGIN_DIR}, {}});
+        FAIL("an undefined environment was accepted");
+    } catch (const ConfigError &e) {
+        CHECK(std::string(e.what()).find("environment 'staging' is not defined; environments: testing") !=
+              std::string::npos);
+    }
+}

@@ -251,8 +251,14 @@ TEST_CASE("environments: chosen by argument, then ILANA_ENV, then development", 
         EnvGuard env{{"ILANA_ENV", nullptr}};
         CHECK(Config::parse(kEnvironments, "t.json", dir.str()).environment() == "testing");
     }
-    // Without an "environments" object the name is still recorded.
-    CHECK(parse(R"({"connections": {"a": {"client": "pg"}}})", "staging").environment() == "staging");
+    // Without an "environments" object only "development" (the top level) exists.
+    CHECK(parse(R"({"connections": {"a": {"client": "pg"}}})", "development").environment() == "development");
+    CHECK_THAT(parse_error(R"({"connections": {"a": {"client": "pg"}}})", "staging"),
+               Contains("/environments: environment 'staging' is not defined: this config has no "
+                        "\"environments\" section"));
+    EnvGuard env{{"ILANA_ENV", "staging"}};
+    CHECK_THAT(config_error([] { Config::parse(R"({"connections": {"a": {"client": "pg"}}})", "t.json", ""); }).what(),
+               Contains("environment 'staging' is not defined"));
 }
 
 TEST_CASE("environments: an explicitly chosen missing section is an error", "[config][env]") {

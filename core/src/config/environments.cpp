@@ -64,7 +64,18 @@ void build_effective_config(const Value &root, const std::string &name, bool exp
         Value value(it->value, alloc);
         out.doc.AddMember(key, value, alloc);
     }
-    if (environments == nullptr) return;
+    if (environments == nullptr) {
+        // Without sections the top level is the "development" config. Any
+        // other name asked for by --env, OpenOptions::environment or
+        // ILANA_ENV would silently act on these same databases.
+        if (explicit_name && name != "development")
+            throw ConfigError("environment '" + name +
+                                  "' is not defined: this config has no \"environments\" section (its top level is "
+                                  "the development config; add \"environments\": {\"" +
+                                  name + "\": {...}} or drop --env / ILANA_ENV)",
+                              source, "/environments");
+        return;
+    }
     if (!environments->IsObject())
         throw ConfigError(std::string("must be an object of per-environment sections, got ") +
                               kind_of(*environments),

@@ -309,7 +309,11 @@ Connection::PoolStatus Connection::pool_status() const {
 // ---- Database -------------------------------------------------------------
 
 Database Database::open(const std::string &config_path, OpenOptions options) {
-    return open(Config::load_file(config_path, options.environment), std::move(options));
+    // Load first: in one expression the by-value `options` could be moved
+    // from before its `environment` is read (argument evaluation order is
+    // unspecified), and every open would then run in "development".
+    Config config = Config::load_file(config_path, options.environment);
+    return open(std::move(config), std::move(options));
 }
 
 namespace detail {

@@ -232,6 +232,9 @@ int run_doctor(const Globals &g, const po::variables_map &vm) {
         w.EndObject();
         std::cout << buf.GetString() << "\n";
     }
+    // A config that cannot be loaded is bad config (exit 2, as for every
+    // command), even though doctor still prints its report.
+    if (!db) return kExitUsage;
     return d.success() ? kExitOk : kExitFailed;
 }
 
