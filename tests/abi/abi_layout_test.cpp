@@ -45,7 +45,7 @@ static_assert(sizeof(ilana_value) == 24, "ilana_value never changes in v1 (strid
 static_assert(sizeof(ilana_host) == 64);
 static_assert(sizeof(ilana_param) == 16, "ilana_param has no struct_size: frozen");
 static_assert(sizeof(ilana_connect_params) == 32);
-static_assert(sizeof(ilana_statement) == 48);
+static_assert(sizeof(ilana_statement) == 56); // 1.2 appended timeout_ms
 static_assert(sizeof(ilana_column) == 40);
 static_assert(sizeof(ilana_result_info) == 48); // 1.1 appended columns_id
 static_assert(sizeof(ilana_batch) == 32);
@@ -60,7 +60,11 @@ static_assert(sizeof(ilana_namespace_api) == 40);
 // ABI 1.1: ilana_result_info.columns_id, appended after v1.0's last field.
 static_assert(offsetof(ilana_result_info, columns_id) == 40 &&
               std::is_same_v<decltype(ilana_result_info::columns_id), uint64_t>);
-static_assert(ILANA_ABI_MINOR == 1u, "a new minor version: pin its fields above and update this");
+// ABI 1.2: ilana_statement.timeout_ms, after the padding a v1.1 host's
+// struct_size (48) covers, so a driver sees it only from a 1.2 host.
+static_assert(offsetof(ilana_statement, timeout_ms) == 48 &&
+              std::is_same_v<decltype(ilana_statement::timeout_ms), int64_t>);
+static_assert(ILANA_ABI_MINOR == 2u, "a new minor version: pin its fields above and update this");
 // ilana.batch/1 (an extension: the ABI itself stays 1.0).
 static_assert(sizeof(ilana_batch_statement) == 56);
 static_assert(sizeof(ilana_batch_outcome) == 24);

@@ -39,3 +39,33 @@ TEST_CASE("a driver built against the v1.0 header runs queries in the current ho
     // Twice through the pool: result handles are closed and connections reused.
     CHECK(db.on("old").query("SELECT again")[0]["answer"].as<int>() == 42);
 }
+
+// ABI 1.2's ilana_statement.timeout_ms is beyond a v1.0/1.1 driver's view:
+// it would run every statement without the timeout, so the host refuses the
+// timeout instead of ignoring it.
+TEST_CASE("a statement timeout is refused for a driver older than ABI 1.2", "[abi][timeout]") {
+    ilana_test::TempDir dir;
+    dir.write("ilana.config.json",
+              R"({"connections": {"old": {"client": "abi-v1-0", "connection": {}, "statementTimeoutMs": 500}}})");
+    try {
+        ilana::Database::open(dir.file("ilana.config.json"), ilana::OpenOptions{"", {kV10Dir}, {}});
+        FAIL("statementTimeoutMs was accepted for a v1.0 driver");
+    } catch (const ilana::ConfigError &e) {
+        const std::string msg = e.what();
+        CHECK(msg.find("/connections/old/statementTimeoutMs") != std::string::npos);
+        CHECK(msg.find("abi_v1_0") != std::string::npos); // the driver's file
+        CHECK(msg.find("ABI 1.0") != std::string::npos);
+    }
+    // Per call: the same refusal, as an Error of class config.
+    dir.write("ilana.config.json", R"({"connections": {"old": {"client": "abi-v1-0", "connection": {}}}})");
+    auto db = ilana::Database::open(dir.file("ilana.config.json"), ilana::OpenOptions{"", {kV10Dir}, {}});
+    try {
+        db.on("old").query("SELECT whatever", {}, ilana::StatementOptions{500});
+        FAIL("a per-call timeout was accepted for a v1.0 driver");
+    } catch (const ilana::Error &e) {
+        CHECK(e.error_class() == ilana::ErrorClass::config);
+        CHECK(std::string(e.what()).find("[old]") != std::string::npos);
+    }
+    // Without a timeout it still works.
+    CHECK(db.on("old").query("SELECT whatever")[0]["answer"].as<int64_t>() == 42);
+}

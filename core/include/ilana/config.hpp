@@ -100,6 +100,9 @@ struct ConnectionConfig {
     std::vector<std::string> read_replicas;      // "read": ["replica_1", ...]
     std::string read_strategy = "round_robin";   // round_robin | random | least_busy
     int64_t sticky_after_write_ms = 0;
+    // "statementTimeoutMs": every statement of this connection may run this
+    // long (0 = no limit); a call may override it (StatementOptions).
+    int64_t statement_timeout_ms = 0;
     bool use_null_as_default = false;            // accepted from the seed
     bool pgbouncer = false;
     std::string json_path;                       // "/connections/<name>"

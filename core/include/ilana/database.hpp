@@ -35,6 +35,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -71,6 +72,20 @@ struct ExecResult {
 
 using Params = std::vector<Value>;
 
+// Options of one statement call (the overloads taking it; the others use
+// the connection's config).
+struct StatementOptions {
+    // The statement timeout of this call in milliseconds, instead of the
+    // connection's "statementTimeoutMs"; 0 = none for this call. Past it the
+    // server is asked to stop the statement and the call throws Error with
+    // ErrorClass::timeout naming the connection and the timeout; the session
+    // stays usable. A server that does not answer at all (frozen, cut off)
+    // bounds the call at the timeout plus a grace of about a second: the
+    // session is then discarded (Error::poisons_connection()). Throws Error
+    // (config) for a driver built against ABI 1.1, which cannot enforce it.
+    std::optional<int64_t> timeout_ms;
+};
+
 // A connection leased from a pool: every call runs on the same session, so
 // session state (temporary tables, SET, transactions) holds between calls.
 // Returned to the pool when destroyed; a session the driver reported broken
@@ -90,6 +105,11 @@ public:
     // Calls `on_row` for each row as it arrives, without keeping the whole
     // result; returns the number of rows. The Row is valid during the call.
     size_t stream(std::string_view sql, const Params &params, const std::function<void(const Row &)> &on_row);
+    // The same with per-call options (a statement timeout of its own).
+    Result query(std::string_view sql, const Params &params, const StatementOptions &options);
+    ExecResult execute(std::string_view sql, const Params &params, const StatementOptions &options);
+    size_t stream(std::string_view sql, const Params &params, const std::function<void(const Row &)> &on_row,
+                  const StatementOptions &options);
     // Runs one statement once per parameter row, as one batch: PostgreSQL
     // pipeline mode (one round trip), MariaDB bulk execution, SQLite one
     // prepared statement inside one transaction (the driver's
@@ -146,6 +166,12 @@ public:
     Result query(std::string_view sql, const Params &params) { return session_.query(sql, params); }
     ExecResult execute(std::string_view sql, std::initializer_list<Value> params = {}) { return session_.execute(sql, params); }
     ExecResult execute(std::string_view sql, const Params &params) { return session_.execute(sql, params); }
+    Result query(std::string_view sql, const Params &params, const StatementOptions &options) {
+        return session_.query(sql, params, options);
+    }
+    ExecResult execute(std::string_view sql, const Params &params, const StatementOptions &options) {
+        return session_.execute(sql, params, options);
+    }
     void commit();
     void rollback();
     Session &session() noexcept { return session_; }
@@ -168,6 +194,11 @@ public:
     ExecResult execute(std::string_view sql, std::initializer_list<Value> params = {}) const;
     ExecResult execute(std::string_view sql, const Params &params) const;
     size_t stream(std::string_view sql, const Params &params, const std::function<void(const Row &)> &on_row) const;
+    // The same with per-call options (StatementOptions).
+    Result query(std::string_view sql, const Params &params, const StatementOptions &options) const;
+    ExecResult execute(std::string_view sql, const Params &params, const StatementOptions &options) const;
+    size_t stream(std::string_view sql, const Params &params, const std::function<void(const Row &)> &on_row,
+                  const StatementOptions &options) const;
     // Session::execute_many on a leased session; retried (as a whole) only
     // when nothing can have been applied.
     ExecResult execute_many(std::string_view sql, const std::vector<Params> &rows) const;

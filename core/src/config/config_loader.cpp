@@ -302,6 +302,7 @@ private:
             for (auto it = read->Begin(); it != read->End(); ++it) c.read_replicas.push_back(str(*it));
         c.read_strategy = get_string(object, "readStrategy", c.read_strategy);
         c.sticky_after_write_ms = get_int(object, "stickyAfterWriteMs", 0);
+        c.statement_timeout_ms = get_int(object, "statementTimeoutMs", 0);
         c.use_null_as_default = get_bool(object, "useNullAsDefault", false);
         c.pgbouncer = get_bool(object, "pgbouncer", false);
         return c;

@@ -139,6 +139,13 @@ const char *const kSchema = R"SCHEMA({
         },
         "readStrategy": { "type": "string", "enum": ["round_robin", "random", "least_busy"] },
         "stickyAfterWriteMs": { "$ref": "#/definitions/millis" },
+        "statementTimeoutMs": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 2147483647,
+          "x-coerce": true,
+          "x-expect": "milliseconds (0 = no statement timeout)"
+        },
         "useNullAsDefault": { "$ref": "#/definitions/flag" },
         "pgbouncer": { "$ref": "#/definitions/flag" }
       },

@@ -16,6 +16,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -34,13 +35,25 @@ thread_local std::string t_sql_source;
 thread_local int t_sql_style = -1;
 thread_local size_t t_sql_count = 0;
 
+// The statement timeout of a call: its own, or the connection's config.
+int64_t timeout_of(const ConnectionState &cs, const StatementOptions *options) {
+    if (options == nullptr || !options->timeout_ms) return cs.config.statement_timeout_ms;
+    if (*options->timeout_ms < 0 || *options->timeout_ms > INT32_MAX)
+        throw Error("[" + cs.name + "] StatementOptions::timeout_ms must be milliseconds from 0 (none) to " +
+                        std::to_string(INT32_MAX) + ", got " + std::to_string(*options->timeout_ms),
+                    ErrorClass::config, cs.name);
+    return *options->timeout_ms;
+}
+
 // Runs one statement on a leased native connection and hands the open
-// result to `consume`. `flags` adds ILANA_EXEC_* flags to ILANA_EXEC_CACHE.
+// result to `consume`. `flags` adds ILANA_EXEC_* flags to ILANA_EXEC_CACHE;
+// `timeout_ms` > 0 is the statement timeout the driver enforces.
 template <class Consume>
 void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view sql, const Value *params, size_t n,
-                   uint32_t flags, Consume &&consume) {
+                   uint32_t flags, int64_t timeout_ms, Consume &&consume) {
     StatementTimer timer(cs, sql, "query");
     try {
+        if (timeout_ms > 0 && !cs.driver_enforces_timeout) throw_timeout_unsupported(cs);
         std::string_view text = sql;
         if (!placeholders_passthrough(sql, cs.placeholder_style)) {
             if (t_sql_style != cs.placeholder_style || t_sql_source != sql) {
@@ -58,7 +71,7 @@ void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view
         }
         t_params.resize(n);
         for (size_t i = 0; i < n; ++i) t_params[i] = params[i].abi();
-        auto res = conn.execute(text, t_params.data(), n, ILANA_EXEC_CACHE | flags);
+        auto res = conn.execute(text, t_params.data(), n, ILANA_EXEC_CACHE | flags, timeout_ms);
         consume(res);
         timer.finish(true);
     } catch (const Error &e) {
@@ -113,20 +126,6 @@ Session::~Session() {
 
 const std::string &Session::connection_name() const noexcept { return state_->name; }
 
-Result Session::query(std::string_view sql, std::initializer_list<Value> params) {
-    Result out;
-    detail::run_statement(*state_, *pc_->conn, sql, params.begin(), params.size(), ILANA_EXEC_WHOLE_RESULT,
-                          [&](detail::NativeResult &r) { r.read_all(out); });
-    return out;
-}
-
-Result Session::query(std::string_view sql, const Params &params) {
-    Result out;
-    detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(), ILANA_EXEC_WHOLE_RESULT,
-                          [&](detail::NativeResult &r) { r.read_all(out); });
-    return out;
-}
-
 namespace detail {
 namespace {
 // execute(): the counts of a statement. One that returns rows from a change
@@ -140,26 +139,26 @@ ExecResult counts_of(NativeResult &r, std::string_view sql) {
     }
     return ExecResult{info.affected_rows, info.last_insert_id};
 }
-} // namespace
-} // namespace detail
 
-ExecResult Session::execute(std::string_view sql, std::initializer_list<Value> params) {
-    ExecResult out;
-    detail::run_statement(*state_, *pc_->conn, sql, params.begin(), params.size(), 0,
-                          [&](detail::NativeResult &r) { out = detail::counts_of(r, sql); });
+Result query_on(ConnectionState &cs, NativeConnection &conn, std::string_view sql, const Value *params, size_t n,
+                int64_t timeout_ms) {
+    Result out;
+    run_statement(cs, conn, sql, params, n, ILANA_EXEC_WHOLE_RESULT, timeout_ms,
+                  [&](NativeResult &r) { r.read_all(out); });
     return out;
 }
 
-ExecResult Session::execute(std::string_view sql, const Params &params) {
+ExecResult execute_on(ConnectionState &cs, NativeConnection &conn, std::string_view sql, const Value *params,
+                      size_t n, int64_t timeout_ms) {
     ExecResult out;
-    detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(), 0,
-                          [&](detail::NativeResult &r) { out = detail::counts_of(r, sql); });
+    run_statement(cs, conn, sql, params, n, 0, timeout_ms, [&](NativeResult &r) { out = counts_of(r, sql); });
     return out;
 }
 
-size_t Session::stream(std::string_view sql, const Params &params, const std::function<void(const Row &)> &on_row) {
+size_t stream_on(ConnectionState &cs, NativeConnection &conn, std::string_view sql, const Params &params,
+                 const std::function<void(const Row &)> &on_row, int64_t timeout_ms) {
     size_t rows = 0;
-    detail::run_statement(*state_, *pc_->conn, sql, params.data(), params.size(), 0, [&](detail::NativeResult &r) {
+    run_statement(cs, conn, sql, params.data(), params.size(), 0, timeout_ms, [&](NativeResult &r) {
         auto info = r.info();
         if (info.column_count == 0) return;
         const std::shared_ptr<const ColumnSet> set = r.columns(info);
@@ -191,6 +190,40 @@ size_t Session::stream(std::string_view sql, const Params &params, const std::fu
         }
     });
     return rows;
+}
+} // namespace
+} // namespace detail
+
+Result Session::query(std::string_view sql, std::initializer_list<Value> params) {
+    return detail::query_on(*state_, *pc_->conn, sql, params.begin(), params.size(),
+                            state_->config.statement_timeout_ms);
+}
+Result Session::query(std::string_view sql, const Params &params) {
+    return detail::query_on(*state_, *pc_->conn, sql, params.data(), params.size(),
+                            state_->config.statement_timeout_ms);
+}
+Result Session::query(std::string_view sql, const Params &params, const StatementOptions &options) {
+    return detail::query_on(*state_, *pc_->conn, sql, params.data(), params.size(),
+                            detail::timeout_of(*state_, &options));
+}
+ExecResult Session::execute(std::string_view sql, std::initializer_list<Value> params) {
+    return detail::execute_on(*state_, *pc_->conn, sql, params.begin(), params.size(),
+                              state_->config.statement_timeout_ms);
+}
+ExecResult Session::execute(std::string_view sql, const Params &params) {
+    return detail::execute_on(*state_, *pc_->conn, sql, params.data(), params.size(),
+                              state_->config.statement_timeout_ms);
+}
+ExecResult Session::execute(std::string_view sql, const Params &params, const StatementOptions &options) {
+    return detail::execute_on(*state_, *pc_->conn, sql, params.data(), params.size(),
+                              detail::timeout_of(*state_, &options));
+}
+size_t Session::stream(std::string_view sql, const Params &params, const std::function<void(const Row &)> &on_row) {
+    return detail::stream_on(*state_, *pc_->conn, sql, params, on_row, state_->config.statement_timeout_ms);
+}
+size_t Session::stream(std::string_view sql, const Params &params, const std::function<void(const Row &)> &on_row,
+                       const StatementOptions &options) {
+    return detail::stream_on(*state_, *pc_->conn, sql, params, on_row, detail::timeout_of(*state_, &options));
 }
 
 void Session::begin() {
@@ -284,9 +317,23 @@ ExecResult Connection::execute(std::string_view sql, const Params &params) const
     return detail::with_statement_retry(*state_, sql, [this] { return lease_for_call(); },
                                         [&](Session &s) { return s.execute(sql, params); });
 }
+Result Connection::query(std::string_view sql, const Params &params, const StatementOptions &options) const {
+    note_if_write(*state_, sql);
+    return detail::with_statement_retry(*state_, sql, [this] { return lease_for_call(); },
+                                        [&](Session &s) { return s.query(sql, params, options); });
+}
+ExecResult Connection::execute(std::string_view sql, const Params &params, const StatementOptions &options) const {
+    note_if_write(*state_, sql);
+    return detail::with_statement_retry(*state_, sql, [this] { return lease_for_call(); },
+                                        [&](Session &s) { return s.execute(sql, params, options); });
+}
 size_t Connection::stream(std::string_view sql, const Params &params,
                           const std::function<void(const Row &)> &on_row) const {
     return lease_for_call().stream(sql, params, on_row);
+}
+size_t Connection::stream(std::string_view sql, const Params &params, const std::function<void(const Row &)> &on_row,
+                          const StatementOptions &options) const {
+    return lease_for_call().stream(sql, params, on_row, options);
 }
 
 Connection::PoolStatus Connection::pool_status() const {
@@ -358,7 +405,24 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
     cs->dialect.limit_form = d.limit_form;
     cs->dialect.max_params = d.max_params;
     cs->dialect.transactional_ddl = driver->has(ILANA_CAP_TRANSACTIONAL_DDL);
+    cs->driver_enforces_timeout = driver->enforces_statement_timeout();
+    // Refused at open rather than ignored at the first statement.
+    if (cc.statement_timeout_ms > 0 && !cs->driver_enforces_timeout)
+        throw ConfigError(config->source() + ": " + cc.json_path + "/statementTimeoutMs: the driver " +
+                              driver->path() + " (ABI 1." + std::to_string(driver->entry().abi_minor) +
+                              ") cannot enforce a statement timeout (ABI 1.2 can); rebuild the driver "
+                              "against this ilana or remove statementTimeoutMs",
+                          config->source(), cc.json_path + "/statementTimeoutMs");
     return cs;
+}
+
+void throw_timeout_unsupported(const ConnectionState &cs) {
+    const auto &driver = cs.target->driver;
+    throw Error("[" + cs.name + "] a statement timeout was asked, but the driver " + driver->path() + " (ABI 1." +
+                    std::to_string(driver->entry().abi_minor) +
+                    ") cannot enforce one (ABI 1.2 can): rebuild the driver against this ilana or call "
+                    "without StatementOptions::timeout_ms",
+                ErrorClass::config, cs.name);
 }
 
 } // namespace detail

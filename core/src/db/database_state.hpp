@@ -34,6 +34,8 @@ struct ConnectionState {
     int placeholder_style = ILANA_PLACEHOLDER_QUESTION;
     bool log_queries = false;
     int64_t slow_query_ms = 0;
+    // The driver reads ilana_statement.timeout_ms (ABI >= 1.2).
+    bool driver_enforces_timeout = false;
 
     ConnectionMetrics metrics;
     std::once_flag pool_once;
@@ -123,6 +125,11 @@ struct DatabaseState {
 std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &state, const ConnectionConfig &cc,
                                                        std::shared_ptr<LoadedDriver> driver, const std::string &name,
                                                        const std::vector<std::pair<std::string, std::string>> &overrides);
+
+// Error (config) for a statement timeout asked of a driver built against
+// ABI 1.1 or older, which would ignore it: names the connection, the
+// driver's file and the fix.
+[[noreturn]] void throw_timeout_unsupported(const ConnectionState &cs);
 
 // The one door from a public handle to its internals, for the core's own
 // areas (migrate, tenants, query, observe). Host code never sees this header.

@@ -26,6 +26,9 @@ public:
     const ilana_driver_api &api() const noexcept { return *entry_->api; }
     const ilana_dialect &dialect() const noexcept { return *entry_->descriptor->dialect; }
     bool has(uint64_t cap) const noexcept { return (entry_->descriptor->capabilities & cap) != 0; }
+    // Built against ABI 1.2 or later: it reads ilana_statement.timeout_ms.
+    // An older driver would silently ignore a statement timeout.
+    bool enforces_statement_timeout() const noexcept { return entry_->abi_minor >= 2; }
     const std::string &id() const noexcept { return id_; }
     const std::vector<std::string> &clients() const noexcept { return clients_; }
 

@@ -68,7 +68,7 @@ void NativeConnection::fail(const ilana_error &err, const char *operation) {
 }
 
 NativeResult NativeConnection::execute(std::string_view sql, const ilana_value *params, size_t count,
-                                       uint32_t flags) {
+                                       uint32_t flags, int64_t timeout_ms) {
     ilana_statement st{};
     st.struct_size = sizeof st;
     st.sql = sql.data();
@@ -77,6 +77,7 @@ NativeResult NativeConnection::execute(std::string_view sql, const ilana_value *
     st.param_count = static_cast<uint32_t>(count);
     st.value_size = sizeof(ilana_value);
     st.flags = flags;
+    st.timeout_ms = timeout_ms;
     ilana_result *res = nullptr;
     ilana_error err = fresh_error();
     if (target_->driver->api().execute(conn_, &st, &res, &err) != ILANA_OK) fail(err, "query failed");

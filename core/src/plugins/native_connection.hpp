@@ -53,7 +53,10 @@ public:
 
     // Runs `sql` (already in the driver's placeholder style). The returned
     // result must be destroyed before the next call on this connection.
-    NativeResult execute(std::string_view sql, const ilana_value *params, size_t count, uint32_t flags);
+    // `timeout_ms` > 0: the statement timeout (ABI 1.2; the caller checked
+    // that the driver sees it, driver_enforces_statement_timeout).
+    NativeResult execute(std::string_view sql, const ilana_value *params, size_t count, uint32_t flags,
+                         int64_t timeout_ms = 0);
     void ping(int32_t timeout_ms);
     void begin();
     void commit();

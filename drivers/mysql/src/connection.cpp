@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
+#include <sys/socket.h>
 
 namespace ilana_mysql {
 namespace {
@@ -212,8 +214,9 @@ void Connection::mark_broken() noexcept {
 }
 
 void Connection::fail(const DriverFailure &f) {
-    if (f.flags() & ILANA_ERRF_CONN_BROKEN) mark_broken();
-    throw f;
+    DriverFailure out = deadline_.classify(f); // f itself unless the deadline explains it
+    if (out.flags() & ILANA_ERRF_CONN_BROKEN) mark_broken();
+    throw out;
 }
 
 DriverFailure Connection::timeout_aware(const DriverFailure &f, std::chrono::steady_clock::time_point start) const {
@@ -226,12 +229,28 @@ DriverFailure Connection::timeout_aware(const DriverFailure &f, std::chrono::ste
 }
 
 void Connection::op_begin() {
+    // Taken by this op only: a batch or the driver's own statements that
+    // follow run without it unless set again.
+    const int64_t timeout_ms = std::exchange(statement_timeout_ms_, 0);
+    if (timeout_ms > 0) {
+        // The server stops the statement at the timeout (max_statement_time,
+        // see statement.cpp); the cut is for a server that cannot answer.
+        const int fd = mysql_get_socket(m_);
+        deadline_.start(timeout_ms, nullptr, [fd] {
+            if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+        });
+    } else {
+        deadline_.clear();
+    }
     std::lock_guard<std::mutex> lock(op_mu_);
     ++op_gen_;
     op_active_ = true;
 }
 
 void Connection::op_end() noexcept {
+    deadline_.stop();
+    // The cut came after all: the socket is gone.
+    if (deadline_.stage() == ilana::sdk::StatementDeadline::unanswered) mark_broken();
     std::lock_guard<std::mutex> lock(op_mu_);
     op_active_ = false;
 }

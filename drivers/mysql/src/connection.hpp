@@ -5,6 +5,7 @@
 #include "params.hpp"
 
 #include <ilana/driver.h>
+#include <ilana/sdk/statement_deadline.hpp>
 
 #include <mysql.h>
 
@@ -56,6 +57,12 @@ public:
     // A statement is running on the server from execute until its rows are
     // read or its result closed; cancel() only kills while one is, and the
     // lock makes sure KILL QUERY can never hit the next statement.
+    // op_begin arms the statement timeout set for the statement
+    // (ilana_statement.timeout_ms; 0 = none): at the timeout plus the grace
+    // the socket is shut down, so no call waits longer on a server that
+    // does not answer; op_end disarms it. fail() reports a failure the
+    // deadline explains as ILANA_ERR_TIMEOUT (StatementDeadline::classify).
+    void set_statement_timeout(int64_t timeout_ms) noexcept { statement_timeout_ms_ = timeout_ms; }
     void op_begin();
     void op_end() noexcept;
     // cancel() delivered KILL QUERY to the running op. Rows streamed after a
@@ -104,6 +111,9 @@ private:
     bool mariadb_ = false;
     bool broken_ = false;
     bool abandoned_ = false; // the handle is stuck in a non-blocking call
+
+    int64_t statement_timeout_ms_ = 0;
+    ilana::sdk::StatementDeadline deadline_;
 
     std::mutex op_mu_;
     uint64_t op_gen_ = 0;

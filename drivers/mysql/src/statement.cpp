@@ -15,6 +15,7 @@
 #include "connection.hpp"
 #include "runtime.hpp"
 
+#include <ilana/sdk/sql_text.hpp>
 #include <ilana/sdk/values.hpp>
 
 #include <chrono>
@@ -248,11 +249,36 @@ std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, const 
     }
 }
 
+
+
+// MariaDB's per-statement max_statement_time (seconds, to the
+// microsecond) in front of the statements that can carry it; the server
+// then stops the statement at the timeout itself and answers error 1969
+// (ILANA_ERR_TIMEOUT), and the session stays usable. MySQL servers have no
+// such prefix for every statement: there, and for other statements, only
+// the connection's cut after the grace bounds the call.
+std::string_view with_server_timeout(const Connection &conn, std::string_view sql, int64_t timeout_ms,
+                                     std::string &buf) {
+    if (timeout_ms <= 0 || !conn.is_mariadb()) return sql;
+    if (!ilana::sdk::LeadingKeyword(sql, true).is_any({"select", "insert", "update", "delete", "replace", "with",
+                                                        "values", "call"}))
+        return sql;
+    std::string frac = std::to_string(timeout_ms % 1000);
+    buf = "SET STATEMENT max_statement_time=" + std::to_string(timeout_ms / 1000) + "." +
+          std::string(3 - frac.size(), '0') + frac + " FOR ";
+    buf.append(sql.data(), sql.size());
+    return buf;
+}
+
 } // namespace
 
-std::unique_ptr<Result> execute(Connection &conn, std::string_view sql, const ilana_value *params,
-                                uint32_t param_count, uint32_t value_size, uint32_t flags) {
+std::unique_ptr<Result> execute(Connection &conn, std::string_view sql_in, const ilana_value *params,
+                                uint32_t param_count, uint32_t value_size, uint32_t flags, int64_t timeout_ms) {
     conn.ensure_ready();
+    thread_local std::string prefixed; // reused: no allocation per call once warm
+    const std::string_view sql = with_server_timeout(conn, sql_in, timeout_ms, prefixed);
+    // op_begin (run_text / run_prepared) arms the deadline for this timeout.
+    conn.set_statement_timeout(timeout_ms);
     if (sql.empty()) throw DriverFailure(ILANA_ERR_SYNTAX, "empty statement", "42000", 1065, ILANA_ERRF_NOT_SENT);
     if (param_count > kMaxParams)
         throw DriverFailure(ILANA_ERR_DATA,

@@ -18,7 +18,8 @@ class Connection;
 // open result while rows stream). `params` is strided by `value_size`.
 // Throws DriverFailure; a CONN_BROKEN failure also marks the connection.
 std::unique_ptr<Result> execute(Connection &conn, std::string_view sql, const ilana_value *params,
-                                uint32_t param_count, uint32_t value_size, uint32_t flags);
+                                uint32_t param_count, uint32_t value_size, uint32_t flags,
+                                int64_t timeout_ms = 0);
 
 // Runs a statement of the driver's own (introspection, locks, namespaces)
 // and returns all its rows as owned cells. `cache`: prepare once per session.

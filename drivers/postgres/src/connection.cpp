@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cstring>
 #include <poll.h>
+#include <sys/socket.h>
+#include <thread>
 
 namespace ilana_pg {
 
@@ -178,6 +180,7 @@ void Connection::after_connect() {
         std::lock_guard<std::mutex> lock(cancel_mu_);
         cancel_ = PQgetCancel(pg_);
     }
+    timeout_cancel_ = std::shared_ptr<PGcancel>(PQgetCancel(pg_), [](PGcancel *c) { PQfreeCancel(c); });
     const char *idt = PQparameterStatus(pg_, "integer_datetimes");
     if (idt != nullptr && std::strcmp(idt, "off") == 0)
         throw DriverFailure(ILANA_ERR_CONFIG, "PostgreSQL servers built with floating-point datetimes "
@@ -277,6 +280,67 @@ void Connection::cancel() {
     char errbuf[256] = {0};
     if (PQcancel(cancel_, errbuf, sizeof errbuf) == 0)
         throw DriverFailure(ILANA_ERR_CONNECTION, "could not send the cancel request: " + one_line(errbuf));
+}
+
+void Connection::start_deadline(int64_t timeout_ms) {
+    if (timeout_ms <= 0) {
+        deadline_.clear();
+        return;
+    }
+    std::shared_ptr<PGcancel> cancel = timeout_cancel_;
+    auto flight = std::make_shared<CancelFlight>();
+    cancel_flight_ = flight;
+    const int fd = PQsocket(pg_);
+    deadline_.start(
+        timeout_ms,
+        [cancel, flight] {
+            // Not on the watchdog's thread: PQcancel waits for the
+            // postmaster, which may be the process that does not answer.
+            if (!cancel) return;
+            {
+                std::lock_guard<std::mutex> lock(flight->mu);
+                flight->sent = true;
+            }
+            std::thread([cancel, flight] {
+                char errbuf[256];
+                (void)PQcancel(cancel.get(), errbuf, sizeof errbuf);
+                std::lock_guard<std::mutex> lock(flight->mu);
+                flight->done = true;
+                flight->cv.notify_all();
+            }).detach();
+        },
+        [fd] {
+            // The blocked libpq call sees the end of the stream at once.
+            if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+        });
+}
+
+void Connection::end_deadline() noexcept {
+    if (!deadline_.active()) return;
+    deadline_.stop();
+    std::shared_ptr<CancelFlight> flight = std::move(cancel_flight_);
+    if (deadline_.stage() == ilana::sdk::StatementDeadline::unanswered) {
+        broken_ = true;
+        return;
+    }
+    if (!flight) return;
+    // A cancel request sent for this statement must not reach the server
+    // during the next one (the statement may have ended by itself just
+    // then). Once the postmaster has answered it, the backend got the signal
+    // while idle, where it is ignored; if it does not answer within the
+    // grace, the session is not trusted again.
+    std::unique_lock<std::mutex> lock(flight->mu);
+    if (!flight->sent) return;
+    if (!flight->cv.wait_for(lock, std::chrono::milliseconds(ilana::sdk::kStatementTimeoutGraceMs),
+                             [&] { return flight->done; }))
+        broken_ = true;
+}
+
+DriverFailure Connection::deadline_failure(const DriverFailure &f) {
+    end_deadline();
+    DriverFailure out = deadline_.classify(f);
+    if ((out.flags() & ILANA_ERRF_CONN_BROKEN) != 0) broken_ = true;
+    return out;
 }
 
 void Connection::cancel_quietly() noexcept {

@@ -6,10 +6,12 @@
 #include "types.hpp"
 
 #include <ilana/driver.h>
+#include <ilana/sdk/statement_deadline.hpp>
 
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -100,6 +102,19 @@ public:
 
     void server_info(ilana_server_info *out);
 
+    // The statement timeout (ilana_statement.timeout_ms, ABI 1.2), from
+    // execute until the result's rows are read, it is closed, or execute
+    // fails. At the timeout a cancel request is sent (from a thread of its
+    // own: PQcancel blocks while the postmaster does not answer); a grace
+    // later the socket is shut down, which wakes the blocked libpq call.
+    // timeout_ms <= 0: no deadline.
+    void start_deadline(int64_t timeout_ms);
+    // The statement ended: disarms; a cut socket marks the session broken.
+    void end_deadline() noexcept;
+    // A failure of the timed statement as the deadline explains it
+    // (StatementDeadline::classify); ends the deadline first.
+    ilana::sdk::DriverFailure deadline_failure(const ilana::sdk::DriverFailure &f);
+
     // Prepared statements (never used in pgbouncer mode).
     CachedStatement *prepared(const std::string &sql, const BoundParams &params);
     void forget_prepared(const std::string &sql, const BoundParams &params, bool deallocate);
@@ -133,6 +148,18 @@ private:
 
     std::mutex cancel_mu_;
     PGcancel *cancel_ = nullptr;
+    // The cancel object of the timeout's cancel thread, shared so that a
+    // thread still waiting for the postmaster outlives the connection.
+    std::shared_ptr<PGcancel> timeout_cancel_;
+    // The timeout's cancel request of the running statement: sent (by the
+    // watchdog's timer) and answered by the postmaster (done).
+    struct CancelFlight {
+        std::mutex mu;
+        std::condition_variable cv;
+        bool sent = false, done = false;
+    };
+    std::shared_ptr<CancelFlight> cancel_flight_;
+    ilana::sdk::StatementDeadline deadline_;
 
     StatementCache cache_{kStatementCacheCapacity};
     uint64_t next_statement_id_ = 0;

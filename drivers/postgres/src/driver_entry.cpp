@@ -107,8 +107,13 @@ ilana_status pg_execute(ilana_conn *conn, const ilana_statement *stmt, ilana_res
     return guarded(err, [&] {
         if (stmt == nullptr || out == nullptr)
             throw DriverFailure(ILANA_ERR_INTERNAL, "execute: statement or out is NULL");
-        std::unique_ptr<Result> r = execute(conn_ref(conn), *stmt);
-        *out = to_handle(r.release());
+        Connection &c = conn_ref(conn);
+        try {
+            std::unique_ptr<Result> r = execute(c, *stmt);
+            *out = to_handle(r.release());
+        } catch (const DriverFailure &f) {
+            throw c.deadline_failure(f); // a timeout, when the deadline explains it
+        }
         return ILANA_OK;
     });
 }
@@ -120,7 +125,13 @@ void pg_result_info(ilana_result *result, ilana_result_info *out) {
 ilana_status pg_fetch(ilana_result *result, ilana_batch *batch, ilana_error *err) {
     return guarded(err, [&] {
         if (result == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: result is NULL");
-        return from_handle(result)->fetch(batch);
+        Result *r = from_handle(result);
+        try {
+            return r->fetch(batch);
+        } catch (const DriverFailure &f) {
+            if (r->connection() == nullptr) throw;
+            throw r->connection()->deadline_failure(f);
+        }
     });
 }
 

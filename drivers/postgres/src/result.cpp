@@ -202,6 +202,7 @@ void Result::complete(PGresult *final_result) {
     final_ = final_result;
     finished_ = true;
     drain(conn_->pg());
+    conn_->end_deadline();
 }
 
 void Result::fail(PGresult *error_result) {
@@ -330,6 +331,7 @@ void Result::finish() noexcept {
         }
         finished_ = true;
     }
+    conn_->end_deadline();
     if (conn_->open_result == this) conn_->open_result = nullptr;
 }
 

@@ -153,13 +153,17 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params)
     conn->db_ = db; // from here on ~Connection closes it
     sqlite3_extended_result_codes(db, 1);
 
-    // Setting up may wait for locks (journal_mode = wal needs one): bound
-    // that wait by the connect timeout when one is given.
+    // Setting up waits for locks (reading the schema needs a shared lock,
+    // journal_mode = wal an exclusive one). busy_timeout bounds every wait
+    // on a lock, this one too; a shorter connect timeout bounds it further.
+    // (It used to be replaced by the connect timeout: a database locked by
+    // another process held a connect for createTimeoutMillis, not for
+    // busy_timeout.)
     int setup_wait = conn->busy_timeout_ms_;
-    if (connect_timeout)
-        setup_wait = static_cast<int>(*connect_timeout) * 1000;
-    else if (timeout_ms > 0)
-        setup_wait = timeout_ms;
+    if (connect_timeout && *connect_timeout > 0)
+        setup_wait = std::min(setup_wait, static_cast<int>(*connect_timeout) * 1000);
+    else if (!connect_timeout && timeout_ms > 0)
+        setup_wait = std::min(setup_wait, static_cast<int>(timeout_ms));
     {
         BusyTimeoutScope wait(*conn, setup_wait);
         // SQLite opens lazily: reading the header is what finds a file that
@@ -297,9 +301,42 @@ StatementLease Connection::prepare(std::string_view sql, bool cache) {
     return StatementLease(stmt, false);
 }
 
+// Every 1000 virtual-machine instructions (a few microseconds): a clock
+// read each time costs well under 1% of a statement's time.
+constexpr int kProgressInstructions = 1000;
+
+int Connection::progress_check(void *self) noexcept {
+    auto *c = static_cast<Connection *>(self);
+    if (std::chrono::steady_clock::now() < c->deadline_) return 0;
+    c->deadline_fired_ = true;
+    return 1; // SQLite interrupts the statement: SQLITE_INTERRUPT
+}
+
+void Connection::arm_deadline(int64_t timeout_ms) {
+    deadline_timeout_ms_ = timeout_ms;
+    deadline_fired_ = false;
+    deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    if (!deadline_armed_) sqlite3_progress_handler(db_, kProgressInstructions, &Connection::progress_check, this);
+    deadline_armed_ = true;
+}
+
+void Connection::disarm_deadline() noexcept {
+    if (!deadline_armed_) return;
+    sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+    deadline_armed_ = false;
+}
+
+DriverFailure Connection::interrupt_failure(DriverFailure interrupted) const {
+    if (!deadline_fired_) return interrupted;
+    return DriverFailure(ILANA_ERR_TIMEOUT,
+                         "statement timeout of " + std::to_string(deadline_timeout_ms_) +
+                             " ms elapsed: SQLite interrupted the statement (" + interrupted.what() + ")",
+                         "57014", interrupted.native_code(), interrupted.flags());
+}
+
 std::unique_ptr<Result> Connection::execute(std::string_view sql, const ilana_value *params,
                                             uint32_t param_count, uint32_t value_size, uint32_t flags,
-                                            const std::vector<ColumnSpec> *fixed_columns) {
+                                            const std::vector<ColumnSpec> *fixed_columns, int64_t timeout_ms) {
     require_no_open_result("execute");
     StatementLease stmt = prepare(sql, (flags & ILANA_EXEC_CACHE) != 0);
     try {
@@ -315,6 +352,9 @@ std::unique_ptr<Result> Connection::execute(std::string_view sql, const ilana_va
     } else {
         result = std::make_unique<Result>(*this, std::move(stmt), fixed_columns);
     }
+    // From the first step on; a failing start closes the result, and with
+    // it the deadline (result_closed).
+    if (timeout_ms > 0) arm_deadline(timeout_ms);
     result->start();
     open_result_ = result.get();
     return result;
@@ -378,8 +418,15 @@ ilana_status api_execute(ilana_conn *h, const ilana_statement *stmt, ilana_resul
         const uint32_t flags =
             ILANA_SQLITE_COVERS(stmt->struct_size, ilana_statement, flags) ? stmt->flags : 0u;
         const std::string_view sql(stmt->sql != nullptr ? stmt->sql : "", stmt->sql_len);
+        // ABI 1.2; a v1.1 host's struct ends before it (its padding there
+        // is not a timeout).
+        const int64_t timeout_ms =
+            ILANA_SQLITE_COVERS(stmt->struct_size, ilana_statement, timeout_ms) ? stmt->timeout_ms : 0;
+        if (timeout_ms < 0)
+            throw DriverFailure(ILANA_ERR_INTERNAL, "execute: timeout_ms is negative (" +
+                                                        std::to_string(timeout_ms) + ")");
         std::unique_ptr<Result> r =
-            c.execute(sql, stmt->params, stmt->param_count, stmt->value_size, flags);
+            c.execute(sql, stmt->params, stmt->param_count, stmt->value_size, flags, nullptr, timeout_ms);
         *out = to_handle(r.release());
         return ILANA_OK;
     });

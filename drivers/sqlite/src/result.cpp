@@ -185,6 +185,7 @@ void Result::advance() {
     if (!was_in_txn_ && !in_txn_now && (primary == SQLITE_BUSY || primary == SQLITE_LOCKED))
         flags |= ILANA_ERRF_NOT_SENT;
     DriverFailure failure = sqlite_failure(db, rc, Stage::step, {}, sqlite3_sql(s), flags);
+    if (primary == SQLITE_INTERRUPT) failure = conn_->interrupt_failure(std::move(failure));
     settle_rowid();
     sqlite3_reset(s); // release the locks the statement held, now
     throw failure;

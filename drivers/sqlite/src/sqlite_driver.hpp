@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <list>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -163,9 +164,12 @@ public:
 
     // Prepares (or takes from the cache), binds and starts one statement;
     // the returned result is registered as this connection's open result.
+    // `timeout_ms` > 0: the statement timeout (ilana_statement.timeout_ms),
+    // enforced until the result is closed (see arm_deadline).
     std::unique_ptr<Result> execute(std::string_view sql, const ilana_value *params,
                                     uint32_t param_count, uint32_t value_size, uint32_t flags,
-                                    const std::vector<ColumnSpec> *fixed_columns = nullptr);
+                                    const std::vector<ColumnSpec> *fixed_columns = nullptr,
+                                    int64_t timeout_ms = 0);
 
     // Runs SQL without a result set (BEGIN, COMMIT, PRAGMA x = y) to the end.
     void run(const char *sql, Stage stage, std::string_view context = {});
@@ -177,7 +181,17 @@ public:
     Result *open_result() const noexcept { return open_result_; }
     void result_closed(Result *r) noexcept {
         if (open_result_ == r) open_result_ = nullptr;
+        disarm_deadline();
     }
+    // The statement timeout: a progress handler, called every few thousand
+    // virtual-machine instructions while the statement steps, interrupts it
+    // (SQLITE_INTERRUPT) once the deadline has passed. Installed only for a
+    // statement with a timeout, so the others pay nothing.
+    void arm_deadline(int64_t timeout_ms);
+    void disarm_deadline() noexcept;
+    // The failure for a step that returned SQLITE_INTERRUPT: TIMEOUT when
+    // the deadline interrupted it, otherwise `interrupted` (a cancel).
+    DriverFailure interrupt_failure(DriverFailure interrupted) const;
     // result_close: keeps the finished result for the next execute (its
     // vectors keep their capacity, so a point select allocates nothing),
     // or deletes it.
@@ -204,6 +218,13 @@ private:
     StatementCache cache_{64};
     uint64_t columns_ids_ = 0;
     std::mutex interrupt_mu_; // cancel() vs close(): never interrupt a freed db
+    // Statement timeout (arm_deadline): whether the handler is installed,
+    // the deadline it checks, the timeout for messages, and whether it fired.
+    bool deadline_armed_ = false;
+    std::chrono::steady_clock::time_point deadline_{};
+    int64_t deadline_timeout_ms_ = 0;
+    bool deadline_fired_ = false;
+    static int progress_check(void *self) noexcept;
 };
 
 inline Connection *from_handle(ilana_conn *h) noexcept { return reinterpret_cast<Connection *>(h); }

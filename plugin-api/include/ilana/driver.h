@@ -82,8 +82,9 @@ extern "C" {
 #define ILANA_ABI_MAJOR 1u
 /* Minor versions (each only appends; see "Versioning" above):
  *   1.0  the first ABI.
- *   1.1  ilana_result_info.columns_id; ILANA_EXEC_WHOLE_RESULT. */
-#define ILANA_ABI_MINOR 1u
+ *   1.1  ilana_result_info.columns_id; ILANA_EXEC_WHOLE_RESULT.
+ *   1.2  ilana_statement.timeout_ms (a statement timeout per execute). */
+#define ILANA_ABI_MINOR 2u
 /* "ILNA" read as a little-endian uint32. */
 #define ILANA_DRIVER_MAGIC 0x414E4C49u
 /* The one symbol a driver exports: `const ilana_driver_entry ilana_entry`. */
@@ -284,6 +285,20 @@ typedef struct ilana_statement {
     uint32_t param_count;
     uint32_t value_size; /* sizeof(ilana_value) as the host knows it */
     uint32_t flags;      /* ILANA_EXEC_* */
+    /* ABI 1.2. The statement timeout in milliseconds; 0 = none. (At offset
+     * 48: the 4 bytes after `flags` are padding that a v1.1 host's
+     * struct_size covers, so a driver reads this field only when
+     * struct_size >= offsetof(timeout_ms) + 8.) From execute until the
+     * result's last row is fetched (or the result is closed) the statement
+     * may run this long; then the server is asked to stop it and the call
+     * that is waiting fails with ILANA_ERR_TIMEOUT, the message giving the
+     * timeout; the session stays usable. A call must not block longer than
+     * timeout_ms plus a grace of the driver's (the bundled drivers: 1 s)
+     * even when the server does not answer at all (frozen, partitioned): the
+     * driver then gives up on the session and fails with ILANA_ERR_TIMEOUT
+     * and ILANA_ERRF_CONN_BROKEN. A v1.1 driver does not see the field: the
+     * host refuses a timeout for it rather than ignore it. */
+    int64_t timeout_ms;
 } ilana_statement;
 
 typedef struct ilana_column {

@@ -63,6 +63,7 @@
 #ifndef ILANA_SDK_DRIVER_HPP
 #define ILANA_SDK_DRIVER_HPP
 
+#include <chrono>
 #include <ilana/driver.h>
 #include <ilana/sdk/driver_support.hpp>
 #include <ilana/sdk/result.hpp>
@@ -140,6 +141,11 @@ struct Statement {
     std::string_view sql; // in the driver's placeholder style, one statement
     Params params;        // in placeholder order
     uint32_t flags = 0;   // ILANA_EXEC_*
+    // ABI 1.2: the statement timeout in ms (0 = none). The SDK checks it
+    // before every fetch (a fetch after the deadline fails with
+    // ILANA_ERR_TIMEOUT); a driver whose execute or fetch can block on a
+    // server enforces it inside them too (<ilana/sdk/statement_deadline.hpp>).
+    int64_t timeout_ms = 0;
     bool cache_hint() const noexcept { return (flags & ILANA_EXEC_CACHE) != 0; }
     bool read_only() const noexcept { return (flags & ILANA_EXEC_READ_ONLY) != 0; }
 };
@@ -200,6 +206,16 @@ struct Access {
     static std::optional<ServerInfo> &server_info(Connection &c) noexcept { return c.server_info_; }
     static Connection *&owner(Result &r) noexcept { return r.owner_; }
     static bool &done(Result &r) noexcept { return r.done_; }
+    static void set_deadline(Result &r, int64_t timeout_ms, std::chrono::steady_clock::time_point start) noexcept {
+        r.timeout_ms_ = timeout_ms;
+        r.deadline_ = start + std::chrono::milliseconds(timeout_ms);
+    }
+    // Throws ILANA_ERR_TIMEOUT once the result's statement timeout passed.
+    static void check_deadline(const Result &r) {
+        if (r.timeout_ms_ > 0 && std::chrono::steady_clock::now() >= r.deadline_)
+            throw DriverFailure(ILANA_ERR_TIMEOUT,
+                                "statement timeout of " + std::to_string(r.timeout_ms_) + " ms elapsed", "57014");
+    }
     static Batch &batch(Result &r) noexcept { return r.batch_; }
     static void freeze(Result &r) { r.freeze(); }
     static const std::vector<ilana_column> &abi_columns(Result &r) noexcept { return r.abi_columns_; }
@@ -375,7 +391,13 @@ template <class D> struct Thunks {
             constexpr size_t kFlagsEnd = offsetof(ilana_statement, flags) + sizeof(uint32_t);
             s.params = Params(stmt->params, stmt->param_count, stmt->value_size);
             s.flags = stmt->struct_size >= kFlagsEnd ? stmt->flags : 0;
-            return c.execute(s);
+            constexpr size_t kTimeoutEnd = offsetof(ilana_statement, timeout_ms) + sizeof(int64_t);
+            s.timeout_ms = stmt->struct_size >= kTimeoutEnd ? stmt->timeout_ms : 0;
+            if (s.timeout_ms < 0) throw DriverFailure(ILANA_ERR_INTERNAL, "execute: negative timeout_ms");
+            const auto start = std::chrono::steady_clock::now();
+            auto r = c.execute(s);
+            if (r && s.timeout_ms > 0) Access::set_deadline(*r, s.timeout_ms, start);
+            return r;
         });
     }
     static void result_info(ilana_result *h, ilana_result_info *out) {
@@ -407,6 +429,7 @@ template <class D> struct Thunks {
             Access::reset(b, out->max_rows, &Access::types(r));
             bool done = Access::done(r);
             if (!done) {
+                Access::check_deadline(r);
                 done = Access::fetch(r, b);
                 Access::finish(b);
                 if (done) Access::done(r) = true;

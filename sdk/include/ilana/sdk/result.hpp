@@ -22,6 +22,7 @@
 #include <ilana/sdk/driver_support.hpp>
 #include <ilana/sdk/values.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -257,6 +258,10 @@ private:
     int64_t last_insert_id_ = 0;
     Batch batch_;
     Connection *owner_ = nullptr;
+    // The statement timeout (Statement::timeout_ms) as a deadline, checked
+    // before each fetch; 0 = none.
+    int64_t timeout_ms_ = 0;
+    std::chrono::steady_clock::time_point deadline_{};
 };
 
 // A result whose rows are built in memory before it is returned.
