@@ -173,6 +173,7 @@ struct Suite::State {
     std::string transactions();
     std::string cancel_idle();
     std::string cancel_running();
+    std::string statement_timeout();
     std::string introspect_tables();
     std::string introspect_columns();
     std::string introspect_indexes();
@@ -888,6 +889,26 @@ std::string Suite::State::cancel_running() {
            "); the connection works after it";
 }
 
+std::string Suite::State::statement_timeout() {
+    if (p().entry().abi_minor < 2) skip("built against ABI 1." + std::to_string(p().entry().abi_minor) +
+                                        ": ilana_statement.timeout_ms is ABI 1.2");
+    if (cfg.sleep.empty()) skip("no probe.sleep in the connection JSON (a statement running >= 10 s)");
+    Conn c(p(), cfg);
+    const auto t0 = Clock::now();
+    Outcome o = c.run(cfg.sleep, {}, 64, sizeof(ilana_value), 0, 500);
+    const double ms = ms_since(t0);
+    require(!o.ok(), "probe.sleep finished normally after " + std::to_string(static_cast<int>(ms)) +
+                         " ms despite timeout_ms = 500");
+    require(o.error.error_class == ILANA_ERR_TIMEOUT, "expected ILANA_ERR_TIMEOUT, got " + describe(o.error));
+    require(ms < 4000, "the statement stopped only after " + std::to_string(static_cast<int>(ms)) +
+                           " ms (timeout 500 ms; a call may take at most a grace longer)");
+    require((o.error.flags & ILANA_ERRF_CONN_BROKEN) == 0,
+            "a server that answered broke the connection: " + describe(o.error));
+    select_one_on(c);
+    return "stopped after " + std::to_string(static_cast<int>(ms)) + " ms with " + describe(o.error) +
+           "; the connection works after it";
+}
+
 // --------------------------------------------------------------- introspection
 
 namespace {
@@ -1148,6 +1169,9 @@ void Suite::State::define() {
         [this] { return cancel_idle(); });
     add("cancel.running", "cancel from another thread stops probe.sleep with ILANA_ERR_CANCELED (when claimed)",
         Needs::Connection, [this] { return cancel_running(); });
+    add("statement.timeout",
+        "ABI 1.2: probe.sleep with timeout_ms = 500 fails with ILANA_ERR_TIMEOUT in time; the connection works",
+        Needs::Connection, [this] { return statement_timeout(); });
     add("introspect.tables", "ilana.introspect/1 tables(): exact columns, kinds", Needs::Connection,
         [this] { return introspect_tables(); });
     add("introspect.columns", "ilana.introspect/1 columns(): exact columns, ordinals, names", Needs::Connection,

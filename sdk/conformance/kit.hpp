@@ -181,9 +181,10 @@ public:
 
     // Executes and fetches everything (max_rows per batch), checking every
     // batch against driver.h; a contract violation throws Fail.
-    // `flags`: ilana_statement.flags (ILANA_EXEC_CACHE, ...).
+    // `flags`: ilana_statement.flags (ILANA_EXEC_CACHE, ...);
+    // `timeout_ms`: ilana_statement.timeout_ms (ABI 1.2).
     Outcome run(const std::string &sql, const Bound &params = {}, uint32_t max_rows = 256,
-                uint32_t value_size = sizeof(ilana_value), uint32_t flags = 0);
+                uint32_t value_size = sizeof(ilana_value), uint32_t flags = 0, int64_t timeout_ms = 0);
     // Like run, but an error fails the check with the statement in the message.
     Rows query(const std::string &sql, const Bound &params = {}, uint32_t max_rows = 256);
 

@@ -327,7 +327,7 @@ Conn::~Conn() {
 }
 
 Outcome Conn::run(const std::string &sql, const Bound &params, uint32_t max_rows, uint32_t value_size,
-                  uint32_t flags) {
+                  uint32_t flags, int64_t timeout_ms) {
     Outcome out;
     // A strided copy when the host's value_size is larger than ours (a
     // later minor version): the driver must step by value_size.
@@ -347,6 +347,7 @@ Outcome Conn::run(const std::string &sql, const Bound &params, uint32_t max_rows
     st.param_count = static_cast<uint32_t>(params.values.size());
     st.value_size = value_size;
     st.flags = flags;
+    st.timeout_ms = timeout_ms;
     ilana_error err = new_error();
     ilana_result *res = nullptr;
     const ilana_status s = p_->api().execute(h_, &st, &res, &err);

@@ -7,7 +7,8 @@
 //   SELECT 1                                one row, INT64 1
 //   SELECT ?                                the parameter back (its own type)
 //   SELECT SERIES n                         rows (n, 'row n') for 1..n, streamed
-//   SLEEP ms                                waits; cancel() stops it (CANCELED)
+//   SLEEP ms                                waits; cancel() stops it (CANCELED), so does
+//                                           the statement timeout (TIMEOUT)
 //   CREATE TABLE t | DROP TABLE t           tables of (k INT64 primary key, v TEXT)
 //   INSERT INTO t VALUES (?, ?)             duplicate k: CONSTRAINT
 //   SELECT k, v FROM t WHERE k = ?  |  SELECT COUNT(*) FROM t
@@ -162,7 +163,7 @@ public:
         }
         if (is({"SELECT", "SERIES", "*"})) return std::make_unique<SeriesResult>(std::stoll(w[2]));
         if (is({"SLEEP", "*"})) {
-            sleep(std::stoll(w[1]));
+            sleep(std::stoll(w[1]), stmt.timeout_ms);
             return nullptr; // no rows
         }
         if (is({"THROW", "*"})) {
@@ -299,11 +300,17 @@ private:
         std::lock_guard<std::mutex> lock(g_mu);
         f(g_store);
     }
-    void sleep(int64_t ms) {
+    // Waits `ms`, or until canceled, or until the statement timeout
+    // (`timeout_ms` > 0, ABI 1.2) passes.
+    void sleep(int64_t ms, int64_t timeout_ms) {
         std::unique_lock<std::mutex> lock(sleep_mu_);
         canceled_ = false;
-        if (sleep_cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return canceled_; }))
+        const bool timed = timeout_ms > 0 && timeout_ms < ms;
+        if (sleep_cv_.wait_for(lock, std::chrono::milliseconds(timed ? timeout_ms : ms), [&] { return canceled_; }))
             throw DriverFailure(ILANA_ERR_CANCELED, "canceled by request", "57014");
+        if (timed)
+            throw DriverFailure(ILANA_ERR_TIMEOUT, "statement timeout of " + std::to_string(timeout_ms) + " ms elapsed",
+                                "57014");
     }
 
     std::optional<Store> tx_;

@@ -214,7 +214,7 @@ void Connection::mark_broken() noexcept {
 }
 
 void Connection::fail(const DriverFailure &f) {
-    DriverFailure out = deadline_.classify(f); // f itself unless the deadline explains it
+    DriverFailure out = deadline_explained(f);
     if (out.flags() & ILANA_ERRF_CONN_BROKEN) mark_broken();
     throw out;
 }

@@ -44,6 +44,12 @@ public:
     // Records what a failure means for the session (CONN_BROKEN: the socket
     // is shut down so no later call can hang on it) and throws it.
     [[noreturn]] void fail(const DriverFailure &f);
+    // `f` as the running op's statement timeout explains it (TIMEOUT naming
+    // the timeout), or `f` itself; only while the op's deadline is armed, so
+    // a failure is explained once.
+    DriverFailure deadline_explained(const DriverFailure &f) const {
+        return deadline_.active() ? deadline_.classify(f) : f;
+    }
     // A connection lost after readTimeout seconds of waiting is that timeout
     // firing: reported as TIMEOUT (still CONN_BROKEN), not as a crash.
     DriverFailure timeout_aware(const DriverFailure &f, std::chrono::steady_clock::time_point start) const;

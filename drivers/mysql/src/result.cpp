@@ -123,7 +123,9 @@ ilana_status Result::fetch(ilana_batch *batch) {
                                     "[error 1317, SQLSTATE 70100]",
                                     "70100", 1317, 0);
         } catch (const DriverFailure &raw) {
-            const DriverFailure f = conn_ != nullptr ? conn_->timeout_aware(raw, start) : raw;
+            // Explained before finish_op ends the op and its deadline.
+            const DriverFailure f =
+                conn_ != nullptr ? conn_->deadline_explained(conn_->timeout_aware(raw, start)) : raw;
             failure_ = f;
             finish_op();
             if (conn_ != nullptr) conn_->fail(f);

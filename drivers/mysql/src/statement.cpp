@@ -151,7 +151,9 @@ int64_t affected(my_ulonglong n) {
     return n == static_cast<my_ulonglong>(~0ULL) ? -1 : static_cast<int64_t>(n);
 }
 
-std::unique_ptr<Result> run_text(Connection &c, std::string_view sql) {
+// `sql` goes to the server; `as_written` (the host's text, without a
+// max_statement_time prefix) is what a result judges the statement by.
+std::unique_ptr<Result> run_text(Connection &c, std::string_view sql, std::string_view as_written) {
     MYSQL *m = c.handle();
     OpGuard op(c);
     const auto start = c.op_clock();
@@ -171,7 +173,7 @@ std::unique_ptr<Result> run_text(Connection &c, std::string_view sql) {
     if (res == nullptr) c.fail(conn_failure(m, Phase::Statement, {}, sql));
     std::unique_ptr<Result> r;
     try {
-        r = std::make_unique<TextResult>(&c, res, sql);
+        r = std::make_unique<TextResult>(&c, res, as_written);
     } catch (...) {
         mysql_free_result(res);
         throw;
@@ -181,7 +183,8 @@ std::unique_ptr<Result> run_text(Connection &c, std::string_view sql) {
     return r;
 }
 
-std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, const ilana_value *params,
+std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, std::string_view as_written,
+                                     const ilana_value *params,
                                      uint32_t count, uint32_t stride, bool cache) {
     // Per thread, not per call: binding allocates nothing once warm. Only
     // read during this call (mysql_stmt_execute sends the values).
@@ -236,7 +239,7 @@ std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, const 
         }
         std::unique_ptr<Result> r;
         try {
-            r = c.make_stmt_result(s, sql);
+            r = c.make_stmt_result(s, as_written);
         } catch (...) {
             // The result was not built, so `s` is still ours to give back.
             mysql_stmt_free_result(s);
@@ -248,8 +251,6 @@ std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, const 
         return r;
     }
 }
-
-
 
 // MariaDB's per-statement max_statement_time (seconds, to the
 // microsecond) in front of the statements that can carry it; the server
@@ -277,8 +278,6 @@ std::unique_ptr<Result> execute(Connection &conn, std::string_view sql_in, const
     conn.ensure_ready();
     thread_local std::string prefixed; // reused: no allocation per call once warm
     const std::string_view sql = with_server_timeout(conn, sql_in, timeout_ms, prefixed);
-    // op_begin (run_text / run_prepared) arms the deadline for this timeout.
-    conn.set_statement_timeout(timeout_ms);
     if (sql.empty()) throw DriverFailure(ILANA_ERR_SYNTAX, "empty statement", "42000", 1065, ILANA_ERRF_NOT_SENT);
     if (param_count > kMaxParams)
         throw DriverFailure(ILANA_ERR_DATA,
@@ -288,17 +287,20 @@ std::unique_ptr<Result> execute(Connection &conn, std::string_view sql_in, const
     if (param_count > 0 && (params == nullptr || value_size < sizeof(ilana_value)))
         throw misuse("execute: parameters missing or ilana_statement.value_size too small");
     const bool cache = (flags & ILANA_EXEC_CACHE) != 0;
-    if (param_count == 0 && (!cache || conn.unpreparable(sql))) return run_text(conn, sql);
-    if (param_count > 0) return run_prepared(conn, sql, params, param_count, value_size, cache);
+    // op_begin (in run_text / run_prepared) arms the deadline for it.
+    conn.set_statement_timeout(timeout_ms);
+    if (param_count == 0 && (!cache || conn.unpreparable(sql))) return run_text(conn, sql, sql_in);
+    if (param_count > 0) return run_prepared(conn, sql, sql_in, params, param_count, value_size, cache);
     try {
-        return run_prepared(conn, sql, params, 0, value_size, cache);
+        return run_prepared(conn, sql, sql_in, params, 0, value_size, cache);
     } catch (const DriverFailure &f) {
         // Some statements cannot be prepared (ER_UNSUPPORTED_PS); without
         // parameters the text protocol runs them, and is remembered for
         // this SQL so the next execution does not try to prepare again.
         if (f.native_code() != 1295 || conn.broken()) throw;
         conn.remember_unpreparable(sql);
-        return run_text(conn, sql);
+        conn.set_statement_timeout(timeout_ms); // the failed try's op took it
+        return run_text(conn, sql, sql_in);
     }
 }
 
