@@ -144,7 +144,7 @@ const char *const kSchema = R"SCHEMA({
           "minimum": 0,
           "maximum": 2147483647,
           "x-coerce": true,
-          "x-expect": "milliseconds (0 = no statement timeout)"
+          "x-expect": "milliseconds from 0 (no statement timeout) to 2147483647"
         },
         "useNullAsDefault": { "$ref": "#/definitions/flag" },
         "pgbouncer": { "$ref": "#/definitions/flag" }

@@ -148,6 +148,7 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params *params)
 }
 
 Connection::~Connection() {
+    deadline_.stop(); // before the socket closes: its number may be reused
     ensure_thread();
     if (open_result != nullptr) open_result->detach(); // host broke the contract; stay safe
     spare_stmt_result_.reset(); // closed already: nothing of the session is touched

@@ -102,6 +102,7 @@ Connection::Connection(PGconn *pg, ConnectConfig cfg, void *host_context)
     : pg_(pg), cfg_(std::move(cfg)), host_context_(host_context) {}
 
 Connection::~Connection() {
+    deadline_.stop(); // before PQfinish closes the socket: its number may be reused
     // The contract says results are closed first; if not, the result must
     // not touch this connection any more.
     if (open_result != nullptr) open_result->detach();

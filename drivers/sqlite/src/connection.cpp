@@ -164,7 +164,7 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params)
         setup_wait = std::min(setup_wait, static_cast<int>(*connect_timeout) * 1000);
     else if (!connect_timeout && timeout_ms > 0)
         setup_wait = std::min(setup_wait, static_cast<int>(timeout_ms));
-    {
+    try {
         BusyTimeoutScope wait(*conn, setup_wait);
         // SQLite opens lazily: reading the header is what finds a file that
         // is not a database, or that cannot be read.
@@ -184,7 +184,16 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params)
         if (!sync.empty())
             conn->run(("PRAGMA synchronous = " + sync).c_str(), Stage::open,
                       "setting synchronous on '" + conn->path_ + "'");
-    } // the busy timeout is back to busy_timeout here
+    } catch (const DriverFailure &f) { // the busy timeout is back to busy_timeout here
+        if ((f.native_code() & 0xff) != SQLITE_BUSY) throw;
+        // Say how long it waited and what to do: the lock is another's.
+        throw DriverFailure(f.error_class(),
+                            std::string(f.what()) + ": another connection or process held a lock for the " +
+                                std::to_string(setup_wait) +
+                                " ms this connect waited (busy_timeout); raise busy_timeout or end what "
+                                "holds the lock",
+                            f.sqlstate(), f.native_code(), f.flags());
+    }
 
     conn->log(ILANA_LOG_DEBUG, "opened SQLite database '" + conn->path_ + "' (" +
                                    ((flags & SQLITE_OPEN_READONLY) != 0
