@@ -130,13 +130,16 @@ namespace detail {
 namespace {
 // execute(): the counts of a statement. One that returns rows from a change
 // (INSERT ... RETURNING) is counted only after its last row, so its rows
-// are read and dropped first; a plain query's rows are not read at all.
-ExecResult counts_of(NativeResult &r, std::string_view sql) {
+// are read and dropped first; a plain query's rows are not read at all,
+// unless the statement has a timeout: a server may report it after the
+// first rows (MariaDB), and execute must not succeed for a statement that
+// was stopped.
+ExecResult counts_of(NativeResult &r, std::string_view sql, int64_t timeout_ms) {
     ilana_result_info info = r.info();
-    if (info.column_count > 0 && !is_read_only(sql)) {
-        r.drain();
-        info = r.info();
-    }
+    if (info.column_count == 0) return ExecResult{info.affected_rows, info.last_insert_id};
+    const bool change = !is_read_only(sql);
+    if (change || timeout_ms > 0) r.drain();
+    if (change) info = r.info(); // a query's counts stay what they were before its rows
     return ExecResult{info.affected_rows, info.last_insert_id};
 }
 
@@ -151,7 +154,8 @@ Result query_on(ConnectionState &cs, NativeConnection &conn, std::string_view sq
 ExecResult execute_on(ConnectionState &cs, NativeConnection &conn, std::string_view sql, const Value *params,
                       size_t n, int64_t timeout_ms) {
     ExecResult out;
-    run_statement(cs, conn, sql, params, n, 0, timeout_ms, [&](NativeResult &r) { out = counts_of(r, sql); });
+    run_statement(cs, conn, sql, params, n, 0, timeout_ms,
+                  [&](NativeResult &r) { out = counts_of(r, sql, timeout_ms); });
     return out;
 }
 
