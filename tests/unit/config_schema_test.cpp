@@ -21,7 +21,8 @@ TEST_CASE("schema: unknown keys are named with the allowed ones", "[config][sche
     const ConfigError e = config_error([] { parse(R"({"connections": {"primary": {"client": "pg", "pol": {}}}})"); });
     CHECK(std::string(e.what()) ==
           "test.json: /connections/primary: unknown key 'pol' (did you mean 'pool'? allowed: client, connection, "
-          "pool, retry, migrations, read, readStrategy, stickyAfterWriteMs, useNullAsDefault, pgbouncer)");
+          "pool, retry, migrations, read, readStrategy, stickyAfterWriteMs, statementTimeoutMs, useNullAsDefault, "
+          "pgbouncer)");
     CHECK(e.json_path() == "/connections/primary");
 
     CHECK_THAT(connection_error(R"({"client": "pg", "pool": {"maxConnections": 3}})"),
