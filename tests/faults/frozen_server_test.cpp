@@ -95,7 +95,7 @@ void expect_bounded_timeout(Session &s, const char *sql) {
 
 } // namespace
 
-TEST_CASE("PostgreSQL frozen by SIGSTOP: the statement timeout bounds the call; the pool recovers",
+TEST_CASE("PostgreSQL frozen by SIGSTOP: the statement timeout bounds the call and the pool recovers",
           "[faults][timeout]") {
     ILANA_REQUIRE_PG();
     const std::string state = ilana_test::env_or("ILANA_TEST_STATE_DIR");
@@ -119,7 +119,7 @@ TEST_CASE("PostgreSQL frozen by SIGSTOP: the statement timeout bounds the call; 
     CHECK(r[0]["two"].as<int64_t>() == 2);
 }
 
-TEST_CASE("MariaDB frozen by SIGSTOP: the statement timeout bounds the call; the pool recovers",
+TEST_CASE("MariaDB frozen by SIGSTOP: the statement timeout bounds the call and the pool recovers",
           "[faults][timeout]") {
     ILANA_REQUIRE_MYSQL();
     const std::string state = ilana_test::env_or("ILANA_TEST_STATE_DIR");

@@ -45,7 +45,7 @@ Database open_db(const TempDir &dir, const Target &t, const std::string &extra) 
 
 } // namespace
 
-TEST_CASE("statementTimeoutMs stops a long statement with the timeout class; the session goes on",
+TEST_CASE("statementTimeoutMs stops a long statement with the timeout class and the session goes on",
           "[timeout]") {
     const std::string which = GENERATE(std::string("sqlite"), std::string("pg"), std::string("mysql"));
     SECTION(which) {
