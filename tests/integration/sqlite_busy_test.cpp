@@ -111,3 +111,23 @@ TEST_CASE("a lock released within busy_timeout is waited for", "[sqlite][busy]")
     CHECK(r[0]["n"].as<int64_t>() == 0);
     CHECK(duration_cast<milliseconds>(steady_clock::now() - start).count() >= 200);
 }
+
+TEST_CASE("a statement timeout shorter than busy_timeout also ends a wait for a lock", "[sqlite][busy][timeout]") {
+    TempDir dir;
+    create_database(dir.file("locked.sqlite"));
+    Database db = open_db(dir, 10000);
+    Session s = db.on("db").acquire(); // connected before the lock is taken
+    CHECK(s.query("SELECT count(*) AS n FROM t")[0]["n"].as<int64_t>() == 0);
+    LockHolder holder(dir.file("locked.sqlite"), 60000);
+    const auto start = steady_clock::now();
+    try {
+        s.query("SELECT count(*) FROM t", {}, StatementOptions{300});
+        FAIL("the statement went through a database locked EXCLUSIVE by another process");
+    } catch (const Error &e) {
+        const auto took = duration_cast<milliseconds>(steady_clock::now() - start).count();
+        INFO(e.what() << " after " << took << " ms");
+        CHECK(e.error_class() == ErrorClass::timeout);
+        CHECK(std::string(e.what()).find("300 ms") != std::string::npos);
+        CHECK(took < 3000); // busy_timeout is 10 s
+    }
+}

@@ -326,12 +326,16 @@ void Connection::arm_deadline(int64_t timeout_ms) {
     deadline_fired_ = false;
     deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     if (!deadline_armed_) sqlite3_progress_handler(db_, kProgressInstructions, &Connection::progress_check, this);
+    // The progress handler does not run while SQLite sleeps on a lock: the
+    // wait for one is cut to the statement timeout too.
+    if (timeout_ms < busy_timeout_ms_) sqlite3_busy_timeout(db_, static_cast<int>(timeout_ms));
     deadline_armed_ = true;
 }
 
 void Connection::disarm_deadline() noexcept {
     if (!deadline_armed_) return;
     sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+    if (deadline_timeout_ms_ < busy_timeout_ms_) sqlite3_busy_timeout(db_, busy_timeout_ms_);
     deadline_armed_ = false;
 }
 
@@ -341,6 +345,16 @@ DriverFailure Connection::interrupt_failure(DriverFailure interrupted) const {
                          "statement timeout of " + std::to_string(deadline_timeout_ms_) +
                              " ms elapsed: SQLite interrupted the statement (" + interrupted.what() + ")",
                          "57014", interrupted.native_code(), interrupted.flags());
+}
+
+DriverFailure Connection::busy_failure(DriverFailure busy) const {
+    if (!deadline_armed_ || deadline_timeout_ms_ >= busy_timeout_ms_ ||
+        std::chrono::steady_clock::now() < deadline_)
+        return busy; // busy_timeout ended the wait: the busy class
+    return DriverFailure(ILANA_ERR_TIMEOUT,
+                         "statement timeout of " + std::to_string(deadline_timeout_ms_) +
+                             " ms elapsed while waiting for a lock another connection holds (" + busy.what() + ")",
+                         "57014", busy.native_code(), busy.flags());
 }
 
 std::unique_ptr<Result> Connection::execute(std::string_view sql, const ilana_value *params,

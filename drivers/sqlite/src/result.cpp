@@ -186,6 +186,7 @@ void Result::advance() {
         flags |= ILANA_ERRF_NOT_SENT;
     DriverFailure failure = sqlite_failure(db, rc, Stage::step, {}, sqlite3_sql(s), flags);
     if (primary == SQLITE_INTERRUPT) failure = conn_->interrupt_failure(std::move(failure));
+    if (primary == SQLITE_BUSY) failure = conn_->busy_failure(std::move(failure));
     settle_rowid();
     sqlite3_reset(s); // release the locks the statement held, now
     throw failure;

@@ -192,6 +192,9 @@ public:
     // The failure for a step that returned SQLITE_INTERRUPT: TIMEOUT when
     // the deadline interrupted it, otherwise `interrupted` (a cancel).
     DriverFailure interrupt_failure(DriverFailure interrupted) const;
+    // The failure for a step that returned SQLITE_BUSY: TIMEOUT when the
+    // statement timeout (shorter than busy_timeout) ended the lock wait.
+    DriverFailure busy_failure(DriverFailure busy) const;
     // result_close: keeps the finished result for the next execute (its
     // vectors keep their capacity, so a point select allocates nothing),
     // or deletes it.
