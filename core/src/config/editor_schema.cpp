@@ -259,8 +259,26 @@ std::string config_json_schema(const std::vector<DriverInfo> &drivers_in) {
         if (d.params.declared && !d.clients.empty()) drivers.push_back(&d);
     std::sort(drivers.begin(), drivers.end(), [](const DriverInfo *x, const DriverInfo *y) { return x->id < y->id; });
 
+    // The top level may come from an environment section: the file needs
+    // "connections" only when it has no "environments".
+    if (Value *required = member(doc, "required")) {
+        Value either(rapidjson::kArrayType);
+        for (const char *key : {"connections", "environments"}) {
+            Value one(rapidjson::kObjectType);
+            Value keys(rapidjson::kArrayType);
+            keys.PushBack(Value(key, a), a);
+            one.AddMember("required", std::move(keys), a);
+            either.PushBack(std::move(one), a);
+        }
+        Value others(rapidjson::kArrayType);
+        for (auto it = required->Begin(); it != required->End(); ++it)
+            if (view(*it) != "connections") others.PushBack(Value(*it, a), a);
+        if (others.Empty()) doc.RemoveMember("required");
+        else *required = std::move(others);
+        doc.AddMember("anyOf", std::move(either), a);
+    }
+
     Value &definitions = *member(doc, "definitions");
-    Value &connection = *member(definitions, "connection");
     Value all_of(rapidjson::kArrayType);
     for (const DriverInfo *d : drivers) {
         const std::string name = "params:" + d->id;
@@ -290,7 +308,8 @@ std::string config_json_schema(const std::vector<DriverInfo> &drivers_in) {
         rule.AddMember("then", std::move(consequence), a);
         all_of.PushBack(std::move(rule), a);
     }
-    if (!all_of.Empty()) connection.AddMember("allOf", std::move(all_of), a);
+    // Looked up after the definitions above were added (adding may move members).
+    if (!all_of.Empty()) member(definitions, "connection")->AddMember("allOf", std::move(all_of), a);
 
     rapidjson::StringBuffer buffer;
     rapidjson::PrettyWriter<rapidjson::StringBuffer> writer(buffer);
