@@ -3,6 +3,8 @@
 // (0 success, 1 a check or query failed, 2 bad usage or bad config).
 #pragma once
 
+#include <ilana/driver_registry.hpp>
+
 #include <boost/program_options.hpp>
 
 #include <functional>
@@ -37,6 +39,11 @@ struct Command {
     std::function<void(po::options_description &, po::positional_options_description &)> options;
     std::function<int(const Globals &, const po::variables_map &)> run;
 };
+
+// The driver plugins `ilana drivers` and `ilana schema` describe: the
+// config's plugin paths when the config file exists (it is optional for
+// them), then ILANA_PLUGIN_PATH and the defaults.
+DriverRegistry load_drivers(const Globals &g);
 
 // Every command registers itself here (see commands/*.cpp).
 std::vector<Command> &registry();

@@ -147,6 +147,7 @@ struct Suite::State {
     std::string dialect();
     std::string api_table();
     std::string extensions();
+    std::string params_declared();
     std::string connect();
     std::string connect_unknown_param();
     std::string ping();
@@ -348,6 +349,70 @@ std::string Suite::State::extensions() {
         found += std::string(found.empty() ? "" : ", ") + ILANA_EXT_NAMESPACE;
     }
     return "unknown id -> NULL; provides " + (found.empty() ? std::string("no standard extension") : found);
+}
+
+// "ilana.params/1": a table the host can rely on, and one that covers the
+// keys this connection JSON connects with (the host would refuse them at
+// load otherwise).
+std::string Suite::State::params_declared() {
+    auto get = p().entry().get_extension;
+    const auto *x = get != nullptr ? static_cast<const ilana_params_api *>(get(ILANA_EXT_PARAMS)) : nullptr;
+    if (x == nullptr)
+        skip("no ilana.params/1 table: the host cannot check this driver's parameters before connecting");
+    const std::string what = ILANA_EXT_PARAMS;
+    require(x->struct_size >= offsetof(ilana_params_api, decl_size) + sizeof(uint32_t),
+            what + " struct_size " + std::to_string(x->struct_size) + " is too small");
+    require((x->flags & ~ILANA_PARAMS_OPEN) == 0, what + " has unknown flags");
+    require(x->param_count == 0 || x->params != nullptr, what + " has param_count > 0 and params NULL");
+    require(x->param_count == 0 || x->decl_size >= sizeof(ilana_param_decl),
+            what + " decl_size " + std::to_string(x->decl_size) + " is smaller than ilana_param_decl");
+    constexpr uint32_t kKnownFlags = ILANA_PARAMF_REQUIRED | ILANA_PARAMF_SECRET | ILANA_PARAMF_CASE_INSENSITIVE |
+                                     ILANA_PARAMF_MINIMUM | ILANA_PARAMF_MAXIMUM;
+    std::vector<std::string> keys;
+    const auto *base = reinterpret_cast<const unsigned char *>(x->params);
+    for (uint32_t i = 0; i < x->param_count; ++i) {
+        const auto &d = *reinterpret_cast<const ilana_param_decl *>(base + static_cast<size_t>(i) * x->decl_size);
+        const std::string at = what + " entry " + std::to_string(i);
+        require(d.struct_size >= sizeof(ilana_param_decl), at + ": struct_size is too small");
+        require(d.key != nullptr && *d.key != '\0', at + ": no key");
+        const std::string key = d.key;
+        const std::string named = at + " ('" + key + "')";
+        require(key.rfind("ilana.", 0) != 0, named + ": \"ilana.*\" keys are the host's");
+        require(std::find(keys.begin(), keys.end(), key) == keys.end(), named + ": declared twice");
+        keys.push_back(key);
+        require(d.type >= ILANA_PARAM_STRING && d.type <= ILANA_PARAM_ENUM, named + ": unknown type");
+        require(d.description != nullptr && *d.description != '\0', named + ": no description");
+        require((d.flags & ~kKnownFlags) == 0, named + ": unknown flags");
+        const bool numeric = d.type == ILANA_PARAM_INT || d.type == ILANA_PARAM_NUMBER;
+        require(numeric || (d.flags & (ILANA_PARAMF_MINIMUM | ILANA_PARAMF_MAXIMUM)) == 0,
+                named + ": bounds on a type without them");
+        if ((d.flags & ILANA_PARAMF_MINIMUM) && (d.flags & ILANA_PARAMF_MAXIMUM))
+            require(d.minimum <= d.maximum, named + ": minimum above maximum");
+        require((d.type == ILANA_PARAM_ENUM) == (d.allowed != nullptr),
+                named + ": `allowed` is for enums, and an enum needs it");
+        if (d.type == ILANA_PARAM_ENUM) require(d.allowed[0] != nullptr, named + ": an enum without values");
+        if (d.type == ILANA_PARAM_INT && d.default_value != nullptr) {
+            int64_t v = 0;
+            require(ilana::sdk::Param::parse_int64(d.default_value, v), named + ": default is not an integer");
+            require(!(d.flags & ILANA_PARAMF_MINIMUM) || static_cast<double>(v) >= d.minimum,
+                    named + ": default below minimum");
+            require(!(d.flags & ILANA_PARAMF_MAXIMUM) || static_cast<double>(v) <= d.maximum,
+                    named + ": default above maximum");
+        }
+        if (d.type == ILANA_PARAM_ENUM && d.default_value != nullptr) {
+            bool listed = false;
+            for (const char *const *a = d.allowed; *a != nullptr; ++a) listed = listed || std::string(*a) == d.default_value;
+            require(listed, named + ": default is not one of the allowed values");
+        }
+    }
+    if ((x->flags & ILANA_PARAMS_OPEN) == 0)
+        for (const auto &kv : cfg.params)
+            if (kv.first.rfind("ilana.", 0) != 0)
+                require(std::find(keys.begin(), keys.end(), kv.first) != keys.end(),
+                        "the connection JSON's key '" + kv.first + "' connects but is not declared: the host would "
+                        "refuse it at load (declare it, or set ILANA_PARAMS_OPEN)");
+    return std::to_string(keys.size()) + " parameter(s) declared" +
+           ((x->flags & ILANA_PARAMS_OPEN) ? " (a partial list)" : ", the list complete");
 }
 
 // --------------------------------------------------------------- connecting
@@ -1128,6 +1193,8 @@ void Suite::State::define() {
         [this] { return api_table(); });
     add("extensions", "get_extension: unknown ids NULL, standard tables complete", Needs::Init,
         [this] { return extensions(); });
+    add("params.declared", "ilana.params/1: a well-formed table covering the JSON's params (when provided)",
+        Needs::Init, [this] { return params_declared(); });
     add("connect", "connect with the JSON's params (an unknown ilana.* key ignored)", Needs::Init,
         [this] { return connect(); });
     add("connect.unknown_param", "an unknown parameter is ILANA_ERR_CONFIG naming it", Needs::Connection,

@@ -75,6 +75,19 @@ static_assert(offsetof(ilana_batch_statement, sql) == 8 && offsetof(ilana_batch_
               offsetof(ilana_batch_statement, flags) == 48);
 static_assert(offsetof(ilana_batch_outcome, affected_rows) == 8 && offsetof(ilana_batch_outcome, failed_row) == 16);
 static_assert(offsetof(ilana_batch_api, method) == 4 && offsetof(ilana_batch_api, execute_many) == 8);
+// ilana.params/1 (an extension: the ABI itself stays 1.1).
+static_assert(sizeof(ilana_param_decl) == 64);
+static_assert(sizeof(ilana_params_api) == 24);
+static_assert(offsetof(ilana_param_decl, type) == 4 && offsetof(ilana_param_decl, flags) == 8 &&
+              offsetof(ilana_param_decl, reserved_) == 12 && offsetof(ilana_param_decl, key) == 16 &&
+              offsetof(ilana_param_decl, description) == 24 && offsetof(ilana_param_decl, default_value) == 32 &&
+              offsetof(ilana_param_decl, allowed) == 40 && offsetof(ilana_param_decl, minimum) == 48 &&
+              offsetof(ilana_param_decl, maximum) == 56);
+static_assert(offsetof(ilana_params_api, flags) == 4 && offsetof(ilana_params_api, params) == 8 &&
+              offsetof(ilana_params_api, param_count) == 16 && offsetof(ilana_params_api, decl_size) == 20);
+static_assert(std::is_same_v<decltype(ilana_param_decl::allowed), const char *const *> &&
+              std::is_same_v<decltype(ilana_param_decl::minimum), double> &&
+              std::is_same_v<decltype(ilana_params_api::params), const ilana_param_decl *>);
 
 // Every struct that crosses starts with uint32_t struct_size (rule 2).
 #define ILANA_STARTS_WITH_SIZE(T)                                                                            \
@@ -98,6 +111,8 @@ ILANA_STARTS_WITH_SIZE(ilana_namespace_api)
 ILANA_STARTS_WITH_SIZE(ilana_batch_statement)
 ILANA_STARTS_WITH_SIZE(ilana_batch_outcome)
 ILANA_STARTS_WITH_SIZE(ilana_batch_api)
+ILANA_STARTS_WITH_SIZE(ilana_param_decl)
+ILANA_STARTS_WITH_SIZE(ilana_params_api)
 #undef ILANA_STARTS_WITH_SIZE
 
 // ------------------------------------------------------------------ scalar types
@@ -175,6 +190,11 @@ static_assert(ILANA_THREADS_CONN_SERIALIZED == 0);
 static_assert(ILANA_LOCK_IS_TRANSACTION == 0x1u);
 static_assert(ILANA_NAMESPACE_SCHEMA == 1 && ILANA_NAMESPACE_DATABASE == 2 && ILANA_NAMESPACE_FILE == 3);
 static_assert(ILANA_BATCH_PIPELINE == 1 && ILANA_BATCH_BULK == 2 && ILANA_BATCH_LOOP == 3);
+static_assert(ILANA_PARAM_STRING == 1 && ILANA_PARAM_INT == 2 && ILANA_PARAM_NUMBER == 3 && ILANA_PARAM_BOOL == 4 &&
+              ILANA_PARAM_ENUM == 5);
+static_assert(ILANA_PARAMF_REQUIRED == 0x1u && ILANA_PARAMF_SECRET == 0x2u && ILANA_PARAMF_CASE_INSENSITIVE == 0x4u &&
+              ILANA_PARAMF_MINIMUM == 0x8u && ILANA_PARAMF_MAXIMUM == 0x10u);
+static_assert(ILANA_PARAMS_OPEN == 0x1u);
 
 // AddressSanitizer pads global objects with a redzone that the ELF symbol
 // size includes: there the entry must be at least, not exactly, v1's size.
@@ -204,6 +224,7 @@ static_assert(same(ILANA_EXT_INTROSPECT, "ilana.introspect/1"));
 static_assert(same(ILANA_EXT_LOCK, "ilana.lock/1"));
 static_assert(same(ILANA_EXT_NAMESPACE, "ilana.namespace/1"));
 static_assert(same(ILANA_EXT_BATCH, "ilana.batch/1"));
+static_assert(same(ILANA_EXT_PARAMS, "ilana.params/1"));
 
 // ------------------------------------------------------------------ run time
 

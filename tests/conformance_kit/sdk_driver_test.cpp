@@ -123,6 +123,20 @@ TEST_CASE("the SDK builds the descriptor and tables from the driver class", "[sd
     REQUIRE(lk != nullptr);
     CHECK(lk->flags == 0);
     CHECK(e.get_extension(ILANA_EXT_NAMESPACE) == nullptr);
+    // "ilana.params/1" from the driver class's `params` array.
+    const auto *pa = static_cast<const ilana_params_api *>(e.get_extension(ILANA_EXT_PARAMS));
+    REQUIRE(pa != nullptr);
+    CHECK(pa->struct_size == sizeof(ilana_params_api));
+    CHECK(pa->flags == 0); // complete: no params_flags declared
+    CHECK(pa->decl_size == sizeof(ilana_param_decl));
+    REQUIRE(pa->param_count == 4);
+    CHECK(std::string(pa->params[1].key) == "accessCode");
+    CHECK(pa->params[1].flags == ILANA_PARAMF_SECRET);
+    CHECK(pa->params[2].type == ILANA_PARAM_ENUM);
+    CHECK(std::string(pa->params[2].allowed[1]) == "silver");
+    CHECK(pa->params[2].allowed[2] == nullptr);
+    CHECK(pa->params[3].flags == (ILANA_PARAMF_MINIMUM | ILANA_PARAMF_MAXIMUM));
+    CHECK(pa->params[3].maximum == 1000);
     CHECK(e.get_extension("com.example.nothing/1") == nullptr);
     CHECK(e.get_extension(nullptr) == nullptr);
 }

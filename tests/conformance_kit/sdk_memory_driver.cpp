@@ -331,7 +331,20 @@ struct MemoryDriver : ilana::sdk::Driver<MemoryDriver, MemoryConnection> {
     static void on_init(const ilana_host &) { ++inits; }
     static void on_deinit() { --inits; }
 
+    // A third-party driver's declarations ("ilana.params/1" through the
+    // SDK): the host checks them at load. `accessCode` is secret by
+    // declaration only (its name is none of the host's secret words).
+    static constexpr const char *kTiers[] = {"gold", "silver", nullptr};
+    static constexpr ilana_param_decl params[] = {
+        ilana::sdk::param_bool("fail", "refuse every connect (for tests)", "false"),
+        ilana::sdk::secret(ilana::sdk::param_string("accessCode", "a code the driver never prints")),
+        ilana::sdk::param_enum("tier", "a choice of two", kTiers, "silver"),
+        ilana::sdk::param_int("capacity", "a bounded integer", 1, 1000),
+    };
+
     static std::unique_ptr<MemoryConnection> connect(ilana::sdk::ConnectParams &params) {
+        params.accept({"accessCode", "tier"});
+        (void)params.get_int("capacity");
         if (params.get_bool("fail").value_or(false))
             throw DriverFailure(ILANA_ERR_AUTH, "refused as asked (fail=true)", "28000", 0, ILANA_ERRF_NOT_SENT);
         return std::make_unique<MemoryConnection>();

@@ -67,7 +67,22 @@ static const ilana_driver_api fx_api = {sizeof(ilana_driver_api), fx_connect, fx
 #endif
                                         fx_result_info, fx_fetch, fx_result_close, NULL, NULL, NULL, NULL, NULL};
 
+#ifdef FIXTURE_BAD_PARAMS
+/* An "ilana.params/1" table with an enum that lists no values: the host
+ * must refuse the driver rather than check configs against it. */
+static const char *const fx_no_values[] = {NULL};
+static const ilana_param_decl fx_params[] = {
+    {sizeof(ilana_param_decl), ILANA_PARAM_STRING, 0, 0, "path", "a file", NULL, NULL, 0, 0},
+    {sizeof(ilana_param_decl), ILANA_PARAM_ENUM, 0, 0, "mode", "a mode", NULL, fx_no_values, 0, 0},
+};
+static const ilana_params_api fx_params_api = {sizeof(ilana_params_api), 0, fx_params, 2,
+                                               sizeof(ilana_param_decl)};
+static const void *fx_get_extension(const char *id) {
+    return (id != NULL && strcmp(id, ILANA_EXT_PARAMS) == 0) ? &fx_params_api : NULL;
+}
+#else
 static const void *fx_get_extension(const char *id) { (void)id; return NULL; }
+#endif
 
 #ifndef FIXTURE_NO_ENTRY
 ILANA_DRIVER_EXPORT const ilana_driver_entry ilana_entry = {

@@ -78,6 +78,12 @@ TEST_CASE("registry refusals name the problem and the fix", "[registry]") {
         auto r = refusal_of("no_execute");
         CHECK(r.find("api function 'execute' is NULL; it is mandatory") != std::string::npos);
     }
+    SECTION("a malformed ilana.params/1 table") {
+        auto r = refusal_of("bad_params");
+        CHECK(r.find("its ilana.params/1 table, entry 1 ('mode'): an enum without allowed values") !=
+              std::string::npos);
+        CHECK(r.find("fix the driver's declarations") != std::string::npos);
+    }
 }
 
 TEST_CASE("one bad plugin does not stop the others", "[registry]") {

@@ -85,6 +85,16 @@ struct TenantsOptions {
     std::string migrations_directory;          // absolute
 };
 
+// Where one connection parameter came from: its JSON path in the config
+// file (after environments are merged, the place the user wrote it) and the
+// JSON type it had there, which flattening to text loses. The host checks
+// the type against the driver's declaration ("ilana.params/1").
+struct ParamOrigin {
+    std::string json_path;  // "/connections/cache/connection/filename"
+    std::string json_type;  // "string", "integer", "number", "boolean", or
+                            // "url" for a "connection" given as a string
+};
+
 // One entry of "connections".
 struct ConnectionConfig {
     std::string name;    // key in "connections"
@@ -94,6 +104,10 @@ struct ConnectionConfig {
     // booleans as their JSON text ("5432", "true"). A string "connection"
     // value (a URL) becomes {"url", value}.
     std::vector<std::pair<std::string, std::string>> params;
+    // params[i] came from param_origins[i] (same length when loaded from a
+    // file; empty for a ConnectionConfig built by hand, whose params are
+    // then left to the driver).
+    std::vector<ParamOrigin> param_origins;
     PoolOptions pool;
     std::optional<RetryOptions> retry;           // falls back to Config::retry
     MigrationsOptions migrations;
@@ -166,6 +180,7 @@ private:
     std::vector<std::string> secrets_; // values to redact
 
     friend class ConfigLoader;
+    friend class Database; // adds the values of parameters a driver declares secret
 };
 
 } // namespace ilana

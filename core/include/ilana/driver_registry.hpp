@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,28 @@ namespace ilana {
 namespace detail {
 class LoadedDriver;
 }
+
+// One connection parameter a driver declares ("ilana.params/1").
+struct DriverParam {
+    std::string key;          // flattened: "port", "ssl.rejectUnauthorized"
+    std::string type;         // "string", "integer", "number", "boolean", "enum"
+    std::string description;  // one line
+    std::optional<std::string> default_value; // as text, documentation only
+    std::vector<std::string> allowed;         // "enum": the values
+    std::optional<double> minimum, maximum;   // "integer", "number": inclusive
+    bool required = false;
+    bool secret = false;           // never printed
+    bool case_insensitive = false; // "enum": ASCII case ignored
+};
+
+// What a driver declares about its connection parameters.
+struct DriverParams {
+    bool declared = false; // the driver provides "ilana.params/1"
+    bool open = false;     // the list is partial: undeclared keys are left to the driver
+    std::vector<DriverParam> list; // in the driver's order
+    // The declaration of `key`, or nullptr.
+    const DriverParam *find(const std::string &key) const noexcept;
+};
 
 struct DriverInfo {
     std::string id;          // "org.ilana.postgres"
@@ -33,6 +56,7 @@ struct DriverInfo {
     std::vector<std::string> clients; // aliases it serves
     uint32_t abi_major = 0, abi_minor = 0;
     uint64_t capabilities = 0; // ILANA_CAP_*
+    DriverParams params;       // its connection parameters, when declared
 };
 
 struct RefusedPlugin {
@@ -69,6 +93,8 @@ public:
 
     // The driver for a client name (case-insensitive), or nullptr.
     std::shared_ptr<detail::LoadedDriver> find(const std::string &client) const;
+    // The description of the driver serving `client`, or nullptr.
+    const DriverInfo *info(const std::string &client) const;
     // Like find, but throws ConfigError listing the available clients and
     // the directories searched.
     std::shared_ptr<detail::LoadedDriver> require(const std::string &client,

@@ -256,15 +256,17 @@ private:
     }
 
     void flatten(const Value &object, const std::string &prefix, const std::string &path,
-                 std::vector<std::pair<std::string, std::string>> &params) const {
+                 std::vector<std::pair<std::string, std::string>> &params, std::vector<ParamOrigin> &origins) const {
         for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
             const std::string key = prefix.empty() ? str(it->name) : prefix + "." + str(it->name);
             const std::string child = join_path(path, view(it->name));
             const Value &v = it->value;
             if (v.IsNull()) continue;
-            if (v.IsObject())
-                flatten(v, key, child, params);
-            else if (v.IsArray())
+            if (v.IsObject()) {
+                flatten(v, key, child, params, origins);
+                continue;
+            }
+            if (v.IsArray())
                 fail(child, "arrays are not allowed in connection parameters (use a comma-separated string)");
             else if (v.IsString())
                 params.emplace_back(key, str(v));
@@ -272,6 +274,8 @@ private:
                 params.emplace_back(key, v.IsTrue() ? "true" : "false");
             else
                 params.emplace_back(key, number_text(v));
+            const char *type = v.IsString() ? "string" : v.IsBool() ? "boolean" : (v.IsInt64() || v.IsUint64()) ? "integer" : "number";
+            origins.push_back({effective_.source_path(child), type});
         }
     }
 
@@ -284,10 +288,13 @@ private:
         c.json_path = effective_.source_path(path);
         c.client = lower(get_string(object, "client"));
         if (const Value *conn = member(object, "connection")) {
-            if (conn->IsString())
+            const std::string conn_path = join_path(path, "connection");
+            if (conn->IsString()) {
                 c.params.emplace_back("url", str(*conn));
-            else if (conn->IsObject())
-                flatten(*conn, "", join_path(path, "connection"), c.params);
+                c.param_origins.push_back({effective_.source_path(conn_path), "url"});
+            } else if (conn->IsObject()) {
+                flatten(*conn, "", conn_path, c.params, c.param_origins);
+            }
         }
         if (const Value *pool = member(object, "pool")) read_pool(*pool, join_path(path, "pool"), c.pool);
         if (const Value *retry = member(object, "retry")) c.retry = read_retry(*retry, config_.retry_);

@@ -8,6 +8,8 @@
 #include "db/placeholders.hpp"
 #include "db/statement_events.hpp"
 #include "db/statement_retry.hpp"
+#include "config/secrets.hpp"
+#include "plugins/connection_params.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
 #include "replicas/sticky.hpp"
@@ -433,14 +435,25 @@ void throw_timeout_unsupported(const ConnectionState &cs) {
 
 Database Database::open(Config config_in, OpenOptions options) {
     auto state = std::make_shared<DatabaseState>();
+    if (config_in.debug().enabled) ilana::logger()->set_level(spdlog::level::debug);
+
+    std::vector<std::string> paths = options.plugin_paths;
+    paths.insert(paths.end(), config_in.plugin_paths().begin(), config_in.plugin_paths().end());
+    state->registry.load_search_path(paths);
+
+    // Every connection's parameters against its driver's declarations,
+    // before anything connects; values declared secret join the redaction
+    // list before any message can carry them.
+    for (const auto &cc : config_in.connections()) {
+        const std::string where = config_in.source() + ": " + cc.json_path + "/client";
+        state->registry.require(cc.client, where);
+        detail::check_connection_params(config_in, cc, *state->registry.info(cc.client), config_in.secrets_);
+    }
+    config_detail::normalize_secrets(config_in.secrets_);
+
     auto config = std::make_shared<const Config>(std::move(config_in));
     state->config = config;
     state->hooks = std::make_shared<const Hooks>(std::move(options.hooks));
-    if (config->debug().enabled) ilana::logger()->set_level(spdlog::level::debug);
-
-    std::vector<std::string> paths = options.plugin_paths;
-    paths.insert(paths.end(), config->plugin_paths().begin(), config->plugin_paths().end());
-    state->registry.load_search_path(paths);
 
     for (const auto &cc : config->connections()) {
         auto driver = state->registry.require(cc.client, config->source() + ": " + cc.json_path + "/client");

@@ -94,6 +94,71 @@ std::string lower(std::string s) {
     return s;
 }
 
+constexpr uint32_t kMinParamsApiSize = offsetof(ilana_params_api, decl_size) + sizeof(uint32_t);
+constexpr uint32_t kMinParamDeclSize = offsetof(ilana_param_decl, maximum) + sizeof(double);
+
+const char *param_type_name(ilana_param_type t) {
+    switch (t) {
+    case ILANA_PARAM_STRING: return "string";
+    case ILANA_PARAM_INT: return "integer";
+    case ILANA_PARAM_NUMBER: return "number";
+    case ILANA_PARAM_BOOL: return "boolean";
+    case ILANA_PARAM_ENUM: return "enum";
+    default: return nullptr;
+    }
+}
+
+// Reads "ilana.params/1" into `out`. A malformed table refuses the driver
+// (rule 11: fail closed): the host would otherwise check connections
+// against a list the driver did not mean. Returns the reason, or "".
+std::string read_param_table(const LoadedDriver &driver, DriverParams &out) {
+    const auto *api = static_cast<const ilana_params_api *>(driver.extension(ILANA_EXT_PARAMS, sizeof(uint32_t)));
+    if (api == nullptr) return {};
+    const std::string what = "its " ILANA_EXT_PARAMS " table";
+    if (api->struct_size < kMinParamsApiSize)
+        return what + " has struct_size " + std::to_string(api->struct_size) + ", smaller than " +
+               std::to_string(kMinParamsApiSize);
+    if (api->param_count > 0 && api->params == nullptr) return what + " has param_count > 0 but params is NULL";
+    if (api->param_count > 0 && api->decl_size < kMinParamDeclSize)
+        return what + " has decl_size " + std::to_string(api->decl_size) + ", smaller than ilana_param_decl's " +
+               std::to_string(kMinParamDeclSize);
+    out.declared = true;
+    out.open = (api->flags & ILANA_PARAMS_OPEN) != 0;
+    const auto *base = reinterpret_cast<const unsigned char *>(api->params);
+    for (uint32_t i = 0; i < api->param_count; ++i) {
+        const auto &d = *reinterpret_cast<const ilana_param_decl *>(base + static_cast<size_t>(i) * api->decl_size);
+        const std::string entry = what + ", entry " + std::to_string(i);
+        if (d.struct_size < kMinParamDeclSize)
+            return entry + ": struct_size " + std::to_string(d.struct_size) + " is smaller than " +
+                   std::to_string(kMinParamDeclSize);
+        if (d.key == nullptr || *d.key == '\0') return entry + ": no key";
+        DriverParam p;
+        p.key = d.key;
+        const std::string named = entry + " ('" + p.key + "')";
+        if (p.key.rfind("ilana.", 0) == 0) return named + ": keys starting with \"ilana.\" are the host's";
+        if (out.find(p.key) != nullptr) return named + ": declared twice";
+        const char *type = param_type_name(d.type);
+        if (type == nullptr) return named + ": unknown type " + std::to_string(d.type);
+        p.type = type;
+        if (d.description == nullptr || *d.description == '\0') return named + ": no description";
+        p.description = d.description;
+        if (d.default_value != nullptr) p.default_value = std::string(d.default_value);
+        if (d.type == ILANA_PARAM_ENUM) {
+            if (d.allowed == nullptr || d.allowed[0] == nullptr) return named + ": an enum without allowed values";
+            for (const char *const *a = d.allowed; *a != nullptr; ++a) p.allowed.emplace_back(*a);
+        }
+        const bool numeric = d.type == ILANA_PARAM_INT || d.type == ILANA_PARAM_NUMBER;
+        if (numeric && (d.flags & ILANA_PARAMF_MINIMUM) != 0) p.minimum = d.minimum;
+        if (numeric && (d.flags & ILANA_PARAMF_MAXIMUM) != 0) p.maximum = d.maximum;
+        if (p.minimum && p.maximum && *p.minimum > *p.maximum) return named + ": minimum is above maximum";
+        p.required = (d.flags & ILANA_PARAMF_REQUIRED) != 0;
+        p.secret = (d.flags & ILANA_PARAMF_SECRET) != 0;
+        p.case_insensitive = (d.flags & ILANA_PARAMF_CASE_INSENSITIVE) != 0;
+        out.list.push_back(std::move(p));
+    }
+    return {};
+}
+
 // Reads the first bytes to tell "not a shared object" from a loader error.
 bool looks_like_elf(const std::string &path) {
     std::ifstream f(path, std::ios::binary);
@@ -113,6 +178,7 @@ struct DriverRegistry::State {
     std::vector<std::string> searched;
     std::map<std::string, std::shared_ptr<detail::LoadedDriver>> by_client;
     std::map<std::string, std::string> path_of_client;
+    std::map<std::string, size_t> info_of_client; // index into infos
 };
 
 DriverRegistry::DriverRegistry() : state_(std::make_unique<State>()) {}
@@ -276,6 +342,8 @@ bool DriverRegistry::load_file(const std::string &path_in) {
         }
 
     DriverInfo info;
+    if (const std::string why = read_param_table(*driver, info.params); !why.empty())
+        return refuse(why + "; fix the driver's declarations (the conformance kit checks them)");
     info.id = d->id;
     info.name = d->name;
     info.version = d->version;
@@ -294,6 +362,7 @@ bool DriverRegistry::load_file(const std::string &path_in) {
         }
         state_->by_client[client] = driver;
         state_->path_of_client[client] = path;
+        state_->info_of_client[client] = state_->infos.size();
         info.clients.push_back(client);
     }
     // Accepted: from now on the library stays mapped until the process
@@ -322,6 +391,17 @@ std::vector<std::string> DriverRegistry::clients() const {
 std::shared_ptr<detail::LoadedDriver> DriverRegistry::find(const std::string &client) const {
     auto it = state_->by_client.find(detail::lower(client));
     return it == state_->by_client.end() ? nullptr : it->second;
+}
+
+const DriverInfo *DriverRegistry::info(const std::string &client) const {
+    auto it = state_->info_of_client.find(detail::lower(client));
+    return it == state_->info_of_client.end() ? nullptr : &state_->infos[it->second];
+}
+
+const DriverParam *DriverParams::find(const std::string &key) const noexcept {
+    for (const auto &p : list)
+        if (p.key == key) return &p;
+    return nullptr;
 }
 
 std::shared_ptr<detail::LoadedDriver> DriverRegistry::require(const std::string &client,

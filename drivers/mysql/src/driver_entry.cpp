@@ -5,6 +5,7 @@
 // crosses the ABI, and calls ensure_thread() before touching libmariadb.
 #include "entry_support.hpp"
 #include "extensions.hpp"
+#include "params.hpp"
 #include "statement.hpp"
 
 #include <ilana/driver.h>
@@ -202,6 +203,7 @@ const void *get_extension(const char *id) {
     if (std::strcmp(id, ILANA_EXT_LOCK) == 0) return &kLockApi;
     if (std::strcmp(id, ILANA_EXT_NAMESPACE) == 0) return &kNamespaceApi;
     if (std::strcmp(id, ILANA_EXT_BATCH) == 0) return &kBatchApi;
+    if (std::strcmp(id, ILANA_EXT_PARAMS) == 0) return &kParamsApi;
     return nullptr;
 }
 

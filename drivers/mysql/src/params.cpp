@@ -14,6 +14,7 @@
 #include "errors.hpp"
 
 #include <ilana/sdk/driver_support.hpp>
+#include <ilana/sdk/params.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -183,7 +184,38 @@ long long checked_range(const char *key, long long v, long long lo, long long hi
     return v;
 }
 
+namespace sdk = ilana::sdk;
+
+// Every key parse_config reads, for "ilana.params/1": the host checks types
+// and bounds at load; parse_config still checks what a table cannot say
+// (the URL, charset and time zone forms, ssl contradictions, readable
+// certificate files). The bounds are the ones checked_range applies below.
+const ilana_param_decl kParams[] = {
+    sdk::param_string("url", "mysql://user:password@host:port/database?key=value; explicit keys win"),
+    sdk::param_string("host", "server host name or IP address", "localhost"),
+    sdk::param_int("port", "server port", 1, 65535, "3306"),
+    sdk::param_string("user", "user name"),
+    sdk::secret(sdk::param_string("password", "password")),
+    sdk::param_string("database", "default database"),
+    sdk::param_string("socketPath", "Unix socket instead of TCP"),
+    sdk::param_string("charset", "a UTF-8 character set or collation (utf8mb4, utf8mb4_unicode_ci)", "utf8mb4"),
+    sdk::param_string("timezone", "session time zone: UTC, local, +HH:MM or a zone name", "local"),
+    sdk::param_int("connectTimeout", "bound on establishing the session (milliseconds, as in mysql2)", 1, 3600000,
+                   "10000"),
+    sdk::param_int("connect_timeout", "same as connectTimeout (milliseconds); wins over it", 1, 3600000),
+    sdk::param_int("readTimeout", "socket read timeout (seconds, 0 = none)", 0, 86400, "0"),
+    sdk::param_int("writeTimeout", "socket write timeout (seconds, 0 = none)", 0, 86400, "0"),
+    sdk::param_int("maxPreparedStatements", "prepared statements cached per connection", 0, 16382, "64"),
+    sdk::param_bool("ssl", "use TLS (implied by the ssl.* keys)", "false"),
+    sdk::param_string("ssl.ca", "CA certificate file (relative to the config file's directory)"),
+    sdk::param_string("ssl.cert", "client certificate file (with ssl.key)"),
+    sdk::secret(sdk::param_string("ssl.key", "client private key file (with ssl.cert)")),
+    sdk::param_bool("ssl.rejectUnauthorized", "verify the server's certificate", "true"),
+};
+
 } // namespace
+
+const ilana_params_api kParamsApi = sdk::params_table(kParams);
 
 std::string Config::target() const {
     if (!socket_path.empty()) return socket_path;

@@ -6,6 +6,7 @@
 #include "driver_state.hpp"
 #include "errors.hpp"
 #include "handles.hpp"
+#include "params/conninfo.hpp"
 #include "statement.hpp"
 
 #include <ilana/driver.h>
@@ -195,6 +196,7 @@ const void *pg_get_extension(const char *id) {
     if (std::strcmp(id, ILANA_EXT_INTROSPECT) == 0) return introspect_api();
     if (std::strcmp(id, ILANA_EXT_LOCK) == 0) return lock_api();
     if (std::strcmp(id, ILANA_EXT_NAMESPACE) == 0) return namespace_api();
+    if (std::strcmp(id, ILANA_EXT_PARAMS) == 0) return &kParamsApi;
     if (std::strcmp(id, ILANA_EXT_BATCH) == 0) return batch_api();
     return nullptr;
 }

@@ -6,6 +6,8 @@
 // made from another thread, and SQLite allows it on a NOMUTEX handle.
 #include "sqlite_driver.hpp"
 
+#include <ilana/sdk/params.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <climits>
@@ -35,7 +37,35 @@ std::string resolve_filename(const std::string &filename, const std::optional<st
     return (std::filesystem::path(*dir) / p).lexically_normal().string();
 }
 
+// Every key Connection::open reads, for "ilana.params/1": the host checks
+// types, enums and bounds at load; open() still checks what a table cannot
+// say (contradictions between mode, readonly and create).
+const char *const kModes[] = {"rwc", "rw", "ro", nullptr};
+const char *const kJournalModes[] = {"delete", "truncate", "persist", "memory", "wal", "off", nullptr};
+const char *const kSynchronous[] = {"off", "normal", "full", "extra", "0", "1", "2", "3", nullptr};
+
+const ilana_param_decl kParams[] = {
+    sdk::required(sdk::param_string("filename", "the database file (relative to the config file's directory), "
+                                                "\":memory:\" or a file: URI")),
+    sdk::case_insensitive(sdk::param_enum("mode", "open mode: rwc (read/write, create), rw, ro", kModes, "rwc")),
+    sdk::param_bool("readonly", "open read-only (same as mode ro)", "false"),
+    sdk::param_bool("create", "create the file when missing", "true"),
+    sdk::param_int("busy_timeout", "wait this long for a locked database (milliseconds)", 0, INT_MAX, "5000"),
+    sdk::param_bool("foreign_keys", "PRAGMA foreign_keys"),
+    sdk::case_insensitive(sdk::param_enum("journal_mode", "PRAGMA journal_mode", kJournalModes)),
+    sdk::case_insensitive(sdk::param_enum("synchronous", "PRAGMA synchronous", kSynchronous)),
+    sdk::param_int("connect_timeout", "bound on opening and setting up the connection (seconds)", 0, INT_MAX / 1000),
+};
+
+bool listed(const char *const *values, const std::string &v) {
+    for (; *values != nullptr; ++values)
+        if (v == *values) return true;
+    return false;
+}
+
 } // namespace
+
+const ilana_params_api params_api = sdk::params_table(kParams);
 
 Connection &require_conn(ilana_conn *h) {
     if (h == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "NULL connection handle");
@@ -116,8 +146,7 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params)
     std::string journal;
     if (journal_mode) {
         journal = lower(*journal_mode);
-        static const char *const kModes[] = {"delete", "truncate", "persist", "memory", "wal", "off"};
-        if (std::find(std::begin(kModes), std::end(kModes), journal) == std::end(kModes))
+        if (!listed(kJournalModes, journal))
             throw config_error("connection parameter 'journal_mode' must be one of delete, truncate, "
                                "persist, memory, wal, off; got '" +
                                *journal_mode + "'");
@@ -125,8 +154,7 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params)
     std::string sync;
     if (synchronous) {
         sync = lower(*synchronous);
-        static const char *const kSync[] = {"off", "normal", "full", "extra", "0", "1", "2", "3"};
-        if (std::find(std::begin(kSync), std::end(kSync), sync) == std::end(kSync))
+        if (!listed(kSynchronous, sync))
             throw config_error("connection parameter 'synchronous' must be one of off, normal, "
                                "full, extra; got '" +
                                *synchronous + "'");

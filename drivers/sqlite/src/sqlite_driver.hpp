@@ -375,6 +375,7 @@ void api_result_close(ilana_result *result);
 extern const ilana_introspect_api introspect_api;
 extern const ilana_lock_api lock_api;
 extern const ilana_namespace_api namespace_api;
+extern const ilana_params_api params_api; // "ilana.params/1" (connection.cpp)
 
 } // namespace ilana::sqlite
 

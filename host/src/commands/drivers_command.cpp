@@ -9,6 +9,7 @@
 
 #include <boost/filesystem.hpp>
 
+#include <cmath>
 #include <iostream>
 
 namespace ilana::cli {
@@ -20,13 +21,56 @@ std::string join(const std::vector<std::string> &v, const char *sep = ", ") {
     return out;
 }
 
+// Bounds are doubles in the ABI; integral ones print as integers.
+void write_number(JsonWriter &w, double v) {
+    if (std::floor(v) == v && std::fabs(v) < 9.0e15) w.Int64(static_cast<int64_t>(v));
+    else w.Double(v);
+}
+
+// A driver's declared connection parameters ("ilana.params/1"); null when
+// it declares none (it then checks its parameters itself, at connect).
+void write_params(JsonWriter &w, const DriverParams &params) {
+    if (!params.declared) {
+        w.Null();
+        return;
+    }
+    w.StartObject();
+    w.Key("complete"); w.Bool(!params.open);
+    w.Key("list");
+    w.StartArray();
+    for (const auto &p : params.list) {
+        w.StartObject();
+        w.Key("key"); w.String(p.key);
+        w.Key("type"); w.String(p.type);
+        w.Key("required"); w.Bool(p.required);
+        w.Key("secret"); w.Bool(p.secret);
+        if (p.default_value) { w.Key("default"); w.String(*p.default_value); }
+        if (!p.allowed.empty()) {
+            w.Key("allowed");
+            w.StartArray();
+            for (const auto &a : p.allowed) w.String(a);
+            w.EndArray();
+            if (p.case_insensitive) { w.Key("caseInsensitive"); w.Bool(true); }
+        }
+        if (p.minimum) { w.Key("minimum"); write_number(w, *p.minimum); }
+        if (p.maximum) { w.Key("maximum"); write_number(w, *p.maximum); }
+        w.Key("description"); w.String(p.description);
+        w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+}
+
+// "filename*, mode, ..." (* = required); "-" when nothing is declared.
+std::string param_summary(const DriverParams &params) {
+    if (!params.declared) return "-";
+    std::string out;
+    for (const auto &p : params.list) out += (out.empty() ? "" : ", ") + p.key + (p.required ? "*" : "");
+    return (out.empty() ? std::string("(none)") : out) + (params.open ? ", ..." : "");
+}
+
 int run_drivers(const Globals &g, const po::variables_map &vm) {
-    // The config is optional here: without one, only the default directories
-    // and ILANA_PLUGIN_PATH are searched.
-    std::vector<std::string> config_paths;
-    if (boost::filesystem::exists(g.config_path)) config_paths = Config::load_file(g.config_path, g.environment).plugin_paths();
-    DriverRegistry reg;
-    reg.load_search_path(config_paths);
+    const DriverRegistry reg = load_drivers(g);
 
     if (vm.count("json")) {
         rapidjson::StringBuffer buf;
@@ -45,6 +89,7 @@ int run_drivers(const Globals &g, const po::variables_map &vm) {
             for (const auto &c : d.clients) w.String(c);
             w.EndArray();
             w.Key("path"); w.String(d.path);
+            w.Key("params"); write_params(w, d.params);
             w.EndObject();
         }
         w.EndArray();
@@ -78,6 +123,8 @@ int run_drivers(const Globals &g, const po::variables_map &vm) {
     else t.print(std::cout);
     for (const auto &r : reg.refused()) std::cout << "refused: " << r.path << ": " << r.reason << "\n";
     for (const auto &c : reg.conflicts()) std::cout << "conflict: " << c << "\n";
+    for (const auto &d : reg.drivers())
+        std::cout << "parameters of " << d.id << " (* required): " << param_summary(d.params) << "\n";
     std::cout << "searched: " << join(reg.searched_directories()) << "\n";
     return kExitOk;
 }
@@ -90,4 +137,15 @@ Register reg_drivers(Command{
     run_drivers});
 
 } // namespace
+
+DriverRegistry load_drivers(const Globals &g) {
+    // The config is optional here: without one, only the default directories
+    // and ILANA_PLUGIN_PATH are searched.
+    std::vector<std::string> config_paths;
+    if (boost::filesystem::exists(g.config_path)) config_paths = Config::load_file(g.config_path, g.environment).plugin_paths();
+    DriverRegistry reg;
+    reg.load_search_path(config_paths);
+    return reg;
+}
+
 } // namespace ilana::cli

@@ -666,6 +666,91 @@ typedef struct ilana_batch_api {
                                  ilana_batch_outcome *out, ilana_error *err);
 } ilana_batch_api;
 
+/* ======================================================================== */
+/* Extension "ilana.params/1": the connection parameters a driver accepts   */
+/* ======================================================================== */
+
+#define ILANA_EXT_PARAMS "ilana.params/1"
+
+/* A driver that provides this table declares every connection parameter it
+ * reads. The host then checks a connection's parameters before any connect
+ * (at load, with the JSON path of the offending value in the message),
+ * lists them (`ilana drivers --json`) and puts them in the config's JSON
+ * schema for editors. The driver still reads its parameters from
+ * ilana_connect_params as before and keeps checking what the table cannot
+ * say (contradictions, files that must exist); the table only moves the
+ * checks that it can say to load time. Without the extension the host
+ * checks nothing and the driver alone reports bad parameters at connect.
+ *
+ * What the host accepts for each type (JSON value in the config):
+ *   STRING  a string.
+ *   INT     an integer, or a string holding one (a "${VAR}" reference
+ *           yields a string), within [minimum, maximum] when flagged.
+ *   NUMBER  a number, or a string holding one, within the bounds.
+ *   BOOL    true or false; also the strings true/false/yes/no/on/off/1/0
+ *           and the numbers 1 and 0 (what drivers have always accepted).
+ *   ENUM    a string from `allowed` (ASCII case ignored when flagged).
+ * The driver receives every value as text, as before ("5432", "true").
+ * Keys starting with "ilana." are the host's own and are never declared. */
+typedef int32_t ilana_param_type;
+#define ILANA_PARAM_STRING 1
+#define ILANA_PARAM_INT 2
+#define ILANA_PARAM_NUMBER 3
+#define ILANA_PARAM_BOOL 4
+#define ILANA_PARAM_ENUM 5
+
+/* Parameter flags. */
+/* The connection is refused at load when the parameter is missing. */
+#define ILANA_PARAMF_REQUIRED 0x1u
+/* The value is a secret: the host never prints it (messages, logs, CLI
+ * output show "***"), whatever the key is called. */
+#define ILANA_PARAMF_SECRET 0x2u
+/* ENUM: `allowed` is compared ignoring ASCII case. */
+#define ILANA_PARAMF_CASE_INSENSITIVE 0x4u
+/* INT / NUMBER: `minimum` applies (inclusive). */
+#define ILANA_PARAMF_MINIMUM 0x8u
+/* INT / NUMBER: `maximum` applies (inclusive). */
+#define ILANA_PARAMF_MAXIMUM 0x10u
+
+/* One declared parameter. Every pointer is static (lives until the last
+ * deinit), UTF-8 and NUL-terminated. */
+typedef struct ilana_param_decl {
+    uint32_t struct_size;
+    ilana_param_type type;      /* ILANA_PARAM_*                              */
+    uint32_t flags;             /* ILANA_PARAMF_*                             */
+    uint32_t reserved_;         /* zero                                       */
+    /* The flattened key, as the driver receives it: nested objects joined
+     * with '.' ("ssl.rejectUnauthorized"). Unique in the table. */
+    const char *key;
+    /* One line for people: what it does, its unit ("seconds"). Mandatory. */
+    const char *description;
+    /* The value used when the key is absent, as text ("5432"); NULL when
+     * there is none or it is computed. For documentation only. */
+    const char *default_value;
+    /* ENUM: the allowed values, a NULL-terminated array with at least one
+     * entry. NULL for other types. */
+    const char *const *allowed;
+    double minimum;             /* with ILANA_PARAMF_MINIMUM                  */
+    double maximum;             /* with ILANA_PARAMF_MAXIMUM                  */
+} ilana_param_decl;
+
+/* Table flags. */
+/* The table lists some of the driver's keys only: the host checks the
+ * declared ones and leaves unknown keys to the driver (which still refuses
+ * the ones it does not know at connect). Without this flag the table is
+ * complete and an undeclared key is refused at load. */
+#define ILANA_PARAMS_OPEN 0x1u
+
+typedef struct ilana_params_api {
+    uint32_t struct_size;
+    uint32_t flags;             /* ILANA_PARAMS_*                             */
+    /* The declarations, strided by `decl_size` (sizeof(ilana_param_decl) as
+     * the driver knows it). Static: lives until the last deinit. */
+    const ilana_param_decl *params;
+    uint32_t param_count;
+    uint32_t decl_size;
+} ilana_params_api;
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -28,6 +28,9 @@ struct ConnectConfig {
 // keys other than "ilana.*" are rejected. Never builds a conninfo string.
 ConnectConfig build_connect_config(const ilana_connect_params *params);
 
+// "ilana.params/1": every key build_connect_config reads.
+extern const ilana_params_api kParamsApi;
+
 // Backslash-escapes whitespace and backslashes for libpq's `options`
 // keyword (the server splits it on unescaped whitespace).
 std::string escape_startup_option(const std::string &value);

@@ -286,6 +286,17 @@ struct CsvDriver : ilana::sdk::Driver<CsvDriver, CsvConnection, CsvResult> {
     static constexpr ilana_dialect dialect = {sizeof(ilana_dialect), ILANA_PLACEHOLDER_QUESTION, '"', {0, 0, 0},
                                               ILANA_LIMIT_LIMIT_OFFSET, ILANA_UPSERT_NONE, 0, 65535};
 
+    // The keys connect reads ("ilana.params/1"): the host checks them when
+    // the config is opened and lists them (`ilana drivers --json`); connect
+    // still checks what a table cannot say (one delimiter character, an
+    // existing directory).
+    static constexpr ilana_param_decl params[] = {
+        ilana::sdk::required(ilana::sdk::param_string(
+            "directory", "the folder holding the NAME.csv files (relative to the config file's folder)")),
+        ilana::sdk::param_string("delimiter", "one character, or \"tab\"", ","),
+        ilana::sdk::param_bool("infer_types", "false: every column is TEXT, files are never scanned ahead", "true"),
+    };
+
     static std::unique_ptr<CsvConnection> connect(ilana::sdk::ConnectParams &params) {
         const auto dir = params.get("directory");
         if (!dir || dir->empty())

@@ -32,6 +32,13 @@
 //                                  tables (the SDK answers "ilana.introspect/1"
 //                                  and "ilana.lock/1" itself, see below)
 //     lock_flags                   uint32_t ILANA_LOCK_* (with lock_acquire)
+//     params                       ilana_param_decl[]: every connection
+//                                  parameter connect reads (build them with
+//                                  <ilana/sdk/params.hpp>); gives
+//                                  "ilana.params/1", so the host checks
+//                                  them at load and lists them
+//     params_flags                 uint32_t ILANA_PARAMS_* (default 0: the
+//                                  list is complete)
 //
 // What the connection class (derived from ilana::sdk::Connection) may have:
 //   * execute(const Statement&)    -> std::unique_ptr<R>, R derived from Result
@@ -66,6 +73,7 @@
 #include <chrono>
 #include <ilana/driver.h>
 #include <ilana/sdk/driver_support.hpp>
+#include <ilana/sdk/params.hpp>
 #include <ilana/sdk/result.hpp>
 #include <ilana/sdk/values.hpp>
 
@@ -248,6 +256,8 @@ ILANA_SDK_DETECT_(has_on_init, T::on_init(std::declval<const ilana_host &>()))
 ILANA_SDK_DETECT_(has_on_deinit, T::on_deinit())
 ILANA_SDK_DETECT_(has_extension, T::extension(static_cast<const char *>(nullptr)))
 ILANA_SDK_DETECT_(has_lock_flags, static_cast<uint32_t>(T::lock_flags))
+ILANA_SDK_DETECT_(has_params, std::size(T::params))
+ILANA_SDK_DETECT_(has_params_flags, static_cast<uint32_t>(T::params_flags))
 #undef ILANA_SDK_DETECT_
 
 // Compile-time checks of the descriptor's strings.
@@ -552,6 +562,15 @@ template <class D> constexpr uint32_t lock_flags_of() noexcept {
     else return 0;
 }
 
+template <class D> constexpr uint32_t params_flags_of() noexcept {
+    if constexpr (has_params_flags<D>::value) return static_cast<uint32_t>(D::params_flags);
+    else return 0;
+}
+template <class D> constexpr ilana_params_api params_of() noexcept {
+    if constexpr (has_params<D>::value) return params_table(D::params, params_flags_of<D>());
+    else return ilana_params_api{sizeof(ilana_params_api), 0, nullptr, 0, sizeof(ilana_param_decl)};
+}
+
 // The static tables the exported entry points at.
 template <class D> struct Exported {
     using C = typename D::connection_type;
@@ -562,6 +581,7 @@ template <class D> struct Exported {
     static constexpr bool kLock = has_lock_acquire<C>::value && has_lock_release<C>::value;
     static constexpr bool kTransactions = (D::capabilities & ILANA_CAP_TRANSACTIONS) != 0;
     static constexpr bool kCancel = (D::capabilities & ILANA_CAP_CANCEL) != 0;
+    static constexpr bool kParams = has_params<D>::value;
 
     static_assert(std::is_base_of_v<Connection, C>, "the connection class must derive from ilana::sdk::Connection");
     static_assert(non_empty(D::id), "the driver needs a non-empty static constexpr id (\"com.example.mydb\")");
@@ -616,11 +636,13 @@ template <class D> struct Exported {
         kLock ? &T::lock_acquire : nullptr,
         kLock ? &T::lock_release : nullptr,
     };
+    static constexpr ilana_params_api params = params_of<D>();
 
     static const void *get_extension(const char *id) {
         if (id == nullptr) return nullptr;
         if (kIntrospect && std::strcmp(id, ILANA_EXT_INTROSPECT) == 0) return &introspect;
         if (kLock && std::strcmp(id, ILANA_EXT_LOCK) == 0) return &lock;
+        if (kParams && std::strcmp(id, ILANA_EXT_PARAMS) == 0) return &params;
         if constexpr (has_extension<D>::value) {
             try {
                 return D::extension(id);
