@@ -130,7 +130,7 @@ TEST_CASE("NUL and control characters in config values and keys are refused with
                Contains("/connections/db/connection/host: a control character U+001B at character 3"));
     CHECK_THAT(parse_error(with_connection(R"({"host": "db\u007f"})")), Contains("U+007F"));
     CHECK_THAT(parse_error(R"({"connections": {"d\u0000b": {"client": "pg"}}})"),
-               Contains("the key contains a NUL character (U+0000) at character 2"));
+               Contains("test.json: /connections: a key contains a NUL character (U+0000) at character 2"));
     // Tab, CR and LF are text.
     CHECK(param_a(R"({"a": "x\ty\r\nz"})") == "x\ty\r\nz");
 

@@ -138,11 +138,12 @@ void interpolate_tree(Value &value, const std::string &path, const VariableSourc
         }
     } else if (value.IsObject()) {
         for (auto it = value.MemberBegin(); it != value.MemberEnd(); ++it) {
-            const std::string child = join_path(path, view(it->name));
             // Keys name connections and parameters: the same rule as values.
+            // Reported at the enclosing object: the key's own path would
+            // carry the character into the message.
             if (auto problem = control_character_problem(str(it->name)))
-                on_error(child, "the key contains " + problem->substr(0, problem->find(" (after")) + ": remove it");
-            interpolate_tree(it->value, child, vars, alloc, on_error);
+                on_error(path, "a key contains " + problem->substr(0, problem->find(" (after")) + ": remove it");
+            interpolate_tree(it->value, join_path(path, view(it->name)), vars, alloc, on_error);
         }
     } else if (value.IsArray()) {
         for (rapidjson::SizeType k = 0; k < value.Size(); ++k)

@@ -58,8 +58,11 @@ void merge_uri(ConnectConfig &cfg, const char *key, const std::string &text) {
     if (ilana::sdk::looks_like_connection_url(text)) {
         try {
             const ilana::sdk::ConnectionUrl url = ilana::sdk::parse_connection_url(text, what);
-            if (url.scheme != "postgresql" && url.scheme != "postgres")
-                config_error(what + ": scheme '" + url.scheme + "' is not postgresql:// or postgres://");
+            // libpq knows these two prefixes in lower case only; any other
+            // text is a keyword string to it, and its error would quote it.
+            if ((url.scheme != "postgresql" && url.scheme != "postgres") ||
+                text.compare(0, url.scheme.size(), url.scheme) != 0)
+                config_error(what + ": the scheme must be postgresql:// or postgres:// (in lower case)");
             url_password = url.password;
         } catch (const ilana::sdk::ConnectionUrlError &e) {
             config_error(e.what());
