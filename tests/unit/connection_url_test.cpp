@@ -56,7 +56,7 @@ TEST_CASE("connection URL: the parts, decoded", "[url]") {
 
 TEST_CASE("connection URL: ambiguous user info is refused, saying to percent-encode, quoting none of it", "[url]") {
     const std::string pw_parts[] = {"Kq7v", "Zp9w", "Lm3X"};
-    for (const std::string &url :
+    for (const std::string url :
          {"postgresql://u:Kq7v@Zp9wLm3X@h/db", "postgresql://u:Kq7v/Zp9wLm3X@h/db", "postgresql://u:Kq7v?Zp9wLm3X@h/db",
           "postgresql://u:Kq7v#Zp9wLm3X@h/db", "mysql://u:Kq7v@Zp9w/Lm3X@[::1]:3306/db", "postgresql://u:Kq7v#@h"}) {
         const std::string msg = refusal(url);

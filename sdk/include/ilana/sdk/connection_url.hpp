@@ -72,7 +72,7 @@ inline std::string decode(std::string_view s, const char *what) {
         const int lo = i + 2 < s.size() ? hex_digit(s[i + 2]) : -1;
         if (hi < 0 || lo < 0)
             throw ConnectionUrlError(std::string("the URL's ") + what +
-                                     " has a '%' that is not a percent-escape (%XX); write a literal '%' as %25");
+                                     " has a '%' that is not a percent-escape (%XX); percent-encode a literal '%' as %25");
         if (hi == 0 && lo == 0)
             throw ConnectionUrlError(std::string("the URL's ") + what + " contains %00 (a NUL byte), which no "
                                      "database accepts; remove it");
