@@ -83,6 +83,18 @@ TEST_CASE("redaction: every reading of a URL's password and its pieces are maske
         INFO(out);
         for (const std::string part : {"Kq7v", "Zp9w", "Lm3X", "Xr4t", "tNyH"}) CHECK_THAT(out, !Contains(part));
     }
+    // A quoted run of pieces is masked as one; short pieces too when quoted.
+    CHECK(cfg.redact("port \"Lm3X?Xr4t\" and 'Zp9w/Lm3X'") == "port \"***\" and '***'");
+    const auto short_pieces = parse(R"({"connections": {"db": {"client": "pg",
+        "connection": "postgresql://u:ab@cd/efgh@h/app"}}})");
+    CHECK(short_pieces.redact("host \"ab@cd\"") == "host \"***\"");
+    // The user, the host and ordinary words stay readable; so does a user
+    // name that begins the password (not a piece between delimiters).
+    const auto dev = parse(R"({"connections": {"db": {"client": "pg",
+        "connection": "postgresql://ilana:ilana_pw@127.0.0.1:5432/app"}}})");
+    CHECK(dev.redact("password authentication failed for user \"ilana\" ('ilana')") ==
+          "password authentication failed for user \"ilana\" ('ilana')");
+    CHECK(dev.redact("echo \"ilana_pw\"") == "echo \"***\"");
     // The user, the host and ordinary words stay readable.
     CHECK(cfg.redact("password authentication failed for user \"ilana\" at 127.0.0.1") ==
           "password authentication failed for user \"ilana\" at 127.0.0.1");

@@ -16,10 +16,20 @@ bool is_delimiter(char c) {
     }
 }
 
-bool part_of_a_secret(std::string_view token, const std::vector<const std::string *> &secrets) {
+// Is `token` a run of a secret's pieces, starting and ending at a delimiter
+// (or the secret's ends)? That is what a misreading hands a client library
+// as a host, port or name. "ilana" inside the password "ilana_pw" is not:
+// a user name that starts a password stays readable.
+bool piece_of_a_secret(std::string_view token, const std::vector<const std::string *> &secrets) {
     if (token.size() < kMinSecretFragment) return false;
-    return std::any_of(secrets.begin(), secrets.end(),
-                       [&](const std::string *s) { return s->find(token) != std::string::npos; });
+    for (const std::string *s : secrets) {
+        for (auto pos = s->find(token); pos != std::string::npos; pos = s->find(token, pos + 1)) {
+            const auto end = pos + token.size();
+            if ((pos == 0 || is_delimiter((*s)[pos - 1])) && (end == s->size() || is_delimiter((*s)[end])))
+                return true;
+        }
+    }
+    return false;
 }
 
 // Masks '...' and "..." tokens that are part of a secret.
@@ -30,7 +40,7 @@ std::string mask_quoted_parts(std::string text, const std::vector<const std::str
             const auto close = text.find(quote, open + 1);
             if (close == std::string::npos) break;
             const std::string_view token(text.data() + open + 1, close - open - 1);
-            if (part_of_a_secret(token, secrets)) {
+            if (piece_of_a_secret(token, secrets)) {
                 text.replace(open + 1, close - open - 1, "***");
                 open += 5;
             } else {
@@ -50,6 +60,8 @@ std::string redact_secrets(std::string text, const std::vector<std::string> &sec
         if (!s.empty()) order.push_back(&s);
     std::stable_sort(order.begin(), order.end(),
                      [](const std::string *a, const std::string *b) { return a->size() > b->size(); });
+    // Quoted runs first, so that a quoted run of pieces becomes one "***".
+    text = mask_quoted_parts(std::move(text), order);
     static const std::string mask = "***";
     for (const std::string *secret : order) {
         std::string::size_type pos = 0;
@@ -58,7 +70,7 @@ std::string redact_secrets(std::string text, const std::vector<std::string> &sec
             pos += mask.size();
         }
     }
-    return mask_quoted_parts(std::move(text), order);
+    return text;
 }
 
 void secret_fragments(std::string_view secret, std::vector<std::string> &out) {

@@ -23,9 +23,10 @@ constexpr std::size_t kMinSecretFragment = 4;
 
 // Replaces every occurrence of each non-empty secret in `text` with "***",
 // longest secrets first (so a secret that contains another is fully hidden).
-// Then masks every quoted token ("..." or '...') of at least
-// kMinSecretFragment characters that is part of a secret: client libraries
-// quote the token of a value they reject.
+// Before that, masks every quoted token ("..." or '...') of at least
+// kMinSecretFragment characters that is a run of a secret's pieces between
+// delimiters (see secret_fragments): client libraries quote the token of a
+// value they reject, and a misread URL splits a password at delimiters.
 std::string redact_secrets(std::string text, const std::vector<std::string> &secrets);
 
 // Appends what may be the password of a URL-like text
