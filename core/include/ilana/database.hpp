@@ -251,7 +251,7 @@ private:
 
 struct OpenOptions {
     std::string environment;               // overrides ILANA_ENV
-    std::vector<std::string> plugin_paths; // searched before the config's
+    std::vector<std::string> plugin_paths; // searched before the config's; absolute only (ConfigError otherwise)
     Hooks hooks;
 };
 

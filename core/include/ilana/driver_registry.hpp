@@ -72,13 +72,20 @@ public:
     DriverRegistry &operator=(DriverRegistry &&) noexcept;
 
     // The search order: `config_paths`, then $ILANA_PLUGIN_PATH, then the
-    // defaults beside the binary. Directories that do not exist are kept
-    // (they are reported as searched) but yield nothing.
+    // defaults beside the binary; absolute directories only (relative
+    // entries are left out here and refused by load_search_path).
     static std::vector<std::string> search_path(const std::vector<std::string> &config_paths = {});
 
-    // Scans every directory of search_path(config_paths).
+    // Scans every directory of that search order. A relative entry (from
+    // `config_paths` or $ILANA_PLUGIN_PATH, "." included) is refused, never
+    // resolved against the current directory (DESIGN rule 11: absolute paths
+    // only). A missing or unreadable directory given by the user is refused;
+    // a missing default directory is not (one of the two usually is).
     void load_search_path(const std::vector<std::string> &config_paths = {});
-    // Scans one directory (every regular file ending in ".so", by name).
+    // Scans one directory: every entry named *.so is loaded when it is a
+    // regular file (or a link to one) and otherwise refused with its reason
+    // (a directory, a dangling link, a link loop, a FIFO or device). A
+    // missing directory is refused too.
     void load_directory(const std::string &dir);
     // Loads one file. Returns false (and records why) when refused.
     bool load_file(const std::string &path);
@@ -101,6 +108,9 @@ public:
                                                   const std::string &where) const;
 
 private:
+    void scan_directory(const std::string &dir, bool report_missing);
+    void refuse_entry(const std::string &path, const std::string &why);
+
     struct State;
     std::unique_ptr<State> state_;
 };

@@ -217,6 +217,9 @@ struct AnonymizeOptions {
     // {"enabled": true, "rules": {...}} or just the rules object; throws
     // Error (class config) naming what is wrong.
     static AnonymizeOptions from_json(const std::string &json_text);
+    // from_json of a file's text; a file that is missing, not a regular file
+    // or larger than 4 MiB is an Error (class config) naming it.
+    static AnonymizeOptions from_file(const std::string &path);
 };
 
 struct CloneOptions {

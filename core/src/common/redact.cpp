@@ -4,6 +4,55 @@
 
 namespace ilana::detail {
 
+namespace {
+
+bool is_delimiter(char c) {
+    switch (c) {
+    case '@': case '/': case '?': case '#': case ':': case '&': case '=': case ',': case ';':
+    case '[': case ']': case '"': case '\'': case ' ': case '\t': case '\n': case '\r':
+        return true;
+    default:
+        return false;
+    }
+}
+
+// Is `token` a run of a secret's pieces, starting and ending at a delimiter
+// (or the secret's ends)? That is what a misreading hands a client library
+// as a host, port or name. "ilana" inside the password "ilana_pw" is not:
+// a user name that starts a password stays readable.
+bool piece_of_a_secret(std::string_view token, const std::vector<const std::string *> &secrets) {
+    if (token.size() < kMinSecretFragment) return false;
+    for (const std::string *s : secrets) {
+        for (auto pos = s->find(token); pos != std::string::npos; pos = s->find(token, pos + 1)) {
+            const auto end = pos + token.size();
+            if ((pos == 0 || is_delimiter((*s)[pos - 1])) && (end == s->size() || is_delimiter((*s)[end])))
+                return true;
+        }
+    }
+    return false;
+}
+
+// Masks '...' and "..." tokens that are part of a secret.
+std::string mask_quoted_parts(std::string text, const std::vector<const std::string *> &secrets) {
+    for (const char quote : {'"', '\''}) {
+        std::string::size_type open = 0;
+        while ((open = text.find(quote, open)) != std::string::npos) {
+            const auto close = text.find(quote, open + 1);
+            if (close == std::string::npos) break;
+            const std::string_view token(text.data() + open + 1, close - open - 1);
+            if (piece_of_a_secret(token, secrets)) {
+                text.replace(open + 1, close - open - 1, "***");
+                open += 5;
+            } else {
+                open = close + 1;
+            }
+        }
+    }
+    return text;
+}
+
+} // namespace
+
 std::string redact_secrets(std::string text, const std::vector<std::string> &secrets) {
     std::vector<const std::string *> order;
     order.reserve(secrets.size());
@@ -11,6 +60,8 @@ std::string redact_secrets(std::string text, const std::vector<std::string> &sec
         if (!s.empty()) order.push_back(&s);
     std::stable_sort(order.begin(), order.end(),
                      [](const std::string *a, const std::string *b) { return a->size() > b->size(); });
+    // Quoted runs first, so that a quoted run of pieces becomes one "***".
+    text = mask_quoted_parts(std::move(text), order);
     static const std::string mask = "***";
     for (const std::string *secret : order) {
         std::string::size_type pos = 0;
@@ -22,30 +73,31 @@ std::string redact_secrets(std::string text, const std::vector<std::string> &sec
     return text;
 }
 
-namespace {
-
-// [begin, end) of the password inside `url`, or npos when there is none.
-std::pair<std::string_view::size_type, std::string_view::size_type> password_span(std::string_view url) {
-    const auto none = std::make_pair(std::string_view::npos, std::string_view::npos);
-    const auto scheme = url.find("://");
-    if (scheme == std::string_view::npos) return none;
-    const auto authority = scheme + 3;
-    auto authority_end = url.find_first_of("/?#", authority);
-    if (authority_end == std::string_view::npos) authority_end = url.size();
-    // The last '@' ends the user info: passwords may contain unescaped '@'.
-    const auto at = url.rfind('@', authority_end == 0 ? 0 : authority_end - 1);
-    if (at == std::string_view::npos || at < authority) return none;
-    const auto colon = url.find(':', authority);
-    if (colon == std::string_view::npos || colon > at) return none;
-    return {colon + 1, at};
+void secret_fragments(std::string_view secret, std::vector<std::string> &out) {
+    std::string_view::size_type start = 0;
+    for (std::string_view::size_type i = 0; i <= secret.size(); ++i) {
+        if (i < secret.size() && !is_delimiter(secret[i])) continue;
+        if (i - start >= kMinSecretFragment && (start != 0 || i != secret.size()))
+            out.emplace_back(secret.substr(start, i - start));
+        start = i + 1;
+    }
 }
 
-} // namespace
-
-std::string url_password(std::string_view url) {
-    const auto [begin, end] = password_span(url);
-    if (begin == std::string_view::npos) return {};
-    return std::string(url.substr(begin, end - begin));
+void url_secret_candidates(std::string_view text, std::vector<std::string> &out) {
+    const auto scheme = text.find("://");
+    if (scheme == std::string_view::npos) return;
+    const auto userinfo = scheme + 3;
+    const auto colon = text.find(':', userinfo);
+    for (auto at = text.find('@', userinfo); at != std::string_view::npos; at = text.find('@', at + 1)) {
+        if (colon == std::string_view::npos || colon > at) continue; // no password before this '@'
+        const std::string_view password = text.substr(colon + 1, at - colon - 1);
+        if (password.empty()) continue;
+        std::string decoded = percent_decode(password);
+        out.emplace_back(password);
+        secret_fragments(password, out);
+        secret_fragments(decoded, out);
+        out.push_back(std::move(decoded));
+    }
 }
 
 std::string percent_decode(std::string_view text) {
@@ -69,13 +121,6 @@ std::string percent_decode(std::string_view text) {
         out.push_back(text[i]);
     }
     return out;
-}
-
-std::string redact_url(std::string url) {
-    const auto [begin, end] = password_span(url);
-    if (begin == std::string_view::npos || begin == end) return url;
-    url.replace(begin, end - begin, "***");
-    return url;
 }
 
 } // namespace ilana::detail

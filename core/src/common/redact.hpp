@@ -2,6 +2,13 @@
 //
 // Used by the config (Config::redact) and by anything that logs text which
 // may echo user input (DSNs, driver messages). Pure functions, thread-safe.
+//
+// The core does not decide what a connection URL means (the driver's
+// reading does, <ilana/sdk/connection_url.hpp>, and refuses user info that
+// client libraries would read differently). What the core masks is a
+// superset: every part of a URL that any reading could take for the
+// password, and the pieces of it a client library could echo as a host,
+// port or database name.
 #pragma once
 
 #include <string>
@@ -10,18 +17,31 @@
 
 namespace ilana::detail {
 
+// Pieces of a secret shorter than this are not masked on their own
+// (masking every "db" or "x" would garble every message).
+constexpr std::size_t kMinSecretFragment = 4;
+
 // Replaces every occurrence of each non-empty secret in `text` with "***",
 // longest secrets first (so a secret that contains another is fully hidden).
+// Before that, masks every quoted token ("..." or '...') of at least
+// kMinSecretFragment characters that is a run of a secret's pieces between
+// delimiters (see secret_fragments): client libraries quote the token of a
+// value they reject, and a misread URL splits a password at delimiters.
 std::string redact_secrets(std::string text, const std::vector<std::string> &secrets);
 
-// The password part of a URL's user info ("scheme://user:PASS@host/..."),
-// or "" when there is none. Percent-escapes are kept as written.
-std::string url_password(std::string_view url);
+// Appends what may be the password of a URL-like text
+// ("scheme://user:PASS@host/..."): for each '@' after "://", the text from
+// the first ':' of the user info to that '@', as written and percent-decoded,
+// and the fragments of those (split at URL delimiters) of at least
+// kMinSecretFragment characters. Nothing when `text` is no URL.
+void url_secret_candidates(std::string_view text, std::vector<std::string> &out);
+
+// Appends the pieces of `secret` between URL and keyword-string delimiters
+// ('@' '/' '?' '#' ':' '&' '=' ',' ';' '[' ']' quotes, blanks) of at least
+// kMinSecretFragment characters.
+void secret_fragments(std::string_view secret, std::vector<std::string> &out);
 
 // "%40" -> "@" etc.; invalid escapes are kept as written.
 std::string percent_decode(std::string_view text);
-
-// The URL with its password replaced by "***" (unchanged when it has none).
-std::string redact_url(std::string url);
 
 } // namespace ilana::detail

@@ -7,6 +7,7 @@
 //   schema -> semantic checks (references between connections) -> structs.
 #include <ilana/config.hpp>
 
+#include "common/text_file.hpp"
 #include "config/config_schema.hpp"
 #include "config/dotenv.hpp"
 #include "config/env_interpolation.hpp"
@@ -104,12 +105,13 @@ public:
             throw ConfigError("config path is a directory, not a file: " + shown +
                                   " (use --config FILE)",
                               shown);
-        std::ifstream in(absolute, std::ios::binary);
-        if (!in) throw ConfigError("cannot read config file: " + shown + ": " + std::strerror(errno), shown);
-        std::ostringstream buffer;
-        buffer << in.rdbuf();
-        if (in.bad()) throw ConfigError("cannot read config file: " + shown, shown);
-        return ConfigLoader(path, absolute.parent_path().string()).run(buffer.str(), environment, true);
+        std::string text;
+        try {
+            text = detail::read_text_file(shown, detail::kConfigFileLimit, "config file");
+        } catch (const detail::TextFileError &e) {
+            throw ConfigError(e.what(), shown);
+        }
+        return ConfigLoader(path, absolute.parent_path().string()).run(std::move(text), environment, true);
     }
 
     static Config parse(const std::string &text, const std::string &source_name, const std::string &base_dir,
@@ -118,7 +120,7 @@ public:
     }
 
 private:
-    ConfigLoader(const std::string &source, const std::string &base_dir) {
+    ConfigLoader(const std::string &source, const std::string &base_dir) : has_base_dir_(!base_dir.empty()) {
         config_.source_ = source;
         std::error_code ec;
         fs::path base = base_dir.empty() ? fs::current_path(ec) : fs::absolute(fs::path(base_dir), ec);
@@ -356,7 +358,18 @@ private:
 
         if (const Value *plugins = member(doc, "plugins"))
             if (const Value *paths = member(*plugins, "paths"))
-                for (auto it = paths->Begin(); it != paths->End(); ++it) cfg.plugin_paths_.push_back(resolve_path(str(*it)));
+                for (rapidjson::SizeType i = 0; i < paths->Size(); ++i) {
+                    // Relative to the config file's folder, a place the user
+                    // chose; without a file that would be the current
+                    // directory, from which plugins never load (rule 11).
+                    const std::string dir = str((*paths)[i]);
+                    if (!fs::path(dir).is_absolute() && !has_base_dir_)
+                        fail(join_index("/plugins/paths", i),
+                             "relative plugin directory '" + dir + "' refused: this config has no file whose folder "
+                             "it could be relative to, and plugins never load from the current directory; give an "
+                             "absolute path");
+                    cfg.plugin_paths_.push_back(resolve_path(dir));
+                }
 
         if (const Value *debug = member(doc, "debug")) {
             cfg.debug_.enabled = get_bool(*debug, "enabled", false);
@@ -444,6 +457,7 @@ private:
         config_.tenants_ = std::move(t);
     }
 
+    bool has_base_dir_ = false; // a folder to resolve relative paths against was given
     Config config_;
     EffectiveConfig effective_;
 };

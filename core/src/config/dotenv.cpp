@@ -1,8 +1,11 @@
 #include "config/dotenv.hpp"
 
+#include "common/text_file.hpp"
+
 #include <ilana/error.hpp>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +24,7 @@ public:
     DotEnvParser(const std::string &text, const std::string &file) : text_(text), file_(file) {}
 
     DotEnv parse() {
+        refuse_control_characters();
         DotEnv out;
         while (pos_ < text_.size()) {
             skip_spaces();
@@ -52,6 +56,23 @@ public:
 private:
     [[noreturn]] void fail(int line, const std::string &what) const {
         throw ConfigError(":" + std::to_string(line) + ": " + what, file_);
+    }
+
+    // A NUL byte would cut a value short where it crosses the C ABI; other
+    // control characters are never meant. Refused before parsing, naming the
+    // line (never the value). Tab, CR and LF are text.
+    void refuse_control_characters() const {
+        int line = 1;
+        for (const char ch : text_) {
+            const auto c = static_cast<unsigned char>(ch);
+            if (c == '\n') ++line;
+            if (c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c != 0x7f)) continue;
+            char code[8];
+            std::snprintf(code, sizeof code, "U+%04X", c);
+            fail(line, c == 0 ? std::string("a NUL byte, which would cut the value short: remove it")
+                              : std::string("a control character ") + code +
+                                    ": remove it (write \\n or \\t inside double quotes)");
+        }
     }
 
     char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
@@ -139,12 +160,15 @@ DotEnv read_dotenv(const std::string &dir) {
     if (dir.empty()) return {};
     const std::filesystem::path path = std::filesystem::path(dir) / ".env";
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) return {};
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError(std::string("cannot read ") + path.string() + ": " + std::strerror(errno));
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    return parse_dotenv(buffer.str(), path.string());
+    // Absent is fine (the .env is optional); anything else at that name that
+    // is not a regular file is read_text_file's error, not silently skipped.
+    if (!std::filesystem::exists(std::filesystem::symlink_status(path, ec))) return {};
+    try {
+        return parse_dotenv(detail::read_text_file(path.string(), detail::kDotEnvFileLimit, ".env file"),
+                            path.string());
+    } catch (const detail::TextFileError &e) {
+        throw ConfigError(e.what(), path.string());
+    }
 }
 
 } // namespace ilana::config_detail

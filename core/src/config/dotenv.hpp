@@ -6,7 +6,9 @@
 //   export KEY=value     "export " is ignored
 //   KEY='literal $text'  single quotes: taken as written, may span lines
 //   KEY="a\nb"           double quotes: \n \r \t \" \\ escapes, may span lines
-// Values are kept in a map; the process environment is never modified.
+// A NUL byte or another control character (not tab, CR, LF) anywhere is an
+// error naming the line. Values are kept in a map; the process environment
+// is never modified. At most 1 MiB is read (common/text_file.hpp).
 #pragma once
 
 #include <map>

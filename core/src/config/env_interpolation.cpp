@@ -1,5 +1,6 @@
 #include "config/env_interpolation.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 
 namespace ilana::config_detail {
@@ -16,64 +17,112 @@ namespace {
 bool is_name_start(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
 bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
 
-[[noreturn]] void bad_reference(std::string::size_type at, const char *what) {
-    throw InterpolationError{"invalid ${...} reference at character " + std::to_string(at + 1) + ": " + what +
-                             " (write $$ for a literal $)"};
+// `${A:-${B:-${C:-x}}}` nests this deep at most; deeper is refused (a bound
+// for the recursion, far beyond any real fallback chain).
+constexpr int kMaxNesting = 8;
+
+// One pass over a string value: `expand` copies text and replaces
+// references, recursing into a default, which ends at its unmatched '}'.
+class Expander {
+public:
+    Expander(const std::string &text, const VariableSource &vars) : text_(text), vars_(vars) {}
+
+    std::string run() { return expand(0, true, false); }
+
+private:
+    [[noreturn]] void bad_reference(std::string::size_type at, const std::string &what) const {
+        throw InterpolationError{"invalid ${...} reference at character " + std::to_string(at + 1) + ": " + what +
+                                 " (write $$ for a literal $)"};
+    }
+
+    // `evaluate` false: a default that is not used; its syntax is checked,
+    // its variables are not looked up (unset ones are no error there).
+    std::string expand(int depth, bool evaluate, bool in_default) {
+        std::string out;
+        const auto n = text_.size();
+        while (pos_ < n) {
+            const char c = text_[pos_];
+            if (in_default && c == '}') return out; // the caller consumes it
+            if (c != '$' || pos_ + 1 >= n) {
+                out.push_back(c);
+                ++pos_;
+                continue;
+            }
+            const char next = text_[pos_ + 1];
+            if (next == '$') {
+                out.push_back('$');
+                pos_ += 2;
+                continue;
+            }
+            if (next != '{') {
+                out.push_back(c);
+                ++pos_;
+                continue;
+            }
+            out += reference(depth, evaluate);
+        }
+        return out;
+    }
+
+    // At "${": reads the reference through its closing '}'.
+    std::string reference(int depth, bool evaluate) {
+        const auto n = text_.size();
+        const auto start = pos_;
+        pos_ += 2;
+        if (pos_ >= n || !is_name_start(text_[pos_])) bad_reference(start, "expected a variable name after '${'");
+        const auto name_begin = pos_;
+        while (pos_ < n && is_name_char(text_[pos_])) ++pos_;
+        const std::string name = text_.substr(name_begin, pos_ - name_begin);
+        std::optional<std::string> value = evaluate ? vars_.get(name) : std::nullopt;
+        if (pos_ < n && text_[pos_] == '}') {
+            ++pos_;
+        } else if (pos_ + 1 < n && text_[pos_] == ':' && text_[pos_ + 1] == '-') {
+            pos_ += 2;
+            if (depth + 1 > kMaxNesting)
+                bad_reference(start, "defaults nested deeper than " + std::to_string(kMaxNesting) + " levels");
+            const bool use_default = evaluate && (!value || value->empty());
+            std::string fallback = expand(depth + 1, use_default, true);
+            if (pos_ >= n) bad_reference(start, "missing '}'");
+            ++pos_;
+            if (use_default) value = std::move(fallback);
+        } else if (pos_ >= n) {
+            bad_reference(start, "missing '}'");
+        } else {
+            bad_reference(start, "expected '}' or ':-default}' after the variable name");
+        }
+        if (!evaluate) return {};
+        if (!value)
+            throw InterpolationError{"environment variable " + name +
+                                     " is not set (set it, add it to .env, or write ${" + name + ":-default})"};
+        return *value;
+    }
+
+    const std::string &text_;
+    const VariableSource &vars_;
+    std::string::size_type pos_ = 0;
+};
+
+// A NUL would cut the value short where it crosses the C ABI (and the C
+// libraries behind it); other control characters are never meant and can
+// rewrite a terminal that prints the value. Tab, line feed and carriage
+// return are text. The message gives the position, never the value.
+std::optional<std::string> control_character_problem(const std::string &text) {
+    for (std::string::size_type i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c != 0x7f)) continue;
+        char code[8];
+        std::snprintf(code, sizeof code, "U+%04X", c);
+        return std::string(c == 0 ? "a NUL character (U+0000)" : std::string("a control character ") + code) +
+               " at character " + std::to_string(i + 1) + " (after ${...} interpolation): remove it";
+    }
+    return std::nullopt;
 }
 
 } // namespace
 
 std::string interpolate(const std::string &text, const VariableSource &vars) {
     if (text.find('$') == std::string::npos) return text;
-    std::string out;
-    out.reserve(text.size());
-    const auto n = text.size();
-    std::string::size_type i = 0;
-    while (i < n) {
-        const char c = text[i];
-        if (c != '$' || i + 1 >= n) {
-            out.push_back(c);
-            ++i;
-            continue;
-        }
-        if (text[i + 1] == '$') {
-            out.push_back('$');
-            i += 2;
-            continue;
-        }
-        if (text[i + 1] != '{') {
-            out.push_back(c);
-            ++i;
-            continue;
-        }
-        const auto start = i;
-        auto j = i + 2;
-        if (j >= n || !is_name_start(text[j])) bad_reference(start, "expected a variable name after '${'");
-        while (j < n && is_name_char(text[j])) ++j;
-        const std::string name = text.substr(i + 2, j - (i + 2));
-        std::optional<std::string> fallback;
-        if (j < n && text[j] == '}') {
-            ++j;
-        } else if (j + 1 < n && text[j] == ':' && text[j + 1] == '-') {
-            const auto close = text.find('}', j + 2);
-            if (close == std::string::npos) bad_reference(start, "missing '}'");
-            fallback = text.substr(j + 2, close - (j + 2));
-            j = close + 1;
-        } else if (j >= n) {
-            bad_reference(start, "missing '}'");
-        } else {
-            bad_reference(start, "expected '}' or ':-default}' after the variable name");
-        }
-        std::optional<std::string> value = vars.get(name);
-        if (fallback && (!value || value->empty())) value = fallback;
-        if (!value)
-            throw InterpolationError{"environment variable " + name +
-                                     " is not set (set it, add it to .env, or write ${" + name +
-                                     ":-default})"};
-        out += *value;
-        i = j;
-    }
-    return out;
+    return Expander(text, vars).run();
 }
 
 void interpolate_tree(Value &value, const std::string &path, const VariableSource &vars, Allocator &alloc,
@@ -82,13 +131,20 @@ void interpolate_tree(Value &value, const std::string &path, const VariableSourc
         const std::string text = str(value);
         try {
             std::string result = interpolate(text, vars);
+            if (auto problem = control_character_problem(result)) on_error(path, *problem);
             if (result != text) value.SetString(result.data(), static_cast<rapidjson::SizeType>(result.size()), alloc);
         } catch (const InterpolationError &e) {
             on_error(path, e.message);
         }
     } else if (value.IsObject()) {
-        for (auto it = value.MemberBegin(); it != value.MemberEnd(); ++it)
+        for (auto it = value.MemberBegin(); it != value.MemberEnd(); ++it) {
+            // Keys name connections and parameters: the same rule as values.
+            // Reported at the enclosing object: the key's own path would
+            // carry the character into the message.
+            if (auto problem = control_character_problem(str(it->name)))
+                on_error(path, "a key contains " + problem->substr(0, problem->find(" (after")) + ": remove it");
             interpolate_tree(it->value, join_path(path, view(it->name)), vars, alloc, on_error);
+        }
     } else if (value.IsArray()) {
         for (rapidjson::SizeType k = 0; k < value.Size(); ++k)
             interpolate_tree(value[k], join_index(path, k), vars, alloc, on_error);

@@ -1,9 +1,14 @@
 // env_interpolation.hpp — ${VAR} and ${VAR:-default} in JSON string values.
 //
 //   ${VAR}          the variable's value (an error when it is not set)
-//   ${VAR:-text}    the value, or `text` when VAR is unset or empty
+//   ${VAR:-text}    the value, or `text` when VAR is unset or empty; `text`
+//                   is interpolated too (`${A:-${B:-x}}`, at most 8 deep) and
+//                   ends at its unmatched '}'
 //   $$              a literal '$'
 //   any other '$'   kept as written
+// Every string value and key, after interpolation, must be free of NUL and
+// other control characters (tab, CR and LF are allowed): refused with the
+// JSON path, since a NUL would silently cut the value short in the driver.
 // Variables come from the process environment first, then the .env map.
 #pragma once
 

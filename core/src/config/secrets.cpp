@@ -30,13 +30,28 @@ namespace ilana::config_detail {
 
 namespace {
 
-// "host=db password=s3cret user=x" and "password='a b'" (libpq keyword form).
+bool is_blank(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+// At `i`: "word=" (a libpq keyword starting the next key=value pair)?
+bool keyword_follows(const std::string &text, std::string::size_type i) {
+    auto j = i;
+    while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_')) ++j;
+    if (j == i) return false;
+    while (j < text.size() && text[j] == ' ') ++j;
+    return j < text.size() && text[j] == '=';
+}
+
+// "host=db password=s3cret user=x" and "password='a b'" (libpq keyword
+// form). Appends libpq's reading of the value (to the first blank, with
+// backslash escapes) and, for an unquoted value, everything up to the next
+// "keyword=" as well: "password=a b c port=1" is libpq's "a" followed by
+// junk that libpq's error then quotes, and all of it was meant as password.
 void dsn_passwords(const std::string &text, std::vector<std::string> &out) {
     std::string lowered(text);
     for (char &c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     for (std::string::size_type pos = lowered.find("password"); pos != std::string::npos;
          pos = lowered.find("password", pos + 1)) {
-        if (pos > 0 && !std::isspace(static_cast<unsigned char>(text[pos - 1])) && text[pos - 1] != ';') continue;
+        if (pos > 0 && !is_blank(text[pos - 1]) && text[pos - 1] != ';') continue;
         auto i = pos + 8;
         while (i < text.size() && text[i] == ' ') ++i;
         if (i >= text.size() || text[i] != '=') continue;
@@ -49,22 +64,40 @@ void dsn_passwords(const std::string &text, std::vector<std::string> &out) {
                 value.push_back(text[i]);
             }
         } else {
-            while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i])) && text[i] != ';')
+            const auto begin = i;
+            while (i < text.size() && !is_blank(text[i]) && text[i] != ';') {
+                if (text[i] == '\\' && i + 1 < text.size()) ++i;
                 value.push_back(text[i++]);
+            }
+            auto end = i;
+            while (end < text.size()) {
+                auto next = end;
+                while (next < text.size() && is_blank(text[next])) ++next;
+                if (next >= text.size() || keyword_follows(text, next)) break;
+                end = next;
+                while (end < text.size() && !is_blank(text[end])) ++end;
+            }
+            if (end > i) {
+                const std::string meant = text.substr(begin, end - begin);
+                out.push_back(meant);
+                detail::secret_fragments(meant, out);
+            }
         }
-        if (!value.empty()) out.push_back(value);
+        if (!value.empty()) {
+            detail::secret_fragments(value, out);
+            out.push_back(std::move(value));
+        }
     }
 }
 
 void collect(const Value &value, bool secret, std::vector<std::string> &out) {
     if (value.IsString()) {
         const std::string s = str(value);
-        if (secret) out.push_back(s);
-        const std::string url_pass = detail::url_password(s);
-        if (!url_pass.empty()) {
-            out.push_back(url_pass);
-            out.push_back(detail::percent_decode(url_pass));
+        if (secret) {
+            out.push_back(s);
+            detail::secret_fragments(s, out);
         }
+        detail::url_secret_candidates(s, out);
         if (s.find('=') != std::string::npos) dsn_passwords(s, out);
     } else if (value.IsNumber()) {
         if (secret) out.push_back(number_text(value));

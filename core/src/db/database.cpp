@@ -19,6 +19,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -437,6 +438,13 @@ Database Database::open(Config config_in, OpenOptions options) {
     auto state = std::make_shared<DatabaseState>();
     if (config_in.debug().enabled) ilana::logger()->set_level(spdlog::level::debug);
 
+    // Rule 11: plugins load from absolute paths only; a relative directory
+    // would depend on (and run any *.so in) the current directory.
+    for (const auto &dir : options.plugin_paths)
+        if (!std::filesystem::path(dir).is_absolute())
+            throw ConfigError("OpenOptions::plugin_paths: relative plugin directory '" + dir +
+                                  "' refused: plugins never load from the current directory; give an absolute path",
+                              config_in.source());
     std::vector<std::string> paths = options.plugin_paths;
     paths.insert(paths.end(), config_in.plugin_paths().begin(), config_in.plugin_paths().end());
     state->registry.load_search_path(paths);

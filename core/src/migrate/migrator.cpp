@@ -4,6 +4,7 @@
 #include <ilana/logging.hpp>
 #include <ilana/migrator.hpp>
 
+#include "common/text_file.hpp"
 #include "db/database_state.hpp"
 #include "migrate/migration_file.hpp"
 #include "migrate/migration_table.hpp"
@@ -106,13 +107,11 @@ SqlDialect split_dialect(const Dialect &d) {
 }
 
 std::string read_file(const std::string &path, const std::string &connection) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw MigrationError("[" + connection + "] cannot read migration file " + path + ": " + std::strerror(errno),
-                             ErrorClass::config, connection, {}, path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    try {
+        return read_text_file(path, kSqlFileLimit, "migration file");
+    } catch (const TextFileError &e) {
+        throw MigrationError("[" + connection + "] " + e.what(), ErrorClass::config, connection, {}, path);
+    }
 }
 
 // Sections of an entry, parsed and split. Throws MigrationError naming the file.
@@ -203,7 +202,10 @@ struct Migrator::Impl {
                 throw error("the migrations directory " + dir + " is not a directory", nullptr, ErrorClass::config);
             for (const auto &de : fs::directory_iterator(dir)) {
                 const std::string fname = de.path().filename().string();
-                if (fname.empty() || fname[0] == '.' || !de.is_regular_file()) continue;
+                if (fname.empty() || fname[0] == '.') continue;
+                // A *.sql entry that is not a regular file (a directory, a
+                // FIFO, a link to a device) is read_text_file's error below,
+                // not a migration silently left out.
                 if (de.path().extension() != ".sql") continue;
                 auto parsed = detail::parse_migration_file_name(fname);
                 if (!parsed)

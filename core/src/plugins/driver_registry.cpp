@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -27,6 +28,13 @@
 #endif
 
 namespace fs = boost::filesystem;
+
+namespace {
+std::string strip_trailing_slash(std::string p) {
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    return p;
+}
+} // namespace
 
 namespace ilana {
 namespace detail {
@@ -186,46 +194,124 @@ DriverRegistry::~DriverRegistry() = default;
 DriverRegistry::DriverRegistry(DriverRegistry &&) noexcept = default;
 DriverRegistry &DriverRegistry::operator=(DriverRegistry &&) noexcept = default;
 
-std::vector<std::string> DriverRegistry::search_path(const std::vector<std::string> &config_paths) {
-    std::vector<std::string> dirs(config_paths.begin(), config_paths.end());
+namespace {
+
+// One directory to scan and where it came from (named when it is refused).
+struct SearchEntry {
+    std::string dir;
+    const char *source;
+    bool explicit_dir; // given by the user: missing is reported, not silent
+};
+
+// The search order with each entry's source. Relative entries are kept as
+// written here; load_search_path refuses them.
+std::vector<SearchEntry> search_entries(const std::vector<std::string> &config_paths) {
+    std::vector<SearchEntry> entries;
+    for (const auto &p : config_paths) entries.push_back({p, "the config's plugins.paths or OpenOptions::plugin_paths", true});
     if (const char *env = std::getenv("ILANA_PLUGIN_PATH"); env != nullptr && *env != '\0') {
         std::string s(env);
         size_t start = 0;
         while (start <= s.size()) {
             size_t colon = s.find(':', start);
             std::string part = s.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-            if (!part.empty()) dirs.push_back(fs::absolute(part).lexically_normal().string());
+            // An empty entry means the current directory to a shell's PATH;
+            // here it means nothing (never the current directory).
+            if (!part.empty()) entries.push_back({part, "ILANA_PLUGIN_PATH", true});
             if (colon == std::string::npos) break;
             start = colon + 1;
         }
     }
     // Beside the running binary: build/bin/../plugins (build tree) and
-    // PREFIX/bin/../lib/ilana/plugins (installed).
+    // PREFIX/bin/../lib/ilana/plugins (installed). Usually one of the two
+    // does not exist, which is no news.
     boost::system::error_code ec;
     fs::path exe_dir = boost::dll::program_location(ec).parent_path();
     if (!ec) {
-        dirs.push_back((exe_dir / ".." / "plugins").lexically_normal().string());
-        dirs.push_back((exe_dir / ".." / "lib" / "ilana" / "plugins").lexically_normal().string());
+        entries.push_back({(exe_dir / ".." / "plugins").lexically_normal().string(), "the default", false});
+        entries.push_back({(exe_dir / ".." / "lib" / "ilana" / "plugins").lexically_normal().string(), "the default", false});
     }
-    // Drop duplicates, keeping the first position.
-    std::vector<std::string> unique;
-    for (auto &d : dirs)
-        if (std::find(unique.begin(), unique.end(), d) == unique.end()) unique.push_back(d);
+    std::vector<SearchEntry> unique;
+    for (auto &e : entries) {
+        if (fs::path(e.dir).is_absolute()) e.dir = strip_trailing_slash(fs::path(e.dir).lexically_normal().string());
+        if (std::none_of(unique.begin(), unique.end(), [&](const SearchEntry &u) { return u.dir == e.dir; }))
+            unique.push_back(e);
+    }
     return unique;
 }
 
-void DriverRegistry::load_search_path(const std::vector<std::string> &config_paths) {
-    for (const auto &dir : search_path(config_paths)) load_directory(dir);
+} // namespace
+
+std::vector<std::string> DriverRegistry::search_path(const std::vector<std::string> &config_paths) {
+    std::vector<std::string> dirs;
+    for (const auto &e : search_entries(config_paths))
+        if (fs::path(e.dir).is_absolute()) dirs.push_back(e.dir);
+    return dirs;
 }
 
-void DriverRegistry::load_directory(const std::string &dir) {
+void DriverRegistry::load_search_path(const std::vector<std::string> &config_paths) {
+    for (const auto &e : search_entries(config_paths)) {
+        // Rule 11: plugins load from absolute paths only. A relative
+        // directory would be resolved against whatever directory the program
+        // was started from, and any *.so there would run.
+        if (!fs::path(e.dir).is_absolute()) {
+            refuse_entry(e.dir, std::string("relative plugin directory (from ") + e.source +
+                                    ") refused: it would load whatever *.so the current directory holds; give "
+                                    "an absolute path");
+            continue;
+        }
+        scan_directory(e.dir, e.explicit_dir);
+    }
+}
+
+void DriverRegistry::load_directory(const std::string &dir) { scan_directory(dir, true); }
+
+void DriverRegistry::refuse_entry(const std::string &path, const std::string &why) {
+    state_->refused.push_back({path, why});
+    ilana::logger()->warn("plugin refused: {}: {}", path, why);
+}
+
+void DriverRegistry::scan_directory(const std::string &dir, bool report_missing) {
     state_->searched.push_back(dir);
     boost::system::error_code ec;
-    if (!fs::is_directory(dir, ec)) return;
+    const fs::file_status st = fs::status(dir, ec);
+    if (!fs::exists(st)) {
+        if (report_missing) refuse_entry(dir, "plugin directory does not exist; create it or remove it from the search path");
+        return;
+    }
+    if (!fs::is_directory(st)) {
+        refuse_entry(dir, "plugin directory is not a directory; name the directory that holds the *.so files");
+        return;
+    }
     std::vector<std::string> files;
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    fs::directory_iterator it(dir, ec), end;
+    if (ec) {
+        refuse_entry(dir, "cannot list the plugin directory: " + ec.message());
+        return;
+    }
+    for (; it != end; it.increment(ec)) {
+        if (ec) {
+            refuse_entry(dir, "cannot list the plugin directory: " + ec.message());
+            break;
+        }
         const fs::path &p = it->path();
-        if (p.extension() == ".so" && fs::is_regular_file(p, ec)) files.push_back(p.string());
+        if (p.extension() != ".so") continue;
+        // Every *.so entry is either loaded or listed with its reason.
+        boost::system::error_code link_ec, target_ec;
+        const fs::file_status own = fs::symlink_status(p, link_ec);
+        const fs::file_status target = fs::status(p, target_ec);
+        if (fs::is_regular_file(target)) {
+            files.push_back(p.string());
+        } else if (fs::is_symlink(own) && target_ec.value() == ELOOP) {
+            refuse_entry(p.string(), "a symbolic link loop; remove it from the plugin directory");
+        } else if (fs::is_symlink(own) && !fs::exists(target)) {
+            refuse_entry(p.string(), "a symbolic link to a missing file; remove it or fix its target");
+        } else if (fs::is_directory(target)) {
+            refuse_entry(p.string(), "a directory, not a shared object; remove it from the plugin directory");
+        } else if (target_ec) {
+            refuse_entry(p.string(), "cannot inspect it: " + target_ec.message());
+        } else {
+            refuse_entry(p.string(), "not a regular file (a FIFO, socket or device); remove it from the plugin directory");
+        }
     }
     std::sort(files.begin(), files.end());
     for (const auto &f : files) load_file(f);
@@ -233,10 +319,14 @@ void DriverRegistry::load_directory(const std::string &dir) {
 
 bool DriverRegistry::load_file(const std::string &path_in) {
     using namespace detail;
-    const std::string path = fs::absolute(path_in).lexically_normal().string();
+    if (!fs::path(path_in).is_absolute()) {
+        refuse_entry(path_in, "relative plugin path refused: it would be resolved against the current directory; "
+                              "give an absolute path");
+        return false;
+    }
+    const std::string path = fs::path(path_in).lexically_normal().string();
     auto refuse = [&](const std::string &why) {
-        state_->refused.push_back({path, why});
-        ilana::logger()->warn("plugin refused: {}: {}", path, why);
+        refuse_entry(path, why);
         return false;
     };
 

@@ -2,6 +2,8 @@
 // anonymization rules file.
 #include <ilana/tenants.hpp>
 
+#include "common/text_file.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -124,6 +126,20 @@ std::string SchemaDriftResult::to_json() const {
     w.Key("durationMs"); w.Int64(duration_ms);
     w.EndObject();
     return buf.GetString();
+}
+
+AnonymizeOptions AnonymizeOptions::from_file(const std::string &path) {
+    std::string text;
+    try {
+        text = detail::read_text_file(path, detail::kConfigFileLimit, "anonymization rules file");
+    } catch (const detail::TextFileError &e) {
+        throw Error(e.what(), ErrorClass::config);
+    }
+    try {
+        return from_json(text);
+    } catch (const Error &e) {
+        throw Error(path + ": " + e.what(), ErrorClass::config);
+    }
 }
 
 AnonymizeOptions AnonymizeOptions::from_json(const std::string &json_text) {

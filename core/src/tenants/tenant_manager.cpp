@@ -6,6 +6,7 @@
 #include <ilana/logging.hpp>
 #include <ilana/retry.hpp>
 
+#include "common/text_file.hpp"
 #include "migrate/sql_splitter.hpp"
 #include "tenants/parallel.hpp"
 #include "tenants/tenant_id.hpp"
@@ -278,13 +279,15 @@ SeedResult TenantManager::seed_all(const SeedFn &fn, const SeedOptions &options)
 
 SeedResult TenantManager::seed_file(const std::vector<std::string> &tenant_ids, const std::string &sql_file,
                                     const SeedOptions &options) const {
-    std::ifstream in(sql_file, std::ios::binary);
-    if (!in) throw Error("tenants: cannot read the seed file " + sql_file, ErrorClass::config);
-    std::ostringstream text;
-    text << in.rdbuf();
+    std::string text;
+    try {
+        text = detail::read_text_file(sql_file, detail::kSqlFileLimit, "seed file");
+    } catch (const detail::TextFileError &e) {
+        throw Error(std::string("tenants: ") + e.what(), ErrorClass::config);
+    }
     std::vector<detail::SqlStatement> statements;
     try {
-        statements = detail::split_sql(text.str(), split_dialect(state_->template_conn.dialect()));
+        statements = detail::split_sql(text, split_dialect(state_->template_conn.dialect()));
     } catch (const detail::SqlSplitError &e) {
         throw Error("tenants: " + sql_file + ":" + std::to_string(e.line) + ": " + e.what(), ErrorClass::syntax);
     }

@@ -13,6 +13,7 @@
 
 #include "errors.hpp"
 
+#include <ilana/sdk/connection_url.hpp>
 #include <ilana/sdk/driver_support.hpp>
 #include <ilana/sdk/params.hpp>
 
@@ -37,92 +38,33 @@ std::string lower(std::string s) {
     return s;
 }
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-std::string percent_decode(const std::string &s, const char *what) {
-    std::string out;
-    out.reserve(s.size());
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%') {
-            const int hi = i + 2 < s.size() ? hex_digit(s[i + 1]) : -1;
-            const int lo = i + 2 < s.size() ? hex_digit(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0)
-                config_error(std::string("connection parameter 'url': bad percent-escape in the ") +
-                             what);
-            out += static_cast<char>(hi * 16 + lo);
-            i += 2;
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
-}
-
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
 
-// mysql://user:password@host:port/database?key=value&... (also mariadb://).
+// mysql://user:password@host:port/database?key=value&... (also mariadb://),
+// read by the SDK's one URL reading (which refuses ambiguous user info).
 // The URL's parts are defaults: explicitly given keys win. The message never
 // repeats the URL, which holds the password.
 KeyValues parse_url(const std::string &url) {
+    ilana::sdk::ConnectionUrl u;
+    try {
+        u = ilana::sdk::parse_connection_url(url, "connection parameter 'url'");
+    } catch (const ilana::sdk::ConnectionUrlError &e) {
+        config_error(e.what());
+    }
+    if (u.scheme != "mysql" && u.scheme != "mariadb")
+        config_error("connection parameter 'url': scheme '" + u.scheme + "' is not mysql:// or mariadb://");
+    if (u.hosts.size() > 1)
+        config_error("connection parameter 'url' names " + std::to_string(u.hosts.size()) +
+                     " hosts; the MySQL/MariaDB driver connects to one");
     KeyValues out;
-    size_t scheme_end = url.find("://");
-    if (scheme_end == std::string::npos)
-        config_error("connection parameter 'url' must look like mysql://user:password@host:port/database");
-    std::string scheme = lower(url.substr(0, scheme_end));
-    if (scheme != "mysql" && scheme != "mariadb")
-        config_error("connection parameter 'url': scheme '" + scheme +
-                     "' is not mysql:// or mariadb://");
-    std::string rest = url.substr(scheme_end + 3);
-    std::string query;
-    if (size_t q = rest.find('?'); q != std::string::npos) {
-        query = rest.substr(q + 1);
-        rest.resize(q);
-    }
-    std::string path;
-    if (size_t slash = rest.find('/'); slash != std::string::npos) {
-        path = rest.substr(slash + 1);
-        rest.resize(slash);
-    }
-    if (size_t at = rest.rfind('@'); at != std::string::npos) {
-        std::string userinfo = rest.substr(0, at);
-        rest = rest.substr(at + 1);
-        size_t colon = userinfo.find(':');
-        out.emplace_back("user", percent_decode(userinfo.substr(0, colon), "user name"));
-        if (colon != std::string::npos)
-            out.emplace_back("password", percent_decode(userinfo.substr(colon + 1), "password"));
-    }
-    std::string host = rest, port;
-    if (!rest.empty() && rest[0] == '[') { // [IPv6]:port
-        size_t close = rest.find(']');
-        if (close == std::string::npos) config_error("connection parameter 'url': unclosed '[' in host");
-        host = rest.substr(1, close - 1);
-        if (close + 1 < rest.size()) {
-            if (rest[close + 1] != ':') config_error("connection parameter 'url': bad host");
-            port = rest.substr(close + 2);
-        }
-    } else if (size_t colon = rest.rfind(':'); colon != std::string::npos) {
-        host = rest.substr(0, colon);
-        port = rest.substr(colon + 1);
-    }
-    if (!host.empty()) out.emplace_back("host", percent_decode(host, "host"));
-    if (!port.empty()) out.emplace_back("port", port);
-    if (!path.empty()) out.emplace_back("database", percent_decode(path, "database name"));
-    size_t pos = 0;
-    while (pos < query.size()) {
-        size_t amp = query.find('&', pos);
-        std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-        pos = amp == std::string::npos ? query.size() : amp + 1;
-        if (kv.empty()) continue;
-        size_t eq = kv.find('=');
-        std::string k = percent_decode(kv.substr(0, eq), "query");
-        std::string v = eq == std::string::npos ? "true" : percent_decode(kv.substr(eq + 1), "query");
-        if (k == "url") config_error("connection parameter 'url' cannot contain another url");
-        out.emplace_back(std::move(k), std::move(v));
+    if (u.user) out.emplace_back("user", *u.user);
+    if (u.password) out.emplace_back("password", *u.password);
+    if (!u.hosts.empty() && !u.hosts[0].host.empty()) out.emplace_back("host", u.hosts[0].host);
+    if (!u.hosts.empty() && !u.hosts[0].port.empty()) out.emplace_back("port", u.hosts[0].port);
+    if (u.database) out.emplace_back("database", *u.database);
+    for (auto &[key, value] : u.query) {
+        if (key == "url") config_error("connection parameter 'url' cannot contain another url");
+        out.emplace_back(key, value ? *value : "true");
     }
     return out;
 }

@@ -117,6 +117,8 @@ std::string mask_row_values(std::string detail) {
     return detail;
 }
 
+} // namespace
+
 // Masks every "..." segment: data_exception messages quote the rejected
 // input ('invalid input syntax for type integer: "abc"').
 std::string mask_quoted(std::string s) {
@@ -134,6 +136,8 @@ std::string mask_quoted(std::string s) {
     }
     return out;
 }
+
+namespace {
 
 // Finds "SEVERITY:  XXXXX: " in a verbose libpq connect message; the last one
 // wins (libpq may list several attempts, e.g. one per host).

@@ -57,6 +57,10 @@ std::string sql_excerpt(std::string_view sql);
 // Replaces every occurrence of `secret` (when non-empty) by "***".
 std::string redact(std::string message, std::string_view secret);
 
+// Masks every "..." segment of a message: libpq quotes the input it
+// rejects (a data value, a token of a connection string).
+std::string mask_quoted(std::string s);
+
 // Flattens a multi-line libpq message into one line, trimming whitespace.
 std::string one_line(std::string_view message);
 

@@ -245,14 +245,10 @@ int run_clone(const Globals &g, const po::variables_map &vm) {
     if (vm.count("anonymize")) {
         if (!opts.include_data) throw UsageError("--anonymize needs --with-data");
         const std::string path = vm["anonymize"].as<std::string>();
-        std::ifstream in(path, std::ios::binary);
-        if (!in) throw UsageError("cannot read the anonymization rules " + path);
-        std::ostringstream text;
-        text << in.rdbuf();
         try {
-            opts.anonymize = AnonymizeOptions::from_json(text.str());
+            opts.anonymize = AnonymizeOptions::from_file(path);
         } catch (const Error &e) {
-            throw UsageError(path + ": " + e.what());
+            throw UsageError(e.what());
         }
     }
     Database db = open_database(g);

@@ -8,6 +8,7 @@
 
 #include "errors.hpp"
 
+#include <ilana/sdk/connection_url.hpp>
 #include <ilana/sdk/driver_support.hpp>
 #include <ilana/sdk/params.hpp>
 
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <optional>
 
 namespace ilana_pg {
 namespace {
@@ -40,36 +42,50 @@ const std::string *find_kw(const ConnectConfig &cfg, const std::string &key) {
     return nullptr;
 }
 
-// The password inside "postgresql://user:secret@host/db", for masking
-// libpq's URI parse errors (which may quote a token of the URI).
-std::string uri_password(const std::string &uri) {
-    size_t scheme = uri.find("://");
-    if (scheme == std::string::npos) return {};
-    size_t start = scheme + 3;
-    size_t at = uri.find('@', start);
-    if (at == std::string::npos) return {};
-    size_t colon = uri.find(':', start);
-    if (colon == std::string::npos || colon > at) return {};
-    return uri.substr(colon + 1, at - colon - 1);
-}
-
 struct OptionsDeleter {
     void operator()(PQconninfoOption *o) const noexcept { PQconninfoFree(o); }
 };
 
-void merge_uri(ConnectConfig &cfg, const char *key, const std::string &uri) {
+// A `url` / `connectionString`: a URI or a libpq keyword string
+// ("host=db password=x"). A URI is first read by the SDK's one URL reading,
+// which refuses the user info libpq would misread (an unescaped '@', '/',
+// '?' or '#': libpq would take part of the password for a host, port or
+// database name and print it); libpq then reads the same text, and its
+// password must be the SDK's. libpq's own parse errors quote the token they
+// stopped at, which may be part of a password: those quotes are masked.
+void merge_uri(ConnectConfig &cfg, const char *key, const std::string &text) {
+    const std::string what = "connection parameter '" + std::string(key) + "'";
+    std::optional<std::string> url_password;
+    if (ilana::sdk::looks_like_connection_url(text)) {
+        try {
+            const ilana::sdk::ConnectionUrl url = ilana::sdk::parse_connection_url(text, what);
+            // libpq knows these two prefixes in lower case only; any other
+            // text is a keyword string to it, and its error would quote it.
+            if ((url.scheme != "postgresql" && url.scheme != "postgres") ||
+                text.compare(0, url.scheme.size(), url.scheme) != 0)
+                config_error(what + ": the scheme must be postgresql:// or postgres:// (in lower case)");
+            url_password = url.password;
+        } catch (const ilana::sdk::ConnectionUrlError &e) {
+            config_error(e.what());
+        }
+    }
     char *err = nullptr;
-    std::unique_ptr<PQconninfoOption, OptionsDeleter> opts(PQconninfoParse(uri.c_str(), &err));
+    std::unique_ptr<PQconninfoOption, OptionsDeleter> opts(PQconninfoParse(text.c_str(), &err));
     if (!opts) {
         std::string why = err != nullptr ? one_line(err) : std::string("out of memory");
         if (err != nullptr) PQfreemem(err);
-        config_error(redact("connection parameter '" + std::string(key) +
-                                "' is not a valid PostgreSQL URI (postgresql://user:password@host:port/database): " +
-                                why,
-                            uri_password(uri)));
+        config_error(what + " is not a valid PostgreSQL URI (postgresql://user:password@host:port/database) or "
+                            "key=value string: " + mask_quoted(why));
     }
-    for (PQconninfoOption *o = opts.get(); o->keyword != nullptr; ++o)
-        if (o->val != nullptr && *o->val != '\0') set_kw(cfg, o->keyword, o->val);
+    std::optional<std::string> libpq_password;
+    for (PQconninfoOption *o = opts.get(); o->keyword != nullptr; ++o) {
+        if (o->val == nullptr || *o->val == '\0') continue;
+        if (std::string(o->keyword) == "password") libpq_password = o->val;
+        set_kw(cfg, o->keyword, o->val);
+    }
+    if (url_password && !url_password->empty() && libpq_password != url_password)
+        config_error(what + ": libpq reads the URL's password differently from ilana; percent-encode every "
+                            "character of the user name and password that is not a letter or digit");
 }
 
 long long int_in_range(ParamReader &r, const char *key, long long lo, long long hi) {
