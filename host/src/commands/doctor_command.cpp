@@ -1,6 +1,6 @@
 // ilana doctor [--json]: diagnose configuration, drivers, connections,
 // migrations folders, pool settings and tenants. Exit 1 when a check fails.
-#include "cli.hpp"
+#include "command.hpp"
 
 #include <ilana/database.hpp>
 #include <ilana/tenants.hpp>

@@ -1,5 +1,5 @@
 // ilana drivers [--json]: the driver plugins found, and the files refused.
-#include "cli.hpp"
+#include "command.hpp"
 #include "output/json.hpp"
 #include "output/table.hpp"
 

@@ -1,5 +1,5 @@
 // ilana health [--connection X] [--json] [--timeout MS]: exit 0 healthy, 1 not.
-#include "cli.hpp"
+#include "command.hpp"
 #include "output/table.hpp"
 
 #include <ilana/database.hpp>

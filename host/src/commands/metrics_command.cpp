@@ -1,5 +1,5 @@
 // ilana metrics [--prometheus] [--watch --interval=MS] [--health]
-#include "cli.hpp"
+#include "command.hpp"
 #include "output/table.hpp"
 
 #include <ilana/database.hpp>

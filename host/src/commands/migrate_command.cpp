@@ -1,6 +1,6 @@
 // ilana migrate, migrate:status, migrate:rollback, migrate:make,
 // migrate:repair: the Migrator (ilana/migrator.hpp) per connection.
-#include "cli.hpp"
+#include "command.hpp"
 #include "output/json.hpp"
 #include "output/table.hpp"
 

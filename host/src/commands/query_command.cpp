@@ -1,5 +1,5 @@
 // ilana query [--connection NAME] [--json] "SQL": run one statement.
-#include "cli.hpp"
+#include "command.hpp"
 #include "output/json.hpp"
 #include "output/table.hpp"
 

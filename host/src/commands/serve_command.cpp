@@ -1,5 +1,5 @@
 // ilana serve [--listen HOST:PORT]: /metrics and /health until SIGINT/SIGTERM.
-#include "cli.hpp"
+#include "command.hpp"
 
 #include <ilana/metrics_server.hpp>
 

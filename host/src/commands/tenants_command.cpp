@@ -1,7 +1,7 @@
 // ilana tenants:list, tenants:create, tenants:drop, tenants:migrate,
 // tenants:seed, tenants:drift, tenants:clone — the TenantManager
 // (ilana/tenants.hpp) from the command line.
-#include "cli.hpp"
+#include "command.hpp"
 #include "output/json.hpp"
 #include "output/table.hpp"
 

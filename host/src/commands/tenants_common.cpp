@@ -2,7 +2,7 @@
 // warmup_command.cpp, and `migrate --tenants`): a progress display (a bar on
 // a terminal, one line per tenant otherwise), tenant id lists, opening the
 // database. Declared where used, in namespace ilana::cli::tenant_cli.
-#include "cli.hpp"
+#include "command.hpp"
 
 #include <ilana/database.hpp>
 #include <ilana/tenants.hpp>

@@ -2,7 +2,7 @@
 // time, with a progress bar on a terminal and one line per tenant otherwise.
 // In the CLI this checks that every tenant is reachable; in an application,
 // TenantManager::warmup keeps the pools for the requests that follow.
-#include "cli.hpp"
+#include "command.hpp"
 
 #include <ilana/database.hpp>
 #include <ilana/tenants.hpp>

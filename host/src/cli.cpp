@@ -1,6 +1,6 @@
 // ilana — the command-line program. Global options come before or after the
 // command; each command has its own --help.
-#include "cli.hpp"
+#include "command.hpp"
 
 #include <ilana/driver.h>
 #include <ilana/error.hpp>
