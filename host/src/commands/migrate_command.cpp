@@ -18,7 +18,6 @@ int migrate_tenants(const Globals &g, const std::vector<std::string> &only, int 
 
 namespace {
 
-Database open_db(const Globals &g) { return Database::open(g.config_path, OpenOptions{g.environment, {}, {}}); }
 
 std::string connection_of(const Database &db, const po::variables_map &vm) {
     return vm.count("connection") ? vm["connection"].as<std::string>() : db.config().default_connection();
@@ -38,8 +37,8 @@ std::string key(const std::string &id, const std::string &name) { return id + "_
 
 // ---- migrate -----------------------------------------------------------------
 
-int migrate_one(Database &db, const std::string &conn, const po::variables_map &vm) {
-    Migrator m(db, conn);
+int migrate_one(const Globals &g, Database &db, const std::string &conn, const po::variables_map &vm) {
+    Migrator m = migrator_for(g, db, conn);
     MigrateOptions opts;
     opts.dry_run = vm.count("dry-run") != 0;
     opts.allow_changed = vm.count("allow-changed") != 0;
@@ -82,15 +81,16 @@ int run_migrate(const Globals &g, const po::variables_map &vm) {
         return tenant_cli::migrate_tenants(g, {}, vm["concurrency"].as<int>(), mo);
     }
     if (vm.count("all") && vm.count("connection")) throw UsageError("--all and --connection exclude each other");
-    Database db = open_db(g);
-    if (!vm.count("all")) return migrate_one(db, connection_of(db, vm), vm);
-    for (const auto &name : db.connection_names()) migrate_one(db, name, vm);
+    Database db = open_database(g);
+    if (!vm.count("all")) return migrate_one(g, db, connection_of(db, vm), vm);
+    for (const auto &name : db.connection_names()) migrate_one(g, db, name, vm);
     return kExitOk;
 }
 
-Register reg_migrate(Command{
+Command migrate_command() {
+    return Command{
     "migrate", "apply pending migrations of a connection (or of all)",
-    "ilana migrate [--connection NAME | --all | --tenants [--concurrency N]] [--dry-run] [--allow-changed] [--lock-timeout MS]",
+    "migrate [--connection NAME | --all | --tenants [--concurrency N]] [--dry-run] [--allow-changed] [--lock-timeout MS]",
     [](po::options_description &d, po::positional_options_description &) {
         add_connection_option(d);
         d.add_options()("all", "migrate every connection of the config, in config order")(
@@ -100,14 +100,15 @@ Register reg_migrate(Command{
             "allow-changed", "go on although an applied migration file has changed");
         add_lock_option(d);
     },
-    run_migrate});
+    run_migrate};
+}
 
 // ---- migrate:status ------------------------------------------------------------
 
 int run_status(const Globals &g, const po::variables_map &vm) {
-    Database db = open_db(g);
+    Database db = open_database(g);
     const std::string conn = connection_of(db, vm);
-    Migrator m(db, conn);
+    Migrator m = migrator_for(g, db, conn);
     std::vector<MigrationStatus> list = m.status();
     if (vm.count("json")) {
         rapidjson::StringBuffer buf;
@@ -161,14 +162,16 @@ int run_status(const Globals &g, const po::variables_map &vm) {
     return kExitOk;
 }
 
-Register reg_status(Command{
+Command status_command() {
+    return Command{
     "migrate:status", "list a connection's migrations: applied, pending, changed, missing, failed",
-    "ilana migrate:status [--connection NAME] [--json]",
+    "migrate:status [--connection NAME] [--json]",
     [](po::options_description &d, po::positional_options_description &) {
         add_connection_option(d);
         d.add_options()("json", "print a JSON object");
     },
-    run_status});
+    run_status};
+}
 
 // ---- migrate:rollback ----------------------------------------------------------
 
@@ -181,20 +184,21 @@ int run_rollback(const Globals &g, const po::variables_map &vm) {
     }
     opts.allow_changed = vm.count("allow-changed") != 0;
     opts.lock_timeout_ms = lock_timeout(vm);
-    Database db = open_db(g);
+    Database db = open_database(g);
     const std::string conn = connection_of(db, vm);
     opts.on_rolled_back = [&](const AppliedMigration &a) {
         std::cout << "[" << conn << "] rolled back " << key(a.id, a.name) << " (" << a.duration_ms << " ms)"
                   << std::endl;
     };
-    RollbackReport r = Migrator(db, conn).rollback(opts);
+    RollbackReport r = migrator_for(g, db, conn).rollback(opts);
     if (r.rolled_back.empty()) std::cout << "[" << conn << "] nothing to roll back\n";
     return kExitOk;
 }
 
-Register reg_rollback(Command{
+Command rollback_command() {
+    return Command{
     "migrate:rollback", "undo the last batch of migrations (or the last N)",
-    "ilana migrate:rollback [--connection NAME] [--step N | --batch] [--allow-changed] [--lock-timeout MS]",
+    "migrate:rollback [--connection NAME] [--step N | --batch] [--allow-changed] [--lock-timeout MS]",
     [](po::options_description &d, po::positional_options_description &) {
         add_connection_option(d);
         d.add_options()("step", po::value<int>(), "undo the N most recent migrations")(
@@ -202,7 +206,8 @@ Register reg_rollback(Command{
             "allow-changed", "run the down section of a file changed since it was applied");
         add_lock_option(d);
     },
-    run_rollback});
+    run_rollback};
+}
 
 // ---- migrate:make --------------------------------------------------------------
 
@@ -212,20 +217,22 @@ int run_make(const Globals &g, const po::variables_map &vm) {
     for (char c : name)
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-')
             throw UsageError("'" + name + "' is not a migration name: use letters, digits, '_' and '-'");
-    Database db = open_db(g);
-    std::cout << Migrator(db, connection_of(db, vm)).make(name) << "\n";
+    Database db = open_database(g);
+    std::cout << migrator_for(g, db, connection_of(db, vm)).make(name) << "\n";
     return kExitOk;
 }
 
-Register reg_make(Command{
+Command make_command() {
+    return Command{
     "migrate:make", "create an empty migration file (YYYYMMDDHHMMSS_NAME.sql)",
-    "ilana migrate:make NAME [--connection NAME]",
+    "migrate:make NAME [--connection NAME]",
     [](po::options_description &d, po::positional_options_description &p) {
         add_connection_option(d);
         d.add_options()("name", po::value<std::string>(), "the migration's name (letters, digits, _ and -)");
         p.add("name", 1);
     },
-    run_make});
+    run_make};
+}
 
 // ---- migrate:repair ------------------------------------------------------------
 
@@ -234,9 +241,9 @@ int run_repair(const Globals &g, const po::variables_map &vm) {
     opts.update_checksums = vm.count("update-checksums") != 0;
     opts.mark_applied = vm.count("mark-applied") != 0;
     opts.lock_timeout_ms = lock_timeout(vm);
-    Database db = open_db(g);
+    Database db = open_database(g);
     const std::string conn = connection_of(db, vm);
-    RepairReport r = Migrator(db, conn).repair(opts);
+    RepairReport r = migrator_for(g, db, conn).repair(opts);
     for (const auto &k : r.cleared)
         std::cout << "[" << conn << "] " << k
                   << (opts.mark_applied ? ": failed mark cleared, recorded as applied\n"
@@ -246,9 +253,10 @@ int run_repair(const Globals &g, const po::variables_map &vm) {
     return kExitOk;
 }
 
-Register reg_repair(Command{
+Command repair_command() {
+    return Command{
     "migrate:repair", "clear failed marks after a manual fix; optionally re-record changed checksums",
-    "ilana migrate:repair [--connection NAME] [--mark-applied] [--update-checksums] [--lock-timeout MS]",
+    "migrate:repair [--connection NAME] [--mark-applied] [--update-checksums] [--lock-timeout MS]",
     [](po::options_description &d, po::positional_options_description &) {
         add_connection_option(d);
         d.add_options()("mark-applied", "record failed migrations as applied (you completed them by hand) "
@@ -256,7 +264,17 @@ Register reg_repair(Command{
             "update-checksums", "record the current checksum of applied files that changed");
         add_lock_option(d);
     },
-    run_repair});
+    run_repair};
+}
 
 } // namespace
+
+void add_migrate_commands(std::vector<Command> &commands) {
+    commands.push_back(migrate_command());
+    commands.push_back(status_command());
+    commands.push_back(rollback_command());
+    commands.push_back(make_command());
+    commands.push_back(repair_command());
+}
+
 } // namespace ilana::cli
