@@ -7,6 +7,7 @@
 #include <ilana/database.hpp>
 #include <ilana/migrator.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <iostream>
 
@@ -110,6 +111,12 @@ int run_status(const Globals &g, const po::variables_map &vm) {
     const std::string conn = connection_of(db, vm);
     Migrator m = migrator_for(g, db, conn);
     std::vector<MigrationStatus> list = m.status();
+    const std::vector<StrayFile> strays = m.stray_files();
+    // A near miss stops every other migrate command: status shows the
+    // migrations it can, names the file, and exits as they do.
+    const bool near_miss =
+        std::any_of(strays.begin(), strays.end(), [](const StrayFile &f) { return f.near_miss; });
+    const int exit_code = near_miss ? kExitUsage : kExitOk;
     if (vm.count("json")) {
         rapidjson::StringBuffer buf;
         JsonWriter w(buf);
@@ -139,13 +146,30 @@ int run_status(const Globals &g, const po::variables_map &vm) {
             w.EndObject();
         }
         w.EndArray();
+        w.Key("strayFiles");
+        w.StartArray();
+        for (const auto &f : strays) {
+            w.StartObject();
+            w.Key("file"); w.String(f.file);
+            w.Key("severity"); w.String(f.near_miss ? "error" : "warning");
+            w.Key("problem"); w.String(f.problem);
+            w.EndObject();
+        }
+        w.EndArray();
         w.EndObject();
         std::cout << buf.GetString() << "\n";
-        return kExitOk;
+        return exit_code;
     }
+    auto print_strays = [&] {
+        for (const auto &f : strays)
+            (f.near_miss ? std::cerr : std::cout)
+                << (f.near_miss ? "error: " : "warning: ") << f.file << ": " << f.problem
+                << (f.near_miss ? "\n" : " (ignored)\n");
+    };
     if (list.empty()) {
         std::cout << "[" << conn << "] no migrations (directory " << m.options().directory << ")\n";
-        return kExitOk;
+        print_strays();
+        return exit_code;
     }
     TextTable t({"id", "name", "state", "batch", "applied_at", "checksum"});
     for (const auto &s : list) {
@@ -159,12 +183,13 @@ int run_status(const Globals &g, const po::variables_map &vm) {
         if (!s.failed_statement.empty() && (s.state == MigrationState::failed || s.state == MigrationState::running))
             std::cout << key(s.id, s.name) << " " << to_string(s.state) << " at: " << single_line(s.failed_statement)
                       << "\n";
-    return kExitOk;
+    print_strays();
+    return exit_code;
 }
 
 Command status_command() {
     return Command{
-    "migrate:status", "list a connection's migrations: applied, pending, changed, missing, failed",
+    "migrate:status", "list a connection's migrations (applied, pending, changed, missing, failed) and the other files there",
     "migrate:status [--connection NAME] [--json]",
     [](po::options_description &d, po::positional_options_description &) {
         add_connection_option(d);
