@@ -3,12 +3,14 @@
 #   P/bin/ilana                          the CLI
 #   P/bin/ilana-driver-conformance       the driver conformance kit
 #   P/lib/libilana.a (or .so)            the core, ilana::core
+#   P/lib/libilana_cli.a (or .so)        the CLI's commands, ilana::cli
+#                                        (<ilana/cli.hpp>: ilana::cli::main)
 #   P/lib/ilana/plugins/*.so             the bundled drivers; P/bin/ilana finds
 #                                        them by default (<bin>/../lib/ilana/plugins)
-#   P/include/ilana/*.hpp                the core's public headers
+#   P/include/ilana/*.hpp                the core's public headers and cli.hpp
 #   P/include/ilana/driver.h             the driver ABI (C99)
 #   P/include/ilana/sdk/*.hpp            the driver SDK (C++17, header-only)
-#   P/lib/cmake/Ilana/                   find_package(Ilana)    -> ilana::core
+#   P/lib/cmake/Ilana/                   find_package(Ilana)    -> ilana::core, ilana::cli
 #   P/lib/cmake/IlanaSDK/                find_package(IlanaSDK) -> ilana::sdk,
 #                                        ilana::plugin_api, ilana_add_driver()
 #   P/lib/pkgconfig/ilana.pc, ilana-sdk.pc
@@ -72,19 +74,22 @@ install(FILES
 
 # ---------------------------------------------------------------- the core package
 set_target_properties(ilana_core PROPERTIES EXPORT_NAME core)
-install(TARGETS ilana_core EXPORT IlanaTargets
+install(TARGETS ilana_core ilana_cli_lib EXPORT IlanaTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        FILES_MATCHING PATTERN "*.hpp")
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/include/ ${PROJECT_SOURCE_DIR}/host/include/
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
 install(EXPORT IlanaTargets NAMESPACE ilana:: DESTINATION ${ILANA_INSTALL_CMAKEDIR}/Ilana)
 
-# A static libilana.a carries its private dependencies to the host app's link:
-# IlanaConfig.cmake must find them again. They are read from the target, so a
-# dependency added to core/CMakeLists.txt is not forgotten here.
+# A static libilana.a (and libilana_cli.a) carries its private dependencies
+# to the host app's link: IlanaConfig.cmake must find them again. They are
+# read from the targets, so a dependency added to core/CMakeLists.txt or
+# host/CMakeLists.txt is not forgotten here. (pkg-config's ilana.pc covers
+# the core only.)
 get_target_property(_ilana_core_type ilana_core TYPE)
 get_target_property(_ilana_core_libs ilana_core LINK_LIBRARIES)
+get_target_property(_ilana_cli_libs ilana_cli_lib LINK_LIBRARIES)
 set(ILANA_FIND_DEPENDENCIES "find_dependency(Threads)\n")
 set(ILANA_PC_REQUIRES "ilana-sdk")
 set(ILANA_PC_LIBS "-L\${libdir} -lilana")
@@ -92,12 +97,14 @@ set(ILANA_PC_LIBS_PRIVATE "")
 if(_ilana_core_type STREQUAL "STATIC_LIBRARY")
   set(_boost_components)
   set(_packages)
-  foreach(_lib IN LISTS _ilana_core_libs)
+  foreach(_lib IN LISTS _ilana_core_libs _ilana_cli_libs)
     if(_lib MATCHES "^Boost::(.+)$")
       set(_comp ${CMAKE_MATCH_1})
       if(NOT _comp MATCHES "^(boost|headers|disable_autolinking|dynamic_linking|diagnostic_definitions)$")
         list(APPEND _boost_components ${_comp})
-        string(APPEND ILANA_PC_LIBS " -lboost_${_comp}")
+        if(NOT _lib IN_LIST _ilana_cli_libs OR _lib IN_LIST _ilana_core_libs)
+          string(APPEND ILANA_PC_LIBS " -lboost_${_comp}")
+        endif()
       endif()
       list(APPEND _packages Boost)
     elseif(_lib MATCHES "^spdlog::")
@@ -112,7 +119,7 @@ if(_ilana_core_type STREQUAL "STATIC_LIBRARY")
     elseif(_lib MATCHES "^ZLIB::")
       list(APPEND _packages ZLIB)
       string(APPEND ILANA_PC_REQUIRES " zlib")
-    elseif(_lib MATCHES "^(Threads::Threads|ilana::plugin_api|ilana_plugin_api)$")
+    elseif(_lib MATCHES "^(Threads::Threads|ilana::plugin_api|ilana_plugin_api|ilana::core|ilana_core)$")
       # found above / part of the SDK package
     elseif(_lib STREQUAL "dl" OR _lib STREQUAL "rt" OR _lib STREQUAL "m")
       string(APPEND ILANA_PC_LIBS " -l${_lib}")

@@ -299,10 +299,100 @@ TEST_CASE("bad usage of the migrate commands exits 2 with one line", "[migrate][
     CHECK(count_of(out, "\n") == 1);
     CHECK(cli(config, "migrate:make 'bad name'", out) == 2);
     CHECK(contains(out, "'bad name' is not a migration name"));
-    // A file that is not named YYYYMMDDHHMMSS_name.sql is an error naming it.
+    // A .sql file that is not named YYYYMMDDHHMMSS_name.sql is a config
+    // error naming it (exit 2; see the next test).
     dir.write("database/migrations/main/create_users.sql", "-- migrate:up\nSELECT 1;\n");
-    CHECK(cli(config, "migrate", out) == 1);
+    CHECK(cli(config, "migrate", out) == 2);
     CHECK(contains(out, "create_users.sql is not named YYYYMMDDHHMMSS_name.sql"));
+}
+
+TEST_CASE("files that are not migrations: warnings in migrate:status, near misses stop migrate with exit 2",
+          "[migrate][sqlite][files]") {
+    TempDir dir;
+    const std::string config = dir.write("ilana.config.json",
+                                         R"({"connections": {"main": {"client": "sqlite3", "connection": {"filename": "main.sqlite"}}}})");
+    const std::string mdir = dir.file("database/migrations/main");
+    auto migration = [](const std::string &table) {
+        return "-- migrate:up\nCREATE TABLE " + table + " (id INTEGER);\n-- migrate:down\nDROP TABLE " + table + ";\n";
+    };
+    dir.write("database/migrations/main/20260101000000_create_a.sql", migration("a"));
+    dir.write("database/migrations/main/README.md", "How we write migrations.\n");
+    dir.write("database/migrations/main/.gitkeep", "");
+    dir.write("database/migrations/main/old/20250101000000_x.sql", migration("x"));
+    std::string out;
+
+    // Other files: a warning each, and everything works.
+    REQUIRE(cli(config, "migrate:status", out) == 0);
+    CHECK(contains(out, "warning: " + mdir + "/.gitkeep: not a migration (not named YYYYMMDDHHMMSS_name.sql) (ignored)"));
+    CHECK(contains(out, "warning: " + mdir + "/README.md: not a migration (not named YYYYMMDDHHMMSS_name.sql) (ignored)"));
+    CHECK(contains(out, "warning: " + mdir + "/old: a directory: migrations are not read from subdirectories (ignored)"));
+    CHECK(count_of(out, "warning: ") == 3);
+    REQUIRE(cli(config, "migrate:status --json", out) == 0);
+    CHECK(contains(out, R"("strayFiles":[{"file":")" + mdir + R"(/.gitkeep","severity":"warning","problem":"not a migration)"));
+    CHECK(count_of(out, R"("severity":"warning")") == 3);
+    REQUIRE(cli(config, "migrate", out) == 0);
+    CHECK(contains(out, "1 migration(s) applied in batch 1"));
+
+    // A timestamp that is not a date (month 13) was applied before: now a
+    // near miss. migrate, rollback and make stop naming it; status still
+    // shows the migrations and says it as an error.
+    const std::string month13 = dir.write("database/migrations/main/20261301000000_create_b.sql", migration("b"));
+    REQUIRE(cli(config, "migrate", out) == 2);
+    CHECK(contains(out, "ilana: [main] migration file " + month13 +
+                            " is not named YYYYMMDDHHMMSS_name.sql: its timestamp 20261301000000 is not a date and time: "
+                            "month 13 is not 01-12; rename it YYYYMMDDHHMMSS_name.sql with a real UTC date and time"));
+    CHECK(count_of(out, "\n") == 1);
+    Database db = open_db(config);
+    CHECK(count(db.on("main"), "SELECT count(*) FROM sqlite_master WHERE name = 'b'") == 0);
+    CHECK(cli(config, "migrate --dry-run", out) == 2);
+    CHECK(cli(config, "migrate:rollback", out) == 2);
+    CHECK(contains(out, month13));
+    CHECK(cli(config, "migrate:make create_c", out) == 2);
+    CHECK(cli(config, "migrate:repair", out) == 2);
+    REQUIRE(cli(config, "migrate:status", out) == 2);
+    CHECK(contains(out, "20260101000000  create_a"));
+    CHECK(contains(out, "error: " + month13 + ": its timestamp 20261301000000 is not a date and time: month 13"));
+    REQUIRE(cli(config, "migrate:status --json", out) == 2);
+    CHECK(contains(out, R"({"file":")" + month13 + R"(","severity":"error","problem":"its timestamp)"));
+    CHECK(contains(out, R"("name":"create_a","state":"applied")"));
+
+    // Wrong letter case of .sql and an extension after it: both named in one
+    // message, each with the name to use.
+    boost::filesystem::remove(month13);
+    const std::string upper = dir.write("database/migrations/main/20260102000000_create_b.SQL", migration("b"));
+    const std::string txt = dir.write("database/migrations/main/20260103000000_create_c.sql.txt", migration("c"));
+    REQUIRE(cli(config, "migrate", out) == 2);
+    CHECK(contains(out, upper + " is not named YYYYMMDDHHMMSS_name.sql: it ends in .SQL, not lower-case .sql; rename it to "
+                                "20260102000000_create_b.sql or move it out of the directory; migration file " +
+                            txt + " is not named YYYYMMDDHHMMSS_name.sql: it ends in .sql.txt, not .sql; rename it to "
+                                  "20260103000000_create_c.sql"));
+    boost::filesystem::rename(upper, mdir + "/20260102000000_create_b.sql");
+    boost::filesystem::rename(txt, mdir + "/20260103000000_create_c.sql");
+    REQUIRE(cli(config, "migrate", out) == 0);
+    CHECK(contains(out, "2 migration(s) applied in batch 2"));
+
+    // The C++ API: stray_files() lists them; migrate() throws ConfigError
+    // naming the file; a code migration's id is checked the same way.
+    const std::string hour25 = dir.write("database/migrations/main/20260104250000_create_d.sql", migration("d"));
+    Migrator m(db, "main");
+    std::vector<StrayFile> strays = m.stray_files();
+    REQUIRE(strays.size() == 4);
+    CHECK(strays[0].file == mdir + "/.gitkeep");
+    CHECK_FALSE(strays[0].near_miss);
+    CHECK(strays[1].file == hour25);
+    CHECK(strays[1].near_miss);
+    CHECK(contains(strays[1].problem, "hour 25 is not 00-23"));
+    CHECK(m.status().size() == 3);
+    try {
+        m.migrate();
+        FAIL("migrate() ran with a near miss in the directory");
+    } catch (const ConfigError &e) {
+        CHECK(e.file() == hour25);
+        CHECK(contains(e.what(), "hour 25 is not 00-23"));
+    }
+    CHECK_THROWS_WITH(m.add("20260230000000_sync", [](Database &) {}),
+                      Catch::Contains("is not YYYYMMDDHHMMSS_name") &&
+                          Catch::Contains("day 30 is not a day of 2026-02 (01-28)"));
 }
 
 // ---------------------------------------------------------------------------

@@ -36,11 +36,83 @@ TEST_CASE("migration file names and code migration ids", "[migrate][file]") {
     CHECK_FALSE(parse_migration_file_name("20260101000000_a b.sql"));    // space
     CHECK_FALSE(parse_migration_file_name("20260101000000_users.SQL"));
     CHECK_FALSE(parse_migration_file_name("2026010100000x_users.sql"));
+    CHECK_FALSE(parse_migration_file_name("20261301000000_users.sql")); // month 13
     CHECK(parse_migration_id("20260101000000_sync_users")->name == "sync_users");
     CHECK_FALSE(parse_migration_id("sync_users"));
     CHECK(valid_migration_name("create_users-2"));
     CHECK_FALSE(valid_migration_name("../evil"));
     CHECK_FALSE(valid_migration_name(""));
+}
+
+TEST_CASE("the whole timestamp of a migration id is a UTC date and time", "[migrate][file]") {
+    CHECK(parse_migration_id("20240229235959_leap_day"));   // 2024 is a leap year
+    CHECK(parse_migration_id("20001231000000_y2k"));
+    CHECK(parse_migration_id("20260131000000_january_31"));
+    CHECK(migration_id_problem("20260101000000_ok").empty());
+    CHECK(migration_id_problem("20261301000000_x") == "its timestamp 20261301000000 is not a date and time: month 13 is not 01-12");
+    CHECK(migration_id_problem("20260001000000_x") == "its timestamp 20260001000000 is not a date and time: month 00 is not 01-12");
+    CHECK(migration_id_problem("20260132000000_x") ==
+          "its timestamp 20260132000000 is not a date and time: day 32 is not a day of 2026-01 (01-31)");
+    CHECK(migration_id_problem("20260100000000_x") ==
+          "its timestamp 20260100000000 is not a date and time: day 00 is not a day of 2026-01 (01-31)");
+    CHECK(migration_id_problem("20250229000000_x") ==
+          "its timestamp 20250229000000 is not a date and time: day 29 is not a day of 2025-02 (01-28)");
+    CHECK(migration_id_problem("19000229000000_x") ==
+          "its timestamp 19000229000000 is not a date and time: day 29 is not a day of 1900-02 (01-28)");
+    CHECK(migration_id_problem("20260431000000_x") ==
+          "its timestamp 20260431000000 is not a date and time: day 31 is not a day of 2026-04 (01-30)");
+    CHECK(migration_id_problem("20260101250000_x") == "its timestamp 20260101250000 is not a date and time: hour 25 is not 00-23");
+    CHECK(migration_id_problem("20260101006000_x") == "its timestamp 20260101006000 is not a date and time: minute 60 is not 00-59");
+    CHECK(migration_id_problem("20260101000060_x") == "its timestamp 20260101000060 is not a date and time: second 60 is not 00-59");
+    CHECK(migration_id_problem("2026010100000_x") == "its timestamp has 13 digits, not 14 (YYYYMMDDHHMMSS)");
+    CHECK(migration_id_problem("202601010000000_x") == "its timestamp has 15 digits, not 14 (YYYYMMDDHHMMSS)");
+    CHECK(migration_id_problem("20260101000000") == "it has no _name after the timestamp");
+    CHECK(migration_id_problem("20260101000000-x") == "it has no '_' between the timestamp and the name");
+    CHECK(migration_id_problem("20260101000000_") == "it has no name after the '_'");
+    CHECK(migration_id_problem("sync_users") == "it does not start with a timestamp YYYYMMDDHHMMSS");
+    CHECK_FALSE(parse_migration_id("20261301000000_x"));
+    CHECK_FALSE(parse_migration_file_name("20260101250000_x.sql"));
+}
+
+TEST_CASE("names in a migrations directory: migration, near miss (error), other (warning)", "[migrate][file]") {
+    auto kind = [](const char *n) { return classify_migration_file_name(n).kind; };
+    auto problem = [](const char *n) { return classify_migration_file_name(n).problem; };
+    CHECK(kind("20260101000000_create_users.sql") == FileNameKind::migration);
+    CHECK(classify_migration_file_name("20260101000000_create_users.sql").migration.name == "create_users");
+
+    // Near misses: meant as a migration, would be skipped silently.
+    CHECK(kind("20260101000000_users.SQL") == FileNameKind::near_miss);
+    CHECK(problem("20260101000000_users.SQL") ==
+          "it ends in .SQL, not lower-case .sql; rename it to 20260101000000_users.sql or move it out of the directory");
+    CHECK(kind("20260101000000_users.Sql") == FileNameKind::near_miss);
+    CHECK(kind("20260101000000_users.sql.txt") == FileNameKind::near_miss);
+    CHECK(problem("20260101000000_users.sql.txt") ==
+          "it ends in .sql.txt, not .sql; rename it to 20260101000000_users.sql or move it out of the directory");
+    CHECK(kind("20260101000000_users.SQL.bak") == FileNameKind::near_miss);
+    CHECK(kind("20260101000000_users.txt") == FileNameKind::near_miss);
+    CHECK(problem("20260101000000_users.txt") ==
+          "it does not end in .sql; rename it to 20260101000000_users.sql or move it out of the directory");
+    CHECK(kind("20260101000000_users") == FileNameKind::near_miss);
+    for (const char *n : {"20261301000000_x.sql", "20260132000000_x.sql", "20260101250000_x.sql",
+                          "2026010100000_short.sql", "20260101000000.sql", "20260101000000_.sql", "20260101000000_a b.sql",
+                          "20260101000000create.sql", "create_users.sql", "2026010100000x_users.sql"}) {
+        INFO(n);
+        CHECK(kind(n) == FileNameKind::near_miss);
+        CHECK(problem(n).find("rename it YYYYMMDDHHMMSS_name.sql with a real UTC date and time") != std::string::npos);
+    }
+    CHECK(problem("20261301000000_x.sql").rfind("its timestamp 20261301000000 is not a date and time: month 13 is not 01-12; ", 0) == 0);
+    CHECK(problem("20260101000000.sql").rfind("it has no _name after the timestamp; ", 0) == 0);
+    // Both wrong: both said.
+    CHECK(problem("20261301000000_x.SQL").rfind("its timestamp 20261301000000 is not a date and time: month 13 is not 01-12; "
+                                                "it ends in .SQL, not lower-case .sql; rename it YYYYMMDDHHMMSS",
+                                                0) == 0);
+
+    // Other files: not meant as migrations.
+    for (const char *n : {"README.md", ".gitkeep", ".20260101000000_x.sql.swp", "notes.txt", "2026_plan.md", "schema.dump",
+                          "sql", ".sql"}) {
+        INFO(n);
+        CHECK(kind(n) == FileNameKind::other);
+    }
 }
 
 TEST_CASE("sections: up and down, their lines, options", "[migrate][file]") {

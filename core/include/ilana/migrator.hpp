@@ -10,7 +10,8 @@
 //   m.rollback();                                 // undoes the last batch
 //
 // Migrations
-//   A migration is either a file `YYYYMMDDHHMMSS_name.sql` in the
+//   A migration is either a file `YYYYMMDDHHMMSS_name.sql` (a real UTC date
+//   and time; lower-case .sql) in the
 //   connection's directory ("migrations": {"directory"}, default
 //   <config dir>/database/migrations/<connection>) with a `-- migrate:up`
 //   and a `-- migrate:down` section, or a code migration registered with
@@ -79,10 +80,20 @@
 //   MigrationError naming the file, unless MigrateOptions::allow_changed.
 //   repair({.update_checksums = true}) records the new checksums.
 //
+// Files that are not migrations
+//   Every other entry of the directory is a stray file (stray_files()). A
+//   near miss, a name meant as a migration that would otherwise be skipped
+//   silently (`.SQL`, `.sql.txt`, month 13, day 32, hour 25, 13 digits, no
+//   `_name`, a timestamped file not ending in .sql), stops migrate(),
+//   rollback(), repair() and make() with a ConfigError naming each such file
+//   and the fix. Other files (README.md, .gitkeep, subdirectories) are
+//   ignored; `ilana migrate:status` prints them as warnings.
+//
 // Thread safety: a Migrator is a handle (copies share the code migrations);
 // use one from one thread at a time. Separate processes and threads are
 // kept apart by the lock. Exceptions: MigrationError for a migration or
-// directory problem, ConfigError for an unknown connection, ilana::Error
+// directory problem, ConfigError for an unknown connection or a misnamed
+// migration file (above), ilana::Error
 // for database failures (lock timeout: ErrorClass::timeout).
 #pragma once
 
@@ -172,6 +183,17 @@ struct RepairReport {
     std::vector<std::string> checksums_updated; // "id_name" of rows whose checksum was re-recorded
 };
 
+// A file in the migrations directory that is not a migration.
+struct StrayFile {
+    std::string file; // absolute path
+    // Named almost like a migration (.SQL, .sql.txt, an invalid timestamp
+    // such as month 13, a 13-digit stamp, no _name): migrate(), rollback(),
+    // repair() and make() throw ConfigError naming it while it is there.
+    // Otherwise (README.md, .gitkeep, a subdirectory) it is ignored.
+    bool near_miss = false;
+    std::string problem; // what is wrong (and for a near miss the fix), one line
+};
+
 // A migration (or the migrations directory) is wrong, or a migration failed.
 // what() is one line: connection, file, statement (first 200 characters,
 // on one line) and the database's message.
@@ -207,6 +229,9 @@ public:
     // Every migration known here or recorded in the table, ordered by id.
     // Reads only; a missing table means everything is pending.
     std::vector<MigrationStatus> status() const;
+    // The files of the directory that are not migrations, by path. Reads
+    // only the directory; status() lists the migrations whatever these are.
+    std::vector<StrayFile> stray_files() const;
     RollbackReport rollback(const RollbackOptions &options = {});
     // Creates <directory>/<UTC now as YYYYMMDDHHMMSS>_<name>.sql with both
     // section markers (the directory too, if missing) and returns its path.

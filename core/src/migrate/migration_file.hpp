@@ -45,4 +45,25 @@ std::optional<MigrationName> parse_migration_id(std::string_view id_and_name);
 // Letters, digits, '_' and '-': what make() accepts as a name.
 bool valid_migration_name(std::string_view name);
 
+// Why `id_and_name` is not "YYYYMMDDHHMMSS_name" with a real UTC date and
+// time ("month 13 is not 01-12", "has no _name after the timestamp"); ""
+// when it is one.
+std::string migration_id_problem(std::string_view id_and_name);
+
+// What a name found in a migrations directory is. A near miss is a name
+// that was meant to be a migration but is not one, so that ignoring it
+// would silently skip a migration: it ends in .sql in another letter case
+// or has an extension after .sql (`.sql.txt`), or it is a .sql file whose
+// stem is not a valid id (a 13-digit stamp, month 13, day 32, hour 25, no
+// `_name`), or it starts with 8 or more digits (a timestamp) but does not
+// end in .sql. Anything else (README.md, .gitkeep, a subdirectory) is
+// "other": not a migration, reported and ignored.
+enum class FileNameKind { migration, near_miss, other };
+struct ClassifiedFileName {
+    FileNameKind kind = FileNameKind::other;
+    MigrationName migration; // kind == migration
+    std::string problem;     // near_miss: what is wrong and the fix, one line
+};
+ClassifiedFileName classify_migration_file_name(std::string_view file_name);
+
 } // namespace ilana::detail

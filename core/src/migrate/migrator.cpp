@@ -192,31 +192,44 @@ struct Migrator::Impl {
                               e ? e->file : std::string(), statement);
     }
 
-    // Files of the directory and code migrations, by id.
-    Timeline timeline() const {
+    // Files of the directory and code migrations, by id. A near miss (a
+    // file meant as a migration but misnamed) is a ConfigError naming every
+    // one, since ignoring it would skip a migration; with `strays` given
+    // (status, stray_files) they are collected there instead, together
+    // with the other files that are not migrations.
+    Timeline timeline(std::vector<StrayFile> *strays = nullptr) const {
         Timeline out;
         const std::string &dir = options.directory;
         std::error_code ec;
+        std::vector<StrayFile> near_misses;
         if (!dir.empty() && fs::exists(dir, ec)) {
             if (!fs::is_directory(dir, ec))
                 throw error("the migrations directory " + dir + " is not a directory", nullptr, ErrorClass::config);
-            for (const auto &de : fs::directory_iterator(dir)) {
+            // Directory order is arbitrary: sort, so messages and status list files the same way every time.
+            std::vector<fs::directory_entry> entries(fs::directory_iterator(dir), fs::directory_iterator{});
+            std::sort(entries.begin(), entries.end(),
+                      [](const fs::directory_entry &a, const fs::directory_entry &b) { return a.path() < b.path(); });
+            for (const auto &de : entries) {
                 const std::string fname = de.path().filename().string();
-                if (fname.empty() || fname[0] == '.') continue;
-                // A *.sql entry that is not a regular file (a directory, a
-                // FIFO, a link to a device) is read_text_file's error below,
-                // not a migration silently left out.
-                if (de.path().extension() != ".sql") continue;
-                auto parsed = detail::parse_migration_file_name(fname);
-                if (!parsed)
-                    throw error("migration file " + de.path().string() +
-                                    " is not named YYYYMMDDHHMMSS_name.sql (14 digits, '_', letters, digits, '_' or "
-                                    "'-'): rename it",
-                                nullptr, ErrorClass::config);
+                const std::string path = de.path().string();
+                if (de.is_directory(ec)) {
+                    if (strays) strays->push_back(StrayFile{path, false, "a directory: migrations are not read from subdirectories"});
+                    continue;
+                }
+                const detail::ClassifiedFileName c = detail::classify_migration_file_name(fname);
+                if (c.kind == detail::FileNameKind::other) {
+                    if (strays) strays->push_back(StrayFile{path, false, "not a migration (not named YYYYMMDDHHMMSS_name.sql)"});
+                    continue;
+                }
+                if (c.kind == detail::FileNameKind::near_miss) {
+                    near_misses.push_back(StrayFile{path, true, c.problem});
+                    if (strays) strays->push_back(near_misses.back());
+                    continue;
+                }
                 Entry e;
-                e.id = parsed->id;
-                e.name = parsed->name;
-                e.file = de.path().string();
+                e.id = c.migration.id;
+                e.name = c.migration.name;
+                e.file = path;
                 e.text = detail::read_file(e.file, name());
                 e.checksum = detail::sha256_hex(e.text);
                 auto it = out.find(e.id);
@@ -226,6 +239,13 @@ struct Migrator::Impl {
                                 nullptr, ErrorClass::config);
                 out.emplace(e.id, std::move(e));
             }
+        }
+        if (!near_misses.empty() && strays == nullptr) {
+            std::string message = prefix();
+            for (size_t i = 0; i < near_misses.size(); ++i)
+                message += (i == 0 ? "" : "; ") + std::string("migration file ") + near_misses[i].file +
+                           " is not named YYYYMMDDHHMMSS_name.sql: " + near_misses[i].problem;
+            throw ConfigError(message, near_misses.front().file);
         }
         for (const auto &kv : code) {
             auto it = out.find(kv.first);
@@ -435,7 +455,8 @@ Migrator &Migrator::add(std::string_view id_and_name, MigrationFn up, MigrationF
     auto parsed = detail::parse_migration_id(id_and_name);
     if (!parsed)
         throw impl_->error("code migration id '" + std::string(id_and_name) +
-                               "' is not YYYYMMDDHHMMSS_name (14 digits, '_', letters, digits, '_' or '-')",
+                               "' is not YYYYMMDDHHMMSS_name (a UTC date and time, '_', letters, digits, '_' or '-'): " +
+                               detail::migration_id_problem(id_and_name),
                            nullptr, ErrorClass::config);
     if (!up) throw impl_->error("code migration " + std::string(id_and_name) + " has no up function", nullptr, ErrorClass::config);
     if (impl_->code.count(parsed->id) != 0)
@@ -538,7 +559,8 @@ MigrateReport Migrator::migrate(const MigrateOptions &options) {
 
 std::vector<MigrationStatus> Migrator::status() const {
     const Impl &m = *impl_;
-    Timeline tl = m.timeline();
+    std::vector<StrayFile> strays; // listed by stray_files(); status() shows what is there
+    Timeline tl = m.timeline(&strays);
     std::vector<MigrationRecord> records;
     {
         Session s = m.conn.acquire();
@@ -696,6 +718,12 @@ RepairReport Migrator::repair(const RepairOptions &options) {
     }
     lock.release();
     return report;
+}
+
+std::vector<StrayFile> Migrator::stray_files() const {
+    std::vector<StrayFile> strays;
+    impl_->timeline(&strays);
+    return strays;
 }
 
 std::string Migrator::make(std::string_view name) const {

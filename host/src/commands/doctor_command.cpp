@@ -1,6 +1,6 @@
 // ilana doctor [--json]: diagnose configuration, drivers, connections,
 // migrations folders, pool settings and tenants. Exit 1 when a check fails.
-#include "cli.hpp"
+#include "command.hpp"
 
 #include <ilana/database.hpp>
 #include <ilana/tenants.hpp>
@@ -137,7 +137,7 @@ int run_doctor(const Globals &g, const po::variables_map &vm) {
     Doctor d;
     std::optional<Database> db;
     try {
-        db = Database::open(g.config_path, OpenOptions{g.environment, {}, {}});
+        db = open_database(g);
         d.add("configuration", "ok",
               fs::absolute(g.config_path).lexically_normal().string() +
                   (db->config().environment().empty() ? "" : " (environment " + db->config().environment() + ")"));
@@ -238,12 +238,19 @@ int run_doctor(const Globals &g, const po::variables_map &vm) {
     return d.success() ? kExitOk : kExitFailed;
 }
 
-Register reg(Command{"doctor", "diagnose configuration, drivers, connections, migrations and pools",
-                     "ilana doctor [--json]",
+Command doctor_command() {
+    return Command{"doctor", "diagnose configuration, drivers, connections, migrations and pools",
+                     "doctor [--json]",
                      [](po::options_description &d, po::positional_options_description &) {
                          d.add_options()("json", "print the report as JSON");
                      },
-                     run_doctor});
+                     run_doctor};
+}
 
 } // namespace
+
+void add_doctor_commands(std::vector<Command> &commands) {
+    commands.push_back(doctor_command());
+}
+
 } // namespace ilana::cli

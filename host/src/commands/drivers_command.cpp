@@ -1,5 +1,5 @@
 // ilana drivers [--json]: the driver plugins found, and the files refused.
-#include "cli.hpp"
+#include "command.hpp"
 #include "output/json.hpp"
 #include "output/table.hpp"
 
@@ -129,23 +129,33 @@ int run_drivers(const Globals &g, const po::variables_map &vm) {
     return kExitOk;
 }
 
-Register reg_drivers(Command{
-    "drivers", "list the driver plugins loaded and the files refused", "ilana drivers [--json]",
+Command drivers_command() {
+    return Command{
+    "drivers", "list the driver plugins loaded and the files refused", "drivers [--json]",
     [](po::options_description &d, po::positional_options_description &) {
         d.add_options()("json", "print JSON");
     },
-    run_drivers});
+    run_drivers};
+}
 
 } // namespace
 
 DriverRegistry load_drivers(const Globals &g) {
     // The config is optional here: without one, only the default directories
-    // and ILANA_PLUGIN_PATH are searched.
-    std::vector<std::string> config_paths;
-    if (boost::filesystem::exists(g.config_path)) config_paths = Config::load_file(g.config_path, g.environment).plugin_paths();
+    // and ILANA_PLUGIN_PATH are searched. The embedding program's
+    // directories come first, as in open_database.
+    std::vector<std::string> paths = g.host->plugin_paths;
+    if (boost::filesystem::exists(g.config_path)) {
+        const std::vector<std::string> config_paths = Config::load_file(g.config_path, g.environment).plugin_paths();
+        paths.insert(paths.end(), config_paths.begin(), config_paths.end());
+    }
     DriverRegistry reg;
-    reg.load_search_path(config_paths);
+    reg.load_search_path(paths);
     return reg;
+}
+
+void add_drivers_commands(std::vector<Command> &commands) {
+    commands.push_back(drivers_command());
 }
 
 } // namespace ilana::cli

@@ -1,5 +1,5 @@
 // ilana health [--connection X] [--json] [--timeout MS]: exit 0 healthy, 1 not.
-#include "cli.hpp"
+#include "command.hpp"
 #include "output/table.hpp"
 
 #include <ilana/database.hpp>
@@ -12,7 +12,7 @@ namespace ilana::cli {
 namespace {
 
 int run_health(const Globals &g, const po::variables_map &vm) {
-    Database db = Database::open(g.config_path, OpenOptions{g.environment, {}, {}});
+    Database db = open_database(g);
     HealthOptions opts;
     if (vm.count("connection")) opts.connections = vm["connection"].as<std::vector<std::string>>();
     opts.ping_timeout_ms = vm["timeout"].as<int>();
@@ -36,15 +36,22 @@ int run_health(const Globals &g, const po::variables_map &vm) {
     return r.healthy ? kExitOk : kExitFailed;
 }
 
-Register reg(Command{
+Command health_command() {
+    return Command{
     "health", "ping every connection; exit 0 when all are healthy, 1 otherwise",
-    "ilana health [--connection NAME]... [--json] [--timeout MS]",
+    "health [--connection NAME]... [--json] [--timeout MS]",
     [](po::options_description &d, po::positional_options_description &) {
         d.add_options()("connection", po::value<std::vector<std::string>>(), "check only this connection (repeatable)")(
             "json", "print the report as JSON")("timeout", po::value<int>()->default_value(3000),
                                                  "ping timeout in milliseconds");
     },
-    run_health});
+    run_health};
+}
 
 } // namespace
+
+void add_health_commands(std::vector<Command> &commands) {
+    commands.push_back(health_command());
+}
+
 } // namespace ilana::cli

@@ -1,5 +1,5 @@
 // ilana metrics [--prometheus] [--watch --interval=MS] [--health]
-#include "cli.hpp"
+#include "command.hpp"
 #include "output/table.hpp"
 
 #include <ilana/database.hpp>
@@ -41,7 +41,7 @@ void print_table(const Database &db, bool health, std::ostream &out) {
 }
 
 int run_metrics(const Globals &g, const po::variables_map &vm) {
-    Database db = Database::open(g.config_path, OpenOptions{g.environment, {}, {}});
+    Database db = open_database(g);
     const bool prometheus = vm.count("prometheus") > 0;
     const bool health = vm.count("health") > 0;
     auto render = [&]() -> std::string {
@@ -74,9 +74,10 @@ int run_metrics(const Globals &g, const po::variables_map &vm) {
     return kExitOk;
 }
 
-Register reg(Command{
+Command metrics_command() {
+    return Command{
     "metrics", "show pool metrics as a table or in Prometheus text format",
-    "ilana metrics [--prometheus] [--watch [--interval MS]] [--health] [--runtime]",
+    "metrics [--prometheus] [--watch [--interval MS]] [--health] [--runtime]",
     [](po::options_description &d, po::positional_options_description &) {
         d.add_options()("prometheus", "Prometheus text exposition format")(
             "watch", "refresh until Ctrl-C")("interval", po::value<int>()->default_value(5000),
@@ -84,7 +85,13 @@ Register reg(Command{
             "health", "run a health check first (fills the health gauges)")(
             "runtime", "include process metrics (memory, fds, threads, uptime)");
     },
-    run_metrics});
+    run_metrics};
+}
 
 } // namespace
+
+void add_metrics_commands(std::vector<Command> &commands) {
+    commands.push_back(metrics_command());
+}
+
 } // namespace ilana::cli

@@ -1,12 +1,13 @@
 // ilana migrate, migrate:status, migrate:rollback, migrate:make,
 // migrate:repair: the Migrator (ilana/migrator.hpp) per connection.
-#include "cli.hpp"
+#include "command.hpp"
 #include "output/json.hpp"
 #include "output/table.hpp"
 
 #include <ilana/database.hpp>
 #include <ilana/migrator.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <iostream>
 
@@ -18,7 +19,6 @@ int migrate_tenants(const Globals &g, const std::vector<std::string> &only, int 
 
 namespace {
 
-Database open_db(const Globals &g) { return Database::open(g.config_path, OpenOptions{g.environment, {}, {}}); }
 
 std::string connection_of(const Database &db, const po::variables_map &vm) {
     return vm.count("connection") ? vm["connection"].as<std::string>() : db.config().default_connection();
@@ -38,8 +38,8 @@ std::string key(const std::string &id, const std::string &name) { return id + "_
 
 // ---- migrate -----------------------------------------------------------------
 
-int migrate_one(Database &db, const std::string &conn, const po::variables_map &vm) {
-    Migrator m(db, conn);
+int migrate_one(const Globals &g, Database &db, const std::string &conn, const po::variables_map &vm) {
+    Migrator m = migrator_for(g, db, conn);
     MigrateOptions opts;
     opts.dry_run = vm.count("dry-run") != 0;
     opts.allow_changed = vm.count("allow-changed") != 0;
@@ -82,15 +82,16 @@ int run_migrate(const Globals &g, const po::variables_map &vm) {
         return tenant_cli::migrate_tenants(g, {}, vm["concurrency"].as<int>(), mo);
     }
     if (vm.count("all") && vm.count("connection")) throw UsageError("--all and --connection exclude each other");
-    Database db = open_db(g);
-    if (!vm.count("all")) return migrate_one(db, connection_of(db, vm), vm);
-    for (const auto &name : db.connection_names()) migrate_one(db, name, vm);
+    Database db = open_database(g);
+    if (!vm.count("all")) return migrate_one(g, db, connection_of(db, vm), vm);
+    for (const auto &name : db.connection_names()) migrate_one(g, db, name, vm);
     return kExitOk;
 }
 
-Register reg_migrate(Command{
+Command migrate_command() {
+    return Command{
     "migrate", "apply pending migrations of a connection (or of all)",
-    "ilana migrate [--connection NAME | --all | --tenants [--concurrency N]] [--dry-run] [--allow-changed] [--lock-timeout MS]",
+    "migrate [--connection NAME | --all | --tenants [--concurrency N]] [--dry-run] [--allow-changed] [--lock-timeout MS]",
     [](po::options_description &d, po::positional_options_description &) {
         add_connection_option(d);
         d.add_options()("all", "migrate every connection of the config, in config order")(
@@ -100,15 +101,22 @@ Register reg_migrate(Command{
             "allow-changed", "go on although an applied migration file has changed");
         add_lock_option(d);
     },
-    run_migrate});
+    run_migrate};
+}
 
 // ---- migrate:status ------------------------------------------------------------
 
 int run_status(const Globals &g, const po::variables_map &vm) {
-    Database db = open_db(g);
+    Database db = open_database(g);
     const std::string conn = connection_of(db, vm);
-    Migrator m(db, conn);
+    Migrator m = migrator_for(g, db, conn);
     std::vector<MigrationStatus> list = m.status();
+    const std::vector<StrayFile> strays = m.stray_files();
+    // A near miss stops every other migrate command: status shows the
+    // migrations it can, names the file, and exits as they do.
+    const bool near_miss =
+        std::any_of(strays.begin(), strays.end(), [](const StrayFile &f) { return f.near_miss; });
+    const int exit_code = near_miss ? kExitUsage : kExitOk;
     if (vm.count("json")) {
         rapidjson::StringBuffer buf;
         JsonWriter w(buf);
@@ -138,13 +146,30 @@ int run_status(const Globals &g, const po::variables_map &vm) {
             w.EndObject();
         }
         w.EndArray();
+        w.Key("strayFiles");
+        w.StartArray();
+        for (const auto &f : strays) {
+            w.StartObject();
+            w.Key("file"); w.String(f.file);
+            w.Key("severity"); w.String(f.near_miss ? "error" : "warning");
+            w.Key("problem"); w.String(f.problem);
+            w.EndObject();
+        }
+        w.EndArray();
         w.EndObject();
         std::cout << buf.GetString() << "\n";
-        return kExitOk;
+        return exit_code;
     }
+    auto print_strays = [&] {
+        for (const auto &f : strays)
+            (f.near_miss ? std::cerr : std::cout)
+                << (f.near_miss ? "error: " : "warning: ") << f.file << ": " << f.problem
+                << (f.near_miss ? "\n" : " (ignored)\n");
+    };
     if (list.empty()) {
         std::cout << "[" << conn << "] no migrations (directory " << m.options().directory << ")\n";
-        return kExitOk;
+        print_strays();
+        return exit_code;
     }
     TextTable t({"id", "name", "state", "batch", "applied_at", "checksum"});
     for (const auto &s : list) {
@@ -158,17 +183,20 @@ int run_status(const Globals &g, const po::variables_map &vm) {
         if (!s.failed_statement.empty() && (s.state == MigrationState::failed || s.state == MigrationState::running))
             std::cout << key(s.id, s.name) << " " << to_string(s.state) << " at: " << single_line(s.failed_statement)
                       << "\n";
-    return kExitOk;
+    print_strays();
+    return exit_code;
 }
 
-Register reg_status(Command{
-    "migrate:status", "list a connection's migrations: applied, pending, changed, missing, failed",
-    "ilana migrate:status [--connection NAME] [--json]",
+Command status_command() {
+    return Command{
+    "migrate:status", "list a connection's migrations (applied, pending, changed, missing, failed) and the other files there",
+    "migrate:status [--connection NAME] [--json]",
     [](po::options_description &d, po::positional_options_description &) {
         add_connection_option(d);
         d.add_options()("json", "print a JSON object");
     },
-    run_status});
+    run_status};
+}
 
 // ---- migrate:rollback ----------------------------------------------------------
 
@@ -181,20 +209,21 @@ int run_rollback(const Globals &g, const po::variables_map &vm) {
     }
     opts.allow_changed = vm.count("allow-changed") != 0;
     opts.lock_timeout_ms = lock_timeout(vm);
-    Database db = open_db(g);
+    Database db = open_database(g);
     const std::string conn = connection_of(db, vm);
     opts.on_rolled_back = [&](const AppliedMigration &a) {
         std::cout << "[" << conn << "] rolled back " << key(a.id, a.name) << " (" << a.duration_ms << " ms)"
                   << std::endl;
     };
-    RollbackReport r = Migrator(db, conn).rollback(opts);
+    RollbackReport r = migrator_for(g, db, conn).rollback(opts);
     if (r.rolled_back.empty()) std::cout << "[" << conn << "] nothing to roll back\n";
     return kExitOk;
 }
 
-Register reg_rollback(Command{
+Command rollback_command() {
+    return Command{
     "migrate:rollback", "undo the last batch of migrations (or the last N)",
-    "ilana migrate:rollback [--connection NAME] [--step N | --batch] [--allow-changed] [--lock-timeout MS]",
+    "migrate:rollback [--connection NAME] [--step N | --batch] [--allow-changed] [--lock-timeout MS]",
     [](po::options_description &d, po::positional_options_description &) {
         add_connection_option(d);
         d.add_options()("step", po::value<int>(), "undo the N most recent migrations")(
@@ -202,7 +231,8 @@ Register reg_rollback(Command{
             "allow-changed", "run the down section of a file changed since it was applied");
         add_lock_option(d);
     },
-    run_rollback});
+    run_rollback};
+}
 
 // ---- migrate:make --------------------------------------------------------------
 
@@ -212,20 +242,22 @@ int run_make(const Globals &g, const po::variables_map &vm) {
     for (char c : name)
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-')
             throw UsageError("'" + name + "' is not a migration name: use letters, digits, '_' and '-'");
-    Database db = open_db(g);
-    std::cout << Migrator(db, connection_of(db, vm)).make(name) << "\n";
+    Database db = open_database(g);
+    std::cout << migrator_for(g, db, connection_of(db, vm)).make(name) << "\n";
     return kExitOk;
 }
 
-Register reg_make(Command{
+Command make_command() {
+    return Command{
     "migrate:make", "create an empty migration file (YYYYMMDDHHMMSS_NAME.sql)",
-    "ilana migrate:make NAME [--connection NAME]",
+    "migrate:make NAME [--connection NAME]",
     [](po::options_description &d, po::positional_options_description &p) {
         add_connection_option(d);
         d.add_options()("name", po::value<std::string>(), "the migration's name (letters, digits, _ and -)");
         p.add("name", 1);
     },
-    run_make});
+    run_make};
+}
 
 // ---- migrate:repair ------------------------------------------------------------
 
@@ -234,9 +266,9 @@ int run_repair(const Globals &g, const po::variables_map &vm) {
     opts.update_checksums = vm.count("update-checksums") != 0;
     opts.mark_applied = vm.count("mark-applied") != 0;
     opts.lock_timeout_ms = lock_timeout(vm);
-    Database db = open_db(g);
+    Database db = open_database(g);
     const std::string conn = connection_of(db, vm);
-    RepairReport r = Migrator(db, conn).repair(opts);
+    RepairReport r = migrator_for(g, db, conn).repair(opts);
     for (const auto &k : r.cleared)
         std::cout << "[" << conn << "] " << k
                   << (opts.mark_applied ? ": failed mark cleared, recorded as applied\n"
@@ -246,9 +278,10 @@ int run_repair(const Globals &g, const po::variables_map &vm) {
     return kExitOk;
 }
 
-Register reg_repair(Command{
+Command repair_command() {
+    return Command{
     "migrate:repair", "clear failed marks after a manual fix; optionally re-record changed checksums",
-    "ilana migrate:repair [--connection NAME] [--mark-applied] [--update-checksums] [--lock-timeout MS]",
+    "migrate:repair [--connection NAME] [--mark-applied] [--update-checksums] [--lock-timeout MS]",
     [](po::options_description &d, po::positional_options_description &) {
         add_connection_option(d);
         d.add_options()("mark-applied", "record failed migrations as applied (you completed them by hand) "
@@ -256,7 +289,17 @@ Register reg_repair(Command{
             "update-checksums", "record the current checksum of applied files that changed");
         add_lock_option(d);
     },
-    run_repair});
+    run_repair};
+}
 
 } // namespace
+
+void add_migrate_commands(std::vector<Command> &commands) {
+    commands.push_back(migrate_command());
+    commands.push_back(status_command());
+    commands.push_back(rollback_command());
+    commands.push_back(make_command());
+    commands.push_back(repair_command());
+}
+
 } // namespace ilana::cli

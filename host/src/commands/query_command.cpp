@@ -1,5 +1,5 @@
 // ilana query [--connection NAME] [--json] "SQL": run one statement.
-#include "cli.hpp"
+#include "command.hpp"
 #include "output/json.hpp"
 #include "output/table.hpp"
 
@@ -13,7 +13,7 @@ namespace {
 int run_query(const Globals &g, const po::variables_map &vm) {
     if (!vm.count("sql")) throw UsageError("missing the SQL statement to run");
     const std::string sql = vm["sql"].as<std::string>();
-    Database db = Database::open(g.config_path, OpenOptions{g.environment, {}, {}});
+    Database db = open_database(g);
     Connection conn = vm.count("connection") ? db.on(vm["connection"].as<std::string>()) : db.default_connection();
     Result r = conn.query(sql);
 
@@ -51,14 +51,21 @@ int run_query(const Globals &g, const po::variables_map &vm) {
     return kExitOk;
 }
 
-Register reg_query(Command{
-    "query", "run one SQL statement and print its rows", "ilana query [--connection NAME] [--json] \"SQL\"",
+Command query_command() {
+    return Command{
+    "query", "run one SQL statement and print its rows", "query [--connection NAME] [--json] \"SQL\"",
     [](po::options_description &d, po::positional_options_description &p) {
         d.add_options()("connection", po::value<std::string>(), "connection name (default: the config's default)")(
             "json", "print rows as a JSON array of objects")("sql", po::value<std::string>(), "the statement");
         p.add("sql", 1);
     },
-    run_query});
+    run_query};
+}
 
 } // namespace
+
+void add_query_commands(std::vector<Command> &commands) {
+    commands.push_back(query_command());
+}
+
 } // namespace ilana::cli

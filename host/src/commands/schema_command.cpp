@@ -2,8 +2,8 @@
 // editors, with the connection parameters of the drivers found (the loader's
 // own schema plus each driver's "ilana.params/1" declarations).
 // docs/ilana.config.schema.json is this command's output for the bundled
-// drivers; tests/unit/editor_schema_test.cpp keeps the two equal.
-#include "cli.hpp"
+// drivers; tests/integration/config_schema_file_test.cpp keeps the two equal.
+#include "command.hpp"
 
 #include <ilana/config_schema.hpp>
 
@@ -30,13 +30,18 @@ int run_schema(const Globals &g, const po::variables_map &vm) {
     return kExitOk;
 }
 
-Register reg_schema(Command{
+Command schema_command() {
+    return Command{
     "schema", "print the JSON Schema of ilana.config.json (for editors), with the drivers' parameters",
-    "ilana schema [--output FILE]",
+    "schema [--output FILE]",
     [](po::options_description &d, po::positional_options_description &) {
         d.add_options()("output,o", po::value<std::string>(), "write to FILE instead of standard output");
     },
-    run_schema});
+    run_schema};
+}
 
 } // namespace
+
+void add_schema_commands(std::vector<Command> &commands) { commands.push_back(schema_command()); }
+
 } // namespace ilana::cli

@@ -1,7 +1,7 @@
 // ilana tenants:list, tenants:create, tenants:drop, tenants:migrate,
 // tenants:seed, tenants:drift, tenants:clone — the TenantManager
 // (ilana/tenants.hpp) from the command line.
-#include "cli.hpp"
+#include "command.hpp"
 #include "output/json.hpp"
 #include "output/table.hpp"
 
@@ -21,7 +21,6 @@ void step_progress(ProgressDisplay &p, const std::string &tenant, const std::str
 void finish_progress(ProgressDisplay &p);
 std::vector<std::string> parse_tenant_list(const std::string &csv);
 std::string tenant_arg(const std::string &id);
-Database open_database(const Globals &g);
 std::string seconds(int64_t ms);
 int migrate_tenants(const Globals &g, const std::vector<std::string> &only, int concurrency, const MigrateOptions &mo);
 } // namespace tenant_cli
@@ -68,12 +67,14 @@ int run_list(const Globals &g, const po::variables_map &vm) {
     return kExitOk;
 }
 
-Register reg_list(Command{"tenants:list", "list the tenants (discovery list, query, or the namespaces that exist)",
-                          "ilana tenants:list [--json]",
+Command list_command() {
+    return Command{"tenants:list", "list the tenants (discovery list, query, or the namespaces that exist)",
+                          "tenants:list [--json]",
                           [](po::options_description &d, po::positional_options_description &) {
                               d.add_options()("json", "print a JSON object");
                           },
-                          run_list});
+                          run_list};
+}
 
 // ---- tenants:create ----------------------------------------------------------
 
@@ -91,14 +92,16 @@ int run_create(const Globals &g, const po::variables_map &vm) {
     return kExitOk;
 }
 
-Register reg_create(Command{"tenants:create", "create a tenant's namespace and run the tenant migrations",
-                            "ilana tenants:create ID [--no-migrate]",
+Command create_command() {
+    return Command{"tenants:create", "create a tenant's namespace and run the tenant migrations",
+                            "tenants:create ID [--no-migrate]",
                             [](po::options_description &d, po::positional_options_description &p) {
                                 d.add_options()("id", po::value<std::string>(), "the tenant id")(
                                     "no-migrate", "create the namespace only");
                                 p.add("id", 1);
                             },
-                            run_create});
+                            run_create};
+}
 
 // ---- tenants:drop ------------------------------------------------------------
 
@@ -115,14 +118,16 @@ int run_drop(const Globals &g, const po::variables_map &vm) {
     return kExitOk;
 }
 
-Register reg_drop(Command{"tenants:drop", "drop a tenant's namespace and all its data (needs --force)",
-                          "ilana tenants:drop ID --force",
+Command drop_command() {
+    return Command{"tenants:drop", "drop a tenant's namespace and all its data (needs --force)",
+                          "tenants:drop ID --force",
                           [](po::options_description &d, po::positional_options_description &p) {
                               d.add_options()("id", po::value<std::string>(), "the tenant id")(
                                   "force", "really drop it");
                               p.add("id", 1);
                           },
-                          run_drop});
+                          run_drop};
+}
 
 // ---- tenants:migrate ---------------------------------------------------------
 
@@ -135,16 +140,18 @@ int run_migrate(const Globals &g, const po::variables_map &vm) {
     return migrate_tenants(g, only, vm["concurrency"].as<int>(), mo);
 }
 
-Register reg_migrate(Command{
+Command migrate_command() {
+    return Command{
     "tenants:migrate", "apply the tenant migrations to every tenant (same as migrate --tenants)",
-    "ilana tenants:migrate [--tenants a,b] [--concurrency N] [--allow-changed] [--lock-timeout MS]",
+    "tenants:migrate [--tenants a,b] [--concurrency N] [--allow-changed] [--lock-timeout MS]",
     [](po::options_description &d, po::positional_options_description &) {
         d.add_options()("tenants", po::value<std::string>(), "only these tenants (comma-separated)")(
             "concurrency", po::value<int>()->default_value(10), "tenants migrated at once")(
             "allow-changed", "go on although an applied migration file has changed")(
             "lock-timeout", po::value<int>()->default_value(60000), "wait at most this many ms for a tenant's lock");
     },
-    run_migrate});
+    run_migrate};
+}
 
 // ---- tenants:seed ------------------------------------------------------------
 
@@ -172,8 +179,9 @@ int run_seed(const Globals &g, const po::variables_map &vm) {
     return r.failed > 0 ? kExitFailed : kExitOk;
 }
 
-Register reg_seed(Command{"tenants:seed", "run an SQL file in one tenant or in every tenant",
-                          "ilana tenants:seed [--tenant ID | --all] [--concurrency N] FILE.sql",
+Command seed_command() {
+    return Command{"tenants:seed", "run an SQL file in one tenant or in every tenant",
+                          "tenants:seed [--tenant ID | --all] [--concurrency N] FILE.sql",
                           [](po::options_description &d, po::positional_options_description &p) {
                               d.add_options()("tenant", po::value<std::string>(), "the tenant (or a,b,c)")(
                                   "all", "every discovered tenant")(
@@ -181,7 +189,8 @@ Register reg_seed(Command{"tenants:seed", "run an SQL file in one tenant or in e
                                   "file", po::value<std::string>(), "the SQL file");
                               p.add("file", 1);
                           },
-                          run_seed});
+                          run_seed};
+}
 
 // ---- tenants:drift -----------------------------------------------------------
 
@@ -223,8 +232,9 @@ int run_drift(const Globals &g, const po::variables_map &vm) {
     return bad ? kExitFailed : kExitOk;
 }
 
-Register reg_drift(Command{"tenants:drift", "compare every tenant's schema with a reference tenant (exit 1 on drift)",
-                           "ilana tenants:drift [--reference ID] [--tenants a,b] [--no-indexes] [--no-defaults] [--json]",
+Command drift_command() {
+    return Command{"tenants:drift", "compare every tenant's schema with a reference tenant (exit 1 on drift)",
+                           "tenants:drift [--reference ID] [--tenants a,b] [--no-indexes] [--no-defaults] [--json]",
                            [](po::options_description &d, po::positional_options_description &) {
                                d.add_options()("reference", po::value<std::string>(),
                                                "the reference tenant (default: the first discovered)")(
@@ -232,7 +242,8 @@ Register reg_drift(Command{"tenants:drift", "compare every tenant's schema with 
                                    "no-indexes", "do not compare indexes")("no-defaults", "do not compare defaults")(
                                    "json", "print the result as JSON");
                            },
-                           run_drift});
+                           run_drift};
+}
 
 // ---- tenants:clone -----------------------------------------------------------
 
@@ -263,8 +274,9 @@ int run_clone(const Globals &g, const po::variables_map &vm) {
     return kExitOk;
 }
 
-Register reg_clone(Command{"tenants:clone", "copy a tenant's tables (and rows) into a new tenant",
-                           "ilana tenants:clone SRC DST [--with-data] [--anonymize RULES.json]",
+Command clone_command() {
+    return Command{"tenants:clone", "copy a tenant's tables (and rows) into a new tenant",
+                           "tenants:clone SRC DST [--with-data] [--anonymize RULES.json]",
                            [](po::options_description &d, po::positional_options_description &p) {
                                d.add_options()("source", po::value<std::string>(), "the tenant to copy")(
                                    "target", po::value<std::string>(), "the new tenant")(
@@ -274,7 +286,19 @@ Register reg_clone(Command{"tenants:clone", "copy a tenant's tables (and rows) i
                                    "\"literal\"}}");
                                p.add("source", 1).add("target", 1);
                            },
-                           run_clone});
+                           run_clone};
+}
 
 } // namespace
+
+void add_tenants_commands(std::vector<Command> &commands) {
+    commands.push_back(list_command());
+    commands.push_back(create_command());
+    commands.push_back(drop_command());
+    commands.push_back(migrate_command());
+    commands.push_back(seed_command());
+    commands.push_back(drift_command());
+    commands.push_back(clone_command());
+}
+
 } // namespace ilana::cli

@@ -1,8 +1,8 @@
 // Pieces shared by the tenant commands (tenants_command.cpp,
 // warmup_command.cpp, and `migrate --tenants`): a progress display (a bar on
-// a terminal, one line per tenant otherwise), tenant id lists, opening the
-// database. Declared where used, in namespace ilana::cli::tenant_cli.
-#include "cli.hpp"
+// a terminal, one line per tenant otherwise), tenant id lists. Declared
+// where used, in namespace ilana::cli::tenant_cli.
+#include "command.hpp"
 
 #include <ilana/database.hpp>
 #include <ilana/tenants.hpp>
@@ -90,8 +90,6 @@ std::string tenant_arg(const std::string &id) {
     }
     return id;
 }
-
-Database open_database(const Globals &g) { return Database::open(g.config_path, OpenOptions{g.environment, {}, {}}); }
 
 std::string seconds(int64_t ms) {
     char buf[32];

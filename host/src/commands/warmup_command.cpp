@@ -2,7 +2,7 @@
 // time, with a progress bar on a terminal and one line per tenant otherwise.
 // In the CLI this checks that every tenant is reachable; in an application,
 // TenantManager::warmup keeps the pools for the requests that follow.
-#include "cli.hpp"
+#include "command.hpp"
 
 #include <ilana/database.hpp>
 #include <ilana/tenants.hpp>
@@ -17,7 +17,6 @@ std::shared_ptr<ProgressDisplay> start_progress(size_t total, const std::string 
 void step_progress(ProgressDisplay &p, const std::string &tenant, const std::string &status, bool failed);
 void finish_progress(ProgressDisplay &p);
 std::vector<std::string> parse_tenant_list(const std::string &csv);
-Database open_database(const Globals &g);
 std::string seconds(int64_t ms);
 } // namespace tenant_cli
 
@@ -58,8 +57,9 @@ int run_warmup(const Globals &g, const po::variables_map &vm) {
     return r.failed > 0 ? kExitFailed : kExitOk;
 }
 
-Register reg(Command{"warmup", "open and ping the pools of tenants (progress bar on a terminal)",
-                     "ilana warmup [--tenants a,b | --all] [--concurrency N] [--no-ping] [--json]",
+Command warmup_command() {
+    return Command{"warmup", "open and ping the pools of tenants (progress bar on a terminal)",
+                     "warmup [--tenants a,b | --all] [--concurrency N] [--no-ping] [--json]",
                      [](po::options_description &d, po::positional_options_description &) {
                          d.add_options()("tenants", po::value<std::string>(), "these tenants (comma-separated)")(
                              "all", "every discovered tenant (the default)")(
@@ -67,7 +67,13 @@ Register reg(Command{"warmup", "open and ping the pools of tenants (progress bar
                              "no-ping", "create the pools without opening a connection")(
                              "json", "print the result as JSON (no progress display)");
                      },
-                     run_warmup});
+                     run_warmup};
+}
 
 } // namespace
+
+void add_warmup_commands(std::vector<Command> &commands) {
+    commands.push_back(warmup_command());
+}
+
 } // namespace ilana::cli

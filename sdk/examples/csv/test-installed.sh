@@ -14,7 +14,9 @@
 #    it through PREFIX/bin/ilana (`client: "csv"`), checking the output.
 # 4. Run PREFIX/bin/ilana-driver-conformance on it.
 # 5. Build and run examples/host-app against the prefix.
-# 6. Check the pkg-config files.
+# 6. Build examples/cli-embed (ilana::cli) against the prefix and run
+#    `myapp db migrate` / `migrate:rollback` with its code migration.
+# 7. Check the pkg-config files.
 #
 # Every step checks its own result; the first mismatch exits non-zero with
 # a message. Temporary files go to one directory, removed at the end
@@ -64,11 +66,12 @@ else
   fi
 fi
 for f in bin/ilana bin/ilana-driver-conformance include/ilana/driver.h include/ilana/sdk/driver.hpp \
-         include/ilana/ilana.hpp lib/cmake/Ilana/IlanaConfig.cmake lib/cmake/IlanaSDK/IlanaSDKConfig.cmake \
+         include/ilana/ilana.hpp include/ilana/cli.hpp lib/cmake/Ilana/IlanaConfig.cmake lib/cmake/IlanaSDK/IlanaSDKConfig.cmake \
          lib/cmake/IlanaSDK/IlanaDriver.cmake lib/ilana/plugins/ilana_sqlite.so share/ilana/sdk/examples/csv/CMakeLists.txt; do
   [[ -e "$PREFIX/$f" ]] || die "$PREFIX/$f is not installed"
 done
 [[ -n "$(find "$PREFIX" -name 'libilana.*' -print -quit)" ]] || die "libilana is not installed"
+[[ -n "$(find "$PREFIX" -name 'libilana_cli.*' -print -quit)" ]] || die "libilana_cli is not installed"
 
 # ---------------------------------------------------------------- 2. the CSV driver, out of tree
 step "building the CSV driver from $PREFIX only"
@@ -165,7 +168,25 @@ host_out="$(cd "$TMP/host-app" && ./host-app)" || { echo "$host_out"; die "host-
 echo "$host_out"
 expect_contains "host-app result" "$(tail -1 <<<"$host_out")" "ok: 20 orders, 20 audit events, 4 cached totals"
 
-# ---------------------------------------------------------------- 6. pkg-config
+# ---------------------------------------------------------------- 6. the CLI embedded in a host program
+step "building examples/cli-embed (ilana::cli) against $PREFIX"
+cmake -S "$REPO/examples/cli-embed" -B "$TMP/cli-embed" "${GENERATOR[@]}" -DCMAKE_BUILD_TYPE= \
+  -DCMAKE_PREFIX_PATH="$PREFIX" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
+  >"$TMP/embed-configure.log" 2>&1 || { cat "$TMP/embed-configure.log"; die "configuring cli-embed against $PREFIX failed"; }
+cmake --build "$TMP/cli-embed" -j "$JOBS" >"$TMP/embed-build.log" 2>&1 || { cat "$TMP/embed-build.log"; die "building cli-embed failed"; }
+grep -q -- "-I$REPO\|-isystem $REPO" "$TMP/cli-embed/compile_commands.json" && die "cli-embed used headers of the source tree"
+grep -qi "warning" "$TMP/embed-build.log" && { cat "$TMP/embed-build.log"; die "cli-embed built with warnings"; }
+mkdir -p "$TMP/embed-app"
+cp -r "$REPO/examples/cli-embed/ilana.config.json" "$REPO/examples/cli-embed/database" "$TMP/embed-app/"
+out="$("$TMP/cli-embed/myapp" db --config "$TMP/embed-app/ilana.config.json" migrate --connection=analytics)" \
+  || { echo "$out"; die "myapp db migrate failed"; }
+expect_contains "myapp db migrate applies the file migration" "$out" "[analytics] applied 20260101000000_create_event_kinds"
+expect_contains "myapp db migrate applies the code migration" "$out" "[analytics] applied 20260102000000_seed_event_kinds"
+out="$("$TMP/cli-embed/myapp" db --config "$TMP/embed-app/ilana.config.json" migrate:rollback --connection=analytics --step 1)" \
+  || { echo "$out"; die "myapp db migrate:rollback failed"; }
+expect_contains "myapp db migrate:rollback undoes the code migration" "$out" "[analytics] rolled back 20260102000000_seed_event_kinds"
+
+# ---------------------------------------------------------------- 7. pkg-config
 step "checking the pkg-config files"
 if command -v pkg-config >/dev/null 2>&1; then
   export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
