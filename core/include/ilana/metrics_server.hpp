@@ -8,7 +8,10 @@
 //   GET /metrics  Prometheus text format 0.0.4 (db.prometheus_text()); its
 //                 health gauges are from a check no older than
 //                 health_max_age_ms (a stale one is redone by the scrape)
-//   GET /health   the health report as JSON: 200 when healthy, 503 otherwise
+//   GET /health   the health report as JSON: 200 when healthy, 503 otherwise;
+//                 ?connections=a,b&tenantIds=t1,t2&includeShared=false
+//                 narrow it (HealthOptions); a mistake there is a 400
+//                 saying what (unknown parameter or connection, bad id)
 //
 // Basic auth ("metrics": {"auth": {"username", "password"}}) protects both.
 // Thread safety: start/stop from one thread; requests are served
