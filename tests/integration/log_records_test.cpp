@@ -147,7 +147,7 @@ TEST_CASE("log records: a tenant pool's POOL_CREATED and POOL_EVICTED name the t
     CHECK_FALSE(has(sink.all(), ilana_test::pg().password));
 }
 
-TEST_CASE("log records: only at the levels the logger logs; a throwing sink is ignored", "[logging][sqlite]") {
+TEST_CASE("log records: only at the levels the logger logs, and a throwing sink is ignored", "[logging][sqlite]") {
     TempDir dir;
     dir.write("ilana.config.json", R"({"connections": {"cache": {"client": "sqlite3", "connection": {"filename": ":memory:"}}},
         "debug": {"enabled": true, "logQueries": true, "slowQueryThreshold": 100000}})");
