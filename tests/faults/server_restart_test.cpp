@@ -8,6 +8,7 @@
 #include <ilana/metrics_server.hpp>
 
 #include "configs.hpp"
+#include "server_control.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -17,33 +18,11 @@
 using namespace ilana;
 using namespace std::chrono;
 using namespace std::chrono_literals;
+using ilana_test::RestartGuard;
+using ilana_test::servers;
 using ilana_test::TempDir;
 
 namespace {
-
-// Runs the project's server script ("stop pg", "start mysql", ...).
-void servers(const std::string &args) {
-    std::string script = ilana_test::env_or("ILANA_TEST_SERVERS_SCRIPT");
-    REQUIRE_FALSE(script.empty());
-    std::string out;
-    int rc = ilana_test::run_command("bash '" + script + "' " + args + " >/dev/null", out);
-    INFO(out);
-    REQUIRE(rc == 0);
-}
-
-// Starts the server again however the test ends.
-struct RestartGuard {
-    std::string target;
-    bool armed = true;
-    ~RestartGuard() {
-        if (armed) {
-            std::string out;
-            ilana_test::run_command("bash '" + ilana_test::env_or("ILANA_TEST_SERVERS_SCRIPT") + "' start " + target +
-                                        " >/dev/null",
-                                    out);
-        }
-    }
-};
 
 Database open_server(const TempDir &dir, const std::string &client, const std::string &connection_json,
                      const std::string &pool_json, const std::string &retry_json, Hooks hooks = {}) {

@@ -18,6 +18,8 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <sstream>
+#include <vector>
 #include <thread>
 
 using namespace ilana;
@@ -177,8 +179,10 @@ TEST_CASE("ilana health, metrics and serve from the command line", "[observe][cl
     CHECK(run_command(cli + "metrics", out) == 0);
     CHECK(out.find("pool") == 0);
     CHECK(out.find("p99") != std::string::npos);
-    CHECK(run_command("timeout 3 " + cli + "metrics --watch --interval 200 | head -c 2000", out) == 0);
-    CHECK(out.find("pools active") != std::string::npos);
+    // --watch reads a running application's endpoint: nothing listens here.
+    CHECK(run_command("timeout 10 " + cli + "metrics --watch --interval 200 --url http://127.0.0.1:1", out) == 1);
+    CHECK(out.find("http://127.0.0.1:1") != std::string::npos);
+    CHECK(out.find("cannot connect") != std::string::npos);
 
     CHECK(run_command(cli + "doctor --json", out) == 1);
     CHECK(out.find("\"success\":false") != std::string::npos);
@@ -221,9 +225,83 @@ TEST_CASE("ilana health, metrics and serve from the command line", "[observe][cl
     if (!port.empty()) {
         run_command("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:" + port + "/health", out);
         CHECK(out == "503"); // "down" is down
+        // One reading of serve's endpoint: its pools and health gauges.
+        CHECK(run_command(cli + "metrics --url http://127.0.0.1:" + port, out) == 0);
+        CHECK(out.find("ilana metrics from http://127.0.0.1:" + port + "   health: NOT healthy") != std::string::npos);
+        CHECK(out.find("\nmain ") != std::string::npos);
+        CHECK(run_command(cli + "metrics --prometheus --url http://127.0.0.1:" + port + "/metrics", out) == 0);
+        CHECK(out.find("# TYPE ilana_queries_total counter") != std::string::npos);
     }
     std::string ignored;
     CHECK(run_command("kill -TERM $(cat " + pid_file + ")", ignored) == 0);
     server.join();
     CHECK(read_log().find("stopped") != std::string::npos);
+}
+
+namespace {
+
+// The cells of the last row that starts with `pool` in watch's output.
+std::vector<std::string> last_row(const std::string &out, const std::string &pool) {
+    std::vector<std::string> cells;
+    for (size_t at = out.find("\n" + pool + " "); at != std::string::npos; at = out.find("\n" + pool + " ", at + 1)) {
+        const size_t end = out.find('\n', at + 1);
+        std::istringstream line(out.substr(at + 1, end - at - 1));
+        cells.clear();
+        for (std::string cell; line >> cell;) cells.push_back(cell);
+    }
+    return cells;
+}
+
+} // namespace
+
+TEST_CASE("ilana metrics --watch --url watches a running application with rates per second", "[observe][cli][http]") {
+    TempDir dir;
+    Database db = open_sqlite_pair(dir, R"(, "metrics": {"listen": "127.0.0.1:0",
+                                         "auth": {"username": "prom", "password": "w4tch-pw"}})");
+    MetricsServer server(db);
+    server.start();
+    const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+    // The application at work while it is watched.
+    std::atomic<bool> stop{false};
+    std::thread load([&] {
+        while (!stop) {
+            db.query("SELECT 1");
+            std::this_thread::sleep_for(1ms);
+        }
+    });
+    const std::string cli = ilana_test::ilana_cli() + " --config " + dir.file("ilana.config.json") + " ";
+    std::string out;
+    // Not a terminal: successive frames, until `timeout` stops it (exit 124).
+    run_command("timeout -s INT 3 " + cli + "metrics --watch --url " + url + " --interval 200", out);
+    stop = true;
+    load.join();
+    INFO(out);
+    CHECK(out.find("ilana metrics from " + url) != std::string::npos);
+    CHECK(out.find("s\n", out.find("rates over ")) != std::string::npos);
+    CHECK(out.find("\033[") == std::string::npos); // no cursor control off a terminal
+    // pool idle in-use waiting max queries q/s errors err/s retries timeouts avg
+    const auto row = last_row(out, "main");
+    REQUIRE(row.size() == 12);
+    CHECK(std::stod(row[5]) > 0);   // queries
+    CHECK(std::stod(row[6]) > 10);  // q/s: ~1000 at most, well above 10
+    CHECK(row[11].find("ms") != std::string::npos);
+
+    // Wrong credentials: a clear error naming the URL, never the password.
+    TempDir wrong;
+    wrong.write("ilana.config.json", R"({"connections": {"x": {"client": "sqlite3", "connection": {"filename": ":memory:"}}},
+        "metrics": {"auth": {"username": "prom", "password": "not-the-pw"}}})");
+    const std::string wrong_cli = ilana_test::ilana_cli() + " --config " + wrong.file("ilana.config.json") + " ";
+    CHECK(run_command("timeout 10 " + wrong_cli + "metrics --watch --url " + url + " --interval 200", out) == 1);
+    CHECK(out.find(url) != std::string::npos);
+    CHECK(out.find("401") != std::string::npos);
+    CHECK(out.find("not-the-pw") == std::string::npos);
+    CHECK(out.find("w4tch-pw") == std::string::npos);
+    // No config at all: no credentials to send.
+    CHECK(run_command("cd " + wrong.path() + " && timeout 10 " + ilana_test::ilana_cli() +
+                          " --config absent.json metrics --url " + url, out) == 1);
+    CHECK(out.find("401") != std::string::npos);
+    CHECK(out.find("set metrics.auth") != std::string::npos);
+    // Not an http URL.
+    CHECK(run_command(cli + "metrics --watch --url https://127.0.0.1:9464", out) == 2);
+    CHECK(out.find("https is not supported") != std::string::npos);
 }

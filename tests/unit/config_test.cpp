@@ -356,6 +356,17 @@ TEST_CASE("config: retry, debug and metrics sections", "[config]") {
     CHECK(cfg.metrics().auth->username == "prom");
     CHECK(cfg.metrics().auth->password == "m3trics-pw");
     CHECK(cfg.redact("Authorization failed: m3trics-pw") == "Authorization failed: ***");
+    // The scrape's health freshness and ping bound: defaults, values, mistakes.
+    CHECK(cfg.metrics().health_max_age_ms == 10000);
+    CHECK(cfg.metrics().ping_timeout_ms == 3000);
+    const Config fresh = parse(R"({"connections": {"a": {"client": "pg"}},
+        "metrics": {"healthMaxAgeMs": 0, "pingTimeoutMs": 750}})");
+    CHECK(fresh.metrics().health_max_age_ms == 0);
+    CHECK(fresh.metrics().ping_timeout_ms == 750);
+    CHECK_THAT(parse_error(R"({"connections": {"a": {"client": "pg"}}, "metrics": {"healthMaxAgeMs": -1}})"),
+               Contains("/metrics/healthMaxAgeMs"));
+    CHECK_THAT(parse_error(R"({"connections": {"a": {"client": "pg"}}, "metrics": {"pingTimeoutMs": 0}})"),
+               Contains("/metrics/pingTimeoutMs"));
 
     CHECK_THAT(parse_error(R"({"connections": {"a": {"client": "pg"}}, "retry": {"backoffMultiplier": 0.5}})"),
                Contains("/retry/backoffMultiplier: must be a number \u2265 1, got 0.5"));

@@ -69,6 +69,11 @@ struct MetricsAuth {
 struct MetricsOptions {
     std::string listen = "127.0.0.1:9464";
     bool include_runtime = false;
+    // A scrape reports a health check no older than this; older, the scrape
+    // runs one first (0: every scrape checks).
+    int64_t health_max_age_ms = 10000;
+    // Bound on each pool's ping in the checks of /health and of a scrape.
+    int ping_timeout_ms = 3000;
     std::optional<MetricsAuth> auth;
 };
 

@@ -281,15 +281,21 @@ public:
     QueryBuilder table(std::string_view table) const;
 
     // Health of every pool (see ilana/health.hpp); never throws for a
-    // failing connection (that is an "unhealthy" entry), only for an unknown
-    // name in options.connections.
+    // failing connection (that is an "unhealthy" entry). Throws ConfigError
+    // for an unknown name in options.connections, tenant_ids without a
+    // "tenants" section, or the shared connection named with
+    // include_shared false; Error (class config) for an invalid tenant id.
+    // Naming a tenant opens its pool when it has none (pinned for the check).
     HealthReport health_check(const HealthOptions &options = {}) const;
     // A point-in-time copy of the pools' counters.
     MetricsSnapshot metrics() const;
     // Prometheus text exposition format 0.0.4, with HELP and TYPE for every
     // family. `include_runtime` adds process metrics (memory, fds, threads,
-    // uptime). Health gauges come from the last health_check(), if any.
+    // uptime). Health gauges come from a full health check no older than
+    // the config's metrics.healthMaxAgeMs, run by this call when the last
+    // one is older (see PrometheusOptions: bounded by the ping timeout).
     std::string prometheus_text(bool include_runtime = false) const;
+    std::string prometheus_text(const PrometheusOptions &options) const;
 
     const Config &config() const noexcept;
     const DriverRegistry &drivers() const noexcept;

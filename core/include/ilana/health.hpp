@@ -18,14 +18,41 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ilana {
 
+// What a check covers. With neither `connections` nor `tenant_ids`, every
+// connection and every open tenant pool; naming either checks only what is
+// named (the seed's healthCheck({tenantIds}) checks those tenants).
+// A tenant named in `tenant_ids` whose pool is not open gets one opened
+// (the ping needs a session anyway), so `ilana health --tenant acme` works
+// from a fresh process. With ping, each named tenant's namespace is first
+// looked up on the shared connection (one round trip each, before the
+// pings, bounded by that pool's acquireTimeoutMillis rather than the ping
+// timeout): a tenant without one is "unhealthy" and gets no pool, since
+// PostgreSQL would happily connect with a missing schema in search_path.
+// The tenants' template connection ("tenants": {"connection"}) is the
+// seed's shared database: it is reported in HealthReport::shared_db, not in
+// `pools`, and checked whenever `include_shared` is true (unless the
+// isolation is "file": its template is not a database and there is none).
 struct HealthOptions {
-    std::vector<std::string> connections; // empty: every connection
+    HealthOptions() = default;
+    // The original three options: {{"primary"}, true, 3000} keeps compiling
+    // (without -Wmissing-field-initializers noise for the newer ones).
+    HealthOptions(std::vector<std::string> connections_, bool ping_ = true, int ping_timeout_ms_ = 3000)
+        : connections(std::move(connections_)), ping(ping_), ping_timeout_ms(ping_timeout_ms_) {}
+
+    std::vector<std::string> connections; // config connections to check
     bool ping = true;                     // round trip to the server
     int ping_timeout_ms = 3000;
+    std::vector<std::string> tenant_ids;  // tenant pools to check
+    bool include_shared = true;           // check the tenants' shared connection
+
+    // Whether this check covers everything a scrape reports (so it may
+    // stand for the health gauges of /metrics).
+    bool is_full() const { return connections.empty() && tenant_ids.empty() && include_shared && ping; }
 };
 
 struct PoolHealth {
@@ -37,14 +64,38 @@ struct PoolHealth {
     std::string error;                    // why unhealthy ("" otherwise)
 };
 
+// The tenants' shared connection (the seed's "sharedDb").
+struct SharedDbHealth {
+    std::string connection;
+    std::string status;                     // ok | degraded | unhealthy
+    std::optional<double> response_time_ms;
+    std::string error;
+};
+
 struct HealthReport {
-    bool healthy = true;
+    bool healthy = true;                  // no pool and no shared db unhealthy
     std::vector<PoolHealth> pools;
+    std::optional<SharedDbHealth> shared_db; // checked, with a tenants section
     int total_pools = 0, degraded_pools = 0, unhealthy_pools = 0;
     std::string timestamp;                // ISO 8601 UTC
     int64_t duration_ms = 0;
-    // {"healthy":..,"pools":[{"connection",...}],"totalPools",..,"timestamp","durationMs"}
+    // {"healthy":..,"pools":[{"connection",...}],
+    //  "sharedDb":{"connection","status","responseTimeMs","error"} (when checked),
+    //  "totalPools",..,"timestamp","durationMs"}
     std::string to_json() const;
+};
+
+// Database::prometheus_text's options (prometheus_text(bool) takes the
+// config's "metrics": healthMaxAgeMs, pingTimeoutMs).
+// The health gauges come from a full health check no older than
+// health_max_age_ms: a scrape that finds the last one older runs one (or
+// waits for the one another scrape is running), so it takes at most about
+// ping_timeout_ms longer; a check that does not finish within that leaves
+// the gauges at the previous check's values.
+struct PrometheusOptions {
+    bool include_runtime = false;
+    int64_t health_max_age_ms = 10000;
+    int ping_timeout_ms = 3000;
 };
 
 struct PoolMetrics {

@@ -50,7 +50,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 namespace ilana {
 
@@ -58,6 +60,17 @@ struct HttpResponse {
     int status = 200; // 100..999; anything else is answered 500 (and logged)
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
+};
+
+// What a handler that asks for it learns of the request.
+struct HttpRequest {
+    std::string path;  // "/health"
+    std::string query; // after '?', undecoded ("" when none)
+    // The value of the first `name=value` in the query, %XX and '+'
+    // decoded; nullopt when absent ("" for `name` or `name=`).
+    std::optional<std::string> param(std::string_view name) const;
+    // The names in the query, in order (decoded).
+    std::vector<std::string> param_names() const;
 };
 
 struct HttpServerOptions {
@@ -80,6 +93,8 @@ public:
     // Called once per request on an I/O thread. May throw: the client gets
     // 500 "internal error" and the exception is logged.
     using Handler = std::function<HttpResponse()>;
+    // The same, for a handler that reads the query string.
+    using RequestHandler = std::function<HttpResponse(const HttpRequest &)>;
 
     // Checks the options, binds nothing yet.
     // Throws ilana::Error (ErrorClass::config) for a listen address that is
@@ -98,6 +113,7 @@ public:
     // server is started, or for a path that does not start with '/' or an
     // empty handler. Not thread-safe with start().
     void route(std::string path, Handler handler);
+    void route(std::string path, RequestHandler handler);
 
     // Resolves the host, binds, listens and starts the I/O threads.
     // Throws ilana::Error naming the address: ErrorClass::config when the host

@@ -5,8 +5,13 @@
 //   ...
 //   server.stop();                            // or let the destructor do it
 //
-//   GET /metrics  Prometheus text format 0.0.4 (db.prometheus_text())
-//   GET /health   the health report as JSON: 200 when healthy, 503 otherwise
+//   GET /metrics  Prometheus text format 0.0.4 (db.prometheus_text()); its
+//                 health gauges are from a check no older than
+//                 health_max_age_ms (a stale one is redone by the scrape)
+//   GET /health   the health report as JSON: 200 when healthy, 503 otherwise;
+//                 ?connections=a,b&tenantIds=t1,t2&includeShared=false
+//                 narrow it (HealthOptions); a mistake there is a 400
+//                 saying what (unknown parameter or connection, bad id)
 //
 // Basic auth ("metrics": {"auth": {"username", "password"}}) protects both.
 // Thread safety: start/stop from one thread; requests are served
@@ -28,7 +33,8 @@ struct MetricsServerOptions {
     std::string listen = "127.0.0.1:9464";
     bool include_runtime = false;
     std::optional<std::pair<std::string, std::string>> basic_auth;
-    int ping_timeout_ms = 3000;
+    int ping_timeout_ms = 3000;             // metrics.pingTimeoutMs: /health and a scrape's check
+    int64_t health_max_age_ms = 10000;      // metrics.healthMaxAgeMs (see PrometheusOptions)
     std::chrono::milliseconds read_timeout{5000};
     size_t max_header_bytes = 8192;
 

@@ -406,6 +406,8 @@ private:
         if (port.empty() || number < 0 || number > 65535)
             fail("/metrics/listen", "the port must be between 0 and 65535 (\"host:port\", e.g. \"127.0.0.1:9464\")");
         m.include_runtime = get_bool(metrics, "includeRuntime", false);
+        m.health_max_age_ms = get_int(metrics, "healthMaxAgeMs", m.health_max_age_ms);
+        m.ping_timeout_ms = static_cast<int>(get_int(metrics, "pingTimeoutMs", m.ping_timeout_ms));
         if (const Value *auth = member(metrics, "auth")) {
             m.auth = MetricsAuth{get_string(*auth, "username"), get_string(*auth, "password")};
             if (!m.auth->password.empty()) {

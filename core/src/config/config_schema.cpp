@@ -54,6 +54,8 @@ const char *const kSchema = R"SCHEMA({
           "x-expect": "\"host:port\" (e.g. \"127.0.0.1:9464\")"
         },
         "includeRuntime": { "$ref": "#/definitions/flag" },
+        "healthMaxAgeMs": { "$ref": "#/definitions/millis" },
+        "pingTimeoutMs": { "$ref": "#/definitions/positive" },
         "auth": {
           "type": "object",
           "properties": {

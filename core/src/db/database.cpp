@@ -10,6 +10,7 @@
 #include "db/statement_retry.hpp"
 #include "config/secrets.hpp"
 #include "plugins/connection_params.hpp"
+#include "observe/log_events.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
 #include "replicas/sticky.hpp"
@@ -372,6 +373,31 @@ Database Database::open(const std::string &config_path, OpenOptions options) {
 
 namespace detail {
 
+void ConnectionState::log_pool_created() noexcept {
+    try {
+        LogRecord r = pool_record(LogLevel::info, "POOL_CREATED", name);
+        r.schema = namespace_name;
+        r.client = client;
+        r.pool_min = config.pool.min;
+        r.pool_max = config.pool.max;
+        r.message = fmt::format("conn={} POOL_CREATED client={} min={} max={}", name, client, config.pool.min,
+                                config.pool.max);
+        emit_log(std::move(r));
+    } catch (...) {
+    }
+}
+
+void ConnectionState::log_pool_evicted(const char *reason) noexcept {
+    try {
+        LogRecord r = pool_record(LogLevel::info, "POOL_EVICTED", name);
+        r.schema = namespace_name;
+        r.reason = reason;
+        r.message = fmt::format("conn={} POOL_EVICTED reason={}", name, reason);
+        emit_log(std::move(r));
+    } catch (...) {
+    }
+}
+
 std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &state, const ConnectionConfig &cc,
                                                        std::shared_ptr<LoadedDriver> driver, const std::string &name,
                                                        const std::vector<std::pair<std::string, std::string>> &overrides) {
@@ -398,6 +424,7 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
             }
         if (!replaced) target->params.push_back(kv);
     }
+    if (name.find('@') != std::string::npos && !overrides.empty()) cs->namespace_name = overrides.front().second;
     if (cc.pgbouncer) target->params.emplace_back("pgbouncer", "true");
     target->params.emplace_back("ilana.config_dir", config->base_dir());
     target->params.emplace_back("ilana.connection", name);

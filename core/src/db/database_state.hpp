@@ -16,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 
 namespace ilana {
@@ -32,6 +33,9 @@ struct ConnectionState {
     std::shared_ptr<const Hooks> hooks;
     Dialect dialect;
     int placeholder_style = ILANA_PLACEHOLDER_QUESTION;
+    // For log records: the tenant's namespace (schema, database or file) of
+    // a tenant pool, "" for a connection of the config.
+    std::string namespace_name;
     bool log_queries = false;
     int64_t slow_query_ms = 0;
     // The driver reads ilana_statement.timeout_ms (ABI >= 1.2).
@@ -62,9 +66,7 @@ struct ConnectionState {
                 } catch (...) {
                 }
             }
-            if (whole_config->debug().log_pool_events)
-                ilana::logger()->info("conn={} POOL_CREATED client={} min={} max={}", name, client, config.pool.min,
-                                      config.pool.max);
+            if (whole_config->debug().log_pool_events) log_pool_created();
             pool_made.store(pool_ptr.get(), std::memory_order_release);
         });
         return *pool_ptr;
@@ -82,8 +84,7 @@ struct ConnectionState {
     void close_pool(const char *reason) noexcept {
         if (!has_pool() || pool_ptr->closed()) return;
         pool_ptr->close();
-        if (whole_config && whole_config->debug().log_pool_events)
-            ilana::logger()->info("conn={} POOL_EVICTED reason={}", name, reason);
+        if (whole_config && whole_config->debug().log_pool_events) log_pool_evicted(reason);
         if (hooks && hooks->on_pool_evicted) {
             try {
                 hooks->on_pool_evicted(name, reason);
@@ -94,6 +95,11 @@ struct ConnectionState {
     }
 
     ~ConnectionState() { close_pool("shutdown"); }
+
+private:
+    // POOL_CREATED / POOL_EVICTED lines and records (debug.logPoolEvents).
+    void log_pool_created() noexcept;
+    void log_pool_evicted(const char *reason) noexcept;
 };
 
 // A pool that is not one of the config's connections (a tenant's), for
@@ -110,14 +116,24 @@ struct DatabaseState {
     std::function<std::vector<ExtraPool>()> extra_pools;
     // Closes them (Database::close), with the reason onPoolEvicted reports.
     std::function<void(const char *reason)> close_extra_pools;
-    std::mutex health_mu;                       // guards last_health
-    std::optional<HealthReport> last_health;    // for the Prometheus gauges
+    // The last full health check (HealthOptions::is_full), for the scrape's
+    // health gauges; health_running while a scrape runs one (others wait).
+    std::mutex health_mu;                       // guards the four below
+    std::optional<HealthReport> last_health;
+    std::chrono::steady_clock::time_point last_health_at;
+    bool health_running = false;
+    std::condition_variable health_cv;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::shared_ptr<const Config> config;
     DriverRegistry registry;
     std::shared_ptr<const Hooks> hooks;
     std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> connections;
 };
+
+// The last full health check if it is no older than max_age_ms, else a
+// new one (shared with a scrape already running one); what a scrape of
+// /metrics reports (core/src/observe/health.cpp).
+HealthReport recent_health(const Database &db, DatabaseState &state, int64_t max_age_ms, int ping_timeout_ms);
 
 // The state of one pool of `cc` named `name` ("primary", or for a tenant
 // pool "primary@tenant_a"), with connect parameters replaced or added by

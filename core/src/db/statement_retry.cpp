@@ -1,4 +1,5 @@
 #include "db/statement_retry.hpp"
+#include "observe/log_events.hpp"
 
 #include <ilana/logging.hpp>
 
@@ -65,8 +66,7 @@ std::chrono::milliseconds announce_retry(ConnectionState &cs, const RetryOptions
                                          const Error &e) noexcept {
     const auto delay = backoff_delay(r, next_attempt, std::uniform_real_distribution<double>(0, 1)(t_retry_rng));
     cs.metrics.record_retry();
-    ilana::logger()->warn("conn={} CONNECTION_RETRY attempt={}/{} delay={}ms error=\"{}\"", cs.name, next_attempt,
-                          r.max_attempts, delay.count(), e.what());
+    log_connection_retry(cs.name, next_attempt, r.max_attempts, delay.count(), e.what());
     if (cs.hooks && cs.hooks->on_retry) {
         try {
             cs.hooks->on_retry(cs.name, next_attempt, e, delay);

@@ -1,5 +1,6 @@
 // Database::health_check and Database::metrics.
 #include <ilana/database.hpp>
+#include <ilana/tenants.hpp>
 
 #include "db/database_state.hpp"
 #include "observe/timestamps.hpp"
@@ -88,65 +89,193 @@ void fill_counts(ConnectionState &cs, PoolHealth &h) {
 
 } // namespace
 
+namespace {
+
+// Ping outcome -> status; counts; "degraded" for waiters or > 80% in use.
+void grade(PoolHealth &h) {
+    if (h.status == "ok" && (h.waiting_requests > 0 || (h.max > 0 && h.in_use * 10 > h.max * 8)))
+        h.status = "degraded";
+}
+
+// The tenants' shared connection (their template), or "" when the config
+// has no tenants or their template is a file name pattern, not a database.
+std::string shared_connection(const Config &config) {
+    const auto &t = config.tenants();
+    if (!t || config.is_tenant_file_template(t->connection)) return {};
+    return t->connection;
+}
+
+} // namespace
+
 HealthReport Database::health_check(const HealthOptions &options) const {
     const auto start = std::chrono::steady_clock::now();
+    const Config &config = *state_->config;
+    const std::string shared = shared_connection(config);
+    // What is checked: pools (connections, then tenant pools) and the shared one.
     std::vector<std::shared_ptr<ConnectionState>> targets;
-    std::vector<detail::ExtraPool> tenants;
-    if (options.connections.empty()) {
-        for (const auto &c : state_->config->connections())
-            if (!state_->config->is_tenant_file_template(c.name)) targets.push_back(state_->connections.at(c.name));
+    std::vector<std::pair<std::string, std::string>> labels; // connection, tenant
+    std::shared_ptr<ConnectionState> shared_target;
+    std::vector<detail::ExtraPool> tenants;   // open tenant pools (pinned while listed)
+    std::vector<Connection> opened;           // tenant pools opened for this check (pinned)
+    std::vector<std::string> preset_errors;   // per target: unhealthy before any ping (no pool)
+    const bool everything = options.connections.empty() && options.tenant_ids.empty();
+    if (everything) {
+        for (const auto &c : config.connections()) {
+            if (config.is_tenant_file_template(c.name)) continue;
+            if (c.name == shared) continue;
+            targets.push_back(state_->connections.at(c.name));
+            labels.emplace_back(c.name, "");
+        }
         tenants = extra_pools(*state_);
-        for (const auto &t : tenants) targets.push_back(t.state);
+        for (const auto &t : tenants) {
+            targets.push_back(t.state);
+            labels.emplace_back(t.connection, t.tenant);
+        }
     } else {
         for (const auto &name : options.connections) {
             auto it = state_->connections.find(name);
             if (it == state_->connections.end())
                 throw ConfigError("health check: connection '" + name + "' is not defined; connections: " +
-                                      state_->config->connection_names(),
-                                  state_->config->source(), "/connections");
-            if (state_->config->is_tenant_file_template(name))
+                                      config.connection_names(),
+                                  config.source(), "/connections");
+            if (config.is_tenant_file_template(name))
                 throw ConfigError("health check: connection '" + name +
                                       "' is the tenants' file template (its filename holds {tenant}), not a "
                                       "database: check it without naming connections to see its tenant pools",
-                                  state_->config->source(), "/tenants/connection");
+                                  config.source(), "/tenants/connection");
+            if (name == shared) {
+                if (!options.include_shared)
+                    throw ConfigError("health check: connection '" + name +
+                                          "' is the tenants' shared connection and includeShared is false: name it "
+                                          "or leave it out, not both",
+                                      config.source(), "/tenants/connection");
+                continue; // reported as sharedDb
+            }
             targets.push_back(it->second);
+            labels.emplace_back(name, "");
+        }
+        if (!options.tenant_ids.empty()) {
+            if (!config.tenants())
+                throw ConfigError("health check: tenants given (" + options.tenant_ids.front() +
+                                      ", ...) but the config has no \"tenants\" section",
+                                  config.source(), "/tenants");
+            TenantManager manager(*this);
+            for (const auto &id : options.tenant_ids) {
+                TenantManager::validate_id(id); // before any pool is opened
+            }
+            for (const auto &id : options.tenant_ids) {
+                labels.emplace_back(config.tenants()->connection, id);
+                // A missing namespace is not healthy, though PostgreSQL
+                // would connect with it in search_path: say so, open nothing.
+                std::string missing;
+                try {
+                    if (options.ping && !manager.exists(id))
+                        missing = "tenant '" + id + "' has no namespace " + manager.namespace_of(id) +
+                                  " (ilana tenants:create " + id + ")";
+                } catch (const std::exception &e) {
+                    missing = e.what();
+                }
+                if (!missing.empty()) {
+                    targets.push_back(nullptr);
+                    preset_errors.resize(targets.size());
+                    preset_errors.back() = std::move(missing);
+                    continue;
+                }
+                opened.push_back(manager.get(id));
+                targets.push_back(detail::InternalAccess::shared_state(opened.back()));
+            }
         }
     }
+    if (!shared.empty() && options.include_shared) shared_target = state_->connections.at(shared);
 
     HealthReport report;
     report.timestamp = detail::iso8601_now();
     report.pools.resize(targets.size());
+    PoolHealth shared_health;
     // Check the pools in parallel: the report takes as long as the slowest.
     std::vector<std::thread> workers;
-    const size_t first_tenant = targets.size() - tenants.size();
     for (size_t i = 0; i < targets.size(); ++i) {
-        report.pools[i].connection = targets[i]->name;
-        if (i >= first_tenant) {
-            report.pools[i].connection = tenants[i - first_tenant].connection;
-            report.pools[i].tenant = tenants[i - first_tenant].tenant;
-        }
+        report.pools[i].connection = labels[i].first;
+        report.pools[i].tenant = labels[i].second;
         report.pools[i].status = "ok";
+        if (!targets[i]) {
+            report.pools[i].status = "unhealthy";
+            report.pools[i].error = preset_errors[i];
+            continue;
+        }
         if (options.ping)
             workers.emplace_back([&, i] { ping_pool(targets[i], options.ping_timeout_ms, report.pools[i]); });
+    }
+    if (shared_target) {
+        shared_health.connection = shared;
+        shared_health.status = "ok";
+        if (options.ping)
+            workers.emplace_back([&] { ping_pool(shared_target, options.ping_timeout_ms, shared_health); });
     }
     for (auto &w : workers) w.join();
     for (size_t i = 0; i < targets.size(); ++i) {
         PoolHealth &h = report.pools[i];
-        fill_counts(*targets[i], h);
-        if (h.status == "ok" && (h.waiting_requests > 0 || (h.max > 0 && h.in_use * 10 > h.max * 8)))
-            h.status = "degraded";
+        if (targets[i]) fill_counts(*targets[i], h);
+        grade(h);
         if (h.status == "degraded") ++report.degraded_pools;
         if (h.status == "unhealthy") ++report.unhealthy_pools;
     }
+    if (shared_target) {
+        fill_counts(*shared_target, shared_health);
+        grade(shared_health);
+        report.shared_db = SharedDbHealth{shared, shared_health.status, shared_health.response_time_ms,
+                                          shared_health.error};
+    }
     report.total_pools = static_cast<int>(report.pools.size());
-    report.healthy = report.unhealthy_pools == 0;
+    report.healthy = report.unhealthy_pools == 0 && !(report.shared_db && report.shared_db->status == "unhealthy");
     report.duration_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-    {
+    // Only a check of everything may stand for the scrape's health gauges.
+    if (options.is_full()) {
         std::lock_guard<std::mutex> lock(state_->health_mu);
         state_->last_health = report;
+        state_->last_health_at = std::chrono::steady_clock::now();
     }
     return report;
+}
+
+HealthReport detail::recent_health(const Database &db, DatabaseState &state, int64_t max_age_ms,
+                                   int ping_timeout_ms) {
+    const auto asked = std::chrono::steady_clock::now();
+    // A check that ends after this one was asked for is as fresh as one of
+    // its own (two scrapes at once share one check, even with max age 0).
+    const auto fresh = [&] {
+        return state.last_health && state.last_health_at + std::chrono::milliseconds(max_age_ms) >= asked;
+    };
+    {
+        std::unique_lock<std::mutex> lock(state.health_mu);
+        // A check is bounded by the ping timeout (plus thread start-up):
+        // wait for another scraper's check no longer than that.
+        const auto give_up = asked + std::chrono::milliseconds(ping_timeout_ms + 250);
+        while (!fresh() && state.health_running)
+            if (state.health_cv.wait_until(lock, give_up) == std::cv_status::timeout) break;
+        if (fresh()) return *state.last_health;
+        if (state.health_running) {
+            // The other check overran: report the last known state, or
+            // unhealthy when there is none.
+            if (state.last_health) return *state.last_health;
+            HealthReport unknown;
+            unknown.healthy = false;
+            return unknown;
+        }
+        state.health_running = true;
+    }
+    struct Done {
+        DatabaseState &state;
+        ~Done() {
+            std::lock_guard<std::mutex> lock(state.health_mu);
+            state.health_running = false;
+            state.health_cv.notify_all();
+        }
+    } done{state};
+    HealthOptions options;
+    options.ping_timeout_ms = ping_timeout_ms;
+    return db.health_check(options);
 }
 
 std::string HealthReport::to_json() const {
@@ -184,6 +313,21 @@ std::string HealthReport::to_json() const {
         w.EndObject();
     }
     w.EndArray();
+    if (shared_db) {
+        w.Key("sharedDb");
+        w.StartObject();
+        w.Key("connection");
+        w.String(shared_db->connection.c_str());
+        w.Key("status");
+        w.String(shared_db->status.c_str());
+        w.Key("responseTimeMs");
+        if (shared_db->response_time_ms) w.Double(*shared_db->response_time_ms);
+        else w.Null();
+        w.Key("error");
+        if (shared_db->error.empty()) w.Null();
+        else w.String(shared_db->error.c_str());
+        w.EndObject();
+    }
     w.Key("totalPools");
     w.Int(total_pools);
     w.Key("degradedPools");

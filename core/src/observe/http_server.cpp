@@ -108,7 +108,7 @@ struct ServeConfig {
     std::chrono::milliseconds timeout;
     uint32_t header_limit;
     std::optional<std::pair<std::string, std::string>> basic_auth;
-    std::map<std::string, HttpServer::Handler, std::less<>> routes;
+    std::map<std::string, HttpServer::RequestHandler, std::less<>> routes;
 };
 
 using Response = http::response<http::string_body>;
@@ -170,7 +170,11 @@ private:
         };
 
         std::string_view path(req.target().data(), req.target().size());
-        if (const size_t q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+        std::string_view query;
+        if (const size_t q = path.find('?'); q != std::string_view::npos) {
+            query = path.substr(q + 1);
+            path = path.substr(0, q);
+        }
 
         if (config_->basic_auth &&
             !detail::basic_auth_matches(std::string_view(req[http::field::authorization].data(),
@@ -184,7 +188,7 @@ private:
         } else if (auto it = config_->routes.find(path); it == config_->routes.end()) {
             plain(http::status::not_found, "not found\n");
         } else {
-            call_handler(it->first, it->second, res, plain);
+            call_handler(HttpRequest{it->first, std::string(query)}, it->second, res, plain);
         }
 
         res.set(http::field::server, "ilana");
@@ -195,10 +199,12 @@ private:
     }
 
     template <class Plain>
-    static void call_handler(const std::string &path, const HttpServer::Handler &handler, Response &res, Plain &plain) {
+    static void call_handler(const HttpRequest &request, const HttpServer::RequestHandler &handler, Response &res,
+                             Plain &plain) {
+        const std::string &path = request.path;
         HttpResponse out;
         try {
-            out = handler();
+            out = handler(request);
         } catch (const std::exception &e) {
             logger()->error("HTTP handler for {} threw: {}", path, e.what());
             return plain(http::status::internal_server_error, "internal error\n");
@@ -288,7 +294,7 @@ struct HttpServer::Impl {
 
     HttpServerOptions options;
     ListenAddress listen;
-    std::map<std::string, Handler, std::less<>> routes;
+    std::map<std::string, RequestHandler, std::less<>> routes;
 
     std::mutex mu; // state, start/stop
     State state = State::created;
@@ -459,7 +465,71 @@ HttpServer::~HttpServer() {
     }
 }
 
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// application/x-www-form-urlencoded decoding; a malformed %XX stays as is.
+std::string url_decode(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '+') {
+            out += ' ';
+        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+            out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+// Calls fn(name, value) for each "name[=value]" of the query, undecoded.
+template <class Fn> void each_param(std::string_view query, Fn fn) {
+    while (!query.empty()) {
+        const size_t amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+        if (pair.empty()) continue;
+        const size_t eq = pair.find('=');
+        if (fn(pair.substr(0, eq), eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1))) return;
+    }
+}
+
+} // namespace
+
+std::optional<std::string> HttpRequest::param(std::string_view name) const {
+    std::optional<std::string> found;
+    each_param(query, [&](std::string_view k, std::string_view v) {
+        if (url_decode(k) != name) return false;
+        found = url_decode(v);
+        return true;
+    });
+    return found;
+}
+
+std::vector<std::string> HttpRequest::param_names() const {
+    std::vector<std::string> names;
+    each_param(query, [&](std::string_view k, std::string_view) {
+        names.push_back(url_decode(k));
+        return false;
+    });
+    return names;
+}
+
 void HttpServer::route(std::string path, Handler handler) {
+    if (!handler) throw Error("HttpServer::route(\"" + path + "\"): empty handler", ErrorClass::config);
+    route(std::move(path), RequestHandler([h = std::move(handler)](const HttpRequest &) { return h(); }));
+}
+
+void HttpServer::route(std::string path, RequestHandler handler) {
     std::lock_guard<std::mutex> lock(impl_->mu);
     if (impl_->state != Impl::State::created)
         throw Error("HttpServer::route(\"" + path + "\"): routes must be added before start()", ErrorClass::config);

@@ -115,6 +115,17 @@ void runtime_metrics(Exposition &e, std::chrono::steady_clock::time_point starte
 } // namespace
 
 std::string Database::prometheus_text(bool include_runtime) const {
+    PrometheusOptions options;
+    options.include_runtime = include_runtime;
+    options.health_max_age_ms = state_->config->metrics().health_max_age_ms;
+    options.ping_timeout_ms = state_->config->metrics().ping_timeout_ms;
+    return prometheus_text(options);
+}
+
+std::string Database::prometheus_text(const PrometheusOptions &options) const {
+    // First, so the pool counts below include what the check opened.
+    const HealthReport health =
+        detail::recent_health(*this, *state_, options.health_max_age_ms, options.ping_timeout_ms);
     std::vector<PoolView> pools;
     for (const auto &c : state_->config->connections()) {
         ConnectionState *cs = state_->connections.at(c.name).get();
@@ -180,22 +191,18 @@ std::string Database::prometheus_text(bool include_runtime) const {
         e.sample("ilana_pool_events_total", p.labels + ",event=\"timeout\"", static_cast<double>(p.stats.timeouts));
     }
 
-    std::optional<HealthReport> health;
-    {
-        std::lock_guard<std::mutex> lock(state_->health_mu);
-        health = state_->last_health;
-    }
-    e.family("ilana_health_status", "gauge", "Overall health of the last check (1 healthy, 0 not).");
-    e.sample("ilana_health_status", "", health ? (health->healthy ? 1 : 0) : 1);
+    e.family("ilana_health_status", "gauge",
+             "Overall health of a check no older than metrics.healthMaxAgeMs (1 healthy, 0 not).");
+    e.sample("ilana_health_status", "", health.healthy ? 1 : 0);
     e.family("ilana_health_pools_degraded", "gauge", "Degraded pools in the last health check.");
-    e.sample("ilana_health_pools_degraded", "", health ? health->degraded_pools : 0);
+    e.sample("ilana_health_pools_degraded", "", health.degraded_pools);
     e.family("ilana_health_pools_unhealthy", "gauge", "Unhealthy pools in the last health check.");
-    e.sample("ilana_health_pools_unhealthy", "", health ? health->unhealthy_pools : 0);
+    e.sample("ilana_health_pools_unhealthy", "", health.unhealthy_pools);
     // (The seed calls it ..._response_time_ms; promtool wants base units.)
     e.family("ilana_health_response_time_seconds", "gauge", "Duration of the last health check in seconds.");
-    e.sample("ilana_health_response_time_seconds", "", health ? static_cast<double>(health->duration_ms) / 1000.0 : 0);
+    e.sample("ilana_health_response_time_seconds", "", static_cast<double>(health.duration_ms) / 1000.0);
 
-    if (include_runtime) runtime_metrics(e, state_->started);
+    if (options.include_runtime) runtime_metrics(e, state_->started);
     return e.str();
 }
 

@@ -1,4 +1,5 @@
 #include "pool/pool.hpp"
+#include "observe/log_events.hpp"
 
 #include <ilana/logging.hpp>
 #include <ilana/retry.hpp>
@@ -113,8 +114,7 @@ std::unique_ptr<PooledConnection> Pool::create_with_retry(Clock::time_point dead
             if (metrics_ != nullptr) metrics_->record_retry();
             auto wake = Clock::now() + std::chrono::milliseconds(delay);
             if (wake >= deadline) throw; // no time left for another attempt
-            ilana::logger()->warn("conn={} CONNECTION_RETRY attempt={}/{} delay={}ms error=\"{}\"", name_, attempt + 1,
-                                  attempts, delay, e.what());
+            detail::log_connection_retry(name_, attempt + 1, attempts, delay, e.what());
             if (hooks_) call_hook(hooks_->on_retry, "onRetry", name_, attempt + 1, e, std::chrono::milliseconds(delay));
             std::this_thread::sleep_until(wake);
         }

@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 #include <thread>
 
+#include "observe/log_events.hpp"
+
 namespace ilana {
 
 std::chrono::milliseconds backoff_delay(const RetryOptions &o, int next_attempt, double random01) noexcept {
@@ -39,8 +41,7 @@ void retry_loop(const RetrySettings &s, const std::function<void()> &attempt) {
             }
             if (!retryable || n >= attempts) throw;
             auto delay = backoff_delay(s.options, n + 1, uniform(rng));
-            ilana::logger()->debug("CONNECTION_RETRY attempt={}/{} delay={}ms error=\"{}\"", n + 1, attempts,
-                                   delay.count(), e.what());
+            detail::log_connection_retry({}, n + 1, attempts, delay.count(), e.what(), LogLevel::debug);
             if (s.on_retry) s.on_retry(n + 1, e, delay);
             std::this_thread::sleep_for(delay);
         }

@@ -11,6 +11,7 @@
 #include "tenants/parallel.hpp"
 #include "tenants/tenant_id.hpp"
 #include "tenants/tenant_state.hpp"
+#include "observe/log_events.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -74,8 +75,7 @@ Connection TenantManager::get_validated(std::string_view tenant_id) const {
     settings.options = tcs.config.retry ? *tcs.config.retry : state_->config->retry();
     auto hooks = tcs.hooks;
     settings.on_retry = [&](int attempt, const std::exception &e, std::chrono::milliseconds delay) {
-        ilana::logger()->warn("conn={} CONNECTION_RETRY attempt={}/{} delay={}ms error=\"{}\"", name, attempt,
-                              settings.options.max_attempts, delay.count(), e.what());
+        detail::log_connection_retry(name, attempt, settings.options.max_attempts, delay.count(), e.what());
         const auto *err = dynamic_cast<const Error *>(&e);
         if (hooks && hooks->on_retry && err != nullptr) {
             try {

@@ -187,9 +187,16 @@ int run_doctor(const Globals &g, const po::variables_map &vm) {
             for (size_t i = 0; i < d.recommendations.size(); ++i)
                 std::cout << "  " << i + 1 << ". " << d.recommendations[i] << "\n";
         }
-        if (health)
+        if (health) {
             std::cout << "\nHealth: " << health->total_pools << " pools, " << health->degraded_pools << " degraded, "
                       << health->unhealthy_pools << " unhealthy\n";
+            if (const auto &shared = health->shared_db) {
+                std::cout << "Shared DB (" << shared->connection << "): " << shared->status;
+                if (shared->response_time_ms) std::cout << " (" << fixed1(*shared->response_time_ms) << "ms latency)";
+                if (!shared->error.empty()) std::cout << ": " << shared->error;
+                std::cout << "\n";
+            }
+        }
         std::cout << (d.success() ? "\ndoctor: all checks passed\n" : "\ndoctor: some checks FAILED\n");
     } else {
         rapidjson::StringBuffer buf;
@@ -228,6 +235,15 @@ int run_doctor(const Globals &g, const po::variables_map &vm) {
         w.Int(health ? health->degraded_pools : 0);
         w.Key("unhealthyPools");
         w.Int(health ? health->unhealthy_pools : 0);
+        // The seed's field: the tenants' shared database's ping (only with a
+        // tenants section whose template is a database; null when it failed).
+        if (health && health->shared_db) {
+            w.Key("sharedDbLatencyMs");
+            if (health->shared_db->response_time_ms) w.Double(*health->shared_db->response_time_ms);
+            else w.Null();
+            w.Key("sharedDbStatus");
+            w.String(health->shared_db->status.c_str());
+        }
         w.EndObject();
         w.EndObject();
         std::cout << buf.GetString() << "\n";

@@ -1,0 +1,167 @@
+// Structured log records (ilana/logging.hpp): what a JSON sink receives for
+// queries, slow queries and tenant pools being created and evicted, with
+// the fields apart and never a bound value. (CONNECTION_RETRY against a
+// stopped server: tests/faults/scrape_health_test.cpp.)
+#include <catch2/catch.hpp>
+
+#include <ilana/ilana.hpp>
+#include <ilana/logging.hpp>
+#include <ilana/tenants.hpp>
+
+#include "configs.hpp"
+#include "log_capture.hpp"
+#include "test_helpers.hpp"
+
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+using namespace ilana;
+using namespace std::chrono;
+using namespace std::chrono_literals;
+using ilana_test::TempDir;
+
+namespace {
+
+bool has(const std::string &text, const std::string &what) { return text.find(what) != std::string::npos; }
+
+// The JSON lines a sink made of LogRecord::to_json would write.
+struct JsonSink {
+    std::mutex mu;
+    std::vector<std::string> lines;
+    JsonSink() {
+        set_log_record_sink([this](const LogRecord &r) {
+            std::lock_guard<std::mutex> lock(mu);
+            lines.push_back(r.to_json());
+        });
+    }
+    ~JsonSink() { set_log_record_sink({}); }
+    // The parsed records of `type`.
+    std::vector<rapidjson::Document> of(const std::string &type) {
+        std::lock_guard<std::mutex> lock(mu);
+        std::vector<rapidjson::Document> out;
+        for (const auto &line : lines) {
+            rapidjson::Document d;
+            d.Parse(line.c_str());
+            REQUIRE_FALSE(d.HasParseError());
+            if (d.HasMember("type") && type == d["type"].GetString()) out.push_back(std::move(d));
+        }
+        return out;
+    }
+    std::string all() {
+        std::lock_guard<std::mutex> lock(mu);
+        std::string s;
+        for (const auto &l : lines) s += l + "\n";
+        return s;
+    }
+};
+
+std::string str(const rapidjson::Document &d, const char *key) {
+    return d.HasMember(key) && d[key].IsString() ? d[key].GetString() : "";
+}
+
+} // namespace
+
+TEST_CASE("log records: queries and slow queries carry the SQL start, never a bound value", "[logging][sqlite]") {
+    TempDir dir;
+    dir.write("ilana.config.json", R"({"connections": {"cache": {"client": "sqlite3", "connection": {"filename": ":memory:"}}},
+        "debug": {"enabled": true, "logQueries": true, "slowQueryThreshold": 1}})");
+    Database db = Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+    ilana_test::LogCapture text; // the text log keeps its lines
+    JsonSink sink;
+    db.on("cache").query("SELECT ? AS card_number", {std::string("4111-secret-bound-value")});
+    // Slow: a recursive count long enough for slowQueryThreshold=1ms.
+    const std::string slow_sql =
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000)\n   SELECT count(*) FROM c WHERE x > ?";
+    db.on("cache").query(slow_sql, {int64_t(0)});
+    const std::string long_sql = "SELECT 1 AS a" + std::string(300, ' ') + ", " + std::string(400, '2') + " AS b";
+    db.on("cache").query(long_sql);
+
+    auto queries = sink.of("QUERY");
+    REQUIRE(queries.size() == 3);
+    CHECK(str(queries[0], "level") == "debug");
+    CHECK(str(queries[0], "connection") == "cache");
+    CHECK(str(queries[0], "sql") == "SELECT ? AS card_number");
+    CHECK(queries[0]["ok"].GetBool());
+    CHECK(queries[0]["durationMs"].IsNumber());
+    CHECK(has(str(queries[0], "message"), "conn=cache query=\"SELECT ? AS card_number\""));
+    // The start of a long statement, whitespace folded.
+    CHECK(str(queries[2], "sql").size() == 200 + 3);
+    CHECK(str(queries[2], "sql").compare(0, 16, "SELECT 1 AS a , ") == 0);
+    auto slow = sink.of("SLOW_QUERY");
+    REQUIRE(slow.size() == 1);
+    CHECK(str(slow[0], "level") == "warn");
+    CHECK(str(slow[0], "sql") == "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) "
+                                 "SELECT count(*) FROM c WHERE x > ?");
+    CHECK(slow[0]["durationMs"].GetDouble() >= 1.0);
+    CHECK_FALSE(has(sink.all(), "4111-secret-bound-value"));
+    CHECK_FALSE(has(text.text(), "4111-secret-bound-value"));
+    CHECK(has(text.text(), "SLOW_QUERY"));
+
+    // A failed statement is a QUERY record with ok=false.
+    CHECK_THROWS(db.on("cache").query("SELECT * FROM no_such_table"));
+    queries = sink.of("QUERY");
+    REQUIRE(queries.size() == 4);
+    CHECK_FALSE(queries[3]["ok"].GetBool());
+}
+
+TEST_CASE("log records: a tenant pool's POOL_CREATED and POOL_EVICTED name the tenant and its schema",
+          "[logging][tenants][pg]") {
+    ILANA_REQUIRE_PG();
+    TempDir dir;
+    const std::string prefix = "t" + ilana_test::unique_suffix() + "_log_";
+    dir.write("ilana.config.json", R"({"connections": {"pg": {"client": "postgres", "connection": )" +
+                                       ilana_test::pg_connection_json() + R"(}},
+        "tenants": {"connection": "pg", "isolation": "schema", "schemaPrefix": ")" +
+                                       prefix + R"(", "poolTtlMs": 200},
+        "debug": {"logPoolEvents": true}})");
+    Database db = Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+    TenantManager tm(db);
+    ilana_test::Cleanup cleanup{[&] { tm.drop_tenant("acme"); }};
+    tm.create_tenant("acme");
+    tm.evict("acme"); // made by create_tenant; start from no pool
+    ilana_test::LogCapture text;
+    JsonSink sink;
+    tm.get("acme").query("SELECT 1");
+    // Unused for poolTtlMs: closed by the TTL sweep.
+    const auto until = steady_clock::now() + 5s;
+    while (sink.of("POOL_EVICTED").empty() && steady_clock::now() < until) std::this_thread::sleep_for(20ms);
+
+    auto created = sink.of("POOL_CREATED");
+    REQUIRE(created.size() == 1);
+    CHECK(str(created[0], "connection") == "pg");
+    CHECK(str(created[0], "tenant") == "acme");
+    CHECK(str(created[0], "schema") == prefix + "acme");
+    CHECK(str(created[0], "client") == "postgres");
+    auto evicted = sink.of("POOL_EVICTED");
+    REQUIRE(evicted.size() == 1);
+    CHECK(str(evicted[0], "level") == "info");
+    CHECK(str(evicted[0], "connection") == "pg");
+    CHECK(str(evicted[0], "tenant") == "acme");
+    CHECK(str(evicted[0], "schema") == prefix + "acme");
+    CHECK(str(evicted[0], "reason") == "ttl_expired");
+    CHECK(has(text.text(), "conn=pg@acme POOL_EVICTED reason=ttl_expired"));
+    CHECK_FALSE(has(sink.all(), ilana_test::pg().password));
+}
+
+TEST_CASE("log records: only at the levels the logger logs, and a throwing sink is ignored", "[logging][sqlite]") {
+    TempDir dir;
+    dir.write("ilana.config.json", R"({"connections": {"cache": {"client": "sqlite3", "connection": {"filename": ":memory:"}}},
+        "debug": {"enabled": true, "logQueries": true, "slowQueryThreshold": 100000}})");
+    Database db = Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+    ilana_test::LogCapture text;
+    logger()->set_level(spdlog::level::info); // QUERY lines are debug
+    {
+        JsonSink sink;
+        db.on("cache").query("SELECT 1");
+        CHECK(sink.of("QUERY").empty());
+    }
+    logger()->set_level(spdlog::level::debug);
+    set_log_record_sink([](const LogRecord &) { throw std::runtime_error("sink down"); });
+    CHECK_NOTHROW(db.on("cache").query("SELECT 2"));
+    set_log_record_sink({});
+    CHECK(has(text.text(), "query=\"SELECT 2\""));
+}
