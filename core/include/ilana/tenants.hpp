@@ -227,8 +227,8 @@ struct CloneOptions {
 
 struct CloneResult {
     std::string source, target;
-    std::vector<std::string> tables;         // created, in order
-    std::vector<std::string> skipped_views;  // views cannot be recreated from introspection
+    std::vector<std::string> tables; // created, in the order their rows were copied
+    std::vector<std::string> views;  // created, in dependency order
     int64_t rows_copied = 0;
     int64_t duration_ms = 0;
 };

@@ -351,6 +351,7 @@ void api_result_close(ilana_result *result);
 extern const ilana_introspect_api introspect_api;
 extern const ilana_lock_api lock_api;
 extern const ilana_namespace_api namespace_api;
+extern const ilana_ddl_api ddl_api;
 
 } // namespace ilana::sqlite
 
