@@ -216,8 +216,12 @@ std::vector<Statement> build(Connection &c, const std::string &source, const std
         if (rows.size() != 1 || rows[0].size() < 2)
             throw ilana::sdk::DriverFailure(ILANA_ERR_INTERNAL, "ddl: SHOW CREATE VIEW " + v + " returned no definition");
         view_text[v] = str(rows[0][1]);
+        // Tables of the current database print unqualified, others as
+        // `db`.`name`: a view that names another view (qualified, or as a
+        // table or column qualifier) depends on it. Over-approximating is
+        // harmless but for a false cycle, which is reported.
         for (const auto &w : views)
-            if (w != v && view_text[v].find(quoted(source) + "." + quoted(w)) != std::string::npos) depends_on[v].insert(w);
+            if (w != v && view_text[v].find(quoted(w)) != std::string::npos) depends_on[v].insert(w);
     }
     std::vector<std::string> ordered;
     try {
