@@ -134,16 +134,16 @@ TEST_CASE("clone: which ilana.ddl/1 statements run in which step", "[tenants][un
         return out;
     };
     CHECK(detail::tables_in_copy_order(all) == std::vector<std::string>{"users", "ilana_migrations"});
-    CHECK(sqls(detail::statements_of_step(all, ILANA_DDL_BEFORE_DATA, {})) ==
+    CHECK(sqls(detail::statements_of_step(all, ILANA_DDL_BEFORE_DATA, {}, false)) ==
           std::vector<std::string>{"CREATE SEQUENCE s", "CREATE TABLE users", "CREATE TABLE m"});
-    CHECK(sqls(detail::statements_of_step(all, ILANA_DDL_AFTER_DATA, {})) ==
+    CHECK(sqls(detail::statements_of_step(all, ILANA_DDL_AFTER_DATA, {}, false)) ==
           std::vector<std::string>{"ALTER TABLE users ADD fk", "CREATE VIEW v"});
     // Counters follow the rows: a schema-only clone (only the migration
     // history copied) carries only the history's counter.
-    CHECK(sqls(detail::statements_of_step(all, ILANA_DDL_DATA_STATE, {"ilana_migrations"})) ==
-          std::vector<std::string>{"SELECT setval(2)", "SELECT setval(3)"});
-    CHECK(sqls(detail::statements_of_step(all, ILANA_DDL_DATA_STATE, {})).empty());
-    CHECK(sqls(detail::statements_of_step(all, ILANA_DDL_DATA_STATE, {"users", "ilana_migrations"})).size() == 3);
+    CHECK(sqls(detail::statements_of_step(all, ILANA_DDL_DATA_STATE, {"ilana_migrations"}, false)) ==
+          std::vector<std::string>{"SELECT setval(2)"});
+    CHECK(sqls(detail::statements_of_step(all, ILANA_DDL_DATA_STATE, {}, false)).empty());
+    CHECK(sqls(detail::statements_of_step(all, ILANA_DDL_DATA_STATE, {"users", "ilana_migrations"}, true)).size() == 3);
 }
 
 TEST_CASE("anonymization values and rules", "[tenants][unit]") {

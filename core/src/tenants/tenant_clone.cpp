@@ -20,11 +20,11 @@ namespace ilana {
 namespace detail {
 
 std::vector<const DdlStatement *> statements_of_step(const std::vector<DdlStatement> &all, int64_t step,
-                                                     const std::set<std::string> &copied) {
+                                                     const std::set<std::string> &copied, bool with_data) {
     std::vector<const DdlStatement *> out;
     for (const auto &d : all) {
         if (d.step != step) continue;
-        if (step == ILANA_DDL_DATA_STATE && (d.table ? copied.count(*d.table) == 0 : copied.empty())) continue;
+        if (step == ILANA_DDL_DATA_STATE && (d.table ? copied.count(*d.table) == 0 : !with_data)) continue;
         out.push_back(&d);
     }
     return out;
@@ -168,7 +168,7 @@ CloneResult TenantManager::clone_tenant(std::string_view source_id, std::string_
                         ErrorClass::config);
         std::set<std::string> copied;
         auto run_step = [&](int64_t step) {
-            for (const detail::DdlStatement *d : detail::statements_of_step(ddl, step, copied)) {
+            for (const detail::DdlStatement *d : detail::statements_of_step(ddl, step, copied, options.include_data)) {
                 try {
                     run_native(out, d->sql);
                 } catch (const Error &e) {

@@ -25,10 +25,11 @@ struct DdlStatement {
 };
 
 // The statements of `step` to run, in order. ILANA_DDL_DATA_STATE ones
-// follow the rows: only those of a table in `copied` (with no table: when
-// `copied` is not empty), so a schema-only clone starts its counters afresh.
+// follow the rows: only those of a table in `copied`, and those of no table
+// only `with_data`, so a schema-only clone (which copies the migration
+// history alone) starts its other counters afresh.
 std::vector<const DdlStatement *> statements_of_step(const std::vector<DdlStatement> &all, int64_t step,
-                                                     const std::set<std::string> &copied);
+                                                     const std::set<std::string> &copied, bool with_data);
 
 // The tables whose rows are copied, in the order the driver creates them
 // (step ILANA_DDL_BEFORE_DATA, kind "table").

@@ -679,7 +679,7 @@ typedef struct ilana_batch_api {
 #define ILANA_DDL_DATA_STATE 3  /* the source's counters (sequence values,
                                    AUTO_INCREMENT): run only when the rows
                                    of `table_name` were copied (when it is
-                                   NULL, when any rows were copied), so a
+                                   NULL, only when all rows were), so a
                                    schema-only clone starts its ids afresh  */
 
 typedef struct ilana_ddl_api {
