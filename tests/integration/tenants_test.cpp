@@ -12,6 +12,12 @@
 //   - clone: tables, keys, indexes and defaults recreated (no drift against
 //     the source), rows copied in batches, anonymized columns hold none of
 //     the original values, the migration history comes along;
+//   - clone of related tables (generated ids, a foreign key, CHECK, UNIQUE,
+//     an index, a view over a view) through the driver's "ilana.ddl/1":
+//     rows equal, counters carried (with data) or fresh (without), keys
+//     enforced, views reading the clone's tables;
+//   - a system schema / database is refused by every entry point, an empty
+//     schemaPrefix at config load;
 //   - an injection id is rejected by every entry point without any SQL.
 #include <catch2/catch.hpp>
 
