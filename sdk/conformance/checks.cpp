@@ -346,7 +346,20 @@ std::string Suite::State::extensions() {
                 "ilana.namespace/1 struct_size " + std::to_string(x->struct_size) + " is too small");
         require(x->param_key && *x->param_key, "ilana.namespace/1 has no param_key");
         require(x->create && x->drop, "ilana.namespace/1 has a NULL create or drop");
+        // ABI 1.2: is_system is pure and must not call a tenant-like name a
+        // system namespace (the host would refuse every tenant).
+        if (x->struct_size >= offsetof(ilana_namespace_api, is_system) + sizeof(void *) && x->is_system != nullptr)
+            require(x->is_system("tenant_ilana_conformance") == 0,
+                    "ilana.namespace/1 is_system calls \"tenant_ilana_conformance\" a system namespace");
         found += std::string(found.empty() ? "" : ", ") + ILANA_EXT_NAMESPACE;
+    }
+    if (const auto *x = static_cast<const ilana_ddl_api *>(get(ILANA_EXT_DDL))) {
+        require(x->struct_size >= offsetof(ilana_ddl_api, clone_namespace) + sizeof(void *),
+                "ilana.ddl/1 struct_size " + std::to_string(x->struct_size) + " is too small");
+        require(x->clone_namespace != nullptr, "ilana.ddl/1 has a NULL clone_namespace");
+        require(get(ILANA_EXT_NAMESPACE) != nullptr,
+                "ilana.ddl/1 without ilana.namespace/1: the host clones namespaces only");
+        found += std::string(found.empty() ? "" : ", ") + ILANA_EXT_DDL;
     }
     return "unknown id -> NULL; provides " + (found.empty() ? std::string("no standard extension") : found);
 }

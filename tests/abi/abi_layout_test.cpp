@@ -56,7 +56,7 @@ static_assert(sizeof(ilana_driver_api) == 104);
 static_assert(sizeof(ilana_driver_entry) == 56);
 static_assert(sizeof(ilana_introspect_api) == 32);
 static_assert(sizeof(ilana_lock_api) == 24);
-static_assert(sizeof(ilana_namespace_api) == 40);
+static_assert(sizeof(ilana_namespace_api) == 48); // 1.2 appended is_system
 // ABI 1.1: ilana_result_info.columns_id, appended after v1.0's last field.
 static_assert(offsetof(ilana_result_info, columns_id) == 40 &&
               std::is_same_v<decltype(ilana_result_info::columns_id), uint64_t>);
@@ -65,6 +65,11 @@ static_assert(offsetof(ilana_result_info, columns_id) == 40 &&
 static_assert(offsetof(ilana_statement, timeout_ms) == 48 &&
               std::is_same_v<decltype(ilana_statement::timeout_ms), int64_t>);
 static_assert(ILANA_ABI_MINOR == 2u, "a new minor version: pin its fields above and update this");
+// ABI 1.2: ilana_namespace_api.is_system, appended after v1.0's list.
+static_assert(offsetof(ilana_namespace_api, is_system) == 40);
+// ilana.ddl/1 (ABI 1.2).
+static_assert(sizeof(ilana_ddl_api) == 16);
+static_assert(offsetof(ilana_ddl_api, clone_namespace) == 8);
 // ilana.batch/1 (an extension: the ABI itself stays 1.0).
 static_assert(sizeof(ilana_batch_statement) == 56);
 static_assert(sizeof(ilana_batch_outcome) == 24);
@@ -113,6 +118,7 @@ ILANA_STARTS_WITH_SIZE(ilana_batch_outcome)
 ILANA_STARTS_WITH_SIZE(ilana_batch_api)
 ILANA_STARTS_WITH_SIZE(ilana_param_decl)
 ILANA_STARTS_WITH_SIZE(ilana_params_api)
+ILANA_STARTS_WITH_SIZE(ilana_ddl_api)
 #undef ILANA_STARTS_WITH_SIZE
 
 // ------------------------------------------------------------------ scalar types
@@ -158,6 +164,9 @@ ILANA_PIN_FN(ilana_lock_api, release, ilana_status (*)(ilana_conn *, const char 
 ILANA_PIN_FN(ilana_namespace_api, create, ilana_status (*)(ilana_conn *, const char *, ilana_error *))
 ILANA_PIN_FN(ilana_namespace_api, drop, ilana_status (*)(ilana_conn *, const char *, ilana_error *))
 ILANA_PIN_FN(ilana_namespace_api, list, ilana_status (*)(ilana_conn *, const char *, ilana_result **, ilana_error *))
+ILANA_PIN_FN(ilana_namespace_api, is_system, int32_t (*)(const char *))
+ILANA_PIN_FN(ilana_ddl_api, clone_namespace,
+             ilana_status (*)(ilana_conn *, const char *, const char *, ilana_result **, ilana_error *))
 ILANA_PIN_FN(ilana_batch_api, execute_many,
              ilana_status (*)(ilana_conn *, const ilana_batch_statement *, ilana_batch_outcome *, ilana_error *))
 #undef ILANA_PIN_FN
@@ -195,6 +204,7 @@ static_assert(ILANA_PARAM_STRING == 1 && ILANA_PARAM_INT == 2 && ILANA_PARAM_NUM
 static_assert(ILANA_PARAMF_REQUIRED == 0x1u && ILANA_PARAMF_SECRET == 0x2u && ILANA_PARAMF_CASE_INSENSITIVE == 0x4u &&
               ILANA_PARAMF_MINIMUM == 0x8u && ILANA_PARAMF_MAXIMUM == 0x10u);
 static_assert(ILANA_PARAMS_OPEN == 0x1u);
+static_assert(ILANA_DDL_BEFORE_DATA == 1 && ILANA_DDL_AFTER_DATA == 2 && ILANA_DDL_DATA_STATE == 3); // 1.2
 
 // AddressSanitizer pads global objects with a redzone that the ELF symbol
 // size includes: there the entry must be at least, not exactly, v1's size.
@@ -222,6 +232,7 @@ constexpr bool same(const char *a, const char *b) {
 static_assert(same(ILANA_DRIVER_ENTRY_SYMBOL, "ilana_entry"), "the entry symbol's name is frozen");
 static_assert(same(ILANA_EXT_INTROSPECT, "ilana.introspect/1"));
 static_assert(same(ILANA_EXT_LOCK, "ilana.lock/1"));
+static_assert(same(ILANA_EXT_DDL, "ilana.ddl/1"));
 static_assert(same(ILANA_EXT_NAMESPACE, "ilana.namespace/1"));
 static_assert(same(ILANA_EXT_BATCH, "ilana.batch/1"));
 static_assert(same(ILANA_EXT_PARAMS, "ilana.params/1"));

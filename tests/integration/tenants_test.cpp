@@ -12,6 +12,12 @@
 //   - clone: tables, keys, indexes and defaults recreated (no drift against
 //     the source), rows copied in batches, anonymized columns hold none of
 //     the original values, the migration history comes along;
+//   - clone of related tables (generated ids, a foreign key, CHECK, UNIQUE,
+//     an index, a view over a view) through the driver's "ilana.ddl/1":
+//     rows equal, counters carried (with data) or fresh (without), keys
+//     enforced, views reading the clone's tables;
+//   - a system schema / database is refused by every entry point, an empty
+//     schemaPrefix at config load;
 //   - an injection id is rejected by every entry point without any SQL.
 #include <catch2/catch.hpp>
 
@@ -343,7 +349,7 @@ void suite_clone(const Backend &b) {
     CloneResult r = f.tm->clone_tenant("src", "dst", opts);
     CHECK(r.tables == std::vector<std::string>{"ilana_migrations", "users"});
     CHECK(r.rows_copied == 6); // 5 users + 1 migration row
-    CHECK(r.skipped_views.empty());
+    CHECK(r.views.empty());
 
     // The clone has the same schema...
     TenantSchemaDrift d = f.tm->compare("dst", "src");
@@ -389,6 +395,157 @@ void suite_clone(const Backend &b) {
     CHECK_THROWS_WITH(f.tm->clone_tenant("src", "dst3", opts), Catch::Contains("users.mail"));
     CHECK_FALSE(f.tm->exists("dst3"));
     CHECK_THROWS_WITH(f.tm->clone_tenant("nosuch", "dst3"), Catch::Contains("does not exist"));
+}
+
+
+// users (generated ids), orders (generated ids, foreign key to users, CHECK,
+// UNIQUE, an index), a view joining them and a view over that view (created
+// second but named first: dependency order, not name order). User 3 is
+// deleted, so the next id (4) is the counter's, not max(id) + 1.
+struct RelatedSchema {
+    std::vector<std::string> statements;
+};
+
+RelatedSchema related_schema(const Backend &b) {
+    std::vector<std::string> s;
+    if (b.client == "postgres") {
+        s = {"CREATE TABLE users (id serial PRIMARY KEY, email varchar(100) NOT NULL UNIQUE, name varchar(100))",
+             "CREATE TABLE orders (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id integer NOT NULL "
+             "REFERENCES users (id), total numeric(10,2) NOT NULL CHECK (total >= 0), ref varchar(20) NOT NULL UNIQUE)"};
+    } else if (b.client == "mysql") {
+        s = {"CREATE TABLE users (id INT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(100) NOT NULL UNIQUE, name "
+             "VARCHAR(100))",
+             "CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, user_id INT NOT NULL, total DECIMAL(10,2) NOT "
+             "NULL CHECK (total >= 0), ref VARCHAR(20) NOT NULL UNIQUE, CONSTRAINT fk_orders_user FOREIGN KEY "
+             "(user_id) REFERENCES users (id))"};
+    } else {
+        s = {"CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE, name TEXT)",
+             "CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER NOT NULL REFERENCES users "
+             "(id), total NUMERIC NOT NULL CHECK (total >= 0), ref TEXT NOT NULL UNIQUE)"};
+    }
+    s.push_back("CREATE INDEX ix_orders_total ON orders (total)");
+    s.push_back("CREATE VIEW user_totals AS SELECT u.id, u.email, SUM(o.total) AS total FROM users u JOIN orders o "
+                "ON o.user_id = u.id GROUP BY u.id, u.email");
+    s.push_back("CREATE VIEW big_spenders AS SELECT id, email FROM user_totals WHERE total > 10");
+    s.push_back("INSERT INTO users (email, name) VALUES ('ann@acme.test', 'Ann'), ('bob@acme.test', 'Bob'), "
+                "('cy@acme.test', 'Cy')");
+    s.push_back("DELETE FROM users WHERE id = 3");
+    s.push_back("INSERT INTO orders (user_id, total, ref) VALUES (1, 5, 'r1'), (1, 7, 'r2'), (2, 20, 'r3')");
+    return {s};
+}
+
+int64_t count(Connection c, const std::string &sql) { return c.query(sql).front()["n"].as<int64_t>(); }
+
+void suite_clone_related(const Backend &b) {
+    Fixture f(b, 10, 0);
+    f.create({"src"}, false);
+    Connection src = f.tm->get("src");
+    for (const auto &sql : related_schema(b).statements) src.execute(sql);
+
+    CloneOptions opts;
+    opts.include_data = true;
+    opts.anonymize = AnonymizeOptions::from_json(R"({"users": {"email": "email"}})");
+    CloneResult r = f.tm->clone_tenant("src", "dst", opts);
+    CHECK(std::set<std::string>(r.tables.begin(), r.tables.end()) == std::set<std::string>{"orders", "users"});
+    CHECK(r.views == std::vector<std::string>{"user_totals", "big_spenders"});
+    CHECK(r.rows_copied == 5);
+    Connection dst = f.tm->get("dst");
+
+    // Rows equal, but the anonymized column.
+    const std::string orders_sql = "SELECT id, user_id, total, ref FROM orders ORDER BY id";
+    Result so = src.query(orders_sql), dso = dst.query(orders_sql);
+    REQUIRE(dso.size() == 3);
+    for (size_t i = 0; i < 3; ++i)
+        for (const char *col : {"id", "user_id", "total", "ref"}) CHECK(so[i][col].to_string() == dso[i][col].to_string());
+    Result du = dst.query("SELECT id, email, name FROM users ORDER BY id");
+    REQUIRE(du.size() == 2);
+    CHECK(du[0]["id"].as<int64_t>() == 1);
+    CHECK(du[1]["id"].as<int64_t>() == 2);
+    CHECK(du[0]["name"].as<std::string>() == "Ann");
+    CHECK(du[0]["email"].as<std::string>() == "anon1@example.invalid");
+    CHECK(du[1]["email"].as<std::string>() == "anon2@example.invalid");
+
+    // The counters came along: the next ids are the source's next ids.
+    dst.execute("INSERT INTO users (email, name) VALUES ('new@acme.test', 'New')");
+    CHECK(count(dst, "SELECT id AS n FROM users WHERE email = 'new@acme.test'") == 4);
+    dst.execute("INSERT INTO orders (user_id, total, ref) VALUES (4, 50, 'r4')");
+    CHECK(count(dst, "SELECT id AS n FROM orders WHERE ref = 'r4'") == 4);
+    // Foreign key, CHECK and UNIQUE hold in the clone.
+    CHECK_THROWS_AS(dst.execute("INSERT INTO orders (user_id, total, ref) VALUES (999, 1, 'r5')"), Error);
+    CHECK_THROWS_AS(dst.execute("INSERT INTO orders (user_id, total, ref) VALUES (1, -1, 'r6')"), Error);
+    CHECK_THROWS_AS(dst.execute("INSERT INTO orders (user_id, total, ref) VALUES (1, 1, 'r1')"), Error);
+    CHECK(count(dst, "SELECT COUNT(*) AS n FROM orders") == 4);
+    // The views read the clone's tables, not the source's.
+    CHECK(count(dst, "SELECT COUNT(*) AS n FROM user_totals") == 3);
+    CHECK(count(src, "SELECT COUNT(*) AS n FROM user_totals") == 2);
+    CHECK(count(dst, "SELECT COUNT(*) AS n FROM big_spenders WHERE email = 'new@acme.test'") == 1);
+    CHECK(count(src, "SELECT COUNT(*) AS n FROM big_spenders") == 2); // Ann 12, Bob 20
+    // The source is untouched.
+    CHECK(count(src, "SELECT COUNT(*) AS n FROM users") == 2);
+    CHECK(count(src, "SELECT COUNT(*) AS n FROM users WHERE email LIKE '%@example.invalid'") == 0);
+    // The source's own counter goes on from where it was.
+    src.execute("INSERT INTO users (email) VALUES ('src-new@acme.test')");
+    CHECK(count(src, "SELECT id AS n FROM users WHERE email = 'src-new@acme.test'") == 4);
+    CHECK_FALSE(f.tm->compare("dst", "src").has_drift);
+
+    // Schema only: the same objects, no rows, ids start afresh.
+    CloneResult empty = f.tm->clone_tenant("src", "bare");
+    CHECK(empty.rows_copied == 0);
+    CHECK(empty.views.size() == 2);
+    Connection bare = f.tm->get("bare");
+    CHECK(count(bare, "SELECT COUNT(*) AS n FROM users") == 0);
+    bare.execute("INSERT INTO users (email) VALUES ('first@acme.test')");
+    CHECK(count(bare, "SELECT id AS n FROM users") == 1);
+    bare.execute("INSERT INTO orders (user_id, total, ref) VALUES (1, 11, 'b1')");
+    CHECK(count(bare, "SELECT id AS n FROM orders") == 1);
+    CHECK_THROWS_AS(bare.execute("INSERT INTO orders (user_id, total, ref) VALUES (7, 1, 'b2')"), Error);
+    CHECK(count(bare, "SELECT COUNT(*) AS n FROM big_spenders") == 1);
+    CHECK_FALSE(f.tm->compare("bare", "src").has_drift);
+}
+
+
+// A tenant id that, with the prefix, names one of the server's own
+// namespaces is refused by every entry point before any SQL, and a list
+// never shows one.
+void suite_system_namespace(const Backend &b, const std::string &prefix, const std::string &id,
+                            const std::string &system_name) {
+    TempDir dir;
+    dir.write("ilana.config.json", R"({"connections": {"primary": {"client": ")" + b.client +
+                                       R"(", "connection": )" + b.connection("") + R"(}},
+        "tenants": {"connection": "primary", "isolation": ")" + b.isolation + R"(", "schemaPrefix": ")" + prefix +
+                                       R"("}})");
+    Recorder rec;
+    Database db = Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, rec.hooks()});
+    TenantManager tm(db);
+    const int before = rec.queries;
+    auto refused = [&](auto &&call) {
+        try {
+            call();
+            FAIL_CHECK("accepted " << system_name);
+        } catch (const Error &e) {
+            CHECK_THAT(e.what(), Catch::Contains("names \"" + system_name + "\", a system"));
+            CHECK(e.error_class() == ErrorClass::config);
+        }
+    };
+    refused([&] { tm.namespace_of(id); });
+    refused([&] { tm.get(id); });
+    refused([&] { tm.get_validated(id); });
+    refused([&] { tm.create_tenant(id); });
+    refused([&] { tm.drop_tenant(id); });
+    refused([&] { tm.exists(id); });
+    refused([&] { tm.migrator(id); });
+    refused([&] { tm.introspect(id); });
+    refused([&] { tm.clone_tenant(id, "copy"); });
+    CHECK_FALSE(tm.migrate_tenant(id).success);
+    CHECK_FALSE(tm.seed_tenant(id, [](Connection &, const std::string &) {}).success);
+    CHECK(tm.warmup({id}).failed == 1);
+    TenantsMigrateOptions mo;
+    mo.tenant_ids = {id};
+    CHECK(tm.migrate_all(mo).failed == 1);
+    CHECK(rec.queries == before);
+    // Listing reaches the server but never shows the system namespace.
+    const auto ids = tm.discover();
+    CHECK(std::find(ids.begin(), ids.end(), id) == ids.end());
 }
 
 void suite_injection(const Backend &b) {
@@ -449,6 +606,74 @@ TEST_CASE("tenants (SQLite): schema drift after altering one tenant", "[tenants]
 TEST_CASE("tenants (SQLite): clone with anonymization", "[tenants][sqlite]") { suite_clone(sqlite_backend()); }
 TEST_CASE("tenants (SQLite): an injection id is rejected everywhere", "[tenants][sqlite]") {
     suite_injection(sqlite_backend());
+}
+
+TEST_CASE("tenants (SQLite): clone carries AUTOINCREMENT counters, foreign keys, checks, indexes and views",
+          "[tenants][sqlite][clone]") {
+    suite_clone_related(sqlite_backend());
+}
+TEST_CASE("tenants (PostgreSQL): clone carries serial and identity sequences, keys, checks, indexes and views",
+          "[tenants][pg][clone]") {
+    ILANA_REQUIRE_PG();
+    suite_clone_related(pg_backend());
+    // GENERATED ALWAYS is restored after the copy.
+    Fixture f(pg_backend(), 5, 0);
+    f.create({"idsrc"}, false);
+    f.tm->get("idsrc").execute("CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text)");
+    f.tm->get("idsrc").execute("INSERT INTO t (v) VALUES ('a'), ('b')");
+    CloneOptions opts;
+    opts.include_data = true;
+    f.tm->clone_tenant("idsrc", "iddst", opts);
+    CHECK_THROWS_WITH(f.tm->get("iddst").execute("INSERT INTO t (id, v) VALUES (10, 'x')"), Catch::Contains("GENERATED ALWAYS"));
+    f.tm->get("iddst").execute("INSERT INTO t (v) VALUES ('c')");
+    CHECK(count(f.tm->get("iddst"), "SELECT max(id) AS n FROM t") == 3);
+    // What the driver does not carry is an error naming it, and the target goes.
+    f.tm->get("idsrc").execute("CREATE TYPE mood AS ENUM ('ok', 'sad')");
+    CHECK_THROWS_WITH(f.tm->clone_tenant("idsrc", "idbad"), Catch::Contains("type mood"));
+    CHECK_FALSE(f.tm->exists("idbad"));
+}
+TEST_CASE("tenants (MariaDB): clone carries AUTO_INCREMENT, keys, checks, foreign keys, indexes and views",
+          "[tenants][mysql][clone]") {
+    ILANA_REQUIRE_MYSQL();
+    suite_clone_related(mysql_backend());
+}
+
+TEST_CASE("tenants (PostgreSQL): system schemas are never tenants, whatever the prefix", "[tenants][pg][system]") {
+    ILANA_REQUIRE_PG();
+    suite_system_namespace(pg_backend(), "pu", "blic", "public");
+    suite_system_namespace(pg_backend(), "pg_", "catalog", "pg_catalog");
+    suite_system_namespace(pg_backend(), "pg_", "toast", "pg_toast");
+    suite_system_namespace(pg_backend(), "pg_temp_", "1", "pg_temp_1");
+    suite_system_namespace(pg_backend(), "information_", "schema", "information_schema");
+}
+TEST_CASE("tenants (MariaDB): system databases are never tenants, whatever the prefix", "[tenants][mysql][system]") {
+    ILANA_REQUIRE_MYSQL();
+    suite_system_namespace(mysql_backend(), "my", "sql", "mysql");
+    suite_system_namespace(mysql_backend(), "information_", "schema", "information_schema");
+    suite_system_namespace(mysql_backend(), "performance_", "schema", "performance_schema");
+    suite_system_namespace(mysql_backend(), "s", "ys", "sys");
+    suite_system_namespace(mysql_backend(), "INFORMATION_", "SCHEMA", "INFORMATION_SCHEMA");
+}
+TEST_CASE("tenants: an empty schemaPrefix is refused at config load; file isolation needs none",
+          "[tenants][sqlite][system]") {
+    TempDir dir;
+    for (const char *isolation : {"schema", "database"}) {
+        dir.write("c.json", std::string(R"({"connections": {"main": {"client": "sqlite", "connection": {"filename": "./a.db"}}},
+            "tenants": {"connection": "main", "isolation": ")") + isolation + R"(", "schemaPrefix": ""}})");
+        try {
+            Database::open(dir.file("c.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+            FAIL_CHECK("accepted an empty schemaPrefix with isolation " << isolation);
+        } catch (const ConfigError &e) {
+            CHECK(e.json_path() == "/tenants/schemaPrefix");
+            CHECK_THAT(e.what(), Catch::Contains("would be a tenant"));
+        }
+    }
+    dir.write("f.json", R"({"connections": {"main": {"client": "sqlite", "connection": {"filename": "./t/{tenant}.db"}}},
+        "tenants": {"connection": "main", "isolation": "file", "schemaPrefix": ""}})");
+    Database db = Database::open(dir.file("f.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+    TenantManager tm(db);
+    tm.create_tenant("a");
+    CHECK(tm.discover() == std::vector<std::string>{"a"});
 }
 
 // ---- PostgreSQL (schema isolation) ----------------------------------------------
@@ -716,21 +941,3 @@ TEST_CASE("tenants: PostgreSQL refuses database isolation with a clear error", "
     CHECK_THROWS_WITH(TenantManager(db), Catch::Contains("isolates tenants by schema (parameter 'search_path')"));
 }
 
-TEST_CASE("tenants (PostgreSQL): a serial column cannot be cloned from introspection; the clone says so and goes",
-          "[tenants][pg]") {
-    ILANA_REQUIRE_PG();
-    Fixture f(pg_backend(), 5, 0);
-    f.create({"ser"}, false);
-    f.tm->get("ser").execute("CREATE TABLE counters (id SERIAL PRIMARY KEY, v TEXT)");
-    try {
-        f.tm->clone_tenant("ser", "ser2");
-        FAIL("cloned a serial column");
-    } catch (const Error &e) {
-        const std::string m = e.what();
-        CHECK(m.find("clone: creating table counters in tenant \"ser2\" failed") != std::string::npos);
-        CHECK(m.find("users_id_seq") == std::string::npos);
-        CHECK(m.find("counters_id_seq") != std::string::npos);
-        CHECK(m.find("not cloned") != std::string::npos);
-    }
-    CHECK_FALSE(f.tm->exists("ser2")); // the half-made target was dropped
-}

@@ -6,6 +6,8 @@
 #include "tenants/schema_drift.hpp"
 #include "tenants/tenant_clone.hpp"
 
+#include <ilana/driver.h>
+
 #include <ilana/tenants.hpp>
 
 using namespace ilana;
@@ -114,80 +116,34 @@ TEST_CASE("drift result JSON uses the seed's camelCase keys", "[tenants][unit]")
         CHECK(j.find(key) != std::string::npos);
 }
 
-TEST_CASE("clone: defaults as reported become DEFAULT clauses", "[tenants][unit]") {
-    using detail::default_sql;
-    CHECK(default_sql("0") == "0");
-    CHECK(default_sql("-1.5") == "-1.5");
-    CHECK(default_sql("0.00") == "0.00");
-    CHECK(default_sql("'x'::character varying") == "'x'::character varying");
-    CHECK(default_sql("'it''s'") == "'it''s'");
-    CHECK(default_sql("CURRENT_TIMESTAMP") == "CURRENT_TIMESTAMP");
-    CHECK(default_sql("current_timestamp()") == "current_timestamp()");
-    CHECK(default_sql("now()") == "now()");
-    CHECK(default_sql("(datetime('now'))") == "(datetime('now'))");
-    CHECK(default_sql("true") == "true");
-    CHECK(default_sql("NULL") == "NULL");
-    // MySQL reports string defaults bare.
-    CHECK(default_sql("abc") == "'abc'");
-    CHECK(default_sql("it's") == "'it''s'");
-    CHECK(default_sql("hello world") == "'hello world'");
-    CHECK(default_sql("") == "''");
-}
-
-TEST_CASE("clone: DDL from a PostgreSQL-shaped schema", "[tenants][unit]") {
-    std::vector<std::string> views;
-    TenantSchema s = users_schema("a");
-    s.tables.push_back({"", "active_users", "view"});
-    auto ddl = detail::ddl_from_schema(s, '"', views);
-    REQUIRE(ddl.size() == 2);
-    CHECK(views == std::vector<std::string>{"active_users"});
-    CHECK(ddl[0].table == "ilana_migrations");
-    const auto &u = ddl[1];
-    CHECK(u.columns == std::vector<std::string>{"id", "email", "name"});
-    CHECK(u.create_table == "CREATE TABLE \"users\" (\"id\" integer NOT NULL, \"email\" character varying(100) NOT "
-                            "NULL, \"name\" character varying(100) DEFAULT 'x'::character varying, CONSTRAINT "
-                            "\"users_pkey\" PRIMARY KEY (\"id\"))");
-    REQUIRE(u.create_indexes.size() == 2);
-    CHECK(u.create_indexes[0] == "CREATE INDEX \"ix_users_name\" ON \"users\" (\"name\")");
-    CHECK(u.create_indexes[1] == "CREATE UNIQUE INDEX \"ux_users_email\" ON \"users\" (\"email\")");
-}
-
-TEST_CASE("clone: DDL from MySQL- and SQLite-shaped schemas", "[tenants][unit]") {
-    std::vector<std::string> views;
-    TenantSchema my;
-    my.tables = {{"", "t", "table"}};
-    my.columns = {{"t", "a", 1, "int(11)", false, std::nullopt, true},
-                  {"t", "b", 2, "varchar(10)", true, std::string("abc"), false},
-                  {"t", "we`ird", 3, "int(11)", true, std::string("0"), false}};
-    my.indexes = {{"t", "PRIMARY", {"a"}, true, true}, {"t", "ix_b", {"b", "we`ird"}, false, false}};
-    auto ddl = detail::ddl_from_schema(my, '`', views);
-    REQUIRE(ddl.size() == 1);
-    CHECK(ddl[0].create_table ==
-          "CREATE TABLE `t` (`a` int(11) NOT NULL, `b` varchar(10) DEFAULT 'abc', `we``ird` int(11) DEFAULT 0, "
-          "PRIMARY KEY (`a`))");
-    CHECK(ddl[0].create_indexes == std::vector<std::string>{"CREATE INDEX `ix_b` ON `t` (`b`, `we``ird`)"});
-
-    // SQLite: keys made by constraints come back as constraints, in order;
-    // an INTEGER PRIMARY KEY has no index row.
-    TenantSchema lite;
-    lite.tables = {{"main", "k", "table"}, {"main", "n", "table"}};
-    lite.columns = {{"k", "code", 1, "text", false, std::nullopt, true},
-                    {"k", "email", 2, "text", true, std::nullopt, false},
-                    {"n", "id", 1, "integer", false, std::nullopt, true},
-                    {"n", "v", 2, "text", true, std::string("'x'"), false}};
-    lite.indexes = {{"k", "sqlite_autoindex_k_2", {"email"}, true, false},
-                    {"k", "sqlite_autoindex_k_1", {"code"}, true, true},
-                    {"n", "ix_v", {"v"}, false, false}};
-    ddl = detail::ddl_from_schema(lite, '"', views);
-    REQUIRE(ddl.size() == 2);
-    CHECK(ddl[0].create_table ==
-          "CREATE TABLE \"k\" (\"code\" text NOT NULL, \"email\" text, PRIMARY KEY (\"code\"), UNIQUE (\"email\"))");
-    CHECK(ddl[0].create_indexes.empty());
-    CHECK(ddl[1].create_table == "CREATE TABLE \"n\" (\"id\" integer NOT NULL, \"v\" text DEFAULT 'x', PRIMARY KEY (\"id\"))");
-
-    // An expression key that introspection cannot spell is an error, not a wrong clone.
-    my.indexes.push_back({"t", "fx", {"(expression)"}, false, false});
-    CHECK_THROWS_WITH(detail::ddl_from_schema(my, '`', views), Catch::Contains("index fx of table t"));
+TEST_CASE("clone: which ilana.ddl/1 statements run in which step", "[tenants][unit]") {
+    using detail::DdlStatement;
+    const std::vector<DdlStatement> all = {
+        {ILANA_DDL_BEFORE_DATA, "sequence", "users_id_seq", std::nullopt, "CREATE SEQUENCE s"},
+        {ILANA_DDL_BEFORE_DATA, "table", "users", std::string("users"), "CREATE TABLE users"},
+        {ILANA_DDL_BEFORE_DATA, "table", "ilana_migrations", std::string("ilana_migrations"), "CREATE TABLE m"},
+        {ILANA_DDL_AFTER_DATA, "foreign_key", "fk", std::string("users"), "ALTER TABLE users ADD fk"},
+        {ILANA_DDL_AFTER_DATA, "view", "v", std::nullopt, "CREATE VIEW v"},
+        {ILANA_DDL_DATA_STATE, "sequence_value", "users_id_seq", std::string("users"), "SELECT setval(1)"},
+        {ILANA_DDL_DATA_STATE, "sequence_value", "m_seq", std::string("ilana_migrations"), "SELECT setval(2)"},
+        {ILANA_DDL_DATA_STATE, "sequence_value", "free_seq", std::nullopt, "SELECT setval(3)"},
+    };
+    auto sqls = [](const std::vector<const DdlStatement *> &v) {
+        std::vector<std::string> out;
+        for (const auto *d : v) out.push_back(d->sql);
+        return out;
+    };
+    CHECK(detail::tables_in_copy_order(all) == std::vector<std::string>{"users", "ilana_migrations"});
+    CHECK(sqls(detail::statements_of_step(all, ILANA_DDL_BEFORE_DATA, {}, false)) ==
+          std::vector<std::string>{"CREATE SEQUENCE s", "CREATE TABLE users", "CREATE TABLE m"});
+    CHECK(sqls(detail::statements_of_step(all, ILANA_DDL_AFTER_DATA, {}, false)) ==
+          std::vector<std::string>{"ALTER TABLE users ADD fk", "CREATE VIEW v"});
+    // Counters follow the rows: a schema-only clone (only the migration
+    // history copied) carries only the history's counter.
+    CHECK(sqls(detail::statements_of_step(all, ILANA_DDL_DATA_STATE, {"ilana_migrations"}, false)) ==
+          std::vector<std::string>{"SELECT setval(2)"});
+    CHECK(sqls(detail::statements_of_step(all, ILANA_DDL_DATA_STATE, {}, false)).empty());
+    CHECK(sqls(detail::statements_of_step(all, ILANA_DDL_DATA_STATE, {"users", "ilana_migrations"}, true)).size() == 3);
 }
 
 TEST_CASE("anonymization values and rules", "[tenants][unit]") {

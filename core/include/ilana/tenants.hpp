@@ -230,8 +230,8 @@ struct CloneOptions {
 
 struct CloneResult {
     std::string source, target;
-    std::vector<std::string> tables;         // created, in order
-    std::vector<std::string> skipped_views;  // views cannot be recreated from introspection
+    std::vector<std::string> tables; // created, in the order their rows were copied
+    std::vector<std::string> views;  // created, in dependency order
     int64_t rows_copied = 0;
     int64_t duration_ms = 0;
 };
@@ -275,6 +275,8 @@ public:
     // Throws Error (class config) naming the id when it is not valid.
     static void validate_id(std::string_view tenant_id);
     // schemaPrefix + id (schema, database), or the file's path (file).
+    // Throws Error (config) when that names one of the database's own
+    // namespaces (pg_catalog, public, mysql, ...): never a tenant.
     std::string namespace_of(std::string_view tenant_id) const;
 
     // Tenants from "discovery": {"list"}, else "discovery": {"query"} (first
@@ -329,15 +331,18 @@ public:
                               const DriftOptions &options = {}) const;
     SchemaDriftResult drift(const DriftOptions &options = {}) const;
 
-    // Creates `target` (which must not have tables) with the tables,
-    // columns (types, nullability, defaults), primary keys and indexes of
-    // `source`, recreated from introspection, and copies the rows when
-    // include_data (in batches, bound parameters, one transaction per
-    // table). The migrations table's rows are always copied, so the clone
-    // is at the same migration. Not recreated: views (listed as skipped),
-    // foreign keys, triggers, sequences and types a default refers to
-    // (PostgreSQL serial columns: the CREATE fails and says so). On failure
-    // the target namespace is dropped again when this call created it.
+    // Creates `target` (which must not have tables) with every object of
+    // `source`, from the statements the driver gives ("ilana.ddl/1"):
+    // tables, sequences and identity / AUTO_INCREMENT columns, keys, unique
+    // and check constraints, indexes, defaults, foreign keys, views in
+    // dependency order. Copies the rows when include_data (in batches,
+    // bound parameters, one transaction per table, anonymized columns
+    // replaced), then the source's counters, so the next id continues the
+    // source's; without data the ids start afresh. The migrations table's
+    // rows are always copied, so the clone is at the same migration. What
+    // the driver cannot recreate is an Error naming it; on failure the
+    // target namespace is dropped again when this call created it. Throws
+    // Error (config) for a driver without "ilana.ddl/1".
     CloneResult clone_tenant(std::string_view source_id, std::string_view target_id,
                              const CloneOptions &options = {}) const;
 

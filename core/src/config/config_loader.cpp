@@ -428,6 +428,14 @@ private:
                                             " is not defined; connections: " + config_.connection_names());
         t.isolation = get_string(object, "isolation");
         t.schema_prefix = get_string(object, "schemaPrefix", t.schema_prefix);
+        // With an empty prefix every schema / database of the server would
+        // be a tenant (listed, migrated, dropped with --force): refused here.
+        // File isolation names tenants by its filename template instead.
+        if (t.schema_prefix.empty() && t.isolation != "file")
+            fail("/tenants/schemaPrefix",
+                 "\"schemaPrefix\" is empty: every " + std::string(t.isolation == "database" ? "database" : "schema") +
+                     " on the server would be a tenant; give the prefix that marks tenant namespaces (e.g. "
+                     "\"tenant_\")");
         t.max_pools = static_cast<int>(get_int(object, "maxPools", t.max_pools));
         t.pool_ttl_ms = get_int(object, "poolTtlMs", t.pool_ttl_ms);
         if (const Value *pool = member(object, "pool")) read_pool(*pool, "/tenants/pool", t.pool);

@@ -1,7 +1,7 @@
-// Cloning a tenant from introspection: DDL built from what the driver's
-// "ilana.introspect/1" reports, in the driver's identifier quoting, with no
-// database-specific SQL. Pure parts are unit-tested
-// (tests/unit/tenants_clone_test.cpp).
+// Cloning a tenant: the driver's "ilana.ddl/1" gives the statements that
+// recreate the source namespace; the core runs them around a generic copy
+// of the rows (bound parameters, anonymization). The core writes no DDL of
+// its own. Pure parts are unit-tested (tests/unit/tenants_drift_clone_test.cpp).
 #pragma once
 
 #include <ilana/tenants.hpp>
@@ -9,33 +9,34 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace ilana::detail {
 
-struct TableDdl {
-    std::string table;
-    std::vector<std::string> columns;     // in ordinal order
-    std::string create_table;             // CREATE TABLE with columns, primary key, implicit unique keys
-    std::vector<std::string> create_indexes;
+// One row of ilana_ddl_api.clone_namespace's result.
+struct DdlStatement {
+    int64_t step = 0;          // ILANA_DDL_*
+    std::string kind;          // "table", "sequence", "view", ...
+    std::string name;
+    std::optional<std::string> table;
+    std::string sql;
 };
+
+// The statements of `step` to run, in order. ILANA_DDL_DATA_STATE ones
+// follow the rows: only those of a table in `copied`, and those of no table
+// only `with_data`, so a schema-only clone (which copies the migration
+// history alone) starts its other counters afresh.
+std::vector<const DdlStatement *> statements_of_step(const std::vector<DdlStatement> &all, int64_t step,
+                                                     const std::set<std::string> &copied, bool with_data);
+
+// The tables whose rows are copied, in the order the driver creates them
+// (step ILANA_DDL_BEFORE_DATA, kind "table").
+std::vector<std::string> tables_in_copy_order(const std::vector<DdlStatement> &all);
 
 // `name` in `quote` characters, embedded quotes doubled.
 std::string quote_ident(const std::string &name, char quote);
-
-// A default as introspection reports it, as SQL for a DEFAULT clause.
-// Drivers report either an SQL expression ('abc'::text, 0, now(),
-// CURRENT_TIMESTAMP, (datetime('now'))) or, MySQL-style, the bare value
-// (abc): numbers, quoted literals, NULL/TRUE/FALSE, CURRENT_* keywords,
-// function calls, parenthesised expressions and casts pass as written;
-// anything else is quoted as a string literal.
-std::string default_sql(const std::string &value);
-
-// One TableDdl per table (kind "table") of `schema`, ordered by name;
-// views are appended to `skipped_views`. Throws Error for an index whose
-// key the introspection cannot express.
-std::vector<TableDdl> ddl_from_schema(const TenantSchema &schema, char quote, std::vector<std::string> &skipped_views);
 
 // The replacement value of an anonymization rule for row `row_number`
 // (1-based): NULL, a generated email / phone / name, or the literal.

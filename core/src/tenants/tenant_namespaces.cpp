@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -28,6 +29,11 @@ bool is_relative_file(const std::string &p) {
 
 } // namespace
 
+bool TenantState::is_system_namespace(const std::string &name) const {
+    const bool covered = ns->struct_size >= offsetof(ilana_namespace_api, is_system) + sizeof(ns->is_system);
+    return covered && ns->is_system != nullptr && ns->is_system(name.c_str()) != 0;
+}
+
 std::string TenantState::namespace_of(const std::string &id) const {
     validate_tenant_id(id);
     if (isolation == ILANA_NAMESPACE_FILE) {
@@ -39,6 +45,12 @@ std::string TenantState::namespace_of(const std::string &id) const {
     if (name.size() > kMaxTenantIdLength)
         throw Error("tenant id " + shown_tenant_id(id) + " with schemaPrefix \"" + options.schema_prefix +
                         "\" makes the namespace name \"" + name + "\" longer than 63 characters",
+                    ErrorClass::config);
+    if (is_system_namespace(name))
+        throw Error("tenant id " + shown_tenant_id(id) + " with schemaPrefix \"" + options.schema_prefix +
+                        "\" names \"" + name + "\", a system " + (isolation == ILANA_NAMESPACE_SCHEMA ? "schema" : "database") +
+                        " of driver " + driver->id() + ": it is never a tenant (not listed, created, migrated, seeded, "
+                        "cloned or dropped)",
                     ErrorClass::config);
     return name;
 }
@@ -114,8 +126,9 @@ std::vector<std::string> TenantState::list_namespaces_tenants() const {
     Result r;
     native.read_all(r);
     for (Row row : r) {
-        const std::string id = tenant_from_namespace(row[0].as<std::string>(), options.schema_prefix);
-        if (!id.empty()) ids.insert(id);
+        const std::string name = row[0].as<std::string>();
+        const std::string id = tenant_from_namespace(name, options.schema_prefix);
+        if (!id.empty() && !is_system_namespace(name)) ids.insert(id);
     }
     return {ids.begin(), ids.end()};
 }

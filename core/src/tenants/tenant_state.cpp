@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <thread>
 
 namespace ilana::detail {
@@ -143,8 +144,9 @@ std::shared_ptr<TenantState> TenantState::of(const Database &database) {
 
     const std::string where = "connection '" + t.connection + "' (client " + tcs.client + ", driver " +
                               s->driver->id() + ")";
-    s->ns = static_cast<const ilana_namespace_api *>(
-        s->driver->extension(ILANA_EXT_NAMESPACE, static_cast<uint32_t>(sizeof(ilana_namespace_api))));
+    // A 1.0 / 1.1 driver's table ends before is_system (read only when covered).
+    s->ns = static_cast<const ilana_namespace_api *>(s->driver->extension(
+        ILANA_EXT_NAMESPACE, static_cast<uint32_t>(offsetof(ilana_namespace_api, list) + sizeof(void *))));
     if (s->ns == nullptr || s->ns->param_key == nullptr || s->ns->create == nullptr || s->ns->drop == nullptr)
         throw ConfigError("tenants: the template " + where + " does not support tenants (its driver has no " +
                               ILANA_EXT_NAMESPACE + "); use a connection whose database supports isolation",
@@ -182,7 +184,7 @@ TenantState::~TenantState() { close_all("shutdown"); }
 
 std::vector<std::pair<std::string, std::string>> TenantState::overrides(const std::string &id) const {
     if (isolation == ILANA_NAMESPACE_FILE) return {{param_key, fill_tenant_template(file_template, id)}};
-    return {{param_key, options.schema_prefix + id}};
+    return {{param_key, namespace_of(id)}}; // refuses a system namespace
 }
 
 std::shared_ptr<ConnectionState> TenantState::open_pool(const std::string &id) {

@@ -57,8 +57,12 @@ struct TenantState : std::enable_shared_from_this<TenantState> {
     void release(Table::Entry &entry, bool touch) noexcept;
 
     // ---- namespaces (tenant_namespaces.cpp) ----
+    // Whether the driver says `name` is one of the database's own
+    // namespaces (ilana_namespace_api.is_system, ABI 1.2).
+    bool is_system_namespace(const std::string &name) const;
     // schemaPrefix + id, or the file path (relative paths resolved against
-    // the config's folder). Validates the id.
+    // the config's folder). Validates the id and refuses a system namespace
+    // (every tenant operation starts here).
     std::string namespace_of(const std::string &id) const;
     std::vector<std::string> list_namespaces_tenants() const;
     bool namespace_exists(const std::string &id) const;

@@ -8,6 +8,7 @@
 #include "statement.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace ilana_mysql {
 namespace {
@@ -34,8 +35,25 @@ std::string like_prefix(const std::string &prefix) {
     return out;
 }
 
+// The server's own databases (names compare case-insensitively:
+// INFORMATION_SCHEMA is information_schema).
+int32_t is_system(const char *name) {
+    if (name == nullptr) return 0;
+    std::string lower(name);
+    for (char &ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return lower == "mysql" || lower == "information_schema" || lower == "performance_schema" || lower == "sys";
+}
+
+void refuse_system(const char *name, const char *what) {
+    if (is_system(name) != 0)
+        throw ilana::sdk::DriverFailure(ILANA_ERR_CONFIG, std::string("namespace: refusing to ") + what +
+                                                              " database `" + name +
+                                                              "`: it is a system database, never a tenant");
+}
+
 ilana_status create(ilana_conn *conn, const char *name, ilana_error *err) {
     return ilana::sdk::guarded(err, [&] {
+        refuse_system(name, "create");
         Connection &c = conn_of(conn);
         c.simple_query("CREATE DATABASE IF NOT EXISTS " + quote_identifier(name) + " CHARACTER SET utf8mb4",
                        Phase::Session, "namespace.create");
@@ -45,6 +63,7 @@ ilana_status create(ilana_conn *conn, const char *name, ilana_error *err) {
 
 ilana_status drop(ilana_conn *conn, const char *name, ilana_error *err) {
     return ilana::sdk::guarded(err, [&] {
+        refuse_system(name, "drop");
         Connection &c = conn_of(conn);
         c.simple_query("DROP DATABASE IF EXISTS " + quote_identifier(name), Phase::Session, "namespace.drop");
         return ILANA_OK;
@@ -77,6 +96,6 @@ ilana_status list(ilana_conn *conn, const char *prefix, ilana_result **out, ilan
 } // namespace
 
 const ilana_namespace_api kNamespaceApi = {sizeof(ilana_namespace_api), ILANA_NAMESPACE_DATABASE,
-                                           "database", create, drop, list};
+                                           "database", create, drop, list, is_system};
 
 } // namespace ilana_mysql

@@ -26,8 +26,24 @@ std::string with_identifier(Connection &c, const char *prefix, const char *name,
     return sql;
 }
 
+// PostgreSQL's own schemas (pg_catalog, pg_toast, pg_temp_N, ...: the pg_
+// prefix is reserved), information_schema, and public, the default schema
+// that holds what is shared, never a tenant's.
+int32_t is_system(const char *name) {
+    if (name == nullptr) return 0;
+    return std::strncmp(name, "pg_", 3) == 0 || std::strcmp(name, "information_schema") == 0 ||
+           std::strcmp(name, "public") == 0;
+}
+
+void refuse_system(const char *name, const char *what) {
+    if (name != nullptr && is_system(name) != 0)
+        throw DriverFailure(ILANA_ERR_CONFIG, std::string("namespace: refusing to ") + what + " schema \"" + name +
+                                                  "\": it is a system schema, never a tenant");
+}
+
 ilana_status create(ilana_conn *conn, const char *name, ilana_error *err) {
     return guarded(err, [&] {
+        refuse_system(name, "create");
         Connection &c = conn_ref(conn);
         c.exec_simple(with_identifier(c, "CREATE SCHEMA IF NOT EXISTS ", name, "").c_str());
         return ILANA_OK;
@@ -36,13 +52,15 @@ ilana_status create(ilana_conn *conn, const char *name, ilana_error *err) {
 
 ilana_status drop(ilana_conn *conn, const char *name, ilana_error *err) {
     return guarded(err, [&] {
+        refuse_system(name, "drop");
         Connection &c = conn_ref(conn);
         c.exec_simple(with_identifier(c, "DROP SCHEMA IF EXISTS ", name, " CASCADE").c_str());
         return ILANA_OK;
     });
 }
 
-// System schemas (pg_*, information_schema) are never tenants: left out.
+// System schemas (pg_*, information_schema) are left out here; public is
+// listed (it exists) and the host leaves it out by is_system.
 // ORDER BY on the `name` type sorts bytewise (collation "C").
 constexpr const char *kListSql = R"SQL(
 SELECT n.nspname::text AS "name"
@@ -65,7 +83,7 @@ ilana_status list(ilana_conn *conn, const char *prefix, ilana_result **out, ilan
 }
 
 const ilana_namespace_api kNamespace = {
-    sizeof(ilana_namespace_api), ILANA_NAMESPACE_SCHEMA, "search_path", create, drop, list,
+    sizeof(ilana_namespace_api), ILANA_NAMESPACE_SCHEMA, "search_path", create, drop, list, is_system,
 };
 
 } // namespace

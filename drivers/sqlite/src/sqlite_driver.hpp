@@ -376,6 +376,7 @@ extern const ilana_introspect_api introspect_api;
 extern const ilana_lock_api lock_api;
 extern const ilana_namespace_api namespace_api;
 extern const ilana_params_api params_api; // "ilana.params/1" (connection.cpp)
+extern const ilana_ddl_api ddl_api;
 
 } // namespace ilana::sqlite
 

@@ -83,7 +83,8 @@ extern "C" {
 /* Minor versions (each only appends; see "Versioning" above):
  *   1.0  the first ABI.
  *   1.1  ilana_result_info.columns_id; ILANA_EXEC_WHOLE_RESULT.
- *   1.2  ilana_statement.timeout_ms (a statement timeout per execute). */
+ *   1.2  ilana_statement.timeout_ms (a statement timeout per execute);
+ *        ilana_namespace_api.is_system; extension "ilana.ddl/1". */
 #define ILANA_ABI_MINOR 2u
 /* "ILNA" read as a little-endian uint32. */
 #define ILANA_DRIVER_MAGIC 0x414E4C49u
@@ -599,6 +600,15 @@ typedef struct ilana_namespace_api {
      * that start with `prefix` (NULL or "" for all), ordered by name. */
     ilana_status (*list)(ilana_conn *conn, const char *prefix, ilana_result **out,
                          ilana_error *err);
+    /* 1.2. [any-thread] Nonzero when `name` (UTF-8, NUL-terminated) is one
+     * of the database's own namespaces (PostgreSQL: pg_catalog, pg_toast,
+     * pg_temp_N, information_schema, public; MariaDB: mysql,
+     * information_schema, performance_schema, sys): the host never lists,
+     * creates, migrates, seeds, clones or drops it as a tenant, whatever
+     * the tenant prefix. Pure: no I/O. NULL (or a struct_size that does not
+     * cover it): the driver has none. A driver's drop also refuses these
+     * names (ILANA_ERR_CONFIG), for hosts that do not ask. */
+    int32_t (*is_system)(const char *name);
 } ilana_namespace_api;
 
 /* ======================================================================== */
@@ -750,6 +760,60 @@ typedef struct ilana_params_api {
     uint32_t param_count;
     uint32_t decl_size;
 } ilana_params_api;
+
+/* ======================================================================== */
+/* Extension "ilana.ddl/1": the statements that recreate a namespace (1.2)  */
+/* ======================================================================== */
+
+#define ILANA_EXT_DDL "ilana.ddl/1"
+
+/* When the host runs a statement (ilana_ddl_api.clone_namespace, column
+ * `step`), relative to copying the rows of the tables. */
+#define ILANA_DDL_BEFORE_DATA 1 /* sequences, then tables: columns, types,
+                                   defaults, NOT NULL, identity            */
+#define ILANA_DDL_AFTER_DATA 2  /* what is cheaper or only correct once the
+                                   rows are in: keys, unique and check
+                                   constraints, indexes, foreign keys,
+                                   sequence ownership, views (in dependency
+                                   order), triggers                         */
+#define ILANA_DDL_DATA_STATE 3  /* the source's counters (sequence values,
+                                   AUTO_INCREMENT): run only when the rows
+                                   of `table_name` were copied (when it is
+                                   NULL, only when all rows were), so a
+                                   schema-only clone starts its ids afresh  */
+
+typedef struct ilana_ddl_api {
+    uint32_t struct_size;
+    /* [conn-serialized] The statements that recreate every object of
+     * namespace `source` (tables, sequences and identity columns, keys,
+     * unique and check constraints, indexes, defaults, foreign keys, views)
+     * in namespace `target`, which exists and is empty. `conn` is a
+     * connection of the driver (for ILANA_NAMESPACE_FILE: to the source
+     * file, whose path is `source`); the driver leaves its session settings
+     * as it found them. Names are ILANA_NAMESPACE_* names, UTF-8,
+     * NUL-terminated. Returns a result whose rows have exactly these
+     * columns, in the order the host runs them:
+     *
+     *   step INT64       ILANA_DDL_BEFORE_DATA | _AFTER_DATA | _DATA_STATE
+     *   kind TEXT        what the statement makes: "sequence", "table",
+     *                    "constraint", "index", "foreign_key", "view",
+     *                    "trigger", "sequence_value", ... ("table" rows of
+     *                    step 1 name the tables whose rows the host copies,
+     *                    in that order: referenced tables first where
+     *                    foreign keys are created with the table)
+     *   name TEXT        the object's name
+     *   table_name TEXT  the table it belongs to; NULL when none
+     *   sql TEXT         one statement
+     *
+     * The host runs them on a connection whose current namespace is
+     * `target` (a tenant pool), as written (no placeholders). Objects of
+     * `source` are named unqualified or qualified by `target`, never by
+     * `source`; objects of other namespaces keep their qualification.
+     * What the driver cannot recreate is an error naming the object, never
+     * a silent omission. */
+    ilana_status (*clone_namespace)(ilana_conn *conn, const char *source, const char *target,
+                                    ilana_result **out, ilana_error *err);
+} ilana_ddl_api;
 
 #ifdef __cplusplus
 } /* extern "C" */
