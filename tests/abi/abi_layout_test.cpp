@@ -60,7 +60,10 @@ static_assert(sizeof(ilana_namespace_api) == 40);
 // ABI 1.1: ilana_result_info.columns_id, appended after v1.0's last field.
 static_assert(offsetof(ilana_result_info, columns_id) == 40 &&
               std::is_same_v<decltype(ilana_result_info::columns_id), uint64_t>);
-static_assert(ILANA_ABI_MINOR == 1u, "a new minor version: pin its fields above and update this");
+static_assert(ILANA_ABI_MINOR == 2u, "a new minor version: pin its fields above and update this");
+// ABI 1.2: the extension ilana.session/1.
+static_assert(sizeof(ilana_session_api) == 24);
+static_assert(offsetof(ilana_session_api, is_dirty) == 8 && offsetof(ilana_session_api, reset) == 16);
 // ilana.batch/1 (an extension: the ABI itself stays 1.0).
 static_assert(sizeof(ilana_batch_statement) == 56);
 static_assert(sizeof(ilana_batch_outcome) == 24);
@@ -94,6 +97,7 @@ ILANA_STARTS_WITH_SIZE(ilana_namespace_api)
 ILANA_STARTS_WITH_SIZE(ilana_batch_statement)
 ILANA_STARTS_WITH_SIZE(ilana_batch_outcome)
 ILANA_STARTS_WITH_SIZE(ilana_batch_api)
+ILANA_STARTS_WITH_SIZE(ilana_session_api)
 #undef ILANA_STARTS_WITH_SIZE
 
 // ------------------------------------------------------------------ scalar types
@@ -141,6 +145,8 @@ ILANA_PIN_FN(ilana_namespace_api, drop, ilana_status (*)(ilana_conn *, const cha
 ILANA_PIN_FN(ilana_namespace_api, list, ilana_status (*)(ilana_conn *, const char *, ilana_result **, ilana_error *))
 ILANA_PIN_FN(ilana_batch_api, execute_many,
              ilana_status (*)(ilana_conn *, const ilana_batch_statement *, ilana_batch_outcome *, ilana_error *))
+ILANA_PIN_FN(ilana_session_api, is_dirty, int32_t (*)(ilana_conn *))
+ILANA_PIN_FN(ilana_session_api, reset, ilana_status (*)(ilana_conn *, ilana_error *))
 #undef ILANA_PIN_FN
 
 // ------------------------------------------------------------------ constants
@@ -198,6 +204,7 @@ constexpr bool same(const char *a, const char *b) {
 static_assert(same(ILANA_DRIVER_ENTRY_SYMBOL, "ilana_entry"), "the entry symbol's name is frozen");
 static_assert(same(ILANA_EXT_INTROSPECT, "ilana.introspect/1"));
 static_assert(same(ILANA_EXT_LOCK, "ilana.lock/1"));
+static_assert(same(ILANA_EXT_SESSION, "ilana.session/1"));
 static_assert(same(ILANA_EXT_NAMESPACE, "ilana.namespace/1"));
 static_assert(same(ILANA_EXT_BATCH, "ilana.batch/1"));
 

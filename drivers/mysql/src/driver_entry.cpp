@@ -196,6 +196,7 @@ const void *get_extension(const char *id) {
     if (std::strcmp(id, ILANA_EXT_LOCK) == 0) return &kLockApi;
     if (std::strcmp(id, ILANA_EXT_NAMESPACE) == 0) return &kNamespaceApi;
     if (std::strcmp(id, ILANA_EXT_BATCH) == 0) return &kBatchApi;
+    if (std::strcmp(id, ILANA_EXT_SESSION) == 0) return &kSessionApi;
     return nullptr;
 }
 

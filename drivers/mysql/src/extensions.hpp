@@ -8,5 +8,6 @@ namespace ilana_mysql {
 extern const ilana_introspect_api kIntrospectApi; // "ilana.introspect/1" (introspect.cpp)
 extern const ilana_lock_api kLockApi;             // "ilana.lock/1"       (lock.cpp)
 extern const ilana_namespace_api kNamespaceApi;   // "ilana.namespace/1"  (namespace.cpp)
+extern const ilana_session_api kSessionApi;       // "ilana.session/1"    (session.cpp)
 
 } // namespace ilana_mysql

@@ -152,6 +152,7 @@ int64_t affected(my_ulonglong n) {
 
 std::unique_ptr<Result> run_text(Connection &c, std::string_view sql) {
     MYSQL *m = c.handle();
+    c.note_statement(sql);
     OpGuard op(c);
     const auto start = c.op_clock();
     if (mysql_real_query(m, sql.data(), static_cast<unsigned long>(sql.size())) != 0)

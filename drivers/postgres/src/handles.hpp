@@ -22,5 +22,6 @@ Connection &conn_ref(ilana_conn *h);
 const ilana_introspect_api *introspect_api() noexcept;
 const ilana_lock_api *lock_api() noexcept;
 const ilana_namespace_api *namespace_api() noexcept;
+const ilana_session_api *session_api() noexcept; // session.cpp
 
 } // namespace ilana_pg

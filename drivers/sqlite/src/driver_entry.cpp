@@ -101,6 +101,7 @@ const void *driver_get_extension(const char *id) {
     if (std::strcmp(id, ILANA_EXT_LOCK) == 0) return &lock_api;
     if (std::strcmp(id, ILANA_EXT_NAMESPACE) == 0) return &namespace_api;
     if (std::strcmp(id, ILANA_EXT_BATCH) == 0) return &batch_api;
+    if (std::strcmp(id, ILANA_EXT_SESSION) == 0) return &session_api;
     return nullptr;
 }
 
