@@ -83,7 +83,7 @@ void setup_query(MYSQL *m, const Deadline &deadline, const std::string &sql, con
 
 // session_track_state_change = ON within the connect deadline; only a
 // timeout or a lost connection is an error (see kTrackStateChange).
-void track_state_changes(MYSQL *m, const Deadline &deadline, const Config &c) {
+bool track_state_changes(MYSQL *m, const Deadline &deadline, const Config &c) {
     int ret = 0;
     auto outcome = run_nonblocking(
         m, deadline,
@@ -97,7 +97,9 @@ void track_state_changes(MYSQL *m, const Deadline &deadline, const Config &c) {
     if (ret != 0) {
         DriverFailure f = conn_failure(m, Phase::Connect, describe_target(c) + ": session tracking");
         if (f.error_class() == ILANA_ERR_CONNECTION || f.error_class() == ILANA_ERR_TIMEOUT) throw f;
+        return false;
     }
+    return true;
 }
 
 } // namespace
@@ -109,7 +111,7 @@ std::vector<std::pair<std::string, const char *>> session_setup(const Config &c)
     return out;
 }
 
-MYSQL *open_session(const Config &c, int timeout_ms, bool setup) {
+MYSQL *open_session(const Config &c, int timeout_ms, bool setup, bool *tracks_state) {
     ensure_thread();
     Deadline deadline(timeout_ms);
     MYSQL *m = mysql_init(nullptr);
@@ -143,7 +145,8 @@ MYSQL *open_session(const Config &c, int timeout_ms, bool setup) {
         if (ret == nullptr) throw scrubbed(conn_failure(m, Phase::Connect, describe_target(c)), c);
         if (setup) {
             for (const auto &[sql, key] : session_setup(c)) setup_query(m, deadline, sql, key, c);
-            track_state_changes(m, deadline, c);
+            const bool tracks = track_state_changes(m, deadline, c);
+            if (tracks_state != nullptr) *tracks_state = tracks;
         }
         return m;
     } catch (...) {
@@ -155,7 +158,7 @@ MYSQL *open_session(const Config &c, int timeout_ms, bool setup) {
 std::unique_ptr<Connection> Connection::open(const ilana_connect_params *params) {
     std::unique_ptr<Connection> conn(new Connection());
     conn->cfg_ = parse_config(params);
-    conn->m_ = open_session(conn->cfg_, conn->cfg_.connect_timeout_ms, true);
+    conn->m_ = open_session(conn->cfg_, conn->cfg_.connect_timeout_ms, true, &conn->tracks_state_);
     conn->thread_id_ = mysql_thread_id(conn->m_);
     const char *info = mysql_get_server_info(conn->m_);
     conn->version_ = info != nullptr ? info : "";

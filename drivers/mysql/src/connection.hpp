@@ -119,6 +119,7 @@ private:
     bool broken_ = false;
     bool abandoned_ = false; // the handle is stuck in a non-blocking call
     bool session_changed_ = false; // a statement may have changed session state
+    bool tracks_state_ = false;    // session_track_state_change is on (connect)
 
     std::mutex op_mu_;
     uint64_t op_gen_ = 0;
@@ -151,7 +152,8 @@ private:
 // Opens a raw session with `cfg` within `timeout_ms` (connect, TLS, auth and
 // the session setup statements). `setup`: run SET time_zone / SET NAMES; the
 // cancel side connection skips them and selects no database.
-MYSQL *open_session(const Config &cfg, int timeout_ms, bool setup);
+// `tracks_state` (may be NULL) tells whether session state tracking is on.
+MYSQL *open_session(const Config &cfg, int timeout_ms, bool setup, bool *tracks_state = nullptr);
 
 // Whether `sql` may leave session state behind, by its text (session.cpp).
 bool changes_session(std::string_view sql) noexcept;

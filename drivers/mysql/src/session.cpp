@@ -20,9 +20,9 @@
 // The reset is mysql_reset_connection (COM_RESET_CONNECTION: rolls back,
 // drops temporary tables, unlocks tables, releases GET_LOCK locks, clears
 // user variables and prepared statements, and sets session variables back
-// to the global values), then the driver's own setup again (time zone,
-// collation, state tracking) and the configured database if the session
-// left it. The reset closes every prepared statement on the server, so the
+// to the global values), then one SET: ROLE NONE (MariaDB 10.11's reset
+// keeps the role), the driver's own setup (time zone, collation) and state
+// tracking; and the configured database if the session left it. The reset closes every prepared statement on the server, so the
 // driver's statement cache goes with it (Connector/C has invalidated the
 // handles: freeing them sends nothing).
 #include "connection.hpp"
@@ -46,8 +46,13 @@ bool changes_session(std::string_view sql) noexcept {
     const ilana::sdk::LeadingKeyword k(sql, /*hash_comments=*/true);
     if (k.is_any({"set", "prepare", "lock", "use", "handler", "xa", "call", "do"})) return true;
     if (k.is("create")) return ContainsNoCase(sql, "temporary");
+    // A user variable assigned (`:=`, `INTO @x`): MariaDB does not report
+    // that at the end of a result set. Reading one (`SELECT @x`, `@@var`)
+    // changes nothing.
     if (k.is_any({"select", "with", "values"}))
-        return ContainsNoCase(sql, "get_lock") || sql.find('@') != std::string_view::npos;
+        return ContainsNoCase(sql, "get_lock") ||
+               (sql.find('@') != std::string_view::npos &&
+                (sql.find(":=") != std::string_view::npos || ContainsNoCase(sql, "into")));
     return false;
 }
 
@@ -74,11 +79,15 @@ void Connection::reset_session() {
     ensure_ready();
     if (mysql_reset_connection(m_) != 0) fail(conn_failure(m_, Phase::Session, "session reset"));
     drop_statement_cache();
-    for (const auto &[sql, key] : session_setup(cfg_)) simple_query(sql, Phase::Session, key);
-    if (mysql_real_query(m_, kTrackStateChange, sizeof kTrackStateChange - 1) != 0) {
-        DriverFailure f = conn_failure(m_, Phase::Session, "session tracking");
-        if (f.flags() & ILANA_ERRF_CONN_BROKEN) fail(f);
-    }
+    // MariaDB's reset keeps the current role; the session variables are the
+    // global ones again, so the connection's own setup and the tracking go
+    // back on. One SET statement takes them all: one round trip.
+    // (MySQL has no ROLE item in a SET list.)
+    std::string items = mariadb_ ? "ROLE NONE" : "";
+    auto add = [&](std::string_view item) { items += (items.empty() ? "" : ", ") + std::string(item); };
+    for (const auto &[sql, key] : session_setup(cfg_)) add(std::string_view(sql).substr(4)); // "SET x" -> "x"
+    if (tracks_state_) add(std::string_view(kTrackStateChange).substr(4));
+    if (!items.empty()) simple_query("SET " + items, Phase::Session, "session reset");
     // USE by the lease: Connector/C follows the current database from the
     // server's schema tracking (mysql->db).
     if (cfg_.database && (m_->db == nullptr || *cfg_.database != m_->db)) {
