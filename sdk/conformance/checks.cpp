@@ -172,6 +172,7 @@ struct Suite::State {
     std::string table_ddl_dml();
     std::string errors_constraint();
     std::string transactions();
+    std::string session_reset();
     std::string cancel_idle();
     std::string cancel_running();
     std::string statement_timeout();
@@ -360,6 +361,12 @@ std::string Suite::State::extensions() {
         require(get(ILANA_EXT_NAMESPACE) != nullptr,
                 "ilana.ddl/1 without ilana.namespace/1: the host clones namespaces only");
         found += std::string(found.empty() ? "" : ", ") + ILANA_EXT_DDL;
+    }
+    if (const auto *x = static_cast<const ilana_session_api *>(get(ILANA_EXT_SESSION))) {
+        require(x->struct_size >= offsetof(ilana_session_api, reset) + sizeof(void *),
+                "ilana.session/1 struct_size " + std::to_string(x->struct_size) + " is too small");
+        require(x->is_dirty && x->reset, "ilana.session/1 has a NULL function");
+        found += std::string(found.empty() ? "" : ", ") + ILANA_EXT_SESSION;
     }
     return "unknown id -> NULL; provides " + (found.empty() ? std::string("no standard extension") : found);
 }
@@ -913,6 +920,44 @@ std::string Suite::State::transactions() {
     return "rollback undoes, commit keeps (seen from a second connection)";
 }
 
+// --------------------------------------------------------------- session
+
+// ilana.session/1 (ABI 1.2): the host calls is_dirty on every release of a
+// pooled session, so a plain read must leave the session clean (or every
+// lease pays a reset); a reset must succeed, also with a transaction left
+// open, leave the session clean and usable, cached statements included.
+std::string Suite::State::session_reset() {
+    auto get = p().entry().get_extension;
+    const auto *x = get != nullptr ? static_cast<const ilana_session_api *>(get(ILANA_EXT_SESSION)) : nullptr;
+    if (x == nullptr) skip("ilana.session/1 is not provided");
+    Conn c(p(), cfg);
+    auto reset = [&](const char *when) {
+        ilana_error err = new_error();
+        const ilana_status st = x->reset(c.handle(), &err);
+        require(st == ILANA_OK, std::string("reset ") + when + " returned " + status_name(st) + ": " + describe(err));
+        require(x->is_dirty(c.handle()) == 0, std::string("is_dirty is nonzero right after a reset ") + when);
+    };
+    reset("of a fresh connection"); // the kit's setup statements may have changed state
+    select_one_on(c);
+    require(x->is_dirty(c.handle()) == 0,
+            "probe.select_one made the session dirty: every pooled lease would pay a reset");
+    Outcome cached = c.run(cfg.select_one, {}, 16, sizeof(ilana_value), ILANA_EXEC_CACHE);
+    require(cached.ok(), "probe.select_one with ILANA_EXEC_CACHE: " + describe(cached.error));
+    require(x->is_dirty(c.handle()) == 0, "a cached probe.select_one made the session dirty");
+    std::string txn = "no transactions claimed";
+    if (p().claims(ILANA_CAP_TRANSACTIONS)) {
+        ilana_error err = new_error();
+        require(api().begin(c.handle(), &err) == ILANA_OK, "begin: " + describe(err));
+        select_one_on(c);
+        reset("with a transaction open");
+        txn = "a transaction left open is rolled back";
+    }
+    select_one_on(c);
+    Outcome again = c.run(cfg.select_one, {}, 16, sizeof(ilana_value), ILANA_EXEC_CACHE);
+    require(again.ok(), "the cached probe.select_one after a reset: " + describe(again.error));
+    return "a read leaves the session clean; reset succeeds and leaves it clean and usable (" + txn + ")";
+}
+
 // --------------------------------------------------------------- cancel
 
 std::string Suite::State::cancel_idle() {
@@ -1245,6 +1290,10 @@ void Suite::State::define() {
         Needs::Connection, [this] { return columns_id(); });
     add("transactions", "rollback undoes, commit keeps (when claimed)", Needs::Connection,
         [this] { return transactions(); });
+    add("session.reset",
+        "ABI 1.2 ilana.session/1: a read leaves the session clean; reset works, also in a transaction "
+        "(skipped without the extension)",
+        Needs::Connection, [this] { return session_reset(); });
     add("cancel.idle", "cancel with nothing running is ILANA_OK (when claimed)", Needs::Connection,
         [this] { return cancel_idle(); });
     add("cancel.running", "cancel from another thread stops probe.sleep with ILANA_ERR_CANCELED (when claimed)",

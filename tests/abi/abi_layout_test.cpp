@@ -70,6 +70,9 @@ static_assert(offsetof(ilana_namespace_api, is_system) == 40);
 // ilana.ddl/1 (ABI 1.2).
 static_assert(sizeof(ilana_ddl_api) == 16);
 static_assert(offsetof(ilana_ddl_api, clone_namespace) == 8);
+// ABI 1.2: the extension ilana.session/1.
+static_assert(sizeof(ilana_session_api) == 24);
+static_assert(offsetof(ilana_session_api, is_dirty) == 8 && offsetof(ilana_session_api, reset) == 16);
 // ilana.batch/1 (an extension: the ABI itself stays 1.0).
 static_assert(sizeof(ilana_batch_statement) == 56);
 static_assert(sizeof(ilana_batch_outcome) == 24);
@@ -119,6 +122,7 @@ ILANA_STARTS_WITH_SIZE(ilana_batch_api)
 ILANA_STARTS_WITH_SIZE(ilana_param_decl)
 ILANA_STARTS_WITH_SIZE(ilana_params_api)
 ILANA_STARTS_WITH_SIZE(ilana_ddl_api)
+ILANA_STARTS_WITH_SIZE(ilana_session_api)
 #undef ILANA_STARTS_WITH_SIZE
 
 // ------------------------------------------------------------------ scalar types
@@ -169,6 +173,8 @@ ILANA_PIN_FN(ilana_ddl_api, clone_namespace,
              ilana_status (*)(ilana_conn *, const char *, const char *, ilana_result **, ilana_error *))
 ILANA_PIN_FN(ilana_batch_api, execute_many,
              ilana_status (*)(ilana_conn *, const ilana_batch_statement *, ilana_batch_outcome *, ilana_error *))
+ILANA_PIN_FN(ilana_session_api, is_dirty, int32_t (*)(ilana_conn *))
+ILANA_PIN_FN(ilana_session_api, reset, ilana_status (*)(ilana_conn *, ilana_error *))
 #undef ILANA_PIN_FN
 
 // ------------------------------------------------------------------ constants
@@ -233,6 +239,7 @@ static_assert(same(ILANA_DRIVER_ENTRY_SYMBOL, "ilana_entry"), "the entry symbol'
 static_assert(same(ILANA_EXT_INTROSPECT, "ilana.introspect/1"));
 static_assert(same(ILANA_EXT_LOCK, "ilana.lock/1"));
 static_assert(same(ILANA_EXT_DDL, "ilana.ddl/1"));
+static_assert(same(ILANA_EXT_SESSION, "ilana.session/1"));
 static_assert(same(ILANA_EXT_NAMESPACE, "ilana.namespace/1"));
 static_assert(same(ILANA_EXT_BATCH, "ilana.batch/1"));
 static_assert(same(ILANA_EXT_PARAMS, "ilana.params/1"));

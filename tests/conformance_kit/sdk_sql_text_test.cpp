@@ -49,3 +49,20 @@ TEST_CASE("LeadingKeyword: reads only the view it is given", "[sdk][sql]") {
     const std::string comment = "/* x */ INSERT";
     CHECK(LeadingKeyword(std::string_view(comment).substr(0, 5)).word().empty()); // "/* x": unclosed
 }
+
+TEST_CASE("ContainsNoCase: finds a word whatever its case", "[sdk][sql]") {
+    using ilana::sdk::ContainsNoCase;
+    CHECK(ContainsNoCase("CREATE TEMP TABLE t (a int)", "temp"));
+    CHECK(ContainsNoCase("create Temporary table t", "temporary"));
+    CHECK(ContainsNoCase("select set_config('a', 'b', false)", "set_config"));
+    CHECK(ContainsNoCase("SELECT GET_LOCK('x', 0)", "get_lock"));
+    CHECK(ContainsNoCase("temp", "temp"));
+    CHECK(ContainsNoCase("anything", ""));
+    CHECK_FALSE(ContainsNoCase("CREATE TABLE t (a int)", "temp"));
+    CHECK_FALSE(ContainsNoCase("te", "temp"));
+    CHECK_FALSE(ContainsNoCase("", "temp"));
+    CHECK_FALSE(ContainsNoCase("tem p", "temp"));
+    // Reads only the view it is given.
+    const std::string text = "SELECT 1 -- temp";
+    CHECK_FALSE(ContainsNoCase(std::string_view(text).substr(0, 14), "temp"));
+}

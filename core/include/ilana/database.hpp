@@ -223,6 +223,10 @@ public:
     struct PoolStatus {
         int idle = 0, in_use = 0, pending = 0, waiting = 0, max = 0, min = 0;
         uint64_t created = 0, destroyed = 0, timeouts = 0, acquires = 0, create_errors = 0;
+        // Sessions given back with changed session state (SET, SET ROLE, a
+        // temp table, ...) and reset before their next lease; those whose
+        // reset failed were discarded instead (README, "Pools").
+        uint64_t resets = 0, reset_failures = 0;
     };
     PoolStatus pool_status() const;
 

@@ -358,6 +358,8 @@ Connection::PoolStatus Connection::pool_status() const {
     p.timeouts = s.timeouts;
     p.acquires = s.acquires;
     p.create_errors = s.create_errors;
+    p.resets = s.resets;
+    p.reset_failures = s.reset_failures;
     return p;
 }
 

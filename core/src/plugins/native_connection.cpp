@@ -1,6 +1,7 @@
 #include "plugins/native_connection.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 namespace ilana::detail {
@@ -55,7 +56,23 @@ std::unique_ptr<NativeConnection> NativeConnection::open(std::shared_ptr<const C
         }
         throw_abi_error(err, target->name, target->redact, "connect");
     }
-    return std::unique_ptr<NativeConnection>(new NativeConnection(std::move(target), conn));
+    // Looked up once per session, not per release. A table too short for
+    // both functions, or missing one, counts as none.
+    const auto *session = static_cast<const ilana_session_api *>(target->driver->extension(
+        ILANA_EXT_SESSION, offsetof(ilana_session_api, reset) + sizeof(ilana_session_api::reset)));
+    if (session != nullptr && (session->is_dirty == nullptr || session->reset == nullptr)) session = nullptr;
+    return std::unique_ptr<NativeConnection>(new NativeConnection(std::move(target), conn, session));
+}
+
+void NativeConnection::reset_session() {
+    ilana_error err = fresh_error();
+    if (session_->reset(conn_, &err) != ILANA_OK) {
+        if (err.error_class == ILANA_ERR_NONE) {
+            err.error_class = ILANA_ERR_INTERNAL;
+            std::strcpy(err.message, "reset failed without an error record");
+        }
+        fail(err, "session reset failed");
+    }
 }
 
 NativeConnection::~NativeConnection() {

@@ -76,16 +76,26 @@ public:
     // The reference stays valid until the next call on this connection.
     const std::shared_ptr<const ColumnSet> &columns_of(const ilana_result_info &info);
 
+    // Session state between leases ("ilana.session/1", ABI 1.2). Whether a
+    // statement of the lease may have left state in the session (no I/O:
+    // a flag the driver keeps); false when the driver has no such extension.
+    bool session_dirty() const noexcept { return session_ != nullptr && session_->is_dirty(conn_) != 0; }
+    // Resets a dirty session to the state connect left it in; throws Error
+    // (the pool then discards the session).
+    void reset_session();
+
     // Set when a call failed with ILANA_ERRF_CONN_BROKEN: the pool discards it.
     bool broken() const noexcept { return broken_; }
     void mark_broken() noexcept { broken_ = true; }
     [[noreturn]] void fail(const ilana_error &err, const char *operation);
 
 private:
-    NativeConnection(std::shared_ptr<const ConnectTarget> target, ilana_conn *conn)
-        : target_(std::move(target)), conn_(conn) {}
+    NativeConnection(std::shared_ptr<const ConnectTarget> target, ilana_conn *conn,
+                     const ilana_session_api *session)
+        : target_(std::move(target)), conn_(conn), session_(session) {}
     std::shared_ptr<const ConnectTarget> target_;
     ilana_conn *conn_;
+    const ilana_session_api *session_; // nullptr: the driver cannot tell or reset
     bool broken_ = false;
     uint64_t last_columns_id_ = 0; // 0: none (or the driver promised nothing)
     std::shared_ptr<const ColumnSet> last_columns_; // of the last result (kept for id 0 too)

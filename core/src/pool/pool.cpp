@@ -379,6 +379,8 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
 
 void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept {
     if (!pc) return;
+    // Before parking: the next lease, lock-free or not, gets a clean session.
+    if (reusable && pc->conn && !pc->conn->broken() && pc->conn->session_dirty()) reusable = reset_session(*pc);
     if (lock_free_ && reusable && pc->conn && !pc->conn->broken() &&
         !has_waiters_.load(std::memory_order_seq_cst) && !closing_.load(std::memory_order_seq_cst) &&
         (options_.max_lifetime_ms <= 0 || coarse_now() < pc->retire_at)) {
@@ -422,6 +424,25 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
         }
     }
     if (doomed) destroy(std::move(doomed));
+}
+
+bool Pool::reset_session(PooledConnection &pc) noexcept {
+    if (closing_.load(std::memory_order_acquire)) return false; // closed on release anyway
+    try {
+        pc.conn->reset_session();
+        resets_.fetch_add(1, std::memory_order_relaxed);
+        return true;
+    } catch (const Error &e) {
+        reset_failures_.fetch_add(1, std::memory_order_relaxed);
+        ilana::logger()->warn("conn={} a released session's state could not be reset; the session is discarded: {}",
+                              name_, e.what());
+        emit_error(e);
+    } catch (...) { // out of memory building the error: still discard
+        reset_failures_.fetch_add(1, std::memory_order_relaxed);
+        ilana::logger()->warn("conn={} a released session's state could not be reset; the session is discarded",
+                              name_);
+    }
+    return false;
 }
 
 void Pool::track_lease(PooledConnection &pc) {
@@ -560,6 +581,8 @@ PoolStats Pool::stats() const {
     s.timeouts = timeouts_;
     s.acquires = acquires_ + lock_free_acquires;
     s.create_errors = create_errors_;
+    s.resets = resets_.load(std::memory_order_relaxed);
+    s.reset_failures = reset_failures_.load(std::memory_order_relaxed);
     return s;
 }
 

@@ -24,7 +24,12 @@
 // free path is off while threads wait, and with validateIdleAfterMillis or
 // leakDetectionMillis (which need the lease bookkeeping).
 //
-// I/O (connect, ping, close) always runs outside the pool's mutex. The one
+// A session whose lease changed session state (the driver says so through
+// "ilana.session/1", without I/O) is reset on release, before it is parked
+// or goes idle; a failed reset discards it. A clean session costs one call
+// into the driver that reads a flag: no round trip, no lock.
+//
+// I/O (connect, ping, reset, close) always runs outside the pool's mutex. The one
 // Maintainer thread of the process calls maintain() on every pool: reaping
 // idle sessions above `min`, retiring those past maxLifetimeMillis, and
 // refilling to `min`.
@@ -67,6 +72,7 @@ struct PooledConnection {
 struct PoolStats {
     int idle = 0, in_use = 0, pending = 0, waiting = 0, max = 0, min = 0;
     uint64_t created = 0, destroyed = 0, timeouts = 0, acquires = 0, create_errors = 0;
+    uint64_t resets = 0, reset_failures = 0;
 };
 
 class Pool : public std::enable_shared_from_this<Pool> {
@@ -126,6 +132,9 @@ private:
     void waiters_changed_locked() noexcept { has_waiters_.store(!waiters_.empty(), std::memory_order_seq_cst); }
     std::unique_ptr<PooledConnection> create_with_retry(Clock::time_point deadline);
     std::unique_ptr<PooledConnection> validate_or_drop(std::unique_ptr<PooledConnection> pc) noexcept;
+    // Resets a released session's state; false when it failed (or the pool
+    // is closing) and the session must not be lent again.
+    bool reset_session(PooledConnection &pc) noexcept;
     void destroy(std::unique_ptr<PooledConnection> pc) noexcept;
     // With mu_ held: a session's capacity is free; let the first waiter use it.
     void capacity_freed_locked();
@@ -169,6 +178,7 @@ private:
     const bool lock_free_; // the options allow the parking path
     std::atomic<bool> has_waiters_{false};
     std::atomic<bool> closing_{false};
+    std::atomic<uint64_t> resets_{0}, reset_failures_{0}; // written on the dirty path only
     uint64_t rng_state_;
     uint64_t created_ = 0, destroyed_ = 0, timeouts_ = 0, acquires_ = 0, create_errors_ = 0;
 };

@@ -83,9 +83,37 @@ void setup_query(MYSQL *m, const Deadline &deadline, const std::string &sql, con
     }
 }
 
+// session_track_state_change = ON within the connect deadline; only a
+// timeout or a lost connection is an error (see kTrackStateChange).
+bool track_state_changes(MYSQL *m, const Deadline &deadline, const Config &c) {
+    int ret = 0;
+    auto outcome = run_nonblocking(
+        m, deadline,
+        [&] { return mysql_real_query_start(&ret, m, kTrackStateChange, sizeof kTrackStateChange - 1); },
+        [&](int s) { return mysql_real_query_cont(&ret, m, s); });
+    if (outcome != IoOutcome::Finished)
+        throw DriverFailure(ILANA_ERR_TIMEOUT,
+                            describe_target(c) + ": no answer to session setup within " +
+                                std::to_string(c.connect_timeout_ms) + " ms (connectTimeout)",
+                            {}, 0, ILANA_ERRF_NOT_SENT);
+    if (ret != 0) {
+        DriverFailure f = conn_failure(m, Phase::Connect, describe_target(c) + ": session tracking");
+        if (f.error_class() == ILANA_ERR_CONNECTION || f.error_class() == ILANA_ERR_TIMEOUT) throw f;
+        return false;
+    }
+    return true;
+}
+
 } // namespace
 
-MYSQL *open_session(const Config &c, int timeout_ms, bool setup) {
+std::vector<std::pair<std::string, const char *>> session_setup(const Config &c) {
+    std::vector<std::pair<std::string, const char *>> out;
+    if (!c.time_zone.empty()) out.emplace_back("SET time_zone = '" + c.time_zone + "'", "timezone");
+    if (!c.collation.empty()) out.emplace_back("SET NAMES " + c.charset + " COLLATE " + c.collation, "charset");
+    return out;
+}
+
+MYSQL *open_session(const Config &c, int timeout_ms, bool setup, bool *tracks_state) {
     ensure_thread();
     Deadline deadline(timeout_ms);
     MYSQL *m = mysql_init(nullptr);
@@ -118,11 +146,9 @@ MYSQL *open_session(const Config &c, int timeout_ms, bool setup) {
                                 {}, 0, ILANA_ERRF_NOT_SENT);
         if (ret == nullptr) throw scrubbed(conn_failure(m, Phase::Connect, describe_target(c)), c);
         if (setup) {
-            if (!c.time_zone.empty())
-                setup_query(m, deadline, "SET time_zone = '" + c.time_zone + "'", "timezone", c);
-            if (!c.collation.empty())
-                setup_query(m, deadline, "SET NAMES " + c.charset + " COLLATE " + c.collation,
-                            "charset", c);
+            for (const auto &[sql, key] : session_setup(c)) setup_query(m, deadline, sql, key, c);
+            const bool tracks = track_state_changes(m, deadline, c);
+            if (tracks_state != nullptr) *tracks_state = tracks;
         }
         return m;
     } catch (...) {
@@ -134,13 +160,16 @@ MYSQL *open_session(const Config &c, int timeout_ms, bool setup) {
 std::unique_ptr<Connection> Connection::open(const ilana_connect_params *params) {
     std::unique_ptr<Connection> conn(new Connection());
     conn->cfg_ = parse_config(params);
-    conn->m_ = open_session(conn->cfg_, conn->cfg_.connect_timeout_ms, true);
+    conn->m_ = open_session(conn->cfg_, conn->cfg_.connect_timeout_ms, true, &conn->tracks_state_);
     conn->thread_id_ = mysql_thread_id(conn->m_);
     const char *info = mysql_get_server_info(conn->m_);
     conn->version_ = info != nullptr ? info : "";
     conn->mariadb_ = conn->version_.find("MariaDB") != std::string::npos ||
                      conn->version_.find("mariadb") != std::string::npos;
     conn->version_number_ = static_cast<int64_t>(mysql_get_server_version(conn->m_));
+    // The setup statements above changed session state themselves: what a
+    // fresh session looks like starts here.
+    conn->m_->server_status &= ~static_cast<unsigned int>(SERVER_SESSION_STATE_CHANGED);
     host_log()(ILANA_LOG_DEBUG, conn->cfg_.host_context,
                "mysql: connected to " + conn->cfg_.target() + " (" + conn->version_ + ", thread " +
                    std::to_string(conn->thread_id_) + ")");
@@ -153,9 +182,7 @@ Connection::~Connection() {
     if (open_result != nullptr) open_result->detach(); // host broke the contract; stay safe
     spare_stmt_result_.reset(); // closed already: nothing of the session is touched
     spare_status_result_.reset();
-    for (auto &c : lru_) mysql_stmt_close(c.stmt);
-    lru_.clear();
-    cache_index_.clear();
+    drop_statement_cache();
     if (m_ != nullptr && !abandoned_) mysql_close(m_);
 }
 
@@ -201,8 +228,9 @@ void Connection::ensure_alive() const {
                             "08003", 0, ILANA_ERRF_CONN_BROKEN | ILANA_ERRF_NOT_SENT);
 }
 
-void Connection::ensure_ready() const {
+void Connection::ensure_ready() {
     ensure_alive();
+    note_server_status();
     if (open_result != nullptr)
         throw misuse("a result of this connection is still open: close it (result_close) first");
 }
@@ -310,9 +338,12 @@ MYSQL_STMT *Connection::take_stmt(std::string_view sql, bool cache) {
         if (it != cache_index_.end()) {
             lru_.splice(lru_.begin(), lru_, it->second);
             borrowed_cached_ = it->second->stmt;
+            session_changed_ = session_changed_ || it->second->changes_session;
             return borrowed_cached_;
         }
     }
+    const bool changes = changes_session(sql);
+    session_changed_ = session_changed_ || changes;
     MYSQL_STMT *s = mysql_stmt_init(m_);
     if (s == nullptr) fail(conn_failure(m_, Phase::Statement, {}, sql));
     if (mysql_stmt_prepare(s, sql.data(), static_cast<unsigned long>(sql.size())) != 0) {
@@ -321,7 +352,7 @@ MYSQL_STMT *Connection::take_stmt(std::string_view sql, bool cache) {
         fail(f);
     }
     if (cache) {
-        lru_.push_front(Cached{std::string(sql), s});
+        lru_.push_front(Cached{std::string(sql), s, changes});
         cache_index_.emplace(std::string_view(lru_.front().sql), lru_.begin());
         while (lru_.size() > cfg_.max_prepared) {
             Cached &old = lru_.back();

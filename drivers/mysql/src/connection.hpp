@@ -18,6 +18,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 namespace ilana_mysql {
 
@@ -37,8 +39,10 @@ public:
     bool broken() const { return broken_; }
 
     // Entry checks: the session is usable and no result is open. Both throw
-    // with ILANA_ERRF_NOT_SENT, so the host may retry elsewhere.
-    void ensure_ready() const;
+    // with ILANA_ERRF_NOT_SENT, so the host may retry elsewhere. Every
+    // command starts here: ensure_ready also takes in what the previous
+    // command's status said about session state (note_server_status).
+    void ensure_ready();
     void ensure_alive() const;
 
     // Records what a failure means for the session (CONN_BROKEN: the socket
@@ -89,6 +93,16 @@ public:
     bool unpreparable(std::string_view sql) const;
     void remember_unpreparable(std::string_view sql);
 
+    // Session state ("ilana.session/1", session.cpp). note_statement
+    // records that `sql`, about to run, may leave state behind (by its
+    // text); note_server_status takes in the server's own word
+    // (SERVER_SESSION_STATE_CHANGED, with session_track_state_change on)
+    // from the last command's status, before the next command replaces it.
+    void note_statement(std::string_view sql) noexcept;
+    void note_server_status() noexcept;
+    bool is_dirty() const noexcept;
+    void reset_session();
+
     // A fresh ilana_result_info.columns_id (ABI 1.1): one per column
     // description a result of this session builds, never reused.
     uint64_t next_columns_id() noexcept { return ++columns_ids_; }
@@ -117,6 +131,8 @@ private:
     bool mariadb_ = false;
     bool broken_ = false;
     bool abandoned_ = false; // the handle is stuck in a non-blocking call
+    bool session_changed_ = false; // a statement may have changed session state
+    bool tracks_state_ = false;    // session_track_state_change is on (connect)
 
     int64_t statement_timeout_ms_ = 0;
     ilana::sdk::StatementDeadline deadline_;
@@ -129,7 +145,11 @@ private:
     struct Cached {
         std::string sql;
         MYSQL_STMT *stmt;
+        bool changes_session; // classified once, when prepared
     };
+    // Frees every cached statement (after a reset invalidated them: freed
+    // without a word to the server).
+    void drop_statement_cache() noexcept;
     std::list<Cached> lru_; // front = most recently used
     std::unordered_map<std::string_view, std::list<Cached>::iterator> cache_index_;
     MYSQL_STMT *borrowed_cached_ = nullptr;
@@ -148,6 +168,20 @@ private:
 // Opens a raw session with `cfg` within `timeout_ms` (connect, TLS, auth and
 // the session setup statements). `setup`: run SET time_zone / SET NAMES; the
 // cancel side connection skips them and selects no database.
-MYSQL *open_session(const Config &cfg, int timeout_ms, bool setup);
+// `tracks_state` (may be NULL) tells whether session state tracking is on.
+MYSQL *open_session(const Config &cfg, int timeout_ms, bool setup, bool *tracks_state = nullptr);
+
+// Whether `sql` may leave session state behind, by its text (session.cpp).
+bool changes_session(std::string_view sql) noexcept;
+
+// The statements that set a session up as the config asks (SET time_zone,
+// SET NAMES ... COLLATE), each with the config key it comes from: run after
+// connect, and again after a reset put the session variables back to the
+// server's defaults.
+std::vector<std::pair<std::string, const char *>> session_setup(const Config &cfg);
+// Turns on the server's session state tracking so that statements report
+// SERVER_SESSION_STATE_CHANGED. The server's refusal (a MySQL before 5.7)
+// is ignored: the text checks still hold.
+inline constexpr const char kTrackStateChange[] = "SET SESSION session_track_state_change = ON";
 
 } // namespace ilana_mysql

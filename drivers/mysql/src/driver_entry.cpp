@@ -205,6 +205,7 @@ const void *get_extension(const char *id) {
     if (std::strcmp(id, ILANA_EXT_BATCH) == 0) return &kBatchApi;
     if (std::strcmp(id, ILANA_EXT_PARAMS) == 0) return &kParamsApi;
     if (std::strcmp(id, ILANA_EXT_DDL) == 0) return &kDdlApi;
+    if (std::strcmp(id, ILANA_EXT_SESSION) == 0) return &kSessionApi;
     return nullptr;
 }
 

@@ -155,6 +155,7 @@ int64_t affected(my_ulonglong n) {
 // max_statement_time prefix) is what a result judges the statement by.
 std::unique_ptr<Result> run_text(Connection &c, std::string_view sql, std::string_view as_written) {
     MYSQL *m = c.handle();
+    c.note_statement(sql);
     OpGuard op(c);
     const auto start = c.op_clock();
     if (mysql_real_query(m, sql.data(), static_cast<unsigned long>(sql.size())) != 0)

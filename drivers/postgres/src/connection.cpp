@@ -190,7 +190,10 @@ void Connection::after_connect() {
     // postgresql.conf may say otherwise. PgBouncer tracks DateStyle per
     // client, so the SET is safe in pgbouncer mode too.
     const char *ds = PQparameterStatus(pg_, "DateStyle");
-    if (ds != nullptr && std::strncmp(ds, "ISO", 3) != 0) exec_simple("SET DateStyle = ISO");
+    if (ds != nullptr && std::strncmp(ds, "ISO", 3) != 0) {
+        exec_simple("SET DateStyle = ISO");
+        set_date_style_ = true;
+    }
 
     const char *ver = PQparameterStatus(pg_, "server_version");
     server_version_ = ver != nullptr ? ver : "";
@@ -443,6 +446,7 @@ CachedStatement *Connection::prepared(const std::string &sql, const BoundParams 
     bool all_binary = nf > 0;
     for (int c = 0; c < nf && all_binary; ++c) all_binary = column_type(PQftype(desc.get(), c)).binary_decodable;
     stmt.result_format = all_binary ? 1 : 0;
+    stmt.effect = session_effect(sql);
 
     std::string evicted;
     CachedStatement &entry = cache_.insert(key, std::move(stmt), &evicted);

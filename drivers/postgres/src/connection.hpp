@@ -30,6 +30,12 @@ struct PgResultDeleter {
 };
 using PgResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
 
+// What running a statement may leave in the session for the next user of
+// the connection (session.cpp): nothing, some state a reset clears, or a
+// prepared statement of the user's own (the reset must DEALLOCATE).
+enum class SessionEffect : uint8_t { none, changes, prepares };
+SessionEffect session_effect(std::string_view sql) noexcept;
+
 // A server-side prepared statement this connection created.
 struct CachedStatement {
     std::string name;      // "ilana_s<N>"
@@ -38,6 +44,7 @@ struct CachedStatement {
     // whether a whole-result read skips single-row mode (Result).
     int64_t last_rows = -1;
     int result_format = 0; // 1 when every result column is binary-decodable
+    SessionEffect effect = SessionEffect::none; // classified once, at prepare
 };
 
 // LRU of prepared statements keyed by SQL text + parameter type signature
@@ -52,6 +59,11 @@ public:
     CachedStatement &insert(std::string key, CachedStatement stmt, std::string *evicted);
     // Removes the entry; returns its statement name (empty when absent).
     std::string erase(std::string_view key);
+    // Forgets every entry (the server deallocated them all); sends nothing.
+    void clear() noexcept {
+        index_.clear();
+        lru_.clear();
+    }
     size_t size() const noexcept { return index_.size(); }
 
 private:
@@ -121,6 +133,17 @@ public:
     // Sends the DEALLOCATEs that had to wait for a usable transaction state.
     void flush_deallocations() noexcept;
 
+    // Session state (session.cpp, "ilana.session/1"). note_effect records
+    // what a statement about to run may leave behind; is_dirty also counts
+    // an open transaction; reset_session clears it all in one round trip.
+    void note_effect(SessionEffect e) noexcept {
+        if (e == SessionEffect::none) return;
+        session_changed_ = true;
+        if (e == SessionEffect::prepares) user_prepared_ = true;
+    }
+    bool is_dirty() const noexcept;
+    void reset_session();
+
     // A result for the next execute (recycled from the last result_close).
     std::unique_ptr<Result> take_result(std::string_view sql, CancelOnClose may_cancel);
     // result_close: keeps `r` (finished) for reuse, or deletes it.
@@ -166,6 +189,10 @@ private:
     uint64_t columns_ids_ = 0;
     std::string key_buf_;
     std::vector<std::string> pending_deallocate_;
+
+    bool session_changed_ = false; // a statement may have changed session state
+    bool user_prepared_ = false;   // ... among them a PREPARE of the user's
+    bool set_date_style_ = false;  // after_connect set DateStyle: a reset does too
 
     std::unique_ptr<Result> spare_result_;
     std::string server_version_;

@@ -199,6 +199,7 @@ const void *pg_get_extension(const char *id) {
     if (std::strcmp(id, ILANA_EXT_PARAMS) == 0) return &kParamsApi;
     if (std::strcmp(id, ILANA_EXT_BATCH) == 0) return batch_api();
     if (std::strcmp(id, ILANA_EXT_DDL) == 0) return ddl_api();
+    if (std::strcmp(id, ILANA_EXT_SESSION) == 0) return session_api();
     return nullptr;
 }
 

@@ -23,5 +23,6 @@ const ilana_introspect_api *introspect_api() noexcept;
 const ilana_lock_api *lock_api() noexcept;
 const ilana_namespace_api *namespace_api() noexcept;
 const ilana_ddl_api *ddl_api() noexcept;
+const ilana_session_api *session_api() noexcept; // session.cpp
 
 } // namespace ilana_pg

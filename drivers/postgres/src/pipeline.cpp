@@ -304,6 +304,7 @@ void execute_many(Connection &conn, const ilana_batch_statement &st, ilana_batch
     if (st.row_count == 0) return;
     for (uint64_t r = 0; r < st.row_count; ++r) check_row(st, r);
     conn.flush_deallocations();
+    conn.note_effect(session_effect(sql)); // once per batch, not per row
     conn.sql_buf.assign(sql.data(), sql.size());
     conn.cancel_requested.store(false);
     const bool use_cache = (st.flags & ILANA_EXEC_CACHE) != 0 && conn.statement_cache_enabled();

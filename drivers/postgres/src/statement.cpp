@@ -130,9 +130,11 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
         CachedStatement *cs = nullptr;
         if (use_cache) {
             cs = conn.prepared(conn.sql_buf, bp);
+            conn.note_effect(cs->effect);
             sent = PQsendQueryPrepared(pg, cs->name.c_str(), bp.count, bp.values.data(), bp.lengths.data(),
                                        bp.formats.data(), cs->result_format);
         } else {
+            if (attempt == 0) conn.note_effect(session_effect(sql));
             // Unnamed statement: nothing stays on the server (PgBouncer-safe).
             sent = PQsendQueryParams(pg, conn.sql_buf.c_str(), bp.count, bp.types.data(), bp.values.data(),
                                      bp.lengths.data(), bp.formats.data(), 0);

@@ -162,6 +162,10 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params)
 
     std::unique_ptr<Connection> conn(new Connection());
     conn->host_context_ = host_context;
+    conn->connect_timeout_ms_ = timeout_ms;
+    for (uint32_t i = 0; i < params.param_count; ++i)
+        if (params.params[i].key != nullptr && params.params[i].value != nullptr)
+            conn->connect_params_.emplace_back(params.params[i].key, params.params[i].value);
     conn->path_ = resolve_filename(*filename, config_dir);
     conn->config_dir_ = config_dir.value_or(std::string());
     conn->busy_timeout_ms_ = busy_timeout ? static_cast<int>(*busy_timeout) : 5000;
@@ -306,6 +310,12 @@ StatementLease Connection::prepare(std::string_view sql, bool cache) {
         // check only makes sure (sqlite3_stmt_busy is a field read).
         if (sqlite3_stmt_busy(cached) != 0) sqlite3_reset(cached);
         return StatementLease(cached, true);
+    }
+    // Only statements that leave the session as it was are cached, so a
+    // cache hit (the hot path) needs no look at the text.
+    if (changes_session(sql)) {
+        session_changed_ = true;
+        cache = false;
     }
     if (sql.size() > static_cast<std::size_t>(INT_MAX))
         throw DriverFailure(ILANA_ERR_DATA, "SQL text of " + std::to_string(sql.size()) +

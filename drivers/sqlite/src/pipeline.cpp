@@ -59,6 +59,7 @@ void execute_many(Connection &c, const ilana_batch_statement &st, ilana_batch_ou
     const std::string_view sql(st.sql != nullptr ? st.sql : "", st.sql_len);
     sqlite3 *db = c.db();
 
+    c.note_statement(sql);
     Finalizer stmt{prepare_one(db, sql)};
     const bool own_txn = sqlite3_get_autocommit(db) != 0;
     if (own_txn) c.run("BEGIN", Stage::control, "BEGIN (execute_many)");

@@ -203,6 +203,15 @@ public:
     // [thread-safe] sqlite3_interrupt, guarded against a concurrent close.
     void interrupt() noexcept;
 
+    // Session state ("ilana.session/1", session.cpp). note_statement marks
+    // the connection when `sql` may change it (PRAGMA, ATTACH, DETACH,
+    // CREATE TEMP ...); is_dirty also counts an open transaction;
+    // reset_session opens the database file again, with the same
+    // parameters, in place of this handle.
+    void note_statement(std::string_view sql) noexcept;
+    bool is_dirty() const noexcept;
+    void reset_session();
+
     void log(ilana_log_level level, std::string_view message) const noexcept {
         host_log(level, host_context_, message);
     }
@@ -210,6 +219,9 @@ public:
 private:
     Connection() = default;
     StatementLease prepare(std::string_view sql, bool cache);
+    // An in-memory database lives in its handle: opening it again would
+    // empty it, so such a connection is never reset.
+    bool in_memory() const noexcept;
 
     sqlite3 *db_ = nullptr;
     void *host_context_ = nullptr;
@@ -228,7 +240,15 @@ private:
     int64_t deadline_timeout_ms_ = 0;
     bool deadline_fired_ = false;
     static int progress_check(void *self) noexcept;
+    bool session_changed_ = false;
+    // What open() was given, to open the same database again on reset.
+    std::vector<std::pair<std::string, std::string>> connect_params_;
+    int32_t connect_timeout_ms_ = 0;
 };
+
+// Whether `sql` may change the state of the connection beyond the database
+// file: PRAGMA, ATTACH, DETACH, CREATE TEMP ... (session.cpp).
+bool changes_session(std::string_view sql) noexcept;
 
 inline Connection *from_handle(ilana_conn *h) noexcept { return reinterpret_cast<Connection *>(h); }
 inline ilana_conn *to_handle(Connection *c) noexcept { return reinterpret_cast<ilana_conn *>(c); }
@@ -377,6 +397,7 @@ extern const ilana_lock_api lock_api;
 extern const ilana_namespace_api namespace_api;
 extern const ilana_params_api params_api; // "ilana.params/1" (connection.cpp)
 extern const ilana_ddl_api ddl_api;
+extern const ilana_session_api session_api; // session.cpp
 
 } // namespace ilana::sqlite
 

@@ -84,7 +84,8 @@ extern "C" {
  *   1.0  the first ABI.
  *   1.1  ilana_result_info.columns_id; ILANA_EXEC_WHOLE_RESULT.
  *   1.2  ilana_statement.timeout_ms (a statement timeout per execute);
- *        ilana_namespace_api.is_system; extension "ilana.ddl/1". */
+ *        ilana_namespace_api.is_system; extensions "ilana.ddl/1" and
+ *        "ilana.session/1" (session state reset between leases). */
 #define ILANA_ABI_MINOR 2u
 /* "ILNA" read as a little-endian uint32. */
 #define ILANA_DRIVER_MAGIC 0x414E4C49u
@@ -814,6 +815,42 @@ typedef struct ilana_ddl_api {
     ilana_status (*clone_namespace)(ilana_conn *conn, const char *source, const char *target,
                                     ilana_result **out, ilana_error *err);
 } ilana_ddl_api;
+
+/* ======================================================================== */
+/* Extension "ilana.session/1": session state reset between leases (1.2)    */
+/* ======================================================================== */
+
+#define ILANA_EXT_SESSION "ilana.session/1"
+
+/* The host lends one connection to one user after another (a pool). State a
+ * user's statements leave in the server session (settings, the role, temp
+ * tables, user variables, the user's own prepared statements, session
+ * locks, an open transaction) would be seen by the next user. The driver,
+ * which knows its protocol and SQL, notices when a statement may have
+ * changed such state; the host asks on each release of a connection to the
+ * pool and resets a dirty one before anyone else gets it.
+ *
+ * What counts as session state, and what a reset restores, is the driver's
+ * to document (its README); the driver's own setup at connect (time zone,
+ * date style, ...) is part of the fresh state and is restored too. */
+typedef struct ilana_session_api {
+    uint32_t struct_size;
+    uint32_t reserved_;
+    /* [conn-serialized] Nonzero when the session may hold state that a
+     * fresh connection would not have: something run through this
+     * connection since connect or the last reset may have changed it, or a
+     * transaction is open. Conservative: when unsure, nonzero. No I/O: the
+     * host calls this on every release, the hot path of a pool, so it must
+     * cost no more than reading a flag. Never fails. */
+    int32_t (*is_dirty)(ilana_conn *conn);
+    /* [conn-serialized] Returns the session to the state connect left it in
+     * (rolling back an open transaction first), so is_dirty is 0 after
+     * ILANA_OK. The driver's own caches stay valid: what the reset destroys
+     * on the server (prepared statements) the driver forgets or rebuilds.
+     * Never called with a result open. On ILANA_ERROR the host discards the
+     * connection (it never lends a session whose reset failed). */
+    ilana_status (*reset)(ilana_conn *conn, ilana_error *err);
+} ilana_session_api;
 
 #ifdef __cplusplus
 } /* extern "C" */

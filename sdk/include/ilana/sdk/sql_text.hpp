@@ -4,6 +4,9 @@
 //                   comments and opening parentheses: how a driver tells a
 //                   query ("select", "values", ...) from a change ("insert",
 //                   "delete", ...) without parsing. No allocation.
+//   ContainsNoCase  whether a text holds a word, ignoring ASCII case: the
+//                   second look a driver takes at a statement whose first
+//                   keyword alone does not say enough ("create" ... "temp").
 //
 // Header-only; depends on the C++17 standard library alone.
 #ifndef ILANA_SDK_SQL_TEXT_HPP
@@ -71,6 +74,30 @@ private:
     char word_[kMaxLength] = {};
     std::size_t len_ = 0;
 };
+
+// True when `text` contains `lower_needle` (given in lower case), comparing
+// ASCII letters without regard to case. A plain scan: quotes and comments
+// are not skipped, so a caller that must not miss a word gets a match too
+// many, never one too few.
+inline bool ContainsNoCase(std::string_view text, std::string_view lower_needle) noexcept {
+    if (lower_needle.empty()) return true;
+    if (text.size() < lower_needle.size()) return false;
+    const char first = lower_needle[0];
+    const std::size_t last = text.size() - lower_needle.size();
+    for (std::size_t i = 0; i <= last; ++i) {
+        char c = text[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c != first) continue;
+        std::size_t k = 1;
+        for (; k < lower_needle.size(); ++k) {
+            char t = text[i + k];
+            if (t >= 'A' && t <= 'Z') t = static_cast<char>(t - 'A' + 'a');
+            if (t != lower_needle[k]) break;
+        }
+        if (k == lower_needle.size()) return true;
+    }
+    return false;
+}
 
 } // namespace ilana::sdk
 
