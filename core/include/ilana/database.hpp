@@ -192,6 +192,9 @@ public:
     struct PoolStatus {
         int idle = 0, in_use = 0, pending = 0, waiting = 0, max = 0, min = 0;
         uint64_t created = 0, destroyed = 0, timeouts = 0, acquires = 0, create_errors = 0;
+        // Connections evicted by reason (see PoolMetrics), and closes
+        // abandoned after destroyTimeoutMillis.
+        uint64_t evicted_idle = 0, evicted_lifetime = 0, evicted_broken = 0, destroy_timeouts = 0;
     };
     PoolStatus pool_status() const;
 

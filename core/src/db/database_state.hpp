@@ -108,6 +108,8 @@ struct DatabaseState {
     std::function<std::vector<ExtraPool>()> extra_pools;
     // Closes them (Database::close), with the reason onPoolEvicted reports.
     std::function<void(const char *reason)> close_extra_pools;
+    // Tenant pools closed so far, by reason (LRU, TTL), for metrics.
+    std::function<std::pair<uint64_t, uint64_t>()> tenant_pools_evicted;
     std::mutex health_mu;                       // guards last_health
     std::optional<HealthReport> last_health;    // for the Prometheus gauges
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -116,6 +118,16 @@ struct DatabaseState {
     std::shared_ptr<const Hooks> hooks;
     std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> connections;
 };
+
+// Tenant pools evicted (LRU, TTL) so far; zeros without tenants.
+inline std::pair<uint64_t, uint64_t> tenant_pools_evicted(DatabaseState &state) {
+    std::function<std::pair<uint64_t, uint64_t>()> source;
+    {
+        std::lock_guard<std::mutex> lock(state.extra_pools_mu);
+        source = state.tenant_pools_evicted;
+    }
+    return source ? source() : std::pair<uint64_t, uint64_t>{0, 0};
+}
 
 // The state of one pool of `cc` named `name` ("primary", or for a tenant
 // pool "primary@tenant_a"), with connect parameters replaced or added by
