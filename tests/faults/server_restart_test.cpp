@@ -6,6 +6,7 @@
 
 #include <ilana/ilana.hpp>
 #include <ilana/metrics_server.hpp>
+#include <ilana/retry.hpp>
 
 #include "configs.hpp"
 
@@ -52,6 +53,14 @@ Database open_server(const TempDir &dir, const std::string &client, const std::s
                                        retry_json + "}}}");
     return Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, std::move(hooks)});
 }
+
+// Joins a helper thread however the test ends.
+struct JoinGuard {
+    std::thread &thread;
+    ~JoinGuard() {
+        if (thread.joinable()) thread.join();
+    }
+};
 
 struct Tally {
     std::atomic<int> ok{0}, connection_errors{0}, other_errors{0};
@@ -283,8 +292,11 @@ TEST_CASE("with_retry across a PostgreSQL restart: a read succeeds; a sent write
     ILANA_REQUIRE_PG();
     TempDir dir;
     // The connection itself does not retry: what is retried here is with_retry's doing.
-    Database db = open_server(dir, "postgres", ilana_test::pg_connection_json(), R"({"max": 2})",
-                              R"({"maxAttempts": 1})");
+    // Idle sessions are pinged before they are lent, so a session the stop
+    // killed is dropped instead of taking the write (which would then be
+    // sent on a dead socket: an unknown outcome).
+    Database db = open_server(dir, "postgres", ilana_test::pg_connection_json(),
+                              R"({"max": 2, "validateIdleAfterMillis": 1})", R"({"maxAttempts": 1})");
     auto conn = db.on("db");
     conn.execute("DROP TABLE IF EXISTS ilana_retry_probe");
     conn.execute("CREATE TABLE ilana_retry_probe (id int)");
@@ -307,6 +319,7 @@ TEST_CASE("with_retry across a PostgreSQL restart: a read succeeds; a sent write
             std::this_thread::sleep_for(800ms);
             servers("start pg");
         });
+        JoinGuard join{starter};
         Retrier retrier(patient);
         Result r = retrier([&] { return conn.query("SELECT 41 + 1"); });
         starter.join();
@@ -322,6 +335,7 @@ TEST_CASE("with_retry across a PostgreSQL restart: a read succeeds; a sent write
             std::this_thread::sleep_for(300ms);
             servers("start pg");
         });
+        JoinGuard join{restarter};
         try {
             with_retry([&] { conn.execute("CALL ilana_retry_write()"); }, patient);
             FAIL("the call survived the server's stop");
@@ -341,6 +355,7 @@ TEST_CASE("with_retry across a PostgreSQL restart: a read succeeds; a sent write
             std::this_thread::sleep_for(800ms);
             servers("start pg");
         });
+        JoinGuard join{starter};
         with_retry([&] { conn.execute("INSERT INTO ilana_retry_probe VALUES (2)"); }, patient);
         starter.join();
         guard.armed = false;
