@@ -6,6 +6,7 @@
 
 #include <ilana/ilana.hpp>
 #include <ilana/metrics_server.hpp>
+#include <ilana/retry.hpp>
 
 #include "configs.hpp"
 #include "server_control.hpp"
@@ -31,6 +32,14 @@ Database open_server(const TempDir &dir, const std::string &client, const std::s
                                        retry_json + "}}}");
     return Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, std::move(hooks)});
 }
+
+// Joins a helper thread however the test ends.
+struct JoinGuard {
+    std::thread &thread;
+    ~JoinGuard() {
+        if (thread.joinable()) thread.join();
+    }
+};
 
 struct Tally {
     std::atomic<int> ok{0}, connection_errors{0}, other_errors{0};
@@ -120,6 +129,9 @@ void restart_under_load(const std::string &client, const std::string &target, co
     auto status = conn.pool_status();
     CHECK(status.in_use == 0);
     CHECK(status.idle <= 4);
+    // The sessions the restart broke were evicted as broken, and counted.
+    CHECK(status.evicted_broken >= 1);
+    CHECK(db.metrics().pools.front().evicted >= status.evicted_broken);
 }
 
 } // namespace
@@ -252,4 +264,82 @@ TEST_CASE("a stopped server is unhealthy in ilana health and /health while the o
     }
     CHECK(ok);
     CHECK(ilana_test::run_command(cli + "health", out) == 0);
+}
+
+TEST_CASE("with_retry across a PostgreSQL restart: a read succeeds; a sent write is never re-run, an unsent one is",
+          "[faults][pg][retry]") {
+    ILANA_REQUIRE_PG();
+    TempDir dir;
+    // The connection itself does not retry: what is retried here is with_retry's doing.
+    // Idle sessions are pinged before they are lent, so a session the stop
+    // killed is dropped instead of taking the write (which would then be
+    // sent on a dead socket: an unknown outcome).
+    Database db = open_server(dir, "postgres", ilana_test::pg_connection_json(),
+                              R"({"max": 2, "validateIdleAfterMillis": 1})", R"({"maxAttempts": 1})");
+    auto conn = db.on("db");
+    conn.execute("DROP TABLE IF EXISTS ilana_retry_probe");
+    conn.execute("CREATE TABLE ilana_retry_probe (id int)");
+    // Commits its row, then sleeps: a connection lost during the sleep
+    // leaves the caller not knowing whether the write happened.
+    conn.execute("CREATE OR REPLACE PROCEDURE ilana_retry_write() LANGUAGE plpgsql AS $$ "
+                 "BEGIN INSERT INTO ilana_retry_probe VALUES (1); COMMIT; PERFORM pg_sleep(3); END $$");
+    auto rows = [&] {
+        return with_retry([&] { return conn.query("SELECT count(*) FROM ilana_retry_probe").front()[0].as<int64_t>(); },
+                          {RetryOptions{50, 100, 300}});
+    };
+    std::atomic<int> retries{0};
+    RetrySettings patient{RetryOptions{50, 100, 300}, {},
+                          [&](int, const std::exception &, milliseconds) { ++retries; }};
+
+    SECTION("a read succeeds after retries while the server restarts") {
+        RestartGuard guard{"pg"};
+        servers("stop pg");
+        std::thread starter([&] {
+            std::this_thread::sleep_for(800ms);
+            servers("start pg");
+        });
+        JoinGuard join{starter};
+        Retrier retrier(patient);
+        Result r = retrier([&] { return conn.query("SELECT 41 + 1"); });
+        starter.join();
+        guard.armed = false;
+        CHECK(r.front()[0].as<int>() == 42);
+        CHECK(retries >= 1);
+    }
+    SECTION("a write sent before the connection was lost is not re-run") {
+        RestartGuard guard{"pg"};
+        std::thread restarter([&] {
+            std::this_thread::sleep_for(700ms); // the row is committed, the procedure sleeps
+            servers("stop pg");
+            std::this_thread::sleep_for(300ms);
+            servers("start pg");
+        });
+        JoinGuard join{restarter};
+        try {
+            with_retry([&] { conn.execute("CALL ilana_retry_write()"); }, patient);
+            FAIL("the call survived the server's stop");
+        } catch (const Error &e) {
+            CHECK(e.error_class() == ErrorClass::connection);
+            CHECK(e.outcome_unknown());
+        }
+        restarter.join();
+        guard.armed = false;
+        CHECK(retries == 0);
+        CHECK(rows() == 1); // applied once, never twice
+    }
+    SECTION("a write that never left (the server was down) is run once it is back") {
+        RestartGuard guard{"pg"};
+        servers("stop pg");
+        std::thread starter([&] {
+            std::this_thread::sleep_for(800ms);
+            servers("start pg");
+        });
+        JoinGuard join{starter};
+        with_retry([&] { conn.execute("INSERT INTO ilana_retry_probe VALUES (2)"); }, patient);
+        starter.join();
+        guard.armed = false;
+        CHECK(retries >= 1);
+        CHECK(rows() == 1);
+        CHECK(conn.query("SELECT id FROM ilana_retry_probe").front()[0].as<int>() == 2);
+    }
 }

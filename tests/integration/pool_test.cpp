@@ -119,6 +119,17 @@ TEST_CASE("idle connections above min are reaped; min is refilled", "[pool][pg]"
     std::this_thread::sleep_for(500ms);
     CHECK(pg.pool_status().idle == 2);
     CHECK(pg.pool_status().destroyed == 3);
+    // Counted as idle evictions, in the metrics and the exposition too.
+    CHECK(pg.pool_status().evicted_idle == 3);
+    CHECK(pg.pool_status().evicted_lifetime == 0);
+    CHECK(pg.pool_status().evicted_broken == 0);
+    PoolMetrics m = db.metrics().pools.front();
+    CHECK(m.evicted == 3);
+    CHECK(m.evicted_idle == 3);
+    const std::string text = db.prometheus_text();
+    CHECK(text.find("ilana_pool_events_total{connection=\"pg\",event=\"evicted\"} 3\n") != std::string::npos);
+    CHECK(text.find("ilana_pool_evictions_total{connection=\"pg\",reason=\"idle\"} 3\n") != std::string::npos);
+    CHECK(text.find("ilana_pool_evictions_total{connection=\"pg\",reason=\"lifetime\"} 0\n") != std::string::npos);
 }
 
 TEST_CASE("maxLifetimeMillis retires connections, with jitter, and refills", "[pool][pg]") {
@@ -139,6 +150,12 @@ TEST_CASE("maxLifetimeMillis retires connections, with jitter, and refills", "[p
     { Session drop = std::move(s); }
     CHECK(pg.pool_status().destroyed > destroyed_before);
     CHECK(pg.query("SELECT pg_backend_pid()").front()[0].as<int>() != pid);
+    // Every retirement is a lifetime eviction.
+    auto status = pg.pool_status();
+    CHECK(status.evicted_lifetime >= 2);
+    CHECK(status.evicted_lifetime == status.destroyed);
+    CHECK(status.evicted_idle == 0);
+    CHECK(db.metrics().pools.front().evicted == status.evicted_lifetime);
 }
 
 TEST_CASE("an idle connection is validated before it is lent", "[pool][pg]") {
@@ -156,6 +173,7 @@ TEST_CASE("an idle connection is validated before it is lent", "[pool][pg]") {
     int new_pid = pg.query("SELECT pg_backend_pid()").front()[0].as<int>();
     CHECK(new_pid != pid);
     CHECK(pg.pool_status().destroyed == 1);
+    CHECK(pg.pool_status().evicted_broken == 1); // failed validation
 }
 
 TEST_CASE("a broken connection is never lent again", "[pool][pg]") {
@@ -179,6 +197,9 @@ TEST_CASE("a broken connection is never lent again", "[pool][pg]") {
         }
     }
     CHECK(pg.pool_status().destroyed == 1);
+    CHECK(pg.pool_status().evicted_broken == 1);
+    CHECK(db.prometheus_text().find("ilana_pool_evictions_total{connection=\"pg\",reason=\"broken\"} 1\n") !=
+          std::string::npos);
     CHECK(pg.query("SELECT pg_backend_pid()").front()[0].as<int>() != pid);
 }
 
@@ -245,4 +266,56 @@ TEST_CASE("debug logging: queries with connection and duration, slow queries, po
     CHECK(logs.contains("query=\"SELECT pg_sleep(0.2)\""));
     CHECK_FALSE(logs.contains("do-not-log-me"));
     CHECK_FALSE(logs.contains(ilana_test::pg().password));
+}
+
+TEST_CASE("createRetryIntervalMillis: with the server down, waiting callers' creates are spaced by the interval; "
+          "a caller past acquireTimeoutMillis gets the create error as the cause",
+          "[pool][pg]") {
+    // Nothing listens on port 1: a server that is down.
+    auto s = ilana_test::pg();
+    std::mutex mu;
+    std::vector<steady_clock::time_point> create_failures;
+    Hooks hooks;
+    hooks.on_error = [&](const std::string &, const Error &e) {
+        if (std::string(e.what()).rfind("[db] connect", 0) != 0) return; // connect attempts only
+        std::lock_guard<std::mutex> lock(mu);
+        create_failures.push_back(steady_clock::now());
+    };
+    TempDir dir;
+    dir.write("ilana.config.json", R"({"connections": {"db": {"client": "postgres", "connection": {"host": "127.0.0.1",
+        "port": 1, "user": ")" + s.user + R"(", "password": "x", "database": "x"},
+        "pool": {"max": 1, "acquireTimeoutMillis": 1000, "createRetryIntervalMillis": 300},
+        "retry": {"maxAttempts": 1}}}})");
+    Database db = Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, hooks});
+    auto conn = db.on("db");
+    std::atomic<int> connect_errors{0}, timeouts{0};
+    std::vector<std::string> timeout_messages;
+    std::vector<std::thread> callers;
+    for (int i = 0; i < 5; ++i)
+        callers.emplace_back([&] {
+            try {
+                conn.query("SELECT 1");
+            } catch (const PoolTimeout &e) {
+                ++timeouts;
+                std::lock_guard<std::mutex> lock(mu);
+                timeout_messages.push_back(e.what());
+            } catch (const Error &e) {
+                CHECK(e.error_class() == ErrorClass::connection);
+                ++connect_errors;
+            }
+        });
+    for (auto &t : callers) t.join();
+    std::lock_guard<std::mutex> lock(mu);
+    // Attempts at about 0, 300, 600, 900 ms; the fifth would start at 1200,
+    // past its caller's acquireTimeoutMillis.
+    REQUIRE(create_failures.size() == 4);
+    for (size_t i = 1; i < create_failures.size(); ++i)
+        CHECK(duration_cast<milliseconds>(create_failures[i] - create_failures[i - 1]).count() >= 280);
+    CHECK(conn.pool_status().create_errors == 4);
+    CHECK(connect_errors == 4);
+    REQUIRE(timeouts == 1);
+    const std::string &m = timeout_messages.front();
+    CHECK(m.find("[db] no connection within acquireTimeoutMillis=1000") == 0);
+    CHECK(m.find("createRetryIntervalMillis=300") != std::string::npos);
+    CHECK(m.find("[db] connect") != std::string::npos); // the create error, the likely cause
 }

@@ -7,6 +7,7 @@
 #include "temp_dir.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 using namespace ilana;
@@ -261,4 +262,69 @@ TEST_CASE("OpenOptions::environment chooses the databases Database::open acts on
         CHECK(std::string(e.what()).find("environment 'staging' is not defined; environments: testing") !=
               std::string::npos);
     }
+}
+
+TEST_CASE("SQLite :memory: with a pool: one database per connection, shared by its sessions and threads, "
+          "surviving idle reaping",
+          "[database][sqlite][memory]") {
+    // The seed's test setup: two connections on :memory:.
+    TempDir dir;
+    dir.write("ilana.config.json", R"({"default": "primary", "connections": {
+        "primary":   {"client": "sqlite3", "connection": {"filename": ":memory:"}, "useNullAsDefault": true,
+                      "pool": {"max": 4, "idleTimeoutMillis": 50, "reapIntervalMillis": 10}},
+        "analytics": {"client": "sqlite3", "connection": {"filename": ":memory:"}, "useNullAsDefault": true,
+                      "pool": {"max": 4, "idleTimeoutMillis": 50, "reapIntervalMillis": 10}}}})");
+    Database db = Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+    auto primary = db.on("primary");
+    auto analytics = db.on("analytics");
+
+    // A table made in one call is there for the next call, from another thread.
+    primary.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+    std::thread([&] { primary.execute("INSERT INTO users (name) VALUES ('Ann')"); }).join();
+    CHECK(primary.query("SELECT count(*) FROM users").front()[0].as<int64_t>() == 1);
+
+    // Several sessions at once (the pool opens more than one) see one database.
+    {
+        Session a = primary.acquire();
+        Session b = primary.acquire();
+        a.execute("INSERT INTO users (name) VALUES ('Bob')");
+        CHECK(b.query("SELECT count(*) FROM users").front()[0].as<int64_t>() == 2);
+    }
+    CHECK(primary.pool_status().created >= 2);
+
+    // Concurrent writers on 4 threads: no spurious lock errors.
+    std::atomic<int> failures{0};
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 4; ++t)
+        writers.emplace_back([&, t] {
+            for (int i = 0; i < 25; ++i) {
+                try {
+                    primary.execute("INSERT INTO users (name) VALUES (?)", {"w" + std::to_string(t)});
+                } catch (const Error &e) {
+                    ++failures;
+                    WARN(e.what());
+                }
+            }
+        });
+    for (auto &w : writers) w.join();
+    CHECK(failures == 0);
+    CHECK(primary.query("SELECT count(*) FROM users").front()[0].as<int64_t>() == 102);
+
+    // The other connection is another database.
+    CHECK_THROWS_AS(analytics.query("SELECT count(*) FROM users"), Error);
+    analytics.execute("CREATE TABLE events (id INTEGER)");
+    CHECK_THROWS_AS(primary.query("SELECT count(*) FROM events"), Error);
+
+    // Every idle session reaped: the data stays.
+    auto t0 = std::chrono::steady_clock::now();
+    while (primary.pool_status().idle + primary.pool_status().in_use > 0 &&
+           std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3))
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(primary.pool_status().idle == 0);
+    CHECK(primary.pool_status().evicted_idle >= 2);
+    CHECK(primary.query("SELECT count(*) FROM users").front()[0].as<int64_t>() == 102);
+
+    // A second Database on the same config has databases of its own.
+    Database other = Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+    CHECK_THROWS_AS(other.on("primary").query("SELECT count(*) FROM users"), Error);
 }

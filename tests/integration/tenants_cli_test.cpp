@@ -278,3 +278,31 @@ INSERT INTO orders (user_id, total) VALUES (1, 5), (2, 7);
 )",
                          "my", "sql", "mysql");
 }
+
+TEST_CASE("schema tenants over PgBouncer in transaction mode: Database::open and the CLI refuse the config",
+          "[tenants][cli][pgbouncer]") {
+    // Refused at load, before any connection: no server is needed.
+    TempDir dir;
+    const std::string cfg = dir.write("ilana.config.json", R"({"connections": {
+        "app": {"client": "postgres", "pgbouncer": true, "connection": {"host": "127.0.0.1", "port": 6432,
+                "user": "app", "password": "s3cret-pw", "database": "app"}}},
+      "tenants": {"connection": "app", "isolation": "schema", "discovery": {"list": ["acme"]}}})");
+    try {
+        ilana::Database::open(cfg, ilana::OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+        FAIL("the config loaded");
+    } catch (const ilana::ConfigError &e) {
+        const std::string m = e.what();
+        CHECK(has(m, "/tenants/isolation"));
+        CHECK(has(m, "PgBouncer in transaction mode"));
+        CHECK(has(m, "'app'"));
+    }
+    std::string out;
+    for (const char *command : {"tenants:list", "migrate:status", "doctor", "query --connection app 'SELECT 1'"}) {
+        INFO(command);
+        CHECK(run_command(cli(cfg, command), out) == 2);
+        CHECK(has(out, "ilana.config.json: /tenants/isolation: \"schema\" isolation does not work through PgBouncer"));
+        CHECK(has(out, "session mode"));
+        CHECK(has(out, "directly"));
+        CHECK_FALSE(has(out, "s3cret-pw"));
+    }
+}

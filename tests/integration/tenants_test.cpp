@@ -237,6 +237,10 @@ void suite_lru_threads(const Backend &b) {
     CHECK(text.find("ilana_pool_connections{connection=\"primary\",tenant=\"lru") != std::string::npos);
     CHECK(text.find("ilana_pools_active " + std::to_string(f.db->metrics().pools_active) + "\n") != std::string::npos);
     CHECK(text.find("ilana_pools_max 5\n") != std::string::npos); // 1 connection + maxPools 4
+    // LRU evictions are counted in the metrics and the exposition.
+    CHECK(m.tenant_pools_evicted_lru == s.evicted_lru);
+    CHECK(text.find("ilana_tenant_pools_evicted_total{reason=\"lru\"} " + std::to_string(s.evicted_lru) + "\n") !=
+          std::string::npos);
     // An observer (metrics, health) is not a user: nothing stays in use
     // (health's ping threads let go just after the report is made).
     CHECK(eventually([&] { return f.tm->stats().in_use == 0; }));
@@ -264,6 +268,8 @@ void suite_ttl(const Backend &b) {
     }
     REQUIRE(eventually([&] { return !f.tm->is_warm("ttl_b"); }, 3000ms));
     CHECK(f.tm->stats().evicted_ttl == 2);
+    CHECK(f.db->metrics().tenant_pools_evicted_ttl == 2);
+    CHECK(f.db->prometheus_text().find("ilana_tenant_pools_evicted_total{reason=\"ttl\"} 2\n") != std::string::npos);
     // The sweeper leaves the table first and closes the pool (the hook)
     // after, outside the table's lock: the hook may come a moment later.
     CHECK(eventually([&] { return f.rec.ttl == 2; }));

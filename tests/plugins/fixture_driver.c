@@ -1,14 +1,41 @@
 /* A minimal driver in plain C99, compiled once per registry test case with
  * one FIXTURE_* define that breaks exactly one rule of the ABI. Without any
- * define it is a valid (if useless) driver serving the client "fixture". */
+ * define it is a valid (if useless) driver serving the client "fixture".
+ * FIXTURE_SLOW_CLOSE=MS breaks no rule: it connects, and its close takes MS
+ * milliseconds (a session to a frozen server). */
+#ifdef FIXTURE_SLOW_CLOSE
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
+#endif
 #include <ilana/driver.h>
 
 #include <string.h>
+#ifdef FIXTURE_SLOW_CLOSE
+#include <time.h>
+#endif
 
 #ifndef FIXTURE_CLIENT
 #define FIXTURE_CLIENT "fixture"
 #endif
 
+#ifdef FIXTURE_SLOW_CLOSE
+/* Connects (to nothing), and closing takes FIXTURE_SLOW_CLOSE milliseconds:
+ * a session to a frozen server, for the pool's destroyTimeoutMillis. */
+static char fx_session;
+static ilana_status fx_connect(const ilana_connect_params *p, ilana_conn **out, ilana_error *err) {
+    (void)p;
+    (void)err;
+    *out = (ilana_conn *)&fx_session;
+    return ILANA_OK;
+}
+static void fx_close(ilana_conn *c) {
+    struct timespec ts;
+    (void)c;
+    ts.tv_sec = FIXTURE_SLOW_CLOSE / 1000;
+    ts.tv_nsec = (long)(FIXTURE_SLOW_CLOSE % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+#else
 static ilana_status fx_connect(const ilana_connect_params *p, ilana_conn **out, ilana_error *err) {
     (void)p;
     *out = NULL;
@@ -17,6 +44,7 @@ static ilana_status fx_connect(const ilana_connect_params *p, ilana_conn **out, 
     return ILANA_ERROR;
 }
 static void fx_close(ilana_conn *c) { (void)c; }
+#endif
 static ilana_status fx_ping(ilana_conn *c, int32_t t, ilana_error *e) { (void)c; (void)t; (void)e; return ILANA_OK; }
 #ifndef FIXTURE_NO_EXECUTE
 static ilana_status fx_execute(ilana_conn *c, const ilana_statement *s, ilana_result **o, ilana_error *e) {

@@ -52,7 +52,7 @@ TEST_CASE("config: a single connection becomes the default, with documented defa
     CHECK(c.pool.acquire_timeout_ms == defaults.acquire_timeout_ms);
     CHECK(c.pool.create_retry_interval_ms == defaults.create_retry_interval_ms);
 
-    CHECK(cfg.retry().max_attempts == 1);
+    CHECK(cfg.retry().max_attempts == 3); // the seed's default
     CHECK(cfg.debug().enabled == false);
     CHECK(cfg.metrics().listen == "127.0.0.1:9464");
     CHECK_FALSE(cfg.metrics().auth.has_value());
@@ -436,6 +436,23 @@ TEST_CASE("config: tenants section", "[config]") {
                Contains("/tenants/maxPools: must be an integer \u2265 1, got 0"));
     CHECK(parse_error(with(R"({"connection": "app", "isolation": "schema", "pool": {"min": 6}})")) ==
           "test.json: /tenants/pool: min (6) must not exceed max (5)");
+}
+
+TEST_CASE("schema tenants through PgBouncer in transaction mode are refused at load, naming the fixes",
+          "[config][tenants][pgbouncer]") {
+    const std::string bouncer = R"({"connections": {"direct": {"client": "pg"}, "bouncer": {"client": "pg",
+        "pgbouncer": true}}, "default": "direct", "tenants": {"connection": "bouncer", "isolation": "schema"}})";
+    const std::string e = parse_error(bouncer);
+    CHECK_THAT(e, StartsWith("test.json: /tenants/isolation: \"schema\" isolation does not work through PgBouncer "
+                             "in transaction mode: the template connection 'bouncer' has \"pgbouncer\": true"));
+    CHECK_THAT(e, Contains("search_path"));
+    CHECK_THAT(e, Contains("reaches PostgreSQL directly"));
+    CHECK_THAT(e, Contains("session mode"));
+    CHECK_THAT(e, Contains("a database of its own"));
+    // The same tenants over the direct connection load.
+    std::string direct = bouncer;
+    direct.replace(direct.find(R"("connection": "bouncer")"), 23, R"("connection": "direct")");
+    CHECK(parse(direct).tenants()->connection == "direct");
 }
 
 TEST_CASE("ilana::Error: classes, flags and messages", "[config][error]") {

@@ -41,7 +41,7 @@ struct PoolOptions {
 
 // Retry with exponential backoff ("retry": {...}).
 struct RetryOptions {
-    int max_attempts = 1;          // 1 = no retry
+    int max_attempts = 3;          // the seed's default; 1 = no retry
     int64_t initial_delay_ms = 100;
     int64_t max_delay_ms = 5000;
     double backoff_multiplier = 2.0;

@@ -227,6 +227,9 @@ public:
         // temp table, ...) and reset before their next lease; those whose
         // reset failed were discarded instead (README, "Pools").
         uint64_t resets = 0, reset_failures = 0;
+        // Connections evicted by reason (see PoolMetrics), and closes
+        // abandoned after destroyTimeoutMillis.
+        uint64_t evicted_idle = 0, evicted_lifetime = 0, evicted_broken = 0, destroy_timeouts = 0;
     };
     PoolStatus pool_status() const;
 

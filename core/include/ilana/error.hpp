@@ -51,6 +51,12 @@ public:
     bool not_sent() const noexcept;
     // connection, transient or timeout: trying again may succeed.
     bool is_transient() const noexcept;
+    // A write (or commit) reached the server and the connection was lost
+    // before its answer: it may or may not have been applied. Never re-run
+    // it blindly (with_retry's default leaves it alone); check the data.
+    bool outcome_unknown() const noexcept { return outcome_unknown_; }
+    // Set by the core where it knows the statement wrote.
+    void set_outcome_unknown() noexcept { outcome_unknown_ = true; }
     uint32_t flags() const noexcept { return flags_; }
 
 private:
@@ -59,6 +65,7 @@ private:
     std::string sqlstate_;
     int32_t native_code_;
     uint32_t flags_;
+    bool outcome_unknown_ = false;
 };
 
 // A mistake in the configuration: names the file and the JSON path.

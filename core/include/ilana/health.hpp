@@ -103,7 +103,12 @@ struct PoolMetrics {
     std::string tenant;
     std::string client;
     int idle = 0, in_use = 0, waiting = 0, pending = 0, min = 0, max = 0;
-    uint64_t created = 0, destroyed = 0, timeouts = 0, evicted = 0;
+    uint64_t created = 0, destroyed = 0, timeouts = 0;
+    // Connections taken out of service before the pool closed: evicted is
+    // the sum of the reasons (idleTimeoutMillis, maxLifetimeMillis, broken
+    // or failed validation). destroy_timeouts: closes abandoned after
+    // destroyTimeoutMillis.
+    uint64_t evicted = 0, evicted_idle = 0, evicted_lifetime = 0, evicted_broken = 0, destroy_timeouts = 0;
     uint64_t queries_ok = 0, queries_error = 0, retries = 0;
     double query_p50_ms = 0, query_p99_ms = 0;
 };
@@ -112,6 +117,9 @@ struct MetricsSnapshot {
     std::vector<PoolMetrics> pools;
     int pools_active = 0; // pools that exist now (tenant pools included)
     int pools_max = 0;    // connections + tenants.maxPools
+    // Whole tenant pools closed by the tenant manager (TenantPoolStats):
+    // least recently used at maxPools, idle past poolTtlMs.
+    uint64_t tenant_pools_evicted_lru = 0, tenant_pools_evicted_ttl = 0;
     std::string timestamp;
 };
 

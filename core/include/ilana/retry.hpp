@@ -9,9 +9,12 @@
 //
 // The delay before attempt n+1 is min(maxDelayMs, initialDelayMs *
 // backoffMultiplier^(n-1)); with jitter, a uniformly random value between half
-// of it and all of it. By default only ilana::Error with is_transient()
-// (connection, transient, timeout classes) is retried: syntax, auth,
-// permission, constraint errors fail at once.
+// of it and all of it. Default options: 3 attempts (the seed's default),
+// 100 ms, doubling, at most 5 s. By default only ilana::Error with
+// is_transient() (connection, transient, timeout classes) is retried, and
+// never one whose outcome_unknown() (a write sent before the connection was
+// lost: running it again could apply it twice): syntax, auth, permission,
+// constraint errors fail at once.
 //
 // Thread safety: with_retry and a const Retrier may be used from many
 // threads at once. The callable runs on the calling thread; the wait is a
@@ -32,7 +35,8 @@ namespace ilana {
 
 struct RetrySettings {
     RetryOptions options;
-    // Which failures to retry; default: ilana::Error::is_transient().
+    // Which failures to retry; default: ilana::Error::is_transient() and not
+    // outcome_unknown().
     std::function<bool(const std::exception &)> is_retryable;
     // Called before each wait: attempt about to run (2, 3, ...), the error, the delay.
     std::function<void(int attempt, const std::exception &error, std::chrono::milliseconds delay)> on_retry;

@@ -427,6 +427,20 @@ private:
                                             shown(t.connection) +
                                             " is not defined; connections: " + config_.connection_names());
         t.isolation = get_string(object, "isolation");
+        // Schema isolation is the search_path of each tenant pool's
+        // sessions. PgBouncer in transaction mode ("pgbouncer": true) drops
+        // the startup 'options' that carry it and hands each transaction to
+        // any server connection, so tenant queries would run in whatever
+        // schema that connection has: another tenant's data, silently.
+        if (t.isolation == "schema" && config_.find(t.connection)->pgbouncer)
+            fail("/tenants/isolation",
+                 "\"schema\" isolation does not work through PgBouncer in transaction mode: the template "
+                 "connection " + shown(t.connection) +
+                     " has \"pgbouncer\": true, and transaction pooling drops each tenant's search_path, so "
+                     "queries would silently run in another tenant's schema. Point \"tenants.connection\" at a "
+                     "connection that reaches PostgreSQL directly, or at a PgBouncer pool in session mode "
+                     "(pool_mode = session, without \"pgbouncer\": true), or give each tenant a database of its "
+                     "own instead of a schema");
         t.schema_prefix = get_string(object, "schemaPrefix", t.schema_prefix);
         // With an empty prefix every schema / database of the server would
         // be a tenant (listed, migrated, dropped with --force): refused here.

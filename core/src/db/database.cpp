@@ -17,6 +17,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstdint>
@@ -360,6 +361,10 @@ Connection::PoolStatus Connection::pool_status() const {
     p.create_errors = s.create_errors;
     p.resets = s.resets;
     p.reset_failures = s.reset_failures;
+    p.evicted_idle = s.evicted_idle;
+    p.evicted_lifetime = s.evicted_lifetime;
+    p.evicted_broken = s.evicted_broken;
+    p.destroy_timeouts = s.destroy_timeouts;
     return p;
 }
 
@@ -430,6 +435,11 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
     if (cc.pgbouncer) target->params.emplace_back("pgbouncer", "true");
     target->params.emplace_back("ilana.config_dir", config->base_dir());
     target->params.emplace_back("ilana.connection", name);
+    // Names this pool, unique in the process: a driver whose database lives
+    // in the process (SQLite ":memory:") gives every session of the pool the
+    // same one, and no other pool that one.
+    static std::atomic<uint64_t> next_pool_id{1};
+    target->params.emplace_back("ilana.pool_id", std::to_string(next_pool_id.fetch_add(1)));
     target->redact = [config](std::string s) { return config->redact(std::move(s)); };
     cs->target = target;
     const ilana_dialect &d = driver->dialect();

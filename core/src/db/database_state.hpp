@@ -116,6 +116,8 @@ struct DatabaseState {
     std::function<std::vector<ExtraPool>()> extra_pools;
     // Closes them (Database::close), with the reason onPoolEvicted reports.
     std::function<void(const char *reason)> close_extra_pools;
+    // Tenant pools closed so far, by reason (LRU, TTL), for metrics.
+    std::function<std::pair<uint64_t, uint64_t>()> tenant_pools_evicted;
     // The last full health check (HealthOptions::is_full), for the scrape's
     // health gauges; health_running while a scrape runs one (others wait).
     std::mutex health_mu;                       // guards the four below
@@ -134,6 +136,16 @@ struct DatabaseState {
 // new one (shared with a scrape already running one); what a scrape of
 // /metrics reports (core/src/observe/health.cpp).
 HealthReport recent_health(const Database &db, DatabaseState &state, int64_t max_age_ms, int ping_timeout_ms);
+
+// Tenant pools evicted (LRU, TTL) so far; zeros without tenants.
+inline std::pair<uint64_t, uint64_t> tenant_pools_evicted(DatabaseState &state) {
+    std::function<std::pair<uint64_t, uint64_t>()> source;
+    {
+        std::lock_guard<std::mutex> lock(state.extra_pools_mu);
+        source = state.tenant_pools_evicted;
+    }
+    return source ? source() : std::pair<uint64_t, uint64_t>{0, 0};
+}
 
 // The state of one pool of `cc` named `name` ("primary", or for a tenant
 // pool "primary@tenant_a"), with connect parameters replaced or added by

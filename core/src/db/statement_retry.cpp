@@ -57,6 +57,7 @@ bool is_read_only(std::string_view sql) {
 
 bool safe_to_retry(const Error &e, std::string_view sql) {
     if (dynamic_cast<const PoolTimeout *>(&e) != nullptr) return false;
+    if (e.outcome_unknown()) return false;
     if (e.error_class() == ErrorClass::transient) return true;
     if (e.error_class() == ErrorClass::connection) return e.not_sent() || is_read_only(sql);
     return false;

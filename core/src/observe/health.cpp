@@ -9,6 +9,7 @@
 #include <rapidjson/writer.h>
 
 #include <condition_variable>
+#include <tuple>
 #include <thread>
 
 namespace ilana {
@@ -361,6 +362,11 @@ PoolMetrics pool_metrics(ConnectionState &cs, std::string connection, std::strin
         m.created = s.created;
         m.destroyed = s.destroyed;
         m.timeouts = s.timeouts;
+        m.evicted = s.evicted();
+        m.evicted_idle = s.evicted_idle;
+        m.evicted_lifetime = s.evicted_lifetime;
+        m.evicted_broken = s.evicted_broken;
+        m.destroy_timeouts = s.destroy_timeouts;
     }
     auto counters = cs.metrics.snapshot();
     m.queries_ok = counters.queries_ok;
@@ -385,6 +391,7 @@ MetricsSnapshot Database::metrics() const {
         snap.pools.push_back(pool_metrics(*t.state, t.connection, t.tenant));
         ++snap.pools_active;
     }
+    std::tie(snap.tenant_pools_evicted_lru, snap.tenant_pools_evicted_ttl) = detail::tenant_pools_evicted(*state_);
     snap.pools_max = static_cast<int>(state_->config->connections().size()) +
                      (state_->config->tenants() ? state_->config->tenants()->max_pools : 0);
     return snap;

@@ -187,8 +187,30 @@ std::string Database::prometheus_text(const PrometheusOptions &options) const {
     for (const auto &p : pools) {
         e.sample("ilana_pool_events_total", p.labels + ",event=\"created\"", static_cast<double>(p.stats.created));
         e.sample("ilana_pool_events_total", p.labels + ",event=\"destroyed\"", static_cast<double>(p.stats.destroyed));
-        e.sample("ilana_pool_events_total", p.labels + ",event=\"evicted\"", 0);
+        e.sample("ilana_pool_events_total", p.labels + ",event=\"evicted\"", static_cast<double>(p.stats.evicted()));
         e.sample("ilana_pool_events_total", p.labels + ",event=\"timeout\"", static_cast<double>(p.stats.timeouts));
+    }
+    // event="evicted" above is the sum of these.
+    e.family("ilana_pool_evictions_total", "counter",
+             "Connections taken out of service, by reason: idle (idleTimeoutMillis), lifetime (maxLifetimeMillis), "
+             "broken (a lost connection or failed validation).");
+    for (const auto &p : pools) {
+        e.sample("ilana_pool_evictions_total", p.labels + ",reason=\"idle\"", static_cast<double>(p.stats.evicted_idle));
+        e.sample("ilana_pool_evictions_total", p.labels + ",reason=\"lifetime\"",
+                 static_cast<double>(p.stats.evicted_lifetime));
+        e.sample("ilana_pool_evictions_total", p.labels + ",reason=\"broken\"",
+                 static_cast<double>(p.stats.evicted_broken));
+    }
+    e.family("ilana_pool_destroy_timeouts_total", "counter",
+             "Connection closes abandoned after destroyTimeoutMillis.");
+    for (const auto &p : pools)
+        e.sample("ilana_pool_destroy_timeouts_total", p.labels, static_cast<double>(p.stats.destroy_timeouts));
+    if (state_->config->tenants()) {
+        const auto evicted = detail::tenant_pools_evicted(*state_);
+        e.family("ilana_tenant_pools_evicted_total", "counter",
+                 "Tenant pools closed by the tenant manager: lru (at maxPools), ttl (idle past poolTtlMs).");
+        e.sample("ilana_tenant_pools_evicted_total", "reason=\"lru\"", static_cast<double>(evicted.first));
+        e.sample("ilana_tenant_pools_evicted_total", "reason=\"ttl\"", static_cast<double>(evicted.second));
     }
 
     e.family("ilana_health_status", "gauge",

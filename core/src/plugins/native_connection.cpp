@@ -1,5 +1,7 @@
 #include "plugins/native_connection.hpp"
 
+#include "db/statement_retry.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
@@ -21,8 +23,8 @@ ilana_error fresh_error() {
     return e;
 }
 
-void throw_abi_error(const ilana_error &err, const std::string &connection,
-                     const std::function<std::string(std::string)> &redact, const char *operation) {
+Error abi_error(const ilana_error &err, const std::string &connection,
+                const std::function<std::string(std::string)> &redact, const char *operation) {
     // strnlen: a driver that forgot the NUL must not make us read past the buffer.
     std::string msg = err.message[0] != '\0' ? std::string(err.message, strnlen(err.message, sizeof err.message))
                                             : std::string("driver reported no message");
@@ -32,7 +34,12 @@ void throw_abi_error(const ilana_error &err, const std::string &connection,
                                            ? err.error_class
                                            : ILANA_ERR_INTERNAL);
     std::string sqlstate(err.sqlstate, strnlen(err.sqlstate, sizeof err.sqlstate));
-    throw Error(prefix + operation + ": " + msg, cls, connection, sqlstate, err.native_code, err.flags);
+    return Error(prefix + operation + ": " + msg, cls, connection, sqlstate, err.native_code, err.flags);
+}
+
+[[noreturn]] void throw_abi_error(const ilana_error &err, const std::string &connection,
+                                  const std::function<std::string(std::string)> &redact, const char *operation) {
+    throw abi_error(err, connection, redact, operation);
 }
 
 std::unique_ptr<NativeConnection> NativeConnection::open(std::shared_ptr<const ConnectTarget> target,
@@ -79,9 +86,14 @@ NativeConnection::~NativeConnection() {
     if (conn_ != nullptr) target_->driver->api().close(conn_);
 }
 
-void NativeConnection::fail(const ilana_error &err, const char *operation) {
+void NativeConnection::fail(const ilana_error &err, const char *operation, bool may_have_written) {
     if (err.flags & ILANA_ERRF_CONN_BROKEN) broken_ = true;
-    throw_abi_error(err, target_->name, target_->redact, operation);
+    Error e = abi_error(err, target_->name, target_->redact, operation);
+    // Sent, then the connection went: a write may or may not be applied.
+    if (may_have_written && !e.not_sent() &&
+        (e.error_class() == ErrorClass::connection || e.poisons_connection()))
+        e.set_outcome_unknown();
+    throw e;
 }
 
 NativeResult NativeConnection::execute(std::string_view sql, const ilana_value *params, size_t count,
@@ -97,7 +109,8 @@ NativeResult NativeConnection::execute(std::string_view sql, const ilana_value *
     st.timeout_ms = timeout_ms;
     ilana_result *res = nullptr;
     ilana_error err = fresh_error();
-    if (target_->driver->api().execute(conn_, &st, &res, &err) != ILANA_OK) fail(err, "query failed");
+    if (target_->driver->api().execute(conn_, &st, &res, &err) != ILANA_OK)
+        fail(err, "query failed", !detail::is_read_only(sql));
     return NativeResult(this, res);
 }
 
@@ -115,7 +128,7 @@ void NativeConnection::begin() {
 
 void NativeConnection::commit() {
     ilana_error err = fresh_error();
-    if (target_->driver->api().commit(conn_, &err) != ILANA_OK) fail(err, "commit failed");
+    if (target_->driver->api().commit(conn_, &err) != ILANA_OK) fail(err, "commit failed", true);
 }
 
 void NativeConnection::rollback() {

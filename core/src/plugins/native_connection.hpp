@@ -87,7 +87,9 @@ public:
     // Set when a call failed with ILANA_ERRF_CONN_BROKEN: the pool discards it.
     bool broken() const noexcept { return broken_; }
     void mark_broken() noexcept { broken_ = true; }
-    [[noreturn]] void fail(const ilana_error &err, const char *operation);
+    // `may_have_written`: the call was a write or a commit, so a connection
+    // lost after sending leaves its outcome unknown (Error::outcome_unknown).
+    [[noreturn]] void fail(const ilana_error &err, const char *operation, bool may_have_written = false);
 
 private:
     NativeConnection(std::shared_ptr<const ConnectTarget> target, ilana_conn *conn,

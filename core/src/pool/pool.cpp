@@ -55,6 +55,47 @@ bool retryable_connect_error(const Error &e) {
     return e.error_class() == ErrorClass::connection || e.error_class() == ErrorClass::transient ||
            e.error_class() == ErrorClass::timeout;
 }
+
+const char *reason_name(CloseReason why) noexcept {
+    switch (why) {
+    case CloseReason::idle: return "idle";
+    case CloseReason::lifetime: return "lifetime";
+    case CloseReason::broken: return "broken";
+    case CloseReason::shutdown: return "shutdown";
+    }
+    return "?";
+}
+
+// Closes `pc` on a thread of its own and waits at most `bound` for it (no
+// bound: waits as long as it takes). Returns false when the close outlived
+// the bound: it is left to finish on its thread, which owns the session
+// from then on. Without a thread to spare the close runs here.
+bool close_within(std::unique_ptr<PooledConnection> pc, std::chrono::milliseconds bound) noexcept {
+    struct Closing {
+        std::mutex mu;
+        std::condition_variable cv;
+        bool done = false;
+    };
+    std::shared_ptr<Closing> closing;
+    try {
+        closing = std::make_shared<Closing>();
+        std::thread([closing, pc = std::move(pc)]() mutable noexcept {
+            pc.reset(); // the driver's close
+            std::lock_guard<std::mutex> lock(closing->mu);
+            closing->done = true;
+            closing->cv.notify_all();
+        }).detach();
+    } catch (...) {
+        pc.reset(); // no thread (or no memory): close here, unbounded
+        return true;
+    }
+    std::unique_lock<std::mutex> lock(closing->mu);
+    if (bound.count() <= 0) {
+        closing->cv.wait(lock, [&] { return closing->done; });
+        return true;
+    }
+    return closing->cv.wait_for(lock, bound, [&] { return closing->done; });
+}
 } // namespace
 
 Pool::Pool(std::string name, PoolOptions options, RetryOptions retry, ConnectFn connect,
@@ -130,16 +171,55 @@ std::unique_ptr<PooledConnection> Pool::validate_or_drop(std::unique_ptr<PooledC
         return pc;
     } catch (const Error &e) {
         ilana::logger()->info("conn={} idle session failed validation and is discarded: {}", name_, e.what());
-        destroy(std::move(pc));
+        destroy(std::move(pc), CloseReason::broken);
         return nullptr;
     }
 }
 
-void Pool::destroy(std::unique_ptr<PooledConnection> pc) noexcept {
+void Pool::destroy(std::unique_ptr<PooledConnection> pc, CloseReason why) noexcept {
     if (!pc) return;
-    pc.reset(); // closes the session (driver close never fails)
+    if (why != CloseReason::shutdown)
+        ilana::logger()->debug("conn={} CONNECTION_EVICTED reason={}", name_, reason_name(why));
+    // The driver's close never fails, but it may block (a frozen server
+    // that stops reading): destroyTimeoutMillis bounds the wait for it.
+    const auto bound = std::chrono::milliseconds(std::max<int64_t>(0, options_.destroy_timeout_ms));
+    const bool closed_in_time = close_within(std::move(pc), bound);
+    if (!closed_in_time)
+        ilana::logger()->warn("conn={} closing a session took longer than destroyTimeoutMillis={}: abandoned, it "
+                              "finishes in the background (is the server frozen or unreachable?)",
+                              name_, options_.destroy_timeout_ms);
     std::lock_guard<std::mutex> lock(mu_);
     ++destroyed_;
+    if (!closed_in_time) ++destroy_timeouts_;
+    switch (why) {
+    case CloseReason::idle: ++evicted_idle_; break;
+    case CloseReason::lifetime: ++evicted_lifetime_; break;
+    case CloseReason::broken: ++evicted_broken_; break;
+    case CloseReason::shutdown: break;
+    }
+}
+
+CloseReason Pool::reason_locked(const PooledConnection &pc, Clock::time_point now) const noexcept {
+    if (closed_) return CloseReason::shutdown;
+    if (!pc.conn || pc.conn->broken()) return CloseReason::broken;
+    if (now >= pc.retire_at) return CloseReason::lifetime;
+    return CloseReason::broken; // released as not reusable
+}
+
+bool Pool::wait_create_pause(Clock::time_point deadline) {
+    Clock::time_point resume;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (create_failed_at_ == Clock::time_point{} || options_.create_retry_interval_ms <= 0) return true;
+        resume = create_failed_at_ + std::chrono::milliseconds(options_.create_retry_interval_ms);
+    }
+    if (resume <= Clock::now()) return true;
+    if (resume > deadline) {
+        std::this_thread::sleep_until(deadline);
+        return false;
+    }
+    std::this_thread::sleep_until(resume);
+    return true;
 }
 
 void Pool::capacity_freed_locked() {
@@ -171,20 +251,31 @@ void Pool::remove_waiter_locked(Waiter *w) {
     }
 }
 
-void Pool::throw_timeout(std::chrono::milliseconds waited) {
+void Pool::throw_timeout(std::chrono::milliseconds waited, Clock::time_point since) {
     int in_use, waiting;
+    std::string cause;
     {
         std::lock_guard<std::mutex> lock(mu_);
         ++timeouts_;
         in_use = in_use_;
         waiting = static_cast<int>(waiters_.size());
+        // tarn's "possible timeout cause": a create failed while we waited.
+        if (create_failed_at_ >= since && !create_failure_.empty()) cause = create_failure_;
     }
-    PoolTimeout e("[" + name_ + "] connection pool exhausted: no connection available within acquireTimeoutMillis=" +
-                      std::to_string(options_.acquire_timeout_ms) + " (max=" + std::to_string(options_.max) +
-                      ", in use=" + std::to_string(in_use) + ", waiting=" + std::to_string(waiting) +
-                      ", waited " + std::to_string(waited.count()) +
-                      "ms); release leases sooner, raise pool.max, or raise acquireTimeoutMillis",
-                  ErrorClass::timeout, name_);
+    std::string message = "[" + name_ + "] ";
+    if (cause.empty()) {
+        message += "connection pool exhausted: no connection available within acquireTimeoutMillis=" +
+                   std::to_string(options_.acquire_timeout_ms) + " (max=" + std::to_string(options_.max) +
+                   ", in use=" + std::to_string(in_use) + ", waiting=" + std::to_string(waiting) + ", waited " +
+                   std::to_string(waited.count()) +
+                   "ms); release leases sooner, raise pool.max, or raise acquireTimeoutMillis";
+    } else {
+        message += "no connection within acquireTimeoutMillis=" + std::to_string(options_.acquire_timeout_ms) +
+                   " (waited " + std::to_string(waited.count()) +
+                   "ms): opening a connection failed meanwhile (retried every createRetryIntervalMillis=" +
+                   std::to_string(options_.create_retry_interval_ms) + "): " + cause;
+    }
+    PoolTimeout e(message, ErrorClass::timeout, name_);
     emit_error(e);
     throw e;
 }
@@ -315,7 +406,7 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
                 if (!ready) {
                     remove_waiter_locked(&w);
                     lock.unlock();
-                    throw_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start));
+                    throw_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start), start);
                 }
                 if (w.failed)
                     throw Error("[" + name_ + "] the pool was closed while waiting", ErrorClass::connection, name_);
@@ -358,15 +449,32 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
         }
         lock.unlock();
         if (create) {
+            // After a failed create, the next one waits createRetryIntervalMillis.
+            if (!wait_create_pause(deadline)) {
+                {
+                    std::lock_guard<std::mutex> relock(mu_);
+                    --pending_;
+                    capacity_freed_locked();
+                }
+                throw_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start), start);
+            }
             try {
                 auto pc = create_with_retry(deadline);
                 {
                     std::lock_guard<std::mutex> relock(mu_);
                     --pending_;
                     ++in_use_;
+                    create_failed_at_ = {}; // the server answers again: no more pauses
                 }
                 track_lease(*pc);
                 return pc;
+            } catch (const Error &e) {
+                std::lock_guard<std::mutex> relock(mu_);
+                --pending_;
+                create_failed_at_ = Clock::now();
+                create_failure_ = e.what();
+                capacity_freed_locked();
+                throw;
             } catch (...) {
                 std::lock_guard<std::mutex> relock(mu_);
                 --pending_;
@@ -392,6 +500,7 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
     auto now = coarse_now();
     bool keep = reusable && pc->conn && !pc->conn->broken() && now < pc->retire_at;
     std::unique_ptr<PooledConnection> doomed;
+    CloseReason why = CloseReason::shutdown;
     {
         std::lock_guard<std::mutex> lock(mu_);
         if (options_.leak_detection_ms > 0) {
@@ -404,6 +513,7 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
         }
         if (!keep || closed_) {
             --in_use_;
+            why = reason_locked(*pc, now);
             doomed = std::move(pc);
             if (!closed_) capacity_freed_locked();
         } else {
@@ -423,7 +533,7 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
             }
         }
     }
-    if (doomed) destroy(std::move(doomed));
+    if (doomed) destroy(std::move(doomed), why);
 }
 
 bool Pool::reset_session(PooledConnection &pc) noexcept {
@@ -480,7 +590,7 @@ void Pool::report_leaks_locked(Clock::time_point now) noexcept {
 }
 
 void Pool::maintain(Clock::time_point now) noexcept {
-    std::vector<std::unique_ptr<PooledConnection>> doomed;
+    std::vector<std::pair<std::unique_ptr<PooledConnection>, CloseReason>> doomed;
     int to_create = 0;
     {
         std::lock_guard<std::mutex> lock(mu_);
@@ -495,7 +605,7 @@ void Pool::maintain(Clock::time_point now) noexcept {
             bool too_idle = options_.idle_timeout_ms > 0 && now - (*it)->last_used >= idle_limit &&
                             total_locked() - static_cast<int>(doomed.size()) > options_.min;
             if (expired || too_idle) {
-                doomed.push_back(std::move(*it));
+                doomed.emplace_back(std::move(*it), expired ? CloseReason::lifetime : CloseReason::idle);
                 it = idle_.erase(it);
             } else {
                 ++it;
@@ -505,7 +615,8 @@ void Pool::maintain(Clock::time_point now) noexcept {
         to_create = std::min(to_create, options_.max - total_locked());
         pending_ += to_create;
     }
-    for (auto &pc : doomed) destroy(std::move(pc));
+    for (auto &d : doomed) destroy(std::move(d.first), d.second);
+    doomed.clear();
     for (int i = 0; i < to_create; ++i) {
         std::unique_ptr<PooledConnection> pc;
         try {
@@ -521,7 +632,7 @@ void Pool::maintain(Clock::time_point now) noexcept {
             continue;
         }
         if (closed_) {
-            doomed.push_back(std::move(pc));
+            doomed.emplace_back(std::move(pc), CloseReason::shutdown);
         } else if (!waiters_.empty()) {
             Waiter *w = waiters_.front();
             waiters_.pop_front();
@@ -533,7 +644,7 @@ void Pool::maintain(Clock::time_point now) noexcept {
             idle_.insert(idle_.begin(), std::move(pc));
         }
     }
-    for (auto &pc : doomed) destroy(std::move(pc));
+    for (auto &d : doomed) destroy(std::move(d.first), d.second);
 }
 
 void Pool::close() noexcept {
@@ -552,7 +663,7 @@ void Pool::close() noexcept {
         waiters_.clear();
         waiters_changed_locked();
     }
-    for (auto &pc : doomed) destroy(std::move(pc));
+    for (auto &pc : doomed) destroy(std::move(pc), CloseReason::shutdown);
 }
 
 bool Pool::closed() const noexcept {
@@ -583,6 +694,10 @@ PoolStats Pool::stats() const {
     s.create_errors = create_errors_;
     s.resets = resets_.load(std::memory_order_relaxed);
     s.reset_failures = reset_failures_.load(std::memory_order_relaxed);
+    s.evicted_idle = evicted_idle_;
+    s.evicted_lifetime = evicted_lifetime_;
+    s.evicted_broken = evicted_broken_;
+    s.destroy_timeouts = destroy_timeouts_;
     return s;
 }
 

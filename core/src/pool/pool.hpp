@@ -5,9 +5,23 @@
 // until one is released or acquireTimeoutMillis passes (PoolTimeout). A
 // session whose last call broke it (ILANA_ERRF_CONN_BROKEN) is destroyed on
 // release, never lent again. Opening a session is retried with backoff for
-// connection/transient/timeout errors only; when the attempts are used up the
-// waiting acquire fails right then with the last error (tarn's
-// propagateCreateError).
+// connection/transient/timeout errors only (the `retry` backoff); when the
+// attempts are used up the waiting acquire fails right then with the last
+// error (tarn's propagateCreateError, its default). The next create after a
+// failed one -- another waiter's -- starts createRetryIntervalMillis later
+// (tarn's pause between failed creates), so a down server is not hammered
+// by every queued caller at once; a waiter whose acquireTimeoutMillis runs
+// out meanwhile gets a PoolTimeout naming the create error as the likely
+// cause.
+//
+// Closing a session (driver close) runs on a thread of its own; the
+// destroying thread waits at most destroyTimeoutMillis for it. A close that
+// takes longer is abandoned to that thread (counted, logged): a frozen
+// server never holds the maintenance thread or a caller.
+//
+// Every session taken out of service before the pool closes is an eviction,
+// counted by reason: idle (idleTimeoutMillis), lifetime (maxLifetimeMillis),
+// broken (its last call broke it, or it failed validation).
 //
 // Waiters are served in arrival order. A released session goes idle and
 // wakes the first waiter; a thread that arrives meanwhile may take it first
@@ -73,7 +87,16 @@ struct PoolStats {
     int idle = 0, in_use = 0, pending = 0, waiting = 0, max = 0, min = 0;
     uint64_t created = 0, destroyed = 0, timeouts = 0, acquires = 0, create_errors = 0;
     uint64_t resets = 0, reset_failures = 0;
+    // Sessions evicted, by reason (see the top); destroyed counts these and
+    // the ones closed with the pool.
+    uint64_t evicted_idle = 0, evicted_lifetime = 0, evicted_broken = 0;
+    // Closes that outlived destroyTimeoutMillis and were abandoned.
+    uint64_t destroy_timeouts = 0;
+    uint64_t evicted() const noexcept { return evicted_idle + evicted_lifetime + evicted_broken; }
 };
+
+// Why a session leaves the pool.
+enum class CloseReason { idle, lifetime, broken, shutdown };
 
 class Pool : public std::enable_shared_from_this<Pool> {
 public:
@@ -135,7 +158,12 @@ private:
     // Resets a released session's state; false when it failed (or the pool
     // is closing) and the session must not be lent again.
     bool reset_session(PooledConnection &pc) noexcept;
-    void destroy(std::unique_ptr<PooledConnection> pc) noexcept;
+    void destroy(std::unique_ptr<PooledConnection> pc, CloseReason why) noexcept;
+    // With mu_ held: the reason a session that is not kept leaves the pool.
+    CloseReason reason_locked(const PooledConnection &pc, Clock::time_point now) const noexcept;
+    // Outside mu_: waits out the pause after a failed create (false: the
+    // deadline comes first).
+    bool wait_create_pause(Clock::time_point deadline);
     // With mu_ held: a session's capacity is free; let the first waiter use it.
     void capacity_freed_locked();
     // With mu_ held: tells the first waiter a session is idle.
@@ -144,7 +172,7 @@ private:
     void remove_waiter_locked(Waiter *w);
     int total_locked() const { return static_cast<int>(idle_.size()) + in_use_ + pending_; }
     Clock::time_point retire_time(Clock::time_point created);
-    [[noreturn]] void throw_timeout(std::chrono::milliseconds waited);
+    [[noreturn]] void throw_timeout(std::chrono::milliseconds waited, Clock::time_point since);
     void emit_error(const Error &e) noexcept;
     // Stamps a lease; with leak detection on, links it into leased_.
     void track_lease(PooledConnection &pc);
@@ -181,6 +209,11 @@ private:
     std::atomic<uint64_t> resets_{0}, reset_failures_{0}; // written on the dirty path only
     uint64_t rng_state_;
     uint64_t created_ = 0, destroyed_ = 0, timeouts_ = 0, acquires_ = 0, create_errors_ = 0;
+    uint64_t evicted_idle_ = 0, evicted_lifetime_ = 0, evicted_broken_ = 0, destroy_timeouts_ = 0;
+    // The last create that failed for good: the next one starts no sooner
+    // than createRetryIntervalMillis after it; its message explains timeouts.
+    Clock::time_point create_failed_at_{};
+    std::string create_failure_;
 };
 
 // The one background thread that maintains every pool of the process.

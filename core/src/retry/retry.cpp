@@ -37,7 +37,7 @@ void retry_loop(const RetrySettings &s, const std::function<void()> &attempt) {
                 retryable = s.is_retryable(e);
             } else {
                 auto *ie = dynamic_cast<const Error *>(&e);
-                retryable = ie != nullptr && ie->is_transient();
+                retryable = ie != nullptr && ie->is_transient() && !ie->outcome_unknown();
             }
             if (!retryable || n >= attempts) throw;
             auto delay = backoff_delay(s.options, n + 1, uniform(rng));

@@ -176,6 +176,12 @@ std::shared_ptr<TenantState> TenantState::of(const Database &database) {
     dbs.close_extra_pools = [weak = std::weak_ptr<TenantState>(s)](const char *reason) {
         if (auto state = weak.lock()) state->close_all(reason);
     };
+    dbs.tenant_pools_evicted = [weak = std::weak_ptr<TenantState>(s)]() -> std::pair<uint64_t, uint64_t> {
+        auto state = weak.lock();
+        if (!state) return {0, 0};
+        TenantPoolStats st = state->stats();
+        return {st.evicted_lru, st.evicted_ttl};
+    };
     TenantSweeper::instance().add(s);
     return s;
 }

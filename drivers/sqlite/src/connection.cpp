@@ -12,6 +12,7 @@
 #include <cctype>
 #include <climits>
 #include <filesystem>
+#include <map>
 
 namespace ilana::sqlite {
 namespace {
@@ -27,6 +28,52 @@ std::string lower(std::string s) {
 DriverFailure config_error(const std::string &message) {
     return DriverFailure(ILANA_ERR_CONFIG, message);
 }
+
+// ":memory:" under a pool: every session of one pool must see one database,
+// or each pooled session would be an empty database of its own (and one
+// reaped for idleness would take its tables with it). The host names the
+// pool ("ilana.pool_id", unique in the process), and the pool's sessions
+// open the in-memory database "/ilana-memory-<id>" of SQLite's memdb VFS,
+// which the connections of one process share by name. memdb locks like a
+// file (SQLITE_BUSY, which busy_timeout waits out), unlike shared-cache
+// mode's table locks (SQLITE_LOCKED_SHAREDCACHE, which no busy handler
+// waits for). SQLite frees a memdb database with its last connection, so
+// the driver keeps one more, an anchor, until the driver's last deinit:
+// the data outlives idle sessions being reaped, and two pools (two
+// connections, two Databases) never share a database.
+class MemoryAnchors {
+public:
+    // The URI of pool `pool_id`'s database, opened (anchored) on first use.
+    std::string uri(const std::string &pool_id) {
+        for (char c : pool_id)
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
+                throw DriverFailure(ILANA_ERR_CONFIG, "connection parameter 'ilana.pool_id' must be letters, "
+                                                      "digits, '-' or '_' (it is set by the host)");
+        std::string uri = "file:/ilana-memory-" + pool_id + "?vfs=memdb";
+        std::lock_guard<std::mutex> lock(mu_);
+        if (anchors_.count(pool_id) != 0) return uri;
+        sqlite3 *db = nullptr;
+        const int rc = sqlite3_open_v2(uri.c_str(), &db,
+                                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr);
+        if (rc != SQLITE_OK) {
+            DriverFailure f = sqlite_failure(db, rc, Stage::open, "cannot open the in-memory SQLite database");
+            sqlite3_close_v2(db);
+            throw f;
+        }
+        anchors_.emplace(pool_id, db);
+        return uri;
+    }
+    void close_all() noexcept {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (auto &kv : anchors_) sqlite3_close_v2(kv.second);
+        anchors_.clear();
+    }
+
+private:
+    std::mutex mu_;
+    std::map<std::string, sqlite3 *> anchors_;
+};
+MemoryAnchors g_memory_anchors;
 
 // A relative filename is relative to the config file's directory, so that a
 // config works the same from whatever directory the program starts in.
@@ -101,6 +148,7 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params)
     // The ABI's generic key; seconds, as for libpq and MySQL whose key it is.
     const auto connect_timeout = reader.get_int("connect_timeout");
     const auto config_dir = reader.get("ilana.config_dir");
+    const auto pool_id = reader.get("ilana.pool_id");
     reader.finish(kDriverName);
 
     if (!filename || filename->empty())
@@ -166,7 +214,8 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params)
     for (uint32_t i = 0; i < params.param_count; ++i)
         if (params.params[i].key != nullptr && params.params[i].value != nullptr)
             conn->connect_params_.emplace_back(params.params[i].key, params.params[i].value);
-    conn->path_ = resolve_filename(*filename, config_dir);
+    conn->path_ = *filename == ":memory:" && pool_id && !pool_id->empty() ? g_memory_anchors.uri(*pool_id)
+                                                                          : resolve_filename(*filename, config_dir);
     conn->config_dir_ = config_dir.value_or(std::string());
     conn->busy_timeout_ms_ = busy_timeout ? static_cast<int>(*busy_timeout) : 5000;
 
@@ -235,6 +284,8 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params)
                                    ", SQLite " + sqlite3_libversion() + ")");
     return conn;
 }
+
+void close_memory_databases() noexcept { g_memory_anchors.close_all(); }
 
 Connection::~Connection() {
     cache_.clear();

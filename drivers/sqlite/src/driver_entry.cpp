@@ -92,7 +92,10 @@ ilana_status driver_init(const ilana_host *host, ilana_error *err) {
 void driver_deinit() {
     // sqlite3_shutdown is deliberately not called: other code in the host
     // process may be using SQLite too.
-    g_init.deinit([] { host_log.detach(); });
+    g_init.deinit([] {
+        close_memory_databases();
+        host_log.detach();
+    });
 }
 
 const void *driver_get_extension(const char *id) {

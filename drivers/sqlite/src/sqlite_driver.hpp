@@ -143,6 +143,10 @@ struct ColumnSpec {
     int32_t nullable;
 };
 
+// Closes the in-memory databases kept for pools (":memory:" with
+// "ilana.pool_id"); at the driver's last deinit.
+void close_memory_databases() noexcept;
+
 class Connection {
 public:
     // Opens the database described by the connect parameters; throws

@@ -238,8 +238,12 @@ typedef struct ilana_result ilana_result; /* one executed statement's result */
  * ("connectTimeout") is in milliseconds, as in mysql2. A parameter named after
  * a server setting keeps that setting's unit (PostgreSQL statement_timeout:
  * milliseconds). The host also passes "ilana.config_dir" (the directory of the
- * config file, for resolving relative paths) and "ilana.connection" (the
- * connection's name in the config, for messages). A driver ignores keys it
+ * config file, for resolving relative paths), "ilana.connection" (the
+ * connection's name in the config, for messages) and "ilana.pool_id"
+ * (digits naming the pool the session is for: the same for every session of
+ * one pool, unique in the process; a driver whose database lives in the
+ * process, as SQLite ":memory:", gives the sessions of one pool one database
+ * and other pools others; older hosts do not pass it). A driver ignores keys it
  * does not know only when they start with "ilana."; any other unknown key is
  * an ILANA_ERR_CONFIG error naming the key, so typos are caught. */
 typedef struct ilana_param {
