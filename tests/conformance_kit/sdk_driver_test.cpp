@@ -204,7 +204,7 @@ TEST_CASE("server_info defaults to the driver's name and version, kept until clo
     CHECK(a.max_connections == -1);
 }
 
-TEST_CASE("result columns stay put; a leaked result is closed with its connection", "[sdk]") {
+TEST_CASE("result columns stay put, a leaked result is closed with its connection", "[sdk]") {
     ilana_conn *h = connect();
     REQUIRE(h != nullptr);
     ilana_result *r = nullptr;

@@ -1116,7 +1116,7 @@ TEST_CASE("postgres: whole results (ILANA_EXEC_WHOLE_RESULT) read, closed early,
     CHECK(cmd.cols.empty());
 }
 
-TEST_CASE("postgres: one open result per connection; fetch after DONE; max_rows 0; SELECT NULL", "[postgres][server]") {
+TEST_CASE("postgres: one open result per connection, fetch after DONE, max_rows 0, SELECT NULL", "[postgres][server]") {
     ILANA_REQUIRE_PG();
     Conn c = connect();
     const std::string sql = "SELECT 1";

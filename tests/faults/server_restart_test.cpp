@@ -266,7 +266,7 @@ TEST_CASE("a stopped server is unhealthy in ilana health and /health while the o
     CHECK(ilana_test::run_command(cli + "health", out) == 0);
 }
 
-TEST_CASE("with_retry across a PostgreSQL restart: a read succeeds; a sent write is never re-run, an unsent one is",
+TEST_CASE("with_retry across a PostgreSQL restart: a read succeeds, a sent write is never re-run, an unsent one is",
           "[faults][pg][retry]") {
     ILANA_REQUIRE_PG();
     TempDir dir;

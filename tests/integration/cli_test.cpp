@@ -142,7 +142,7 @@ std::string environments_config(const TempDir &dir) {
 }
 } // namespace
 
-TEST_CASE("ilana --env acts on that environment's databases; an undefined one exits 2 naming it", "[cli][env]") {
+TEST_CASE("ilana --env acts on that environment's databases, an undefined one exits 2 naming it", "[cli][env]") {
     TempDir dir;
     auto cfg = environments_config(dir);
     const std::string seed = dir.write("seed.sql", "SELECT 1;\n");
@@ -152,7 +152,7 @@ TEST_CASE("ilana --env acts on that environment's databases; an undefined one ex
     for (const std::string &args : std::vector<std::string>{"query \"SELECT 1\"", "migrate", "migrate:status", "migrate:rollback",
                              "migrate:repair", "migrate:make add_things", "health", "metrics", "doctor",
                              "serve --listen 127.0.0.1:0", "warmup", "drivers", "tenants:list", "tenants:create t1",
-                             "tenants:drop t1 --force", "tenants:migrate", "tenants:drift", "tenants:seed " + seed,
+                             "tenants:drop t1 --force", "tenants:migrate", "tenants:drift", "tenants:seed --all " + seed,
                              "tenants:clone a b"}) {
         INFO(args);
         CHECK(run_command(ilana_cli() + " --env staging --config '" + cfg + "' " + args, out) == 2);

@@ -129,7 +129,7 @@ TEST_CASE("PostgreSQL: an unknown sslmode fails at open, exit 2, before any conn
     CHECK(cli_query(good, out) == 0);
 }
 
-TEST_CASE("PostgreSQL: a string for an integer parameter names the type; a password is never shown",
+TEST_CASE("PostgreSQL: a string for an integer parameter names the type, a password is never shown",
           "[params][pg]") {
     ILANA_REQUIRE_PG();
     TempDir dir;

@@ -717,7 +717,7 @@ DROP TABLE users;
 // MariaDB: a failure mid-migration is recorded; migrate refuses until repair
 // ---------------------------------------------------------------------------
 
-TEST_CASE("MariaDB: a failed migration is marked failed with its statement; migrate refuses until migrate:repair",
+TEST_CASE("MariaDB: a failed migration is marked failed with its statement, migrate refuses until migrate:repair",
           "[migrate][mysql]") {
     ILANA_REQUIRE_MYSQL();
     MysqlDatabase app("ilana_mig_" + unique_suffix());

@@ -100,7 +100,7 @@ TEST_CASE("waiters are served first come, first served", "[pool][pg][threads]") 
     CHECK(pg.pool_status().in_use == 0);
 }
 
-TEST_CASE("idle connections above min are reaped; min is refilled", "[pool][pg]") {
+TEST_CASE("idle connections above min are reaped, min is refilled", "[pool][pg]") {
     ILANA_REQUIRE_PG();
     TempDir dir;
     Database db = open_pg(dir, R"({"min": 2, "max": 6, "idleTimeoutMillis": 300, "reapIntervalMillis": 50})");
@@ -268,7 +268,7 @@ TEST_CASE("debug logging: queries with connection and duration, slow queries, po
     CHECK_FALSE(logs.contains(ilana_test::pg().password));
 }
 
-TEST_CASE("createRetryIntervalMillis: with the server down, waiting callers' creates are spaced by the interval; "
+TEST_CASE("createRetryIntervalMillis: with the server down, waiting callers' creates are spaced by the interval, "
           "a caller past acquireTimeoutMillis gets the create error as the cause",
           "[pool][pg]") {
     // Nothing listens on port 1: a server that is down.

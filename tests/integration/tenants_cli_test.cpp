@@ -247,7 +247,7 @@ void cli_clone_and_system(const std::string &client, const std::string &connecti
 
 } // namespace
 
-TEST_CASE("ilana tenants:clone carries sequences, keys and views on PostgreSQL; system schemas refused",
+TEST_CASE("ilana tenants:clone carries sequences, keys and views on PostgreSQL, system schemas refused",
           "[tenants][cli][pg][clone]") {
     ILANA_REQUIRE_PG();
     cli_clone_and_system("postgres", ilana_test::pg_connection_json(), "schema", R"(
@@ -263,7 +263,7 @@ INSERT INTO orders (user_id, total) VALUES (1, 5), (2, 7);
                          "pu", "blic", "public");
 }
 
-TEST_CASE("ilana tenants:clone carries AUTO_INCREMENT, keys and views on MariaDB; system databases refused",
+TEST_CASE("ilana tenants:clone carries AUTO_INCREMENT, keys and views on MariaDB, system databases refused",
           "[tenants][cli][mysql][clone]") {
     ILANA_REQUIRE_MYSQL();
     cli_clone_and_system("mysql", ilana_test::mysql_connection_json(), "database", R"(

@@ -660,7 +660,7 @@ TEST_CASE("tenants (MariaDB): system databases are never tenants, whatever the p
     suite_system_namespace(mysql_backend(), "s", "ys", "sys");
     suite_system_namespace(mysql_backend(), "INFORMATION_", "SCHEMA", "INFORMATION_SCHEMA");
 }
-TEST_CASE("tenants: an empty schemaPrefix is refused at config load; file isolation needs none",
+TEST_CASE("tenants: an empty schemaPrefix is refused at config load, file isolation needs none",
           "[tenants][sqlite][system]") {
     TempDir dir;
     for (const char *isolation : {"schema", "database"}) {
@@ -779,7 +779,7 @@ TEST_CASE("tenants: when every pool is in use, get() waits for a release, then t
     CHECK_FALSE(f.tm->evict("wb"));
 }
 
-TEST_CASE("tenants: handles share one set of pools per Database; warmup; async get; close", "[tenants][sqlite]") {
+TEST_CASE("tenants: handles share one set of pools per Database, warmup, async get, close", "[tenants][sqlite]") {
     Fixture f(sqlite_backend(), 3, 0);
     f.create({"h1", "h2", "h3", "h4"}, false);
     TenantManager other(*f.db);
@@ -830,7 +830,7 @@ TEST_CASE("tenants: handles share one set of pools per Database; warmup; async g
     CHECK_THROWS_WITH(other.get("h1"), Catch::Contains("closed"));
 }
 
-TEST_CASE("tenants: Database::close closes the tenant pools too; health never opens the file template",
+TEST_CASE("tenants: Database::close closes the tenant pools too, health never opens the file template",
           "[tenants][sqlite]") {
     Fixture f(sqlite_backend(), 3, 0);
     f.create({"c1", "c2"}, false);
@@ -862,7 +862,7 @@ TEST_CASE("tenants: Database::close closes the tenant pools too; health never op
     CHECK_THROWS_WITH(f.tm->get("c1"), Catch::Contains("closed"));
 }
 
-TEST_CASE("tenants: migrate every tenant; one failing does not stop the others", "[tenants][sqlite]") {
+TEST_CASE("tenants: migrate every tenant, one failing does not stop the others", "[tenants][sqlite]") {
     Fixture f(sqlite_backend(), 3, 0);
     f.create({"m1", "m2", "m3", "m4", "m5"}, false);
     // m3 already has a users table: its migration fails.

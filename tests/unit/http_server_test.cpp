@@ -482,7 +482,7 @@ TEST_CASE("HttpServer: a slow client is cut off after read_timeout and others ar
     CHECK(after->status == 200);
 }
 
-TEST_CASE("HttpServer: keep-alive requests each get a fresh timeout; idle connections are closed", "[http][timeout]") {
+TEST_CASE("HttpServer: keep-alive requests each get a fresh timeout, idle connections are closed", "[http][timeout]") {
     auto options = local_options();
     options.read_timeout = 1000ms;
     ilana::HttpServer server(options);

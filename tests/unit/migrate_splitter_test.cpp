@@ -40,7 +40,7 @@ TEST_CASE("plain statements: trimmed, without the semicolon, empty ones dropped"
     }
 }
 
-TEST_CASE("string literals: ; inside, '' doubled", "[migrate][splitter]") {
+TEST_CASE("string literals: , inside, '' doubled", "[migrate][splitter]") {
     for (auto d : {SqlDialect::generic, SqlDialect::postgres, SqlDialect::mysql}) {
         CHECK(split("INSERT INTO t VALUES ('a;b', 'it''s; fine'); SELECT 1", d) ==
               V{"INSERT INTO t VALUES ('a;b', 'it''s; fine')", "SELECT 1"});

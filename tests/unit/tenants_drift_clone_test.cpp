@@ -50,7 +50,7 @@ TEST_CASE("drift: identical schemas have none", "[tenants][unit]") {
     CHECK(d.namespace_name == "tenant_b");
 }
 
-TEST_CASE("drift: missing and extra tables, columns and indexes; type, nullability, default", "[tenants][unit]") {
+TEST_CASE("drift: missing and extra tables, columns and indexes, type, nullability, default", "[tenants][unit]") {
     TenantSchema ref = users_schema("a");
     TenantSchema t = users_schema("b");
     t.columns[1].data_type = "text";                         // email type

@@ -48,7 +48,7 @@ TEST_CASE("pool table: free slots first, then the least recently used idle pool"
     CHECK_FALSE(t.find("b"));
 }
 
-TEST_CASE("pool table: a pinned pool is never the victim; all pinned means wait", "[tenants][unit]") {
+TEST_CASE("pool table: a pinned pool is never the victim, all pinned means wait", "[tenants][unit]") {
     Table t(2, 0ms);
     auto now = Clock::now();
     auto a = take(t, "a", now);
@@ -112,7 +112,7 @@ TEST_CASE("pool table: no TTL sweeps nothing", "[tenants][unit]") {
     CHECK(t.sweep(now + std::chrono::hours(24)).empty());
 }
 
-TEST_CASE("pool table: abandoned creation frees its slot; remove respects pins unless forced", "[tenants][unit]") {
+TEST_CASE("pool table: abandoned creation frees its slot, remove respects pins unless forced", "[tenants][unit]") {
     Table t(1, 0ms);
     auto now = Clock::now();
     auto a = t.checkout("a", now);

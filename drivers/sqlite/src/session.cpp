@@ -33,8 +33,10 @@ void Connection::note_statement(std::string_view sql) noexcept {
 }
 
 bool Connection::in_memory() const noexcept {
+    // "vfs=memdb": the one database a pool's sessions share for ":memory:"
+    // (g_memory_anchors), treated like any other in-memory database.
     return path_ == ":memory:" || path_.empty() || sdk::ContainsNoCase(path_, "mode=memory") ||
-           path_.rfind("file::memory:", 0) == 0;
+           sdk::ContainsNoCase(path_, "vfs=memdb") || path_.rfind("file::memory:", 0) == 0;
 }
 
 bool Connection::is_dirty() const noexcept {
