@@ -202,54 +202,18 @@ const char *const kSchema = R"SCHEMA({
   }
 })SCHEMA";
 
-bool has_type(const Value &node, std::string_view type) {
-    const Value *t = member(node, "type");
-    if (t == nullptr) return false;
-    if (t->IsString()) return view(*t) == type;
-    if (t->IsArray())
-        for (auto it = t->Begin(); it != t->End(); ++it)
-            if (it->IsString() && view(*it) == type) return true;
-    return false;
-}
-
-bool parse_int64(const std::string &s, int64_t &out) {
-    if (s.empty() || s.size() > 20) return false;
-    std::string::size_type i = (s[0] == '-') ? 1 : 0;
-    if (i == s.size()) return false;
-    for (auto k = i; k < s.size(); ++k)
-        if (s[k] < '0' || s[k] > '9') return false;
-    errno = 0;
-    char *end = nullptr;
-    const long long v = std::strtoll(s.c_str(), &end, 10);
-    if (errno == ERANGE || end != s.c_str() + s.size()) return false;
-    out = static_cast<int64_t>(v);
-    return true;
-}
-
-bool parse_double(const std::string &s, double &out) {
-    if (s.empty() || s.size() > 64) return false;
-    for (char c : s)
-        if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E')) return false;
-    errno = 0;
-    char *end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    if (errno == ERANGE || end != s.c_str() + s.size() || !std::isfinite(v)) return false;
-    out = v;
-    return true;
-}
-
 void coerce_string(Value &value, const Value &node) {
     const std::string s = str(value);
     if (has_type(node, "integer")) {
         int64_t i = 0;
-        if (parse_int64(s, i)) {
+        if (parse_integer_text(s, i)) {
             value.SetInt64(i);
             return;
         }
     }
     if (has_type(node, "number")) {
         double d = 0;
-        if (parse_double(s, d)) {
+        if (parse_number_text(s, d)) {
             value.SetDouble(d);
             return;
         }

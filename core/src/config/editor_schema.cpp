@@ -29,16 +29,6 @@ void set(Value &object, const char *key, Value value, Allocator &a) {
     else object.AddMember(Value(key, a), std::move(value), a);
 }
 
-bool has_type(const Value &node, const char *type) {
-    const Value *t = member(node, "type");
-    if (t == nullptr) return false;
-    if (t->IsString()) return view(*t) == type;
-    if (t->IsArray())
-        for (auto it = t->Begin(); it != t->End(); ++it)
-            if (it->IsString() && view(*it) == type) return true;
-    return false;
-}
-
 void add_type(Value &node, const char *type, Allocator &a) {
     if (has_type(node, type)) return;
     Value *t = member(node, "type");
@@ -103,11 +93,6 @@ void for_editors(Value &node, Allocator &a) {
         add_type(node, "string", a);
     }
     if (member(node, "enum") != nullptr) node = enum_or_variable(Value(node, a), a);
-}
-
-std::string number_literal(double v) {
-    if (std::floor(v) == v && std::fabs(v) < 9.0e15) return std::to_string(static_cast<long long>(v));
-    return std::to_string(v);
 }
 
 Value number_value(double v) {

@@ -4,6 +4,7 @@
 
 #include <rapidjson/document.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,15 @@ std::string quote_for_message(std::string_view text, const std::vector<std::stri
 
 // Names of an object's members, comma-separated, in order.
 std::string member_names(const Value &object);
+
+// True when the schema node's "type" (a string or an array) names `type`.
+bool has_type(const Value &node, std::string_view type);
+
+// Numbers written as text ("${PORT}" yields a string): the whole string,
+// digits with an optional leading '-' (integers; the editor schema's
+// pattern is the same) or a finite decimal number. False otherwise.
+bool parse_integer_text(const std::string &text, int64_t &out);
+bool parse_number_text(const std::string &text, double &out);
 
 // Deepest nesting of arrays/objects (iterative, so any input is safe).
 int nesting_depth(const Value &root);

@@ -24,26 +24,12 @@ std::string lower(std::string s) {
     return s;
 }
 
+// A declared INT given as text: the same reading as the loader's own
+// schema (config_detail::parse_integer_text), as a double for the bounds.
 bool parse_integer(const std::string &s, double &out) {
-    if (s.empty() || s.size() > 20) return false;
-    std::size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
-    if (i == s.size()) return false;
-    for (std::size_t k = i; k < s.size(); ++k)
-        if (s[k] < '0' || s[k] > '9') return false;
-    errno = 0;
-    const long long v = std::strtoll(s.c_str(), nullptr, 10);
-    if (errno == ERANGE) return false;
+    int64_t v = 0;
+    if (!config_detail::parse_integer_text(s, v)) return false;
     out = static_cast<double>(v);
-    return true;
-}
-
-bool parse_number(const std::string &s, double &out) {
-    if (s.empty() || s.size() > 64) return false;
-    errno = 0;
-    char *end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    if (errno == ERANGE || end != s.c_str() + s.size() || !std::isfinite(v)) return false;
-    out = v;
     return true;
 }
 
@@ -97,7 +83,7 @@ bool type_matches(const DriverParam &p, const std::string &json_type, const std:
     if (p.type == "integer")
         return (json_type == "integer" || from_text) && parse_integer(value, number);
     if (p.type == "number")
-        return (json_type == "integer" || json_type == "number" || from_text) && parse_number(value, number);
+        return (json_type == "integer" || json_type == "number" || from_text) && config_detail::parse_number_text(value, number);
     if (p.type == "boolean")
         return json_type == "boolean" || (json_type == "integer" && (value == "0" || value == "1")) ||
                (from_text && is_bool_text(value));
