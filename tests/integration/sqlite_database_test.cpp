@@ -321,7 +321,11 @@ TEST_CASE("SQLite :memory: with a pool: one database per connection, shared by i
            std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3))
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     REQUIRE(primary.pool_status().idle == 0);
-    CHECK(primary.pool_status().evicted_idle >= 2);
+    // At least one left by idle reaping (others may have gone with their
+    // writer thread's parked slot first, depending on the scheduler).
+    INFO("created " << primary.pool_status().created << ", destroyed " << primary.pool_status().destroyed);
+    CHECK(primary.pool_status().evicted_idle >= 1);
+    CHECK(primary.pool_status().destroyed == primary.pool_status().created);
     CHECK(primary.query("SELECT count(*) FROM users").front()[0].as<int64_t>() == 102);
 
     // A second Database on the same config has databases of its own.
