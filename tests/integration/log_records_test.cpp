@@ -4,6 +4,8 @@
 // stopped server: tests/faults/scrape_health_test.cpp.)
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <ilana/ilana.hpp>
 #include <ilana/logging.hpp>
 #include <ilana/tenants.hpp>
@@ -91,7 +93,12 @@ TEST_CASE("log records: queries and slow queries carry the SQL start, never a bo
     // The start of a long statement, whitespace folded.
     CHECK(str(queries[2], "sql").size() == 200 + 3);
     CHECK(str(queries[2], "sql").compare(0, 16, "SELECT 1 AS a , ") == 0);
+    // The recursive count is slow; on a loaded machine another of these
+    // statements may pass the 1 ms threshold too.
     auto slow = sink.of("SLOW_QUERY");
+    slow.erase(std::remove_if(slow.begin(), slow.end(),
+                              [](const rapidjson::Document &d) { return str(d, "sql").rfind("WITH RECURSIVE", 0) != 0; }),
+               slow.end());
     REQUIRE(slow.size() == 1);
     CHECK(str(slow[0], "level") == "warn");
     CHECK(str(slow[0], "sql") == "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) "
