@@ -98,7 +98,10 @@ private:
                 } catch (...) { // a timer must never end the watchdog
                 }
             } else {
-                cv_.wait_until(lock, next->second.at);
+                // A copy: wait_until reads its deadline again after waking,
+                // and a disarm while the lock is released frees the timer.
+                const Clock::time_point at = next->second.at;
+                cv_.wait_until(lock, at);
             }
         }
     }
