@@ -11,10 +11,11 @@
 #include "configs.hpp"
 
 #include <chrono>
-#include <condition_variable>
 #include <fstream>
-#include <mutex>
+#include <poll.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <thread>
 #include <vector>
 
@@ -32,41 +33,46 @@ pid_t pid_from(const std::string &file) {
     return static_cast<pid_t>(pid);
 }
 
-// Stops `pids` now; sends SIGCONT when destroyed, or after `at_most`
+// Stops `pids` now; sends SIGCONT when destroyed, or after `at_most`,
 // whichever comes first (so a driver that does not bound the call makes the
-// test fail on time instead of hanging it).
+// test fail on time instead of hanging it). The timer is a child process,
+// not a thread: if this process dies mid-test (a sanitizer abort, a crash),
+// the child still resumes the servers at once (the pipe it waits on closes)
+// instead of leaving them stopped for every test after this one.
 class Freeze {
 public:
     Freeze(std::vector<pid_t> pids, milliseconds at_most) : pids_(std::move(pids)) {
+        int fds[2];
+        REQUIRE(::pipe(fds) == 0);
         for (pid_t p : pids_) REQUIRE(::kill(p, SIGSTOP) == 0);
-        resumer_ = std::thread([this, at_most] {
-            std::unique_lock<std::mutex> lock(mu_);
-            cv_.wait_for(lock, at_most, [this] { return done_; });
-            resume_locked();
-        });
+        resumer_ = ::fork();
+        if (resumer_ == 0) { // only async-signal-safe calls from here on
+            ::close(fds[1]);
+            pollfd pfd{fds[0], POLLIN, 0};
+            ::poll(&pfd, 1, static_cast<int>(at_most.count())); // EOF: the test resumed or died
+            for (pid_t p : pids_) ::kill(p, SIGCONT);
+            ::_exit(0);
+        }
+        ::close(fds[0]);
+        keepalive_ = fds[1];
+        if (resumer_ < 0) {
+            resume();
+            FAIL("fork failed");
+        }
     }
     ~Freeze() { resume(); }
     void resume() {
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            done_ = true;
-            resume_locked();
-        }
-        cv_.notify_all();
-        if (resumer_.joinable()) resumer_.join();
+        for (pid_t p : pids_) ::kill(p, SIGCONT);
+        if (keepalive_ >= 0) ::close(keepalive_);
+        keepalive_ = -1;
+        if (resumer_ > 0) ::waitpid(resumer_, nullptr, 0);
+        resumer_ = -1;
     }
 
 private:
-    void resume_locked() {
-        if (resumed_) return;
-        for (pid_t p : pids_) ::kill(p, SIGCONT);
-        resumed_ = true;
-    }
     std::vector<pid_t> pids_;
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool done_ = false, resumed_ = false;
-    std::thread resumer_;
+    pid_t resumer_ = -1;
+    int keepalive_ = -1;
 };
 
 Database open_db(const TempDir &dir, const std::string &client, const std::string &connection) {
