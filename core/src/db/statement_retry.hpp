@@ -8,6 +8,7 @@
 #include <ilana/error.hpp>
 #include <ilana/retry.hpp>
 
+#include "common/sql_kind.hpp"
 #include "db/database_state.hpp"
 
 #include <chrono>
@@ -15,10 +16,6 @@
 #include <thread>
 
 namespace ilana::detail {
-
-// True for statements that only read (SELECT, SHOW, a WITH without a write,
-// ...): re-running them after a lost connection cannot apply anything twice.
-bool is_read_only(std::string_view sql);
 
 // Safe to run `sql` again after `e`: the server refused it as a whole
 // (transient: deadlock, serialization failure, busy — nothing was applied),

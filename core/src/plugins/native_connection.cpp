@@ -1,6 +1,6 @@
 #include "plugins/native_connection.hpp"
 
-#include "db/statement_retry.hpp"
+#include "common/sql_kind.hpp"
 
 #include <algorithm>
 #include <cstddef>
