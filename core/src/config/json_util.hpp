@@ -58,4 +58,13 @@ bool parse_number_text(const std::string &text, double &out);
 // Deepest nesting of arrays/objects (iterative, so any input is safe).
 int nesting_depth(const Value &root);
 
+// Where the first character is that no config value (after ${...}) or .env
+// file may hold, or npos: a NUL would cut the value short where it crosses
+// the C ABI (and the C libraries behind it); other control characters are
+// never meant and can rewrite a terminal that prints the value. Tab, line
+// feed and carriage return are text.
+std::string_view::size_type find_control_character(std::string_view text);
+// "a NUL character (U+0000)", "a control character U+001B".
+std::string control_character_name(unsigned char c);
+
 } // namespace ilana::config_detail
