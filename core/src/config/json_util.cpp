@@ -25,6 +25,20 @@ std::string escape_token(std::string_view key) {
     return out;
 }
 
+std::string unescape_token(std::string_view token) {
+    std::string out;
+    out.reserve(token.size());
+    for (std::size_t i = 0; i < token.size(); ++i) {
+        if (token[i] == '~' && i + 1 < token.size()) {
+            out += token[i + 1] == '1' ? '/' : '~';
+            ++i;
+        } else {
+            out += token[i];
+        }
+    }
+    return out;
+}
+
 std::string join_path(const std::string &parent, std::string_view key) {
     return parent + "/" + escape_token(key);
 }

@@ -25,6 +25,8 @@ inline std::string str(const Value &string_value) { return std::string(view(stri
 
 // RFC 6901: "~" -> "~0", "/" -> "~1".
 std::string escape_token(std::string_view key);
+// The key an escaped token stands for ("~1" -> "/", "~0" -> "~").
+std::string unescape_token(std::string_view token);
 // parent + "/" + escaped key ("" is the root).
 std::string join_path(const std::string &parent, std::string_view key);
 std::string join_index(const std::string &parent, std::size_t index);
