@@ -33,12 +33,9 @@ bool parse_integer(const std::string &s, double &out) {
     return true;
 }
 
-// The spellings ParamReader::get_bool has always accepted, so a config
-// that worked keeps working.
 bool is_bool_text(const std::string &s) {
-    static const char *const kWords[] = {"true", "false", "yes", "no", "on", "off", "1", "0"};
     const std::string l = lower(s);
-    return std::any_of(std::begin(kWords), std::end(kWords), [&](const char *w) { return l == w; });
+    return std::any_of(std::begin(kBoolSpellings), std::end(kBoolSpellings), [&](const char *w) { return l == w; });
 }
 
 std::string number_text(double v) {
