@@ -6,11 +6,7 @@
 #include <ilana/error.hpp>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace ilana::config_detail {
 
