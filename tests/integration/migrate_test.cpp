@@ -19,6 +19,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace ilana;
@@ -393,6 +394,27 @@ TEST_CASE("files that are not migrations: warnings in migrate:status, near misse
     CHECK_THROWS_WITH(m.add("20260230000000_sync", [](Database &) {}),
                       Catch::Contains("is not YYYYMMDDHHMMSS_name") &&
                           Catch::Contains("day 30 is not a day of 2026-02 (01-28)"));
+}
+
+TEST_CASE("stray_files() and make() go by the directory's names and read no migration file", "[migrate][sqlite][files]") {
+    TempDir dir;
+    const std::string config = dir.write("ilana.config.json",
+                                         R"({"connections": {"main": {"client": "sqlite3", "connection": {"filename": "main.sqlite"}}}})");
+    const std::string mdir = dir.file("database/migrations/main");
+    dir.write("database/migrations/main/README.md", "How we write migrations.\n");
+    // Named as a migration but unreadable as one: reading it is an error,
+    // so a call that reads it cannot succeed.
+    const std::string fifo = dir.file("database/migrations/main/20260101000000_fifo.sql");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    Database db = open_db(config);
+    Migrator m(db, "main");
+
+    const std::vector<StrayFile> strays = m.stray_files();
+    REQUIRE(strays.size() == 1);
+    CHECK(strays[0].file == mdir + "/README.md");
+    const std::string made = m.make("next");
+    CHECK(made.rfind(mdir + "/", 0) == 0);
+    CHECK_THROWS_WITH(m.status(), Catch::Contains("migration file " + fifo + " is a FIFO, not a regular file"));
 }
 
 // ---------------------------------------------------------------------------

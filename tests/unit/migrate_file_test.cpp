@@ -25,18 +25,19 @@ TEST_CASE("SHA-256 matches the FIPS 180-4 vectors and block boundaries", "[migra
 }
 
 TEST_CASE("migration file names and code migration ids", "[migrate][file]") {
-    auto n = parse_migration_file_name("20260101000000_create_users.sql");
-    REQUIRE(n);
-    CHECK(n->id == "20260101000000");
-    CHECK(n->name == "create_users");
-    CHECK(parse_migration_file_name("20260101000000_add-index.sql")->name == "add-index");
-    CHECK_FALSE(parse_migration_file_name("2026010100000_short.sql"));   // 13 digits
-    CHECK_FALSE(parse_migration_file_name("20260101000000create.sql"));  // no '_'
-    CHECK_FALSE(parse_migration_file_name("20260101000000_.sql"));       // no name
-    CHECK_FALSE(parse_migration_file_name("20260101000000_a b.sql"));    // space
-    CHECK_FALSE(parse_migration_file_name("20260101000000_users.SQL"));
-    CHECK_FALSE(parse_migration_file_name("2026010100000x_users.sql"));
-    CHECK_FALSE(parse_migration_file_name("20261301000000_users.sql")); // month 13
+    auto is_migration = [](const char *n) { return classify_migration_file_name(n).kind == FileNameKind::migration; };
+    const ClassifiedFileName n = classify_migration_file_name("20260101000000_create_users.sql");
+    REQUIRE(n.kind == FileNameKind::migration);
+    CHECK(n.migration.id == "20260101000000");
+    CHECK(n.migration.name == "create_users");
+    CHECK(classify_migration_file_name("20260101000000_add-index.sql").migration.name == "add-index");
+    CHECK_FALSE(is_migration("2026010100000_short.sql"));   // 13 digits
+    CHECK_FALSE(is_migration("20260101000000create.sql"));  // no '_'
+    CHECK_FALSE(is_migration("20260101000000_.sql"));       // no name
+    CHECK_FALSE(is_migration("20260101000000_a b.sql"));    // space
+    CHECK_FALSE(is_migration("20260101000000_users.SQL"));
+    CHECK_FALSE(is_migration("2026010100000x_users.sql"));
+    CHECK_FALSE(is_migration("20261301000000_users.sql")); // month 13
     CHECK(parse_migration_id("20260101000000_sync_users")->name == "sync_users");
     CHECK_FALSE(parse_migration_id("sync_users"));
     CHECK(valid_migration_name("create_users-2"));
@@ -71,7 +72,7 @@ TEST_CASE("the whole timestamp of a migration id is a UTC date and time", "[migr
     CHECK(migration_id_problem("20260101000000_") == "it has no name after the '_'");
     CHECK(migration_id_problem("sync_users") == "it does not start with a timestamp YYYYMMDDHHMMSS");
     CHECK_FALSE(parse_migration_id("20261301000000_x"));
-    CHECK_FALSE(parse_migration_file_name("20260101250000_x.sql"));
+    CHECK(classify_migration_file_name("20260101250000_x.sql").kind != FileNameKind::migration);
 }
 
 TEST_CASE("names in a migrations directory: migration, near miss (error), other (warning)", "[migrate][file]") {

@@ -2,9 +2,6 @@
 
 #include <rapidjson/pointer.h>
 
-#include <cerrno>
-#include <cmath>
-#include <cstdlib>
 #include <stdexcept>
 #include <string>
 

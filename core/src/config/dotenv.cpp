@@ -1,15 +1,12 @@
 #include "config/dotenv.hpp"
 
 #include "common/text_file.hpp"
+#include "config/json_util.hpp"
 
 #include <ilana/error.hpp>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace ilana::config_detail {
 
@@ -58,21 +55,16 @@ private:
         throw ConfigError(":" + std::to_string(line) + ": " + what, file_);
     }
 
-    // A NUL byte would cut a value short where it crosses the C ABI; other
-    // control characters are never meant. Refused before parsing, naming the
-    // line (never the value). Tab, CR and LF are text.
+    // Refused before parsing (find_control_character), naming the line,
+    // never the value.
     void refuse_control_characters() const {
-        int line = 1;
-        for (const char ch : text_) {
-            const auto c = static_cast<unsigned char>(ch);
-            if (c == '\n') ++line;
-            if (c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c != 0x7f)) continue;
-            char code[8];
-            std::snprintf(code, sizeof code, "U+%04X", c);
-            fail(line, c == 0 ? std::string("a NUL byte, which would cut the value short: remove it")
-                              : std::string("a control character ") + code +
-                                    ": remove it (write \\n or \\t inside double quotes)");
-        }
+        const auto at = find_control_character(text_);
+        if (at == std::string::npos) return;
+        const auto before = text_.begin() + static_cast<std::ptrdiff_t>(at);
+        const int line = 1 + static_cast<int>(std::count(text_.begin(), before, '\n'));
+        const auto c = static_cast<unsigned char>(text_[at]);
+        fail(line, c == 0 ? std::string("a NUL byte, which would cut the value short: remove it")
+                          : control_character_name(c) + ": remove it (write \\n or \\t inside double quotes)");
     }
 
     char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }

@@ -1,6 +1,5 @@
 #include "config/env_interpolation.hpp"
 
-#include <cstdio>
 #include <cstdlib>
 
 namespace ilana::config_detail {
@@ -102,20 +101,12 @@ private:
     std::string::size_type pos_ = 0;
 };
 
-// A NUL would cut the value short where it crosses the C ABI (and the C
-// libraries behind it); other control characters are never meant and can
-// rewrite a terminal that prints the value. Tab, line feed and carriage
-// return are text. The message gives the position, never the value.
-std::optional<std::string> control_character_problem(const std::string &text) {
-    for (std::string::size_type i = 0; i < text.size(); ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c != 0x7f)) continue;
-        char code[8];
-        std::snprintf(code, sizeof code, "U+%04X", c);
-        return std::string(c == 0 ? "a NUL character (U+0000)" : std::string("a control character ") + code) +
-               " at character " + std::to_string(i + 1) + " (after ${...} interpolation): remove it";
-    }
-    return std::nullopt;
+// What control character (find_control_character) `text` holds and where,
+// never the value around it.
+std::optional<std::string> control_character_at(std::string_view text) {
+    const auto i = find_control_character(text);
+    if (i == std::string_view::npos) return std::nullopt;
+    return control_character_name(static_cast<unsigned char>(text[i])) + " at character " + std::to_string(i + 1);
 }
 
 } // namespace
@@ -131,7 +122,8 @@ void interpolate_tree(Value &value, const std::string &path, const VariableSourc
         const std::string text = str(value);
         try {
             std::string result = interpolate(text, vars);
-            if (auto problem = control_character_problem(result)) on_error(path, *problem);
+            if (auto problem = control_character_at(result))
+                on_error(path, *problem + " (after ${...} interpolation): remove it");
             if (result != text) value.SetString(result.data(), static_cast<rapidjson::SizeType>(result.size()), alloc);
         } catch (const InterpolationError &e) {
             on_error(path, e.message);
@@ -141,8 +133,8 @@ void interpolate_tree(Value &value, const std::string &path, const VariableSourc
             // Keys name connections and parameters: the same rule as values.
             // Reported at the enclosing object: the key's own path would
             // carry the character into the message.
-            if (auto problem = control_character_problem(str(it->name)))
-                on_error(path, "a key contains " + problem->substr(0, problem->find(" (after")) + ": remove it");
+            if (auto problem = control_character_at(view(it->name)))
+                on_error(path, "a key contains " + *problem + ": remove it");
             interpolate_tree(it->value, join_path(path, view(it->name)), vars, alloc, on_error);
         }
     } else if (value.IsArray()) {

@@ -1,14 +1,12 @@
 #include "config/json_util.hpp"
 
 #include <rapidjson/stringbuffer.h>
-
-#include <cstdlib>
-
-#include <cmath>
-
-#include <cerrno>
 #include <rapidjson/writer.h>
 
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 namespace ilana::config_detail {
@@ -23,6 +21,20 @@ std::string escape_token(std::string_view key) {
             out += "~1";
         else
             out.push_back(c);
+    }
+    return out;
+}
+
+std::string unescape_token(std::string_view token) {
+    std::string out;
+    out.reserve(token.size());
+    for (std::size_t i = 0; i < token.size(); ++i) {
+        if (token[i] == '~' && i + 1 < token.size()) {
+            out += token[i + 1] == '1' ? '/' : '~';
+            ++i;
+        } else {
+            out += token[i];
+        }
     }
     return out;
 }
@@ -106,6 +118,22 @@ int nesting_depth(const Value &root) {
         if (deepest > kMaxDepth) break;
     }
     return deepest;
+}
+
+std::string_view::size_type find_control_character(std::string_view text) {
+    for (std::string_view::size_type i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c != 0x7f)) continue;
+        return i;
+    }
+    return std::string_view::npos;
+}
+
+std::string control_character_name(unsigned char c) {
+    if (c == 0) return "a NUL character (U+0000)";
+    char code[8];
+    std::snprintf(code, sizeof code, "U+%04X", c);
+    return std::string("a control character ") + code;
 }
 
 bool has_type(const Value &node, std::string_view type) {

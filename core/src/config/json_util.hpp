@@ -25,6 +25,8 @@ inline std::string str(const Value &string_value) { return std::string(view(stri
 
 // RFC 6901: "~" -> "~0", "/" -> "~1".
 std::string escape_token(std::string_view key);
+// The key an escaped token stands for ("~1" -> "/", "~0" -> "~").
+std::string unescape_token(std::string_view token);
 // parent + "/" + escaped key ("" is the root).
 std::string join_path(const std::string &parent, std::string_view key);
 std::string join_index(const std::string &parent, std::size_t index);
@@ -57,5 +59,14 @@ bool parse_number_text(const std::string &text, double &out);
 
 // Deepest nesting of arrays/objects (iterative, so any input is safe).
 int nesting_depth(const Value &root);
+
+// Where the first character is that no config value (after ${...}) or .env
+// file may hold, or npos: a NUL would cut the value short where it crosses
+// the C ABI (and the C libraries behind it); other control characters are
+// never meant and can rewrite a terminal that prints the value. Tab, line
+// feed and carriage return are text.
+std::string_view::size_type find_control_character(std::string_view text);
+// "a NUL character (U+0000)", "a control character U+001B".
+std::string control_character_name(unsigned char c);
 
 } // namespace ilana::config_detail

@@ -124,12 +124,6 @@ std::optional<MigrationName> parse_migration_id(std::string_view s) {
     return MigrationName{std::string(s.substr(0, 14)), std::string(s.substr(15))};
 }
 
-std::optional<MigrationName> parse_migration_file_name(std::string_view file_name) {
-    ClassifiedFileName c = classify_migration_file_name(file_name);
-    if (c.kind != FileNameKind::migration) return std::nullopt;
-    return c.migration;
-}
-
 ClassifiedFileName classify_migration_file_name(std::string_view file_name) {
     ClassifiedFileName out;
     if (file_name.empty() || file_name[0] == '.') return out; // .gitkeep, editor files

@@ -34,13 +34,12 @@ struct MigrationFileError : std::runtime_error {
 // comments precedes the first marker.
 MigrationText parse_migration_text(std::string_view text, SqlDialect dialect);
 
-// "20260101000000_create_users.sql" -> {"20260101000000", "create_users"};
-// nullopt when the name does not have that form.
+// "20260101000000_sync_users" -> {"20260101000000", "sync_users"} (the id of
+// a code migration; a file's name is read by classify_migration_file_name);
+// nullopt when it does not have that form.
 struct MigrationName {
     std::string id, name;
 };
-std::optional<MigrationName> parse_migration_file_name(std::string_view file_name);
-// "20260101000000_sync_users" (the id of a code migration), same rules.
 std::optional<MigrationName> parse_migration_id(std::string_view id_and_name);
 // Letters, digits, '_' and '-': what make() accepts as a name.
 bool valid_migration_name(std::string_view name);

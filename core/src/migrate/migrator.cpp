@@ -21,9 +21,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <thread>
 
 namespace ilana {
@@ -192,12 +190,14 @@ struct Migrator::Impl {
                               e ? e->file : std::string(), statement);
     }
 
-    // Files of the directory and code migrations, by id. A near miss (a
-    // file meant as a migration but misnamed) is a ConfigError naming every
-    // one, since ignoring it would skip a migration; with `strays` given
-    // (status, stray_files) they are collected there instead, together
-    // with the other files that are not migrations.
-    Timeline timeline(std::vector<StrayFile> *strays = nullptr) const {
+    // Files of the directory and code migrations, by id, from their names
+    // alone: a file's text and checksum are left empty (timeline() reads
+    // them). A near miss (a file meant as a migration but misnamed) is a
+    // ConfigError naming every one, since ignoring it would skip a
+    // migration; with `strays` given (status, stray_files) they are
+    // collected there instead, together with the other files that are not
+    // migrations.
+    Timeline named_entries(std::vector<StrayFile> *strays = nullptr) const {
         Timeline out;
         const std::string &dir = options.directory;
         std::error_code ec;
@@ -230,8 +230,6 @@ struct Migrator::Impl {
                 e.id = c.migration.id;
                 e.name = c.migration.name;
                 e.file = path;
-                e.text = detail::read_file(e.file, name());
-                e.checksum = detail::sha256_hex(e.text);
                 auto it = out.find(e.id);
                 if (it != out.end())
                     throw error("two migrations have the id " + e.id + ": " + it->second.file + " and " + e.file +
@@ -253,6 +251,18 @@ struct Migrator::Impl {
                 throw error("code migration " + kv.second.key() + " has the same id as " + it->second.file, nullptr,
                             ErrorClass::config);
             out.emplace(kv.first, kv.second);
+        }
+        return out;
+    }
+
+    // named_entries() with each file's text and checksum.
+    Timeline timeline(std::vector<StrayFile> *strays = nullptr) const {
+        Timeline out = named_entries(strays);
+        for (auto &kv : out) {
+            Entry &e = kv.second;
+            if (e.code) continue;
+            e.text = detail::read_file(e.file, name());
+            e.checksum = detail::sha256_hex(e.text);
         }
         return out;
     }
@@ -722,7 +732,7 @@ RepairReport Migrator::repair(const RepairOptions &options) {
 
 std::vector<StrayFile> Migrator::stray_files() const {
     std::vector<StrayFile> strays;
-    impl_->timeline(&strays);
+    impl_->named_entries(&strays); // names only: no file is read
     return strays;
 }
 
@@ -738,7 +748,7 @@ std::string Migrator::make(std::string_view name) const {
     if (ec)
         throw m.error("cannot create the migrations directory " + dir + ": " + ec.message(), nullptr,
                       ErrorClass::config);
-    Timeline tl = m.timeline();
+    Timeline tl = m.named_entries(); // the ids taken; no file needs reading
     std::time_t t = std::time(nullptr);
     for (int attempt = 0; attempt < 1000; ++attempt, ++t) {
         const std::string id = detail::id_of_time(t);

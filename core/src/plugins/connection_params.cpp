@@ -33,12 +33,9 @@ bool parse_integer(const std::string &s, double &out) {
     return true;
 }
 
-// The spellings ParamReader::get_bool has always accepted, so a config
-// that worked keeps working.
 bool is_bool_text(const std::string &s) {
-    static const char *const kWords[] = {"true", "false", "yes", "no", "on", "off", "1", "0"};
     const std::string l = lower(s);
-    return std::any_of(std::begin(kWords), std::end(kWords), [&](const char *w) { return l == w; });
+    return std::any_of(std::begin(kBoolSpellings), std::end(kBoolSpellings), [&](const char *w) { return l == w; });
 }
 
 std::string number_text(double v) {
@@ -94,20 +91,6 @@ bool type_matches(const DriverParam &p, const std::string &json_type, const std:
                        [&](const std::string &a) { return (p.case_insensitive ? lower(a) : a) == v; });
 }
 
-// RFC 6901 token back to a key ("~1" -> "/", "~0" -> "~").
-std::string unescape_token(const std::string &token) {
-    std::string out;
-    for (std::size_t i = 0; i < token.size(); ++i) {
-        if (token[i] == '~' && i + 1 < token.size()) {
-            out += token[i + 1] == '1' ? '/' : '~';
-            ++i;
-        } else {
-            out += token[i];
-        }
-    }
-    return out;
-}
-
 // The keys allowed in the object at flattened `prefix` ("" or "ssl."):
 // the next segment of every declared key below it.
 std::vector<std::string> keys_below(const DriverParams &params, const std::string &prefix) {
@@ -151,7 +134,7 @@ void check_connection_params(const Config &config, const ConnectionConfig &cc, c
             // Reported on the object holding the key, as the loader does.
             const auto slash = origin.json_path.rfind('/');
             const std::string parent = origin.json_path.substr(0, slash);
-            const std::string written = unescape_token(origin.json_path.substr(slash + 1));
+            const std::string written = config_detail::unescape_token(origin.json_path.substr(slash + 1));
             const std::string prefix = key.size() > written.size() ? key.substr(0, key.size() - written.size()) : "";
             const std::vector<std::string> allowed = keys_below(declared, prefix);
             const std::string suggestion = config_detail::closest_name(written, allowed);

@@ -12,6 +12,11 @@
 
 namespace ilana::detail {
 
+// How a declared boolean may be written as text (ASCII case ignored): the
+// spellings the SDK's ParamReader::get_bool has always accepted, so a
+// config that worked keeps working. The editor schema lists the same.
+inline constexpr const char *kBoolSpellings[] = {"true", "false", "yes", "no", "on", "off", "1", "0"};
+
 // Throws ConfigError naming the config file and the JSON path of the
 // offending value: a wrong JSON type, a value outside the declared bounds
 // or enum, a key given twice, a missing required key, an undeclared key

@@ -184,9 +184,12 @@ struct DriverRegistry::State {
     std::vector<RefusedPlugin> refused;
     std::vector<std::string> conflicts;
     std::vector<std::string> searched;
-    std::map<std::string, std::shared_ptr<detail::LoadedDriver>> by_client;
-    std::map<std::string, std::string> path_of_client;
-    std::map<std::string, size_t> info_of_client; // index into infos
+    // Who serves a client name: the driver and its description.
+    struct Served {
+        std::shared_ptr<detail::LoadedDriver> driver;
+        size_t info; // index into infos
+    };
+    std::map<std::string, Served> by_client;
 };
 
 DriverRegistry::DriverRegistry() : state_(std::make_unique<State>()) {}
@@ -447,12 +450,10 @@ bool DriverRegistry::load_file(const std::string &path_in) {
         auto it = state_->by_client.find(client);
         if (it != state_->by_client.end()) {
             state_->conflicts.push_back("client '" + client + "' of " + path + " is already served by " +
-                                        state_->path_of_client[client] + "; the first one wins");
+                                        it->second.driver->path() + "; the first one wins");
             continue;
         }
-        state_->by_client[client] = driver;
-        state_->path_of_client[client] = path;
-        state_->info_of_client[client] = state_->infos.size();
+        state_->by_client[client] = State::Served{driver, state_->infos.size()};
         info.clients.push_back(client);
     }
     // Accepted: from now on the library stays mapped until the process
@@ -480,12 +481,12 @@ std::vector<std::string> DriverRegistry::clients() const {
 
 std::shared_ptr<detail::LoadedDriver> DriverRegistry::find(const std::string &client) const {
     auto it = state_->by_client.find(detail::lower(client));
-    return it == state_->by_client.end() ? nullptr : it->second;
+    return it == state_->by_client.end() ? nullptr : it->second.driver;
 }
 
 const DriverInfo *DriverRegistry::info(const std::string &client) const {
-    auto it = state_->info_of_client.find(detail::lower(client));
-    return it == state_->info_of_client.end() ? nullptr : &state_->infos[it->second];
+    auto it = state_->by_client.find(detail::lower(client));
+    return it == state_->by_client.end() ? nullptr : &state_->infos[it->second.info];
 }
 
 const DriverParam *DriverParams::find(const std::string &key) const noexcept {

@@ -4,6 +4,7 @@
 
 #include "config/config_schema.hpp"
 #include "config/json_util.hpp"
+#include "plugins/connection_params.hpp"
 
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -21,6 +22,11 @@ namespace {
 // A string that will be interpolated ("${PG_PORT:-5432}") is accepted
 // wherever the loader checks a value after interpolation.
 constexpr const char *kVariable = "\\$\\{";
+
+// Numbers written as text, as the loader and the parameter check read them
+// (config_detail::parse_integer_text, parse_number_text).
+constexpr const char *kIntegerText = "^-?[0-9]+$";
+constexpr const char *kNumberText = "^-?[0-9.eE+-]+$";
 
 Value text(const std::string &s, Allocator &a) { return Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a); }
 
@@ -85,10 +91,10 @@ void for_editors(Value &node, Allocator &a) {
     if (coerce) {
         // The loader converts "5432" / "true" (typically from ${VAR}) first.
         if (member(node, "pattern") == nullptr) {
-            const char *literal = has_type(node, "integer")  ? "^-?[0-9]+$|"
-                                  : has_type(node, "number") ? "^-?[0-9.eE+-]+$|"
-                                                             : "^(true|false)$|";
-            node.AddMember("pattern", text(std::string(literal) + kVariable, a), a);
+            const char *literal = has_type(node, "integer")  ? kIntegerText
+                                  : has_type(node, "number") ? kNumberText
+                                                             : "^(true|false)$";
+            node.AddMember("pattern", text(std::string(literal) + "|" + kVariable, a), a);
         }
         add_type(node, "string", a);
     }
@@ -116,15 +122,17 @@ Value param_schema(const DriverParam &p, Allocator &a) {
         if (p.minimum) node.AddMember("minimum", number_value(*p.minimum), a);
         if (p.maximum) node.AddMember("maximum", number_value(*p.maximum), a);
         node.AddMember("pattern",
-                       text(std::string(p.type == "integer" ? "^-?[0-9]+$|" : "^-?[0-9.eE+-]+$|") + kVariable, a), a);
+                       text(std::string(p.type == "integer" ? kIntegerText : kNumberText) + "|" + kVariable, a), a);
     } else if (p.type == "boolean") {
-        // Spellings the drivers have always accepted (see driver.h).
+        // Spellings the drivers have always accepted (detail::kBoolSpellings).
         Value types(rapidjson::kArrayType);
         types.PushBack("boolean", a).PushBack("integer", a).PushBack("string", a);
         node.AddMember("type", std::move(types), a);
         node.AddMember("minimum", 0, a);
         node.AddMember("maximum", 1, a);
-        node.AddMember("pattern", text(std::string("^(true|false|yes|no|on|off|1|0)$|") + kVariable, a), a);
+        std::string spellings;
+        for (const char *w : detail::kBoolSpellings) spellings += (spellings.empty() ? "" : "|") + std::string(w);
+        node.AddMember("pattern", text("^(" + spellings + ")$|" + kVariable, a), a);
     } else { // enum
         Value values(rapidjson::kArrayType);
         std::vector<std::string> seen;

@@ -1,14 +1,12 @@
 #include <ilana/logging.hpp>
 #include <ilana/retry.hpp>
 
+#include "observe/log_events.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
-
-#include <spdlog/spdlog.h>
 #include <thread>
-
-#include "observe/log_events.hpp"
 
 namespace ilana {
 
