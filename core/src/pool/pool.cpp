@@ -66,11 +66,15 @@ const char *reason_name(CloseReason why) noexcept {
     return "?";
 }
 
-// Closes `pc` on a thread of its own and waits at most `bound` for it (no
-// bound: waits as long as it takes). Returns false when the close outlived
-// the bound: it is left to finish on its thread, which owns the session
-// from then on. Without a thread to spare the close runs here.
+// Closes `pc` on a thread of its own and waits at most `bound` for it.
+// Returns false when the close outlived the bound: it is left to finish on
+// its thread, which owns the session from then on. With no bound (or no
+// thread to spare) the close runs here: a thread would only be waited for.
 bool close_within(std::unique_ptr<PooledConnection> pc, std::chrono::milliseconds bound) noexcept {
+    if (bound.count() <= 0) {
+        pc.reset(); // the driver's close, as long as it takes
+        return true;
+    }
     struct Closing {
         std::mutex mu;
         std::condition_variable cv;
@@ -90,10 +94,6 @@ bool close_within(std::unique_ptr<PooledConnection> pc, std::chrono::millisecond
         return true;
     }
     std::unique_lock<std::mutex> lock(closing->mu);
-    if (bound.count() <= 0) {
-        closing->cv.wait(lock, [&] { return closing->done; });
-        return true;
-    }
     return closing->cv.wait_for(lock, bound, [&] { return closing->done; });
 }
 } // namespace

@@ -17,7 +17,8 @@
 // Closing a session (driver close) runs on a thread of its own; the
 // destroying thread waits at most destroyTimeoutMillis for it. A close that
 // takes longer is abandoned to that thread (counted, logged): a frozen
-// server never holds the maintenance thread or a caller.
+// server never holds the maintenance thread or a caller. With
+// destroyTimeoutMillis 0 (no bound) the destroying thread closes it itself.
 //
 // Every session taken out of service before the pool closes is an eviction,
 // counted by reason: idle (idleTimeoutMillis), lifetime (maxLifetimeMillis),
