@@ -431,7 +431,6 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
             }
         if (!replaced) target->params.push_back(kv);
     }
-    if (name.find('@') != std::string::npos && !overrides.empty()) cs->namespace_name = overrides.front().second;
     if (cc.pgbouncer) target->params.emplace_back("pgbouncer", "true");
     target->params.emplace_back("ilana.config_dir", config->base_dir());
     target->params.emplace_back("ilana.connection", name);

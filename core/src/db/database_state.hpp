@@ -34,7 +34,7 @@ struct ConnectionState {
     Dialect dialect;
     int placeholder_style = ILANA_PLACEHOLDER_QUESTION;
     // For log records: the tenant's namespace (schema, database or file) of
-    // a tenant pool, "" for a connection of the config.
+    // a tenant pool (set by TenantState::open_pool), "" for a connection of the config.
     std::string namespace_name;
     bool log_queries = false;
     int64_t slow_query_ms = 0;

@@ -196,7 +196,9 @@ std::vector<std::pair<std::string, std::string>> TenantState::overrides(const st
 std::shared_ptr<ConnectionState> TenantState::open_pool(const std::string &id) {
     auto dbs = db.lock();
     if (!dbs) throw Error("tenants: the Database is closed", ErrorClass::connection, pool_name(id));
-    auto cs = make_connection_state(*dbs, tenant_cc, driver, pool_name(id), overrides(id));
+    const auto params = overrides(id);
+    auto cs = make_connection_state(*dbs, tenant_cc, driver, pool_name(id), params);
+    cs->namespace_name = params.front().second; // for log records, POOL_CREATED first
     cs->pool(); // the pool exists from now on: onPoolCreated
     return cs;
 }
