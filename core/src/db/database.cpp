@@ -533,12 +533,8 @@ const Config &Database::config() const noexcept { return *state_->config; }
 const DriverRegistry &Database::drivers() const noexcept { return state_->registry; }
 
 void Database::close() {
-    std::function<void(const char *)> close_tenants;
-    {
-        std::lock_guard<std::mutex> lock(state_->extra_pools_mu);
-        close_tenants = state_->close_extra_pools;
-    }
-    if (close_tenants) close_tenants("shutdown"); // tenant pools first: they lean on the template
+    // Tenant pools first: they lean on the template.
+    if (auto tenants = detail::extra_source(*state_)) tenants->close_all("shutdown");
     for (auto &kv : state_->connections) kv.second->close_pool("shutdown");
 }
 
