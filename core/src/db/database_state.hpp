@@ -141,11 +141,6 @@ struct DatabaseState {
     std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> connections;
 };
 
-// The last full health check if it is no older than max_age_ms, else a
-// new one (shared with a scrape already running one); what a scrape of
-// /metrics reports (core/src/observe/health.cpp).
-HealthReport recent_health(const Database &db, DatabaseState &state, int64_t max_age_ms, int ping_timeout_ms);
-
 // The registered ExtraPoolSource (null: none), to be called outside
 // extra_pools_mu.
 inline std::shared_ptr<ExtraPoolSource> extra_source(DatabaseState &state) {

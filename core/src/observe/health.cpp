@@ -3,6 +3,7 @@
 #include <ilana/tenants.hpp>
 
 #include "db/database_state.hpp"
+#include "observe/recent_health.hpp"
 #include "observe/timestamps.hpp"
 
 #include <rapidjson/stringbuffer.h>

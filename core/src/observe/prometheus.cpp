@@ -3,6 +3,7 @@
 #include <ilana/database.hpp>
 
 #include "db/database_state.hpp"
+#include "observe/recent_health.hpp"
 
 #include <dirent.h>
 #include <unistd.h>
