@@ -40,6 +40,18 @@ thread_local std::string t_sql_source;
 thread_local int t_sql_style = -1;
 thread_local size_t t_sql_count = 0;
 
+// Error (config) for a statement timeout asked of a driver built against
+// ABI 1.1 or older, which would ignore it (a config's statementTimeoutMs is
+// refused at open): names the connection, the driver's file and the fix.
+[[noreturn]] void throw_timeout_unsupported(const ConnectionState &cs) {
+    const auto &driver = cs.target->driver;
+    throw Error("[" + cs.name + "] a statement timeout was asked, but the driver " + driver->path() + " (ABI 1." +
+                    std::to_string(driver->entry().abi_minor) +
+                    ") cannot enforce one (ABI 1.2 can): rebuild the driver against this ilana or call "
+                    "without StatementOptions::timeout_ms",
+                ErrorClass::config, cs.name);
+}
+
 // The statement timeout of a call: its own, or the connection's config.
 int64_t timeout_of(const ConnectionState &cs, const StatementOptions *options) {
     if (options == nullptr || !options->timeout_ms) return cs.config.statement_timeout_ms;
@@ -459,15 +471,6 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
                               "against this ilana or remove statementTimeoutMs",
                           config->source(), cc.json_path + "/statementTimeoutMs");
     return cs;
-}
-
-void throw_timeout_unsupported(const ConnectionState &cs) {
-    const auto &driver = cs.target->driver;
-    throw Error("[" + cs.name + "] a statement timeout was asked, but the driver " + driver->path() + " (ABI 1." +
-                    std::to_string(driver->entry().abi_minor) +
-                    ") cannot enforce one (ABI 1.2 can): rebuild the driver against this ilana or call "
-                    "without StatementOptions::timeout_ms",
-                ErrorClass::config, cs.name);
 }
 
 } // namespace detail

@@ -167,11 +167,6 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
                                                        std::shared_ptr<LoadedDriver> driver, const std::string &name,
                                                        const std::vector<std::pair<std::string, std::string>> &overrides);
 
-// Error (config) for a statement timeout asked of a driver built against
-// ABI 1.1 or older, which would ignore it: names the connection, the
-// driver's file and the fix.
-[[noreturn]] void throw_timeout_unsupported(const ConnectionState &cs);
-
 // The one door from a public handle to its internals, for the core's own
 // areas (migrate, tenants, query, observe). Host code never sees this header.
 struct InternalAccess {
