@@ -115,18 +115,19 @@ CloneResult TenantManager::clone_tenant(std::string_view source_id, std::string_
     result.target = dst;
     // Columns to copy come from introspection (ordinal order); the objects
     // and their order from the driver.
-    const TenantSchema schema = introspect(src);
-    std::map<std::string, std::vector<const ColumnInfo *>> columns_of;
-    for (const auto &c : schema.columns) columns_of[c.table].push_back(&c);
-    for (auto &kv : columns_of)
-        std::sort(kv.second.begin(), kv.second.end(),
-                  [](const ColumnInfo *a, const ColumnInfo *b) { return a->ordinal < b->ordinal; });
+    std::vector<ColumnInfo> source_columns;
     std::vector<detail::DdlStatement> ddl;
     {
         Connection source = get(src);
         Session in = source.acquire();
+        source_columns = in.columns();
         ddl = clone_statements(*state_, *ddl_api, in, src, source_ns, target_ns);
     }
+    std::map<std::string, std::vector<const ColumnInfo *>> columns_of;
+    for (const auto &c : source_columns) columns_of[c.table].push_back(&c);
+    for (auto &kv : columns_of)
+        std::sort(kv.second.begin(), kv.second.end(),
+                  [](const ColumnInfo *a, const ColumnInfo *b) { return a->ordinal < b->ordinal; });
     const std::vector<std::string> tables = detail::tables_in_copy_order(ddl);
 
     // Anonymization rules must name what exists: a typo would copy the
