@@ -68,3 +68,16 @@ TEST_CASE("destroyTimeoutMillis longer than the close: the close completes and n
     CHECK(took >= 1400);
     CHECK(took < 3000);
 }
+
+TEST_CASE("destroyTimeoutMillis 0: no bound, the close is waited for and never abandoned", "[pool]") {
+    ilana_test::TempDir dir;
+    Database db = open_slow_close(dir, R"({"max": 1, "destroyTimeoutMillis": 0})");
+    auto slow = db.on("slow");
+    { Session s = slow.acquire(); }
+    auto t0 = steady_clock::now();
+    db.close(); // the whole 1.5 s close
+    auto took = duration_cast<milliseconds>(steady_clock::now() - t0).count();
+    CHECK(took >= 1400);
+    CHECK(slow.pool_status().destroy_timeouts == 0);
+    CHECK(slow.pool_status().destroyed == 1);
+}

@@ -40,6 +40,18 @@ thread_local std::string t_sql_source;
 thread_local int t_sql_style = -1;
 thread_local size_t t_sql_count = 0;
 
+// Error (config) for a statement timeout asked of a driver built against
+// ABI 1.1 or older, which would ignore it (a config's statementTimeoutMs is
+// refused at open): names the connection, the driver's file and the fix.
+[[noreturn]] void throw_timeout_unsupported(const ConnectionState &cs) {
+    const auto &driver = cs.target->driver;
+    throw Error("[" + cs.name + "] a statement timeout was asked, but the driver " + driver->path() + " (ABI 1." +
+                    std::to_string(driver->entry().abi_minor) +
+                    ") cannot enforce one (ABI 1.2 can): rebuild the driver against this ilana or call "
+                    "without StatementOptions::timeout_ms",
+                ErrorClass::config, cs.name);
+}
+
 // The statement timeout of a call: its own, or the connection's config.
 int64_t timeout_of(const ConnectionState &cs, const StatementOptions *options) {
     if (options == nullptr || !options->timeout_ms) return cs.config.statement_timeout_ms;
@@ -431,7 +443,6 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
             }
         if (!replaced) target->params.push_back(kv);
     }
-    if (name.find('@') != std::string::npos && !overrides.empty()) cs->namespace_name = overrides.front().second;
     if (cc.pgbouncer) target->params.emplace_back("pgbouncer", "true");
     target->params.emplace_back("ilana.config_dir", config->base_dir());
     target->params.emplace_back("ilana.connection", name);
@@ -460,15 +471,6 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
                               "against this ilana or remove statementTimeoutMs",
                           config->source(), cc.json_path + "/statementTimeoutMs");
     return cs;
-}
-
-void throw_timeout_unsupported(const ConnectionState &cs) {
-    const auto &driver = cs.target->driver;
-    throw Error("[" + cs.name + "] a statement timeout was asked, but the driver " + driver->path() + " (ABI 1." +
-                    std::to_string(driver->entry().abi_minor) +
-                    ") cannot enforce one (ABI 1.2 can): rebuild the driver against this ilana or call "
-                    "without StatementOptions::timeout_ms",
-                ErrorClass::config, cs.name);
 }
 
 } // namespace detail
@@ -534,12 +536,8 @@ const Config &Database::config() const noexcept { return *state_->config; }
 const DriverRegistry &Database::drivers() const noexcept { return state_->registry; }
 
 void Database::close() {
-    std::function<void(const char *)> close_tenants;
-    {
-        std::lock_guard<std::mutex> lock(state_->extra_pools_mu);
-        close_tenants = state_->close_extra_pools;
-    }
-    if (close_tenants) close_tenants("shutdown"); // tenant pools first: they lean on the template
+    // Tenant pools first: they lean on the template.
+    if (auto tenants = detail::extra_source(*state_)) tenants->close_all("shutdown");
     for (auto &kv : state_->connections) kv.second->close_pool("shutdown");
 }
 

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <functional>
+#include <utility>
 #include <map>
 #include <optional>
 #include <atomic>
@@ -34,7 +35,7 @@ struct ConnectionState {
     Dialect dialect;
     int placeholder_style = ILANA_PLACEHOLDER_QUESTION;
     // For log records: the tenant's namespace (schema, database or file) of
-    // a tenant pool, "" for a connection of the config.
+    // a tenant pool (set by TenantState::open_pool), "" for a connection of the config.
     std::string namespace_name;
     bool log_queries = false;
     int64_t slow_query_ms = 0;
@@ -110,14 +111,22 @@ struct ExtraPool {
     std::shared_ptr<ConnectionState> state;
 };
 
-struct DatabaseState {
-    // Tenant pools, listed for metrics and health (set by TenantManager).
-    std::mutex extra_pools_mu;
-    std::function<std::vector<ExtraPool>()> extra_pools;
+// The extra pools as the areas below tenants/ see them: TenantState
+// implements it and registers itself in DatabaseState::extra_source on
+// TenantManager's first use, one per Database.
+struct ExtraPoolSource {
+    virtual ~ExtraPoolSource() = default;
+    // Listed for metrics and health (pinned while the caller holds them).
+    virtual std::vector<ExtraPool> list_pools() = 0;
     // Closes them (Database::close), with the reason onPoolEvicted reports.
-    std::function<void(const char *reason)> close_extra_pools;
-    // Tenant pools closed so far, by reason (LRU, TTL), for metrics.
-    std::function<std::pair<uint64_t, uint64_t>()> tenant_pools_evicted;
+    virtual void close_all(const char *reason) = 0;
+    // Whole pools closed so far, by reason: {LRU (maxPools), TTL (poolTtlMs)}.
+    virtual std::pair<uint64_t, uint64_t> pools_evicted() const = 0;
+};
+
+struct DatabaseState {
+    std::mutex extra_pools_mu;                    // guards extra_source
+    std::shared_ptr<ExtraPoolSource> extra_source; // null until tenants are used
     // The last full health check (HealthOptions::is_full), for the scrape's
     // health gauges; health_running while a scrape runs one (others wait).
     std::mutex health_mu;                       // guards the four below
@@ -132,19 +141,23 @@ struct DatabaseState {
     std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> connections;
 };
 
-// The last full health check if it is no older than max_age_ms, else a
-// new one (shared with a scrape already running one); what a scrape of
-// /metrics reports (core/src/observe/health.cpp).
-HealthReport recent_health(const Database &db, DatabaseState &state, int64_t max_age_ms, int ping_timeout_ms);
+// The registered ExtraPoolSource (null: none), to be called outside
+// extra_pools_mu.
+inline std::shared_ptr<ExtraPoolSource> extra_source(DatabaseState &state) {
+    std::lock_guard<std::mutex> lock(state.extra_pools_mu);
+    return state.extra_source;
+}
+
+// Tenant pools, pinned while the caller holds the list; none without tenants.
+inline std::vector<ExtraPool> extra_pools(DatabaseState &state) {
+    auto source = extra_source(state);
+    return source ? source->list_pools() : std::vector<ExtraPool>{};
+}
 
 // Tenant pools evicted (LRU, TTL) so far; zeros without tenants.
 inline std::pair<uint64_t, uint64_t> tenant_pools_evicted(DatabaseState &state) {
-    std::function<std::pair<uint64_t, uint64_t>()> source;
-    {
-        std::lock_guard<std::mutex> lock(state.extra_pools_mu);
-        source = state.tenant_pools_evicted;
-    }
-    return source ? source() : std::pair<uint64_t, uint64_t>{0, 0};
+    auto source = extra_source(state);
+    return source ? source->pools_evicted() : std::pair<uint64_t, uint64_t>{0, 0};
 }
 
 // The state of one pool of `cc` named `name` ("primary", or for a tenant
@@ -153,11 +166,6 @@ inline std::pair<uint64_t, uint64_t> tenant_pools_evicted(DatabaseState &state) 
 std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &state, const ConnectionConfig &cc,
                                                        std::shared_ptr<LoadedDriver> driver, const std::string &name,
                                                        const std::vector<std::pair<std::string, std::string>> &overrides);
-
-// Error (config) for a statement timeout asked of a driver built against
-// ABI 1.1 or older, which would ignore it: names the connection, the
-// driver's file and the fix.
-[[noreturn]] void throw_timeout_unsupported(const ConnectionState &cs);
 
 // The one door from a public handle to its internals, for the core's own
 // areas (migrate, tenants, query, observe). Host code never sees this header.

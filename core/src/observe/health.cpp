@@ -3,6 +3,7 @@
 #include <ilana/tenants.hpp>
 
 #include "db/database_state.hpp"
+#include "observe/recent_health.hpp"
 #include "observe/timestamps.hpp"
 
 #include <rapidjson/stringbuffer.h>
@@ -69,16 +70,6 @@ void ping_pool(const std::shared_ptr<ConnectionState> &cs, int timeout_ms, PoolH
     }
 }
 
-// Tenant pools (core/src/tenants), pinned while the caller holds the list.
-std::vector<detail::ExtraPool> extra_pools(detail::DatabaseState &state) {
-    std::function<std::vector<detail::ExtraPool>()> source;
-    {
-        std::lock_guard<std::mutex> lock(state.extra_pools_mu);
-        source = state.extra_pools;
-    }
-    return source ? source() : std::vector<detail::ExtraPool>{};
-}
-
 void fill_counts(ConnectionState &cs, PoolHealth &h) {
     auto s = cs.pool().stats();
     h.total_connections = s.idle + s.in_use;
@@ -127,7 +118,7 @@ HealthReport Database::health_check(const HealthOptions &options) const {
             targets.push_back(state_->connections.at(c.name));
             labels.emplace_back(c.name, "");
         }
-        tenants = extra_pools(*state_);
+        tenants = detail::extra_pools(*state_);
         for (const auto &t : tenants) {
             targets.push_back(t.state);
             labels.emplace_back(t.connection, t.tenant);
@@ -387,7 +378,7 @@ MetricsSnapshot Database::metrics() const {
         snap.pools.push_back(pool_metrics(cs, cs.name, {}));
     }
     // A listed tenant pool is open (the tenant table made it).
-    for (const auto &t : extra_pools(*state_)) {
+    for (const auto &t : detail::extra_pools(*state_)) {
         snap.pools.push_back(pool_metrics(*t.state, t.connection, t.tenant));
         ++snap.pools_active;
     }

@@ -1,5 +1,4 @@
 #include <ilana/metrics_server.hpp>
-#include <ilana/tenants.hpp>
 
 namespace ilana {
 
@@ -26,10 +25,8 @@ HealthOptions health_options(const HttpRequest &request) {
             throw Error("/health: unknown parameter '" + name + "' (allowed: connections, tenantIds, includeShared)",
                         ErrorClass::config);
     if (auto v = request.param("connections")) h.connections = comma_list(*v);
-    if (auto v = request.param("tenantIds")) {
-        h.tenant_ids = comma_list(*v);
-        for (const auto &id : h.tenant_ids) TenantManager::validate_id(id);
-    }
+    // Tenant ids are validated by health_check, before it opens any pool.
+    if (auto v = request.param("tenantIds")) h.tenant_ids = comma_list(*v);
     if (auto v = request.param("includeShared")) {
         if (*v == "true" || *v == "1") h.include_shared = true;
         else if (*v == "false" || *v == "0") h.include_shared = false;

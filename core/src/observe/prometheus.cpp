@@ -3,6 +3,7 @@
 #include <ilana/database.hpp>
 
 #include "db/database_state.hpp"
+#include "observe/recent_health.hpp"
 
 #include <dirent.h>
 #include <unistd.h>
@@ -136,12 +137,7 @@ std::string Database::prometheus_text(const PrometheusOptions &options) const {
     }
     // Tenant pools (core/src/tenants), labelled with their tenant; the list
     // pins them until the text is written.
-    std::function<std::vector<detail::ExtraPool>()> extra_source;
-    {
-        std::lock_guard<std::mutex> lock(state_->extra_pools_mu);
-        extra_source = state_->extra_pools;
-    }
-    const std::vector<detail::ExtraPool> extras = extra_source ? extra_source() : std::vector<detail::ExtraPool>{};
+    const std::vector<detail::ExtraPool> extras = detail::extra_pools(*state_);
     for (const auto &t : extras) {
         ConnectionState *cs = t.state.get();
         PoolView v{"connection=\"" + escape_label(t.connection) + "\",tenant=\"" + escape_label(t.tenant) + "\"", cs,

@@ -66,11 +66,15 @@ const char *reason_name(CloseReason why) noexcept {
     return "?";
 }
 
-// Closes `pc` on a thread of its own and waits at most `bound` for it (no
-// bound: waits as long as it takes). Returns false when the close outlived
-// the bound: it is left to finish on its thread, which owns the session
-// from then on. Without a thread to spare the close runs here.
+// Closes `pc` on a thread of its own and waits at most `bound` for it.
+// Returns false when the close outlived the bound: it is left to finish on
+// its thread, which owns the session from then on. With no bound (or no
+// thread to spare) the close runs here: a thread would only be waited for.
 bool close_within(std::unique_ptr<PooledConnection> pc, std::chrono::milliseconds bound) noexcept {
+    if (bound.count() <= 0) {
+        pc.reset(); // the driver's close, as long as it takes
+        return true;
+    }
     struct Closing {
         std::mutex mu;
         std::condition_variable cv;
@@ -90,10 +94,6 @@ bool close_within(std::unique_ptr<PooledConnection> pc, std::chrono::millisecond
         return true;
     }
     std::unique_lock<std::mutex> lock(closing->mu);
-    if (bound.count() <= 0) {
-        closing->cv.wait(lock, [&] { return closing->done; });
-        return true;
-    }
     return closing->cv.wait_for(lock, bound, [&] { return closing->done; });
 }
 } // namespace
@@ -199,11 +199,12 @@ void Pool::destroy(std::unique_ptr<PooledConnection> pc, CloseReason why) noexce
     }
 }
 
-CloseReason Pool::reason_locked(const PooledConnection &pc, Clock::time_point now) const noexcept {
-    if (closed_) return CloseReason::shutdown;
+std::optional<CloseReason> Pool::retire_reason(const PooledConnection &pc, bool reusable,
+                                               Clock::time_point now) noexcept {
     if (!pc.conn || pc.conn->broken()) return CloseReason::broken;
     if (now >= pc.retire_at) return CloseReason::lifetime;
-    return CloseReason::broken; // released as not reusable
+    if (!reusable) return CloseReason::broken; // released as not reusable (or its reset failed)
+    return std::nullopt;
 }
 
 bool Pool::wait_create_pause(Clock::time_point deadline) {
@@ -498,9 +499,8 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
     // Idle time and lifetime are judged in hundreds of milliseconds: the
     // coarse clock (a few ms behind, a third of the cost) is exact enough.
     auto now = coarse_now();
-    bool keep = reusable && pc->conn && !pc->conn->broken() && now < pc->retire_at;
+    std::optional<CloseReason> why = retire_reason(*pc, reusable, now); // nullopt: kept
     std::unique_ptr<PooledConnection> doomed;
-    CloseReason why = CloseReason::shutdown;
     {
         std::lock_guard<std::mutex> lock(mu_);
         if (options_.leak_detection_ms > 0) {
@@ -511,9 +511,9 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
                                       pc->borrower, options_.leak_detection_ms);
             untrack_lease_locked(*pc);
         }
-        if (!keep || closed_) {
+        if (why || closed_) {
             --in_use_;
-            why = reason_locked(*pc, now);
+            if (closed_) why = CloseReason::shutdown;
             doomed = std::move(pc);
             if (!closed_) capacity_freed_locked();
         } else {
@@ -533,7 +533,7 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
             }
         }
     }
-    if (doomed) destroy(std::move(doomed), why);
+    if (doomed) destroy(std::move(doomed), *why);
 }
 
 bool Pool::reset_session(PooledConnection &pc) noexcept {

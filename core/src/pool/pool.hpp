@@ -17,7 +17,8 @@
 // Closing a session (driver close) runs on a thread of its own; the
 // destroying thread waits at most destroyTimeoutMillis for it. A close that
 // takes longer is abandoned to that thread (counted, logged): a frozen
-// server never holds the maintenance thread or a caller.
+// server never holds the maintenance thread or a caller. With
+// destroyTimeoutMillis 0 (no bound) the destroying thread closes it itself.
 //
 // Every session taken out of service before the pool closes is an eviction,
 // counted by reason: idle (idleTimeoutMillis), lifetime (maxLifetimeMillis),
@@ -62,6 +63,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <string>
 #include <vector>
@@ -159,8 +161,10 @@ private:
     // is closing) and the session must not be lent again.
     bool reset_session(PooledConnection &pc) noexcept;
     void destroy(std::unique_ptr<PooledConnection> pc, CloseReason why) noexcept;
-    // With mu_ held: the reason a session that is not kept leaves the pool.
-    CloseReason reason_locked(const PooledConnection &pc, Clock::time_point now) const noexcept;
+    // Why a released session leaves the pool rather than being lent again
+    // (nullopt: it is kept, unless the pool is closed).
+    static std::optional<CloseReason> retire_reason(const PooledConnection &pc, bool reusable,
+                                                    Clock::time_point now) noexcept;
     // Outside mu_: waits out the pause after a failed create (false: the
     // deadline comes first).
     bool wait_create_pause(Clock::time_point deadline);

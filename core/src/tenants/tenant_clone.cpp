@@ -6,6 +6,7 @@
 
 #include <ilana/logging.hpp>
 
+#include "migrate/migration_table.hpp"
 #include "tenants/tenant_id.hpp"
 #include "tenants/tenant_state.hpp"
 
@@ -35,15 +36,6 @@ std::vector<std::string> tables_in_copy_order(const std::vector<DdlStatement> &a
     for (const auto &d : all)
         if (d.step == ILANA_DDL_BEFORE_DATA && d.kind == "table") out.push_back(d.name);
     return out;
-}
-
-std::string quote_ident(const std::string &name, char quote) {
-    std::string out(1, quote);
-    for (char c : name) {
-        if (c == quote) out += quote;
-        out += c;
-    }
-    return out + quote;
 }
 
 Value anonymized_value(const std::optional<std::string> &rule, int64_t row_number) {
@@ -123,18 +115,19 @@ CloneResult TenantManager::clone_tenant(std::string_view source_id, std::string_
     result.target = dst;
     // Columns to copy come from introspection (ordinal order); the objects
     // and their order from the driver.
-    const TenantSchema schema = introspect(src);
-    std::map<std::string, std::vector<const ColumnInfo *>> columns_of;
-    for (const auto &c : schema.columns) columns_of[c.table].push_back(&c);
-    for (auto &kv : columns_of)
-        std::sort(kv.second.begin(), kv.second.end(),
-                  [](const ColumnInfo *a, const ColumnInfo *b) { return a->ordinal < b->ordinal; });
+    std::vector<ColumnInfo> source_columns;
     std::vector<detail::DdlStatement> ddl;
     {
         Connection source = get(src);
         Session in = source.acquire();
+        source_columns = in.columns();
         ddl = clone_statements(*state_, *ddl_api, in, src, source_ns, target_ns);
     }
+    std::map<std::string, std::vector<const ColumnInfo *>> columns_of;
+    for (const auto &c : source_columns) columns_of[c.table].push_back(&c);
+    for (auto &kv : columns_of)
+        std::sort(kv.second.begin(), kv.second.end(),
+                  [](const ColumnInfo *a, const ColumnInfo *b) { return a->ordinal < b->ordinal; });
     const std::vector<std::string> tables = detail::tables_in_copy_order(ddl);
 
     // Anonymization rules must name what exists: a typo would copy the
@@ -197,12 +190,12 @@ CloneResult TenantManager::clone_tenant(std::string_view source_id, std::string_
             if (max_params > 0) per_batch = std::max<size_t>(1, std::min(per_batch, max_params / ncols));
             std::string column_list;
             for (const ColumnInfo *c : cols)
-                column_list += (column_list.empty() ? "" : ", ") + detail::quote_ident(c->name, quote);
+                column_list += (column_list.empty() ? "" : ", ") + detail::quote_identifier(c->name, quote);
             std::string one_row = "(";
             for (size_t i = 0; i < ncols; ++i) one_row += i ? ", ?" : "?";
             one_row += ")";
             const std::string insert_head =
-                "INSERT INTO " + detail::quote_ident(table, quote) + " (" + column_list + ") VALUES ";
+                "INSERT INTO " + detail::quote_identifier(table, quote) + " (" + column_list + ") VALUES ";
             // Which columns are replaced, by position.
             std::vector<const std::optional<std::string> *> rules(ncols, nullptr);
             if (anonymize)
@@ -225,7 +218,7 @@ CloneResult TenantManager::clone_tenant(std::string_view source_id, std::string_
             };
             Session in = source.acquire();
             out.begin();
-            in.stream("SELECT " + column_list + " FROM " + detail::quote_ident(table, quote), {}, [&](const Row &row) {
+            in.stream("SELECT " + column_list + " FROM " + detail::quote_identifier(table, quote), {}, [&](const Row &row) {
                 ++row_number;
                 for (size_t i = 0; i < ncols; ++i)
                     batch.push_back(rules[i] ? detail::anonymized_value(*rules[i], row_number) : Value(row[i]));

@@ -35,9 +35,6 @@ std::vector<const DdlStatement *> statements_of_step(const std::vector<DdlStatem
 // (step ILANA_DDL_BEFORE_DATA, kind "table").
 std::vector<std::string> tables_in_copy_order(const std::vector<DdlStatement> &all);
 
-// `name` in `quote` characters, embedded quotes doubled.
-std::string quote_ident(const std::string &name, char quote);
-
 // The replacement value of an anonymization rule for row `row_number`
 // (1-based): NULL, a generated email / phone / name, or the literal.
 Value anonymized_value(const std::optional<std::string> &rule, int64_t row_number);

@@ -45,13 +45,6 @@ struct TenantPin {
     }
 };
 
-// What DatabaseState::extra_pools holds: owns the state (so it lives as
-// long as the Database) and lists its pools.
-struct TenantPoolsSource {
-    std::shared_ptr<TenantState> state;
-    std::vector<ExtraPool> operator()() const { return state->list_pools(); }
-};
-
 // The one thread that closes expired tenant pools of every TenantState of
 // the process (like the pool Maintainer: never a thread per pool).
 class TenantSweeper {
@@ -123,8 +116,7 @@ TenantState::TenantState(const Database &database, Connection template_connectio
 std::shared_ptr<TenantState> TenantState::of(const Database &database) {
     DatabaseState &dbs = InternalAccess::state(database);
     std::lock_guard<std::mutex> lock(dbs.extra_pools_mu);
-    if (dbs.extra_pools)
-        if (const auto *src = dbs.extra_pools.target<TenantPoolsSource>()) return src->state;
+    if (dbs.extra_source) return std::static_pointer_cast<TenantState>(dbs.extra_source); // only we register
 
     const Config &config = database.config();
     if (!config.tenants())
@@ -172,16 +164,7 @@ std::shared_ptr<TenantState> TenantState::of(const Database &database) {
                           config.source(), "/tenants/schemaPrefix");
     }
 
-    dbs.extra_pools = TenantPoolsSource{s};
-    dbs.close_extra_pools = [weak = std::weak_ptr<TenantState>(s)](const char *reason) {
-        if (auto state = weak.lock()) state->close_all(reason);
-    };
-    dbs.tenant_pools_evicted = [weak = std::weak_ptr<TenantState>(s)]() -> std::pair<uint64_t, uint64_t> {
-        auto state = weak.lock();
-        if (!state) return {0, 0};
-        TenantPoolStats st = state->stats();
-        return {st.evicted_lru, st.evicted_ttl};
-    };
+    dbs.extra_source = s; // owns the state: it lives as long as the Database
     TenantSweeper::instance().add(s);
     return s;
 }
@@ -196,7 +179,9 @@ std::vector<std::pair<std::string, std::string>> TenantState::overrides(const st
 std::shared_ptr<ConnectionState> TenantState::open_pool(const std::string &id) {
     auto dbs = db.lock();
     if (!dbs) throw Error("tenants: the Database is closed", ErrorClass::connection, pool_name(id));
-    auto cs = make_connection_state(*dbs, tenant_cc, driver, pool_name(id), overrides(id));
+    const auto params = overrides(id);
+    auto cs = make_connection_state(*dbs, tenant_cc, driver, pool_name(id), params);
+    cs->namespace_name = params.front().second; // for log records, POOL_CREATED first
     cs->pool(); // the pool exists from now on: onPoolCreated
     return cs;
 }
@@ -337,6 +322,11 @@ void TenantState::close_all(const char *reason) {
     for (auto &e : doomed) e->payload->close_pool(reason);
     std::lock_guard<std::mutex> lock(mu_);
     table_.closed(static_cast<int>(doomed.size()));
+}
+
+std::pair<uint64_t, uint64_t> TenantState::pools_evicted() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return {table_.evicted_lru(), table_.evicted_ttl()};
 }
 
 TenantPoolStats TenantState::stats() const {

@@ -1,8 +1,9 @@
 // The shared state behind TenantManager handles: the template, the tenant
 // pools (a TenantPoolTable guarded by one mutex), pinning, eviction, and the
 // namespace extension. One per Database: it lives in
-// DatabaseState::extra_pools (which also lists the pools for metrics and
-// health), so every TenantManager made from one Database shares it.
+// DatabaseState::extra_source (through which metrics, health and
+// Database::close reach the pools), so every TenantManager made from one
+// Database shares it.
 #pragma once
 
 #include <ilana/tenants.hpp>
@@ -19,7 +20,7 @@
 
 namespace ilana::detail {
 
-struct TenantState : std::enable_shared_from_this<TenantState> {
+struct TenantState final : ExtraPoolSource, std::enable_shared_from_this<TenantState> {
     using Table = TenantPoolTable<ConnectionState>;
     using Clock = Table::Clock;
 
@@ -44,12 +45,13 @@ struct TenantState : std::enable_shared_from_this<TenantState> {
     Connection get(const std::string &id);
     // Pools for metrics and health (pinned while the caller holds them, without
     // counting as use for LRU and TTL).
-    std::vector<ExtraPool> list_pools();
+    std::vector<ExtraPool> list_pools() override;
     // Closes pools unused for poolTtlMs (called by the sweeper thread).
     void sweep(Clock::time_point now);
     // Closes one tenant's pool (false: it has none); throws Error when in use.
     bool evict(const std::string &id, const std::string &reason);
-    void close_all(const char *reason);
+    void close_all(const char *reason) override;
+    std::pair<uint64_t, uint64_t> pools_evicted() const override; // {LRU, TTL}
     TenantPoolStats stats() const;
     bool is_warm(const std::string &id) const;
     std::vector<std::string> warm_tenants() const;
