@@ -530,13 +530,7 @@ ilana_status api_execute(ilana_conn *h, const ilana_statement *stmt, ilana_resul
         const uint32_t flags =
             ILANA_SQLITE_COVERS(stmt->struct_size, ilana_statement, flags) ? stmt->flags : 0u;
         const std::string_view sql(stmt->sql != nullptr ? stmt->sql : "", stmt->sql_len);
-        // ABI 1.2; a v1.1 host's struct ends before it (its padding there
-        // is not a timeout).
-        const int64_t timeout_ms =
-            ILANA_SQLITE_COVERS(stmt->struct_size, ilana_statement, timeout_ms) ? stmt->timeout_ms : 0;
-        if (timeout_ms < 0)
-            throw DriverFailure(ILANA_ERR_INTERNAL, "execute: timeout_ms is negative (" +
-                                                        std::to_string(timeout_ms) + ")");
+        const int64_t timeout_ms = sdk::statement_timeout_ms(*stmt);
         std::unique_ptr<Result> r =
             c.execute(sql, stmt->params, stmt->param_count, stmt->value_size, flags, nullptr, timeout_ms);
         *out = to_handle(r.release());
