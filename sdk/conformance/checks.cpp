@@ -6,6 +6,8 @@
 // plugin; those after a failed load, init or connect are skipped.
 #include "kit.hpp"
 
+#include <ilana/sdk/params.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -419,11 +421,8 @@ std::string Suite::State::params_declared() {
             require(!(d.flags & ILANA_PARAMF_MAXIMUM) || static_cast<double>(v) <= d.maximum,
                     named + ": default above maximum");
         }
-        if (d.type == ILANA_PARAM_ENUM && d.default_value != nullptr) {
-            bool listed = false;
-            for (const char *const *a = d.allowed; *a != nullptr; ++a) listed = listed || std::string(*a) == d.default_value;
-            require(listed, named + ": default is not one of the allowed values");
-        }
+        if (d.type == ILANA_PARAM_ENUM && d.default_value != nullptr)
+            require(ilana::sdk::is_allowed(d, d.default_value), named + ": default is not one of the allowed values");
     }
     if ((x->flags & ILANA_PARAMS_OPEN) == 0)
         for (const auto &kv : cfg.params)

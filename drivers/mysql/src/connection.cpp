@@ -63,9 +63,10 @@ void set_options(MYSQL *m, const Config &c, int timeout_ms) {
     mysql_optionsv(m, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", "ilana");
 }
 
-// Runs one setup statement inside the connect deadline.
-void setup_query(MYSQL *m, const Deadline &deadline, const std::string &sql, const char *key,
-                 const Config &c) {
+// Sends one setup statement and waits for its answer inside the connect
+// deadline (a deadline that passes is ILANA_ERR_TIMEOUT); returns
+// mysql_real_query's result: 0, or nonzero with the server's error on `m`.
+int run_setup_statement(MYSQL *m, const Deadline &deadline, std::string_view sql, const Config &c) {
     int ret = 0;
     auto outcome = run_nonblocking(
         m, deadline, [&] { return mysql_real_query_start(&ret, m, sql.data(), sql.size()); },
@@ -75,7 +76,13 @@ void setup_query(MYSQL *m, const Deadline &deadline, const std::string &sql, con
                             describe_target(c) + ": no answer to session setup within " +
                                 std::to_string(c.connect_timeout_ms) + " ms (connectTimeout)",
                             {}, 0, ILANA_ERRF_NOT_SENT);
-    if (ret != 0) {
+    return ret;
+}
+
+// Runs one setup statement of the config's (`key` names the setting).
+void setup_query(MYSQL *m, const Deadline &deadline, const std::string &sql, const char *key,
+                 const Config &c) {
+    if (run_setup_statement(m, deadline, sql, c) != 0) {
         DriverFailure f = conn_failure(m, Phase::Connect, describe_target(c) + ": setting '" + key + "'");
         if (f.error_class() == ILANA_ERR_CONNECTION || f.error_class() == ILANA_ERR_TIMEOUT) throw f;
         // The server refused the value the config asked for.
@@ -86,17 +93,7 @@ void setup_query(MYSQL *m, const Deadline &deadline, const std::string &sql, con
 // session_track_state_change = ON within the connect deadline; only a
 // timeout or a lost connection is an error (see kTrackStateChange).
 bool track_state_changes(MYSQL *m, const Deadline &deadline, const Config &c) {
-    int ret = 0;
-    auto outcome = run_nonblocking(
-        m, deadline,
-        [&] { return mysql_real_query_start(&ret, m, kTrackStateChange, sizeof kTrackStateChange - 1); },
-        [&](int s) { return mysql_real_query_cont(&ret, m, s); });
-    if (outcome != IoOutcome::Finished)
-        throw DriverFailure(ILANA_ERR_TIMEOUT,
-                            describe_target(c) + ": no answer to session setup within " +
-                                std::to_string(c.connect_timeout_ms) + " ms (connectTimeout)",
-                            {}, 0, ILANA_ERRF_NOT_SENT);
-    if (ret != 0) {
+    if (run_setup_statement(m, deadline, std::string_view(kTrackStateChange, sizeof kTrackStateChange - 1), c) != 0) {
         DriverFailure f = conn_failure(m, Phase::Connect, describe_target(c) + ": session tracking");
         if (f.error_class() == ILANA_ERR_CONNECTION || f.error_class() == ILANA_ERR_TIMEOUT) throw f;
         return false;

@@ -22,15 +22,6 @@
 namespace ilana_mysql {
 namespace {
 
-std::string quoted(const std::string &name) {
-    std::string out = "`";
-    for (char ch : name) {
-        if (ch == '`') out += '`';
-        out += ch;
-    }
-    return out + "`";
-}
-
 const std::string &str(const OwnedCell &c) {
     static const std::string empty;
     return c.is_null ? empty : c.str;
@@ -39,7 +30,7 @@ const std::string &str(const OwnedCell &c) {
 // `sql` with every `source`. (a backquoted identifier followed by a dot)
 // replaced by `target`.; string literals and comments are left as written.
 std::string retarget(const std::string &sql, const std::string &source, const std::string &target) {
-    const std::string from = quoted(source) + ".", to = quoted(target) + ".";
+    const std::string from = quote_identifier(source) + ".", to = quote_identifier(target) + ".";
     std::string out;
     size_t i = 0;
     const size_t n = sql.size();
@@ -108,7 +99,7 @@ std::string trimmed(std::string s) {
 
 void add_table(Connection &c, const std::string &source, const std::string &target, const std::string &table,
                std::vector<Statement> &before, std::vector<Statement> &foreign_keys, std::vector<Statement> &counters) {
-    auto rows = query_rows(c, "SHOW CREATE TABLE " + quoted(source) + "." + quoted(table), {}, false);
+    auto rows = query_rows(c, "SHOW CREATE TABLE " + quote_identifier(source) + "." + quote_identifier(table), {}, false);
     if (rows.size() != 1 || rows[0].size() < 2)
         throw ilana::sdk::DriverFailure(ILANA_ERR_INTERNAL, "ddl: SHOW CREATE TABLE " + table + " returned no definition");
     const std::string text = str(rows[0][1]);
@@ -119,12 +110,12 @@ void add_table(Connection &c, const std::string &source, const std::string &targ
         if (nl == std::string::npos) break;
         at = nl + 1;
     }
-    const std::string head = "CREATE TABLE " + quoted(table) + " (";
+    const std::string head = "CREATE TABLE " + quote_identifier(table) + " (";
     size_t close = 1;
     while (close < lines.size() && (lines[close].empty() || lines[close][0] != ')')) ++close;
     if (lines.empty() || lines[0] != head || close >= lines.size())
         throw ilana::sdk::DriverFailure(ILANA_ERR_INTERNAL, "ddl: unexpected SHOW CREATE TABLE output for " + table);
-    const std::string name = quoted(target) + "." + quoted(table);
+    const std::string name = quote_identifier(target) + "." + quote_identifier(table);
     std::vector<std::string> defs;
     for (size_t i = 1; i < close; ++i) {
         const std::string def = trimmed(lines[i]);
@@ -173,9 +164,9 @@ std::string view_sql(const std::string &text, const std::string &source, const s
         while (j < s.size() && s[j] == ' ') ++j;
         s.erase(at, j - at);
     }
-    const std::string plain = " VIEW " + quoted(view) + " AS ", qualified = " VIEW " + quoted(source) + "." + quoted(view) + " AS ";
+    const std::string plain = " VIEW " + quote_identifier(view) + " AS ", qualified = " VIEW " + quote_identifier(source) + "." + quote_identifier(view) + " AS ";
     const size_t at = s.find(plain);
-    if (at != std::string::npos) s.replace(at, plain.size(), " VIEW " + quoted(target) + "." + quoted(view) + " AS ");
+    if (at != std::string::npos) s.replace(at, plain.size(), " VIEW " + quote_identifier(target) + "." + quote_identifier(view) + " AS ");
     else if (s.find(qualified) == std::string::npos)
         throw ilana::sdk::DriverFailure(ILANA_ERR_INTERNAL, "ddl: unexpected SHOW CREATE VIEW output for " + view);
     return retarget(s, source, target);
@@ -212,7 +203,7 @@ std::vector<Statement> build(Connection &c, const std::string &source, const std
     std::map<std::string, std::string> view_text;
     std::map<std::string, std::set<std::string>> depends_on;
     for (const auto &v : views) {
-        auto rows = query_rows(c, "SHOW CREATE VIEW " + quoted(source) + "." + quoted(v), {}, false);
+        auto rows = query_rows(c, "SHOW CREATE VIEW " + quote_identifier(source) + "." + quote_identifier(v), {}, false);
         if (rows.size() != 1 || rows[0].size() < 2)
             throw ilana::sdk::DriverFailure(ILANA_ERR_INTERNAL, "ddl: SHOW CREATE VIEW " + v + " returned no definition");
         view_text[v] = str(rows[0][1]);
@@ -221,7 +212,7 @@ std::vector<Statement> build(Connection &c, const std::string &source, const std
         // table or column qualifier) depends on it. Over-approximating is
         // harmless but for a false cycle, which is reported.
         for (const auto &w : views)
-            if (w != v && view_text[v].find(quoted(w)) != std::string::npos) depends_on[v].insert(w);
+            if (w != v && view_text[v].find(quote_identifier(w)) != std::string::npos) depends_on[v].insert(w);
     }
     std::vector<std::string> ordered;
     try {

@@ -112,13 +112,8 @@ ilana_status execute(ilana_conn *conn, const ilana_statement *stmt, ilana_result
             throw misuse("execute: ilana_statement missing or struct_size too small");
         if (stmt->sql == nullptr && stmt->sql_len != 0) throw misuse("execute: sql is NULL");
         std::string_view sql(stmt->sql != nullptr ? stmt->sql : "", static_cast<size_t>(stmt->sql_len));
-        // ABI 1.2; a v1.1 host's struct_size ends before it.
-        const int64_t timeout_ms =
-            stmt->struct_size >= offsetof(ilana_statement, timeout_ms) + sizeof stmt->timeout_ms ? stmt->timeout_ms
-                                                                                                 : 0;
-        if (timeout_ms < 0) throw misuse("execute: timeout_ms is negative (" + std::to_string(timeout_ms) + ")");
         return hand_out(ilana_mysql::execute(c, sql, stmt->params, stmt->param_count, stmt->value_size, stmt->flags,
-                                             timeout_ms),
+                                             ilana::sdk::statement_timeout_ms(*stmt)),
                         out);
     });
 }

@@ -13,15 +13,9 @@
 namespace ilana_mysql {
 namespace {
 
-std::string quote_identifier(const char *name) {
+std::string quoted_name(const char *name) {
     if (name == nullptr || *name == '\0') throw misuse("namespace: the name is empty");
-    std::string out = "`";
-    for (const char *p = name; *p != '\0'; ++p) {
-        if (*p == '`') out += '`'; // doubled inside backticks
-        out += *p;
-    }
-    out += '`';
-    return out;
+    return quote_identifier(name);
 }
 
 // LIKE pattern matching names that start with `prefix` literally.
@@ -55,7 +49,7 @@ ilana_status create(ilana_conn *conn, const char *name, ilana_error *err) {
     return ilana::sdk::guarded(err, [&] {
         refuse_system(name, "create");
         Connection &c = conn_of(conn);
-        c.simple_query("CREATE DATABASE IF NOT EXISTS " + quote_identifier(name) + " CHARACTER SET utf8mb4",
+        c.simple_query("CREATE DATABASE IF NOT EXISTS " + quoted_name(name) + " CHARACTER SET utf8mb4",
                        Phase::Session, "namespace.create");
         return ILANA_OK;
     });
@@ -65,7 +59,7 @@ ilana_status drop(ilana_conn *conn, const char *name, ilana_error *err) {
     return ilana::sdk::guarded(err, [&] {
         refuse_system(name, "drop");
         Connection &c = conn_of(conn);
-        c.simple_query("DROP DATABASE IF EXISTS " + quote_identifier(name), Phase::Session, "namespace.drop");
+        c.simple_query("DROP DATABASE IF EXISTS " + quoted_name(name), Phase::Session, "namespace.drop");
         return ILANA_OK;
     });
 }

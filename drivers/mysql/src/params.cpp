@@ -118,20 +118,12 @@ std::string resolve_path(const std::string &key, const std::string &value,
     return path;
 }
 
-long long checked_range(const char *key, long long v, long long lo, long long hi, const char *unit) {
-    if (v < lo || v > hi)
-        config_error(std::string("connection parameter '") + key + "' must be between " +
-                     std::to_string(lo) + " and " + std::to_string(hi) + unit + ", got " +
-                     std::to_string(v));
-    return v;
-}
-
 namespace sdk = ilana::sdk;
 
 // Every key parse_config reads, for "ilana.params/1": the host checks types
 // and bounds at load; parse_config still checks what a table cannot say
 // (the URL, charset and time zone forms, ssl contradictions, readable
-// certificate files). The bounds are the ones checked_range applies below.
+// certificate files). checked_range reads the bounds from here.
 const ilana_param_decl kParams[] = {
     sdk::param_string("url", "mysql://user:password@host:port/database?key=value; explicit keys win"),
     sdk::param_string("host", "server host name or IP address", "localhost"),
@@ -154,6 +146,18 @@ const ilana_param_decl kParams[] = {
     sdk::secret(sdk::param_string("ssl.key", "client private key file (with ssl.cert)")),
     sdk::param_bool("ssl.rejectUnauthorized", "verify the server's certificate", "true"),
 };
+
+// `v` within the bounds kParams declares for `key` (values from the URL
+// reach only this check).
+long long checked_range(const char *key, long long v, const char *unit) {
+    const ilana_param_decl &d = sdk::declared_param(kParams, key);
+    if (!sdk::within_bounds(d, static_cast<double>(v)))
+        config_error(std::string("connection parameter '") + key + "' must be between " +
+                     std::to_string(static_cast<long long>(d.minimum)) + " and " +
+                     std::to_string(static_cast<long long>(d.maximum)) + unit + ", got " +
+                     std::to_string(v));
+    return v;
+}
 
 } // namespace
 
@@ -206,7 +210,7 @@ Config parse_config(const ilana_connect_params *params) {
         if (v->empty()) config_error("connection parameter 'host' is empty");
         c.host = *v;
     }
-    if (auto v = r.get_int("port")) c.port = static_cast<unsigned>(checked_range("port", *v, 1, 65535, ""));
+    if (auto v = r.get_int("port")) c.port = static_cast<unsigned>(checked_range("port", *v, ""));
     c.user = r.get("user");
     c.password = r.get("password");
     c.database = r.get("database");
@@ -218,15 +222,15 @@ Config parse_config(const ilana_connect_params *params) {
     // Timeouts: connectTimeout is milliseconds like mysql2's; the ABI's
     // "connect_timeout" key (same unit) wins over it and over timeout_ms.
     if (auto v = r.get_int("connectTimeout"))
-        c.connect_timeout_ms = static_cast<int>(checked_range("connectTimeout", *v, 1, 3600000, " ms"));
+        c.connect_timeout_ms = static_cast<int>(checked_range("connectTimeout", *v, " ms"));
     if (auto v = r.get_int("connect_timeout"))
-        c.connect_timeout_ms = static_cast<int>(checked_range("connect_timeout", *v, 1, 3600000, " ms"));
+        c.connect_timeout_ms = static_cast<int>(checked_range("connect_timeout", *v, " ms"));
     if (auto v = r.get_int("readTimeout"))
-        c.read_timeout_s = static_cast<unsigned>(checked_range("readTimeout", *v, 0, 86400, " s"));
+        c.read_timeout_s = static_cast<unsigned>(checked_range("readTimeout", *v, " s"));
     if (auto v = r.get_int("writeTimeout"))
-        c.write_timeout_s = static_cast<unsigned>(checked_range("writeTimeout", *v, 0, 86400, " s"));
+        c.write_timeout_s = static_cast<unsigned>(checked_range("writeTimeout", *v, " s"));
     if (auto v = r.get_int("maxPreparedStatements"))
-        c.max_prepared = static_cast<size_t>(checked_range("maxPreparedStatements", *v, 0, 16382, ""));
+        c.max_prepared = static_cast<size_t>(checked_range("maxPreparedStatements", *v, ""));
 
     // TLS: "ssl": true/false, or the nested object's keys (which imply TLS).
     auto ssl = r.get_bool("ssl");

@@ -7,6 +7,7 @@
 
 #include <initializer_list>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -29,6 +30,17 @@ inline std::vector<std::vector<OwnedCell>> query_rows(Connection &conn, std::str
                                                       std::initializer_list<ilana_value> params,
                                                       bool cache = true) {
     return query_rows(conn, sql, std::vector<ilana_value>(params), cache);
+}
+
+// `name` as a backquoted identifier (a backquote inside doubled), for the
+// names the driver's own statements cannot bind (databases, tables, views).
+inline std::string quote_identifier(std::string_view name) {
+    std::string out = "`";
+    for (char ch : name) {
+        if (ch == '`') out += '`';
+        out += ch;
+    }
+    return out + "`";
 }
 
 // ilana_value helpers for the driver's own parameters.

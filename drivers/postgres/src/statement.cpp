@@ -99,11 +99,7 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
     if (st.param_count > 0 && (st.params == nullptr || st.value_size < sizeof(ilana_value)))
         throw DriverFailure(ILANA_ERR_INTERNAL, "execute: params is NULL or value_size is too small");
 
-    // ABI 1.2; a v1.1 host's struct_size ends before it.
-    const int64_t timeout_ms =
-        st.struct_size >= offsetof(ilana_statement, timeout_ms) + sizeof st.timeout_ms ? st.timeout_ms : 0;
-    if (timeout_ms < 0)
-        throw DriverFailure(ILANA_ERR_INTERNAL, "execute: timeout_ms is negative (" + std::to_string(timeout_ms) + ")");
+    const int64_t timeout_ms = ilana::sdk::statement_timeout_ms(st);
     // First: a failure from here on is this statement's (and a deadline
     // left from the last one is forgotten).
     conn.start_deadline(timeout_ms);

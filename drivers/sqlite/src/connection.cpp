@@ -104,11 +104,9 @@ const ilana_param_decl kParams[] = {
     sdk::param_int("connect_timeout", "bound on opening and setting up the connection (seconds)", 0, INT_MAX / 1000),
 };
 
-bool listed(const char *const *values, const std::string &v) {
-    for (; *values != nullptr; ++values)
-        if (v == *values) return true;
-    return false;
-}
+// open() checks values again (a host without the extension) against the
+// bounds and allowed values declared above.
+const ilana_param_decl &declared(const char *key) { return sdk::declared_param(kParams, key); }
 
 } // namespace
 
@@ -185,24 +183,23 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params)
         else
             flags &= ~SQLITE_OPEN_CREATE;
     }
-    if (busy_timeout && (*busy_timeout < 0 || *busy_timeout > INT_MAX))
+    if (busy_timeout && !sdk::within_bounds(declared("busy_timeout"), static_cast<double>(*busy_timeout)))
         throw config_error("connection parameter 'busy_timeout' must be milliseconds >= 0, got " +
                            std::to_string(*busy_timeout));
-    if (connect_timeout && (*connect_timeout < 0 || *connect_timeout > INT_MAX / 1000))
+    if (connect_timeout && !sdk::within_bounds(declared("connect_timeout"), static_cast<double>(*connect_timeout)))
         throw config_error("connection parameter 'connect_timeout' must be seconds >= 0, got " +
                            std::to_string(*connect_timeout));
     std::string journal;
     if (journal_mode) {
         journal = lower(*journal_mode);
-        if (!listed(kJournalModes, journal))
-            throw config_error("connection parameter 'journal_mode' must be one of delete, truncate, "
-                               "persist, memory, wal, off; got '" +
-                               *journal_mode + "'");
+        if (!sdk::is_allowed(declared("journal_mode"), journal))
+            throw config_error("connection parameter 'journal_mode' must be one of " +
+                               sdk::allowed_values_text(declared("journal_mode")) + "; got '" + *journal_mode + "'");
     }
     std::string sync;
     if (synchronous) {
         sync = lower(*synchronous);
-        if (!listed(kSynchronous, sync))
+        if (!sdk::is_allowed(declared("synchronous"), sync))
             throw config_error("connection parameter 'synchronous' must be one of off, normal, "
                                "full, extra; got '" +
                                *synchronous + "'");
@@ -530,13 +527,7 @@ ilana_status api_execute(ilana_conn *h, const ilana_statement *stmt, ilana_resul
         const uint32_t flags =
             ILANA_SQLITE_COVERS(stmt->struct_size, ilana_statement, flags) ? stmt->flags : 0u;
         const std::string_view sql(stmt->sql != nullptr ? stmt->sql : "", stmt->sql_len);
-        // ABI 1.2; a v1.1 host's struct ends before it (its padding there
-        // is not a timeout).
-        const int64_t timeout_ms =
-            ILANA_SQLITE_COVERS(stmt->struct_size, ilana_statement, timeout_ms) ? stmt->timeout_ms : 0;
-        if (timeout_ms < 0)
-            throw DriverFailure(ILANA_ERR_INTERNAL, "execute: timeout_ms is negative (" +
-                                                        std::to_string(timeout_ms) + ")");
+        const int64_t timeout_ms = sdk::statement_timeout_ms(*stmt);
         std::unique_ptr<Result> r =
             c.execute(sql, stmt->params, stmt->param_count, stmt->value_size, flags, nullptr, timeout_ms);
         *out = to_handle(r.release());

@@ -302,8 +302,9 @@ typedef struct ilana_statement {
      * timeout_ms plus a grace of the driver's (the bundled drivers: 1 s)
      * even when the server does not answer at all (frozen, partitioned): the
      * driver then gives up on the session and fails with ILANA_ERR_TIMEOUT
-     * and ILANA_ERRF_CONN_BROKEN. A v1.1 driver does not see the field: the
-     * host refuses a timeout for it rather than ignore it. */
+     * and ILANA_ERRF_CONN_BROKEN. A negative value is ILANA_ERR_INTERNAL
+     * (a host bug; nothing is sent). A v1.1 driver does not see the field:
+     * the host refuses a timeout for it rather than ignore it. */
     int64_t timeout_ms;
 } ilana_statement;
 
@@ -796,8 +797,10 @@ typedef struct ilana_ddl_api {
      * connection of the driver (for ILANA_NAMESPACE_FILE: to the source
      * file, whose path is `source`); the driver leaves its session settings
      * as it found them. Names are ILANA_NAMESPACE_* names, UTF-8,
-     * NUL-terminated. Returns a result whose rows have exactly these
-     * columns, in the order the host runs them:
+     * NUL-terminated. On ILANA_OK `*out` is a result of `conn`, read and
+     * closed (result_close) as one from `execute`; on ILANA_ERROR `*out` is
+     * NULL. Its rows have exactly these columns, in the order the host runs
+     * them:
      *
      *   step INT64       ILANA_DDL_BEFORE_DATA | _AFTER_DATA | _DATA_STATE
      *   kind TEXT        what the statement makes: "sequence", "table",
@@ -814,8 +817,8 @@ typedef struct ilana_ddl_api {
      * `target` (a tenant pool), as written (no placeholders). Objects of
      * `source` are named unqualified or qualified by `target`, never by
      * `source`; objects of other namespaces keep their qualification.
-     * What the driver cannot recreate is an error naming the object, never
-     * a silent omission. */
+     * What the driver cannot recreate is ILANA_ERR_CONFIG naming the
+     * object, never a silent omission. */
     ilana_status (*clone_namespace)(ilana_conn *conn, const char *source, const char *target,
                                     ilana_result **out, ilana_error *err);
 } ilana_ddl_api;

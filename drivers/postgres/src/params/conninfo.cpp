@@ -88,29 +88,15 @@ void merge_uri(ConnectConfig &cfg, const char *key, const std::string &text) {
                             "character of the user name and password that is not a letter or digit");
 }
 
-long long int_in_range(ParamReader &r, const char *key, long long lo, long long hi) {
-    auto v = r.get_int(key);
-    if (!v) return -1;
-    if (*v < lo || *v > hi)
-        config_error("connection parameter '" + std::string(key) + "' must be between " + std::to_string(lo) +
-                     " and " + std::to_string(hi) + ", got " + std::to_string(*v));
-    return *v;
-}
-
 const char *const kSslModes[] = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full", nullptr};
-
-bool valid_sslmode(const std::string &m) {
-    for (const char *const *k = kSslModes; *k != nullptr; ++k)
-        if (m == *k) return true;
-    return false;
-}
 
 namespace sdk = ilana::sdk;
 
 // Every key build_connect_config reads, for "ilana.params/1": the host checks
 // types, bounds and sslmode at load; build_connect_config still checks what
 // a table cannot say (url and connectionString together, the URI's own
-// values, search_path and schema together).
+// values, search_path and schema together) and, with the bounds and values
+// declared here, the values a URI carries.
 const ilana_param_decl kParams[] = {
     sdk::param_string("url", "postgresql://user:password@host:port/database?sslmode=...; explicit keys win"),
     sdk::param_string("connectionString", "same as url (node-postgres spelling)"),
@@ -137,6 +123,22 @@ const ilana_param_decl kParams[] = {
     sdk::param_string("schema", "one schema as the session's search_path (quoted)"),
     sdk::param_int("statement_timeout", "the server's statement_timeout (milliseconds, 0 = none)", 0, 2147483647),
 };
+
+const ilana_param_decl &declared(const char *key) { return sdk::declared_param(kParams, key); }
+
+// The value of `key` within its declared bounds; -1 when absent.
+long long int_in_range(ParamReader &r, const char *key) {
+    auto v = r.get_int(key);
+    if (!v) return -1;
+    const ilana_param_decl &d = declared(key);
+    const auto lo = static_cast<long long>(d.minimum), hi = static_cast<long long>(d.maximum);
+    if (!sdk::within_bounds(d, static_cast<double>(*v)))
+        config_error("connection parameter '" + std::string(key) + "' must be between " + std::to_string(lo) +
+                     " and " + std::to_string(hi) + ", got " + std::to_string(*v));
+    return *v;
+}
+
+bool valid_sslmode(const std::string &m) { return sdk::is_allowed(declared("sslmode"), m); }
 
 bool is_absolute(const std::string &p) { return !p.empty() && p[0] == '/'; }
 
@@ -202,8 +204,8 @@ ConnectConfig build_connect_config(const ilana_connect_params *params) {
     auto reject = r.get_bool("ssl.rejectUnauthorized");
     if (auto mode = r.get("sslmode")) {
         if (!valid_sslmode(*mode))
-            config_error("connection parameter 'sslmode' must be one of disable, allow, prefer, require, "
-                         "verify-ca, verify-full; got '" + *mode + "'");
+            config_error("connection parameter 'sslmode' must be one of " +
+                         sdk::allowed_values_text(declared("sslmode")) + "; got '" + *mode + "'");
         set_kw(cfg, "sslmode", *mode);
     } else if (ssl && !*ssl) {
         set_kw(cfg, "sslmode", "disable");
@@ -213,8 +215,8 @@ ConnectConfig build_connect_config(const ilana_connect_params *params) {
         set_kw(cfg, "sslmode", "require");
     }
     if (const std::string *m = find_kw(cfg, "sslmode"); m != nullptr && !valid_sslmode(*m))
-        config_error("sslmode '" + *m + "' (from the connection URI) is not one of disable, allow, prefer, "
-                     "require, verify-ca, verify-full");
+        config_error("sslmode '" + *m + "' (from the connection URI) is not one of " +
+                     sdk::allowed_values_text(declared("sslmode")));
 
     // Certificate paths relative to the config file's directory.
     const std::string config_dir = r.get_or("ilana.config_dir", "");
@@ -226,11 +228,11 @@ ConnectConfig build_connect_config(const ilana_connect_params *params) {
         }
     }
 
-    long long ct = int_in_range(r, "connect_timeout", 0, 24 * 3600);
+    long long ct = int_in_range(r, "connect_timeout");
     if (ct >= 0) set_kw(cfg, "connect_timeout", std::to_string(ct));
     if (auto k = r.get_bool("keepalives")) set_kw(cfg, "keepalives", *k ? "1" : "0");
     for (const char *key : {"keepalives_idle", "keepalives_interval", "keepalives_count"}) {
-        long long v = int_in_range(r, key, 0, 1000000);
+        long long v = int_in_range(r, key);
         if (v >= 0) set_kw(cfg, key, std::to_string(v));
     }
 
@@ -252,7 +254,7 @@ ConnectConfig build_connect_config(const ilana_connect_params *params) {
     if (sp && schema) config_error("give either 'search_path' or 'schema', not both");
     if (sp) add_option("search_path=" + search_path_setting(*sp, true));
     if (schema) add_option("search_path=" + search_path_setting(*schema, false));
-    long long st = int_in_range(r, "statement_timeout", 0, 2147483647);
+    long long st = int_in_range(r, "statement_timeout");
     if (st >= 0) add_option("statement_timeout=" + std::to_string(st));
     if (!options.empty()) set_kw(cfg, "options", options);
 

@@ -401,9 +401,7 @@ template <class D> struct Thunks {
             constexpr size_t kFlagsEnd = offsetof(ilana_statement, flags) + sizeof(uint32_t);
             s.params = Params(stmt->params, stmt->param_count, stmt->value_size);
             s.flags = stmt->struct_size >= kFlagsEnd ? stmt->flags : 0;
-            constexpr size_t kTimeoutEnd = offsetof(ilana_statement, timeout_ms) + sizeof(int64_t);
-            s.timeout_ms = stmt->struct_size >= kTimeoutEnd ? stmt->timeout_ms : 0;
-            if (s.timeout_ms < 0) throw DriverFailure(ILANA_ERR_INTERNAL, "execute: negative timeout_ms");
+            s.timeout_ms = statement_timeout_ms(*stmt);
             const auto start = std::chrono::steady_clock::now();
             auto r = c.execute(s);
             if (r && s.timeout_ms > 0) Access::set_deadline(*r, s.timeout_ms, start);

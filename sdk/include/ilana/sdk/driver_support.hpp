@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -94,6 +95,18 @@ ilana_status guarded(ilana_error *err, Body &&body) noexcept {
         set_error(err, ILANA_ERR_INTERNAL, "driver internal error: unknown exception");
     }
     return ILANA_ERROR;
+}
+
+// ilana_statement.timeout_ms (ABI 1.2) as execute reads it: 0 (none) when
+// the host's struct_size ends before the field (a v1.1 host: those bytes
+// are padding, not a timeout). A negative value is a broken host:
+// ILANA_ERR_INTERNAL before anything is sent.
+inline int64_t statement_timeout_ms(const ilana_statement &st) {
+    if (st.struct_size < offsetof(ilana_statement, timeout_ms) + sizeof st.timeout_ms) return 0;
+    if (st.timeout_ms < 0)
+        throw DriverFailure(ILANA_ERR_INTERNAL, "execute: timeout_ms is negative (" + std::to_string(st.timeout_ms) + ")",
+                            {}, 0, ILANA_ERRF_NOT_SENT);
+    return st.timeout_ms;
 }
 
 // Reads connect parameters by key. Every lookup marks the key as understood;

@@ -20,14 +20,18 @@
 // unknown keys at load, with the JSON path; the driver still reads its
 // parameters with ParamReader / ConnectParams as before.
 //
-// Header-only, constexpr, depends on <ilana/driver.h> only.
+// Header-only, depends on <ilana/driver.h>, driver_support.hpp and the C++17
+// standard library.
 #ifndef ILANA_SDK_PARAMS_HPP
 #define ILANA_SDK_PARAMS_HPP
 
 #include <ilana/driver.h>
+#include <ilana/sdk/driver_support.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 namespace ilana::sdk {
 
@@ -82,6 +86,44 @@ template <size_t N>
 constexpr ilana_params_api params_table(const ilana_param_decl (&decls)[N], uint32_t flags = 0) noexcept {
     return ilana_params_api{sizeof(ilana_params_api), flags, decls, static_cast<uint32_t>(N),
                             static_cast<uint32_t>(sizeof(ilana_param_decl))};
+}
+
+// The declaration of `key` in `decls`. A driver checks some values again
+// itself (those a URL carries, which the host never saw; any value from a
+// host without the extension): it reads the bounds and the allowed values
+// from its table, so each is written once. A key the table does not
+// declare is the driver's own bug: ILANA_ERR_INTERNAL naming it.
+template <size_t N>
+const ilana_param_decl &declared_param(const ilana_param_decl (&decls)[N], std::string_view key) {
+    for (const ilana_param_decl &d : decls)
+        if (d.key != nullptr && key == d.key) return d;
+    throw DriverFailure(ILANA_ERR_INTERNAL, "connection parameter '" + std::string(key) + "' is not declared");
+}
+
+// INT / NUMBER: whether `value` is within the declared bounds.
+inline bool within_bounds(const ilana_param_decl &decl, double value) noexcept {
+    return ((decl.flags & ILANA_PARAMF_MINIMUM) == 0 || value >= decl.minimum) &&
+           ((decl.flags & ILANA_PARAMF_MAXIMUM) == 0 || value <= decl.maximum);
+}
+
+// ENUM: whether `value` is one of `decl.allowed` (exact: a driver that
+// takes any case lower-cases the value first).
+inline bool is_allowed(const ilana_param_decl &decl, std::string_view value) noexcept {
+    if (decl.allowed == nullptr) return false;
+    for (const char *const *a = decl.allowed; *a != nullptr; ++a)
+        if (value == *a) return true;
+    return false;
+}
+
+// ENUM: the allowed values for a message, "a, b, c".
+inline std::string allowed_values_text(const ilana_param_decl &decl) {
+    std::string out;
+    if (decl.allowed == nullptr) return out;
+    for (const char *const *a = decl.allowed; *a != nullptr; ++a) {
+        if (!out.empty()) out += ", ";
+        out += *a;
+    }
+    return out;
 }
 
 } // namespace ilana::sdk
