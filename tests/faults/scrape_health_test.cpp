@@ -11,6 +11,7 @@
 
 #include "configs.hpp"
 #include "server_control.hpp"
+#include "test_helpers.hpp"
 
 #include <chrono>
 #include <mutex>
@@ -108,13 +109,12 @@ TEST_CASE("a scrape of /metrics and ilana metrics --prometheus report a stopped 
     servers("start pg");
     guard.armed = false;
     // Back up: a later scrape says so (dead connections fail one ping, then reconnect).
-    bool healthy = false;
-    for (int i = 0; i < 30 && !healthy; ++i) {
-        std::this_thread::sleep_for(350ms);
-        run_command("curl -s -f " + metrics_url, out);
-        healthy = has(out, "ilana_health_status 1\n");
-    }
-    CHECK(healthy);
+    CHECK(ilana_test::eventually(
+        [&] {
+            run_command("curl -s -f " + metrics_url, out);
+            return has(out, "ilana_health_status 1\n");
+        },
+        30 * 350ms, 350ms));
 }
 
 TEST_CASE("CONNECTION_RETRY records for a connect to a stopped server", "[faults][pg][logging]") {

@@ -10,6 +10,7 @@
 
 #include "configs.hpp"
 #include "server_control.hpp"
+#include "test_helpers.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -256,13 +257,12 @@ TEST_CASE("a stopped server is unhealthy in ilana health and /health while the o
     servers("start pg");
     guard.armed = false;
     // Back to ok (the pool drops the dead connections on the first failed pings).
-    bool ok = false;
-    for (int i = 0; i < 30 && !ok; ++i) {
-        ilana_test::run_command("curl -s -o /dev/null -w '%{http_code}' " + health_url, out);
-        ok = out == "200";
-        if (!ok) std::this_thread::sleep_for(200ms);
-    }
-    CHECK(ok);
+    CHECK(ilana_test::eventually(
+        [&] {
+            ilana_test::run_command("curl -s -o /dev/null -w '%{http_code}' " + health_url, out);
+            return out == "200";
+        },
+        30 * 200ms, 200ms));
     CHECK(ilana_test::run_command(cli + "health", out) == 0);
 }
 

@@ -134,8 +134,7 @@ TEST_CASE("log records: a tenant pool's POOL_CREATED and POOL_EVICTED name the t
     JsonSink sink;
     tm.get("acme").query("SELECT 1");
     // Unused for poolTtlMs: closed by the TTL sweep.
-    const auto until = steady_clock::now() + 5s;
-    while (sink.of("POOL_EVICTED").empty() && steady_clock::now() < until) std::this_thread::sleep_for(20ms);
+    ilana_test::eventually([&] { return !sink.of("POOL_EVICTED").empty(); }, 5s, 20ms);
 
     auto created = sink.of("POOL_CREATED");
     REQUIRE(created.size() == 1);
