@@ -16,7 +16,6 @@
 
 #include <chrono>
 #include <fstream>
-#include <iterator>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -24,6 +23,7 @@
 using namespace ilana;
 using Catch::Contains;
 using ilana_test::eventually;
+using ilana_test::read_file;
 using ilana_test::TempDir;
 
 namespace {
@@ -53,11 +53,6 @@ Hooks error_hooks(const std::shared_ptr<ErrorLog> &log) {
     Hooks h;
     h.on_error = [log](const std::string &conn, const Error &e) { log->add(conn, e); };
     return h;
-}
-
-std::string read_file(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // Rewrites a file in place (same inode, so open SQLite handles see it).
