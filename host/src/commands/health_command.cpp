@@ -1,6 +1,7 @@
 // ilana health [--connection X]... [--tenant ID]... [--include-shared=BOOL]
 //              [--json] [--timeout MS]: exit 0 healthy, 1 not.
 #include "command.hpp"
+#include "commands/tenants_common.hpp"
 #include "output/table.hpp"
 
 #include <ilana/database.hpp>
@@ -10,9 +11,6 @@
 #include <sstream>
 
 namespace ilana::cli {
-namespace tenant_cli { // tenants_common.cpp
-std::vector<std::string> parse_tenant_list(const std::string &csv);
-}
 namespace {
 
 std::string latency(const std::optional<double> &ms) {
