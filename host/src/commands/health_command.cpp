@@ -6,18 +6,12 @@
 
 #include <ilana/database.hpp>
 
-#include <iomanip>
 #include <iostream>
-#include <sstream>
 
 namespace ilana::cli {
 namespace {
 
-std::string latency(const std::optional<double> &ms) {
-    std::ostringstream out;
-    if (ms) out << std::fixed << std::setprecision(1) << *ms << "ms";
-    return out.str();
-}
+std::string latency(const std::optional<double> &ms) { return ms ? fixed(*ms, 1) + "ms" : ""; }
 
 int run_health(const Globals &g, const po::variables_map &vm) {
     HealthOptions opts;

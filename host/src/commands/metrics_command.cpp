@@ -18,7 +18,6 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
-#include <iomanip>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -30,11 +29,6 @@ namespace {
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
 
-std::string fixed(double v, int digits) {
-    std::ostringstream o;
-    o << std::fixed << std::setprecision(digits) << v;
-    return o.str();
-}
 std::string ms(double v) { return fixed(v, 2) + "ms"; }
 
 void print_table(const Database &db, bool health, std::ostream &out) {
