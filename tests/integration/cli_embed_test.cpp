@@ -10,6 +10,7 @@
 
 using namespace ilana;
 using ilana_test::Cleanup;
+using ilana_test::contains;
 using ilana_test::count_of;
 using ilana_test::drop_pg_schema_at_exit;
 using ilana_test::ilana_cli;
@@ -19,8 +20,6 @@ using ilana_test::TempDir;
 using ilana_test::unique_suffix;
 
 namespace {
-
-bool contains(const std::string &haystack, const std::string &needle) { return haystack.find(needle) != std::string::npos; }
 
 std::string myapp() { return std::string(ILANA_TEST_BINARY_DIR) + "/bin/myapp"; }
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 using namespace ilana;
+using ilana_test::contains;
 using ilana_test::ilana_cli;
 using ilana_test::run_command;
 using ilana_test::Cleanup;
@@ -36,8 +37,6 @@ using ilana_test::TempDir;
 using ilana_test::unique_suffix;
 
 namespace {
-
-bool contains(const std::string &haystack, const std::string &needle) { return haystack.find(needle) != std::string::npos; }
 
 int cli(const std::string &config, const std::string &args, std::string &out) {
     int rc = run_command(ilana_cli() + " --config '" + config + "' " + args, out);

@@ -46,6 +46,10 @@ inline std::string read_file(const std::string &path) {
     return s.str();
 }
 
+inline bool contains(const std::string &haystack, const std::string &needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
 // How many times `needle` occurs in `haystack`, not overlapping.
 inline size_t count_of(const std::string &haystack, const std::string &needle) {
     size_t n = 0;
