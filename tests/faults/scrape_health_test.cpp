@@ -10,6 +10,7 @@
 #include <ilana/metrics_server.hpp>
 
 #include "configs.hpp"
+#include "log_capture.hpp"
 #include "server_control.hpp"
 #include "test_helpers.hpp"
 
@@ -22,34 +23,11 @@ using namespace ilana;
 using namespace std::chrono;
 using namespace std::chrono_literals;
 using ilana_test::contains;
+using ilana_test::RecordCapture;
 using ilana_test::RestartGuard;
 using ilana_test::run_command;
 using ilana_test::servers;
 using ilana_test::TempDir;
-
-namespace {
-
-// Records given to the structured sink while alive.
-struct RecordCapture {
-    std::mutex mu;
-    std::vector<LogRecord> records;
-    RecordCapture() {
-        set_log_record_sink([this](const LogRecord &r) {
-            std::lock_guard<std::mutex> lock(mu);
-            records.push_back(r);
-        });
-    }
-    ~RecordCapture() { set_log_record_sink({}); }
-    std::vector<LogRecord> of(const std::string &type) {
-        std::lock_guard<std::mutex> lock(mu);
-        std::vector<LogRecord> out;
-        for (const auto &r : records)
-            if (r.type == type) out.push_back(r);
-        return out;
-    }
-};
-
-} // namespace
 
 TEST_CASE("a scrape of /metrics and ilana metrics --prometheus report a stopped server unhealthy without /health",
           "[faults][pg][observe]") {
