@@ -31,20 +31,17 @@ namespace {
 
 // The JSON lines a sink made of LogRecord::to_json would write.
 struct JsonSink {
-    std::mutex mu;
-    std::vector<std::string> lines;
-    JsonSink() {
-        set_log_record_sink([this](const LogRecord &r) {
-            std::lock_guard<std::mutex> lock(mu);
-            lines.push_back(r.to_json());
-        });
+    ilana_test::RecordCapture records;
+    std::vector<std::string> lines() {
+        std::lock_guard<std::mutex> lock(records.mu);
+        std::vector<std::string> out;
+        for (const auto &r : records.records) out.push_back(r.to_json());
+        return out;
     }
-    ~JsonSink() { set_log_record_sink({}); }
     // The parsed records of `type`.
     std::vector<rapidjson::Document> of(const std::string &type) {
-        std::lock_guard<std::mutex> lock(mu);
         std::vector<rapidjson::Document> out;
-        for (const auto &line : lines) {
+        for (const auto &line : lines()) {
             rapidjson::Document d;
             d.Parse(line.c_str());
             REQUIRE_FALSE(d.HasParseError());
@@ -53,9 +50,8 @@ struct JsonSink {
         return out;
     }
     std::string all() {
-        std::lock_guard<std::mutex> lock(mu);
         std::string s;
-        for (const auto &l : lines) s += l + "\n";
+        for (const auto &l : lines()) s += l + "\n";
         return s;
     }
 };
