@@ -11,6 +11,7 @@
 using namespace ilana;
 using ilana_test::Cleanup;
 using ilana_test::contains;
+using ilana_test::count;
 using ilana_test::count_of;
 using ilana_test::drop_pg_schema_at_exit;
 using ilana_test::ilana_cli;
@@ -62,8 +63,6 @@ std::string config_json(const std::string &analytics_connection, const std::stri
            R"(, "migrations": {"directory": ")" + example_migrations("analytics") + "\"" +
            analytics_migrations_extra + "}}}}";
 }
-
-int64_t count(const Connection &c, const std::string &sql) { return c.query(sql).front()[0].as<int64_t>(); }
 
 // migrate, status, rollback of the analytics connection through `myapp db`:
 // the example's file migration and its code migration in one timeline.
