@@ -203,3 +203,13 @@ TEST_CASE("myapp db: code migrations for a connection the config lacks are a con
     // ilana itself registers nothing: the same config is fine there.
     CHECK(ilana_run(config, "migrate", out) == 0);
 }
+
+TEST_CASE("myapp db doctor: its hints name the embedding program", "[cli][embed][sqlite]") {
+    TempDir dir;
+    const std::string config = dir.write("ilana.config.json", R"({"connections": {"analytics": {"client": "sqlite3",
+        "connection": {"filename": "analytics.sqlite"}, "migrations": {"directory": "./no-migrations-yet"}}}})");
+    std::string with_myapp, with_ilana;
+    CHECK(db(config, "doctor", with_myapp) == ilana_run(config, "doctor", with_ilana));
+    CHECK(contains(with_myapp, "no-migrations-yet does not exist (myapp db migrate:make creates it)"));
+    CHECK(contains(with_ilana, "no-migrations-yet does not exist (ilana migrate:make creates it)"));
+}

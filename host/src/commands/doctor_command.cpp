@@ -162,7 +162,8 @@ int run_doctor(const Globals &g, const po::variables_map &vm) {
             if (fs::is_directory(dir))
                 d.add("migrations:" + cc.name, "ok", dir + " (" + std::to_string(count_sql_files(dir)) + " files)");
             else
-                d.add("migrations:" + cc.name, "warn", dir + " does not exist (ilana migrate:make creates it)");
+                d.add("migrations:" + cc.name, "warn",
+                      dir + " does not exist (" + g.host->program_name + " migrate:make creates it)");
         }
         if (const auto &t = db->config().tenants()) check_tenants(d, *db, *t);
         health = db->health_check();
