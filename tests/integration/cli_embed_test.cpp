@@ -204,7 +204,7 @@ TEST_CASE("myapp db: code migrations for a connection the config lacks are a con
     CHECK(ilana_run(config, "migrate", out) == 0);
 }
 
-TEST_CASE("myapp db doctor: its hints name the embedding program", "[cli][embed][sqlite]") {
+TEST_CASE("myapp db doctor and metrics: their hints name the embedding program", "[cli][embed][sqlite]") {
     TempDir dir;
     const std::string config = dir.write("ilana.config.json", R"({"connections": {"analytics": {"client": "sqlite3",
         "connection": {"filename": "analytics.sqlite"}, "migrations": {"directory": "./no-migrations-yet"}}}})");
@@ -212,4 +212,7 @@ TEST_CASE("myapp db doctor: its hints name the embedding program", "[cli][embed]
     CHECK(db(config, "doctor", with_myapp) == ilana_run(config, "doctor", with_ilana));
     CHECK(contains(with_myapp, "no-migrations-yet does not exist (myapp db migrate:make creates it)"));
     CHECK(contains(with_ilana, "no-migrations-yet does not exist (ilana migrate:make creates it)"));
+    // Nothing listens on port 1: the hint names the program's own serve.
+    CHECK(db(config, "metrics --url http://127.0.0.1:1", with_myapp) == 1);
+    CHECK(contains(with_myapp, "(is `myapp db serve` or the application's MetricsServer running there?)"));
 }
