@@ -10,7 +10,9 @@
 #include <ilana/metrics_server.hpp>
 
 #include "configs.hpp"
+#include "log_capture.hpp"
 #include "server_control.hpp"
+#include "test_helpers.hpp"
 
 #include <chrono>
 #include <mutex>
@@ -20,36 +22,12 @@
 using namespace ilana;
 using namespace std::chrono;
 using namespace std::chrono_literals;
+using ilana_test::contains;
+using ilana_test::RecordCapture;
 using ilana_test::RestartGuard;
 using ilana_test::run_command;
 using ilana_test::servers;
 using ilana_test::TempDir;
-
-namespace {
-
-bool has(const std::string &text, const std::string &what) { return text.find(what) != std::string::npos; }
-
-// Records given to the structured sink while alive.
-struct RecordCapture {
-    std::mutex mu;
-    std::vector<LogRecord> records;
-    RecordCapture() {
-        set_log_record_sink([this](const LogRecord &r) {
-            std::lock_guard<std::mutex> lock(mu);
-            records.push_back(r);
-        });
-    }
-    ~RecordCapture() { set_log_record_sink({}); }
-    std::vector<LogRecord> of(const std::string &type) {
-        std::lock_guard<std::mutex> lock(mu);
-        std::vector<LogRecord> out;
-        for (const auto &r : records)
-            if (r.type == type) out.push_back(r);
-        return out;
-    }
-};
-
-} // namespace
 
 TEST_CASE("a scrape of /metrics and ilana metrics --prometheus report a stopped server unhealthy without /health",
           "[faults][pg][observe]") {
@@ -68,8 +46,8 @@ TEST_CASE("a scrape of /metrics and ilana metrics --prometheus report a stopped 
     const std::string cli = ilana_test::ilana_cli() + " --config " + cfg + " ";
     std::string out;
     REQUIRE(run_command("curl -s -f " + metrics_url, out) == 0);
-    CHECK(has(out, "ilana_health_status 1\n"));
-    CHECK(has(out, "ilana_health_pools_unhealthy 0\n"));
+    CHECK(contains(out, "ilana_health_status 1\n"));
+    CHECK(contains(out, "ilana_health_pools_unhealthy 0\n"));
 
     RestartGuard guard{"pg"};
     servers("stop pg");
@@ -78,8 +56,8 @@ TEST_CASE("a scrape of /metrics and ilana metrics --prometheus report a stopped 
     auto t0 = steady_clock::now();
     REQUIRE(run_command("curl -s -f " + metrics_url, out) == 0);
     auto took = duration_cast<milliseconds>(steady_clock::now() - t0).count();
-    CHECK(has(out, "ilana_health_status 0\n"));
-    CHECK(has(out, "ilana_health_pools_unhealthy 1\n"));
+    CHECK(contains(out, "ilana_health_status 0\n"));
+    CHECK(contains(out, "ilana_health_pools_unhealthy 1\n"));
     CHECK(took < ping_timeout_ms + 1500); // never more than the ping timeout (+ curl, a margin)
     // Several scrapes at once share one check and are all bounded.
     std::vector<std::thread> scrapers;
@@ -94,27 +72,26 @@ TEST_CASE("a scrape of /metrics and ilana metrics --prometheus report a stopped 
         });
     for (auto &t : scrapers) t.join();
     for (size_t i = 0; i < 4; ++i) {
-        CHECK(has(bodies[i], "ilana_health_status 0\n"));
+        CHECK(contains(bodies[i], "ilana_health_status 0\n"));
         CHECK(times[i] < ping_timeout_ms + 1500);
     }
     // The CLI: a process of its own, no --health, no /health.
     t0 = steady_clock::now();
     CHECK(run_command(cli + "metrics --prometheus", out) == 0);
     took = duration_cast<milliseconds>(steady_clock::now() - t0).count();
-    CHECK(has(out, "ilana_health_status 0\n"));
-    CHECK(has(out, "ilana_health_pools_unhealthy 1\n"));
+    CHECK(contains(out, "ilana_health_status 0\n"));
+    CHECK(contains(out, "ilana_health_pools_unhealthy 1\n"));
     CHECK(took < ping_timeout_ms + 4000); // + the process start and driver loading
 
     servers("start pg");
     guard.armed = false;
     // Back up: a later scrape says so (dead connections fail one ping, then reconnect).
-    bool healthy = false;
-    for (int i = 0; i < 30 && !healthy; ++i) {
-        std::this_thread::sleep_for(350ms);
-        run_command("curl -s -f " + metrics_url, out);
-        healthy = has(out, "ilana_health_status 1\n");
-    }
-    CHECK(healthy);
+    CHECK(ilana_test::eventually(
+        [&] {
+            run_command("curl -s -f " + metrics_url, out);
+            return contains(out, "ilana_health_status 1\n");
+        },
+        30 * 350ms, 350ms));
 }
 
 TEST_CASE("CONNECTION_RETRY records for a connect to a stopped server", "[faults][pg][logging]") {
@@ -143,12 +120,12 @@ TEST_CASE("CONNECTION_RETRY records for a connect to a stopped server", "[faults
     CHECK(retries[0].max_attempts == 3);
     CHECK(retries[0].delay_ms == 20);
     CHECK(retries[1].delay_ms == 40);
-    CHECK(has(retries[0].error, "[analytics] connect"));
-    CHECK(has(retries[0].message, "conn=analytics CONNECTION_RETRY attempt=2/3 delay=20ms"));
+    CHECK(contains(retries[0].error, "[analytics] connect"));
+    CHECK(contains(retries[0].message, "conn=analytics CONNECTION_RETRY attempt=2/3 delay=20ms"));
     const std::string json = retries[0].to_json();
-    CHECK(has(json, "\"type\":\"CONNECTION_RETRY\""));
-    CHECK(has(json, "\"connection\":\"analytics\""));
-    CHECK(has(json, "\"attempt\":2,\"maxAttempts\":3,\"delayMs\":20"));
-    CHECK(has(json, "\"timestamp\":\""));
-    CHECK_FALSE(has(json, s.password));
+    CHECK(contains(json, "\"type\":\"CONNECTION_RETRY\""));
+    CHECK(contains(json, "\"connection\":\"analytics\""));
+    CHECK(contains(json, "\"attempt\":2,\"maxAttempts\":3,\"delayMs\":20"));
+    CHECK(contains(json, "\"timestamp\":\""));
+    CHECK_FALSE(contains(json, s.password));
 }

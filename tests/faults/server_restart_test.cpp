@@ -10,6 +10,7 @@
 
 #include "configs.hpp"
 #include "server_control.hpp"
+#include "test_helpers.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +22,7 @@ using namespace std::chrono;
 using namespace std::chrono_literals;
 using ilana_test::RestartGuard;
 using ilana_test::servers;
+using ilana_test::ServerOutage;
 using ilana_test::TempDir;
 
 namespace {
@@ -32,14 +34,6 @@ Database open_server(const TempDir &dir, const std::string &client, const std::s
                                        retry_json + "}}}");
     return Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, std::move(hooks)});
 }
-
-// Joins a helper thread however the test ends.
-struct JoinGuard {
-    std::thread &thread;
-    ~JoinGuard() {
-        if (thread.joinable()) thread.join();
-    }
-};
 
 struct Tally {
     std::atomic<int> ok{0}, connection_errors{0}, other_errors{0};
@@ -164,17 +158,11 @@ TEST_CASE("server down at start: connecting retries with the configured backoff 
                               R"({"maxAttempts": 10, "initialDelayMs": 100, "maxDelayMs": 1000,
                                   "backoffMultiplier": 2, "jitter": false})",
                               hooks);
-    RestartGuard guard{"pg"};
-    servers("stop pg");
-    std::thread starter([&] {
-        std::this_thread::sleep_for(900ms);
-        servers("start pg");
-    });
+    ServerOutage outage{"pg", 900ms};
     auto t0 = steady_clock::now();
     Result r = db.on("db").query("SELECT 42");
     auto took = duration_cast<milliseconds>(steady_clock::now() - t0).count();
-    starter.join();
-    guard.armed = false;
+    outage.wait_over();
     CHECK(r.front()[0].as<int>() == 42);
     std::lock_guard<std::mutex> lock(mu);
     REQUIRE(delays.size() >= 3);
@@ -256,13 +244,12 @@ TEST_CASE("a stopped server is unhealthy in ilana health and /health while the o
     servers("start pg");
     guard.armed = false;
     // Back to ok (the pool drops the dead connections on the first failed pings).
-    bool ok = false;
-    for (int i = 0; i < 30 && !ok; ++i) {
-        ilana_test::run_command("curl -s -o /dev/null -w '%{http_code}' " + health_url, out);
-        ok = out == "200";
-        if (!ok) std::this_thread::sleep_for(200ms);
-    }
-    CHECK(ok);
+    CHECK(ilana_test::eventually(
+        [&] {
+            ilana_test::run_command("curl -s -o /dev/null -w '%{http_code}' " + health_url, out);
+            return out == "200";
+        },
+        30 * 200ms, 200ms));
     CHECK(ilana_test::run_command(cli + "health", out) == 0);
 }
 
@@ -292,29 +279,16 @@ TEST_CASE("with_retry across a PostgreSQL restart: a read succeeds, a sent write
                           [&](int, const std::exception &, milliseconds) { ++retries; }};
 
     SECTION("a read succeeds after retries while the server restarts") {
-        RestartGuard guard{"pg"};
-        servers("stop pg");
-        std::thread starter([&] {
-            std::this_thread::sleep_for(800ms);
-            servers("start pg");
-        });
-        JoinGuard join{starter};
+        ServerOutage outage{"pg", 800ms};
         Retrier retrier(patient);
         Result r = retrier([&] { return conn.query("SELECT 41 + 1"); });
-        starter.join();
-        guard.armed = false;
+        outage.wait_over();
         CHECK(r.front()[0].as<int>() == 42);
         CHECK(retries >= 1);
     }
     SECTION("a write sent before the connection was lost is not re-run") {
-        RestartGuard guard{"pg"};
-        std::thread restarter([&] {
-            std::this_thread::sleep_for(700ms); // the row is committed, the procedure sleeps
-            servers("stop pg");
-            std::this_thread::sleep_for(300ms);
-            servers("start pg");
-        });
-        JoinGuard join{restarter};
+        // Stopped once the row is committed, while the procedure sleeps.
+        ServerOutage outage{"pg", 300ms, 700ms};
         try {
             with_retry([&] { conn.execute("CALL ilana_retry_write()"); }, patient);
             FAIL("the call survived the server's stop");
@@ -322,22 +296,14 @@ TEST_CASE("with_retry across a PostgreSQL restart: a read succeeds, a sent write
             CHECK(e.error_class() == ErrorClass::connection);
             CHECK(e.outcome_unknown());
         }
-        restarter.join();
-        guard.armed = false;
+        outage.wait_over();
         CHECK(retries == 0);
         CHECK(rows() == 1); // applied once, never twice
     }
     SECTION("a write that never left (the server was down) is run once it is back") {
-        RestartGuard guard{"pg"};
-        servers("stop pg");
-        std::thread starter([&] {
-            std::this_thread::sleep_for(800ms);
-            servers("start pg");
-        });
-        JoinGuard join{starter};
+        ServerOutage outage{"pg", 800ms};
         with_retry([&] { conn.execute("INSERT INTO ilana_retry_probe VALUES (2)"); }, patient);
-        starter.join();
-        guard.armed = false;
+        outage.wait_over();
         CHECK(retries >= 1);
         CHECK(rows() == 1);
         CHECK(conn.query("SELECT id FROM ilana_retry_probe").front()[0].as<int>() == 2);

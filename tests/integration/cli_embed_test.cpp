@@ -10,6 +10,8 @@
 
 using namespace ilana;
 using ilana_test::Cleanup;
+using ilana_test::contains;
+using ilana_test::count;
 using ilana_test::count_of;
 using ilana_test::drop_pg_schema_at_exit;
 using ilana_test::ilana_cli;
@@ -19,8 +21,6 @@ using ilana_test::TempDir;
 using ilana_test::unique_suffix;
 
 namespace {
-
-bool contains(const std::string &haystack, const std::string &needle) { return haystack.find(needle) != std::string::npos; }
 
 std::string myapp() { return std::string(ILANA_TEST_BINARY_DIR) + "/bin/myapp"; }
 
@@ -63,8 +63,6 @@ std::string config_json(const std::string &analytics_connection, const std::stri
            R"(, "migrations": {"directory": ")" + example_migrations("analytics") + "\"" +
            analytics_migrations_extra + "}}}}";
 }
-
-int64_t count(const Connection &c, const std::string &sql) { return c.query(sql).front()[0].as<int64_t>(); }
 
 // migrate, status, rollback of the analytics connection through `myapp db`:
 // the example's file migration and its code migration in one timeline.
@@ -204,4 +202,17 @@ TEST_CASE("myapp db: code migrations for a connection the config lacks are a con
     CHECK(count_of(out, "\n") == 1);
     // ilana itself registers nothing: the same config is fine there.
     CHECK(ilana_run(config, "migrate", out) == 0);
+}
+
+TEST_CASE("myapp db doctor and metrics: their hints name the embedding program", "[cli][embed][sqlite]") {
+    TempDir dir;
+    const std::string config = dir.write("ilana.config.json", R"({"connections": {"analytics": {"client": "sqlite3",
+        "connection": {"filename": "analytics.sqlite"}, "migrations": {"directory": "./no-migrations-yet"}}}})");
+    std::string with_myapp, with_ilana;
+    CHECK(db(config, "doctor", with_myapp) == ilana_run(config, "doctor", with_ilana));
+    CHECK(contains(with_myapp, "no-migrations-yet does not exist (myapp db migrate:make creates it)"));
+    CHECK(contains(with_ilana, "no-migrations-yet does not exist (ilana migrate:make creates it)"));
+    // Nothing listens on port 1: the hint names the program's own serve.
+    CHECK(db(config, "metrics --url http://127.0.0.1:1", with_myapp) == 1);
+    CHECK(contains(with_myapp, "(is `myapp db serve` or the application's MetricsServer running there?)"));
 }

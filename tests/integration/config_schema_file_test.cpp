@@ -6,28 +6,21 @@
 #include <catch2/catch.hpp>
 
 #include "temp_dir.hpp"
+#include "test_helpers.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/pointer.h>
 
 #include <cmath>
-#include <fstream>
 #include <regex>
-#include <sstream>
 
 using ilana_test::ilana_cli;
+using ilana_test::read_file;
 using ilana_test::run_command;
 
 namespace {
 
 const std::string kSchemaFile = ILANA_TEST_SOURCE_DIR "/docs/ilana.config.schema.json";
-
-std::string read_file(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
 
 rapidjson::Document parse(const std::string &text, const std::string &what) {
     rapidjson::Document d;

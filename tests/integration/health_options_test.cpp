@@ -11,12 +11,11 @@
 #include "test_helpers.hpp"
 
 using namespace ilana;
+using ilana_test::contains;
 using ilana_test::run_command;
 using ilana_test::TempDir;
 
 namespace {
-
-bool has(const std::string &text, const std::string &what) { return text.find(what) != std::string::npos; }
 
 // PostgreSQL schema tenants "a" and "b" under a prefix of their own, plus a
 // SQLite connection that is not the tenants'.
@@ -70,7 +69,7 @@ TEST_CASE("health options: tenantIds, includeShared and sharedDb in the C++ API"
         else CHECK(p.connection != "pg"); // the shared one is sharedDb, not a pool
     }
     CHECK(tenants == 1);
-    CHECK(has(all.to_json(), "\"sharedDb\":{\"connection\":\"pg\",\"status\":\"ok\",\"responseTimeMs\":"));
+    CHECK(contains(all.to_json(), "\"sharedDb\":{\"connection\":\"pg\",\"status\":\"ok\",\"responseTimeMs\":"));
 
     // tenantIds: only those tenants, opened when needed; nothing else.
     HealthOptions only_a;
@@ -83,13 +82,13 @@ TEST_CASE("health options: tenantIds, includeShared and sharedDb in the C++ API"
     CHECK(a.pools[0].response_time_ms);
     CHECK(a.shared_db);
     CHECK(t.tm->is_warm("a"));
-    CHECK(has(a.to_json(), "\"tenantId\":\"a\""));
+    CHECK(contains(a.to_json(), "\"tenantId\":\"a\""));
 
     // includeShared=false: no sharedDb entry, the shared database is not pinged.
     only_a.include_shared = false;
     HealthReport no_shared = t.db->health_check(only_a);
     CHECK_FALSE(no_shared.shared_db);
-    CHECK_FALSE(has(no_shared.to_json(), "sharedDb"));
+    CHECK_FALSE(contains(no_shared.to_json(), "sharedDb"));
     CHECK(no_shared.total_pools == 1);
 
     // A tenant without its schema is unhealthy (PostgreSQL itself would
@@ -101,7 +100,7 @@ TEST_CASE("health options: tenantIds, includeShared and sharedDb in the C++ API"
     CHECK(m.pools[0].status == "ok");
     CHECK(m.pools[1].tenant == "nosuch");
     CHECK(m.pools[1].status == "unhealthy");
-    CHECK(has(m.pools[1].error, "no namespace " + t.prefix + "nosuch"));
+    CHECK(contains(m.pools[1].error, "no namespace " + t.prefix + "nosuch"));
     CHECK_FALSE(m.healthy);
     CHECK_FALSE(t.tm->is_warm("nosuch"));
 
@@ -121,18 +120,18 @@ TEST_CASE("health options: ilana health --tenant/--include-shared, /health?tenan
     TenantsSetup t;
     std::string out;
     REQUIRE(run_command(t.cli("health --tenant a,b --json"), out) == 0);
-    CHECK(has(out, "\"tenantId\":\"a\""));
-    CHECK(has(out, "\"tenantId\":\"b\""));
-    CHECK(has(out, "\"totalPools\":2"));
-    CHECK(has(out, "\"sharedDb\":{\"connection\":\"pg\",\"status\":\"ok\""));
-    CHECK_FALSE(has(out, "\"connection\":\"cache\""));
+    CHECK(contains(out, "\"tenantId\":\"a\""));
+    CHECK(contains(out, "\"tenantId\":\"b\""));
+    CHECK(contains(out, "\"totalPools\":2"));
+    CHECK(contains(out, "\"sharedDb\":{\"connection\":\"pg\",\"status\":\"ok\""));
+    CHECK_FALSE(contains(out, "\"connection\":\"cache\""));
     REQUIRE(run_command(t.cli("health --tenant a --include-shared=false --json"), out) == 0);
-    CHECK(has(out, "\"totalPools\":1"));
-    CHECK_FALSE(has(out, "sharedDb"));
+    CHECK(contains(out, "\"totalPools\":1"));
+    CHECK_FALSE(contains(out, "sharedDb"));
     REQUIRE(run_command(t.cli("health"), out) == 0);
-    CHECK(has(out, "shared db (pg): ok"));
+    CHECK(contains(out, "shared db (pg): ok"));
     CHECK(run_command(t.cli("health --tenant 'bad;id'"), out) == 2);
-    CHECK(has(out, "bad;id"));
+    CHECK(contains(out, "bad;id"));
     CHECK(run_command(t.cli("health --include-shared=maybe"), out) == 2);
 
     // The endpoint takes the same options as query parameters.
@@ -140,27 +139,27 @@ TEST_CASE("health options: ilana health --tenant/--include-shared, /health?tenan
     server.start();
     const std::string base = "http://127.0.0.1:" + std::to_string(server.port()) + "/health";
     REQUIRE(run_command("curl -s -w ' %{http_code}' '" + base + "?tenantIds=a&includeShared=false'", out) == 0);
-    CHECK(has(out, "\"tenantId\":\"a\""));
-    CHECK(has(out, "\"totalPools\":1"));
-    CHECK_FALSE(has(out, "sharedDb"));
+    CHECK(contains(out, "\"tenantId\":\"a\""));
+    CHECK(contains(out, "\"totalPools\":1"));
+    CHECK_FALSE(contains(out, "sharedDb"));
     CHECK(out.substr(out.size() - 4) == " 200");
     REQUIRE(run_command("curl -s -w ' %{http_code}' '" + base + "?tenantIds=a,b'", out) == 0);
-    CHECK(has(out, "\"totalPools\":2"));
-    CHECK(has(out, "\"sharedDb\":{\"connection\":\"pg\""));
+    CHECK(contains(out, "\"totalPools\":2"));
+    CHECK(contains(out, "\"sharedDb\":{\"connection\":\"pg\""));
     REQUIRE(run_command("curl -s -w ' %{http_code}' '" + base + "?tenantIds=bad%21id'", out) == 0);
     CHECK(out.substr(out.size() - 4) == " 400");
-    CHECK(has(out, "bad!id"));
+    CHECK(contains(out, "bad!id"));
     REQUIRE(run_command("curl -s -w ' %{http_code}' '" + base + "?tenant=a'", out) == 0);
     CHECK(out.substr(out.size() - 4) == " 400");
-    CHECK(has(out, "unknown parameter 'tenant'"));
+    CHECK(contains(out, "unknown parameter 'tenant'"));
     REQUIRE(run_command("curl -s -w ' %{http_code}' '" + base + "?includeShared=maybe'", out) == 0);
     CHECK(out.substr(out.size() - 4) == " 400");
     server.stop();
 
     // doctor --json: the seed's health.sharedDbLatencyMs.
     REQUIRE(run_command(t.cli("doctor --json"), out) == 0);
-    CHECK(has(out, "\"sharedDbLatencyMs\":"));
-    CHECK(has(out, "\"sharedDbStatus\":\"ok\""));
+    CHECK(contains(out, "\"sharedDbLatencyMs\":"));
+    CHECK(contains(out, "\"sharedDbStatus\":\"ok\""));
     REQUIRE(run_command(t.cli("doctor"), out) == 0);
-    CHECK(has(out, "Shared DB (pg): ok ("));
+    CHECK(contains(out, "Shared DB (pg): ok ("));
 }

@@ -24,28 +24,24 @@
 using namespace ilana;
 using namespace std::chrono;
 using namespace std::chrono_literals;
+using ilana_test::contains;
 using ilana_test::TempDir;
 
 namespace {
 
-bool has(const std::string &text, const std::string &what) { return text.find(what) != std::string::npos; }
-
 // The JSON lines a sink made of LogRecord::to_json would write.
 struct JsonSink {
-    std::mutex mu;
-    std::vector<std::string> lines;
-    JsonSink() {
-        set_log_record_sink([this](const LogRecord &r) {
-            std::lock_guard<std::mutex> lock(mu);
-            lines.push_back(r.to_json());
-        });
+    ilana_test::RecordCapture records;
+    std::vector<std::string> lines() {
+        std::lock_guard<std::mutex> lock(records.mu);
+        std::vector<std::string> out;
+        for (const auto &r : records.records) out.push_back(r.to_json());
+        return out;
     }
-    ~JsonSink() { set_log_record_sink({}); }
     // The parsed records of `type`.
     std::vector<rapidjson::Document> of(const std::string &type) {
-        std::lock_guard<std::mutex> lock(mu);
         std::vector<rapidjson::Document> out;
-        for (const auto &line : lines) {
+        for (const auto &line : lines()) {
             rapidjson::Document d;
             d.Parse(line.c_str());
             REQUIRE_FALSE(d.HasParseError());
@@ -54,9 +50,8 @@ struct JsonSink {
         return out;
     }
     std::string all() {
-        std::lock_guard<std::mutex> lock(mu);
         std::string s;
-        for (const auto &l : lines) s += l + "\n";
+        for (const auto &l : lines()) s += l + "\n";
         return s;
     }
 };
@@ -89,7 +84,7 @@ TEST_CASE("log records: queries and slow queries carry the SQL start, never a bo
     CHECK(str(queries[0], "sql") == "SELECT ? AS card_number");
     CHECK(queries[0]["ok"].GetBool());
     CHECK(queries[0]["durationMs"].IsNumber());
-    CHECK(has(str(queries[0], "message"), "conn=cache query=\"SELECT ? AS card_number\""));
+    CHECK(contains(str(queries[0], "message"), "conn=cache query=\"SELECT ? AS card_number\""));
     // The start of a long statement, whitespace folded.
     CHECK(str(queries[2], "sql").size() == 200 + 3);
     CHECK(str(queries[2], "sql").compare(0, 16, "SELECT 1 AS a , ") == 0);
@@ -104,9 +99,9 @@ TEST_CASE("log records: queries and slow queries carry the SQL start, never a bo
     CHECK(str(slow[0], "sql") == "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) "
                                  "SELECT count(*) FROM c WHERE x > ?");
     CHECK(slow[0]["durationMs"].GetDouble() >= 1.0);
-    CHECK_FALSE(has(sink.all(), "4111-secret-bound-value"));
-    CHECK_FALSE(has(text.text(), "4111-secret-bound-value"));
-    CHECK(has(text.text(), "SLOW_QUERY"));
+    CHECK_FALSE(contains(sink.all(), "4111-secret-bound-value"));
+    CHECK_FALSE(contains(text.text(), "4111-secret-bound-value"));
+    CHECK(contains(text.text(), "SLOW_QUERY"));
 
     // A failed statement is a QUERY record with ok=false.
     CHECK_THROWS(db.on("cache").query("SELECT * FROM no_such_table"));
@@ -134,8 +129,7 @@ TEST_CASE("log records: a tenant pool's POOL_CREATED and POOL_EVICTED name the t
     JsonSink sink;
     tm.get("acme").query("SELECT 1");
     // Unused for poolTtlMs: closed by the TTL sweep.
-    const auto until = steady_clock::now() + 5s;
-    while (sink.of("POOL_EVICTED").empty() && steady_clock::now() < until) std::this_thread::sleep_for(20ms);
+    ilana_test::eventually([&] { return !sink.of("POOL_EVICTED").empty(); }, 5s, 20ms);
 
     auto created = sink.of("POOL_CREATED");
     REQUIRE(created.size() == 1);
@@ -150,8 +144,8 @@ TEST_CASE("log records: a tenant pool's POOL_CREATED and POOL_EVICTED name the t
     CHECK(str(evicted[0], "tenant") == "acme");
     CHECK(str(evicted[0], "schema") == prefix + "acme");
     CHECK(str(evicted[0], "reason") == "ttl_expired");
-    CHECK(has(text.text(), "conn=pg@acme POOL_EVICTED reason=ttl_expired"));
-    CHECK_FALSE(has(sink.all(), ilana_test::pg().password));
+    CHECK(contains(text.text(), "conn=pg@acme POOL_EVICTED reason=ttl_expired"));
+    CHECK_FALSE(contains(sink.all(), ilana_test::pg().password));
 }
 
 TEST_CASE("log records: only at the levels the logger logs, and a throwing sink is ignored", "[logging][sqlite]") {
@@ -170,5 +164,5 @@ TEST_CASE("log records: only at the levels the logger logs, and a throwing sink 
     set_log_record_sink([](const LogRecord &) { throw std::runtime_error("sink down"); });
     CHECK_NOTHROW(db.on("cache").query("SELECT 2"));
     set_log_record_sink({});
-    CHECK(has(text.text(), "query=\"SELECT 2\""));
+    CHECK(contains(text.text(), "query=\"SELECT 2\""));
 }

@@ -21,6 +21,7 @@
 #include <sstream>
 
 using namespace ilana;
+using ilana_test::count;
 using ilana_test::ilana_cli;
 using ilana_test::open_db;
 using ilana_test::TempDir;
@@ -28,8 +29,6 @@ using ilana_test::TempDir;
 namespace {
 
 constexpr int kRunners = 4;
-
-int64_t count(const Connection &c, const std::string &sql) { return c.query(sql).front()[0].as<int64_t>(); }
 
 // Forks kRunners `ilana --config CONFIG migrate` processes that all block on
 // one pipe, then closes it so they start together. Returns their outputs

@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 using namespace ilana;
+using ilana_test::contains;
+using ilana_test::count;
 using ilana_test::ilana_cli;
 using ilana_test::run_command;
 using ilana_test::Cleanup;
@@ -38,8 +40,6 @@ using ilana_test::unique_suffix;
 
 namespace {
 
-bool contains(const std::string &haystack, const std::string &needle) { return haystack.find(needle) != std::string::npos; }
-
 int cli(const std::string &config, const std::string &args, std::string &out) {
     int rc = run_command(ilana_cli() + " --config '" + config + "' " + args, out);
     UNSCOPED_INFO("ilana " << args << " -> " << rc << "\n" << out);
@@ -53,8 +53,6 @@ std::string sha256sum(const std::string &path) {
     REQUIRE(run_command("sha256sum '" + path + "'", out) == 0);
     return out.substr(0, 64);
 }
-
-int64_t count(const Connection &c, const std::string &sql) { return c.query(sql).front()[0].as<int64_t>(); }
 
 // The path migrate:make printed (its first line that is an absolute path).
 std::string made_path(const std::string &out) {

@@ -306,3 +306,24 @@ TEST_CASE("ilana metrics --watch --url watches a running application with rates 
     CHECK(run_command(cli + "metrics --watch --url https://127.0.0.1:9464", out) == 2);
     CHECK(out.find("https is not supported") != std::string::npos);
 }
+
+TEST_CASE("ilana metrics --url gives up on an endpoint that accepts but never answers, naming it",
+          "[observe][cli][http]") {
+    SilentServer silent;
+    TempDir dir;
+    // The wait is the endpoint's ping timeout (a scrape may run a health
+    // check) plus 5 s.
+    dir.write("ilana.config.json", R"({"connections": {"x": {"client": "sqlite3", "connection": {"filename": ":memory:"}}},
+        "metrics": {"pingTimeoutMs": 100}})");
+    const std::string url = "http://127.0.0.1:" + std::to_string(silent.port());
+    std::string out;
+    const auto t0 = steady_clock::now();
+    CHECK(run_command("timeout 30 " + ilana_test::ilana_cli() + " --config " + dir.file("ilana.config.json") +
+                          " metrics --url " + url,
+                      out) == 1);
+    const auto took = duration_cast<milliseconds>(steady_clock::now() - t0).count();
+    INFO(out);
+    CHECK(out.find("GET " + url + ": no complete answer within 5100ms") != std::string::npos);
+    CHECK(took >= 5000);
+    CHECK(took < 15000);
+}

@@ -19,14 +19,8 @@ using ilana_test::TempDir;
 
 TEST_CASE("16 threads over a pool of 8 through PgBouncer in transaction mode", "[pgbouncer][pg][threads]") {
     ILANA_REQUIRE_PG();
-    const std::string bouncer_port = ilana_test::env_or("ILANA_TEST_PGBOUNCER_PORT");
-    if (bouncer_port.empty()) {
-        if (ilana_test::servers_required()) FAIL("ILANA_TEST_PGBOUNCER_PORT is not set: start pgbouncer with scripts/test-servers.sh");
-        WARN("SKIPPED: no PgBouncer (scripts/test-servers.sh start pgbouncer)");
-        return;
-    }
-    auto s = ilana_test::pg();
-    s.port = bouncer_port;
+    ILANA_REQUIRE_PGBOUNCER();
+    const auto s = ilana_test::pgbouncer();
     TempDir dir;
     dir.write("ilana.config.json", R"({"default": "bouncer", "connections": {
         "bouncer": {"client": "postgres", "pgbouncer": true, "connection": )" + ilana_test::connection_json(s) +

@@ -7,6 +7,7 @@
 
 #include "configs.hpp"
 #include "log_capture.hpp"
+#include "test_helpers.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +17,7 @@
 using namespace ilana;
 using namespace std::chrono;
 using namespace std::chrono_literals;
+using ilana_test::eventually;
 using ilana_test::TempDir;
 
 namespace {
@@ -26,14 +28,6 @@ Database open_pg(const TempDir &dir, const std::string &pool_json, Hooks hooks =
     return Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, std::move(hooks)});
 }
 
-template <class Pred> bool eventually(Pred pred, milliseconds within = 5000ms) {
-    auto end = steady_clock::now() + within;
-    while (steady_clock::now() < end) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return pred();
-}
 } // namespace
 
 TEST_CASE("pool exhaustion: PoolTimeout after acquireTimeoutMillis with the seed's message", "[pool][pg]") {

@@ -11,17 +11,19 @@
 
 #include "configs.hpp"
 #include "temp_dir.hpp"
+#include "test_helpers.hpp"
 #include "test_servers.hpp"
 
 #include <chrono>
 #include <fstream>
-#include <iterator>
 #include <mutex>
 #include <set>
 #include <thread>
 
 using namespace ilana;
 using Catch::Contains;
+using ilana_test::eventually;
+using ilana_test::read_file;
 using ilana_test::TempDir;
 
 namespace {
@@ -51,20 +53,6 @@ Hooks error_hooks(const std::shared_ptr<ErrorLog> &log) {
     Hooks h;
     h.on_error = [log](const std::string &conn, const Error &e) { log->add(conn, e); };
     return h;
-}
-
-template <class F> bool eventually(F &&condition, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        if (condition()) return true;
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-}
-
-std::string read_file(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // Rewrites a file in place (same inode, so open SQLite handles see it).
@@ -224,10 +212,10 @@ TEST_CASE("replicas (SQLite): a failing replica is skipped, all down falls back 
 
     // r1 answers again: the background re-check puts it back within ~1 s.
     overwrite(dir.file("r1.sqlite"), r1_bytes);
-    CHECK(eventually([&] { return who(db) == "r1"; }, std::chrono::seconds(5)));
+    CHECK(eventually([&] { return who(db) == "r1"; }, std::chrono::seconds(5), std::chrono::milliseconds(50)));
     CHECK(who(db) == "r1"); // r2 is still down
     overwrite(dir.file("r2.sqlite"), r2_bytes);
-    CHECK(eventually([&] { return who(db) == "r2"; }, std::chrono::seconds(5)));
+    CHECK(eventually([&] { return who(db) == "r2"; }, std::chrono::seconds(5), std::chrono::milliseconds(50)));
     // A new outage is announced again.
     overwrite(dir.file("r1.sqlite"), std::string(r1_bytes.size(), 'x'));
     overwrite(dir.file("r2.sqlite"), std::string(r2_bytes.size(), 'x'));

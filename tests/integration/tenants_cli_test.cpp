@@ -7,9 +7,11 @@
 #include <ilana/tenants.hpp>
 
 #include "configs.hpp"
+#include "test_helpers.hpp"
 
 #include <unistd.h>
 
+using ilana_test::contains;
 using ilana_test::ilana_cli;
 using ilana_test::run_command;
 using ilana_test::TempDir;
@@ -27,8 +29,6 @@ std::string cli(const std::string &config, const std::string &args) {
     return ilana_cli() + " --config '" + config + "' " + args;
 }
 
-bool has(const std::string &out, const std::string &what) { return out.find(what) != std::string::npos; }
-
 } // namespace
 
 TEST_CASE("ilana tenants:* and warmup on SQLite files", "[tenants][cli][sqlite]") {
@@ -40,40 +40,40 @@ TEST_CASE("ilana tenants:* and warmup on SQLite files", "[tenants][cli][sqlite]"
     std::string out;
 
     REQUIRE(run_command(cli(cfg, "tenants:create acme"), out) == 0);
-    CHECK(has(out, "created tenant acme"));
-    CHECK(has(out, "1 migration(s) applied"));
+    CHECK(contains(out, "created tenant acme"));
+    CHECK(contains(out, "1 migration(s) applied"));
     REQUIRE(run_command(cli(cfg, "tenants:create globex"), out) == 0);
     REQUIRE(run_command(cli(cfg, "tenants:create initech --no-migrate"), out) == 0);
 
     REQUIRE(run_command(cli(cfg, "tenants:list"), out) == 0);
-    CHECK(has(out, "acme"));
-    CHECK(has(out, dir.file("tenants/globex.sqlite")));
-    CHECK(has(out, "3 tenant(s) (discovery: namespace, maxPools=2)"));
+    CHECK(contains(out, "acme"));
+    CHECK(contains(out, dir.file("tenants/globex.sqlite")));
+    CHECK(contains(out, "3 tenant(s) (discovery: namespace, maxPools=2)"));
     REQUIRE(run_command(cli(cfg, "tenants:list --json"), out) == 0);
-    CHECK(has(out, "\"count\":3"));
-    CHECK(has(out, "{\"id\":\"acme\",\"namespace\":\"" + dir.file("tenants/acme.sqlite") + "\"}"));
+    CHECK(contains(out, "\"count\":3"));
+    CHECK(contains(out, "{\"id\":\"acme\",\"namespace\":\"" + dir.file("tenants/acme.sqlite") + "\"}"));
 
     // The doctor compares the tenants found with maxPools.
     CHECK(run_command(cli(cfg, "doctor"), out) == 0);
-    CHECK(has(out, "tenants: 3 tenants found (discovery: namespace)"));
-    CHECK(has(out, "Consider increasing maxPools (current: 2, tenants: 3)"));
-    CHECK(has(out, "connection:main: tenant template (file isolation), not opened"));
+    CHECK(contains(out, "tenants: 3 tenants found (discovery: namespace)"));
+    CHECK(contains(out, "Consider increasing maxPools (current: 2, tenants: 3)"));
+    CHECK(contains(out, "connection:main: tenant template (file isolation), not opened"));
 
     // Migrate every tenant: initech gets its migration now.
     REQUIRE(run_command(cli(cfg, "tenants:migrate --concurrency 2"), out) == 0);
-    CHECK(has(out, "initech: 1 applied"));
-    CHECK(has(out, "acme: up to date"));
-    CHECK(has(out, "Migrated 3 tenant(s): 3 succeeded, 0 failed, 1 migration(s) applied"));
+    CHECK(contains(out, "initech: 1 applied"));
+    CHECK(contains(out, "acme: up to date"));
+    CHECK(contains(out, "Migrated 3 tenant(s): 3 succeeded, 0 failed, 1 migration(s) applied"));
 
     // Warmup: plain lines when not on a terminal, a summary, JSON.
     REQUIRE(run_command(cli(cfg, "warmup --concurrency 2"), out) == 0);
-    CHECK(has(out, "[3/3] "));
-    CHECK(has(out, "Warmed 3 pool(s)"));
-    CHECK(has(out, "3 tenant(s), 0 already warm, 0 failed"));
+    CHECK(contains(out, "[3/3] "));
+    CHECK(contains(out, "Warmed 3 pool(s)"));
+    CHECK(contains(out, "3 tenant(s), 0 already warm, 0 failed"));
     REQUIRE(run_command(cli(cfg, "warmup --tenants acme,globex --json"), out) == 0);
-    CHECK(has(out, "\"total\":2,\"succeeded\":2,\"failed\":0,\"alreadyWarm\":0"));
+    CHECK(contains(out, "\"total\":2,\"succeeded\":2,\"failed\":0,\"alreadyWarm\":0"));
     CHECK(run_command(cli(cfg, "warmup --tenants 'x\";DROP SCHEMA public; --'"), out) == 2);
-    CHECK(has(out, "tenant id \"x\\\";DROP SCHEMA public; --\" is not valid"));
+    CHECK(contains(out, "tenant id \"x\\\";DROP SCHEMA public; --\" is not valid"));
     CHECK(run_command(cli(cfg, "warmup --tenants acme,nosuch/x"), out) == 2);
 
     // Seeding from an SQL file.
@@ -81,34 +81,34 @@ TEST_CASE("ilana tenants:* and warmup on SQLite files", "[tenants][cli][sqlite]"
                                                    "'Ann', '+44 1');\nINSERT INTO users (id, email, name, phone) VALUES "
                                                    "(2, 'bob@acme.test', 'Bob', '+44 2');\n");
     REQUIRE(run_command(cli(cfg, "tenants:seed --tenant acme '" + seed + "'"), out) == 0);
-    CHECK(has(out, "Seeded 1 tenant(s): 1 succeeded"));
+    CHECK(contains(out, "Seeded 1 tenant(s): 1 succeeded"));
     CHECK(run_command(cli(cfg, "tenants:seed --tenant acme --all '" + seed + "'"), out) == 2);
     // Seeding everything: acme fails (duplicate keys), the others go on.
     CHECK(run_command(cli(cfg, "tenants:seed --all '" + seed + "'"), out) == 1);
-    CHECK(has(out, "Seeded 3 tenant(s): 2 succeeded, 1 failed"));
-    CHECK(has(out, "acme: "));
-    CHECK(has(out, "seed.sql:1"));
+    CHECK(contains(out, "Seeded 3 tenant(s): 2 succeeded, 1 failed"));
+    CHECK(contains(out, "acme: "));
+    CHECK(contains(out, "seed.sql:1"));
 
     // Drift: none, then globex altered.
     REQUIRE(run_command(cli(cfg, "tenants:drift"), out) == 0);
-    CHECK(has(out, "3 tenant(s), 3 without drift, 0 with drift"));
+    CHECK(contains(out, "3 tenant(s), 3 without drift, 0 with drift"));
     {
         ilana::Database db = ilana::Database::open(cfg, ilana::OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
         ilana::TenantManager(db).get("globex").execute("ALTER TABLE users ADD COLUMN nickname TEXT");
     }
     CHECK(run_command(cli(cfg, "tenants:drift"), out) == 1);
-    CHECK(has(out, "globex"));
-    CHECK(has(out, "column 'nickname' (text) is not in the reference"));
-    CHECK(has(out, "1 with drift"));
+    CHECK(contains(out, "globex"));
+    CHECK(contains(out, "column 'nickname' (text) is not in the reference"));
+    CHECK(contains(out, "1 with drift"));
     CHECK(run_command(cli(cfg, "tenants:drift --json --reference globex"), out) == 1);
-    CHECK(has(out, "\"referenceTenant\":\"globex\""));
-    CHECK(has(out, "\"withDrift\":2"));
+    CHECK(contains(out, "\"referenceTenant\":\"globex\""));
+    CHECK(contains(out, "\"withDrift\":2"));
 
     // Clone with anonymized data, then no drift between the two.
     const std::string rules = dir.write("rules.json", R"({"users": {"email": "email", "phone": null, "name": "name"}})");
     REQUIRE(run_command(cli(cfg, "tenants:clone acme acme-copy --with-data --anonymize '" + rules + "'"), out) == 0);
-    CHECK(has(out, "cloned acme to acme-copy"));
-    CHECK(has(out, "3 row(s) (anonymized)")); // 2 users + 1 migration row
+    CHECK(contains(out, "cloned acme to acme-copy"));
+    CHECK(contains(out, "3 row(s) (anonymized)")); // 2 users + 1 migration row
     REQUIRE(run_command(cli(cfg, "tenants:drift --reference acme --tenants acme,acme-copy"), out) == 0);
     {
         ilana::Database db = ilana::Database::open(cfg, ilana::OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
@@ -121,15 +121,15 @@ TEST_CASE("ilana tenants:* and warmup on SQLite files", "[tenants][cli][sqlite]"
         }
     }
     CHECK(run_command(cli(cfg, "tenants:clone acme acme-copy2 --anonymize '" + rules + "'"), out) == 2);
-    CHECK(has(out, "--anonymize needs --with-data"));
+    CHECK(contains(out, "--anonymize needs --with-data"));
 
     // Drop: refused without --force.
     CHECK(run_command(cli(cfg, "tenants:drop acme-copy"), out) == 2);
-    CHECK(has(out, "refusing to drop tenant acme-copy"));
+    CHECK(contains(out, "refusing to drop tenant acme-copy"));
     REQUIRE(run_command(cli(cfg, "tenants:drop acme-copy --force"), out) == 0);
-    CHECK(has(out, "dropped tenant acme-copy"));
+    CHECK(contains(out, "dropped tenant acme-copy"));
     REQUIRE(run_command(cli(cfg, "tenants:list --json"), out) == 0);
-    CHECK(has(out, "\"count\":3"));
+    CHECK(contains(out, "\"count\":3"));
 
     // One tenant failing its migration does not stop the others; exit 1.
     dir.write("database/migrations/tenants/20260102000000_orders.sql",
@@ -139,20 +139,20 @@ TEST_CASE("ilana tenants:* and warmup on SQLite files", "[tenants][cli][sqlite]"
         ilana::TenantManager(db).get("globex").execute("CREATE TABLE orders (id INTEGER)");
     }
     CHECK(run_command(cli(cfg, "tenants:migrate"), out) == 1);
-    CHECK(has(out, "Migrated 3 tenant(s): 2 succeeded, 1 failed"));
-    CHECK(has(out, "\u2717 globex: "));
+    CHECK(contains(out, "Migrated 3 tenant(s): 2 succeeded, 1 failed"));
+    CHECK(contains(out, "\u2717 globex: "));
     // The same through `ilana migrate --tenants`: acme and initech are done now.
     CHECK(run_command(cli(cfg, "migrate --tenants --concurrency 2"), out) == 1);
-    CHECK(has(out, "acme: up to date"));
-    CHECK(has(out, "Migrated 3 tenant(s): 2 succeeded, 1 failed, 0 migration(s) applied"));
+    CHECK(contains(out, "acme: up to date"));
+    CHECK(contains(out, "Migrated 3 tenant(s): 2 succeeded, 1 failed, 0 migration(s) applied"));
     CHECK(run_command(cli(cfg, "migrate --tenants --all"), out) == 2);
     {
         ilana::Database db = ilana::Database::open(cfg, ilana::OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
         ilana::TenantManager(db).get("globex").execute("DROP TABLE orders");
     }
     REQUIRE(run_command(cli(cfg, "migrate --tenants"), out) == 0);
-    CHECK(has(out, "globex: 1 applied"));
-    CHECK(has(out, "Migrated 3 tenant(s): 3 succeeded, 0 failed, 1 migration(s) applied"));
+    CHECK(contains(out, "globex: 1 applied"));
+    CHECK(contains(out, "Migrated 3 tenant(s): 3 succeeded, 0 failed, 1 migration(s) applied"));
 }
 
 TEST_CASE("ilana warmup and tenants:list on PostgreSQL schemas", "[tenants][cli][pg]") {
@@ -174,15 +174,15 @@ TEST_CASE("ilana warmup and tenants:list on PostgreSQL schemas", "[tenants][cli]
     } cleanup{cfg};
     for (const char *id : {"a", "b", "c"}) REQUIRE(run_command(cli(cfg, std::string("tenants:create ") + id), out) == 0);
     REQUIRE(run_command(cli(cfg, "tenants:list"), out) == 0);
-    CHECK(has(out, prefix + "a"));
-    CHECK(has(out, "3 tenant(s) (discovery: namespace, maxPools=5)"));
+    CHECK(contains(out, prefix + "a"));
+    CHECK(contains(out, "3 tenant(s) (discovery: namespace, maxPools=5)"));
     REQUIRE(run_command(cli(cfg, "warmup --all --concurrency 3"), out) == 0);
-    CHECK(has(out, "Warmed 3 pool(s)"));
+    CHECK(contains(out, "Warmed 3 pool(s)"));
     REQUIRE(run_command(cli(cfg, "tenants:drift"), out) == 0);
     CHECK(run_command(cli(cfg, "tenants:drop b"), out) == 2);
     REQUIRE(run_command(cli(cfg, "tenants:drop b --force"), out) == 0);
     REQUIRE(run_command(cli(cfg, "tenants:list --json"), out) == 0);
-    CHECK(has(out, "\"count\":2"));
+    CHECK(contains(out, "\"count\":2"));
 }
 
 namespace {
@@ -214,10 +214,10 @@ void cli_clone_and_system(const std::string &client, const std::string &connecti
     REQUIRE(run_command(cli(cfg, "tenants:seed --tenant src '" + seed_file + "'"), out) == 0);
     const std::string rules = dir.write("rules.json", R"({"users": {"email": "email"}})");
     REQUIRE(run_command(cli(cfg, "tenants:clone src copy --with-data --anonymize '" + rules + "'"), out) == 0);
-    CHECK(has(out, "cloned src to copy"));
-    CHECK(has(out, "2 table(s), 1 view(s), 4 row(s) (anonymized)"));
+    CHECK(contains(out, "cloned src to copy"));
+    CHECK(contains(out, "2 table(s), 1 view(s), 4 row(s) (anonymized)"));
     REQUIRE(run_command(cli(cfg, "tenants:clone src bare"), out) == 0);
-    CHECK(has(out, "2 table(s), 1 view(s) in"));
+    CHECK(contains(out, "2 table(s), 1 view(s) in"));
     {
         ilana::Database db = ilana::Database::open(cfg, ilana::OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
         ilana::TenantManager tm(db);
@@ -234,15 +234,15 @@ void cli_clone_and_system(const std::string &client, const std::string &connecti
 
     const std::string empty = dir.write("empty.json", config(""));
     CHECK(run_command(cli(empty, "tenants:list"), out) == 2);
-    CHECK(has(out, "/tenants/schemaPrefix"));
-    CHECK(has(out, "would be a tenant"));
+    CHECK(contains(out, "/tenants/schemaPrefix"));
+    CHECK(contains(out, "would be a tenant"));
     const std::string sys = dir.write("system.json", config(system_prefix));
     CHECK(run_command(cli(sys, "tenants:drop " + system_id + " --force"), out) != 0);
-    CHECK(has(out, "names \"" + system_name + "\", a system"));
+    CHECK(contains(out, "names \"" + system_name + "\", a system"));
     CHECK(run_command(cli(sys, "tenants:clone " + system_id + " x"), out) != 0);
     CHECK(run_command(cli(sys, "tenants:migrate --tenants " + system_id), out) != 0);
     REQUIRE(run_command(cli(sys, "tenants:list"), out) == 0);
-    CHECK_FALSE(has(out, system_name));
+    CHECK_FALSE(contains(out, system_name));
 }
 
 } // namespace
@@ -292,17 +292,17 @@ TEST_CASE("schema tenants over PgBouncer in transaction mode: Database::open and
         FAIL("the config loaded");
     } catch (const ilana::ConfigError &e) {
         const std::string m = e.what();
-        CHECK(has(m, "/tenants/isolation"));
-        CHECK(has(m, "PgBouncer in transaction mode"));
-        CHECK(has(m, "'app'"));
+        CHECK(contains(m, "/tenants/isolation"));
+        CHECK(contains(m, "PgBouncer in transaction mode"));
+        CHECK(contains(m, "'app'"));
     }
     std::string out;
     for (const char *command : {"tenants:list", "migrate:status", "doctor", "query --connection app 'SELECT 1'"}) {
         INFO(command);
         CHECK(run_command(cli(cfg, command), out) == 2);
-        CHECK(has(out, "ilana.config.json: /tenants/isolation: \"schema\" isolation does not work through PgBouncer"));
-        CHECK(has(out, "session mode"));
-        CHECK(has(out, "directly"));
-        CHECK_FALSE(has(out, "s3cret-pw"));
+        CHECK(contains(out, "ilana.config.json: /tenants/isolation: \"schema\" isolation does not work through PgBouncer"));
+        CHECK(contains(out, "session mode"));
+        CHECK(contains(out, "directly"));
+        CHECK_FALSE(contains(out, "s3cret-pw"));
     }
 }

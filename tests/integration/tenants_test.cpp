@@ -25,6 +25,7 @@
 #include <ilana/tenants.hpp>
 
 #include "configs.hpp"
+#include "test_helpers.hpp"
 
 #include <unistd.h>
 
@@ -39,18 +40,10 @@
 using namespace ilana;
 using namespace std::chrono;
 using namespace std::chrono_literals;
+using ilana_test::eventually;
 using ilana_test::TempDir;
 
 namespace {
-
-template <class Pred> bool eventually(Pred pred, milliseconds within = 5000ms) {
-    auto end = steady_clock::now() + within;
-    while (steady_clock::now() < end) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return pred();
-}
 
 std::string unique_prefix() {
     static std::atomic<int> n{0};

@@ -1,5 +1,5 @@
 // Captures ilana's log lines for the life of the object (then restores the
-// previous logger).
+// previous logger); RecordCapture does the same for the structured records.
 #pragma once
 
 #include <ilana/logging.hpp>
@@ -10,6 +10,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace ilana_test {
 
@@ -32,6 +33,26 @@ public:
 private:
     std::ostringstream stream_;
     std::shared_ptr<spdlog::logger> previous_;
+};
+
+// Records given to the structured sink while alive.
+struct RecordCapture {
+    std::mutex mu;
+    std::vector<ilana::LogRecord> records;
+    RecordCapture() {
+        ilana::set_log_record_sink([this](const ilana::LogRecord &r) {
+            std::lock_guard<std::mutex> lock(mu);
+            records.push_back(r);
+        });
+    }
+    ~RecordCapture() { ilana::set_log_record_sink({}); }
+    std::vector<ilana::LogRecord> of(const std::string &type) {
+        std::lock_guard<std::mutex> lock(mu);
+        std::vector<ilana::LogRecord> out;
+        for (const auto &r : records)
+            if (r.type == type) out.push_back(r);
+        return out;
+    }
 };
 
 } // namespace ilana_test

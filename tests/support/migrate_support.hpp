@@ -1,6 +1,7 @@
-// What the migration tests (tests/integration/migrate*_test.cpp) share:
-// opening a config with the build's plugins, and scratch server objects
-// (a PostgreSQL schema, a MariaDB database) made per run and dropped after.
+// What the migration tests (tests/integration/migrate*_test.cpp,
+// cli_embed_test.cpp) share: opening a config with the build's plugins,
+// reading a count, and scratch server objects (a PostgreSQL schema, a
+// MariaDB database) made per run and dropped after.
 #pragma once
 
 #include "configs.hpp"
@@ -10,6 +11,7 @@
 
 #include <ilana/ilana.hpp>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -17,6 +19,11 @@ namespace ilana_test {
 
 inline ilana::Database open_db(const std::string &config) {
     return ilana::Database::open(config, ilana::OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+}
+
+// The first column of the first row of `sql` (a count) as an integer.
+inline int64_t count(const ilana::Connection &c, const std::string &sql) {
+    return c.query(sql).front()[0].as<int64_t>();
 }
 
 // A config with one PostgreSQL connection "pg" working in `schema` (its

@@ -1,11 +1,13 @@
 // Small helpers the integration tests share: unique names for server
-// objects, cleanup at scope exit, reading a file, counting occurrences.
+// objects, cleanup at scope exit, reading a file, counting occurrences,
+// waiting for a condition.
 #pragma once
 
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstddef>
 #include <exception>
 #include <fstream>
@@ -13,6 +15,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace ilana_test {
 
@@ -43,11 +46,29 @@ inline std::string read_file(const std::string &path) {
     return s.str();
 }
 
+inline bool contains(const std::string &haystack, const std::string &needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
 // How many times `needle` occurs in `haystack`, not overlapping.
 inline size_t count_of(const std::string &haystack, const std::string &needle) {
     size_t n = 0;
     for (size_t p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + needle.size())) ++n;
     return n;
+}
+
+// Whether `condition` holds within `within`, asked every `every` (and once
+// more at the end): for state that a pool's or a manager's own threads
+// reach in their time.
+template <class Condition>
+bool eventually(Condition condition, std::chrono::milliseconds within = std::chrono::seconds(5),
+                std::chrono::milliseconds every = std::chrono::milliseconds(10)) {
+    const auto end = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < end) {
+        if (condition()) return true;
+        std::this_thread::sleep_for(every);
+    }
+    return condition();
 }
 
 } // namespace ilana_test

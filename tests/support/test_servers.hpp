@@ -2,7 +2,7 @@
 //
 // scripts/test-servers.sh start prints (and `eval "$(scripts/test-servers.sh
 // env)"` exports) ILANA_TEST_* variables. A test that needs a server calls
-// ILANA_REQUIRE_PG() / ILANA_REQUIRE_MYSQL() first:
+// ILANA_REQUIRE_PG() / ILANA_REQUIRE_MYSQL() / ILANA_REQUIRE_PGBOUNCER() first:
 //   - settings present: the test runs;
 //   - absent and ILANA_TEST_SERVERS_REQUIRED=1 (CI): the test FAILS loudly;
 //   - absent otherwise: the test ends with a visible "SKIPPED" warning.
@@ -40,8 +40,17 @@ inline ServerSettings mysql() {
             env_or("ILANA_TEST_MYSQL_DATABASE")};
 }
 
+// PgBouncer in front of the PostgreSQL primary (transaction pooling; the
+// primary's user, password and database).
+inline ServerSettings pgbouncer() {
+    ServerSettings s = pg();
+    s.port = env_or("ILANA_TEST_PGBOUNCER_PORT");
+    return s;
+}
+
 inline bool have_pg() { return !pg().port.empty(); }
 inline bool have_mysql() { return !mysql().port.empty(); }
+inline bool have_pgbouncer() { return have_pg() && !pgbouncer().port.empty(); }
 
 } // namespace ilana_test
 
@@ -59,3 +68,4 @@ inline bool have_mysql() { return !mysql().port.empty(); }
 
 #define ILANA_REQUIRE_PG() ILANA_REQUIRE_SERVER_(ilana_test::have_pg(), "PostgreSQL")
 #define ILANA_REQUIRE_MYSQL() ILANA_REQUIRE_SERVER_(ilana_test::have_mysql(), "MariaDB")
+#define ILANA_REQUIRE_PGBOUNCER() ILANA_REQUIRE_SERVER_(ilana_test::have_pgbouncer(), "PgBouncer")

@@ -14,11 +14,6 @@ namespace {
 
 using Params = std::vector<std::pair<std::string, std::string>>;
 
-// A config with one connection whose "connection" object is `connection`.
-std::string with_connection(const std::string &connection) {
-    return R"({"connections": {"db": {"client": "pg", "connection": )" + connection + "}}}";
-}
-
 Params params_of(const std::string &connection) { return parse(with_connection(connection)).find("db")->params; }
 
 } // namespace

@@ -16,10 +16,6 @@ namespace {
 
 const std::string kMinimal = R"({"connections": {"db": {"client": "pg"}}})";
 
-std::string with_connection(const std::string &connection) {
-    return R"({"connections": {"db": {"client": "pg", "connection": )" + connection + "}}}";
-}
-
 std::string param_a(const std::string &connection) { return *parse(with_connection(connection)).find("db")->param("a"); }
 
 } // namespace

@@ -8,6 +8,7 @@
 
 #include "log_capture.hpp"
 #include "temp_dir.hpp"
+#include "test_helpers.hpp"
 
 #include <chrono>
 #include <thread>
@@ -37,7 +38,7 @@ TEST_CASE("destroyTimeoutMillis bounds closing a session: the close is abandoned
     // The maintenance thread reaps it: counted as an idle eviction after at
     // most the bound, not after the driver's 1.5 s close.
     auto t0 = steady_clock::now();
-    while (slow.pool_status().evicted_idle == 0 && steady_clock::now() - t0 < 3s) std::this_thread::sleep_for(10ms);
+    ilana_test::eventually([&] { return slow.pool_status().evicted_idle != 0; }, 3s);
     auto took = duration_cast<milliseconds>(steady_clock::now() - t0).count();
     auto status = slow.pool_status();
     CHECK(status.evicted_idle == 1);

@@ -1,6 +1,7 @@
 // ilana doctor [--json]: diagnose configuration, drivers, connections,
 // migrations folders, pool settings and tenants. Exit 1 when a check fails.
 #include "command.hpp"
+#include "output/table.hpp"
 
 #include <ilana/database.hpp>
 #include <ilana/tenants.hpp>
@@ -10,10 +11,8 @@
 #include <rapidjson/writer.h>
 
 #include <chrono>
-#include <iomanip>
 #include <iostream>
 #include <optional>
-#include <sstream>
 
 namespace ilana::cli {
 namespace {
@@ -46,12 +45,6 @@ size_t count_sql_files(const std::string &dir) {
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
         if (it->path().extension() == ".sql") ++n;
     return n;
-}
-
-std::string fixed1(double v) {
-    std::ostringstream o;
-    o << std::fixed << std::setprecision(1) << v;
-    return o.str();
 }
 
 void check_connection(Doctor &d, const Database &db, const ConnectionConfig &cc) {
@@ -169,7 +162,8 @@ int run_doctor(const Globals &g, const po::variables_map &vm) {
             if (fs::is_directory(dir))
                 d.add("migrations:" + cc.name, "ok", dir + " (" + std::to_string(count_sql_files(dir)) + " files)");
             else
-                d.add("migrations:" + cc.name, "warn", dir + " does not exist (ilana migrate:make creates it)");
+                d.add("migrations:" + cc.name, "warn",
+                      dir + " does not exist (" + g.host->program_name + " migrate:make creates it)");
         }
         if (const auto &t = db->config().tenants()) check_tenants(d, *db, *t);
         health = db->health_check();
@@ -179,7 +173,7 @@ int run_doctor(const Globals &g, const po::variables_map &vm) {
         for (const auto &c : d.checks) {
             const char *mark = c.status == "ok" ? "\u2713" : c.status == "warn" ? "\u26a0" : "\u2717";
             std::cout << mark << " " << c.name << ": " << c.message;
-            if (c.latency_ms) std::cout << ", latency " << fixed1(*c.latency_ms) << "ms";
+            if (c.latency_ms) std::cout << ", latency " << fixed(*c.latency_ms, 1) << "ms";
             std::cout << "\n";
         }
         if (!d.recommendations.empty()) {
@@ -192,7 +186,7 @@ int run_doctor(const Globals &g, const po::variables_map &vm) {
                       << health->unhealthy_pools << " unhealthy\n";
             if (const auto &shared = health->shared_db) {
                 std::cout << "Shared DB (" << shared->connection << "): " << shared->status;
-                if (shared->response_time_ms) std::cout << " (" << fixed1(*shared->response_time_ms) << "ms latency)";
+                if (shared->response_time_ms) std::cout << " (" << fixed(*shared->response_time_ms, 1) << "ms latency)";
                 if (!shared->error.empty()) std::cout << ": " << shared->error;
                 std::cout << "\n";
             }

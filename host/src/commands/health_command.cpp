@@ -1,25 +1,17 @@
 // ilana health [--connection X]... [--tenant ID]... [--include-shared=BOOL]
 //              [--json] [--timeout MS]: exit 0 healthy, 1 not.
 #include "command.hpp"
+#include "commands/tenants_common.hpp"
 #include "output/table.hpp"
 
 #include <ilana/database.hpp>
 
-#include <iomanip>
 #include <iostream>
-#include <sstream>
 
 namespace ilana::cli {
-namespace tenant_cli { // tenants_common.cpp
-std::vector<std::string> parse_tenant_list(const std::string &csv);
-}
 namespace {
 
-std::string latency(const std::optional<double> &ms) {
-    std::ostringstream out;
-    if (ms) out << std::fixed << std::setprecision(1) << *ms << "ms";
-    return out.str();
-}
+std::string latency(const std::optional<double> &ms) { return ms ? fixed(*ms, 1) + "ms" : ""; }
 
 int run_health(const Globals &g, const po::variables_map &vm) {
     HealthOptions opts;

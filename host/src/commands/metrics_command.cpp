@@ -18,7 +18,6 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
-#include <iomanip>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -30,11 +29,6 @@ namespace {
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
 
-std::string fixed(double v, int digits) {
-    std::ostringstream o;
-    o << std::fixed << std::setprecision(digits) << v;
-    return o.str();
-}
 std::string ms(double v) { return fixed(v, 2) + "ms"; }
 
 void print_table(const Database &db, bool health, std::ostream &out) {
@@ -155,7 +149,7 @@ HttpUrl endpoint(const Globals &g, const po::variables_map &vm, const std::optio
     return parse_http_url("http://" + host + listen.substr(colon) + "/metrics");
 }
 
-std::string fetch_metrics(const HttpUrl &url, const std::optional<Config> &config, int timeout_ms) {
+std::string fetch_metrics(const Globals &g, const HttpUrl &url, const std::optional<Config> &config, int timeout_ms) {
     std::optional<std::pair<std::string, std::string>> auth;
     if (config && config->metrics().auth) auth = std::make_pair(config->metrics().auth->username,
                                                                 config->metrics().auth->password);
@@ -163,7 +157,8 @@ std::string fetch_metrics(const HttpUrl &url, const std::optional<Config> &confi
     try {
         r = http_get(url, auth, std::chrono::milliseconds(timeout_ms));
     } catch (const std::exception &e) {
-        throw Error(std::string(e.what()) + " (is `ilana serve` or the application's MetricsServer running there?)",
+        throw Error(std::string(e.what()) + " (is `" + g.host->program_name +
+                        " serve` or the application's MetricsServer running there?)",
                     ErrorClass::connection);
     }
     if (r.status == 401)
@@ -189,7 +184,7 @@ int watch_endpoint(const Globals &g, const po::variables_map &vm) {
     // A scrape may run a health check (bounded by the ping timeout).
     const int timeout_ms = (config ? config->metrics().ping_timeout_ms : 3000) + 5000;
     if (!vm.count("watch")) {
-        const std::string text = fetch_metrics(url, config, timeout_ms);
+        const std::string text = fetch_metrics(g, url, config, timeout_ms);
         if (vm.count("prometheus")) std::cout << text;
         else std::cout << render_scrape(url, read_scrape(text), nullptr);
         return kExitOk;
@@ -201,7 +196,7 @@ int watch_endpoint(const Globals &g, const po::variables_map &vm) {
     std::optional<Scrape> before;
     bool first = true;
     while (!g_stop) {
-        Scrape now = read_scrape(fetch_metrics(url, config, timeout_ms));
+        Scrape now = read_scrape(fetch_metrics(g, url, config, timeout_ms));
         std::string frame = render_scrape(url, now, before ? &*before : nullptr);
         if (tty) {
             // Redraw in place: home, each line cleared to its end, then the

@@ -1,6 +1,7 @@
 // ilana migrate, migrate:status, migrate:rollback, migrate:make,
 // migrate:repair: the Migrator (ilana/migrator.hpp) per connection.
 #include "command.hpp"
+#include "commands/tenants_common.hpp"
 #include "output/json.hpp"
 #include "output/table.hpp"
 
@@ -13,12 +14,7 @@
 
 namespace ilana::cli {
 
-namespace tenant_cli { // tenants_common.cpp: `migrate --tenants`
-int migrate_tenants(const Globals &g, const std::vector<std::string> &only, int concurrency, const MigrateOptions &mo);
-}
-
 namespace {
-
 
 std::string connection_of(const Database &db, const po::variables_map &vm) {
     return vm.count("connection") ? vm["connection"].as<std::string>() : db.config().default_connection();

@@ -1,7 +1,7 @@
 // ilana tenants:list, tenants:create, tenants:drop, tenants:migrate,
 // tenants:seed, tenants:drift, tenants:clone — the TenantManager
 // (ilana/tenants.hpp) from the command line.
-#include "command.hpp"
+#include "commands/tenants_common.hpp"
 #include "output/json.hpp"
 #include "output/table.hpp"
 
@@ -13,17 +13,6 @@
 #include <sstream>
 
 namespace ilana::cli {
-
-namespace tenant_cli { // tenants_common.cpp
-struct ProgressDisplay;
-std::shared_ptr<ProgressDisplay> start_progress(size_t total, const std::string &verb);
-void step_progress(ProgressDisplay &p, const std::string &tenant, const std::string &status, bool failed);
-void finish_progress(ProgressDisplay &p);
-std::vector<std::string> parse_tenant_list(const std::string &csv);
-std::string tenant_arg(const std::string &id);
-std::string seconds(int64_t ms);
-int migrate_tenants(const Globals &g, const std::vector<std::string> &only, int concurrency, const MigrateOptions &mo);
-} // namespace tenant_cli
 
 namespace {
 

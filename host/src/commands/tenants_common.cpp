@@ -1,8 +1,7 @@
-// Pieces shared by the tenant commands (tenants_command.cpp,
-// warmup_command.cpp, and `migrate --tenants`): a progress display (a bar on
-// a terminal, one line per tenant otherwise), tenant id lists. Declared
-// where used, in namespace ilana::cli::tenant_cli.
-#include "command.hpp"
+// Pieces shared by the tenant commands (declared in tenants_common.hpp): a
+// progress display (a bar on a terminal, one line per tenant otherwise),
+// tenant id lists, the tenant migrations run.
+#include "commands/tenants_common.hpp"
 
 #include <ilana/database.hpp>
 #include <ilana/tenants.hpp>

@@ -2,7 +2,7 @@
 // time, with a progress bar on a terminal and one line per tenant otherwise.
 // In the CLI this checks that every tenant is reachable; in an application,
 // TenantManager::warmup keeps the pools for the requests that follow.
-#include "command.hpp"
+#include "commands/tenants_common.hpp"
 
 #include <ilana/database.hpp>
 #include <ilana/tenants.hpp>
@@ -10,15 +10,6 @@
 #include <iostream>
 
 namespace ilana::cli {
-
-namespace tenant_cli { // tenants_common.cpp
-struct ProgressDisplay;
-std::shared_ptr<ProgressDisplay> start_progress(size_t total, const std::string &verb);
-void step_progress(ProgressDisplay &p, const std::string &tenant, const std::string &status, bool failed);
-void finish_progress(ProgressDisplay &p);
-std::vector<std::string> parse_tenant_list(const std::string &csv);
-std::string seconds(int64_t ms);
-} // namespace tenant_cli
 
 namespace {
 

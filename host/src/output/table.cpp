@@ -1,8 +1,16 @@
 #include "output/table.hpp"
 
 #include <algorithm>
+#include <iomanip>
+#include <sstream>
 
 namespace ilana::cli {
+
+std::string fixed(double v, int digits) {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(digits) << v;
+    return o.str();
+}
 
 size_t display_width(const std::string &s) {
     size_t w = 0;

@@ -24,4 +24,7 @@ size_t display_width(const std::string &s);
 // One line: newlines and tabs shown as \n and \t.
 std::string single_line(const std::string &s);
 
+// `v` with `digits` decimals ("12.5"), for latencies and rates in tables.
+std::string fixed(double v, int digits);
+
 } // namespace ilana::cli

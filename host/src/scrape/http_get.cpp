@@ -2,20 +2,28 @@
 
 #include "command.hpp"
 
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
 
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <stdexcept>
 
 namespace ilana::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
 
 std::string base64(const std::string &in) {
     static const char *table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -38,29 +46,6 @@ std::string base64(const std::string &in) {
         out += '=';
     }
     return out;
-}
-
-struct Fd {
-    int fd = -1;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
-int remaining_ms(Clock::time_point deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    return left > 0 ? static_cast<int>(left) : 0;
-}
-
-// Waits until `fd` is ready for `events`; false on timeout.
-bool wait_for(int fd, short events, Clock::time_point deadline) {
-    for (;;) {
-        pollfd p{fd, events, 0};
-        int rc = ::poll(&p, 1, remaining_ms(deadline));
-        if (rc > 0) return true;
-        if (rc == 0) return false;
-        if (errno != EINTR) return false;
-    }
 }
 
 } // namespace
@@ -102,96 +87,54 @@ HttpUrl parse_http_url(const std::string &url) {
 
 HttpReply http_get(const HttpUrl &url, const std::optional<std::pair<std::string, std::string>> &basic_auth,
                    std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
     const std::string where = "GET " + url.text;
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo *found = nullptr;
-    if (int rc = ::getaddrinfo(url.host.c_str(), url.port.c_str(), &hints, &found); rc != 0)
-        throw std::runtime_error(where + ": cannot resolve " + url.host + ": " + gai_strerror(rc));
-    Fd sock;
-    std::string last_error = "no address";
-    for (addrinfo *a = found; a != nullptr && sock.fd < 0; a = a->ai_next) {
-        Fd s;
-        s.fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
-        if (s.fd < 0) continue;
-        if (::connect(s.fd, a->ai_addr, a->ai_addrlen) != 0) {
-            if (errno != EINPROGRESS) {
-                last_error = std::strerror(errno);
-                continue;
-            }
-            if (!wait_for(s.fd, POLLOUT, deadline)) {
-                last_error = "no connection within " + std::to_string(timeout.count()) + "ms";
-                continue;
-            }
-            int err = 0;
-            socklen_t len = sizeof err;
-            ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-            if (err != 0) {
-                last_error = std::strerror(err);
-                continue;
-            }
-        }
-        std::swap(sock.fd, s.fd);
-    }
-    ::freeaddrinfo(found);
-    if (sock.fd < 0) throw std::runtime_error(where + ": cannot connect: " + last_error);
-
-    std::string host_header = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-    std::string request = "GET " + url.path + " HTTP/1.1\r\nHost: " + host_header + ":" + url.port +
-                          "\r\nConnection: close\r\nAccept: text/plain\r\nUser-Agent: ilana-metrics\r\n";
+    const std::string within = " within " + std::to_string(timeout.count()) + "ms";
+    net::io_context io;
+    tcp::resolver resolver(io);
+    beast::tcp_stream stream(io);
+    http::request<http::empty_body> request{http::verb::get, url.path, 11};
+    request.set(http::field::host, (url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host) + ":" +
+                                       url.port);
+    request.keep_alive(false);
+    request.set(http::field::accept, "text/plain");
+    request.set(http::field::user_agent, "ilana-metrics");
     if (basic_auth)
-        request += "Authorization: Basic " + base64(basic_auth->first + ":" + basic_auth->second) + "\r\n";
-    request += "\r\n";
-    for (size_t sent = 0; sent < request.size();) {
-        ssize_t n = ::send(sock.fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-        if (n > 0) {
-            sent += static_cast<size_t>(n);
-        } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (!wait_for(sock.fd, POLLOUT, deadline))
-                throw std::runtime_error(where + ": timed out sending the request");
-        } else {
-            throw std::runtime_error(where + ": sending the request failed: " + std::strerror(errno));
-        }
-    }
-    // The server closes the connection after the response (Connection: close);
-    // Content-Length ends it earlier when present.
-    std::string raw;
-    char buf[16384];
-    size_t header_end = std::string::npos, content_length = std::string::npos;
-    for (;;) {
-        if (header_end != std::string::npos && content_length != std::string::npos &&
-            raw.size() >= header_end + content_length)
-            break;
-        ssize_t n = ::recv(sock.fd, buf, sizeof buf, 0);
-        if (n > 0) {
-            raw.append(buf, static_cast<size_t>(n));
-            if (raw.size() > (64u << 20)) throw std::runtime_error(where + ": response larger than 64 MiB");
-            if (header_end == std::string::npos && (header_end = raw.find("\r\n\r\n")) != std::string::npos) {
-                header_end += 4;
-                std::string lower;
-                for (size_t i = 0; i < header_end; ++i)
-                    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(raw[i])));
-                const size_t cl = lower.find("\r\ncontent-length:");
-                if (cl != std::string::npos) content_length = std::strtoull(lower.c_str() + cl + 17, nullptr, 10);
-            }
-        } else if (n == 0) {
-            break;
-        } else if (errno == EAGAIN || errno == EINTR) {
-            if (!wait_for(sock.fd, POLLIN, deadline))
-                throw std::runtime_error(where + ": no complete answer within " + std::to_string(timeout.count()) +
-                                         "ms");
-        } else {
-            throw std::runtime_error(where + ": reading the answer failed: " + std::strerror(errno));
-        }
-    }
-    if (header_end == std::string::npos || raw.compare(0, 5, "HTTP/") != 0)
-        throw std::runtime_error(where + ": not an HTTP answer");
+        request.set(http::field::authorization, "Basic " + base64(basic_auth->first + ":" + basic_auth->second));
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64u << 20);
+    // Resolve, connect, send, read: each step starts the next, the first
+    // failure ends the chain with its message. The stream's deadline bounds
+    // connect, send and read; run_for bounds the whole, name lookup included.
+    std::string failure;
+    bool answered = false;
+    resolver.async_resolve(url.host, url.port, [&](beast::error_code ec, const tcp::resolver::results_type &found) {
+        if (ec) return void(failure = "cannot resolve " + url.host + ": " + ec.message());
+        stream.expires_after(timeout);
+        stream.async_connect(found, [&](beast::error_code ec, const tcp::endpoint &) {
+            if (ec)
+                return void(failure = "cannot connect: " +
+                                      (ec == beast::error::timeout ? "no connection" + within : ec.message()));
+            http::async_write(stream, request, [&](beast::error_code ec, std::size_t) {
+                if (ec)
+                    return void(failure = ec == beast::error::timeout ? "timed out sending the request"
+                                                                       : "sending the request failed: " + ec.message());
+                http::async_read(stream, buffer, parser, [&](beast::error_code ec, std::size_t) {
+                    if (ec == beast::error::timeout) failure = "no complete answer" + within;
+                    else if (ec == http::error::body_limit) failure = "response larger than 64 MiB";
+                    else if (ec && ec.category() == http::make_error_code(http::error::bad_version).category())
+                        failure = "not an HTTP answer (" + ec.message() + ")";
+                    else if (ec) failure = "reading the answer failed: " + ec.message();
+                    else answered = true;
+                });
+            });
+        });
+    });
+    io.run_for(timeout + std::chrono::milliseconds(100)); // past the stream's deadline: its message wins
+    if (!answered) throw std::runtime_error(where + ": " + (failure.empty() ? "no complete answer" + within : failure));
     HttpReply reply;
-    const size_t sp = raw.find(' ');
-    reply.status = sp == std::string::npos ? 0 : std::atoi(raw.c_str() + sp + 1);
-    reply.body = raw.substr(header_end, content_length == std::string::npos ? std::string::npos : content_length);
+    reply.status = static_cast<int>(parser.get().result_int());
+    reply.body = parser.release().body();
     return reply;
 }
 

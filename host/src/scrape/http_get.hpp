@@ -1,6 +1,7 @@
 // A minimal HTTP/1.1 GET client for `ilana metrics --url`: plain http only,
 // one request per connection, bounded by a timeout. Enough to read an
-// `ilana serve` or MetricsServer endpoint; not a general client.
+// `ilana serve` or MetricsServer endpoint; not a general client. Boost.Beast
+// does the HTTP, as in the core's server.
 #pragma once
 
 #include <chrono>
