@@ -4,7 +4,7 @@
 // their shards. Run under ThreadSanitizer in CI (tag [threads]).
 #include <catch2/catch.hpp>
 
-#include "observe/connection_metrics.hpp"
+#include "instruments/connection_metrics.hpp"
 
 #include <chrono>
 #include <thread>

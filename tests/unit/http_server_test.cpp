@@ -6,7 +6,7 @@
 #include <ilana/http_server.hpp>
 #include <ilana/logging.hpp>
 
-#include "observe/http_auth.hpp"
+#include "http/http_auth.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

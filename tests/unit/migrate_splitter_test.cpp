@@ -1,4 +1,4 @@
-// The migration statement splitter (core/src/migrate/sql_splitter.*): where
+// The migration statement splitter (core/src/features/migrate/sql_splitter.*): where
 // a statement ends in each dialect, and where it does not.
 #include <catch2/catch.hpp>
 

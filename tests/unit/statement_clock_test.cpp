@@ -4,7 +4,7 @@
 // after the rate is fixed (50 ms after the first use).
 #include <catch2/catch.hpp>
 
-#include "observe/statement_clock.hpp"
+#include "instruments/statement_clock.hpp"
 
 #include <chrono>
 #include <thread>

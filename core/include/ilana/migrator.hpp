@@ -18,7 +18,7 @@
 //   add(). Both share one timeline ordered by the 14-digit id; ids are
 //   unique. A section is split into statements (strings, quoted names,
 //   comments, PostgreSQL dollar quoting and MySQL BEGIN ... END routine
-//   bodies are understood; see core/src/migrate/sql_splitter.hpp) and each
+//   bodies are understood; see core/src/features/migrate/sql_splitter.hpp) and each
 //   statement is sent as written: no `?` placeholders, no rewriting.
 //   Migration files must not contain transaction control (BEGIN, COMMIT).
 //

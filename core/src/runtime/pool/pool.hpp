@@ -53,7 +53,7 @@
 #include <ilana/config.hpp>
 #include <ilana/hooks.hpp>
 
-#include "observe/connection_metrics.hpp"
+#include "instruments/connection_metrics.hpp"
 #include "plugins/native_connection.hpp"
 
 #include <atomic>

@@ -11,7 +11,7 @@
 #include "tenants/parallel.hpp"
 #include "tenants/tenant_id.hpp"
 #include "tenants/tenant_state.hpp"
-#include "observe/log_events.hpp"
+#include "log/log_events.hpp"
 
 #include <spdlog/spdlog.h>
 

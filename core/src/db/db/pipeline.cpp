@@ -16,7 +16,7 @@
 #include "db/statement_retry.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
-#include "replicas/sticky.hpp"
+#include "db/sticky.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -1,4 +1,4 @@
-#include "replicas/sticky.hpp"
+#include "db/sticky.hpp"
 
 #include "db/database_state.hpp"
 

@@ -18,7 +18,7 @@
 #include <ilana/error.hpp>
 #include <ilana/logging.hpp>
 
-#include "observe/http_auth.hpp"
+#include "http/http_auth.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>

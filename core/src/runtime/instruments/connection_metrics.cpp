@@ -1,4 +1,4 @@
-#include "observe/connection_metrics.hpp"
+#include "instruments/connection_metrics.hpp"
 
 #include <functional>
 #include <thread>

@@ -4,7 +4,7 @@
 
 #include "db/database_state.hpp"
 #include "observe/recent_health.hpp"
-#include "observe/timestamps.hpp"
+#include "log/timestamps.hpp"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>

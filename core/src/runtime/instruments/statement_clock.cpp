@@ -1,4 +1,4 @@
-#include "observe/statement_clock.hpp"
+#include "instruments/statement_clock.hpp"
 
 #include <atomic>
 #include <fstream>

@@ -3,7 +3,7 @@
 // a reference tenant.
 #include "tenants/schema_drift.hpp"
 
-#include "observe/timestamps.hpp"
+#include "log/timestamps.hpp"
 #include "tenants/parallel.hpp"
 #include "tenants/tenant_id.hpp"
 #include "tenants/tenant_state.hpp"

@@ -1,5 +1,5 @@
 #include "db/statement_retry.hpp"
-#include "observe/log_events.hpp"
+#include "log/log_events.hpp"
 
 #include <ilana/logging.hpp>
 

@@ -6,7 +6,7 @@
 #include "db/database_state.hpp"
 #include "query/sql_text.hpp"
 #include "replicas/replica_router.hpp"
-#include "replicas/sticky.hpp"
+#include "db/sticky.hpp"
 
 #include <ilana/driver.h>
 

@@ -3,7 +3,7 @@
 #include "replicas/replica_router.hpp"
 
 #include "db/database_state.hpp"
-#include "replicas/sticky.hpp"
+#include "db/sticky.hpp"
 
 #include <ilana/logging.hpp>
 

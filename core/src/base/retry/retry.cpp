@@ -1,7 +1,7 @@
 #include <ilana/logging.hpp>
 #include <ilana/retry.hpp>
 
-#include "observe/log_events.hpp"
+#include "log/log_events.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,7 +1,7 @@
 #include <ilana/logging.hpp>
 
-#include "observe/log_events.hpp"
-#include "observe/timestamps.hpp"
+#include "log/log_events.hpp"
+#include "log/timestamps.hpp"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>

@@ -10,10 +10,10 @@
 #include "db/statement_retry.hpp"
 #include "config/secrets.hpp"
 #include "plugins/connection_params.hpp"
-#include "observe/log_events.hpp"
+#include "log/log_events.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
-#include "replicas/sticky.hpp"
+#include "db/sticky.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -1,4 +1,4 @@
-#include "observe/http_auth.hpp"
+#include "http/http_auth.hpp"
 
 #include <cstdint>
 

@@ -3,7 +3,7 @@
 #include <ilana/logging.hpp>
 
 #include "db/database_state.hpp"
-#include "observe/log_events.hpp"
+#include "log/log_events.hpp"
 
 #include <spdlog/spdlog.h>
 

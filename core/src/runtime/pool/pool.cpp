@@ -1,5 +1,5 @@
 #include "pool/pool.hpp"
-#include "observe/log_events.hpp"
+#include "log/log_events.hpp"
 
 #include <ilana/logging.hpp>
 #include <ilana/retry.hpp>

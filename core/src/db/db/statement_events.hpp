@@ -5,7 +5,7 @@
 
 #include <ilana/error.hpp>
 
-#include "observe/statement_clock.hpp"
+#include "instruments/statement_clock.hpp"
 
 #include <chrono>
 #include <string_view>
