@@ -1,4 +1,5 @@
 #include "pool/pool.hpp"
+#include "log/call_hook.hpp"
 #include "log/log_events.hpp"
 
 #include <ilana/logging.hpp>
@@ -19,17 +20,6 @@ uint64_t next_random(uint64_t &state) {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
-}
-
-template <class Fn, class... Args> void call_hook(const Fn &fn, const char *which, Args &&...args) noexcept {
-    if (!fn) return;
-    try {
-        fn(std::forward<Args>(args)...);
-    } catch (const std::exception &e) {
-        ilana::logger()->error("hook {} threw: {} (ignored)", which, e.what());
-    } catch (...) {
-        ilana::logger()->error("hook {} threw a non-exception (ignored)", which);
-    }
 }
 
 // CLOCK_MONOTONIC_COARSE is steady_clock's clock (CLOCK_MONOTONIC on
@@ -118,7 +108,7 @@ Clock::time_point Pool::retire_time(Clock::time_point created) {
 }
 
 void Pool::emit_error(const Error &e) noexcept {
-    if (hooks_) call_hook(hooks_->on_error, "onError", name_, e);
+    if (hooks_) detail::call_hook(hooks_->on_error, "onError", name_, e);
 }
 
 std::unique_ptr<PooledConnection> Pool::create_with_retry(Clock::time_point deadline) {
@@ -156,7 +146,7 @@ std::unique_ptr<PooledConnection> Pool::create_with_retry(Clock::time_point dead
             auto wake = Clock::now() + std::chrono::milliseconds(delay);
             if (wake >= deadline) throw; // no time left for another attempt
             detail::log_connection_retry(name_, attempt + 1, attempts, delay, e.what());
-            if (hooks_) call_hook(hooks_->on_retry, "onRetry", name_, attempt + 1, e, std::chrono::milliseconds(delay));
+            if (hooks_) detail::call_hook(hooks_->on_retry, "onRetry", name_, attempt + 1, e, std::chrono::milliseconds(delay));
             std::this_thread::sleep_until(wake);
         }
     }
