@@ -10,6 +10,8 @@
 
 #include <ilana/logging.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <exception>
 #include <utility>
 
