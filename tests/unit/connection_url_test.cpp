@@ -88,6 +88,11 @@ TEST_CASE("redaction: every reading of a URL's password and its pieces are maske
     const auto short_pieces = parse(R"({"connections": {"db": {"client": "pg",
         "connection": "postgresql://u:ab@cd/efgh@h/app"}}})");
     CHECK(short_pieces.redact("host \"ab@cd\"") == "host \"***\"");
+    // A short candidate ("ab", what a reading that ends the user info at the
+    // first '@' takes for the password) is masked where it stands alone, not
+    // inside the words of the driver's refusal.
+    CHECK(short_pieces.redact("unknown parameter 'tab' in absent table; pw ab, (ab)") ==
+          "unknown parameter 'tab' in absent table; pw ***, (***)");
     // The user, the host and ordinary words stay readable; so does a user
     // name that begins the password (not a piece between delimiters).
     const auto dev = parse(R"({"connections": {"db": {"client": "pg",

@@ -16,6 +16,10 @@ bool is_delimiter(char c) {
     }
 }
 
+bool is_word_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
 // Is `token` a run of a secret's pieces, starting and ending at a delimiter
 // (or the secret's ends)? That is what a misreading hands a client library
 // as a host, port or name. "ilana" inside the password "ilana_pw" is not:
@@ -64,8 +68,19 @@ std::string redact_secrets(std::string text, const std::vector<std::string> &sec
     text = mask_quoted_parts(std::move(text), order);
     static const std::string mask = "***";
     for (const std::string *secret : order) {
+        // A secret shorter than kMinSecretFragment (the "pa" a misread
+        // "u:pa@ss/word@host" URL yields as its password) is masked only where
+        // it stands alone: inside a word ("parameter") it is that word, and
+        // masking it there garbles the message without hiding anything.
+        const bool whole_token_only = secret->size() < kMinSecretFragment;
         std::string::size_type pos = 0;
         while ((pos = text.find(*secret, pos)) != std::string::npos) {
+            const auto end = pos + secret->size();
+            if (whole_token_only && ((pos > 0 && is_word_char(text[pos - 1])) ||
+                                     (end < text.size() && is_word_char(text[end])))) {
+                pos += 1;
+                continue;
+            }
             text.replace(pos, secret->size(), mask);
             pos += mask.size();
         }

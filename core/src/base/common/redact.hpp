@@ -22,7 +22,9 @@ namespace ilana::detail {
 constexpr std::size_t kMinSecretFragment = 4;
 
 // Replaces every occurrence of each non-empty secret in `text` with "***",
-// longest secrets first (so a secret that contains another is fully hidden).
+// longest secrets first (so a secret that contains another is fully hidden);
+// a secret shorter than kMinSecretFragment only where no letter, digit or
+// '_' touches it (not inside a word).
 // Before that, masks every quoted token ("..." or '...') of at least
 // kMinSecretFragment characters that is a run of a secret's pieces between
 // delimiters (see secret_fragments): client libraries quote the token of a
