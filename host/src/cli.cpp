@@ -120,7 +120,17 @@ int run(const std::vector<std::string> &arguments, const CliOptions &options) {
         return kExitUsage;
     }
     args.erase(args.begin() + cmd_index);
-    const std::string usage = program + " " + cmd->usage;
+    // Each form of the command's usage with the program in front: joined by
+    // " | " on an error's one line, one per line under --help.
+    std::string usage, usage_lines;
+    for (std::string::size_type start = 0; start <= cmd->usage.size();) {
+        auto end = cmd->usage.find('\n', start);
+        if (end == std::string::npos) end = cmd->usage.size();
+        const std::string form = program + " " + cmd->usage.substr(start, end - start);
+        usage += (usage.empty() ? "" : " | ") + form;
+        usage_lines += (usage_lines.empty() ? "" : "\n       ") + form;
+        start = end + 1;
+    }
 
     Globals globals;
     globals.host = &options;
@@ -134,7 +144,7 @@ int run(const std::vector<std::string> &arguments, const CliOptions &options) {
     try {
         po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
         if (vm.count("help")) {
-            std::cout << "usage: " << usage << "\n\n" << cmd->summary << "\n\n" << all << "\n";
+            std::cout << "usage: " << usage_lines << "\n\n" << cmd->summary << "\n\n" << all << "\n";
             return kExitOk;
         }
         if (vm.count("version")) {

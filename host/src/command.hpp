@@ -51,7 +51,10 @@ DriverRegistry load_drivers(const Globals &g);
 struct Command {
     std::string name;
     std::string summary;
-    std::string usage; // "query [--connection NAME] [--json] SQL", after the program name
+    // "query [--connection NAME] [--json] SQL", after the program name; a
+    // command with several forms separates them with '\n' (each gets the
+    // program name in front).
+    std::string usage;
     // Adds the command's options; `positional` names positional arguments.
     std::function<void(po::options_description &, po::positional_options_description &)> options;
     std::function<int(const Globals &, const po::variables_map &)> run;

@@ -189,6 +189,11 @@ TEST_CASE("myapp db behaves like ilana: same output and exit codes for the same 
     CHECK(contains(out, "usage: myapp db migrate [--connection NAME"));
     CHECK(run_command(myapp() + " db migrate --all --connection=app --config '" + cb + "'", out) == 2);
     CHECK(contains(out, "myapp db migrate: --all and --connection exclude each other; usage: myapp db migrate ["));
+    // A command with two forms names the program before each.
+    CHECK(run_command(myapp() + " db metrics --bogus --config '" + cb + "'", out) == 2);
+    CHECK(contains(out, "usage: myapp db metrics [--prometheus] [--health] [--runtime] | myapp db metrics [--url URL]"));
+    REQUIRE(run_command(myapp() + " db metrics --help", out) == 0);
+    CHECK(contains(out, "usage: myapp db metrics [--prometheus] [--health] [--runtime]\n       myapp db metrics [--url"));
 }
 
 TEST_CASE("myapp db: code migrations for a connection the config lacks are a config error", "[cli][embed][sqlite]") {

@@ -246,7 +246,7 @@ int run_metrics(const Globals &g, const po::variables_map &vm) {
 Command metrics_command() {
     return Command{
     "metrics", "show pool metrics as a table or in Prometheus text format, or watch a running application's",
-    "metrics [--prometheus] [--health] [--runtime] | metrics [--url URL] [--watch [--interval MS]] "
+    "metrics [--prometheus] [--health] [--runtime]\nmetrics [--url URL] [--watch [--interval MS]] "
     "[--prometheus]",
     [](po::options_description &d, po::positional_options_description &) {
         d.add_options()("prometheus", "Prometheus text exposition format")(
