@@ -45,6 +45,38 @@ TEST_CASE("calendar values format as ISO 8601 and parse back from text", "[value
     CHECK_THROWS_AS(Value("not a date").as<Date>(), ConversionError);
 }
 
+TEST_CASE("text dates and times: every SQLite and ISO 8601 form, strictly", "[value]") {
+    const Timestamp noon = Timestamp::from_parts(2024, 2, 29, 12, 30, 0, 0);
+    CHECK(Value("2024-02-29 12:30").as<Timestamp>() == noon); // SQLite's HH:MM form
+    CHECK(Value("2024-02-29T12:30:00").as<Timestamp>() == noon);
+    CHECK(Value("2024-02-29 12:30:00Z").as<Timestamp>() == noon);
+    CHECK(Value("2024-02-29 14:30:00+02").as<Timestamp>() == noon);
+    CHECK(Value("2024-02-29 07:00:00-0530").as<Timestamp>() == noon);
+    CHECK(Value("2024-02-29 12:30:00.123456789").as<Timestamp>() ==
+          Timestamp::from_parts(2024, 2, 29, 12, 30, 0, 123456)); // past micros: truncated
+    CHECK(Value("2024-02-29 24:00:00").as<Timestamp>() == Timestamp::from_parts(2024, 3, 1, 0, 0, 0, 0));
+    CHECK(Value("0001-01-01 00:00:00").as<Date>() == Date::from_ymd(1, 1, 1));
+    CHECK(Value("2024-02-29 12:30:00").as<Date>() == Date::from_ymd(2024, 2, 29));
+    // What a lenient reading used to turn into another day, or accept with
+    // something left over, is a ConversionError naming the text.
+    for (const char *bad : {"2023-02-29", "2024-02-30", "2024-13-01", "2024-00-10", "2024-1-05", "24-01-05",
+                            "2024-01-05 25:00:00", "2024-01-05 12:60:00", "2024-01-05 12:00:61", "2024-01-05 12:00:00x",
+                            "2024-01-05 12:00:00.", "2024-01-05 24:00:01", "2024-01-05x", " 2024-01-05",
+                            "2024-01-05 12:00:00+1", "2024-01-05 12:00:00+16:00", "2024-01-05 12"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(Value(bad).as<Timestamp>(), ConversionError);
+    }
+    // Time of day and MySQL's TIME (a duration).
+    CHECK(Value("13:45").as<Time>().to_string() == "13:45:00");
+    CHECK(Value("13:45:07.5").as<Time>().micros_since_midnight == (13 * 3600 + 45 * 60 + 7) * 1000000LL + 500000);
+    CHECK(Value("838:59:59").as<Time>().micros_since_midnight == (838 * 3600LL + 59 * 60 + 59) * 1000000LL);
+    CHECK(Value("-01:30:00").as<Time>().micros_since_midnight == -5400LL * 1000000);
+    for (const char *bad : {"13", "13:5", "13:45:7", "13:61:00", "13:45:07x", "a:00:00", ":00"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(Value(bad).as<Time>(), ConversionError);
+    }
+}
+
 TEST_CASE("blobs keep zero bytes and display as hex", "[value]") {
     Value b(Blob{std::string("a\0b", 3)});
     CHECK(b.type() == Type::blob);

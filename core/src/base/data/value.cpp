@@ -91,43 +91,131 @@ bool is_text_like(ilana_type t) {
            t == ILANA_TYPE_UUID || t == ILANA_TYPE_JSON;
 }
 
-// Parses "YYYY-MM-DD[ T]HH:MM:SS[.ffffff][Z|+HH:MM]" (as SQLite stores them).
-bool parse_iso(std::string_view s, int64_t &micros, bool &has_time) {
-    int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
-    std::string tmp(s);
-    if (std::sscanf(tmp.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3) return false;
-    int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-    size_t pos = static_cast<size_t>(n);
-    int64_t frac = 0;
-    has_time = false;
-    if (pos < tmp.size() && (tmp[pos] == ' ' || tmp[pos] == 'T')) {
-        int n2 = 0;
-        if (std::sscanf(tmp.c_str() + pos + 1, "%2d:%2d:%2d%n", &h, &mi, &se, &n2) != 3) return false;
-        has_time = true;
-        pos += 1 + static_cast<size_t>(n2);
-        if (pos < tmp.size() && tmp[pos] == '.') {
-            int digits = 0;
-            ++pos;
-            while (pos < tmp.size() && tmp[pos] >= '0' && tmp[pos] <= '9') {
-                if (digits < 6) {
-                    frac = frac * 10 + (tmp[pos] - '0');
-                    ++digits;
-                }
-                ++pos;
-            }
-            while (digits++ < 6) frac *= 10;
-        }
-        int64_t offset = 0;
-        if (pos < tmp.size() && (tmp[pos] == '+' || tmp[pos] == '-')) {
-            int oh = 0, om = 0;
-            if (std::sscanf(tmp.c_str() + pos + 1, "%2d:%2d", &oh, &om) < 1) return false;
-            offset = (tmp[pos] == '-' ? -1 : 1) * (oh * 3600LL + om * 60LL);
-        }
-        micros = days * kMicrosPerDay + (h * 3600LL + mi * 60LL + se - offset) * 1000000LL + frac;
+// Text dates and times are read by hand, strictly: the exact digit counts of
+// ISO 8601 / SQL, ranges checked (a "2024-02-30" is a conversion error, not
+// March 1st), nothing left over. A text column read as Timestamp is the
+// common case for SQLite (DATETIME is text there), so this runs once per cell
+// of a fetch and must cost about what a caller's own parsing would: no copy,
+// no sscanf, no locale.
+struct TextCursor {
+    const char *p;
+    const char *end;
+
+    bool done() const { return p == end; }
+    bool peek(char c) const { return p != end && *p == c; }
+    bool take(char c) {
+        if (!peek(c)) return false;
+        ++p;
         return true;
     }
-    micros = days * kMicrosPerDay;
-    return pos == tmp.size();
+    // Exactly `n` decimal digits.
+    bool digits(int n, int &out) {
+        if (end - p < n) return false;
+        int v = 0;
+        for (int i = 0; i < n; ++i) {
+            const unsigned d = static_cast<unsigned char>(p[i]) - '0';
+            if (d > 9) return false;
+            v = v * 10 + static_cast<int>(d);
+        }
+        p += n;
+        out = v;
+        return true;
+    }
+    // ".f" with one or more digits, as microseconds (digits past the sixth
+    // are read and dropped: truncation, as PostgreSQL's text output has at
+    // most six).
+    bool fraction(int64_t &micros) {
+        micros = 0;
+        if (!take('.')) return true;
+        int n = 0;
+        while (p != end && static_cast<unsigned>(static_cast<unsigned char>(*p) - '0') <= 9) {
+            if (n < 6) micros = micros * 10 + (*p - '0');
+            ++n;
+            ++p;
+        }
+        if (n == 0) return false;
+        for (; n < 6; ++n) micros *= 10;
+        return true;
+    }
+};
+
+bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int days_in_month(int y, int m) {
+    static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
+}
+
+// YYYY-MM-DD
+bool parse_date_part(TextCursor &c, int64_t &days) {
+    int y, m, d;
+    if (!c.digits(4, y) || !c.take('-') || !c.digits(2, m) || !c.take('-') || !c.digits(2, d)) return false;
+    if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return false;
+    days = days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+    return true;
+}
+
+// HH:MM[:SS[.f]] of a timestamp (hour 0-23; 24:00:00 is PostgreSQL's end of
+// day and allowed exactly).
+bool parse_clock_part(TextCursor &c, int64_t &micros) {
+    int h, mi, se = 0;
+    int64_t frac = 0;
+    if (!c.digits(2, h) || !c.take(':') || !c.digits(2, mi)) return false;
+    if (c.take(':') && (!c.digits(2, se) || !c.fraction(frac))) return false;
+    if (mi > 59 || se > 59 || h > 24 || (h == 24 && (mi | se | frac) != 0)) return false;
+    micros = (h * 3600LL + mi * 60LL + se) * 1000000LL + frac;
+    return true;
+}
+
+// Z | [+-]HH[:MM|MM], as seconds east of UTC.
+bool parse_zone_part(TextCursor &c, int64_t &offset_s) {
+    offset_s = 0;
+    if (c.done() || c.take('Z')) return true;
+    const bool west = c.peek('-');
+    if (!c.take('+') && !c.take('-')) return false;
+    int oh, om = 0;
+    if (!c.digits(2, oh)) return false;
+    if (c.take(':')) {
+        if (!c.digits(2, om)) return false;
+    } else if (!c.done()) {
+        if (!c.digits(2, om)) return false;
+    }
+    if (oh > 15 || om > 59) return false;
+    offset_s = (west ? -1 : 1) * (oh * 3600LL + om * 60LL);
+    return true;
+}
+
+// "YYYY-MM-DD[( |T)HH:MM[:SS[.f]][Z|+HH[:MM]]]" (SQLite's time values, SQL
+// and ISO 8601 text), UTC when a zone is given.
+bool parse_iso(std::string_view s, int64_t &micros, bool &has_time) {
+    TextCursor c{s.data(), s.data() + s.size()};
+    int64_t days = 0, clock = 0, offset_s = 0;
+    if (!parse_date_part(c, days)) return false;
+    has_time = c.take(' ') || c.take('T');
+    if (has_time && (!parse_clock_part(c, clock) || !parse_zone_part(c, offset_s))) return false;
+    if (!c.done()) return false;
+    micros = days * kMicrosPerDay + clock - offset_s * 1000000LL;
+    return true;
+}
+
+// [-]H+:MM[:SS[.f]] of a time of day or a MySQL TIME (a duration, hours past
+// 24 and negative allowed).
+bool parse_time_text(std::string_view s, int64_t &micros) {
+    TextCursor c{s.data(), s.data() + s.size()};
+    const bool negative = c.take('-');
+    int64_t h = 0;
+    int n = 0;
+    while (!c.done() && static_cast<unsigned>(static_cast<unsigned char>(*c.p) - '0') <= 9 && n < 9) {
+        h = h * 10 + (*c.p++ - '0');
+        ++n;
+    }
+    int mi, se = 0;
+    int64_t frac = 0;
+    if (n == 0 || !c.take(':') || !c.digits(2, mi)) return false;
+    if (c.take(':') && (!c.digits(2, se) || !c.fraction(frac))) return false;
+    if (!c.done() || mi > 59 || se > 59) return false;
+    micros = ((h * 3600 + mi * 60 + se) * 1000000LL + frac) * (negative ? -1 : 1);
+    return true;
 }
 
 } // namespace
@@ -352,21 +440,8 @@ Time FieldConvert<Time>::get(const Field &f) {
     if (f.is_null()) f.conversion_failure("Time");
     const ilana_value *c = f.abi();
     if (c->type == ILANA_TYPE_TIME) return Time{c->v.i64};
-    if (c->type == ILANA_TYPE_TEXT) {
-        int h, m, s, n = 0;
-        std::string tmp(f.to_view("Time"));
-        if (std::sscanf(tmp.c_str(), "%d:%2d:%2d%n", &h, &m, &s, &n) == 3) {
-            int64_t frac = 0;
-            size_t pos = static_cast<size_t>(n);
-            if (pos < tmp.size() && tmp[pos] == '.') {
-                int digits = 0;
-                for (++pos; pos < tmp.size() && digits < 6 && tmp[pos] >= '0' && tmp[pos] <= '9'; ++pos, ++digits)
-                    frac = frac * 10 + (tmp[pos] - '0');
-                while (digits++ < 6) frac *= 10;
-            }
-            return Time{(h * 3600LL + m * 60LL + s) * 1000000LL + frac};
-        }
-    }
+    int64_t micros = 0;
+    if (c->type == ILANA_TYPE_TEXT && parse_time_text(f.to_view("Time"), micros)) return Time{micros};
     f.conversion_failure("Time");
 }
 Timestamp FieldConvert<Timestamp>::get(const Field &f) {
