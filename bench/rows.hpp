@@ -29,6 +29,17 @@ inline Item item_from_sqlite(const ilana::Row &row) {
     return it;
 }
 
+// SQLite applications usually store a timestamp as DATETIME text
+// ("2024-01-01 00:00:01"); the user reads it as Timestamp.
+inline Item item_from_sqlite_text_ts(const ilana::Row &row) {
+    Item it;
+    it.id = row[0].as<int64_t>();
+    it.name = row[1].as<std::string_view>();
+    it.score = row[2].as<double>();
+    it.created_us = row[3].as<ilana::Timestamp>().micros_since_epoch;
+    return it;
+}
+
 // Checks a fetched vector against the expected sums; returns rows as ops.
 inline uint64_t checked_count(const char *side, const std::vector<Item> &items, const Checksum &want) {
     Checksum sum;
