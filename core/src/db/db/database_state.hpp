@@ -6,6 +6,7 @@
 #include <ilana/database.hpp>
 #include <ilana/logging.hpp>
 
+#include "log/call_hook.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
 
@@ -61,12 +62,7 @@ struct ConnectionState {
                 name, config.pool, retry,
                 [t](int32_t timeout_ms) { return NativeConnection::open(t, timeout_ms); }, hooks, &metrics);
             Maintainer::instance().add(pool_ptr);
-            if (hooks && hooks->on_pool_created) {
-                try {
-                    hooks->on_pool_created(name);
-                } catch (...) {
-                }
-            }
+            if (hooks) call_hook(hooks->on_pool_created, "onPoolCreated", name);
             if (whole_config->debug().log_pool_events) log_pool_created();
             pool_made.store(pool_ptr.get(), std::memory_order_release);
         });
@@ -86,13 +82,7 @@ struct ConnectionState {
         if (!has_pool() || pool_ptr->closed()) return;
         pool_ptr->close();
         if (whole_config && whole_config->debug().log_pool_events) log_pool_evicted(reason);
-        if (hooks && hooks->on_pool_evicted) {
-            try {
-                hooks->on_pool_evicted(name, reason);
-            } catch (...) {
-                ilana::logger()->error("hook onPoolEvicted threw (ignored)");
-            }
-        }
+        if (hooks) call_hook(hooks->on_pool_evicted, "onPoolEvicted", name, reason);
     }
 
     ~ConnectionState() { close_pool("shutdown"); }

@@ -4,6 +4,7 @@
 
 #include "db/database_state.hpp"
 #include "db/sticky.hpp"
+#include "log/call_hook.hpp"
 
 #include <ilana/logging.hpp>
 
@@ -23,13 +24,7 @@ constexpr int32_t kProbeTimeoutMs = 2000;
 thread_local std::mt19937_64 t_replica_rng{std::random_device{}()};
 
 void call_on_error(ConnectionState &cs, const Error &e) noexcept {
-    if (cs.hooks && cs.hooks->on_error) {
-        try {
-            cs.hooks->on_error(cs.name, e);
-        } catch (...) {
-            ilana::logger()->error("hook onError threw (ignored)");
-        }
-    }
+    if (cs.hooks) call_hook(cs.hooks->on_error, "onError", cs.name, e);
 }
 
 } // namespace

@@ -11,6 +11,7 @@
 #include "tenants/parallel.hpp"
 #include "tenants/tenant_id.hpp"
 #include "tenants/tenant_state.hpp"
+#include "log/call_hook.hpp"
 #include "log/log_events.hpp"
 
 #include <spdlog/spdlog.h>
@@ -32,18 +33,12 @@ int64_t ms_since(Clock::time_point t0) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
 }
 
-// Progress callbacks run on worker threads, one at a time; one that throws
-// is logged and ignored.
+// Progress callbacks run on worker threads, one at a time (under `mu`); one
+// that throws is logged and ignored.
 template <class Fn, class... Args> void notify(std::mutex &mu, const Fn &fn, Args &&...args) {
     if (!fn) return;
     std::lock_guard<std::mutex> lock(mu);
-    try {
-        fn(std::forward<Args>(args)...);
-    } catch (const std::exception &e) {
-        ilana::logger()->error("tenants: on_progress threw: {} (ignored)", e.what());
-    } catch (...) {
-        ilana::logger()->error("tenants: on_progress threw (ignored)");
-    }
+    detail::call_hook(fn, "on_progress", std::forward<Args>(args)...);
 }
 
 detail::SqlDialect split_dialect(const Dialect &d) {
@@ -77,13 +72,7 @@ Connection TenantManager::get_validated(std::string_view tenant_id) const {
     settings.on_retry = [&](int attempt, const std::exception &e, std::chrono::milliseconds delay) {
         detail::log_connection_retry(name, attempt, settings.options.max_attempts, delay.count(), e.what());
         const auto *err = dynamic_cast<const Error *>(&e);
-        if (hooks && hooks->on_retry && err != nullptr) {
-            try {
-                hooks->on_retry(name, attempt, *err, delay);
-            } catch (...) {
-                ilana::logger()->error("hook onRetry threw (ignored)");
-            }
-        }
+        if (hooks && err != nullptr) detail::call_hook(hooks->on_retry, "onRetry", name, attempt, *err, delay);
     };
     return with_retry(
         [&] {

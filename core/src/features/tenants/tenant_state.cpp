@@ -5,6 +5,7 @@
 
 #include <ilana/logging.hpp>
 
+#include "log/call_hook.hpp"
 #include "tenants/tenant_id.hpp"
 
 #include <spdlog/spdlog.h>
@@ -251,13 +252,8 @@ Connection TenantState::get(const std::string &id) {
                               "); release tenant Connections sooner or raise tenants.maxPools",
                           ErrorClass::timeout, pool_name(id));
             lock.unlock();
-            if (auto hooks = InternalAccess::state(template_conn).hooks; hooks && hooks->on_error) {
-                try {
-                    hooks->on_error(pool_name(id), e);
-                } catch (...) {
-                    ilana::logger()->error("hook onError threw (ignored)");
-                }
-            }
+            if (auto hooks = InternalAccess::state(template_conn).hooks)
+                call_hook(hooks->on_error, "onError", pool_name(id), e);
             throw e;
         }
         if (!waited && !d.entry) ++waits_;
