@@ -6,6 +6,7 @@
 #include <ilana/config.hpp>
 #include <ilana/error.hpp>
 
+#include "db/database_state.hpp"
 #include "db/sticky.hpp"
 #include "pool/pool.hpp"
 #include "log/call_hook.hpp"

@@ -3,6 +3,10 @@
 // keeps ConnectionState opaque.
 #pragma once
 
+#ifndef ILANA_CORE_LAYER_DB
+#error "db/database_state.hpp is the db layer's own; a feature reaches the pools through db/pool_access.hpp"
+#endif
+
 #include <ilana/database.hpp>
 
 #include "db/pool_access.hpp"
