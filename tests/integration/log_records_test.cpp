@@ -166,3 +166,25 @@ TEST_CASE("log records: only at the levels the logger logs, and a throwing sink 
     set_log_record_sink({});
     CHECK(contains(text.text(), "query=\"SELECT 2\""));
 }
+
+TEST_CASE("hooks: one that throws is logged with its name and what it threw, and breaks nothing", "[logging][sqlite]") {
+    TempDir dir;
+    dir.write("ilana.config.json",
+              R"({"connections": {"cache": {"client": "sqlite3", "connection": {"filename": ":memory:"}}}})");
+    Hooks hooks;
+    hooks.on_pool_created = [](const std::string &) { throw std::runtime_error("created-boom"); };
+    hooks.on_query = [](const std::string &, const std::string &, microseconds) { throw std::runtime_error("query-boom"); };
+    hooks.on_error = [](const std::string &, const Error &) { throw std::runtime_error("error-boom"); };
+    hooks.on_pool_evicted = [](const std::string &, const std::string &) { throw 42; };
+    ilana_test::LogCapture text;
+    {
+        Database db = Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, hooks});
+        CHECK(db.on("cache").query("SELECT 1 AS one").size() == 1);
+        CHECK_THROWS_AS(db.on("cache").query("SELECT * FROM no_such_table"), Error);
+        CHECK_NOTHROW(db.close());
+    }
+    CHECK(contains(text.text(), "hook onPoolCreated threw: created-boom (ignored)"));
+    CHECK(contains(text.text(), "hook onQuery threw: query-boom (ignored)"));
+    CHECK(contains(text.text(), "hook onError threw: error-boom (ignored)"));
+    CHECK(contains(text.text(), "hook onPoolEvicted threw a non-exception (ignored)"));
+}

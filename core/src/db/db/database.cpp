@@ -1,10 +1,15 @@
 // Database, Connection, Session, Transaction: the C++ API over pools and
-// native connections.
+// native connections. Every member the db layer provides is defined here
+// (batches in pipeline.cpp and introspection in introspect.cpp are called
+// from here); the features' members (table, read, migrator, health_check,
+// metrics, prometheus_text) are in features/facade/database_features.cpp.
 #include <ilana/database.hpp>
 #include <ilana/logging.hpp>
 #include <ilana/retry.hpp>
 
 #include "db/database_state.hpp"
+#include "db/introspect.hpp"
+#include "db/pipeline.hpp"
 #include "db/placeholders.hpp"
 #include "db/statement_events.hpp"
 #include "db/statement_retry.hpp"
@@ -31,9 +36,9 @@ namespace detail {
 
 namespace {
 
-// Per-thread scratch buffers: no allocation per query once warm.
+// Per-thread scratch buffers: no allocation per query once warm (the
+// parameters' are the plugin adapter's, NativeConnection::execute_values).
 thread_local std::string t_sql;
-thread_local std::vector<ilana_value> t_params;
 // What t_sql was rewritten from: the same statement again (the usual case
 // in a loop) skips the placeholder lexer.
 thread_local std::string t_sql_source;
@@ -86,9 +91,7 @@ void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view
                                 std::to_string(n) + " parameter(s) were given: " + std::string(sql.substr(0, 200)),
                             ErrorClass::syntax, cs.name);
         }
-        t_params.resize(n);
-        for (size_t i = 0; i < n; ++i) t_params[i] = params[i].abi();
-        auto res = conn.execute(text, t_params.data(), n, ILANA_EXEC_CACHE | flags, timeout_ms);
+        auto res = conn.execute_values(text, params, n, ILANA_EXEC_CACHE | flags, timeout_ms);
         consume(res);
         timer.finish(true);
     } catch (const Error &e) {
@@ -152,12 +155,12 @@ namespace {
 // first rows (MariaDB), and execute must not succeed for a statement that
 // was stopped.
 ExecResult counts_of(NativeResult &r, std::string_view sql, int64_t timeout_ms) {
-    ilana_result_info info = r.info();
-    if (info.column_count == 0) return ExecResult{info.affected_rows, info.last_insert_id};
+    NativeResult::Counts counts = r.counts();
+    if (counts.column_count == 0) return ExecResult{counts.affected_rows, counts.last_insert_id};
     const bool change = !is_read_only(sql);
     if (change || timeout_ms > 0) r.drain();
-    if (change) info = r.info(); // a query's counts stay what they were before its rows
-    return ExecResult{info.affected_rows, info.last_insert_id};
+    if (change) counts = r.counts(); // a query's counts stay what they were before its rows
+    return ExecResult{counts.affected_rows, counts.last_insert_id};
 }
 
 Result query_on(ConnectionState &cs, NativeConnection &conn, std::string_view sql, const Value *params, size_t n,
@@ -179,37 +182,8 @@ ExecResult execute_on(ConnectionState &cs, NativeConnection &conn, std::string_v
 size_t stream_on(ConnectionState &cs, NativeConnection &conn, std::string_view sql, const Params &params,
                  const std::function<void(const Row &)> &on_row, int64_t timeout_ms) {
     size_t rows = 0;
-    run_statement(cs, conn, sql, params.data(), params.size(), 0, timeout_ms, [&](NativeResult &r) {
-        auto info = r.info();
-        if (info.column_count == 0) return;
-        const std::shared_ptr<const ColumnSet> set = r.columns(info);
-        const std::vector<Column> &cols = set->columns;
-        const std::vector<const char *> &names = set->names;
-        ilana_batch batch;
-        bool more = true;
-        while (more) {
-            more = r.fetch(batch, 1024);
-            r.check_batch(batch, static_cast<uint32_t>(cols.size()));
-            const size_t stride = batch.value_size ? batch.value_size : sizeof(ilana_value);
-            const char *base = reinterpret_cast<const char *>(batch.cells);
-            if (stride == sizeof(ilana_value)) {
-                for (uint32_t i = 0; i < batch.row_count; ++i) {
-                    on_row(Row(batch.cells + static_cast<size_t>(i) * cols.size(), &cols, &names));
-                    ++rows;
-                }
-            } else {
-                // A driver with a different value stride: copy row by row.
-                std::vector<ilana_value> tmp(cols.size());
-                for (uint32_t i = 0; i < batch.row_count; ++i) {
-                    for (size_t c = 0; c < cols.size(); ++c)
-                        std::memcpy(&tmp[c], base + (i * cols.size() + c) * stride,
-                                    std::min(stride, sizeof(ilana_value)));
-                    on_row(Row(tmp.data(), &cols, &names));
-                    ++rows;
-                }
-            }
-        }
-    });
+    run_statement(cs, conn, sql, params.data(), params.size(), 0, timeout_ms,
+                  [&](NativeResult &r) { rows = r.for_each_row(on_row); });
     return rows;
 }
 } // namespace
@@ -265,6 +239,18 @@ void Session::cancel() { pc_->conn->cancel(); }
 Session::ServerInfo Session::server_info() {
     auto si = pc_->conn->server_info();
     return ServerInfo{si.product, si.version, si.version_number, si.max_connections};
+}
+
+ExecResult Session::execute_many(std::string_view sql, const std::vector<Params> &rows) {
+    return detail::run_batch(*state_, *pc_->conn, in_tx_, sql, rows);
+}
+
+std::vector<TableInfo> Session::tables(const std::string &schema) { return detail::list_tables(*pc_->conn, schema); }
+std::vector<ColumnInfo> Session::columns(const std::string &table, const std::string &schema) {
+    return detail::list_columns(*pc_->conn, table, schema);
+}
+std::vector<IndexInfo> Session::indexes(const std::string &table, const std::string &schema) {
+    return detail::list_indexes(*pc_->conn, table, schema);
 }
 
 // ---- Transaction ----------------------------------------------------------
@@ -356,6 +342,14 @@ size_t Connection::stream(std::string_view sql, const Params &params, const std:
                           const StatementOptions &options) const {
     return lease_for_call().stream(sql, params, on_row, options);
 }
+// Retried as any statement on an auto-leased session (db/statement_retry):
+// the batch is atomic, so a transient refusal applied none of its rows, and
+// after a lost connection only a batch that never left is sent again.
+ExecResult Connection::execute_many(std::string_view sql, const std::vector<Params> &rows) const {
+    detail::note_write(*state_);
+    return detail::with_statement_retry(*state_, sql, [this] { return lease_for_call(); },
+                                        [&](Session &s) { return s.execute_many(sql, rows); });
+}
 
 Connection::PoolStatus Connection::pool_status() const {
     auto s = state_->pool().stats();
@@ -389,91 +383,6 @@ Database Database::open(const std::string &config_path, OpenOptions options) {
     Config config = Config::load_file(config_path, options.environment);
     return open(std::move(config), std::move(options));
 }
-
-namespace detail {
-
-void ConnectionState::log_pool_created() noexcept {
-    try {
-        LogRecord r = pool_record(LogLevel::info, "POOL_CREATED", name);
-        r.schema = namespace_name;
-        r.client = client;
-        r.pool_min = config.pool.min;
-        r.pool_max = config.pool.max;
-        r.message = fmt::format("conn={} POOL_CREATED client={} min={} max={}", name, client, config.pool.min,
-                                config.pool.max);
-        emit_log(std::move(r));
-    } catch (...) {
-    }
-}
-
-void ConnectionState::log_pool_evicted(const char *reason) noexcept {
-    try {
-        LogRecord r = pool_record(LogLevel::info, "POOL_EVICTED", name);
-        r.schema = namespace_name;
-        r.reason = reason;
-        r.message = fmt::format("conn={} POOL_EVICTED reason={}", name, reason);
-        emit_log(std::move(r));
-    } catch (...) {
-    }
-}
-
-std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &state, const ConnectionConfig &cc,
-                                                       std::shared_ptr<LoadedDriver> driver, const std::string &name,
-                                                       const std::vector<std::pair<std::string, std::string>> &overrides) {
-    const auto &config = state.config;
-    auto cs = std::make_shared<ConnectionState>();
-    cs->name = name;
-    cs->client = cc.client;
-    cs->config = cc;
-    cs->whole_config = config;
-    cs->hooks = state.hooks;
-    cs->log_queries = config->debug().enabled && config->debug().log_queries;
-    cs->slow_query_ms = config->debug().slow_query_threshold_ms;
-    auto target = std::make_shared<ConnectTarget>();
-    target->name = name;
-    target->driver = driver;
-    target->params = cc.params;
-    // Overrides replace a parameter of the same key (or are added).
-    for (const auto &kv : overrides) {
-        bool replaced = false;
-        for (auto &p : target->params)
-            if (p.first == kv.first) {
-                p.second = kv.second;
-                replaced = true;
-            }
-        if (!replaced) target->params.push_back(kv);
-    }
-    if (cc.pgbouncer) target->params.emplace_back("pgbouncer", "true");
-    target->params.emplace_back("ilana.config_dir", config->base_dir());
-    target->params.emplace_back("ilana.connection", name);
-    // Names this pool, unique in the process: a driver whose database lives
-    // in the process (SQLite ":memory:") gives every session of the pool the
-    // same one, and no other pool that one.
-    static std::atomic<uint64_t> next_pool_id{1};
-    target->params.emplace_back("ilana.pool_id", std::to_string(next_pool_id.fetch_add(1)));
-    target->redact = [config](std::string s) { return config->redact(std::move(s)); };
-    cs->target = target;
-    const ilana_dialect &d = driver->dialect();
-    cs->placeholder_style = d.placeholder;
-    cs->dialect.dollar_placeholders = d.placeholder == ILANA_PLACEHOLDER_DOLLAR;
-    cs->dialect.identifier_quote = d.identifier_quote;
-    cs->dialect.supports_returning = d.supports_returning != 0;
-    cs->dialect.upsert_form = d.upsert_form;
-    cs->dialect.limit_form = d.limit_form;
-    cs->dialect.max_params = d.max_params;
-    cs->dialect.transactional_ddl = driver->has(ILANA_CAP_TRANSACTIONAL_DDL);
-    cs->driver_enforces_timeout = driver->enforces_statement_timeout();
-    // Refused at open rather than ignored at the first statement.
-    if (cc.statement_timeout_ms > 0 && !cs->driver_enforces_timeout)
-        throw ConfigError(config->source() + ": " + cc.json_path + "/statementTimeoutMs: the driver " +
-                              driver->path() + " (ABI 1." + std::to_string(driver->entry().abi_minor) +
-                              ") cannot enforce a statement timeout (ABI 1.2 can); rebuild the driver "
-                              "against this ilana or remove statementTimeoutMs",
-                          config->source(), cc.json_path + "/statementTimeoutMs");
-    return cs;
-}
-
-} // namespace detail
 
 Database Database::open(Config config_in, OpenOptions options) {
     auto state = std::make_shared<DatabaseState>();

@@ -1,43 +1,14 @@
-// Session::tables/columns/indexes over the driver's "ilana.introspect/1".
-#include <ilana/database.hpp>
+// Session::tables/columns/indexes (declared in db/db/database.cpp): the
+// rows of the driver's catalog (NativeConnection::introspect) as
+// TableInfo, ColumnInfo, IndexInfo.
+#include "db/introspect.hpp"
 
-#include "db/database_state.hpp"
+#include <optional>
 
-#include <cstring>
+namespace ilana::detail {
 
-namespace ilana {
-
-namespace {
-
-const ilana_introspect_api &introspect_api(detail::NativeConnection &conn) {
-    const auto *api = conn.driver().extension<ilana_introspect_api>(ILANA_EXT_INTROSPECT);
-    if (api == nullptr || api->tables == nullptr || api->columns == nullptr || api->indexes == nullptr)
-        throw Error("[" + conn.name() + "] the driver " + conn.driver().id() + " cannot introspect (no " +
-                        ILANA_EXT_INTROSPECT + ")",
-                    ErrorClass::internal, conn.name());
-    return *api;
-}
-
-template <class Call> Result run(detail::NativeConnection &conn, const char *what, Call &&call) {
-    ilana_result *res = nullptr;
-    ilana_error err = detail::fresh_error();
-    if (call(&res, &err) != ILANA_OK) conn.fail(err, what);
-    detail::NativeResult native(&conn, res);
-    Result out;
-    native.read_all(out);
-    return out;
-}
-
-const char *opt(const std::string &s) { return s.empty() ? nullptr : s.c_str(); }
-
-} // namespace
-
-std::vector<TableInfo> Session::tables(const std::string &schema) {
-    auto &conn = detail::InternalAccess::native(*this);
-    const auto &api = introspect_api(conn);
-    Result r = run(conn, "introspection failed", [&](ilana_result **out, ilana_error *err) {
-        return api.tables(conn.handle(), opt(schema), out, err);
-    });
+std::vector<TableInfo> list_tables(NativeConnection &conn, const std::string &schema) {
+    Result r = conn.introspect(NativeConnection::Catalog::tables, schema, "");
     std::vector<TableInfo> v;
     for (Row row : r)
         v.push_back({row["schema"].as<std::optional<std::string>>().value_or(""), row["name"].as<std::string>(),
@@ -45,12 +16,8 @@ std::vector<TableInfo> Session::tables(const std::string &schema) {
     return v;
 }
 
-std::vector<ColumnInfo> Session::columns(const std::string &table, const std::string &schema) {
-    auto &conn = detail::InternalAccess::native(*this);
-    const auto &api = introspect_api(conn);
-    Result r = run(conn, "introspection failed", [&](ilana_result **out, ilana_error *err) {
-        return api.columns(conn.handle(), opt(schema), opt(table), out, err);
-    });
+std::vector<ColumnInfo> list_columns(NativeConnection &conn, const std::string &table, const std::string &schema) {
+    Result r = conn.introspect(NativeConnection::Catalog::columns, schema, table);
     std::vector<ColumnInfo> v;
     for (Row row : r) {
         ColumnInfo c;
@@ -66,12 +33,8 @@ std::vector<ColumnInfo> Session::columns(const std::string &table, const std::st
     return v;
 }
 
-std::vector<IndexInfo> Session::indexes(const std::string &table, const std::string &schema) {
-    auto &conn = detail::InternalAccess::native(*this);
-    const auto &api = introspect_api(conn);
-    Result r = run(conn, "introspection failed", [&](ilana_result **out, ilana_error *err) {
-        return api.indexes(conn.handle(), opt(schema), opt(table), out, err);
-    });
+std::vector<IndexInfo> list_indexes(NativeConnection &conn, const std::string &table, const std::string &schema) {
+    Result r = conn.introspect(NativeConnection::Catalog::indexes, schema, table);
     std::vector<IndexInfo> v;
     for (Row row : r) {
         IndexInfo ix;
@@ -93,4 +56,4 @@ std::vector<IndexInfo> Session::indexes(const std::string &table, const std::str
     return v;
 }
 
-} // namespace ilana
+} // namespace ilana::detail

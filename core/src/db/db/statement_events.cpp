@@ -3,6 +3,7 @@
 #include <ilana/logging.hpp>
 
 #include "db/database_state.hpp"
+#include "log/call_hook.hpp"
 #include "log/log_events.hpp"
 
 #include <spdlog/spdlog.h>
@@ -48,24 +49,11 @@ void record_statement(ConnectionState &cs, std::string_view sql, std::chrono::mi
     if (!cs.log_queries && !slow && !(cs.hooks && cs.hooks->on_query)) return;
     // spdlog reports its own failures to its error handler; it does not throw.
     if (cs.log_queries || slow) log_statement(cs, sql, duration, ok, kind, slow);
-    if (cs.hooks && cs.hooks->on_query) {
-        try {
-            cs.hooks->on_query(cs.name, std::string(sql), duration);
-        } catch (const std::exception &e) {
-            ilana::logger()->error("hook onQuery threw: {} (ignored)", e.what());
-        } catch (...) {
-            ilana::logger()->error("hook onQuery threw (ignored)");
-        }
-    }
+    if (cs.hooks && cs.hooks->on_query) call_hook(cs.hooks->on_query, "onQuery", cs.name, std::string(sql), duration);
 }
 
 void report_error(ConnectionState &cs, const Error &e) noexcept {
-    if (!cs.hooks || !cs.hooks->on_error) return;
-    try {
-        cs.hooks->on_error(cs.name, e);
-    } catch (...) {
-        ilana::logger()->error("hook onError threw (ignored)");
-    }
+    if (cs.hooks) call_hook(cs.hooks->on_error, "onError", cs.name, e);
 }
 
 } // namespace ilana::detail

@@ -1,4 +1,5 @@
 #include "db/statement_retry.hpp"
+#include "log/call_hook.hpp"
 #include "log/log_events.hpp"
 
 #include <ilana/logging.hpp>
@@ -30,13 +31,7 @@ std::chrono::milliseconds announce_retry(ConnectionState &cs, const RetryOptions
     const auto delay = backoff_delay(r, next_attempt, std::uniform_real_distribution<double>(0, 1)(t_retry_rng));
     cs.metrics.record_retry();
     log_connection_retry(cs.name, next_attempt, r.max_attempts, delay.count(), e.what());
-    if (cs.hooks && cs.hooks->on_retry) {
-        try {
-            cs.hooks->on_retry(cs.name, next_attempt, e, delay);
-        } catch (...) {
-            ilana::logger()->error("hook onRetry threw (ignored)");
-        }
-    }
+    if (cs.hooks) call_hook(cs.hooks->on_retry, "onRetry", cs.name, next_attempt, e, delay);
     return delay;
 }
 

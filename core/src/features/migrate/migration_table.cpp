@@ -2,7 +2,7 @@
 
 #include <ilana/logging.hpp>
 
-#include "db/database_state.hpp"
+#include "db/pool_access.hpp"
 #include "plugins/native_connection.hpp"
 
 #include <spdlog/spdlog.h>
@@ -52,9 +52,8 @@ std::string utc_now_iso() {
 
 MigrationTable::MigrationTable(Session &session, const MigrationsOptions &options)
     : s_(session), options_(options) {
-    ConnectionState &cs = InternalAccess::state(session);
-    quote_ = cs.dialect.identifier_quote;
-    networked_ = InternalAccess::native(session).driver().has(ILANA_CAP_NETWORK);
+    quote_ = dialect_of(state_of(session)).identifier_quote;
+    networked_ = native(session).driver().has(ILANA_CAP_NETWORK);
     sql_name_ = quote_identifier(options_.table_name, quote_);
     display_name_ = options_.table_name;
     if (!options_.schema_name.empty()) {
@@ -83,7 +82,7 @@ void MigrationTable::ensure() {
 }
 
 bool MigrationTable::exists() {
-    NativeConnection &nc = InternalAccess::native(s_);
+    NativeConnection &nc = native(s_);
     const auto *api = nc.driver().extension<ilana_introspect_api>(ILANA_EXT_INTROSPECT);
     if (api != nullptr && api->struct_size >= offsetof(ilana_introspect_api, tables) + sizeof api->tables &&
         api->tables != nullptr) {
@@ -155,7 +154,7 @@ void MigrationTable::remove(const std::string &id) {
 
 MigrationLock::MigrationLock(Session &session, std::string name, int timeout_ms)
     : s_(session), name_(std::move(name)), timeout_ms_(timeout_ms) {
-    NativeConnection &nc = InternalAccess::native(s_);
+    NativeConnection &nc = native(s_);
     const auto *api = nc.driver().extension<ilana_lock_api>(ILANA_EXT_LOCK);
     if (api == nullptr || api->struct_size < sizeof(ilana_lock_api) || api->acquire == nullptr ||
         api->release == nullptr)
@@ -178,7 +177,7 @@ MigrationLock::~MigrationLock() {
 }
 
 void MigrationLock::acquire() {
-    NativeConnection &nc = InternalAccess::native(s_);
+    NativeConnection &nc = native(s_);
     const auto *api = static_cast<const ilana_lock_api *>(api_);
     ilana_error err = fresh_error();
     const auto start = std::chrono::steady_clock::now();
@@ -197,7 +196,7 @@ void MigrationLock::acquire() {
 void MigrationLock::release() {
     if (!held_) return;
     held_ = false;
-    NativeConnection &nc = InternalAccess::native(s_);
+    NativeConnection &nc = native(s_);
     const auto *api = static_cast<const ilana_lock_api *>(api_);
     ilana_error err = fresh_error();
     if (api->release(nc.handle(), name_.c_str(), &err) != ILANA_OK) {

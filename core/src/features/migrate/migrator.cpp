@@ -5,7 +5,7 @@
 #include <ilana/migrator.hpp>
 
 #include "common/text_file.hpp"
-#include "db/database_state.hpp"
+#include "db/pool_access.hpp"
 #include "migrate/migration_file.hpp"
 #include "migrate/migration_table.hpp"
 #include "migrate/sha256.hpp"
@@ -160,7 +160,6 @@ int64_t elapsed_ms(Clock::time_point start) {
 } // namespace detail
 
 using detail::Entry;
-using detail::InternalAccess;
 using detail::MigrationLock;
 using detail::MigrationRecord;
 using detail::MigrationTable;
@@ -335,7 +334,7 @@ struct Migrator::Impl {
     };
 
     void exec_raw(Session &s, const std::string &sql) const {
-        detail::NativeConnection &nc = InternalAccess::native(s);
+        detail::NativeConnection &nc = detail::native(s);
         ilana::logger()->debug("conn={} migrate: {}", name(), detail::one_line(sql, 200));
         detail::NativeResult r = nc.execute(sql, nullptr, 0, 0);
         r.close();
@@ -766,11 +765,5 @@ std::string Migrator::make(std::string_view name) const {
     }
     throw m.error("no free migration id near now in " + dir, nullptr, ErrorClass::config);
 }
-
-} // namespace ilana
-
-namespace ilana {
-
-Migrator Database::migrator(std::string_view name) const { return Migrator(*this, name); }
 
 } // namespace ilana

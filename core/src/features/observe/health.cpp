@@ -1,8 +1,10 @@
-// Database::health_check and Database::metrics.
+// Health checks (Database::health_check) and the pools' counters
+// (Database::metrics), reached through db/pool_access.hpp.
 #include <ilana/database.hpp>
 #include <ilana/tenants.hpp>
 
-#include "db/database_state.hpp"
+#include "db/pool_access.hpp"
+#include "observe/observe.hpp"
 #include "observe/recent_health.hpp"
 #include "log/timestamps.hpp"
 
@@ -30,22 +32,13 @@ struct PingOutcome {
 // Pings one pool on a thread of its own, so a server that never answers
 // costs the caller at most the timeout; the thread ends on its own later
 // (the driver's ping is bounded too).
-void ping_pool(const std::shared_ptr<ConnectionState> &cs, int timeout_ms, PoolHealth &out) {
+void ping_into(const std::shared_ptr<ConnectionState> &cs, int timeout_ms, PoolHealth &out) {
     auto outcome = std::make_shared<PingOutcome>();
     std::thread([cs, outcome, timeout_ms] {
         std::string error;
         double rtt = 0;
         try {
-            auto pc = cs->pool().acquire(std::chrono::milliseconds(timeout_ms));
-            auto t0 = std::chrono::steady_clock::now();
-            try {
-                pc->conn->ping(timeout_ms);
-            } catch (...) {
-                cs->pool().release(std::move(pc));
-                throw;
-            }
-            rtt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-            cs->pool().release(std::move(pc));
+            rtt = detail::ping_pool(*cs, std::chrono::milliseconds(timeout_ms), timeout_ms);
         } catch (const std::exception &e) {
             error = e.what();
         }
@@ -59,7 +52,7 @@ void ping_pool(const std::shared_ptr<ConnectionState> &cs, int timeout_ms, PoolH
     // A little slack over the driver's own timeout for thread start-up.
     if (!outcome->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms + 50), [&] { return outcome->done; })) {
         out.status = "unhealthy";
-        out.error = "[" + cs->name + "] no answer within pingTimeoutMs=" + std::to_string(timeout_ms);
+        out.error = "[" + detail::name_of(*cs) + "] no answer within pingTimeoutMs=" + std::to_string(timeout_ms);
         return;
     }
     if (!outcome->error.empty()) {
@@ -71,7 +64,7 @@ void ping_pool(const std::shared_ptr<ConnectionState> &cs, int timeout_ms, PoolH
 }
 
 void fill_counts(ConnectionState &cs, PoolHealth &h) {
-    auto s = cs.pool().stats();
+    auto s = detail::pool_stats(cs);
     h.total_connections = s.idle + s.in_use;
     h.idle_connections = s.idle;
     h.in_use = s.in_use;
@@ -97,11 +90,27 @@ std::string shared_connection(const Config &config) {
     return t->connection;
 }
 
+// The last full health check (HealthOptions::is_full), for the scrape's
+// health gauges; running while a scrape runs one (others wait). One per
+// Database (pool_access.hpp, database_extension).
+struct HealthCache final : detail::DatabaseExtension {
+    std::mutex mu; // guards the four below
+    std::optional<HealthReport> last;
+    std::chrono::steady_clock::time_point last_at;
+    bool running = false;
+    std::condition_variable cv;
+};
+
+std::shared_ptr<HealthCache> health_cache(const Database &db) {
+    return std::static_pointer_cast<HealthCache>(
+        detail::database_extension(db, "observe.health", [] { return std::make_shared<HealthCache>(); }));
+}
+
 } // namespace
 
-HealthReport Database::health_check(const HealthOptions &options) const {
+HealthReport detail::check_health(const Database &db, const HealthOptions &options) {
     const auto start = std::chrono::steady_clock::now();
-    const Config &config = *state_->config;
+    const Config &config = db.config();
     const std::string shared = shared_connection(config);
     // What is checked: pools (connections, then tenant pools) and the shared one.
     std::vector<std::shared_ptr<ConnectionState>> targets;
@@ -115,18 +124,18 @@ HealthReport Database::health_check(const HealthOptions &options) const {
         for (const auto &c : config.connections()) {
             if (config.is_tenant_file_template(c.name)) continue;
             if (c.name == shared) continue;
-            targets.push_back(state_->connections.at(c.name));
+            targets.push_back(detail::find_pool(db, c.name));
             labels.emplace_back(c.name, "");
         }
-        tenants = detail::extra_pools(*state_);
+        tenants = detail::extra_pools(db);
         for (const auto &t : tenants) {
             targets.push_back(t.state);
             labels.emplace_back(t.connection, t.tenant);
         }
     } else {
         for (const auto &name : options.connections) {
-            auto it = state_->connections.find(name);
-            if (it == state_->connections.end())
+            auto pool = detail::find_pool(db, name);
+            if (!pool)
                 throw ConfigError("health check: connection '" + name + "' is not defined; connections: " +
                                       config.connection_names(),
                                   config.source(), "/connections");
@@ -143,7 +152,7 @@ HealthReport Database::health_check(const HealthOptions &options) const {
                                       config.source(), "/tenants/connection");
                 continue; // reported as sharedDb
             }
-            targets.push_back(it->second);
+            targets.push_back(std::move(pool));
             labels.emplace_back(name, "");
         }
         if (!options.tenant_ids.empty()) {
@@ -151,7 +160,7 @@ HealthReport Database::health_check(const HealthOptions &options) const {
                 throw ConfigError("health check: tenants given (" + options.tenant_ids.front() +
                                       ", ...) but the config has no \"tenants\" section",
                                   config.source(), "/tenants");
-            TenantManager manager(*this);
+            TenantManager manager(db);
             for (const auto &id : options.tenant_ids) {
                 TenantManager::validate_id(id); // before any pool is opened
             }
@@ -174,11 +183,11 @@ HealthReport Database::health_check(const HealthOptions &options) const {
                     continue;
                 }
                 opened.push_back(manager.get(id));
-                targets.push_back(detail::InternalAccess::shared_state(opened.back()));
+                targets.push_back(detail::shared_state_of(opened.back()));
             }
         }
     }
-    if (!shared.empty() && options.include_shared) shared_target = state_->connections.at(shared);
+    if (!shared.empty() && options.include_shared) shared_target = detail::find_pool(db, shared);
 
     HealthReport report;
     report.timestamp = detail::iso8601_now();
@@ -196,13 +205,13 @@ HealthReport Database::health_check(const HealthOptions &options) const {
             continue;
         }
         if (options.ping)
-            workers.emplace_back([&, i] { ping_pool(targets[i], options.ping_timeout_ms, report.pools[i]); });
+            workers.emplace_back([&, i] { ping_into(targets[i], options.ping_timeout_ms, report.pools[i]); });
     }
     if (shared_target) {
         shared_health.connection = shared;
         shared_health.status = "ok";
         if (options.ping)
-            workers.emplace_back([&] { ping_pool(shared_target, options.ping_timeout_ms, shared_health); });
+            workers.emplace_back([&] { ping_into(shared_target, options.ping_timeout_ms, shared_health); });
     }
     for (auto &w : workers) w.join();
     for (size_t i = 0; i < targets.size(); ++i) {
@@ -224,50 +233,52 @@ HealthReport Database::health_check(const HealthOptions &options) const {
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
     // Only a check of everything may stand for the scrape's health gauges.
     if (options.is_full()) {
-        std::lock_guard<std::mutex> lock(state_->health_mu);
-        state_->last_health = report;
-        state_->last_health_at = std::chrono::steady_clock::now();
+        auto cache = health_cache(db);
+        std::lock_guard<std::mutex> lock(cache->mu);
+        cache->last = report;
+        cache->last_at = std::chrono::steady_clock::now();
     }
     return report;
 }
 
-HealthReport detail::recent_health(const Database &db, DatabaseState &state, int64_t max_age_ms,
-                                   int ping_timeout_ms) {
+HealthReport detail::recent_health(const Database &db, int64_t max_age_ms, int ping_timeout_ms) {
+    auto cache = health_cache(db);
+    HealthCache &state = *cache;
     const auto asked = std::chrono::steady_clock::now();
     // A check that ends after this one was asked for is as fresh as one of
     // its own (two scrapes at once share one check, even with max age 0).
     const auto fresh = [&] {
-        return state.last_health && state.last_health_at + std::chrono::milliseconds(max_age_ms) >= asked;
+        return state.last && state.last_at + std::chrono::milliseconds(max_age_ms) >= asked;
     };
     {
-        std::unique_lock<std::mutex> lock(state.health_mu);
+        std::unique_lock<std::mutex> lock(state.mu);
         // A check is bounded by the ping timeout (plus thread start-up):
         // wait for another scraper's check no longer than that.
         const auto give_up = asked + std::chrono::milliseconds(ping_timeout_ms + 250);
-        while (!fresh() && state.health_running)
-            if (state.health_cv.wait_until(lock, give_up) == std::cv_status::timeout) break;
-        if (fresh()) return *state.last_health;
-        if (state.health_running) {
+        while (!fresh() && state.running)
+            if (state.cv.wait_until(lock, give_up) == std::cv_status::timeout) break;
+        if (fresh()) return *state.last;
+        if (state.running) {
             // The other check overran: report the last known state, or
             // unhealthy when there is none.
-            if (state.last_health) return *state.last_health;
+            if (state.last) return *state.last;
             HealthReport unknown;
             unknown.healthy = false;
             return unknown;
         }
-        state.health_running = true;
+        state.running = true;
     }
     struct Done {
-        DatabaseState &state;
+        HealthCache &state;
         ~Done() {
-            std::lock_guard<std::mutex> lock(state.health_mu);
-            state.health_running = false;
-            state.health_cv.notify_all();
+            std::lock_guard<std::mutex> lock(state.mu);
+            state.running = false;
+            state.cv.notify_all();
         }
     } done{state};
     HealthOptions options;
     options.ping_timeout_ms = ping_timeout_ms;
-    return db.health_check(options);
+    return check_health(db, options);
 }
 
 std::string HealthReport::to_json() const {
@@ -337,15 +348,15 @@ std::string HealthReport::to_json() const {
 namespace {
 // One pool's line of Database::metrics(): its pool counts (when the pool is
 // made) and its query counters.
-PoolMetrics pool_metrics(ConnectionState &cs, std::string connection, std::string tenant) {
+PoolMetrics pool_metrics(const ConnectionState &cs, std::string connection, std::string tenant) {
     PoolMetrics m;
     m.connection = std::move(connection);
     m.tenant = std::move(tenant);
-    m.client = cs.client;
-    m.min = cs.config.pool.min;
-    m.max = cs.config.pool.max;
-    if (cs.has_pool()) {
-        auto s = cs.pool_ptr->stats();
+    m.client = detail::client_of(cs);
+    m.min = detail::config_of(cs).pool.min;
+    m.max = detail::config_of(cs).pool.max;
+    if (auto made = detail::pool_stats_if_made(cs)) {
+        const auto &s = *made;
         m.idle = s.idle;
         m.in_use = s.in_use;
         m.waiting = s.waiting;
@@ -359,7 +370,7 @@ PoolMetrics pool_metrics(ConnectionState &cs, std::string connection, std::strin
         m.evicted_broken = s.evicted_broken;
         m.destroy_timeouts = s.destroy_timeouts;
     }
-    auto counters = cs.metrics.snapshot();
+    auto counters = detail::statement_counters(cs);
     m.queries_ok = counters.queries_ok;
     m.queries_error = counters.queries_error;
     m.retries = counters.retries;
@@ -369,22 +380,22 @@ PoolMetrics pool_metrics(ConnectionState &cs, std::string connection, std::strin
 }
 } // namespace
 
-MetricsSnapshot Database::metrics() const {
+MetricsSnapshot detail::metrics_snapshot(const Database &db) {
     MetricsSnapshot snap;
     snap.timestamp = detail::iso8601_now();
-    for (const auto &c : state_->config->connections()) {
-        ConnectionState &cs = *state_->connections.at(c.name);
-        if (cs.has_pool()) ++snap.pools_active;
-        snap.pools.push_back(pool_metrics(cs, cs.name, {}));
+    for (const auto &c : db.config().connections()) {
+        const auto cs = detail::find_pool(db, c.name);
+        if (detail::pool_stats_if_made(*cs)) ++snap.pools_active;
+        snap.pools.push_back(pool_metrics(*cs, c.name, {}));
     }
     // A listed tenant pool is open (the tenant table made it).
-    for (const auto &t : detail::extra_pools(*state_)) {
+    for (const auto &t : detail::extra_pools(db)) {
         snap.pools.push_back(pool_metrics(*t.state, t.connection, t.tenant));
         ++snap.pools_active;
     }
-    std::tie(snap.tenant_pools_evicted_lru, snap.tenant_pools_evicted_ttl) = detail::tenant_pools_evicted(*state_);
-    snap.pools_max = static_cast<int>(state_->config->connections().size()) +
-                     (state_->config->tenants() ? state_->config->tenants()->max_pools : 0);
+    std::tie(snap.tenant_pools_evicted_lru, snap.tenant_pools_evicted_ttl) = detail::tenant_pools_evicted(db);
+    snap.pools_max = static_cast<int>(db.config().connections().size()) +
+                     (db.config().tenants() ? db.config().tenants()->max_pools : 0);
     return snap;
 }
 

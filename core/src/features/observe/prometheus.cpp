@@ -1,8 +1,9 @@
-// Database::prometheus_text: the text exposition format 0.0.4.
+// The Prometheus text (Database::prometheus_text): the text exposition format 0.0.4.
 // Every family gets HELP and TYPE; label values are escaped (\\, \", \n).
 #include <ilana/database.hpp>
 
-#include "db/database_state.hpp"
+#include "db/pool_access.hpp"
+#include "observe/observe.hpp"
 #include "observe/recent_health.hpp"
 
 #include <dirent.h>
@@ -71,7 +72,6 @@ private:
 
 struct PoolView {
     std::string labels; // connection="x"[,tenant="t"]
-    ConnectionState *cs;
     detail::PoolStats stats;
     bool has_pool;
     detail::MetricsSnapshotCounters counters;
@@ -113,39 +113,41 @@ void runtime_metrics(Exposition &e, std::chrono::steady_clock::time_point starte
              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
-} // namespace
-
-std::string Database::prometheus_text(bool include_runtime) const {
-    PrometheusOptions options;
-    options.include_runtime = include_runtime;
-    options.health_max_age_ms = state_->config->metrics().health_max_age_ms;
-    options.ping_timeout_ms = state_->config->metrics().ping_timeout_ms;
-    return prometheus_text(options);
+// One pool's figures: its counts when it is made (else only its max).
+PoolView pool_view(std::string labels, const ConnectionState &cs) {
+    PoolView v{std::move(labels), {}, false, detail::statement_counters(cs)};
+    if (auto made = detail::pool_stats_if_made(cs)) {
+        v.stats = *made;
+        v.has_pool = true;
+    } else {
+        v.stats.max = detail::config_of(cs).pool.max;
+    }
+    return v;
 }
 
-std::string Database::prometheus_text(const PrometheusOptions &options) const {
+} // namespace
+
+std::string detail::prometheus_text(const Database &db, bool include_runtime) {
+    PrometheusOptions options;
+    options.include_runtime = include_runtime;
+    options.health_max_age_ms = db.config().metrics().health_max_age_ms;
+    options.ping_timeout_ms = db.config().metrics().ping_timeout_ms;
+    return prometheus_text(db, options);
+}
+
+std::string detail::prometheus_text(const Database &db, const PrometheusOptions &options) {
     // First, so the pool counts below include what the check opened.
-    const HealthReport health =
-        detail::recent_health(*this, *state_, options.health_max_age_ms, options.ping_timeout_ms);
+    const HealthReport health = detail::recent_health(db, options.health_max_age_ms, options.ping_timeout_ms);
     std::vector<PoolView> pools;
-    for (const auto &c : state_->config->connections()) {
-        ConnectionState *cs = state_->connections.at(c.name).get();
-        PoolView v{"connection=\"" + escape_label(cs->name) + "\"", cs, {}, cs->has_pool(), cs->metrics.snapshot()};
-        if (cs->has_pool()) v.stats = cs->pool_ptr->stats();
-        else v.stats.max = cs->config.pool.max;
-        pools.push_back(std::move(v));
-    }
+    for (const auto &c : db.config().connections())
+        pools.push_back(pool_view("connection=\"" + escape_label(c.name) + "\"", *detail::find_pool(db, c.name)));
     // Tenant pools (core/src/tenants), labelled with their tenant; the list
     // pins them until the text is written.
-    const std::vector<detail::ExtraPool> extras = detail::extra_pools(*state_);
-    for (const auto &t : extras) {
-        ConnectionState *cs = t.state.get();
-        PoolView v{"connection=\"" + escape_label(t.connection) + "\",tenant=\"" + escape_label(t.tenant) + "\"", cs,
-                   {}, cs->has_pool(), cs->metrics.snapshot()};
-        if (cs->has_pool()) v.stats = cs->pool_ptr->stats();
-        else v.stats.max = cs->config.pool.max;
-        pools.push_back(std::move(v));
-    }
+    const std::vector<detail::ExtraPool> extras = detail::extra_pools(db);
+    for (const auto &t : extras)
+        pools.push_back(pool_view("connection=\"" + escape_label(t.connection) + "\",tenant=\"" +
+                                      escape_label(t.tenant) + "\"",
+                                  *t.state));
     int active = 0;
     for (const auto &p : pools) active += p.has_pool ? 1 : 0;
 
@@ -156,8 +158,8 @@ std::string Database::prometheus_text(const PrometheusOptions &options) const {
     e.sample("ilana_pools_active", "", active);
     e.family("ilana_pools_max", "gauge", "Configured connections plus tenants.maxPools.");
     e.sample("ilana_pools_max", "",
-             static_cast<double>(state_->config->connections().size()) +
-                 (state_->config->tenants() ? state_->config->tenants()->max_pools : 0));
+             static_cast<double>(db.config().connections().size()) +
+                 (db.config().tenants() ? db.config().tenants()->max_pools : 0));
 
     e.family("ilana_pool_connections", "gauge", "Connections of a pool by state.");
     for (const auto &p : pools) {
@@ -201,8 +203,8 @@ std::string Database::prometheus_text(const PrometheusOptions &options) const {
              "Connection closes abandoned after destroyTimeoutMillis.");
     for (const auto &p : pools)
         e.sample("ilana_pool_destroy_timeouts_total", p.labels, static_cast<double>(p.stats.destroy_timeouts));
-    if (state_->config->tenants()) {
-        const auto evicted = detail::tenant_pools_evicted(*state_);
+    if (db.config().tenants()) {
+        const auto evicted = detail::tenant_pools_evicted(db);
         e.family("ilana_tenant_pools_evicted_total", "counter",
                  "Tenant pools closed by the tenant manager: lru (at maxPools), ttl (idle past poolTtlMs).");
         e.sample("ilana_tenant_pools_evicted_total", "reason=\"lru\"", static_cast<double>(evicted.first));
@@ -220,7 +222,7 @@ std::string Database::prometheus_text(const PrometheusOptions &options) const {
     e.family("ilana_health_response_time_seconds", "gauge", "Duration of the last health check in seconds.");
     e.sample("ilana_health_response_time_seconds", "", static_cast<double>(health.duration_ms) / 1000.0);
 
-    if (options.include_runtime) runtime_metrics(e, state_->started);
+    if (options.include_runtime) runtime_metrics(e, detail::opened_at(db));
     return e.str();
 }
 

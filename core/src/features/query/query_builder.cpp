@@ -3,10 +3,9 @@
 // for the dialect of the connection a terminal runs on.
 #include <ilana/query.hpp>
 
-#include "db/database_state.hpp"
+#include "db/pool_access.hpp"
 #include "query/sql_text.hpp"
 #include "replicas/replica_router.hpp"
-#include "db/sticky.hpp"
 
 #include <ilana/driver.h>
 
@@ -16,7 +15,6 @@
 namespace ilana {
 
 using detail::append_identifier;
-using detail::InternalAccess;
 
 namespace {
 
@@ -100,17 +98,14 @@ QueryBuilder::QueryBuilder(Connection connection, std::string_view table)
 }
 
 QueryBuilder::QueryBuilder(Session &session, std::string_view table)
-    : QueryBuilder(InternalAccess::state(session).dialect, table, session.connection_name()) {
+    : QueryBuilder(detail::dialect_of(detail::state_of(session)), table, session.connection_name()) {
     session_ = &session;
-    conn_.emplace(InternalAccess::make_connection(InternalAccess::shared_state(session)));
+    conn_.emplace(detail::connection_of(session));
 }
 
 QueryBuilder QueryBuilder::for_dialect(const Dialect &dialect, std::string_view table) {
     return QueryBuilder(dialect, table, std::string());
 }
-
-QueryBuilder Connection::table(std::string_view table) const { return QueryBuilder(*this, table); }
-QueryBuilder Database::table(std::string_view table) const { return default_connection().table(table); }
 
 // ---- checks -----------------------------------------------------------------------
 
@@ -661,7 +656,7 @@ Result QueryBuilder::run_read(const std::function<Sql(const Dialect &)> &make) c
 }
 
 void QueryBuilder::note_write() const {
-    if (conn_) detail::note_write(InternalAccess::state(*conn_));
+    if (conn_) detail::note_write(detail::state_of(*conn_));
 }
 
 ExecResult QueryBuilder::run_write(const Sql &s) const {

@@ -2,8 +2,6 @@
 // query builder (see replica_router.hpp).
 #include "replicas/replica_router.hpp"
 
-#include "db/database_state.hpp"
-#include "db/sticky.hpp"
 
 #include <ilana/logging.hpp>
 
@@ -22,16 +20,6 @@ constexpr int32_t kProbeTimeoutMs = 2000;
 
 thread_local std::mt19937_64 t_replica_rng{std::random_device{}()};
 
-void call_on_error(ConnectionState &cs, const Error &e) noexcept {
-    if (cs.hooks && cs.hooks->on_error) {
-        try {
-            cs.hooks->on_error(cs.name, e);
-        } catch (...) {
-            ilana::logger()->error("hook onError threw (ignored)");
-        }
-    }
-}
-
 } // namespace
 
 bool is_replica_down_error(const Error &e) noexcept {
@@ -47,10 +35,12 @@ bool is_replica_busy_error(const Error &e) noexcept {
 }
 
 ReplicaRouter::ReplicaRouter(ConnectionState &primary) : primary_(primary) {
-    for (size_t i = 0; i < primary.replicas.size(); ++i) {
+    const auto &replicas = replicas_of(primary);
+    const auto &names = config_of(primary).read_replicas;
+    for (size_t i = 0; i < replicas.size(); ++i) {
         Replica r;
-        r.state = primary.replicas[i];
-        r.name = i < primary.config.read_replicas.size() ? primary.config.read_replicas[i] : std::string("?");
+        r.state = replicas[i];
+        r.name = i < names.size() ? names[i] : std::string("?");
         replicas_.push_back(std::move(r));
     }
 }
@@ -81,7 +71,7 @@ std::vector<std::shared_ptr<ConnectionState>> ReplicaRouter::candidates() {
     }
     const size_t n = out.size();
     if (n <= 1) return out;
-    const std::string &strategy = primary_.config.read_strategy;
+    const std::string &strategy = config_of(primary_).read_strategy;
     size_t start = 0;
     if (strategy == "random")
         start = static_cast<size_t>(t_replica_rng() % n);
@@ -93,7 +83,7 @@ std::vector<std::shared_ptr<ConnectionState>> ReplicaRouter::candidates() {
         // idle replicas still share the load.
         std::vector<std::pair<int, std::shared_ptr<ConnectionState>>> busy;
         busy.reserve(n);
-        for (auto &s : out) busy.emplace_back(s->pool().stats().in_use, std::move(s));
+        for (auto &s : out) busy.emplace_back(pool_stats(*s).in_use, std::move(s));
         std::stable_sort(busy.begin(), busy.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
         for (size_t i = 0; i < n; ++i) out[i] = std::move(busy[i].second);
     }
@@ -107,7 +97,7 @@ void ReplicaRouter::mark_down(const ConnectionState &replica, const Error &error
         if (s.get() != &replica) continue;
         if (r.healthy) {
             r.healthy = false;
-            ilana::logger()->warn("conn={} REPLICA_DOWN replica={} error=\"{}\" (re-checked every {}s)", primary_.name,
+            ilana::logger()->warn("conn={} REPLICA_DOWN replica={} error=\"{}\" (re-checked every {}s)", name_of(primary_),
                                   r.name, error.what(), kRecheckInterval.count());
         }
     }
@@ -120,22 +110,22 @@ void ReplicaRouter::announce_fallback(const std::string &why) {
         if (fallback_announced_) return;
         fallback_announced_ = true;
     }
-    Error e("[" + primary_.name + "] no read replica is available (" + why + "); reads go to the primary '" +
-                primary_.name + "' until one answers again",
-            ErrorClass::connection, primary_.name);
-    ilana::logger()->warn("conn={} READ_FALLBACK {}", primary_.name, e.what());
-    call_on_error(primary_, e);
+    Error e("[" + name_of(primary_) + "] no read replica is available (" + why + "); reads go to the primary '" +
+                name_of(primary_) + "' until one answers again",
+            ErrorClass::connection, name_of(primary_));
+    ilana::logger()->warn("conn={} READ_FALLBACK {}", name_of(primary_), e.what());
+    report_error(primary_, e);
 }
 
 bool ReplicaRouter::probe(const std::shared_ptr<ConnectionState> &replica) {
     try {
         // A fresh session outside the pool: the pool's hooks and counters are
         // for the application's own use, not for the health checker.
-        auto conn = NativeConnection::open(replica->target, kProbeTimeoutMs);
+        auto conn = NativeConnection::open(target_of(*replica), kProbeTimeoutMs);
         conn->ping(kProbeTimeoutMs);
         return true;
     } catch (const std::exception &e) {
-        ilana::logger()->debug("conn={} replica={} still down: {}", primary_.name, replica->name, e.what());
+        ilana::logger()->debug("conn={} replica={} still down: {}", name_of(primary_), name_of(*replica), e.what());
         return false;
     }
 }
@@ -160,7 +150,7 @@ void ReplicaRouter::check_loop() {
             if (stop_) break;
             replicas_[i].healthy = true;
             fallback_announced_ = false;
-            ilana::logger()->info("conn={} REPLICA_UP replica={}", primary_.name, replicas_[i].name);
+            ilana::logger()->info("conn={} REPLICA_UP replica={}", name_of(primary_), replicas_[i].name);
         }
     }
 }
@@ -170,17 +160,17 @@ Result ReplicaRouter::read(const Connection &primary, const std::function<Result
     bool busy = false;
     for (auto &replica : candidates()) {
         try {
-            return run(InternalAccess::make_connection(replica));
+            return run(connection_of(replica));
         } catch (const Error &e) {
             if (is_replica_down_error(e)) {
                 mark_down(*replica, e);
                 if (!failures.empty()) failures += "; ";
-                failures += replica->name + ": " + e.what();
+                failures += name_of(*replica) + ": " + e.what();
             } else if (is_replica_busy_error(e)) {
                 // Busy, not down: try the next one (or the primary), keep it in.
                 busy = true;
-                ilana::logger()->debug("conn={} replica={} busy, reading elsewhere: {}", primary_.name,
-                                       replica->name, e.what());
+                ilana::logger()->debug("conn={} replica={} busy, reading elsewhere: {}", name_of(primary_),
+                                       name_of(*replica), e.what());
             } else {
                 throw; // the statement itself failed: it would fail anywhere
             }
@@ -192,33 +182,33 @@ Result ReplicaRouter::read(const Connection &primary, const std::function<Result
 }
 
 ReplicaRouter *router_of(ConnectionState &primary) {
-    std::call_once(primary.router_once, [&primary] {
-        if (!primary.replicas.empty()) primary.router = std::make_shared<ReplicaRouter>(primary);
-    });
-    return primary.router.get();
+    // Only ReplicaRouters are made here, so the routing is one.
+    return static_cast<ReplicaRouter *>(read_routing(primary, [&primary]() -> std::shared_ptr<ReadRouting> {
+        if (replicas_of(primary).empty()) return nullptr;
+        return std::make_shared<ReplicaRouter>(primary);
+    }));
 }
 
 Result routed_read(const Connection &primary, const std::function<Result(const Connection &)> &run) {
-    ConnectionState &cs = InternalAccess::state(primary);
-    if (cs.replicas.empty() || reads_pinned_to_primary(cs)) return run(primary);
+    ConnectionState &cs = state_of(primary);
+    if (replicas_of(cs).empty() || reads_pinned_to_primary(cs)) return run(primary);
     ReplicaRouter *router = router_of(cs);
     if (router == nullptr) return run(primary);
     return router->read(primary, run);
 }
 
-} // namespace detail
-
-Connection Connection::read() const {
-    detail::ConnectionState &cs = *state_;
-    if (cs.replicas.empty() || detail::reads_pinned_to_primary(cs)) return *this;
-    detail::ReplicaRouter *router = detail::router_of(cs);
-    if (router == nullptr) return *this;
+Connection read_connection(const Connection &primary) {
+    ConnectionState &cs = state_of(primary);
+    if (replicas_of(cs).empty() || reads_pinned_to_primary(cs)) return primary;
+    ReplicaRouter *router = router_of(cs);
+    if (router == nullptr) return primary;
     auto healthy = router->candidates();
     if (healthy.empty()) {
         router->announce_fallback("all replicas are marked down");
-        return *this;
+        return primary;
     }
-    return Connection(std::move(healthy.front()));
+    return connection_of(std::move(healthy.front()));
 }
 
+} // namespace detail
 } // namespace ilana

@@ -21,6 +21,8 @@
 
 #include <ilana/database.hpp>
 
+#include "db/pool_access.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -33,13 +35,11 @@
 
 namespace ilana::detail {
 
-struct ConnectionState;
-
-class ReplicaRouter {
+class ReplicaRouter final : public ReadRouting {
 public:
     // `primary` owns this router and outlives it.
     explicit ReplicaRouter(ConnectionState &primary);
-    ~ReplicaRouter();
+    ~ReplicaRouter() override;
     ReplicaRouter(const ReplicaRouter &) = delete;
     ReplicaRouter &operator=(const ReplicaRouter &) = delete;
 
@@ -86,5 +86,9 @@ bool is_replica_down_error(const Error &e) noexcept;
 // An error after which the read is tried elsewhere but the replica stays in
 // (PoolTimeout, transient: conflict with recovery, serialization, busy).
 bool is_replica_busy_error(const Error &e) noexcept;
+
+// Connection::read(): a healthy replica of `primary` by its strategy, or
+// `primary` itself (see Connection::read in <ilana/database.hpp>).
+Connection read_connection(const Connection &primary);
 
 } // namespace ilana::detail

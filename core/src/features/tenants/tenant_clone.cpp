@@ -58,7 +58,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 void run_native(Session &s, const std::string &sql) {
-    detail::NativeResult r = detail::InternalAccess::native(s).execute(sql, nullptr, 0, 0);
+    detail::NativeResult r = detail::native(s).execute(sql, nullptr, 0, 0);
     r.close();
 }
 
@@ -67,7 +67,7 @@ void run_native(Session &s, const std::string &sql) {
 std::vector<detail::DdlStatement> clone_statements(const detail::TenantState &state, const ilana_ddl_api &api,
                                                    Session &source, const std::string &src,
                                                    const std::string &source_ns, const std::string &target_ns) {
-    detail::NativeConnection &nc = detail::InternalAccess::native(source);
+    detail::NativeConnection &nc = detail::native(source);
     ilana_error err{};
     err.struct_size = sizeof err;
     ilana_result *res = nullptr;

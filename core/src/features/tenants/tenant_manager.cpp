@@ -11,6 +11,7 @@
 #include "tenants/parallel.hpp"
 #include "tenants/tenant_id.hpp"
 #include "tenants/tenant_state.hpp"
+#include "log/call_hook.hpp"
 #include "log/log_events.hpp"
 
 #include <spdlog/spdlog.h>
@@ -21,7 +22,6 @@
 
 namespace ilana {
 
-using detail::InternalAccess;
 using detail::TenantState;
 
 namespace {
@@ -32,18 +32,12 @@ int64_t ms_since(Clock::time_point t0) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
 }
 
-// Progress callbacks run on worker threads, one at a time; one that throws
-// is logged and ignored.
+// Progress callbacks run on worker threads, one at a time (under `mu`); one
+// that throws is logged and ignored.
 template <class Fn, class... Args> void notify(std::mutex &mu, const Fn &fn, Args &&...args) {
     if (!fn) return;
     std::lock_guard<std::mutex> lock(mu);
-    try {
-        fn(std::forward<Args>(args)...);
-    } catch (const std::exception &e) {
-        ilana::logger()->error("tenants: on_progress threw: {} (ignored)", e.what());
-    } catch (...) {
-        ilana::logger()->error("tenants: on_progress threw (ignored)");
-    }
+    detail::call_hook(fn, "on_progress", std::forward<Args>(args)...);
 }
 
 detail::SqlDialect split_dialect(const Dialect &d) {
@@ -69,21 +63,15 @@ Connection TenantManager::get(std::string_view tenant_id) const { return state_-
 Connection TenantManager::get_validated(std::string_view tenant_id) const {
     const std::string id(tenant_id);
     detail::validate_tenant_id(id);
-    const detail::ConnectionState &tcs = InternalAccess::state(state_->template_conn);
+    const detail::ConnectionState &tcs = detail::state_of(state_->template_conn);
     const std::string name = state_->pool_name(id);
     RetrySettings settings;
-    settings.options = tcs.config.retry ? *tcs.config.retry : state_->config->retry();
-    auto hooks = tcs.hooks;
+    settings.options = detail::retry_options_of(tcs);
+    const Hooks &hooks = detail::hooks_of(tcs);
     settings.on_retry = [&](int attempt, const std::exception &e, std::chrono::milliseconds delay) {
         detail::log_connection_retry(name, attempt, settings.options.max_attempts, delay.count(), e.what());
         const auto *err = dynamic_cast<const Error *>(&e);
-        if (hooks && hooks->on_retry && err != nullptr) {
-            try {
-                hooks->on_retry(name, attempt, *err, delay);
-            } catch (...) {
-                ilana::logger()->error("hook onRetry threw (ignored)");
-            }
-        }
+        if (err != nullptr) detail::call_hook(hooks.on_retry, "onRetry", name, attempt, *err, delay);
     };
     return with_retry(
         [&] {
@@ -107,9 +95,8 @@ Connection TenantManager::shared() const { return state_->template_conn; }
 std::future<Connection> TenantManager::shared_async() const {
     Connection c = state_->template_conn;
     return std::async(std::launch::async, [c] {
-        const detail::ConnectionState &cs = InternalAccess::state(c);
         RetrySettings settings;
-        settings.options = cs.config.retry ? *cs.config.retry : cs.whole_config->retry();
+        settings.options = detail::retry_options_of(detail::state_of(c));
         with_retry([&] { c.acquire().ping(5000); }, settings);
         return c;
     });
@@ -299,7 +286,7 @@ SeedResult TenantManager::seed_file(const std::vector<std::string> &tenant_ids, 
             for (const auto &st : statements) {
                 try {
                     // Sent as written, like a migration: no ? rewriting.
-                    detail::NativeResult r = InternalAccess::native(s).execute(st.text, nullptr, 0, 0);
+                    detail::NativeResult r = detail::native(s).execute(st.text, nullptr, 0, 0);
                     r.close();
                 } catch (const Error &e) {
                     throw Error(std::string(e.what()) + " (" + sql_file + ":" + std::to_string(st.line) + ")",

@@ -65,7 +65,7 @@ void TenantState::create_namespace(const std::string &id) const {
         return;
     }
     Session s = template_conn.acquire();
-    NativeConnection &nc = InternalAccess::native(s);
+    NativeConnection &nc = native(s);
     if (ns->create(nc.handle(), name.c_str(), &err) != ILANA_OK) nc.fail(err, "creating the tenant's namespace failed");
 }
 
@@ -79,7 +79,7 @@ void TenantState::drop_namespace(const std::string &id) const {
         return;
     }
     Session s = template_conn.acquire();
-    NativeConnection &nc = InternalAccess::native(s);
+    NativeConnection &nc = native(s);
     if (ns->drop(nc.handle(), name.c_str(), &err) != ILANA_OK) nc.fail(err, "dropping the tenant's namespace failed");
 }
 
@@ -114,7 +114,7 @@ std::vector<std::string> TenantState::list_namespaces_tenants() const {
         throw Error("tenants: the driver " + driver->id() + " cannot list namespaces; configure \"discovery\"",
                     ErrorClass::config);
     Session s = template_conn.acquire();
-    NativeConnection &nc = InternalAccess::native(s);
+    NativeConnection &nc = native(s);
     ilana_error err = fresh_error();
     ilana_result *res = nullptr;
     const ilana_status st = ns->list(nc.handle(), options.schema_prefix.c_str(), &res, &err);
@@ -153,7 +153,7 @@ std::vector<std::string> TenantState::discover() const {
     } else if (!options.discovery_query.empty()) {
         auto dbs = db.lock();
         if (!dbs) throw Error("tenants: the Database is closed", ErrorClass::connection);
-        Connection c = InternalAccess::make_database(dbs).on(options.discovery_connection);
+        Connection c = database_of(dbs).on(options.discovery_connection);
         Result r = c.query(options.discovery_query);
         if (r.columns().empty())
             throw Error("tenants: the discovery query returned no columns; it must return the tenant ids in its "

@@ -5,6 +5,7 @@
 
 #include <ilana/logging.hpp>
 
+#include "log/call_hook.hpp"
 #include "tenants/tenant_id.hpp"
 
 #include <spdlog/spdlog.h>
@@ -114,10 +115,14 @@ TenantState::TenantState(const Database &database, Connection template_connectio
                                                             std::chrono::milliseconds(database.config().tenants()->pool_ttl_ms)) {}
 
 std::shared_ptr<TenantState> TenantState::of(const Database &database) {
-    DatabaseState &dbs = InternalAccess::state(database);
-    std::lock_guard<std::mutex> lock(dbs.extra_pools_mu);
-    if (dbs.extra_source) return std::static_pointer_cast<TenantState>(dbs.extra_source); // only we register
+    // Only TenantState registers as the extra pool source; made (and
+    // validated) under the Database's lock, once. The Database owns it: it
+    // lives as long as the Database.
+    return std::static_pointer_cast<TenantState>(
+        extra_source(database, [&database]() -> std::shared_ptr<ExtraPoolSource> { return make(database); }));
+}
 
+std::shared_ptr<TenantState> TenantState::make(const Database &database) {
     const Config &config = database.config();
     if (!config.tenants())
         throw ConfigError("tenants: " + config.source() +
@@ -126,15 +131,15 @@ std::shared_ptr<TenantState> TenantState::of(const Database &database) {
                           config.source(), "/tenants");
     const TenantsOptions &t = *config.tenants();
     std::shared_ptr<TenantState> s(new TenantState(database, database.on(t.connection)));
-    s->db = InternalAccess::shared_state(database);
-    s->config = dbs.config;
+    s->db = shared_state_of(database);
+    s->config = shared_config_of(database);
     s->options = t;
-    const ConnectionState &tcs = InternalAccess::state(s->template_conn);
-    s->tenant_cc = tcs.config;
+    const ConnectionState &tcs = state_of(s->template_conn);
+    s->tenant_cc = config_of(tcs);
     s->tenant_cc.pool = t.pool;
-    s->driver = tcs.target->driver;
+    s->driver = target_of(tcs)->driver;
 
-    const std::string where = "connection '" + t.connection + "' (client " + tcs.client + ", driver " +
+    const std::string where = "connection '" + t.connection + "' (client " + client_of(tcs) + ", driver " +
                               s->driver->id() + ")";
     // A 1.0 / 1.1 driver's table ends before is_system (read only when covered).
     s->ns = static_cast<const ilana_namespace_api *>(s->driver->extension(
@@ -151,12 +156,12 @@ std::shared_ptr<TenantState> TenantState::of(const Database &database) {
                               s->param_key + "'); set \"isolation\": \"" + isolation_name(s->isolation) + "\"",
                           config.source(), "/tenants/isolation");
     if (s->isolation == ILANA_NAMESPACE_FILE) {
-        const std::string *value = tcs.config.param(s->param_key);
+        const std::string *value = config_of(tcs).param(s->param_key);
         if (value == nullptr || value->find("{tenant}") == std::string::npos)
             throw ConfigError("tenants: with \"isolation\": \"file\" the template connection '" + t.connection +
                                   "' needs a \"" + s->param_key + "\" containing {tenant} (e.g. \"./tenants/{tenant}.sqlite\")" +
                                   (value == nullptr ? std::string() : "; it is \"" + *value + "\""),
-                              config.source(), tcs.config.json_path + "/connection/" + s->param_key);
+                              config.source(), config_of(tcs).json_path + "/connection/" + s->param_key);
         s->file_template = *value;
     } else if (t.schema_prefix.size() >= kMaxTenantIdLength) {
         throw ConfigError("tenants: \"schemaPrefix\" is too long (" + std::to_string(t.schema_prefix.size()) +
@@ -164,7 +169,6 @@ std::shared_ptr<TenantState> TenantState::of(const Database &database) {
                           config.source(), "/tenants/schemaPrefix");
     }
 
-    dbs.extra_source = s; // owns the state: it lives as long as the Database
     TenantSweeper::instance().add(s);
     return s;
 }
@@ -177,13 +181,9 @@ std::vector<std::pair<std::string, std::string>> TenantState::overrides(const st
 }
 
 std::shared_ptr<ConnectionState> TenantState::open_pool(const std::string &id) {
-    auto dbs = db.lock();
-    if (!dbs) throw Error("tenants: the Database is closed", ErrorClass::connection, pool_name(id));
     const auto params = overrides(id);
-    auto cs = make_connection_state(*dbs, tenant_cc, driver, pool_name(id), params);
-    cs->namespace_name = params.front().second; // for log records, POOL_CREATED first
-    cs->pool(); // the pool exists from now on: onPoolCreated
-    return cs;
+    // Its records name the tenant's namespace; its pool exists from now on.
+    return open_extra_pool(db, tenant_cc, driver, pool_name(id), params, params.front().second);
 }
 
 std::shared_ptr<ConnectionState> TenantState::pin_locked(const Table::EntryPtr &e, bool touch) {
@@ -212,14 +212,14 @@ Connection TenantState::get(const std::string &id) {
         if (closed_)
             throw Error("[" + pool_name(id) + "] the tenant pools are closed", ErrorClass::connection, pool_name(id));
         Table::Decision d = table_.checkout(id, Clock::now());
-        if (d.action == Table::Action::use) return InternalAccess::make_connection(pin_locked(d.entry, true));
+        if (d.action == Table::Action::use) return connection_of(pin_locked(d.entry, true));
         if (d.action == Table::Action::create) {
             lock.unlock();
             std::shared_ptr<ConnectionState> cs;
             try {
                 // The victim goes first, so hooks and metrics never count
                 // more than maxPools pools.
-                if (d.victim) d.victim->payload->close_pool("lru");
+                if (d.victim) close_pool(*d.victim->payload, "lru");
                 d.victim.reset();
                 cs = open_pool(id);
             } catch (...) {
@@ -233,11 +233,11 @@ Connection TenantState::get(const std::string &id) {
             cv_.notify_all();
             if (closed_) { // close_all() ran meanwhile: this pool goes too
                 lock.unlock();
-                cs->close_pool("shutdown");
+                close_pool(*cs, "shutdown");
                 throw Error("[" + pool_name(id) + "] the tenant pools are closed", ErrorClass::connection,
                             pool_name(id));
             }
-            return InternalAccess::make_connection(pin_locked(d.entry, true));
+            return connection_of(pin_locked(d.entry, true));
         }
         // Wait: every pool is in use (or this tenant's is being made).
         if (Clock::now() >= deadline) {
@@ -251,13 +251,7 @@ Connection TenantState::get(const std::string &id) {
                               "); release tenant Connections sooner or raise tenants.maxPools",
                           ErrorClass::timeout, pool_name(id));
             lock.unlock();
-            if (auto hooks = InternalAccess::state(template_conn).hooks; hooks && hooks->on_error) {
-                try {
-                    hooks->on_error(pool_name(id), e);
-                } catch (...) {
-                    ilana::logger()->error("hook onError threw (ignored)");
-                }
-            }
+            call_hook(hooks_of(state_of(template_conn)).on_error, "onError", pool_name(id), e);
             throw e;
         }
         if (!waited && !d.entry) ++waits_;
@@ -285,7 +279,7 @@ void TenantState::sweep(Clock::time_point now) {
         doomed = table_.sweep(now);
     }
     if (doomed.empty()) return;
-    for (auto &e : doomed) e->payload->close_pool("ttl_expired");
+    for (auto &e : doomed) close_pool(*e->payload, "ttl_expired");
     std::lock_guard<std::mutex> lock(mu_);
     table_.closed(static_cast<int>(doomed.size()));
     if (waiters_ > 0) cv_.notify_all();
@@ -304,7 +298,7 @@ bool TenantState::evict(const std::string &id, const std::string &reason) {
                         ErrorClass::connection, pool_name(id));
     }
     if (!e) return false;
-    e->payload->close_pool(reason.c_str());
+    close_pool(*e->payload, reason.c_str());
     std::lock_guard<std::mutex> lock(mu_);
     table_.closed(1);
     if (waiters_ > 0) cv_.notify_all();
@@ -319,7 +313,7 @@ void TenantState::close_all(const char *reason) {
         doomed = table_.remove_all();
         cv_.notify_all();
     }
-    for (auto &e : doomed) e->payload->close_pool(reason);
+    for (auto &e : doomed) close_pool(*e->payload, reason);
     std::lock_guard<std::mutex> lock(mu_);
     table_.closed(static_cast<int>(doomed.size()));
 }

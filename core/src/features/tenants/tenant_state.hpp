@@ -1,14 +1,14 @@
 // The shared state behind TenantManager handles: the template, the tenant
 // pools (a TenantPoolTable guarded by one mutex), pinning, eviction, and the
-// namespace extension. One per Database: it lives in
-// DatabaseState::extra_source (through which metrics, health and
+// namespace extension. One per Database: it is the Database's extra pool
+// source (db/pool_access.hpp, through which metrics, health and
 // Database::close reach the pools), so every TenantManager made from one
 // Database shares it.
 #pragma once
 
 #include <ilana/tenants.hpp>
 
-#include "db/database_state.hpp"
+#include "db/pool_access.hpp"
 #include "tenants/pool_table.hpp"
 
 #include <condition_variable>
@@ -29,7 +29,7 @@ struct TenantState final : ExtraPoolSource, std::enable_shared_from_this<TenantS
     ~TenantState();
 
     // ---- fixed at construction ----
-    std::weak_ptr<DatabaseState> db;   // weak: DatabaseState owns us
+    std::weak_ptr<DatabaseState> db;   // weak: the Database owns us
     std::shared_ptr<const Config> config;
     TenantsOptions options;
     Connection template_conn;          // "tenants": {"connection"}
@@ -76,6 +76,8 @@ struct TenantState final : ExtraPoolSource, std::enable_shared_from_this<TenantS
 
 private:
     TenantState(const Database &db, Connection template_connection);
+    // A new state for `db`, its tenants section checked against the template's driver.
+    static std::shared_ptr<TenantState> make(const Database &db);
     std::shared_ptr<ConnectionState> pin_locked(const Table::EntryPtr &e, bool touch);
     std::shared_ptr<ConnectionState> open_pool(const std::string &id);
     std::vector<std::pair<std::string, std::string>> overrides(const std::string &id) const;

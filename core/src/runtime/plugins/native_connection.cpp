@@ -114,6 +114,18 @@ NativeResult NativeConnection::execute(std::string_view sql, const ilana_value *
     return NativeResult(this, res);
 }
 
+namespace {
+// Per-thread scratch: the parameters of one statement as ilana_values.
+thread_local std::vector<ilana_value> t_params;
+} // namespace
+
+NativeResult NativeConnection::execute_values(std::string_view sql, const Value *params, size_t count, uint32_t flags,
+                                              int64_t timeout_ms) {
+    t_params.resize(count);
+    for (size_t i = 0; i < count; ++i) t_params[i] = params[i].abi();
+    return execute(sql, t_params.data(), count, flags, timeout_ms);
+}
+
 void NativeConnection::ping(int32_t timeout_ms) {
     ilana_error err = fresh_error();
     if (target_->driver->api().ping(conn_, timeout_ms, &err) != ILANA_OK) fail(err, "ping failed");

@@ -11,7 +11,9 @@
 
 #include "plugins/loaded_driver.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -57,6 +59,21 @@ public:
     // that the driver sees it, driver_enforces_statement_timeout).
     NativeResult execute(std::string_view sql, const ilana_value *params, size_t count, uint32_t flags,
                          int64_t timeout_ms = 0);
+    // The same with the C++ API's values, put into this thread's scratch
+    // array of ilana_value (no allocation once warm).
+    NativeResult execute_values(std::string_view sql, const Value *params, size_t count, uint32_t flags,
+                                int64_t timeout_ms = 0);
+    // Whether the driver runs a batch itself ("ilana.batch/1").
+    bool runs_batches() const noexcept;
+    // Runs `sql` once per row of `rows` (each of `width` values) as one
+    // batch through "ilana.batch/1" (runs_batches()); returns the summed
+    // affected rows. Throws Error.
+    int64_t execute_many(std::string_view sql, const std::vector<std::vector<Value>> &rows, size_t width);
+    // The driver's catalog ("ilana.introspect/1") as rows: tables of
+    // `schema`, or columns / indexes of `table` ("" = all). Throws Error
+    // (internal) when the driver has no such extension.
+    enum class Catalog { tables, columns, indexes };
+    Result introspect(Catalog what, const std::string &schema, const std::string &table);
     void ping(int32_t timeout_ms);
     void begin();
     void commit();
@@ -111,6 +128,21 @@ public:
     ~NativeResult() { close(); }
 
     ilana_result_info info() const noexcept;
+    // The counts of info(): columns, and the rows a change affected (-1:
+    // unknown; counted only after the last row of a change returning rows).
+    struct Counts {
+        uint32_t column_count = 0;
+        int64_t affected_rows = -1;
+        int64_t last_insert_id = 0;
+    };
+    Counts counts() const noexcept {
+        const ilana_result_info i = info();
+        return Counts{i.column_count, i.affected_rows, i.last_insert_id};
+    }
+    // Calls `on_row(const Row &)` for each remaining row, in batches from
+    // the driver, without keeping them; the Row is valid during the call.
+    // Returns the number of rows.
+    template <class OnRow> size_t for_each_row(OnRow &&on_row);
     // The columns `info` describes, as a shared set (NativeConnection::columns_of).
     const std::shared_ptr<const ColumnSet> &columns(const ilana_result_info &info) { return conn_->columns_of(info); }
     // Fills `batch`; returns true when more may follow (ILANA_OK), false on
@@ -130,6 +162,39 @@ private:
     NativeConnection *conn_;
     ilana_result *res_;
 };
+
+template <class OnRow> size_t NativeResult::for_each_row(OnRow &&on_row) {
+    const ilana_result_info info = this->info();
+    if (info.column_count == 0) return 0;
+    const std::shared_ptr<const ColumnSet> set = columns(info);
+    const std::vector<Column> &cols = set->columns;
+    const std::vector<const char *> &names = set->names;
+    size_t rows = 0;
+    ilana_batch batch;
+    bool more = true;
+    while (more) {
+        more = fetch(batch, 1024);
+        check_batch(batch, static_cast<uint32_t>(cols.size()));
+        const size_t stride = batch.value_size ? batch.value_size : sizeof(ilana_value);
+        const char *base = reinterpret_cast<const char *>(batch.cells);
+        if (stride == sizeof(ilana_value)) {
+            for (uint32_t i = 0; i < batch.row_count; ++i) {
+                on_row(Row(batch.cells + static_cast<size_t>(i) * cols.size(), &cols, &names));
+                ++rows;
+            }
+        } else {
+            // A driver with a different value stride: copy row by row.
+            std::vector<ilana_value> tmp(cols.size());
+            for (uint32_t i = 0; i < batch.row_count; ++i) {
+                for (size_t c = 0; c < cols.size(); ++c)
+                    std::memcpy(&tmp[c], base + (i * cols.size() + c) * stride, std::min(stride, sizeof(ilana_value)));
+                on_row(Row(tmp.data(), &cols, &names));
+                ++rows;
+            }
+        }
+    }
+    return rows;
+}
 
 // Column descriptions of an open result, as C++ values (the same shared set
 // as the previous result on this thread when nothing changed).

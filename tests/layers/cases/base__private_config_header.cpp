@@ -1,0 +1,2 @@
+// expect: refused config/json_util.hpp
+#include "config/json_util.hpp"
