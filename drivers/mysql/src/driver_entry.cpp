@@ -82,7 +82,7 @@ ilana_status connect(const ilana_connect_params *params, ilana_conn **out, ilana
     if (out != nullptr) *out = nullptr;
     return guarded(err, [&] {
         if (out == nullptr) throw misuse("connect: out is NULL");
-        if (params == nullptr || params->struct_size < offsetof(ilana_connect_params, host_context) + sizeof(void *))
+        if (params == nullptr || !ILANA_COVERS(params->struct_size, ilana_connect_params, host_context))
             throw misuse("connect: ilana_connect_params missing or struct_size too small");
         ensure_thread();
         *out = to_handle(Connection::open(params).release());
@@ -108,7 +108,7 @@ ilana_status execute(ilana_conn *conn, const ilana_statement *stmt, ilana_result
     return guarded(err, [&] {
         Connection &c = conn_of(conn);
         if (out == nullptr) throw misuse("execute: out is NULL");
-        if (stmt == nullptr || stmt->struct_size < offsetof(ilana_statement, flags) + sizeof(uint32_t))
+        if (stmt == nullptr || !ILANA_COVERS(stmt->struct_size, ilana_statement, flags))
             throw misuse("execute: ilana_statement missing or struct_size too small");
         if (stmt->sql == nullptr && stmt->sql_len != 0) throw misuse("execute: sql is NULL");
         std::string_view sql(stmt->sql != nullptr ? stmt->sql : "", static_cast<size_t>(stmt->sql_len));

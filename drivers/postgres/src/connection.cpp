@@ -130,7 +130,7 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params *params)
     ConnectConfig cfg = build_connect_config(params);
     void *host_ctx = nullptr;
     if (params != nullptr &&
-        params->struct_size >= offsetof(ilana_connect_params, host_context) + sizeof(void *))
+        ILANA_COVERS(params->struct_size, ilana_connect_params, host_context))
         host_ctx = params->host_context;
 
     std::vector<const char *> keys, values;

@@ -65,7 +65,7 @@ const ilana_driver_descriptor kDescriptor = {
 
 ilana_status pg_init(const ilana_host *host, ilana_error *err) {
     return g_init.init(err, [&]() -> ilana_status {
-        if (host != nullptr && host->struct_size < offsetof(ilana_host, free) + sizeof host->free)
+        if (host != nullptr && !ILANA_COVERS(host->struct_size, ilana_host, free))
             throw DriverFailure(ILANA_ERR_INTERNAL, "ilana_host.struct_size is too small for ABI 1.0");
         // The pool moves connections between threads: libpq must be built
         // thread-safe (it is on every current platform).

@@ -152,15 +152,15 @@ void Result::start_command(const PGresult *res) {
 
 void Result::info(ilana_result_info *out) const {
     if (out == nullptr) return;
-    auto covers = [&](size_t offset, size_t size) { return out->struct_size >= offset + size; };
-    if (covers(offsetof(ilana_result_info, column_count), sizeof out->column_count))
+    const uint32_t size = out->struct_size;
+    if (ILANA_COVERS(size, ilana_result_info, column_count))
         out->column_count = static_cast<uint32_t>(columns_.size());
-    if (covers(offsetof(ilana_result_info, columns), sizeof out->columns))
+    if (ILANA_COVERS(size, ilana_result_info, columns))
         out->columns = columns_.empty() ? nullptr : columns_.data();
-    if (covers(offsetof(ilana_result_info, column_size), sizeof out->column_size))
+    if (ILANA_COVERS(size, ilana_result_info, column_size))
         out->column_size = sizeof(ilana_column);
     // Row sets: known once the last row was read ("SELECT n" tag); -1 before.
-    if (covers(offsetof(ilana_result_info, affected_rows), sizeof out->affected_rows)) {
+    if (ILANA_COVERS(size, ilana_result_info, affected_rows)) {
         if (final_ != nullptr) {
             affected_ = parse_affected(final_);
             PQclear(final_);
@@ -169,10 +169,10 @@ void Result::info(ilana_result_info *out) const {
         out->affected_rows = affected_;
     }
     // No generated-id facility in PostgreSQL: use INSERT ... RETURNING.
-    if (covers(offsetof(ilana_result_info, last_insert_id), sizeof out->last_insert_id))
+    if (ILANA_COVERS(size, ilana_result_info, last_insert_id))
         out->last_insert_id = 0;
     // ABI 1.1; a v1.0 host's struct ends before it.
-    if (covers(offsetof(ilana_result_info, columns_id), sizeof out->columns_id)) out->columns_id = columns_id_;
+    if (ILANA_COVERS(size, ilana_result_info, columns_id)) out->columns_id = columns_id_;
 }
 
 void Result::decode_row(const PGresult *res, int res_row, size_t row) {

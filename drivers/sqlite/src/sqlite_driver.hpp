@@ -30,11 +30,6 @@ using sdk::DriverFailure;
 // The host's log, attached on the first init and detached on the last deinit.
 extern sdk::HostLog host_log;
 
-// True when `size` (a struct_size the other side wrote) covers `field` of T,
-// so that a v1.0 reader of a later struct and vice versa stay in bounds.
-#define ILANA_SQLITE_COVERS(size, T, field) \
-    ((size) >= offsetof(T, field) + sizeof(((T *)nullptr)->field))
-
 // ---------------------------------------------------------------- errors.cpp
 // Where an error came from: the same SQLite code means different things when
 // opening, preparing, running a statement or running BEGIN/COMMIT/ROLLBACK.

@@ -398,9 +398,8 @@ template <class D> struct Thunks {
             if (stmt == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "execute: NULL statement");
             Statement s;
             if (stmt->sql != nullptr) s.sql = std::string_view(stmt->sql, static_cast<size_t>(stmt->sql_len));
-            constexpr size_t kFlagsEnd = offsetof(ilana_statement, flags) + sizeof(uint32_t);
             s.params = Params(stmt->params, stmt->param_count, stmt->value_size);
-            s.flags = stmt->struct_size >= kFlagsEnd ? stmt->flags : 0;
+            s.flags = ILANA_COVERS(stmt->struct_size, ilana_statement, flags) ? stmt->flags : 0;
             s.timeout_ms = statement_timeout_ms(*stmt);
             const auto start = std::chrono::steady_clock::now();
             auto r = c.execute(s);
@@ -420,7 +419,7 @@ template <class D> struct Thunks {
         const auto &cols = Access::abi_columns(r);
         const uint32_t size = out->struct_size;
 #define ILANA_SDK_SET_(field, value)                                                                         \
-    if (size >= offsetof(ilana_result_info, field) + sizeof out->field) out->field = (value);
+    if (ILANA_COVERS(size, ilana_result_info, field)) out->field = (value);
         ILANA_SDK_SET_(column_count, ok ? static_cast<uint32_t>(cols.size()) : 0u)
         ILANA_SDK_SET_(columns, ok && !cols.empty() ? cols.data() : nullptr)
         ILANA_SDK_SET_(column_size, static_cast<uint32_t>(sizeof(ilana_column)))
@@ -496,7 +495,7 @@ template <class D> struct Thunks {
             }
             const uint32_t size = out->struct_size;
 #define ILANA_SDK_SET_(field, value)                                                                         \
-    if (size >= offsetof(ilana_server_info, field) + sizeof out->field) out->field = (value);
+    if (ILANA_COVERS(size, ilana_server_info, field)) out->field = (value);
             ILANA_SDK_SET_(product, cached->product.c_str())
             ILANA_SDK_SET_(version, cached->version.c_str())
             ILANA_SDK_SET_(version_number, cached->version_number)
