@@ -24,11 +24,7 @@ std::string describe_target(const Config &c) {
 
 // Server and library messages never echo the password, but make sure.
 DriverFailure scrubbed(const DriverFailure &f, const Config &c) {
-    std::string msg = f.what();
-    if (c.password && c.password->size() >= 4) {
-        for (size_t pos; (pos = msg.find(*c.password)) != std::string::npos;)
-            msg.replace(pos, c.password->size(), "***");
-    }
+    std::string msg = ilana::sdk::mask_secret(f.what(), c.password ? *c.password : std::string());
     return DriverFailure(f.error_class(), msg, f.sqlstate(), f.native_code(), f.flags());
 }
 

@@ -7,6 +7,8 @@
 
 #include <ilana/driver.h>
 #include <ilana/sdk/driver_support.hpp>
+#include <ilana/sdk/error_table.hpp>
+#include <ilana/sdk/scrub.hpp>
 
 #include <mysql.h>
 
@@ -18,10 +20,7 @@ namespace ilana_mysql {
 
 using ilana::sdk::DriverFailure;
 
-struct ErrorKind {
-    ilana_error_class cls;
-    uint32_t flags;
-};
+using ilana::sdk::ErrorKind;
 
 // Class and flags for a server or client error number; `sqlstate` (may be
 // NULL or "HY000") is the fallback for numbers the table does not know.
