@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <thread>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 using ilana::sdk::DriverFailure;
 using Clock = std::chrono::steady_clock;
@@ -459,4 +459,4 @@ void Connection::forget_prepared(const std::string &sql, const BoundParams &para
     if (dealloc) deallocate(name);
 }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

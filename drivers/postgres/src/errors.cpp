@@ -8,7 +8,7 @@
 #include <cctype>
 #include <cstring>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 namespace {
 
 constexpr uint32_t kBroken = ILANA_ERRF_CONN_BROKEN;
@@ -210,4 +210,4 @@ DriverFailure failure_from_connect(PGconn *conn, std::string_view password) {
     return DriverFailure(ec.cls, std::move(msg), state, 0, ec.flags);
 }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 using ilana::sdk::DriverFailure;
 
@@ -62,4 +62,4 @@ std::string sql_excerpt(std::string_view sql);
 // Flattens a multi-line libpq message into one line, trimming whitespace.
 std::string one_line(std::string_view message);
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

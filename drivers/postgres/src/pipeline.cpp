@@ -25,7 +25,7 @@
 #include <limits>
 #include <poll.h>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 using ilana::sdk::DriverFailure;
 using ilana::sdk::guarded;
@@ -362,4 +362,4 @@ const ilana_batch_api kBatchApi = {
 
 const ilana_batch_api *batch_api() noexcept { return &kBatchApi; }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

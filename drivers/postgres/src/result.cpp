@@ -23,7 +23,7 @@
 #include <cstddef>
 #include <cstring>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 using ilana::sdk::DriverFailure;
 
@@ -335,4 +335,4 @@ void Result::finish() noexcept {
     if (conn_->open_result == this) conn_->open_result = nullptr;
 }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

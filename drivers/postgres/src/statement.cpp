@@ -23,7 +23,7 @@
 
 #include <cstring>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 using ilana::sdk::DriverFailure;
 
@@ -209,4 +209,4 @@ std::unique_ptr<Result> execute_sql(Connection &conn, std::string_view sql,
     return execute(conn, st);
 }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

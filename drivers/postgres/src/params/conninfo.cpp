@@ -19,7 +19,7 @@
 #include <memory>
 #include <optional>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 namespace {
 
 using ilana::sdk::DriverFailure;
@@ -280,4 +280,4 @@ ConnectConfig build_connect_config(const ilana_connect_params *params) {
     return cfg;
 }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres
