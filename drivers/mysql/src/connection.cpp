@@ -9,7 +9,7 @@
 #include <utility>
 #include <sys/socket.h>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 namespace {
 
 constexpr int kCancelTimeoutMs = 5000; // side connection + KILL QUERY, at most
@@ -442,4 +442,4 @@ void Connection::server_info(ilana_server_info *out) {
                     reinterpret_cast<const char *>(&info) + sizeof(uint32_t), n - sizeof(uint32_t));
 }
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 namespace {
 
 constexpr uint32_t BROKEN = ILANA_ERRF_CONN_BROKEN;
@@ -257,4 +257,4 @@ DriverFailure stmt_failure(MYSQL_STMT *s, Phase phase, std::string_view what,
                          what, sql);
 }
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 
 using ilana::sdk::DriverFailure;
 
@@ -54,4 +54,4 @@ inline DriverFailure misuse(std::string message) {
     return DriverFailure(ILANA_ERR_INTERNAL, std::move(message), {}, 0, ILANA_ERRF_NOT_SENT);
 }
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 namespace {
 
 using ilana::sdk::guarded;
@@ -391,4 +391,4 @@ const ilana_batch_api kBatchApi = {
     api_execute_many,
 };
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

@@ -16,7 +16,7 @@
 #include <cstddef>
 #include <cstring>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 namespace {
 
 // A long value grows its column's bind buffer up to this size, so a column
@@ -587,4 +587,4 @@ uint32_t RowsResult::read_rows(uint32_t max_rows) {
     return n;
 }
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql
