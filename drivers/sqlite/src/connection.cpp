@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <map>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 namespace {
 
 constexpr const char *kDriverName = "the SQLite driver (org.ilana.sqlite)";
@@ -589,4 +589,4 @@ ilana_status api_server_info(ilana_conn *h, ilana_server_info *out, ilana_error 
     });
 }
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite

@@ -9,7 +9,7 @@
 
 #include <string>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 namespace {
 
 constexpr uint32_t kBroken = ILANA_ERRF_CONN_BROKEN;
@@ -152,4 +152,4 @@ DriverFailure sqlite_failure(sqlite3 *db, int rc, Stage stage, std::string_view 
                          rule.flags | extra_flags);
 }
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite

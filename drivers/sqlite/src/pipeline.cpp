@@ -12,7 +12,7 @@
 #include <cstring>
 #include <string>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 
 namespace {
 
@@ -163,4 +163,4 @@ const ilana_batch_api batch_api = {
     api_execute_many,
 };
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite

@@ -14,7 +14,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 namespace {
 
 // Default when the host passes max_rows = 0 (the ABI calls it a hint).
@@ -447,4 +447,4 @@ ilana_status api_fetch(ilana_result *h, ilana_batch *batch, ilana_error *err) {
 
 void api_result_close(ilana_result *h) { Connection::release_result(result_from_handle(h)); }
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite

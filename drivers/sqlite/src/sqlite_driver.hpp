@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 
 using sdk::DriverFailure;
 
@@ -398,6 +398,6 @@ extern const ilana_params_api params_api; // "ilana.params/1" (connection.cpp)
 extern const ilana_ddl_api ddl_api;
 extern const ilana_session_api session_api; // session.cpp
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite
 
 #endif // ILANA_SQLITE_DRIVER_HPP
