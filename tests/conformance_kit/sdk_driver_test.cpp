@@ -8,6 +8,7 @@
 
 #include <dlfcn.h>
 
+#include <cstddef>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -254,5 +255,93 @@ TEST_CASE("init and deinit are counted", "[sdk]") {
     Conn c;                                     // still initialised
     ilana_result *r = nullptr;
     REQUIRE(execute(c.h, "SELECT 1", &r, &err) == ILANA_OK);
+    api().result_close(r);
+}
+
+TEST_CASE("batches, session state and columns_id come from the connection's members", "[sdk]") {
+    const ilana_driver_entry &entry = *plugin().entry;
+    const auto *batch = static_cast<const ilana_batch_api *>(entry.get_extension(ILANA_EXT_BATCH));
+    const auto *session = static_cast<const ilana_session_api *>(entry.get_extension(ILANA_EXT_SESSION));
+    REQUIRE(batch != nullptr);
+    REQUIRE(session != nullptr);
+    CHECK(batch->method == ILANA_BATCH_LOOP);
+    CHECK(entry.get_extension(ILANA_EXT_DDL) == nullptr); // no clone_namespace member
+
+    Conn c;
+    ilana_error e = fresh();
+    ilana_result *r = nullptr;
+    REQUIRE(execute(c.h, "CREATE TABLE sdk_batch", &r, &e) == ILANA_OK);
+    api().result_close(r);
+
+    // Three rows, the third a duplicate of the first: nothing applied, row 2 named.
+    ilana_value rows[6] = {};
+    for (int i = 0; i < 3; ++i) {
+        rows[2 * i].type = ILANA_TYPE_INT64;
+        rows[2 * i].v.i64 = i == 2 ? 0 : i;
+        rows[2 * i + 1].type = ILANA_TYPE_NULL;
+    }
+    const std::string sql = "INSERT INTO sdk_batch VALUES (?, ?)";
+    ilana_batch_statement st{};
+    st.struct_size = sizeof st;
+    st.sql = sql.data();
+    st.sql_len = sql.size();
+    st.params = rows;
+    st.param_count = 2;
+    st.value_size = sizeof(ilana_value);
+    st.row_count = 3;
+    ilana_batch_outcome out{};
+    out.struct_size = sizeof out;
+    CHECK(batch->execute_many(c.h, &st, &out, &e) == ILANA_ERROR);
+    CHECK(e.error_class == ILANA_ERR_CONSTRAINT);
+    CHECK(out.failed_row == 2);
+    CHECK(out.affected_rows == 0);
+    st.row_count = 2;
+    e = fresh();
+    REQUIRE(batch->execute_many(c.h, &st, &out, &e) == ILANA_OK);
+    CHECK(out.affected_rows == 2);
+    CHECK(out.failed_row == -1);
+    // A v1-sized outcome that ends before failed_row is left alone there.
+    ilana_batch_outcome short_out{};
+    short_out.struct_size = offsetof(ilana_batch_outcome, failed_row);
+    short_out.failed_row = 77;
+    st.row_count = 1;
+    e = fresh();
+    CHECK(batch->execute_many(c.h, &st, &short_out, &e) == ILANA_ERROR);
+    CHECK(short_out.failed_row == 77);
+
+    // columns_id: the same id for the same statement shape on one connection.
+    auto columns_id_of = [&](const std::string &q) {
+        ilana_result *res = nullptr;
+        ilana_error err = fresh();
+        ilana_statement s{};
+        s.struct_size = sizeof s;
+        s.sql = q.data();
+        s.sql_len = q.size();
+        ilana_value k{};
+        k.type = ILANA_TYPE_INT64;
+        s.params = &k;
+        s.param_count = 1;
+        s.value_size = sizeof k;
+        REQUIRE(api().execute(c.h, &s, &res, &err) == ILANA_OK);
+        ilana_result_info info{};
+        info.struct_size = sizeof info;
+        api().result_info(res, &info);
+        api().result_close(res);
+        return info.columns_id;
+    };
+    const uint64_t id = columns_id_of("SELECT k, v FROM sdk_batch WHERE k = ?");
+    CHECK(id != 0);
+    CHECK(columns_id_of("SELECT k, v FROM sdk_batch WHERE k = ?") == id);
+
+    // Session state: clean after connect, dirty after SET, clean after reset.
+    CHECK(session->is_dirty(c.h) == 0);
+    REQUIRE(execute(c.h, "SET something", &r, &e) == ILANA_OK);
+    CHECK(session->reset(c.h, &e) == ILANA_ERROR); // a result is still open
+    api().result_close(r);
+    CHECK(session->is_dirty(c.h) != 0);
+    e = fresh();
+    CHECK(session->reset(c.h, &e) == ILANA_OK);
+    CHECK(session->is_dirty(c.h) == 0);
+    REQUIRE(execute(c.h, "DROP TABLE sdk_batch", &r, &e) == ILANA_OK);
     api().result_close(r);
 }

@@ -12,8 +12,14 @@
 //   CREATE TABLE t | DROP TABLE t           tables of (k INT64 primary key, v TEXT)
 //   INSERT INTO t VALUES (?, ?)             duplicate k: CONSTRAINT
 //   SELECT k, v FROM t WHERE k = ?  |  SELECT COUNT(*) FROM t
+//   SET name                                changes "session state" (ilana.session/1:
+//                                           is_dirty until reset_session)
 //   THROW std | THROW alloc | THROW int     exceptions the SDK must contain
 //   BUG cells | BUG type | BUG rows | BUG late_column    driver bugs the SDK must catch
+//
+// ilana.batch/1: INSERT INTO t VALUES (?, ?) with many rows, all or
+// nothing (a duplicate names its row). SELECT k, v FROM t WHERE k = ?
+// reports a columns_id (ABI 1.1) that repeats on the connection.
 //
 // Tables live in one process-wide store; a transaction works on a private
 // copy that commit publishes (last writer wins: enough for the tests).
@@ -195,10 +201,17 @@ public:
             r->set_affected_rows(1);
             return r;
         }
+        if (is({"SET", "*"})) {
+            session_changed_ = true;
+            return nullptr;
+        }
         if (is({"SELECT", "K", ",", "V", "FROM", "*", "WHERE", "K", "=", "?"})) {
             expect_params(1);
             const int64_t k = stmt.params[0].as_int64();
             auto r = std::make_unique<ilana::sdk::RowsResult>();
+            // The same two columns every time: one id for the connection.
+            if (kv_columns_id_ == 0) kv_columns_id_ = next_columns_id();
+            r->set_columns_id(kv_columns_id_);
             r->add_column("k", ILANA_TYPE_INT64, "bigint", 0);
             r->add_column("v", ILANA_TYPE_TEXT, "text", 1);
             read([&](const Store &s) {
@@ -220,6 +233,40 @@ public:
         }
         throw DriverFailure(ILANA_ERR_SYNTAX, "sdk-memory does not understand: " + std::string(stmt.sql), "42601", 0,
                             ILANA_ERRF_NOT_SENT);
+    }
+
+    // "ilana.batch/1": the rows go into a copy that is published only when
+    // every row was inserted.
+    int64_t execute_many(const ilana::sdk::BatchStatement &b) {
+        const std::vector<std::string> w = words(b.sql);
+        if (w.size() != 9 || upper(w[0]) != "INSERT" || b.param_count() != 2)
+            throw DriverFailure(ILANA_ERR_SYNTAX, "sdk-memory batches only INSERT INTO t VALUES (?, ?)", "42601", 0,
+                                ILANA_ERRF_NOT_SENT);
+        int64_t n = 0;
+        write([&](Store &s) {
+            Table copy = table(s, w[2]);
+            for (uint64_t r = 0; r < b.row_count; ++r) {
+                const ilana::sdk::Params p = b.row(r);
+                const int64_t k = p[0].as_int64();
+                std::optional<std::string> v;
+                if (!p[1].is_null()) v = p[1].to_text();
+                if (!copy.emplace(k, v).second)
+                    throw ilana::sdk::BatchRowFailure(
+                        static_cast<int64_t>(r),
+                        DriverFailure(ILANA_ERR_CONSTRAINT, "row " + std::to_string(r) + ": duplicate key in " + w[2],
+                                      "23505"));
+                ++n;
+            }
+            table(s, w[2]) = std::move(copy);
+        });
+        return n;
+    }
+
+    // "ilana.session/1"
+    bool is_dirty() const noexcept { return session_changed_ || tx_.has_value(); }
+    void reset_session() {
+        tx_.reset();
+        session_changed_ = false;
     }
 
     void begin() {
@@ -314,6 +361,8 @@ private:
     }
 
     std::optional<Store> tx_;
+    bool session_changed_ = false;
+    uint64_t kv_columns_id_ = 0;
     std::mutex sleep_mu_;
     std::condition_variable sleep_cv_;
     bool canceled_ = false;
