@@ -6,6 +6,8 @@
 #include <ilana/sdk/error_table.hpp>
 #include <ilana/sdk/scrub.hpp>
 
+#include <string>
+
 namespace {
 
 constexpr ilana::sdk::SqlstateRule kRules[] = {
@@ -52,6 +54,16 @@ TEST_CASE("NativeCodeTable: exact numbers over the driver's own rule struct", "[
     CHECK(std::string(kNumbers.find(1062)->sqlstate) == "23000");
     CHECK(kNumbers.find(1063) == nullptr);
     CHECK_FALSE(kNumbers.duplicates());
+    // Several rows for one number, told apart by the driver's own condition
+    // (SQLite: where the error happened).
+    constexpr StagedRule kStaged[] = {{1, "42000"}, {1, "22000"}};
+    constexpr ilana::sdk::NativeCodeTable staged{kStaged};
+    CHECK(staged.duplicates());
+    const auto data_only = [](const StagedRule &r) { return std::string(r.sqlstate) == "22000"; };
+    REQUIRE(staged.find(1, data_only) != nullptr);
+    CHECK(std::string(staged.find(1, data_only)->sqlstate) == "22000");
+    CHECK(std::string(staged.find(1)->sqlstate) == "42000");
+    CHECK(staged.find(2, data_only) == nullptr);
 }
 
 TEST_CASE("scrub: no password and no quoted value leaves the driver", "[sdk][errors]") {

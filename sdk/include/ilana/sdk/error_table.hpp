@@ -112,10 +112,17 @@ public:
 
     // The first rule for exactly `code`, or nullptr.
     constexpr const Rule *find(int64_t code) const noexcept {
+        return find(code, [](const Rule &) { return true; });
+    }
+    // The first rule for exactly `code` that `applies` (a condition of the
+    // driver's own, such as where the error happened), or nullptr.
+    template <class Applies> constexpr const Rule *find(int64_t code, Applies &&applies) const {
         for (size_t i = 0; i < count_; ++i)
-            if (static_cast<int64_t>(rules_[i].code) == code) return &rules_[i];
+            if (static_cast<int64_t>(rules_[i].code) == code && applies(rules_[i])) return &rules_[i];
         return nullptr;
     }
+    // Whether some code is listed twice (a table bug, unless the driver's
+    // find condition tells the rows apart).
     constexpr bool duplicates() const noexcept {
         for (size_t i = 0; i < count_; ++i)
             for (size_t j = i + 1; j < count_; ++j)
