@@ -430,16 +430,12 @@ void Connection::server_info(ilana_server_info *out) {
             max_connections_known_ = true;
         }
     }
-    ilana_server_info info{};
-    info.struct_size = sizeof info;
-    info.product = mariadb_ ? "MariaDB" : "MySQL";
-    info.version = version_.c_str();
-    info.version_number = version_number_;
-    info.max_connections = max_connections_;
-    const uint32_t n = std::min<uint32_t>(out->struct_size, sizeof info);
-    if (n > sizeof(uint32_t))
-        std::memcpy(reinterpret_cast<char *>(out) + sizeof(uint32_t),
-                    reinterpret_cast<const char *>(&info) + sizeof(uint32_t), n - sizeof(uint32_t));
+    // Only the fields the host's struct_size covers.
+    const uint32_t size = out->struct_size;
+    if (ILANA_COVERS(size, ilana_server_info, product)) out->product = mariadb_ ? "MariaDB" : "MySQL";
+    if (ILANA_COVERS(size, ilana_server_info, version)) out->version = version_.c_str();
+    if (ILANA_COVERS(size, ilana_server_info, version_number)) out->version_number = version_number_;
+    if (ILANA_COVERS(size, ilana_server_info, max_connections)) out->max_connections = max_connections_;
 }
 
 } // namespace ilana::drivers::mysql

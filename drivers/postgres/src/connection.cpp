@@ -366,10 +366,12 @@ void Connection::server_info(ilana_server_info *out) {
             if (res.ec == std::errc() && n > 0) max_connections_ = n;
         }
     }
-    out->product = "PostgreSQL";
-    out->version = server_version_.c_str();
-    out->version_number = PQserverVersion(pg_);
-    out->max_connections = max_connections_;
+    // Only the fields the host's struct_size covers.
+    const uint32_t size = out->struct_size;
+    if (ILANA_COVERS(size, ilana_server_info, product)) out->product = "PostgreSQL";
+    if (ILANA_COVERS(size, ilana_server_info, version)) out->version = server_version_.c_str();
+    if (ILANA_COVERS(size, ilana_server_info, version_number)) out->version_number = PQserverVersion(pg_);
+    if (ILANA_COVERS(size, ilana_server_info, max_connections)) out->max_connections = max_connections_;
 }
 
 std::unique_ptr<Result> Connection::take_result(std::string_view sql, CancelOnClose may_cancel) {

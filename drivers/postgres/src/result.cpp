@@ -215,7 +215,7 @@ void Result::fail(PGresult *error_result) {
 }
 
 ilana_status Result::fetch(ilana_batch *batch) {
-    if (batch == nullptr || batch->struct_size < sizeof(ilana_batch))
+    if (batch == nullptr || !ILANA_COVERS(batch->struct_size, ilana_batch, cells))
         throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: ilana_batch is NULL or its struct_size is too small");
     const size_t ncols = columns_.size();
     batch->row_count = 0;
