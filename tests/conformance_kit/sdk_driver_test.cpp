@@ -8,6 +8,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <stdexcept>
@@ -123,7 +124,7 @@ TEST_CASE("the SDK builds the descriptor and tables from the driver class", "[sd
     const auto *lk = static_cast<const ilana_lock_api *>(e.get_extension(ILANA_EXT_LOCK));
     REQUIRE(lk != nullptr);
     CHECK(lk->flags == 0);
-    CHECK(e.get_extension(ILANA_EXT_NAMESPACE) == nullptr);
+    CHECK(e.get_extension(ILANA_EXT_NAMESPACE) != nullptr); // static namespace_create/drop
     // "ilana.params/1" from the driver class's `params` array.
     const auto *pa = static_cast<const ilana_params_api *>(e.get_extension(ILANA_EXT_PARAMS));
     REQUIRE(pa != nullptr);
@@ -265,7 +266,6 @@ TEST_CASE("batches, session state and columns_id come from the connection's memb
     REQUIRE(batch != nullptr);
     REQUIRE(session != nullptr);
     CHECK(batch->method == ILANA_BATCH_LOOP);
-    CHECK(entry.get_extension(ILANA_EXT_DDL) == nullptr); // no clone_namespace member
 
     Conn c;
     ilana_error e = fresh();
@@ -343,5 +343,71 @@ TEST_CASE("batches, session state and columns_id come from the connection's memb
     CHECK(session->reset(c.h, &e) == ILANA_OK);
     CHECK(session->is_dirty(c.h) == 0);
     REQUIRE(execute(c.h, "DROP TABLE sdk_batch", &r, &e) == ILANA_OK);
+    api().result_close(r);
+}
+
+TEST_CASE("namespaces and their DDL come from the driver class and the connection", "[sdk]") {
+    const ilana_driver_entry &entry = *plugin().entry;
+    const auto *ns = static_cast<const ilana_namespace_api *>(entry.get_extension(ILANA_EXT_NAMESPACE));
+    const auto *ddl = static_cast<const ilana_ddl_api *>(entry.get_extension(ILANA_EXT_DDL));
+    REQUIRE(ns != nullptr);
+    REQUIRE(ddl != nullptr);
+    CHECK(ns->struct_size == sizeof(ilana_namespace_api));
+    CHECK(ns->isolation == ILANA_NAMESPACE_SCHEMA);
+    CHECK(std::string(ns->param_key) == "namespace");
+    REQUIRE(ns->is_system != nullptr);
+    CHECK(ns->is_system("memory") != 0);
+    CHECK(ns->is_system("tenant_a") == 0);
+
+    Conn c;
+    ilana_error e = fresh();
+    REQUIRE(ns->create(c.h, "tenant_a", &e) == ILANA_OK);
+    REQUIRE(ns->create(c.h, "tenant_b", &e) == ILANA_OK);
+    REQUIRE(ns->create(c.h, "other", &e) == ILANA_OK);
+    // Schema isolation needs the template connection.
+    CHECK(ns->create(nullptr, "tenant_c", &e) == ILANA_ERROR);
+    CHECK(e.error_class == ILANA_ERR_INTERNAL);
+    // The SDK refuses to drop a system namespace before the driver is asked.
+    e = fresh();
+    CHECK(ns->drop(c.h, "memory", &e) == ILANA_ERROR);
+    CHECK(e.error_class == ILANA_ERR_CONFIG);
+    CHECK(std::string(e.message).find("memory") != std::string::npos);
+
+    auto read_texts = [&](ilana_result *r, uint32_t column) {
+        std::vector<std::string> out;
+        ilana_batch b{};
+        b.struct_size = sizeof b;
+        b.max_rows = 16;
+        ilana_error err = fresh();
+        ilana_status st = ILANA_OK;
+        while (st == ILANA_OK) {
+            st = api().fetch(r, &b, &err);
+            REQUIRE(st != ILANA_ERROR);
+            for (uint32_t i = 0; i < b.row_count; ++i) {
+                const ilana_value &v = b.cells[i * b.column_count + column];
+                out.emplace_back(v.v.str.ptr, v.v.str.len);
+            }
+        }
+        api().result_close(r);
+        return out;
+    };
+    ilana_result *r = nullptr;
+    REQUIRE(ns->list(c.h, "tenant_", &r, &e) == ILANA_OK);
+    CHECK(read_texts(r, 0) == std::vector<std::string>{"tenant_a", "tenant_b"});
+
+    REQUIRE(execute(c.h, "CREATE TABLE sdk_clone", &r, &e) == ILANA_OK);
+    api().result_close(r);
+    REQUIRE(ddl->clone_namespace(c.h, "tenant_a", "tenant_b", &r, &e) == ILANA_OK);
+    const auto sql = read_texts(r, 4);
+    CHECK(std::find(sql.begin(), sql.end(), "CREATE TABLE sdk_clone") != sql.end());
+    e = fresh();
+    CHECK(ddl->clone_namespace(c.h, "tenant_a", "nowhere", &r, &e) == ILANA_ERROR);
+    CHECK(e.error_class == ILANA_ERR_CONFIG);
+    CHECK(r == nullptr);
+
+    for (const char *n : {"tenant_a", "tenant_b", "other"}) CHECK(ns->drop(c.h, n, &e) == ILANA_OK);
+    REQUIRE(ns->list(c.h, nullptr, &r, &e) == ILANA_OK);
+    CHECK(read_texts(r, 0).empty());
+    REQUIRE(execute(c.h, "DROP TABLE sdk_clone", &r, &e) == ILANA_OK);
     api().result_close(r);
 }

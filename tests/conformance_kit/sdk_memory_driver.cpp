@@ -20,6 +20,9 @@
 // ilana.batch/1: INSERT INTO t VALUES (?, ?) with many rows, all or
 // nothing (a duplicate names its row). SELECT k, v FROM t WHERE k = ?
 // reports a columns_id (ABI 1.1) that repeats on the connection.
+// ilana.namespace/1 (schema isolation, parameter "namespace"; "memory" is
+// the system namespace) keeps a set of names; ilana.ddl/1 clones one by
+// listing a CREATE TABLE per table of the store.
 //
 // Tables live in one process-wide store; a transaction works on a private
 // copy that commit publishes (last writer wins: enough for the tests).
@@ -50,6 +53,7 @@ std::mutex g_mu;
 Store g_store;
 std::condition_variable g_lock_cv;
 std::set<std::string> g_locks;
+std::set<std::string> g_namespaces;
 
 std::vector<std::string> words(std::string_view sql) {
     std::vector<std::string> out;
@@ -262,6 +266,33 @@ public:
         return n;
     }
 
+    std::unique_ptr<ilana::sdk::Result> namespace_list(std::optional<std::string_view> prefix) {
+        auto r = std::make_unique<ilana::sdk::RowsResult>();
+        r->add_column("name", ILANA_TYPE_TEXT, "text", 0);
+        std::lock_guard<std::mutex> lock(g_mu);
+        for (const auto &n : g_namespaces) // a std::set: ordered by name
+            if (!prefix || n.compare(0, prefix->size(), *prefix) == 0) r->add_row({ilana::sdk::Cell::text(n)});
+        return r;
+    }
+    // "ilana.ddl/1": one CREATE TABLE per table, before the rows.
+    std::unique_ptr<ilana::sdk::Result> clone_namespace(std::string_view source, std::string_view target) {
+        auto r = std::make_unique<ilana::sdk::RowsResult>();
+        r->add_column("step", ILANA_TYPE_INT64, "bigint", 0);
+        r->add_column("kind", ILANA_TYPE_TEXT, "text", 0);
+        r->add_column("name", ILANA_TYPE_TEXT, "text", 0);
+        r->add_column("table_name", ILANA_TYPE_TEXT, "text", 1);
+        r->add_column("sql", ILANA_TYPE_TEXT, "text", 0);
+        std::lock_guard<std::mutex> lock(g_mu);
+        if (g_namespaces.count(std::string(source)) == 0 || g_namespaces.count(std::string(target)) == 0)
+            throw DriverFailure(ILANA_ERR_CONFIG, "clone: namespace '" + std::string(source) + "' or '" +
+                                                      std::string(target) + "' does not exist");
+        for (const auto &kv : g_store)
+            r->add_row({ilana::sdk::Cell::int64(ILANA_DDL_BEFORE_DATA), ilana::sdk::Cell::text("table"),
+                        ilana::sdk::Cell::text(kv.first), ilana::sdk::Cell::make_null(ILANA_TYPE_TEXT),
+                        ilana::sdk::Cell::text("CREATE TABLE " + kv.first)});
+        return r;
+    }
+
     // "ilana.session/1"
     bool is_dirty() const noexcept { return session_changed_ || tx_.has_value(); }
     void reset_session() {
@@ -376,6 +407,19 @@ struct MemoryDriver : ilana::sdk::Driver<MemoryDriver, MemoryConnection> {
     static constexpr uint64_t capabilities = ILANA_CAP_TRANSACTIONS | ILANA_CAP_CANCEL | ILANA_CAP_STREAMING;
     static constexpr uint32_t lock_flags = 0;
 
+    // "ilana.namespace/1"
+    static constexpr int32_t namespace_isolation = ILANA_NAMESPACE_SCHEMA;
+    static constexpr const char *namespace_param_key = "namespace";
+    static void namespace_create(MemoryConnection *, std::string_view name) {
+        std::lock_guard<std::mutex> lock(g_mu);
+        g_namespaces.emplace(name);
+    }
+    static void namespace_drop(MemoryConnection *, std::string_view name) {
+        std::lock_guard<std::mutex> lock(g_mu);
+        g_namespaces.erase(std::string(name));
+    }
+    static bool is_system_namespace(std::string_view name) { return name == "memory"; }
+
     static inline std::atomic<int> inits{0};
     static void on_init(const ilana_host &) { ++inits; }
     static void on_deinit() { --inits; }
@@ -389,10 +433,11 @@ struct MemoryDriver : ilana::sdk::Driver<MemoryDriver, MemoryConnection> {
         ilana::sdk::secret(ilana::sdk::param_string("accessCode", "a code the driver never prints")),
         ilana::sdk::param_enum("tier", "a choice of two", kTiers, "silver"),
         ilana::sdk::param_int("capacity", "a bounded integer", 1, 1000),
+        ilana::sdk::param_string("namespace", "the session's namespace (ilana.namespace/1)"),
     };
 
     static std::unique_ptr<MemoryConnection> connect(ilana::sdk::ConnectParams &params) {
-        params.accept({"accessCode", "tier"});
+        params.accept({"accessCode", "tier", "namespace"});
         (void)params.get_int("capacity");
         if (params.get_bool("fail").value_or(false))
             throw DriverFailure(ILANA_ERR_AUTH, "refused as asked (fail=true)", "28000", 0, ILANA_ERRF_NOT_SENT);
