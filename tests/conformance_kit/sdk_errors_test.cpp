@@ -56,7 +56,7 @@ TEST_CASE("NativeCodeTable: exact numbers over the driver's own rule struct", "[
     CHECK_FALSE(kNumbers.duplicates());
     // Several rows for one number, told apart by the driver's own condition
     // (SQLite: where the error happened).
-    constexpr StagedRule kStaged[] = {{1, "42000"}, {1, "22000"}};
+    static constexpr StagedRule kStaged[] = {{1, "42000"}, {1, "22000"}};
     constexpr ilana::sdk::NativeCodeTable staged{kStaged};
     CHECK(staged.duplicates());
     const auto data_only = [](const StagedRule &r) { return std::string(r.sqlstate) == "22000"; };
