@@ -131,7 +131,7 @@ TEST_CASE("the SDK builds the descriptor and tables from the driver class", "[sd
     CHECK(pa->struct_size == sizeof(ilana_params_api));
     CHECK(pa->flags == 0); // complete: no params_flags declared
     CHECK(pa->decl_size == sizeof(ilana_param_decl));
-    REQUIRE(pa->param_count == 4);
+    REQUIRE(pa->param_count == 5); // the fifth: "namespace", ilana.namespace/1's param_key
     CHECK(std::string(pa->params[1].key) == "accessCode");
     CHECK(pa->params[1].flags == ILANA_PARAMF_SECRET);
     CHECK(pa->params[2].type == ILANA_PARAM_ENUM);
