@@ -333,31 +333,31 @@ std::string Suite::State::extensions() {
     require(get("com.example.ilana-conformance.unknown/1") == nullptr, "get_extension returns non-NULL for an unknown id");
     std::string found;
     if (const auto *x = static_cast<const ilana_introspect_api *>(get(ILANA_EXT_INTROSPECT))) {
-        require(x->struct_size >= offsetof(ilana_introspect_api, indexes) + sizeof(void *),
+        require(ILANA_COVERS(x->struct_size, ilana_introspect_api, indexes),
                 "ilana.introspect/1 struct_size " + std::to_string(x->struct_size) + " is too small");
         require(x->tables && x->columns && x->indexes, "ilana.introspect/1 has a NULL function");
         found += ILANA_EXT_INTROSPECT;
     }
     if (const auto *x = static_cast<const ilana_lock_api *>(get(ILANA_EXT_LOCK))) {
-        require(x->struct_size >= offsetof(ilana_lock_api, release) + sizeof(void *),
+        require(ILANA_COVERS(x->struct_size, ilana_lock_api, release),
                 "ilana.lock/1 struct_size " + std::to_string(x->struct_size) + " is too small");
         require(x->acquire && x->release, "ilana.lock/1 has a NULL function");
         found += std::string(found.empty() ? "" : ", ") + ILANA_EXT_LOCK;
     }
     if (const auto *x = static_cast<const ilana_namespace_api *>(get(ILANA_EXT_NAMESPACE))) {
-        require(x->struct_size >= offsetof(ilana_namespace_api, list) + sizeof(void *),
+        require(ILANA_COVERS(x->struct_size, ilana_namespace_api, list),
                 "ilana.namespace/1 struct_size " + std::to_string(x->struct_size) + " is too small");
         require(x->param_key && *x->param_key, "ilana.namespace/1 has no param_key");
         require(x->create && x->drop, "ilana.namespace/1 has a NULL create or drop");
         // ABI 1.2: is_system is pure and must not call a tenant-like name a
         // system namespace (the host would refuse every tenant).
-        if (x->struct_size >= offsetof(ilana_namespace_api, is_system) + sizeof(void *) && x->is_system != nullptr)
+        if (ILANA_COVERS(x->struct_size, ilana_namespace_api, is_system) && x->is_system != nullptr)
             require(x->is_system("tenant_ilana_conformance") == 0,
                     "ilana.namespace/1 is_system calls \"tenant_ilana_conformance\" a system namespace");
         found += std::string(found.empty() ? "" : ", ") + ILANA_EXT_NAMESPACE;
     }
     if (const auto *x = static_cast<const ilana_ddl_api *>(get(ILANA_EXT_DDL))) {
-        require(x->struct_size >= offsetof(ilana_ddl_api, clone_namespace) + sizeof(void *),
+        require(ILANA_COVERS(x->struct_size, ilana_ddl_api, clone_namespace),
                 "ilana.ddl/1 struct_size " + std::to_string(x->struct_size) + " is too small");
         require(x->clone_namespace != nullptr, "ilana.ddl/1 has a NULL clone_namespace");
         require(get(ILANA_EXT_NAMESPACE) != nullptr,
@@ -365,7 +365,7 @@ std::string Suite::State::extensions() {
         found += std::string(found.empty() ? "" : ", ") + ILANA_EXT_DDL;
     }
     if (const auto *x = static_cast<const ilana_session_api *>(get(ILANA_EXT_SESSION))) {
-        require(x->struct_size >= offsetof(ilana_session_api, reset) + sizeof(void *),
+        require(ILANA_COVERS(x->struct_size, ilana_session_api, reset),
                 "ilana.session/1 struct_size " + std::to_string(x->struct_size) + " is too small");
         require(x->is_dirty && x->reset, "ilana.session/1 has a NULL function");
         found += std::string(found.empty() ? "" : ", ") + ILANA_EXT_SESSION;
@@ -382,7 +382,7 @@ std::string Suite::State::params_declared() {
     if (x == nullptr)
         skip("no ilana.params/1 table: the host cannot check this driver's parameters before connecting");
     const std::string what = ILANA_EXT_PARAMS;
-    require(x->struct_size >= offsetof(ilana_params_api, decl_size) + sizeof(uint32_t),
+    require(ILANA_COVERS(x->struct_size, ilana_params_api, decl_size),
             what + " struct_size " + std::to_string(x->struct_size) + " is too small");
     require((x->flags & ~ILANA_PARAMS_OPEN) == 0, what + " has unknown flags");
     require(x->param_count == 0 || x->params != nullptr, what + " has param_count > 0 and params NULL");

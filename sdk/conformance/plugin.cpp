@@ -209,7 +209,7 @@ void read_info(const ilana_driver_api &api, ilana_result *res, Rows &rows, bool 
     if (info.column_count > 0) {
         if (info.columns == nullptr) fail("result_info: column_count " + std::to_string(info.column_count) +
                                           " but columns is NULL");
-        if (info.column_size < offsetof(ilana_column, nullable) + sizeof(int32_t))
+        if (!ILANA_COVERS(info.column_size, ilana_column, nullable))
             fail("result_info: column_size " + std::to_string(info.column_size) + " is smaller than ABI v1's " +
                  std::to_string(sizeof(ilana_column)));
     }

@@ -279,6 +279,37 @@ EntrySymbol entry_symbol(const std::string &path) {
 
 } // namespace
 
+// ILANA_COVERS: the one "does struct_size include this field" test. Pinned
+// as a constant expression at the edges that matter: a field ends exactly
+// at the size (covered), one byte short (not), and the padding a v1.1 host's
+// struct_size covered before 1.2 appended ilana_statement.timeout_ms.
+static_assert(ILANA_COVERS(sizeof(ilana_result_info), ilana_result_info, columns_id));
+static_assert(ILANA_COVERS(48u, ilana_result_info, columns_id));
+static_assert(!ILANA_COVERS(47u, ilana_result_info, columns_id));
+static_assert(!ILANA_COVERS(40u, ilana_result_info, columns_id)); // a v1.0 host's info
+static_assert(ILANA_COVERS(40u, ilana_result_info, last_insert_id));
+static_assert(!ILANA_COVERS(48u, ilana_statement, timeout_ms));    // v1.1 host: padding
+static_assert(ILANA_COVERS(56u, ilana_statement, timeout_ms));
+static_assert(!ILANA_COVERS(0u, ilana_error, error_class));
+
+TEST_CASE("ILANA_COVERS reads a struct_size as every side must", "[abi]") {
+    // Run time, with sizes from variables (as struct_size arrives): `size`
+    // is evaluated once, and a field straddling the end is not covered.
+    uint32_t reads = 0;
+    auto size = [&](uint32_t n) {
+        ++reads;
+        return n;
+    };
+    CHECK(ILANA_COVERS(size(sizeof(ilana_statement)), ilana_statement, timeout_ms));
+    CHECK(reads == 1);
+    for (uint32_t n = 0; n <= sizeof(ilana_server_info); ++n) {
+        INFO(n);
+        CHECK(ILANA_COVERS(n, ilana_server_info, max_connections) ==
+              (n >= offsetof(ilana_server_info, max_connections) + sizeof(int64_t)));
+    }
+    CHECK_FALSE(ILANA_COVERS(offsetof(ilana_batch, cells) + sizeof(void *) - 1, ilana_batch, cells));
+}
+
 TEST_CASE("every struct keeps its v1.0 layout (also pinned at compile time)", "[abi]") {
     // The static_asserts above are the real test; these lines make the
     // numbers visible in a report.

@@ -77,7 +77,7 @@ static void liar_result_info(ilana_result *r, ilana_result_info *info) {
     info->column_size = sizeof(ilana_column);
     info->affected_rows = -1;
     info->last_insert_id = 0;
-    if (info->struct_size >= offsetof(ilana_result_info, columns_id) + sizeof info->columns_id)
+    if (ILANA_COVERS(info->struct_size, ilana_result_info, columns_id))
         info->columns_id = 7;
 }
 static ilana_status liar_fetch(ilana_result *r, ilana_batch *b, ilana_error *e) {

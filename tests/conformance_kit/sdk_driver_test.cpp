@@ -8,6 +8,8 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -122,14 +124,14 @@ TEST_CASE("the SDK builds the descriptor and tables from the driver class", "[sd
     const auto *lk = static_cast<const ilana_lock_api *>(e.get_extension(ILANA_EXT_LOCK));
     REQUIRE(lk != nullptr);
     CHECK(lk->flags == 0);
-    CHECK(e.get_extension(ILANA_EXT_NAMESPACE) == nullptr);
+    CHECK(e.get_extension(ILANA_EXT_NAMESPACE) != nullptr); // static namespace_create/drop
     // "ilana.params/1" from the driver class's `params` array.
     const auto *pa = static_cast<const ilana_params_api *>(e.get_extension(ILANA_EXT_PARAMS));
     REQUIRE(pa != nullptr);
     CHECK(pa->struct_size == sizeof(ilana_params_api));
     CHECK(pa->flags == 0); // complete: no params_flags declared
     CHECK(pa->decl_size == sizeof(ilana_param_decl));
-    REQUIRE(pa->param_count == 4);
+    REQUIRE(pa->param_count == 5); // the fifth: "namespace", ilana.namespace/1's param_key
     CHECK(std::string(pa->params[1].key) == "accessCode");
     CHECK(pa->params[1].flags == ILANA_PARAMF_SECRET);
     CHECK(pa->params[2].type == ILANA_PARAM_ENUM);
@@ -254,5 +256,158 @@ TEST_CASE("init and deinit are counted", "[sdk]") {
     Conn c;                                     // still initialised
     ilana_result *r = nullptr;
     REQUIRE(execute(c.h, "SELECT 1", &r, &err) == ILANA_OK);
+    api().result_close(r);
+}
+
+TEST_CASE("batches, session state and columns_id come from the connection's members", "[sdk]") {
+    const ilana_driver_entry &entry = *plugin().entry;
+    const auto *batch = static_cast<const ilana_batch_api *>(entry.get_extension(ILANA_EXT_BATCH));
+    const auto *session = static_cast<const ilana_session_api *>(entry.get_extension(ILANA_EXT_SESSION));
+    REQUIRE(batch != nullptr);
+    REQUIRE(session != nullptr);
+    CHECK(batch->method == ILANA_BATCH_LOOP);
+
+    Conn c;
+    ilana_error e = fresh();
+    ilana_result *r = nullptr;
+    REQUIRE(execute(c.h, "CREATE TABLE sdk_batch", &r, &e) == ILANA_OK);
+    api().result_close(r);
+
+    // Three rows, the third a duplicate of the first: nothing applied, row 2 named.
+    ilana_value rows[6] = {};
+    for (int i = 0; i < 3; ++i) {
+        rows[2 * i].type = ILANA_TYPE_INT64;
+        rows[2 * i].v.i64 = i == 2 ? 0 : i;
+        rows[2 * i + 1].type = ILANA_TYPE_NULL;
+    }
+    const std::string sql = "INSERT INTO sdk_batch VALUES (?, ?)";
+    ilana_batch_statement st{};
+    st.struct_size = sizeof st;
+    st.sql = sql.data();
+    st.sql_len = sql.size();
+    st.params = rows;
+    st.param_count = 2;
+    st.value_size = sizeof(ilana_value);
+    st.row_count = 3;
+    ilana_batch_outcome out{};
+    out.struct_size = sizeof out;
+    CHECK(batch->execute_many(c.h, &st, &out, &e) == ILANA_ERROR);
+    CHECK(e.error_class == ILANA_ERR_CONSTRAINT);
+    CHECK(out.failed_row == 2);
+    CHECK(out.affected_rows == 0);
+    st.row_count = 2;
+    e = fresh();
+    REQUIRE(batch->execute_many(c.h, &st, &out, &e) == ILANA_OK);
+    CHECK(out.affected_rows == 2);
+    CHECK(out.failed_row == -1);
+    // A v1-sized outcome that ends before failed_row is left alone there.
+    ilana_batch_outcome short_out{};
+    short_out.struct_size = offsetof(ilana_batch_outcome, failed_row);
+    short_out.failed_row = 77;
+    st.row_count = 1;
+    e = fresh();
+    CHECK(batch->execute_many(c.h, &st, &short_out, &e) == ILANA_ERROR);
+    CHECK(short_out.failed_row == 77);
+
+    // columns_id: the same id for the same statement shape on one connection.
+    auto columns_id_of = [&](const std::string &q) {
+        ilana_result *res = nullptr;
+        ilana_error err = fresh();
+        ilana_statement s{};
+        s.struct_size = sizeof s;
+        s.sql = q.data();
+        s.sql_len = q.size();
+        ilana_value k{};
+        k.type = ILANA_TYPE_INT64;
+        s.params = &k;
+        s.param_count = 1;
+        s.value_size = sizeof k;
+        REQUIRE(api().execute(c.h, &s, &res, &err) == ILANA_OK);
+        ilana_result_info info{};
+        info.struct_size = sizeof info;
+        api().result_info(res, &info);
+        api().result_close(res);
+        return info.columns_id;
+    };
+    const uint64_t id = columns_id_of("SELECT k, v FROM sdk_batch WHERE k = ?");
+    CHECK(id != 0);
+    CHECK(columns_id_of("SELECT k, v FROM sdk_batch WHERE k = ?") == id);
+
+    // Session state: clean after connect, dirty after SET, clean after reset.
+    CHECK(session->is_dirty(c.h) == 0);
+    REQUIRE(execute(c.h, "SET something", &r, &e) == ILANA_OK);
+    CHECK(session->reset(c.h, &e) == ILANA_ERROR); // a result is still open
+    api().result_close(r);
+    CHECK(session->is_dirty(c.h) != 0);
+    e = fresh();
+    CHECK(session->reset(c.h, &e) == ILANA_OK);
+    CHECK(session->is_dirty(c.h) == 0);
+    REQUIRE(execute(c.h, "DROP TABLE sdk_batch", &r, &e) == ILANA_OK);
+    api().result_close(r);
+}
+
+TEST_CASE("namespaces and their DDL come from the driver class and the connection", "[sdk]") {
+    const ilana_driver_entry &entry = *plugin().entry;
+    const auto *ns = static_cast<const ilana_namespace_api *>(entry.get_extension(ILANA_EXT_NAMESPACE));
+    const auto *ddl = static_cast<const ilana_ddl_api *>(entry.get_extension(ILANA_EXT_DDL));
+    REQUIRE(ns != nullptr);
+    REQUIRE(ddl != nullptr);
+    CHECK(ns->struct_size == sizeof(ilana_namespace_api));
+    CHECK(ns->isolation == ILANA_NAMESPACE_SCHEMA);
+    CHECK(std::string(ns->param_key) == "namespace");
+    REQUIRE(ns->is_system != nullptr);
+    CHECK(ns->is_system("memory") != 0);
+    CHECK(ns->is_system("tenant_a") == 0);
+
+    Conn c;
+    ilana_error e = fresh();
+    REQUIRE(ns->create(c.h, "tenant_a", &e) == ILANA_OK);
+    REQUIRE(ns->create(c.h, "tenant_b", &e) == ILANA_OK);
+    REQUIRE(ns->create(c.h, "other", &e) == ILANA_OK);
+    // Schema isolation needs the template connection.
+    CHECK(ns->create(nullptr, "tenant_c", &e) == ILANA_ERROR);
+    CHECK(e.error_class == ILANA_ERR_INTERNAL);
+    // The SDK refuses to drop a system namespace before the driver is asked.
+    e = fresh();
+    CHECK(ns->drop(c.h, "memory", &e) == ILANA_ERROR);
+    CHECK(e.error_class == ILANA_ERR_CONFIG);
+    CHECK(std::string(e.message).find("memory") != std::string::npos);
+
+    auto read_texts = [&](ilana_result *r, uint32_t column) {
+        std::vector<std::string> out;
+        ilana_batch b{};
+        b.struct_size = sizeof b;
+        b.max_rows = 16;
+        ilana_error err = fresh();
+        ilana_status st = ILANA_OK;
+        while (st == ILANA_OK) {
+            st = api().fetch(r, &b, &err);
+            REQUIRE(st != ILANA_ERROR);
+            for (uint32_t i = 0; i < b.row_count; ++i) {
+                const ilana_value &v = b.cells[i * b.column_count + column];
+                out.emplace_back(v.v.str.ptr, v.v.str.len);
+            }
+        }
+        api().result_close(r);
+        return out;
+    };
+    ilana_result *r = nullptr;
+    REQUIRE(ns->list(c.h, "tenant_", &r, &e) == ILANA_OK);
+    CHECK(read_texts(r, 0) == std::vector<std::string>{"tenant_a", "tenant_b"});
+
+    REQUIRE(execute(c.h, "CREATE TABLE sdk_clone", &r, &e) == ILANA_OK);
+    api().result_close(r);
+    REQUIRE(ddl->clone_namespace(c.h, "tenant_a", "tenant_b", &r, &e) == ILANA_OK);
+    const auto sql = read_texts(r, 4);
+    CHECK(std::find(sql.begin(), sql.end(), "CREATE TABLE sdk_clone") != sql.end());
+    e = fresh();
+    CHECK(ddl->clone_namespace(c.h, "tenant_a", "nowhere", &r, &e) == ILANA_ERROR);
+    CHECK(e.error_class == ILANA_ERR_CONFIG);
+    CHECK(r == nullptr);
+
+    for (const char *n : {"tenant_a", "tenant_b", "other"}) CHECK(ns->drop(c.h, n, &e) == ILANA_OK);
+    REQUIRE(ns->list(c.h, nullptr, &r, &e) == ILANA_OK);
+    CHECK(read_texts(r, 0).empty());
+    REQUIRE(execute(c.h, "DROP TABLE sdk_clone", &r, &e) == ILANA_OK);
     api().result_close(r);
 }

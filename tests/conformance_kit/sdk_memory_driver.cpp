@@ -12,8 +12,17 @@
 //   CREATE TABLE t | DROP TABLE t           tables of (k INT64 primary key, v TEXT)
 //   INSERT INTO t VALUES (?, ?)             duplicate k: CONSTRAINT
 //   SELECT k, v FROM t WHERE k = ?  |  SELECT COUNT(*) FROM t
+//   SET name                                changes "session state" (ilana.session/1:
+//                                           is_dirty until reset_session)
 //   THROW std | THROW alloc | THROW int     exceptions the SDK must contain
 //   BUG cells | BUG type | BUG rows | BUG late_column    driver bugs the SDK must catch
+//
+// ilana.batch/1: INSERT INTO t VALUES (?, ?) with many rows, all or
+// nothing (a duplicate names its row). SELECT k, v FROM t WHERE k = ?
+// reports a columns_id (ABI 1.1) that repeats on the connection.
+// ilana.namespace/1 (schema isolation, parameter "namespace"; "memory" is
+// the system namespace) keeps a set of names; ilana.ddl/1 clones one by
+// listing a CREATE TABLE per table of the store.
 //
 // Tables live in one process-wide store; a transaction works on a private
 // copy that commit publishes (last writer wins: enough for the tests).
@@ -44,6 +53,7 @@ std::mutex g_mu;
 Store g_store;
 std::condition_variable g_lock_cv;
 std::set<std::string> g_locks;
+std::set<std::string> g_namespaces;
 
 std::vector<std::string> words(std::string_view sql) {
     std::vector<std::string> out;
@@ -195,10 +205,17 @@ public:
             r->set_affected_rows(1);
             return r;
         }
+        if (is({"SET", "*"})) {
+            session_changed_ = true;
+            return nullptr;
+        }
         if (is({"SELECT", "K", ",", "V", "FROM", "*", "WHERE", "K", "=", "?"})) {
             expect_params(1);
             const int64_t k = stmt.params[0].as_int64();
             auto r = std::make_unique<ilana::sdk::RowsResult>();
+            // The same two columns every time: one id for the connection.
+            if (kv_columns_id_ == 0) kv_columns_id_ = next_columns_id();
+            r->set_columns_id(kv_columns_id_);
             r->add_column("k", ILANA_TYPE_INT64, "bigint", 0);
             r->add_column("v", ILANA_TYPE_TEXT, "text", 1);
             read([&](const Store &s) {
@@ -220,6 +237,67 @@ public:
         }
         throw DriverFailure(ILANA_ERR_SYNTAX, "sdk-memory does not understand: " + std::string(stmt.sql), "42601", 0,
                             ILANA_ERRF_NOT_SENT);
+    }
+
+    // "ilana.batch/1": the rows go into a copy that is published only when
+    // every row was inserted.
+    int64_t execute_many(const ilana::sdk::BatchStatement &b) {
+        const std::vector<std::string> w = words(b.sql);
+        if (w.size() != 9 || upper(w[0]) != "INSERT" || b.param_count() != 2)
+            throw DriverFailure(ILANA_ERR_SYNTAX, "sdk-memory batches only INSERT INTO t VALUES (?, ?)", "42601", 0,
+                                ILANA_ERRF_NOT_SENT);
+        int64_t n = 0;
+        write([&](Store &s) {
+            Table copy = table(s, w[2]);
+            for (uint64_t r = 0; r < b.row_count; ++r) {
+                const ilana::sdk::Params p = b.row(r);
+                const int64_t k = p[0].as_int64();
+                std::optional<std::string> v;
+                if (!p[1].is_null()) v = p[1].to_text();
+                if (!copy.emplace(k, v).second)
+                    throw ilana::sdk::BatchRowFailure(
+                        static_cast<int64_t>(r),
+                        DriverFailure(ILANA_ERR_CONSTRAINT, "row " + std::to_string(r) + ": duplicate key in " + w[2],
+                                      "23505"));
+                ++n;
+            }
+            table(s, w[2]) = std::move(copy);
+        });
+        return n;
+    }
+
+    std::unique_ptr<ilana::sdk::Result> namespace_list(std::optional<std::string_view> prefix) {
+        auto r = std::make_unique<ilana::sdk::RowsResult>();
+        r->add_column("name", ILANA_TYPE_TEXT, "text", 0);
+        std::lock_guard<std::mutex> lock(g_mu);
+        for (const auto &n : g_namespaces) // a std::set: ordered by name
+            if (!prefix || n.compare(0, prefix->size(), *prefix) == 0) r->add_row({ilana::sdk::Cell::text(n)});
+        return r;
+    }
+    // "ilana.ddl/1": one CREATE TABLE per table, before the rows.
+    std::unique_ptr<ilana::sdk::Result> clone_namespace(std::string_view source, std::string_view target) {
+        auto r = std::make_unique<ilana::sdk::RowsResult>();
+        r->add_column("step", ILANA_TYPE_INT64, "bigint", 0);
+        r->add_column("kind", ILANA_TYPE_TEXT, "text", 0);
+        r->add_column("name", ILANA_TYPE_TEXT, "text", 0);
+        r->add_column("table_name", ILANA_TYPE_TEXT, "text", 1);
+        r->add_column("sql", ILANA_TYPE_TEXT, "text", 0);
+        std::lock_guard<std::mutex> lock(g_mu);
+        if (g_namespaces.count(std::string(source)) == 0 || g_namespaces.count(std::string(target)) == 0)
+            throw DriverFailure(ILANA_ERR_CONFIG, "clone: namespace '" + std::string(source) + "' or '" +
+                                                      std::string(target) + "' does not exist");
+        for (const auto &kv : g_store)
+            r->add_row({ilana::sdk::Cell::int64(ILANA_DDL_BEFORE_DATA), ilana::sdk::Cell::text("table"),
+                        ilana::sdk::Cell::text(kv.first), ilana::sdk::Cell::make_null(ILANA_TYPE_TEXT),
+                        ilana::sdk::Cell::text("CREATE TABLE " + kv.first)});
+        return r;
+    }
+
+    // "ilana.session/1"
+    bool is_dirty() const noexcept { return session_changed_ || tx_.has_value(); }
+    void reset_session() {
+        tx_.reset();
+        session_changed_ = false;
     }
 
     void begin() {
@@ -314,6 +392,8 @@ private:
     }
 
     std::optional<Store> tx_;
+    bool session_changed_ = false;
+    uint64_t kv_columns_id_ = 0;
     std::mutex sleep_mu_;
     std::condition_variable sleep_cv_;
     bool canceled_ = false;
@@ -326,6 +406,19 @@ struct MemoryDriver : ilana::sdk::Driver<MemoryDriver, MemoryConnection> {
     static constexpr const char *clients[] = {"sdk-memory"};
     static constexpr uint64_t capabilities = ILANA_CAP_TRANSACTIONS | ILANA_CAP_CANCEL | ILANA_CAP_STREAMING;
     static constexpr uint32_t lock_flags = 0;
+
+    // "ilana.namespace/1"
+    static constexpr int32_t namespace_isolation = ILANA_NAMESPACE_SCHEMA;
+    static constexpr const char *namespace_param_key = "namespace";
+    static void namespace_create(MemoryConnection *, std::string_view name) {
+        std::lock_guard<std::mutex> lock(g_mu);
+        g_namespaces.emplace(name);
+    }
+    static void namespace_drop(MemoryConnection *, std::string_view name) {
+        std::lock_guard<std::mutex> lock(g_mu);
+        g_namespaces.erase(std::string(name));
+    }
+    static bool is_system_namespace(std::string_view name) { return name == "memory"; }
 
     static inline std::atomic<int> inits{0};
     static void on_init(const ilana_host &) { ++inits; }
@@ -340,10 +433,11 @@ struct MemoryDriver : ilana::sdk::Driver<MemoryDriver, MemoryConnection> {
         ilana::sdk::secret(ilana::sdk::param_string("accessCode", "a code the driver never prints")),
         ilana::sdk::param_enum("tier", "a choice of two", kTiers, "silver"),
         ilana::sdk::param_int("capacity", "a bounded integer", 1, 1000),
+        ilana::sdk::param_string("namespace", "the session's namespace (ilana.namespace/1)"),
     };
 
     static std::unique_ptr<MemoryConnection> connect(ilana::sdk::ConnectParams &params) {
-        params.accept({"accessCode", "tier"});
+        params.accept({"accessCode", "tier", "namespace"});
         (void)params.get_int("capacity");
         if (params.get_bool("fail").value_or(false))
             throw DriverFailure(ILANA_ERR_AUTH, "refused as asked (fail=true)", "28000", 0, ILANA_ERRF_NOT_SENT);

@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 
 class Arena {
 public:
@@ -78,4 +78,4 @@ private:
     size_t used_ = 0;
 };
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

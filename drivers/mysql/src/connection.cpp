@@ -9,7 +9,7 @@
 #include <utility>
 #include <sys/socket.h>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 namespace {
 
 constexpr int kCancelTimeoutMs = 5000; // side connection + KILL QUERY, at most
@@ -24,11 +24,7 @@ std::string describe_target(const Config &c) {
 
 // Server and library messages never echo the password, but make sure.
 DriverFailure scrubbed(const DriverFailure &f, const Config &c) {
-    std::string msg = f.what();
-    if (c.password && c.password->size() >= 4) {
-        for (size_t pos; (pos = msg.find(*c.password)) != std::string::npos;)
-            msg.replace(pos, c.password->size(), "***");
-    }
+    std::string msg = ilana::sdk::mask_secret(f.what(), c.password ? *c.password : std::string());
     return DriverFailure(f.error_class(), msg, f.sqlstate(), f.native_code(), f.flags());
 }
 
@@ -434,16 +430,12 @@ void Connection::server_info(ilana_server_info *out) {
             max_connections_known_ = true;
         }
     }
-    ilana_server_info info{};
-    info.struct_size = sizeof info;
-    info.product = mariadb_ ? "MariaDB" : "MySQL";
-    info.version = version_.c_str();
-    info.version_number = version_number_;
-    info.max_connections = max_connections_;
-    const uint32_t n = std::min<uint32_t>(out->struct_size, sizeof info);
-    if (n > sizeof(uint32_t))
-        std::memcpy(reinterpret_cast<char *>(out) + sizeof(uint32_t),
-                    reinterpret_cast<const char *>(&info) + sizeof(uint32_t), n - sizeof(uint32_t));
+    // Only the fields the host's struct_size covers.
+    const uint32_t size = out->struct_size;
+    if (ILANA_COVERS(size, ilana_server_info, product)) out->product = mariadb_ ? "MariaDB" : "MySQL";
+    if (ILANA_COVERS(size, ilana_server_info, version)) out->version = version_.c_str();
+    if (ILANA_COVERS(size, ilana_server_info, version_number)) out->version_number = version_number_;
+    if (ILANA_COVERS(size, ilana_server_info, max_connections)) out->max_connections = max_connections_;
 }
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 
 class Result;
 
@@ -184,4 +184,4 @@ std::vector<std::pair<std::string, const char *>> session_setup(const Config &cf
 // is ignored: the text checks still hold.
 inline constexpr const char kTrackStateChange[] = "SET SESSION session_track_state_change = ON";
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

@@ -19,7 +19,7 @@
 #include <map>
 #include <set>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 namespace {
 
 const std::string &str(const OwnedCell &c) {
@@ -257,4 +257,4 @@ ilana_status clone_namespace(ilana_conn *conn, const char *source, const char *t
 
 const ilana_ddl_api kDdlApi = {sizeof(ilana_ddl_api), clone_namespace};
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

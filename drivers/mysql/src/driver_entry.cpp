@@ -16,7 +16,7 @@
 #include <cstddef>
 #include <cstring>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 
 extern const ilana_batch_api kBatchApi; // "ilana.batch/1" (pipeline.cpp)
 
@@ -58,7 +58,7 @@ const ilana_driver_descriptor kDescriptor = {
 // ---------------------------------------------------------------------------
 // init / deinit
 
-ilana_status init(const ilana_host *host, ilana_error *err) {
+ilana_status driver_init(const ilana_host *host, ilana_error *err) {
     return g_init.init(err, [&]() -> ilana_status {
         // mysql_library_init is not thread-safe: it belongs in [exclusive] init.
         if (mysql_library_init(0, nullptr, nullptr) != 0)
@@ -68,7 +68,7 @@ ilana_status init(const ilana_host *host, ilana_error *err) {
     });
 }
 
-void deinit() {
+void driver_deinit() {
     g_init.deinit([] {
         host_log().detach();
         mysql_library_end();
@@ -82,7 +82,7 @@ ilana_status connect(const ilana_connect_params *params, ilana_conn **out, ilana
     if (out != nullptr) *out = nullptr;
     return guarded(err, [&] {
         if (out == nullptr) throw misuse("connect: out is NULL");
-        if (params == nullptr || params->struct_size < offsetof(ilana_connect_params, host_context) + sizeof(void *))
+        if (params == nullptr || !ILANA_COVERS(params->struct_size, ilana_connect_params, host_context))
             throw misuse("connect: ilana_connect_params missing or struct_size too small");
         ensure_thread();
         *out = to_handle(Connection::open(params).release());
@@ -108,11 +108,11 @@ ilana_status execute(ilana_conn *conn, const ilana_statement *stmt, ilana_result
     return guarded(err, [&] {
         Connection &c = conn_of(conn);
         if (out == nullptr) throw misuse("execute: out is NULL");
-        if (stmt == nullptr || stmt->struct_size < offsetof(ilana_statement, flags) + sizeof(uint32_t))
+        if (stmt == nullptr || !ILANA_COVERS(stmt->struct_size, ilana_statement, flags))
             throw misuse("execute: ilana_statement missing or struct_size too small");
         if (stmt->sql == nullptr && stmt->sql_len != 0) throw misuse("execute: sql is NULL");
         std::string_view sql(stmt->sql != nullptr ? stmt->sql : "", static_cast<size_t>(stmt->sql_len));
-        return hand_out(ilana_mysql::execute(c, sql, stmt->params, stmt->param_count, stmt->value_size, stmt->flags,
+        return hand_out(ilana::drivers::mysql::execute(c, sql, stmt->params, stmt->param_count, stmt->value_size, stmt->flags,
                                              ilana::sdk::statement_timeout_ms(*stmt)),
                         out);
     });
@@ -192,7 +192,7 @@ const ilana_driver_api kApi = {
     server_info,
 };
 
-const void *get_extension(const char *id) {
+const void *driver_get_extension(const char *id) {
     if (id == nullptr) return nullptr;
     if (std::strcmp(id, ILANA_EXT_INTROSPECT) == 0) return &kIntrospectApi;
     if (std::strcmp(id, ILANA_EXT_LOCK) == 0) return &kLockApi;
@@ -205,7 +205,7 @@ const void *get_extension(const char *id) {
 }
 
 } // namespace
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql
 
 extern "C" {
 ILANA_DRIVER_EXPORT extern const ilana_driver_entry ilana_entry;
@@ -214,10 +214,10 @@ const ilana_driver_entry ilana_entry = {
     ILANA_DRIVER_MAGIC,
     ILANA_ABI_MAJOR,
     ILANA_ABI_MINOR,
-    ilana_mysql::init,
-    ilana_mysql::deinit,
-    &ilana_mysql::kDescriptor,
-    &ilana_mysql::kApi,
-    ilana_mysql::get_extension,
+    ilana::drivers::mysql::driver_init,
+    ilana::drivers::mysql::driver_deinit,
+    &ilana::drivers::mysql::kDescriptor,
+    &ilana::drivers::mysql::kApi,
+    ilana::drivers::mysql::driver_get_extension,
 };
 }

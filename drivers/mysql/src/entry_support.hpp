@@ -5,7 +5,7 @@
 #include "result.hpp"
 #include "runtime.hpp"
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 
 inline Connection &conn_of(ilana_conn *c) {
     if (c == nullptr) throw misuse("connection handle is NULL");
@@ -21,4 +21,4 @@ inline ilana_status hand_out(std::unique_ptr<Result> r, ilana_result **out) {
     return ILANA_OK;
 }
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

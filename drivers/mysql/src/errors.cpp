@@ -10,21 +10,15 @@
 #include <algorithm>
 #include <cstring>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 namespace {
 
 constexpr uint32_t BROKEN = ILANA_ERRF_CONN_BROKEN;
 constexpr uint32_t ABORTED = ILANA_ERRF_TXN_ABORTED;
 constexpr uint32_t NOT_SENT = ILANA_ERRF_NOT_SENT;
 
-struct Row {
-    unsigned code;
-    ilana_error_class cls;
-    uint32_t flags;
-};
-
-// Grouped by kind of error for reading; sorted once at first use (below).
-constexpr Row kTable[] = {
+// Grouped by kind of error for reading.
+constexpr ilana::sdk::NativeCodeRule kTable[] = {
     // --- server errors ------------------------------------------------------
     {1020, ILANA_ERR_TRANSIENT, 0},             // ER_CHECKREAD: record changed since last read
     {1022, ILANA_ERR_CONSTRAINT, 0},            // ER_DUP_KEY
@@ -165,44 +159,22 @@ constexpr Row kTable[] = {
     {5015, ILANA_ERR_CONNECTION, BROKEN},       // CR_ERR_NET_UNCOMPRESS
 };
 
-// The table mixes two ranges for readability; sort a copy once for lookup.
-struct SortedTable {
-    Row rows[sizeof kTable / sizeof kTable[0]];
-    SortedTable() {
-        std::copy(std::begin(kTable), std::end(kTable), std::begin(rows));
-        std::sort(std::begin(rows), std::end(rows),
-                  [](const Row &a, const Row &b) { return a.code < b.code; });
-    }
-};
-
-const Row *find_row(unsigned code) {
-    static const SortedTable table; // thread-safe static init
-    auto it = std::lower_bound(std::begin(table.rows), std::end(table.rows), code,
-                               [](const Row &r, unsigned c) { return r.code < c; });
-    return it != std::end(table.rows) && it->code == code ? it : nullptr;
-}
-
-constexpr bool table_has_no_duplicates() {
-    for (size_t i = 0; i < sizeof kTable / sizeof kTable[0]; ++i)
-        for (size_t j = i + 1; j < sizeof kTable / sizeof kTable[0]; ++j)
-            if (kTable[i].code == kTable[j].code) return false;
-    return true;
-}
-static_assert(table_has_no_duplicates(), "an error number appears twice in kTable");
+constexpr ilana::sdk::NativeCodeTable kNumbers{kTable};
+static_assert(!kNumbers.duplicates(), "an error number appears twice in kTable");
 
 // Fallback for numbers the table does not list: the SQLSTATE class.
-ErrorKind from_sqlstate(const char *s) {
-    if (s == nullptr || std::strlen(s) < 2) return {ILANA_ERR_INTERNAL, 0};
-    if (std::strcmp(s, "70100") == 0) return {ILANA_ERR_CANCELED, 0};
-    if (std::strncmp(s, "08", 2) == 0) return {ILANA_ERR_CONNECTION, BROKEN};
-    if (std::strncmp(s, "28", 2) == 0) return {ILANA_ERR_AUTH, 0};
-    if (std::strncmp(s, "42", 2) == 0) return {ILANA_ERR_SYNTAX, 0};
-    if (std::strncmp(s, "23", 2) == 0) return {ILANA_ERR_CONSTRAINT, 0};
-    if (std::strncmp(s, "22", 2) == 0) return {ILANA_ERR_DATA, 0};
-    if (std::strncmp(s, "40", 2) == 0) return {ILANA_ERR_TRANSIENT, ABORTED};
-    if (std::strncmp(s, "HYT", 3) == 0) return {ILANA_ERR_TIMEOUT, 0};
-    return {ILANA_ERR_INTERNAL, 0};
-}
+constexpr ilana::sdk::SqlstateRule kSqlstateRules[] = {
+    {"70100", ILANA_ERR_CANCELED, 0},     // query execution was interrupted
+    {"08", ILANA_ERR_CONNECTION, BROKEN},
+    {"28", ILANA_ERR_AUTH, 0},
+    {"42", ILANA_ERR_SYNTAX, 0},
+    {"23", ILANA_ERR_CONSTRAINT, 0},
+    {"22", ILANA_ERR_DATA, 0},
+    {"40", ILANA_ERR_TRANSIENT, ABORTED},
+    {"HYT", ILANA_ERR_TIMEOUT, 0},
+};
+constexpr ilana::sdk::SqlstateTable kSqlstates{kSqlstateRules};
+static_assert(!kSqlstates.duplicates(), "a SQLSTATE appears twice in kSqlstateRules");
 
 bool valid_sqlstate(const char *s) {
     if (s == nullptr || std::strlen(s) != 5) return false;
@@ -212,8 +184,8 @@ bool valid_sqlstate(const char *s) {
 } // namespace
 
 ErrorKind classify(unsigned errnum, const char *sqlstate) noexcept {
-    if (const Row *r = find_row(errnum)) return {r->cls, r->flags};
-    return from_sqlstate(sqlstate);
+    if (const auto *r = kNumbers.find(errnum)) return {r->cls, r->flags};
+    return kSqlstates.classify(sqlstate != nullptr ? sqlstate : "");
 }
 
 std::string sql_excerpt(std::string_view sql, size_t max_bytes) {
@@ -285,4 +257,4 @@ DriverFailure stmt_failure(MYSQL_STMT *s, Phase phase, std::string_view what,
                          what, sql);
 }
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

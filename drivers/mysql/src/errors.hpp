@@ -7,6 +7,8 @@
 
 #include <ilana/driver.h>
 #include <ilana/sdk/driver_support.hpp>
+#include <ilana/sdk/error_table.hpp>
+#include <ilana/sdk/scrub.hpp>
 
 #include <mysql.h>
 
@@ -14,14 +16,11 @@
 #include <string>
 #include <string_view>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 
 using ilana::sdk::DriverFailure;
 
-struct ErrorKind {
-    ilana_error_class cls;
-    uint32_t flags;
-};
+using ilana::sdk::ErrorKind;
 
 // Class and flags for a server or client error number; `sqlstate` (may be
 // NULL or "HY000") is the fallback for numbers the table does not know.
@@ -55,4 +54,4 @@ inline DriverFailure misuse(std::string message) {
     return DriverFailure(ILANA_ERR_INTERNAL, std::move(message), {}, 0, ILANA_ERRF_NOT_SENT);
 }
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

@@ -3,7 +3,7 @@
 
 #include <ilana/driver.h>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 
 extern const ilana_introspect_api kIntrospectApi; // "ilana.introspect/1" (introspect.cpp)
 extern const ilana_lock_api kLockApi;             // "ilana.lock/1"       (lock.cpp)
@@ -11,4 +11,4 @@ extern const ilana_namespace_api kNamespaceApi;   // "ilana.namespace/1"  (names
 extern const ilana_ddl_api kDdlApi;               // "ilana.ddl/1"        (ddl.cpp)
 extern const ilana_session_api kSessionApi;       // "ilana.session/1"    (session.cpp)
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

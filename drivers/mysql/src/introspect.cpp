@@ -17,7 +17,7 @@
 #include <map>
 #include <set>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 namespace {
 
 struct Filter {
@@ -209,4 +209,4 @@ ilana_status indexes(ilana_conn *conn, const char *schema, const char *table, il
 
 const ilana_introspect_api kIntrospectApi = {sizeof(ilana_introspect_api), tables, columns, indexes};
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

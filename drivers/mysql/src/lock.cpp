@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 namespace {
 
 // MySQL 5.7+ refuses lock names longer than 64 characters (error 3057).
@@ -74,4 +74,4 @@ ilana_status release(ilana_conn *conn, const char *name, ilana_error *err) {
 
 const ilana_lock_api kLockApi = {sizeof(ilana_lock_api), 0, acquire, release};
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

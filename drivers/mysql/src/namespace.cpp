@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <cctype>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 namespace {
 
 std::string quoted_name(const char *name) {
@@ -92,4 +92,4 @@ ilana_status list(ilana_conn *conn, const char *prefix, ilana_result **out, ilan
 const ilana_namespace_api kNamespaceApi = {sizeof(ilana_namespace_api), ILANA_NAMESPACE_DATABASE,
                                            "database", create, drop, list, is_system};
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 namespace {
 
 using ilana::sdk::ParamReader;
@@ -251,4 +251,4 @@ Config parse_config(const ilana_connect_params *params) {
     return c;
 }
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 
 struct Config {
     std::string host = "localhost";
@@ -44,4 +44,4 @@ extern const ilana_params_api kParamsApi;
 // Throws DriverFailure(ILANA_ERR_CONFIG) naming the offending key.
 Config parse_config(const ilana_connect_params *params);
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

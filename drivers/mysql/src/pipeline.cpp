@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 namespace {
 
 using ilana::sdk::guarded;
@@ -315,7 +315,7 @@ int64_t run_rows(Connection &c, const ilana_batch_statement &st, std::string_vie
 }
 
 void execute_many(Connection &c, const ilana_batch_statement &st, ilana_batch_outcome &out) {
-    if (st.struct_size < offsetof(ilana_batch_statement, flags) + sizeof st.flags)
+    if (!ILANA_COVERS(st.struct_size, ilana_batch_statement, flags))
         throw misuse("execute_many: ilana_batch_statement.struct_size is too small for ilana.batch/1");
     if (st.sql == nullptr || st.sql_len == 0)
         throw DriverFailure(ILANA_ERR_SYNTAX, "empty statement", "42000", 1065, ILANA_ERRF_NOT_SENT);
@@ -374,9 +374,9 @@ ilana_status api_execute_many(ilana_conn *conn, const ilana_batch_statement *stm
     });
     if (st != ILANA_OK) local.affected_rows = 0;
     if (out != nullptr) {
-        if (out->struct_size >= offsetof(ilana_batch_outcome, affected_rows) + sizeof out->affected_rows)
+        if (ILANA_COVERS(out->struct_size, ilana_batch_outcome, affected_rows))
             out->affected_rows = local.affected_rows;
-        if (out->struct_size >= offsetof(ilana_batch_outcome, failed_row) + sizeof out->failed_row)
+        if (ILANA_COVERS(out->struct_size, ilana_batch_outcome, failed_row))
             out->failed_row = local.failed_row;
     }
     return st;
@@ -391,4 +391,4 @@ const ilana_batch_api kBatchApi = {
     api_execute_many,
 };
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

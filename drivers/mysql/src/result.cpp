@@ -16,7 +16,7 @@
 #include <cstddef>
 #include <cstring>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 namespace {
 
 // A long value grows its column's bind buffer up to this size, so a column
@@ -30,15 +30,6 @@ size_t next_pow2(size_t n) {
     return p;
 }
 
-template <class Out>
-void copy_covered(Out *out, const Out &full) {
-    // The host's struct may be older (smaller) or newer (larger) than ours.
-    const uint32_t n = std::min<uint32_t>(out->struct_size, sizeof full);
-    if (n > sizeof(uint32_t))
-        std::memcpy(reinterpret_cast<char *>(out) + sizeof(uint32_t),
-                    reinterpret_cast<const char *>(&full) + sizeof(uint32_t), n - sizeof(uint32_t));
-}
-
 } // namespace
 
 // ---------------------------------------------------------------------------
@@ -46,15 +37,15 @@ void copy_covered(Out *out, const Out &full) {
 
 void Result::info(ilana_result_info *out) const {
     if (out == nullptr) return;
-    ilana_result_info full{};
-    full.struct_size = sizeof full;
-    full.column_count = column_count();
-    full.columns = columns_.empty() ? nullptr : columns_.data();
-    full.column_size = sizeof(ilana_column);
-    full.affected_rows = affected_rows_;
-    full.last_insert_id = last_insert_id_;
-    full.columns_id = columns_id_; // ABI 1.1: copied only when out's struct_size covers it
-    copy_covered(out, full);
+    // Only the fields the host's struct_size covers (a v1.0 host's ends
+    // before columns_id).
+    const uint32_t size = out->struct_size;
+    if (ILANA_COVERS(size, ilana_result_info, column_count)) out->column_count = column_count();
+    if (ILANA_COVERS(size, ilana_result_info, columns)) out->columns = columns_.empty() ? nullptr : columns_.data();
+    if (ILANA_COVERS(size, ilana_result_info, column_size)) out->column_size = sizeof(ilana_column);
+    if (ILANA_COVERS(size, ilana_result_info, affected_rows)) out->affected_rows = affected_rows_;
+    if (ILANA_COVERS(size, ilana_result_info, last_insert_id)) out->last_insert_id = last_insert_id_;
+    if (ILANA_COVERS(size, ilana_result_info, columns_id)) out->columns_id = columns_id_;
 }
 
 void Result::set_columns(const MYSQL_FIELD *fields, unsigned n) {
@@ -103,7 +94,7 @@ bool Result::same_columns(const MYSQL_FIELD *fields, unsigned n) const {
 }
 
 ilana_status Result::fetch(ilana_batch *batch) {
-    if (batch == nullptr || batch->struct_size < offsetof(ilana_batch, cells) + sizeof(batch->cells))
+    if (batch == nullptr || !ILANA_COVERS(batch->struct_size, ilana_batch, cells))
         throw misuse("fetch: ilana_batch.struct_size is too small for ABI v1");
     if (closed_) throw misuse("fetch: the result is closed");
     if (failure_) throw *failure_;
@@ -596,4 +587,4 @@ uint32_t RowsResult::read_rows(uint32_t max_rows) {
     return n;
 }
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 
 class Connection;
 
@@ -241,4 +241,4 @@ private:
 inline ilana_result *to_handle(Result *r) { return reinterpret_cast<ilana_result *>(r); }
 inline Result *from_handle(ilana_result *r) { return reinterpret_cast<Result *>(r); }
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

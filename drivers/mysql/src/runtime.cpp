@@ -5,7 +5,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 
 ilana::sdk::HostLog &host_log() {
     static ilana::sdk::HostLog log;
@@ -77,4 +77,4 @@ void abort_socket(MYSQL *m) {
 }
 
 } // namespace detail
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

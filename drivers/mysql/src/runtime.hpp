@@ -9,7 +9,7 @@
 #include <chrono>
 #include <string_view>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 
 // The host's log, attached by init and detached by the last deinit.
 ilana::sdk::HostLog &host_log();
@@ -75,4 +75,4 @@ IoOutcome run_nonblocking(MYSQL *m, const Deadline &deadline, Start &&start, Con
     return timed_out ? IoOutcome::TimedOut : IoOutcome::Finished;
 }
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

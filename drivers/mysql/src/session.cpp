@@ -34,7 +34,7 @@
 
 #include <cstring>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 
 using ilana::sdk::ContainsNoCase;
 
@@ -114,4 +114,4 @@ ilana_status reset(ilana_conn *conn, ilana_error *err) {
 
 const ilana_session_api kSessionApi = {sizeof(ilana_session_api), 0, is_dirty, reset};
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

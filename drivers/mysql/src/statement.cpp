@@ -22,7 +22,7 @@
 #include <cstring>
 #include <errmsg.h>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 namespace {
 
 constexpr uint32_t kMaxParams = 65535; // the binary protocol's 2-byte count
@@ -370,4 +370,4 @@ ilana_value int_value(int64_t v) {
     return out;
 }
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

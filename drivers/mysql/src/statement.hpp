@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 
 class Connection;
 
@@ -47,4 +47,4 @@ inline std::string quote_identifier(std::string_view name) {
 ilana_value text_value(const char *s);   // NULL pointer -> SQL NULL
 ilana_value int_value(int64_t v);
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <strings.h>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 namespace {
 
 constexpr unsigned kBinaryCharset = 63; // "binary": bytes, not text
@@ -298,4 +298,4 @@ void micros_to_time(int64_t micros, MYSQL_TIME &t) {
     t.time_type = MYSQL_TIMESTAMP_TIME;
 }
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

@@ -30,7 +30,7 @@
 
 #include <cstdint>
 
-namespace ilana_mysql {
+namespace ilana::drivers::mysql {
 
 enum class Decode : uint8_t {
     Null,
@@ -79,4 +79,4 @@ void days_to_time(int64_t days, MYSQL_TIME &t);
 void micros_to_datetime(int64_t micros, MYSQL_TIME &t);
 void micros_to_time(int64_t micros, MYSQL_TIME &t);
 
-} // namespace ilana_mysql
+} // namespace ilana::drivers::mysql

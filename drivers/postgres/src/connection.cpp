@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <thread>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 using ilana::sdk::DriverFailure;
 using Clock = std::chrono::steady_clock;
@@ -130,7 +130,7 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params *params)
     ConnectConfig cfg = build_connect_config(params);
     void *host_ctx = nullptr;
     if (params != nullptr &&
-        params->struct_size >= offsetof(ilana_connect_params, host_context) + sizeof(void *))
+        ILANA_COVERS(params->struct_size, ilana_connect_params, host_context))
         host_ctx = params->host_context;
 
     std::vector<const char *> keys, values;
@@ -366,10 +366,12 @@ void Connection::server_info(ilana_server_info *out) {
             if (res.ec == std::errc() && n > 0) max_connections_ = n;
         }
     }
-    out->product = "PostgreSQL";
-    out->version = server_version_.c_str();
-    out->version_number = PQserverVersion(pg_);
-    out->max_connections = max_connections_;
+    // Only the fields the host's struct_size covers.
+    const uint32_t size = out->struct_size;
+    if (ILANA_COVERS(size, ilana_server_info, product)) out->product = "PostgreSQL";
+    if (ILANA_COVERS(size, ilana_server_info, version)) out->version = server_version_.c_str();
+    if (ILANA_COVERS(size, ilana_server_info, version_number)) out->version_number = PQserverVersion(pg_);
+    if (ILANA_COVERS(size, ilana_server_info, max_connections)) out->max_connections = max_connections_;
 }
 
 std::unique_ptr<Result> Connection::take_result(std::string_view sql, CancelOnClose may_cancel) {
@@ -459,4 +461,4 @@ void Connection::forget_prepared(const std::string &sql, const BoundParams &para
     if (dealloc) deallocate(name);
 }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

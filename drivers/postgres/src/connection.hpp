@@ -21,7 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 class Result;
 
@@ -199,4 +199,4 @@ private:
     int64_t max_connections_ = 0; // 0 = not asked yet
 };
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

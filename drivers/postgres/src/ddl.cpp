@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 namespace {
 
 using ilana::sdk::DriverFailure;
@@ -430,4 +430,4 @@ const ilana_ddl_api kDdl = {sizeof(ilana_ddl_api), clone_namespace};
 
 const ilana_ddl_api *ddl_api() noexcept { return &kDdl; }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

@@ -16,7 +16,7 @@
 
 #include <cstring>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 // "ilana.batch/1" (pipeline.cpp).
 const ilana_batch_api *batch_api() noexcept;
@@ -63,9 +63,9 @@ const ilana_driver_descriptor kDescriptor = {
 // Init / deinit
 // --------------------------------------------------------------------------
 
-ilana_status pg_init(const ilana_host *host, ilana_error *err) {
+ilana_status driver_init(const ilana_host *host, ilana_error *err) {
     return g_init.init(err, [&]() -> ilana_status {
-        if (host != nullptr && host->struct_size < offsetof(ilana_host, free) + sizeof host->free)
+        if (host != nullptr && !ILANA_COVERS(host->struct_size, ilana_host, free))
             throw DriverFailure(ILANA_ERR_INTERNAL, "ilana_host.struct_size is too small for ABI 1.0");
         // The pool moves connections between threads: libpq must be built
         // thread-safe (it is on every current platform).
@@ -76,7 +76,7 @@ ilana_status pg_init(const ilana_host *host, ilana_error *err) {
     });
 }
 
-void pg_deinit(void) {
+void driver_deinit(void) {
     g_init.deinit([] { g_log.detach(); });
 }
 
@@ -168,8 +168,7 @@ ilana_status pg_cancel(ilana_conn *conn, ilana_error *err) {
 
 ilana_status pg_server_info(ilana_conn *conn, ilana_server_info *out, ilana_error *err) {
     return guarded(err, [&] {
-        if (out == nullptr || out->struct_size < sizeof(ilana_server_info))
-            throw DriverFailure(ILANA_ERR_INTERNAL, "server_info: out is NULL or its struct_size is too small");
+        if (out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "server_info: out is NULL");
         conn_ref(conn).server_info(out);
         return ILANA_OK;
     });
@@ -191,7 +190,7 @@ const ilana_driver_api kApi = {
     pg_server_info,
 };
 
-const void *pg_get_extension(const char *id) {
+const void *driver_get_extension(const char *id) {
     if (id == nullptr) return nullptr;
     if (std::strcmp(id, ILANA_EXT_INTROSPECT) == 0) return introspect_api();
     if (std::strcmp(id, ILANA_EXT_LOCK) == 0) return lock_api();
@@ -212,7 +211,7 @@ Connection &conn_ref(ilana_conn *h) {
     return *from_handle(h);
 }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres
 
 extern "C" {
 ILANA_DRIVER_EXPORT extern const ilana_driver_entry ilana_entry;
@@ -221,10 +220,10 @@ const ilana_driver_entry ilana_entry = {
     ILANA_DRIVER_MAGIC,
     ILANA_ABI_MAJOR,
     ILANA_ABI_MINOR,
-    ilana_pg::pg_init,
-    ilana_pg::pg_deinit,
-    &ilana_pg::kDescriptor,
-    &ilana_pg::kApi,
-    ilana_pg::pg_get_extension,
+    ilana::drivers::postgres::driver_init,
+    ilana::drivers::postgres::driver_deinit,
+    &ilana::drivers::postgres::kDescriptor,
+    &ilana::drivers::postgres::kApi,
+    ilana::drivers::postgres::driver_get_extension,
 };
 }

@@ -3,10 +3,10 @@
 
 #include <ilana/sdk/driver_support.hpp>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 // The host's log callback, attached by the first init and detached by the
 // last deinit (driver_entry.cpp). Thread-safe to call.
 const ilana::sdk::HostLog &host_log() noexcept;
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

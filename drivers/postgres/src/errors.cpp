@@ -8,20 +8,15 @@
 #include <cctype>
 #include <cstring>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 namespace {
 
 constexpr uint32_t kBroken = ILANA_ERRF_CONN_BROKEN;
 
-struct Rule {
-    const char *code; // five characters: exact; two characters: a SQLSTATE class
-    ilana_error_class cls;
-    uint32_t flags;
-};
-
-// Exact codes are listed before classes and the first match wins, so an exact
-// code overrides its class (42501 inside class 42, 57P01 inside 57, ...).
-constexpr Rule kRules[] = {
+// Five characters: an exact code; two: a SQLSTATE class. The SDK's table
+// takes the longest matching code, so an exact code overrides its class
+// (42501 inside class 42, 57P01 inside 57, ...).
+constexpr ilana::sdk::SqlstateRule kRules[] = {
     // --- exact codes -----------------------------------------------------
     // The server ends the session: the connection is gone.
     {"57P01", ILANA_ERR_CONNECTION, kBroken}, // admin_shutdown, pg_terminate_backend
@@ -77,67 +72,13 @@ constexpr Rule kRules[] = {
     {"25", ILANA_ERR_INTERNAL, 0},         // invalid_transaction_state
     {"XX", ILANA_ERR_INTERNAL, 0},         // internal_error
 };
-
-bool is_sqlstate(std::string_view s) noexcept {
-    if (s.size() != 5) return false;
-    for (char c : s)
-        if (!std::isdigit(static_cast<unsigned char>(c)) && !std::isupper(static_cast<unsigned char>(c)))
-            return false;
-    return true;
-}
+constexpr ilana::sdk::SqlstateTable kSqlstates{kRules};
+static_assert(!kSqlstates.duplicates(), "a SQLSTATE appears twice in kRules");
 
 std::string field(const PGresult *res, int code) {
     const char *v = PQresultErrorField(res, code);
     return v != nullptr ? std::string(v) : std::string();
 }
-
-// Masks the value lists of "Key (a, b)=(1, x) already exists." and
-// "Failing row contains (...)." — the server echoes row values there, and
-// they are often bound parameters.
-std::string mask_row_values(std::string detail) {
-    static constexpr std::string_view kFailing = "Failing row contains ";
-    if (detail.compare(0, kFailing.size(), kFailing) == 0)
-        return std::string(kFailing) + "(***).";
-    size_t pos = 0;
-    while ((pos = detail.find(")=(", pos)) != std::string::npos) {
-        size_t start = pos + 3;
-        int depth = 1;
-        size_t i = start;
-        for (; i < detail.size() && depth > 0; ++i) {
-            if (detail[i] == '(') ++depth;
-            else if (detail[i] == ')') --depth;
-        }
-        if (depth != 0) { // unbalanced (a value with a parenthesis): mask to the end
-            detail.replace(start, std::string::npos, "***)");
-            break;
-        }
-        detail.replace(start, i - 1 - start, "***");
-        pos = start + 3;
-    }
-    return detail;
-}
-
-} // namespace
-
-// Masks every "..." segment: data_exception messages quote the rejected
-// input ('invalid input syntax for type integer: "abc"').
-std::string mask_quoted(std::string s) {
-    std::string out;
-    out.reserve(s.size());
-    bool in_quote = false;
-    for (char c : s) {
-        if (c == '"') {
-            if (!in_quote) out += "\"***";
-            else out += '"';
-            in_quote = !in_quote;
-        } else if (!in_quote) {
-            out += c;
-        }
-    }
-    return out;
-}
-
-namespace {
 
 // Finds "SEVERITY:  XXXXX: " in a verbose libpq connect message; the last one
 // wins (libpq may list several attempts, e.g. one per host).
@@ -179,14 +120,7 @@ std::string clean_verbose(std::string_view msg, const std::string &state) {
 
 } // namespace
 
-ErrorClass classify_sqlstate(std::string_view sqlstate) noexcept {
-    if (sqlstate.size() != 5) return {ILANA_ERR_INTERNAL, 0};
-    for (const Rule &r : kRules)
-        if (std::strlen(r.code) == 5 && sqlstate == r.code) return {r.cls, r.flags};
-    for (const Rule &r : kRules)
-        if (std::strlen(r.code) == 2 && sqlstate.substr(0, 2) == r.code) return {r.cls, r.flags};
-    return {ILANA_ERR_INTERNAL, 0};
-}
+ErrorClass classify_sqlstate(std::string_view sqlstate) noexcept { return kSqlstates.classify(sqlstate); }
 
 std::string one_line(std::string_view message) {
     std::string out;
@@ -214,15 +148,6 @@ std::string sql_excerpt(std::string_view sql) {
     return flat + "...";
 }
 
-std::string redact(std::string message, std::string_view secret) {
-    if (secret.empty()) return message;
-    for (size_t p = 0; (p = message.find(secret, p)) != std::string::npos;) {
-        message.replace(p, secret.size(), "***");
-        p += 3;
-    }
-    return message;
-}
-
 DriverFailure failure_from_result(const PGresult *res, PGconn *conn, const ErrorContext &ctx) {
     std::string state = field(res, PG_DIAG_SQLSTATE);
     std::string primary = field(res, PG_DIAG_MESSAGE_PRIMARY);
@@ -240,7 +165,7 @@ DriverFailure failure_from_result(const PGresult *res, PGconn *conn, const Error
             primary = mask_quoted(primary);
             detail = mask_quoted(detail);
         } else if (state.compare(0, 2, "23") == 0) {
-            detail = mask_row_values(detail);
+            detail = mask_key_values(detail);
         }
     } else {
         state.clear(); // libpq's own errors carry no SQLSTATE
@@ -276,7 +201,7 @@ DriverFailure failure_from_conn(PGconn *conn, const ErrorContext &ctx, uint32_t 
 DriverFailure failure_from_connect(PGconn *conn, std::string_view password) {
     std::string raw = conn != nullptr ? PQerrorMessage(conn) : "out of memory creating the connection";
     std::string state = sqlstate_from_verbose(raw);
-    std::string msg = redact(clean_verbose(raw, state), password);
+    std::string msg = mask_secret(clean_verbose(raw, state), password);
     if (msg.empty()) msg = "could not connect to PostgreSQL";
     ErrorClass ec{ILANA_ERR_CONNECTION, ILANA_ERRF_CONN_BROKEN};
     if (!state.empty()) ec = classify_sqlstate(state);
@@ -285,4 +210,4 @@ DriverFailure failure_from_connect(PGconn *conn, std::string_view password) {
     return DriverFailure(ec.cls, std::move(msg), state, 0, ec.flags);
 }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

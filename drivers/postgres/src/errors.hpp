@@ -7,20 +7,25 @@
 
 #include <ilana/driver.h>
 #include <ilana/sdk/driver_support.hpp>
+#include <ilana/sdk/error_table.hpp>
+#include <ilana/sdk/scrub.hpp>
 
 #include <libpq-fe.h>
 
 #include <string>
 #include <string_view>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 using ilana::sdk::DriverFailure;
 
-struct ErrorClass {
-    ilana_error_class cls;
-    uint32_t flags;
-};
+using ErrorClass = ilana::sdk::ErrorKind;
+// The SDK's scrubbing rule (<ilana/sdk/scrub.hpp>): no password, no bound
+// value in a message.
+using ilana::sdk::is_sqlstate;
+using ilana::sdk::mask_key_values;
+using ilana::sdk::mask_quoted;
+using ilana::sdk::mask_secret;
 
 // The table lookup: exact five-character codes first, then the two-character
 // SQLSTATE class; unknown codes are ILANA_ERR_INTERNAL. 57014 maps to
@@ -54,14 +59,7 @@ DriverFailure failure_from_connect(PGconn *conn, std::string_view password);
 // cut on a UTF-8 boundary. Never contains parameter values (only the text).
 std::string sql_excerpt(std::string_view sql);
 
-// Replaces every occurrence of `secret` (when non-empty) by "***".
-std::string redact(std::string message, std::string_view secret);
-
-// Masks every "..." segment of a message: libpq quotes the input it
-// rejects (a data value, a token of a connection string).
-std::string mask_quoted(std::string s);
-
 // Flattens a multi-line libpq message into one line, trimming whitespace.
 std::string one_line(std::string_view message);
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

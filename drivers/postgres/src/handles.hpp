@@ -6,7 +6,7 @@
 
 #include <ilana/driver.h>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 // ilana_conn / ilana_result are never defined: a handle is a pointer to our
 // Connection / Result, created and destroyed only by this driver.
@@ -25,4 +25,4 @@ const ilana_namespace_api *namespace_api() noexcept;
 const ilana_ddl_api *ddl_api() noexcept;
 const ilana_session_api *session_api() noexcept; // session.cpp
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

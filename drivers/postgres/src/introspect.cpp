@@ -9,7 +9,7 @@
 
 #include <ilana/sdk/driver_support.hpp>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 namespace {
 
 using ilana::sdk::guarded;
@@ -104,4 +104,4 @@ const ilana_introspect_api kIntrospect = {sizeof(ilana_introspect_api), tables, 
 
 const ilana_introspect_api *introspect_api() noexcept { return &kIntrospect; }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

@@ -16,7 +16,7 @@
 #include <chrono>
 #include <thread>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 namespace {
 
 using ilana::sdk::DriverFailure;
@@ -78,4 +78,4 @@ const ilana_lock_api kLock = {sizeof(ilana_lock_api), 0, acquire, release};
 
 const ilana_lock_api *lock_api() noexcept { return &kLock; }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

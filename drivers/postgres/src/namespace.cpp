@@ -8,7 +8,7 @@
 
 #include <cstring>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 namespace {
 
 using ilana::sdk::DriverFailure;
@@ -90,4 +90,4 @@ const ilana_namespace_api kNamespace = {
 
 const ilana_namespace_api *namespace_api() noexcept { return &kNamespace; }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

@@ -25,7 +25,7 @@
 #include <limits>
 #include <poll.h>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 using ilana::sdk::DriverFailure;
 using ilana::sdk::guarded;
@@ -288,7 +288,7 @@ private:
 };
 
 void execute_many(Connection &conn, const ilana_batch_statement &st, ilana_batch_outcome &out) {
-    if (st.struct_size < offsetof(ilana_batch_statement, flags) + sizeof st.flags)
+    if (!ILANA_COVERS(st.struct_size, ilana_batch_statement, flags))
         throw DriverFailure(ILANA_ERR_INTERNAL, "execute_many: ilana_batch_statement.struct_size is too small");
     if (st.sql == nullptr && st.sql_len > 0) throw DriverFailure(ILANA_ERR_INTERNAL, "execute_many: sql is NULL");
     const std::string_view sql(st.sql == nullptr ? "" : st.sql, static_cast<size_t>(st.sql_len));
@@ -344,9 +344,9 @@ ilana_status pg_execute_many(ilana_conn *conn, const ilana_batch_statement *stmt
     if (st != ILANA_OK) local.affected_rows = 0;
     if (out != nullptr) {
         // Only the fields the host's struct covers.
-        if (out->struct_size >= offsetof(ilana_batch_outcome, affected_rows) + sizeof out->affected_rows)
+        if (ILANA_COVERS(out->struct_size, ilana_batch_outcome, affected_rows))
             out->affected_rows = local.affected_rows;
-        if (out->struct_size >= offsetof(ilana_batch_outcome, failed_row) + sizeof out->failed_row)
+        if (ILANA_COVERS(out->struct_size, ilana_batch_outcome, failed_row))
             out->failed_row = local.failed_row;
     }
     return st;
@@ -362,4 +362,4 @@ const ilana_batch_api kBatchApi = {
 
 const ilana_batch_api *batch_api() noexcept { return &kBatchApi; }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

@@ -23,7 +23,7 @@
 #include <cstddef>
 #include <cstring>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 using ilana::sdk::DriverFailure;
 
@@ -152,15 +152,15 @@ void Result::start_command(const PGresult *res) {
 
 void Result::info(ilana_result_info *out) const {
     if (out == nullptr) return;
-    auto covers = [&](size_t offset, size_t size) { return out->struct_size >= offset + size; };
-    if (covers(offsetof(ilana_result_info, column_count), sizeof out->column_count))
+    const uint32_t size = out->struct_size;
+    if (ILANA_COVERS(size, ilana_result_info, column_count))
         out->column_count = static_cast<uint32_t>(columns_.size());
-    if (covers(offsetof(ilana_result_info, columns), sizeof out->columns))
+    if (ILANA_COVERS(size, ilana_result_info, columns))
         out->columns = columns_.empty() ? nullptr : columns_.data();
-    if (covers(offsetof(ilana_result_info, column_size), sizeof out->column_size))
+    if (ILANA_COVERS(size, ilana_result_info, column_size))
         out->column_size = sizeof(ilana_column);
     // Row sets: known once the last row was read ("SELECT n" tag); -1 before.
-    if (covers(offsetof(ilana_result_info, affected_rows), sizeof out->affected_rows)) {
+    if (ILANA_COVERS(size, ilana_result_info, affected_rows)) {
         if (final_ != nullptr) {
             affected_ = parse_affected(final_);
             PQclear(final_);
@@ -169,10 +169,10 @@ void Result::info(ilana_result_info *out) const {
         out->affected_rows = affected_;
     }
     // No generated-id facility in PostgreSQL: use INSERT ... RETURNING.
-    if (covers(offsetof(ilana_result_info, last_insert_id), sizeof out->last_insert_id))
+    if (ILANA_COVERS(size, ilana_result_info, last_insert_id))
         out->last_insert_id = 0;
     // ABI 1.1; a v1.0 host's struct ends before it.
-    if (covers(offsetof(ilana_result_info, columns_id), sizeof out->columns_id)) out->columns_id = columns_id_;
+    if (ILANA_COVERS(size, ilana_result_info, columns_id)) out->columns_id = columns_id_;
 }
 
 void Result::decode_row(const PGresult *res, int res_row, size_t row) {
@@ -215,7 +215,7 @@ void Result::fail(PGresult *error_result) {
 }
 
 ilana_status Result::fetch(ilana_batch *batch) {
-    if (batch == nullptr || batch->struct_size < sizeof(ilana_batch))
+    if (batch == nullptr || !ILANA_COVERS(batch->struct_size, ilana_batch, cells))
         throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: ilana_batch is NULL or its struct_size is too small");
     const size_t ncols = columns_.size();
     batch->row_count = 0;
@@ -335,4 +335,4 @@ void Result::finish() noexcept {
     if (conn_->open_result == this) conn_->open_result = nullptr;
 }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

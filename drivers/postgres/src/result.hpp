@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 class Connection;
 struct CachedStatement;
@@ -103,4 +103,4 @@ private:
     Arena arena_;                    // reused across fetches
 };
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

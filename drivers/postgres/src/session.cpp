@@ -27,7 +27,7 @@
 #include <ilana/sdk/driver_support.hpp>
 #include <ilana/sdk/sql_text.hpp>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 using ilana::sdk::ContainsNoCase;
 using ilana::sdk::DriverFailure;
@@ -95,4 +95,4 @@ const ilana_session_api kSession = {sizeof(ilana_session_api), 0, pg_is_dirty, p
 
 const ilana_session_api *session_api() noexcept { return &kSession; }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

@@ -23,7 +23,7 @@
 
 #include <cstring>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 using ilana::sdk::DriverFailure;
 
@@ -85,10 +85,10 @@ ilana_value int_param(int64_t i) {
 }
 
 std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
-    if (st.struct_size < offsetof(ilana_statement, value_size) + sizeof st.value_size)
+    if (!ILANA_COVERS(st.struct_size, ilana_statement, value_size))
         throw DriverFailure(ILANA_ERR_INTERNAL, "execute: ilana_statement.struct_size is too small");
     const uint32_t flags =
-        st.struct_size >= offsetof(ilana_statement, flags) + sizeof st.flags ? st.flags : 0u;
+        ILANA_COVERS(st.struct_size, ilana_statement, flags) ? st.flags : 0u;
     if (st.sql == nullptr && st.sql_len > 0) throw DriverFailure(ILANA_ERR_INTERNAL, "execute: sql is NULL");
     const std::string_view sql(st.sql == nullptr ? "" : st.sql, static_cast<size_t>(st.sql_len));
     if (sql.find('\0') != std::string_view::npos)
@@ -209,4 +209,4 @@ std::unique_ptr<Result> execute_sql(Connection &conn, std::string_view sql,
     return execute(conn, st);
 }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

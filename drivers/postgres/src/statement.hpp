@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 class Connection;
 class Result;
@@ -30,4 +30,4 @@ bool is_query_text(std::string_view sql) noexcept;
 ilana_value text_param(const char *s); // NULL pointer → SQL NULL
 ilana_value int_param(int64_t v);
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

@@ -12,7 +12,7 @@
 #include <cstring>
 #include <limits>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 using ilana::sdk::DriverFailure;
 
@@ -703,4 +703,4 @@ void BoundParams::bind(const ilana_value *params, uint32_t n, uint32_t stride) {
     }
 }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

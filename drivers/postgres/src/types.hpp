@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 // Built-in type OIDs (pg_type.dat); stable across server versions.
 namespace oid {
@@ -82,4 +82,4 @@ struct BoundParams {
     void bind(const ilana_value *params, uint32_t count, uint32_t stride);
 };
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

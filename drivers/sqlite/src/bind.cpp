@@ -21,7 +21,7 @@
 #include <cstdio>
 #include <limits>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 namespace {
 
 constexpr int64_t kMicrosPerSecond = 1000000;
@@ -201,4 +201,4 @@ bool bind_parameters(sqlite3 *db, sqlite3_stmt *stmt, const ilana_value *params,
     return bytes;
 }
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite

@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <map>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 namespace {
 
 constexpr const char *kDriverName = "the SQLite driver (org.ilana.sqlite)";
@@ -120,7 +120,7 @@ Connection &require_conn(ilana_conn *h) {
 }
 
 std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params) {
-    if (!ILANA_SQLITE_COVERS(params.struct_size, ilana_connect_params, param_count))
+    if (!ILANA_COVERS(params.struct_size, ilana_connect_params, param_count))
         throw DriverFailure(ILANA_ERR_INTERNAL, "connect: ilana_connect_params.struct_size " +
                                                     std::to_string(params.struct_size) +
                                                     " is too small");
@@ -128,9 +128,9 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params)
         throw DriverFailure(ILANA_ERR_INTERNAL, "connect: params is NULL but param_count is " +
                                                     std::to_string(params.param_count));
     const int32_t timeout_ms =
-        ILANA_SQLITE_COVERS(params.struct_size, ilana_connect_params, timeout_ms) ? params.timeout_ms : 0;
+        ILANA_COVERS(params.struct_size, ilana_connect_params, timeout_ms) ? params.timeout_ms : 0;
     void *host_context =
-        ILANA_SQLITE_COVERS(params.struct_size, ilana_connect_params, host_context) ? params.host_context
+        ILANA_COVERS(params.struct_size, ilana_connect_params, host_context) ? params.host_context
                                                                                    : nullptr;
 
     // Read every key we understand, then reject the rest (typos).
@@ -518,14 +518,14 @@ ilana_status api_execute(ilana_conn *h, const ilana_statement *stmt, ilana_resul
         Connection &c = require_conn(h);
         if (stmt == nullptr || out == nullptr)
             throw DriverFailure(ILANA_ERR_INTERNAL, "execute: stmt and out must not be NULL");
-        if (!ILANA_SQLITE_COVERS(stmt->struct_size, ilana_statement, value_size))
+        if (!ILANA_COVERS(stmt->struct_size, ilana_statement, value_size))
             throw DriverFailure(ILANA_ERR_INTERNAL, "execute: ilana_statement.struct_size " +
                                                         std::to_string(stmt->struct_size) +
                                                         " is too small");
         if (stmt->sql == nullptr && stmt->sql_len != 0)
             throw DriverFailure(ILANA_ERR_INTERNAL, "execute: sql is NULL");
         const uint32_t flags =
-            ILANA_SQLITE_COVERS(stmt->struct_size, ilana_statement, flags) ? stmt->flags : 0u;
+            ILANA_COVERS(stmt->struct_size, ilana_statement, flags) ? stmt->flags : 0u;
         const std::string_view sql(stmt->sql != nullptr ? stmt->sql : "", stmt->sql_len);
         const int64_t timeout_ms = sdk::statement_timeout_ms(*stmt);
         std::unique_ptr<Result> r =
@@ -579,14 +579,14 @@ ilana_status api_server_info(ilana_conn *h, ilana_server_info *out, ilana_error 
         require_conn(h);
         if (out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "server_info: out is NULL");
         const uint32_t size = out->struct_size;
-        if (ILANA_SQLITE_COVERS(size, ilana_server_info, product)) out->product = "SQLite";
-        if (ILANA_SQLITE_COVERS(size, ilana_server_info, version)) out->version = sqlite3_libversion();
-        if (ILANA_SQLITE_COVERS(size, ilana_server_info, version_number))
+        if (ILANA_COVERS(size, ilana_server_info, product)) out->product = "SQLite";
+        if (ILANA_COVERS(size, ilana_server_info, version)) out->version = sqlite3_libversion();
+        if (ILANA_COVERS(size, ilana_server_info, version_number))
             out->version_number = sqlite3_libversion_number();
         // Embedded: no server, no connection limit.
-        if (ILANA_SQLITE_COVERS(size, ilana_server_info, max_connections)) out->max_connections = -1;
+        if (ILANA_COVERS(size, ilana_server_info, max_connections)) out->max_connections = -1;
         return ILANA_OK;
     });
 }
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite

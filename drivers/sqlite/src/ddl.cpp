@@ -16,7 +16,7 @@
 #include <optional>
 #include <set>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 namespace {
 
 struct Statement {
@@ -128,4 +128,4 @@ ilana_status clone_namespace(ilana_conn *conn, const char *source, const char *t
 
 const ilana_ddl_api ddl_api = {sizeof(ilana_ddl_api), clone_namespace};
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite

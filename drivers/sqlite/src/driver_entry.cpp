@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 
 sdk::HostLog host_log;
 
@@ -111,7 +111,7 @@ const void *driver_get_extension(const char *id) {
 }
 
 } // namespace
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite
 
 extern "C" {
 ILANA_DRIVER_EXPORT extern const ilana_driver_entry ilana_entry;
@@ -121,10 +121,10 @@ const ilana_driver_entry ilana_entry = {
     ILANA_DRIVER_MAGIC,
     ILANA_ABI_MAJOR,
     ILANA_ABI_MINOR,
-    ilana::sqlite::driver_init,
-    ilana::sqlite::driver_deinit,
-    &ilana::sqlite::kDescriptor,
-    &ilana::sqlite::kApi,
-    ilana::sqlite::driver_get_extension,
+    ilana::drivers::sqlite::driver_init,
+    ilana::drivers::sqlite::driver_deinit,
+    &ilana::drivers::sqlite::kDescriptor,
+    &ilana::drivers::sqlite::kApi,
+    ilana::drivers::sqlite::driver_get_extension,
 };
 }

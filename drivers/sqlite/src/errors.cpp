@@ -2,14 +2,16 @@
 //
 // The host decides retry and eviction from error_class and flags only, so
 // every SQLite code is classified here, in one table (libpqxx's result.cxx is
-// the model), and nowhere else. SQLSTATEs are the closest standard (or
-// PostgreSQL) code, for the user's benefit; native_code is always the
-// extended SQLite result code.
+// the model; looked up with the SDK's NativeCodeTable), and nowhere else.
+// SQLSTATEs are the closest standard (or PostgreSQL) code, for the user's
+// benefit; native_code is always the extended SQLite result code.
 #include "sqlite_driver.hpp"
+
+#include <ilana/sdk/error_table.hpp>
 
 #include <string>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 namespace {
 
 constexpr uint32_t kBroken = ILANA_ERRF_CONN_BROKEN;
@@ -25,8 +27,9 @@ struct ErrorRule {
     bool quote_sql;      // the error is about the SQL text: show it
 };
 
-// First match wins: extended codes before their primary code, specific
-// stages before AnyStage::any.
+// An extended code's rule wins over its primary code's; among the rules of
+// one code, the first whose stage applies (specific stages before
+// AnyStage::any).
 constexpr ErrorRule kRules[] = {
     // Constraints: the SQLSTATE tells which one.
     {SQLITE_CONSTRAINT_UNIQUE, AnyStage::any, ILANA_ERR_CONSTRAINT, "23505", 0, false},
@@ -78,6 +81,7 @@ constexpr ErrorRule kRules[] = {
     {SQLITE_MISUSE, AnyStage::any, ILANA_ERR_INTERNAL, "XX000", 0, false},
     {SQLITE_INTERNAL, AnyStage::any, ILANA_ERR_INTERNAL, "XX000", 0, false},
 };
+constexpr sdk::NativeCodeTable kTable{kRules};
 
 // Anything not in the table (SQLITE_FORMAT, SQLITE_NOTFOUND, ...).
 constexpr ErrorRule kFallback = {0, AnyStage::any, ILANA_ERR_INTERNAL, "XX000", 0, false};
@@ -93,13 +97,10 @@ AnyStage to_any(Stage s) {
 }
 
 const ErrorRule &find_rule(int extended, Stage stage) {
-    const int primary = extended & 0xff;
     const AnyStage st = to_any(stage);
-    for (const ErrorRule &r : kRules) {
-        if (r.code != extended && r.code != primary) continue;
-        if (r.stage != AnyStage::any && r.stage != st) continue;
-        return r;
-    }
+    const auto applies = [st](const ErrorRule &r) { return r.stage == AnyStage::any || r.stage == st; };
+    if (const ErrorRule *r = kTable.find(extended, applies)) return *r;
+    if (const ErrorRule *r = kTable.find(extended & 0xff, applies)) return *r;
     return kFallback;
 }
 
@@ -152,4 +153,4 @@ DriverFailure sqlite_failure(sqlite3 *db, int rc, Stage stage, std::string_view 
                          rule.flags | extra_flags);
 }
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite

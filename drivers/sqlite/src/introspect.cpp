@@ -8,7 +8,7 @@
 // NULL means "main". Internal tables (sqlite_%) are left out.
 #include "sqlite_driver.hpp"
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 namespace {
 
 // "name" with embedded quotes doubled: the schema is an identifier here.
@@ -135,4 +135,4 @@ const ilana_introspect_api introspect_api = {
     indexes,
 };
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite

@@ -11,7 +11,7 @@
 #include <climits>
 #include <thread>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -85,4 +85,4 @@ const ilana_lock_api lock_api = {
     release,
 };
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite

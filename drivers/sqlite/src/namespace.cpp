@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <system_error>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 namespace {
 
 namespace fs = std::filesystem;
@@ -115,4 +115,4 @@ const ilana_namespace_api namespace_api = {
     list,
 };
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite

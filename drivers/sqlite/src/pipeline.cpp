@@ -12,7 +12,7 @@
 #include <cstring>
 #include <string>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 
 namespace {
 
@@ -48,7 +48,7 @@ sqlite3_stmt *prepare_one(sqlite3 *db, std::string_view sql) {
 }
 
 void execute_many(Connection &c, const ilana_batch_statement &st, ilana_batch_outcome &out) {
-    if (!ILANA_SQLITE_COVERS(st.struct_size, ilana_batch_statement, flags))
+    if (!ILANA_COVERS(st.struct_size, ilana_batch_statement, flags))
         throw DriverFailure(ILANA_ERR_INTERNAL, "execute_many: ilana_batch_statement.struct_size " +
                                                     std::to_string(st.struct_size) + " is too small");
     if (st.sql == nullptr && st.sql_len != 0) throw DriverFailure(ILANA_ERR_INTERNAL, "execute_many: sql is NULL");
@@ -147,9 +147,9 @@ ilana_status api_execute_many(ilana_conn *h, const ilana_batch_statement *stmt, 
     });
     if (st != ILANA_OK) local.affected_rows = 0;
     if (out != nullptr) {
-        if (ILANA_SQLITE_COVERS(out->struct_size, ilana_batch_outcome, affected_rows))
+        if (ILANA_COVERS(out->struct_size, ilana_batch_outcome, affected_rows))
             out->affected_rows = local.affected_rows;
-        if (ILANA_SQLITE_COVERS(out->struct_size, ilana_batch_outcome, failed_row)) out->failed_row = local.failed_row;
+        if (ILANA_COVERS(out->struct_size, ilana_batch_outcome, failed_row)) out->failed_row = local.failed_row;
     }
     return st;
 }
@@ -163,4 +163,4 @@ const ilana_batch_api batch_api = {
     api_execute_many,
 };
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite

@@ -14,7 +14,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 namespace {
 
 // Default when the host passes max_rows = 0 (the ABI calls it a hint).
@@ -231,19 +231,19 @@ void Result::detach() noexcept {
 void Result::describe(ilana_result_info *out) const noexcept {
     if (out == nullptr) return;
     const uint32_t size = out->struct_size;
-    if (ILANA_SQLITE_COVERS(size, ilana_result_info, column_count))
+    if (ILANA_COVERS(size, ilana_result_info, column_count))
         out->column_count = static_cast<uint32_t>(columns_.size());
-    if (ILANA_SQLITE_COVERS(size, ilana_result_info, columns))
+    if (ILANA_COVERS(size, ilana_result_info, columns))
         out->columns = columns_.empty() ? nullptr : columns_.data();
-    if (ILANA_SQLITE_COVERS(size, ilana_result_info, column_size))
+    if (ILANA_COVERS(size, ilana_result_info, column_size))
         out->column_size = sizeof(ilana_column);
     // For INSERT/UPDATE/DELETE ... RETURNING both are known only once the
     // last row has been fetched (SQLite counts when the statement ends).
-    if (ILANA_SQLITE_COVERS(size, ilana_result_info, affected_rows))
+    if (ILANA_COVERS(size, ilana_result_info, affected_rows))
         out->affected_rows = affected_rows_;
-    if (ILANA_SQLITE_COVERS(size, ilana_result_info, last_insert_id))
+    if (ILANA_COVERS(size, ilana_result_info, last_insert_id))
         out->last_insert_id = last_insert_id_;
-    if (ILANA_SQLITE_COVERS(size, ilana_result_info, columns_id)) out->columns_id = columns_id_;
+    if (ILANA_COVERS(size, ilana_result_info, columns_id)) out->columns_id = columns_id_;
 }
 
 void Result::put_bytes(std::size_t cell, const void *data, std::size_t len, ilana_type type) {
@@ -379,7 +379,7 @@ void Result::read_row(std::size_t first) {
 
 ilana_status Result::fetch(ilana_batch *batch) {
     if (batch == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: batch is NULL");
-    if (!ILANA_SQLITE_COVERS(batch->struct_size, ilana_batch, cells))
+    if (!ILANA_COVERS(batch->struct_size, ilana_batch, cells))
         throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: ilana_batch.struct_size " +
                                                     std::to_string(batch->struct_size) +
                                                     " is too small");
@@ -447,4 +447,4 @@ ilana_status api_fetch(ilana_result *h, ilana_batch *batch, ilana_error *err) {
 
 void api_result_close(ilana_result *h) { Connection::release_result(result_from_handle(h)); }
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite

@@ -20,7 +20,7 @@
 
 #include <ilana/sdk/sql_text.hpp>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 
 bool changes_session(std::string_view sql) noexcept {
     const sdk::LeadingKeyword k(sql);
@@ -89,4 +89,4 @@ ilana_status reset(ilana_conn *conn, ilana_error *err) {
 
 const ilana_session_api session_api = {sizeof(ilana_session_api), 0, is_dirty, reset};
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite

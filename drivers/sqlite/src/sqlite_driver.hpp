@@ -23,17 +23,12 @@
 #include <utility>
 #include <vector>
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 
 using sdk::DriverFailure;
 
 // The host's log, attached on the first init and detached on the last deinit.
 extern sdk::HostLog host_log;
-
-// True when `size` (a struct_size the other side wrote) covers `field` of T,
-// so that a v1.0 reader of a later struct and vice versa stay in bounds.
-#define ILANA_SQLITE_COVERS(size, T, field) \
-    ((size) >= offsetof(T, field) + sizeof(((T *)nullptr)->field))
 
 // ---------------------------------------------------------------- errors.cpp
 // Where an error came from: the same SQLite code means different things when
@@ -403,6 +398,6 @@ extern const ilana_params_api params_api; // "ilana.params/1" (connection.cpp)
 extern const ilana_ddl_api ddl_api;
 extern const ilana_session_api session_api; // session.cpp
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite
 
 #endif // ILANA_SQLITE_DRIVER_HPP

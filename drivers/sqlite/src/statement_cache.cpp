@@ -7,7 +7,7 @@
 // change, so a cached statement never goes stale.
 #include "sqlite_driver.hpp"
 
-namespace ilana::sqlite {
+namespace ilana::drivers::sqlite {
 
 sqlite3_stmt *StatementCache::find(std::string_view sql) {
     // The statement used last (a loop runs the same one): no hashing, and
@@ -49,4 +49,4 @@ void StatementCache::clear() noexcept {
     lru_.clear();
 }
 
-} // namespace ilana::sqlite
+} // namespace ilana::drivers::sqlite

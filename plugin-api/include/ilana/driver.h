@@ -99,6 +99,29 @@ extern "C" {
 #endif
 
 /* ======================================================================== */
+/* Reading a struct the other side sized                                    */
+/* ======================================================================== */
+
+/* Nonzero when a struct of `size` bytes (the `struct_size` the other side
+ * wrote) includes the whole of `field` of `type`: read or write the field
+ * only then (see "Versioning" above). The one test every side uses, host
+ * and drivers alike, so an appended field is read the same way everywhere:
+ *
+ *     if (ILANA_COVERS(out->struct_size, ilana_result_info, columns_id))
+ *         out->columns_id = id;
+ *
+ * `size` is evaluated once; `type` and `field` only at compile time. A
+ * macro, not a function: no ABI change, usable in C99 and constant
+ * expressions. */
+#ifdef __cplusplus /* the same test, without casts C++ warnings flag */
+#define ILANA_COVERS(size, type, field) \
+    (static_cast<size_t>(size) >= offsetof(type, field) + sizeof(static_cast<type *>(nullptr)->field))
+#else
+#define ILANA_COVERS(size, type, field) \
+    ((size_t)(size) >= offsetof(type, field) + sizeof(((type *)0)->field))
+#endif
+
+/* ======================================================================== */
 /* Status codes and error records                                           */
 /* ======================================================================== */
 

@@ -19,7 +19,7 @@
 #include <memory>
 #include <optional>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 namespace {
 
 using ilana::sdk::DriverFailure;
@@ -273,11 +273,11 @@ ConnectConfig build_connect_config(const ilana_connect_params *params) {
         if (secs == 1) secs = 2;
         cfg.timeout_ms = secs <= 0 ? 0 : static_cast<int>(secs * 1000);
     } else if (params != nullptr &&
-               params->struct_size >= offsetof(ilana_connect_params, timeout_ms) + sizeof(int32_t) &&
+               ILANA_COVERS(params->struct_size, ilana_connect_params, timeout_ms) &&
                params->timeout_ms > 0) {
         cfg.timeout_ms = params->timeout_ms;
     }
     return cfg;
 }
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace ilana_pg {
+namespace ilana::drivers::postgres {
 
 // Default bound for establishing a session when neither connect_timeout nor
 // ilana_connect_params.timeout_ms says otherwise (libpq's own default is to
@@ -35,4 +35,4 @@ extern const ilana_params_api kParamsApi;
 // keyword (the server splits it on unescaped whitespace).
 std::string escape_startup_option(const std::string &value);
 
-} // namespace ilana_pg
+} // namespace ilana::drivers::postgres

@@ -39,6 +39,19 @@
 //                                  them at load and lists them
 //     params_flags                 uint32_t ILANA_PARAMS_* (default 0: the
 //                                  list is complete)
+//     batch_method                 int32_t ILANA_BATCH_* (default
+//                                  ILANA_BATCH_LOOP; with execute_many)
+//     namespace_isolation          int32_t ILANA_NAMESPACE_*,
+//     namespace_param_key          const char*,
+//     namespace_create(C *conn, std::string_view name),
+//     namespace_drop(C *conn, std::string_view name)
+//                                  give "ilana.namespace/1" (all four; conn
+//                                  is nullptr when the host passes none,
+//                                  which driver.h allows for
+//                                  ILANA_NAMESPACE_FILE only)
+//     is_system_namespace(std::string_view) -> bool: the database's own
+//                                  namespaces (is_system; pure, [any-thread];
+//                                  drop refuses them before calling you)
 //
 // What the connection class (derived from ilana::sdk::Connection) may have:
 //   * execute(const Statement&)    -> std::unique_ptr<R>, R derived from Result
@@ -57,6 +70,23 @@
 //                                  std::optional<std::string_view>
 //     lock_acquire(std::string_view name, int32_t timeout_ms),
 //     lock_release(std::string_view name)   give "ilana.lock/1"
+//     execute_many(const BatchStatement&) -> int64_t affected rows: gives
+//                                  "ilana.batch/1"; throw BatchRowFailure to
+//                                  name the failed row (never its values)
+//     namespace_list(std::optional<std::string_view> prefix)
+//                                  -> std::unique_ptr<Result> (one column
+//                                  name TEXT); without it list answers
+//                                  ILANA_UNSUPPORTED (file isolation: only
+//                                  the host knows its files)
+//     clone_namespace(std::string_view source, std::string_view target)
+//                                  -> std::unique_ptr<Result> (the rows
+//                                  driver.h describes): gives "ilana.ddl/1"
+//     is_dirty() -> bool (noexcept, no I/O), reset_session():
+//                                  give "ilana.session/1"
+// A result reports a columns_id (ABI 1.1) with Result::set_columns_id;
+// Connection::next_columns_id() gives fresh ids. Statement timeouts (ABI
+// 1.2) arrive in Statement::timeout_ms (see <ilana/sdk/statement_deadline.hpp>
+// for a driver whose calls can block on a server).
 // A capability claimed without its functions is a compile error; functions
 // present but not claimed are not exposed.
 //
@@ -90,6 +120,10 @@
 #include <utility>
 
 namespace ilana::sdk {
+
+namespace detail {
+template <class D> struct Thunks;
+}
 
 // ---------------------------------------------------------------------------
 // Connect parameters
@@ -166,6 +200,38 @@ struct ServerInfo {
     int64_t max_connections = -1;  // -1 unknown / none
 };
 
+// One statement with many rows of parameters ("ilana.batch/1"); borrowed
+// for the call.
+struct BatchStatement {
+    std::string_view sql;
+    uint64_t row_count = 0;
+    uint32_t flags = 0; // ILANA_EXEC_*
+    // The parameters of row `r` (0-based), in placeholder order.
+    Params row(uint64_t r) const {
+        return Params(reinterpret_cast<const ilana_value *>(base_ + static_cast<size_t>(r) * param_count_ * stride_),
+                      param_count_, stride_);
+    }
+    uint32_t param_count() const noexcept { return param_count_; }
+
+private:
+    template <class> friend struct detail::Thunks;
+    const unsigned char *base_ = nullptr;
+    uint32_t param_count_ = 0;
+    uint32_t stride_ = sizeof(ilana_value);
+};
+
+// A batch row failed: the error, and which row (0-based) for
+// ilana_batch_outcome.failed_row. Any other exception reports row -1 (not
+// tied to one row: prepare failed, connection lost).
+class BatchRowFailure : public DriverFailure {
+public:
+    BatchRowFailure(int64_t row, DriverFailure failure) : DriverFailure(std::move(failure)), row_(row) {}
+    int64_t row() const noexcept { return row_; }
+
+private:
+    int64_t row_;
+};
+
 // ---------------------------------------------------------------------------
 // Connection base
 
@@ -185,12 +251,16 @@ public:
     void *host_context() const noexcept { return host_context_; }
     // Whether a result of this connection is open (the SDK refuses a second).
     bool has_open_result() const noexcept { return open_result_ != nullptr; }
+    // A fresh columns_id for Result::set_columns_id: one per column
+    // description made on this connection, never reused.
+    uint64_t next_columns_id() noexcept { return ++columns_ids_; }
 
 private:
     friend struct detail::Access;
     void *host_context_ = nullptr;
     const HostLog *log_ = nullptr;
     Result *open_result_ = nullptr;
+    uint64_t columns_ids_ = 0;
     std::optional<ServerInfo> server_info_; // kept until close (driver.h)
 };
 
@@ -252,6 +322,17 @@ ILANA_SDK_DETECT_(has_indexes, std::declval<T &>().indexes(std::optional<std::st
                                                             std::optional<std::string_view>{}))
 ILANA_SDK_DETECT_(has_lock_acquire, std::declval<T &>().lock_acquire(std::string_view{}, int32_t{}))
 ILANA_SDK_DETECT_(has_lock_release, std::declval<T &>().lock_release(std::string_view{}))
+ILANA_SDK_DETECT_(has_execute_many, static_cast<int64_t>(std::declval<T &>().execute_many(std::declval<const BatchStatement &>())))
+ILANA_SDK_DETECT_(has_namespace_create, T::namespace_create(static_cast<typename T::connection_type *>(nullptr), std::string_view{}))
+ILANA_SDK_DETECT_(has_namespace_drop, T::namespace_drop(static_cast<typename T::connection_type *>(nullptr), std::string_view{}))
+ILANA_SDK_DETECT_(has_namespace_list, std::declval<T &>().namespace_list(std::optional<std::string_view>{}))
+ILANA_SDK_DETECT_(has_clone_namespace, std::declval<T &>().clone_namespace(std::string_view{}, std::string_view{}))
+ILANA_SDK_DETECT_(has_is_dirty, static_cast<bool>(std::declval<const T &>().is_dirty()))
+ILANA_SDK_DETECT_(has_reset_session, std::declval<T &>().reset_session())
+ILANA_SDK_DETECT_(has_batch_method, static_cast<int32_t>(T::batch_method))
+ILANA_SDK_DETECT_(has_namespace_isolation, static_cast<int32_t>(T::namespace_isolation))
+ILANA_SDK_DETECT_(has_namespace_param_key, static_cast<const char *>(T::namespace_param_key))
+ILANA_SDK_DETECT_(has_is_system_namespace, static_cast<bool>(T::is_system_namespace(std::string_view{})))
 ILANA_SDK_DETECT_(has_on_init, T::on_init(std::declval<const ilana_host &>()))
 ILANA_SDK_DETECT_(has_on_deinit, T::on_deinit())
 ILANA_SDK_DETECT_(has_extension, T::extension(static_cast<const char *>(nullptr)))
@@ -297,6 +378,19 @@ template <class D> struct State {
 };
 
 // The ABI entry points, each a guarded call into the driver's classes.
+template <class D> constexpr int32_t batch_method_of() noexcept {
+    if constexpr (has_batch_method<D>::value) return static_cast<int32_t>(D::batch_method);
+    else return ILANA_BATCH_LOOP;
+}
+template <class D> constexpr int32_t namespace_isolation_of() noexcept {
+    if constexpr (has_namespace_isolation<D>::value) return static_cast<int32_t>(D::namespace_isolation);
+    else return 0;
+}
+template <class D> constexpr const char *namespace_param_key_of() noexcept {
+    if constexpr (has_namespace_param_key<D>::value) return D::namespace_param_key;
+    else return nullptr;
+}
+
 template <class D> struct Thunks {
     using C = typename D::connection_type;
 
@@ -398,9 +492,8 @@ template <class D> struct Thunks {
             if (stmt == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "execute: NULL statement");
             Statement s;
             if (stmt->sql != nullptr) s.sql = std::string_view(stmt->sql, static_cast<size_t>(stmt->sql_len));
-            constexpr size_t kFlagsEnd = offsetof(ilana_statement, flags) + sizeof(uint32_t);
             s.params = Params(stmt->params, stmt->param_count, stmt->value_size);
-            s.flags = stmt->struct_size >= kFlagsEnd ? stmt->flags : 0;
+            s.flags = ILANA_COVERS(stmt->struct_size, ilana_statement, flags) ? stmt->flags : 0;
             s.timeout_ms = statement_timeout_ms(*stmt);
             const auto start = std::chrono::steady_clock::now();
             auto r = c.execute(s);
@@ -420,12 +513,13 @@ template <class D> struct Thunks {
         const auto &cols = Access::abi_columns(r);
         const uint32_t size = out->struct_size;
 #define ILANA_SDK_SET_(field, value)                                                                         \
-    if (size >= offsetof(ilana_result_info, field) + sizeof out->field) out->field = (value);
+    if (ILANA_COVERS(size, ilana_result_info, field)) out->field = (value);
         ILANA_SDK_SET_(column_count, ok ? static_cast<uint32_t>(cols.size()) : 0u)
         ILANA_SDK_SET_(columns, ok && !cols.empty() ? cols.data() : nullptr)
         ILANA_SDK_SET_(column_size, static_cast<uint32_t>(sizeof(ilana_column)))
         ILANA_SDK_SET_(affected_rows, r.affected_rows())
         ILANA_SDK_SET_(last_insert_id, r.last_insert_id())
+        ILANA_SDK_SET_(columns_id, ok ? r.columns_id() : 0u)
 #undef ILANA_SDK_SET_
     }
     static ilana_status fetch(ilana_result *h, ilana_batch *out, ilana_error *err) {
@@ -496,7 +590,7 @@ template <class D> struct Thunks {
             }
             const uint32_t size = out->struct_size;
 #define ILANA_SDK_SET_(field, value)                                                                         \
-    if (size >= offsetof(ilana_server_info, field) + sizeof out->field) out->field = (value);
+    if (ILANA_COVERS(size, ilana_server_info, field)) out->field = (value);
             ILANA_SDK_SET_(product, cached->product.c_str())
             ILANA_SDK_SET_(version, cached->version.c_str())
             ILANA_SDK_SET_(version_number, cached->version_number)
@@ -553,6 +647,132 @@ template <class D> struct Thunks {
             return ILANA_OK;
         });
     }
+    // "ilana.batch/1"
+    static ilana_status execute_many(ilana_conn *h, const ilana_batch_statement *stmt, ilana_batch_outcome *out,
+                                     ilana_error *err) {
+        int64_t affected = 0;
+        int64_t failed_row = -1;
+        const ilana_status st = guarded(err, [&] {
+            if (stmt == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "execute_many: NULL statement", {}, 0, ILANA_ERRF_NOT_SENT);
+            if (!ILANA_COVERS(stmt->struct_size, ilana_batch_statement, flags))
+                throw DriverFailure(ILANA_ERR_INTERNAL, "execute_many: ilana_batch_statement.struct_size is too small for ilana.batch/1",
+                                    {}, 0, ILANA_ERRF_NOT_SENT);
+            C &c = conn(h);
+            refuse_if_busy(c);
+            BatchStatement b;
+            if (stmt->sql != nullptr) b.sql = std::string_view(stmt->sql, static_cast<size_t>(stmt->sql_len));
+            b.row_count = stmt->row_count;
+            b.flags = stmt->flags;
+            b.base_ = reinterpret_cast<const unsigned char *>(stmt->params);
+            b.param_count_ = stmt->param_count;
+            b.stride_ = stmt->value_size;
+            if (b.row_count > 0 && b.param_count_ > 0 && (b.base_ == nullptr || b.stride_ < sizeof(ilana_value)))
+                throw DriverFailure(ILANA_ERR_INTERNAL, "execute_many: NULL parameters or value_size too small", {}, 0,
+                                    ILANA_ERRF_NOT_SENT);
+            if constexpr (has_execute_many<C>::value) {
+                try {
+                    affected = static_cast<int64_t>(c.execute_many(b));
+                } catch (const BatchRowFailure &f) {
+                    failed_row = f.row();
+                    throw;
+                }
+            } else {
+                missing("execute_many");
+            }
+            return ILANA_OK;
+        });
+        if (out != nullptr) {
+            if (ILANA_COVERS(out->struct_size, ilana_batch_outcome, affected_rows))
+                out->affected_rows = st == ILANA_OK ? affected : 0;
+            if (ILANA_COVERS(out->struct_size, ilana_batch_outcome, failed_row))
+                out->failed_row = st == ILANA_OK ? -1 : failed_row;
+        }
+        return st;
+    }
+    // "ilana.namespace/1"
+    // The template connection of a namespace call: nullptr when the host
+    // gave none (ILANA_NAMESPACE_FILE), else not busy.
+    static C *template_conn(ilana_conn *h) {
+        if (h == nullptr) {
+            if (namespace_isolation_of<D>() != ILANA_NAMESPACE_FILE)
+                throw DriverFailure(ILANA_ERR_INTERNAL, "namespace call without a connection");
+            return nullptr;
+        }
+        C &c = conn(h);
+        refuse_if_busy(c);
+        return &c;
+    }
+    static ilana_status namespace_create(ilana_conn *h, const char *name, ilana_error *err) {
+        return guarded(err, [&] {
+            if (name == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "namespace create: NULL name");
+            if constexpr (has_namespace_create<D>::value) D::namespace_create(template_conn(h), std::string_view(name));
+            else missing("namespace_create");
+            return ILANA_OK;
+        });
+    }
+    static ilana_status namespace_drop(ilana_conn *h, const char *name, ilana_error *err) {
+        return guarded(err, [&] {
+            if (name == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "namespace drop: NULL name");
+            if constexpr (has_is_system_namespace<D>::value) {
+                if (D::is_system_namespace(std::string_view(name)))
+                    throw DriverFailure(ILANA_ERR_CONFIG, std::string("namespace '") + name +
+                                                              "' belongs to the database itself: it is never dropped");
+            }
+            if constexpr (has_namespace_drop<D>::value) D::namespace_drop(template_conn(h), std::string_view(name));
+            else missing("namespace_drop");
+            return ILANA_OK;
+        });
+    }
+    static ilana_status namespace_list(ilana_conn *h, const char *prefix, ilana_result **out, ilana_error *err) {
+        if constexpr (has_namespace_list<C>::value) {
+            return result_call(h, out, err, [&](C &c) { return c.namespace_list(opt(prefix)); });
+        } else {
+            (void)h, (void)prefix, (void)err;
+            if (out != nullptr) *out = nullptr;
+            return ILANA_UNSUPPORTED;
+        }
+    }
+    static int32_t namespace_is_system(const char *name) {
+        if (name == nullptr) return 0;
+        try {
+            if constexpr (has_is_system_namespace<D>::value) return D::is_system_namespace(std::string_view(name)) ? 1 : 0;
+            else return 0;
+        } catch (...) {
+            return 1; // conservative: a name the driver could not judge is never a tenant's
+        }
+    }
+    // "ilana.ddl/1"
+    static ilana_status clone_namespace(ilana_conn *h, const char *source, const char *target, ilana_result **out,
+                                        ilana_error *err) {
+        return result_call(h, out, err, [&](C &c) {
+            if (source == nullptr || target == nullptr)
+                throw DriverFailure(ILANA_ERR_INTERNAL, "clone_namespace: NULL namespace name");
+            if constexpr (has_clone_namespace<C>::value) return c.clone_namespace(std::string_view(source), std::string_view(target));
+            else return missing("clone_namespace"), std::unique_ptr<Result>();
+        });
+    }
+    // "ilana.session/1"
+    static int32_t session_is_dirty(ilana_conn *h) {
+        if (h == nullptr) return 0;
+        if constexpr (has_is_dirty<C>::value) {
+            try {
+                return static_cast<const C &>(conn(h)).is_dirty() ? 1 : 0;
+            } catch (...) {
+                return 1; // when unsure, dirty (driver.h)
+            }
+        } else {
+            return 0;
+        }
+    }
+    static ilana_status session_reset(ilana_conn *h, ilana_error *err) {
+        return guarded(err, [&] {
+            C &c = conn(h);
+            refuse_if_busy(c);
+            if constexpr (has_reset_session<C>::value) c.reset_session();
+            else missing("reset_session");
+            return ILANA_OK;
+        });
+    }
 };
 
 template <class D> constexpr uint32_t lock_flags_of() noexcept {
@@ -580,6 +800,10 @@ template <class D> struct Exported {
     static constexpr bool kTransactions = (D::capabilities & ILANA_CAP_TRANSACTIONS) != 0;
     static constexpr bool kCancel = (D::capabilities & ILANA_CAP_CANCEL) != 0;
     static constexpr bool kParams = has_params<D>::value;
+    static constexpr bool kBatch = has_execute_many<C>::value;
+    static constexpr bool kNamespace = has_namespace_create<D>::value && has_namespace_drop<D>::value;
+    static constexpr bool kDdl = has_clone_namespace<C>::value;
+    static constexpr bool kSession = has_is_dirty<C>::value && has_reset_session<C>::value;
 
     static_assert(std::is_base_of_v<Connection, C>, "the connection class must derive from ilana::sdk::Connection");
     static_assert(non_empty(D::id), "the driver needs a non-empty static constexpr id (\"com.example.mydb\")");
@@ -593,6 +817,15 @@ template <class D> struct Exported {
                   "ILANA_CAP_CANCEL is claimed: the connection class needs a thread-safe cancel()");
     static_assert(has_tables<C>::value == has_columns<C>::value && has_columns<C>::value == has_indexes<C>::value,
                   "introspection needs all three of tables(schema), columns(schema, table), indexes(schema, table)");
+    static_assert(has_namespace_create<D>::value == has_namespace_drop<D>::value,
+                  "ilana.namespace/1 needs both static namespace_create(C*, name) and namespace_drop(C*, name)");
+    static_assert(!has_namespace_list<C>::value || kNamespace,
+                  "namespace_list is part of ilana.namespace/1: declare namespace_create and namespace_drop too");
+    static_assert(!kNamespace || (has_namespace_isolation<D>::value && has_namespace_param_key<D>::value),
+                  "ilana.namespace/1: the driver class declares namespace_isolation (ILANA_NAMESPACE_*) and "
+                  "namespace_param_key");
+    static_assert(has_is_dirty<C>::value == has_reset_session<C>::value,
+                  "ilana.session/1 needs both is_dirty() const and reset_session()");
 
     static constexpr auto clients = null_terminated(D::clients);
     static constexpr ilana_dialect dialect = D::dialect;
@@ -635,12 +868,40 @@ template <class D> struct Exported {
         kLock ? &T::lock_release : nullptr,
     };
     static constexpr ilana_params_api params = params_of<D>();
+    static constexpr ilana_batch_api batch = {
+        sizeof(ilana_batch_api),
+        batch_method_of<D>(),
+        kBatch ? &T::execute_many : nullptr,
+    };
+    static constexpr ilana_namespace_api namespaces = {
+        sizeof(ilana_namespace_api),
+        namespace_isolation_of<D>(),
+        namespace_param_key_of<D>(),
+        kNamespace ? &T::namespace_create : nullptr,
+        kNamespace ? &T::namespace_drop : nullptr,
+        kNamespace ? &T::namespace_list : nullptr,
+        kNamespace && has_is_system_namespace<D>::value ? &T::namespace_is_system : nullptr,
+    };
+    static constexpr ilana_ddl_api ddl = {
+        sizeof(ilana_ddl_api),
+        kDdl ? &T::clone_namespace : nullptr,
+    };
+    static constexpr ilana_session_api session = {
+        sizeof(ilana_session_api),
+        0,
+        kSession ? &T::session_is_dirty : nullptr,
+        kSession ? &T::session_reset : nullptr,
+    };
 
     static const void *get_extension(const char *id) {
         if (id == nullptr) return nullptr;
         if (kIntrospect && std::strcmp(id, ILANA_EXT_INTROSPECT) == 0) return &introspect;
         if (kLock && std::strcmp(id, ILANA_EXT_LOCK) == 0) return &lock;
         if (kParams && std::strcmp(id, ILANA_EXT_PARAMS) == 0) return &params;
+        if (kBatch && std::strcmp(id, ILANA_EXT_BATCH) == 0) return &batch;
+        if (kNamespace && std::strcmp(id, ILANA_EXT_NAMESPACE) == 0) return &namespaces;
+        if (kDdl && std::strcmp(id, ILANA_EXT_DDL) == 0) return &ddl;
+        if (kSession && std::strcmp(id, ILANA_EXT_SESSION) == 0) return &session;
         if constexpr (has_extension<D>::value) {
             try {
                 return D::extension(id);

@@ -102,7 +102,7 @@ ilana_status guarded(ilana_error *err, Body &&body) noexcept {
 // are padding, not a timeout). A negative value is a broken host:
 // ILANA_ERR_INTERNAL before anything is sent.
 inline int64_t statement_timeout_ms(const ilana_statement &st) {
-    if (st.struct_size < offsetof(ilana_statement, timeout_ms) + sizeof st.timeout_ms) return 0;
+    if (!ILANA_COVERS(st.struct_size, ilana_statement, timeout_ms)) return 0;
     if (st.timeout_ms < 0)
         throw DriverFailure(ILANA_ERR_INTERNAL, "execute: timeout_ms is negative (" + std::to_string(st.timeout_ms) + ")",
                             {}, 0, ILANA_ERRF_NOT_SENT);

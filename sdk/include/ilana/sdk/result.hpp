@@ -219,6 +219,16 @@ public:
     void set_last_insert_id(int64_t id) noexcept { last_insert_id_ = id; }
     int64_t affected_rows() const noexcept { return affected_rows_; }
     int64_t last_insert_id() const noexcept { return last_insert_id_; }
+    // ABI 1.1's ilana_result_info.columns_id: a nonzero id promises that
+    // every later result of this connection reporting the same id has
+    // exactly these columns (names, types, native types, nullability), so
+    // the host keeps what it built from them. 0 (the default) promises
+    // nothing. Take ids from Connection::next_columns_id() and keep one per
+    // description you know is unchanged (a cached prepared statement not
+    // re-prepared since). The conformance kit checks the promise
+    // (results.columns_id).
+    void set_columns_id(uint64_t id) noexcept { columns_id_ = id; }
+    uint64_t columns_id() const noexcept { return columns_id_; }
 
 protected:
     // Appends up to out.max_rows() rows. Returns true when no row follows
@@ -256,6 +266,7 @@ private:
     bool done_ = false;
     int64_t affected_rows_ = -1;
     int64_t last_insert_id_ = 0;
+    uint64_t columns_id_ = 0;
     Batch batch_;
     Connection *owner_ = nullptr;
     // The statement timeout (Statement::timeout_ms) as a deadline, checked
