@@ -1,6 +1,7 @@
 // TenantState: validation of the "tenants" section against the driver,
 // lazy tenant pools with pinning, LRU and TTL eviction, and the one sweeper
 // thread of the process.
+#include "common/error_factory.hpp"
 #include "tenants/tenant_state.hpp"
 
 #include <ilana/logging.hpp>
@@ -178,7 +179,7 @@ std::vector<std::pair<std::string, std::string>> TenantState::overrides(const st
 
 std::shared_ptr<ConnectionState> TenantState::open_pool(const std::string &id) {
     auto dbs = db.lock();
-    if (!dbs) throw Error("tenants: the Database is closed", ErrorClass::connection, pool_name(id));
+    if (!dbs) detail::throw_error(Error("tenants: the Database is closed", ErrorClass::connection, pool_name(id)));
     const auto params = overrides(id);
     auto cs = make_connection_state(*dbs, tenant_cc, driver, pool_name(id), params);
     cs->namespace_name = params.front().second; // for log records, POOL_CREATED first
@@ -210,7 +211,7 @@ Connection TenantState::get(const std::string &id) {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
         if (closed_)
-            throw Error("[" + pool_name(id) + "] the tenant pools are closed", ErrorClass::connection, pool_name(id));
+            detail::throw_error(Error("[" + pool_name(id) + "] the tenant pools are closed", ErrorClass::connection, pool_name(id)));
         Table::Decision d = table_.checkout(id, Clock::now());
         if (d.action == Table::Action::use) return InternalAccess::make_connection(pin_locked(d.entry, true));
         if (d.action == Table::Action::create) {
@@ -234,8 +235,8 @@ Connection TenantState::get(const std::string &id) {
             if (closed_) { // close_all() ran meanwhile: this pool goes too
                 lock.unlock();
                 cs->close_pool("shutdown");
-                throw Error("[" + pool_name(id) + "] the tenant pools are closed", ErrorClass::connection,
-                            pool_name(id));
+                detail::throw_error(Error("[" + pool_name(id) + "] the tenant pools are closed", ErrorClass::connection,
+                            pool_name(id)));
             }
             return InternalAccess::make_connection(pin_locked(d.entry, true));
         }
