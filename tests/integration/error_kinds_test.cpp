@@ -286,7 +286,7 @@ TEST_CASE("MariaDB: a deadlock is DeadlockDetected (1213, SQLSTATE 40001)", "[er
     conn.execute("DROP TABLE ek_rows");
 }
 
-TEST_CASE("a lost connection is a ConnectionError; a write lost in flight is OutcomeUnknown", "[errors][pg][mysql]") {
+TEST_CASE("a lost connection is a ConnectionError, a write lost in flight an OutcomeUnknown", "[errors][pg][mysql]") {
     const std::string which = GENERATE(std::string("pg"), std::string("mysql"));
     SECTION(which) {
         require_server(which);
