@@ -300,9 +300,9 @@ bool TenantState::evict(const std::string &id, const std::string &reason) {
         bool pinned = false;
         e = table_.remove(id, false, &pinned);
         if (!e && pinned)
-            throw Error("[" + pool_name(id) + "] the tenant's pool is in use (a Connection or Session of it is "
-                                              "alive); release it first",
-                        ErrorClass::connection, pool_name(id));
+            detail::throw_error(Error("[" + pool_name(id) + "] the tenant's pool is in use (a Connection or Session of "
+                                                        "it is alive); release it first",
+                                      ErrorClass::connection, pool_name(id)));
     }
     if (!e) return false;
     e->payload->close_pool(reason.c_str());
