@@ -211,7 +211,8 @@ Connection TenantState::get(const std::string &id) {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
         if (closed_)
-            detail::throw_error(Error("[" + pool_name(id) + "] the tenant pools are closed", ErrorClass::connection, pool_name(id)));
+            detail::throw_error(
+                Error("[" + pool_name(id) + "] the tenant pools are closed", ErrorClass::connection, pool_name(id)));
         Table::Decision d = table_.checkout(id, Clock::now());
         if (d.action == Table::Action::use) return InternalAccess::make_connection(pin_locked(d.entry, true));
         if (d.action == Table::Action::create) {
@@ -235,8 +236,8 @@ Connection TenantState::get(const std::string &id) {
             if (closed_) { // close_all() ran meanwhile: this pool goes too
                 lock.unlock();
                 cs->close_pool("shutdown");
-                detail::throw_error(Error("[" + pool_name(id) + "] the tenant pools are closed", ErrorClass::connection,
-                            pool_name(id)));
+                detail::throw_error(Error("[" + pool_name(id) + "] the tenant pools are closed",
+                                          ErrorClass::connection, pool_name(id)));
             }
             return InternalAccess::make_connection(pin_locked(d.entry, true));
         }

@@ -401,7 +401,8 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
                     throw_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start), start);
                 }
                 if (w.failed)
-                    detail::throw_error(Error("[" + name_ + "] the pool was closed while waiting", ErrorClass::connection, name_));
+                    detail::throw_error(
+                        Error("[" + name_ + "] the pool was closed while waiting", ErrorClass::connection, name_));
                 if (w.handed) {
                     // Still counted in in_use_: a hand-off never frees
                     // capacity. Back to the fast path once the queue is empty
