@@ -5,8 +5,9 @@
 //     (abi_v1_0_pins.inc, generated once from the frozen v1.0 header);
 //   - every struct's current size (exact: update it when a minor version
 //     APPENDS a field, together with that field's pin below the include);
-//     ilana_value and ilana_error never grow (arrays of ilana_value are
-//     strided by value_size; the error record's capacity is fixed);
+//     ilana_value never grows (arrays of ilana_value are strided by
+//     value_size); ilana_error grows only by appending (1.3), its message
+//     capacity is fixed;
 //   - every function pointer's exact type;
 //   - the numeric value of every constant a driver compiles in.
 // Run-time checks: the entry symbol's name, type and size in the built
@@ -40,7 +41,7 @@ static_assert(sizeof(void *) == 8 && sizeof(long) == 8, "these pins are for x86_
 // ------------------------------------------------------------------ current sizes
 // Exact. A minor version that appends a field updates the number here and
 // pins the new field after the include above; nothing else may change.
-static_assert(sizeof(ilana_error) == 1048, "ilana_error never changes size (fixed capacity)");
+static_assert(sizeof(ilana_error) == 1116); // 1.3 appended condition and constraint_name
 static_assert(sizeof(ilana_value) == 24, "ilana_value never changes in v1 (strided arrays)");
 static_assert(sizeof(ilana_host) == 64);
 static_assert(sizeof(ilana_param) == 16, "ilana_param has no struct_size: frozen");
@@ -64,7 +65,15 @@ static_assert(offsetof(ilana_result_info, columns_id) == 40 &&
 // struct_size (48) covers, so a driver sees it only from a 1.2 host.
 static_assert(offsetof(ilana_statement, timeout_ms) == 48 &&
               std::is_same_v<decltype(ilana_statement::timeout_ms), int64_t>);
-static_assert(ILANA_ABI_MINOR == 2u, "a new minor version: pin its fields above and update this");
+// ABI 1.3: ilana_error.condition and constraint_name, after v1.0's message.
+static_assert(offsetof(ilana_error, condition) == 1048 &&
+              std::is_same_v<decltype(ilana_error::condition), int32_t>);
+static_assert(offsetof(ilana_error, constraint_name) == 1052 && sizeof(ilana_error::constraint_name) == 64);
+static_assert(ILANA_ERROR_MESSAGE_CAPACITY == 1024 && ILANA_CONSTRAINT_NAME_CAPACITY == 64);
+static_assert(ILANA_COND_NONE == 0 && ILANA_COND_UNIQUE == 1 && ILANA_COND_FOREIGN_KEY == 2 &&
+              ILANA_COND_NOT_NULL == 3 && ILANA_COND_CHECK == 4 && ILANA_COND_SERIALIZATION == 5 &&
+              ILANA_COND_DEADLOCK == 6);
+static_assert(ILANA_ABI_MINOR == 3u, "a new minor version: pin its fields above and update this");
 // ABI 1.2: ilana_namespace_api.is_system, appended after v1.0's list.
 static_assert(offsetof(ilana_namespace_api, is_system) == 40);
 // ilana.ddl/1 (ABI 1.2).
@@ -315,7 +324,8 @@ TEST_CASE("every struct keeps its v1.0 layout (also pinned at compile time)", "[
     // numbers visible in a report.
     CHECK(sizeof(ilana_value) == 24);
     CHECK(offsetof(ilana_value, v) == 8);
-    CHECK(sizeof(ilana_error) == 1048);
+    CHECK(offsetof(ilana_error, condition) == 1048); // v1.0's record ends where 1.3 appends
+    CHECK(sizeof(ilana_error) == 1116);
     CHECK(offsetof(ilana_driver_entry, get_extension) == 48);
     CHECK(offsetof(ilana_driver_api, server_info) == 96);
 }

@@ -1406,7 +1406,8 @@ TEST_CASE("postgres: error classes from the SQLSTATE table", "[postgres][server]
         CHECK(e.e.error_class == ILANA_ERR_SYNTAX);
         CHECK(e.sqlstate() == "42P01");
         CHECK(e.message().find("no_such_table_xyz") != std::string::npos);
-        CHECK(e.message().find("[SQL: SELECT * FROM no_such_table_xyz WHERE id = $1]") != std::string::npos);
+        // The host shows the statement (Error::sql()); the driver does not repeat it.
+        CHECK(e.message().find("SELECT * FROM") == std::string::npos);
     }
     {
         exec(c, "DROP TABLE IF EXISTS uq_t");
@@ -1417,6 +1418,8 @@ TEST_CASE("postgres: error classes from the SQLSTATE table", "[postgres][server]
         CHECK(e.sqlstate() == "23505");
         CHECK(e.message().find("uq_t_pkey") != std::string::npos);
         CHECK(e.message().find("777123") == std::string::npos); // no bound value in the message
+        CHECK(std::string(e.e.constraint_name) == "uq_t_pkey"); // PG_DIAG_CONSTRAINT_NAME (ABI 1.3)
+        CHECK(e.e.condition == ILANA_COND_NONE);                // the SQLSTATE says which kind
         Error nn = run_err(c, "INSERT INTO uq_t VALUES ($1, $2)", Vals().i(888999).typed_null(ILANA_TYPE_TEXT));
         CHECK(nn.e.error_class == ILANA_ERR_CONSTRAINT);
         CHECK(nn.sqlstate() == "23502");

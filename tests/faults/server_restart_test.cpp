@@ -295,6 +295,8 @@ TEST_CASE("with_retry across a PostgreSQL restart: a read succeeds, a sent write
         } catch (const Error &e) {
             CHECK(e.error_class() == ErrorClass::connection);
             CHECK(e.outcome_unknown());
+            CHECK(dynamic_cast<const OutcomeUnknown *>(&e) != nullptr); // thrown as its kind
+            CHECK(dynamic_cast<const ConnectionError *>(&e) == nullptr);
         }
         outage.wait_over();
         CHECK(retries == 0);

@@ -338,9 +338,9 @@ MYSQL_STMT *Connection::take_stmt(std::string_view sql, bool cache) {
     const bool changes = changes_session(sql);
     session_changed_ = session_changed_ || changes;
     MYSQL_STMT *s = mysql_stmt_init(m_);
-    if (s == nullptr) fail(conn_failure(m_, Phase::Statement, {}, sql));
+    if (s == nullptr) fail(conn_failure(m_, Phase::Statement));
     if (mysql_stmt_prepare(s, sql.data(), static_cast<unsigned long>(sql.size())) != 0) {
-        DriverFailure f = stmt_failure(s, Phase::Statement, {}, sql);
+        DriverFailure f = stmt_failure(s, Phase::Statement);
         mysql_stmt_close(s);
         fail(f);
     }
@@ -404,13 +404,13 @@ void Connection::ping(int32_t timeout_ms) {
 void Connection::simple_query(std::string_view sql, Phase phase, std::string_view what) {
     ensure_ready();
     if (mysql_real_query(m_, sql.data(), static_cast<unsigned long>(sql.size())) != 0)
-        fail(conn_failure(m_, phase, what, sql));
+        fail(conn_failure(m_, phase, what));
     // Statements here return no rows; consume anything so the session stays in sync.
     for (;;) {
         if (MYSQL_RES *r = mysql_store_result(m_)) mysql_free_result(r);
         int next = mysql_next_result(m_);
         if (next < 0) break;
-        if (next > 0) fail(conn_failure(m_, phase, what, sql));
+        if (next > 0) fail(conn_failure(m_, phase, what));
     }
 }
 

@@ -188,32 +188,68 @@ ErrorKind classify(unsigned errnum, const char *sqlstate) noexcept {
     return kSqlstates.classify(sqlstate != nullptr ? sqlstate : "");
 }
 
-std::string sql_excerpt(std::string_view sql, size_t max_bytes) {
-    std::string out;
-    out.reserve(std::min(sql.size(), max_bytes) + 3);
-    bool space = false;
-    for (char c : sql) {
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-            space = !out.empty();
-            continue;
-        }
-        if (space) out += ' ';
-        space = false;
-        out += c;
-        if (out.size() >= max_bytes) break;
+namespace {
+
+// The condition of an integrity or conflict error: MySQL reports SQLSTATE
+// 23000 for every integrity error and 40001 for a deadlock, so the number
+// says which.
+ilana_error_condition condition_of(unsigned errnum) {
+    switch (errnum) {
+    case 1022: case 1062: case 1169: case 1586: case 1859: return ILANA_COND_UNIQUE;
+    case 1216: case 1217: case 1451: case 1452: case 1557: return ILANA_COND_FOREIGN_KEY;
+    case 1048: case 1263: case 1364: return ILANA_COND_NOT_NULL;
+    case 3819: case 4025: return ILANA_COND_CHECK;
+    case 1213: case 1614: return ILANA_COND_DEADLOCK;
+    default: return ILANA_COND_NONE;
     }
-    if (out.size() >= max_bytes) {
-        size_t n = max_bytes;
-        // Cut before a UTF-8 continuation byte so the message stays valid.
-        while (n > 0 && (static_cast<unsigned char>(out[n]) & 0xC0u) == 0x80u) --n;
-        out.resize(n);
-        out += "...";
-    }
-    return out;
 }
 
+// The text between `open` and the next `close` after it, or "".
+std::string between(std::string_view text, std::string_view open, char close) {
+    const size_t at = text.find(open);
+    if (at == std::string_view::npos) return {};
+    const size_t start = at + open.size();
+    const size_t end = text.find(close, start);
+    return end == std::string_view::npos ? std::string() : std::string(text.substr(start, end - start));
+}
+
+// The constraint the message names, as the server writes it:
+//   1062/1586  Duplicate entry '...' for key 'uq_name'     (MySQL 8: 'table.uq_name')
+//   1451/1452  ... foreign key constraint fails (`db`.`t`, CONSTRAINT `fk_name` FOREIGN KEY ...)
+//   4025       CONSTRAINT `chk_name` failed for `db`.`t`   (an unnamed column CHECK: `t.col`)
+//   3819       Check constraint 'chk_name' is violated.    (MySQL)
+// Others (NOT NULL: "Column 'c' cannot be null") name no constraint.
+std::string constraint_named(unsigned errnum, std::string_view message) {
+    switch (errnum) {
+    case 1062:
+    case 1586: {
+        const size_t at = message.rfind(" for key '");
+        if (at == std::string_view::npos) return {};
+        return between(message.substr(at), " for key '", '\'');
+    }
+    case 1451:
+    case 1452:
+    case 4025: return between(message, "CONSTRAINT `", '`');
+    case 3819: return between(message, "Check constraint '", '\'');
+    default: return {};
+    }
+}
+
+// "Duplicate entry 'alice' for key 'uq_name'": the entry is the row's
+// value (often a bound parameter), so it is masked.
+std::string mask_duplicate_entry(std::string message) {
+    constexpr std::string_view kOpen = "Duplicate entry '";
+    const size_t start = message.find(kOpen);
+    const size_t end = message.rfind("' for key '");
+    if (start == std::string::npos || end == std::string::npos || end < start + kOpen.size()) return message;
+    message.replace(start + kOpen.size(), end - start - kOpen.size(), "***");
+    return message;
+}
+
+} // namespace
+
 DriverFailure mysql_failure(unsigned errnum, const char *sqlstate, const char *message,
-                            Phase phase, std::string_view what, std::string_view sql) {
+                            Phase phase, std::string_view what) {
     ErrorKind kind = classify(errnum, sqlstate);
     if (phase == Phase::Connect && kind.cls == ILANA_ERR_CONNECTION) {
         // Nothing was executed yet: reconnecting is always safe.
@@ -226,7 +262,8 @@ DriverFailure mysql_failure(unsigned errnum, const char *sqlstate, const char *m
         msg.append(what);
         msg += ": ";
     }
-    msg += (message != nullptr && *message != '\0') ? message : "unknown error";
+    const std::string_view text = (message != nullptr && *message != '\0') ? message : "unknown error";
+    msg += errnum == 1062 || errnum == 1586 ? mask_duplicate_entry(std::string(text)) : std::string(text);
     msg += " [";
     msg += errnum >= 2000 && errnum < 3000 ? "client error " : "error ";
     msg += std::to_string(errnum);
@@ -236,25 +273,22 @@ DriverFailure mysql_failure(unsigned errnum, const char *sqlstate, const char *m
         msg += sqlstate;
     }
     msg += ']';
-    if (phase == Phase::Statement && !sql.empty()) {
-        msg += " in: ";
-        msg += sql_excerpt(sql);
-    }
-    return DriverFailure(kind.cls, std::move(msg), valid_sqlstate(sqlstate) ? sqlstate : "",
-                         static_cast<int32_t>(errnum), kind.flags);
+    DriverFailure f(kind.cls, std::move(msg), valid_sqlstate(sqlstate) ? sqlstate : "",
+                    static_cast<int32_t>(errnum), kind.flags);
+    if (const ilana_error_condition cond = condition_of(errnum); cond != ILANA_COND_NONE)
+        f.with_condition(cond, constraint_named(errnum, text));
+    return f;
 }
 
-DriverFailure conn_failure(MYSQL *m, Phase phase, std::string_view what, std::string_view sql) {
-    return mysql_failure(mysql_errno(m), mysql_sqlstate(m), mysql_error(m), phase, what, sql);
+DriverFailure conn_failure(MYSQL *m, Phase phase, std::string_view what) {
+    return mysql_failure(mysql_errno(m), mysql_sqlstate(m), mysql_error(m), phase, what);
 }
 
-DriverFailure stmt_failure(MYSQL_STMT *s, Phase phase, std::string_view what,
-                           std::string_view sql) {
+DriverFailure stmt_failure(MYSQL_STMT *s, Phase phase, std::string_view what) {
     // libmariadb leaves some errors (a failed unbuffered row read) only on
     // the connection handle.
-    if (mysql_stmt_errno(s) == 0 && s->mysql != nullptr) return conn_failure(s->mysql, phase, what, sql);
-    return mysql_failure(mysql_stmt_errno(s), mysql_stmt_sqlstate(s), mysql_stmt_error(s), phase,
-                         what, sql);
+    if (mysql_stmt_errno(s) == 0 && s->mysql != nullptr) return conn_failure(s->mysql, phase, what);
+    return mysql_failure(mysql_stmt_errno(s), mysql_stmt_sqlstate(s), mysql_stmt_error(s), phase, what);
 }
 
 } // namespace ilana::drivers::mysql

@@ -26,28 +26,24 @@ using ilana::sdk::ErrorKind;
 // NULL or "HY000") is the fallback for numbers the table does not know.
 ErrorKind classify(unsigned errnum, const char *sqlstate) noexcept;
 
-// Where an error happened; it decides the message and a few flags.
+// Where an error happened; it decides a few flags.
 enum class Phase {
     Connect,   // establishing a session: CONNECTION errors are also NOT_SENT
-    Statement, // execute / fetch: the message carries a short SQL excerpt
+    Statement, // execute / fetch (the host shows the statement's start itself)
     Session,   // ping, transactions, server_info, extensions
 };
 
-// A one-line excerpt of `sql` for error messages: whitespace collapsed,
-// at most `max_bytes` bytes, cut on a UTF-8 boundary. Never parameter values.
-std::string sql_excerpt(std::string_view sql, size_t max_bytes = 120);
-
 // The failure for error `errnum` reported by libmariadb. `what` says what was
-// being done ("cannot connect to 127.0.0.1:3306 as 'app'"); `sql` is the
-// statement for Phase::Statement (excerpted), empty otherwise.
+// being done ("cannot connect to 127.0.0.1:3306 as 'app'"). Integrity and
+// deadlock errors also carry their condition (ILANA_COND_*, since MySQL's
+// SQLSTATE 23000 does not say which) and the constraint or key the server
+// names; a duplicate key's value is masked.
 DriverFailure mysql_failure(unsigned errnum, const char *sqlstate, const char *message,
-                            Phase phase, std::string_view what, std::string_view sql = {});
+                            Phase phase, std::string_view what);
 
 // Shorthands reading the error of a connection / statement handle.
-DriverFailure conn_failure(MYSQL *m, Phase phase, std::string_view what,
-                           std::string_view sql = {});
-DriverFailure stmt_failure(MYSQL_STMT *s, Phase phase, std::string_view what,
-                           std::string_view sql = {});
+DriverFailure conn_failure(MYSQL *m, Phase phase, std::string_view what = {});
+DriverFailure stmt_failure(MYSQL_STMT *s, Phase phase, std::string_view what = {});
 
 // Driver-side failures that are not server errors.
 inline DriverFailure misuse(std::string message) {

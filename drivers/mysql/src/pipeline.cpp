@@ -266,7 +266,7 @@ int64_t run_rows(Connection &c, const ilana_batch_statement &st, std::string_vie
         throw DriverFailure(ILANA_ERR_SYNTAX,
                             "the statement has " + std::to_string(mysql_stmt_param_count(s)) +
                                 " placeholder(s) but each batch row has " + std::to_string(st.param_count) +
-                                " parameter(s) in: " + sql_excerpt(sql),
+                                " parameter(s)",
                             "07001", 0, ILANA_ERRF_NOT_SENT);
     const bool uniform = check_rows(st);
     const bool bulk = uniform && st.param_count > 0 && mysql_stmt_field_count(s) == 0 && bulk_supported(m);
@@ -291,10 +291,10 @@ int64_t run_rows(Connection &c, const ilana_batch_statement &st, std::string_vie
         if (mysql_stmt_attr_set(s, STMT_ATTR_ARRAY_SIZE, &array_size) != 0 ||
             (st.param_count > 0 && mysql_stmt_bind_param(s, binder.data()) != 0)) {
             lease.spoil();
-            throw stmt_failure(s, Phase::Statement, {}, sql);
+            throw stmt_failure(s, Phase::Statement);
         }
         if (mysql_stmt_execute(s) != 0) {
-            DriverFailure f = stmt_failure(s, Phase::Statement, {}, sql);
+            DriverFailure f = stmt_failure(s, Phase::Statement);
             failed_row = bulk && n > 1 ? -1 : static_cast<int64_t>(r);
             const std::string where = bulk && n > 1 ? "batch rows " + std::to_string(r + 1) + " to " +
                                                           std::to_string(r + n) + " of " +
@@ -302,7 +302,8 @@ int64_t run_rows(Connection &c, const ilana_batch_statement &st, std::string_vie
                                                     : row_label(r, st.row_count);
             if (f.flags() & ILANA_ERRF_CONN_BROKEN) lease.spoil();
             throw DriverFailure(f.error_class(), where + ": " + f.what(), f.sqlstate(), f.native_code(),
-                                f.flags() & ~ILANA_ERRF_NOT_SENT);
+                                f.flags() & ~ILANA_ERRF_NOT_SENT)
+                .with_condition(f.condition(), f.constraint_name());
         }
         if (mysql_stmt_field_count(s) > 0) { // rows (RETURNING): read and drop them
             mysql_stmt_store_result(s);
@@ -354,6 +355,7 @@ void execute_many(Connection &c, const ilana_batch_statement &st, ilana_batch_ou
         // A deadlock rolled the host's whole transaction back: say so.
         if (!own_txn && !c.broken() && !in_transaction(m)) flags |= ILANA_ERRF_TXN_ABORTED;
         DriverFailure g(f.error_class(), f.what(), f.sqlstate(), f.native_code(), flags);
+        g.with_condition(f.condition(), f.constraint_name());
         if (flags & ILANA_ERRF_CONN_BROKEN) c.fail(g);
         throw g;
     }

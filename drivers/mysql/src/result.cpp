@@ -194,13 +194,8 @@ void StatusResult::rearm(Connection *conn, int64_t affected_rows, int64_t last_i
 // ---------------------------------------------------------------------------
 // StmtResult: binary protocol
 
-// Error messages excerpt the SQL (sql_excerpt, 120 bytes of it with blanks
-// collapsed) only when one is built: the result keeps its first bytes.
-constexpr size_t kSqlKept = 1024;
-
-
 StmtResult::StmtResult(Connection *conn, MYSQL_STMT *stmt, std::string_view sql)
-    : Result(conn), stmt_(stmt), excerpt_(sql.substr(0, kSqlKept)) {
+    : Result(conn), stmt_(stmt) {
     counts_rows_ = returns_changed_rows(sql);
     setup_columns();
     op_open_ = true;
@@ -209,11 +204,8 @@ StmtResult::StmtResult(Connection *conn, MYSQL_STMT *stmt, std::string_view sql)
 void StmtResult::rearm(Connection *conn, MYSQL_STMT *stmt, std::string_view sql) {
     rearm_base(conn);
     // The statement bound last time, not re-prepared since (same server id),
-    // was prepared from the same SQL: its excerpt is the one kept.
-    if (stmt != bound_stmt_ || stmt->stmt_id != bound_id_) {
-        excerpt_.assign(sql.substr(0, kSqlKept));
-        counts_rows_ = returns_changed_rows(sql);
-    }
+    // was prepared from the same SQL: what it returns is known.
+    if (stmt != bound_stmt_ || stmt->stmt_id != bound_id_) counts_rows_ = returns_changed_rows(sql);
     stmt_ = stmt;
     try {
         setup_columns();
@@ -265,7 +257,7 @@ void StmtResult::setup_columns() {
     } else if (!still_bound()) {
         bound_stmt_ = nullptr;
         if (n > 0 && mysql_stmt_bind_result(stmt_, binds_.data()) != 0)
-            throw stmt_failure(stmt_, Phase::Statement, {}, excerpt_);
+            throw stmt_failure(stmt_, Phase::Statement);
         rebind_ = false;
     }
     // (A buffer that grew during the previous execution and still waits for
@@ -358,7 +350,7 @@ void StmtResult::bind_columns(const MYSQL_FIELD *fields) {
         }
     }
     if (n > 0 && mysql_stmt_bind_result(stmt_, binds_.data()) != 0)
-        throw stmt_failure(stmt_, Phase::Statement, {}, excerpt_);
+        throw stmt_failure(stmt_, Phase::Statement);
 }
 
 uint32_t StmtResult::read_rows(uint32_t max_rows) {
@@ -366,7 +358,7 @@ uint32_t StmtResult::read_rows(uint32_t max_rows) {
     while (n < max_rows) {
         if (rebind_) {
             if (mysql_stmt_bind_result(stmt_, binds_.data()) != 0)
-                throw stmt_failure(stmt_, Phase::Statement, {}, excerpt_);
+                throw stmt_failure(stmt_, Phase::Statement);
             rebind_ = false;
         }
         const int rc = mysql_stmt_fetch(stmt_);
@@ -374,7 +366,7 @@ uint32_t StmtResult::read_rows(uint32_t max_rows) {
             done_ = true;
             break;
         }
-        if (rc == 1) throw stmt_failure(stmt_, Phase::Statement, {}, excerpt_);
+        if (rc == 1) throw stmt_failure(stmt_, Phase::Statement);
         // MYSQL_DATA_TRUNCATED is off (see connection.cpp); lengths tell.
         decode_row(row_cells(n));
         ++n;
@@ -446,7 +438,7 @@ void StmtResult::decode_row(ilana_value *row) {
             rest.error = &rest_error;
             if (mysql_stmt_fetch_column(stmt_, &rest, static_cast<unsigned>(c),
                                         static_cast<unsigned long>(have)) != 0)
-                throw stmt_failure(stmt_, Phase::Statement, {}, excerpt_);
+                throw stmt_failure(stmt_, Phase::Statement);
             v.v.str.ptr = dst;
             v.v.str.len = len;
             if (len <= kMaxBindBuffer) {
@@ -481,7 +473,7 @@ void StmtResult::release() noexcept {
 // TextResult: text protocol
 
 TextResult::TextResult(Connection *conn, MYSQL_RES *res, std::string_view sql)
-    : Result(conn), res_(res), excerpt_(sql.substr(0, kSqlKept)) {
+    : Result(conn), res_(res) {
     counts_rows_ = returns_changed_rows(sql);
     op_open_ = true;
     set_columns(mysql_fetch_fields(res), mysql_num_fields(res));
@@ -496,7 +488,7 @@ uint32_t TextResult::read_rows(uint32_t max_rows) {
     while (n < max_rows) {
         MYSQL_ROW row = mysql_fetch_row(res_);
         if (row == nullptr) {
-            if (mysql_errno(m) != 0) throw conn_failure(m, Phase::Statement, {}, excerpt_);
+            if (mysql_errno(m) != 0) throw conn_failure(m, Phase::Statement);
             done_ = true;
             break;
         }
@@ -515,7 +507,7 @@ uint32_t TextResult::read_rows(uint32_t max_rows) {
             if (!text_to_cell(specs_[c].decode, row[c], lengths[c], v, arena_))
                 throw DriverFailure(ILANA_ERR_DATA,
                                     "column '" + names_[c] + "': the server sent a value that is not a valid " +
-                                        specs_[c].native_type + " in: " + sql_excerpt(excerpt_));
+                                        specs_[c].native_type);
         }
         ++n;
         if (batch_full()) break;

@@ -152,7 +152,6 @@ private:
     void decode_row(ilana_value *row);
 
     MYSQL_STMT *stmt_;
-    std::string excerpt_; // the SQL's first bytes; errors excerpt them (errors.cpp)
     std::vector<OutColumn> out_;
     std::vector<MYSQL_BIND> binds_;
     bool rebind_ = false;
@@ -187,7 +186,6 @@ protected:
 
 private:
     MYSQL_RES *res_;
-    std::string excerpt_;
 };
 
 // A value the driver owns (RowsResult cells, internal queries).

@@ -159,19 +159,19 @@ std::unique_ptr<Result> run_text(Connection &c, std::string_view sql, std::strin
     OpGuard op(c);
     const auto start = c.op_clock();
     if (mysql_real_query(m, sql.data(), static_cast<unsigned long>(sql.size())) != 0)
-        c.fail(c.timeout_aware(conn_failure(m, Phase::Statement, {}, sql), start));
+        c.fail(c.timeout_aware(conn_failure(m, Phase::Statement), start));
     if (mysql_field_count(m) == 0) {
         auto r = c.make_status_result(affected(mysql_affected_rows(m)), static_cast<int64_t>(mysql_insert_id(m)));
         while (mysql_more_results(m)) { // CALL: trailing status
             int next = mysql_next_result(m);
-            if (next > 0) c.fail(conn_failure(m, Phase::Statement, {}, sql));
+            if (next > 0) c.fail(conn_failure(m, Phase::Statement));
             if (next < 0) break;
             if (MYSQL_RES *extra = mysql_use_result(m)) mysql_free_result(extra);
         }
         return r;
     }
     MYSQL_RES *res = mysql_use_result(m);
-    if (res == nullptr) c.fail(conn_failure(m, Phase::Statement, {}, sql));
+    if (res == nullptr) c.fail(conn_failure(m, Phase::Statement));
     std::unique_ptr<Result> r;
     try {
         r = std::make_unique<TextResult>(&c, res, as_written);
@@ -199,19 +199,18 @@ std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, std::s
             c.give_back(s, true);
             throw DriverFailure(ILANA_ERR_SYNTAX,
                                 "the statement has " + std::to_string(want) + " placeholder(s) but " +
-                                    std::to_string(count) + " parameter(s) were given in: " +
-                                    sql_excerpt(sql),
+                                    std::to_string(count) + " parameter(s) were given",
                                 "07001", 0, ILANA_ERRF_NOT_SENT);
         }
         if (count > 0 && mysql_stmt_bind_param(s, binder.data()) != 0) {
-            DriverFailure f = stmt_failure(s, Phase::Statement, {}, sql);
+            DriverFailure f = stmt_failure(s, Phase::Statement);
             c.give_back(s, true);
             c.fail(f);
         }
         const auto start = c.op_clock();
         if (mysql_stmt_execute(s) != 0) {
             const unsigned e = mysql_stmt_errno(s);
-            DriverFailure f = c.timeout_aware(stmt_failure(s, Phase::Statement, {}, sql), start);
+            DriverFailure f = c.timeout_aware(stmt_failure(s, Phase::Statement), start);
             // The table changed shape under a cached statement, or the server
             // forgot it: prepare again, once.
             const bool stale = e == CR_NEW_STMT_METADATA || e == 1243 /* ER_UNKNOWN_STMT_HANDLER */;
@@ -231,7 +230,7 @@ std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, std::s
                 mysql_stmt_free_result(s);
             }
             if (!ok) {
-                DriverFailure f = stmt_failure(s, Phase::Statement, {}, sql);
+                DriverFailure f = stmt_failure(s, Phase::Statement);
                 c.give_back(s, false);
                 c.fail(f);
             }

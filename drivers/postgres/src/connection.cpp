@@ -217,10 +217,10 @@ PgResultPtr Connection::exec_simple(const char *sql) {
     ensure_usable();
     cancel_requested.store(false);
     PgResultPtr res(PQexec(pg_, sql));
-    if (!res) throw failure_from_conn(pg_, ErrorContext{sql, false});
+    if (!res) throw failure_from_conn(pg_);
     ExecStatusType st = PQresultStatus(res.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY)
-        throw failure_from_result(res.get(), pg_, ErrorContext{sql, cancel_requested.load()});
+        throw failure_from_result(res.get(), pg_, ErrorContext{cancel_requested.load()});
     return res;
 }
 
@@ -242,25 +242,25 @@ void Connection::ping(int32_t timeout_ms) {
         PGconn *pg;
         ~RestoreBlocking() { PQsetnonblocking(pg, 0); }
     } restore{pg_};
-    if (PQsendQuery(pg_, "") == 0) throw failure_from_conn(pg_, {});
+    if (PQsendQuery(pg_, "") == 0) throw failure_from_conn(pg_);
     int fr;
     while ((fr = PQflush(pg_)) == 1) {
         if (!wait_socket(PQsocket(pg_), POLLOUT | POLLIN, true, deadline)) throw timed_out();
-        if (PQconsumeInput(pg_) == 0) throw failure_from_conn(pg_, {});
+        if (PQconsumeInput(pg_) == 0) throw failure_from_conn(pg_);
     }
-    if (fr < 0) throw failure_from_conn(pg_, {});
+    if (fr < 0) throw failure_from_conn(pg_);
     PgResultPtr error;
     for (;;) {
         while (PQisBusy(pg_) != 0) {
             if (!wait_socket(PQsocket(pg_), POLLIN, true, deadline)) throw timed_out();
-            if (PQconsumeInput(pg_) == 0) throw failure_from_conn(pg_, {});
+            if (PQconsumeInput(pg_) == 0) throw failure_from_conn(pg_);
         }
         PgResultPtr r(PQgetResult(pg_));
         if (!r) break;
         if (PQresultStatus(r.get()) == PGRES_FATAL_ERROR && !error) error = std::move(r);
     }
     if (error) throw failure_from_result(error.get(), pg_, {});
-    if (PQstatus(pg_) == CONNECTION_BAD) throw failure_from_conn(pg_, {});
+    if (PQstatus(pg_) == CONNECTION_BAD) throw failure_from_conn(pg_);
 }
 
 void Connection::begin() { exec_simple("BEGIN"); }
@@ -431,16 +431,16 @@ CachedStatement *Connection::prepared(const std::string &sql, const BoundParams 
     stmt.id = ++next_statement_id_;
     stmt.name = "ilana_s" + std::to_string(stmt.id);
     // Read the cancel flag when failing: a cancel may arrive mid-prepare.
-    auto ctx = [&] { return ErrorContext{sql, cancel_requested.load()}; };
+    auto ctx = [&] { return ErrorContext{cancel_requested.load()}; };
     PgResultPtr prep(PQprepare(pg_, stmt.name.c_str(), sql.c_str(), params.count, params.types.data()));
-    if (!prep) throw failure_from_conn(pg_, ctx());
+    if (!prep) throw failure_from_conn(pg_);
     if (PQresultStatus(prep.get()) != PGRES_COMMAND_OK) throw failure_from_result(prep.get(), pg_, ctx());
 
     // Describe once, so executions can ask for binary results when every
     // column is binary-decodable (libpq takes one format for all columns).
     PgResultPtr desc(PQdescribePrepared(pg_, stmt.name.c_str()));
     if (!desc || PQresultStatus(desc.get()) != PGRES_COMMAND_OK) {
-        DriverFailure f = desc ? failure_from_result(desc.get(), pg_, ctx()) : failure_from_conn(pg_, ctx());
+        DriverFailure f = desc ? failure_from_result(desc.get(), pg_, ctx()) : failure_from_conn(pg_);
         deallocate(stmt.name);
         throw f;
     }

@@ -138,16 +138,6 @@ std::string one_line(std::string_view message) {
     return out;
 }
 
-std::string sql_excerpt(std::string_view sql) {
-    constexpr size_t kMax = 80;
-    std::string flat = one_line(sql.substr(0, kMax * 4));
-    if (flat.size() <= kMax) return flat;
-    size_t n = kMax;
-    while (n > 0 && (static_cast<unsigned char>(flat[n]) & 0xC0u) == 0x80u) --n;
-    flat.resize(n);
-    return flat + "...";
-}
-
 DriverFailure failure_from_result(const PGresult *res, PGconn *conn, const ErrorContext &ctx) {
     std::string state = field(res, PG_DIAG_SQLSTATE);
     std::string primary = field(res, PG_DIAG_MESSAGE_PRIMARY);
@@ -182,11 +172,12 @@ DriverFailure failure_from_result(const PGresult *res, PGconn *conn, const Error
     std::string msg = one_line(primary);
     if (!detail.empty()) msg += " DETAIL: " + one_line(detail);
     if (!hint.empty()) msg += " HINT: " + one_line(hint);
-    if (!ctx.sql.empty()) msg += " [SQL: " + sql_excerpt(ctx.sql) + "]";
-    return DriverFailure(ec.cls, std::move(msg), state, 0, ec.flags);
+    DriverFailure f(ec.cls, std::move(msg), state, 0, ec.flags);
+    if (ec.cls == ILANA_ERR_CONSTRAINT) f.with_condition(ILANA_COND_NONE, field(res, PG_DIAG_CONSTRAINT_NAME));
+    return f;
 }
 
-DriverFailure failure_from_conn(PGconn *conn, const ErrorContext &ctx, uint32_t extra_flags) {
+DriverFailure failure_from_conn(PGconn *conn, uint32_t extra_flags) {
     std::string msg = conn != nullptr ? one_line(PQerrorMessage(conn)) : std::string();
     if (msg.empty()) msg = "PostgreSQL connection failed";
     ErrorClass ec{ILANA_ERR_INTERNAL, extra_flags};
@@ -194,7 +185,6 @@ DriverFailure failure_from_conn(PGconn *conn, const ErrorContext &ctx, uint32_t 
         ec.cls = ILANA_ERR_CONNECTION;
         ec.flags |= ILANA_ERRF_CONN_BROKEN;
     }
-    if (!ctx.sql.empty()) msg += " [SQL: " + sql_excerpt(ctx.sql) + "]";
     return DriverFailure(ec.cls, std::move(msg), "", 0, ec.flags);
 }
 

@@ -35,29 +35,27 @@ ErrorClass classify_sqlstate(std::string_view sqlstate) noexcept;
 
 // What a failing call knew when it failed.
 struct ErrorContext {
-    std::string_view sql;         // statement text for the excerpt ("" for none)
     bool cancel_requested = false; // ilana cancel() was called for this statement
 };
 
 // A failed PGresult (PGRES_FATAL_ERROR): class from the SQLSTATE table,
 // adjusted by the connection state (CONNECTION_BAD → CONNECTION + CONN_BROKEN,
-// an aborted transaction → TXN_ABORTED). Message: primary, detail, hint, SQL
-// excerpt; values the server echoes (keys, rejected input) are masked so that
-// bound parameter values never reach the record.
+// an aborted transaction → TXN_ABORTED). Message: primary, detail, hint (the
+// host adds the statement's start); values the server echoes (keys, rejected
+// input) are masked so that bound parameter values never reach the record.
+// The constraint the server names (PG_DIAG_CONSTRAINT_NAME) goes to the
+// record's constraint_name; the SQLSTATE says which kind it is.
 DriverFailure failure_from_result(const PGresult *res, PGconn *conn, const ErrorContext &ctx);
 
 // A failure reported by libpq without a result (PQsend* returned 0, the
 // connection dropped, ...): the connection's error message.
-DriverFailure failure_from_conn(PGconn *conn, const ErrorContext &ctx, uint32_t extra_flags = 0);
+DriverFailure failure_from_conn(PGconn *conn, uint32_t extra_flags = 0);
 
 // A failure while connecting: the verbose libpq message is parsed for the
 // server's SQLSTATE (28P01 → AUTH, 3D000 → CONFIG, ...); without one it is a
 // CONNECTION error. `password` (may be empty) is masked out of the message.
 DriverFailure failure_from_connect(PGconn *conn, std::string_view password);
 
-// "… [SQL: SELECT * FROM …]" — at most ~80 bytes of the statement, one line,
-// cut on a UTF-8 boundary. Never contains parameter values (only the text).
-std::string sql_excerpt(std::string_view sql);
 
 // Flattens a multi-line libpq message into one line, trimming whitespace.
 std::string one_line(std::string_view message);

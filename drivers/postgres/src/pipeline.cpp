@@ -96,7 +96,7 @@ public:
         plans_.clear();
         named_ = use_cache;
         if (named_) prepare_plans();
-        if (PQenterPipelineMode(pg_) == 0) throw failure_from_conn(pg_, ErrorContext{sql_, false});
+        if (PQenterPipelineMode(pg_) == 0) throw failure_from_conn(pg_);
         PQsetnonblocking(pg_, 1);
         in_pipeline_ = true;
         try {
@@ -106,7 +106,8 @@ public:
             // Closing it makes the server roll back the unsynced rows.
             conn_.mark_broken();
             throw DriverFailure(f.error_class(), f.what(), f.sqlstate(), f.native_code(),
-                                f.flags() | ILANA_ERRF_CONN_BROKEN);
+                                f.flags() | ILANA_ERRF_CONN_BROKEN)
+                .with_condition(f.condition(), f.constraint_name());
         } catch (const std::exception &e) {
             conn_.mark_broken();
             throw DriverFailure(ILANA_ERR_INTERNAL, std::string("batch: ") + e.what(), "", 0,
@@ -118,12 +119,13 @@ public:
         if (error_) {
             PgResultPtr err(error_);
             error_ = nullptr;
-            DriverFailure f = failure_from_result(err.get(), pg_, ErrorContext{sql_, conn_.cancel_requested.load()});
+            DriverFailure f = failure_from_result(err.get(), pg_, ErrorContext{conn_.cancel_requested.load()});
             stale_plan_ = named_ && (f.sqlstate() == "26000" || f.sqlstate() == "0A000");
             throw DriverFailure(f.error_class(),
                                 "batch row " + std::to_string(failed_row_ + 1) + " of " +
                                     std::to_string(st_.row_count) + ": " + f.what(),
-                                f.sqlstate(), f.native_code(), f.flags());
+                                f.sqlstate(), f.native_code(), f.flags())
+                .with_condition(f.condition(), f.constraint_name());
         }
         return affected_;
     }
@@ -186,7 +188,7 @@ private:
             sent = PQsendQueryParams(pg_, conn_.sql_buf.c_str(), bp.count, bp.types.data(), bp.values.data(),
                                      bp.lengths.data(), bp.formats.data(), 0);
         }
-        if (sent == 0) throw failure_from_conn(pg_, ErrorContext{sql_, false});
+        if (sent == 0) throw failure_from_conn(pg_);
         ++sent_;
     }
 
@@ -222,9 +224,8 @@ private:
             case PGRES_COPY_OUT:
             case PGRES_COPY_BOTH:
                 PQclear(r);
-                throw DriverFailure(ILANA_ERR_INTERNAL, "COPY is not supported in a batch [SQL: " + sql_excerpt(sql_) +
-                                                            "]",
-                                    "", 0, ILANA_ERRF_CONN_BROKEN);
+                throw DriverFailure(ILANA_ERR_INTERNAL, "COPY is not supported in a batch", "", 0,
+                                    ILANA_ERRF_CONN_BROKEN);
             default: // PGRES_FATAL_ERROR and anything unexpected
                 if (error_ == nullptr) {
                     error_ = r;
@@ -248,23 +249,23 @@ private:
                 throw DriverFailure(ILANA_ERR_CONNECTION, std::string("poll() failed: ") + std::strerror(errno), "", 0,
                                     ILANA_ERRF_CONN_BROKEN);
         }
-        if (PQconsumeInput(pg_) == 0) throw failure_from_conn(pg_, ErrorContext{sql_, false});
+        if (PQconsumeInput(pg_) == 0) throw failure_from_conn(pg_);
     }
 
     void send_and_collect() {
         for (uint64_t r = 0; r < st_.row_count; ++r) {
             send_row(r);
             if ((r + 1) % kReadEvery == 0) {
-                if (PQflush(pg_) < 0) throw failure_from_conn(pg_, ErrorContext{sql_, false});
-                if (PQconsumeInput(pg_) == 0) throw failure_from_conn(pg_, ErrorContext{sql_, false});
+                if (PQflush(pg_) < 0) throw failure_from_conn(pg_);
+                if (PQconsumeInput(pg_) == 0) throw failure_from_conn(pg_);
                 collect_ready();
             }
         }
-        if (PQpipelineSync(pg_) == 0) throw failure_from_conn(pg_, ErrorContext{sql_, false});
+        if (PQpipelineSync(pg_) == 0) throw failure_from_conn(pg_);
         synced_ = true;
         for (;;) {
             const int fr = PQflush(pg_);
-            if (fr < 0) throw failure_from_conn(pg_, ErrorContext{sql_, false});
+            if (fr < 0) throw failure_from_conn(pg_);
             collect_ready();
             if (sync_seen_) break;
             wait(fr == 1);

@@ -211,7 +211,7 @@ void Result::fail(PGresult *error_result) {
     // Drain first: the transaction status (TXN_ABORTED) is only final once
     // the server said ReadyForQuery.
     drain(conn_->pg());
-    throw failure_from_result(holder.get(), conn_->pg(), ErrorContext{sql_, conn_->cancel_requested.load()});
+    throw failure_from_result(holder.get(), conn_->pg(), ErrorContext{conn_->cancel_requested.load()});
 }
 
 ilana_status Result::fetch(ilana_batch *batch) {
@@ -236,7 +236,7 @@ ilana_status Result::fetch(ilana_batch *batch) {
         pending_ = nullptr;
         if (r == nullptr) { // the end without a final status: the connection dropped
             finished_ = true;
-            throw failure_from_conn(pg, ErrorContext{sql_, false});
+            throw failure_from_conn(pg);
         }
         switch (PQresultStatus(r)) {
         case PGRES_SINGLE_TUPLE: {

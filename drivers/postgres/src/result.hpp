@@ -69,7 +69,7 @@ private:
     [[noreturn]] void fail(PGresult *error_result);
 
     Connection *conn_;
-    std::string sql_; // for error messages (the excerpt is cut from it)
+    std::string sql_; // its start: whether closing early cancels (is_query_text)
     CancelOnClose may_cancel_;
     PGresult *pending_ = nullptr; // a row (or the end) read ahead
     // Rows of a whole (non single-row) PGRES_TUPLES_OK result in pending_

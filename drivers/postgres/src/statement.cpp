@@ -135,7 +135,7 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
             sent = PQsendQueryParams(pg, conn.sql_buf.c_str(), bp.count, bp.types.data(), bp.values.data(),
                                      bp.lengths.data(), bp.formats.data(), 0);
         }
-        if (sent == 0) throw failure_from_conn(pg, ErrorContext{sql, false});
+        if (sent == 0) throw failure_from_conn(pg);
         // Single-row mode (a PGresult per row) keeps a big result's memory
         // bounded and its working set in cache. A result the host reads
         // whole anyway, of a statement that returned few rows last time,
@@ -146,7 +146,7 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
         if (!whole) (void)PQsetSingleRowMode(pg);
 
         PGresult *first = PQgetResult(pg);
-        if (first == nullptr) throw failure_from_conn(pg, ErrorContext{sql, false});
+        if (first == nullptr) throw failure_from_conn(pg);
         const ExecStatusType status = PQresultStatus(first);
         switch (status) {
         case PGRES_SINGLE_TUPLE:
@@ -171,9 +171,7 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
         case PGRES_COPY_BOTH: {
             PQclear(first);
             abort_copy(pg, status);
-            throw DriverFailure(ILANA_ERR_INTERNAL,
-                                "COPY FROM STDIN / TO STDOUT is not supported through execute [SQL: " +
-                                    sql_excerpt(sql) + "]");
+            throw DriverFailure(ILANA_ERR_INTERNAL, "COPY FROM STDIN / TO STDOUT is not supported through execute");
         }
         default: break;
         }
@@ -192,7 +190,7 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
             if (attempt == 0 && PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) == PQTRANS_IDLE)
                 continue;
         }
-        throw failure_from_result(error.get(), pg, ErrorContext{sql, conn.cancel_requested.load()});
+        throw failure_from_result(error.get(), pg, ErrorContext{conn.cancel_requested.load()});
     }
 }
 

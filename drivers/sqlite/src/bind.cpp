@@ -172,9 +172,7 @@ bool bind_parameters(sqlite3 *db, sqlite3_stmt *stmt, const ilana_value *params,
         throw DriverFailure(ILANA_ERR_SYNTAX,
                             "the statement has " + std::to_string(expected) +
                                 " placeholder(s) but " + std::to_string(count) +
-                                " parameter(s) were given" +
-                                (stmt != nullptr ? " in SQL: " + sql_excerpt(sqlite3_sql(stmt))
-                                                 : std::string()),
+                                " parameter(s) were given",
                             "07001", 0, ILANA_ERRF_NOT_SENT);
     if (count == 0) return false;
     if (params == nullptr)

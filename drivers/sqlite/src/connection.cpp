@@ -386,7 +386,7 @@ StatementLease Connection::prepare(std::string_view sql, bool cache) {
             sqlite3_finalize(stmt);
             throw DriverFailure(ILANA_ERR_SYNTAX,
                                 "one statement per execute: more SQL follows the first statement, "
-                                "near: " + sql_excerpt(rest) + " (in SQL: " + sql_excerpt(sql) + ")",
+                                "near: " + sql_excerpt(rest),
                                 "42601", 0, ILANA_ERRF_NOT_SENT);
         }
     }
@@ -464,6 +464,7 @@ std::unique_ptr<Result> Connection::execute(std::string_view sql, const ilana_va
     // From the first step on; a failing start closes the result, and with
     // it the deadline (result_closed).
     if (timeout_ms > 0) arm_deadline(timeout_ms);
+    else deadline_fired_ = false; // an earlier statement's timeout is not this one's interrupt (a cancel)
     result->start();
     open_result_ = result.get();
     return result;

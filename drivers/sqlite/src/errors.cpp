@@ -24,7 +24,7 @@ struct ErrorRule {
     ilana_error_class cls;
     const char *sqlstate;
     uint32_t flags;
-    bool quote_sql;      // the error is about the SQL text: show it
+    bool quote_sql;      // the error is about the SQL text: say where in it
 };
 
 // An extended code's rule wins over its primary code's; among the rules of
@@ -104,6 +104,22 @@ const ErrorRule &find_rule(int extended, Stage stage) {
     return kFallback;
 }
 
+// "CHECK constraint failed: positive_qty" names a named CHECK constraint;
+// an unnamed one shows its expression ("qty > 0"), which is not a name.
+// (An unnamed CHECK on a bare column, CHECK (flag), reads like a name.)
+// UNIQUE and NOT NULL name columns, FOREIGN KEY nothing: no constraint name.
+std::string check_name(std::string_view message) {
+    constexpr std::string_view kPrefix = "CHECK constraint failed: ";
+    if (message.compare(0, kPrefix.size(), kPrefix) != 0) return {};
+    const std::string_view name = message.substr(kPrefix.size());
+    if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return {};
+    for (char c : name)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+              static_cast<unsigned char>(c) >= 0x80))
+            return {};
+    return std::string(name);
+}
+
 } // namespace
 
 std::string sql_excerpt(std::string_view sql) {
@@ -147,10 +163,10 @@ DriverFailure sqlite_failure(sqlite3 *db, int rc, Stage stage, std::string_view 
         const int offset = db != nullptr ? sqlite3_error_offset(db) : -1;
         if (offset >= 0) message += " at offset " + std::to_string(offset);
 #endif
-        message += " in SQL: " + sql_excerpt(sql);
     }
-    return DriverFailure(rule.cls, std::move(message), rule.sqlstate, extended,
-                         rule.flags | extra_flags);
+    DriverFailure f(rule.cls, std::move(message), rule.sqlstate, extended, rule.flags | extra_flags);
+    if (extended == SQLITE_CONSTRAINT_CHECK && text != nullptr) f.with_condition(ILANA_COND_NONE, check_name(text));
+    return f;
 }
 
 } // namespace ilana::drivers::sqlite

@@ -115,7 +115,8 @@ void execute_many(Connection &c, const ilana_batch_statement &st, ilana_batch_ou
         } else if (!own_txn) {
             flags |= ILANA_ERRF_TXN_ABORTED; // the host's transaction is gone too
         }
-        throw DriverFailure(f.error_class(), f.what(), f.sqlstate(), f.native_code(), flags);
+        throw DriverFailure(f.error_class(), f.what(), f.sqlstate(), f.native_code(), flags)
+            .with_condition(f.condition(), f.constraint_name());
     }
     // On SQLITE_BUSY at COMMIT the transaction is still open: undo it so
     // the batch stays all or nothing, and report the busy error.

@@ -85,8 +85,9 @@ extern "C" {
  *   1.1  ilana_result_info.columns_id; ILANA_EXEC_WHOLE_RESULT.
  *   1.2  ilana_statement.timeout_ms (a statement timeout per execute);
  *        ilana_namespace_api.is_system; extensions "ilana.ddl/1" and
- *        "ilana.session/1" (session state reset between leases). */
-#define ILANA_ABI_MINOR 2u
+ *        "ilana.session/1" (session state reset between leases).
+ *   1.3  ilana_error.condition and ilana_error.constraint_name. */
+#define ILANA_ABI_MINOR 3u
 /* "ILNA" read as a little-endian uint32. */
 #define ILANA_DRIVER_MAGIC 0x414E4C49u
 /* The one symbol a driver exports: `const ilana_driver_entry ilana_entry`. */
@@ -157,8 +158,27 @@ typedef int32_t ilana_error_class;
 
 #define ILANA_ERROR_MESSAGE_CAPACITY 1024
 
-/* Filled by the driver on ILANA_ERROR. The host zeroes it and sets
- * struct_size before each call; a driver writes only the fields covered. */
+/* What exactly was violated or conflicted (ilana_error.condition, ABI 1.3),
+ * for a database whose SQLSTATE does not say: MySQL reports 23000 for every
+ * integrity error and 40001 for a deadlock. The host types its exception
+ * from it (a unique violation, a deadlock ...). ILANA_COND_NONE: the
+ * SQLSTATE says (23505, 23503, 23502, 23514, 40001, 40P01) or nothing does. */
+typedef int32_t ilana_error_condition;
+#define ILANA_COND_NONE 0
+#define ILANA_COND_UNIQUE 1        /* unique key or primary key        (23505) */
+#define ILANA_COND_FOREIGN_KEY 2   /* foreign key, either side         (23503) */
+#define ILANA_COND_NOT_NULL 3      /* NULL into a NOT NULL column      (23502) */
+#define ILANA_COND_CHECK 4         /* CHECK constraint                 (23514) */
+#define ILANA_COND_SERIALIZATION 5 /* transaction conflict, rolled back (40001) */
+#define ILANA_COND_DEADLOCK 6      /* deadlock, transaction rolled back (40P01) */
+
+#define ILANA_CONSTRAINT_NAME_CAPACITY 64
+
+/* Filled by the driver on ILANA_ERROR. The host sets struct_size and
+ * clears the header, sqlstate and the first byte of each string before
+ * each call; a driver writes only the fields struct_size covers. The
+ * message never contains the SQL: the host adds the statement's start
+ * itself (Error::sql()), one way for every driver. */
 typedef struct ilana_error {
     uint32_t struct_size;
     ilana_error_class error_class;
@@ -168,6 +188,12 @@ typedef struct ilana_error {
     /* UTF-8, NUL-terminated, truncated to fit. One line preferred. Never a
      * password or a bound parameter value. */
     char message[ILANA_ERROR_MESSAGE_CAPACITY];
+    /* ABI 1.3 -------------------------------------------------------------- */
+    ilana_error_condition condition; /* ILANA_COND_*; 0 when the SQLSTATE says */
+    /* The constraint (or unique index) the server named, UTF-8, NUL-
+     * terminated, truncated to fit; "" when it named none. A name, never a
+     * value. */
+    char constraint_name[ILANA_CONSTRAINT_NAME_CAPACITY];
 } ilana_error;
 
 /* ======================================================================== */

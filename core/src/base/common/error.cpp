@@ -37,8 +37,57 @@ const char *to_string(ErrorClass cls) noexcept {
 
 Error::Error(const std::string &message, ErrorClass cls, std::string connection, std::string sqlstate,
              int32_t native_code, uint32_t flags)
-    : std::runtime_error(message), class_(cls), connection_(std::move(connection)),
-      sqlstate_(std::move(sqlstate)), native_code_(native_code), flags_(flags) {}
+    : std::runtime_error(message), message_(message), what_(message), class_(cls),
+      connection_(std::move(connection)), sqlstate_(std::move(sqlstate)), native_code_(native_code),
+      flags_(flags) {}
+
+void Error::compose() {
+    what_ = message_;
+    if (!sql_.empty()) {
+        what_ += " [SQL: ";
+        what_ += sql_;
+        what_ += ']';
+    }
+}
+
+void Error::add_context(const std::string &before, const std::string &after) {
+    message_ = before + message_ + after;
+    compose();
+}
+
+void Error::set_sql(std::string_view sql) {
+    if (!sql_.empty()) return; // the innermost statement is the one that failed
+    // One line, blanks collapsed, at most kMax bytes cut on a UTF-8
+    // boundary: enough to recognise the statement, short enough for a log
+    // line. Only the text: bound values never reach it.
+    constexpr size_t kMax = 120;
+    std::string out;
+    bool space = false, cut = false;
+    for (char c : sql) {
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            space = !out.empty();
+            continue;
+        }
+        if (out.size() + (space ? 1 : 0) >= kMax) {
+            cut = true;
+            break;
+        }
+        if (space) out += ' ';
+        space = false;
+        out += c;
+    }
+    if (cut) {
+        size_t n = out.size();
+        // Drop the last character if it may be incomplete (its continuation
+        // bytes, then its lead byte), so the excerpt stays valid UTF-8.
+        while (n > 0 && (static_cast<unsigned char>(out[n - 1]) & 0xC0u) == 0x80u) --n;
+        if (n > 0 && (static_cast<unsigned char>(out[n - 1]) & 0xC0u) == 0xC0u) --n;
+        out.resize(n);
+        out += "...";
+    }
+    sql_ = std::move(out);
+    compose();
+}
 
 bool Error::poisons_connection() const noexcept { return (flags_ & kConnBroken) != 0; }
 bool Error::aborted_transaction() const noexcept { return (flags_ & kTxnAborted) != 0; }

@@ -88,14 +88,15 @@ void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view
             text = t_sql;
             if (count != n)
                 throw Error("[" + cs.name + "] the statement has " + std::to_string(count) + " ? placeholder(s) but " +
-                                std::to_string(n) + " parameter(s) were given: " + std::string(sql.substr(0, 200)),
+                                std::to_string(n) + " parameter(s) were given",
                             ErrorClass::syntax, cs.name);
         }
         auto res = conn.execute_values(text, params, n, ILANA_EXEC_CACHE | flags, timeout_ms);
         consume(res);
         timer.finish(true);
-    } catch (const Error &e) {
+    } catch (Error &e) {
         timer.finish(false);
+        conn.set_statement(e, sql); // failures after execute (rows) or before it (checks)
         report_error(cs, e);
         throw;
     }

@@ -47,7 +47,7 @@ int64_t run_loop(NativeConnection &conn, bool in_tx, std::string_view sql, const
             const int64_t n = res.counts().affected_rows;
             if (n > 0) total += n;
         }
-    } catch (const Error &e) {
+    } catch (Error &e) {
         try {
             if (in_tx) {
                 conn.execute("ROLLBACK TO SAVEPOINT ilana_batch", nullptr, 0, 0);
@@ -58,9 +58,9 @@ int64_t run_loop(NativeConnection &conn, bool in_tx, std::string_view sql, const
         } catch (...) {
             if (!in_tx) conn.mark_broken(); // never back to the pool mid-transaction
         }
-        throw Error("batch row " + std::to_string(row + 1) + " of " + std::to_string(row_count) + ": " +
-                        std::string(e.what()),
-                    e.error_class(), e.connection(), e.sqlstate(), e.native_code(), e.flags());
+        // The same object, so the error keeps its type (a UniqueViolation stays one).
+        e.add_context("batch row " + std::to_string(row + 1) + " of " + std::to_string(row_count) + ": ");
+        throw;
     }
     if (in_tx) conn.execute("RELEASE SAVEPOINT ilana_batch", nullptr, 0, 0);
     else conn.commit();
@@ -78,7 +78,7 @@ ExecResult run_batch(ConnectionState &cs, NativeConnection &conn, bool in_tx, st
             if (rows[r].size() != width)
                 throw Error("[" + cs.name + "] batch row " + std::to_string(r + 1) + " has " +
                                 std::to_string(rows[r].size()) + " parameter(s) but the statement has " +
-                                std::to_string(width) + " ? placeholder(s): " + std::string(sql.substr(0, 200)),
+                                std::to_string(width) + " ? placeholder(s)",
                             ErrorClass::syntax, cs.name);
         ExecResult out;
         out.affected_rows = 0;
@@ -87,8 +87,9 @@ ExecResult run_batch(ConnectionState &cs, NativeConnection &conn, bool in_tx, st
                                                     : run_loop(conn, in_tx, t_batch_sql, rows, width);
         timer.finish(true);
         return out;
-    } catch (const Error &e) {
+    } catch (Error &e) {
         timer.finish(false);
+        conn.set_statement(e, sql);
         report_error(cs, e);
         throw;
     }

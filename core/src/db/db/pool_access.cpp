@@ -1,6 +1,7 @@
 // The db layer's interface for the features (db/pool_access.hpp).
 #include "db/pool_access.hpp"
 
+#include "common/error_factory.hpp"
 #include "db/database_state.hpp"
 #include "db/statement_events.hpp"
 
@@ -98,7 +99,7 @@ std::shared_ptr<ConnectionState> open_extra_pool(const std::weak_ptr<DatabaseSta
                                                  const std::vector<std::pair<std::string, std::string>> &overrides,
                                                  const std::string &namespace_name) {
     auto ds = db.lock();
-    if (!ds) throw Error("tenants: the Database is closed", ErrorClass::connection, name);
+    if (!ds) detail::throw_error(Error("tenants: the Database is closed", ErrorClass::connection, name));
     auto cs = make_connection_state(*ds, cc, std::move(driver), name, overrides);
     cs->namespace_name = namespace_name; // for log records, POOL_CREATED first
     cs->pool();                          // the pool exists from now on: onPoolCreated

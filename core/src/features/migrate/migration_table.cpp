@@ -1,3 +1,4 @@
+#include "common/error_factory.hpp"
 #include "migrate/migration_table.hpp"
 
 #include <ilana/logging.hpp>
@@ -184,9 +185,10 @@ void MigrationLock::acquire() {
     if (api->acquire(nc.handle(), name_.c_str(), timeout_ms_, &err) != ILANA_OK) {
         if (err.error_class == ILANA_ERR_TIMEOUT) {
             auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-            throw Error("[" + nc.name() + "] another migration runner holds the lock '" + name_ + "'; gave up after " +
-                            std::to_string(waited.count()) + " ms (" + err.message + ")",
-                        ErrorClass::timeout, nc.name(), err.sqlstate, err.native_code, err.flags);
+            detail::throw_error(Error("[" + nc.name() + "] another migration runner holds the lock '" + name_ +
+                                          "'; gave up after " + std::to_string(waited.count()) + " ms (" +
+                                          err.message + ")",
+                                      ErrorClass::timeout, nc.name(), err.sqlstate, err.native_code, err.flags));
         }
         nc.fail(err, "taking the migration lock");
     }

@@ -164,10 +164,10 @@ CloneResult TenantManager::clone_tenant(std::string_view source_id, std::string_
             for (const detail::DdlStatement *d : detail::statements_of_step(ddl, step, copied, options.include_data)) {
                 try {
                     run_native(out, d->sql);
-                } catch (const Error &e) {
-                    throw Error("clone: creating " + d->kind + " " + d->name + " in tenant \"" + dst +
-                                    "\" failed: " + e.what(),
-                                e.error_class(), e.connection(), e.sqlstate(), e.native_code());
+                } catch (Error &e) {
+                    e.add_context("clone: creating " + d->kind + " " + d->name + " in tenant \"" + dst +
+                                  "\" failed: ");
+                    throw; // keeps its type
                 }
                 if (step == ILANA_DDL_AFTER_DATA && d->kind == "view") result.views.push_back(d->name);
             }

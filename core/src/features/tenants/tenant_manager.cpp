@@ -288,9 +288,9 @@ SeedResult TenantManager::seed_file(const std::vector<std::string> &tenant_ids, 
                     // Sent as written, like a migration: no ? rewriting.
                     detail::NativeResult r = detail::native(s).execute(st.text, nullptr, 0, 0);
                     r.close();
-                } catch (const Error &e) {
-                    throw Error(std::string(e.what()) + " (" + sql_file + ":" + std::to_string(st.line) + ")",
-                                e.error_class(), e.connection(), e.sqlstate(), e.native_code(), e.flags());
+                } catch (Error &e) {
+                    e.add_context({}, " (" + sql_file + ":" + std::to_string(st.line) + ")");
+                    throw; // keeps its type
                 }
             }
             s.commit();

@@ -2,6 +2,7 @@
 // drop, list), and discovery of tenants. With file isolation the files the
 // template names are the namespaces: the driver cannot list them (only we
 // know the template), so they are found here.
+#include "common/error_factory.hpp"
 #include "tenants/tenant_state.hpp"
 
 #include <ilana/logging.hpp>
@@ -152,7 +153,7 @@ std::vector<std::string> TenantState::discover() const {
         }
     } else if (!options.discovery_query.empty()) {
         auto dbs = db.lock();
-        if (!dbs) throw Error("tenants: the Database is closed", ErrorClass::connection);
+        if (!dbs) detail::throw_error(Error("tenants: the Database is closed", ErrorClass::connection));
         Connection c = database_of(dbs).on(options.discovery_connection);
         Result r = c.query(options.discovery_query);
         if (r.columns().empty())

@@ -1,6 +1,7 @@
 // TenantState: validation of the "tenants" section against the driver,
 // lazy tenant pools with pinning, LRU and TTL eviction, and the one sweeper
 // thread of the process.
+#include "common/error_factory.hpp"
 #include "tenants/tenant_state.hpp"
 
 #include <ilana/logging.hpp>
@@ -210,7 +211,8 @@ Connection TenantState::get(const std::string &id) {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
         if (closed_)
-            throw Error("[" + pool_name(id) + "] the tenant pools are closed", ErrorClass::connection, pool_name(id));
+            detail::throw_error(
+                Error("[" + pool_name(id) + "] the tenant pools are closed", ErrorClass::connection, pool_name(id)));
         Table::Decision d = table_.checkout(id, Clock::now());
         if (d.action == Table::Action::use) return connection_of(pin_locked(d.entry, true));
         if (d.action == Table::Action::create) {
@@ -234,8 +236,8 @@ Connection TenantState::get(const std::string &id) {
             if (closed_) { // close_all() ran meanwhile: this pool goes too
                 lock.unlock();
                 close_pool(*cs, "shutdown");
-                throw Error("[" + pool_name(id) + "] the tenant pools are closed", ErrorClass::connection,
-                            pool_name(id));
+                detail::throw_error(Error("[" + pool_name(id) + "] the tenant pools are closed",
+                                          ErrorClass::connection, pool_name(id)));
             }
             return connection_of(pin_locked(d.entry, true));
         }
@@ -293,9 +295,9 @@ bool TenantState::evict(const std::string &id, const std::string &reason) {
         bool pinned = false;
         e = table_.remove(id, false, &pinned);
         if (!e && pinned)
-            throw Error("[" + pool_name(id) + "] the tenant's pool is in use (a Connection or Session of it is "
-                                              "alive); release it first",
-                        ErrorClass::connection, pool_name(id));
+            detail::throw_error(Error("[" + pool_name(id) + "] the tenant's pool is in use (a Connection or Session of "
+                                                        "it is alive); release it first",
+                                      ErrorClass::connection, pool_name(id)));
     }
     if (!e) return false;
     close_pool(*e->payload, reason.c_str());

@@ -1,5 +1,6 @@
 #include "plugins/native_connection.hpp"
 
+#include "common/error_factory.hpp"
 #include "common/sql_kind.hpp"
 
 #include <algorithm>
@@ -20,9 +21,15 @@ ilana_error fresh_error() {
     e.native_code = 0;
     std::memset(e.sqlstate, 0, sizeof e.sqlstate);
     e.message[0] = '\0';
+    e.condition = ILANA_COND_NONE;
+    e.constraint_name[0] = '\0';
     return e;
 }
 
+namespace {
+
+// The facts of a driver's error record, as a plain Error (throw_error
+// decides its type).
 Error abi_error(const ilana_error &err, const std::string &connection,
                 const std::function<std::string(std::string)> &redact, const char *operation) {
     // strnlen: a driver that forgot the NUL must not make us read past the buffer.
@@ -37,9 +44,18 @@ Error abi_error(const ilana_error &err, const std::string &connection,
     return Error(prefix + operation + ": " + msg, cls, connection, sqlstate, err.native_code, err.flags);
 }
 
+// The record's ABI 1.3 fields; a driver of an older ABI leaves them as
+// fresh_error set them.
+[[noreturn]] void throw_abi_facts(Error facts, const ilana_error &err) {
+    throw_error(std::move(facts), err.condition,
+                std::string(err.constraint_name, strnlen(err.constraint_name, sizeof err.constraint_name)));
+}
+
+} // namespace
+
 [[noreturn]] void throw_abi_error(const ilana_error &err, const std::string &connection,
                                   const std::function<std::string(std::string)> &redact, const char *operation) {
-    throw abi_error(err, connection, redact, operation);
+    throw_abi_facts(abi_error(err, connection, redact, operation), err);
 }
 
 std::unique_ptr<NativeConnection> NativeConnection::open(std::shared_ptr<const ConnectTarget> target,
@@ -86,14 +102,22 @@ NativeConnection::~NativeConnection() {
     if (conn_ != nullptr) target_->driver->api().close(conn_);
 }
 
-void NativeConnection::fail(const ilana_error &err, const char *operation, bool may_have_written) {
+void NativeConnection::fail(const ilana_error &err, const char *operation, bool may_have_written,
+                            std::string_view sql) {
     if (err.flags & ILANA_ERRF_CONN_BROKEN) broken_ = true;
     Error e = abi_error(err, target_->name, target_->redact, operation);
     // Sent, then the connection went: a write may or may not be applied.
     if (may_have_written && !e.not_sent() &&
         (e.error_class() == ErrorClass::connection || e.poisons_connection()))
         e.set_outcome_unknown();
-    throw e;
+    if (!sql.empty()) set_statement(e, sql);
+    throw_abi_facts(std::move(e), err);
+}
+
+void NativeConnection::set_statement(Error &e, std::string_view sql) const {
+    if (!e.sql().empty()) return;
+    // Redacted whole, then cut: a secret the cut would split is masked first.
+    e.set_sql(target_->redact ? target_->redact(std::string(sql)) : sql);
 }
 
 NativeResult NativeConnection::execute(std::string_view sql, const ilana_value *params, size_t count,
@@ -110,7 +134,7 @@ NativeResult NativeConnection::execute(std::string_view sql, const ilana_value *
     ilana_result *res = nullptr;
     ilana_error err = fresh_error();
     if (target_->driver->api().execute(conn_, &st, &res, &err) != ILANA_OK)
-        fail(err, "query failed", !detail::is_read_only(sql));
+        fail(err, "query failed", !detail::is_read_only(sql), sql);
     return NativeResult(this, res);
 }
 

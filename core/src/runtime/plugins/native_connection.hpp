@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -104,9 +105,16 @@ public:
     // Set when a call failed with ILANA_ERRF_CONN_BROKEN: the pool discards it.
     bool broken() const noexcept { return broken_; }
     void mark_broken() noexcept { broken_ = true; }
+    // Throws the driver's error as its kind (detail::throw_error).
     // `may_have_written`: the call was a write or a commit, so a connection
-    // lost after sending leaves its outcome unknown (Error::outcome_unknown).
-    [[noreturn]] void fail(const ilana_error &err, const char *operation, bool may_have_written = false);
+    // lost after sending leaves its outcome unknown (OutcomeUnknown). `sql`:
+    // the statement that failed, shown as Error::sql().
+    [[noreturn]] void fail(const ilana_error &err, const char *operation, bool may_have_written = false,
+                           std::string_view sql = {});
+    // Sets `e`'s statement (Error::sql(), through this connection's secret
+    // masking) unless it has one: for failures of a statement found above
+    // the execute call (fetching its rows, checks before sending it).
+    void set_statement(Error &e, std::string_view sql) const;
 
 private:
     NativeConnection(std::shared_ptr<const ConnectTarget> target, ilana_conn *conn,

@@ -3,6 +3,8 @@
 // (db/db/pipeline.cpp, db/db/introspect.cpp) never see the ABI structs.
 #include "plugins/native_connection.hpp"
 
+#include "common/sql_kind.hpp"
+
 #include <cstddef>
 #include <cstring>
 
@@ -61,7 +63,7 @@ int64_t NativeConnection::execute_many(std::string_view sql, const std::vector<s
             err.error_class = ILANA_ERR_INTERNAL;
             std::strcpy(err.message, "execute_many failed without an error record");
         }
-        fail(err, "batch failed");
+        fail(err, "batch failed", !detail::is_read_only(sql), sql);
     }
     return out.affected_rows;
 }

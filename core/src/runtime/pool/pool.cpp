@@ -1,3 +1,4 @@
+#include "common/error_factory.hpp"
 #include "pool/pool.hpp"
 #include "log/call_hook.hpp"
 #include "log/log_events.hpp"
@@ -360,7 +361,7 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
     const auto deadline = start + timeout;
     for (;;) {
         std::unique_lock<std::mutex> lock(mu_);
-        if (closed_) throw Error("[" + name_ + "] the pool is closed", ErrorClass::connection, name_);
+        if (closed_) detail::throw_error(Error("[" + name_ + "] the pool is closed", ErrorClass::connection, name_));
         ++acquires_;
         bool create = false;
         if (lock_free_ && idle_.empty()) unpark_all_locked();
@@ -400,7 +401,8 @@ std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeou
                     throw_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start), start);
                 }
                 if (w.failed)
-                    throw Error("[" + name_ + "] the pool was closed while waiting", ErrorClass::connection, name_);
+                    detail::throw_error(
+                        Error("[" + name_ + "] the pool was closed while waiting", ErrorClass::connection, name_));
                 if (w.handed) {
                     // Still counted in in_use_: a hand-off never frees
                     // capacity. Back to the fast path once the queue is empty

@@ -33,8 +33,31 @@
 
 namespace ilana::sdk {
 
+// Copies `text` into a fixed char field: truncated on a UTF-8 boundary,
+// NUL-terminated.
+template <size_t N>
+inline void copy_error_text(char (&field)[N], std::string_view text) noexcept {
+    size_t n = std::min(text.size(), N - 1);
+    // Do not cut a multi-byte UTF-8 sequence in half.
+    while (n > 0 && n < text.size() && (static_cast<unsigned char>(text[n]) & 0xC0u) == 0x80u) --n;
+    std::memcpy(field, text.data(), n);
+    field[n] = '\0';
+}
+
+// ABI 1.3: which constraint or conflict failed (ILANA_COND_*) and the
+// constraint's name, written only where the host's record has the fields
+// (its struct_size covers them).
+inline void set_error_condition(ilana_error *err, ilana_error_condition condition,
+                                std::string_view constraint_name = {}) noexcept {
+    if (err == nullptr) return;
+    if (err->struct_size >= offsetof(ilana_error, condition) + sizeof err->condition) err->condition = condition;
+    if (err->struct_size >= offsetof(ilana_error, constraint_name) + sizeof err->constraint_name)
+        copy_error_text(err->constraint_name, constraint_name);
+}
+
 // Writes a complete error record. Safe with err == nullptr. The message is
 // truncated to the record's capacity (on a UTF-8 boundary) and NUL-terminated.
+// The message never carries the SQL: the host shows the statement itself.
 inline void set_error(ilana_error *err, ilana_error_class cls, std::string_view message,
                       const char *sqlstate = nullptr, int32_t native_code = 0,
                       uint32_t flags = 0) noexcept {
@@ -44,13 +67,8 @@ inline void set_error(ilana_error *err, ilana_error_class cls, std::string_view 
     err->native_code = native_code;
     std::memset(err->sqlstate, 0, sizeof err->sqlstate);
     if (sqlstate != nullptr) std::strncpy(err->sqlstate, sqlstate, 5);
-    size_t n = std::min(message.size(), sizeof err->message - 1);
-    // Do not cut a multi-byte UTF-8 sequence in half.
-    while (n > 0 && n < message.size() &&
-           (static_cast<unsigned char>(message[n]) & 0xC0u) == 0x80u)
-        --n;
-    std::memcpy(err->message, message.data(), n);
-    err->message[n] = '\0';
+    copy_error_text(err->message, message);
+    set_error_condition(err, ILANA_COND_NONE);
 }
 
 // The exception a driver throws to fail an entry point with a classified error.
@@ -65,9 +83,18 @@ public:
     const std::string &sqlstate() const noexcept { return sqlstate_; }
     int32_t native_code() const noexcept { return native_code_; }
     uint32_t flags() const noexcept { return flags_; }
+    // ABI 1.3: the violated constraint's kind and name (set_error_condition).
+    DriverFailure &with_condition(ilana_error_condition condition, std::string constraint_name = {}) {
+        condition_ = condition;
+        constraint_name_ = std::move(constraint_name);
+        return *this;
+    }
+    ilana_error_condition condition() const noexcept { return condition_; }
+    const std::string &constraint_name() const noexcept { return constraint_name_; }
     void fill(ilana_error *err) const noexcept {
         set_error(err, cls_, message_, sqlstate_.empty() ? nullptr : sqlstate_.c_str(),
                   native_code_, flags_);
+        set_error_condition(err, condition_, constraint_name_);
     }
 
 private:
@@ -76,6 +103,8 @@ private:
     std::string sqlstate_;
     int32_t native_code_;
     uint32_t flags_;
+    ilana_error_condition condition_ = ILANA_COND_NONE;
+    std::string constraint_name_;
 };
 
 // Runs `body` (returning ilana_status) and converts every exception into

@@ -1,0 +1,32 @@
+// The one place that decides which exception type a failure is thrown as.
+//
+// Everywhere the core turns a failure into an exception — a driver's
+// ilana_error in the ABI adapter, or a condition of its own (a closed pool,
+// a lock wait that timed out) — it builds a plain Error with the facts and
+// calls throw_error, which throws the subclass of <ilana/error.hpp> the
+// facts call for. So `catch (const ilana::TimeoutError &)` sees every
+// timeout, whoever noticed it.
+#pragma once
+
+#include <ilana/error.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace ilana::detail {
+
+// Throws `facts` as its kind, in this order:
+//   outcome_unknown()                       -> OutcomeUnknown
+//   class connection                         -> ConnectionError
+//   class timeout                            -> TimeoutError
+//   class canceled                           -> StatementCanceled
+//   class constraint                         -> UniqueViolation, ForeignKeyViolation,
+//       NotNullViolation, CheckViolation by `condition` (ILANA_COND_*), else
+//       by SQLSTATE 23505/23503/23502/23514; else ConstraintViolation
+//   class transient, deadlock (condition or 40P01)        -> DeadlockDetected
+//   class transient, serialization (condition or 40001)   -> SerializationFailure
+//   anything else                            -> Error
+// `constraint_name` goes to ConstraintViolation (ignored otherwise).
+[[noreturn]] void throw_error(Error facts, int32_t condition = 0, std::string constraint_name = {});
+
+} // namespace ilana::detail
