@@ -57,6 +57,13 @@
 //                                  std::optional<std::string_view>
 //     lock_acquire(std::string_view name, int32_t timeout_ms),
 //     lock_release(std::string_view name)   give "ilana.lock/1"
+//     dialect() const              -> const ilana_dialect*: the dialect of
+//                                  the server this connection reached (a
+//                                  bridge to several databases), nullptr for
+//                                  the driver's; gives "ilana.conn_dialect/1"
+//                                  (ABI 1.3). Decided in connect, unchanged
+//                                  and alive until the connection is closed
+//                                  (a member of the connection, typically)
 // A capability claimed without its functions is a compile error; functions
 // present but not claimed are not exposed.
 //
@@ -252,6 +259,7 @@ ILANA_SDK_DETECT_(has_indexes, std::declval<T &>().indexes(std::optional<std::st
                                                             std::optional<std::string_view>{}))
 ILANA_SDK_DETECT_(has_lock_acquire, std::declval<T &>().lock_acquire(std::string_view{}, int32_t{}))
 ILANA_SDK_DETECT_(has_lock_release, std::declval<T &>().lock_release(std::string_view{}))
+ILANA_SDK_DETECT_(has_conn_dialect, static_cast<const ilana_dialect *>(std::declval<const T &>().dialect()))
 ILANA_SDK_DETECT_(has_on_init, T::on_init(std::declval<const ilana_host &>()))
 ILANA_SDK_DETECT_(has_on_deinit, T::on_deinit())
 ILANA_SDK_DETECT_(has_extension, T::extension(static_cast<const char *>(nullptr)))
@@ -536,6 +544,16 @@ template <class D> struct Thunks {
             else return missing("indexes"), std::unique_ptr<Result>();
         });
     }
+    // "ilana.conn_dialect/1": never fails, so a throwing member (or a NULL
+    // handle) means "the driver's dialect".
+    static const ilana_dialect *dialect_of(ilana_conn *h) noexcept {
+        try {
+            if constexpr (has_conn_dialect<C>::value) return static_cast<const C &>(conn(h)).dialect();
+            else return (void)h, nullptr;
+        } catch (...) {
+            return nullptr;
+        }
+    }
     // "ilana.lock/1"
     static ilana_status lock_acquire(ilana_conn *h, const char *name, int32_t timeout_ms, ilana_error *err) {
         return guarded(err, [&] {
@@ -580,6 +598,7 @@ template <class D> struct Exported {
     static constexpr bool kTransactions = (D::capabilities & ILANA_CAP_TRANSACTIONS) != 0;
     static constexpr bool kCancel = (D::capabilities & ILANA_CAP_CANCEL) != 0;
     static constexpr bool kParams = has_params<D>::value;
+    static constexpr bool kConnDialect = has_conn_dialect<C>::value;
 
     static_assert(std::is_base_of_v<Connection, C>, "the connection class must derive from ilana::sdk::Connection");
     static_assert(non_empty(D::id), "the driver needs a non-empty static constexpr id (\"com.example.mydb\")");
@@ -635,12 +654,14 @@ template <class D> struct Exported {
         kLock ? &T::lock_release : nullptr,
     };
     static constexpr ilana_params_api params = params_of<D>();
+    static constexpr ilana_conn_dialect_api conn_dialect = {sizeof(ilana_conn_dialect_api), 0, &T::dialect_of};
 
     static const void *get_extension(const char *id) {
         if (id == nullptr) return nullptr;
         if (kIntrospect && std::strcmp(id, ILANA_EXT_INTROSPECT) == 0) return &introspect;
         if (kLock && std::strcmp(id, ILANA_EXT_LOCK) == 0) return &lock;
         if (kParams && std::strcmp(id, ILANA_EXT_PARAMS) == 0) return &params;
+        if (kConnDialect && std::strcmp(id, ILANA_EXT_CONN_DIALECT) == 0) return &conn_dialect;
         if constexpr (has_extension<D>::value) {
             try {
                 return D::extension(id);
