@@ -5,6 +5,7 @@
 #include <ilana/retry.hpp>
 
 #include "db/database_state.hpp"
+#include "db/dialect.hpp"
 #include "db/placeholders.hpp"
 #include "db/statement_events.hpp"
 #include "db/statement_retry.hpp"
@@ -72,12 +73,13 @@ void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view
     try {
         if (timeout_ms > 0 && !cs.driver_enforces_timeout) throw_timeout_unsupported(cs);
         std::string_view text = sql;
-        if (!placeholders_passthrough(sql, cs.placeholder_style)) {
-            if (t_sql_style != cs.placeholder_style || t_sql_source != sql) {
+        const int style = conn.placeholder_style(); // the session's server's (ABI 1.3)
+        if (!placeholders_passthrough(sql, style)) {
+            if (t_sql_style != style || t_sql_source != sql) {
                 t_sql_style = -1; // stays invalid if the rewrite throws
-                t_sql_count = rewrite_placeholders(sql, cs.placeholder_style, t_sql);
+                t_sql_count = rewrite_placeholders(sql, style, t_sql);
                 t_sql_source.assign(sql.data(), sql.size());
-                t_sql_style = cs.placeholder_style;
+                t_sql_style = style;
             }
             const size_t count = t_sql_count;
             text = t_sql;
@@ -292,7 +294,6 @@ void Transaction::rollback() {
 
 const std::string &Connection::name() const noexcept { return state_->name; }
 const std::string &Connection::client() const noexcept { return state_->client; }
-const Dialect &Connection::dialect() const { return state_->dialect; }
 
 Session Connection::lease(std::shared_ptr<ConnectionState> state) const {
     std::chrono::microseconds waited;
@@ -453,15 +454,8 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
     target->params.emplace_back("ilana.pool_id", std::to_string(next_pool_id.fetch_add(1)));
     target->redact = [config](std::string s) { return config->redact(std::move(s)); };
     cs->target = target;
-    const ilana_dialect &d = driver->dialect();
-    cs->placeholder_style = d.placeholder;
-    cs->dialect.dollar_placeholders = d.placeholder == ILANA_PLACEHOLDER_DOLLAR;
-    cs->dialect.identifier_quote = d.identifier_quote;
-    cs->dialect.supports_returning = d.supports_returning != 0;
-    cs->dialect.upsert_form = d.upsert_form;
-    cs->dialect.limit_form = d.limit_form;
-    cs->dialect.max_params = d.max_params;
-    cs->dialect.transactional_ddl = driver->has(ILANA_CAP_TRANSACTIONAL_DDL);
+    cs->dialect = dialect_from(driver->dialect(), *driver);
+    cs->dialect_per_session = driver->reports_connection_dialect();
     cs->driver_enforces_timeout = driver->enforces_statement_timeout();
     // Refused at open rather than ignored at the first statement.
     if (cc.statement_timeout_ms > 0 && !cs->driver_enforces_timeout)

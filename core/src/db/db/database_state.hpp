@@ -32,8 +32,14 @@ struct ConnectionState {
     std::shared_ptr<const Config> whole_config;
     std::shared_ptr<const ConnectTarget> target;
     std::shared_ptr<const Hooks> hooks;
+    // The descriptor's dialect. With dialect_per_session (the driver has
+    // "ilana.conn_dialect/1") each session reports its server's instead, and
+    // Connection::dialect() is the first one's, cached in server_dialect.
     Dialect dialect;
-    int placeholder_style = ILANA_PLACEHOLDER_QUESTION;
+    bool dialect_per_session = false;
+    std::mutex server_dialect_mu;              // guards writing the two below
+    std::atomic<bool> server_dialect_known{false};
+    Dialect server_dialect;
     // For log records: the tenant's namespace (schema, database or file) of
     // a tenant pool (set by TenantState::open_pool), "" for a connection of the config.
     std::string namespace_name;

@@ -105,7 +105,7 @@ ExecResult Session::execute_many(std::string_view sql, const std::vector<Params>
     detail::ConnectionState &cs = *state_;
     detail::StatementTimer timer(cs, sql, "batch");
     try {
-        const size_t width = detail::rewrite_placeholders(sql, cs.placeholder_style, detail::t_batch_sql);
+        const size_t width = detail::rewrite_placeholders(sql, pc_->conn->placeholder_style(), detail::t_batch_sql);
         for (size_t r = 0; r < rows.size(); ++r)
             if (rows[r].size() != width)
                 throw Error("[" + cs.name + "] batch row " + std::to_string(r + 1) + " has " +

@@ -52,8 +52,7 @@ std::string utc_now_iso() {
 
 MigrationTable::MigrationTable(Session &session, const MigrationsOptions &options)
     : s_(session), options_(options) {
-    ConnectionState &cs = InternalAccess::state(session);
-    quote_ = cs.dialect.identifier_quote;
+    quote_ = session.dialect().identifier_quote; // the server's the session reached
     networked_ = InternalAccess::native(session).driver().has(ILANA_CAP_NETWORK);
     sql_name_ = quote_identifier(options_.table_name, quote_);
     display_name_ = options_.table_name;

@@ -100,7 +100,7 @@ QueryBuilder::QueryBuilder(Connection connection, std::string_view table)
 }
 
 QueryBuilder::QueryBuilder(Session &session, std::string_view table)
-    : QueryBuilder(InternalAccess::state(session).dialect, table, session.connection_name()) {
+    : QueryBuilder(session.dialect(), table, session.connection_name()) {
     session_ = &session;
     conn_.emplace(InternalAccess::make_connection(InternalAccess::shared_state(session)));
 }
