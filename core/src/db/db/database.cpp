@@ -5,7 +5,6 @@
 #include <ilana/retry.hpp>
 
 #include "db/database_state.hpp"
-#include "db/dialect.hpp"
 #include "db/placeholders.hpp"
 #include "db/statement_events.hpp"
 #include "db/statement_retry.hpp"
@@ -455,7 +454,7 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
     target->redact = [config](std::string s) { return config->redact(std::move(s)); };
     cs->target = target;
     cs->dialect = dialect_from(driver->dialect(), *driver);
-    cs->dialect_per_session = driver->reports_connection_dialect();
+    if (driver->reports_connection_dialect()) cs->server_dialect = std::make_shared<PoolDialect>();
     cs->driver_enforces_timeout = driver->enforces_statement_timeout();
     // Refused at open rather than ignored at the first statement.
     if (cc.statement_timeout_ms > 0 && !cs->driver_enforces_timeout)

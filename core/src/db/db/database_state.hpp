@@ -6,6 +6,7 @@
 #include <ilana/database.hpp>
 #include <ilana/logging.hpp>
 
+#include "db/dialect.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
 
@@ -32,14 +33,11 @@ struct ConnectionState {
     std::shared_ptr<const Config> whole_config;
     std::shared_ptr<const ConnectTarget> target;
     std::shared_ptr<const Hooks> hooks;
-    // The descriptor's dialect. With dialect_per_session (the driver has
-    // "ilana.conn_dialect/1") each session reports its server's instead, and
-    // Connection::dialect() is the first one's, cached in server_dialect.
+    // The descriptor's dialect. When the driver has "ilana.conn_dialect/1"
+    // each session reports its server's instead, and server_dialect holds
+    // the pool's (Connection::dialect()); null for other drivers.
     Dialect dialect;
-    bool dialect_per_session = false;
-    std::mutex server_dialect_mu;              // guards writing the two below
-    std::atomic<bool> server_dialect_known{false};
-    Dialect server_dialect;
+    std::shared_ptr<PoolDialect> server_dialect;
     // For log records: the tenant's namespace (schema, database or file) of
     // a tenant pool (set by TenantState::open_pool), "" for a connection of the config.
     std::string namespace_name;
@@ -65,7 +63,12 @@ struct ConnectionState {
             auto t = target;
             pool_ptr = std::make_shared<Pool>(
                 name, config.pool, retry,
-                [t](int32_t timeout_ms) { return NativeConnection::open(t, timeout_ms); }, hooks, &metrics);
+                [t, sd = server_dialect](int32_t timeout_ms) {
+                    auto conn = NativeConnection::open(t, timeout_ms);
+                    if (sd) sd->note(*conn);
+                    return conn;
+                },
+                hooks, &metrics);
             Maintainer::instance().add(pool_ptr);
             if (hooks && hooks->on_pool_created) {
                 try {

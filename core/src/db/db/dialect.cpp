@@ -7,8 +7,6 @@
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
 
-#include <mutex>
-
 namespace ilana {
 namespace detail {
 
@@ -24,6 +22,14 @@ Dialect dialect_from(const ilana_dialect &d, const LoadedDriver &driver) {
     return out;
 }
 
+void PoolDialect::note(const NativeConnection &conn) {
+    if (known_.load(std::memory_order_acquire)) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (known_.load(std::memory_order_relaxed)) return;
+    dialect_ = dialect_from(conn.dialect(), conn.driver());
+    known_.store(true, std::memory_order_release);
+}
+
 } // namespace detail
 
 Dialect Session::dialect() const {
@@ -31,20 +37,15 @@ Dialect Session::dialect() const {
     return detail::dialect_from(conn.dialect(), conn.driver());
 }
 
-// Every session of one pool reaches one server (one set of connection
-// parameters), so the first session's dialect is the pool's; it is learnt
-// once, by opening a session when none was asked yet.
 const Dialect &Connection::dialect() const {
     detail::ConnectionState &cs = *state_;
-    if (!cs.dialect_per_session) return cs.dialect;
-    if (cs.server_dialect_known.load(std::memory_order_acquire)) return cs.server_dialect;
-    const Dialect first = lease_for_call().dialect();
-    std::lock_guard<std::mutex> lock(cs.server_dialect_mu);
-    if (!cs.server_dialect_known.load(std::memory_order_relaxed)) {
-        cs.server_dialect = first;
-        cs.server_dialect_known.store(true, std::memory_order_release);
-    }
-    return cs.server_dialect;
+    if (!cs.server_dialect) return cs.dialect;
+    if (const Dialect *known = cs.server_dialect->get()) return *known;
+    // No session was opened yet: open one (noted by the pool's connect
+    // already; noting it here too leaves no doubt whose it is).
+    Session first = lease_for_call();
+    cs.server_dialect->note(detail::InternalAccess::native(first));
+    return *cs.server_dialect->get();
 }
 
 } // namespace ilana
