@@ -147,6 +147,8 @@ struct Suite::State {
     std::string init();
     std::string descriptor();
     std::string dialect();
+    std::string dialect_facts(const ilana_dialect *d, const std::string &whose);
+    std::string connection_dialect();
     std::string api_table();
     std::string extensions();
     std::string params_declared();
@@ -282,21 +284,56 @@ std::string Suite::State::dialect() {
     if (p().entry().descriptor == nullptr) fail("not checked: the entry has no descriptor");
     const ilana_dialect *d = p().descriptor().dialect;
     require(d != nullptr, "descriptor has no dialect; it is mandatory");
-    require(d->struct_size >= kMinDialect, "dialect struct_size " + std::to_string(d->struct_size) +
+    return dialect_facts(d, "dialect");
+}
+
+// The rules every dialect follows, the descriptor's or a connection's
+// (`whose` starts the messages); returns a summary of the facts.
+std::string Suite::State::dialect_facts(const ilana_dialect *d, const std::string &whose) {
+    require(d->struct_size >= kMinDialect, whose + " struct_size " + std::to_string(d->struct_size) +
                                                " is smaller than ABI v1.0's " + std::to_string(kMinDialect));
     require(d->placeholder == ILANA_PLACEHOLDER_QUESTION || d->placeholder == ILANA_PLACEHOLDER_DOLLAR,
-            "unknown placeholder style " + std::to_string(d->placeholder));
+            whose + ": unknown placeholder style " + std::to_string(d->placeholder));
     require(d->identifier_quote == '"' || d->identifier_quote == '`' || d->identifier_quote == '[',
-            std::string("identifier_quote '") + d->identifier_quote + "' is not '\"' or '`'");
+            whose + ": identifier_quote '" + d->identifier_quote + "' is not '\"' or '`'");
     require(d->limit_form == ILANA_LIMIT_LIMIT_OFFSET || d->limit_form == ILANA_LIMIT_OFFSET_FETCH,
-            "unknown limit_form " + std::to_string(d->limit_form));
+            whose + ": unknown limit_form " + std::to_string(d->limit_form));
     require(d->upsert_form >= ILANA_UPSERT_NONE && d->upsert_form <= ILANA_UPSERT_ON_DUPLICATE_KEY,
-            "unknown upsert_form " + std::to_string(d->upsert_form));
+            whose + ": unknown upsert_form " + std::to_string(d->upsert_form));
     require(d->supports_returning == 0 || d->supports_returning == 1,
-            "supports_returning is " + std::to_string(d->supports_returning) + " (0 or 1)");
-    require(d->max_params >= 1, "max_params is 0: a driver binds at least one parameter");
+            whose + ": supports_returning is " + std::to_string(d->supports_returning) + " (0 or 1)");
+    require(d->max_params >= 1, whose + ": max_params is 0: a driver binds at least one parameter");
     return std::string("placeholders ") + (d->placeholder == ILANA_PLACEHOLDER_DOLLAR ? "$n" : "?") + ", quote " +
            d->identifier_quote + ", max_params " + std::to_string(d->max_params);
+}
+
+// ilana.conn_dialect/1 (ABI 1.3): a connection's own dialect follows the
+// descriptor's rules, and stays the same pointer with the same facts while
+// the connection lives (the host reads it once, after connect).
+std::string Suite::State::connection_dialect() {
+    auto get = p().entry().get_extension;
+    const auto *x =
+        get != nullptr ? static_cast<const ilana_conn_dialect_api *>(get(ILANA_EXT_CONN_DIALECT)) : nullptr;
+    if (x == nullptr) skip("ilana.conn_dialect/1 is not provided");
+    require(x->struct_size >= offsetof(ilana_conn_dialect_api, dialect_of) + sizeof(void *),
+            "ilana.conn_dialect/1 struct_size " + std::to_string(x->struct_size) + " is too small");
+    require(x->dialect_of != nullptr, "ilana.conn_dialect/1 has a NULL dialect_of");
+    Conn c(p(), cfg);
+    const ilana_dialect *d = x->dialect_of(c.handle());
+    if (d == nullptr) {
+        select_one_on(c);
+        return "NULL for this connection: it speaks the descriptor's dialect";
+    }
+    const std::string facts = dialect_facts(d, "the connection's dialect");
+    ilana_dialect before{};
+    const size_t size = std::min<size_t>(d->struct_size, sizeof before);
+    std::memcpy(&before, d, size);
+    select_one_on(c);
+    require(x->dialect_of(c.handle()) == d,
+            "dialect_of returned another pointer for the same connection after a statement (driver.h: valid and "
+            "unchanged until close)");
+    require(std::memcmp(&before, d, size) == 0, "the connection's dialect changed after a statement");
+    return "this connection's: " + facts;
 }
 
 std::string Suite::State::api_table() {
@@ -370,6 +407,7 @@ std::string Suite::State::extensions() {
         require(x->is_dirty && x->reset, "ilana.session/1 has a NULL function");
         found += std::string(found.empty() ? "" : ", ") + ILANA_EXT_SESSION;
     }
+    if (get(ILANA_EXT_CONN_DIALECT) != nullptr) found += std::string(found.empty() ? "" : ", ") + ILANA_EXT_CONN_DIALECT;
     return "unknown id -> NULL; provides " + (found.empty() ? std::string("no standard extension") : found);
 }
 
@@ -1293,6 +1331,9 @@ void Suite::State::define() {
         "ABI 1.2 ilana.session/1: a read leaves the session clean; reset works, also in a transaction "
         "(skipped without the extension)",
         Needs::Connection, [this] { return session_reset(); });
+    add("dialect.connection",
+        "ABI 1.3 ilana.conn_dialect/1: a connection's dialect is valid and stable (skipped without the extension)",
+        Needs::Connection, [this] { return connection_dialect(); });
     add("cancel.idle", "cancel with nothing running is ILANA_OK (when claimed)", Needs::Connection,
         [this] { return cancel_idle(); });
     add("cancel.running", "cancel from another thread stops probe.sleep with ILANA_ERR_CANCELED (when claimed)",

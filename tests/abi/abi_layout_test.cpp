@@ -82,6 +82,9 @@ static_assert(offsetof(ilana_ddl_api, clone_namespace) == 8);
 // ABI 1.2: the extension ilana.session/1.
 static_assert(sizeof(ilana_session_api) == 24);
 static_assert(offsetof(ilana_session_api, is_dirty) == 8 && offsetof(ilana_session_api, reset) == 16);
+// ABI 1.3: the extension ilana.conn_dialect/1.
+static_assert(sizeof(ilana_conn_dialect_api) == 16);
+static_assert(offsetof(ilana_conn_dialect_api, dialect_of) == 8);
 // ilana.batch/1 (an extension: the ABI itself stays 1.0).
 static_assert(sizeof(ilana_batch_statement) == 56);
 static_assert(sizeof(ilana_batch_outcome) == 24);
@@ -132,6 +135,7 @@ ILANA_STARTS_WITH_SIZE(ilana_param_decl)
 ILANA_STARTS_WITH_SIZE(ilana_params_api)
 ILANA_STARTS_WITH_SIZE(ilana_ddl_api)
 ILANA_STARTS_WITH_SIZE(ilana_session_api)
+ILANA_STARTS_WITH_SIZE(ilana_conn_dialect_api)
 #undef ILANA_STARTS_WITH_SIZE
 
 // ------------------------------------------------------------------ scalar types
@@ -184,6 +188,7 @@ ILANA_PIN_FN(ilana_batch_api, execute_many,
              ilana_status (*)(ilana_conn *, const ilana_batch_statement *, ilana_batch_outcome *, ilana_error *))
 ILANA_PIN_FN(ilana_session_api, is_dirty, int32_t (*)(ilana_conn *))
 ILANA_PIN_FN(ilana_session_api, reset, ilana_status (*)(ilana_conn *, ilana_error *))
+ILANA_PIN_FN(ilana_conn_dialect_api, dialect_of, const ilana_dialect *(*)(ilana_conn *))
 #undef ILANA_PIN_FN
 
 // ------------------------------------------------------------------ constants
@@ -249,6 +254,7 @@ static_assert(same(ILANA_EXT_INTROSPECT, "ilana.introspect/1"));
 static_assert(same(ILANA_EXT_LOCK, "ilana.lock/1"));
 static_assert(same(ILANA_EXT_DDL, "ilana.ddl/1"));
 static_assert(same(ILANA_EXT_SESSION, "ilana.session/1"));
+static_assert(same(ILANA_EXT_CONN_DIALECT, "ilana.conn_dialect/1")); // 1.3
 static_assert(same(ILANA_EXT_NAMESPACE, "ilana.namespace/1"));
 static_assert(same(ILANA_EXT_BATCH, "ilana.batch/1"));
 static_assert(same(ILANA_EXT_PARAMS, "ilana.params/1"));

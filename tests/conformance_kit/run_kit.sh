@@ -4,7 +4,7 @@
 # into WORK_DIR at test time, from the ILANA_TEST_* variables of
 # scripts/test-servers.sh for the server drivers.
 #
-#   run_kit.sh DRIVER KIT PLUGIN WORK_DIR      DRIVER: sqlite | csv | postgres | mysql | sdk-memory
+#   run_kit.sh DRIVER KIT PLUGIN WORK_DIR      DRIVER: sqlite | csv | postgres | mysql | sdk-memory | sdk-bridge
 #
 # Exit 0 pass, 1 fail, 77 skipped (no test server and ILANA_TEST_SERVERS_REQUIRED != 1).
 set -euo pipefail
@@ -171,6 +171,32 @@ sdk-memory)
     "int64": "SELECT ?", "bool": "SELECT ?", "uint64": "SELECT ?", "double": "SELECT ?", "text": "SELECT ?",
     "blob": "SELECT ?", "decimal": "SELECT ?", "date": "SELECT ?", "time": "SELECT ?", "timestamp": "SELECT ?",
     "timestamptz": "SELECT ?", "uuid": "SELECT ?", "json": "SELECT ?"
+  }
+}
+JSON
+  ;;
+sdk-bridge)
+  # A connection that reports its own dialect (ilana.conn_dialect/1): $n
+  # placeholders, which the driver holds it to.
+  cat >conformance.json <<'JSON'
+{
+  "params": { "filename": "conformance.sqlite", "speaks": "postgres" },
+  "probe": {
+    "select_one": "SELECT 1",
+    "many_rows": { "sql": "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < {rows}) SELECT x, 'row ' || x FROM s", "rows": 1000 },
+    "table": {
+      "create": "CREATE TABLE {table} (k INTEGER PRIMARY KEY, v TEXT)",
+      "insert": "INSERT INTO {table} (k, v) VALUES ($1, $2)",
+      "select": "SELECT k, v FROM {table} WHERE k = $1",
+      "count": "SELECT COUNT(*) FROM {table}",
+      "drop": "DROP TABLE IF EXISTS {table}"
+    }
+  },
+  "types": {
+    "int64": "SELECT $1",
+    "double": "SELECT $1",
+    "text": "SELECT $1",
+    "blob": "SELECT $1"
   }
 }
 JSON

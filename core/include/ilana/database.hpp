@@ -54,7 +54,8 @@ struct PooledConnection;
 struct InternalAccess; // lets core areas reach the state behind the handles
 } // namespace detail
 
-// SQL facts of a connection's driver, for code that writes SQL.
+// SQL facts of the server a connection reaches, for code that writes SQL
+// (Connection::dialect, Session::dialect).
 struct Dialect {
     bool dollar_placeholders = false; // $1 (PostgreSQL) vs ? — the API always takes ?
     char identifier_quote = '"';
@@ -97,6 +98,10 @@ public:
     ~Session();
 
     const std::string &connection_name() const noexcept;
+    // The SQL dialect of the server this session reached: the one its driver
+    // reports for the connection (a bridge to several kinds of database,
+    // ABI 1.3 "ilana.conn_dialect/1"), else the driver's.
+    Dialect dialect() const;
 
     Result query(std::string_view sql, std::initializer_list<Value> params = {});
     Result query(std::string_view sql, const Params &params);
@@ -186,6 +191,10 @@ class Connection {
 public:
     const std::string &name() const noexcept;
     const std::string &client() const noexcept;
+    // The SQL dialect of the server this connection's pool reaches: the
+    // driver's, or, for a driver that reports a dialect per connection
+    // (ABI 1.3), the first session's — then the first call opens a session
+    // when none was opened yet (it may throw what a lease throws).
     const Dialect &dialect() const;
 
     // Each call leases a session for its duration.

@@ -86,7 +86,9 @@ extern "C" {
  *   1.2  ilana_statement.timeout_ms (a statement timeout per execute);
  *        ilana_namespace_api.is_system; extensions "ilana.ddl/1" and
  *        "ilana.session/1" (session state reset between leases).
- *   1.3  ilana_error.condition and ilana_error.constraint_name. */
+ *   1.3  ilana_error.condition and ilana_error.constraint_name; extension
+ *        "ilana.conn_dialect/1" (a connection's own dialect, for drivers
+ *        that reach more than one kind of server). */
 #define ILANA_ABI_MINOR 3u
 /* "ILNA" read as a little-endian uint32. */
 #define ILANA_DRIVER_MAGIC 0x414E4C49u
@@ -907,6 +909,48 @@ typedef struct ilana_session_api {
      * connection (it never lends a session whose reset failed). */
     ilana_status (*reset)(ilana_conn *conn, ilana_error *err);
 } ilana_session_api;
+
+/* ======================================================================== */
+/* Extension "ilana.conn_dialect/1": the dialect of the server a connection */
+/* reaches (1.3)                                                            */
+/* ======================================================================== */
+
+#define ILANA_EXT_CONN_DIALECT "ilana.conn_dialect/1"
+
+/* The descriptor's dialect is the driver's, which is right for a driver
+ * that speaks to one kind of database. A bridge (ODBC-style, a proxy, a
+ * driver for a family of servers) learns which database it talks to only
+ * when it connects, and the SQL it passes on is that server's. Such a
+ * driver provides this extension. The host asks each connection once, right
+ * after connect, and from then on writes every piece of SQL it composes for
+ * that connection in the dialect returned: the placeholders of execute and
+ * execute_many, quoted identifiers, LIMIT, upsert and RETURNING forms and
+ * parameters per statement (the query builder, the migrations table, tenant
+ * copies).
+ *
+ * Without the extension, or when dialect_of returns NULL for a connection,
+ * the descriptor's dialect holds. The descriptor keeps its mandatory
+ * dialect: hosts before 1.3 use it, and it describes the driver where no
+ * connection is at hand (`ilana drivers`); a bridge gives its most common
+ * server's. Capabilities (ILANA_CAP_*, transactional DDL among them) stay
+ * the descriptor's.
+ *
+ * An extension rather than a field of ilana_driver_api: a driver that speaks
+ * one database has nothing to say here, and a NULL table costs the host
+ * nothing per connection. */
+typedef struct ilana_conn_dialect_api {
+    uint32_t struct_size;
+    uint32_t reserved_;
+    /* [conn-serialized] The dialect of the server `conn` reaches, or NULL
+     * for the descriptor's. No I/O: the driver learns what it needs while
+     * connecting. The struct and the pointer stay valid and unchanged until
+     * `close` of `conn`; the host copies what it keeps. Its struct_size
+     * covers at least the v1.0 fields (through max_params) and placeholder
+     * is an ILANA_PLACEHOLDER_*, or the host refuses the connection (closes
+     * it and reports the driver bug, ILANA_ERR_INTERNAL), as it refuses
+     * such a descriptor. Never fails. */
+    const ilana_dialect *(*dialect_of)(ilana_conn *conn);
+} ilana_conn_dialect_api;
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -77,12 +77,13 @@ void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view
     try {
         if (timeout_ms > 0 && !cs.driver_enforces_timeout) throw_timeout_unsupported(cs);
         std::string_view text = sql;
-        if (!placeholders_passthrough(sql, cs.placeholder_style)) {
-            if (t_sql_style != cs.placeholder_style || t_sql_source != sql) {
+        const int style = conn.placeholder_style(); // the session's server's (ABI 1.3)
+        if (!placeholders_passthrough(sql, style)) {
+            if (t_sql_style != style || t_sql_source != sql) {
                 t_sql_style = -1; // stays invalid if the rewrite throws
-                t_sql_count = rewrite_placeholders(sql, cs.placeholder_style, t_sql);
+                t_sql_count = rewrite_placeholders(sql, style, t_sql);
                 t_sql_source.assign(sql.data(), sql.size());
-                t_sql_style = cs.placeholder_style;
+                t_sql_style = style;
             }
             const size_t count = t_sql_count;
             text = t_sql;
@@ -279,7 +280,6 @@ void Transaction::rollback() {
 
 const std::string &Connection::name() const noexcept { return state_->name; }
 const std::string &Connection::client() const noexcept { return state_->client; }
-const Dialect &Connection::dialect() const { return state_->dialect; }
 
 Session Connection::lease(std::shared_ptr<ConnectionState> state) const {
     std::chrono::microseconds waited;

@@ -19,7 +19,12 @@ Pool &ConnectionState::make_pool() {
         RetryOptions retry = config.retry ? *config.retry : whole_config->retry();
         auto t = target;
         pool_ptr = std::make_shared<Pool>(
-            name, config.pool, retry, [t](int32_t timeout_ms) { return NativeConnection::open(t, timeout_ms); },
+            name, config.pool, retry,
+            [t, sd = server_dialect](int32_t timeout_ms) {
+                auto conn = NativeConnection::open(t, timeout_ms);
+                if (sd) sd->note(*conn); // the pool's dialect: its first session's
+                return conn;
+            },
             hooks, &metrics);
         Maintainer::instance().add(pool_ptr);
         if (hooks) call_hook(hooks->on_pool_created, "onPoolCreated", name);
@@ -97,15 +102,8 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
     target->params.emplace_back("ilana.pool_id", std::to_string(next_pool_id.fetch_add(1)));
     target->redact = [config](std::string s) { return config->redact(std::move(s)); };
     cs->target = target;
-    const ilana_dialect &d = driver->dialect();
-    cs->placeholder_style = d.placeholder;
-    cs->dialect.dollar_placeholders = d.placeholder == ILANA_PLACEHOLDER_DOLLAR;
-    cs->dialect.identifier_quote = d.identifier_quote;
-    cs->dialect.supports_returning = d.supports_returning != 0;
-    cs->dialect.upsert_form = d.upsert_form;
-    cs->dialect.limit_form = d.limit_form;
-    cs->dialect.max_params = d.max_params;
-    cs->dialect.transactional_ddl = driver->has(ILANA_CAP_TRANSACTIONAL_DDL);
+    cs->dialect = dialect_from(driver->dialect(), *driver);
+    if (driver->reports_connection_dialect()) cs->server_dialect = std::make_shared<PoolDialect>();
     cs->driver_enforces_timeout = driver->enforces_statement_timeout();
     // Refused at open rather than ignored at the first statement.
     if (cc.statement_timeout_ms > 0 && !cs->driver_enforces_timeout)

@@ -10,6 +10,7 @@
 #include <ilana/database.hpp>
 
 #include "db/pool_access.hpp"
+#include "db/dialect.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
 
@@ -31,8 +32,11 @@ struct ConnectionState {
     std::shared_ptr<const Config> whole_config;
     std::shared_ptr<const ConnectTarget> target;
     std::shared_ptr<const Hooks> hooks;
+    // The descriptor's dialect. When the driver has "ilana.conn_dialect/1"
+    // each session reports its server's instead, and server_dialect holds
+    // the pool's (Connection::dialect()); null for other drivers.
     Dialect dialect;
-    int placeholder_style = ILANA_PLACEHOLDER_QUESTION;
+    std::shared_ptr<PoolDialect> server_dialect;
     // For log records: the tenant's namespace (schema, database or file) of
     // a tenant pool (set by TenantState::open_pool), "" for a connection of the config.
     std::string namespace_name;

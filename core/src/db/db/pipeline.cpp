@@ -73,7 +73,7 @@ ExecResult run_batch(ConnectionState &cs, NativeConnection &conn, bool in_tx, st
                      const std::vector<Params> &rows) {
     StatementTimer timer(cs, sql, "batch");
     try {
-        const size_t width = rewrite_placeholders(sql, cs.placeholder_style, t_batch_sql);
+        const size_t width = rewrite_placeholders(sql, conn.placeholder_style(), t_batch_sql);
         for (size_t r = 0; r < rows.size(); ++r)
             if (rows[r].size() != width)
                 throw Error("[" + cs.name + "] batch row " + std::to_string(r + 1) + " has " +

@@ -53,7 +53,7 @@ std::string utc_now_iso() {
 
 MigrationTable::MigrationTable(Session &session, const MigrationsOptions &options)
     : s_(session), options_(options) {
-    quote_ = dialect_of(state_of(session)).identifier_quote;
+    quote_ = session.dialect().identifier_quote; // the server's the session reached
     networked_ = native(session).driver().has(ILANA_CAP_NETWORK);
     sql_name_ = quote_identifier(options_.table_name, quote_);
     display_name_ = options_.table_name;

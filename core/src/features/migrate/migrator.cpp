@@ -484,11 +484,11 @@ Migrator &Migrator::add(std::string_view id_and_name, MigrationFn up, MigrationF
 MigrateReport Migrator::migrate(const MigrateOptions &options) {
     Impl &m = *impl_;
     Timeline tl = m.timeline();
-    const detail::SqlDialect dialect = m.dialect();
     MigrateReport report;
     // No migrations here (no directory, nothing registered): leave the
     // database alone; `migrate --all` passes read-only connections this way.
     if (tl.empty()) return report;
+    const detail::SqlDialect dialect = m.dialect(); // may connect (a dialect per connection)
 
     Session s = m.conn.acquire();
     MigrationTable table(s, m.options);

@@ -98,7 +98,7 @@ QueryBuilder::QueryBuilder(Connection connection, std::string_view table)
 }
 
 QueryBuilder::QueryBuilder(Session &session, std::string_view table)
-    : QueryBuilder(detail::dialect_of(detail::state_of(session)), table, session.connection_name()) {
+    : QueryBuilder(session.dialect(), table, session.connection_name()) {
     session_ = &session;
     conn_.emplace(detail::connection_of(session));
 }

@@ -149,12 +149,14 @@ CloneResult TenantManager::clone_tenant(std::string_view source_id, std::string_
             }
         }
 
-    const char quote = state_->template_conn.dialect().identifier_quote;
     const bool created = !exists(dst);
     state_->create_namespace(dst);
     try {
         Connection source = get(src), target = get(dst);
         Session out = target.acquire();
+        // The SQL below is the target's session's (a dialect per connection, ABI 1.3).
+        const Dialect dialect = out.dialect();
+        const char quote = dialect.identifier_quote;
         if (!out.tables().empty())
             throw Error("clone: tenant \"" + dst + "\" already has tables; drop it first (tenants:drop) or choose "
                         "another id",
@@ -178,7 +180,7 @@ CloneResult TenantManager::clone_tenant(std::string_view source_id, std::string_
         // The migration history always comes along: the clone is at the
         // source's schema version.
         const std::string migrations_table = MigrationsOptions{}.table_name;
-        const uint32_t max_params = target.dialect().max_params;
+        const uint32_t max_params = dialect.max_params;
         for (const auto &table : tables) {
             if (!options.include_data && table != migrations_table) continue;
             const auto &cols = columns_of[table];

@@ -53,6 +53,22 @@ LoadedDriver::~LoadedDriver() {
     // lib_ unloads after this body, once nothing of the driver runs any more.
 }
 
+std::string dialect_problem(const ilana_dialect &dialect) {
+    if (dialect.struct_size < kMinDialectSize)
+        return "dialect struct_size " + std::to_string(dialect.struct_size) + " is smaller than ABI v1.0's " +
+               std::to_string(kMinDialectSize);
+    if (dialect.placeholder != ILANA_PLACEHOLDER_QUESTION && dialect.placeholder != ILANA_PLACEHOLDER_DOLLAR)
+        return "dialect placeholder " + std::to_string(dialect.placeholder) +
+               " is not an ILANA_PLACEHOLDER_* style (0 '?', 1 '$1')";
+    return {};
+}
+
+const ilana_conn_dialect_api *LoadedDriver::connection_dialect_api() const noexcept {
+    const auto *api = static_cast<const ilana_conn_dialect_api *>(extension(
+        ILANA_EXT_CONN_DIALECT, offsetof(ilana_conn_dialect_api, dialect_of) + sizeof(ilana_conn_dialect_api::dialect_of)));
+    return api != nullptr && api->dialect_of != nullptr ? api : nullptr;
+}
+
 const void *LoadedDriver::extension(const char *id, uint32_t min_size) const noexcept {
     if (entry_->get_extension == nullptr) return nullptr;
     const void *ext = entry_->get_extension(id);
@@ -398,9 +414,7 @@ bool DriverRegistry::load_file(const std::string &path_in) {
             return refuse(std::string("client name '") + (*c ? *c : "") +
                           "' is not lower-case letters, digits, '_', '-' or '.'");
     if (d->dialect == nullptr) return refuse("descriptor has no dialect; it is mandatory");
-    if (d->dialect->struct_size < kMinDialectSize)
-        return refuse("dialect struct_size " + std::to_string(d->dialect->struct_size) +
-                      " is smaller than ABI v1.0's " + std::to_string(kMinDialectSize));
+    if (std::string problem = dialect_problem(*d->dialect); !problem.empty()) return refuse(problem);
     if (api == nullptr) return refuse("entry has no api table; it is mandatory");
     if (api->struct_size < kMinApiSize)
         return refuse("api struct_size " + std::to_string(api->struct_size) + " is smaller than ABI v1.0's " +

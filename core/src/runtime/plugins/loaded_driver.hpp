@@ -13,6 +13,11 @@
 
 namespace ilana::detail {
 
+// Why a dialect (the descriptor's or a connection's) cannot be used, or ""
+// when it can: its struct_size must cover ABI v1.0's fields and its
+// placeholder style be one the host writes.
+std::string dialect_problem(const ilana_dialect &dialect);
+
 class LoadedDriver {
 public:
     LoadedDriver(boost::dll::shared_library lib, std::string path, const ilana_driver_entry *entry);
@@ -24,7 +29,14 @@ public:
     const ilana_driver_entry &entry() const noexcept { return *entry_; }
     const ilana_driver_descriptor &descriptor() const noexcept { return *entry_->descriptor; }
     const ilana_driver_api &api() const noexcept { return *entry_->api; }
+    // The descriptor's dialect: the driver's, and every connection's unless
+    // the connection reports its own (reports_connection_dialect).
     const ilana_dialect &dialect() const noexcept { return *entry_->descriptor->dialect; }
+    // The driver has "ilana.conn_dialect/1" (ABI 1.3): each connection may
+    // speak the dialect of the server it reached, known only once one is open.
+    bool reports_connection_dialect() const noexcept { return connection_dialect_api() != nullptr; }
+    // That extension's table, or nullptr (none, too short, no function).
+    const ilana_conn_dialect_api *connection_dialect_api() const noexcept;
     bool has(uint64_t cap) const noexcept { return (entry_->descriptor->capabilities & cap) != 0; }
     // Built against ABI 1.2 or later: it reads ilana_statement.timeout_ms.
     // An older driver would silently ignore a statement timeout.

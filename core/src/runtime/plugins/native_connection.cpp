@@ -84,7 +84,25 @@ std::unique_ptr<NativeConnection> NativeConnection::open(std::shared_ptr<const C
     const auto *session = static_cast<const ilana_session_api *>(target->driver->extension(
         ILANA_EXT_SESSION, offsetof(ilana_session_api, reset) + sizeof(ilana_session_api::reset)));
     if (session != nullptr && (session->is_dirty == nullptr || session->reset == nullptr)) session = nullptr;
-    return std::unique_ptr<NativeConnection>(new NativeConnection(std::move(target), conn, session));
+    const ilana_dialect *dialect = connection_dialect(*target, conn);
+    return std::unique_ptr<NativeConnection>(new NativeConnection(std::move(target), conn, session, dialect));
+}
+
+const ilana_dialect *NativeConnection::connection_dialect(const ConnectTarget &target, ilana_conn *conn) {
+    const LoadedDriver &driver = *target.driver;
+    const ilana_conn_dialect_api *api = driver.connection_dialect_api();
+    const ilana_dialect *own = api != nullptr ? api->dialect_of(conn) : nullptr;
+    if (own == nullptr) return &driver.dialect();
+    // A dialect the host cannot write in would garble every statement:
+    // refused as a bad descriptor is, with the connection closed.
+    if (std::string problem = dialect_problem(*own); !problem.empty()) {
+        driver.api().close(conn);
+        throw Error("[" + target.name + "] the driver " + driver.path() + " reported a connection dialect (" +
+                        ILANA_EXT_CONN_DIALECT + ") the host cannot use: " + problem +
+                        "; this is a bug of the driver, the connection was closed",
+                    ErrorClass::internal, target.name);
+    }
+    return own;
 }
 
 void NativeConnection::reset_session() {

@@ -51,7 +51,12 @@ public:
 
     const std::string &name() const noexcept { return target_->name; }
     const LoadedDriver &driver() const noexcept { return *target_->driver; }
-    const ilana_dialect &dialect() const noexcept { return target_->driver->dialect(); }
+    // The dialect of the server this session reaches: the one the driver
+    // reported for it at connect ("ilana.conn_dialect/1", ABI 1.3), else the
+    // descriptor's. Valid while this connection lives.
+    const ilana_dialect &dialect() const noexcept { return *dialect_; }
+    // ILANA_PLACEHOLDER_*: what the SQL given to execute must be written in.
+    int placeholder_style() const noexcept { return dialect_->placeholder; }
     ilana_conn *handle() const noexcept { return conn_; }
 
     // Runs `sql` (already in the driver's placeholder style). The returned
@@ -117,12 +122,16 @@ public:
     void set_statement(Error &e, std::string_view sql) const;
 
 private:
+    // The dialect `conn` reports for itself, checked, or the descriptor's;
+    // closes `conn` and throws Error (internal) for one the host cannot use.
+    static const ilana_dialect *connection_dialect(const ConnectTarget &target, ilana_conn *conn);
     NativeConnection(std::shared_ptr<const ConnectTarget> target, ilana_conn *conn,
-                     const ilana_session_api *session)
-        : target_(std::move(target)), conn_(conn), session_(session) {}
+                     const ilana_session_api *session, const ilana_dialect *dialect)
+        : target_(std::move(target)), conn_(conn), session_(session), dialect_(dialect) {}
     std::shared_ptr<const ConnectTarget> target_;
     ilana_conn *conn_;
     const ilana_session_api *session_; // nullptr: the driver cannot tell or reset
+    const ilana_dialect *dialect_;     // the connection's (driver memory until close) or the descriptor's
     bool broken_ = false;
     uint64_t last_columns_id_ = 0; // 0: none (or the driver promised nothing)
     std::shared_ptr<const ColumnSet> last_columns_; // of the last result (kept for id 0 too)

@@ -87,6 +87,13 @@
 // Connection::next_columns_id() gives fresh ids. Statement timeouts (ABI
 // 1.2) arrive in Statement::timeout_ms (see <ilana/sdk/statement_deadline.hpp>
 // for a driver whose calls can block on a server).
+//     dialect() const              -> const ilana_dialect*: the dialect of
+//                                  the server this connection reached (a
+//                                  bridge to several databases), nullptr for
+//                                  the driver's; gives "ilana.conn_dialect/1"
+//                                  (ABI 1.3). Decided in connect, unchanged
+//                                  and alive until the connection is closed
+//                                  (a member of the connection, typically)
 // A capability claimed without its functions is a compile error; functions
 // present but not claimed are not exposed.
 //
@@ -333,6 +340,7 @@ ILANA_SDK_DETECT_(has_batch_method, static_cast<int32_t>(T::batch_method))
 ILANA_SDK_DETECT_(has_namespace_isolation, static_cast<int32_t>(T::namespace_isolation))
 ILANA_SDK_DETECT_(has_namespace_param_key, static_cast<const char *>(T::namespace_param_key))
 ILANA_SDK_DETECT_(has_is_system_namespace, static_cast<bool>(T::is_system_namespace(std::string_view{})))
+ILANA_SDK_DETECT_(has_conn_dialect, static_cast<const ilana_dialect *>(std::declval<const T &>().dialect()))
 ILANA_SDK_DETECT_(has_on_init, T::on_init(std::declval<const ilana_host &>()))
 ILANA_SDK_DETECT_(has_on_deinit, T::on_deinit())
 ILANA_SDK_DETECT_(has_extension, T::extension(static_cast<const char *>(nullptr)))
@@ -630,6 +638,16 @@ template <class D> struct Thunks {
             else return missing("indexes"), std::unique_ptr<Result>();
         });
     }
+    // "ilana.conn_dialect/1": never fails, so a throwing member (or a NULL
+    // handle) means "the driver's dialect".
+    static const ilana_dialect *dialect_of(ilana_conn *h) noexcept {
+        try {
+            if constexpr (has_conn_dialect<C>::value) return static_cast<const C &>(conn(h)).dialect();
+            else return (void)h, nullptr;
+        } catch (...) {
+            return nullptr;
+        }
+    }
     // "ilana.lock/1"
     static ilana_status lock_acquire(ilana_conn *h, const char *name, int32_t timeout_ms, ilana_error *err) {
         return guarded(err, [&] {
@@ -804,6 +822,7 @@ template <class D> struct Exported {
     static constexpr bool kNamespace = has_namespace_create<D>::value && has_namespace_drop<D>::value;
     static constexpr bool kDdl = has_clone_namespace<C>::value;
     static constexpr bool kSession = has_is_dirty<C>::value && has_reset_session<C>::value;
+    static constexpr bool kConnDialect = has_conn_dialect<C>::value;
 
     static_assert(std::is_base_of_v<Connection, C>, "the connection class must derive from ilana::sdk::Connection");
     static_assert(non_empty(D::id), "the driver needs a non-empty static constexpr id (\"com.example.mydb\")");
@@ -892,6 +911,7 @@ template <class D> struct Exported {
         kSession ? &T::session_is_dirty : nullptr,
         kSession ? &T::session_reset : nullptr,
     };
+    static constexpr ilana_conn_dialect_api conn_dialect = {sizeof(ilana_conn_dialect_api), 0, &T::dialect_of};
 
     static const void *get_extension(const char *id) {
         if (id == nullptr) return nullptr;
@@ -902,6 +922,7 @@ template <class D> struct Exported {
         if (kNamespace && std::strcmp(id, ILANA_EXT_NAMESPACE) == 0) return &namespaces;
         if (kDdl && std::strcmp(id, ILANA_EXT_DDL) == 0) return &ddl;
         if (kSession && std::strcmp(id, ILANA_EXT_SESSION) == 0) return &session;
+        if (kConnDialect && std::strcmp(id, ILANA_EXT_CONN_DIALECT) == 0) return &conn_dialect;
         if constexpr (has_extension<D>::value) {
             try {
                 return D::extension(id);
