@@ -98,12 +98,8 @@ Clock::time_point Pool::coarse_now() const noexcept {
 }
 
 void Pool::sleep_until(Clock::time_point t) const {
-    if (clock_ == nullptr) {
-        std::this_thread::sleep_until(t);
-        return;
-    }
-    const auto left = t - clock_->now();
-    if (left > Clock::duration::zero()) std::this_thread::sleep_for(left);
+    if (clock_ != nullptr) clock_->sleep_until(t);
+    else std::this_thread::sleep_until(t);
 }
 
 void Pool::emit_error(const Error &e) noexcept {

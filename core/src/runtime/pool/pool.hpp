@@ -95,13 +95,19 @@ struct PoolStats {
 // stamps of idle time and lifetime (judged in hundreds of milliseconds)
 // CLOCK_MONOTONIC_COARSE: the same clock read at tick resolution, never
 // ahead of steady_clock, at most a tick (1-4 ms) behind, a third of the
-// cost. Tests pass a clock of their own. Waits (for a waiter's turn, the
-// pause after a failed create) last the time this clock says is left.
+// cost. Tests pass a clock of their own, whose sleep_until (the pause
+// after a failed create, the backoff between connect attempts) may just
+// move the time on. A waiter's wait for its turn lasts the time this clock
+// says is left, in real time (another thread has to release).
 class PoolClock {
 public:
     virtual ~PoolClock() = default;
     virtual Clock::time_point now() const noexcept = 0;
     virtual Clock::time_point coarse_now() const noexcept { return now(); }
+    virtual void sleep_until(Clock::time_point t) const {
+        const auto left = t - now();
+        if (left > Clock::duration::zero()) std::this_thread::sleep_for(left);
+    }
 };
 
 class Pool : public std::enable_shared_from_this<Pool> {
