@@ -214,7 +214,7 @@ std::unique_ptr<PooledConnection> Pool::take_idle_locked() {
     if (options_.validate_idle_after_ms <= 0) return bag_.take_idle(SessionStatus::leased);
     auto pc = bag_.take_idle(SessionStatus::validating);
     if (!policy::needs_validation(pc->last_used, now(), options_.validate_idle_after_ms))
-        bag_.move(*pc, SessionStatus::leased);
+        SessionBag::relabel(*pc, SessionStatus::leased);
     return pc;
 }
 
@@ -231,7 +231,7 @@ std::unique_ptr<PooledConnection> Pool::lend_idle(std::unique_lock<std::mutex> &
             destroy(std::move(pc), CloseReason::broken);
             return nullptr;
         }
-        bag_.move(*pc, SessionStatus::leased); // inside `out`: no lock
+        SessionBag::relabel(*pc, SessionStatus::leased);
     }
     track_lease(*pc);
     return pc;
@@ -433,11 +433,11 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
 
 bool Pool::reset_session(PooledConnection &pc) noexcept {
     if (bag_.closing()) return false; // closed on release anyway
-    bag_.move(pc, SessionStatus::resetting); // inside `out`: no lock
+    SessionBag::relabel(pc, SessionStatus::resetting);
     try {
         pc.conn->reset_session();
         resets_.fetch_add(1, std::memory_order_relaxed);
-        bag_.move(pc, SessionStatus::leased);
+        SessionBag::relabel(pc, SessionStatus::leased);
         return true;
     } catch (const Error &e) {
         reset_failures_.fetch_add(1, std::memory_order_relaxed);
@@ -449,7 +449,7 @@ bool Pool::reset_session(PooledConnection &pc) noexcept {
         ilana::logger()->warn("conn={} a released session's state could not be reset; the session is discarded",
                               name_);
     }
-    bag_.move(pc, SessionStatus::leased); // released as not reusable: retired as broken
+    SessionBag::relabel(pc, SessionStatus::leased); // released as not reusable: retired as broken
     return false;
 }
 

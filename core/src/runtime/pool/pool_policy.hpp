@@ -20,7 +20,8 @@ namespace ilana::detail {
 using Clock = std::chrono::steady_clock;
 
 // Where a pooled session is. Each session has exactly one status, held in
-// PooledConnection::status and changed only by SessionBag::move().
+// PooledConnection::status and changed only by SessionBag::move() (or
+// relabel(), for the changes that keep the counts).
 enum class SessionStatus : uint8_t {
     creating,   // its capacity is reserved and its connect runs
     idle,       // in the idle list, ready to lend

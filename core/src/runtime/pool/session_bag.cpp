@@ -23,16 +23,16 @@ std::unique_ptr<PooledConnection> SessionBag::take_parked() noexcept {
     // Not a locked add: the slot is (nearly always) this thread's alone, and
     // a count lost to a rare shared slot only blurs a statistic.
     slot.acquires.store(slot.acquires.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    move(*pc, SessionStatus::leased); // inside `out`: no count, no lock
+    relabel(*pc, SessionStatus::leased);
     return std::unique_ptr<PooledConnection>(pc);
 }
 
 bool SessionBag::park(std::unique_ptr<PooledConnection> &pc) noexcept {
     Slot &slot = slots_[my_slot(kSlots)];
-    move(*pc, SessionStatus::parked); // before publishing: whoever takes it sees parked
+    relabel(*pc, SessionStatus::parked); // before publishing: whoever takes it sees parked
     PooledConnection *expected = nullptr;
     if (!slot.parked.compare_exchange_strong(expected, pc.get(), std::memory_order_seq_cst)) {
-        move(*pc, SessionStatus::leased);
+        relabel(*pc, SessionStatus::leased);
         return false;
     }
     (void)pc.release();
@@ -42,7 +42,7 @@ bool SessionBag::park(std::unique_ptr<PooledConnection> &pc) noexcept {
     if (has_waiters_.load(std::memory_order_seq_cst) || closing_.load(std::memory_order_seq_cst)) {
         pc.reset(slot.parked.exchange(nullptr, std::memory_order_seq_cst));
         if (pc == nullptr) return true; // taken meanwhile by someone who will handle it
-        move(*pc, SessionStatus::leased);
+        relabel(*pc, SessionStatus::leased);
         return false;
     }
     return true;

@@ -24,7 +24,7 @@ namespace ilana::detail {
 
 struct PooledConnection {
     std::unique_ptr<NativeConnection> conn;
-    SessionStatus status = SessionStatus::creating; // changed by SessionBag::move() only
+    SessionStatus status = SessionStatus::creating; // changed by SessionBag::move()/relabel() only
     Clock::time_point created;
     Clock::time_point last_used;
     Clock::time_point retire_at; // max() when no lifetime
@@ -59,10 +59,9 @@ public:
     SessionBag(const SessionBag &) = delete;
     SessionBag &operator=(const SessionBag &) = delete;
 
-    // The one place a session's status changes. A change of capacity class
-    // (pool_policy::capacity_of) updates the counts and needs the pool's
-    // mutex; a change inside `out` (leased <-> parked, leased <-> resetting,
-    // validating -> leased) is made by the owning thread without it.
+    // The one place a session's status changes (with relabel() below). A
+    // change of capacity class (pool_policy::capacity_of) updates the counts
+    // and needs the pool's mutex.
     void move(PooledConnection &pc, SessionStatus to) noexcept {
         assert(pool_policy::transition_allowed(pc.status, to));
         const auto from = pool_policy::capacity_of(pc.status), into = pool_policy::capacity_of(to);
@@ -70,6 +69,14 @@ public:
             count(from, -1);
             count(into, +1);
         }
+        pc.status = to;
+    }
+    // move() for a change inside one capacity class, which needs no count
+    // (the lock-free path's leased <-> parked, a reset, a validated session
+    // lent): made by the thread that holds the session, without the mutex.
+    static void relabel(PooledConnection &pc, SessionStatus to) noexcept {
+        assert(pool_policy::transition_allowed(pc.status, to));
+        assert(pool_policy::capacity_of(pc.status) == pool_policy::capacity_of(to));
         pc.status = to;
     }
 
