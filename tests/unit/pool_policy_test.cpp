@@ -224,7 +224,7 @@ TEST_CASE("pool policy: validation, leak detection and the destroy timeout", "[p
     CHECK_FALSE(policy::lock_free_allowed(o));
 }
 
-TEST_CASE("session bag: counts follow the statuses; waiters are served first come, first served",
+TEST_CASE("session bag: counts follow the statuses, waiters are served first come, first served",
           "[pool][policy]") {
     SessionBag bag(false);
     // Two sessions opened: one lent, one idle.

@@ -252,6 +252,10 @@ std::unique_ptr<PooledConnection> Pool::acquire_measured(std::chrono::microsecon
     if (bag_.fast_path_open()) {
         if (auto pc = bag_.take_parked()) return pc;
     }
+    return acquire_slow(waited);
+}
+
+std::unique_ptr<PooledConnection> Pool::acquire_slow(std::chrono::microseconds &waited) {
     bool counted = false;
     if (auto pc = try_idle(counted)) return pc;
     const auto start = now();
@@ -395,6 +399,10 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
         if (bag_.park(pc)) return;
         if (!pc) return;
     }
+    release_locked(std::move(pc), reusable);
+}
+
+void Pool::release_locked(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept {
     // Idle time and lifetime are judged in hundreds of milliseconds: the
     // coarse clock (a few ms behind, a third of the cost) is exact enough.
     const auto now = coarse_now();

@@ -147,6 +147,10 @@ public:
     PoolStats stats() const;
 
 private:
+    // acquire_measured() and release() are the lock-free path (small
+    // enough to be inlined into Session); these are the rest.
+    std::unique_ptr<PooledConnection> acquire_slow(std::chrono::microseconds &waited);
+    void release_locked(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept;
     Clock::time_point coarse_now() const noexcept;
     // Sleeps until the pool's clock reaches `t`.
     void sleep_until(Clock::time_point t) const;

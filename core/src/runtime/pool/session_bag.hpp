@@ -138,8 +138,7 @@ public:
 
     bool has_waiters() const noexcept { return !waiters_.empty(); }
     void enqueue(Waiter *w);
-    // `w` leaves the queue (served from idle, or timed out); false when it
-    // was not in it.
+    // `w` leaves the queue (served from idle, or timed out).
     void dequeue(Waiter *w) noexcept;
     // The first waiter gets `pc` (leased, or creating -> leased).
     void hand_to_first(std::unique_ptr<PooledConnection> pc) noexcept;
