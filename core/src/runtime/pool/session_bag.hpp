@@ -107,7 +107,7 @@ public:
     // ---- locked ------------------------------------------------------------
 
     pool_policy::Census census() const noexcept {
-        return {static_cast<int>(idle_.size()), creating_, out_, static_cast<int>(waiters_.size())};
+        return {static_cast<int>(idle_.size()), creating_, out_, waiting_};
     }
     bool has_idle() const noexcept { return !idle_.empty(); }
     // Parked sessions become idle ones (parked -> idle), stamped `now`
@@ -136,7 +136,7 @@ public:
 
     // ---- waiters (locked) --------------------------------------------------
 
-    bool has_waiters() const noexcept { return !waiters_.empty(); }
+    bool has_waiters() const noexcept { return waiting_ != 0; }
     void enqueue(Waiter *w);
     // `w` leaves the queue (served from idle, or timed out).
     void dequeue(Waiter *w) noexcept;
@@ -162,11 +162,13 @@ private:
         // idle is idle_.size(); retiring sessions count nowhere
     }
     void waiters_changed() noexcept {
-        has_waiters_.store(!waiters_.empty(), std::memory_order_seq_cst);
+        waiting_ = static_cast<int>(waiters_.size());
+        has_waiters_.store(waiting_ != 0, std::memory_order_seq_cst);
     }
 
     std::vector<std::unique_ptr<PooledConnection>> idle_; // back = most recently used
     std::deque<Waiter *> waiters_;                        // first come, first served
+    int waiting_ = 0;                                     // waiters_.size(), read by every census
     int creating_ = 0;
     int out_ = 0;
 
