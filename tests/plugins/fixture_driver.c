@@ -18,7 +18,7 @@
 #endif
 
 #ifdef FIXTURE_SLOW_CLOSE
-/* Connects (to nothing), and closing takes FIXTURE_SLOW_CLOSE milliseconds:
+/* Connects (to nothing), and closing takes FIXTURE_SLOW_CLOSE milliseconds (0: none):
  * a session to a frozen server, for the pool's destroyTimeoutMillis. */
 static char fx_session;
 static ilana_status fx_connect(const ilana_connect_params *p, ilana_conn **out, ilana_error *err) {

@@ -14,6 +14,8 @@
 
 namespace ilana::detail {
 
+namespace policy = pool_policy;
+
 namespace {
 // splitmix64: a cheap per-pool random source for jitter (no global lock).
 uint64_t next_random(uint64_t &state) {
@@ -26,7 +28,7 @@ uint64_t next_random(uint64_t &state) {
 // CLOCK_MONOTONIC_COARSE is steady_clock's clock (CLOCK_MONOTONIC on
 // Linux) read at tick resolution: never ahead of Clock::now(), at most a
 // tick (1-4 ms) behind.
-Clock::time_point coarse_now() noexcept {
+Clock::time_point steady_coarse_now() noexcept {
 #if defined(CLOCK_MONOTONIC_COARSE)
     timespec ts;
     if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == 0)
@@ -34,12 +36,6 @@ Clock::time_point coarse_now() noexcept {
             std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
 #endif
     return Clock::now();
-}
-
-// The parking slot of the calling thread (the same index in every pool).
-size_t my_slot(size_t slots) noexcept {
-    thread_local const size_t hash = std::hash<std::thread::id>{}(std::this_thread::get_id());
-    return hash % slots;
 }
 
 bool retryable_connect_error(const Error &e) {
@@ -90,22 +86,21 @@ bool close_within(std::unique_ptr<PooledConnection> pc, std::chrono::millisecond
 } // namespace
 
 Pool::Pool(std::string name, PoolOptions options, RetryOptions retry, ConnectFn connect,
-           std::shared_ptr<const Hooks> hooks, ConnectionMetrics *metrics)
+           std::shared_ptr<const Hooks> hooks, ConnectionMetrics *metrics, const PoolClock *clock)
     : name_(std::move(name)), options_(options), retry_(retry), connect_(std::move(connect)),
-      hooks_(std::move(hooks)), metrics_(metrics),
-      lock_free_(options_.validate_idle_after_ms <= 0 && options_.leak_detection_ms <= 0),
+      hooks_(std::move(hooks)), metrics_(metrics), clock_(clock), bag_(policy::lock_free_allowed(options_)),
       rng_state_(static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^
                  reinterpret_cast<uintptr_t>(this)) {}
 
 Pool::~Pool() { close(); }
 
-Clock::time_point Pool::retire_time(Clock::time_point created) {
-    if (options_.max_lifetime_ms <= 0) return Clock::time_point::max();
-    // Up to 10% less than the lifetime, so sessions opened together do not
-    // all retire in the same tick.
-    int64_t life = options_.max_lifetime_ms;
-    int64_t jitter = life / 10 > 0 ? static_cast<int64_t>(next_random(rng_state_) % static_cast<uint64_t>(life / 10)) : 0;
-    return created + std::chrono::milliseconds(life - jitter);
+Clock::time_point Pool::coarse_now() const noexcept {
+    return clock_ != nullptr ? clock_->coarse_now() : steady_coarse_now();
+}
+
+void Pool::sleep_until(Clock::time_point t) const {
+    if (clock_ != nullptr) clock_->sleep_until(t);
+    else std::this_thread::sleep_until(t);
 }
 
 void Pool::emit_error(const Error &e) noexcept {
@@ -115,56 +110,47 @@ void Pool::emit_error(const Error &e) noexcept {
 std::unique_ptr<PooledConnection> Pool::create_with_retry(Clock::time_point deadline) {
     const int attempts = std::max(1, retry_.max_attempts);
     for (int attempt = 1;; ++attempt) {
-        auto now = Clock::now();
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
-        int64_t timeout = options_.create_timeout_ms > 0 ? options_.create_timeout_ms : 30000;
-        if (left > 0) timeout = std::min<int64_t>(timeout, left);
+        const int32_t timeout = policy::connect_timeout_ms(options_.create_timeout_ms, now(), deadline);
         try {
-            auto pc = std::make_unique<PooledConnection>();
-            pc->conn = connect_(static_cast<int32_t>(std::max<int64_t>(1, timeout)));
-            pc->created = pc->last_used = Clock::now();
+            auto pc = std::make_unique<PooledConnection>(); // status creating
+            pc->conn = connect_(timeout);
+            pc->created = pc->last_used = now();
             {
                 std::lock_guard<std::mutex> lock(mu_);
-                pc->retire_at = retire_time(pc->created);
+                pc->retire_at = policy::retire_time(pc->created, options_.max_lifetime_ms, next_random(rng_state_));
                 ++created_;
             }
             return pc;
         } catch (const Error &e) {
-            {
-                std::lock_guard<std::mutex> lock(mu_);
-                ++create_errors_;
-            }
-            emit_error(e);
-            bool can_retry = attempt < attempts && retryable_connect_error(e);
-            if (!can_retry) throw;
             double r01;
             {
                 std::lock_guard<std::mutex> lock(mu_);
+                ++create_errors_;
                 r01 = static_cast<double>(next_random(rng_state_) >> 11) / 9007199254740992.0;
             }
+            emit_error(e);
+            if (attempt >= attempts || !retryable_connect_error(e)) throw;
             const int64_t delay = backoff_delay(retry_, attempt + 1, r01).count();
             if (metrics_ != nullptr) metrics_->record_retry();
-            auto wake = Clock::now() + std::chrono::milliseconds(delay);
-            if (wake >= deadline) throw; // no time left for another attempt
+            const auto wake = now() + std::chrono::milliseconds(delay);
+            if (!policy::retry_create(attempt, attempts, true, wake, deadline)) throw; // no time left
             detail::log_connection_retry(name_, attempt + 1, attempts, delay, e.what());
             if (hooks_) detail::call_hook(hooks_->on_retry, "onRetry", name_, attempt + 1, e, std::chrono::milliseconds(delay));
-            std::this_thread::sleep_until(wake);
+            sleep_until(wake);
         }
     }
 }
 
-std::unique_ptr<PooledConnection> Pool::validate_or_drop(std::unique_ptr<PooledConnection> pc) noexcept {
-    if (options_.validate_idle_after_ms <= 0) return pc;
-    auto idle_for = Clock::now() - pc->last_used;
-    if (idle_for < std::chrono::milliseconds(options_.validate_idle_after_ms)) return pc;
+bool Pool::validate(PooledConnection &pc) noexcept {
     try {
-        pc->conn->ping(static_cast<int32_t>(std::min<int64_t>(options_.create_timeout_ms, 5000)));
-        return pc;
+        pc.conn->ping(static_cast<int32_t>(std::min<int64_t>(options_.create_timeout_ms, 5000)));
+        return true;
     } catch (const Error &e) {
         ilana::logger()->info("conn={} idle session failed validation and is discarded: {}", name_, e.what());
-        destroy(std::move(pc), CloseReason::broken);
-        return nullptr;
+    } catch (...) {
+        ilana::logger()->info("conn={} idle session failed validation and is discarded", name_);
     }
+    return false;
 }
 
 void Pool::destroy(std::unique_ptr<PooledConnection> pc, CloseReason why) noexcept {
@@ -173,8 +159,7 @@ void Pool::destroy(std::unique_ptr<PooledConnection> pc, CloseReason why) noexce
         ilana::logger()->debug("conn={} CONNECTION_EVICTED reason={}", name_, reason_name(why));
     // The driver's close never fails, but it may block (a frozen server
     // that stops reading): destroyTimeoutMillis bounds the wait for it.
-    const auto bound = std::chrono::milliseconds(std::max<int64_t>(0, options_.destroy_timeout_ms));
-    const bool closed_in_time = close_within(std::move(pc), bound);
+    const bool closed_in_time = close_within(std::move(pc), policy::close_bound(options_.destroy_timeout_ms));
     if (!closed_in_time)
         ilana::logger()->warn("conn={} closing a session took longer than destroyTimeoutMillis={}: abandoned, it "
                               "finishes in the background (is the server frozen or unreachable?)",
@@ -190,69 +175,17 @@ void Pool::destroy(std::unique_ptr<PooledConnection> pc, CloseReason why) noexce
     }
 }
 
-std::optional<CloseReason> Pool::retire_reason(const PooledConnection &pc, bool reusable,
-                                               Clock::time_point now) noexcept {
-    if (!pc.conn || pc.conn->broken()) return CloseReason::broken;
-    if (now >= pc.retire_at) return CloseReason::lifetime;
-    if (!reusable) return CloseReason::broken; // released as not reusable (or its reset failed)
-    return std::nullopt;
-}
-
-bool Pool::wait_create_pause(Clock::time_point deadline) {
-    Clock::time_point resume;
-    {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (create_failed_at_ == Clock::time_point{} || options_.create_retry_interval_ms <= 0) return true;
-        resume = create_failed_at_ + std::chrono::milliseconds(options_.create_retry_interval_ms);
-    }
-    if (resume <= Clock::now()) return true;
-    if (resume > deadline) {
-        std::this_thread::sleep_until(deadline);
-        return false;
-    }
-    std::this_thread::sleep_until(resume);
-    return true;
-}
-
-void Pool::capacity_freed_locked() {
-    if (!waiters_.empty()) {
-        Waiter *w = waiters_.front();
-        waiters_.pop_front();
-        waiters_changed_locked();
-        w->may_create = true;
-        ++pending_;
-        w->cv.notify_one();
-    }
-}
-
-void Pool::wake_first_locked() {
-    Waiter *w = waiters_.front();
-    if (w->woken) return;
-    w->woken = true;
-    w->cv.notify_one();
-}
-
-void Pool::remove_waiter_locked(Waiter *w) {
-    auto it = std::find(waiters_.begin(), waiters_.end(), w);
-    if (it != waiters_.end()) waiters_.erase(it);
-    waiters_changed_locked();
-    if (waiters_.empty()) {
-        handoff_ = false;
-    } else if (!idle_.empty()) {
-        wake_first_locked(); // the session meant for us goes to the next one
-    }
-}
-
 void Pool::throw_timeout(std::chrono::milliseconds waited, Clock::time_point since) {
     int in_use, waiting;
     std::string cause;
     {
         std::lock_guard<std::mutex> lock(mu_);
         ++timeouts_;
-        in_use = in_use_;
-        waiting = static_cast<int>(waiters_.size());
-        // tarn's "possible timeout cause": a create failed while we waited.
-        if (create_failed_at_ >= since && !create_failure_.empty()) cause = create_failure_;
+        const auto census = bag_.census();
+        in_use = census.out;
+        waiting = census.waiters;
+        if (policy::create_failure_explains_timeout(create_failed_at_, since) && !create_failure_.empty())
+            cause = create_failure_;
     }
     std::string message = "[" + name_ + "] ";
     if (cause.empty()) {
@@ -277,204 +210,184 @@ std::unique_ptr<PooledConnection> Pool::acquire() {
     return acquire_measured(waited);
 }
 
-std::unique_ptr<PooledConnection> Pool::take_parked() noexcept {
-    Slot &slot = slots_[my_slot(kSlots)];
-    // A plain load first: an empty slot costs no cache-line write.
-    if (slot.parked.load(std::memory_order_relaxed) == nullptr) return nullptr;
-    PooledConnection *pc = slot.parked.exchange(nullptr, std::memory_order_acq_rel);
-    if (pc == nullptr) return nullptr;
-    // Not a locked add: the slot is (nearly always) this thread's alone, and
-    // a count lost to a rare shared slot only blurs a statistic.
-    slot.acquires.store(slot.acquires.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    return std::unique_ptr<PooledConnection>(pc); // counted in in_use_ all along
+std::unique_ptr<PooledConnection> Pool::take_idle_locked() {
+    // Only a pool that validates looks at the clock here.
+    if (options_.validate_idle_after_ms <= 0) return bag_.take_idle(SessionStatus::leased);
+    auto pc = bag_.take_idle(SessionStatus::validating);
+    if (!policy::needs_validation(pc->last_used, now(), options_.validate_idle_after_ms))
+        SessionBag::relabel(*pc, SessionStatus::leased);
+    return pc;
 }
 
-bool Pool::park(std::unique_ptr<PooledConnection> &pc) noexcept {
-    Slot &slot = slots_[my_slot(kSlots)];
-    PooledConnection *expected = nullptr;
-    if (!slot.parked.compare_exchange_strong(expected, pc.get(), std::memory_order_seq_cst)) return false;
-    PooledConnection *mine = pc.release();
-    // A waiter or close() may have looked at the slots just before: they
-    // published their flag first (seq_cst), so one of us sees the other.
-    // Take a session back (ours or one parked since) for the locked path.
-    if (has_waiters_.load(std::memory_order_seq_cst) || closing_.load(std::memory_order_seq_cst)) {
-        pc.reset(slot.parked.exchange(nullptr, std::memory_order_seq_cst));
-        return pc == nullptr; // taken meanwhile by someone who will handle it
-    }
-    (void)mine;
-    return true;
-}
-
-int Pool::unpark_all_locked() noexcept {
-    int n = 0;
-    Clock::time_point now{};
-    for (Slot &slot : slots_) {
-        // seq_cst (a plain load on x86): pairs with park()'s re-check.
-        if (slot.parked.load(std::memory_order_seq_cst) == nullptr) continue;
-        PooledConnection *pc = slot.parked.exchange(nullptr, std::memory_order_seq_cst);
-        if (pc == nullptr) continue;
-        if (n++ == 0) now = coarse_now();
-        pc->last_used = now; // parked at most one reap interval ago
-        --in_use_;
-        idle_.emplace_back(pc);
-    }
-    return n;
-}
-
-std::unique_ptr<PooledConnection> Pool::try_idle() {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (lock_free_ && idle_.empty() && !closed_) unpark_all_locked();
-    if (closed_ || idle_.empty() || (handoff_ && !waiters_.empty())) return nullptr;
-    ++acquires_;
-    auto pc = std::move(idle_.back());
-    idle_.pop_back();
-    ++in_use_;
+std::unique_ptr<PooledConnection> Pool::lend_idle(std::unique_lock<std::mutex> &lock,
+                                                  std::unique_ptr<PooledConnection> pc) {
     lock.unlock();
-    if (options_.validate_idle_after_ms > 0) {
-        pc = validate_or_drop(std::move(pc));
-        if (!pc) {
-            std::lock_guard<std::mutex> relock(mu_);
-            --in_use_;
-            --acquires_; // the full path counts this acquire
-            capacity_freed_locked();
+    if (pc->status == SessionStatus::validating) {
+        if (!validate(*pc)) {
+            {
+                std::lock_guard<std::mutex> relock(mu_);
+                bag_.move(*pc, SessionStatus::retiring);
+                capacity_freed_locked();
+            }
+            destroy(std::move(pc), CloseReason::broken);
             return nullptr;
         }
+        SessionBag::relabel(*pc, SessionStatus::leased);
     }
     track_lease(*pc);
     return pc;
 }
 
+std::unique_ptr<PooledConnection> Pool::try_idle(bool &counted) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (bag_.lock_free() && !bag_.has_idle() && !closed_) bag_.unpark_all(coarse_now());
+    if (policy::on_acquire(bag_.census(), options_.max, handoff_, closed_) != policy::AcquireStep::take_idle)
+        return nullptr;
+    ++acquires_;
+    counted = true; // a session failing validation sends this acquire down the full path, counted
+    return lend_idle(lock, take_idle_locked());
+}
+
 std::unique_ptr<PooledConnection> Pool::acquire_measured(std::chrono::microseconds &waited) {
     waited = std::chrono::microseconds(0);
-    if (lock_free_ && !has_waiters_.load(std::memory_order_acquire) && !closing_.load(std::memory_order_acquire)) {
-        if (auto pc = take_parked()) return pc;
+    if (bag_.fast_path_open()) {
+        if (auto pc = bag_.take_parked()) return pc;
     }
-    if (auto pc = try_idle()) return pc;
-    const auto start = Clock::now();
-    auto pc = acquire(std::chrono::milliseconds(std::max<int64_t>(0, options_.acquire_timeout_ms)));
-    waited = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+    return acquire_slow(waited);
+}
+
+std::unique_ptr<PooledConnection> Pool::acquire_slow(std::chrono::microseconds &waited) {
+    bool counted = false;
+    if (auto pc = try_idle(counted)) return pc;
+    const auto start = now();
+    auto pc = acquire_full(std::chrono::milliseconds(std::max<int64_t>(0, options_.acquire_timeout_ms)), counted);
+    waited = std::chrono::duration_cast<std::chrono::microseconds>(now() - start);
     return pc;
 }
 
 std::unique_ptr<PooledConnection> Pool::acquire(std::chrono::milliseconds timeout) {
-    const auto start = Clock::now();
-    const auto deadline = start + timeout;
+    return acquire_full(timeout, false);
+}
+
+std::unique_ptr<PooledConnection> Pool::acquire_full(std::chrono::milliseconds timeout, bool counted) {
+    const auto start = now();
+    const auto deadline = policy::acquire_deadline(start, timeout);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!counted && !closed_) ++acquires_;
     for (;;) {
-        std::unique_lock<std::mutex> lock(mu_);
-        if (closed_) detail::throw_error(Error("[" + name_ + "] the pool is closed", ErrorClass::connection, name_));
-        ++acquires_;
-        bool create = false;
-        if (lock_free_ && idle_.empty()) unpark_all_locked();
-        if (!idle_.empty() && (waiters_.empty() || !handoff_)) {
-            auto pc = std::move(idle_.back());
-            idle_.pop_back();
-            ++in_use_;
+        if (!lock.owns_lock()) lock.lock();
+        if (bag_.lock_free() && !bag_.has_idle() && !closed_) bag_.unpark_all(coarse_now());
+        switch (policy::on_acquire(bag_.census(), options_.max, handoff_, closed_)) {
+        case policy::AcquireStep::fail_closed:
+            detail::throw_error(Error("[" + name_ + "] the pool is closed", ErrorClass::connection, name_));
+        case policy::AcquireStep::take_idle:
+            if (auto pc = lend_idle(lock, take_idle_locked())) return pc;
+            continue; // it failed validation: look again
+        case policy::AcquireStep::create:
+            bag_.reserve_create();
             lock.unlock();
-            pc = validate_or_drop(std::move(pc));
-            if (!pc) {
-                std::lock_guard<std::mutex> relock(mu_);
-                --in_use_;
-                capacity_freed_locked();
-                continue;
+            return create_for_caller(start, deadline);
+        case policy::AcquireStep::wait:
+            if (auto pc = wait_turn(lock, start, deadline)) return pc;
+            continue;
+        }
+    }
+}
+
+std::unique_ptr<PooledConnection> Pool::wait_turn(std::unique_lock<std::mutex> &lock, Clock::time_point start,
+                                                  Clock::time_point deadline) {
+    using Grant = Waiter::Grant;
+    Waiter w(start);
+    if (!bag_.has_waiters()) handoff_ = false; // a new queue starts in the fast mode
+    bag_.enqueue(&w);
+    // A session parked just before the flag went up: take it now (park()
+    // sees the flag from here on and takes the locked path).
+    if (bag_.lock_free() && bag_.unpark_all(coarse_now()) > 0) w.grant = Grant::idle_ready;
+    // `w` leaves the queue (timed out, or served from idle).
+    auto leave = [&] {
+        bag_.dequeue(&w);
+        if (!bag_.has_waiters()) handoff_ = false;
+        else if (bag_.has_idle()) bag_.wake_first(); // the session meant for us goes to the next one
+    };
+    for (;;) {
+        while (w.grant == Grant::none) {
+            const auto left = deadline - now();
+            if (left <= Clock::duration::zero()) {
+                leave();
+                lock.unlock();
+                throw_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(now() - start), start);
             }
+            if (clock_ == nullptr) w.cv.wait_until(lock, deadline);
+            else w.cv.wait_for(lock, left);
+        }
+        switch (w.grant) {
+        case Grant::closed:
+            detail::throw_error(Error("[" + name_ + "] the pool was closed while waiting", ErrorClass::connection, name_));
+        case Grant::session: {
+            // Still counted out: a hand-off never frees capacity. Back to the
+            // fast path once the queue is empty or nobody has waited long.
+            if (!bag_.has_waiters() || !policy::handoff_due(start, now())) handoff_ = false;
+            lock.unlock();
+            auto pc = std::move(w.session);
             track_lease(*pc);
             return pc;
         }
-        if (waiters_.empty() && total_locked() < options_.max) {
-            ++pending_;
-            create = true;
-        } else {
-            Waiter w;
-            if (waiters_.empty()) handoff_ = false; // a new queue starts in the fast mode
-            waiters_.push_back(&w);
-            waiters_changed_locked();
-            // A session parked just before the flag went up: take it now
-            // (park() sees the flag from here on and takes the locked path).
-            if (lock_free_ && unpark_all_locked() > 0) w.woken = true;
-            std::unique_ptr<PooledConnection> taken; // from idle, after a wake-up
-            for (;;) {
-                bool ready = w.cv.wait_until(lock, deadline,
-                                             [&] { return w.handed || w.may_create || w.failed || w.woken; });
-                if (!ready) {
-                    remove_waiter_locked(&w);
-                    lock.unlock();
-                    throw_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start), start);
-                }
-                if (w.failed)
-                    detail::throw_error(
-                        Error("[" + name_ + "] the pool was closed while waiting", ErrorClass::connection, name_));
-                if (w.handed) {
-                    // Still counted in in_use_: a hand-off never frees
-                    // capacity. Back to the fast path once the queue is empty
-                    // or nobody has waited long.
-                    if (waiters_.empty() || Clock::now() - start < kHandoffAfter) handoff_ = false;
-                    lock.unlock();
-                    auto pc = std::move(w.handed);
-                    track_lease(*pc);
-                    return pc;
-                }
-                if (w.may_create) break; // pending_ was reserved for us
-                w.woken = false;
-                if (!idle_.empty()) {
-                    taken = std::move(idle_.back());
-                    idle_.pop_back();
-                    ++in_use_;
-                    remove_waiter_locked(&w);
-                    break;
-                }
-                // A thread that did not wait took the session first. After
-                // kHandoffAfter of that, releases go to the waiters in turn.
-                if (Clock::now() - start >= kHandoffAfter) handoff_ = true;
+        case Grant::capacity: // counted creating for us
+            lock.unlock();
+            return create_for_caller(start, deadline);
+        case Grant::idle_ready:
+        case Grant::none:
+            w.grant = Grant::none;
+            if (bag_.has_idle()) {
+                auto pc = take_idle_locked();
+                leave();
+                return lend_idle(lock, std::move(pc)); // nullptr: it failed validation, the caller looks again
             }
-            if (taken) {
-                lock.unlock();
-                taken = validate_or_drop(std::move(taken));
-                if (!taken) {
-                    std::lock_guard<std::mutex> relock(mu_);
-                    --in_use_;
-                    capacity_freed_locked();
-                    continue;
-                }
-                track_lease(*taken);
-                return taken;
-            }
-            create = true; // may_create: pending_ was reserved for us
+            // A thread that did not wait took the session first. After
+            // kHandoffAfter of that, releases go to the waiters in turn.
+            if (policy::handoff_due(start, now())) handoff_ = true;
+            break;
         }
-        lock.unlock();
-        if (create) {
-            // After a failed create, the next one waits createRetryIntervalMillis.
-            if (!wait_create_pause(deadline)) {
-                {
-                    std::lock_guard<std::mutex> relock(mu_);
-                    --pending_;
-                    capacity_freed_locked();
-                }
-                throw_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start), start);
-            }
-            try {
-                auto pc = create_with_retry(deadline);
-                {
-                    std::lock_guard<std::mutex> relock(mu_);
-                    --pending_;
-                    ++in_use_;
-                    create_failed_at_ = {}; // the server answers again: no more pauses
-                }
-                track_lease(*pc);
-                return pc;
-            } catch (const Error &e) {
-                std::lock_guard<std::mutex> relock(mu_);
-                --pending_;
-                create_failed_at_ = Clock::now();
-                create_failure_ = e.what();
-                capacity_freed_locked();
-                throw;
-            } catch (...) {
-                std::lock_guard<std::mutex> relock(mu_);
-                --pending_;
-                capacity_freed_locked();
-                throw;
-            }
+    }
+}
+
+std::unique_ptr<PooledConnection> Pool::create_for_caller(Clock::time_point start, Clock::time_point deadline) {
+    // After a failed create, the next one waits createRetryIntervalMillis.
+    policy::Pause pause;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        pause = policy::before_create(create_failed_at_, options_.create_retry_interval_ms, now(), deadline);
+    }
+    if (pause.step != policy::PauseStep::start) sleep_until(pause.until);
+    if (pause.step == policy::PauseStep::time_out) {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            bag_.abandon_create();
+            capacity_freed_locked();
         }
+        throw_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(now() - start), start);
+    }
+    try {
+        auto pc = create_with_retry(deadline);
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            bag_.opened(*pc, SessionStatus::leased);
+            create_failed_at_ = {}; // the server answers again: no more pauses
+        }
+        track_lease(*pc);
+        return pc;
+    } catch (const Error &e) {
+        std::lock_guard<std::mutex> lock(mu_);
+        bag_.abandon_create();
+        create_failed_at_ = now();
+        create_failure_ = e.what();
+        capacity_freed_locked();
+        throw;
+    } catch (...) {
+        std::lock_guard<std::mutex> lock(mu_);
+        bag_.abandon_create();
+        capacity_freed_locked();
+        throw;
     }
 }
 
@@ -482,21 +395,25 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
     if (!pc) return;
     // Before parking: the next lease, lock-free or not, gets a clean session.
     if (reusable && pc->conn && !pc->conn->broken() && pc->conn->session_dirty()) reusable = reset_session(*pc);
-    if (lock_free_ && reusable && pc->conn && !pc->conn->broken() &&
-        !has_waiters_.load(std::memory_order_seq_cst) && !closing_.load(std::memory_order_seq_cst) &&
+    if (reusable && bag_.parking_open() && pc->conn && !pc->conn->broken() &&
         (options_.max_lifetime_ms <= 0 || coarse_now() < pc->retire_at)) {
-        if (park(pc)) return;
+        if (bag_.park(pc)) return;
         if (!pc) return;
     }
+    release_locked(std::move(pc), reusable);
+}
+
+void Pool::release_locked(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept {
     // Idle time and lifetime are judged in hundreds of milliseconds: the
     // coarse clock (a few ms behind, a third of the cost) is exact enough.
-    auto now = coarse_now();
-    std::optional<CloseReason> why = retire_reason(*pc, reusable, now); // nullopt: kept
+    const auto now = coarse_now();
+    std::optional<CloseReason> why =
+        policy::retire_on_release(!pc->conn || pc->conn->broken(), reusable, pc->retire_at, now); // nullopt: kept
     std::unique_ptr<PooledConnection> doomed;
     {
         std::lock_guard<std::mutex> lock(mu_);
         if (options_.leak_detection_ms > 0) {
-            if (!pc->leak_reported && now - pc->leased_at > std::chrono::milliseconds(options_.leak_detection_ms))
+            if (!pc->leak_reported && policy::lease_leaked(pc->leased_at, now, options_.leak_detection_ms))
                 ilana::logger()->warn("conn={} a lease was held for {}ms by thread {:x} (leakDetectionMillis={})",
                                       name_,
                                       std::chrono::duration_cast<std::chrono::milliseconds>(now - pc->leased_at).count(),
@@ -504,24 +421,19 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
             untrack_lease_locked(*pc);
         }
         if (why || closed_) {
-            --in_use_;
             if (closed_) why = CloseReason::shutdown;
+            bag_.move(*pc, SessionStatus::retiring);
             doomed = std::move(pc);
             if (!closed_) capacity_freed_locked();
         } else {
             pc->last_used = now;
-            if (handoff_ && !waiters_.empty()) {
-                // Straight to the first waiter; it stays counted in in_use_
-                // so no other thread sees free capacity in between.
-                Waiter *w = waiters_.front();
-                waiters_.pop_front();
-                waiters_changed_locked();
-                w->handed = std::move(pc);
-                w->cv.notify_one();
-            } else {
-                --in_use_;
-                idle_.push_back(std::move(pc));
-                if (!waiters_.empty()) wake_first_locked();
+            switch (policy::on_release(bag_.census(), handoff_)) {
+            case policy::ReleaseStep::hand_to_waiter: bag_.hand_to_first(std::move(pc)); break;
+            case policy::ReleaseStep::idle_and_wake:
+                bag_.put_idle(std::move(pc));
+                bag_.wake_first();
+                break;
+            case policy::ReleaseStep::idle: bag_.put_idle(std::move(pc)); break;
             }
         }
     }
@@ -529,10 +441,12 @@ void Pool::release(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept
 }
 
 bool Pool::reset_session(PooledConnection &pc) noexcept {
-    if (closing_.load(std::memory_order_acquire)) return false; // closed on release anyway
+    if (bag_.closing()) return false; // closed on release anyway
+    SessionBag::relabel(pc, SessionStatus::resetting);
     try {
         pc.conn->reset_session();
         resets_.fetch_add(1, std::memory_order_relaxed);
+        SessionBag::relabel(pc, SessionStatus::leased);
         return true;
     } catch (const Error &e) {
         reset_failures_.fetch_add(1, std::memory_order_relaxed);
@@ -544,13 +458,14 @@ bool Pool::reset_session(PooledConnection &pc) noexcept {
         ilana::logger()->warn("conn={} a released session's state could not be reset; the session is discarded",
                               name_);
     }
+    SessionBag::relabel(pc, SessionStatus::leased); // released as not reusable: retired as broken
     return false;
 }
 
 void Pool::track_lease(PooledConnection &pc) {
     // The lease time serves leak detection only: no clock read without it.
     if (options_.leak_detection_ms <= 0) return;
-    pc.leased_at = Clock::now();
+    pc.leased_at = now();
     pc.borrower = std::hash<std::thread::id>{}(std::this_thread::get_id());
     pc.leak_reported = false;
     std::lock_guard<std::mutex> lock(mu_);
@@ -570,9 +485,8 @@ void Pool::untrack_lease_locked(PooledConnection &pc) noexcept {
 // A lease held past leakDetectionMillis is reported once while still held
 // (and again, with its final duration, when it comes back).
 void Pool::report_leaks_locked(Clock::time_point now) noexcept {
-    const auto limit = std::chrono::milliseconds(options_.leak_detection_ms);
     for (PooledConnection *p = leased_; p != nullptr; p = p->lease_next) {
-        if (p->leak_reported || now - p->leased_at <= limit) continue;
+        if (p->leak_reported || !policy::lease_leaked(p->leased_at, now, options_.leak_detection_ms)) continue;
         p->leak_reported = true;
         ilana::logger()->warn("conn={} possible connection leak: a lease held for {}ms by thread {:x} "
                               "(leakDetectionMillis={}); release leases (end the Session) when done",
@@ -584,56 +498,42 @@ void Pool::report_leaks_locked(Clock::time_point now) noexcept {
 void Pool::maintain(Clock::time_point now) noexcept {
     std::vector<std::pair<std::unique_ptr<PooledConnection>, CloseReason>> doomed;
     int to_create = 0;
-    {
+    try {
         std::lock_guard<std::mutex> lock(mu_);
         if (closed_) return;
         // Parked sessions are idle ones: reaped and retired like them.
-        if (lock_free_) unpark_all_locked();
+        if (bag_.lock_free()) bag_.unpark_all(coarse_now());
         if (options_.leak_detection_ms > 0) report_leaks_locked(now);
-        // Oldest-used first: idle_ is ordered by last use (front = oldest).
-        const auto idle_limit = std::chrono::milliseconds(options_.idle_timeout_ms);
-        for (auto it = idle_.begin(); it != idle_.end();) {
-            bool expired = now >= (*it)->retire_at;
-            bool too_idle = options_.idle_timeout_ms > 0 && now - (*it)->last_used >= idle_limit &&
-                            total_locked() - static_cast<int>(doomed.size()) > options_.min;
-            if (expired || too_idle) {
-                doomed.emplace_back(std::move(*it), expired ? CloseReason::lifetime : CloseReason::idle);
-                it = idle_.erase(it);
-            } else {
-                ++it;
-            }
-        }
-        to_create = std::max(0, options_.min - total_locked());
-        to_create = std::min(to_create, options_.max - total_locked());
-        pending_ += to_create;
+        doomed = bag_.retire_idle(policy::retire_idle(bag_.idle_facts(), bag_.census().total(), options_, now));
+        to_create = policy::sessions_to_create(bag_.census(), options_.min, options_.max);
+        bag_.reserve_create(to_create);
+    } catch (const std::bad_alloc &) {
+        return; // no memory for the lists: the next tick tries again
     }
     for (auto &d : doomed) destroy(std::move(d.first), d.second);
     doomed.clear();
     for (int i = 0; i < to_create; ++i) {
         std::unique_ptr<PooledConnection> pc;
         try {
-            pc = create_with_retry(Clock::now() + std::chrono::milliseconds(options_.create_timeout_ms));
+            pc = create_with_retry(this->now() + std::chrono::milliseconds(options_.create_timeout_ms));
         } catch (const Error &e) {
             ilana::logger()->warn("conn={} could not open a session to keep pool.min={}: {}", name_, options_.min,
                                   e.what());
+        } catch (...) {
         }
         std::lock_guard<std::mutex> lock(mu_);
-        --pending_;
         if (!pc) {
+            bag_.abandon_create();
             capacity_freed_locked();
             continue;
         }
         if (closed_) {
+            bag_.opened(*pc, SessionStatus::retiring);
             doomed.emplace_back(std::move(pc), CloseReason::shutdown);
-        } else if (!waiters_.empty()) {
-            Waiter *w = waiters_.front();
-            waiters_.pop_front();
-            waiters_changed_locked();
-            ++in_use_; // handed over: in use from now on
-            w->handed = std::move(pc);
-            w->cv.notify_one();
+        } else if (bag_.has_waiters()) {
+            bag_.hand_to_first(std::move(pc)); // creating -> leased: in use from now on
         } else {
-            idle_.insert(idle_.begin(), std::move(pc));
+            bag_.put_idle(std::move(pc), /*oldest=*/true); // creating -> idle
         }
     }
     for (auto &d : doomed) destroy(std::move(d.first), d.second);
@@ -641,19 +541,14 @@ void Pool::maintain(Clock::time_point now) noexcept {
 
 void Pool::close() noexcept {
     std::vector<std::unique_ptr<PooledConnection>> doomed;
-    closing_.store(true, std::memory_order_seq_cst); // park() now takes the locked path
+    bag_.start_closing(); // park() now takes the locked path
     {
         std::lock_guard<std::mutex> lock(mu_);
         if (closed_) return;
         closed_ = true;
-        unpark_all_locked();
-        doomed.swap(idle_);
-        for (Waiter *w : waiters_) {
-            w->failed = true;
-            w->cv.notify_one();
-        }
-        waiters_.clear();
-        waiters_changed_locked();
+        bag_.unpark_all(coarse_now());
+        doomed = bag_.retire_all_idle();
+        bag_.fail_all_waiters();
     }
     for (auto &pc : doomed) destroy(std::move(pc), CloseReason::shutdown);
 }
@@ -666,23 +561,19 @@ bool Pool::closed() const noexcept {
 PoolStats Pool::stats() const {
     std::lock_guard<std::mutex> lock(mu_);
     PoolStats s;
-    // Parked sessions are idle (counted in in_use_ while parked).
-    int parked = 0;
-    uint64_t lock_free_acquires = 0;
-    for (const Slot &slot : slots_) {
-        if (slot.parked.load(std::memory_order_acquire) != nullptr) ++parked;
-        lock_free_acquires += slot.acquires.load(std::memory_order_relaxed);
-    }
-    s.idle = static_cast<int>(idle_.size()) + parked;
-    s.in_use = in_use_ - parked;
-    s.pending = pending_;
-    s.waiting = static_cast<int>(waiters_.size());
+    const auto census = bag_.census();
+    // Parked sessions are idle (counted out while parked).
+    const int parked = bag_.parked_count();
+    s.idle = census.idle + parked;
+    s.in_use = census.out - parked;
+    s.pending = census.creating;
+    s.waiting = census.waiters;
     s.max = options_.max;
     s.min = options_.min;
     s.created = created_;
     s.destroyed = destroyed_;
     s.timeouts = timeouts_;
-    s.acquires = acquires_ + lock_free_acquires;
+    s.acquires = acquires_ + bag_.lock_free_acquires();
     s.create_errors = create_errors_;
     s.resets = resets_.load(std::memory_order_relaxed);
     s.reset_failures = reset_failures_.load(std::memory_order_relaxed);
@@ -723,11 +614,11 @@ void Maintainer::run() {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stop_) {
         // Tick at the smallest reap interval of the live pools (≥ 10 ms).
-        int64_t interval = 1000;
+        auto interval = std::chrono::milliseconds(1000);
         std::vector<std::shared_ptr<Pool>> live;
         for (auto it = pools_.begin(); it != pools_.end();) {
             if (auto p = it->lock()) {
-                interval = std::min<int64_t>(interval, std::max<int64_t>(10, p->options().reap_interval_ms));
+                interval = std::min(interval, policy::maintenance_interval(p->options().reap_interval_ms));
                 live.push_back(std::move(p));
                 ++it;
             } else {
@@ -735,11 +626,10 @@ void Maintainer::run() {
             }
         }
         lock.unlock();
-        auto now = Clock::now();
-        for (auto &p : live) p->maintain(now);
+        for (auto &p : live) p->maintain(p->now());
         live.clear(); // drop our references before sleeping
         lock.lock();
-        cv_.wait_for(lock, std::chrono::milliseconds(interval), [this] { return stop_; });
+        cv_.wait_for(lock, interval, [this] { return stop_; });
     }
 }
 

@@ -32,7 +32,7 @@
 // the queue is empty, so no waiter waits behind newcomers for long.
 //
 // The hot path takes no lock: a thread's released session is parked in the
-// thread's slot (an atomic pointer, still counted as in use) and its next
+// thread's slot (an atomic pointer, still counted as out) and its next
 // acquire takes it back with one atomic exchange. Parked sessions are moved
 // to the idle list, under the mutex, whenever someone needs them: an
 // acquire finding its slot empty, a waiter, maintain(), close(). The lock-
@@ -48,6 +48,14 @@
 // Maintainer thread of the process calls maintain() on every pool: reaping
 // idle sessions above `min`, retiring those past maxLifetimeMillis, and
 // refilling to `min`.
+//
+// The parts: each session has one status (SessionStatus, pool_policy.hpp);
+// the container (SessionBag, session_bag.hpp) holds the sessions, the
+// parking slots and the waiters and changes statuses; the decisions (what
+// an acquire or a release does, what to retire, how many to open, the
+// pause after a failed create) are pure functions in pool_policy.hpp. Pool
+// takes a snapshot under its mutex, asks the policy, has the bag carry it
+// out, and does the I/O outside the mutex. Time comes from a PoolClock.
 #pragma once
 
 #include <ilana/config.hpp>
@@ -55,11 +63,12 @@
 
 #include "instruments/connection_metrics.hpp"
 #include "plugins/native_connection.hpp"
+#include "pool/pool_policy.hpp"
+#include "pool/session_bag.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -69,21 +78,6 @@
 #include <vector>
 
 namespace ilana::detail {
-
-using Clock = std::chrono::steady_clock;
-
-struct PooledConnection {
-    std::unique_ptr<NativeConnection> conn;
-    Clock::time_point created;
-    Clock::time_point last_used;
-    Clock::time_point retire_at; // max() when no lifetime
-    Clock::time_point leased_at;
-    // Leak detection (only when leakDetectionMillis > 0): leased sessions
-    // form an intrusive list the maintenance pass scans.
-    PooledConnection *lease_prev = nullptr, *lease_next = nullptr;
-    size_t borrower = 0;        // hash of the borrowing thread's id
-    bool leak_reported = false;
-};
 
 struct PoolStats {
     int idle = 0, in_use = 0, pending = 0, waiting = 0, max = 0, min = 0;
@@ -97,20 +91,40 @@ struct PoolStats {
     uint64_t evicted() const noexcept { return evicted_idle + evicted_lifetime + evicted_broken; }
 };
 
-// Why a session leaves the pool.
-enum class CloseReason { idle, lifetime, broken, shutdown };
+// Where a pool reads the time. The default is steady_clock, and for the
+// stamps of idle time and lifetime (judged in hundreds of milliseconds)
+// CLOCK_MONOTONIC_COARSE: the same clock read at tick resolution, never
+// ahead of steady_clock, at most a tick (1-4 ms) behind, a third of the
+// cost. Tests pass a clock of their own, whose sleep_until (the pause
+// after a failed create, the backoff between connect attempts) may just
+// move the time on. A waiter's wait for its turn lasts the time this clock
+// says is left, in real time (another thread has to release).
+class PoolClock {
+public:
+    virtual ~PoolClock() = default;
+    virtual Clock::time_point now() const noexcept = 0;
+    virtual Clock::time_point coarse_now() const noexcept { return now(); }
+    virtual void sleep_until(Clock::time_point t) const {
+        const auto left = t - now();
+        if (left > Clock::duration::zero()) std::this_thread::sleep_for(left);
+    }
+};
 
 class Pool : public std::enable_shared_from_this<Pool> {
 public:
     using ConnectFn = std::function<std::unique_ptr<NativeConnection>(int32_t timeout_ms)>;
 
-    // `metrics` (may be null) must outlive the pool.
+    // `metrics` (may be null) must outlive the pool; so must `clock` (null:
+    // steady_clock, see PoolClock).
     Pool(std::string name, PoolOptions options, RetryOptions retry, ConnectFn connect,
-         std::shared_ptr<const Hooks> hooks, ConnectionMetrics *metrics = nullptr);
+         std::shared_ptr<const Hooks> hooks, ConnectionMetrics *metrics = nullptr,
+         const PoolClock *clock = nullptr);
     ~Pool();
 
     const std::string &name() const noexcept { return name_; }
     const PoolOptions &options() const noexcept { return options_; }
+    // The pool's clock (maintain() is called with its now()).
+    Clock::time_point now() const noexcept { return clock_ != nullptr ? clock_->now() : Clock::now(); }
 
     // Blocks until a session is available; throws PoolTimeout, or the
     // connect Error when opening failed for good.
@@ -133,49 +147,48 @@ public:
     PoolStats stats() const;
 
 private:
-    struct Waiter {
-        std::condition_variable cv;
-        std::unique_ptr<PooledConnection> handed; // a session given to us
-        bool may_create = false;                  // capacity reserved for us
-        bool failed = false;                      // pool closed
-        bool woken = false;                       // a session went idle: try to take it
-    };
-    // How long the first waiter may lose races to newcomers before released
-    // sessions are handed to the waiters in turn.
-    static constexpr std::chrono::milliseconds kHandoffAfter{1};
-
+    // acquire_measured() and release() are the lock-free path (small
+    // enough to be inlined into Session); these are the rest.
+    std::unique_ptr<PooledConnection> acquire_slow(std::chrono::microseconds &waited);
+    void release_locked(std::unique_ptr<PooledConnection> pc, bool reusable) noexcept;
+    Clock::time_point coarse_now() const noexcept;
+    // Sleeps until the pool's clock reaches `t`.
+    void sleep_until(Clock::time_point t) const;
     // The hot path: an idle session when one is ready and nobody waits,
     // else nullptr (the caller takes the full path).
-    std::unique_ptr<PooledConnection> try_idle();
-    // The lock-free path: this thread's parked session, or nullptr.
-    std::unique_ptr<PooledConnection> take_parked() noexcept;
-    // Parks `pc` in this thread's slot; false (pc untouched) when it cannot.
-    bool park(std::unique_ptr<PooledConnection> &pc) noexcept;
-    // With mu_ held: parked sessions become idle ones. Returns how many.
-    int unpark_all_locked() noexcept;
-    // With mu_ held: keeps has_waiters_ in step with waiters_.
-    void waiters_changed_locked() noexcept { has_waiters_.store(!waiters_.empty(), std::memory_order_seq_cst); }
+    // `counted`: this acquire is counted in the statistics.
+    std::unique_ptr<PooledConnection> try_idle(bool &counted);
+    // The full path: idle, create, or wait; counts the acquire unless
+    // `counted` already.
+    std::unique_ptr<PooledConnection> acquire_full(std::chrono::milliseconds timeout, bool counted);
+    // With mu_ held through `lock`: `pc`, just taken from idle, becomes a
+    // lease, pinged first when validateIdleAfterMillis says so (outside the
+    // mutex). One that fails validation is retired, its capacity goes to
+    // the first waiter, and the result is nullptr. Returns with `lock`
+    // released.
+    std::unique_ptr<PooledConnection> lend_idle(std::unique_lock<std::mutex> &lock,
+                                                std::unique_ptr<PooledConnection> pc);
+    // With mu_ held: the most recently used idle session, leased, or
+    // validating when it must be pinged before it is lent.
+    std::unique_ptr<PooledConnection> take_idle_locked();
+    // Queues the caller behind the waiters and waits for its grant; returns
+    // the lease, or nullptr to go round again (an idle session taken after a
+    // wake-up failed validation). With `lock` held on entry; throws
+    // PoolTimeout, or Error when the pool closes.
+    std::unique_ptr<PooledConnection> wait_turn(std::unique_lock<std::mutex> &lock, Clock::time_point start,
+                                                Clock::time_point deadline);
+    // Opens a session for a caller whose capacity is reserved (creating),
+    // after the pause that follows a failed create. Outside mu_.
+    std::unique_ptr<PooledConnection> create_for_caller(Clock::time_point start, Clock::time_point deadline);
     std::unique_ptr<PooledConnection> create_with_retry(Clock::time_point deadline);
-    std::unique_ptr<PooledConnection> validate_or_drop(std::unique_ptr<PooledConnection> pc) noexcept;
+    // Pings an idle session; false when it failed validation.
+    bool validate(PooledConnection &pc) noexcept;
     // Resets a released session's state; false when it failed (or the pool
     // is closing) and the session must not be lent again.
     bool reset_session(PooledConnection &pc) noexcept;
     void destroy(std::unique_ptr<PooledConnection> pc, CloseReason why) noexcept;
-    // Why a released session leaves the pool rather than being lent again
-    // (nullopt: it is kept, unless the pool is closed).
-    static std::optional<CloseReason> retire_reason(const PooledConnection &pc, bool reusable,
-                                                    Clock::time_point now) noexcept;
-    // Outside mu_: waits out the pause after a failed create (false: the
-    // deadline comes first).
-    bool wait_create_pause(Clock::time_point deadline);
-    // With mu_ held: a session's capacity is free; let the first waiter use it.
-    void capacity_freed_locked();
-    // With mu_ held: tells the first waiter a session is idle.
-    void wake_first_locked();
-    // With mu_ held: `w` leaves the queue (served from idle, or timed out).
-    void remove_waiter_locked(Waiter *w);
-    int total_locked() const { return static_cast<int>(idle_.size()) + in_use_ + pending_; }
-    Clock::time_point retire_time(Clock::time_point created);
+    // With mu_ held: a session's capacity is free; the first waiter opens one.
+    void capacity_freed_locked() noexcept { bag_.grant_capacity_to_first(); }
     [[noreturn]] void throw_timeout(std::chrono::milliseconds waited, Clock::time_point since);
     void emit_error(const Error &e) noexcept;
     // Stamps a lease; with leak detection on, links it into leased_.
@@ -189,27 +202,14 @@ private:
     const ConnectFn connect_;
     const std::shared_ptr<const Hooks> hooks_;
     ConnectionMetrics *const metrics_;
+    const PoolClock *const clock_;
 
     mutable std::mutex mu_;
-    std::vector<std::unique_ptr<PooledConnection>> idle_; // back = most recently used
-    std::deque<Waiter *> waiters_;
+    SessionBag bag_; // the sessions and the waiters (guarded by mu_ but its lock-free part)
     PooledConnection *leased_ = nullptr; // head of the leak-detection list
-    int in_use_ = 0;
-    int pending_ = 0; // sessions being opened
     bool closed_ = false;
     bool handoff_ = false; // releases go straight to the waiters (see the top)
 
-    // Parking slots (see the top), one cache line each; a thread uses the
-    // slot its id hashes to.
-    static constexpr size_t kSlots = 16;
-    struct alignas(64) Slot {
-        std::atomic<PooledConnection *> parked{nullptr};
-        std::atomic<uint64_t> acquires{0}; // lock-free acquires through this slot (approximate)
-    };
-    Slot slots_[kSlots];
-    const bool lock_free_; // the options allow the parking path
-    std::atomic<bool> has_waiters_{false};
-    std::atomic<bool> closing_{false};
     std::atomic<uint64_t> resets_{0}, reset_failures_{0}; // written on the dirty path only
     uint64_t rng_state_;
     uint64_t created_ = 0, destroyed_ = 0, timeouts_ = 0, acquires_ = 0, create_errors_ = 0;
