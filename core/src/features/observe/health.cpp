@@ -34,14 +34,20 @@ struct PingOutcome {
 // (the driver's ping is bounded too).
 void ping_into(const std::shared_ptr<ConnectionState> &cs, int timeout_ms, PoolHealth &out) {
     auto outcome = std::make_shared<PingOutcome>();
-    std::thread([cs, outcome, timeout_ms] {
+    std::thread([held = cs, outcome, timeout_ms]() mutable {
         std::string error;
         double rtt = 0;
         try {
-            rtt = detail::ping_pool(*cs, std::chrono::milliseconds(timeout_ms), timeout_ms);
+            rtt = detail::ping_pool(*held, std::chrono::milliseconds(timeout_ms), timeout_ms);
         } catch (const std::exception &e) {
             error = e.what();
         }
+        // The pool is let go before the answer is: once the caller has it,
+        // the Database may close (a CLI command exits at once), and the last
+        // reference to a pool, dropped on this thread after that, would close
+        // its sessions and unload the driver under the exiting process
+        // (`ilana health` on SQLite crashed at exit about one run in 30).
+        held.reset();
         std::lock_guard<std::mutex> lock(outcome->mu);
         outcome->done = true;
         outcome->error = std::move(error);
