@@ -40,7 +40,7 @@ inline void copy_error_text(char (&field)[N], std::string_view text) noexcept {
     size_t n = std::min(text.size(), N - 1);
     // Do not cut a multi-byte UTF-8 sequence in half.
     while (n > 0 && n < text.size() && (static_cast<unsigned char>(text[n]) & 0xC0u) == 0x80u) --n;
-    std::memcpy(field, text.data(), n);
+    if (n > 0) std::memcpy(field, text.data(), n); // an empty view may have no data
     field[n] = '\0';
 }
 
