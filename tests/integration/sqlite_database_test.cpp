@@ -315,10 +315,15 @@ TEST_CASE("SQLite :memory: with a pool: one database per connection, shared by i
     analytics.execute("CREATE TABLE events (id INTEGER)");
     CHECK_THROWS_AS(primary.query("SELECT count(*) FROM events"), Error);
 
-    // Every idle session reaped: the data stays.
+    // Every idle session reaped: the data stays. A session being retired is
+    // neither idle nor in use until its close completes and counts it
+    // destroyed, so wait for that too.
     auto t0 = std::chrono::steady_clock::now();
-    while (primary.pool_status().idle + primary.pool_status().in_use > 0 &&
-           std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3))
+    auto settled = [&] {
+        const auto s = primary.pool_status();
+        return s.idle + s.in_use == 0 && s.destroyed == s.created;
+    };
+    while (!settled() && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3))
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     REQUIRE(primary.pool_status().idle == 0);
     // At least one left by idle reaping (others may have gone with their
