@@ -1,4 +1,5 @@
 #include "common/error_factory.hpp"
+#include "common/ascii.hpp"
 #include "migrate/migration_table.hpp"
 
 #include <ilana/logging.hpp>
@@ -16,16 +17,6 @@
 #include <ctime>
 
 namespace ilana::detail {
-namespace {
-
-bool iequals(const std::string &a, const std::string &b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-    return true;
-}
-
-} // namespace
 
 std::string quote_identifier(const std::string &name, char quote) {
     std::string out(1, quote);
@@ -97,7 +88,7 @@ bool MigrationTable::exists() {
         r.close();
         for (Row row : rows) {
             std::string name = row["name"].as<std::string>();
-            if (name == options_.table_name || iequals(name, options_.table_name)) return true;
+            if (name == options_.table_name || iequals_ascii(name, options_.table_name)) return true;
         }
         return false;
     }

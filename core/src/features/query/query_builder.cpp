@@ -3,6 +3,7 @@
 // for the dialect of the connection a terminal runs on.
 #include <ilana/query.hpp>
 
+#include "common/ascii.hpp"
 #include "db/pool_access.hpp"
 #include "query/sql_text.hpp"
 #include "replicas/replica_router.hpp"
@@ -35,14 +36,6 @@ std::string printable(std::string_view s) {
         }
     }
     return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
 }
 
 void append_placeholders(std::string &sql, size_t n) {
@@ -355,9 +348,9 @@ QueryBuilder &QueryBuilder::havingRaw(std::string_view sql, std::vector<Value> b
 QueryBuilder &QueryBuilder::orderBy(std::string_view column, std::string_view direction) {
     OrderItem o;
     o.text = check_identifier(column, "orderBy", false, false);
-    if (iequals(direction, "desc"))
+    if (detail::iequals_ascii(direction, "desc"))
         o.desc = true;
-    else if (!iequals(direction, "asc"))
+    else if (!detail::iequals_ascii(direction, "asc"))
         fail("orderBy(): direction '" + printable(direction) + "' is not asc or desc");
     orders_.push_back(std::move(o));
     return *this;

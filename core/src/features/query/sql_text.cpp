@@ -1,4 +1,5 @@
 #include "query/sql_text.hpp"
+#include "common/ascii.hpp"
 
 #include <ilana/driver.h>
 
@@ -8,14 +9,6 @@
 namespace ilana::detail {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
 
 // Characters that never appear in an identifier part: quotes of every
 // dialect, statement and list separators, parentheses (expressions belong
@@ -76,7 +69,7 @@ bool split_alias(std::string_view id, std::string_view &name, std::string_view &
         while (i < id.size() && id[i] != ' ') ++i;
         if (i > b) words.push_back(id.substr(b, i - b));
     }
-    if (words.size() != 3 || !iequals(words[1], "as")) {
+    if (words.size() != 3 || !iequals_ascii(words[1], "as")) {
         malformed = true;
         return true;
     }

@@ -1,4 +1,5 @@
 #include "http/http_auth.hpp"
+#include "common/ascii.hpp"
 
 #include <cstdint>
 
@@ -12,17 +13,6 @@ int base64_value(char c) noexcept {
     if (c == '+') return 62;
     if (c == '/') return 63;
     return -1;
-}
-
-bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
 }
 
 } // namespace
