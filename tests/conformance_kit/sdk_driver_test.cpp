@@ -174,6 +174,8 @@ TEST_CASE("rows that do not match their columns are driver bugs, not memory erro
     CHECK(std::string(e.message) == "driver bug: column 1 is INT64 but a cell is TEXT");
     e = fails(c.h, "BUG rows");
     CHECK(std::string(e.message) == "driver bug: more rows in a batch than max_rows (4)");
+    e = fails(c.h, "BUG fast_rows"); // rows written in place (Batch::add_row)
+    CHECK(std::string(e.message) == "driver bug: more rows in a batch than max_rows (4)");
     e = fails(c.h, "BUG late_column");
     CHECK(std::string(e.message) == "driver bug: column 'too_late' added after the host read the columns");
 }
@@ -231,6 +233,49 @@ TEST_CASE("result columns stay put, a leaked result is closed with its connectio
     CHECK(e.error_class == ILANA_ERR_INTERNAL);
     CHECK((e.flags & ILANA_ERRF_NOT_SENT) != 0);
     api().close(h); // with r still open: the SDK frees it (sanitizer builds check)
+}
+
+TEST_CASE("a recycled result comes back with its columns and columns_id, rows written in place", "[sdk]") {
+    Conn c;
+    ilana_error e = fresh();
+    auto run = [&](int n, ilana_result_info &info) {
+        ilana_result *r = nullptr;
+        REQUIRE(execute(c.h, "SELECT SERIES " + std::to_string(n), &r, &e) == ILANA_OK);
+        info.struct_size = sizeof info;
+        api().result_info(r, &info);
+        std::vector<std::string> labels;
+        ilana_batch b{};
+        b.struct_size = sizeof b;
+        b.max_rows = 2;
+        ilana_status st = ILANA_OK;
+        while (st == ILANA_OK) {
+            st = api().fetch(r, &b, &e);
+            REQUIRE(st != ILANA_ERROR);
+            REQUIRE(b.column_count == 2);
+            for (uint32_t i = 0; i < b.row_count; ++i) {
+                CHECK(b.cells[i * 2].v.i64 == static_cast<int64_t>(labels.size() + 1));
+                labels.emplace_back(b.cells[i * 2 + 1].v.str.ptr, b.cells[i * 2 + 1].v.str.len);
+            }
+        }
+        CHECK(labels.size() == static_cast<size_t>(n));
+        if (!labels.empty()) CHECK(labels.back() == "row " + std::to_string(n));
+        api().result_close(r);
+        return r;
+    };
+    ilana_result_info i1{}, i2{}, i3{};
+    ilana_result *r1 = run(5, i1);
+    // Another statement in between (not recycled) leaves the kept one alone.
+    ilana_result *one = nullptr;
+    REQUIRE(execute(c.h, "SELECT 1", &one, &e) == ILANA_OK);
+    api().result_close(one);
+    ilana_result *r2 = run(3, i2);
+    CHECK(r2 == r1); // the same object, kept by the connection
+    CHECK(i2.columns == i1.columns); // the frozen description, not rebuilt
+    CHECK(i1.columns_id != 0);
+    CHECK(i2.columns_id == i1.columns_id);
+    CHECK(i2.affected_rows == -1);
+    run(0, i3);
+    CHECK(std::string(i3.columns[1].name) == "label");
 }
 
 TEST_CASE("the lock extension comes from lock_acquire/lock_release", "[sdk]") {

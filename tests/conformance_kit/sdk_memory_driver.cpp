@@ -7,6 +7,8 @@
 //   SELECT 1                                one row, INT64 1
 //   SELECT ?                                the parameter back (its own type)
 //   SELECT SERIES n                         rows (n, 'row n') for 1..n, streamed
+//                                           through the SDK's zero-cost path (a
+//                                           recycled result, rows written in place)
 //   SLEEP ms                                waits; cancel() stops it (CANCELED), so does
 //                                           the statement timeout (TIMEOUT)
 //   CREATE TABLE t | DROP TABLE t           tables of (k INT64 primary key, v TEXT)
@@ -15,7 +17,8 @@
 //   SET name                                changes "session state" (ilana.session/1:
 //                                           is_dirty until reset_session)
 //   THROW std | THROW alloc | THROW int     exceptions the SDK must contain
-//   BUG cells | BUG type | BUG rows | BUG late_column    driver bugs the SDK must catch
+//   BUG cells | BUG type | BUG rows | BUG fast_rows | BUG late_column
+//                                           driver bugs the SDK must catch
 //
 // ilana.batch/1: INSERT INTO t VALUES (?, ?) with many rows, all or
 // nothing (a duplicate names its row). SELECT k, v FROM t WHERE k = ?
@@ -76,26 +79,37 @@ std::string upper(std::string s) {
     return s;
 }
 
+// The zero-cost path: kept by the connection between statements (its
+// columns and columns_id with it), rows written in place.
 class SeriesResult : public ilana::sdk::Result {
 public:
-    explicit SeriesResult(int64_t n) : n_(n) {
+    explicit SeriesResult(uint64_t columns_id) {
         add_column("n", ILANA_TYPE_INT64, "bigint", 0);
         add_column("label", ILANA_TYPE_TEXT, "text", 0);
+        set_columns_id(columns_id);
+    }
+    void start(int64_t n) noexcept {
+        n_ = n;
+        next_ = 1;
     }
 
 protected:
     bool fetch(ilana::sdk::Batch &out) override {
         while (next_ <= n_ && !out.full()) {
-            out.int64(next_);
-            out.text("row " + std::to_string(next_));
-            out.end_row();
+            ilana_value *row = out.add_row();
+            row[0].type = ILANA_TYPE_INT64;
+            row[0].is_null = 0;
+            row[0].v.i64 = next_;
+            const std::string label = "row " + std::to_string(next_);
+            out.put_bytes(row[1], ILANA_TYPE_TEXT, label.data(), label.size());
             ++next_;
         }
         return next_ > n_;
     }
+    bool recycle() noexcept override { return true; }
 
 private:
-    int64_t n_;
+    int64_t n_ = 0;
     int64_t next_ = 1;
 };
 
@@ -116,6 +130,14 @@ protected:
                 out.int64(i);
                 out.end_row();
             }
+        } else if (bug_ == "FAST_ROWS") {
+            for (uint32_t i = 0; i <= out.max_rows(); ++i) {
+                ilana_value *row = out.add_row();
+                row[0].type = ILANA_TYPE_INT64;
+                row[0].is_null = 0;
+                row[0].v.i64 = i;
+            }
+            return true;
         } else if (bug_ == "LATE_COLUMN") {
             add_column("too_late", ILANA_TYPE_TEXT);
         }
@@ -171,7 +193,12 @@ public:
             r->add_row({c});
             return r;
         }
-        if (is({"SELECT", "SERIES", "*"})) return std::make_unique<SeriesResult>(std::stoll(w[2]));
+        if (is({"SELECT", "SERIES", "*"})) {
+            std::unique_ptr<SeriesResult> r = reuse_result<SeriesResult>();
+            if (!r) r = std::make_unique<SeriesResult>(next_columns_id());
+            r->start(std::stoll(w[2]));
+            return r;
+        }
         if (is({"SLEEP", "*"})) {
             sleep(std::stoll(w[1]), stmt.timeout_ms);
             return nullptr; // no rows

@@ -124,6 +124,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 namespace ilana::sdk {
@@ -261,12 +262,20 @@ public:
     // A fresh columns_id for Result::set_columns_id: one per column
     // description made on this connection, never reused.
     uint64_t next_columns_id() noexcept { return ++columns_ids_; }
+    // The result this connection kept at its last result_close (its
+    // recycle() returned true), when it is an R; else nullptr. It comes
+    // back with its columns (frozen, with their columns_id), its cell array
+    // and its arena; affected rows, last insert id, the statement timeout
+    // and "done" are reset. Call clear_columns() on it when the new
+    // statement's description differs.
+    template <class R> std::unique_ptr<R> reuse_result() noexcept;
 
 private:
     friend struct detail::Access;
     void *host_context_ = nullptr;
     const HostLog *log_ = nullptr;
     Result *open_result_ = nullptr;
+    std::unique_ptr<Result> spare_result_; // see reuse_result
     uint64_t columns_ids_ = 0;
     std::optional<ServerInfo> server_info_; // kept until close (driver.h)
 };
@@ -302,14 +311,36 @@ struct Access {
                                 "statement timeout of " + std::to_string(r.timeout_ms_) + " ms elapsed", "57014");
     }
     static Batch &batch(Result &r) noexcept { return r.batch_; }
+    // A kept result made ready for its next statement (reuse_result).
+    static void rearm(Result &r) noexcept {
+        r.done_ = false;
+        r.affected_rows_ = -1;
+        r.last_insert_id_ = 0;
+        r.timeout_ms_ = 0;
+    }
+    static bool recycle(Result &r) noexcept { return r.recycle(); }
+    static std::unique_ptr<Result> &spare_result(Connection &c) noexcept { return c.spare_result_; }
     static void freeze(Result &r) { r.freeze(); }
     static const std::vector<ilana_column> &abi_columns(Result &r) noexcept { return r.abi_columns_; }
     static const std::vector<ilana_type> &types(Result &r) noexcept { return r.types_; }
     static bool fetch(Result &r, Batch &b) { return r.fetch(b); }
     static void reset(Batch &b, uint32_t max_rows, const std::vector<ilana_type> *types) { b.reset(max_rows, types); }
     static void finish(Batch &b) { b.finish(); }
-    static const std::vector<ilana_value> &cells(const Batch &b) noexcept { return b.cells_; }
+    static const ilana_value *cells(const Batch &b) noexcept { return b.used_ == 0 ? nullptr : b.cells_.data(); }
 };
+
+} // namespace detail
+
+template <class R> std::unique_ptr<R> Connection::reuse_result() noexcept {
+    static_assert(std::is_base_of_v<Result, R>, "results must derive from ilana::sdk::Result");
+    // typeid of one class of the driver: a pointer comparison.
+    if (!spare_result_ || typeid(*spare_result_) != typeid(R)) return nullptr;
+    Result *r = spare_result_.release();
+    detail::Access::rearm(*r);
+    return std::unique_ptr<R>(static_cast<R *>(r));
+}
+
+namespace detail {
 
 // Detection of optional members.
 #define ILANA_SDK_DETECT_(trait, expr)                                                                       \
@@ -480,8 +511,10 @@ template <class D> struct Thunks {
         if (h == nullptr) return;
         Connection *c = base(h);
         try {
-            // The host closes results first (driver.h); a leaked one goes now.
+            // The host closes results first (driver.h); a leaked one goes now,
+            // and a kept one before the connection it may refer to.
             if (Result *r = Access::open_result(*c)) delete r;
+            Access::spare_result(*c).reset();
             delete static_cast<C *>(c);
         } catch (...) {
             // close never fails; a throwing destructor loses only its own cleanup
@@ -503,7 +536,9 @@ template <class D> struct Thunks {
             s.params = Params(stmt->params, stmt->param_count, stmt->value_size);
             s.flags = ILANA_COVERS(stmt->struct_size, ilana_statement, flags) ? stmt->flags : 0;
             s.timeout_ms = statement_timeout_ms(*stmt);
-            const auto start = std::chrono::steady_clock::now();
+            // The clock is read only for a statement with a timeout.
+            const auto start = s.timeout_ms > 0 ? std::chrono::steady_clock::now()
+                                                : std::chrono::steady_clock::time_point{};
             auto r = c.execute(s);
             if (r && s.timeout_ms > 0) Access::set_deadline(*r, s.timeout_ms, start);
             return r;
@@ -533,6 +568,9 @@ template <class D> struct Thunks {
     static ilana_status fetch(ilana_result *h, ilana_batch *out, ilana_error *err) {
         return guarded(err, [&] {
             if (out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: NULL batch");
+            if (!ILANA_COVERS(out->struct_size, ilana_batch, cells))
+                throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: ilana_batch.struct_size " +
+                                                            std::to_string(out->struct_size) + " is too small");
             Result &r = res(h);
             Access::freeze(r);
             Batch &b = Access::batch(r);
@@ -544,11 +582,10 @@ template <class D> struct Thunks {
                 Access::finish(b);
                 if (done) Access::done(r) = true;
             }
-            const auto &cells = Access::cells(b);
             out->row_count = b.rows();
             out->column_count = b.column_count();
             out->value_size = sizeof(ilana_value);
-            out->cells = cells.empty() ? nullptr : cells.data();
+            out->cells = Access::cells(b);
             return done ? ILANA_DONE : ILANA_OK;
         });
     }
@@ -558,6 +595,11 @@ template <class D> struct Thunks {
         Connection *owner = Access::owner(*r);
         if (owner != nullptr && Access::open_result(*owner) == r) Access::open_result(*owner) = nullptr;
         try {
+            if (owner != nullptr && Access::recycle(*r)) {
+                // Kept for the next execute; the one kept before goes.
+                Access::spare_result(*owner).reset(r);
+                return;
+            }
             delete r;
         } catch (...) {
             // result_close never fails

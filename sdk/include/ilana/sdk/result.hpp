@@ -9,7 +9,15 @@
 //                 row. Text and blobs are copied into the batch's arena
 //                 (text_ref() skips the copy for bytes the driver keeps alive
 //                 itself until the next fetch). Rows are checked against the
-//                 columns, so a driver bug is an error, not a crash.
+//                 columns, so a driver bug is an error, not a crash. A
+//                 driver on a hot path writes whole rows in place instead
+//                 (add_row(), put_bytes()): no per-cell checks.
+//
+// The zero-cost path (what the SQLite driver, the reference driver, uses):
+// a result whose recycle() returns true is kept by its connection at
+// result_close and handed back by Connection::reuse_result<R>() on the
+// next execute, with its columns, columns_id, cell array and arena: a
+// statement that repeats allocates nothing and rebuilds no description.
 //   RowsResult    a result whose rows are all in memory (small results).
 //   TablesResult, ColumnsResult, IndexesResult
 //                 the exact row shapes of "ilana.introspect/1".
@@ -22,6 +30,7 @@
 #include <ilana/sdk/driver_support.hpp>
 #include <ilana/sdk/values.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -89,10 +98,42 @@ public:
         if (s.empty()) {
             c.v.str.ptr = empty_;
         } else {
-            fixups_.emplace_back(cells_.size(), arena_.size());
+            fixups_.emplace_back(used_, arena_.size());
             arena_.append(s.data(), s.size());
         }
         push(c);
+    }
+
+    // Direct writes, for a driver whose fetch is a hot path. add_row()
+    // counts one row and returns its column_count() cells, to be written
+    // completely (type, is_null, and the union) in place: no type check,
+    // no per-cell call. The pointer is valid until the next add_row().
+    // ILANA_ERR_INTERNAL when the batch is already full (a driver bug);
+    // do not mix with the per-cell calls inside one row.
+    ilana_value *add_row() {
+        if (rows_ >= max_rows_)
+            throw DriverFailure(ILANA_ERR_INTERNAL, "driver bug: more rows in a batch than max_rows (" +
+                                                        std::to_string(max_rows_) + ")");
+        if (in_row_ != 0) throw DriverFailure(ILANA_ERR_INTERNAL, "driver bug: add_row inside a row (end_row missing)");
+        const size_t need = used_ + column_count_;
+        if (need > cells_.size()) cells_.resize(std::max(need, cells_.size() * 2));
+        ilana_value *row = cells_.data() + used_;
+        used_ = need;
+        ++rows_;
+        return row;
+    }
+    // Makes `cell` (of the row add_row() returned) a text or blob cell
+    // holding a copy of `len` bytes at `data` (which may die right after).
+    void put_bytes(ilana_value &cell, ilana_type t, const void *data, size_t len) {
+        cell.type = t;
+        cell.is_null = 0;
+        cell.v.str.len = len;
+        if (len == 0) {
+            cell.v.str.ptr = empty_;
+            return;
+        }
+        fixups_.emplace_back(static_cast<size_t>(&cell - cells_.data()), arena_.size());
+        arena_.append(static_cast<const char *>(data), len);
     }
     // Not copied: the driver guarantees `s` stays valid until its next
     // fetch or the close of the result (e.g. a buffer the result owns).
@@ -154,8 +195,15 @@ private:
             throw DriverFailure(ILANA_ERR_INTERNAL, std::string("driver bug: column ") + std::to_string(in_row_ + 1) +
                                                         " is " + type_name(want) + " but a cell is " +
                                                         type_name(c.type));
-        cells_.push_back(c);
+        slot() = c;
         ++in_row_;
+    }
+    // The next cell of the array, which keeps its size across batches (and
+    // across the statements of a recycled result): a cell is written, not
+    // constructed.
+    ilana_value &slot() {
+        if (used_ == cells_.size()) cells_.resize(cells_.empty() ? 64 : cells_.size() * 2);
+        return cells_[used_++];
     }
     void reset(uint32_t max_rows, const std::vector<ilana_type> *types) {
         max_rows_ = max_rows == 0 ? 1024u : max_rows;
@@ -163,7 +211,7 @@ private:
         column_count_ = static_cast<uint32_t>(types->size());
         rows_ = 0;
         in_row_ = 0;
-        cells_.clear();
+        used_ = 0;
         arena_.clear();
         fixups_.clear();
     }
@@ -180,7 +228,8 @@ private:
     uint32_t rows_ = 0;
     uint32_t in_row_ = 0;
     const std::vector<ilana_type> *types_ = nullptr;
-    std::vector<ilana_value> cells_;
+    std::vector<ilana_value> cells_; // the first used_ are this batch's
+    size_t used_ = 0;
     std::string arena_;
     std::vector<std::pair<size_t, size_t>> fixups_; // cell index -> arena offset
 };
@@ -212,6 +261,17 @@ public:
     }
     const std::vector<ColumnSpec> &columns() const noexcept { return specs_; }
     size_t column_count() const noexcept { return specs_.size(); }
+    // Forgets the columns (and the columns_id), to describe another
+    // statement on a recycled result; until then a recycled result keeps
+    // the description it had, already frozen: nothing to rebuild while the
+    // statement repeats.
+    void clear_columns() noexcept {
+        specs_.clear();
+        abi_columns_.clear();
+        types_.clear();
+        frozen_ = false;
+        columns_id_ = 0;
+    }
 
     // -1 unknown / not applicable (the default). May change until the last
     // fetch (INSERT ... RETURNING): the host reads them again after DONE.
@@ -238,6 +298,13 @@ protected:
         (void)out;
         return true;
     }
+    // At result_close: true keeps this result for the connection's next
+    // execute (Connection::reuse_result<R>()) instead of deleting it. Let
+    // go here of what the destructor would release (a statement, locks,
+    // the server's unread rows): a kept result waits idle, and is deleted
+    // later (a newer one is kept, or the connection closes) without a
+    // further call. The default: false, deleted at close.
+    virtual bool recycle() noexcept { return false; }
 
 private:
     friend struct detail::Access;
