@@ -1,12 +1,11 @@
 // connection.cpp — connect parameters, the session, transactions, cancel.
 //
+// The members Driver<> (driver_entry.cpp) exposes as the ABI's core calls.
 // A connection is one sqlite3 handle opened with SQLITE_OPEN_NOMUTEX: the
 // host serializes calls per connection ([conn-serialized]), so SQLite's own
 // per-connection mutex would only cost time. sqlite3_interrupt is the one call
 // made from another thread, and SQLite allows it on a NOMUTEX handle.
 #include "sqlite_driver.hpp"
-
-#include <ilana/sdk/params.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -84,57 +83,22 @@ std::string resolve_filename(const std::string &filename, const std::optional<st
     return (std::filesystem::path(*dir) / p).lexically_normal().string();
 }
 
-// Every key Connection::open reads, for "ilana.params/1": the host checks
-// types, enums and bounds at load; open() still checks what a table cannot
-// say (contradictions between mode, readonly and create).
-const char *const kModes[] = {"rwc", "rw", "ro", nullptr};
-const char *const kJournalModes[] = {"delete", "truncate", "persist", "memory", "wal", "off", nullptr};
-const char *const kSynchronous[] = {"off", "normal", "full", "extra", "0", "1", "2", "3", nullptr};
-
-const ilana_param_decl kParams[] = {
-    sdk::required(sdk::param_string("filename", "the database file (relative to the config file's directory), "
-                                                "\":memory:\" or a file: URI")),
-    sdk::case_insensitive(sdk::param_enum("mode", "open mode: rwc (read/write, create), rw, ro", kModes, "rwc")),
-    sdk::param_bool("readonly", "open read-only (same as mode ro)", "false"),
-    sdk::param_bool("create", "create the file when missing", "true"),
-    sdk::param_int("busy_timeout", "wait this long for a locked database (milliseconds)", 0, INT_MAX, "5000"),
-    sdk::param_bool("foreign_keys", "PRAGMA foreign_keys"),
-    sdk::case_insensitive(sdk::param_enum("journal_mode", "PRAGMA journal_mode", kJournalModes)),
-    sdk::case_insensitive(sdk::param_enum("synchronous", "PRAGMA synchronous", kSynchronous)),
-    sdk::param_int("connect_timeout", "bound on opening and setting up the connection (seconds)", 0, INT_MAX / 1000),
-};
-
 // open() checks values again (a host without the extension) against the
 // bounds and allowed values declared above.
-const ilana_param_decl &declared(const char *key) { return sdk::declared_param(kParams, key); }
+const ilana_param_decl &declared(const char *key) { return sdk::declared_param(SqliteDriver::params, key); }
 
 } // namespace
 
-const ilana_params_api params_api = sdk::params_table(kParams);
-
-Connection &require_conn(ilana_conn *h) {
-    if (h == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "NULL connection handle");
-    Connection *c = from_handle(h);
-    if (c->db() == nullptr) throw DriverFailure(ILANA_ERR_CONNECTION, "the connection is closed", "08003", 0, ILANA_ERRF_CONN_BROKEN);
-    return *c;
+void Connection::require_open() const {
+    if (db_ == nullptr)
+        throw DriverFailure(ILANA_ERR_CONNECTION, "the connection is closed", "08003", 0, ILANA_ERRF_CONN_BROKEN);
 }
 
-std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params) {
-    if (!ILANA_COVERS(params.struct_size, ilana_connect_params, param_count))
-        throw DriverFailure(ILANA_ERR_INTERNAL, "connect: ilana_connect_params.struct_size " +
-                                                    std::to_string(params.struct_size) +
-                                                    " is too small");
-    if (params.param_count > 0 && params.params == nullptr)
-        throw DriverFailure(ILANA_ERR_INTERNAL, "connect: params is NULL but param_count is " +
-                                                    std::to_string(params.param_count));
-    const int32_t timeout_ms =
-        ILANA_COVERS(params.struct_size, ilana_connect_params, timeout_ms) ? params.timeout_ms : 0;
-    void *host_context =
-        ILANA_COVERS(params.struct_size, ilana_connect_params, host_context) ? params.host_context
-                                                                                   : nullptr;
+std::unique_ptr<Connection> Connection::open(sdk::ConnectParams &params) {
+    const int32_t timeout_ms = params.timeout_ms();
 
     // Read every key we understand, then reject the rest (typos).
-    sdk::ParamReader reader(&params);
+    sdk::ParamReader &reader = params;
     const auto filename = reader.get("filename");
     const auto mode = reader.get("mode");
     const auto readonly = reader.get_bool("readonly");
@@ -147,7 +111,7 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params)
     const auto connect_timeout = reader.get_int("connect_timeout");
     const auto config_dir = reader.get("ilana.config_dir");
     const auto pool_id = reader.get("ilana.pool_id");
-    reader.finish(kDriverName);
+    params.finish(kDriverName);
 
     if (!filename || filename->empty())
         throw config_error("connection parameter 'filename' is required for SQLite: a file path, "
@@ -206,11 +170,8 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params)
     }
 
     std::unique_ptr<Connection> conn(new Connection());
-    conn->host_context_ = host_context;
     conn->connect_timeout_ms_ = timeout_ms;
-    for (uint32_t i = 0; i < params.param_count; ++i)
-        if (params.params[i].key != nullptr && params.params[i].value != nullptr)
-            conn->connect_params_.emplace_back(params.params[i].key, params.params[i].value);
+    conn->connect_params_ = params.all();
     conn->path_ = *filename == ":memory:" && pool_id && !pool_id->empty() ? g_memory_anchors.uri(*pool_id)
                                                                           : resolve_filename(*filename, config_dir);
     conn->config_dir_ = config_dir.value_or(std::string());
@@ -255,7 +216,7 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params)
                                                      Stage::open,
                                                      "setting journal_mode on '" + conn->path_ + "'");
             if (lower(got) != journal)
-                conn->log(ILANA_LOG_WARN, "SQLite database '" + conn->path_ + "': journal_mode '" +
+                params.log(ILANA_LOG_WARN, "SQLite database '" + conn->path_ + "': journal_mode '" +
                                               journal + "' requested, SQLite kept '" + got +
                                               "' (e.g. in-memory databases cannot use wal)");
         }
@@ -273,7 +234,7 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params &params)
                             f.sqlstate(), f.native_code(), f.flags());
     }
 
-    conn->log(ILANA_LOG_DEBUG, "opened SQLite database '" + conn->path_ + "' (" +
+    params.log(ILANA_LOG_DEBUG, "opened SQLite database '" + conn->path_ + "' (" +
                                    ((flags & SQLITE_OPEN_READONLY) != 0
                                         ? "read-only"
                                         : (flags & SQLITE_OPEN_CREATE) != 0 ? "read-write-create"
@@ -294,24 +255,15 @@ Connection::~Connection() {
     }
 }
 
-void Connection::release_result(Result *r) noexcept {
-    if (r == nullptr) return;
-    Connection *c = r->connection();
-    r->finish();
-    if (c == nullptr || c->spare_result_) {
-        delete r;
-        return;
-    }
-    c->spare_result_.reset(r);
-}
-
-void Connection::interrupt() noexcept {
+void Connection::cancel() noexcept {
+    // A no-op when nothing runs: SQLite ignores an interrupt that arrives
+    // with no statement active.
     std::lock_guard<std::mutex> lock(interrupt_mu_);
     if (db_ != nullptr) sqlite3_interrupt(db_);
 }
 
 void Connection::require_no_open_result(const char *what) const {
-    if (open_result_ != nullptr)
+    if (has_open_result())
         throw DriverFailure(ILANA_ERR_INTERNAL,
                             std::string(what) +
                                 ": a result of this connection is still open; close it first "
@@ -443,151 +395,66 @@ DriverFailure Connection::busy_failure(DriverFailure busy) const {
                          "57014", busy.native_code(), busy.flags());
 }
 
-std::unique_ptr<Result> Connection::execute(std::string_view sql, const ilana_value *params,
-                                            uint32_t param_count, uint32_t value_size, uint32_t flags,
-                                            const std::vector<ColumnSpec> *fixed_columns, int64_t timeout_ms) {
-    require_no_open_result("execute");
-    StatementLease stmt = prepare(sql, (flags & ILANA_EXEC_CACHE) != 0);
+std::unique_ptr<Result> Connection::execute(const sdk::Statement &statement,
+                                            const std::vector<FixedColumn> *fixed_columns) {
+    require_open();
+    StatementLease stmt = prepare(statement.sql, statement.cache_hint());
     try {
-        stmt.set_holds_bytes(bind_parameters(db_, stmt.get(), params, param_count, value_size));
+        const sdk::Params &p = statement.params;
+        stmt.set_holds_bytes(bind_parameters(db_, stmt.get(), p.data(), p.size(), p.stride()));
     } catch (...) {
         stmt.set_holds_bytes(true); // a failure part-way may have bound bytes already
         throw;
     }
-    std::unique_ptr<Result> result;
-    if (spare_result_) {
-        result = std::move(spare_result_);
-        result->reset(*this, std::move(stmt), fixed_columns);
-    } else {
-        result = std::make_unique<Result>(*this, std::move(stmt), fixed_columns);
-    }
+    // The result the connection kept at the last close (a point select
+    // allocates nothing), else a new one.
+    std::unique_ptr<Result> result = reuse_result<Result>();
+    if (result) result->reset(*this, std::move(stmt), fixed_columns);
+    else result = std::make_unique<Result>(*this, std::move(stmt), fixed_columns);
     // From the first step on; a failing start closes the result, and with
     // it the deadline (result_closed).
-    if (timeout_ms > 0) arm_deadline(timeout_ms);
+    if (statement.timeout_ms > 0) arm_deadline(statement.timeout_ms);
     else deadline_fired_ = false; // an earlier statement's timeout is not this one's interrupt (a cancel)
     result->start();
-    open_result_ = result.get();
     return result;
 }
 
-// ------------------------------------------------------------ ABI functions
-
-ilana_status api_connect(const ilana_connect_params *params, ilana_conn **out, ilana_error *err) {
-    if (out != nullptr) *out = nullptr;
-    return sdk::guarded(err, [&] {
-        if (params == nullptr || out == nullptr)
-            throw DriverFailure(ILANA_ERR_INTERNAL, "connect: params and out must not be NULL");
-        std::unique_ptr<Connection> conn = Connection::open(*params);
-        *out = to_handle(conn.release());
-        return ILANA_OK;
-    });
-}
-
-void api_close(ilana_conn *h) {
-    if (h == nullptr) return;
-    Connection *c = from_handle(h);
-    if (Result *r = c->open_result()) {
-        // Contract violation by the host; keep it from becoming a crash.
-        c->log(ILANA_LOG_WARN, "SQLite connection to '" + c->path() +
-                                   "' closed with a result still open; the result is detached");
-        r->detach();
-        c->result_closed(r);
-    }
-    delete c;
-}
-
-ilana_status api_ping(ilana_conn *h, int32_t /*timeout_ms*/, ilana_error *err) {
+void Connection::ping(int32_t /*timeout_ms*/) {
     // No round trip to bound: SQLite is in-process. What can go wrong is the
     // file being deleted or replaced under an open connection.
-    return sdk::guarded(err, [&] {
-        Connection &c = require_conn(h);
-        int moved = 0;
-        if (sqlite3_file_control(c.db(), "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved != 0)
-            throw DriverFailure(ILANA_ERR_CONNECTION,
-                                "SQLite database file '" + c.path() +
-                                    "' was moved or deleted after the connection was opened",
-                                "08006", 0, ILANA_ERRF_CONN_BROKEN);
-        c.run("SELECT 1", Stage::control, "ping");
-        return ILANA_OK;
-    });
+    require_open();
+    int moved = 0;
+    if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved != 0)
+        throw DriverFailure(ILANA_ERR_CONNECTION,
+                            "SQLite database file '" + path_ + "' was moved or deleted after the connection was opened",
+                            "08006", 0, ILANA_ERRF_CONN_BROKEN);
+    run("SELECT 1", Stage::control, "ping");
 }
 
-ilana_status api_execute(ilana_conn *h, const ilana_statement *stmt, ilana_result **out,
-                         ilana_error *err) {
-    if (out != nullptr) *out = nullptr;
-    return sdk::guarded(err, [&] {
-        Connection &c = require_conn(h);
-        if (stmt == nullptr || out == nullptr)
-            throw DriverFailure(ILANA_ERR_INTERNAL, "execute: stmt and out must not be NULL");
-        if (!ILANA_COVERS(stmt->struct_size, ilana_statement, value_size))
-            throw DriverFailure(ILANA_ERR_INTERNAL, "execute: ilana_statement.struct_size " +
-                                                        std::to_string(stmt->struct_size) +
-                                                        " is too small");
-        if (stmt->sql == nullptr && stmt->sql_len != 0)
-            throw DriverFailure(ILANA_ERR_INTERNAL, "execute: sql is NULL");
-        const uint32_t flags =
-            ILANA_COVERS(stmt->struct_size, ilana_statement, flags) ? stmt->flags : 0u;
-        const std::string_view sql(stmt->sql != nullptr ? stmt->sql : "", stmt->sql_len);
-        const int64_t timeout_ms = sdk::statement_timeout_ms(*stmt);
-        std::unique_ptr<Result> r =
-            c.execute(sql, stmt->params, stmt->param_count, stmt->value_size, flags, nullptr, timeout_ms);
-        *out = to_handle(r.release());
-        return ILANA_OK;
-    });
+void Connection::begin() {
+    require_open();
+    require_no_open_result("begin");
+    run("BEGIN", Stage::control, "BEGIN");
 }
-
-namespace {
-
-// BEGIN, COMMIT or ROLLBACK (`sql`, also the error context) on a connection
-// with no open result (`what` names the call in that error). With
-// `unless_autocommit`, nothing is run when no transaction is open.
-ilana_status run_control(ilana_conn *h, ilana_error *err, const char *what, const char *sql,
-                         bool unless_autocommit) {
-    return sdk::guarded(err, [&] {
-        Connection &c = require_conn(h);
-        c.require_no_open_result(what);
-        if (unless_autocommit && sqlite3_get_autocommit(c.db()) != 0) return ILANA_OK;
-        c.run(sql, Stage::control, sql);
-        return ILANA_OK;
-    });
-}
-
-} // namespace
-
-ilana_status api_begin(ilana_conn *h, ilana_error *err) { return run_control(h, err, "begin", "BEGIN", false); }
 
 // On SQLITE_BUSY the transaction stays open and COMMIT may be retried.
-ilana_status api_commit(ilana_conn *h, ilana_error *err) { return run_control(h, err, "commit", "COMMIT", false); }
-
-// SQLite may already have rolled back by itself (an error flagged
-// ILANA_ERRF_TXN_ABORTED): then there is nothing left to undo.
-ilana_status api_rollback(ilana_conn *h, ilana_error *err) {
-    return run_control(h, err, "rollback", "ROLLBACK", true);
+void Connection::commit() {
+    require_open();
+    require_no_open_result("commit");
+    run("COMMIT", Stage::control, "COMMIT");
 }
 
-ilana_status api_cancel(ilana_conn *h, ilana_error *err) {
-    return sdk::guarded(err, [&] {
-        if (h == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "cancel: NULL connection handle");
-        // A no-op when nothing runs: SQLite ignores an interrupt that
-        // arrives with no statement active.
-        from_handle(h)->interrupt();
-        return ILANA_OK;
-    });
+void Connection::rollback() {
+    require_open();
+    require_no_open_result("rollback");
+    if (sqlite3_get_autocommit(db_) != 0) return;
+    run("ROLLBACK", Stage::control, "ROLLBACK");
 }
 
-ilana_status api_server_info(ilana_conn *h, ilana_server_info *out, ilana_error *err) {
-    return sdk::guarded(err, [&] {
-        require_conn(h);
-        if (out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "server_info: out is NULL");
-        const uint32_t size = out->struct_size;
-        if (ILANA_COVERS(size, ilana_server_info, product)) out->product = "SQLite";
-        if (ILANA_COVERS(size, ilana_server_info, version)) out->version = sqlite3_libversion();
-        if (ILANA_COVERS(size, ilana_server_info, version_number))
-            out->version_number = sqlite3_libversion_number();
-        // Embedded: no server, no connection limit.
-        if (ILANA_COVERS(size, ilana_server_info, max_connections)) out->max_connections = -1;
-        return ILANA_OK;
-    });
+sdk::ServerInfo Connection::server_info() {
+    require_open();
+    // Embedded: no server, no connection limit.
+    return sdk::ServerInfo{"SQLite", sqlite3_libversion(), sqlite3_libversion_number(), -1};
 }
 
 } // namespace ilana::drivers::sqlite

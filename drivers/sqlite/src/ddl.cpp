@@ -96,36 +96,28 @@ std::vector<Statement> build(Connection &c) {
     return out;
 }
 
-const std::vector<ColumnSpec> kDdlColumns = {
+const std::vector<FixedColumn> kDdlColumns = {
     {"step", ILANA_TYPE_INT64, 0}, {"kind", ILANA_TYPE_TEXT, 0}, {"name", ILANA_TYPE_TEXT, 0},
     {"table_name", ILANA_TYPE_TEXT, 1}, {"sql", ILANA_TYPE_TEXT, 0},
 };
 
-ilana_status clone_namespace(ilana_conn *conn, const char *source, const char *target, ilana_result **out,
-                             ilana_error *err) {
-    if (out != nullptr) *out = nullptr;
-    return sdk::guarded(err, [&] {
-        Connection &c = require_conn(conn);
-        if (out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "ddl: out is NULL");
-        if (source == nullptr || target == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "ddl: a file name is NULL");
-        // The rows go back as one result of this connection: a VALUES list
-        // of literals (SQLite has no bound-array form without JSON1).
-        std::string sql;
-        for (const auto &s : build(c)) {
-            sql += sql.empty() ? "SELECT * FROM (VALUES " : ", ";
-            sql += "(" + std::to_string(s.step) + ", " + literal(s.kind) + ", " + literal(s.name) + ", " +
-                   (s.table ? literal(*s.table) : std::string("NULL")) + ", " + literal(s.sql) + ")";
-        }
-        if (sql.empty()) sql = "SELECT 0, '', '', NULL, '' WHERE 0";
-        else sql += ")";
-        std::unique_ptr<Result> r = c.execute(sql, nullptr, 0, sizeof(ilana_value), 0, &kDdlColumns);
-        *out = to_handle(r.release());
-        return ILANA_OK;
-    });
-}
-
 } // namespace
 
-const ilana_ddl_api ddl_api = {sizeof(ilana_ddl_api), clone_namespace};
+std::unique_ptr<Result> Connection::clone_namespace(std::string_view /*source*/, std::string_view /*target*/) {
+    require_open();
+    // The rows go back as one result of this connection: a VALUES list of
+    // literals (SQLite has no bound-array form without JSON1).
+    std::string sql;
+    for (const auto &s : build(*this)) {
+        sql += sql.empty() ? "SELECT * FROM (VALUES " : ", ";
+        sql += "(" + std::to_string(s.step) + ", " + literal(s.kind) + ", " + literal(s.name) + ", " +
+               (s.table ? literal(*s.table) : std::string("NULL")) + ", " + literal(s.sql) + ")";
+    }
+    if (sql.empty()) sql = "SELECT 0, '', '', NULL, '' WHERE 0";
+    else sql += ")";
+    sdk::Statement st;
+    st.sql = sql;
+    return execute(st, &kDdlColumns);
+}
 
 } // namespace ilana::drivers::sqlite

@@ -22,76 +22,72 @@ std::string quote_identifier(std::string_view name) {
     return out;
 }
 
-ilana_value text_param(const char *s) {
-    ilana_value v{};
-    if (s == nullptr) {
-        v.type = ILANA_TYPE_NULL;
-        v.is_null = 1;
-    } else {
-        v.type = ILANA_TYPE_TEXT;
-        v.v.str.ptr = s;
-        v.v.str.len = std::char_traits<char>::length(s);
-    }
-    return v;
-}
-
-const std::vector<ColumnSpec> kTableColumns = {
+const std::vector<FixedColumn> kTableColumns = {
     {"schema", ILANA_TYPE_TEXT, 0},
     {"name", ILANA_TYPE_TEXT, 0},
     {"kind", ILANA_TYPE_TEXT, 0},
 };
 
-const std::vector<ColumnSpec> kColumnColumns = {
+const std::vector<FixedColumn> kColumnColumns = {
     {"table_name", ILANA_TYPE_TEXT, 0},    {"name", ILANA_TYPE_TEXT, 0},
     {"ordinal", ILANA_TYPE_INT64, 0},      {"data_type", ILANA_TYPE_TEXT, 0},
     {"nullable", ILANA_TYPE_BOOL, 0},      {"default_value", ILANA_TYPE_TEXT, 1},
     {"primary_key", ILANA_TYPE_BOOL, 0},
 };
 
-const std::vector<ColumnSpec> kIndexColumns = {
+const std::vector<FixedColumn> kIndexColumns = {
     {"table_name", ILANA_TYPE_TEXT, 0}, {"name", ILANA_TYPE_TEXT, 0},
     {"columns", ILANA_TYPE_TEXT, 0},    {"is_unique", ILANA_TYPE_BOOL, 0},
     {"is_primary", ILANA_TYPE_BOOL, 0},
 };
 
-// Runs `sql` with ?1 = schema name and, when the SQL has it, ?2 = table (or NULL).
-ilana_status run(ilana_conn *h, const std::string &sql, uint32_t param_count, const char *schema,
-                 const char *table, const std::vector<ColumnSpec> &columns, ilana_result **out,
-                 ilana_error *err) {
-    if (out != nullptr) *out = nullptr;
-    return sdk::guarded(err, [&] {
-        Connection &c = require_conn(h);
-        if (out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "introspect: out is NULL");
-        const ilana_value params[2] = {text_param(schema), text_param(table)};
-        // Cached: tools introspect table after table with the same text.
-        std::unique_ptr<Result> r =
-            c.execute(sql, params, param_count, sizeof(ilana_value), ILANA_EXEC_CACHE, &columns);
-        *out = to_handle(r.release());
-        return ILANA_OK;
-    });
+// ?1 = schema name and, when the SQL has it, ?2 = table (or NULL).
+ilana_value text_param(std::optional<std::string_view> s) {
+    ilana_value v{};
+    if (!s) {
+        v.type = ILANA_TYPE_NULL;
+        v.is_null = 1;
+    } else {
+        v.type = ILANA_TYPE_TEXT;
+        v.v.str.ptr = s->data();
+        v.v.str.len = s->size();
+    }
+    return v;
 }
 
-const char *schema_or_main(const char *schema) {
-    return schema != nullptr && *schema != '\0' ? schema : "main";
+// Cached: tools introspect table after table with the same text.
+sdk::Statement statement(const std::string &sql, const ilana_value *params, uint32_t count) {
+    sdk::Statement st;
+    st.sql = sql;
+    st.params = sdk::Params(params, count, sizeof(ilana_value));
+    st.flags = ILANA_EXEC_CACHE;
+    return st;
 }
 
-ilana_status tables(ilana_conn *conn, const char *schema, ilana_result **out, ilana_error *err) {
-    const char *s = schema_or_main(schema);
+std::string_view schema_or_main(std::optional<std::string_view> schema) {
+    return schema && !schema->empty() ? *schema : std::string_view("main");
+}
+
+} // namespace
+
+// Each runs one query over sqlite_master and the pragma table functions,
+// with the ABI's column names and types (FixedColumn), as a result like
+// any statement's: it is the connection's open result until closed.
+std::unique_ptr<Result> Connection::tables(std::optional<std::string_view> schema) {
+    const std::string_view s = schema_or_main(schema);
     const std::string sql = "SELECT ?1 AS schema, m.name AS name, m.type AS kind FROM " +
                             quote_identifier(s) +
                             ".sqlite_master AS m "
                             "WHERE m.type IN ('table', 'view') "
                             "AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
                             "ORDER BY m.name";
-    return run(conn, sql, 1, s, nullptr, kTableColumns, out, err);
+    const ilana_value params[1] = {text_param(s)};
+    return execute(statement(sql, params, 1), &kTableColumns);
 }
 
-// nullable: a PRIMARY KEY column is reported NOT NULL. SQLite enforces that
-// for INTEGER PRIMARY KEY (the rowid) and WITHOUT ROWID tables, and
-// tolerates NULL in other rowid-table keys only as a documented legacy bug.
-ilana_status columns(ilana_conn *conn, const char *schema, const char *table, ilana_result **out,
-                     ilana_error *err) {
-    const char *s = schema_or_main(schema);
+std::unique_ptr<Result> Connection::columns(std::optional<std::string_view> schema,
+                                            std::optional<std::string_view> table) {
+    const std::string_view s = schema_or_main(schema);
     const std::string sql = "SELECT m.name AS table_name, p.name AS name, p.cid + 1 AS ordinal, "
                             "lower(p.type) AS data_type, "
                             "(p.\"notnull\" = 0 AND p.pk = 0) AS nullable, "
@@ -103,14 +99,13 @@ ilana_status columns(ilana_conn *conn, const char *schema, const char *table, il
                             "AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
                             "AND (?2 IS NULL OR m.name = ?2) "
                             "ORDER BY m.name, p.cid";
-    return run(conn, sql, 2, s, table, kColumnColumns, out, err);
+    const ilana_value params[2] = {text_param(s), text_param(table)};
+    return execute(statement(sql, params, 2), &kColumnColumns);
 }
 
-// columns: pragma_index_info yields the key columns in index order, which is
-// the order group_concat sees them; an expression key has no name.
-ilana_status indexes(ilana_conn *conn, const char *schema, const char *table, ilana_result **out,
-                     ilana_error *err) {
-    const char *s = schema_or_main(schema);
+std::unique_ptr<Result> Connection::indexes(std::optional<std::string_view> schema,
+                                            std::optional<std::string_view> table) {
+    const std::string_view s = schema_or_main(schema);
     const std::string sql =
         "SELECT m.name AS table_name, il.name AS name, "
         "(SELECT group_concat(ifnull(ii.name, '<expression>'), ',') "
@@ -123,16 +118,8 @@ ilana_status indexes(ilana_conn *conn, const char *schema, const char *table, il
         "AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
         "AND (?2 IS NULL OR m.name = ?2) "
         "ORDER BY m.name, il.name";
-    return run(conn, sql, 2, s, table, kIndexColumns, out, err);
+    const ilana_value params[2] = {text_param(s), text_param(table)};
+    return execute(statement(sql, params, 2), &kIndexColumns);
 }
-
-} // namespace
-
-const ilana_introspect_api introspect_api = {
-    sizeof(ilana_introspect_api),
-    tables,
-    columns,
-    indexes,
-};
 
 } // namespace ilana::drivers::sqlite

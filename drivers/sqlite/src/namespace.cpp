@@ -18,12 +18,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string resolve(ilana_conn *h, const char *name) {
-    if (name == nullptr || *name == '\0')
-        throw DriverFailure(ILANA_ERR_CONFIG, "namespace: the file name is empty");
+std::string resolve(const Connection *conn, std::string_view name) {
+    if (name.empty()) throw DriverFailure(ILANA_ERR_CONFIG, "namespace: the file name is empty");
     fs::path p(name);
-    if (p.is_relative() && h != nullptr) {
-        const std::string &dir = from_handle(h)->config_dir();
+    if (p.is_relative() && conn != nullptr) {
+        const std::string &dir = conn->config_dir();
         if (!dir.empty()) p = fs::path(dir) / p;
     }
     return p.lexically_normal().string();
@@ -37,82 +36,66 @@ ilana_error_class fs_error_class(const std::error_code &ec) {
 }
 
 // An in-memory database has nothing on disk to create or delete.
-bool is_memory(const char *name) { return name != nullptr && std::string_view(name) == ":memory:"; }
+bool is_memory(std::string_view name) { return name == ":memory:"; }
+
+// Logged with the connection's tag when the host passed one.
+void log_info(const Connection *conn, const std::string &message) {
+    if (conn != nullptr) conn->log(ILANA_LOG_INFO, message);
+    else SqliteDriver::log(ILANA_LOG_INFO, message);
+}
+
+} // namespace
 
 // Creates the file (and its directories) as an SQLite database; an existing
 // database is left as it is, an existing file that is not one is an error.
-ilana_status create(ilana_conn *conn, const char *name, ilana_error *err) {
-    return sdk::guarded(err, [&] {
-        if (is_memory(name)) return ILANA_OK;
-        const std::string path = resolve(conn, name);
-        const fs::path parent = fs::path(path).parent_path();
-        if (!parent.empty()) {
-            std::error_code ec;
-            fs::create_directories(parent, ec);
-            if (ec)
-                throw DriverFailure(fs_error_class(ec), "cannot create directory '" + parent.string() +
-                                                            "' for SQLite database '" + path +
-                                                            "': " + ec.message());
-        }
-        sqlite3 *db = nullptr;
-        const std::string where = "cannot create SQLite database '" + path + "'";
-        int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
-        if (rc == SQLITE_OK) {
-            sqlite3_extended_result_codes(db, 1);
-            sqlite3_busy_timeout(db, 5000);
-            // Reading the header proves an existing file is a database.
-            rc = sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr);
-        }
-        if (rc != SQLITE_OK) {
-            DriverFailure f = sqlite_failure(db, rc, Stage::open, where);
-            sqlite3_close_v2(db);
-            throw f;
-        }
+void SqliteDriver::namespace_create(Connection *conn, std::string_view name) {
+    if (is_memory(name)) return;
+    const std::string path = resolve(conn, name);
+    const fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty()) {
+        std::error_code ec;
+        fs::create_directories(parent, ec);
+        if (ec)
+            throw DriverFailure(fs_error_class(ec), "cannot create directory '" + parent.string() +
+                                                        "' for SQLite database '" + path +
+                                                        "': " + ec.message());
+    }
+    sqlite3 *db = nullptr;
+    const std::string where = "cannot create SQLite database '" + path + "'";
+    int rc = sqlite3_open_v2(path.c_str(), &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc == SQLITE_OK) {
+        sqlite3_extended_result_codes(db, 1);
+        sqlite3_busy_timeout(db, 5000);
+        // Reading the header proves an existing file is a database.
+        rc = sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr);
+    }
+    if (rc != SQLITE_OK) {
+        DriverFailure f = sqlite_failure(db, rc, Stage::open, where);
         sqlite3_close_v2(db);
-        host_log(ILANA_LOG_INFO, conn != nullptr ? from_handle(conn)->host_context() : nullptr,
-                 "created SQLite database '" + path + "'");
-        return ILANA_OK;
-    });
+        throw f;
+    }
+    sqlite3_close_v2(db);
+    log_info(conn, "created SQLite database '" + path + "'");
 }
 
 // Deletes the database file with its journal, WAL and shared-memory files.
 // Connections still open on it keep working on the unlinked file until they
 // close (POSIX); the host closes a tenant's pool before dropping it.
-ilana_status drop(ilana_conn *conn, const char *name, ilana_error *err) {
-    return sdk::guarded(err, [&] {
-        if (is_memory(name)) return ILANA_OK;
-        const std::string path = resolve(conn, name);
-        for (const char *suffix : {"", "-wal", "-shm", "-journal"}) {
-            const std::string file = path + suffix;
-            std::error_code ec;
-            fs::remove(file, ec); // a missing file is not an error
-            if (ec)
-                throw DriverFailure(fs_error_class(ec), "cannot delete '" + file +
-                                                            "' of SQLite database '" + path +
-                                                            "': " + ec.message());
-        }
-        host_log(ILANA_LOG_INFO, conn != nullptr ? from_handle(conn)->host_context() : nullptr,
-                 "dropped SQLite database '" + path + "'");
-        return ILANA_OK;
-    });
+void SqliteDriver::namespace_drop(Connection *conn, std::string_view name) {
+    if (is_memory(name)) return;
+    const std::string path = resolve(conn, name);
+    for (const char *suffix : {"", "-wal", "-shm", "-journal"}) {
+        const std::string file = path + suffix;
+        std::error_code ec;
+        fs::remove(file, ec); // a missing file is not an error
+        if (ec)
+            throw DriverFailure(fs_error_class(ec), "cannot delete '" + file +
+                                                        "' of SQLite database '" + path +
+                                                        "': " + ec.message());
+    }
+    log_info(conn, "dropped SQLite database '" + path + "'");
 }
-
-ilana_status list(ilana_conn *, const char *, ilana_result **out, ilana_error *) {
-    if (out != nullptr) *out = nullptr;
-    return ILANA_UNSUPPORTED;
-}
-
-} // namespace
-
-const ilana_namespace_api namespace_api = {
-    sizeof(ilana_namespace_api),
-    ILANA_NAMESPACE_FILE,
-    "filename",
-    create,
-    drop,
-    list,
-};
 
 } // namespace ilana::drivers::sqlite

@@ -1,10 +1,12 @@
 // result.cpp — one executed statement: stepping, batches, the arena.
 //
 // Rows are streamed: each fetch steps the statement up to max_rows times and
-// copies the row's text/blob bytes into an arena owned by the result, because
-// the pointers sqlite3_column_text/blob return die on the next step. The
-// cells, the arena and its fix-up list are vectors kept across fetches, so a
-// long scan allocates only while the first batches warm them up.
+// writes each row straight into the SDK's batch (Batch::add_row), copying
+// text/blob bytes into the batch's arena (Batch::put_bytes), because the
+// pointers sqlite3_column_text/blob return die on the next step. The batch
+// keeps its cells and arena across fetches, and the connection keeps the
+// closed result for its next statement (recycle), so a point select
+// allocates nothing and a long scan only while the first batches warm up.
 //
 // The statement is always stepped one row ahead: after the last row of a
 // batch we already know whether another follows, so the last batch comes
@@ -17,15 +19,11 @@
 namespace ilana::drivers::sqlite {
 namespace {
 
-// Default when the host passes max_rows = 0 (the ABI calls it a hint).
-constexpr uint32_t kDefaultBatchRows = 1024;
 // A batch ends early once this many bytes of text/blob are in the arena (at
 // least one row is always returned): 1024 rows of 1 MiB blobs would
 // otherwise need a gigabyte at once.
 constexpr std::size_t kBatchByteBudget = 8u << 20;
 
-// Zero-length text/blob cells point here rather than at NULL.
-const char kEmpty[1] = {'\0'};
 
 const char *native_name(ilana_type t) {
     switch (t) {
@@ -39,7 +37,7 @@ const char *native_name(ilana_type t) {
 
 } // namespace
 
-Result::Result(Connection &conn, StatementLease stmt, const std::vector<ColumnSpec> *fixed_columns)
+Result::Result(Connection &conn, StatementLease stmt, const std::vector<FixedColumn> *fixed_columns)
     : conn_(&conn), stmt_(std::move(stmt)), fixed_columns_(fixed_columns) {}
 
 // Called after the first step: a statement SQLite re-prepared on that step
@@ -56,51 +54,29 @@ void Result::describe_columns() {
         reprepares == described_.reprepares && finalized == described_.cache_finalized)
         return;
     described_ = Described{};
-    columns_id_ = conn_->next_columns_id();
+    clear_columns();
     const int n = sqlite3_column_count(s);
     const auto count = static_cast<std::size_t>(n);
-    const std::vector<ColumnSpec> *fixed = fixed_columns_;
+    const std::vector<FixedColumn> *fixed = fixed_columns_;
     if (fixed != nullptr && fixed->size() != count)
         throw DriverFailure(ILANA_ERR_INTERNAL, "driver bug: fixed result has " +
                                                     std::to_string(fixed->size()) +
                                                     " columns, the statement " + std::to_string(n));
-    // Assigned in place: a recycled result reuses its strings' storage.
-    names_.resize(count);
-    native_types_.resize(count);
     fixed_types_.clear();
     for (int i = 0; i < n; ++i) {
-        const auto u = static_cast<std::size_t>(i);
         if (fixed != nullptr) {
-            const ColumnSpec &spec = (*fixed)[u];
-            names_[u].assign(spec.name);
-            native_types_[u].assign(native_name(spec.type));
+            const FixedColumn &spec = (*fixed)[static_cast<std::size_t>(i)];
+            add_column(spec.name, spec.type, native_name(spec.type), spec.nullable);
             fixed_types_.push_back(spec.type);
         } else {
             const char *name = sqlite3_column_name(s, i);
             const char *decl = sqlite3_column_decltype(s, i); // NULL for expressions
-            if (name == nullptr) name = "";
-            if (decl == nullptr) decl = "";
-            // The same statement again (the usual case) finds them equal.
-            if (std::strcmp(names_[u].c_str(), name) != 0) names_[u].assign(name);
-            if (std::strcmp(native_types_[u].c_str(), decl) != 0) native_types_[u].assign(decl);
-        }
-    }
-    // Pointers into the strings only once the vectors stop growing.
-    columns_.resize(count);
-    for (std::size_t i = 0; i < count; ++i) {
-        ilana_column &c = columns_[i];
-        c.struct_size = sizeof(ilana_column);
-        c.name = names_[i].c_str();
-        c.native_type = native_types_[i].c_str();
-        if (fixed != nullptr) {
-            c.type = (*fixed)[i].type;
-            c.nullable = (*fixed)[i].nullable;
-        } else {
             // SQLite's dynamic typing: each cell says its own type.
-            c.type = ILANA_TYPE_ANY;
-            c.nullable = -1;
+            add_column(name != nullptr ? name : "", ILANA_TYPE_ANY, decl != nullptr ? decl : "", -1);
         }
     }
+    // A new description: a new id (the host rebuilds what it derived).
+    set_columns_id(conn_->next_columns_id());
     if (stmt_.cached()) described_ = Described{s, fixed_columns_, reprepares, finalized};
 }
 
@@ -109,7 +85,7 @@ Result::~Result() { finish(); }
 void Result::finish() noexcept {
     if (conn_ != nullptr) {
         if (!done_) settle_rowid();
-        conn_->result_closed(this);
+        conn_->result_closed();
     }
     // stmt_ goes back to the cache (reset, bindings cleared) or is finalized;
     // unread rows are simply discarded, SQLite has nothing to drain.
@@ -117,7 +93,13 @@ void Result::finish() noexcept {
     conn_ = nullptr;
 }
 
-void Result::reset(Connection &conn, StatementLease stmt, const std::vector<ColumnSpec> *fixed_columns) {
+bool Result::recycle() noexcept {
+    const bool open = conn_ != nullptr;
+    finish();
+    return open; // a detached result has no connection to wait on
+}
+
+void Result::reset(Connection &conn, StatementLease stmt, const std::vector<FixedColumn> *fixed_columns) {
     conn_ = &conn;
     stmt_ = std::move(stmt);
     fixed_columns_ = fixed_columns;
@@ -128,20 +110,18 @@ void Result::reset(Connection &conn, StatementLease stmt, const std::vector<Colu
     rowid_pending_ = false;
     prev_rowid_ = 0;
     total_changes_before_ = 0;
-    affected_rows_ = -1;
-    last_insert_id_ = 0;
     deferred_.reset();
-    // names_, native_types_, columns_ keep their contents: describe_columns
-    // (or start, for an empty statement) replaces them.
+    // The columns stay (frozen, with their columns_id) until
+    // describe_columns (or start, for an empty statement) replaces them;
+    // the SDK reset affected rows and last insert id (reuse_result).
 }
 
 void Result::start() {
     sqlite3_stmt *s = stmt_.get();
     if (s == nullptr) { // empty SQL or only comments: nothing to run
-        columns_.clear();
+        clear_columns();
         fixed_types_.clear();
         described_ = Described{};
-        columns_id_ = 0;
         done_ = true;
         return;
     }
@@ -195,18 +175,18 @@ void Result::advance() {
 void Result::on_done() {
     sqlite3 *db = conn_->db();
     if (readonly_ && sqlite3_column_count(stmt_.get()) > 0) {
-        affected_rows_ = -1; // a query
+        set_affected_rows(-1); // a query
     } else {
         // sqlite3_changes64 keeps the count of the last INSERT/UPDATE/DELETE
         // even across DDL; the total-changes delta says whether this
         // statement changed anything at all.
         const int64_t delta = sqlite3_total_changes64(db) - total_changes_before_;
-        affected_rows_ = delta == 0 ? 0 : sqlite3_changes64(db);
+        set_affected_rows(delta == 0 ? 0 : sqlite3_changes64(db));
     }
     if (rowid_pending_) {
         const int64_t id = sqlite3_last_insert_rowid(db);
-        if (id != 0 && affected_rows_ > 0)
-            last_insert_id_ = id;
+        if (id != 0 && affected_rows() > 0)
+            set_last_insert_id(id);
         else
             sqlite3_set_last_insert_rowid(db, prev_rowid_);
         rowid_pending_ = false;
@@ -220,63 +200,27 @@ void Result::settle_rowid() noexcept {
     rowid_pending_ = false;
 }
 
-void Result::detach() noexcept {
+bool Result::detach() noexcept {
+    if (conn_ != nullptr)
+        conn_->log(ILANA_LOG_WARN, "SQLite connection to '" + conn_->path() +
+                                       "' closed with a result still open; the result is detached");
     settle_rowid();
+    if (conn_ != nullptr) conn_->result_closed();
     stmt_.release();
     conn_ = nullptr;
     done_ = true;
     row_pending_ = false;
+    return true;
 }
 
-void Result::describe(ilana_result_info *out) const noexcept {
-    if (out == nullptr) return;
-    const uint32_t size = out->struct_size;
-    if (ILANA_COVERS(size, ilana_result_info, column_count))
-        out->column_count = static_cast<uint32_t>(columns_.size());
-    if (ILANA_COVERS(size, ilana_result_info, columns))
-        out->columns = columns_.empty() ? nullptr : columns_.data();
-    if (ILANA_COVERS(size, ilana_result_info, column_size))
-        out->column_size = sizeof(ilana_column);
-    // For INSERT/UPDATE/DELETE ... RETURNING both are known only once the
-    // last row has been fetched (SQLite counts when the statement ends).
-    if (ILANA_COVERS(size, ilana_result_info, affected_rows))
-        out->affected_rows = affected_rows_;
-    if (ILANA_COVERS(size, ilana_result_info, last_insert_id))
-        out->last_insert_id = last_insert_id_;
-    if (ILANA_COVERS(size, ilana_result_info, columns_id)) out->columns_id = columns_id_;
-}
-
-void Result::put_bytes(std::size_t cell, const void *data, std::size_t len, ilana_type type) {
-    ilana_value &v = cells_[cell];
-    v.type = type;
-    v.v.str.len = len;
-    if (len == 0) {
-        v.v.str.ptr = kEmpty;
-        return;
-    }
-    // The arena may move while the batch fills: the cell keeps the offset
-    // until fetch points it into the finished arena.
-    if (len > arena_cap_ - arena_used_) {
-        const std::size_t cap = std::max(arena_cap_ * 2, std::max<std::size_t>(arena_used_ + len, 4096));
-        std::unique_ptr<char[]> bigger(new char[cap]);
-        if (arena_used_ > 0) std::memcpy(bigger.get(), arena_.get(), arena_used_);
-        arena_ = std::move(bigger);
-        arena_cap_ = cap;
-    }
-    std::memcpy(arena_.get() + arena_used_, data, len);
-    v.v.str.ptr = reinterpret_cast<const char *>(static_cast<uintptr_t>(arena_used_));
-    arena_used_ += len;
-}
-
-void Result::read_row(std::size_t first) {
+void Result::read_row(ilana_value *row, sdk::Batch &out) {
     sqlite3_stmt *s = stmt_.get();
-    const std::size_t n = columns_.size();
+    const std::size_t n = column_count();
     if (fixed_types_.empty()) {
         // The common case (no fixed column types): each cell takes its
         // storage class, every field written once.
         for (std::size_t c = 0; c < n; ++c) {
-            const std::size_t cell = first + c;
-            ilana_value &v = cells_[cell];
+            ilana_value &v = row[c];
             // Unprotected value: fine on a NOMUTEX connection used by one
             // thread at a time (driver.h's [conn-serialized]).
             sqlite3_value *val = sqlite3_column_value(s, static_cast<int>(c));
@@ -302,7 +246,7 @@ void Result::read_row(std::size_t first) {
                 const auto len = static_cast<std::size_t>(sqlite3_value_bytes(val));
                 if (p == nullptr && len != 0) throw std::bad_alloc();
                 v.is_null = 0;
-                put_bytes(cell, p, len, ILANA_TYPE_BLOB);
+                out.put_bytes(v, ILANA_TYPE_BLOB, p, len);
                 break;
             }
             default: { // SQLITE_TEXT
@@ -310,7 +254,7 @@ void Result::read_row(std::size_t first) {
                 const auto len = static_cast<std::size_t>(sqlite3_value_bytes(val));
                 if (p == nullptr && sqlite3_errcode(conn_->db()) == SQLITE_NOMEM) throw std::bad_alloc();
                 v.is_null = 0;
-                put_bytes(cell, p, p == nullptr ? 0 : len, ILANA_TYPE_TEXT);
+                out.put_bytes(v, ILANA_TYPE_TEXT, p, p == nullptr ? 0 : len);
                 break;
             }
             }
@@ -319,8 +263,7 @@ void Result::read_row(std::size_t first) {
     }
     for (std::size_t c = 0; c < n; ++c) {
         const int col = static_cast<int>(c);
-        const std::size_t cell = first + c;
-        ilana_value &v = cells_[cell];
+        ilana_value &v = row[c];
         v.is_null = 0;
         v.v.str.ptr = nullptr;
         v.v.str.len = 0;
@@ -363,49 +306,29 @@ void Result::read_row(std::size_t first) {
             const void *p = sqlite3_value_blob(val); // NULL for a zero-length blob
             const auto len = static_cast<std::size_t>(sqlite3_value_bytes(val));
             if (p == nullptr && len != 0) throw std::bad_alloc();
-            put_bytes(cell, p, len, ILANA_TYPE_BLOB);
+            out.put_bytes(v, ILANA_TYPE_BLOB, p, len);
             break;
         }
         default: { // SQLITE_TEXT
             const unsigned char *p = sqlite3_value_text(val);
             const auto len = static_cast<std::size_t>(sqlite3_value_bytes(val));
             if (p == nullptr && sqlite3_errcode(conn_->db()) == SQLITE_NOMEM) throw std::bad_alloc();
-            put_bytes(cell, p, p == nullptr ? 0 : len, ILANA_TYPE_TEXT);
+            out.put_bytes(v, ILANA_TYPE_TEXT, p, p == nullptr ? 0 : len);
             break;
         }
         }
     }
 }
 
-ilana_status Result::fetch(ilana_batch *batch) {
-    if (batch == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: batch is NULL");
-    if (!ILANA_COVERS(batch->struct_size, ilana_batch, cells))
-        throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: ilana_batch.struct_size " +
-                                                    std::to_string(batch->struct_size) +
-                                                    " is too small");
-    const std::size_t ncols = columns_.size();
-    batch->row_count = 0;
-    batch->column_count = static_cast<uint32_t>(ncols);
-    batch->value_size = sizeof(ilana_value);
-    batch->cells = nullptr;
-
+bool Result::fetch(sdk::Batch &out) {
     if (deferred_) {
         // The error met while stepping ahead after the previous batch.
         DriverFailure failure = std::move(*deferred_);
         deferred_.reset();
         throw failure;
     }
-    if (conn_ == nullptr && !done_)
-        throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: the connection of this result was closed");
-
-    const uint32_t max_rows = batch->max_rows != 0 ? batch->max_rows : kDefaultBatchRows;
-    arena_used_ = 0;
-    uint32_t rows = 0;
-    while (rows < max_rows && row_pending_) {
-        const std::size_t first = static_cast<std::size_t>(rows) * ncols;
-        if (cells_.size() < first + ncols) cells_.resize(first + ncols);
-        read_row(first);
-        ++rows;
+    while (row_pending_ && !out.full()) {
+        read_row(out.add_row(), out);
         row_pending_ = false;
         try {
             advance();
@@ -414,37 +337,9 @@ ilana_status Result::fetch(ilana_batch *batch) {
             deferred_.emplace(f);
             break;
         }
-        if (arena_used_ >= kBatchByteBudget) break;
+        if (out.arena_bytes() >= kBatchByteBudget) break;
     }
-    // Offsets to pointers: the cells put_bytes filled (bytes, not empty).
-    if (arena_used_ > 0) {
-        const char *base = arena_.get();
-        for (std::size_t k = 0, n = static_cast<std::size_t>(rows) * ncols; k < n; ++k) {
-            ilana_value &v = cells_[k];
-            if ((v.type == ILANA_TYPE_TEXT || v.type == ILANA_TYPE_BLOB) && v.is_null == 0 && v.v.str.len > 0)
-                v.v.str.ptr = base + reinterpret_cast<uintptr_t>(v.v.str.ptr);
-        }
-    }
-
-    batch->row_count = rows;
-    batch->cells = rows != 0 ? cells_.data() : nullptr;
-    return row_pending_ || deferred_ ? ILANA_OK : ILANA_DONE;
+    return !row_pending_ && !deferred_;
 }
-
-// ------------------------------------------------------------ ABI functions
-
-void api_result_info(ilana_result *h, ilana_result_info *out) {
-    if (h == nullptr) return;
-    result_from_handle(h)->describe(out);
-}
-
-ilana_status api_fetch(ilana_result *h, ilana_batch *batch, ilana_error *err) {
-    return sdk::guarded(err, [&] {
-        if (h == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: NULL result handle");
-        return result_from_handle(h)->fetch(batch);
-    });
-}
-
-void api_result_close(ilana_result *h) { Connection::release_result(result_from_handle(h)); }
 
 } // namespace ilana::drivers::sqlite

@@ -46,7 +46,7 @@ bool Connection::is_dirty() const noexcept {
 }
 
 void Connection::reset_session() {
-    require_no_open_result("reset");
+    require_open();
     if (in_memory()) { // see the top: never emptied behind the host's back
         if (sqlite3_get_autocommit(db_) == 0) run("ROLLBACK", Stage::control, "session reset");
         session_changed_ = false;
@@ -60,8 +60,10 @@ void Connection::reset_session() {
     cp.params = params.data();
     cp.param_count = static_cast<uint32_t>(params.size());
     cp.timeout_ms = connect_timeout_ms_;
-    cp.host_context = host_context_;
-    std::unique_ptr<Connection> fresh = open(cp);
+    cp.host_context = host_context();
+    sdk::ConnectParams again(&cp);
+    again.log_as(*this);
+    std::unique_ptr<Connection> fresh = open(again);
     // This handle takes the fresh database; `fresh` closes the old one (and
     // its cached statements go first: they belong to the old handle).
     cache_.clear();
@@ -71,22 +73,5 @@ void Connection::reset_session() {
     }
     session_changed_ = false;
 }
-
-namespace {
-
-int32_t is_dirty(ilana_conn *conn) {
-    return conn != nullptr && from_handle(conn)->is_dirty() ? 1 : 0;
-}
-
-ilana_status reset(ilana_conn *conn, ilana_error *err) {
-    return sdk::guarded(err, [&] {
-        require_conn(conn).reset_session();
-        return ILANA_OK;
-    });
-}
-
-} // namespace
-
-const ilana_session_api session_api = {sizeof(ilana_session_api), 0, is_dirty, reset};
 
 } // namespace ilana::drivers::sqlite

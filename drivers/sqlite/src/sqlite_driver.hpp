@@ -1,15 +1,18 @@
 // sqlite_driver.hpp — internal declarations of the SQLite driver.
 //
-// Nothing here crosses the ABI: the host only ever sees the opaque handles
-// ilana_conn / ilana_result, which are our Connection / Result objects.
+// The driver is written on the SDK's Driver<> (<ilana/sdk/driver.hpp>), as
+// the reference a third-party driver copies: driver_entry.cpp declares the
+// driver class, Connection and Result below are the SDK's base classes
+// with SQLite behind them.
 #ifndef ILANA_SQLITE_DRIVER_HPP
 #define ILANA_SQLITE_DRIVER_HPP
 
 #include <ilana/driver.h>
-#include <ilana/sdk/driver_support.hpp>
+#include <ilana/sdk/driver.hpp>
 
 #include <sqlite3.h>
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -27,8 +30,6 @@ namespace ilana::drivers::sqlite {
 
 using sdk::DriverFailure;
 
-// The host's log, attached on the first init and detached on the last deinit.
-extern sdk::HostLog host_log;
 
 // ---------------------------------------------------------------- errors.cpp
 // Where an error came from: the same SQLite code means different things when
@@ -131,8 +132,8 @@ private:
 };
 
 // Column of a result whose names and types are fixed by the ABI
-// (introspection): cells are converted to `type` instead of per value.
-struct ColumnSpec {
+// (introspection, DDL): cells are converted to `type` instead of per value.
+struct FixedColumn {
     const char *name;
     ilana_type type;
     int32_t nullable;
@@ -142,46 +143,71 @@ struct ColumnSpec {
 // "ilana.pool_id"); at the driver's last deinit.
 void close_memory_databases() noexcept;
 
-class Connection {
+// One sqlite3 handle. The SDK's Driver<> (driver_entry.cpp) turns its
+// members into the ABI's functions and extensions: execute, ping,
+// begin/commit/rollback, cancel, server_info (the core API);
+// tables/columns/indexes ("ilana.introspect/1", introspect.cpp);
+// lock_acquire/lock_release ("ilana.lock/1", lock.cpp); execute_many
+// ("ilana.batch/1", pipeline.cpp); clone_namespace ("ilana.ddl/1",
+// ddl.cpp); is_dirty/reset_session ("ilana.session/1", session.cpp).
+class Connection : public sdk::Connection {
 public:
     // Opens the database described by the connect parameters; throws
     // DriverFailure (CONFIG for bad parameters, CONNECTION when it cannot open).
-    static std::unique_ptr<Connection> open(const ilana_connect_params &params);
-    ~Connection();
-    Connection(const Connection &) = delete;
-    Connection &operator=(const Connection &) = delete;
+    static std::unique_ptr<Connection> open(sdk::ConnectParams &params);
+    ~Connection() override;
 
     sqlite3 *db() const noexcept { return db_; }
-    void *host_context() const noexcept { return host_context_; }
     const std::string &path() const noexcept { return path_; }
     const std::string &config_dir() const noexcept { return config_dir_; }
     int busy_timeout_ms() const noexcept { return busy_timeout_ms_; }
     uint64_t cached_statements_finalized() const noexcept { return cache_.finalized(); }
-    // A fresh ilana_result_info.columns_id: one per column description made
-    // on this connection, never reused.
-    uint64_t next_columns_id() noexcept { return ++columns_ids_; }
 
-    // Prepares (or takes from the cache), binds and starts one statement;
-    // the returned result is registered as this connection's open result.
-    // `timeout_ms` > 0: the statement timeout (ilana_statement.timeout_ms),
-    // enforced until the result is closed (see arm_deadline).
-    std::unique_ptr<Result> execute(std::string_view sql, const ilana_value *params,
-                                    uint32_t param_count, uint32_t value_size, uint32_t flags,
-                                    const std::vector<ColumnSpec> *fixed_columns = nullptr,
-                                    int64_t timeout_ms = 0);
+    // ---- the members Driver<> exposes
+    // Prepares (or takes from the cache), binds and starts one statement,
+    // in the result the connection kept at the last close when there is
+    // one. A statement timeout (Statement::timeout_ms) is enforced until the
+    // result is closed (see arm_deadline). `fixed_columns`: the ABI's column
+    // names and types (introspection, DDL) instead of SQLite's.
+    std::unique_ptr<Result> execute(const sdk::Statement &stmt,
+                                    const std::vector<FixedColumn> *fixed_columns = nullptr);
+    void ping(int32_t timeout_ms);
+    void begin();
+    void commit();
+    // SQLite may already have rolled back by itself (an error flagged
+    // ILANA_ERRF_TXN_ABORTED): then there is nothing left to undo.
+    void rollback();
+    // [thread-safe] sqlite3_interrupt, guarded against a concurrent close.
+    void cancel() noexcept;
+    sdk::ServerInfo server_info();
+    std::unique_ptr<Result> tables(std::optional<std::string_view> schema);
+    std::unique_ptr<Result> columns(std::optional<std::string_view> schema, std::optional<std::string_view> table);
+    std::unique_ptr<Result> indexes(std::optional<std::string_view> schema, std::optional<std::string_view> table);
+    void lock_acquire(std::string_view name, int32_t timeout_ms);
+    void lock_release(std::string_view name);
+    int64_t execute_many(const sdk::BatchStatement &batch);
+    std::unique_ptr<Result> clone_namespace(std::string_view source, std::string_view target);
+    // Session state ("ilana.session/1", session.cpp). note_statement marks
+    // the connection when `sql` may change it (PRAGMA, ATTACH, DETACH,
+    // CREATE TEMP ...); is_dirty also counts an open transaction;
+    // reset_session opens the database file again, with the same
+    // parameters, in place of this handle.
+    bool is_dirty() const noexcept;
+    void reset_session();
+    void note_statement(std::string_view sql) noexcept;
 
     // Runs SQL without a result set (BEGIN, COMMIT, PRAGMA x = y) to the end.
     void run(const char *sql, Stage stage, std::string_view context = {});
     // Runs SQL that returns one text value (PRAGMA journal_mode = wal).
     std::string query_text(const char *sql, Stage stage, std::string_view context = {});
 
-    // ILANA_ERR_INTERNAL when a result of this connection is still open.
+    // ILANA_ERR_CONNECTION when the handle is gone (a failed reset).
+    void require_open() const;
+    // ILANA_ERR_INTERNAL when a result of this connection is still open
+    // (the calls Driver<> does not refuse itself: transactions, locks).
     void require_no_open_result(const char *what) const;
-    Result *open_result() const noexcept { return open_result_; }
-    void result_closed(Result *r) noexcept {
-        if (open_result_ == r) open_result_ = nullptr;
-        disarm_deadline();
-    }
+    // A result let go of its statement (closed, recycled or detached).
+    void result_closed() noexcept { disarm_deadline(); }
     // The statement timeout: a progress handler, called every few thousand
     // virtual-machine instructions while the statement steps, interrupts it
     // (SQLITE_INTERRUPT) once the deadline has passed. Installed only for a
@@ -194,26 +220,6 @@ public:
     // The failure for a step that returned SQLITE_BUSY: TIMEOUT when the
     // statement timeout (shorter than busy_timeout) ended the lock wait.
     DriverFailure busy_failure(DriverFailure busy) const;
-    // result_close: keeps the finished result for the next execute (its
-    // vectors keep their capacity, so a point select allocates nothing),
-    // or deletes it.
-    static void release_result(Result *r) noexcept;
-
-    // [thread-safe] sqlite3_interrupt, guarded against a concurrent close.
-    void interrupt() noexcept;
-
-    // Session state ("ilana.session/1", session.cpp). note_statement marks
-    // the connection when `sql` may change it (PRAGMA, ATTACH, DETACH,
-    // CREATE TEMP ...); is_dirty also counts an open transaction;
-    // reset_session opens the database file again, with the same
-    // parameters, in place of this handle.
-    void note_statement(std::string_view sql) noexcept;
-    bool is_dirty() const noexcept;
-    void reset_session();
-
-    void log(ilana_log_level level, std::string_view message) const noexcept {
-        host_log(level, host_context_, message);
-    }
 
 private:
     Connection() = default;
@@ -223,14 +229,10 @@ private:
     bool in_memory() const noexcept;
 
     sqlite3 *db_ = nullptr;
-    void *host_context_ = nullptr;
     std::string path_;       // the resolved filename, for messages
     std::string config_dir_; // "ilana.config_dir", to resolve namespace files
     int busy_timeout_ms_ = 5000;
-    Result *open_result_ = nullptr;
-    std::unique_ptr<Result> spare_result_; // finished, ready for reuse
     StatementCache cache_{64};
-    uint64_t columns_ids_ = 0;
     std::mutex interrupt_mu_; // cancel() vs close(): never interrupt a freed db
     // Statement timeout (arm_deadline): whether the handler is installed,
     // the deadline it checks, the timeout for messages, and whether it fired.
@@ -249,11 +251,6 @@ private:
 // file: PRAGMA, ATTACH, DETACH, CREATE TEMP ... (session.cpp).
 bool changes_session(std::string_view sql) noexcept;
 
-inline Connection *from_handle(ilana_conn *h) noexcept { return reinterpret_cast<Connection *>(h); }
-inline ilana_conn *to_handle(Connection *c) noexcept { return reinterpret_cast<ilana_conn *>(c); }
-
-// Non-null connection or ILANA_ERR_INTERNAL.
-Connection &require_conn(ilana_conn *h);
 
 // True when `s` holds only blanks, ';' and SQL comments (an unterminated
 // block comment runs to the end, as in SQLite): no second statement follows
@@ -302,54 +299,50 @@ std::string format_timestamp(int64_t micros);        // YYYY-MM-DD HH:MM:SS[.fff
 std::string format_timestamptz(int64_t micros);      // YYYY-MM-DDTHH:MM:SS.ffffffZ
 
 // ---------------------------------------------------------------- result.cpp
-class Result {
+// One executed statement. Driver<>'s zero-cost path: the connection keeps
+// a closed result (recycle) for its next execute, with its description
+// while the cached statement is unchanged (the same columns_id), and fetch
+// writes rows straight into the batch.
+class Result : public sdk::Result {
 public:
-    Result(Connection &conn, StatementLease stmt, const std::vector<ColumnSpec> *fixed_columns);
-    ~Result();
+    Result(Connection &conn, StatementLease stmt, const std::vector<FixedColumn> *fixed_columns);
+    ~Result() override;
     // Re-arms a finished (recycled) result for a new statement.
-    void reset(Connection &conn, StatementLease stmt, const std::vector<ColumnSpec> *fixed_columns);
+    void reset(Connection &conn, StatementLease stmt, const std::vector<FixedColumn> *fixed_columns);
     // What closing does: the statement goes back, the connection forgets us.
     void finish() noexcept;
-    Connection *connection() const noexcept { return conn_; }
-    Result(const Result &) = delete;
-    Result &operator=(const Result &) = delete;
 
     // Runs the statement up to its first row (or to the end for DML).
     void start();
-    void describe(ilana_result_info *out) const noexcept;
-    // ILANA_OK or ILANA_DONE; throws DriverFailure.
-    ilana_status fetch(ilana_batch *batch);
-    // The connection is closing under an open result (host contract
+
+protected:
+    bool fetch(sdk::Batch &out) override;
+    bool recycle() noexcept override;
+    // The connection is closing under this open result (host contract
     // violation): drop the statement, keep the handle safe to close later.
-    void detach() noexcept;
+    bool detach() noexcept override;
 
 private:
     void describe_columns();
     void advance();
     void on_done();
     void settle_rowid() noexcept;
-    void read_row(std::size_t first_cell);
-    void put_bytes(std::size_t cell, const void *data, std::size_t len, ilana_type type);
+    void read_row(ilana_value *row, sdk::Batch &out);
 
     Connection *conn_;
     StatementLease stmt_;
-    std::vector<std::string> names_;
-    std::vector<std::string> native_types_;
-    std::vector<ilana_column> columns_;
-    const std::vector<ColumnSpec> *fixed_columns_; // static tables (introspect) or NULL
+    const std::vector<FixedColumn> *fixed_columns_; // static tables (introspect, ddl) or NULL
     std::vector<ilana_type> fixed_types_; // empty: per-value typing (ILANA_TYPE_ANY)
-    // What the columns above describe: a cached statement run again, not
+    // What the columns describe: a cached statement run again, not
     // re-prepared since and not finalized (cache count unchanged), has the
-    // same columns, so describe_columns has nothing to do.
+    // same columns, so describe_columns has nothing to do and the SDK keeps
+    // the frozen description and its columns_id.
     struct Described {
         sqlite3_stmt *stmt = nullptr; // only ever a cached statement
-        const std::vector<ColumnSpec> *fixed = nullptr;
+        const std::vector<FixedColumn> *fixed = nullptr;
         int reprepares = -1;
         uint64_t cache_finalized = 0;
     } described_;
-    // Changes with every description made (0 while nothing is described):
-    // what result_info reports as columns_id.
-    uint64_t columns_id_ = 0;
 
     bool readonly_ = true;
     bool was_in_txn_ = false;
@@ -358,45 +351,68 @@ private:
     bool rowid_pending_ = false; // last_insert_rowid was zeroed by start()
     int64_t prev_rowid_ = 0;
     int64_t total_changes_before_ = 0;
-    int64_t affected_rows_ = -1;
-    int64_t last_insert_id_ = 0;
-
-    // Reused across fetches: no allocation per row once warmed up.
-    std::vector<ilana_value> cells_;
-    // The batch's text/blob bytes. While a batch fills, its cells hold
-    // offsets into it (it may move as it grows); fetch turns them into
-    // pointers at the end.
-    std::unique_ptr<char[]> arena_;
-    std::size_t arena_used_ = 0, arena_cap_ = 0;
     std::optional<DriverFailure> deferred_; // an error after rows already in a batch
 };
 
-inline Result *result_from_handle(ilana_result *h) noexcept { return reinterpret_cast<Result *>(h); }
-inline ilana_result *to_handle(Result *r) noexcept { return reinterpret_cast<ilana_result *>(r); }
+// ---------------------------------------------------------- driver_entry.cpp
+// Every key Connection::open reads, for "ilana.params/1": the host checks
+// types, enums and bounds at load; open() still checks what a table cannot
+// say (contradictions between mode, readonly and create).
+inline constexpr const char *kModes[] = {"rwc", "rw", "ro", nullptr};
+inline constexpr const char *kJournalModes[] = {"delete", "truncate", "persist", "memory", "wal", "off", nullptr};
+inline constexpr const char *kSynchronous[] = {"off", "normal", "full", "extra", "0", "1", "2", "3", nullptr};
 
-// ------------------------------------------------------- the ABI functions
-// connection.cpp
-ilana_status api_connect(const ilana_connect_params *params, ilana_conn **out, ilana_error *err);
-void api_close(ilana_conn *conn);
-ilana_status api_ping(ilana_conn *conn, int32_t timeout_ms, ilana_error *err);
-ilana_status api_execute(ilana_conn *conn, const ilana_statement *stmt, ilana_result **out,
-                         ilana_error *err);
-ilana_status api_begin(ilana_conn *conn, ilana_error *err);
-ilana_status api_commit(ilana_conn *conn, ilana_error *err);
-ilana_status api_rollback(ilana_conn *conn, ilana_error *err);
-ilana_status api_cancel(ilana_conn *conn, ilana_error *err);
-ilana_status api_server_info(ilana_conn *conn, ilana_server_info *out, ilana_error *err);
-// result.cpp
-void api_result_info(ilana_result *result, ilana_result_info *out);
-ilana_status api_fetch(ilana_result *result, ilana_batch *batch, ilana_error *err);
-void api_result_close(ilana_result *result);
-// extension tables
-extern const ilana_introspect_api introspect_api;
-extern const ilana_lock_api lock_api;
-extern const ilana_namespace_api namespace_api;
-extern const ilana_params_api params_api; // "ilana.params/1" (connection.cpp)
-extern const ilana_ddl_api ddl_api;
-extern const ilana_session_api session_api; // session.cpp
+// The driver class: what Driver<> builds the descriptor, the function table
+// and the extension tables from (see <ilana/sdk/driver.hpp>).
+struct SqliteDriver : sdk::Driver<SqliteDriver, Connection, Result> {
+    static constexpr const char *id = "org.ilana.sqlite";
+    static constexpr const char *name = "SQLite3";
+    static constexpr const char *version = "1.0.0";
+    static constexpr const char *description =
+        "SQLite3 embedded database through libsqlite3: one file (or :memory:) per connection";
+    static constexpr const char *clients[] = {"sqlite3", "sqlite"};
+    static constexpr uint64_t capabilities = ILANA_CAP_TRANSACTIONS | ILANA_CAP_CANCEL | ILANA_CAP_LAST_INSERT_ID |
+                                             ILANA_CAP_STREAMING | ILANA_CAP_PREPARED_CACHE |
+                                             ILANA_CAP_TRANSACTIONAL_DDL;
+    // Completed at init from the SQLite library actually loaded (a newer or
+    // older libsqlite3 than the headers may be in use); read-only afterwards.
+    static inline ilana_dialect dialect = {
+        sizeof(ilana_dialect),
+        ILANA_PLACEHOLDER_QUESTION,
+        '"',
+        {0, 0, 0},
+        ILANA_LIMIT_LIMIT_OFFSET,
+        ILANA_UPSERT_ON_CONFLICT, // SQLite >= 3.24
+        1,                        // RETURNING: SQLite >= 3.35, checked at init
+        32766,                    // SQLITE_MAX_VARIABLE_NUMBER's default, replaced at init
+    };
+    static constexpr ilana_param_decl params[] = {
+        sdk::required(sdk::param_string("filename", "the database file (relative to the config file's directory), "
+                                                    "\":memory:\" or a file: URI")),
+        sdk::case_insensitive(sdk::param_enum("mode", "open mode: rwc (read/write, create), rw, ro", kModes, "rwc")),
+        sdk::param_bool("readonly", "open read-only (same as mode ro)", "false"),
+        sdk::param_bool("create", "create the file when missing", "true"),
+        sdk::param_int("busy_timeout", "wait this long for a locked database (milliseconds)", 0, INT_MAX, "5000"),
+        sdk::param_bool("foreign_keys", "PRAGMA foreign_keys"),
+        sdk::case_insensitive(sdk::param_enum("journal_mode", "PRAGMA journal_mode", kJournalModes)),
+        sdk::case_insensitive(sdk::param_enum("synchronous", "PRAGMA synchronous", kSynchronous)),
+        sdk::param_int("connect_timeout", "bound on opening and setting up the connection (seconds)", 0,
+                       INT_MAX / 1000),
+    };
+    // "ilana.lock/1": the lock is a BEGIN IMMEDIATE transaction (lock.cpp).
+    static constexpr uint32_t lock_flags = ILANA_LOCK_IS_TRANSACTION;
+    // "ilana.batch/1": one prepared statement stepped per row (pipeline.cpp).
+    static constexpr int32_t batch_method = ILANA_BATCH_LOOP;
+    // "ilana.namespace/1": a namespace is a database file (namespace.cpp).
+    static constexpr int32_t namespace_isolation = ILANA_NAMESPACE_FILE;
+    static constexpr const char *namespace_param_key = "filename";
+
+    static std::unique_ptr<Connection> connect(sdk::ConnectParams &params) { return Connection::open(params); }
+    static void on_init(const ilana_host &host);
+    static void on_deinit();
+    static void namespace_create(Connection *conn, std::string_view name);
+    static void namespace_drop(Connection *conn, std::string_view name);
+};
 
 } // namespace ilana::drivers::sqlite
 

@@ -25,6 +25,9 @@
 //     capabilities                 uint64_t ILANA_CAP_* (default 0)
 //     dialect                      ilana_dialect (default: '?', '"', LIMIT/OFFSET,
 //                                  no upsert, no RETURNING, 999 parameters)
+//                                  (`static inline`, not constexpr, to
+//                                  complete it in on_init: the descriptor
+//                                  points at the driver's own object)
 //   * connect(ConnectParams&)      -> std::unique_ptr<Connection type>
 //     on_init(const ilana_host&)   first init: start the client library
 //     on_deinit()                  last deinit
@@ -168,6 +171,12 @@ public:
     }
     // The value the host passes back in its log callback for this connection.
     void *host_context() const noexcept { return host_context_; }
+    // Logs through the host, tagged with the connection being made (the
+    // Connection's own log() works once connect has returned). [thread-safe]
+    void log(ilana_log_level level, std::string_view message) const noexcept;
+    // For parameters a driver builds itself to connect again in place of
+    // `c` (a session reset opening a fresh handle): log() goes through c.
+    void log_as(const Connection &c) noexcept { log_as_ = &c; }
 
     void finish(std::string_view driver_name) {
         if (finished_) return;
@@ -176,8 +185,11 @@ public:
     }
 
 private:
+    template <class> friend struct detail::Thunks;
     int32_t timeout_ms_;
     void *host_context_;
+    const HostLog *log_ = nullptr;
+    const Connection *log_as_ = nullptr;
     std::string config_dir_;
     std::string connection_name_;
     bool finished_ = false;
@@ -280,6 +292,11 @@ private:
     std::optional<ServerInfo> server_info_; // kept until close (driver.h)
 };
 
+inline void ConnectParams::log(ilana_log_level level, std::string_view message) const noexcept {
+    if (log_as_ != nullptr) log_as_->log(level, message);
+    else if (log_ != nullptr) (*log_)(level, host_context_, message);
+}
+
 // The dialect a driver gets when it declares none.
 constexpr ilana_dialect default_dialect() noexcept {
     return ilana_dialect{sizeof(ilana_dialect),     ILANA_PLACEHOLDER_QUESTION, '"', {0, 0, 0},
@@ -319,8 +336,10 @@ struct Access {
         r.timeout_ms_ = 0;
     }
     static bool recycle(Result &r) noexcept { return r.recycle(); }
+    static bool detach(Result &r) noexcept { return r.detach(); }
     static std::unique_ptr<Result> &spare_result(Connection &c) noexcept { return c.spare_result_; }
     static void freeze(Result &r) { r.freeze(); }
+    static bool frozen(const Result &r) noexcept { return r.frozen_; }
     static const std::vector<ilana_column> &abi_columns(Result &r) noexcept { return r.abi_columns_; }
     static const std::vector<ilana_type> &types(Result &r) noexcept { return r.types_; }
     static bool fetch(Result &r, Batch &b) { return r.fetch(b); }
@@ -499,6 +518,7 @@ template <class D> struct Thunks {
         return guarded(err, [&] {
             if (p == nullptr || out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "connect: NULL argument");
             ConnectParams params(p);
+            params.log_ = &State<D>::log;
             std::unique_ptr<C> c = D::connect(params);
             if (!c) throw DriverFailure(ILANA_ERR_INTERNAL, "driver bug: connect returned no connection");
             params.finish(D::name);
@@ -511,9 +531,14 @@ template <class D> struct Thunks {
         if (h == nullptr) return;
         Connection *c = base(h);
         try {
-            // The host closes results first (driver.h); a leaked one goes now,
-            // and a kept one before the connection it may refer to.
-            if (Result *r = Access::open_result(*c)) delete r;
+            // The host closes results first (driver.h); a leaked one goes now
+            // (or stays, detached, when it says so), and a kept one before the
+            // connection it may refer to.
+            if (Result *r = Access::open_result(*c)) {
+                Access::open_result(*c) = nullptr;
+                if (Access::detach(*r)) Access::owner(*r) = nullptr;
+                else delete r;
+            }
             Access::spare_result(*c).reset();
             delete static_cast<C *>(c);
         } catch (...) {
@@ -528,9 +553,17 @@ template <class D> struct Thunks {
             return ILANA_OK;
         });
     }
+    // result_call written out: one guarded lambda less on the path every
+    // statement takes.
     static ilana_status execute(ilana_conn *h, const ilana_statement *stmt, ilana_result **out, ilana_error *err) {
-        return result_call(h, out, err, [&](C &c) {
+        if (out != nullptr) *out = nullptr;
+        return guarded(err, [&] {
+            if (out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "NULL result out-pointer");
+            C &c = conn(h);
+            refuse_if_busy(c);
             if (stmt == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "execute: NULL statement");
+            if (stmt->sql == nullptr && stmt->sql_len != 0)
+                throw DriverFailure(ILANA_ERR_INTERNAL, "execute: sql is NULL", {}, 0, ILANA_ERRF_NOT_SENT);
             Statement s;
             if (stmt->sql != nullptr) s.sql = std::string_view(stmt->sql, static_cast<size_t>(stmt->sql_len));
             s.params = Params(stmt->params, stmt->param_count, stmt->value_size);
@@ -541,17 +574,19 @@ template <class D> struct Thunks {
                                                 : std::chrono::steady_clock::time_point{};
             auto r = c.execute(s);
             if (r && s.timeout_ms > 0) Access::set_deadline(*r, s.timeout_ms, start);
-            return r;
+            return hand_out(c, std::move(r), out);
         });
     }
     static void result_info(ilana_result *h, ilana_result_info *out) {
         if (h == nullptr || out == nullptr) return;
         Result &r = *reinterpret_cast<Result *>(h);
         bool ok = true;
-        try {
-            Access::freeze(r);
-        } catch (...) {
-            ok = false; // out of memory: report no columns rather than fail
+        if (!Access::frozen(r)) {
+            try {
+                Access::freeze(r);
+            } catch (...) {
+                ok = false; // out of memory: report no columns rather than fail
+            }
         }
         const auto &cols = Access::abi_columns(r);
         const uint32_t size = out->struct_size;
@@ -889,7 +924,6 @@ template <class D> struct Exported {
                   "ilana.session/1 needs both is_dirty() const and reset_session()");
 
     static constexpr auto clients = null_terminated(D::clients);
-    static constexpr ilana_dialect dialect = D::dialect;
     static constexpr ilana_driver_descriptor descriptor = {
         sizeof(ilana_driver_descriptor),
         D::id,
@@ -899,7 +933,9 @@ template <class D> struct Exported {
         clients.data(),
         D::capabilities,
         D::thread_model,
-        &dialect,
+        // The driver's own object: a non-const `static inline ilana_dialect
+        // dialect` may be completed in on_init (limits of the library loaded).
+        &D::dialect,
     };
     static constexpr ilana_driver_api api = {
         sizeof(ilana_driver_api),

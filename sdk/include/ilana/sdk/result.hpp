@@ -39,6 +39,14 @@
 #include <utility>
 #include <vector>
 
+// The per-row and per-cell calls of the zero-cost path: inlined into the
+// driver's fetch loop (a call per text cell costs more than the copy).
+#if defined(__GNUC__) || defined(__clang__)
+#define ILANA_SDK_HOT_ inline __attribute__((always_inline))
+#else
+#define ILANA_SDK_HOT_ inline
+#endif
+
 namespace ilana::sdk {
 
 class Connection;
@@ -110,11 +118,8 @@ public:
     // no per-cell call. The pointer is valid until the next add_row().
     // ILANA_ERR_INTERNAL when the batch is already full (a driver bug);
     // do not mix with the per-cell calls inside one row.
-    ilana_value *add_row() {
-        if (rows_ >= max_rows_)
-            throw DriverFailure(ILANA_ERR_INTERNAL, "driver bug: more rows in a batch than max_rows (" +
-                                                        std::to_string(max_rows_) + ")");
-        if (in_row_ != 0) throw DriverFailure(ILANA_ERR_INTERNAL, "driver bug: add_row inside a row (end_row missing)");
+    ILANA_SDK_HOT_ ilana_value *add_row() {
+        if (rows_ >= max_rows_ || in_row_ != 0) refuse_row();
         const size_t need = used_ + column_count_;
         if (need > cells_.size()) cells_.resize(std::max(need, cells_.size() * 2));
         ilana_value *row = cells_.data() + used_;
@@ -124,7 +129,7 @@ public:
     }
     // Makes `cell` (of the row add_row() returned) a text or blob cell
     // holding a copy of `len` bytes at `data` (which may die right after).
-    void put_bytes(ilana_value &cell, ilana_type t, const void *data, size_t len) {
+    ILANA_SDK_HOT_ void put_bytes(ilana_value &cell, ilana_type t, const void *data, size_t len) {
         cell.type = t;
         cell.is_null = 0;
         cell.v.str.len = len;
@@ -174,6 +179,12 @@ public:
 private:
     friend struct detail::Access;
 
+    // add_row's driver bugs, out of its inlined path.
+    [[noreturn]] void refuse_row() const {
+        if (in_row_ != 0) throw DriverFailure(ILANA_ERR_INTERNAL, "driver bug: add_row inside a row (end_row missing)");
+        throw DriverFailure(ILANA_ERR_INTERNAL,
+                            "driver bug: more rows in a batch than max_rows (" + std::to_string(max_rows_) + ")");
+    }
     static ilana_value number(ilana_type t, int64_t v) noexcept {
         ilana_value c{};
         c.type = t;
@@ -305,6 +316,12 @@ protected:
     // later (a newer one is kept, or the connection closes) without a
     // further call. The default: false, deleted at close.
     virtual bool recycle() noexcept { return false; }
+    // The connection is closing with this result still open (the host
+    // broke driver.h's order): true keeps the result alive, detached, for
+    // the host's later fetch (which should end it: return true, no rows)
+    // and result_close (which frees it); let go here of what refers to the
+    // connection. The default: false, deleted with the connection.
+    virtual bool detach() noexcept { return false; }
 
 private:
     friend struct detail::Access;
@@ -430,5 +447,7 @@ public:
 };
 
 } // namespace ilana::sdk
+
+#undef ILANA_SDK_HOT_
 
 #endif // ILANA_SDK_RESULT_HPP

@@ -277,6 +277,10 @@ public:
     }
     uint32_t size() const noexcept { return count_; }
     bool empty() const noexcept { return count_ == 0; }
+    // The host's array as given (count size(), stride stride()), for a
+    // driver that binds from ilana_values itself.
+    const ilana_value *data() const noexcept { return reinterpret_cast<const ilana_value *>(base_); }
+    uint32_t stride() const noexcept { return stride_; }
     // Index checked: ILANA_ERR_SYNTAX (SQLSTATE 07001) past the end.
     Param operator[](uint32_t i) const {
         if (i >= count_)
