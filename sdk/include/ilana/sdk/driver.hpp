@@ -87,7 +87,10 @@
 //     is_dirty() -> bool (noexcept, no I/O), reset_session():
 //                                  give "ilana.session/1"
 // A result reports a columns_id (ABI 1.1) with Result::set_columns_id;
-// Connection::next_columns_id() gives fresh ids. Statement timeouts (ABI
+// Connection::next_columns_id() gives fresh ids. The zero-cost path (see
+// result.hpp; drivers/sqlite is the reference): a result whose recycle()
+// returns true is kept at result_close and comes back from
+// Connection::reuse_result<R>() with its columns, cells and arena. Statement timeouts (ABI
 // 1.2) arrive in Statement::timeout_ms (see <ilana/sdk/statement_deadline.hpp>
 // for a driver whose calls can block on a server).
 //     dialect() const              -> const ilana_dialect*: the dialect of
