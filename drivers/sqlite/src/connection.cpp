@@ -84,7 +84,7 @@ std::string resolve_filename(const std::string &filename, const std::optional<st
 }
 
 // open() checks values again (a host without the extension) against the
-// bounds and allowed values declared above.
+// bounds and allowed values SqliteDriver::params declares.
 const ilana_param_decl &declared(const char *key) { return sdk::declared_param(SqliteDriver::params, key); }
 
 } // namespace
@@ -216,9 +216,9 @@ std::unique_ptr<Connection> Connection::open(sdk::ConnectParams &params) {
                                                      Stage::open,
                                                      "setting journal_mode on '" + conn->path_ + "'");
             if (lower(got) != journal)
-                params.log(ILANA_LOG_WARN, "SQLite database '" + conn->path_ + "': journal_mode '" +
-                                              journal + "' requested, SQLite kept '" + got +
-                                              "' (e.g. in-memory databases cannot use wal)");
+                params.log(ILANA_LOG_WARN, "SQLite database '" + conn->path_ + "': journal_mode '" + journal +
+                                               "' requested, SQLite kept '" + got +
+                                               "' (e.g. in-memory databases cannot use wal)");
         }
         if (!sync.empty())
             conn->run(("PRAGMA synchronous = " + sync).c_str(), Stage::open,
@@ -235,11 +235,11 @@ std::unique_ptr<Connection> Connection::open(sdk::ConnectParams &params) {
     }
 
     params.log(ILANA_LOG_DEBUG, "opened SQLite database '" + conn->path_ + "' (" +
-                                   ((flags & SQLITE_OPEN_READONLY) != 0
-                                        ? "read-only"
-                                        : (flags & SQLITE_OPEN_CREATE) != 0 ? "read-write-create"
-                                                                            : "read-write") +
-                                   ", SQLite " + sqlite3_libversion() + ")");
+                                    ((flags & SQLITE_OPEN_READONLY) != 0
+                                         ? "read-only"
+                                         : (flags & SQLITE_OPEN_CREATE) != 0 ? "read-write-create"
+                                                                             : "read-write") +
+                                    ", SQLite " + sqlite3_libversion() + ")");
     return conn;
 }
 

@@ -457,21 +457,50 @@ template <class D> struct Thunks {
 
     static Connection *base(ilana_conn *h) noexcept { return reinterpret_cast<Connection *>(h); }
     static C &conn(ilana_conn *h) {
-        if (h == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "NULL connection handle");
+        if (h == nullptr) bad_call("NULL connection handle");
         return static_cast<C &>(*base(h));
     }
     static Result &res(ilana_result *h) {
-        if (h == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "NULL result handle");
+        if (h == nullptr) bad_call("NULL result handle");
         return *reinterpret_cast<Result *>(h);
+    }
+
+    // The per-statement thunks' failures, out of their inlined paths.
+#if defined(__GNUC__) || defined(__clang__)
+    [[noreturn]] __attribute__((noinline, cold))
+#else
+    [[noreturn]]
+#endif
+    static void bad_call(const char *message, uint32_t flags = 0) {
+        throw DriverFailure(ILANA_ERR_INTERNAL, message, {}, 0, flags);
+    }
+#if defined(__GNUC__) || defined(__clang__)
+    [[noreturn]] __attribute__((noinline, cold))
+#else
+    [[noreturn]]
+#endif
+    static void batch_too_small(uint32_t size) {
+        throw DriverFailure(ILANA_ERR_INTERNAL,
+                            "fetch: ilana_batch.struct_size " + std::to_string(size) + " is too small");
+    }
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((noinline, cold))
+#endif
+    static bool freeze_for_info(Result &r) noexcept {
+        try {
+            Access::freeze(r);
+            return true;
+        } catch (...) {
+            return false; // out of memory: report no columns rather than fail
+        }
     }
 
     // Hands a result to the host, or refuses when one is still open.
     static void refuse_if_busy(Connection &c) {
         if (Access::open_result(c) != nullptr)
-            throw DriverFailure(ILANA_ERR_INTERNAL,
-                                "a result of this connection is still open: close it before executing again "
-                                "(one open result per connection)",
-                                "", 0, ILANA_ERRF_NOT_SENT);
+            bad_call("a result of this connection is still open: close it before executing again "
+                     "(one open result per connection)",
+                     ILANA_ERRF_NOT_SENT);
     }
     template <class R> static ilana_status hand_out(Connection &c, std::unique_ptr<R> r, ilana_result **out) {
         static_assert(std::is_base_of_v<Result, R>, "results must derive from ilana::sdk::Result");
@@ -520,6 +549,9 @@ template <class D> struct Thunks {
         if (out != nullptr) *out = nullptr;
         return guarded(err, [&] {
             if (p == nullptr || out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "connect: NULL argument");
+            if (p->param_count > 0 && p->params == nullptr)
+                throw DriverFailure(ILANA_ERR_INTERNAL,
+                                    "connect: params is NULL but param_count is " + std::to_string(p->param_count));
             ConnectParams params(p);
             params.log_ = &State<D>::log;
             std::unique_ptr<C> c = D::connect(params);
@@ -561,12 +593,11 @@ template <class D> struct Thunks {
     static ilana_status execute(ilana_conn *h, const ilana_statement *stmt, ilana_result **out, ilana_error *err) {
         if (out != nullptr) *out = nullptr;
         return guarded(err, [&] {
-            if (out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "NULL result out-pointer");
+            if (out == nullptr) bad_call("NULL result out-pointer");
             C &c = conn(h);
             refuse_if_busy(c);
-            if (stmt == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "execute: NULL statement");
-            if (stmt->sql == nullptr && stmt->sql_len != 0)
-                throw DriverFailure(ILANA_ERR_INTERNAL, "execute: sql is NULL", {}, 0, ILANA_ERRF_NOT_SENT);
+            if (stmt == nullptr) bad_call("execute: NULL statement");
+            if (stmt->sql == nullptr && stmt->sql_len != 0) bad_call("execute: sql is NULL", ILANA_ERRF_NOT_SENT);
             Statement s;
             if (stmt->sql != nullptr) s.sql = std::string_view(stmt->sql, static_cast<size_t>(stmt->sql_len));
             s.params = Params(stmt->params, stmt->param_count, stmt->value_size);
@@ -583,14 +614,7 @@ template <class D> struct Thunks {
     static void result_info(ilana_result *h, ilana_result_info *out) {
         if (h == nullptr || out == nullptr) return;
         Result &r = *reinterpret_cast<Result *>(h);
-        bool ok = true;
-        if (!Access::frozen(r)) {
-            try {
-                Access::freeze(r);
-            } catch (...) {
-                ok = false; // out of memory: report no columns rather than fail
-            }
-        }
+        const bool ok = Access::frozen(r) || freeze_for_info(r);
         const auto &cols = Access::abi_columns(r);
         const uint32_t size = out->struct_size;
 #define ILANA_SDK_SET_(field, value)                                                                         \
@@ -605,10 +629,8 @@ template <class D> struct Thunks {
     }
     static ilana_status fetch(ilana_result *h, ilana_batch *out, ilana_error *err) {
         return guarded(err, [&] {
-            if (out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: NULL batch");
-            if (!ILANA_COVERS(out->struct_size, ilana_batch, cells))
-                throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: ilana_batch.struct_size " +
-                                                            std::to_string(out->struct_size) + " is too small");
+            if (out == nullptr) bad_call("fetch: NULL batch");
+            if (!ILANA_COVERS(out->struct_size, ilana_batch, cells)) batch_too_small(out->struct_size);
             Result &r = res(h);
             Access::freeze(r);
             Batch &b = Access::batch(r);

@@ -43,8 +43,10 @@
 // driver's fetch loop (a call per text cell costs more than the copy).
 #if defined(__GNUC__) || defined(__clang__)
 #define ILANA_SDK_HOT_ inline __attribute__((always_inline))
+#define ILANA_SDK_COLD_ __attribute__((noinline, cold))
 #else
 #define ILANA_SDK_HOT_ inline
+#define ILANA_SDK_COLD_
 #endif
 
 namespace ilana::sdk {
@@ -180,7 +182,7 @@ private:
     friend struct detail::Access;
 
     // add_row's driver bugs, out of its inlined path.
-    [[noreturn]] void refuse_row() const {
+    [[noreturn]] ILANA_SDK_COLD_ void refuse_row() const {
         if (in_row_ != 0) throw DriverFailure(ILANA_ERR_INTERNAL, "driver bug: add_row inside a row (end_row missing)");
         throw DriverFailure(ILANA_ERR_INTERNAL,
                             "driver bug: more rows in a batch than max_rows (" + std::to_string(max_rows_) + ")");
@@ -327,7 +329,11 @@ private:
     friend struct detail::Access;
 
     void freeze() {
-        if (frozen_) return;
+        if (!frozen_) build_columns();
+    }
+    // Once per description (a recycled result keeps it): out of the
+    // inlined per-call path.
+    ILANA_SDK_COLD_ void build_columns() {
         types_.reserve(specs_.size());
         abi_columns_.reserve(specs_.size());
         for (const auto &s : specs_) {
@@ -449,5 +455,6 @@ public:
 } // namespace ilana::sdk
 
 #undef ILANA_SDK_HOT_
+#undef ILANA_SDK_COLD_
 
 #endif // ILANA_SDK_RESULT_HPP
