@@ -129,7 +129,11 @@ LiteData &lite_data(Context &ctx) {
     return d;
 }
 
-template <Item (*ReadRaw)(sqlite3_stmt *), ItemFromRow From> Sides point(Context &ctx, const std::string &table) {
+// How the ilana side of a point workload runs its statement.
+enum class PointPath { query, prepared_held, prepared_call };
+
+template <Item (*ReadRaw)(sqlite3_stmt *), ItemFromRow From>
+Sides point(Context &ctx, const std::string &table, PointPath path) {
     LiteData &d = lite_data(ctx);
     auto ids = std::make_shared<std::vector<int64_t>>(random_ids(ctx.scale(20000), 10000));
     const Checksum want = Checksum::expected_for(*ids);
@@ -148,8 +152,15 @@ template <Item (*ReadRaw)(sqlite3_stmt *), ItemFromRow From> Sides point(Context
         sum.check("raw", want);
         return static_cast<uint64_t>(ids->size());
     };
-    s.ilana = ilana_point<From>(c, sql, ids, want);
-    s.note = "raw bind/step/reset of one prepared statement vs Connection::query (a pool lease per query)";
+    if (path == PointPath::query) {
+        s.ilana = ilana_point<From>(c, sql, ids, want);
+        s.note = "raw bind/step/reset of one prepared statement vs Connection::query (a pool lease per query)";
+    } else {
+        const bool held = path == PointPath::prepared_held;
+        s.ilana = ilana_point_prepared<From>(c, sql, ids, want, held);
+        s.note = std::string("raw bind/step/reset of one prepared statement vs Statement::for_each ") +
+                 (held ? "on a held Session" : "(a pool lease per call)");
+    }
     return s;
 }
 
@@ -181,14 +192,20 @@ void add_sqlite_workloads(std::vector<Workload> &out) {
     constexpr auto int_fetch = fetch<read_item, item_from_sqlite>;
     constexpr auto text_fetch = fetch<read_item_text_ts, item_from_sqlite_text_ts>;
     out.push_back({"sqlite_point", "", "20 000 point selects by random id on :memory: (10 000 rows)", 0.85,
-                   [](Context &ctx) { return int_point(ctx, "point_items"); }, {}});
+                   [](Context &ctx) { return int_point(ctx, "point_items", PointPath::query); }, {}});
+    out.push_back({"sqlite_point_prepared", "",
+                   "sqlite_point through one prepared Statement on a held Session (rows read from the driver's batch)",
+                   0.92, [](Context &ctx) { return int_point(ctx, "point_items", PointPath::prepared_held); }, {}});
+    out.push_back({"sqlite_point_prepared_call", "",
+                   "sqlite_point through one prepared Statement, a pool lease per call", 0.85,
+                   [](Context &ctx) { return int_point(ctx, "point_items", PointPath::prepared_call); }, {}});
     out.push_back({"sqlite_fetch", "", "200 000 rows x 4 columns into a std::vector (Connection::stream)", 0.90,
                    [](Context &ctx) { return int_fetch(ctx, "fetch_items", true); }, {}});
     out.push_back({"sqlite_fetch_query", "", "sqlite_fetch through Connection::query (a whole Result first)", 0,
                    [](Context &ctx) { return int_fetch(ctx, "fetch_items", false); }, {}});
     out.push_back({"sqlite_point_text_ts", "",
                    "sqlite_point with `created` as DATETIME text read as Timestamp (raw parses the text)", 0,
-                   [](Context &ctx) { return text_point(ctx, "point_items_text_ts"); }, {}});
+                   [](Context &ctx) { return text_point(ctx, "point_items_text_ts", PointPath::query); }, {}});
     out.push_back({"sqlite_fetch_text_ts", "",
                    "sqlite_fetch with `created` as DATETIME text read as Timestamp (raw parses the text)", 0.95,
                    [](Context &ctx) { return text_fetch(ctx, "fetch_items_text_ts", true); }, {}});

@@ -89,6 +89,28 @@ RunFn ilana_point(ilana::Connection c, std::string sql, std::shared_ptr<std::vec
     };
 }
 
+// *_point_prepared(_call): the same point selects through one Statement
+// (Connection::prepare), each row read straight from the driver's batch
+// (Statement::for_each, no owning Result); `held`: on one Session held for
+// the whole run, else on a session leased per call.
+template <ItemFromRow From>
+RunFn ilana_point_prepared(ilana::Connection c, const std::string &sql, std::shared_ptr<std::vector<int64_t>> ids,
+                           Checksum want, bool held) {
+    ilana::Statement st = c.prepare(sql);
+    return [c, st, ids, want, held] {
+        Checksum sum;
+        auto add = [&](const ilana::Row &row) { sum.add(From(row)); };
+        if (held) {
+            ilana::Session s = c.acquire();
+            for (int64_t id : *ids) st.for_each(s, {id}, add);
+        } else {
+            for (int64_t id : *ids) st.for_each({id}, add);
+        }
+        sum.check("ilana", want);
+        return static_cast<uint64_t>(ids->size());
+    };
+}
+
 // *_fetch / *_fetch_query: every row of `sql` into a std::vector<Item>,
 // through Connection::stream (`use_stream`) or Connection::query (the
 // whole Result, then the vector); checked as "ilana". Sets s.ilana and

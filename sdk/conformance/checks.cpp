@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <cstring>
 #include <future>
 #include <map>
@@ -177,6 +178,7 @@ struct Suite::State {
     std::string errors_constraint();
     std::string transactions();
     std::string session_reset();
+    std::string prepared();
     std::string cancel_idle();
     std::string cancel_running();
     std::string statement_timeout();
@@ -995,6 +997,104 @@ std::string Suite::State::session_reset() {
     return "a read leaves the session clean; reset succeeds and leaves it clean and usable (" + txn + ")";
 }
 
+// --------------------------------------------------------------- prepared
+
+// ilana.prepare/1 (ABI 1.4): a handle runs its statement again and again
+// with new parameters, reports the parameter count, refuses another count
+// without sending anything, fails at prepare for SQL the database refuses,
+// survives a failed execute and a session reset, and is freed by release or
+// by close (a handle left at close must not crash or leak into the next
+// connection).
+std::string Suite::State::prepared() {
+    auto get = p().entry().get_extension;
+    const auto *x = get != nullptr ? static_cast<const ilana_prepare_api *>(get(ILANA_EXT_PREPARE)) : nullptr;
+    if (x == nullptr) skip("ilana.prepare/1 is not provided");
+    require(x->struct_size >= offsetof(ilana_prepare_api, release) + sizeof x->release && x->prepare != nullptr &&
+                x->execute_prepared != nullptr && x->release != nullptr,
+            "ilana.prepare/1: a table too short, or a NULL function");
+    Conn c(p(), cfg);
+    auto prepare = [&](const std::string &sql, uint32_t &count, ilana_error &err) {
+        ilana_prepared *h = nullptr;
+        err = new_error();
+        const ilana_status st = x->prepare(c.handle(), sql.data(), sql.size(), &h, &count, &err);
+        if (st != ILANA_OK) {
+            require(st == ILANA_ERROR, "prepare returned " + status_name(st));
+            require(h == nullptr, "prepare failed and still returned a handle");
+            return static_cast<ilana_prepared *>(nullptr);
+        }
+        require(h != nullptr, "prepare returned ILANA_OK and a NULL handle for: " + sql);
+        return h;
+    };
+    uint32_t count = 99;
+    ilana_error err = new_error();
+    ilana_prepared *one = prepare(cfg.select_one, count, err);
+    require(one != nullptr, "prepare of probe.select_one: " + describe(err));
+    require(count == 0, "probe.select_one has no parameters, prepare counted " + std::to_string(count));
+    for (int i = 0; i < 3; ++i) {
+        Outcome o = c.run_prepared(*x, one, cfg.select_one);
+        require(o.ok(), "execute_prepared of probe.select_one (run " + std::to_string(i + 1) + "): " + describe(o.error));
+        require(o.rows.rows.size() == 1 && is_number(o.rows.rows[0][0], 1),
+                "execute_prepared of probe.select_one did not return one row with 1");
+    }
+    // Another parameter count: refused, nothing sent, the handle still works.
+    Outcome wrong = c.run_prepared(*x, one, cfg.select_one, Bound(std::vector<Cell>{Cell::int64(1)}));
+    require(!wrong.ok() && wrong.error.error_class == ILANA_ERR_INTERNAL && (wrong.error.flags & ILANA_ERRF_NOT_SENT),
+            "one parameter for a statement without any: expected ILANA_ERR_INTERNAL with ILANA_ERRF_NOT_SENT, got " +
+                describe(wrong.error));
+    require(c.run_prepared(*x, one, cfg.select_one).ok(), "the handle failed after a refused parameter count");
+    // SQL the database refuses fails at prepare.
+    uint32_t bad_count = 0;
+    ilana_error bad = new_error();
+    ilana_prepared *broken = prepare("SELEC 1 FRM nowhere", bad_count, bad);
+    if (broken != nullptr) x->release(c.handle(), broken);
+    require(broken == nullptr, "prepare accepted 'SELEC 1 FRM nowhere'");
+    require(bad.error_class == ILANA_ERR_SYNTAX, "prepare of bad SQL: expected ILANA_ERR_SYNTAX, got " + describe(bad));
+    require(c.run_prepared(*x, one, cfg.select_one).ok(), "the handle failed after a refused prepare");
+    std::string with_table = "no probe.table";
+    if (cfg.table && table_created) {
+        uint32_t n_ins = 0, n_sel = 0;
+        ilana_prepared *ins = prepare(t(cfg.table->insert), n_ins, err);
+        require(ins != nullptr, "prepare of probe.table.insert: " + describe(err));
+        ilana_prepared *sel = prepare(t(cfg.table->select), n_sel, err);
+        require(sel != nullptr, "prepare of probe.table.select: " + describe(err));
+        require(n_ins == 2 && n_sel == 1, "parameter counts of probe.table.insert/select: " + std::to_string(n_ins) +
+                                              "/" + std::to_string(n_sel) + ", expected 2/1");
+        for (int64_t k = 300; k < 305; ++k) {
+            Outcome o = c.run_prepared(*x, ins, t(cfg.table->insert),
+                                       Bound(std::vector<Cell>{Cell::int64(k), Cell::text("p" + std::to_string(k))}));
+            require(o.ok(), "execute_prepared of probe.table.insert: " + describe(o.error));
+        }
+        // A failed execute (a duplicate key) leaves the handle usable.
+        Outcome dup = c.run_prepared(*x, ins, t(cfg.table->insert),
+                                     Bound(std::vector<Cell>{Cell::int64(300), Cell::text("again")}));
+        require(!dup.ok() && dup.error.error_class == ILANA_ERR_CONSTRAINT,
+                "a duplicate key through a prepared insert: expected ILANA_ERR_CONSTRAINT, got " + describe(dup.error));
+        for (int64_t k = 300; k < 305; ++k) {
+            Outcome o = c.run_prepared(*x, sel, t(cfg.table->select), Bound(std::vector<Cell>{Cell::int64(k)}));
+            require(o.ok() && o.rows.rows.size() == 1 && o.rows.rows[0].size() >= 2 &&
+                        o.rows.rows[0][1].bytes == "p" + std::to_string(k),
+                    "the prepared select did not find key " + std::to_string(k) + ": " + describe(o.error));
+        }
+        x->release(c.handle(), ins);
+        // Left unreleased on purpose: close frees it.
+        (void)sel;
+        with_table = "insert and select by handle, a duplicate key leaves the handle usable";
+    }
+    std::string reset = "no ilana.session/1";
+    const auto *sx = get(ILANA_EXT_SESSION) != nullptr ? static_cast<const ilana_session_api *>(get(ILANA_EXT_SESSION))
+                                                       : nullptr;
+    if (sx != nullptr) {
+        ilana_error rerr = new_error();
+        require(sx->reset(c.handle(), &rerr) == ILANA_OK, "session reset: " + describe(rerr));
+        Outcome o = c.run_prepared(*x, one, cfg.select_one);
+        require(o.ok() && o.rows.rows.size() == 1, "a handle after a session reset: " + describe(o.error));
+        reset = "the handle survives a session reset";
+    }
+    x->release(c.handle(), one);
+    return "probe.select_one by handle, parameter counts checked, bad SQL fails at prepare; " + with_table + "; " +
+           reset;
+}
+
 // --------------------------------------------------------------- cancel
 
 std::string Suite::State::cancel_idle() {
@@ -1331,6 +1431,10 @@ void Suite::State::define() {
         "ABI 1.2 ilana.session/1: a read leaves the session clean; reset works, also in a transaction "
         "(skipped without the extension)",
         Needs::Connection, [this] { return session_reset(); });
+    add("prepare",
+        "ilana.prepare/1: handles run again with new parameters, counts checked, bad SQL fails at prepare, "
+        "a handle survives a failed execute and a session reset",
+        Needs::Connection, [this] { return prepared(); });
     add("dialect.connection",
         "ABI 1.3 ilana.conn_dialect/1: a connection's dialect is valid and stable (skipped without the extension)",
         Needs::Connection, [this] { return connection_dialect(); });

@@ -185,6 +185,9 @@ public:
     // `timeout_ms`: ilana_statement.timeout_ms (ABI 1.2).
     Outcome run(const std::string &sql, const Bound &params = {}, uint32_t max_rows = 256,
                 uint32_t value_size = sizeof(ilana_value), uint32_t flags = 0, int64_t timeout_ms = 0);
+    // Runs a statement prepared on this connection ("ilana.prepare/1") as run does.
+    Outcome run_prepared(const ilana_prepare_api &api, ilana_prepared *stmt, const std::string &sql,
+                         const Bound &params = {}, uint32_t max_rows = 256);
     // Like run, but an error fails the check with the statement in the message.
     Rows query(const std::string &sql, const Bound &params = {}, uint32_t max_rows = 256);
 

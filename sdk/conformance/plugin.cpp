@@ -363,6 +363,31 @@ Outcome Conn::run(const std::string &sql, const Bound &params, uint32_t max_rows
     return out;
 }
 
+Outcome Conn::run_prepared(const ilana_prepare_api &api, ilana_prepared *stmt, const std::string &sql,
+                           const Bound &params, uint32_t max_rows) {
+    Outcome out;
+    ilana_statement st{};
+    st.struct_size = sizeof st;
+    st.sql = sql.data();
+    st.sql_len = sql.size();
+    st.params = params.values.empty() ? nullptr : params.values.data();
+    st.param_count = static_cast<uint32_t>(params.values.size());
+    st.value_size = sizeof(ilana_value);
+    ilana_error err = new_error();
+    ilana_result *res = nullptr;
+    const ilana_status s = api.execute_prepared(h_, stmt, &st, &res, &err);
+    if (s == ILANA_ERROR) {
+        if (res != nullptr) fail("execute_prepared failed and still returned a result handle");
+        out.status = s;
+        out.error = err;
+        return out;
+    }
+    if (s != ILANA_OK) fail("execute_prepared returned " + status_name(s) + " for: " + sql);
+    if (res == nullptr) fail("execute_prepared returned ILANA_OK and a NULL result for: " + sql);
+    drain(p_->api(), res, max_rows, out);
+    return out;
+}
+
 Rows Conn::query(const std::string &sql, const Bound &params, uint32_t max_rows) {
     Outcome o = run(sql, params, max_rows);
     if (!o.ok()) fail("statement failed" + std::string(o.failed_in_fetch ? " in fetch" : "") + ": " + sql + ": " +

@@ -29,6 +29,7 @@
 #include <ilana/health.hpp>
 #include <ilana/hooks.hpp>
 #include <ilana/result.hpp>
+#include <ilana/row_mapping.hpp>
 #include <ilana/schema.hpp>
 #include <ilana/value.hpp>
 
@@ -45,12 +46,14 @@
 namespace ilana {
 
 class QueryBuilder; // ilana/query.hpp
+class Statement;    // below
 class Migrator;     // ilana/migrator.hpp
 
 namespace detail {
 struct DatabaseState;
 struct ConnectionState;
 struct PooledConnection;
+struct PreparedState;
 struct InternalAccess; // lets core areas reach the state behind the handles
 } // namespace detail
 
@@ -126,6 +129,9 @@ public:
     // when the driver knows it; every row must have as many values as the
     // statement has `?`. `rows` is borrowed for the call.
     ExecResult execute_many(std::string_view sql, const std::vector<Params> &rows);
+    // Prepares `sql` on this session now (a statement the database refuses
+    // throws its error here) for its connection's whole pool (Statement).
+    Statement prepare(std::string_view sql);
 
     void begin();
     void commit();
@@ -158,6 +164,137 @@ private:
     std::shared_ptr<detail::ConnectionState> state_;
     std::unique_ptr<detail::PooledConnection> pc_;
     bool in_tx_ = false;
+};
+
+// A statement prepared once for a connection's whole pool (Connection::
+// prepare, Session::prepare): the SQL is checked and the statement prepared
+// on the session at hand, then on every other session the first time it
+// runs there, and found again by its handle, not by its text. Copies share
+// one statement; usable from any number of threads at once (each call runs
+// on its own session, or on the Session given, which belongs to one thread).
+//
+//   ilana::Statement by_id = db.on("cache").prepare("SELECT id, name, score FROM t WHERE id = ?");
+//   ilana::Result r = by_id.query({42});                  // leases a session for the call
+//   auto row = by_id.query_one<std::tuple<int64_t, std::string, double>>({42}); // std::optional
+//   ilana::Session s = db.on("cache").acquire();
+//   for (int64_t id : ids) by_id.for_each(s, {id}, [&](const ilana::Row &row) { ... });
+//
+// A session that is lost takes its prepared statement with it; the next
+// call on a new session prepares it there. A call that fails (a schema
+// change the database does not absorb reports the database's error, a
+// constraint, a timeout) releases the statement on that session, and the
+// next call prepares it again, which picks up the new schema. Calls per
+// call (without a Session) are retried as Connection::query's are.
+// Drivers without prepared statements by handle ("ilana.prepare/1") run the
+// same calls through their statement cache.
+class Statement {
+public:
+    Statement() = default; // empty: every call throws Error (class config)
+
+    explicit operator bool() const noexcept { return static_cast<bool>(state_); }
+    // The SQL as written (with ?), and the connection it belongs to.
+    const std::string &sql() const;
+    const std::string &connection_name() const;
+    // How many ? parameters the statement takes.
+    size_t param_count() const;
+
+    // On a session leased for the call (retried as Connection::query).
+    Result query(std::initializer_list<Value> params = {}) const;
+    Result query(const Params &params) const;
+    ExecResult execute(std::initializer_list<Value> params = {}) const;
+    ExecResult execute(const Params &params) const;
+    size_t stream(const Params &params, const std::function<void(const Row &)> &on_row) const;
+    // On a held session (its transaction, its session state); `session`
+    // must be one of this statement's connection (Error, class config,
+    // otherwise).
+    Result query(Session &session, std::initializer_list<Value> params = {}) const;
+    Result query(Session &session, const Params &params) const;
+    ExecResult execute(Session &session, std::initializer_list<Value> params = {}) const;
+    ExecResult execute(Session &session, const Params &params) const;
+    size_t stream(Session &session, const Params &params, const std::function<void(const Row &)> &on_row) const;
+    // Per-call options (a statement timeout of its own), on either path.
+    Result query(const Params &params, const StatementOptions &options) const;
+    ExecResult execute(const Params &params, const StatementOptions &options) const;
+    Result query(Session &session, const Params &params, const StatementOptions &options) const;
+    ExecResult execute(Session &session, const Params &params, const StatementOptions &options) const;
+
+    // Typed reads, straight from the driver's rows into the caller's types,
+    // without an owning Result. T is a std::tuple (columns by position), a
+    // struct with a `fields` mapping (<ilana/row_mapping.hpp>: columns by
+    // name), or one value type (the first column). Conversions are
+    // Field::as<T>()'s, and throw ConversionError naming the column.
+    //
+    // The first row as T, or std::nullopt when there is none; rows after
+    // the first are not read.
+    template <class T> std::optional<T> query_one(std::initializer_list<Value> params = {}) const {
+        return one<T>(nullptr, params.begin(), params.size());
+    }
+    template <class T> std::optional<T> query_one(const Params &params) const {
+        return one<T>(nullptr, params.data(), params.size());
+    }
+    template <class T> std::optional<T> query_one(Session &session, std::initializer_list<Value> params = {}) const {
+        return one<T>(&session, params.begin(), params.size());
+    }
+    template <class T> std::optional<T> query_one(Session &session, const Params &params) const {
+        return one<T>(&session, params.data(), params.size());
+    }
+    // Calls `fn` for each row, as the driver hands the rows over (nothing
+    // kept): `fn(const Row &)` sees the row itself (valid during the call),
+    // `fn(T)` gets it converted (T as for query_one). Returns the number of
+    // rows.
+    template <class Fn> size_t for_each(std::initializer_list<Value> params, Fn &&fn) const {
+        return each(nullptr, params.begin(), params.size(), std::forward<Fn>(fn));
+    }
+    template <class Fn> size_t for_each(const Params &params, Fn &&fn) const {
+        return each(nullptr, params.data(), params.size(), std::forward<Fn>(fn));
+    }
+    template <class Fn> size_t for_each(Session &session, std::initializer_list<Value> params, Fn &&fn) const {
+        return each(&session, params.begin(), params.size(), std::forward<Fn>(fn));
+    }
+    template <class Fn> size_t for_each(Session &session, const Params &params, Fn &&fn) const {
+        return each(&session, params.data(), params.size(), std::forward<Fn>(fn));
+    }
+
+    // A row sink without std::function's allocation: `call(context, row)`
+    // returns false to stop reading (the rows after it are not fetched).
+    struct RowSink {
+        void *context;
+        bool (*call)(void *context, const Row &row);
+    };
+    // Runs the statement on `session` (nullptr: one leased for the call) and
+    // passes its rows to `sink`; `first_only`: fetch one row at most.
+    // Returns the rows passed. What query_one and for_each are made of.
+    size_t visit(Session *session, const Value *params, size_t count, RowSink sink, bool first_only) const;
+
+private:
+    friend struct detail::InternalAccess;
+    explicit Statement(std::shared_ptr<detail::PreparedState> state) : state_(std::move(state)) {}
+
+    template <class T> std::optional<T> one(Session *session, const Value *params, size_t count) const {
+        std::optional<T> out;
+        auto take = [](void *context, const Row &row) {
+            static_cast<std::optional<T> *>(context)->emplace(detail::row_to<T>(row));
+            return false;
+        };
+        visit(session, params, count, RowSink{&out, take}, true);
+        return out;
+    }
+    template <class Fn> size_t each(Session *session, const Value *params, size_t count, Fn &&fn) const {
+        using F = std::remove_reference_t<Fn>;
+        auto call = [](void *context, const Row &row) {
+            F &f = *static_cast<F *>(context);
+            if constexpr (std::is_invocable_v<F &, const Row &>) {
+                f(row);
+            } else {
+                using T = std::decay_t<typename detail::single_argument<F>::type>;
+                f(detail::row_to<T>(row));
+            }
+            return true;
+        };
+        return visit(session, params, count, RowSink{const_cast<void *>(static_cast<const void *>(&fn)), call}, false);
+    }
+
+    std::shared_ptr<detail::PreparedState> state_;
 };
 
 // RAII transaction: rolls back on destruction unless committed.
@@ -211,6 +348,11 @@ public:
     // Session::execute_many on a leased session; retried (as a whole) only
     // when nothing can have been applied.
     ExecResult execute_many(std::string_view sql, const std::vector<Params> &rows) const;
+    // A statement prepared for this connection's whole pool (Statement):
+    // checked now on a leased session (a statement the database refuses
+    // throws its error here), prepared on the others when it first runs
+    // there.
+    Statement prepare(std::string_view sql) const;
 
     // Leases a session (waits up to acquireTimeoutMillis).
     Session acquire() const;

@@ -1,5 +1,6 @@
-// ilana/row_mapping.hpp — C++ structs from rows: the `fields` mapping that
-// Model and QueryBuilder::get_as use.
+// ilana/row_mapping.hpp — C++ values from rows: the `fields` mapping that
+// Model and QueryBuilder::get_as use, and row_to, which prepared
+// statements' typed reads (Statement::query_one, for_each) use.
 #pragma once
 
 #include <ilana/result.hpp>
@@ -63,5 +64,33 @@ template <class T> T from_row(const Row &row) {
     return obj;
 }
 
+
+namespace detail {
+template <class T> struct is_tuple : std::false_type {};
+template <class... A> struct is_tuple<std::tuple<A...>> : std::true_type {};
+
+template <class Tuple, size_t... I> Tuple row_to_tuple(const Row &row, std::index_sequence<I...>) {
+    return Tuple{row[I].template as<std::tuple_element_t<I, Tuple>>()...};
+}
+
+// A row as T: a std::tuple takes the columns by position (a row narrower
+// than the tuple throws std::out_of_range naming the position), a struct
+// with a `fields` mapping takes them by name (from_row), any other type is
+// the first column's value. Conversions throw ConversionError naming the
+// column.
+template <class T> T row_to(const Row &row) {
+    if constexpr (is_tuple<T>::value) return row_to_tuple<T>(row, std::make_index_sequence<std::tuple_size_v<T>>{});
+    else if constexpr (has_fields<T>::value) return from_row<T>(row);
+    else return row[size_t{0}].template as<T>();
+}
+
+// The parameter type of a callable taking one argument (a lambda, a
+// function pointer): what Statement::for_each converts each row to.
+template <class F> struct single_argument : single_argument<decltype(&F::operator())> {};
+template <class C, class R, class A> struct single_argument<R (C::*)(A) const> { using type = A; };
+template <class C, class R, class A> struct single_argument<R (C::*)(A)> { using type = A; };
+template <class R, class A> struct single_argument<R (*)(A)> { using type = A; };
+template <class R, class A> struct single_argument<R(A)> { using type = A; };
+} // namespace detail
 
 } // namespace ilana

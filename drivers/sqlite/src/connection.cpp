@@ -304,7 +304,7 @@ std::string Connection::query_text(const char *sql, Stage stage, std::string_vie
     return value;
 }
 
-StatementLease Connection::prepare(std::string_view sql, bool cache) {
+StatementLease Connection::lease_statement(std::string_view sql, bool cache) {
     if (sqlite3_stmt *cached = cache_.find(sql)) {
         // Every lease ends in StatementLease::release, which resets; the
         // check only makes sure (sqlite3_stmt_busy is a field read).
@@ -317,14 +317,21 @@ StatementLease Connection::prepare(std::string_view sql, bool cache) {
         session_changed_ = true;
         cache = false;
     }
+    sqlite3_stmt *stmt = compile(sql, cache ? SQLITE_PREPARE_PERSISTENT : 0u);
+    if (stmt != nullptr && cache) {
+        if (cache_.insert(std::string(sql), stmt)) return StatementLease(stmt, true);
+    }
+    return StatementLease(stmt, false);
+}
+
+sqlite3_stmt *Connection::compile(std::string_view sql, unsigned flags) {
     if (sql.size() > static_cast<std::size_t>(INT_MAX))
         throw DriverFailure(ILANA_ERR_DATA, "SQL text of " + std::to_string(sql.size()) +
                                                 " bytes is too long for SQLite",
                             "54000", 0, ILANA_ERRF_NOT_SENT);
     sqlite3_stmt *stmt = nullptr;
     const char *tail = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                                      cache ? SQLITE_PREPARE_PERSISTENT : 0u, &stmt, &tail);
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), flags, &stmt, &tail);
     if (rc != SQLITE_OK) {
         sqlite3_finalize(stmt);
         throw_sqlite(db_, rc, Stage::prepare, {}, sql, ILANA_ERRF_NOT_SENT);
@@ -342,10 +349,7 @@ StatementLease Connection::prepare(std::string_view sql, bool cache) {
                                 "42601", 0, ILANA_ERRF_NOT_SENT);
         }
     }
-    if (stmt != nullptr && cache) {
-        if (cache_.insert(std::string(sql), stmt)) return StatementLease(stmt, true);
-    }
-    return StatementLease(stmt, false);
+    return stmt;
 }
 
 // Every 1000 virtual-machine instructions (a few microseconds): a clock
@@ -398,7 +402,50 @@ DriverFailure Connection::busy_failure(DriverFailure busy) const {
 std::unique_ptr<Result> Connection::execute(const sdk::Statement &statement,
                                             const std::vector<FixedColumn> *fixed_columns) {
     require_open();
-    StatementLease stmt = prepare(statement.sql, statement.cache_hint());
+    return run(lease_statement(statement.sql, statement.cache_hint()), statement, fixed_columns);
+}
+
+std::unique_ptr<Prepared> Connection::prepare(std::string_view sql) {
+    require_open();
+    sqlite3_stmt *stmt = compile(sql, SQLITE_PREPARE_PERSISTENT);
+    const int params = stmt != nullptr ? sqlite3_bind_parameter_count(stmt) : 0;
+    try {
+        return std::make_unique<Prepared>(*this, sql, stmt, static_cast<uint32_t>(params));
+    } catch (...) {
+        sqlite3_finalize(stmt);
+        throw;
+    }
+}
+
+std::unique_ptr<Result> Connection::execute(Prepared &prepared, const sdk::Statement &statement) {
+    require_open();
+    if (!prepared.current()) prepared.recompile();
+    if (prepared.changes_session()) session_changed_ = true;
+    // Lent as a kept statement: reset, not finalized, when the result ends.
+    return run(StatementLease(prepared.stmt(), true), statement, nullptr);
+}
+
+Prepared::Prepared(Connection &conn, std::string_view sql, sqlite3_stmt *stmt, uint32_t param_count)
+    : sdk::PreparedStatement(param_count), conn_(conn), sql_(sql), stmt_(stmt),
+      db_generation_(conn.db_generation()), changes_session_(sqlite::changes_session(sql)) {}
+
+Prepared::~Prepared() {
+    sqlite3_finalize(stmt_);
+    conn_.prepared_finalized();
+}
+
+bool Prepared::current() const noexcept { return db_generation_ == conn_.db_generation(); }
+
+void Prepared::recompile() {
+    sqlite3_stmt *fresh = conn_.compile(sql_, SQLITE_PREPARE_PERSISTENT);
+    sqlite3_finalize(stmt_); // of the handle a reset replaced
+    conn_.prepared_finalized();
+    stmt_ = fresh;
+    db_generation_ = conn_.db_generation();
+}
+
+std::unique_ptr<Result> Connection::run(StatementLease stmt, const sdk::Statement &statement,
+                                        const std::vector<FixedColumn> *fixed_columns) {
     try {
         const sdk::Params &p = statement.params;
         stmt.set_holds_bytes(bind_parameters(db_, stmt.get(), p.data(), p.size(), p.stride()));

@@ -49,7 +49,7 @@ void Result::describe_columns() {
     // re-prepared since (a schema change) and not finalized and replaced by
     // another at the same address: the columns are still right.
     const int reprepares = sqlite3_stmt_status(s, SQLITE_STMTSTATUS_REPREPARE, 0);
-    const uint64_t finalized = conn_->cached_statements_finalized();
+    const uint64_t finalized = conn_->kept_statements_finalized();
     if (stmt_.cached() && s == described_.stmt && fixed_columns_ == described_.fixed &&
         reprepares == described_.reprepares && finalized == described_.cache_finalized)
         return;

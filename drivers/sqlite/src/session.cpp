@@ -72,6 +72,7 @@ void Connection::reset_session() {
         std::swap(db_, fresh->db_);
     }
     session_changed_ = false;
+    ++db_generation_; // statements prepared by handle compile again on the new one
 }
 
 } // namespace ilana::drivers::sqlite

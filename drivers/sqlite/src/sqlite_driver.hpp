@@ -81,6 +81,31 @@ private:
 
 // ------------------------------------------------------------ connection.cpp
 class Result;
+class Connection;
+
+// A statement prepared by handle ("ilana.prepare/1"): compiled once and run
+// by Connection::execute(Prepared&, ...) without the cache's lookup by text.
+// It outlives a session reset: the reset opens a new sqlite3 handle, and the
+// next execute compiles the statement again on it (db_generation).
+class Prepared : public sdk::PreparedStatement {
+public:
+    Prepared(Connection &conn, std::string_view sql, sqlite3_stmt *stmt, uint32_t param_count);
+    ~Prepared() override;
+    sqlite3_stmt *stmt() const noexcept { return stmt_; }
+    // Compiled for the connection's current handle (else recompile first).
+    bool current() const noexcept;
+    // Compiles the statement again on the connection's current handle.
+    void recompile();
+    // Running it may change the session (PRAGMA, ATTACH, CREATE TEMP ...).
+    bool changes_session() const noexcept { return changes_session_; }
+
+private:
+    Connection &conn_;
+    std::string sql_;
+    sqlite3_stmt *stmt_;
+    uint64_t db_generation_;
+    bool changes_session_;
+};
 
 // A prepared statement lent to one Result: returned to the cache (reset, with
 // bindings cleared) or finalized when the lease ends.
@@ -161,7 +186,12 @@ public:
     const std::string &path() const noexcept { return path_; }
     const std::string &config_dir() const noexcept { return config_dir_; }
     int busy_timeout_ms() const noexcept { return busy_timeout_ms_; }
-    uint64_t cached_statements_finalized() const noexcept { return cache_.finalized(); }
+    // Counts the kept statements (cached or prepared by handle) finalized:
+    // while it is unchanged, a kept statement pointer seen earlier still
+    // names the same statement.
+    uint64_t kept_statements_finalized() const noexcept { return cache_.finalized() + prepared_finalized_; }
+    // Counts the sqlite3 handles this connection had (a reset opens a new one).
+    uint64_t db_generation() const noexcept { return db_generation_; }
 
     // ---- the members Driver<> exposes
     // Prepares (or takes from the cache), binds and starts one statement,
@@ -171,6 +201,10 @@ public:
     // names and types (introspection, DDL) instead of SQLite's.
     std::unique_ptr<Result> execute(const sdk::Statement &stmt,
                                     const std::vector<FixedColumn> *fixed_columns = nullptr);
+    // "ilana.prepare/1": compiles `sql` once (the checks of execute: one
+    // statement, its length) and runs it by handle.
+    std::unique_ptr<Prepared> prepare(std::string_view sql);
+    std::unique_ptr<Result> execute(Prepared &prepared, const sdk::Statement &stmt);
     void ping(int32_t timeout_ms);
     void begin();
     void commit();
@@ -221,9 +255,21 @@ public:
     // statement timeout (shorter than busy_timeout) ended the lock wait.
     DriverFailure busy_failure(DriverFailure busy) const;
 
+    // Compiles one statement of `sql` (SQLITE_PREPARE_* `flags`); throws
+    // for a syntax error, a second statement after it, or a text too long.
+    // NULL for empty SQL (only comments).
+    sqlite3_stmt *compile(std::string_view sql, unsigned flags);
+    // A Prepared was finalized (kept_statements_finalized).
+    void prepared_finalized() noexcept { ++prepared_finalized_; }
+
 private:
     Connection() = default;
-    StatementLease prepare(std::string_view sql, bool cache);
+    // The statement for `sql`: from the cache, or compiled (and cached when `cache`).
+    StatementLease lease_statement(std::string_view sql, bool cache);
+    // Binds the statement's parameters and starts it in a result (execute's
+    // common part).
+    std::unique_ptr<Result> run(StatementLease stmt, const sdk::Statement &statement,
+                                const std::vector<FixedColumn> *fixed_columns);
     // An in-memory database lives in its handle: opening it again would
     // empty it, so such a connection is never reset.
     bool in_memory() const noexcept;
@@ -233,6 +279,8 @@ private:
     std::string config_dir_; // "ilana.config_dir", to resolve namespace files
     int busy_timeout_ms_ = 5000;
     StatementCache cache_{64};
+    uint64_t prepared_finalized_ = 0;
+    uint64_t db_generation_ = 1;
     std::mutex interrupt_mu_; // cancel() vs close(): never interrupt a freed db
     // Statement timeout (arm_deadline): whether the handler is installed,
     // the deadline it checks, the timeout for messages, and whether it fired.

@@ -88,8 +88,9 @@ extern "C" {
  *        "ilana.session/1" (session state reset between leases).
  *   1.3  ilana_error.condition and ilana_error.constraint_name; extension
  *        "ilana.conn_dialect/1" (a connection's own dialect, for drivers
- *        that reach more than one kind of server). */
-#define ILANA_ABI_MINOR 3u
+ *        that reach more than one kind of server).
+ *   1.4  extension "ilana.prepare/1" (prepared statements by handle). */
+#define ILANA_ABI_MINOR 4u
 /* "ILNA" read as a little-endian uint32. */
 #define ILANA_DRIVER_MAGIC 0x414E4C49u
 /* The one symbol a driver exports: `const ilana_driver_entry ilana_entry`. */
@@ -951,6 +952,55 @@ typedef struct ilana_conn_dialect_api {
      * such a descriptor. Never fails. */
     const ilana_dialect *(*dialect_of)(ilana_conn *conn);
 } ilana_conn_dialect_api;
+
+/* ======================================================================== */
+/* Extension "ilana.prepare/1": prepared statements by handle (1.4)         */
+/* ======================================================================== */
+
+#define ILANA_EXT_PREPARE "ilana.prepare/1"
+
+/* A statement the driver prepared on one connection. Opaque to the host. */
+typedef struct ilana_prepared ilana_prepared;
+
+/* ILANA_EXEC_CACHE lets a driver keep statements it prepared, found again
+ * by their SQL text: a lookup by text on every execute. An application that
+ * runs one statement in a hot loop (a point select on an embedded database
+ * costs a few microseconds) prepares it once and names it by handle
+ * instead; the host keeps one handle per statement per connection and
+ * prepares lazily on each connection the statement runs on.
+ *
+ * A handle belongs to its connection: valid until release or close of that
+ * connection (close frees every handle not released), and across a session
+ * reset ("ilana.session/1"): what a reset destroys on the server, the driver
+ * prepares again without the host noticing. After a failed execute_prepared
+ * the handle stays valid (the host may still release it, to prepare again:
+ * the rule it follows after a schema change made the statement fail). */
+typedef struct ilana_prepare_api {
+    uint32_t struct_size;
+    uint32_t reserved_;
+    /* [conn-serialized] Prepares `sql` (the driver's placeholder style, one
+     * statement, `sql_len` bytes, not necessarily NUL-terminated) on `conn`.
+     * Runs nothing. On ILANA_OK, *out is the handle and *param_count the
+     * number of parameters the statement takes. Errors are classified as
+     * for execute (a syntax error, an unknown table: the server's class),
+     * with ILANA_ERRF_NOT_SENT. No result may be open on `conn`. */
+    ilana_status (*prepare)(ilana_conn *conn, const char *sql, uint64_t sql_len, ilana_prepared **out,
+                            uint32_t *param_count, ilana_error *err);
+    /* [conn-serialized] Runs a statement prepared on `conn`. `args` is read
+     * as for execute (params, param_count, value_size, flags, timeout_ms);
+     * its sql/sql_len repeat the text prepared (for messages; may be
+     * ignored). param_count must equal the prepared one (ILANA_ERR_INTERNAL
+     * with ILANA_ERRF_NOT_SENT otherwise: a host bug). The result is an
+     * execute's: one open result per connection, closed with result_close.
+     * A schema change the database does not absorb fails with the
+     * database's own error. */
+    ilana_status (*execute_prepared)(ilana_conn *conn, ilana_prepared *stmt, const ilana_statement *args,
+                                     ilana_result **out, ilana_error *err);
+    /* [conn-serialized] Frees `stmt` (a server-side deallocation may wait
+     * for the connection's next call). Never fails; never called while a
+     * result of `stmt` is open. */
+    void (*release)(ilana_conn *conn, ilana_prepared *stmt);
+} ilana_prepare_api;
 
 #ifdef __cplusplus
 } /* extern "C" */

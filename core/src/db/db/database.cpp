@@ -13,6 +13,7 @@
 #include "db/placeholders.hpp"
 #include "db/statement_events.hpp"
 #include "db/statement_retry.hpp"
+#include "db/statement_run.hpp"
 #include "config/secrets.hpp"
 #include "plugins/connection_params.hpp"
 #include "log/log_events.hpp"
@@ -45,6 +46,8 @@ thread_local std::string t_sql_source;
 thread_local int t_sql_style = -1;
 thread_local size_t t_sql_count = 0;
 
+} // namespace
+
 // Error (config) for a statement timeout asked of a driver built against
 // ABI 1.1 or older, which would ignore it (a config's statementTimeoutMs is
 // refused at open): names the connection, the driver's file and the fix.
@@ -66,6 +69,14 @@ int64_t timeout_of(const ConnectionState &cs, const StatementOptions *options) {
                     ErrorClass::config, cs.name);
     return *options->timeout_ms;
 }
+
+// Read-your-writes (stickyAfterWriteMs): a write pins this thread's reads
+// of this connection to it for a while (db/sticky).
+void note_if_write(const ConnectionState &cs, std::string_view sql) {
+    if (cs.config.sticky_after_write_ms > 0 && !is_read_only(sql)) note_write(cs);
+}
+
+namespace {
 
 // Runs one statement on a leased native connection and hands the open
 // result to `consume`. `flags` adds ILANA_EXEC_* flags to ILANA_EXEC_CACHE;
@@ -149,7 +160,6 @@ Session::~Session() {
 const std::string &Session::connection_name() const noexcept { return state_->name; }
 
 namespace detail {
-namespace {
 // execute(): the counts of a statement. One that returns rows from a change
 // (INSERT ... RETURNING) is counted only after its last row, so its rows
 // are read and dropped first; a plain query's rows are not read at all,
@@ -165,6 +175,7 @@ ExecResult counts_of(NativeResult &r, std::string_view sql, int64_t timeout_ms) 
     return ExecResult{counts.affected_rows, counts.last_insert_id};
 }
 
+namespace {
 Result query_on(ConnectionState &cs, NativeConnection &conn, std::string_view sql, const Value *params, size_t n,
                 int64_t timeout_ms) {
     Result out;
@@ -299,11 +310,7 @@ Session Connection::lease_for_call() const {
 
 Transaction Connection::begin() const { return Transaction(acquire()); }
 
-// Read-your-writes (stickyAfterWriteMs): a write pins this thread's reads
-// of this connection to it for a while (core/src/replicas).
-static void note_if_write(const ConnectionState &cs, std::string_view sql) {
-    if (cs.config.sticky_after_write_ms > 0 && !detail::is_read_only(sql)) detail::note_write(cs);
-}
+using detail::note_if_write;
 
 Result Connection::query(std::string_view sql, std::initializer_list<Value> params) const {
     note_if_write(*state_, sql);

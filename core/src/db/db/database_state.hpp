@@ -67,6 +67,13 @@ struct ConnectionState {
     std::once_flag router_once;
     std::shared_ptr<ReadRouting> router;
 
+    // Prepared statements of this pool (Statement, db/prepared.cpp): each
+    // live one holds a slot, the index of its handle in every session's
+    // table (NativeConnection::prepared); a freed slot is reused, and the
+    // statement id tells a session's old handle in it from the new one's.
+    uint32_t take_prepared_slot();
+    void give_back_prepared_slot(uint32_t slot) noexcept;
+
     // Closes the pool (idempotent): onPoolEvicted(name, reason) and, with
     // debug.logPoolEvents, a POOL_EVICTED line.
     void close_pool(const char *reason) noexcept;
@@ -74,6 +81,9 @@ struct ConnectionState {
     ~ConnectionState() { close_pool("shutdown"); }
 
 private:
+    std::mutex prepared_slots_mu_;
+    std::vector<uint32_t> free_prepared_slots_;
+    uint32_t prepared_slot_count_ = 0;
     // Makes the pool once (onPoolCreated, POOL_CREATED) and returns it.
     Pool &make_pool();
     // POOL_CREATED / POOL_EVICTED lines and records (debug.logPoolEvents).
@@ -116,6 +126,8 @@ struct InternalAccess {
     static const std::shared_ptr<ConnectionState> &shared_state(const Session &s) { return s.state_; }
     static NativeConnection &native(Session &s) { return *s.pc_->conn; }
     static Connection make_connection(std::shared_ptr<ConnectionState> cs) { return Connection(std::move(cs)); }
+    static Session lease_for_call(const Connection &c) { return c.lease_for_call(); }
+    static Statement make_statement(std::shared_ptr<PreparedState> ps) { return Statement(std::move(ps)); }
     static Database make_database(std::shared_ptr<DatabaseState> ds) { return Database(std::move(ds)); }
 };
 

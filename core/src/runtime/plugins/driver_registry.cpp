@@ -69,6 +69,14 @@ const ilana_conn_dialect_api *LoadedDriver::connection_dialect_api() const noexc
     return api != nullptr && api->dialect_of != nullptr ? api : nullptr;
 }
 
+const ilana_prepare_api *LoadedDriver::prepare_api() const noexcept {
+    const auto *api = static_cast<const ilana_prepare_api *>(
+        extension(ILANA_EXT_PREPARE, offsetof(ilana_prepare_api, release) + sizeof(ilana_prepare_api::release)));
+    if (api == nullptr || api->prepare == nullptr || api->execute_prepared == nullptr || api->release == nullptr)
+        return nullptr;
+    return api;
+}
+
 const void *LoadedDriver::extension(const char *id, uint32_t min_size) const noexcept {
     if (entry_->get_extension == nullptr) return nullptr;
     const void *ext = entry_->get_extension(id);

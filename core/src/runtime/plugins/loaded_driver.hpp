@@ -37,6 +37,9 @@ public:
     bool reports_connection_dialect() const noexcept { return connection_dialect_api() != nullptr; }
     // That extension's table, or nullptr (none, too short, no function).
     const ilana_conn_dialect_api *connection_dialect_api() const noexcept;
+    // "ilana.prepare/1" (ABI 1.4): prepared statements by handle; nullptr
+    // when the driver has none (or a table too short or missing a function).
+    const ilana_prepare_api *prepare_api() const noexcept;
     bool has(uint64_t cap) const noexcept { return (entry_->descriptor->capabilities & cap) != 0; }
     // Built against ABI 1.2 or later: it reads ilana_statement.timeout_ms.
     // An older driver would silently ignore a statement timeout.

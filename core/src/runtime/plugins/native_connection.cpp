@@ -85,7 +85,8 @@ std::unique_ptr<NativeConnection> NativeConnection::open(std::shared_ptr<const C
         ILANA_EXT_SESSION, offsetof(ilana_session_api, reset) + sizeof(ilana_session_api::reset)));
     if (session != nullptr && (session->is_dirty == nullptr || session->reset == nullptr)) session = nullptr;
     const ilana_dialect *dialect = connection_dialect(*target, conn);
-    return std::unique_ptr<NativeConnection>(new NativeConnection(std::move(target), conn, session, dialect));
+    const ilana_prepare_api *prepare = target->driver->prepare_api();
+    return std::unique_ptr<NativeConnection>(new NativeConnection(std::move(target), conn, session, dialect, prepare));
 }
 
 const ilana_dialect *NativeConnection::connection_dialect(const ConnectTarget &target, ilana_conn *conn) {
@@ -138,8 +139,10 @@ void NativeConnection::set_statement(Error &e, std::string_view sql) const {
     e.set_sql(target_->redact ? target_->redact(std::string(sql)) : sql);
 }
 
-NativeResult NativeConnection::execute(std::string_view sql, const ilana_value *params, size_t count,
-                                       uint32_t flags, int64_t timeout_ms) {
+namespace {
+// The ilana_statement of one execute (prepared or not).
+ilana_statement statement_of(std::string_view sql, const ilana_value *params, size_t count, uint32_t flags,
+                             int64_t timeout_ms) noexcept {
     ilana_statement st{};
     st.struct_size = sizeof st;
     st.sql = sql.data();
@@ -149,6 +152,13 @@ NativeResult NativeConnection::execute(std::string_view sql, const ilana_value *
     st.value_size = sizeof(ilana_value);
     st.flags = flags;
     st.timeout_ms = timeout_ms;
+    return st;
+}
+} // namespace
+
+NativeResult NativeConnection::execute(std::string_view sql, const ilana_value *params, size_t count,
+                                       uint32_t flags, int64_t timeout_ms) {
+    const ilana_statement st = statement_of(sql, params, count, flags, timeout_ms);
     ilana_result *res = nullptr;
     ilana_error err = fresh_error();
     if (target_->driver->api().execute(conn_, &st, &res, &err) != ILANA_OK)
@@ -166,6 +176,52 @@ NativeResult NativeConnection::execute_values(std::string_view sql, const Value 
     t_params.resize(count);
     for (size_t i = 0; i < count; ++i) t_params[i] = params[i].abi();
     return execute(sql, t_params.data(), count, flags, timeout_ms);
+}
+
+ilana_prepared *NativeConnection::prepared(uint32_t slot, uint64_t id, std::string_view sql, size_t param_count) {
+    if (slot < prepared_.size() && prepared_[slot].id == id) return prepared_[slot].handle;
+    if (slot >= prepared_.size()) prepared_.resize(static_cast<size_t>(slot) + 1);
+    forget_prepared(slot); // an earlier statement's, whose slot this one reuses
+    ilana_prepared *handle = nullptr;
+    uint32_t count = 0;
+    ilana_error err = fresh_error();
+    if (prepare_->prepare(conn_, sql.data(), sql.size(), &handle, &count, &err) != ILANA_OK || handle == nullptr) {
+        if (err.error_class == ILANA_ERR_NONE) {
+            err.error_class = ILANA_ERR_INTERNAL;
+            std::strcpy(err.message, "prepare failed without an error record");
+        }
+        fail(err, "prepare failed", false, sql);
+    }
+    if (count != param_count) {
+        prepare_->release(conn_, handle);
+        Error e("[" + name() + "] the driver " + driver().path() + " counts " + std::to_string(count) +
+                    " parameter(s) in the statement, the host counted " + std::to_string(param_count) +
+                    " ? placeholder(s): write parameters as ? only (the driver's own forms, such as ?1 or :name, "
+                    "are not the API's)",
+                ErrorClass::syntax, name());
+        set_statement(e, sql);
+        throw e;
+    }
+    prepared_[slot] = PreparedSlot{id, handle};
+    return handle;
+}
+
+void NativeConnection::forget_prepared(uint32_t slot) noexcept {
+    if (slot >= prepared_.size() || prepared_[slot].handle == nullptr) return;
+    prepare_->release(conn_, prepared_[slot].handle);
+    prepared_[slot] = PreparedSlot{};
+}
+
+NativeResult NativeConnection::execute_prepared(ilana_prepared *handle, std::string_view sql, const Value *params,
+                                                size_t count, uint32_t flags, int64_t timeout_ms) {
+    t_params.resize(count);
+    for (size_t i = 0; i < count; ++i) t_params[i] = params[i].abi();
+    const ilana_statement st = statement_of(sql, t_params.data(), count, flags, timeout_ms);
+    ilana_result *res = nullptr;
+    ilana_error err = fresh_error();
+    if (prepare_->execute_prepared(conn_, handle, &st, &res, &err) != ILANA_OK)
+        fail(err, "query failed", !detail::is_read_only(sql), sql);
+    return NativeResult(this, res);
 }
 
 void NativeConnection::ping(int32_t timeout_ms) {

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -69,6 +70,21 @@ public:
     // array of ilana_value (no allocation once warm).
     NativeResult execute_values(std::string_view sql, const Value *params, size_t count, uint32_t flags,
                                 int64_t timeout_ms = 0);
+    // Prepared statements by handle ("ilana.prepare/1", ABI 1.4). The core
+    // names a statement by a slot (small, reused) and an id (never reused);
+    // this connection keeps the driver's handle per slot.
+    bool prepares_by_handle() const noexcept { return prepare_ != nullptr; }
+    // The handle of statement `id` in `slot`, preparing `sql` (already in
+    // this connection's placeholder style) when the slot holds none or an
+    // older statement's (released first). Throws Error for a statement the
+    // driver refuses, or one whose parameter count is not `param_count`.
+    ilana_prepared *prepared(uint32_t slot, uint64_t id, std::string_view sql, size_t param_count);
+    // Runs a handle of this connection (prepared()); as execute_values.
+    NativeResult execute_prepared(ilana_prepared *handle, std::string_view sql, const Value *params, size_t count,
+                                  uint32_t flags, int64_t timeout_ms = 0);
+    // Releases the handle in `slot`, if any: the next prepared() prepares
+    // the statement again (after a failure, which may be a schema change).
+    void forget_prepared(uint32_t slot) noexcept;
     // Whether the driver runs a batch itself ("ilana.batch/1").
     bool runs_batches() const noexcept;
     // Runs `sql` once per row of `rows` (each of `width` values) as one
@@ -126,12 +142,21 @@ private:
     // closes `conn` and throws Error (internal) for one the host cannot use.
     static const ilana_dialect *connection_dialect(const ConnectTarget &target, ilana_conn *conn);
     NativeConnection(std::shared_ptr<const ConnectTarget> target, ilana_conn *conn,
-                     const ilana_session_api *session, const ilana_dialect *dialect)
-        : target_(std::move(target)), conn_(conn), session_(session), dialect_(dialect) {}
+                     const ilana_session_api *session, const ilana_dialect *dialect,
+                     const ilana_prepare_api *prepare)
+        : target_(std::move(target)), conn_(conn), session_(session), dialect_(dialect), prepare_(prepare) {}
     std::shared_ptr<const ConnectTarget> target_;
     ilana_conn *conn_;
     const ilana_session_api *session_; // nullptr: the driver cannot tell or reset
     const ilana_dialect *dialect_;     // the connection's (driver memory until close) or the descriptor's
+    const ilana_prepare_api *prepare_; // nullptr: the driver prepares by text only (ILANA_EXEC_CACHE)
+    // The driver's handles by statement slot, with the id of the statement
+    // each was prepared for (0: none). Freed by close with the connection.
+    struct PreparedSlot {
+        uint64_t id = 0;
+        ilana_prepared *handle = nullptr;
+    };
+    std::vector<PreparedSlot> prepared_;
     bool broken_ = false;
     uint64_t last_columns_id_ = 0; // 0: none (or the driver promised nothing)
     std::shared_ptr<const ColumnSet> last_columns_; // of the last result (kept for id 0 too)
@@ -156,10 +181,12 @@ public:
         const ilana_result_info i = info();
         return Counts{i.column_count, i.affected_rows, i.last_insert_id};
     }
-    // Calls `on_row(const Row &)` for each remaining row, in batches from
-    // the driver, without keeping them; the Row is valid during the call.
-    // Returns the number of rows.
-    template <class OnRow> size_t for_each_row(OnRow &&on_row);
+    // Calls `on_row(const Row &)` for each remaining row, in batches of up
+    // to `batch_rows` from the driver, without keeping them; the Row is
+    // valid during the call. An on_row returning bool stops the reading
+    // when it returns false (the rest is not fetched). Returns the number
+    // of rows passed.
+    template <class OnRow> size_t for_each_row(OnRow &&on_row, uint32_t batch_rows = 1024);
     // The columns `info` describes, as a shared set (NativeConnection::columns_of).
     const std::shared_ptr<const ColumnSet> &columns(const ilana_result_info &info) { return conn_->columns_of(info); }
     // Fills `batch`; returns true when more may follow (ILANA_OK), false on
@@ -180,7 +207,7 @@ private:
     ilana_result *res_;
 };
 
-template <class OnRow> size_t NativeResult::for_each_row(OnRow &&on_row) {
+template <class OnRow> size_t NativeResult::for_each_row(OnRow &&on_row, uint32_t batch_rows) {
     const ilana_result_info info = this->info();
     if (info.column_count == 0) return 0;
     const std::shared_ptr<const ColumnSet> set = columns(info);
@@ -189,24 +216,31 @@ template <class OnRow> size_t NativeResult::for_each_row(OnRow &&on_row) {
     size_t rows = 0;
     ilana_batch batch;
     bool more = true;
+    // false: stop (an on_row returning bool said so).
+    auto pass = [&](const Row &row) {
+        ++rows;
+        if constexpr (std::is_same_v<decltype(on_row(row)), bool>) {
+            return on_row(row);
+        } else {
+            on_row(row);
+            return true;
+        }
+    };
     while (more) {
-        more = fetch(batch, 1024);
+        more = fetch(batch, batch_rows);
         check_batch(batch, static_cast<uint32_t>(cols.size()));
         const size_t stride = batch.value_size ? batch.value_size : sizeof(ilana_value);
         const char *base = reinterpret_cast<const char *>(batch.cells);
         if (stride == sizeof(ilana_value)) {
-            for (uint32_t i = 0; i < batch.row_count; ++i) {
-                on_row(Row(batch.cells + static_cast<size_t>(i) * cols.size(), &cols, &names));
-                ++rows;
-            }
+            for (uint32_t i = 0; i < batch.row_count; ++i)
+                if (!pass(Row(batch.cells + static_cast<size_t>(i) * cols.size(), &cols, &names))) return rows;
         } else {
             // A driver with a different value stride: copy row by row.
             std::vector<ilana_value> tmp(cols.size());
             for (uint32_t i = 0; i < batch.row_count; ++i) {
                 for (size_t c = 0; c < cols.size(); ++c)
                     std::memcpy(&tmp[c], base + (i * cols.size() + c) * stride, std::min(stride, sizeof(ilana_value)));
-                on_row(Row(tmp.data(), &cols, &names));
-                ++rows;
+                if (!pass(Row(tmp.data(), &cols, &names))) return rows;
             }
         }
     }

@@ -86,6 +86,14 @@
 //                                  driver.h describes): gives "ilana.ddl/1"
 //     is_dirty() -> bool (noexcept, no I/O), reset_session():
 //                                  give "ilana.session/1"
+//     prepare(std::string_view sql) -> std::unique_ptr<P>, P derived from
+//                                  PreparedStatement, and
+//     execute(P &prepared, const Statement&) -> std::unique_ptr<R>
+//                                  give "ilana.prepare/1" (ABI 1.4): the
+//                                  SDK owns the P (deleted at release or
+//                                  at close, before the connection) and
+//                                  checks the parameter count; Statement's
+//                                  sql is the text prepared
 // A result reports a columns_id (ABI 1.1) with Result::set_columns_id;
 // Connection::next_columns_id() gives fresh ids. The zero-cost path (see
 // result.hpp; drivers/sqlite is the reference): a result whose recycle()
@@ -256,6 +264,31 @@ private:
 };
 
 // ---------------------------------------------------------------------------
+// Prepared statements ("ilana.prepare/1")
+
+// Base of the driver's prepared statement: what its connection's prepare()
+// returns and its execute(P&, const Statement&) runs. The SDK owns it from
+// prepare on and deletes it when the host releases it or closes the
+// connection (before the connection itself, so the destructor may still use
+// it), so the destructor frees what the statement holds.
+class PreparedStatement {
+public:
+    explicit PreparedStatement(uint32_t param_count) noexcept : param_count_(param_count) {}
+    PreparedStatement(const PreparedStatement &) = delete;
+    PreparedStatement &operator=(const PreparedStatement &) = delete;
+    virtual ~PreparedStatement() = default;
+    // The parameters the statement takes; the SDK refuses another count.
+    uint32_t param_count() const noexcept { return param_count_; }
+
+private:
+    friend struct detail::Access;
+    uint32_t param_count_;
+    // The connection's list of live statements (deleted at its close).
+    PreparedStatement *prev_ = nullptr;
+    PreparedStatement *next_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------
 // Connection base
 
 // Base of the driver's connection class. The SDK creates nothing here; it
@@ -291,6 +324,7 @@ private:
     const HostLog *log_ = nullptr;
     Result *open_result_ = nullptr;
     std::unique_ptr<Result> spare_result_; // see reuse_result
+    PreparedStatement *prepared_ = nullptr;  // live prepared statements (a list through them)
     uint64_t columns_ids_ = 0;
     std::optional<ServerInfo> server_info_; // kept until close (driver.h)
 };
@@ -339,6 +373,26 @@ struct Access {
         r.timeout_ms_ = 0;
     }
     static bool recycle(Result &r) noexcept { return r.recycle(); }
+    // The connection's live prepared statements: linked at prepare, unlinked
+    // at release; close deletes those left.
+    static void link(Connection &c, PreparedStatement &p) noexcept {
+        p.prev_ = nullptr;
+        p.next_ = c.prepared_;
+        if (c.prepared_ != nullptr) c.prepared_->prev_ = &p;
+        c.prepared_ = &p;
+    }
+    static void unlink(Connection &c, PreparedStatement &p) noexcept {
+        if (p.prev_ != nullptr) p.prev_->next_ = p.next_;
+        else c.prepared_ = p.next_;
+        if (p.next_ != nullptr) p.next_->prev_ = p.prev_;
+        p.prev_ = p.next_ = nullptr;
+    }
+    static void delete_prepared(Connection &c) noexcept {
+        while (PreparedStatement *p = c.prepared_) {
+            unlink(c, *p);
+            delete p;
+        }
+    }
     static bool detach(Result &r) noexcept { return r.detach(); }
     static std::unique_ptr<Result> &spare_result(Connection &c) noexcept { return c.spare_result_; }
     static void freeze(Result &r) { r.freeze(); }
@@ -393,6 +447,7 @@ ILANA_SDK_DETECT_(has_batch_method, static_cast<int32_t>(T::batch_method))
 ILANA_SDK_DETECT_(has_namespace_isolation, static_cast<int32_t>(T::namespace_isolation))
 ILANA_SDK_DETECT_(has_namespace_param_key, static_cast<const char *>(T::namespace_param_key))
 ILANA_SDK_DETECT_(has_is_system_namespace, static_cast<bool>(T::is_system_namespace(std::string_view{})))
+ILANA_SDK_DETECT_(has_prepare, std::declval<T &>().prepare(std::string_view{}).release())
 ILANA_SDK_DETECT_(has_conn_dialect, static_cast<const ilana_dialect *>(std::declval<const T &>().dialect()))
 ILANA_SDK_DETECT_(has_on_init, T::on_init(std::declval<const ilana_host &>()))
 ILANA_SDK_DETECT_(has_on_deinit, T::on_deinit())
@@ -401,6 +456,19 @@ ILANA_SDK_DETECT_(has_lock_flags, static_cast<uint32_t>(T::lock_flags))
 ILANA_SDK_DETECT_(has_params, std::size(T::params))
 ILANA_SDK_DETECT_(has_params_flags, static_cast<uint32_t>(T::params_flags))
 #undef ILANA_SDK_DETECT_
+
+// The prepared-statement type of connection class C (what prepare returns
+// a unique_ptr to), or PreparedStatement when C prepares nothing.
+template <class C, bool = has_prepare<C>::value> struct prepared_type_of {
+    using type = PreparedStatement;
+};
+template <class C> struct prepared_type_of<C, true> {
+    using type = std::remove_pointer_t<decltype(std::declval<C &>().prepare(std::string_view{}).release())>;
+};
+template <class C, class P, class = void> struct has_execute_prepared : std::false_type {};
+template <class C, class P>
+struct has_execute_prepared<C, P, std::void_t<decltype(std::declval<C &>().execute(std::declval<P &>(), std::declval<const Statement &>()))>>
+    : std::true_type {};
 
 // Compile-time checks of the descriptor's strings.
 constexpr bool non_empty(const char *s) noexcept { return s != nullptr && s[0] != '\0'; }
@@ -575,6 +643,7 @@ template <class D> struct Thunks {
                 else delete r;
             }
             Access::spare_result(*c).reset();
+            Access::delete_prepared(*c);
             delete static_cast<C *>(c);
         } catch (...) {
             // close never fails; a throwing destructor loses only its own cleanup
@@ -596,13 +665,7 @@ template <class D> struct Thunks {
             if (out == nullptr) bad_call("NULL result out-pointer");
             C &c = conn(h);
             refuse_if_busy(c);
-            if (stmt == nullptr) bad_call("execute: NULL statement");
-            if (stmt->sql == nullptr && stmt->sql_len != 0) bad_call("execute: sql is NULL", ILANA_ERRF_NOT_SENT);
-            Statement s;
-            if (stmt->sql != nullptr) s.sql = std::string_view(stmt->sql, static_cast<size_t>(stmt->sql_len));
-            s.params = Params(stmt->params, stmt->param_count, stmt->value_size);
-            s.flags = ILANA_COVERS(stmt->struct_size, ilana_statement, flags) ? stmt->flags : 0;
-            s.timeout_ms = statement_timeout_ms(*stmt);
+            const Statement s = statement_of(stmt, "execute: NULL statement");
             // The clock is read only for a statement with a timeout.
             const auto start = s.timeout_ms > 0 ? std::chrono::steady_clock::now()
                                                 : std::chrono::steady_clock::time_point{};
@@ -610,6 +673,82 @@ template <class D> struct Thunks {
             if (r && s.timeout_ms > 0) Access::set_deadline(*r, s.timeout_ms, start);
             return hand_out(c, std::move(r), out);
         });
+    }
+    // The Statement an ilana_statement describes (`what` names the call).
+    static Statement statement_of(const ilana_statement *stmt, const char *what) {
+        if (stmt == nullptr) bad_call(what);
+        if (stmt->sql == nullptr && stmt->sql_len != 0) bad_call("statement sql is NULL", ILANA_ERRF_NOT_SENT);
+        Statement s;
+        if (stmt->sql != nullptr) s.sql = std::string_view(stmt->sql, static_cast<size_t>(stmt->sql_len));
+        s.params = Params(stmt->params, stmt->param_count, stmt->value_size);
+        s.flags = ILANA_COVERS(stmt->struct_size, ilana_statement, flags) ? stmt->flags : 0;
+        s.timeout_ms = statement_timeout_ms(*stmt);
+        return s;
+    }
+    // "ilana.prepare/1"
+    using P = typename prepared_type_of<C>::type;
+    static ilana_status prepare(ilana_conn *h, const char *sql, uint64_t sql_len, ilana_prepared **out,
+                                uint32_t *param_count, ilana_error *err) {
+        if (out != nullptr) *out = nullptr;
+        return guarded(err, [&] {
+            if (out == nullptr || param_count == nullptr) bad_call("prepare: NULL out-pointer", ILANA_ERRF_NOT_SENT);
+            if (sql == nullptr && sql_len != 0) bad_call("prepare: sql is NULL", ILANA_ERRF_NOT_SENT);
+            C &c = conn(h);
+            refuse_if_busy(c);
+            if constexpr (has_prepare<C>::value) {
+                std::unique_ptr<P> p = c.prepare(std::string_view(sql != nullptr ? sql : "", static_cast<size_t>(sql_len)));
+                if (!p) bad_call("driver bug: prepare returned no statement");
+                *param_count = p->param_count();
+                Access::link(c, *p);
+                *out = reinterpret_cast<ilana_prepared *>(static_cast<PreparedStatement *>(p.release()));
+            } else {
+                missing("prepare");
+            }
+            return ILANA_OK;
+        });
+    }
+    static ilana_status execute_prepared(ilana_conn *h, ilana_prepared *ph, const ilana_statement *stmt,
+                                         ilana_result **out, ilana_error *err) {
+        if (out != nullptr) *out = nullptr;
+        return guarded(err, [&] {
+            if (out == nullptr) bad_call("NULL result out-pointer");
+            C &c = conn(h);
+            refuse_if_busy(c);
+            if (ph == nullptr) bad_call("execute_prepared: NULL prepared statement", ILANA_ERRF_NOT_SENT);
+            const Statement s = statement_of(stmt, "execute_prepared: NULL statement");
+            PreparedStatement &base = *reinterpret_cast<PreparedStatement *>(ph);
+            if (s.params.size() != base.param_count()) param_count_mismatch(s.params.size(), base.param_count());
+            if constexpr (has_prepare<C>::value) {
+                const auto start = s.timeout_ms > 0 ? std::chrono::steady_clock::now()
+                                                    : std::chrono::steady_clock::time_point{};
+                auto r = c.execute(static_cast<P &>(base), s);
+                if (r && s.timeout_ms > 0) Access::set_deadline(*r, s.timeout_ms, start);
+                return hand_out(c, std::move(r), out);
+            } else {
+                return missing("prepare"), ILANA_OK;
+            }
+        });
+    }
+    static void release_prepared(ilana_conn *h, ilana_prepared *ph) {
+        if (h == nullptr || ph == nullptr) return;
+        PreparedStatement *p = reinterpret_cast<PreparedStatement *>(ph);
+        Access::unlink(*base(h), *p);
+        try {
+            delete p;
+        } catch (...) {
+            // release never fails
+        }
+    }
+#if defined(__GNUC__) || defined(__clang__)
+    [[noreturn]] __attribute__((noinline, cold))
+#else
+    [[noreturn]]
+#endif
+    static void param_count_mismatch(size_t given, uint32_t expected) {
+        throw DriverFailure(ILANA_ERR_INTERNAL,
+                            "execute_prepared: " + std::to_string(given) + " parameter(s) given, the statement takes " +
+                                std::to_string(expected),
+                            {}, 0, ILANA_ERRF_NOT_SENT);
     }
     static void result_info(ilana_result *h, ilana_result_info *out) {
         if (h == nullptr || out == nullptr) return;
@@ -925,6 +1064,7 @@ template <class D> struct Exported {
     static constexpr bool kDdl = has_clone_namespace<C>::value;
     static constexpr bool kSession = has_is_dirty<C>::value && has_reset_session<C>::value;
     static constexpr bool kConnDialect = has_conn_dialect<C>::value;
+    static constexpr bool kPrepare = has_prepare<C>::value;
 
     static_assert(std::is_base_of_v<Connection, C>, "the connection class must derive from ilana::sdk::Connection");
     static_assert(non_empty(D::id), "the driver needs a non-empty static constexpr id (\"com.example.mydb\")");
@@ -947,6 +1087,12 @@ template <class D> struct Exported {
                   "namespace_param_key");
     static_assert(has_is_dirty<C>::value == has_reset_session<C>::value,
                   "ilana.session/1 needs both is_dirty() const and reset_session()");
+    static_assert(!kPrepare || std::is_base_of_v<PreparedStatement, typename T::P>,
+                  "ilana.prepare/1: prepare(sql) returns a std::unique_ptr to a class derived from "
+                  "ilana::sdk::PreparedStatement");
+    static_assert(!kPrepare || has_execute_prepared<C, typename T::P>::value,
+                  "ilana.prepare/1: the connection class needs execute(P &prepared, const Statement &) beside "
+                  "prepare(sql)");
 
     static constexpr auto clients = null_terminated(D::clients);
     static constexpr ilana_driver_descriptor descriptor = {
@@ -1015,6 +1161,13 @@ template <class D> struct Exported {
         kSession ? &T::session_reset : nullptr,
     };
     static constexpr ilana_conn_dialect_api conn_dialect = {sizeof(ilana_conn_dialect_api), 0, &T::dialect_of};
+    static constexpr ilana_prepare_api prepare = {
+        sizeof(ilana_prepare_api),
+        0,
+        kPrepare ? &T::prepare : nullptr,
+        kPrepare ? &T::execute_prepared : nullptr,
+        kPrepare ? &T::release_prepared : nullptr,
+    };
 
     static const void *get_extension(const char *id) {
         if (id == nullptr) return nullptr;
@@ -1026,6 +1179,7 @@ template <class D> struct Exported {
         if (kDdl && std::strcmp(id, ILANA_EXT_DDL) == 0) return &ddl;
         if (kSession && std::strcmp(id, ILANA_EXT_SESSION) == 0) return &session;
         if (kConnDialect && std::strcmp(id, ILANA_EXT_CONN_DIALECT) == 0) return &conn_dialect;
+        if (kPrepare && std::strcmp(id, ILANA_EXT_PREPARE) == 0) return &prepare;
         if constexpr (has_extension<D>::value) {
             try {
                 return D::extension(id);
