@@ -85,6 +85,11 @@ static_assert(offsetof(ilana_session_api, is_dirty) == 8 && offsetof(ilana_sessi
 // ABI 1.3: the extension ilana.conn_dialect/1.
 static_assert(sizeof(ilana_conn_dialect_api) == 16);
 static_assert(offsetof(ilana_conn_dialect_api, dialect_of) == 8);
+// ABI 1.4: the extension ilana.prepare/1.
+static_assert(sizeof(ilana_prepare_api) == 32);
+static_assert(offsetof(ilana_prepare_api, prepare) == 8);
+static_assert(offsetof(ilana_prepare_api, execute_prepared) == 16);
+static_assert(offsetof(ilana_prepare_api, release) == 24);
 // ilana.batch/1 (an extension: the ABI itself stays 1.0).
 static_assert(sizeof(ilana_batch_statement) == 56);
 static_assert(sizeof(ilana_batch_outcome) == 24);
@@ -136,6 +141,7 @@ ILANA_STARTS_WITH_SIZE(ilana_params_api)
 ILANA_STARTS_WITH_SIZE(ilana_ddl_api)
 ILANA_STARTS_WITH_SIZE(ilana_session_api)
 ILANA_STARTS_WITH_SIZE(ilana_conn_dialect_api)
+ILANA_STARTS_WITH_SIZE(ilana_prepare_api)
 #undef ILANA_STARTS_WITH_SIZE
 
 // ------------------------------------------------------------------ scalar types
@@ -189,6 +195,11 @@ ILANA_PIN_FN(ilana_batch_api, execute_many,
 ILANA_PIN_FN(ilana_session_api, is_dirty, int32_t (*)(ilana_conn *))
 ILANA_PIN_FN(ilana_session_api, reset, ilana_status (*)(ilana_conn *, ilana_error *))
 ILANA_PIN_FN(ilana_conn_dialect_api, dialect_of, const ilana_dialect *(*)(ilana_conn *))
+ILANA_PIN_FN(ilana_prepare_api, prepare,
+             ilana_status (*)(ilana_conn *, const char *, uint64_t, ilana_prepared **, uint32_t *, ilana_error *))
+ILANA_PIN_FN(ilana_prepare_api, execute_prepared,
+             ilana_status (*)(ilana_conn *, ilana_prepared *, const ilana_statement *, ilana_result **, ilana_error *))
+ILANA_PIN_FN(ilana_prepare_api, release, void (*)(ilana_conn *, ilana_prepared *))
 #undef ILANA_PIN_FN
 
 // ------------------------------------------------------------------ constants
@@ -255,6 +266,7 @@ static_assert(same(ILANA_EXT_LOCK, "ilana.lock/1"));
 static_assert(same(ILANA_EXT_DDL, "ilana.ddl/1"));
 static_assert(same(ILANA_EXT_SESSION, "ilana.session/1"));
 static_assert(same(ILANA_EXT_CONN_DIALECT, "ilana.conn_dialect/1")); // 1.3
+static_assert(same(ILANA_EXT_PREPARE, "ilana.prepare/1"));            // 1.4
 static_assert(same(ILANA_EXT_NAMESPACE, "ilana.namespace/1"));
 static_assert(same(ILANA_EXT_BATCH, "ilana.batch/1"));
 static_assert(same(ILANA_EXT_PARAMS, "ilana.params/1"));
