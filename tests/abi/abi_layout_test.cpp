@@ -73,7 +73,7 @@ static_assert(ILANA_ERROR_MESSAGE_CAPACITY == 1024 && ILANA_CONSTRAINT_NAME_CAPA
 static_assert(ILANA_COND_NONE == 0 && ILANA_COND_UNIQUE == 1 && ILANA_COND_FOREIGN_KEY == 2 &&
               ILANA_COND_NOT_NULL == 3 && ILANA_COND_CHECK == 4 && ILANA_COND_SERIALIZATION == 5 &&
               ILANA_COND_DEADLOCK == 6);
-static_assert(ILANA_ABI_MINOR == 3u, "a new minor version: pin its fields above and update this");
+static_assert(ILANA_ABI_MINOR == 4u, "a new minor version: pin its fields above and update this");
 // ABI 1.2: ilana_namespace_api.is_system, appended after v1.0's list.
 static_assert(offsetof(ilana_namespace_api, is_system) == 40);
 // ilana.ddl/1 (ABI 1.2).
