@@ -278,6 +278,29 @@ TEST_CASE("a recycled result comes back with its columns and columns_id, rows wr
     CHECK(std::string(i3.columns[1].name) == "label");
 }
 
+TEST_CASE("a driver's own bytes: string cells fixed up through Batch::cells() once the batch is full", "[sdk]") {
+    Conn c;
+    ilana_error e = fresh();
+    ilana_result *r = nullptr;
+    REQUIRE(execute(c.h, "SELECT SERIES 300 OWN", &r, &e) == ILANA_OK);
+    ilana_batch b{};
+    b.struct_size = sizeof b;
+    b.max_rows = 128; // three batches, the buffer moving many times in each
+    std::vector<std::string> labels;
+    ilana_status st = ILANA_OK;
+    while (st == ILANA_OK) {
+        st = api().fetch(r, &b, &e);
+        REQUIRE(st != ILANA_ERROR);
+        for (uint32_t i = 0; i < b.row_count; ++i) {
+            CHECK(b.cells[i * 2].v.i64 == static_cast<int64_t>(labels.size() + 1));
+            labels.emplace_back(b.cells[i * 2 + 1].v.str.ptr, b.cells[i * 2 + 1].v.str.len);
+        }
+    }
+    api().result_close(r);
+    REQUIRE(labels.size() == 300);
+    for (size_t i = 0; i < labels.size(); ++i) CHECK(labels[i] == "row " + std::to_string(i + 1));
+}
+
 TEST_CASE("the lock extension comes from lock_acquire/lock_release", "[sdk]") {
     const auto *lk = static_cast<const ilana_lock_api *>(plugin().entry->get_extension(ILANA_EXT_LOCK));
     REQUIRE(lk != nullptr);

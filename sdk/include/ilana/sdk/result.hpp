@@ -142,6 +142,14 @@ public:
         fixups_.emplace_back(static_cast<size_t>(&cell - cells_.data()), arena_.size());
         arena_.append(static_cast<const char *>(data), len);
     }
+    // The cells add_row() handed out in this batch so far: rows() rows of
+    // column_count() cells, in row order; valid until the next add_row().
+    // For a driver whose decoders write bytes into a buffer of its own that
+    // may move while the batch fills (a growing arena): its string cells
+    // hold offsets until the last row, then it points them into the buffer
+    // in one pass here (the bytes are the driver's, alive until its next
+    // fetch, as with text_ref()).
+    ilana_value *cells() noexcept { return cells_.data(); }
     // Not copied: the driver guarantees `s` stays valid until its next
     // fetch or the close of the result (e.g. a buffer the result owns).
     void text_ref(std::string_view s, ilana_type t = ILANA_TYPE_TEXT) {
