@@ -9,10 +9,12 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -299,6 +301,34 @@ TEST_CASE("a driver's own bytes: string cells fixed up through Batch::cells() on
     api().result_close(r);
     REQUIRE(labels.size() == 300);
     for (size_t i = 0; i < labels.size(); ++i) CHECK(labels[i] == "row " + std::to_string(i + 1));
+}
+
+TEST_CASE("the statement timeout fails a later fetch unless the statement ended (Result::end_timeout)", "[sdk]") {
+    Conn c;
+    auto first_fetch = [&](const std::string &sql, ilana_error &err) {
+        ilana_statement st{};
+        st.struct_size = sizeof st;
+        st.sql = sql.data();
+        st.sql_len = sql.size();
+        st.value_size = sizeof(ilana_value);
+        st.timeout_ms = 30;
+        ilana_result *r = nullptr;
+        REQUIRE(api().execute(c.h, &st, &r, &err) == ILANA_OK);
+        std::this_thread::sleep_for(std::chrono::milliseconds(60)); // the host is slow to fetch
+        ilana_batch b{};
+        b.struct_size = sizeof b;
+        b.max_rows = 16;
+        const ilana_status status = api().fetch(r, &b, &err);
+        api().result_close(r);
+        return status;
+    };
+    ilana_error e = fresh();
+    CHECK(first_fetch("SELECT SERIES 3", e) == ILANA_ERROR); // rows still to read: timed out
+    CHECK(e.error_class == ILANA_ERR_TIMEOUT);
+    e = fresh();
+    CHECK(first_fetch("SELECT SERIES 3 ENDED", e) == ILANA_DONE); // ended inside its timeout
+    e = fresh();
+    CHECK(first_fetch("SELECT SERIES 3", e) == ILANA_ERROR); // the recycled result forgot end_timeout
 }
 
 TEST_CASE("the lock extension comes from lock_acquire/lock_release", "[sdk]") {

@@ -12,6 +12,9 @@
 //   SELECT SERIES n OWN                     the same rows, the labels in a buffer of the
 //                                           result's own that grows while a batch fills:
 //                                           offsets fixed up at its end (Batch::cells())
+//   SELECT SERIES n ENDED                   the same rows, the statement ended in execute
+//                                           (Result::end_timeout: a later fetch is not
+//                                           failed by the statement timeout)
 //   SLEEP ms                                waits; cancel() stops it (CANCELED), so does
 //                                           the statement timeout (TIMEOUT)
 //   CREATE TABLE t | DROP TABLE t           tables of (k INT64 primary key, v TEXT)
@@ -226,10 +229,12 @@ public:
             r->add_row({c});
             return r;
         }
-        if (is({"SELECT", "SERIES", "*"}) || is({"SELECT", "SERIES", "*", "OWN"})) {
+        if (is({"SELECT", "SERIES", "*"}) || is({"SELECT", "SERIES", "*", "OWN"}) ||
+            is({"SELECT", "SERIES", "*", "ENDED"})) {
             std::unique_ptr<SeriesResult> r = reuse_result<SeriesResult>();
             if (!r) r = std::make_unique<SeriesResult>(next_columns_id());
-            r->start(std::stoll(w[2]), u.size() == 4);
+            r->start(std::stoll(w[2]), u.size() == 4 && u[3] == "OWN");
+            if (u.size() == 4 && u[3] == "ENDED") r->end_timeout();
             return r;
         }
         if (is({"SLEEP", "*"})) {

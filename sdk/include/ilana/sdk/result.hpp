@@ -310,6 +310,14 @@ public:
     // (results.columns_id).
     void set_columns_id(uint64_t id) noexcept { columns_id_ = id; }
     uint64_t columns_id() const noexcept { return columns_id_; }
+    // The statement has ended on the database: a command done in execute,
+    // or every row already in the driver's memory (read to the end of the
+    // server's answer). From now on the statement timeout
+    // (Statement::timeout_ms) no longer fails the fetches that remain: a
+    // statement that finished inside its timeout is not reported as timed
+    // out because the host fetched its rows later. Reset for a recycled
+    // result's next statement.
+    void end_timeout() noexcept { timeout_ended_ = true; }
 
 protected:
     // Appends up to out.max_rows() rows. Returns true when no row follows
@@ -371,6 +379,7 @@ private:
     // before each fetch; 0 = none.
     int64_t timeout_ms_ = 0;
     std::chrono::steady_clock::time_point deadline_{};
+    bool timeout_ended_ = false; // end_timeout()
 };
 
 // A result whose rows are built in memory before it is returned.
