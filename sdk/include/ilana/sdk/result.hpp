@@ -310,13 +310,16 @@ public:
     // (results.columns_id).
     void set_columns_id(uint64_t id) noexcept { columns_id_ = id; }
     uint64_t columns_id() const noexcept { return columns_id_; }
-    // The statement has ended on the database: a command done in execute,
-    // or every row already in the driver's memory (read to the end of the
-    // server's answer). From now on the statement timeout
-    // (Statement::timeout_ms) no longer fails the fetches that remain: a
-    // statement that finished inside its timeout is not reported as timed
-    // out because the host fetched its rows later. Reset for a recycled
-    // result's next statement.
+    // Ends the SDK's own check of the statement timeout
+    // (Statement::timeout_ms) before each fetch of this result, when there
+    // is nothing left for it to stop: the statement has ended on the
+    // database (a command done in execute, every row already in the
+    // driver's memory), or the driver stops it on the server itself at the
+    // deadline (<ilana/sdk/statement_deadline.hpp>), so that what the
+    // server still sends is the host's. Either way a statement that
+    // finished inside its timeout is not reported as timed out because the
+    // host fetched its rows later. Reset for a recycled result's next
+    // statement.
     void end_timeout() noexcept { timeout_ended_ = true; }
 
 protected:
