@@ -184,6 +184,9 @@ std::unique_ptr<Result> Connection::run(const sdk::Statement &st) {
         case PGRES_TUPLES_OK: {
             std::unique_ptr<Result> result = take_result(sql, may_cancel);
             result->start_rows(first, cs);
+            // The deadline stops the statement on the server (start_deadline);
+            // rows it sent in time are the host's however late it fetches.
+            result->end_timeout();
             return result;
         }
         case PGRES_COMMAND_OK:
@@ -193,6 +196,7 @@ std::unique_ptr<Result> Connection::run(const sdk::Statement &st) {
             end_deadline(); // nothing more to wait for
             std::unique_ptr<Result> result = take_result(sql, CancelOnClose::never);
             result->start_command(first);
+            result->end_timeout(); // done within its timeout
             return result;
         }
         case PGRES_COPY_IN:
