@@ -25,7 +25,6 @@
 
 namespace ilana::drivers::postgres {
 
-
 // What running a statement may leave in the session for the next user of
 // the connection (session.cpp): nothing, some state a reset clears, or a
 // prepared statement of the user's own (the reset must DEALLOCATE).

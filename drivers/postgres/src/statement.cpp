@@ -67,15 +67,7 @@ bool is_query_text(std::string_view sql) noexcept {
 }
 
 ilana_value text_param(const char *s) {
-    ilana_value v{};
-    v.type = ILANA_TYPE_TEXT;
-    if (s == nullptr) {
-        v.is_null = 1;
-    } else {
-        v.v.str.ptr = s;
-        v.v.str.len = std::strlen(s);
-    }
-    return v;
+    return text_param(s != nullptr ? std::optional<std::string_view>(s) : std::nullopt);
 }
 
 ilana_value text_param(std::optional<std::string_view> s) {
