@@ -9,10 +9,12 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -276,6 +278,57 @@ TEST_CASE("a recycled result comes back with its columns and columns_id, rows wr
     CHECK(i2.affected_rows == -1);
     run(0, i3);
     CHECK(std::string(i3.columns[1].name) == "label");
+}
+
+TEST_CASE("a driver's own bytes: string cells fixed up through Batch::cells() once the batch is full", "[sdk]") {
+    Conn c;
+    ilana_error e = fresh();
+    ilana_result *r = nullptr;
+    REQUIRE(execute(c.h, "SELECT SERIES 300 OWN", &r, &e) == ILANA_OK);
+    ilana_batch b{};
+    b.struct_size = sizeof b;
+    b.max_rows = 128; // three batches, the buffer moving many times in each
+    std::vector<std::string> labels;
+    ilana_status st = ILANA_OK;
+    while (st == ILANA_OK) {
+        st = api().fetch(r, &b, &e);
+        REQUIRE(st != ILANA_ERROR);
+        for (uint32_t i = 0; i < b.row_count; ++i) {
+            CHECK(b.cells[i * 2].v.i64 == static_cast<int64_t>(labels.size() + 1));
+            labels.emplace_back(b.cells[i * 2 + 1].v.str.ptr, b.cells[i * 2 + 1].v.str.len);
+        }
+    }
+    api().result_close(r);
+    REQUIRE(labels.size() == 300);
+    for (size_t i = 0; i < labels.size(); ++i) CHECK(labels[i] == "row " + std::to_string(i + 1));
+}
+
+TEST_CASE("the statement timeout fails a later fetch unless the statement ended (Result::end_timeout)", "[sdk]") {
+    Conn c;
+    auto first_fetch = [&](const std::string &sql, ilana_error &err) {
+        ilana_statement st{};
+        st.struct_size = sizeof st;
+        st.sql = sql.data();
+        st.sql_len = sql.size();
+        st.value_size = sizeof(ilana_value);
+        st.timeout_ms = 30;
+        ilana_result *r = nullptr;
+        REQUIRE(api().execute(c.h, &st, &r, &err) == ILANA_OK);
+        std::this_thread::sleep_for(std::chrono::milliseconds(60)); // the host is slow to fetch
+        ilana_batch b{};
+        b.struct_size = sizeof b;
+        b.max_rows = 16;
+        const ilana_status status = api().fetch(r, &b, &err);
+        api().result_close(r);
+        return status;
+    };
+    ilana_error e = fresh();
+    CHECK(first_fetch("SELECT SERIES 3", e) == ILANA_ERROR); // rows still to read: timed out
+    CHECK(e.error_class == ILANA_ERR_TIMEOUT);
+    e = fresh();
+    CHECK(first_fetch("SELECT SERIES 3 ENDED", e) == ILANA_DONE); // ended inside its timeout
+    e = fresh();
+    CHECK(first_fetch("SELECT SERIES 3", e) == ILANA_ERROR); // the recycled result forgot end_timeout
 }
 
 TEST_CASE("the lock extension comes from lock_acquire/lock_release", "[sdk]") {

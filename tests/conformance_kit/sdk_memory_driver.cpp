@@ -9,6 +9,12 @@
 //   SELECT SERIES n                         rows (n, 'row n') for 1..n, streamed
 //                                           through the SDK's zero-cost path (a
 //                                           recycled result, rows written in place)
+//   SELECT SERIES n OWN                     the same rows, the labels in a buffer of the
+//                                           result's own that grows while a batch fills:
+//                                           offsets fixed up at its end (Batch::cells())
+//   SELECT SERIES n ENDED                   the same rows, the statement ended in execute
+//                                           (Result::end_timeout: a later fetch is not
+//                                           failed by the statement timeout)
 //   SLEEP ms                                waits; cancel() stops it (CANCELED), so does
 //                                           the statement timeout (TIMEOUT)
 //   CREATE TABLE t | DROP TABLE t           tables of (k INT64 primary key, v TEXT)
@@ -88,13 +94,15 @@ public:
         add_column("label", ILANA_TYPE_TEXT, "text", 0);
         set_columns_id(columns_id);
     }
-    void start(int64_t n) noexcept {
+    void start(int64_t n, bool own_bytes) noexcept {
         n_ = n;
         next_ = 1;
+        own_bytes_ = own_bytes;
     }
 
 protected:
     bool fetch(ilana::sdk::Batch &out) override {
+        if (own_bytes_) return fetch_own(out);
         while (next_ <= n_ && !out.full()) {
             ilana_value *row = out.add_row();
             row[0].type = ILANA_TYPE_INT64;
@@ -109,8 +117,36 @@ protected:
     bool recycle() noexcept override { return true; }
 
 private:
+    // The labels go into own_ (which moves as it grows): each cell holds its
+    // offset until the batch is complete, then one pass over out.cells().
+    bool fetch_own(ilana::sdk::Batch &out) {
+        own_.clear();
+        own_.shrink_to_fit(); // so that it really moves while this batch fills
+        while (next_ <= n_ && !out.full()) {
+            ilana_value *row = out.add_row();
+            row[0].type = ILANA_TYPE_INT64;
+            row[0].is_null = 0;
+            row[0].v.i64 = next_;
+            const std::string label = "row " + std::to_string(next_);
+            row[1].type = ILANA_TYPE_TEXT;
+            row[1].is_null = 0;
+            row[1].v.str.ptr = reinterpret_cast<const char *>(static_cast<uintptr_t>(own_.size()));
+            row[1].v.str.len = label.size();
+            own_ += label;
+            ++next_;
+        }
+        ilana_value *cells = out.cells();
+        for (uint32_t i = 0; i < out.rows(); ++i) {
+            ilana_value &label = cells[i * out.column_count() + 1];
+            label.v.str.ptr = own_.data() + reinterpret_cast<uintptr_t>(label.v.str.ptr);
+        }
+        return next_ > n_;
+    }
+
     int64_t n_ = 0;
     int64_t next_ = 1;
+    bool own_bytes_ = false;
+    std::string own_;
 };
 
 // Rows a test asks to be malformed.
@@ -193,10 +229,12 @@ public:
             r->add_row({c});
             return r;
         }
-        if (is({"SELECT", "SERIES", "*"})) {
+        if (is({"SELECT", "SERIES", "*"}) || is({"SELECT", "SERIES", "*", "OWN"}) ||
+            is({"SELECT", "SERIES", "*", "ENDED"})) {
             std::unique_ptr<SeriesResult> r = reuse_result<SeriesResult>();
             if (!r) r = std::make_unique<SeriesResult>(next_columns_id());
-            r->start(std::stoll(w[2]));
+            r->start(std::stoll(w[2]), u.size() == 4 && u[3] == "OWN");
+            if (u.size() == 4 && u[3] == "ENDED") r->end_timeout();
             return r;
         }
         if (is({"SLEEP", "*"})) {

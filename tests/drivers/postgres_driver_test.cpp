@@ -1495,6 +1495,42 @@ TEST_CASE("postgres: statement_timeout is TIMEOUT, and the connection stays usab
     CHECK(scalar(c, "SELECT 1::int4").i == 1);
 }
 
+TEST_CASE("postgres: a statement timeout (ABI 1.2) bounds the server's work, not how late the host fetches",
+          "[postgres][server]") {
+    ILANA_REQUIRE_PG();
+    Conn c = connect();
+    // Executes with a 100 ms timeout, waits 300 ms, then fetches.
+    auto late_fetch = [&](const std::string &sql, Rows &rows, Error &err) {
+        ilana_statement st = statement(sql, Vals(), 0);
+        st.timeout_ms = 100;
+        ilana_result *res = nullptr;
+        if (api().execute(c, &st, &res, err.ptr()) != ILANA_OK) return ILANA_ERROR;
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        ilana_status s = ILANA_OK;
+        while (s == ILANA_OK) {
+            ilana_batch b = new_batch(64);
+            s = api().fetch(res, &b, err.ptr());
+            if (s != ILANA_ERROR) ilana_test::append_batch_rows(b, rows.rows);
+        }
+        api().result_close(res);
+        return s;
+    };
+    Rows rows;
+    Error err;
+    // The server sent every row within the timeout: they are the host's.
+    CHECK(late_fetch("SELECT g FROM generate_series(1, 3) g", rows, err) == ILANA_DONE);
+    CHECK(rows.rows.size() == 3);
+    Rows none;
+    CHECK(late_fetch("DO $$ BEGIN END $$", none, err) == ILANA_DONE); // a command, done in execute
+    // Still running at the timeout: stopped, TIMEOUT (in execute, which
+    // waits for the first row).
+    Rows partial;
+    Error slow;
+    CHECK(late_fetch("SELECT pg_sleep(2)", partial, slow) == ILANA_ERROR);
+    CHECK(slow.e.error_class == ILANA_ERR_TIMEOUT);
+    CHECK(scalar(c, "SELECT 1::int4").i == 1);
+}
+
 TEST_CASE("postgres: a terminated backend is CONNECTION + CONN_BROKEN", "[postgres][server]") {
     ILANA_REQUIRE_PG();
     Conn victim = connect();

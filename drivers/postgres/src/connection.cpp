@@ -2,7 +2,6 @@
 // the prepared-statement cache of one session.
 #include "connection.hpp"
 
-#include "driver_state.hpp"
 #include "errors.hpp"
 #include "result.hpp"
 
@@ -98,15 +97,11 @@ std::string StatementCache::erase(std::string_view key) {
 // ----------------------------------------------------------------------------
 // Connecting
 
-Connection::Connection(PGconn *pg, ConnectConfig cfg, void *host_context)
-    : pg_(pg), cfg_(std::move(cfg)), host_context_(host_context) {}
+Connection::Connection(PGconn *pg, ConnectConfig cfg) : pg_(pg), cfg_(std::move(cfg)) {}
 
+// Driver<> detached a result still open and deleted the kept one before.
 Connection::~Connection() {
     deadline_.stop(); // before PQfinish closes the socket: its number may be reused
-    // The contract says results are closed first; if not, the result must
-    // not touch this connection any more.
-    if (open_result != nullptr) open_result->detach();
-    spare_result_.reset();
     {
         std::lock_guard<std::mutex> lock(cancel_mu_);
         if (cancel_ != nullptr) PQfreeCancel(cancel_);
@@ -121,17 +116,14 @@ void Connection::notice_receiver(void *arg, const PGresult *res) {
     const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
     std::string msg = one_line(PQresultErrorMessage(res));
     try {
-        host_log()(level_for_severity(sev), self->host_context_, "postgres: " + msg);
+        if (self->connecting_ != nullptr) self->connecting_->log(level_for_severity(sev), "postgres: " + msg);
+        else self->log(level_for_severity(sev), "postgres: " + msg);
     } catch (...) { // a notice must never take the connection down
     }
 }
 
-std::unique_ptr<Connection> Connection::open(const ilana_connect_params *params) {
+std::unique_ptr<Connection> Connection::open(sdk::ConnectParams &params) {
     ConnectConfig cfg = build_connect_config(params);
-    void *host_ctx = nullptr;
-    if (params != nullptr &&
-        ILANA_COVERS(params->struct_size, ilana_connect_params, host_context))
-        host_ctx = params->host_context;
 
     std::vector<const char *> keys, values;
     keys.reserve(cfg.keywords.size() + 1);
@@ -148,7 +140,8 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params *params)
     if (pg == nullptr) throw std::bad_alloc();
     const int timeout_ms = cfg.timeout_ms;
     const std::string password = cfg.password;
-    std::unique_ptr<Connection> conn(new Connection(pg, std::move(cfg), host_ctx));
+    std::unique_ptr<Connection> conn(new Connection(pg, std::move(cfg)));
+    conn->connecting_ = &params;
     PQsetNoticeReceiver(pg, &Connection::notice_receiver, conn.get());
     // Verbose while connecting: the only way libpq reveals the server's
     // SQLSTATE for a failed login (28P01 vs 3D000 vs 53300, ...).
@@ -173,6 +166,7 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params *params)
     }
     PQsetErrorVerbosity(pg, PQERRORS_DEFAULT);
     conn->after_connect();
+    conn->connecting_ = nullptr;
     return conn;
 }
 
@@ -205,7 +199,7 @@ void Connection::after_connect() {
 // Session state
 
 void Connection::ensure_usable() const {
-    if (open_result != nullptr)
+    if (has_open_result())
         throw DriverFailure(ILANA_ERR_INTERNAL, "a result of this connection is still open: close it first");
     if (broken_ || PQstatus(pg_) == CONNECTION_BAD)
         throw DriverFailure(ILANA_ERR_CONNECTION,
@@ -354,45 +348,21 @@ void Connection::cancel_quietly() noexcept {
     (void)PQcancel(cancel_, errbuf, sizeof errbuf);
 }
 
-void Connection::server_info(ilana_server_info *out) {
-    if (max_connections_ == 0) {
-        // Asked once per connection; -1 when the server will not say.
-        max_connections_ = -1;
-        PgResultPtr r = exec_simple("SHOW max_connections");
-        if (PQntuples(r.get()) == 1 && PQgetisnull(r.get(), 0, 0) == 0) {
-            const char *v = PQgetvalue(r.get(), 0, 0);
-            int64_t n = 0;
-            auto res = std::from_chars(v, v + std::strlen(v), n);
-            if (res.ec == std::errc() && n > 0) max_connections_ = n;
-        }
+// Asked once per connection (Driver<> keeps the answer until close).
+sdk::ServerInfo Connection::server_info() {
+    sdk::ServerInfo info;
+    info.product = "PostgreSQL";
+    info.version = server_version_;
+    info.version_number = PQserverVersion(pg_);
+    info.max_connections = -1; // when the server will not say
+    PgResultPtr r = exec_simple("SHOW max_connections");
+    if (PQntuples(r.get()) == 1 && PQgetisnull(r.get(), 0, 0) == 0) {
+        const char *v = PQgetvalue(r.get(), 0, 0);
+        int64_t n = 0;
+        auto res = std::from_chars(v, v + std::strlen(v), n);
+        if (res.ec == std::errc() && n > 0) info.max_connections = n;
     }
-    // Only the fields the host's struct_size covers.
-    const uint32_t size = out->struct_size;
-    if (ILANA_COVERS(size, ilana_server_info, product)) out->product = "PostgreSQL";
-    if (ILANA_COVERS(size, ilana_server_info, version)) out->version = server_version_.c_str();
-    if (ILANA_COVERS(size, ilana_server_info, version_number)) out->version_number = PQserverVersion(pg_);
-    if (ILANA_COVERS(size, ilana_server_info, max_connections)) out->max_connections = max_connections_;
-}
-
-std::unique_ptr<Result> Connection::take_result(std::string_view sql, CancelOnClose may_cancel) {
-    if (spare_result_) {
-        std::unique_ptr<Result> r = std::move(spare_result_);
-        r->reset(this, sql, may_cancel);
-        return r;
-    }
-    return std::make_unique<Result>(this, sql, may_cancel);
-}
-
-void Connection::release_result(Result *r) noexcept {
-    if (r == nullptr) return;
-    r->finish();
-    Connection *c = r->connection();
-    if (c == nullptr || c->spare_result_) {
-        delete r;
-        return;
-    }
-    r->detach();
-    c->spare_result_.reset(r);
+    return info;
 }
 
 // ----------------------------------------------------------------------------

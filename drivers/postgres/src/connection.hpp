@@ -6,6 +6,7 @@
 #include "types.hpp"
 
 #include <ilana/driver.h>
+#include <ilana/sdk/driver.hpp>
 #include <ilana/sdk/statement_deadline.hpp>
 
 #include <libpq-fe.h>
@@ -16,19 +17,13 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 namespace ilana::drivers::postgres {
-
-class Result;
-
-struct PgResultDeleter {
-    void operator()(PGresult *r) const noexcept { PQclear(r); }
-};
-using PgResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
 
 // What running a statement may leave in the session for the next user of
 // the connection (session.cpp): nothing, some state a reset clears, or a
@@ -73,26 +68,68 @@ private:
     std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;
 };
 
-class Connection {
+// One libpq session. The SDK's Driver<> (postgres_driver.hpp) turns its
+// members into the ABI's functions and extensions: execute, ping,
+// begin/commit/rollback, cancel, server_info (the core API);
+// tables/columns/indexes ("ilana.introspect/1", introspect.cpp);
+// lock_acquire/lock_release ("ilana.lock/1", lock.cpp); execute_many
+// ("ilana.batch/1" in libpq pipeline mode, pipeline.cpp); namespace_list
+// ("ilana.namespace/1", namespace.cpp); clone_namespace ("ilana.ddl/1",
+// ddl.cpp); is_dirty/reset_session ("ilana.session/1", session.cpp).
+class Connection : public sdk::Connection {
 public:
     static constexpr size_t kStatementCacheCapacity = 256;
     static constexpr int kDefaultPingTimeoutMs = 5000;
 
     // Connects (PQconnectStartParams + PQconnectPoll + poll(2) under the
     // deadline). Throws DriverFailure: CONFIG, AUTH, CONNECTION, TIMEOUT.
-    static std::unique_ptr<Connection> open(const ilana_connect_params *params);
-    ~Connection();
-    Connection(const Connection &) = delete;
-    Connection &operator=(const Connection &) = delete;
+    static std::unique_ptr<Connection> open(sdk::ConnectParams &params);
+    ~Connection() override;
 
     PGconn *pg() const noexcept { return pg_; }
-    void *host_context() const noexcept { return host_context_; }
     bool pgbouncer() const noexcept { return cfg_.pgbouncer; }
     bool statement_cache_enabled() const noexcept { return cfg_.statement_cache; }
 
+    // ---- the members Driver<> exposes
+    // Runs one statement (statement.cpp): bind, send (prepared with
+    // ILANA_EXEC_CACHE, else unnamed), first result, in the result the
+    // connection kept at the last close when there is one. A failure is
+    // classified against the statement timeout (deadline_failure).
+    std::unique_ptr<Result> execute(const sdk::Statement &stmt);
+    void ping(int32_t timeout_ms);
+    void begin();
+    void commit();
+    void rollback();
+    // [thread-safe] ilana's cancel(): flags the running statement as
+    // canceled by us, then sends the cancel request.
+    void cancel();
+    sdk::ServerInfo server_info();
+    std::unique_ptr<Result> tables(std::optional<std::string_view> schema);
+    std::unique_ptr<Result> columns(std::optional<std::string_view> schema, std::optional<std::string_view> table);
+    std::unique_ptr<Result> indexes(std::optional<std::string_view> schema, std::optional<std::string_view> table);
+    void lock_acquire(std::string_view name, int32_t timeout_ms);
+    void lock_release(std::string_view name);
+    int64_t execute_many(const sdk::BatchStatement &batch);
+    std::unique_ptr<Result> namespace_list(std::optional<std::string_view> prefix);
+    std::unique_ptr<Result> clone_namespace(std::string_view source, std::string_view target);
+    // Session state (session.cpp, "ilana.session/1"). note_effect records
+    // what a statement about to run may leave behind; is_dirty also counts
+    // an open transaction; reset_session clears it all in one round trip.
+    bool is_dirty() const noexcept;
+    void reset_session();
+    void note_effect(SessionEffect e) noexcept {
+        if (e == SessionEffect::none) return;
+        session_changed_ = true;
+        if (e == SessionEffect::prepares) user_prepared_ = true;
+    }
+
+    // Driver-written SQL (catalog queries, locks): parameters as a vector.
+    std::unique_ptr<Result> execute_sql(std::string_view sql, const std::vector<ilana_value> &params, uint32_t flags);
+
     // Throws CONNECTION + CONN_BROKEN + NOT_SENT when the session is known
     // dead (lost server, a ping that timed out), INTERNAL when a result is
-    // still open.
+    // still open (the calls Driver<> does not refuse itself: transactions,
+    // locks).
     void ensure_usable() const;
     void mark_broken() noexcept { broken_ = true; }
 
@@ -100,21 +137,11 @@ public:
     // DEALLOCATE ...). Throws on failure; returns the final PGresult.
     PgResultPtr exec_simple(const char *sql);
 
-    void ping(int32_t timeout_ms);
-    void begin();
-    void commit();
-    void rollback();
-
-    // [thread-safe] ilana's cancel(): flags the running statement as
-    // canceled by us, then sends the cancel request.
-    void cancel();
     // Cancel request without the flag (result_close abandoning rows).
     void cancel_quietly() noexcept;
     std::atomic<bool> cancel_requested{false};
 
-    void server_info(ilana_server_info *out);
-
-    // The statement timeout (ilana_statement.timeout_ms, ABI 1.2), from
+    // The statement timeout (Statement::timeout_ms, ABI 1.2), from
     // execute until the result's rows are read, it is closed, or execute
     // fails. At the timeout a cancel request is sent (from a thread of its
     // own: PQcancel blocks while the postmaster does not answer); a grace
@@ -125,7 +152,7 @@ public:
     void end_deadline() noexcept;
     // A failure of the timed statement as the deadline explains it
     // (StatementDeadline::classify); ends the deadline first.
-    ilana::sdk::DriverFailure deadline_failure(const ilana::sdk::DriverFailure &f);
+    sdk::DriverFailure deadline_failure(const sdk::DriverFailure &f);
 
     // Prepared statements (never used in pgbouncer mode).
     CachedStatement *prepared(const std::string &sql, const BoundParams &params);
@@ -133,40 +160,25 @@ public:
     // Sends the DEALLOCATEs that had to wait for a usable transaction state.
     void flush_deallocations() noexcept;
 
-    // Session state (session.cpp, "ilana.session/1"). note_effect records
-    // what a statement about to run may leave behind; is_dirty also counts
-    // an open transaction; reset_session clears it all in one round trip.
-    void note_effect(SessionEffect e) noexcept {
-        if (e == SessionEffect::none) return;
-        session_changed_ = true;
-        if (e == SessionEffect::prepares) user_prepared_ = true;
-    }
-    bool is_dirty() const noexcept;
-    void reset_session();
-
-    // A result for the next execute (recycled from the last result_close).
-    std::unique_ptr<Result> take_result(std::string_view sql, CancelOnClose may_cancel);
-    // result_close: keeps `r` (finished) for reuse, or deletes it.
-    static void release_result(Result *r) noexcept;
-
-    // A fresh ilana_result_info.columns_id (ABI 1.1): one per column
-    // description a result of this connection builds, never reused.
-    uint64_t next_columns_id() noexcept { return ++columns_ids_; }
-
-    Result *open_result = nullptr; // at most one per connection
-    BoundParams bound;             // reused by every execute
-    std::string sql_buf;           // NUL-terminated copy of the statement text
+    BoundParams bound;   // reused by every execute
+    std::string sql_buf; // NUL-terminated copy of the statement text
 
 private:
-    Connection(PGconn *pg, ConnectConfig cfg, void *host_context);
+    Connection(PGconn *pg, ConnectConfig cfg);
     void after_connect();
+    // The statement itself (execute without the deadline's classification).
+    std::unique_ptr<Result> run(const sdk::Statement &stmt);
+    // A result for the next statement: the one kept at the last close, or new.
+    std::unique_ptr<Result> take_result(std::string_view sql, CancelOnClose may_cancel);
     void deallocate(const std::string &name) noexcept;
     const std::string &cache_key(const std::string &sql, const BoundParams &params);
     static void notice_receiver(void *arg, const PGresult *res);
 
     PGconn *pg_;
     ConnectConfig cfg_;
-    void *host_context_;
+    // While open() runs: notices go to the host through it (the
+    // connection's own log() works once connect has returned).
+    const sdk::ConnectParams *connecting_ = nullptr;
     bool broken_ = false;
 
     std::mutex cancel_mu_;
@@ -182,11 +194,10 @@ private:
         bool sent = false, done = false;
     };
     std::shared_ptr<CancelFlight> cancel_flight_;
-    ilana::sdk::StatementDeadline deadline_;
+    sdk::StatementDeadline deadline_;
 
     StatementCache cache_{kStatementCacheCapacity};
     uint64_t next_statement_id_ = 0;
-    uint64_t columns_ids_ = 0;
     std::string key_buf_;
     std::vector<std::string> pending_deallocate_;
 
@@ -194,9 +205,7 @@ private:
     bool user_prepared_ = false;   // ... among them a PREPARE of the user's
     bool set_date_style_ = false;  // after_connect set DateStyle: a reset does too
 
-    std::unique_ptr<Result> spare_result_;
     std::string server_version_;
-    int64_t max_connections_ = 0; // 0 = not asked yet
 };
 
 } // namespace ilana::drivers::postgres

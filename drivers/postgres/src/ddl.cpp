@@ -15,7 +15,6 @@
 // GENERATED ALWAYS, views and materialized views in dependency order, their
 // indexes, triggers — the sequences' current values (setval).
 #include "connection.hpp"
-#include "handles.hpp"
 #include "result.hpp"
 #include "statement.hpp"
 
@@ -34,7 +33,6 @@ namespace ilana::drivers::postgres {
 namespace {
 
 using ilana::sdk::DriverFailure;
-using ilana::sdk::guarded;
 
 std::string escaped(Connection &c, const std::string &s, bool identifier) {
     char *q = identifier ? PQescapeIdentifier(c.pg(), s.c_str(), s.size()) : PQescapeLiteral(c.pg(), s.c_str(), s.size());
@@ -397,37 +395,26 @@ std::vector<Statement> build(Connection &c, const std::string &source, const std
     return out;
 }
 
-ilana_status clone_namespace(ilana_conn *conn, const char *source, const char *target, ilana_result **out,
-                             ilana_error *err) {
-    if (out != nullptr) *out = nullptr;
-    return guarded(err, [&] {
-        if (out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "ddl: out is NULL");
-        if (source == nullptr || *source == '\0' || target == nullptr || *target == '\0')
-            throw DriverFailure(ILANA_ERR_INTERNAL, "ddl: a schema name is empty");
-        Connection &c = conn_ref(conn);
-        std::vector<Statement> statements;
-        {
-            SearchPathGuard guard(c, escaped(c, source, true));
-            statements = build(c, source, target);
-            guard.restore();
-        }
-        std::string json = "[";
-        for (const auto &s : statements) {
-            if (json.size() > 1) json += ",";
-            json += "[" + std::to_string(s.step) + "," + json_string(s.kind) + "," + json_string(s.name) + "," +
-                    (s.table ? json_string(*s.table) : std::string("null")) + "," + json_string(s.sql) + "]";
-        }
-        json += "]";
-        std::unique_ptr<Result> r = execute_sql(c, kResultSql, {text_param(json.c_str())}, ILANA_EXEC_READ_ONLY);
-        *out = to_handle(r.release());
-        return ILANA_OK;
-    });
-}
-
-const ilana_ddl_api kDdl = {sizeof(ilana_ddl_api), clone_namespace};
-
 } // namespace
 
-const ilana_ddl_api *ddl_api() noexcept { return &kDdl; }
+std::unique_ptr<Result> Connection::clone_namespace(std::string_view source_name, std::string_view target_name) {
+    if (source_name.empty() || target_name.empty())
+        throw DriverFailure(ILANA_ERR_INTERNAL, "ddl: a schema name is empty");
+    const std::string source(source_name), target(target_name);
+    std::vector<Statement> statements;
+    {
+        SearchPathGuard guard(*this, escaped(*this, source, true));
+        statements = build(*this, source, target);
+        guard.restore();
+    }
+    std::string json = "[";
+    for (const auto &s : statements) {
+        if (json.size() > 1) json += ",";
+        json += "[" + std::to_string(s.step) + "," + json_string(s.kind) + "," + json_string(s.name) + "," +
+                (s.table ? json_string(*s.table) : std::string("null")) + "," + json_string(s.sql) + "]";
+    }
+    json += "]";
+    return execute_sql(kResultSql, {text_param(json.c_str())}, ILANA_EXEC_READ_ONLY);
+}
 
 } // namespace ilana::drivers::postgres

@@ -4,15 +4,11 @@
 //
 // Column names and types are fixed by the ABI; every expression is cast so
 // the result types are exactly TEXT / INT64 / BOOL.
-#include "handles.hpp"
+#include "connection.hpp"
 #include "statement.hpp"
-
-#include <ilana/sdk/driver_support.hpp>
 
 namespace ilana::drivers::postgres {
 namespace {
-
-using ilana::sdk::guarded;
 
 // Relations that hold or show rows: tables, partitioned tables, foreign
 // tables ("table"); views and materialized views ("view").
@@ -71,37 +67,20 @@ WHERE n.nspname = COALESCE($1::text, current_schema())
   AND ($2::text IS NULL OR t.relname = $2::text)
 ORDER BY t.relname, ic.relname)SQL";
 
-ilana_status run(ilana_conn *conn, const char *sql, std::vector<ilana_value> params, ilana_result **out,
-                 ilana_error *err) {
-    if (out != nullptr) *out = nullptr;
-    return guarded(err, [&] {
-        if (out == nullptr) throw ilana::sdk::DriverFailure(ILANA_ERR_INTERNAL, "introspect: out is NULL");
-        Connection &c = conn_ref(conn);
-        std::unique_ptr<Result> r =
-            execute_sql(c, sql, params, ILANA_EXEC_CACHE | ILANA_EXEC_READ_ONLY);
-        *out = to_handle(r.release());
-        return ILANA_OK;
-    });
-}
-
-ilana_status tables(ilana_conn *conn, const char *schema, ilana_result **out, ilana_error *err) {
-    return run(conn, kTablesSql, {text_param(schema)}, out, err);
-}
-
-ilana_status columns(ilana_conn *conn, const char *schema, const char *table, ilana_result **out,
-                     ilana_error *err) {
-    return run(conn, kColumnsSql, {text_param(schema), text_param(table)}, out, err);
-}
-
-ilana_status indexes(ilana_conn *conn, const char *schema, const char *table, ilana_result **out,
-                     ilana_error *err) {
-    return run(conn, kIndexesSql, {text_param(schema), text_param(table)}, out, err);
-}
-
-const ilana_introspect_api kIntrospect = {sizeof(ilana_introspect_api), tables, columns, indexes};
-
 } // namespace
 
-const ilana_introspect_api *introspect_api() noexcept { return &kIntrospect; }
+std::unique_ptr<Result> Connection::tables(std::optional<std::string_view> schema) {
+    return execute_sql(kTablesSql, {text_param(schema)}, ILANA_EXEC_CACHE | ILANA_EXEC_READ_ONLY);
+}
+
+std::unique_ptr<Result> Connection::columns(std::optional<std::string_view> schema,
+                                            std::optional<std::string_view> table) {
+    return execute_sql(kColumnsSql, {text_param(schema), text_param(table)}, ILANA_EXEC_CACHE | ILANA_EXEC_READ_ONLY);
+}
+
+std::unique_ptr<Result> Connection::indexes(std::optional<std::string_view> schema,
+                                            std::optional<std::string_view> table) {
+    return execute_sql(kIndexesSql, {text_param(schema), text_param(table)}, ILANA_EXEC_CACHE | ILANA_EXEC_READ_ONLY);
+}
 
 } // namespace ilana::drivers::postgres

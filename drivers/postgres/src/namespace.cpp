@@ -1,7 +1,7 @@
 // namespace.cpp — "ilana.namespace/1": tenants as PostgreSQL schemas, chosen
 // per session through the `search_path` connect parameter.
 #include "connection.hpp"
-#include "handles.hpp"
+#include "postgres_driver.hpp"
 #include "statement.hpp"
 
 #include <ilana/sdk/driver_support.hpp>
@@ -12,13 +12,12 @@ namespace ilana::drivers::postgres {
 namespace {
 
 using ilana::sdk::DriverFailure;
-using ilana::sdk::guarded;
 
 // "CREATE SCHEMA IF NOT EXISTS " + quoted name: the name is an identifier,
 // which cannot be a bound parameter, so libpq quotes it.
-std::string with_identifier(Connection &c, const char *prefix, const char *name, const char *suffix) {
-    if (name == nullptr || *name == '\0') throw DriverFailure(ILANA_ERR_INTERNAL, "namespace: name is empty");
-    char *quoted = PQescapeIdentifier(c.pg(), name, std::strlen(name));
+std::string with_identifier(Connection &c, const char *prefix, std::string_view name, const char *suffix) {
+    if (name.empty()) throw DriverFailure(ILANA_ERR_INTERNAL, "namespace: name is empty");
+    char *quoted = PQescapeIdentifier(c.pg(), name.data(), name.size());
     if (quoted == nullptr)
         throw DriverFailure(ILANA_ERR_DATA, "namespace name is not valid UTF-8 for this connection");
     std::string sql = std::string(prefix) + quoted + suffix;
@@ -26,37 +25,10 @@ std::string with_identifier(Connection &c, const char *prefix, const char *name,
     return sql;
 }
 
-// PostgreSQL's own schemas (pg_catalog, pg_toast, pg_temp_N, ...: the pg_
-// prefix is reserved), information_schema, and public, the default schema
-// that holds what is shared, never a tenant's.
-int32_t is_system(const char *name) {
-    if (name == nullptr) return 0;
-    return std::strncmp(name, "pg_", 3) == 0 || std::strcmp(name, "information_schema") == 0 ||
-           std::strcmp(name, "public") == 0;
-}
-
-void refuse_system(const char *name, const char *what) {
-    if (name != nullptr && is_system(name) != 0)
-        throw DriverFailure(ILANA_ERR_CONFIG, std::string("namespace: refusing to ") + what + " schema \"" + name +
-                                                  "\": it is a system schema, never a tenant");
-}
-
-ilana_status create(ilana_conn *conn, const char *name, ilana_error *err) {
-    return guarded(err, [&] {
-        refuse_system(name, "create");
-        Connection &c = conn_ref(conn);
-        c.exec_simple(with_identifier(c, "CREATE SCHEMA IF NOT EXISTS ", name, "").c_str());
-        return ILANA_OK;
-    });
-}
-
-ilana_status drop(ilana_conn *conn, const char *name, ilana_error *err) {
-    return guarded(err, [&] {
-        refuse_system(name, "drop");
-        Connection &c = conn_ref(conn);
-        c.exec_simple(with_identifier(c, "DROP SCHEMA IF EXISTS ", name, " CASCADE").c_str());
-        return ILANA_OK;
-    });
+void refuse_system(std::string_view name, const char *what) {
+    if (PostgresDriver::is_system_namespace(name))
+        throw DriverFailure(ILANA_ERR_CONFIG, std::string("namespace: refusing to ") + what + " schema \"" +
+                                                  std::string(name) + "\": it is a system schema, never a tenant");
 }
 
 // System schemas (pg_*, information_schema) are left out here; public is
@@ -70,24 +42,29 @@ WHERE ($1::text IS NULL OR left(n.nspname::text, length($1::text)) = $1::text)
   AND n.nspname <> 'information_schema'
 ORDER BY n.nspname)SQL";
 
-ilana_status list(ilana_conn *conn, const char *prefix, ilana_result **out, ilana_error *err) {
-    if (out != nullptr) *out = nullptr;
-    return guarded(err, [&] {
-        if (out == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "namespace list: out is NULL");
-        Connection &c = conn_ref(conn);
-        const char *p = prefix != nullptr && *prefix != '\0' ? prefix : nullptr;
-        std::unique_ptr<Result> r = execute_sql(c, kListSql, {text_param(p)}, ILANA_EXEC_READ_ONLY);
-        *out = to_handle(r.release());
-        return ILANA_OK;
-    });
-}
-
-const ilana_namespace_api kNamespace = {
-    sizeof(ilana_namespace_api), ILANA_NAMESPACE_SCHEMA, "search_path", create, drop, list, is_system,
-};
-
 } // namespace
 
-const ilana_namespace_api *namespace_api() noexcept { return &kNamespace; }
+// PostgreSQL's own schemas (pg_catalog, pg_toast, pg_temp_N, ...: the pg_
+// prefix is reserved), information_schema, and public, the default schema
+// that holds what is shared, never a tenant's.
+bool PostgresDriver::is_system_namespace(std::string_view name) noexcept {
+    return name.substr(0, 3) == "pg_" || name == "information_schema" || name == "public";
+}
+
+// Driver<> refuses a system schema before drop; create refuses it here.
+void PostgresDriver::namespace_create(Connection *conn, std::string_view name) {
+    refuse_system(name, "create");
+    conn->exec_simple(with_identifier(*conn, "CREATE SCHEMA IF NOT EXISTS ", name, "").c_str());
+}
+
+void PostgresDriver::namespace_drop(Connection *conn, std::string_view name) {
+    refuse_system(name, "drop");
+    conn->exec_simple(with_identifier(*conn, "DROP SCHEMA IF EXISTS ", name, " CASCADE").c_str());
+}
+
+std::unique_ptr<Result> Connection::namespace_list(std::optional<std::string_view> prefix) {
+    if (prefix && prefix->empty()) prefix.reset();
+    return execute_sql(kListSql, {text_param(prefix)}, ILANA_EXEC_READ_ONLY);
+}
 
 } // namespace ilana::drivers::postgres

@@ -15,7 +15,6 @@
 // not leave half a pipeline behind.
 #include "connection.hpp"
 #include "errors.hpp"
-#include "handles.hpp"
 
 #include <ilana/sdk/driver_support.hpp>
 
@@ -28,7 +27,6 @@
 namespace ilana::drivers::postgres {
 
 using ilana::sdk::DriverFailure;
-using ilana::sdk::guarded;
 
 namespace {
 
@@ -44,14 +42,15 @@ bool is_string_type(ilana_type t) {
            t == ILANA_TYPE_JSON;
 }
 
-const ilana_value &value_at(const ilana_batch_statement &st, uint64_t row, uint32_t p) {
-    const char *base = reinterpret_cast<const char *>(st.params);
-    return *reinterpret_cast<const ilana_value *>(base + (row * st.param_count + p) * st.value_size);
+const ilana_value &value_at(const sdk::BatchStatement &st, uint64_t row, uint32_t p) {
+    const sdk::Params values = st.row(row);
+    return *reinterpret_cast<const ilana_value *>(reinterpret_cast<const char *>(values.data()) +
+                                                  static_cast<size_t>(p) * values.stride());
 }
 
 // What BoundParams::bind would refuse, checked for every row up front.
-void check_row(const ilana_batch_statement &st, uint64_t row) {
-    for (uint32_t p = 0; p < st.param_count; ++p) {
+void check_row(const sdk::BatchStatement &st, uint64_t row) {
+    for (uint32_t p = 0; p < st.param_count(); ++p) {
         const ilana_value &v = value_at(st, row, p);
         auto bad = [&](const std::string &why, ilana_error_class cls) {
             throw DriverFailure(cls,
@@ -87,8 +86,7 @@ struct Plan {
 
 class Pipeline {
 public:
-    Pipeline(Connection &conn, const ilana_batch_statement &st, std::string_view sql)
-        : conn_(conn), pg_(conn.pg()), st_(st), sql_(sql) {}
+    Pipeline(Connection &conn, const sdk::BatchStatement &st) : conn_(conn), pg_(conn.pg()), st_(st) {}
 
     // Runs the batch; returns the summed affected rows. On failure throws,
     // with failed_row() telling the row (or -1).
@@ -149,7 +147,7 @@ private:
         std::string sig;
         for (uint64_t r = 0; r < st_.row_count; ++r) {
             sig.clear();
-            for (uint32_t p = 0; p < st_.param_count; ++p)
+            for (uint32_t p = 0; p < st_.param_count(); ++p)
                 sig.push_back(static_cast<char>('a' + value_at(st_, r, p).type));
             if (find_plan(sig) != nullptr) continue;
             if (plans_.size() >= kMaxSignatures) {
@@ -170,8 +168,8 @@ private:
     }
 
     void bind_row(uint64_t r) {
-        const ilana_value *row = st_.param_count > 0 ? &value_at(st_, r, 0) : nullptr;
-        conn_.bound.bind(row, st_.param_count, st_.value_size);
+        const sdk::Params row = st_.row(r);
+        conn_.bound.bind(row.data(), row.size(), row.stride());
     }
 
     void send_row(uint64_t r) {
@@ -274,8 +272,7 @@ private:
 
     Connection &conn_;
     PGconn *pg_;
-    const ilana_batch_statement &st_;
-    std::string_view sql_;
+    const sdk::BatchStatement &st_;
     std::vector<Plan> plans_;
     bool named_ = false;
     bool in_pipeline_ = false;
@@ -288,79 +285,44 @@ private:
     bool stale_plan_ = false;
 };
 
-void execute_many(Connection &conn, const ilana_batch_statement &st, ilana_batch_outcome &out) {
-    if (!ILANA_COVERS(st.struct_size, ilana_batch_statement, flags))
-        throw DriverFailure(ILANA_ERR_INTERNAL, "execute_many: ilana_batch_statement.struct_size is too small");
-    if (st.sql == nullptr && st.sql_len > 0) throw DriverFailure(ILANA_ERR_INTERNAL, "execute_many: sql is NULL");
-    const std::string_view sql(st.sql == nullptr ? "" : st.sql, static_cast<size_t>(st.sql_len));
+} // namespace
+
+// Driver<> has checked the statement's struct, the parameter array and that
+// no result is open; a BatchRowFailure names the row that failed.
+int64_t Connection::execute_many(const sdk::BatchStatement &st) {
+    const std::string_view sql = st.sql;
     if (sql.find('\0') != std::string_view::npos)
         throw DriverFailure(ILANA_ERR_SYNTAX, "the SQL text contains a zero byte", "", 0, ILANA_ERRF_NOT_SENT);
-    if (st.param_count > kMaxParams)
-        throw DriverFailure(ILANA_ERR_INTERNAL, "too many parameters: " + std::to_string(st.param_count) +
+    if (st.param_count() > kMaxParams)
+        throw DriverFailure(ILANA_ERR_INTERNAL, "too many parameters: " + std::to_string(st.param_count()) +
                                                     " (PostgreSQL allows 65535 per statement)");
-    if (st.row_count > 0 && st.param_count > 0 && (st.params == nullptr || st.value_size < sizeof(ilana_value)))
-        throw DriverFailure(ILANA_ERR_INTERNAL, "execute_many: params is NULL or value_size is too small");
 
-    conn.ensure_usable();
-    if (st.row_count == 0) return;
+    ensure_usable();
+    if (st.row_count == 0) return 0;
     for (uint64_t r = 0; r < st.row_count; ++r) check_row(st, r);
-    conn.flush_deallocations();
-    conn.note_effect(session_effect(sql)); // once per batch, not per row
-    conn.sql_buf.assign(sql.data(), sql.size());
-    conn.cancel_requested.store(false);
-    const bool use_cache = (st.flags & ILANA_EXEC_CACHE) != 0 && conn.statement_cache_enabled();
+    flush_deallocations();
+    note_effect(session_effect(sql)); // once per batch, not per row
+    sql_buf.assign(sql.data(), sql.size());
+    cancel_requested.store(false);
+    const bool use_cache = (st.flags & ILANA_EXEC_CACHE) != 0 && statement_cache_enabled();
 
     for (int attempt = 0;; ++attempt) {
-        Pipeline p(conn, st, sql);
+        Pipeline p(*this, st);
         try {
-            out.affected_rows = p.run(use_cache);
-            return;
+            return p.run(use_cache);
         } catch (const DriverFailure &f) {
-            out.failed_row = p.failed_row();
             // A prepared statement the server forgot (DEALLOCATE ALL) or
             // whose plan went stale after DDL: outside a transaction nothing
             // was applied, so prepare again and run once more.
-            if (p.stale_plan() && attempt == 0 && PQstatus(conn.pg()) == CONNECTION_OK &&
-                PQtransactionStatus(conn.pg()) == PQTRANS_IDLE) {
+            if (p.stale_plan() && attempt == 0 && PQstatus(pg_) == CONNECTION_OK &&
+                PQtransactionStatus(pg_) == PQTRANS_IDLE) {
                 p.forget_plans();
-                out.failed_row = -1;
                 continue;
             }
+            if (p.failed_row() >= 0) throw sdk::BatchRowFailure(p.failed_row(), f);
             throw;
         }
     }
 }
-
-ilana_status pg_execute_many(ilana_conn *conn, const ilana_batch_statement *stmt, ilana_batch_outcome *out,
-                             ilana_error *err) {
-    ilana_batch_outcome local{};
-    local.struct_size = sizeof local;
-    local.affected_rows = 0;
-    local.failed_row = -1;
-    ilana_status st = guarded(err, [&] {
-        if (stmt == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "execute_many: statement is NULL");
-        execute_many(conn_ref(conn), *stmt, local);
-        return ILANA_OK;
-    });
-    if (st != ILANA_OK) local.affected_rows = 0;
-    if (out != nullptr) {
-        // Only the fields the host's struct covers.
-        if (ILANA_COVERS(out->struct_size, ilana_batch_outcome, affected_rows))
-            out->affected_rows = local.affected_rows;
-        if (ILANA_COVERS(out->struct_size, ilana_batch_outcome, failed_row))
-            out->failed_row = local.failed_row;
-    }
-    return st;
-}
-
-const ilana_batch_api kBatchApi = {
-    sizeof(ilana_batch_api),
-    ILANA_BATCH_PIPELINE,
-    pg_execute_many,
-};
-
-} // namespace
-
-const ilana_batch_api *batch_api() noexcept { return &kBatchApi; }
 
 } // namespace ilana::drivers::postgres

@@ -32,7 +32,6 @@ namespace {
 // A hint larger than this is capped: a batch's memory stays bounded even if
 // the host asks for "everything".
 constexpr uint32_t kMaxBatchRows = 65536;
-constexpr uint32_t kDefaultBatchRows = 1024;
 // Unread rows result_close reads before it prefers a cancel request (which
 // costs the server a process fork; a few thousand rows cost less).
 constexpr size_t kDrainBeforeCancel = 2048;
@@ -53,28 +52,17 @@ void drain(PGconn *pg) noexcept {
 
 } // namespace
 
-Result::Result(Connection *conn, std::string_view sql, CancelOnClose may_cancel)
-    : conn_(conn), sql_(sql.substr(0, 400)), may_cancel_(may_cancel) {}
+Result::~Result() { finish(); }
 
-Result::~Result() {
-    finish();
-    PQclear(final_);
-}
-
-void Result::reset(Connection *conn, std::string_view sql, CancelOnClose may_cancel) {
-    conn_ = conn;
+void Result::start(std::string_view sql, CancelOnClose may_cancel) {
     sql_.assign(sql.substr(0, 400));
     may_cancel_ = may_cancel;
     statement_ = nullptr;
-    PQclear(final_);
-    final_ = nullptr;
     pending_ = nullptr;
     whole_row_ = 0;
     finished_ = true;
-    affected_ = -1;
     // The column description stays: the next statement is often this one
     // again (describe compares); start_command empties it for no rows.
-    arena_.bytes.clear();
 }
 
 void Result::describe(const PGresult *res, uint64_t statement_id) {
@@ -82,7 +70,7 @@ void Result::describe(const PGresult *res, uint64_t statement_id) {
     // row description is fixed (PostgreSQL fails the execution with 0A000
     // rather than change it, and execute prepares it again under a new id),
     // so there is nothing to look at.
-    if (statement_id != 0 && statement_id == described_statement_ && columns_id_ != 0) return;
+    if (statement_id != 0 && statement_id == described_statement_ && columns_id() != 0) return;
     described_statement_ = statement_id;
     const int nf = PQnfields(res);
     const auto n = static_cast<size_t>(nf < 0 ? 0 : nf);
@@ -90,44 +78,37 @@ void Result::describe(const PGresult *res, uint64_t statement_id) {
     // uncached statement of the same shape): compare instead of rebuilding.
     // The columns (name, type, native_type, nullable) are a function of the
     // name and type OID alone, so an equal comparison keeps columns_id too.
-    if (n > 0 && n == columns_.size() && n == types_.size() && columns_id_ != 0) {
+    if (n > 0 && n == oids_.size() && columns_id() != 0) {
+        const auto &cols = columns();
         bool same = true;
         for (size_t c = 0; c < n && same; ++c) {
             const int ci = static_cast<int>(c);
-            same = types_[c] == PQftype(res, ci) && formats_[c] == PQfformat(res, ci) &&
-                   std::strcmp(names_[c].c_str(), PQfname(res, ci)) == 0;
+            same = oids_[c] == PQftype(res, ci) && formats_[c] == PQfformat(res, ci) &&
+                   std::strcmp(cols[c].name.c_str(), PQfname(res, ci)) == 0;
         }
         if (same) return;
     }
     // Built afresh (another statement, a re-prepared one, another result
     // format, a new result object): a new id, never one handed out before.
-    columns_id_ = conn_->next_columns_id();
-    types_.resize(n);
+    clear_columns();
+    set_columns_id(conn_->next_columns_id());
+    oids_.resize(n);
     formats_.resize(n);
-    names_.resize(n);
-    native_names_.resize(n); // sized first: columns_ keep c_str() pointers
-    columns_.resize(n);
+    cell_types_.resize(n);
     decoders_.resize(n);
     string_columns_.clear();
     for (size_t c = 0; c < n; ++c) {
         const int ci = static_cast<int>(c);
         const Oid type = PQftype(res, ci);
         const ColumnType ct = column_type(type);
-        names_[c] = PQfname(res, ci);
-        const char *native = ct.native;
-        if (native == nullptr) {
-            native_names_[c] = unknown_type_name(type);
-            native = native_names_[c].c_str();
-        }
-        ilana_column &col = columns_[c];
-        col.struct_size = sizeof(ilana_column);
-        col.name = names_[c].c_str();
-        col.type = ct.type;
-        col.native_type = native;
-        col.nullable = -1; // libpq does not say; the catalog would cost a round trip
-        decoders_[c] = decoder_for(type, PQfformat(res, ci));
-        types_[c] = type;
+        // libpq does not say whether a column is nullable; the catalog
+        // would cost a round trip.
+        add_column(PQfname(res, ci), ct.type, ct.native != nullptr ? std::string(ct.native) : unknown_type_name(type),
+                   -1);
+        oids_[c] = type;
         formats_[c] = PQfformat(res, ci);
+        cell_types_[c] = ct.type;
+        decoders_[c] = decoder_for(type, formats_[c]);
         if (ct.is_string) string_columns_.push_back(static_cast<uint32_t>(c));
     }
 }
@@ -141,48 +122,20 @@ void Result::start_rows(PGresult *first, CachedStatement *stmt) {
 }
 
 void Result::start_command(const PGresult *res) {
-    columns_.clear();
+    clear_columns(); // no row set, no description (and columns_id 0)
+    oids_.clear();
+    cell_types_.clear();
     string_columns_.clear();
-    types_.clear();
-    columns_id_ = 0; // no row set, no description
     described_statement_ = 0;
-    affected_ = parse_affected(res);
+    set_affected_rows(parse_affected(res));
     finished_ = true;
 }
 
-void Result::info(ilana_result_info *out) const {
-    if (out == nullptr) return;
-    const uint32_t size = out->struct_size;
-    if (ILANA_COVERS(size, ilana_result_info, column_count))
-        out->column_count = static_cast<uint32_t>(columns_.size());
-    if (ILANA_COVERS(size, ilana_result_info, columns))
-        out->columns = columns_.empty() ? nullptr : columns_.data();
-    if (ILANA_COVERS(size, ilana_result_info, column_size))
-        out->column_size = sizeof(ilana_column);
-    // Row sets: known once the last row was read ("SELECT n" tag); -1 before.
-    if (ILANA_COVERS(size, ilana_result_info, affected_rows)) {
-        if (final_ != nullptr) {
-            affected_ = parse_affected(final_);
-            PQclear(final_);
-            final_ = nullptr;
-        }
-        out->affected_rows = affected_;
-    }
-    // No generated-id facility in PostgreSQL: use INSERT ... RETURNING.
-    if (ILANA_COVERS(size, ilana_result_info, last_insert_id))
-        out->last_insert_id = 0;
-    // ABI 1.1; a v1.0 host's struct ends before it.
-    if (ILANA_COVERS(size, ilana_result_info, columns_id)) out->columns_id = columns_id_;
-}
-
-void Result::decode_row(const PGresult *res, int res_row, size_t row) {
-    const size_t ncols = columns_.size();
-    if (ncols == 0) return;
-    if (cells_.size() < (row + 1) * ncols) cells_.resize(std::max(cells_.size() * 2, (row + 1) * ncols));
-    ilana_value *cell = cells_.data() + row * ncols;
+void Result::decode_row(const PGresult *res, int res_row, ilana_value *cell) {
+    const size_t ncols = cell_types_.size();
     for (size_t c = 0; c < ncols; ++c, ++cell) {
         const int ci = static_cast<int>(c);
-        cell->type = columns_[c].type;
+        cell->type = cell_types_[c];
         // NULL has length 0: ask libpq about NULL only for empty values.
         const int len = PQgetlength(res, res_row, ci);
         if (len == 0 && PQgetisnull(res, res_row, ci) != 0) {
@@ -195,11 +148,27 @@ void Result::decode_row(const PGresult *res, int res_row, size_t row) {
     }
 }
 
+bool Result::first_cell(ilana_value &out) {
+    const PGresult *res = pending_;
+    if (res == nullptr || PQntuples(res) < 1 || cell_types_.empty()) return false;
+    arena_.bytes.clear();
+    const int len = PQgetlength(res, 0, 0);
+    out.type = cell_types_[0];
+    if (len == 0 && PQgetisnull(res, 0, 0) != 0) {
+        out.is_null = 1;
+        return true;
+    }
+    out.is_null = 0;
+    decoders_[0](PQgetvalue(res, 0, 0), len, &out, arena_);
+    if (!string_columns_.empty() && string_columns_[0] == 0)
+        out.v.str.ptr = arena_.bytes.data() + reinterpret_cast<uintptr_t>(out.v.str.ptr);
+    return true;
+}
+
 void Result::complete(PGresult *final_result) {
-    // Kept, and its "SELECT n" tag parsed only if result_info asks after the
-    // end: a host reading a query's rows rarely does.
-    PQclear(final_);
-    final_ = final_result;
+    // The "SELECT n" tag: the affected rows of a row set, known at its end.
+    PgResultPtr holder(final_result);
+    set_affected_rows(parse_affected(final_result));
     finished_ = true;
     drain(conn_->pg());
     conn_->end_deadline();
@@ -214,22 +183,23 @@ void Result::fail(PGresult *error_result) {
     throw failure_from_result(holder.get(), conn_->pg(), ErrorContext{conn_->cancel_requested.load()});
 }
 
-ilana_status Result::fetch(ilana_batch *batch) {
-    if (batch == nullptr || !ILANA_COVERS(batch->struct_size, ilana_batch, cells))
-        throw DriverFailure(ILANA_ERR_INTERNAL, "fetch: ilana_batch is NULL or its struct_size is too small");
-    const size_t ncols = columns_.size();
-    batch->row_count = 0;
-    batch->column_count = static_cast<uint32_t>(ncols);
-    batch->value_size = sizeof(ilana_value);
-    batch->cells = cells_.data();
-    if (finished_ && pending_ == nullptr) return ILANA_DONE;
+bool Result::fetch(sdk::Batch &out) {
+    if (finished_ && pending_ == nullptr) return true;
     if (conn_ == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "fetch after the connection was closed");
-    // max_rows 0 means "the driver's default" (driver.h).
-    const size_t max_rows = batch->max_rows == 0 ? kDefaultBatchRows : std::min(batch->max_rows, kMaxBatchRows);
+    try {
+        return fetch_rows(out);
+    } catch (const DriverFailure &f) {
+        throw conn_->deadline_failure(f); // a timeout, when the deadline explains it
+    }
+}
+
+bool Result::fetch_rows(sdk::Batch &out) {
+    // max_rows 0 means "the driver's default" (driver.h): the SDK makes it 1024.
+    const uint32_t max_rows = std::min(out.max_rows(), kMaxBatchRows);
     PGconn *pg = conn_->pg();
     arena_.bytes.clear();
 
-    size_t rows = 0;
+    uint32_t rows = 0;
     bool error_pending = false; // an error after some rows waits for the next fetch
     while (rows < max_rows && !finished_ && !error_pending) {
         PGresult *r = pending_ != nullptr ? pending_ : PQgetResult(pg);
@@ -241,7 +211,7 @@ ilana_status Result::fetch(ilana_batch *batch) {
         switch (PQresultStatus(r)) {
         case PGRES_SINGLE_TUPLE: {
             PgResultPtr row(r); // cleared as soon as it is copied
-            decode_row(r, 0, rows);
+            decode_row(r, 0, out.add_row());
             ++rows;
             break;
         }
@@ -249,7 +219,10 @@ ilana_status Result::fetch(ilana_batch *batch) {
             // The end of a single-row stream (no rows), or a whole result
             // (ILANA_EXEC_WHOLE_RESULT): its rows go out max_rows at a time.
             const int total = PQntuples(r);
-            while (rows < max_rows && whole_row_ < total) decode_row(r, whole_row_++, rows++);
+            while (rows < max_rows && whole_row_ < total) {
+                decode_row(r, whole_row_++, out.add_row());
+                ++rows;
+            }
             if (whole_row_ < total) {
                 pending_ = r; // the rest in the next fetch
                 break;
@@ -278,23 +251,35 @@ ilana_status Result::fetch(ilana_batch *batch) {
         }
     }
     // Cells hold arena offsets until now: turn them into pointers.
-    const char *base = arena_.bytes.data();
-    for (size_t row = 0; row < rows; ++row) {
-        ilana_value *cells = cells_.data() + row * ncols;
-        for (uint32_t c : string_columns_) {
-            ilana_value &cell = cells[c];
-            if (cell.is_null != 0) continue;
-            cell.v.str.ptr = base + reinterpret_cast<uintptr_t>(cell.v.str.ptr);
+    if (rows > 0 && !string_columns_.empty()) {
+        const char *base = arena_.bytes.data();
+        const size_t ncols = cell_types_.size();
+        ilana_value *cells = out.cells();
+        for (uint32_t row = 0; row < rows; ++row, cells += ncols) {
+            for (uint32_t c : string_columns_) {
+                ilana_value &cell = cells[c];
+                if (cell.is_null != 0) continue;
+                cell.v.str.ptr = base + reinterpret_cast<uintptr_t>(cell.v.str.ptr);
+            }
         }
     }
-    batch->row_count = static_cast<uint32_t>(rows);
-    batch->cells = cells_.data();
     delivered_ += static_cast<int64_t>(rows);
     if (finished_ && statement_ != nullptr) {
         statement_->last_rows = delivered_;
         statement_ = nullptr;
     }
-    return finished_ ? ILANA_DONE : ILANA_OK;
+    return finished_;
+}
+
+bool Result::recycle() noexcept {
+    finish();
+    return conn_ != nullptr;
+}
+
+bool Result::detach() noexcept {
+    statement_ = nullptr; // the connection's cache goes with it
+    conn_ = nullptr;
+    return true;
 }
 
 void Result::finish() noexcept {
@@ -332,7 +317,6 @@ void Result::finish() noexcept {
         finished_ = true;
     }
     conn_->end_deadline();
-    if (conn_->open_result == this) conn_->open_result = nullptr;
 }
 
 } // namespace ilana::drivers::postgres

@@ -22,7 +22,6 @@
 // not carry session state the next user could see. One simple-protocol
 // round trip; ROLLBACK first when a transaction is still open.
 #include "connection.hpp"
-#include "handles.hpp"
 
 #include <ilana/sdk/driver_support.hpp>
 #include <ilana/sdk/sql_text.hpp>
@@ -30,8 +29,6 @@
 namespace ilana::drivers::postgres {
 
 using ilana::sdk::ContainsNoCase;
-using ilana::sdk::DriverFailure;
-using ilana::sdk::guarded;
 
 SessionEffect session_effect(std::string_view sql) noexcept {
     const ilana::sdk::LeadingKeyword k(sql);
@@ -75,24 +72,5 @@ void Connection::reset_session() {
     user_prepared_ = false;
     session_changed_ = false;
 }
-
-namespace {
-
-int32_t pg_is_dirty(ilana_conn *conn) {
-    return conn == nullptr || from_handle(conn)->is_dirty() ? 1 : 0;
-}
-
-ilana_status pg_reset(ilana_conn *conn, ilana_error *err) {
-    return guarded(err, [&] {
-        conn_ref(conn).reset_session();
-        return ILANA_OK;
-    });
-}
-
-const ilana_session_api kSession = {sizeof(ilana_session_api), 0, pg_is_dirty, pg_reset};
-
-} // namespace
-
-const ilana_session_api *session_api() noexcept { return &kSession; }
 
 } // namespace ilana::drivers::postgres

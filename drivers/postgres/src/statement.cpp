@@ -1,4 +1,5 @@
-// statement.cpp — execute: bind, send (prepared or unnamed), first result.
+// statement.cpp — Connection::execute: bind, send (prepared or unnamed),
+// first result.
 //
 // Result format choice (libpq takes ONE resultFormat for all columns):
 //  - Cached statements (ILANA_EXEC_CACHE, not pgbouncer) are prepared and
@@ -66,13 +67,17 @@ bool is_query_text(std::string_view sql) noexcept {
 }
 
 ilana_value text_param(const char *s) {
+    return text_param(s != nullptr ? std::optional<std::string_view>(s) : std::nullopt);
+}
+
+ilana_value text_param(std::optional<std::string_view> s) {
     ilana_value v{};
     v.type = ILANA_TYPE_TEXT;
-    if (s == nullptr) {
+    if (!s) {
         v.is_null = 1;
     } else {
-        v.v.str.ptr = s;
-        v.v.str.len = std::strlen(s);
+        v.v.str.ptr = s->data();
+        v.v.str.len = s->size();
     }
     return v;
 }
@@ -84,55 +89,73 @@ ilana_value int_param(int64_t i) {
     return v;
 }
 
-std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
-    if (!ILANA_COVERS(st.struct_size, ilana_statement, value_size))
-        throw DriverFailure(ILANA_ERR_INTERNAL, "execute: ilana_statement.struct_size is too small");
-    const uint32_t flags =
-        ILANA_COVERS(st.struct_size, ilana_statement, flags) ? st.flags : 0u;
-    if (st.sql == nullptr && st.sql_len > 0) throw DriverFailure(ILANA_ERR_INTERNAL, "execute: sql is NULL");
-    const std::string_view sql(st.sql == nullptr ? "" : st.sql, static_cast<size_t>(st.sql_len));
+std::unique_ptr<Result> Connection::execute(const sdk::Statement &stmt) {
+    try {
+        return run(stmt);
+    } catch (const DriverFailure &f) {
+        throw deadline_failure(f); // a timeout, when the deadline explains it
+    }
+}
+
+std::unique_ptr<Result> Connection::execute_sql(std::string_view sql, const std::vector<ilana_value> &params,
+                                                uint32_t flags) {
+    sdk::Statement st;
+    st.sql = sql;
+    st.params = sdk::Params(params.empty() ? nullptr : params.data(), static_cast<uint32_t>(params.size()),
+                            sizeof(ilana_value));
+    st.flags = flags;
+    return execute(st);
+}
+
+std::unique_ptr<Result> Connection::take_result(std::string_view sql, CancelOnClose may_cancel) {
+    std::unique_ptr<Result> r = reuse_result<Result>();
+    if (!r) r = std::make_unique<Result>(*this);
+    r->start(sql, may_cancel);
+    return r;
+}
+
+std::unique_ptr<Result> Connection::run(const sdk::Statement &st) {
+    const uint32_t flags = st.flags;
+    const std::string_view sql = st.sql;
     if (sql.find('\0') != std::string_view::npos)
         throw DriverFailure(ILANA_ERR_SYNTAX, "the SQL text contains a zero byte");
-    if (st.param_count > kMaxParams)
-        throw DriverFailure(ILANA_ERR_INTERNAL, "too many parameters: " + std::to_string(st.param_count) +
+    if (st.params.size() > kMaxParams)
+        throw DriverFailure(ILANA_ERR_INTERNAL, "too many parameters: " + std::to_string(st.params.size()) +
                                                     " (PostgreSQL allows 65535 per statement)");
-    if (st.param_count > 0 && (st.params == nullptr || st.value_size < sizeof(ilana_value)))
-        throw DriverFailure(ILANA_ERR_INTERNAL, "execute: params is NULL or value_size is too small");
 
-    const int64_t timeout_ms = ilana::sdk::statement_timeout_ms(st);
     // First: a failure from here on is this statement's (and a deadline
     // left from the last one is forgotten).
-    conn.start_deadline(timeout_ms);
-    conn.ensure_usable();
-    conn.flush_deallocations();
-    conn.bound.bind(st.params, st.param_count, st.value_size);
-    conn.sql_buf.assign(sql.data(), sql.size());
+    start_deadline(st.timeout_ms);
+    ensure_usable();
+    flush_deallocations();
+    bound.bind(st.params.data(), st.params.size(), st.params.stride());
+    sql_buf.assign(sql.data(), sql.size());
 
-    PGconn *pg = conn.pg();
-    const BoundParams &bp = conn.bound;
+    PGconn *pg = pg_;
+    const BoundParams &bp = bound;
     // libpq 15 refuses protocol messages over 30000 bytes of types it does
     // not expect to be long, and ParameterDescription (4 bytes a parameter)
     // is one of them: describing a prepared statement with more than ~7490
     // parameters "loses synchronization". Such statements (batched inserts)
     // take the unnamed path, which never asks for a ParameterDescription.
     constexpr uint32_t kMaxCachedParams = 7000;
-    const bool use_cache = (flags & ILANA_EXEC_CACHE) != 0 && conn.statement_cache_enabled() &&
-                           st.param_count <= kMaxCachedParams;
+    const bool use_cache = (flags & ILANA_EXEC_CACHE) != 0 && statement_cache_enabled() &&
+                           st.params.size() <= kMaxCachedParams;
     const CancelOnClose may_cancel = cancel_on_close(flags, PQtransactionStatus(pg));
-    conn.cancel_requested.store(false);
+    cancel_requested.store(false);
 
     for (int attempt = 0;; ++attempt) {
         int sent;
         CachedStatement *cs = nullptr;
         if (use_cache) {
-            cs = conn.prepared(conn.sql_buf, bp);
-            conn.note_effect(cs->effect);
+            cs = prepared(sql_buf, bp);
+            note_effect(cs->effect);
             sent = PQsendQueryPrepared(pg, cs->name.c_str(), bp.count, bp.values.data(), bp.lengths.data(),
                                        bp.formats.data(), cs->result_format);
         } else {
-            if (attempt == 0) conn.note_effect(session_effect(sql));
+            if (attempt == 0) note_effect(session_effect(sql));
             // Unnamed statement: nothing stays on the server (PgBouncer-safe).
-            sent = PQsendQueryParams(pg, conn.sql_buf.c_str(), bp.count, bp.types.data(), bp.values.data(),
+            sent = PQsendQueryParams(pg, sql_buf.c_str(), bp.count, bp.types.data(), bp.values.data(),
                                      bp.lengths.data(), bp.formats.data(), 0);
         }
         if (sent == 0) throw failure_from_conn(pg);
@@ -151,19 +174,21 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
         switch (status) {
         case PGRES_SINGLE_TUPLE:
         case PGRES_TUPLES_OK: {
-            std::unique_ptr<Result> result = conn.take_result(sql, may_cancel);
+            std::unique_ptr<Result> result = take_result(sql, may_cancel);
             result->start_rows(first, cs);
-            conn.open_result = result.get();
+            // The deadline stops the statement on the server (start_deadline);
+            // rows it sent in time are the host's however late it fetches.
+            result->end_timeout();
             return result;
         }
         case PGRES_COMMAND_OK:
         case PGRES_EMPTY_QUERY: {
             PgResultPtr holder(first);
             drain(pg);
-            conn.end_deadline(); // nothing more to wait for
-            std::unique_ptr<Result> result = conn.take_result(sql, CancelOnClose::never);
+            end_deadline(); // nothing more to wait for
+            std::unique_ptr<Result> result = take_result(sql, CancelOnClose::never);
             result->start_command(first);
-            conn.open_result = result.get();
+            result->end_timeout(); // done within its timeout
             return result;
         }
         case PGRES_COPY_IN:
@@ -186,25 +211,12 @@ std::unique_ptr<Result> execute(Connection &conn, const ilana_statement &st) {
             // 0A000: "cached plan must not change result type" after DDL.
             // Forget it; re-prepare once when no transaction was aborted by
             // the failure (in autocommit the failed run changed nothing).
-            conn.forget_prepared(conn.sql_buf, bp, std::strcmp(state, "0A000") == 0);
+            forget_prepared(sql_buf, bp, std::strcmp(state, "0A000") == 0);
             if (attempt == 0 && PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) == PQTRANS_IDLE)
                 continue;
         }
-        throw failure_from_result(error.get(), pg, ErrorContext{conn.cancel_requested.load()});
+        throw failure_from_result(error.get(), pg, ErrorContext{cancel_requested.load()});
     }
-}
-
-std::unique_ptr<Result> execute_sql(Connection &conn, std::string_view sql,
-                                    const std::vector<ilana_value> &params, uint32_t flags) {
-    ilana_statement st{};
-    st.struct_size = sizeof st;
-    st.sql = sql.data();
-    st.sql_len = sql.size();
-    st.params = params.empty() ? nullptr : params.data();
-    st.param_count = static_cast<uint32_t>(params.size());
-    st.value_size = sizeof(ilana_value);
-    st.flags = flags;
-    return execute(conn, st);
 }
 
 } // namespace ilana::drivers::postgres

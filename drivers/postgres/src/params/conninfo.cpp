@@ -9,6 +9,7 @@
 #include "errors.hpp"
 
 #include <ilana/sdk/connection_url.hpp>
+#include <ilana/sdk/driver.hpp>
 #include <ilana/sdk/driver_support.hpp>
 #include <ilana/sdk/params.hpp>
 
@@ -88,43 +89,9 @@ void merge_uri(ConnectConfig &cfg, const char *key, const std::string &text) {
                             "character of the user name and password that is not a letter or digit");
 }
 
-const char *const kSslModes[] = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full", nullptr};
-
 namespace sdk = ilana::sdk;
 
-// Every key build_connect_config reads, for "ilana.params/1": the host checks
-// types, bounds and sslmode at load; build_connect_config still checks what
-// a table cannot say (url and connectionString together, the URI's own
-// values, search_path and schema together) and, with the bounds and values
-// declared here, the values a URI carries.
-const ilana_param_decl kParams[] = {
-    sdk::param_string("url", "postgresql://user:password@host:port/database?sslmode=...; explicit keys win"),
-    sdk::param_string("connectionString", "same as url (node-postgres spelling)"),
-    sdk::param_string("host", "server host name, IP address or Unix socket directory", "localhost"),
-    sdk::param_int("port", "server port", 1, 65535, "5432"),
-    sdk::param_string("user", "user name"),
-    sdk::secret(sdk::param_string("password", "password")),
-    sdk::param_string("database", "database name"),
-    sdk::param_string("dbname", "same as database (libpq spelling)"),
-    sdk::param_string("application_name", "shown in pg_stat_activity", "ilana"),
-    sdk::param_bool("ssl", "true: sslmode require; false: sslmode disable"),
-    sdk::param_bool("ssl.rejectUnauthorized", "true: sslmode verify-full; false: sslmode require"),
-    sdk::param_enum("sslmode", "libpq's sslmode (wins over ssl)", kSslModes),
-    sdk::param_string("sslrootcert", "CA certificate file (relative to the config file's directory)"),
-    sdk::param_string("sslcert", "client certificate file"),
-    sdk::secret(sdk::param_string("sslkey", "client private key file")),
-    sdk::param_int("connect_timeout", "bound on establishing the session (seconds, 0 waits forever)", 0, 24 * 3600),
-    sdk::param_bool("keepalives", "TCP keepalives", "true"),
-    sdk::param_int("keepalives_idle", "seconds of inactivity before a keepalive", 0, 1000000),
-    sdk::param_int("keepalives_interval", "seconds between unanswered keepalives", 0, 1000000),
-    sdk::param_int("keepalives_count", "lost keepalives before the connection is dead", 0, 1000000),
-    sdk::param_bool("pgbouncer", "safe for PgBouncer transaction pooling (no prepared statement cache)", "false"),
-    sdk::param_string("search_path", "the session's search_path (a list is passed as written)"),
-    sdk::param_string("schema", "one schema as the session's search_path (quoted)"),
-    sdk::param_int("statement_timeout", "the server's statement_timeout (milliseconds, 0 = none)", 0, 2147483647),
-};
-
-const ilana_param_decl &declared(const char *key) { return sdk::declared_param(kParams, key); }
+const ilana_param_decl &declared(const char *key) { return sdk::declared_param(kConnectParams, key); }
 
 // The value of `key` within its declared bounds; -1 when absent.
 long long int_in_range(ParamReader &r, const char *key) {
@@ -160,8 +127,6 @@ std::string search_path_setting(const std::string &value, bool list_allowed) {
 
 } // namespace
 
-const ilana_params_api kParamsApi = sdk::params_table(kParams);
-
 std::string escape_startup_option(const std::string &value) {
     std::string out;
     out.reserve(value.size() + 8);
@@ -172,9 +137,8 @@ std::string escape_startup_option(const std::string &value) {
     return out;
 }
 
-ConnectConfig build_connect_config(const ilana_connect_params *params) {
+ConnectConfig build_connect_config(sdk::ConnectParams &r) {
     ConnectConfig cfg;
-    ParamReader r(params);
 
     // Defaults, which the URI and explicit keys may override.
     set_kw(cfg, "application_name", "ilana");
@@ -272,10 +236,8 @@ ConnectConfig build_connect_config(const ilana_connect_params *params) {
         long long secs = std::atoll(c->c_str());
         if (secs == 1) secs = 2;
         cfg.timeout_ms = secs <= 0 ? 0 : static_cast<int>(secs * 1000);
-    } else if (params != nullptr &&
-               ILANA_COVERS(params->struct_size, ilana_connect_params, timeout_ms) &&
-               params->timeout_ms > 0) {
-        cfg.timeout_ms = params->timeout_ms;
+    } else if (r.timeout_ms() > 0) {
+        cfg.timeout_ms = r.timeout_ms();
     }
     return cfg;
 }

@@ -100,7 +100,9 @@
 // returns true is kept at result_close and comes back from
 // Connection::reuse_result<R>() with its columns, cells and arena. Statement timeouts (ABI
 // 1.2) arrive in Statement::timeout_ms (see <ilana/sdk/statement_deadline.hpp>
-// for a driver whose calls can block on a server).
+// for a driver whose calls can block on a server); the SDK fails a fetch
+// after the deadline unless the result said the statement ended
+// (Result::end_timeout()).
 //     dialect() const              -> const ilana_dialect*: the dialect of
 //                                  the server this connection reached (a
 //                                  bridge to several databases), nullptr for
@@ -360,7 +362,7 @@ struct Access {
     }
     // Throws ILANA_ERR_TIMEOUT once the result's statement timeout passed.
     static void check_deadline(const Result &r) {
-        if (r.timeout_ms_ > 0 && std::chrono::steady_clock::now() >= r.deadline_)
+        if (r.timeout_ms_ > 0 && !r.timeout_ended_ && std::chrono::steady_clock::now() >= r.deadline_)
             throw DriverFailure(ILANA_ERR_TIMEOUT,
                                 "statement timeout of " + std::to_string(r.timeout_ms_) + " ms elapsed", "57014");
     }
@@ -371,6 +373,7 @@ struct Access {
         r.affected_rows_ = -1;
         r.last_insert_id_ = 0;
         r.timeout_ms_ = 0;
+        r.timeout_ended_ = false;
     }
     static bool recycle(Result &r) noexcept { return r.recycle(); }
     // The connection's live prepared statements: linked at prepare, unlinked

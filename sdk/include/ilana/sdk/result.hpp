@@ -142,6 +142,14 @@ public:
         fixups_.emplace_back(static_cast<size_t>(&cell - cells_.data()), arena_.size());
         arena_.append(static_cast<const char *>(data), len);
     }
+    // The cells add_row() handed out in this batch so far: rows() rows of
+    // column_count() cells, in row order; valid until the next add_row().
+    // For a driver whose decoders write bytes into a buffer of its own that
+    // may move while the batch fills (a growing arena): its string cells
+    // hold offsets until the last row, then it points them into the buffer
+    // in one pass here (the bytes are the driver's, alive until its next
+    // fetch, as with text_ref()).
+    ilana_value *cells() noexcept { return cells_.data(); }
     // Not copied: the driver guarantees `s` stays valid until its next
     // fetch or the close of the result (e.g. a buffer the result owns).
     void text_ref(std::string_view s, ilana_type t = ILANA_TYPE_TEXT) {
@@ -302,6 +310,17 @@ public:
     // (results.columns_id).
     void set_columns_id(uint64_t id) noexcept { columns_id_ = id; }
     uint64_t columns_id() const noexcept { return columns_id_; }
+    // Ends the SDK's own check of the statement timeout
+    // (Statement::timeout_ms) before each fetch of this result, when there
+    // is nothing left for it to stop: the statement has ended on the
+    // database (a command done in execute, every row already in the
+    // driver's memory), or the driver stops it on the server itself at the
+    // deadline (<ilana/sdk/statement_deadline.hpp>), so that what the
+    // server still sends is the host's. Either way a statement that
+    // finished inside its timeout is not reported as timed out because the
+    // host fetched its rows later. Reset for a recycled result's next
+    // statement.
+    void end_timeout() noexcept { timeout_ended_ = true; }
 
 protected:
     // Appends up to out.max_rows() rows. Returns true when no row follows
@@ -363,6 +382,7 @@ private:
     // before each fetch; 0 = none.
     int64_t timeout_ms_ = 0;
     std::chrono::steady_clock::time_point deadline_{};
+    bool timeout_ended_ = false; // end_timeout()
 };
 
 // A result whose rows are built in memory before it is returned.
