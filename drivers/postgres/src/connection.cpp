@@ -396,7 +396,14 @@ void Connection::flush_deallocations() noexcept {
 CachedStatement *Connection::prepared(const std::string &sql, const BoundParams &params) {
     const std::string &key = cache_key(sql, params);
     if (CachedStatement *hit = cache_.find(key)) return hit;
+    CachedStatement stmt = prepare_named(sql, params);
+    std::string evicted;
+    CachedStatement &entry = cache_.insert(key, std::move(stmt), &evicted);
+    deallocate(evicted);
+    return &entry;
+}
 
+CachedStatement Connection::prepare_named(const std::string &sql, const BoundParams &params) {
     CachedStatement stmt;
     stmt.id = ++next_statement_id_;
     stmt.name = "ilana_s" + std::to_string(stmt.id);
@@ -419,11 +426,7 @@ CachedStatement *Connection::prepared(const std::string &sql, const BoundParams 
     for (int c = 0; c < nf && all_binary; ++c) all_binary = column_type(PQftype(desc.get(), c)).binary_decodable;
     stmt.result_format = all_binary ? 1 : 0;
     stmt.effect = session_effect(sql);
-
-    std::string evicted;
-    CachedStatement &entry = cache_.insert(key, std::move(stmt), &evicted);
-    deallocate(evicted);
-    return &entry;
+    return stmt;
 }
 
 void Connection::forget_prepared(const std::string &sql, const BoundParams &params, bool dealloc) {

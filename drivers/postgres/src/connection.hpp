@@ -68,6 +68,23 @@ private:
     std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;
 };
 
+class Connection;
+
+// A statement prepared by handle ("ilana.prepare/1", statement.cpp). Its
+// server statement ("ilana_h<N>") is prepared at the first execute, with
+// that execute's parameter types (PostgreSQL types parameters at prepare);
+// an execute binding other types goes through the statement cache instead.
+class Prepared : public sdk::PreparedStatement {
+public:
+    Prepared(Connection &owner, std::string text, uint32_t param_count)
+        : sdk::PreparedStatement(param_count), conn(owner), sql(std::move(text)) {}
+    ~Prepared() override;
+    Connection &conn;
+    const std::string sql;  // NUL-terminated for libpq
+    CachedStatement stmt;   // name empty until the first execute prepares it
+    std::string signature;  // BoundParams::signature it was prepared for
+};
+
 // One libpq session. The SDK's Driver<> (postgres_driver.hpp) turns its
 // members into the ABI's functions and extensions: execute, ping,
 // begin/commit/rollback, cancel, server_info (the core API);
@@ -96,6 +113,15 @@ public:
     // connection kept at the last close when there is one. A failure is
     // classified against the statement timeout (deadline_failure).
     std::unique_ptr<Result> execute(const sdk::Statement &stmt);
+    // "ilana.prepare/1": checks `sql` and counts its parameters in one round
+    // trip (Parse and Describe of the unnamed statement under one Sync, so
+    // a PgBouncer in transaction mode sends both to one server), and runs
+    // it by handle (statement.cpp).
+    std::unique_ptr<Prepared> prepare(std::string_view sql);
+    std::unique_ptr<Result> execute(Prepared &prepared, const sdk::Statement &stmt);
+    // A server statement no longer needed: deallocated before the next
+    // statement (flush_deallocations), never in a round trip of its own.
+    void release_statement(std::string name) noexcept;
     void ping(int32_t timeout_ms);
     void begin();
     void commit();
@@ -166,8 +192,13 @@ public:
 private:
     Connection(PGconn *pg, ConnectConfig cfg);
     void after_connect();
-    // The statement itself (execute without the deadline's classification).
-    std::unique_ptr<Result> run(const sdk::Statement &stmt);
+    // The statement itself (execute without the deadline's classification),
+    // by handle when `handle` is given.
+    std::unique_ptr<Result> run(const sdk::Statement &stmt, Prepared *handle = nullptr);
+    // Prepares `sql` under a new name for `params`' types and describes it.
+    CachedStatement prepare_named(const std::string &sql, const BoundParams &params);
+    // The server statement a handle runs with `params`' types.
+    CachedStatement *statement_for(Prepared &handle, const BoundParams &params);
     // A result for the next statement: the one kept at the last close, or new.
     std::unique_ptr<Result> take_result(std::string_view sql, CancelOnClose may_cancel);
     void deallocate(const std::string &name) noexcept;

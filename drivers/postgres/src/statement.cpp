@@ -114,9 +114,71 @@ std::unique_ptr<Result> Connection::take_result(std::string_view sql, CancelOnCl
     return r;
 }
 
-std::unique_ptr<Result> Connection::run(const sdk::Statement &st) {
+std::unique_ptr<Result> Connection::execute(Prepared &prepared, const sdk::Statement &stmt) {
+    try {
+        return run(stmt, &prepared);
+    } catch (const DriverFailure &f) {
+        throw deadline_failure(f);
+    }
+}
+
+std::unique_ptr<Prepared> Connection::prepare(std::string_view sql) {
+    ensure_usable();
+    flush_deallocations();
+    if (sql.find('\0') != std::string_view::npos)
+        throw DriverFailure(ILANA_ERR_SYNTAX, "the SQL text contains a zero byte", {}, 0, ILANA_ERRF_NOT_SENT);
+    std::string text(sql);
+    PGconn *pg = pg_;
+    if (PQenterPipelineMode(pg) != 1) throw failure_from_conn(pg);
+    const bool sent = PQsendPrepare(pg, "", text.c_str(), 0, nullptr) == 1 && PQsendDescribePrepared(pg, "") == 1 &&
+                      PQpipelineSync(pg) == 1;
+    // Parse's result, Describe's (PIPELINE_ABORTED after a failed Parse),
+    // each followed by NULL, then the Sync.
+    PgResultPtr parsed, described, synced;
+    if (sent) {
+        parsed.reset(PQgetResult(pg));
+        if (parsed) (void)PQgetResult(pg);
+        described.reset(PQgetResult(pg));
+        if (described) (void)PQgetResult(pg);
+        synced.reset(PQgetResult(pg));
+    }
+    const bool complete = sent && parsed && described && synced && PQresultStatus(synced.get()) == PGRES_PIPELINE_SYNC;
+    if (PQexitPipelineMode(pg) != 1 || !complete) {
+        mark_broken(); // the protocol state is unknown: never reused
+        throw failure_from_conn(pg, ILANA_ERRF_CONN_BROKEN);
+    }
+    const ErrorContext ctx{cancel_requested.load()};
+    if (PQresultStatus(parsed.get()) != PGRES_COMMAND_OK) throw failure_from_result(parsed.get(), pg, ctx);
+    if (PQresultStatus(described.get()) != PGRES_COMMAND_OK) throw failure_from_result(described.get(), pg, ctx);
+    const int params = PQnparams(described.get());
+    return std::make_unique<Prepared>(*this, std::move(text), static_cast<uint32_t>(params));
+}
+
+Prepared::~Prepared() {
+    if (!stmt.name.empty()) conn.release_statement(std::move(stmt.name));
+}
+
+void Connection::release_statement(std::string name) noexcept {
+    try {
+        pending_deallocate_.push_back(std::move(name));
+    } catch (...) {
+        // out of memory: the statement stays on the server until the session ends
+    }
+}
+
+CachedStatement *Connection::statement_for(Prepared &handle, const BoundParams &params) {
+    if (!handle.stmt.name.empty()) {
+        if (handle.signature == params.signature) return &handle.stmt;
+        return prepared(handle.sql, params); // other parameter types than the first run's
+    }
+    handle.stmt = prepare_named(handle.sql, params);
+    handle.signature = params.signature;
+    return &handle.stmt;
+}
+
+std::unique_ptr<Result> Connection::run(const sdk::Statement &st, Prepared *handle) {
     const uint32_t flags = st.flags;
-    const std::string_view sql = st.sql;
+    const std::string_view sql = handle != nullptr ? std::string_view(handle->sql) : st.sql;
     if (sql.find('\0') != std::string_view::npos)
         throw DriverFailure(ILANA_ERR_SYNTAX, "the SQL text contains a zero byte");
     if (st.params.size() > kMaxParams)
@@ -129,7 +191,8 @@ std::unique_ptr<Result> Connection::run(const sdk::Statement &st) {
     ensure_usable();
     flush_deallocations();
     bound.bind(st.params.data(), st.params.size(), st.params.stride());
-    sql_buf.assign(sql.data(), sql.size());
+    if (handle == nullptr) sql_buf.assign(sql.data(), sql.size());
+    const std::string &text = handle != nullptr ? handle->sql : sql_buf; // NUL-terminated
 
     PGconn *pg = pg_;
     const BoundParams &bp = bound;
@@ -139,7 +202,7 @@ std::unique_ptr<Result> Connection::run(const sdk::Statement &st) {
     // parameters "loses synchronization". Such statements (batched inserts)
     // take the unnamed path, which never asks for a ParameterDescription.
     constexpr uint32_t kMaxCachedParams = 7000;
-    const bool use_cache = (flags & ILANA_EXEC_CACHE) != 0 && statement_cache_enabled() &&
+    const bool use_cache = (handle != nullptr || (flags & ILANA_EXEC_CACHE) != 0) && statement_cache_enabled() &&
                            st.params.size() <= kMaxCachedParams;
     const CancelOnClose may_cancel = cancel_on_close(flags, PQtransactionStatus(pg));
     cancel_requested.store(false);
@@ -148,14 +211,14 @@ std::unique_ptr<Result> Connection::run(const sdk::Statement &st) {
         int sent;
         CachedStatement *cs = nullptr;
         if (use_cache) {
-            cs = prepared(sql_buf, bp);
+            cs = handle != nullptr ? statement_for(*handle, bp) : prepared(text, bp);
             note_effect(cs->effect);
             sent = PQsendQueryPrepared(pg, cs->name.c_str(), bp.count, bp.values.data(), bp.lengths.data(),
                                        bp.formats.data(), cs->result_format);
         } else {
             if (attempt == 0) note_effect(session_effect(sql));
             // Unnamed statement: nothing stays on the server (PgBouncer-safe).
-            sent = PQsendQueryParams(pg, sql_buf.c_str(), bp.count, bp.types.data(), bp.values.data(),
+            sent = PQsendQueryParams(pg, text.c_str(), bp.count, bp.types.data(), bp.values.data(),
                                      bp.lengths.data(), bp.formats.data(), 0);
         }
         if (sent == 0) throw failure_from_conn(pg);
@@ -211,7 +274,14 @@ std::unique_ptr<Result> Connection::run(const sdk::Statement &st) {
             // 0A000: "cached plan must not change result type" after DDL.
             // Forget it; re-prepare once when no transaction was aborted by
             // the failure (in autocommit the failed run changed nothing).
-            forget_prepared(sql_buf, bp, std::strcmp(state, "0A000") == 0);
+            const bool dealloc = std::strcmp(state, "0A000") == 0;
+            if (handle != nullptr && cs == &handle->stmt) {
+                std::string name = std::move(handle->stmt.name);
+                handle->stmt = CachedStatement{};
+                if (dealloc) deallocate(name);
+            } else {
+                forget_prepared(text, bp, dealloc);
+            }
             if (attempt == 0 && PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) == PQTRANS_IDLE)
                 continue;
         }
