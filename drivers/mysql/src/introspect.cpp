@@ -8,8 +8,7 @@
 // so MariaDB opens only the tables asked for; names also compare as bytes,
 // since information_schema compares case-insensitively and two tables may
 // differ only in case on Linux.
-#include "entry_support.hpp"
-#include "extensions.hpp"
+#include "connection.hpp"
 #include "statement.hpp"
 
 #include <algorithm>
@@ -28,19 +27,28 @@ struct Filter {
 // WHERE condition for schema (NULL: the current database) and table (NULL:
 // all). The plain equality lets the server open only what is asked for; the
 // binary one makes the match exact.
-Filter make_filter(const char *schema, const char *table) {
+// A TEXT parameter borrowing `s` for the statement.
+ilana_value text_of(std::string_view s) {
+    ilana_value v{};
+    v.type = ILANA_TYPE_TEXT;
+    v.v.str.ptr = s.data();
+    v.v.str.len = s.size();
+    return v;
+}
+
+Filter make_filter(std::optional<std::string_view> schema, std::optional<std::string_view> table) {
     Filter f;
-    if (schema != nullptr) {
+    if (schema) {
         f.sql += "TABLE_SCHEMA = ? AND CAST(TABLE_SCHEMA AS BINARY) = CAST(? AS BINARY)";
-        f.params.push_back(text_value(schema));
-        f.params.push_back(text_value(schema));
+        f.params.push_back(text_of(*schema));
+        f.params.push_back(text_of(*schema));
     } else {
         f.sql += "TABLE_SCHEMA = DATABASE()";
     }
-    if (table != nullptr) {
+    if (table) {
         f.sql += " AND TABLE_NAME = ? AND CAST(TABLE_NAME AS BINARY) = CAST(? AS BINARY)";
-        f.params.push_back(text_value(table));
-        f.params.push_back(text_value(table));
+        f.params.push_back(text_of(*table));
+        f.params.push_back(text_of(*table));
     }
     return f;
 }
@@ -97,12 +105,12 @@ OwnedCell normalise_default(const OwnedCell &d, bool mariadb) {
 
 OwnedCell boolean(bool b) { return OwnedCell::integer(ILANA_TYPE_BOOL, b ? 1 : 0); }
 
-ilana_status tables(ilana_conn *conn, const char *schema, ilana_result **out, ilana_error *err) {
-    if (out != nullptr) *out = nullptr;
-    return ilana::sdk::guarded(err, [&] {
-        Connection &c = conn_of(conn);
-        if (out == nullptr) throw misuse("introspect.tables: out is NULL");
-        Filter f = make_filter(schema, nullptr);
+} // namespace
+
+std::unique_ptr<ilana::sdk::Result> Connection::tables(std::optional<std::string_view> schema) {
+    {
+        Connection &c = *this;
+        Filter f = make_filter(schema, std::nullopt);
         auto rows = query_rows(c, "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE " + f.sql, f.params);
         std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) { return str(a[1]) < str(b[1]); });
         std::vector<std::vector<OwnedCell>> result;
@@ -112,21 +120,18 @@ ilana_status tables(ilana_conn *conn, const char *schema, ilana_result **out, il
             result.push_back({OwnedCell::text(str(r[0])), OwnedCell::text(str(r[1])),
                               OwnedCell::text(view ? "view" : "table")});
         }
-        return hand_out(std::make_unique<RowsResult>(
+        return std::make_unique<RowsResult>(
                             std::vector<ColumnDef>{{"schema", ILANA_TYPE_TEXT, "VARCHAR", 0},
                                                    {"name", ILANA_TYPE_TEXT, "VARCHAR", 0},
                                                    {"kind", ILANA_TYPE_TEXT, "VARCHAR", 0}},
-                            std::move(result)),
-                        out);
-    });
+                            std::move(result));
+    }
 }
 
-ilana_status columns(ilana_conn *conn, const char *schema, const char *table, ilana_result **out,
-                     ilana_error *err) {
-    if (out != nullptr) *out = nullptr;
-    return ilana::sdk::guarded(err, [&] {
-        Connection &c = conn_of(conn);
-        if (out == nullptr) throw misuse("introspect.columns: out is NULL");
+std::unique_ptr<ilana::sdk::Result> Connection::columns(std::optional<std::string_view> schema,
+                                                        std::optional<std::string_view> table) {
+    {
+        Connection &c = *this;
         Filter f = make_filter(schema, table);
         auto cols = query_rows(c,
                         "SELECT TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, IS_NULLABLE, "
@@ -150,7 +155,7 @@ ilana_status columns(ilana_conn *conn, const char *schema, const char *table, il
                               normalise_default(r[5], c.is_mariadb()),
                               boolean(pk.count({str(r[0]), str(r[1])}) != 0)});
         }
-        return hand_out(std::make_unique<RowsResult>(
+        return std::make_unique<RowsResult>(
                             std::vector<ColumnDef>{{"table_name", ILANA_TYPE_TEXT, "VARCHAR", 0},
                                                    {"name", ILANA_TYPE_TEXT, "VARCHAR", 0},
                                                    {"ordinal", ILANA_TYPE_INT64, "BIGINT", 0},
@@ -158,17 +163,14 @@ ilana_status columns(ilana_conn *conn, const char *schema, const char *table, il
                                                    {"nullable", ILANA_TYPE_BOOL, "BOOL", 0},
                                                    {"default_value", ILANA_TYPE_TEXT, "TEXT", 1},
                                                    {"primary_key", ILANA_TYPE_BOOL, "BOOL", 0}},
-                            std::move(result)),
-                        out);
-    });
+                            std::move(result));
+    }
 }
 
-ilana_status indexes(ilana_conn *conn, const char *schema, const char *table, ilana_result **out,
-                     ilana_error *err) {
-    if (out != nullptr) *out = nullptr;
-    return ilana::sdk::guarded(err, [&] {
-        Connection &c = conn_of(conn);
-        if (out == nullptr) throw misuse("introspect.indexes: out is NULL");
+std::unique_ptr<ilana::sdk::Result> Connection::indexes(std::optional<std::string_view> schema,
+                                                        std::optional<std::string_view> table) {
+    {
+        Connection &c = *this;
         Filter f = make_filter(schema, table);
         auto rows = query_rows(c,
                         "SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, NON_UNIQUE "
@@ -194,19 +196,14 @@ ilana_status indexes(ilana_conn *conn, const char *schema, const char *table, il
             result.push_back({OwnedCell::text(key.first), OwnedCell::text(key.second),
                               OwnedCell::text(cols), boolean(ix.unique), boolean(key.second == "PRIMARY")});
         }
-        return hand_out(std::make_unique<RowsResult>(
+        return std::make_unique<RowsResult>(
                             std::vector<ColumnDef>{{"table_name", ILANA_TYPE_TEXT, "VARCHAR", 0},
                                                    {"name", ILANA_TYPE_TEXT, "VARCHAR", 0},
                                                    {"columns", ILANA_TYPE_TEXT, "TEXT", 0},
                                                    {"is_unique", ILANA_TYPE_BOOL, "BOOL", 0},
                                                    {"is_primary", ILANA_TYPE_BOOL, "BOOL", 0}},
-                            std::move(result)),
-                        out);
-    });
+                            std::move(result));
+    }
 }
-
-} // namespace
-
-const ilana_introspect_api kIntrospectApi = {sizeof(ilana_introspect_api), tables, columns, indexes};
 
 } // namespace ilana::drivers::mysql
