@@ -295,31 +295,29 @@ void Connection::cancel() {
         if (!op_active_) return;
         gen = op_gen_;
     }
-    {
-        Deadline deadline(kCancelTimeoutMs);
-        MYSQL *side = open_session(cfg_, std::min(cfg_.connect_timeout_ms, kCancelTimeoutMs), false);
-        struct Closer {
-            MYSQL *m;
-            bool abandon = false;
-            ~Closer() {
-                if (!abandon) mysql_close(m);
-            }
-        } closer{side};
-        std::lock_guard<std::mutex> lock(op_mu_);
-        if (!op_active_ || op_gen_ != gen) return; // it finished meanwhile
-        const std::string sql = "KILL QUERY " + std::to_string(thread_id_);
-        int ret = 0;
-        auto outcome = run_nonblocking(
-            side, deadline, [&] { return mysql_real_query_start(&ret, side, sql.data(), sql.size()); },
-            [&](int s) { return mysql_real_query_cont(&ret, side, s); });
-        if (outcome == IoOutcome::Stuck) closer.abandon = true;
-        if (outcome != IoOutcome::Finished)
-            throw DriverFailure(ILANA_ERR_TIMEOUT, "cancel: the server did not answer KILL QUERY within " +
-                                                       std::to_string(kCancelTimeoutMs) + " ms");
-        // 1094 ER_NO_SUCH_THREAD: the session ended meanwhile; nothing to stop.
-        if (ret != 0 && mysql_errno(side) != 1094) throw conn_failure(side, Phase::Session, "cancel");
-        killed_gen_ = gen;
-    }
+    Deadline deadline(kCancelTimeoutMs);
+    MYSQL *side = open_session(cfg_, std::min(cfg_.connect_timeout_ms, kCancelTimeoutMs), false);
+    struct Closer {
+        MYSQL *m;
+        bool abandon = false;
+        ~Closer() {
+            if (!abandon) mysql_close(m);
+        }
+    } closer{side};
+    std::lock_guard<std::mutex> lock(op_mu_);
+    if (!op_active_ || op_gen_ != gen) return; // it finished meanwhile
+    const std::string sql = "KILL QUERY " + std::to_string(thread_id_);
+    int ret = 0;
+    auto outcome = run_nonblocking(
+        side, deadline, [&] { return mysql_real_query_start(&ret, side, sql.data(), sql.size()); },
+        [&](int s) { return mysql_real_query_cont(&ret, side, s); });
+    if (outcome == IoOutcome::Stuck) closer.abandon = true;
+    if (outcome != IoOutcome::Finished)
+        throw DriverFailure(ILANA_ERR_TIMEOUT, "cancel: the server did not answer KILL QUERY within " +
+                                                   std::to_string(kCancelTimeoutMs) + " ms");
+    // 1094 ER_NO_SUCH_THREAD: the session ended meanwhile; nothing to stop.
+    if (ret != 0 && mysql_errno(side) != 1094) throw conn_failure(side, Phase::Session, "cancel");
+    killed_gen_ = gen;
 }
 
 MYSQL_STMT *Connection::take_stmt(std::string_view sql, bool cache) {
