@@ -59,11 +59,9 @@ public:
     std::unique_ptr<ilana::sdk::Result> namespace_list(std::optional<std::string_view> prefix);
     // "ilana.ddl/1" (ddl.cpp)
     std::unique_ptr<ilana::sdk::Result> clone_namespace(std::string_view source, std::string_view target);
-    // "ilana.session/1" (session.cpp): note_statement records that `sql`,
-    // about to run, may leave state behind (by its text);
-    // note_server_status takes in the server's own word
-    // (SERVER_SESSION_STATE_CHANGED, with session_track_state_change on)
-    // from the last command's status, before the next command replaces it.
+    // "ilana.session/1" (session.cpp): whether the session may carry state
+    // a statement left behind (what note_statement and note_server_status
+    // recorded), and the reset to a fresh session.
     bool is_dirty() const noexcept;
     void reset_session();
 
@@ -124,7 +122,11 @@ public:
     bool unpreparable(std::string_view sql) const;
     void remember_unpreparable(std::string_view sql);
 
-    // Session state: see is_dirty above.
+    // Session state (session.cpp). note_statement records that `sql`,
+    // about to run, may leave state behind (by its text);
+    // note_server_status takes in the server's own word
+    // (SERVER_SESSION_STATE_CHANGED, with session_track_state_change on)
+    // from the last command's status, before the next command replaces it.
     void note_statement(std::string_view sql) noexcept;
     void note_server_status() noexcept;
 

@@ -48,7 +48,8 @@ void Connection::lock_acquire(std::string_view name, int32_t timeout_ms) {
     if (is_null)
         throw DriverFailure(ILANA_ERR_INTERNAL, "lock.acquire: GET_LOCK('" + key + "') failed (returned NULL)");
     if (got != 1)
-        throw DriverFailure(ILANA_ERR_TIMEOUT, "lock '" + std::string(name) + "' is held by another session; gave up after " +
+        throw DriverFailure(ILANA_ERR_TIMEOUT, "lock '" + std::string(name) +
+                                                   "' is held by another session; gave up after " +
                                                    std::to_string(timeout_ms) + " ms");
 }
 

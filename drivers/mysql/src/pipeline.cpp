@@ -371,6 +371,8 @@ int64_t Connection::execute_many(const ilana::sdk::BatchStatement &batch) {
         if (!own_txn && !c.broken() && !in_transaction(m)) flags |= ILANA_ERRF_TXN_ABORTED;
         DriverFailure g(f.error_class(), f.what(), f.sqlstate(), f.native_code(), flags);
         g.with_condition(f.condition(), f.constraint_name());
+        // fail() marks the session broken and says what broke it; the
+        // failed row (for ilana_batch_outcome.failed_row) goes with either.
         if (flags & ILANA_ERRF_CONN_BROKEN) {
             try {
                 c.fail(g);
