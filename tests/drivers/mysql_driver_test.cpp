@@ -1175,6 +1175,29 @@ TEST_CASE("mysql: columns_id repeats only for the same columns", "[mysql][server
     c.ok("DROP TABLE " + t);
 }
 
+TEST_CASE("mysql: statements without rows in between keep a cached select's description", "[mysql][server]") {
+    // The SDK keeps one closed result per connection for the next statement
+    // (Result::recycle); a status result (INSERT, UPDATE) must not displace
+    // a kept prepared-statement result, whose description, columns_id and
+    // bindings are what a repeated select would otherwise build again.
+    ILANA_REQUIRE_MYSQL();
+    Conn c;
+    const std::string t = unique_name("keep");
+    c.ok("CREATE TABLE " + t + " (a INT NOT NULL, b VARCHAR(10))");
+    const std::string sel = "SELECT a, b FROM " + t + " WHERE a = ?";
+    const uint64_t first = c.ok(sel, {v_int(1)}, ILANA_EXEC_CACHE).columns_id;
+    REQUIRE(first != 0);
+    for (int k = 0; k < 3; ++k) {
+        const Rows ins = c.ok("INSERT INTO " + t + " VALUES (?, 'x')", {v_int(k)}, ILANA_EXEC_CACHE);
+        CHECK(ins.affected == 1);
+        CHECK(c.ok("UPDATE " + t + " SET b = 'y' WHERE a = " + std::to_string(k)).affected == 1);
+        const Rows again = c.ok(sel, {v_int(k)}, ILANA_EXEC_CACHE);
+        CHECK(again.columns_id == first);
+        REQUIRE(again.rows.size() == 1);
+        CHECK(again.rows[0][0].i == k);
+    }
+}
+
 TEST_CASE("mysql: introspection", "[mysql][server]") {
     ILANA_REQUIRE_MYSQL();
     Conn c;

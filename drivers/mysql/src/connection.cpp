@@ -150,9 +150,27 @@ MYSQL *open_session(const Config &c, int timeout_ms, bool setup, bool *tracks_st
     }
 }
 
-std::unique_ptr<Connection> Connection::open(const ilana_connect_params *params) {
+std::unique_ptr<Connection> Connection::open(ilana::sdk::ConnectParams &params) {
+    ensure_thread();
+    // parse_config reads the parameters through its own reader (the URL's
+    // parts merged under the explicit keys) and names the unknown ones: all
+    // of them are read here.
+    const auto given = params.all();
+    std::vector<ilana_param> flat;
+    flat.reserve(given.size());
+    for (const auto &[key, value] : given) {
+        flat.push_back({key.c_str(), value.c_str()});
+        params.accept({key.c_str()});
+    }
+    ilana_connect_params view{};
+    view.struct_size = sizeof view;
+    view.params = flat.data();
+    view.param_count = static_cast<uint32_t>(flat.size());
+    view.timeout_ms = params.timeout_ms();
+    view.host_context = params.host_context();
+
     std::unique_ptr<Connection> conn(new Connection());
-    conn->cfg_ = parse_config(params);
+    conn->cfg_ = parse_config(&view);
     conn->m_ = open_session(conn->cfg_, conn->cfg_.connect_timeout_ms, true, &conn->tracks_state_);
     conn->thread_id_ = mysql_thread_id(conn->m_);
     const char *info = mysql_get_server_info(conn->m_);
@@ -163,55 +181,35 @@ std::unique_ptr<Connection> Connection::open(const ilana_connect_params *params)
     // The setup statements above changed session state themselves: what a
     // fresh session looks like starts here.
     conn->m_->server_status &= ~static_cast<unsigned int>(SERVER_SESSION_STATE_CHANGED);
-    host_log()(ILANA_LOG_DEBUG, conn->cfg_.host_context,
-               "mysql: connected to " + conn->cfg_.target() + " (" + conn->version_ + ", thread " +
-                   std::to_string(conn->thread_id_) + ")");
+    params.log(ILANA_LOG_DEBUG, "mysql: connected to " + conn->cfg_.target() + " (" + conn->version_ + ", thread " +
+                                    std::to_string(conn->thread_id_) + ")");
     return conn;
 }
 
 Connection::~Connection() {
     deadline_.stop(); // before the socket closes: its number may be reused
     ensure_thread();
-    if (open_result != nullptr) open_result->detach(); // host broke the contract; stay safe
-    spare_stmt_result_.reset(); // closed already: nothing of the session is touched
-    spare_status_result_.reset();
+    // The SDK closed (or detached) the open result and deleted the kept one
+    // before this: nothing of the session is in use.
     drop_statement_cache();
     if (m_ != nullptr && !abandoned_) mysql_close(m_);
 }
 
 std::unique_ptr<Result> Connection::make_stmt_result(MYSQL_STMT *stmt, std::string_view sql) {
-    if (spare_stmt_result_) {
-        std::unique_ptr<Result> r = std::move(spare_stmt_result_);
-        static_cast<StmtResult *>(r.get())->rearm(this, stmt, sql);
+    if (std::unique_ptr<StmtResult> r = reuse_result<StmtResult>()) {
+        row_result_kept_ = false;
+        r->rearm(this, stmt, sql);
         return r;
     }
     return std::make_unique<StmtResult>(this, stmt, sql);
 }
 
 std::unique_ptr<Result> Connection::make_status_result(int64_t affected_rows, int64_t last_insert_id) {
-    if (spare_status_result_) {
-        std::unique_ptr<Result> r = std::move(spare_status_result_);
-        static_cast<StatusResult *>(r.get())->rearm(this, affected_rows, last_insert_id);
+    if (std::unique_ptr<StatusResult> r = reuse_result<StatusResult>()) {
+        r->rearm(this, affected_rows, last_insert_id);
         return r;
     }
     return std::make_unique<StatusResult>(this, affected_rows, last_insert_id);
-}
-
-void Connection::release_result(Result *r) noexcept {
-    if (r == nullptr) return;
-    Connection *c = r->connection();
-    r->close();
-    if (c != nullptr && !c->broken_) {
-        if (dynamic_cast<StmtResult *>(r) != nullptr && !c->spare_stmt_result_) {
-            c->spare_stmt_result_.reset(r);
-            return;
-        }
-        if (dynamic_cast<StatusResult *>(r) != nullptr && !c->spare_status_result_) {
-            c->spare_status_result_.reset(r);
-            return;
-        }
-    }
-    delete r;
 }
 
 void Connection::ensure_alive() const {
@@ -224,7 +222,7 @@ void Connection::ensure_alive() const {
 void Connection::ensure_ready() {
     ensure_alive();
     note_server_status();
-    if (open_result != nullptr)
+    if (has_open_result())
         throw misuse("a result of this connection is still open: close it (result_close) first");
 }
 
@@ -289,39 +287,37 @@ bool Connection::op_killed() {
 // for at most one KILL round trip). The interrupted statement fails with
 // error 1317, which the error table maps to ILANA_ERR_CANCELED; a result
 // whose rows keep coming after the kill fails the same way (op_killed).
-ilana_status Connection::cancel(ilana_error *err) noexcept {
-    return ilana::sdk::guarded(err, [&]() -> ilana_status {
-        uint64_t gen;
-        {
-            std::lock_guard<std::mutex> lock(op_mu_);
-            if (!op_active_) return ILANA_OK;
-            gen = op_gen_;
-        }
-        Deadline deadline(kCancelTimeoutMs);
-        MYSQL *side = open_session(cfg_, std::min(cfg_.connect_timeout_ms, kCancelTimeoutMs), false);
-        struct Closer {
-            MYSQL *m;
-            bool abandon = false;
-            ~Closer() {
-                if (!abandon) mysql_close(m);
-            }
-        } closer{side};
+void Connection::cancel() {
+    ensure_thread();
+    uint64_t gen;
+    {
         std::lock_guard<std::mutex> lock(op_mu_);
-        if (!op_active_ || op_gen_ != gen) return ILANA_OK; // it finished meanwhile
-        const std::string sql = "KILL QUERY " + std::to_string(thread_id_);
-        int ret = 0;
-        auto outcome = run_nonblocking(
-            side, deadline, [&] { return mysql_real_query_start(&ret, side, sql.data(), sql.size()); },
-            [&](int s) { return mysql_real_query_cont(&ret, side, s); });
-        if (outcome == IoOutcome::Stuck) closer.abandon = true;
-        if (outcome != IoOutcome::Finished)
-            throw DriverFailure(ILANA_ERR_TIMEOUT, "cancel: the server did not answer KILL QUERY within " +
-                                                       std::to_string(kCancelTimeoutMs) + " ms");
-        // 1094 ER_NO_SUCH_THREAD: the session ended meanwhile; nothing to stop.
-        if (ret != 0 && mysql_errno(side) != 1094) throw conn_failure(side, Phase::Session, "cancel");
-        killed_gen_ = gen;
-        return ILANA_OK;
-    });
+        if (!op_active_) return;
+        gen = op_gen_;
+    }
+    Deadline deadline(kCancelTimeoutMs);
+    MYSQL *side = open_session(cfg_, std::min(cfg_.connect_timeout_ms, kCancelTimeoutMs), false);
+    struct Closer {
+        MYSQL *m;
+        bool abandon = false;
+        ~Closer() {
+            if (!abandon) mysql_close(m);
+        }
+    } closer{side};
+    std::lock_guard<std::mutex> lock(op_mu_);
+    if (!op_active_ || op_gen_ != gen) return; // it finished meanwhile
+    const std::string sql = "KILL QUERY " + std::to_string(thread_id_);
+    int ret = 0;
+    auto outcome = run_nonblocking(
+        side, deadline, [&] { return mysql_real_query_start(&ret, side, sql.data(), sql.size()); },
+        [&](int s) { return mysql_real_query_cont(&ret, side, s); });
+    if (outcome == IoOutcome::Stuck) closer.abandon = true;
+    if (outcome != IoOutcome::Finished)
+        throw DriverFailure(ILANA_ERR_TIMEOUT, "cancel: the server did not answer KILL QUERY within " +
+                                                   std::to_string(kCancelTimeoutMs) + " ms");
+    // 1094 ER_NO_SUCH_THREAD: the session ended meanwhile; nothing to stop.
+    if (ret != 0 && mysql_errno(side) != 1094) throw conn_failure(side, Phase::Session, "cancel");
+    killed_gen_ = gen;
 }
 
 MYSQL_STMT *Connection::take_stmt(std::string_view sql, bool cache) {
@@ -384,6 +380,7 @@ void Connection::remember_unpreparable(std::string_view sql) {
 }
 
 void Connection::ping(int32_t timeout_ms) {
+    ensure_thread();
     ensure_ready();
     if (timeout_ms <= 0) timeout_ms = cfg_.connect_timeout_ms;
     int ret = 0;
@@ -401,7 +398,12 @@ void Connection::ping(int32_t timeout_ms) {
     if (ret != 0) fail(conn_failure(m_, Phase::Session, "ping"));
 }
 
+void Connection::begin() { simple_query("START TRANSACTION", Phase::Session, "begin"); }
+void Connection::commit() { simple_query("COMMIT", Phase::Session, "commit"); }
+void Connection::rollback() { simple_query("ROLLBACK", Phase::Session, "rollback"); }
+
 void Connection::simple_query(std::string_view sql, Phase phase, std::string_view what) {
+    ensure_thread();
     ensure_ready();
     if (mysql_real_query(m_, sql.data(), static_cast<unsigned long>(sql.size())) != 0)
         fail(conn_failure(m_, phase, what));
@@ -414,11 +416,13 @@ void Connection::simple_query(std::string_view sql, Phase phase, std::string_vie
     }
 }
 
-void Connection::server_info(ilana_server_info *out) {
+ilana::sdk::ServerInfo Connection::server_info() {
+    ensure_thread();
     ensure_alive();
-    // max_connections needs a round trip: once per session, and only when
-    // the session is free (a streaming result blocks the wire).
-    if (!max_connections_known_ && open_result == nullptr) {
+    // max_connections needs a round trip: once per session (the SDK keeps
+    // the answer until close), and only when the session is free (a
+    // streaming result blocks the wire: then it stays unknown, -1).
+    if (!max_connections_known_ && !has_open_result()) {
         static const char sql[] = "SELECT @@max_connections";
         if (mysql_real_query(m_, sql, sizeof sql - 1) != 0) {
             DriverFailure f = conn_failure(m_, Phase::Session, "server_info");
@@ -430,12 +434,7 @@ void Connection::server_info(ilana_server_info *out) {
             max_connections_known_ = true;
         }
     }
-    // Only the fields the host's struct_size covers.
-    const uint32_t size = out->struct_size;
-    if (ILANA_COVERS(size, ilana_server_info, product)) out->product = mariadb_ ? "MariaDB" : "MySQL";
-    if (ILANA_COVERS(size, ilana_server_info, version)) out->version = version_.c_str();
-    if (ILANA_COVERS(size, ilana_server_info, version_number)) out->version_number = version_number_;
-    if (ILANA_COVERS(size, ilana_server_info, max_connections)) out->max_connections = max_connections_;
+    return ilana::sdk::ServerInfo{mariadb_ ? "MariaDB" : "MySQL", version_, version_number_, max_connections_};
 }
 
 } // namespace ilana::drivers::mysql

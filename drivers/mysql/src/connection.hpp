@@ -1,10 +1,12 @@
-// connection.hpp — one MySQL/MariaDB session (the ilana_conn handle).
+// connection.hpp — one MySQL/MariaDB session: the driver's connection class
+// on the SDK (every member the SDK's Driver<> looks for is here).
 #pragma once
 
 #include "errors.hpp"
 #include "params.hpp"
 
 #include <ilana/driver.h>
+#include <ilana/sdk/driver.hpp>
 #include <ilana/sdk/statement_deadline.hpp>
 
 #include <mysql.h>
@@ -14,6 +16,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,13 +28,42 @@ namespace ilana::drivers::mysql {
 
 class Result;
 
-class Connection {
+class Connection : public ilana::sdk::Connection {
 public:
     // Opens a session; throws DriverFailure (CONFIG, AUTH, CONNECTION, TIMEOUT).
-    static std::unique_ptr<Connection> open(const ilana_connect_params *params);
-    ~Connection();
-    Connection(const Connection &) = delete;
-    Connection &operator=(const Connection &) = delete;
+    static std::unique_ptr<Connection> open(ilana::sdk::ConnectParams &params);
+    ~Connection() override;
+
+    // --- What Driver<> calls (driver.h's functions, one member each) ---
+    // One statement (statement.cpp).
+    std::unique_ptr<Result> execute(const ilana::sdk::Statement &stmt);
+    void ping(int32_t timeout_ms);
+    void begin();
+    void commit();
+    void rollback();
+    // [thread-safe] KILL QUERY through a side connection (see connection.cpp).
+    void cancel();
+    ilana::sdk::ServerInfo server_info();
+    // "ilana.introspect/1" (introspect.cpp)
+    std::unique_ptr<ilana::sdk::Result> tables(std::optional<std::string_view> schema);
+    std::unique_ptr<ilana::sdk::Result> columns(std::optional<std::string_view> schema,
+                                                std::optional<std::string_view> table);
+    std::unique_ptr<ilana::sdk::Result> indexes(std::optional<std::string_view> schema,
+                                                std::optional<std::string_view> table);
+    // "ilana.lock/1" (lock.cpp)
+    void lock_acquire(std::string_view name, int32_t timeout_ms);
+    void lock_release(std::string_view name);
+    // "ilana.batch/1" (pipeline.cpp)
+    int64_t execute_many(const ilana::sdk::BatchStatement &batch);
+    // "ilana.namespace/1"'s list (namespace.cpp)
+    std::unique_ptr<ilana::sdk::Result> namespace_list(std::optional<std::string_view> prefix);
+    // "ilana.ddl/1" (ddl.cpp)
+    std::unique_ptr<ilana::sdk::Result> clone_namespace(std::string_view source, std::string_view target);
+    // "ilana.session/1" (session.cpp): whether the session may carry state
+    // a statement left behind (what note_statement and note_server_status
+    // recorded), and the reset to a fresh session.
+    bool is_dirty() const noexcept;
+    void reset_session();
 
     MYSQL *handle() const { return m_; }
     const Config &config() const { return cfg_; }
@@ -81,9 +113,6 @@ public:
     // CANCELED instead of carrying on.
     bool op_killed();
 
-    // [thread-safe] KILL QUERY through a side connection (see connection.cpp).
-    ilana_status cancel(ilana_error *err) noexcept;
-
     // Prepared statements. take_stmt() returns a prepared handle for `sql`,
     // from the LRU cache when `cache` is set; give_back() returns it after
     // use (reusable = false closes it, e.g. after CR_NEW_STMT_METADATA).
@@ -93,34 +122,26 @@ public:
     bool unpreparable(std::string_view sql) const;
     void remember_unpreparable(std::string_view sql);
 
-    // Session state ("ilana.session/1", session.cpp). note_statement
-    // records that `sql`, about to run, may leave state behind (by its
-    // text); note_server_status takes in the server's own word
+    // Session state (session.cpp). note_statement records that `sql`,
+    // about to run, may leave state behind (by its text);
+    // note_server_status takes in the server's own word
     // (SERVER_SESSION_STATE_CHANGED, with session_track_state_change on)
     // from the last command's status, before the next command replaces it.
     void note_statement(std::string_view sql) noexcept;
     void note_server_status() noexcept;
-    bool is_dirty() const noexcept;
-    void reset_session();
 
-    // A fresh ilana_result_info.columns_id (ABI 1.1): one per column
-    // description a result of this session builds, never reused.
-    uint64_t next_columns_id() noexcept { return ++columns_ids_; }
-
-    // The result now open on this session, if any (at most one).
-    Result *open_result = nullptr;
-
-    // Results are reused from one statement to the next (result_close gives
-    // them back), so a point select allocates nothing for its result.
+    // Results are reused from one statement to the next (the SDK keeps a
+    // recycled one at result_close, Connection::reuse_result), so a point
+    // select allocates nothing for its result.
     std::unique_ptr<Result> make_stmt_result(MYSQL_STMT *stmt, std::string_view sql);
     std::unique_ptr<Result> make_status_result(int64_t affected_rows, int64_t last_insert_id);
-    // result_close: closes `r`, then keeps it for reuse or deletes it.
-    static void release_result(Result *r) noexcept;
+    // Whether the result the SDK keeps for this connection is a StmtResult
+    // (StatusResult::recycle leaves it alone then).
+    bool row_result_kept() const noexcept { return row_result_kept_; }
+    void set_row_result_kept(bool kept) noexcept { row_result_kept_ = kept; }
 
-    void ping(int32_t timeout_ms);
     // Runs a statement without parameters or rows (transactions, SET ...).
     void simple_query(std::string_view sql, Phase phase, std::string_view what);
-    void server_info(ilana_server_info *out);
 
 private:
     Connection() = default;
@@ -155,9 +176,7 @@ private:
     MYSQL_STMT *borrowed_cached_ = nullptr;
     std::unordered_set<std::string> unpreparable_;
 
-    std::unique_ptr<Result> spare_stmt_result_;   // a closed StmtResult
-    std::unique_ptr<Result> spare_status_result_; // a closed StatusResult
-    uint64_t columns_ids_ = 0;
+    bool row_result_kept_ = false;
 
     std::string version_;
     int64_t version_number_ = 0;

@@ -9,8 +9,7 @@
 // order; AUTO_INCREMENT=N moves to a statement that follows the rows, so a
 // schema-only clone starts at 1. Views follow in dependency order, without
 // DEFINER (the clone's views are the cloning user's).
-#include "entry_support.hpp"
-#include "extensions.hpp"
+#include "connection.hpp"
 #include "statement.hpp"
 
 #include <ilana/sdk/dependency_order.hpp>
@@ -228,33 +227,22 @@ std::vector<Statement> build(Connection &c, const std::string &source, const std
     return out;
 }
 
-ilana_status clone_namespace(ilana_conn *conn, const char *source, const char *target, ilana_result **out,
-                             ilana_error *err) {
-    if (out != nullptr) *out = nullptr;
-    return ilana::sdk::guarded(err, [&] {
-        Connection &c = conn_of(conn);
-        if (out == nullptr) throw misuse("ddl: out is NULL");
-        if (source == nullptr || *source == '\0' || target == nullptr || *target == '\0')
-            throw misuse("ddl: a database name is empty");
-        std::vector<std::vector<OwnedCell>> rows;
-        for (auto &s : build(c, source, target))
-            rows.push_back({OwnedCell::integer(ILANA_TYPE_INT64, s.step), OwnedCell::text(std::move(s.kind)),
-                            OwnedCell::text(std::move(s.name)),
-                            s.table ? OwnedCell::text(std::move(*s.table)) : OwnedCell::null(ILANA_TYPE_TEXT),
-                            OwnedCell::text(std::move(s.sql))});
-        return hand_out(std::make_unique<RowsResult>(
-                            std::vector<ColumnDef>{{"step", ILANA_TYPE_INT64, "BIGINT", 0},
-                                                   {"kind", ILANA_TYPE_TEXT, "VARCHAR", 0},
-                                                   {"name", ILANA_TYPE_TEXT, "VARCHAR", 0},
-                                                   {"table_name", ILANA_TYPE_TEXT, "VARCHAR", 1},
-                                                   {"sql", ILANA_TYPE_TEXT, "TEXT", 0}},
-                            std::move(rows)),
-                        out);
-    });
-}
-
 } // namespace
 
-const ilana_ddl_api kDdlApi = {sizeof(ilana_ddl_api), clone_namespace};
+std::unique_ptr<ilana::sdk::Result> Connection::clone_namespace(std::string_view source, std::string_view target) {
+    if (source.empty() || target.empty()) throw misuse("ddl: a database name is empty");
+    std::vector<std::vector<OwnedCell>> rows;
+    for (auto &s : build(*this, std::string(source), std::string(target)))
+        rows.push_back({OwnedCell::integer(ILANA_TYPE_INT64, s.step), OwnedCell::text(std::move(s.kind)),
+                        OwnedCell::text(std::move(s.name)),
+                        s.table ? OwnedCell::text(std::move(*s.table)) : OwnedCell::null(ILANA_TYPE_TEXT),
+                        OwnedCell::text(std::move(s.sql))});
+    return std::make_unique<RowsResult>(std::vector<ColumnDef>{{"step", ILANA_TYPE_INT64, "BIGINT", 0},
+                                                               {"kind", ILANA_TYPE_TEXT, "VARCHAR", 0},
+                                                               {"name", ILANA_TYPE_TEXT, "VARCHAR", 0},
+                                                               {"table_name", ILANA_TYPE_TEXT, "VARCHAR", 1},
+                                                               {"sql", ILANA_TYPE_TEXT, "TEXT", 0}},
+                                        std::move(rows));
+}
 
 } // namespace ilana::drivers::mysql

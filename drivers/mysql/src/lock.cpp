@@ -4,8 +4,7 @@
 // wait is never shorter than asked); a negative timeout waits forever. The
 // lock belongs to the session, not to a transaction (flags 0): it survives
 // COMMIT and is released by release() or when the session ends.
-#include "entry_support.hpp"
-#include "extensions.hpp"
+#include "connection.hpp"
 #include "statement.hpp"
 
 #include <cstdio>
@@ -17,8 +16,8 @@ namespace {
 // MySQL 5.7+ refuses lock names longer than 64 characters (error 3057).
 // Longer names keep a readable prefix and get a hash of the whole name, so
 // distinct long names stay distinct locks.
-std::string lock_key(const char *name) {
-    std::string key = name;
+std::string lock_key(std::string_view name) {
+    std::string key(name);
     if (key.size() <= 64) return key;
     uint64_t h = 1469598103934665603ull; // FNV-1a 64
     for (unsigned char ch : key) {
@@ -38,40 +37,29 @@ int64_t scalar(Connection &c, const char *sql, std::initializer_list<ilana_value
     return is_null ? 0 : rows[0][0].i64;
 }
 
-ilana_status acquire(ilana_conn *conn, const char *name, int32_t timeout_ms, ilana_error *err) {
-    return ilana::sdk::guarded(err, [&] {
-        Connection &c = conn_of(conn);
-        if (name == nullptr || *name == '\0') throw misuse("lock.acquire: the lock name is empty");
-        const std::string key = lock_key(name);
-        const int64_t seconds = timeout_ms < 0 ? -1 : (static_cast<int64_t>(timeout_ms) + 999) / 1000;
-        bool is_null = false;
-        int64_t got = scalar(c, "SELECT GET_LOCK(?, ?)", {text_value(key.c_str()), int_value(seconds)}, is_null);
-        if (is_null)
-            throw DriverFailure(ILANA_ERR_INTERNAL, "lock.acquire: GET_LOCK('" + key + "') failed (returned NULL)");
-        if (got != 1)
-            throw DriverFailure(ILANA_ERR_TIMEOUT, "lock '" + std::string(name) +
-                                                       "' is held by another session; gave up after " +
-                                                       std::to_string(timeout_ms) + " ms");
-        return ILANA_OK;
-    });
-}
-
-ilana_status release(ilana_conn *conn, const char *name, ilana_error *err) {
-    return ilana::sdk::guarded(err, [&] {
-        Connection &c = conn_of(conn);
-        if (name == nullptr || *name == '\0') throw misuse("lock.release: the lock name is empty");
-        const std::string key = lock_key(name);
-        bool is_null = false;
-        int64_t released = scalar(c, "SELECT RELEASE_LOCK(?)", {text_value(key.c_str())}, is_null);
-        if (is_null) throw misuse("lock.release: lock '" + std::string(name) + "' is not held by anyone");
-        if (released != 1)
-            throw misuse("lock.release: lock '" + std::string(name) + "' is held by another session");
-        return ILANA_OK;
-    });
-}
-
 } // namespace
 
-const ilana_lock_api kLockApi = {sizeof(ilana_lock_api), 0, acquire, release};
+void Connection::lock_acquire(std::string_view name, int32_t timeout_ms) {
+    if (name.empty()) throw misuse("lock.acquire: the lock name is empty");
+    const std::string key = lock_key(name);
+    const int64_t seconds = timeout_ms < 0 ? -1 : (static_cast<int64_t>(timeout_ms) + 999) / 1000;
+    bool is_null = false;
+    int64_t got = scalar(*this, "SELECT GET_LOCK(?, ?)", {text_value(key.c_str()), int_value(seconds)}, is_null);
+    if (is_null)
+        throw DriverFailure(ILANA_ERR_INTERNAL, "lock.acquire: GET_LOCK('" + key + "') failed (returned NULL)");
+    if (got != 1)
+        throw DriverFailure(ILANA_ERR_TIMEOUT, "lock '" + std::string(name) +
+                                                   "' is held by another session; gave up after " +
+                                                   std::to_string(timeout_ms) + " ms");
+}
+
+void Connection::lock_release(std::string_view name) {
+    if (name.empty()) throw misuse("lock.release: the lock name is empty");
+    const std::string key = lock_key(name);
+    bool is_null = false;
+    int64_t released = scalar(*this, "SELECT RELEASE_LOCK(?)", {text_value(key.c_str())}, is_null);
+    if (is_null) throw misuse("lock.release: lock '" + std::string(name) + "' is not held by anyone");
+    if (released != 1) throw misuse("lock.release: lock '" + std::string(name) + "' is held by another session");
+}
 
 } // namespace ilana::drivers::mysql

@@ -11,6 +11,7 @@
 // ilana.connection names the connection in messages).
 #include "params.hpp"
 
+#include "driver.hpp"
 #include "errors.hpp"
 
 #include <ilana/sdk/connection_url.hpp>
@@ -120,37 +121,10 @@ std::string resolve_path(const std::string &key, const std::string &value,
 
 namespace sdk = ilana::sdk;
 
-// Every key parse_config reads, for "ilana.params/1": the host checks types
-// and bounds at load; parse_config still checks what a table cannot say
-// (the URL, charset and time zone forms, ssl contradictions, readable
-// certificate files). checked_range reads the bounds from here.
-const ilana_param_decl kParams[] = {
-    sdk::param_string("url", "mysql://user:password@host:port/database?key=value; explicit keys win"),
-    sdk::param_string("host", "server host name or IP address", "localhost"),
-    sdk::param_int("port", "server port", 1, 65535, "3306"),
-    sdk::param_string("user", "user name"),
-    sdk::secret(sdk::param_string("password", "password")),
-    sdk::param_string("database", "default database"),
-    sdk::param_string("socketPath", "Unix socket instead of TCP"),
-    sdk::param_string("charset", "a UTF-8 character set or collation (utf8mb4, utf8mb4_unicode_ci)", "utf8mb4"),
-    sdk::param_string("timezone", "session time zone: UTC, local, +HH:MM or a zone name", "local"),
-    sdk::param_int("connectTimeout", "bound on establishing the session (milliseconds, as in mysql2)", 1, 3600000,
-                   "10000"),
-    sdk::param_int("connect_timeout", "same as connectTimeout (milliseconds); wins over it", 1, 3600000),
-    sdk::param_int("readTimeout", "socket read timeout (seconds, 0 = none)", 0, 86400, "0"),
-    sdk::param_int("writeTimeout", "socket write timeout (seconds, 0 = none)", 0, 86400, "0"),
-    sdk::param_int("maxPreparedStatements", "prepared statements cached per connection", 0, 16382, "64"),
-    sdk::param_bool("ssl", "use TLS (implied by the ssl.* keys)", "false"),
-    sdk::param_string("ssl.ca", "CA certificate file (relative to the config file's directory)"),
-    sdk::param_string("ssl.cert", "client certificate file (with ssl.key)"),
-    sdk::secret(sdk::param_string("ssl.key", "client private key file (with ssl.cert)")),
-    sdk::param_bool("ssl.rejectUnauthorized", "verify the server's certificate", "true"),
-};
-
-// `v` within the bounds kParams declares for `key` (values from the URL
+// `v` within the bounds MysqlDriver::params declares for `key` (values from the URL
 // reach only this check).
 long long checked_range(const char *key, long long v, const char *unit) {
-    const ilana_param_decl &d = sdk::declared_param(kParams, key);
+    const ilana_param_decl &d = sdk::declared_param(MysqlDriver::params, key);
     if (!sdk::within_bounds(d, static_cast<double>(v)))
         config_error(std::string("connection parameter '") + key + "' must be between " +
                      std::to_string(static_cast<long long>(d.minimum)) + " and " +
@@ -160,8 +134,6 @@ long long checked_range(const char *key, long long v, const char *unit) {
 }
 
 } // namespace
-
-const ilana_params_api kParamsApi = sdk::params_table(kParams);
 
 std::string Config::target() const {
     if (!socket_path.empty()) return socket_path;

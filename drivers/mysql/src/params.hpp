@@ -38,9 +38,6 @@ struct Config {
     std::string target() const;
 };
 
-// "ilana.params/1": every key parse_config reads.
-extern const ilana_params_api kParamsApi;
-
 // Throws DriverFailure(ILANA_ERR_CONFIG) naming the offending key.
 Config parse_config(const ilana_connect_params *params);
 

@@ -12,7 +12,6 @@
 // one transaction (START TRANSACTION ... COMMIT, or a SAVEPOINT inside the
 // host's transaction), so it is all or nothing.
 #include "connection.hpp"
-#include "entry_support.hpp"
 #include "runtime.hpp"
 #include "types.hpp"
 
@@ -24,8 +23,6 @@
 
 namespace ilana::drivers::mysql {
 namespace {
-
-using ilana::sdk::guarded;
 
 constexpr uint32_t kMaxParams = 65535;
 constexpr size_t kChunkBytes = 4u * 1024 * 1024;
@@ -315,9 +312,26 @@ int64_t run_rows(Connection &c, const ilana_batch_statement &st, std::string_vie
     return total;
 }
 
-void execute_many(Connection &c, const ilana_batch_statement &st, ilana_batch_outcome &out) {
-    if (!ILANA_COVERS(st.struct_size, ilana_batch_statement, flags))
-        throw misuse("execute_many: ilana_batch_statement.struct_size is too small for ilana.batch/1");
+} // namespace
+
+int64_t Connection::execute_many(const ilana::sdk::BatchStatement &batch) {
+    ensure_thread();
+    Connection &c = *this;
+    // The host's rows as the binders read them (row-major, strided).
+    ilana_batch_statement st{};
+    st.struct_size = sizeof st;
+    st.sql = batch.sql.data();
+    st.sql_len = batch.sql.size();
+    st.param_count = batch.param_count();
+    st.row_count = batch.row_count;
+    st.flags = batch.flags;
+    if (batch.row_count > 0 && batch.param_count() > 0) {
+        const ilana::sdk::Params first = batch.row(0);
+        st.params = first.data();
+        st.value_size = first.stride();
+    } else {
+        st.value_size = sizeof(ilana_value);
+    }
     if (st.sql == nullptr || st.sql_len == 0)
         throw DriverFailure(ILANA_ERR_SYNTAX, "empty statement", "42000", 1065, ILANA_ERRF_NOT_SENT);
     if (st.param_count > kMaxParams)
@@ -328,7 +342,7 @@ void execute_many(Connection &c, const ilana_batch_statement &st, ilana_batch_ou
     if (st.row_count > 0 && st.param_count > 0 && (st.params == nullptr || st.value_size < sizeof(ilana_value)))
         throw misuse("execute_many: parameters missing or value_size too small");
     c.ensure_ready();
-    if (st.row_count == 0) return;
+    if (st.row_count == 0) return 0;
     const std::string_view sql(st.sql, static_cast<size_t>(st.sql_len));
     const bool cache = (st.flags & ILANA_EXEC_CACHE) != 0;
 
@@ -336,8 +350,9 @@ void execute_many(Connection &c, const ilana_batch_statement &st, ilana_batch_ou
     const bool own_txn = !in_transaction(m);
     c.simple_query(own_txn ? "START TRANSACTION" : "SAVEPOINT ilana_batch", Phase::Session, "execute_many");
     int64_t total = 0;
+    int64_t failed_row = -1;
     try {
-        total = run_rows(c, st, sql, cache, out.failed_row);
+        total = run_rows(c, st, sql, cache, failed_row);
     } catch (const DriverFailure &f) {
         uint32_t flags = f.flags();
         if (!c.broken()) {
@@ -356,41 +371,19 @@ void execute_many(Connection &c, const ilana_batch_statement &st, ilana_batch_ou
         if (!own_txn && !c.broken() && !in_transaction(m)) flags |= ILANA_ERRF_TXN_ABORTED;
         DriverFailure g(f.error_class(), f.what(), f.sqlstate(), f.native_code(), flags);
         g.with_condition(f.condition(), f.constraint_name());
-        if (flags & ILANA_ERRF_CONN_BROKEN) c.fail(g);
-        throw g;
+        // fail() marks the session broken and says what broke it; the
+        // failed row (for ilana_batch_outcome.failed_row) goes with either.
+        if (flags & ILANA_ERRF_CONN_BROKEN) {
+            try {
+                c.fail(g);
+            } catch (const DriverFailure &h) {
+                throw ilana::sdk::BatchRowFailure(failed_row, h);
+            }
+        }
+        throw ilana::sdk::BatchRowFailure(failed_row, g);
     }
     c.simple_query(own_txn ? "COMMIT" : "RELEASE SAVEPOINT ilana_batch", Phase::Session, "execute_many");
-    out.affected_rows = total;
+    return total;
 }
-
-ilana_status api_execute_many(ilana_conn *conn, const ilana_batch_statement *stmt, ilana_batch_outcome *out,
-                              ilana_error *err) {
-    ilana_batch_outcome local{};
-    local.struct_size = sizeof local;
-    local.failed_row = -1;
-    const ilana_status st = guarded(err, [&] {
-        Connection &c = conn_of(conn);
-        if (stmt == nullptr) throw misuse("execute_many: statement is NULL");
-        execute_many(c, *stmt, local);
-        return ILANA_OK;
-    });
-    if (st != ILANA_OK) local.affected_rows = 0;
-    if (out != nullptr) {
-        if (ILANA_COVERS(out->struct_size, ilana_batch_outcome, affected_rows))
-            out->affected_rows = local.affected_rows;
-        if (ILANA_COVERS(out->struct_size, ilana_batch_outcome, failed_row))
-            out->failed_row = local.failed_row;
-    }
-    return st;
-}
-
-} // namespace
-
-extern const ilana_batch_api kBatchApi;
-const ilana_batch_api kBatchApi = {
-    sizeof(ilana_batch_api),
-    ILANA_BATCH_BULK,
-    api_execute_many,
-};
 
 } // namespace ilana::drivers::mysql

@@ -8,6 +8,7 @@
 #include "result.hpp"
 
 #include "connection.hpp"
+#include "runtime.hpp"
 
 #include <ilana/sdk/sql_text.hpp>
 
@@ -35,49 +36,28 @@ size_t next_pow2(size_t n) {
 // ---------------------------------------------------------------------------
 // Result
 
-void Result::info(ilana_result_info *out) const {
-    if (out == nullptr) return;
-    // Only the fields the host's struct_size covers (a v1.0 host's ends
-    // before columns_id).
-    const uint32_t size = out->struct_size;
-    if (ILANA_COVERS(size, ilana_result_info, column_count)) out->column_count = column_count();
-    if (ILANA_COVERS(size, ilana_result_info, columns)) out->columns = columns_.empty() ? nullptr : columns_.data();
-    if (ILANA_COVERS(size, ilana_result_info, column_size)) out->column_size = sizeof(ilana_column);
-    if (ILANA_COVERS(size, ilana_result_info, affected_rows)) out->affected_rows = affected_rows_;
-    if (ILANA_COVERS(size, ilana_result_info, last_insert_id)) out->last_insert_id = last_insert_id_;
-    if (ILANA_COVERS(size, ilana_result_info, columns_id)) out->columns_id = columns_id_;
-}
-
 void Result::set_columns(const MYSQL_FIELD *fields, unsigned n) {
     // A description built afresh (new result, another statement or shape,
     // changed metadata, a re-prepared statement, the text protocol): a new
-    // id, before columns_ changes.
-    columns_id_ = conn_ != nullptr ? conn_->next_columns_id() : 0;
+    // id.
+    clear_columns();
+    set_columns_id(conn_ != nullptr ? conn_->next_columns_id() : 0);
     specs_.resize(n);
-    names_.resize(n);
     for (unsigned i = 0; i < n; ++i) {
         specs_[i] = describe(fields[i]);
-        names_[i].assign(fields[i].name != nullptr ? fields[i].name : "", fields[i].name_length);
-    }
-    // Pointers into names_ are taken only once it is complete.
-    columns_.resize(n);
-    for (unsigned i = 0; i < n; ++i) {
-        ilana_column &c = columns_[i];
-        c.struct_size = sizeof c;
-        c.name = names_[i].c_str();
-        c.type = specs_[i].type;
-        c.native_type = specs_[i].native_type;
-        c.nullable = (fields[i].flags & NOT_NULL_FLAG) ? 0 : 1;
+        add_column(std::string(fields[i].name != nullptr ? fields[i].name : "", fields[i].name_length),
+                   specs_[i].type, specs_[i].native_type, (fields[i].flags & NOT_NULL_FLAG) ? 0 : 1);
     }
 }
 
 bool Result::same_columns(const MYSQL_FIELD *fields, unsigned n) const {
-    if (n != columns_.size() || n != specs_.size()) return false;
+    const auto &columns = this->columns();
+    if (n != columns.size() || n != specs_.size()) return false;
     for (unsigned i = 0; i < n; ++i) {
         const MYSQL_FIELD &f = fields[i];
         const int32_t nullable = (f.flags & NOT_NULL_FLAG) ? 0 : 1;
-        if (columns_[i].nullable != nullable) return false;
-        const std::string &name = names_[i];
+        if (columns[i].nullable != nullable) return false;
+        const std::string &name = columns[i].name;
         if (f.name_length != name.size()) return false;
         if (f.name_length != 0 && (f.name == nullptr || std::memcmp(f.name, name.data(), name.size()) != 0))
             return false;
@@ -93,21 +73,28 @@ bool Result::same_columns(const MYSQL_FIELD *fields, unsigned n) const {
     return true;
 }
 
-ilana_status Result::fetch(ilana_batch *batch) {
-    if (batch == nullptr || !ILANA_COVERS(batch->struct_size, ilana_batch, cells))
-        throw misuse("fetch: ilana_batch.struct_size is too small for ABI v1");
+bool Result::fetch(sdk::Batch &out) {
+    ensure_thread();
+    RowSink sink(out);
+    read_batch(sink, std::min(out.max_rows(), kMaxBatchRows));
+    return done_;
+}
+
+bool Result::read_into(std::vector<ilana_value> &cells, uint32_t max_rows) {
+    RowSink sink(cells, specs_.size());
+    read_batch(sink, max_rows);
+    return done_;
+}
+
+uint32_t Result::read_batch(RowSink &sink, uint32_t max_rows) {
     if (closed_) throw misuse("fetch: the result is closed");
     if (failure_) throw *failure_;
     arena_.reset();
     uint32_t rows = 0;
     if (!done_) {
-        // driver.h: max_rows 0 means "the driver's default batch".
-        constexpr uint32_t kDefaultBatchRows = 1024;
-        const uint32_t wanted = batch->max_rows == 0 ? kDefaultBatchRows : batch->max_rows;
-        const uint32_t max_rows = std::min(wanted, kMaxBatchRows);
         const auto start = conn_ != nullptr ? conn_->op_clock() : std::chrono::steady_clock::time_point{};
         try {
-            rows = read_rows(max_rows);
+            rows = read_rows(sink, max_rows);
             if (op_open_ && conn_ != nullptr && conn_->op_killed())
                 throw DriverFailure(ILANA_ERR_CANCELED,
                                     "canceled: the statement was interrupted by cancel() (KILL QUERY) "
@@ -126,13 +113,9 @@ ilana_status Result::fetch(ilana_batch *batch) {
     rows_read_ += rows;
     if (done_) {
         finish_op();
-        if (counts_rows_) affected_rows_ = static_cast<int64_t>(rows_read_);
+        if (counts_rows_) set_affected_rows(static_cast<int64_t>(rows_read_));
     }
-    batch->row_count = rows;
-    batch->column_count = column_count();
-    batch->value_size = sizeof(ilana_value);
-    batch->cells = cells_.empty() ? nullptr : cells_.data();
-    return done_ ? ILANA_DONE : ILANA_OK;
+    return rows;
 }
 
 bool Result::returns_changed_rows(std::string_view sql) {
@@ -149,14 +132,15 @@ void Result::close() noexcept {
     if (closed_) return;
     closed_ = true;
     if (conn_ == nullptr) return;
+    ensure_thread();
     release();
     finish_op();
-    if (conn_->open_result == this) conn_->open_result = nullptr;
 }
 
-void Result::detach() noexcept {
+bool Result::detach() noexcept {
     close();
     conn_ = nullptr;
+    return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -166,8 +150,6 @@ void Result::rearm_base(Connection *conn) {
     conn_ = conn;
     op_open_ = false;
     rows_read_ = 0;
-    affected_rows_ = -1;
-    last_insert_id_ = 0;
     done_ = false;
     closed_ = false;
     failure_.reset();
@@ -176,19 +158,21 @@ void Result::rearm_base(Connection *conn) {
 
 StatusResult::StatusResult(Connection *conn, int64_t affected_rows, int64_t last_insert_id)
     : Result(conn) {
-    affected_rows_ = affected_rows;
-    last_insert_id_ = last_insert_id;
+    set_affected_rows(affected_rows);
+    set_last_insert_id(last_insert_id);
     done_ = true;
 }
 
 void StatusResult::rearm(Connection *conn, int64_t affected_rows, int64_t last_insert_id) {
     rearm_base(conn);
-    columns_.clear();
-    specs_.clear();
-    columns_id_ = 0;
-    affected_rows_ = affected_rows;
-    last_insert_id_ = last_insert_id;
+    set_affected_rows(affected_rows);
+    set_last_insert_id(last_insert_id);
     done_ = true;
+}
+
+bool StatusResult::recycle() noexcept {
+    close();
+    return conn_ != nullptr && !conn_->broken() && !conn_->row_result_kept();
 }
 
 // ---------------------------------------------------------------------------
@@ -219,8 +203,15 @@ void StmtResult::rearm(Connection *conn, MYSQL_STMT *stmt, std::string_view sql)
 
 StmtResult::~StmtResult() { close(); }
 
+bool StmtResult::recycle() noexcept {
+    close();
+    if (conn_ == nullptr || conn_->broken()) return false;
+    conn_->set_row_result_kept(true);
+    return true;
+}
+
 // A cached statement executed again usually has the same result columns:
-// then the description (specs_, names_, columns_) and the bind buffers of
+// then the description (specs_ and the SDK's columns) and the bind buffers of
 // the previous execution are kept, and when libmariadb still holds binds_ as
 // this statement's result bindings, mysql_stmt_bind_result is skipped too.
 // Anything else (another statement, a changed table, a parameter changing a
@@ -353,7 +344,7 @@ void StmtResult::bind_columns(const MYSQL_FIELD *fields) {
         throw stmt_failure(stmt_, Phase::Statement);
 }
 
-uint32_t StmtResult::read_rows(uint32_t max_rows) {
+uint32_t StmtResult::read_rows(RowSink &sink, uint32_t max_rows) {
     uint32_t n = 0;
     while (n < max_rows) {
         if (rebind_) {
@@ -368,7 +359,7 @@ uint32_t StmtResult::read_rows(uint32_t max_rows) {
         }
         if (rc == 1) throw stmt_failure(stmt_, Phase::Statement);
         // MYSQL_DATA_TRUNCATED is off (see connection.cpp); lengths tell.
-        decode_row(row_cells(n));
+        decode_row(sink.add_row());
         ++n;
         if (batch_full()) break;
     }
@@ -481,7 +472,7 @@ TextResult::TextResult(Connection *conn, MYSQL_RES *res, std::string_view sql)
 
 TextResult::~TextResult() { close(); }
 
-uint32_t TextResult::read_rows(uint32_t max_rows) {
+uint32_t TextResult::read_rows(RowSink &sink, uint32_t max_rows) {
     MYSQL *m = conn_->handle();
     const size_t ncol = specs_.size();
     uint32_t n = 0;
@@ -493,7 +484,7 @@ uint32_t TextResult::read_rows(uint32_t max_rows) {
             break;
         }
         const unsigned long *lengths = mysql_fetch_lengths(res_);
-        ilana_value *cells = row_cells(n);
+        ilana_value *cells = sink.add_row();
         for (size_t c = 0; c < ncol; ++c) {
             ilana_value &v = cells[c];
             v.type = specs_[c].type;
@@ -506,7 +497,7 @@ uint32_t TextResult::read_rows(uint32_t max_rows) {
             }
             if (!text_to_cell(specs_[c].decode, row[c], lengths[c], v, arena_))
                 throw DriverFailure(ILANA_ERR_DATA,
-                                    "column '" + names_[c] + "': the server sent a value that is not a valid " +
+                                    "column '" + columns()[c].name + "': the server sent a value that is not a valid " +
                                         specs_[c].native_type);
         }
         ++n;
@@ -532,25 +523,15 @@ void TextResult::release() noexcept {
 // RowsResult
 
 RowsResult::RowsResult(std::vector<ColumnDef> columns, std::vector<std::vector<OwnedCell>> rows)
-    : Result(nullptr), rows_(std::move(rows)) {
-    names_.reserve(columns.size());
-    for (const auto &c : columns) names_.emplace_back(c.name);
-    columns_.resize(columns.size());
-    for (size_t i = 0; i < columns.size(); ++i) {
-        columns_[i].struct_size = sizeof(ilana_column);
-        columns_[i].name = names_[i].c_str();
-        columns_[i].type = columns[i].type;
-        columns_[i].native_type = columns[i].native_type;
-        columns_[i].nullable = columns[i].nullable;
-    }
+    : rows_(std::move(rows)) {
+    for (const auto &c : columns) add_column(c.name, c.type, c.native_type, c.nullable);
 }
 
-uint32_t RowsResult::read_rows(uint32_t max_rows) {
-    const size_t ncol = columns_.size();
-    uint32_t n = 0;
-    while (n < max_rows && next_ < rows_.size()) {
+bool RowsResult::fetch(sdk::Batch &out) {
+    const size_t ncol = column_count();
+    while (!out.full() && next_ < rows_.size()) {
         const auto &row = rows_[next_++];
-        ilana_value *cells = row_cells(n);
+        ilana_value *cells = out.add_row();
         for (size_t c = 0; c < ncol; ++c) {
             ilana_value &v = cells[c];
             const OwnedCell &o = row[c];
@@ -573,10 +554,8 @@ uint32_t RowsResult::read_rows(uint32_t max_rows) {
                 break;
             }
         }
-        ++n;
     }
-    if (next_ >= rows_.size()) done_ = true;
-    return n;
+    return next_ >= rows_.size();
 }
 
 } // namespace ilana::drivers::mysql

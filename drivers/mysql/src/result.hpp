@@ -1,11 +1,15 @@
-// result.hpp — the ilana_result handle: one executed statement's result.
+// result.hpp — one executed statement's result, on the SDK's Result.
 //
-// Result is the common part (columns, batches, the arena, closing); the
+// Result is the common part (the arena, the running op, closing); the
 // subclasses are the ways rows arrive:
 //   StatusResult  statements without a row set (affected rows, insert id)
 //   StmtResult    prepared statement, binary protocol, streamed unbuffered
 //   TextResult    parameterless statement, text protocol, streamed unbuffered
 //   RowsResult    rows the driver built itself (introspection, namespaces)
+// Rows go to the host on the SDK's zero-cost path: a StmtResult (or a
+// StatusResult) is recycled at result_close and comes back for the next
+// statement (Connection::reuse_result), and rows are written in place
+// (Batch::add_row) with cells pointing into the arena and bind buffers.
 #pragma once
 
 #include "arena.hpp"
@@ -13,6 +17,7 @@
 #include "types.hpp"
 
 #include <ilana/driver.h>
+#include <ilana/sdk/result.hpp>
 
 #include <mysql.h>
 
@@ -25,25 +30,44 @@ namespace ilana::drivers::mysql {
 
 class Connection;
 
-class Result {
-public:
-    virtual ~Result() = default;
-    Result(const Result &) = delete;
-    Result &operator=(const Result &) = delete;
+namespace sdk = ilana::sdk;
 
-    void info(ilana_result_info *out) const;
-    // Fills the batch; throws DriverFailure. Cells live until the next fetch.
-    ilana_status fetch(ilana_batch *batch);
+// Where a result's rows go: the SDK's batch for the host (each row written
+// in place, Batch::add_row: its cells point into the result's arena and bind
+// buffers, as driver.h lets them until the next fetch), or a vector of the
+// driver's own statements (query_rows).
+class RowSink {
+public:
+    explicit RowSink(sdk::Batch &batch) noexcept : batch_(&batch) {}
+    RowSink(std::vector<ilana_value> &cells, size_t column_count) noexcept
+        : cells_(&cells), column_count_(column_count) {}
+    // The cells of the next row, valid until the next call.
+    ilana_value *add_row() {
+        if (batch_ != nullptr) return batch_->add_row();
+        cells_->resize(cells_->size() + column_count_);
+        return cells_->data() + (cells_->size() - column_count_);
+    }
+
+private:
+    sdk::Batch *batch_ = nullptr;
+    std::vector<ilana_value> *cells_ = nullptr;
+    size_t column_count_ = 0;
+};
+
+// The rows of a statement on the session (status, binary or text
+// protocol). The SDK's Result holds the columns, the counts and the batch;
+// this part holds the protocol state the cells point into.
+class Result : public sdk::Result {
+public:
+    ~Result() override = default;
+
     // Discards unread rows so the session is usable again; never throws.
     void close() noexcept;
-    // The connection is going away under an open result: release now; later
-    // fetches fail and result_close only frees the handle.
-    void detach() noexcept;
-
-    uint32_t column_count() const { return static_cast<uint32_t>(columns_.size()); }
-    const ilana_column &column(uint32_t i) const { return columns_[i]; }
     // The connection, or nullptr once detached.
     Connection *connection() const { return conn_; }
+    // For the driver's own statements: appends up to max_rows rows' cells to
+    // `cells` (valid until the next call); true when the rows are done.
+    bool read_into(std::vector<ilana_value> &cells, uint32_t max_rows);
 
 protected:
     explicit Result(Connection *conn) : conn_(conn) {}
@@ -51,9 +75,15 @@ protected:
     // arena keep their capacity.
     void rearm_base(Connection *conn);
 
-    // Reads up to max_rows rows into cells_ (row-major), sets done_ at the
-    // end of the rows; throws DriverFailure.
-    virtual uint32_t read_rows(uint32_t max_rows) = 0;
+    bool fetch(sdk::Batch &out) override;
+    // The connection closes with this result open (the host broke
+    // driver.h's order): release now; later fetches fail and result_close
+    // only frees it.
+    bool detach() noexcept override;
+
+    // Reads up to max_rows rows into `sink`, sets done_ at the end of the
+    // rows; throws DriverFailure.
+    virtual uint32_t read_rows(RowSink &sink, uint32_t max_rows) = 0;
     // Drains and frees library objects; never throws.
     virtual void release() noexcept {}
 
@@ -62,14 +92,6 @@ protected:
     // the result has now (same count, names, nullability and ColumnSpecs):
     // a cached statement's next execution can keep its description.
     bool same_columns(const MYSQL_FIELD *fields, unsigned n) const;
-    // The cells of row `n` of the batch being read, growing cells_ as rows
-    // arrive (a point select must not allocate max_rows rows of cells).
-    ilana_value *row_cells(uint32_t n) {
-        const size_t ncol = columns_.size();
-        const size_t need = (static_cast<size_t>(n) + 1) * ncol;
-        if (cells_.size() < need) cells_.resize(std::max(need, cells_.size() * 2));
-        return cells_.data() + static_cast<size_t>(n) * ncol;
-    }
     // Stop filling a batch past this many arena bytes (at least one row).
     bool batch_full() const { return arena_.used() >= kBatchBytes; }
     // The statement has stopped running on the server (for cancel).
@@ -87,23 +109,19 @@ protected:
     bool op_open_ = false; // this result holds the connection's running op
     bool counts_rows_ = false; // see returns_changed_rows
     uint64_t rows_read_ = 0;
+    // How each column decodes, next to the SDK's description of it
+    // (columns()). set_columns, the only place both are filled, takes a new
+    // columns_id from the connection; kept while a recycled StmtResult keeps
+    // its description (same_columns or the unchanged field array).
     std::vector<ColumnSpec> specs_;
-    std::vector<std::string> names_;
-    std::vector<ilana_column> columns_;
-    std::vector<ilana_value> cells_;
     Arena arena_;
-    int64_t affected_rows_ = -1;
-    int64_t last_insert_id_ = 0;
-    // What info() reports as columns_id (ABI 1.1). set_columns, the only
-    // place columns_ is filled, takes a new one from the connection; kept
-    // while a recycled StmtResult keeps its description (same_columns or
-    // the unchanged field array); 0 without a row set and for results the
-    // driver builds itself (RowsResult, no connection to number them).
-    uint64_t columns_id_ = 0;
     bool done_ = false;
     bool closed_ = false;
     std::optional<DriverFailure> failure_;
 
+private:
+    // fetch and read_into: one batch of rows, the failures explained.
+    uint32_t read_batch(RowSink &sink, uint32_t max_rows);
 };
 
 class StatusResult final : public Result {
@@ -112,7 +130,11 @@ public:
     void rearm(Connection *conn, int64_t affected_rows, int64_t last_insert_id);
 
 protected:
-    uint32_t read_rows(uint32_t) override { return 0; }
+    uint32_t read_rows(RowSink &, uint32_t) override { return 0; }
+    // Kept for the next statement unless a StmtResult is kept: the SDK
+    // keeps one result per connection, and a row result's description and
+    // bindings cost more to build again than a status result.
+    bool recycle() noexcept override;
 };
 
 class StmtResult final : public Result {
@@ -126,8 +148,11 @@ public:
     void rearm(Connection *conn, MYSQL_STMT *stmt, std::string_view sql);
 
 protected:
-    uint32_t read_rows(uint32_t max_rows) override;
+    uint32_t read_rows(RowSink &sink, uint32_t max_rows) override;
     void release() noexcept override;
+    // Kept (closed) for the connection's next prepared statement with rows:
+    // its description and bindings stay while the statement repeats.
+    bool recycle() noexcept override;
 
 private:
     struct OutColumn {
@@ -181,7 +206,7 @@ public:
     ~TextResult() override;
 
 protected:
-    uint32_t read_rows(uint32_t max_rows) override;
+    uint32_t read_rows(RowSink &sink, uint32_t max_rows) override;
     void release() noexcept override;
 
 private:
@@ -223,20 +248,18 @@ struct ColumnDef {
     int32_t nullable;
 };
 
-class RowsResult final : public Result {
+// Rows the driver built itself (introspection, namespaces, clones): the
+// cells point into the result's own strings.
+class RowsResult final : public sdk::Result {
 public:
     RowsResult(std::vector<ColumnDef> columns, std::vector<std::vector<OwnedCell>> rows);
 
 protected:
-    uint32_t read_rows(uint32_t max_rows) override;
+    bool fetch(sdk::Batch &out) override;
 
 private:
     std::vector<std::vector<OwnedCell>> rows_;
     size_t next_ = 0;
 };
-
-// Driver handles are these objects.
-inline ilana_result *to_handle(Result *r) { return reinterpret_cast<ilana_result *>(r); }
-inline Result *from_handle(ilana_result *r) { return reinterpret_cast<Result *>(r); }
 
 } // namespace ilana::drivers::mysql

@@ -1,4 +1,4 @@
-// runtime.cpp — host log, per-thread init, non-blocking I/O waits.
+// runtime.cpp — per-thread init, non-blocking I/O waits.
 #include "runtime.hpp"
 
 #include <cerrno>
@@ -6,11 +6,6 @@
 #include <sys/socket.h>
 
 namespace ilana::drivers::mysql {
-
-ilana::sdk::HostLog &host_log() {
-    static ilana::sdk::HostLog log;
-    return log;
-}
 
 namespace {
 struct ThreadInit {

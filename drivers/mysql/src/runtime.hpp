@@ -1,5 +1,5 @@
-// runtime.hpp — process-wide state of the driver: the host's log callback,
-// per-thread libmariadb initialisation, and the non-blocking I/O helper.
+// runtime.hpp — process-wide state of the driver: per-thread libmariadb
+// initialisation, and the non-blocking I/O helper.
 #pragma once
 
 #include <ilana/sdk/driver_support.hpp>
@@ -10,9 +10,6 @@
 #include <string_view>
 
 namespace ilana::drivers::mysql {
-
-// The host's log, attached by init and detached by the last deinit.
-ilana::sdk::HostLog &host_log();
 
 // Connections move between threads, so every entry point that touches
 // libmariadb calls this first: mysql_thread_init() runs once per thread

@@ -26,8 +26,7 @@
 // driver's statement cache goes with it (Connector/C has invalidated the
 // handles: freeing them sends nothing).
 #include "connection.hpp"
-#include "entry_support.hpp"
-#include "extensions.hpp"
+#include "runtime.hpp"
 
 #include <ilana/sdk/driver_support.hpp>
 #include <ilana/sdk/sql_text.hpp>
@@ -96,22 +95,5 @@ void Connection::reset_session() {
     m_->server_status &= ~static_cast<unsigned int>(SERVER_SESSION_STATE_CHANGED);
     session_changed_ = false;
 }
-
-namespace {
-
-int32_t is_dirty(ilana_conn *conn) {
-    return conn == nullptr || reinterpret_cast<const Connection *>(conn)->is_dirty() ? 1 : 0;
-}
-
-ilana_status reset(ilana_conn *conn, ilana_error *err) {
-    return ilana::sdk::guarded(err, [&] {
-        conn_of(conn).reset_session();
-        return ILANA_OK;
-    });
-}
-
-} // namespace
-
-const ilana_session_api kSessionApi = {sizeof(ilana_session_api), 0, is_dirty, reset};
 
 } // namespace ilana::drivers::mysql

@@ -180,7 +180,6 @@ std::unique_ptr<Result> run_text(Connection &c, std::string_view sql, std::strin
         throw;
     }
     op.hand_over();
-    c.open_result = r.get();
     return r;
 }
 
@@ -247,7 +246,6 @@ std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, std::s
             throw;
         }
         op.hand_over();
-        c.open_result = r.get();
         return r;
     }
 }
@@ -304,8 +302,15 @@ std::unique_ptr<Result> execute(Connection &conn, std::string_view sql_in, const
     }
 }
 
+std::unique_ptr<Result> Connection::execute(const ilana::sdk::Statement &stmt) {
+    ensure_thread();
+    return ilana::drivers::mysql::execute(*this, stmt.sql, stmt.params.data(), stmt.params.size(),
+                                          stmt.params.stride(), stmt.flags, stmt.timeout_ms);
+}
+
 std::vector<std::vector<OwnedCell>> query_rows(Connection &conn, std::string_view sql,
                                                const std::vector<ilana_value> &params, bool cache) {
+    ensure_thread();
     std::unique_ptr<Result> r = execute(conn, sql, params.data(), static_cast<uint32_t>(params.size()),
                                         sizeof(ilana_value), cache ? ILANA_EXEC_CACHE : 0);
     std::vector<std::vector<OwnedCell>> rows;
@@ -313,15 +318,15 @@ std::vector<std::vector<OwnedCell>> query_rows(Connection &conn, std::string_vie
         Result *r;
         ~Closer() { r->close(); }
     } closer{r.get()};
-    for (;;) {
-        ilana_batch batch{};
-        batch.struct_size = sizeof batch;
-        batch.max_rows = 256;
-        ilana_status st = r->fetch(&batch);
-        for (uint32_t i = 0; i < batch.row_count; ++i) {
-            std::vector<OwnedCell> row(batch.column_count);
-            for (uint32_t c = 0; c < batch.column_count; ++c) {
-                const ilana_value &v = batch.cells[i * batch.column_count + c];
+    const size_t ncol = r->column_count();
+    std::vector<ilana_value> cells;
+    for (bool done = false; !done;) {
+        cells.clear();
+        done = r->read_into(cells, 256);
+        for (size_t i = 0; ncol > 0 && i < cells.size() / ncol; ++i) {
+            std::vector<OwnedCell> row(ncol);
+            for (size_t c = 0; c < ncol; ++c) {
+                const ilana_value &v = cells[i * ncol + c];
                 OwnedCell &o = row[c];
                 o.type = v.type;
                 o.is_null = v.is_null != 0;
@@ -344,7 +349,6 @@ std::vector<std::vector<OwnedCell>> query_rows(Connection &conn, std::string_vie
             }
             rows.push_back(std::move(row));
         }
-        if (st == ILANA_DONE) break;
     }
     return rows;
 }
