@@ -113,7 +113,9 @@ Sides select1(Context &ctx) {
     return s;
 }
 
-Sides point(Context &ctx) {
+// `prepared`: the ilana side through one prepared Statement on a held
+// Session (rows read from the driver's batch), instead of Connection::query.
+Sides point(Context &ctx, bool prepared) {
     MyTables &t = my_tables(ctx);
     auto ids = std::make_shared<std::vector<int64_t>>(random_ids(ctx.scale(20000), 10000));
     const Checksum want = Checksum::expected_for(*ids);
@@ -131,7 +133,8 @@ Sides point(Context &ctx) {
         sum.check("raw", want);
         return static_cast<uint64_t>(ids->size());
     };
-    s.ilana = ilana_point<item_from>(c, sql, ids, want);
+    s.ilana = prepared ? ilana_point_prepared<item_from>(c, sql, ids, want, true)
+                       : ilana_point<item_from>(c, sql, ids, want);
     s.note = "random ids in a 10 000-row InnoDB table; each side builds an Item";
     s.server_tasks = server_threads(ctx, raw, c);
     return s;
@@ -160,7 +163,10 @@ Sides fetch(Context &ctx, bool use_stream) {
 void add_mysql_workloads(std::vector<Workload> &out) {
     out.push_back({"my_select1", "mysql", "20 000 x SELECT CAST(? AS SIGNED)", 0.97, select1, {}});
     out.push_back({"my_point", "mysql", "20 000 prepared point selects by random id (10 000 rows, 4 columns)",
-                   0.97, point, {}});
+                   0.97, [](Context &ctx) { return point(ctx, false); }, {}});
+    out.push_back({"my_point_prepared", "mysql",
+                   "my_point through one prepared Statement on a held Session (rows from the driver's batch)", 0.97,
+                   [](Context &ctx) { return point(ctx, true); }, {}});
     out.push_back({"my_fetch", "mysql", "200 000 rows x 4 columns into a std::vector (Connection::stream)", 0.90,
                    [](Context &ctx) { return fetch(ctx, true); }, {}});
     out.push_back({"my_fetch_query", "mysql", "my_fetch through Connection::query (a whole Result first)", 0,

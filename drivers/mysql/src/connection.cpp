@@ -356,6 +356,14 @@ MYSQL_STMT *Connection::take_stmt(std::string_view sql, bool cache) {
 
 void Connection::give_back(MYSQL_STMT *stmt, bool reusable) noexcept {
     if (stmt == nullptr) return;
+    if (lent_handle_ != nullptr && stmt == lent_handle_->stmt) {
+        Prepared *handle = lent_handle_;
+        lent_handle_ = nullptr;
+        if (reusable && !broken_) return;
+        mysql_stmt_close(stmt);
+        handle->stmt = nullptr; // prepared again on its next run
+        return;
+    }
     if (stmt == borrowed_cached_) {
         borrowed_cached_ = nullptr;
         if (reusable && !broken_) return;

@@ -27,6 +27,23 @@
 namespace ilana::drivers::mysql {
 
 class Result;
+class Connection;
+
+// A statement prepared by handle ("ilana.prepare/1", statement.cpp): one
+// MYSQL_STMT of its own, outside the LRU cache, prepared again after a
+// session reset (which forgets server statements) or after a run that
+// left it unusable (new metadata, a lost handle on the server).
+class Prepared : public ilana::sdk::PreparedStatement {
+public:
+    Prepared(Connection &owner, std::string text, MYSQL_STMT *prepared, uint32_t param_count, bool text_only);
+    ~Prepared() override;
+    Connection &conn;
+    const std::string sql;
+    MYSQL_STMT *stmt;       // nullptr: prepare again before the next run
+    uint64_t generation;    // Connection::statement_generation() it was prepared in
+    const bool text_only;   // the server cannot prepare it (ER_UNSUPPORTED_PS): the text protocol
+    const bool changes_session;
+};
 
 class Connection : public ilana::sdk::Connection {
 public:
@@ -37,6 +54,20 @@ public:
     // --- What Driver<> calls (driver.h's functions, one member each) ---
     // One statement (statement.cpp).
     std::unique_ptr<Result> execute(const ilana::sdk::Statement &stmt);
+    // "ilana.prepare/1" (statement.cpp): prepares `sql` once (its errors
+    // now) and runs it by handle.
+    std::unique_ptr<Prepared> prepare(std::string_view sql);
+    std::unique_ptr<Result> execute(Prepared &prepared, const ilana::sdk::Statement &stmt);
+    // The MYSQL_STMT a handle runs now (prepared again when stale), lent
+    // until give_back, which keeps it (or, not reusable, closes it: the
+    // handle prepares again on its next run).
+    MYSQL_STMT *handle_stmt(Prepared &prepared);
+    // A handle is being freed: it is lent out no more.
+    void handle_gone(const Prepared *prepared) noexcept {
+        if (lent_handle_ == prepared) lent_handle_ = nullptr;
+    }
+    // Counts session resets: statements prepared before one are gone on the server.
+    uint64_t statement_generation() const noexcept { return statement_generation_; }
     void ping(int32_t timeout_ms);
     void begin();
     void commit();
@@ -175,6 +206,8 @@ private:
     std::unordered_map<std::string_view, std::list<Cached>::iterator> cache_index_;
     MYSQL_STMT *borrowed_cached_ = nullptr;
     std::unordered_set<std::string> unpreparable_;
+    uint64_t statement_generation_ = 1;
+    Prepared *lent_handle_ = nullptr; // the handle whose statement is lent out (handle_stmt)
 
     bool row_result_kept_ = false;
 

@@ -78,6 +78,7 @@ void Connection::reset_session() {
     ensure_ready();
     if (mysql_reset_connection(m_) != 0) fail(conn_failure(m_, Phase::Session, "session reset"));
     drop_statement_cache();
+    ++statement_generation_; // statements prepared by handle: prepared again on their next run
     // MariaDB's reset keeps the current role; the session variables are the
     // global ones again, so the connection's own setup and the tracking go
     // back on. One SET statement takes them all: one round trip.

@@ -184,15 +184,16 @@ std::unique_ptr<Result> run_text(Connection &c, std::string_view sql, std::strin
 }
 
 std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, std::string_view as_written,
-                                     const ilana_value *params,
-                                     uint32_t count, uint32_t stride, bool cache) {
+                                     const ilana_value *params, uint32_t count, uint32_t stride, bool cache,
+                                     Prepared *handle = nullptr) {
     // Per thread, not per call: binding allocates nothing once warm. Only
     // read during this call (mysql_stmt_execute sends the values).
     thread_local ParamBinder binder;
     binder.bind(params, count, stride);
     OpGuard op(c);
     for (int attempt = 0;; ++attempt) {
-        MYSQL_STMT *s = c.take_stmt(sql, cache);
+        // The handle's own statement, or one of the cache (give_back tells them apart).
+        MYSQL_STMT *s = handle != nullptr ? c.handle_stmt(*handle) : c.take_stmt(sql, cache);
         if (mysql_stmt_param_count(s) != count) {
             const unsigned long want = mysql_stmt_param_count(s);
             c.give_back(s, true);
@@ -306,6 +307,76 @@ std::unique_ptr<Result> Connection::execute(const ilana::sdk::Statement &stmt) {
     ensure_thread();
     return ilana::drivers::mysql::execute(*this, stmt.sql, stmt.params.data(), stmt.params.size(),
                                           stmt.params.stride(), stmt.flags, stmt.timeout_ms);
+}
+
+Prepared::Prepared(Connection &owner, std::string text, MYSQL_STMT *prepared, uint32_t param_count, bool only_text)
+    : ilana::sdk::PreparedStatement(param_count), conn(owner), sql(std::move(text)), stmt(prepared),
+      generation(owner.statement_generation()), text_only(only_text), changes_session(mysql::changes_session(sql)) {}
+
+Prepared::~Prepared() {
+    conn.handle_gone(this);
+    if (stmt != nullptr) mysql_stmt_close(stmt); // COM_STMT_CLOSE has no reply
+}
+
+std::unique_ptr<Prepared> Connection::prepare(std::string_view sql) {
+    ensure_thread();
+    ensure_ready();
+    if (sql.empty()) throw DriverFailure(ILANA_ERR_SYNTAX, "empty statement", "42000", 1065, ILANA_ERRF_NOT_SENT);
+    MYSQL_STMT *s = mysql_stmt_init(m_);
+    if (s == nullptr) fail(conn_failure(m_, Phase::Statement));
+    if (mysql_stmt_prepare(s, sql.data(), static_cast<unsigned long>(sql.size())) != 0) {
+        DriverFailure f = stmt_failure(s, Phase::Statement);
+        mysql_stmt_close(s);
+        // Some statements cannot be prepared (ER_UNSUPPORTED_PS): without
+        // parameters, the text protocol runs them.
+        if (f.native_code() == 1295 && !broken_)
+            return std::make_unique<Prepared>(*this, std::string(sql), nullptr, 0, true);
+        fail(f);
+    }
+    const auto count = static_cast<uint32_t>(mysql_stmt_param_count(s));
+    try {
+        return std::make_unique<Prepared>(*this, std::string(sql), s, count, false);
+    } catch (...) {
+        mysql_stmt_close(s);
+        throw;
+    }
+}
+
+MYSQL_STMT *Connection::handle_stmt(Prepared &p) {
+    if (p.stmt != nullptr && p.generation != statement_generation_) {
+        mysql_stmt_close(p.stmt); // forgotten by the server at the reset
+        p.stmt = nullptr;
+    }
+    if (p.stmt == nullptr) {
+        MYSQL_STMT *s = mysql_stmt_init(m_);
+        if (s == nullptr) fail(conn_failure(m_, Phase::Statement));
+        if (mysql_stmt_prepare(s, p.sql.data(), static_cast<unsigned long>(p.sql.size())) != 0) {
+            DriverFailure f = stmt_failure(s, Phase::Statement);
+            mysql_stmt_close(s);
+            fail(f);
+        }
+        p.stmt = s;
+        p.generation = statement_generation_;
+    }
+    session_changed_ = session_changed_ || p.changes_session;
+    lent_handle_ = &p;
+    return p.stmt;
+}
+
+std::unique_ptr<Result> Connection::execute(Prepared &prepared, const ilana::sdk::Statement &stmt) {
+    ensure_thread();
+    // A statement timeout on MariaDB is part of the statement's text
+    // (with_server_timeout), and an unpreparable statement runs as text:
+    // both take the path of a statement given by its SQL.
+    if (prepared.text_only || (stmt.timeout_ms > 0 && is_mariadb()))
+        return ilana::drivers::mysql::execute(*this, prepared.sql, stmt.params.data(), stmt.params.size(),
+                                              stmt.params.stride(), stmt.flags | ILANA_EXEC_CACHE, stmt.timeout_ms);
+    ensure_ready();
+    if (stmt.params.size() > 0 && (stmt.params.data() == nullptr || stmt.params.stride() < sizeof(ilana_value)))
+        throw misuse("execute: parameters missing or ilana_statement.value_size too small");
+    set_statement_timeout(stmt.timeout_ms);
+    return run_prepared(*this, prepared.sql, prepared.sql, stmt.params.data(), stmt.params.size(),
+                        stmt.params.stride(), true, &prepared);
 }
 
 std::vector<std::vector<OwnedCell>> query_rows(Connection &conn, std::string_view sql,
