@@ -248,7 +248,7 @@ TEST_CASE("prepared statements: a schema change reports the database's error at 
     }
 }
 
-TEST_CASE("prepared statements: a lost session takes its statement along; the next one prepares it again",
+TEST_CASE("prepared statements: a lost session takes its statement along and the next one prepares it again",
           "[prepared]") {
     const std::string which = GENERATE(std::string("pg"), std::string("mysql"));
     SECTION(which) {

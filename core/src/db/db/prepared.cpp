@@ -89,7 +89,7 @@ std::shared_ptr<PreparedState> make_prepared(const std::shared_ptr<ConnectionSta
 
 // The driver's handle on `conn`, prepared there now if it has none.
 ilana_prepared *handle_on(const PreparedState &ps, NativeConnection &conn) {
-    return conn.prepared(ps.slot, ps.id, ps.text_for(conn), ps.param_count);
+    return conn.prepared(ps.slot, ps.id, ps.text_for(conn), ps.param_count, ps.sql);
 }
 
 const PreparedState &require(const std::shared_ptr<PreparedState> &state) {
@@ -116,7 +116,7 @@ void run_prepared(const PreparedState &ps, NativeConnection &conn, const Value *
         if (conn.prepares_by_handle()) {
             ilana_prepared *handle = handle_on(ps, conn);
             try {
-                auto res = conn.execute_prepared(handle, ps.text_for(conn), params, n, flags, timeout_ms);
+                auto res = conn.execute_prepared(handle, ps.text_for(conn), ps.sql, params, n, flags, timeout_ms);
                 consume(res);
             } catch (const Error &) {
                 // Prepared again on the next call (a schema change makes

@@ -178,7 +178,8 @@ NativeResult NativeConnection::execute_values(std::string_view sql, const Value 
     return execute(sql, t_params.data(), count, flags, timeout_ms);
 }
 
-ilana_prepared *NativeConnection::prepared(uint32_t slot, uint64_t id, std::string_view sql, size_t param_count) {
+ilana_prepared *NativeConnection::prepared(uint32_t slot, uint64_t id, std::string_view sql, size_t param_count,
+                                           std::string_view as_written) {
     if (slot < prepared_.size() && prepared_[slot].id == id) return prepared_[slot].handle;
     if (slot >= prepared_.size()) prepared_.resize(static_cast<size_t>(slot) + 1);
     forget_prepared(slot); // an earlier statement's, whose slot this one reuses
@@ -190,7 +191,7 @@ ilana_prepared *NativeConnection::prepared(uint32_t slot, uint64_t id, std::stri
             err.error_class = ILANA_ERR_INTERNAL;
             std::strcpy(err.message, "prepare failed without an error record");
         }
-        fail(err, "prepare failed", false, sql);
+        fail(err, "prepare failed", false, as_written);
     }
     if (count != param_count) {
         prepare_->release(conn_, handle);
@@ -199,7 +200,7 @@ ilana_prepared *NativeConnection::prepared(uint32_t slot, uint64_t id, std::stri
                     " ? placeholder(s): write parameters as ? only (the driver's own forms, such as ?1 or :name, "
                     "are not the API's)",
                 ErrorClass::syntax, name());
-        set_statement(e, sql);
+        set_statement(e, as_written);
         throw e;
     }
     prepared_[slot] = PreparedSlot{id, handle};
@@ -212,15 +213,16 @@ void NativeConnection::forget_prepared(uint32_t slot) noexcept {
     prepared_[slot] = PreparedSlot{};
 }
 
-NativeResult NativeConnection::execute_prepared(ilana_prepared *handle, std::string_view sql, const Value *params,
-                                                size_t count, uint32_t flags, int64_t timeout_ms) {
+NativeResult NativeConnection::execute_prepared(ilana_prepared *handle, std::string_view sql,
+                                                std::string_view as_written, const Value *params, size_t count,
+                                                uint32_t flags, int64_t timeout_ms) {
     t_params.resize(count);
     for (size_t i = 0; i < count; ++i) t_params[i] = params[i].abi();
     const ilana_statement st = statement_of(sql, t_params.data(), count, flags, timeout_ms);
     ilana_result *res = nullptr;
     ilana_error err = fresh_error();
     if (prepare_->execute_prepared(conn_, handle, &st, &res, &err) != ILANA_OK)
-        fail(err, "query failed", !detail::is_read_only(sql), sql);
+        fail(err, "query failed", !detail::is_read_only(sql), as_written);
     return NativeResult(this, res);
 }
 

@@ -77,11 +77,13 @@ public:
     // The handle of statement `id` in `slot`, preparing `sql` (already in
     // this connection's placeholder style) when the slot holds none or an
     // older statement's (released first). Throws Error for a statement the
-    // driver refuses, or one whose parameter count is not `param_count`.
-    ilana_prepared *prepared(uint32_t slot, uint64_t id, std::string_view sql, size_t param_count);
+    // driver refuses, or one whose parameter count is not `param_count`;
+    // its Error::sql() is `as_written` (the caller's text, with ?).
+    ilana_prepared *prepared(uint32_t slot, uint64_t id, std::string_view sql, size_t param_count,
+                             std::string_view as_written);
     // Runs a handle of this connection (prepared()); as execute_values.
-    NativeResult execute_prepared(ilana_prepared *handle, std::string_view sql, const Value *params, size_t count,
-                                  uint32_t flags, int64_t timeout_ms = 0);
+    NativeResult execute_prepared(ilana_prepared *handle, std::string_view sql, std::string_view as_written,
+                                  const Value *params, size_t count, uint32_t flags, int64_t timeout_ms = 0);
     // Releases the handle in `slot`, if any: the next prepared() prepares
     // the statement again (after a failure, which may be a schema change).
     void forget_prepared(uint32_t slot) noexcept;
