@@ -61,13 +61,13 @@ namespace detail {
 // too: the storage keeps its shared_ptr while spare, and a Result of the
 // same shape finds it already there (no reference count touched).
 //
-// Cells live in chunks of 1 << shift rows. The first chunk is a vector that
-// grows to at most one chunk (a point select's one row costs one row); the
-// next ones are allocated whole. A big result therefore never reallocates:
-// a single growing array copied every cell again at each doubling and, once
-// past malloc's mmap threshold, had the kernel fault in and zero fresh pages
-// for each copy (callgrind saw the memcpy; perf saw the page faults, ~12% of
-// sqlite_fetch_query). Chunks of ~64 KiB come from malloc's free lists.
+// Cells live in chunks of 1 << shift rows. The first chunk grows (doubling,
+// uninitialized) to at most one chunk, so a point select's one row costs one
+// row; the next ones are allocated whole and never move. A single growing
+// array copied every cell again at each doubling and, past malloc's mmap
+// threshold, had the kernel fault in and zero fresh pages for each copy
+// (callgrind saw the memcpy; perf saw the page faults, ~12% of
+// sqlite_fetch_query's CPU). Chunks of ~64 KiB stay below that threshold.
 struct ResultStorage {
     std::shared_ptr<const ColumnSet> columns;
     std::unique_ptr<ilana_value[]> first;             // chunk 0, first_cap cells
