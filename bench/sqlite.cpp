@@ -20,10 +20,11 @@ namespace {
 
 class RawDb {
 public:
-    RawDb() {
-        if (sqlite3_open_v2(":memory:", &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+    // `name` ":memory:" (a private in-memory database) or a URI.
+    explicit RawDb(const char *name = ":memory:") {
+        if (sqlite3_open_v2(name, &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
                             nullptr) != SQLITE_OK)
-            throw std::runtime_error("sqlite3_open_v2 failed");
+            throw std::runtime_error(std::string("sqlite3_open_v2 failed: ") + name);
     }
     ~RawDb() {
         for (auto *s : stmts_) sqlite3_finalize(s);
@@ -108,7 +109,24 @@ std::string fill_sql(const std::string &table, size_t n, bool text_ts) {
 struct LiteData {
     std::shared_ptr<RawDb> raw;
     bool ilana_filled = false;
+    // The kind of database a pool's ":memory:" is (the SQLite driver opens
+    // SQLite's memdb VFS by name, kept alive by an anchor connection, so
+    // that every session of the pool sees one database): point_items only,
+    // for sqlite_point_memdb.
+    std::shared_ptr<RawDb> memdb_anchor, memdb;
 };
+
+// "file:/...?vfs=memdb" as the driver opens it (drivers/sqlite connection.cpp).
+constexpr const char *kRawMemdbUri = "file:/ilana-bench-raw-memdb?vfs=memdb";
+
+RawDb &raw_memdb(LiteData &d) {
+    if (d.memdb) return *d.memdb;
+    d.memdb_anchor = std::make_shared<RawDb>(kRawMemdbUri);
+    d.memdb = std::make_shared<RawDb>(kRawMemdbUri);
+    d.memdb->exec(create_sql("point_items", false));
+    d.memdb->exec(fill_sql("point_items", 10000, false));
+    return *d.memdb;
+}
 
 LiteData &lite_data(Context &ctx) {
     static LiteData d;
@@ -129,13 +147,17 @@ LiteData &lite_data(Context &ctx) {
     return d;
 }
 
-template <Item (*ReadRaw)(sqlite3_stmt *), ItemFromRow From> Sides point(Context &ctx, const std::string &table) {
+// `raw_on_memdb`: the raw side on the same kind of database as the ilana
+// side's (raw_memdb) instead of a private :memory: one.
+template <Item (*ReadRaw)(sqlite3_stmt *), ItemFromRow From>
+Sides point(Context &ctx, const std::string &table, bool raw_on_memdb) {
     LiteData &d = lite_data(ctx);
     auto ids = std::make_shared<std::vector<int64_t>>(random_ids(ctx.scale(20000), 10000));
     const Checksum want = Checksum::expected_for(*ids);
     const std::string sql = "SELECT id, name, score, created FROM " + table + " WHERE id = ?";
-    sqlite3_stmt *stmt = d.raw->prepare(sql);
-    auto keep = d.raw;
+    if (raw_on_memdb) raw_memdb(d);
+    std::shared_ptr<RawDb> keep = raw_on_memdb ? d.memdb : d.raw;
+    sqlite3_stmt *stmt = keep->prepare(sql);
     ilana::Connection c = ctx.db().on("lite");
     Sides s;
     s.raw = [keep, stmt, ids, want] {
@@ -149,7 +171,9 @@ template <Item (*ReadRaw)(sqlite3_stmt *), ItemFromRow From> Sides point(Context
         return static_cast<uint64_t>(ids->size());
     };
     s.ilana = ilana_point<From>(c, sql, ids, want);
-    s.note = "raw bind/step/reset of one prepared statement vs Connection::query (a pool lease per query)";
+    s.note = std::string("raw bind/step/reset of one prepared statement") +
+             (raw_on_memdb ? " on a memdb-VFS database like the pool's" : "") +
+             " vs Connection::query (a pool lease per query)";
     return s;
 }
 
@@ -181,14 +205,17 @@ void add_sqlite_workloads(std::vector<Workload> &out) {
     constexpr auto int_fetch = fetch<read_item, item_from_sqlite>;
     constexpr auto text_fetch = fetch<read_item_text_ts, item_from_sqlite_text_ts>;
     out.push_back({"sqlite_point", "", "20 000 point selects by random id on :memory: (10 000 rows)", 0.85,
-                   [](Context &ctx) { return int_point(ctx, "point_items"); }, {}});
+                   [](Context &ctx) { return int_point(ctx, "point_items", false); }, {}});
+    out.push_back({"sqlite_point_memdb", "",
+                   "sqlite_point with raw on the kind of database a pool's :memory: is (SQLite's memdb VFS)", 0,
+                   [](Context &ctx) { return int_point(ctx, "point_items", true); }, {}});
     out.push_back({"sqlite_fetch", "", "200 000 rows x 4 columns into a std::vector (Connection::stream)", 0.90,
                    [](Context &ctx) { return int_fetch(ctx, "fetch_items", true); }, {}});
     out.push_back({"sqlite_fetch_query", "", "sqlite_fetch through Connection::query (a whole Result first)", 0,
                    [](Context &ctx) { return int_fetch(ctx, "fetch_items", false); }, {}});
     out.push_back({"sqlite_point_text_ts", "",
                    "sqlite_point with `created` as DATETIME text read as Timestamp (raw parses the text)", 0,
-                   [](Context &ctx) { return text_point(ctx, "point_items_text_ts"); }, {}});
+                   [](Context &ctx) { return text_point(ctx, "point_items_text_ts", false); }, {}});
     out.push_back({"sqlite_fetch_text_ts", "",
                    "sqlite_fetch with `created` as DATETIME text read as Timestamp (raw parses the text)", 0.95,
                    [](Context &ctx) { return text_fetch(ctx, "fetch_items_text_ts", true); }, {}});
