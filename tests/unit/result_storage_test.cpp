@@ -6,6 +6,7 @@
 
 #include <ilana/result.hpp>
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -125,4 +126,151 @@ TEST_CASE("result: destroyed on another thread than the one that filled it", "[r
     other.join();
     ilana::Result after = make_result(set, 1, 1, 4, 6);
     check_rows(after, 1, 4, 6);
+}
+
+namespace {
+// A cell of each kind a Result copies or keeps: an integer, a text (maybe
+// empty), a blob with NUL bytes inside, a NULL text and a double, for row r.
+std::string blob_of(int64_t r) { return std::string("\0b\0", 3) + std::to_string(r); }
+std::string text_of(int64_t r) { return r % 7 == 0 ? std::string() : "name_" + std::to_string(r); }
+
+struct MixedBatch {
+    std::vector<ilana_value> cells;
+    std::vector<std::string> owned; // the driver's bytes, scribbled after the append
+    MixedBatch(int64_t first, size_t rows) {
+        owned.reserve(rows * 2);
+        for (size_t i = 0; i < rows; ++i) {
+            const int64_t r = first + static_cast<int64_t>(i);
+            owned.push_back(text_of(r));
+            const std::string &t = owned.back();
+            owned.push_back(blob_of(r));
+            const std::string &b = owned.back();
+            ilana_value c[5] = {};
+            c[0].type = ILANA_TYPE_INT64;
+            c[0].v.i64 = r;
+            c[1].type = ILANA_TYPE_TEXT;
+            c[1].v.str.ptr = t.data();
+            c[1].v.str.len = t.size();
+            c[2].type = ILANA_TYPE_BLOB;
+            c[2].v.str.ptr = b.data();
+            c[2].v.str.len = b.size();
+            c[3].type = ILANA_TYPE_TEXT;
+            c[3].is_null = 1;
+            c[3].v.str.ptr = "not read: the cell is NULL"; // a NULL's bytes are not the Result's
+            c[3].v.str.len = 26;
+            c[4].type = ILANA_TYPE_DOUBLE;
+            c[4].v.f64 = static_cast<double>(r) * 0.5;
+            cells.insert(cells.end(), c, c + 5);
+        }
+    }
+    void scribble() {
+        for (auto &s : owned) s.assign(s.size(), '#');
+    }
+};
+
+void check_mixed(const ilana::Result &r, int64_t first, size_t count) {
+    REQUIRE(r.size() == count);
+    for (size_t i = 0; i < count; ++i) {
+        const int64_t id = first + static_cast<int64_t>(i);
+        ilana::Row row = r[i];
+        REQUIRE(row[0].as<int64_t>() == id);
+        REQUIRE(row[1].as<std::string>() == text_of(id));
+        REQUIRE(std::string(row[2].as<std::string_view>()) == blob_of(id));
+        REQUIRE(row[3].is_null());
+        REQUIRE(row[4].as<double>() == static_cast<double>(id) * 0.5);
+    }
+}
+} // namespace
+
+TEST_CASE("result: cells across chunk boundaries, batches of every size", "[result]") {
+    auto set = columns({"id", "t", "b", "n", "d"});
+    // 5 columns x 24 bytes: 512 rows a chunk. Batches of 1, 511, 2, 1024,
+    // 1500 rows start and end inside, at and across chunk boundaries.
+    ilana::Result r;
+    r.set_columns(set);
+    int64_t next = 0;
+    for (size_t rows : {size_t{1}, size_t{511}, size_t{2}, size_t{1024}, size_t{1500}, size_t{0}, size_t{3}}) {
+        MixedBatch batch(next, rows);
+        r.append(batch.cells.data(), rows, sizeof(ilana_value));
+        batch.scribble(); // the driver reuses its buffers
+        next += static_cast<int64_t>(rows);
+    }
+    check_mixed(r, 0, static_cast<size_t>(next));
+    // Views taken before a move still read the same rows afterwards.
+    ilana::Row last = r[static_cast<size_t>(next) - 1];
+    ilana::Result moved = std::move(r);
+    CHECK(r.size() == 0);
+    CHECK(last[1].as<std::string>() == text_of(next - 1));
+    check_mixed(moved, 0, static_cast<size_t>(next));
+    // Rows a range-for sees are the rows by index.
+    size_t seen = 0;
+    for (ilana::Row row : moved) CHECK(row[0].as<int64_t>() == static_cast<int64_t>(seen++));
+    CHECK(seen == moved.size());
+}
+
+TEST_CASE("result: a driver with a larger value stride, across chunks", "[result]") {
+    auto set = columns({"id", "t", "b", "n", "d"});
+    MixedBatch batch(100, 1300);
+    // The same cells 8 bytes apart more than this ilana's ilana_value.
+    const size_t stride = sizeof(ilana_value) + 8;
+    std::vector<char> wide(batch.cells.size() * stride, '\x55');
+    for (size_t k = 0; k < batch.cells.size(); ++k) std::memcpy(&wide[k * stride], &batch.cells[k], sizeof(ilana_value));
+    ilana::Result r;
+    r.set_columns(set);
+    r.append(reinterpret_cast<const ilana_value *>(wide.data()), 1300, stride);
+    batch.scribble();
+    check_mixed(r, 100, 1300);
+}
+
+TEST_CASE("result: many columns (a chunk of one row) and no rows", "[result]") {
+    std::vector<std::string> names;
+    for (int c = 0; c < 3000; ++c) names.push_back("c" + std::to_string(c)); // 72 KB a row
+    auto wide = columns(names);
+    std::vector<ilana_value> row(3000);
+    std::vector<std::string> text(3000);
+    ilana::Result r;
+    r.set_columns(wide);
+    for (int64_t k = 0; k < 3; ++k) {
+        for (size_t c = 0; c < 3000; ++c) {
+            text[c] = std::to_string(k) + ":" + std::to_string(c);
+            row[c] = ilana_value{};
+            row[c].type = ILANA_TYPE_TEXT;
+            row[c].v.str.ptr = text[c].data();
+            row[c].v.str.len = text[c].size();
+        }
+        r.append(row.data(), 1, sizeof(ilana_value));
+        for (auto &t : text) t.assign(t.size(), '#');
+    }
+    REQUIRE(r.size() == 3);
+    for (size_t k = 0; k < 3; ++k)
+        for (size_t c : {size_t{0}, size_t{1499}, size_t{2999}})
+            CHECK(r[k][c].as<std::string>() == std::to_string(k) + ":" + std::to_string(c));
+    CHECK(r[2]["c2999"].as<std::string>() == "2:2999");
+
+    ilana::Result empty;
+    empty.set_columns(wide);
+    CHECK(empty.empty());
+    CHECK(empty.begin() == empty.end());
+    CHECK(empty.columns().size() == 3000);
+    CHECK_THROWS(empty.front());
+}
+
+TEST_CASE("result: a small result after a big one on the same thread", "[result]") {
+    auto set = columns({"id", "t", "b", "n", "d"});
+    {
+        ilana::Result big;
+        big.set_columns(set);
+        MixedBatch batch(0, 5000);
+        big.append(batch.cells.data(), 5000, sizeof(ilana_value));
+        batch.scribble();
+        check_mixed(big, 0, 5000);
+    } // its storage: kept (first chunk only) or freed
+    for (int64_t i = 0; i < 6; ++i) {
+        ilana::Result small;
+        small.set_columns(set);
+        MixedBatch batch(i, 1);
+        small.append(batch.cells.data(), 1, sizeof(ilana_value));
+        batch.scribble();
+        check_mixed(small, i, 1);
+    }
 }

@@ -1,8 +1,9 @@
 // ilana/result.hpp — rows returned by a query.
 //
-// A Result owns its rows: cells are stored in one contiguous array and the
-// bytes of text/blob cells in an arena that never moves, so Row and Field
-// views stay valid for the life of the Result (and only that long).
+// A Result owns its rows: cells are stored in chunks of whole rows (each
+// row's cells contiguous) and the bytes of text/blob cells in an arena;
+// neither ever moves once written, so Row and Field views stay valid for
+// the life of the Result (and only that long).
 //
 //   ilana::Result r = db.on("analytics").query("SELECT id, name FROM t");
 //   for (ilana::Row row : r) {
@@ -108,7 +109,9 @@ public:
     int64_t affected_rows() const noexcept { return affected_rows_; }
     int64_t last_insert_id() const noexcept { return last_insert_id_; }
 
-    Row operator[](size_t i) const noexcept { return Row(cells_ + i * ncols_, &set_->columns, &set_->names); }
+    Row operator[](size_t i) const noexcept {
+        return Row(chunks_[i >> shift_] + (i & ((size_t{1} << shift_) - 1)) * ncols_, &set_->columns, &set_->names);
+    }
     Row at(size_t i) const; // range-checked
     Row front() const;
 
@@ -146,21 +149,27 @@ private:
     void steal(Result &o) noexcept {
         store_ = o.store_;
         set_ = o.set_;
-        cells_ = o.cells_;
+        chunks_ = o.chunks_;
+        shift_ = o.shift_;
         ncols_ = o.ncols_;
         rows_ = o.rows_;
         affected_rows_ = o.affected_rows_;
         last_insert_id_ = o.last_insert_id_;
         o.store_ = nullptr;
         o.set_ = nullptr;
-        o.cells_ = nullptr;
+        o.chunks_ = nullptr;
         o.ncols_ = o.rows_ = 0;
     }
     void release() noexcept;
 
     detail::ResultStorage *store_ = nullptr; // owned; null until set_columns
     const ColumnSet *set_ = nullptr;         // the storage's column set
-    const ilana_value *cells_ = nullptr;     // the storage's cell array
+    // The storage's chunk table: chunk k holds rows [k << shift_, (k + 1) <<
+    // shift_), each chunk a fixed power of two rows (about 64 KiB of cells),
+    // so finding a row is a shift and a mask, and a big result grows by new
+    // chunks instead of reallocating and copying every cell it has.
+    const ilana_value *const *chunks_ = nullptr;
+    unsigned shift_ = 0;
     size_t ncols_ = 0, rows_ = 0;
     int64_t affected_rows_ = -1;
     int64_t last_insert_id_ = 0;

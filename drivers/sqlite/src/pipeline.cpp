@@ -69,7 +69,9 @@ int64_t Connection::execute_many(const sdk::BatchStatement &st) {
         for (; row < st.row_count; ++row) {
             const sdk::Params params = st.row(row);
             try {
-                bind_parameters(db, stmt.stmt, params.data(), params.size(), params.stride());
+                // Every step of this statement happens in this call and it is
+                // finalized before returning: SQLite may read the host's bytes.
+                bind_parameters(db, stmt.stmt, params.data(), params.size(), params.stride(), ParamBytes::borrow);
             } catch (const DriverFailure &f) {
                 throw DriverFailure(f.error_class(),
                                     "batch row " + std::to_string(row + 1) + " of " + std::to_string(st.row_count) +

@@ -335,10 +335,18 @@ private:
 };
 
 // ------------------------------------------------------------------ bind.cpp
+// How text and blob parameters reach SQLite: `copy` (SQLite keeps its own
+// copy: the parameters are borrowed for the execute call only, and a
+// result's rows are stepped after it returns) or `borrow` (SQLite points at
+// the caller's bytes, SQLITE_STATIC: only where every step of the statement
+// happens while they live and the statement is finalized, or rebound, before
+// they go, as in execute_many).
+enum class ParamBytes { copy, borrow };
+
 // Binds `count` values (strided by value_size) to `stmt`; throws DriverFailure.
 // Returns true when any of them was bound as text or blob bytes.
 bool bind_parameters(sqlite3 *db, sqlite3_stmt *stmt, const ilana_value *params, uint32_t count,
-                     uint32_t value_size);
+                     uint32_t value_size, ParamBytes bytes = ParamBytes::copy);
 
 // Text forms of the temporal types (documented in README.md).
 std::string format_date(int64_t days);
