@@ -270,6 +270,9 @@ template <> struct FieldConvert<Timestamp> {
     // ISO 8601 text ("2026-11-23 13:45:00.5+01:00") to microseconds; a
     // ConversionError naming the text and `target` when it is not one.
     static int64_t text_to_micros(const Field &f, const char *target);
+
+private:
+    static int64_t general_text_to_micros(const Field &f, const char *target); // zones, HH:MM, errors
 };
 template <> struct FieldConvert<TimestampTz> {
     static TimestampTz get(const Field &f) {

@@ -310,8 +310,8 @@ bool parse_zone_part(TextCursor &c, int64_t &offset_s) {
 }
 
 // "YYYY-MM-DD[( |T)HH:MM[:SS[.f]][Z|+HH[:MM]]]" (SQLite's time values, SQL
-// and ISO 8601 text), UTC when a zone is given. Out of line and cold: the
-// fixed forms are tried first (parse_iso) and stay a leaf.
+// and ISO 8601 text), UTC when a zone is given. Out of line: the fixed forms
+// are tried first (text_to_micros) and stay a leaf.
 ILANA_NOINLINE_ bool parse_iso_general(const char *s, size_t n, int64_t &micros) {
     int64_t days = 0, clock = 0, offset_s = 0;
     TextCursor c{s, s + n};
@@ -321,10 +321,6 @@ ILANA_NOINLINE_ bool parse_iso_general(const char *s, size_t n, int64_t &micros)
     if (!c.done()) return false;
     micros = days * kMicrosPerDay + clock - offset_s * 1000000LL;
     return true;
-}
-inline bool parse_iso(const char *s, size_t n, int64_t &micros) {
-    if (n >= 10 && fixed_datetime(s, n, micros)) return true;
-    return parse_iso_general(s, n, micros);
 }
 
 // [-]H+:MM[:SS[.f]] of a time of day or a MySQL TIME (a duration, hours past
@@ -592,11 +588,20 @@ constexpr const char *kIsoForm = "YYYY-MM-DD[ HH:MM[:SS[.ffffff]]][Z|+HH:MM], a 
 constexpr const char *kTimeForm = "[-]HH:MM[:SS[.ffffff]]";
 } // namespace
 
-int64_t FieldConvert<Timestamp>::text_to_micros(const Field &f, const char *target) {
+// The forms other than the fixed ones, and the error: a tail call away from
+// text_to_micros, which then saves no registers on the fixed forms.
+ILANA_NOINLINE_ int64_t FieldConvert<Timestamp>::general_text_to_micros(const Field &f, const char *target) {
     const ilana_value *c = f.abi();
     int64_t micros = 0;
-    if (!parse_iso(c->v.str.ptr, c->v.str.len, micros)) f.text_failure(target, kIsoForm);
+    if (!parse_iso_general(c->v.str.ptr, c->v.str.len, micros)) f.text_failure(target, kIsoForm);
     return micros;
+}
+
+int64_t FieldConvert<Timestamp>::text_to_micros(const Field &f, const char *target) {
+    const ilana_value *c = f.abi();
+    int64_t micros;
+    if (c->v.str.len >= 10 && fixed_datetime(c->v.str.ptr, c->v.str.len, micros)) return micros;
+    return general_text_to_micros(f, target);
 }
 
 Date FieldConvert<Date>::convert(const Field &f) {
