@@ -47,6 +47,7 @@ std::vector<Workload> &workloads() {
         add_pg_workloads(w);
         add_mysql_workloads(w);
         add_sqlite_workloads(w);
+        add_conversion_workloads(w);
         add_pool_workloads(w);
         add_pipeline_workloads(w);
         add_tenant_workloads(w);

@@ -122,6 +122,7 @@ void add_sqlite_workloads(std::vector<Workload> &out);   // sqlite.cpp
 void add_pool_workloads(std::vector<Workload> &out);     // pool.cpp
 void add_pipeline_workloads(std::vector<Workload> &out); // pipeline.cpp
 void add_tenant_workloads(std::vector<Workload> &out);   // tenants.cpp
+void add_conversion_workloads(std::vector<Workload> &out); // conversions.cpp
 
 // The fields every point/fetch workload reads, as a user's struct.
 struct Item {

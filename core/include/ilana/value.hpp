@@ -184,6 +184,9 @@ public:
 
 private:
     [[noreturn]] void conversion_failure(const char *target) const;
+    // A text cell that is not the form `target` is read from: the error
+    // names the text (cut at 64 bytes) and the form expected.
+    [[noreturn]] void text_failure(const char *target, const char *expected) const;
     int64_t to_int64() const;
     uint64_t to_uint64() const;
     double to_double() const;
@@ -237,24 +240,62 @@ template <> struct FieldConvert<std::string_view> {
 template <> struct FieldConvert<Blob> {
     static Blob get(const Field &f);
 };
+// Dates and times: the cell the server's driver already decoded (DATE,
+// TIME, TIMESTAMP) is inline; text (SQLite's DATETIME) and the errors are
+// out of line, one call per cell.
 template <> struct FieldConvert<Date> {
-    static Date get(const Field &f);
+    static Date get(const Field &f) {
+        const ilana_value *c = f.abi();
+        if (c != nullptr && c->is_null == 0 && c->type == ILANA_TYPE_DATE) return Date{c->v.i64};
+        return convert(f);
+    }
+    static Date convert(const Field &f);
 };
 template <> struct FieldConvert<Time> {
-    static Time get(const Field &f);
+    static Time get(const Field &f) {
+        const ilana_value *c = f.abi();
+        if (c != nullptr && c->is_null == 0 && c->type == ILANA_TYPE_TIME) return Time{c->v.i64};
+        return convert(f);
+    }
+    static Time convert(const Field &f);
 };
 template <> struct FieldConvert<Timestamp> {
-    static Timestamp get(const Field &f);
-    // ISO 8601 text ("2026-11-23 13:45:00.5+01:00") to microseconds.
+    static Timestamp get(const Field &f) {
+        const ilana_value *c = f.abi();
+        if (c != nullptr && c->is_null == 0 && (c->type == ILANA_TYPE_TIMESTAMP || c->type == ILANA_TYPE_TIMESTAMPTZ))
+            return Timestamp{c->v.i64};
+        return convert(f);
+    }
+    static Timestamp convert(const Field &f);
+    // ISO 8601 text ("2026-11-23 13:45:00.5+01:00") to microseconds; a
+    // ConversionError naming the text and `target` when it is not one.
     static int64_t text_to_micros(const Field &f, const char *target);
+
+private:
+    static int64_t general_text_to_micros(const Field &f, const char *target); // zones, HH:MM, errors
 };
 template <> struct FieldConvert<TimestampTz> {
-    static TimestampTz get(const Field &f);
+    static TimestampTz get(const Field &f) {
+        const ilana_value *c = f.abi();
+        if (c != nullptr && c->is_null == 0 && (c->type == ILANA_TYPE_TIMESTAMPTZ || c->type == ILANA_TYPE_TIMESTAMP))
+            return TimestampTz{c->v.i64};
+        return convert(f);
+    }
+    static TimestampTz convert(const Field &f);
 };
-// Integers: range-checked.
+// Integers: range-checked. int64 from an int64 cell is inline (get is
+// defined in the class so that the compiler takes it as meant to inline);
+// the rest is convert.
 template <class T> struct FieldConvert {
     static_assert(std::is_integral_v<T>, "ilana::Field::as<T>: unsupported type T");
-    static T get(const Field &f);
+    static T get(const Field &f) {
+        if constexpr (std::is_same_v<T, int64_t>) {
+            const ilana_value *c = f.abi();
+            if (c != nullptr && c->is_null == 0 && c->type == ILANA_TYPE_INT64) return c->v.i64;
+        }
+        return convert(f);
+    }
+    static T convert(const Field &f);
 };
 
 namespace detail {
@@ -267,11 +308,7 @@ template <class T> const char *integer_name() {
 }
 } // namespace detail
 
-template <class T> T FieldConvert<T>::get(const Field &f) {
-    if constexpr (std::is_same_v<T, int64_t>) {
-        const ilana_value *c = f.abi();
-        if (c != nullptr && c->is_null == 0 && c->type == ILANA_TYPE_INT64) return c->v.i64;
-    }
+template <class T> T FieldConvert<T>::convert(const Field &f) {
     if (f.is_null()) f.conversion_failure(detail::integer_name<T>());
     if constexpr (std::is_unsigned_v<T>) {
         uint64_t u = f.to_uint64();

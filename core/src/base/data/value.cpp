@@ -1,13 +1,24 @@
 // Conversions between ABI cells and C++ types, and display forms.
 #include <ilana/value.hpp>
 
-#include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+// The error paths (cold) and the general grammars (noinline) of the per-cell
+// conversions: out of line, so that the paths taken on every cell of the
+// common forms stay small leaves.
+#if defined(__GNUC__) || defined(__clang__)
+#define ILANA_COLD_ __attribute__((noinline, cold))
+#define ILANA_NOINLINE_ __attribute__((noinline))
+#else
+#define ILANA_COLD_
+#define ILANA_NOINLINE_
+#endif
 
 namespace ilana {
 
@@ -95,8 +106,65 @@ bool is_text_like(ilana_type t) {
 // ISO 8601 / SQL, ranges checked (a "2024-02-30" is a conversion error, not
 // March 1st), nothing left over. A text column read as Timestamp is the
 // common case for SQLite (DATETIME is text there), so this runs once per cell
-// of a fetch and must cost about what a caller's own parsing would: no copy,
-// no sscanf, no locale.
+// of a fetch and must cost no more than a caller's own parsing: no copy, no
+// sscanf, no locale. The forms SQLite's date functions write ("YYYY-MM-DD",
+// "YYYY-MM-DD HH:MM:SS[.SSS]", "HH:MM:SS") and ilana's SQLite driver binds
+// ("...T...ffffffZ") are read eight bytes at a time (Pattern8); every other
+// form (zones, HH:MM, MySQL durations) goes through TextCursor, and so does
+// a fixed form that fails there, so that both accept one grammar.
+
+// Eight bytes of text, the first in the lowest byte.
+inline uint64_t load8(const char *p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+// What eight bytes must be: 'D' a digit, '?' anything (checked apart), any
+// other character itself.
+struct Pattern8 {
+    uint64_t fixed_mask = 0, fixed_want = 0; // high nibble of digits, whole separators
+    uint64_t digit_add = 0, digit_high = 0;  // 0x06 / 0xF0 at digits: 0x3A-0x3F carry out of 0x3_
+    uint64_t digit_low = 0;                  // 0x0F at digits: their values
+    constexpr explicit Pattern8(const char (&p)[9]) {
+        for (int i = 0; i < 8; ++i) {
+            const int shift = 8 * i;
+            if (p[i] == 'D') {
+                fixed_mask |= uint64_t{0xF0} << shift;
+                fixed_want |= uint64_t{0x30} << shift;
+                digit_add |= uint64_t{0x06} << shift;
+                digit_high |= uint64_t{0xF0} << shift;
+                digit_low |= uint64_t{0x0F} << shift;
+            } else if (p[i] != '?') {
+                fixed_mask |= uint64_t{0xFF} << shift;
+                fixed_want |= uint64_t{static_cast<unsigned char>(p[i])} << shift;
+            }
+        }
+    }
+    // A byte of 0x30-0x39 passes both tests, 0x3A-0x3F fails the second
+    // (+6 reaches 0x40), anything else fails the first; a carry out of a
+    // failing byte cannot make the pair pass.
+    bool matches(uint64_t x) const {
+        return ((x & fixed_mask) == fixed_want) & (((x + digit_add) & digit_high) == (fixed_want & digit_high));
+    }
+    // Byte k of the result is the two-digit number at bytes k and k+1 (where
+    // both are digits of a matching text): at most 9 * 10 + 9, so nothing
+    // carries into the next byte.
+    uint64_t pairs(uint64_t x) const {
+        const uint64_t v = x & digit_low;
+        return v * 10 + (v >> 8);
+    }
+};
+inline int byte_at(uint64_t v, int k) { return static_cast<int>((v >> (8 * k)) & 0xFF); }
+
+constexpr Pattern8 kYearMonth("DDDD-DD-");  // bytes 0-7 of a date
+constexpr Pattern8 kMonthDay("DD-DD-DD");   // bytes 2-9 of a date
+constexpr Pattern8 kDayHourMin("DD?DD:DD"); // bytes 8-15 of "YYYY-MM-DD HH:MM:SS" (' ' or 'T')
+constexpr Pattern8 kClock("DD:DD:DD");      // HH:MM:SS
+
 struct TextCursor {
     const char *p;
     const char *end;
@@ -146,25 +214,81 @@ int days_in_month(int y, int m) {
     return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
 }
 
+// Days since 1970-01-01 of a checked civil date of years 0000-9999 (as four
+// digits give). Hinnant's days_from_civil with the year counted from March
+// and shifted by 400 years, so that every quotient is of unsigned numbers by
+// constants (multiplications).
+inline bool civil_days(int y, int m, int d, int64_t &days) {
+    if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return false;
+    const unsigned yy = static_cast<unsigned>(y) + 400 - (m <= 2 ? 1 : 0);
+    const unsigned day_of_year =
+        (153 * static_cast<unsigned>(m > 2 ? m - 3 : m + 9) + 2) / 5 + static_cast<unsigned>(d) - 1;
+    days = static_cast<int64_t>(yy * 365 + yy / 4 - yy / 100 + yy / 400 + day_of_year) - (719468 + 146097);
+    return true;
+}
+
+// A checked clock reading (hour 0-23; 24:00:00 is PostgreSQL's end of day
+// and allowed exactly) to microseconds.
+inline bool clock_micros(int h, int mi, int se, int64_t frac, int64_t &micros) {
+    if (mi > 59 || se > 59 || h > 24 || (h == 24 && (mi | se | frac) != 0)) return false;
+    micros = (h * 3600LL + mi * 60LL + se) * 1000000LL + frac;
+    return true;
+}
+
+// The forms SQLite's date functions write and ilana's SQLite driver binds:
+// "YYYY-MM-DD", "YYYY-MM-DD( |T)HH:MM:SS[.f][Z]" (n >= 10 bytes at s).
+inline bool fixed_datetime(const char *s, size_t n, int64_t &micros) {
+    const uint64_t ym = load8(s);
+    if (!kYearMonth.matches(ym)) return false;
+    const uint64_t ymp = kYearMonth.pairs(ym);
+    const int year = byte_at(ymp, 0) * 100 + byte_at(ymp, 2), month = byte_at(ymp, 5);
+    int64_t days = 0, clock = 0, frac = 0;
+    if (n == 10) {
+        const uint64_t md = load8(s + 2);
+        if (!kMonthDay.matches(md) || !civil_days(year, month, byte_at(kMonthDay.pairs(md), 6), days)) return false;
+        micros = days * kMicrosPerDay;
+        return true;
+    }
+    if (n < 19) return false;
+    const uint64_t dhm = load8(s + 8), hms = load8(s + 11);
+    if (!(kDayHourMin.matches(dhm) & kClock.matches(hms) & (s[10] == ' ' || s[10] == 'T'))) return false;
+    if (n > 19) {
+        // ".f" (one or more digits; past the sixth read and dropped, as
+        // TextCursor::fraction), then an optional 'Z'.
+        const char *p = s + 19, *end = s + n - (s[n - 1] == 'Z' ? 1 : 0);
+        if (p != end) {
+            if (*p != '.' || ++p == end) return false;
+            int digits = 0;
+            for (; p != end; ++p, ++digits) {
+                const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - unsigned{'0'};
+                if (d > 9) return false;
+                if (digits < 6) frac = frac * 10 + d;
+            }
+            for (; digits < 6; ++digits) frac *= 10;
+        }
+    }
+    const uint64_t dhmp = kDayHourMin.pairs(dhm);
+    if (!civil_days(year, month, byte_at(dhmp, 0), days) ||
+        !clock_micros(byte_at(dhmp, 3), byte_at(dhmp, 6), byte_at(kClock.pairs(hms), 6), frac, clock))
+        return false;
+    micros = days * kMicrosPerDay + clock;
+    return true;
+}
+
 // YYYY-MM-DD
 bool parse_date_part(TextCursor &c, int64_t &days) {
     int y, m, d;
     if (!c.digits(4, y) || !c.take('-') || !c.digits(2, m) || !c.take('-') || !c.digits(2, d)) return false;
-    if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return false;
-    days = days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
-    return true;
+    return civil_days(y, m, d, days);
 }
 
-// HH:MM[:SS[.f]] of a timestamp (hour 0-23; 24:00:00 is PostgreSQL's end of
-// day and allowed exactly).
+// HH:MM[:SS[.f]] of a timestamp.
 bool parse_clock_part(TextCursor &c, int64_t &micros) {
     int h, mi, se = 0;
     int64_t frac = 0;
     if (!c.digits(2, h) || !c.take(':') || !c.digits(2, mi)) return false;
     if (c.take(':') && (!c.digits(2, se) || !c.fraction(frac))) return false;
-    if (mi > 59 || se > 59 || h > 24 || (h == 24 && (mi | se | frac) != 0)) return false;
-    micros = (h * 3600LL + mi * 60LL + se) * 1000000LL + frac;
-    return true;
+    return clock_micros(h, mi, se, frac, micros);
 }
 
 // Z | [+-]HH[:MM|MM], as seconds east of UTC.
@@ -186,12 +310,13 @@ bool parse_zone_part(TextCursor &c, int64_t &offset_s) {
 }
 
 // "YYYY-MM-DD[( |T)HH:MM[:SS[.f]][Z|+HH[:MM]]]" (SQLite's time values, SQL
-// and ISO 8601 text), UTC when a zone is given.
-bool parse_iso(std::string_view s, int64_t &micros, bool &has_time) {
-    TextCursor c{s.data(), s.data() + s.size()};
+// and ISO 8601 text), UTC when a zone is given. Out of line: the fixed forms
+// are tried first (text_to_micros) and stay a leaf.
+ILANA_NOINLINE_ bool parse_iso_general(const char *s, size_t n, int64_t &micros) {
     int64_t days = 0, clock = 0, offset_s = 0;
+    TextCursor c{s, s + n};
     if (!parse_date_part(c, days)) return false;
-    has_time = c.take(' ') || c.take('T');
+    const bool has_time = c.take(' ') || c.take('T');
     if (has_time && (!parse_clock_part(c, clock) || !parse_zone_part(c, offset_s))) return false;
     if (!c.done()) return false;
     micros = days * kMicrosPerDay + clock - offset_s * 1000000LL;
@@ -200,22 +325,36 @@ bool parse_iso(std::string_view s, int64_t &micros, bool &has_time) {
 
 // [-]H+:MM[:SS[.f]] of a time of day or a MySQL TIME (a duration, hours past
 // 24 and negative allowed).
-bool parse_time_text(std::string_view s, int64_t &micros) {
-    TextCursor c{s.data(), s.data() + s.size()};
+ILANA_NOINLINE_ bool parse_time_general(const char *s, size_t n, int64_t &micros) {
+    TextCursor c{s, s + n};
     const bool negative = c.take('-');
     int64_t h = 0;
-    int n = 0;
-    while (!c.done() && static_cast<unsigned>(static_cast<unsigned char>(*c.p) - '0') <= 9 && n < 9) {
+    int digits = 0;
+    while (!c.done() && static_cast<unsigned>(static_cast<unsigned char>(*c.p) - '0') <= 9 && digits < 9) {
         h = h * 10 + (*c.p++ - '0');
-        ++n;
+        ++digits;
     }
     int mi, se = 0;
     int64_t frac = 0;
-    if (n == 0 || !c.take(':') || !c.digits(2, mi)) return false;
+    if (digits == 0 || !c.take(':') || !c.digits(2, mi)) return false;
     if (c.take(':') && (!c.digits(2, se) || !c.fraction(frac))) return false;
     if (!c.done() || mi > 59 || se > 59) return false;
     micros = ((h * 3600 + mi * 60 + se) * 1000000LL + frac) * (negative ? -1 : 1);
     return true;
+}
+inline bool parse_time_text(const char *s, size_t n, int64_t &micros) {
+    if (n == 8) {
+        const uint64_t hms = load8(s);
+        if (kClock.matches(hms)) {
+            const uint64_t v = kClock.pairs(hms);
+            const int mi = byte_at(v, 3), se = byte_at(v, 6);
+            if (mi <= 59 && se <= 59) {
+                micros = (byte_at(v, 0) * 3600LL + mi * 60LL + se) * 1000000LL;
+                return true;
+            }
+        }
+    }
+    return parse_time_general(s, n, micros);
 }
 
 } // namespace
@@ -287,20 +426,48 @@ void Field::conversion_failure(const char *target) const {
     throw ConversionError(col + "cannot convert a " + ilana::to_string(type()) + " value to " + target);
 }
 
+ILANA_COLD_ void Field::text_failure(const char *target, const char *expected) const {
+    constexpr size_t kShown = 64;
+    std::string_view text(cell_->v.str.ptr != nullptr ? cell_->v.str.ptr : "", cell_->v.str.len);
+    std::string col = column_ != nullptr && *column_ ? std::string("column '") + column_ + "': " : "";
+    std::string shown(text.substr(0, kShown));
+    if (text.size() > kShown) shown += "...";
+    throw ConversionError(col + "cannot read " + ilana::to_string(type()) + " '" + shown + "' as " + target +
+                          " (expected " + expected + ")");
+}
+
 void detail::integer_out_of_range(const Field &f, const char *target) {
     std::string col = *f.column_name() ? std::string("column '") + f.column_name() + "': " : "";
     throw ConversionError(col + "value " + f.to_string() + " does not fit in " + target);
 }
 
+// Decimal digits with an optional sign, the whole text (no space, no
+// exponent): what a DECIMAL cell with no fraction or an integer text reads as.
 static bool parse_int64_text(std::string_view s, int64_t &out) {
-    std::string tmp(s);
-    if (tmp.empty()) return false;
-    errno = 0;
-    char *end = nullptr;
-    long long v = std::strtoll(tmp.c_str(), &end, 10);
-    if (errno != 0 || *end != '\0') return false;
-    out = v;
+    size_t i = 0;
+    const bool negative = !s.empty() && s[0] == '-';
+    if (!s.empty() && (s[0] == '-' || s[0] == '+')) i = 1;
+    if (i == s.size() || s.size() - i > 19) return false;
+    uint64_t magnitude = 0;
+    for (; i < s.size(); ++i) {
+        const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(s[i])) - unsigned{'0'};
+        if (d > 9) return false;
+        magnitude = magnitude * 10 + d; // 19 digits: no overflow of uint64
+    }
+    if (magnitude > (negative ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1)) return false;
+    out = negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
     return true;
+}
+
+// A decimal number as the whole text ("-12.50", "1e3"; PostgreSQL's "NaN",
+// "Infinity"): from_chars reads it without a copy or the locale and rounds
+// it correctly, as strtod would. A leading '+' is allowed (strtod took it);
+// space is not.
+static bool parse_double_text(std::string_view s, double &out) {
+    const char *first = s.data(), *last = s.data() + s.size();
+    if (first != last && *first == '+' && ++first != last && (*first == '-' || *first == '+')) return false;
+    const auto r = std::from_chars(first, last, out);
+    return r.ec == std::errc() && r.ptr == last;
 }
 
 int64_t Field::to_int64() const {
@@ -342,12 +509,10 @@ double Field::to_double() const {
     case ILANA_TYPE_UINT64: return static_cast<double>(cell_->v.u64);
     case ILANA_TYPE_DECIMAL:
     case ILANA_TYPE_TEXT: {
-        std::string tmp(cell_->v.str.ptr, cell_->v.str.len);
-        char *end = nullptr;
-        errno = 0;
-        double d = std::strtod(tmp.c_str(), &end);
-        if (!tmp.empty() && *end == '\0' && errno == 0) return d;
-        break;
+        double d = 0;
+        if (!parse_double_text(std::string_view(cell_->v.str.ptr, cell_->v.str.len), d))
+            text_failure("double", "a decimal number such as -12.50");
+        return d;
     }
     default: break;
     }
@@ -418,51 +583,68 @@ std::string FieldConvert<std::string>::get(const Field &f) {
 std::string_view FieldConvert<std::string_view>::convert(const Field &f) { return f.to_view("std::string_view"); }
 Blob FieldConvert<Blob>::get(const Field &f) { return Blob{std::string(f.to_view("Blob"))}; }
 
-int64_t FieldConvert<Timestamp>::text_to_micros(const Field &f, const char *target) {
+namespace {
+constexpr const char *kIsoForm = "YYYY-MM-DD[ HH:MM[:SS[.ffffff]]][Z|+HH:MM], a date that exists";
+constexpr const char *kTimeForm = "[-]HH:MM[:SS[.ffffff]]";
+} // namespace
+
+// The forms other than the fixed ones, and the error: a tail call away from
+// text_to_micros, which then saves no registers on the fixed forms.
+ILANA_NOINLINE_ int64_t FieldConvert<Timestamp>::general_text_to_micros(const Field &f, const char *target) {
+    const ilana_value *c = f.abi();
     int64_t micros = 0;
-    bool has_time = false;
-    std::string_view s = f.to_view(target);
-    if (!parse_iso(s, micros, has_time)) f.conversion_failure(target);
+    if (!parse_iso_general(c->v.str.ptr, c->v.str.len, micros)) f.text_failure(target, kIsoForm);
     return micros;
 }
 
-Date FieldConvert<Date>::get(const Field &f) {
+int64_t FieldConvert<Timestamp>::text_to_micros(const Field &f, const char *target) {
+    const ilana_value *c = f.abi();
+    int64_t micros;
+    if (c->v.str.len >= 10 && fixed_datetime(c->v.str.ptr, c->v.str.len, micros)) return micros;
+    return general_text_to_micros(f, target);
+}
+
+Date FieldConvert<Date>::convert(const Field &f) {
     if (f.is_null()) f.conversion_failure("Date");
     const ilana_value *c = f.abi();
-    if (c->type == ILANA_TYPE_DATE) return Date{c->v.i64};
-    if (c->type == ILANA_TYPE_TIMESTAMP || c->type == ILANA_TYPE_TIMESTAMPTZ) return Date{floor_div(c->v.i64, kMicrosPerDay)};
-    if (c->type == ILANA_TYPE_TEXT) {
-        return Date{floor_div(FieldConvert<Timestamp>::text_to_micros(f, "Date"), kMicrosPerDay)};
+    switch (c->type) {
+    case ILANA_TYPE_DATE: return Date{c->v.i64};
+    case ILANA_TYPE_TIMESTAMP:
+    case ILANA_TYPE_TIMESTAMPTZ: return Date{floor_div(c->v.i64, kMicrosPerDay)};
+    case ILANA_TYPE_TEXT: return Date{floor_div(FieldConvert<Timestamp>::text_to_micros(f, "Date"), kMicrosPerDay)};
+    default: f.conversion_failure("Date");
     }
-    f.conversion_failure("Date");
 }
-Time FieldConvert<Time>::get(const Field &f) {
+Time FieldConvert<Time>::convert(const Field &f) {
     if (f.is_null()) f.conversion_failure("Time");
     const ilana_value *c = f.abi();
     if (c->type == ILANA_TYPE_TIME) return Time{c->v.i64};
+    if (c->type != ILANA_TYPE_TEXT) f.conversion_failure("Time");
     int64_t micros = 0;
-    if (c->type == ILANA_TYPE_TEXT && parse_time_text(f.to_view("Time"), micros)) return Time{micros};
-    f.conversion_failure("Time");
+    if (!parse_time_text(c->v.str.ptr, c->v.str.len, micros)) f.text_failure("Time", kTimeForm);
+    return Time{micros};
 }
-Timestamp FieldConvert<Timestamp>::get(const Field &f) {
+Timestamp FieldConvert<Timestamp>::convert(const Field &f) {
     if (f.is_null()) f.conversion_failure("Timestamp");
     const ilana_value *c = f.abi();
-    if (c->type == ILANA_TYPE_TIMESTAMP || c->type == ILANA_TYPE_TIMESTAMPTZ) return Timestamp{c->v.i64};
-    if (c->type == ILANA_TYPE_DATE) return Timestamp{c->v.i64 * kMicrosPerDay};
-    if (c->type == ILANA_TYPE_TEXT) {
-        return Timestamp{text_to_micros(f, "Timestamp")};
+    switch (c->type) {
+    case ILANA_TYPE_TIMESTAMP:
+    case ILANA_TYPE_TIMESTAMPTZ: return Timestamp{c->v.i64};
+    case ILANA_TYPE_DATE: return Timestamp{c->v.i64 * kMicrosPerDay};
+    case ILANA_TYPE_TEXT: return Timestamp{text_to_micros(f, "Timestamp")};
+    default: f.conversion_failure("Timestamp");
     }
-    f.conversion_failure("Timestamp");
 }
-TimestampTz FieldConvert<TimestampTz>::get(const Field &f) {
+TimestampTz FieldConvert<TimestampTz>::convert(const Field &f) {
     if (f.is_null()) f.conversion_failure("TimestampTz");
     const ilana_value *c = f.abi();
-    if (c->type == ILANA_TYPE_TIMESTAMP || c->type == ILANA_TYPE_TIMESTAMPTZ) return TimestampTz{c->v.i64};
-    if (c->type == ILANA_TYPE_DATE) return TimestampTz{c->v.i64 * kMicrosPerDay};
-    if (c->type == ILANA_TYPE_TEXT) {
-        return TimestampTz{FieldConvert<Timestamp>::text_to_micros(f, "TimestampTz")};
+    switch (c->type) {
+    case ILANA_TYPE_TIMESTAMP:
+    case ILANA_TYPE_TIMESTAMPTZ: return TimestampTz{c->v.i64};
+    case ILANA_TYPE_DATE: return TimestampTz{c->v.i64 * kMicrosPerDay};
+    case ILANA_TYPE_TEXT: return TimestampTz{FieldConvert<Timestamp>::text_to_micros(f, "TimestampTz")};
+    default: f.conversion_failure("TimestampTz");
     }
-    f.conversion_failure("TimestampTz");
 }
 
 } // namespace ilana
