@@ -192,6 +192,8 @@ public:
     Rows query(const std::string &sql, const Bound &params = {}, uint32_t max_rows = 256);
 
 private:
+    template <class Call>
+    Outcome finish(const char *what, const std::string &sql, uint32_t max_rows, Call &&call);
     Plugin *p_;
     ilana_conn *h_ = nullptr;
 };

@@ -326,6 +326,26 @@ Conn::~Conn() {
     if (h_ != nullptr) p_->api().close(h_);
 }
 
+// The rules of every call that returns a result: an error with no handle,
+// or ILANA_OK with one, whose rows are read into the outcome.
+template <class Call>
+Outcome Conn::finish(const char *what, const std::string &sql, uint32_t max_rows, Call &&call) {
+    Outcome out;
+    ilana_error err = new_error();
+    ilana_result *res = nullptr;
+    const ilana_status s = call(&res, &err);
+    if (s == ILANA_ERROR) {
+        if (res != nullptr) fail(std::string(what) + " failed and still returned a result handle");
+        out.status = s;
+        out.error = err;
+        return out;
+    }
+    if (s != ILANA_OK) fail(std::string(what) + " returned " + status_name(s) + " for: " + sql);
+    if (res == nullptr) fail(std::string(what) + " returned ILANA_OK and a NULL result for: " + sql);
+    drain(p_->api(), res, max_rows, out);
+    return out;
+}
+
 Outcome Conn::run(const std::string &sql, const Bound &params, uint32_t max_rows, uint32_t value_size,
                   uint32_t flags, int64_t timeout_ms) {
     Outcome out;
@@ -348,24 +368,13 @@ Outcome Conn::run(const std::string &sql, const Bound &params, uint32_t max_rows
     st.value_size = value_size;
     st.flags = flags;
     st.timeout_ms = timeout_ms;
-    ilana_error err = new_error();
-    ilana_result *res = nullptr;
-    const ilana_status s = p_->api().execute(h_, &st, &res, &err);
-    if (s == ILANA_ERROR) {
-        if (res != nullptr) fail("execute failed and still returned a result handle");
-        out.status = s;
-        out.error = err;
-        return out;
-    }
-    if (s != ILANA_OK) fail("execute returned " + status_name(s) + " for: " + sql);
-    if (res == nullptr) fail("execute returned ILANA_OK and a NULL result for: " + sql);
-    drain(p_->api(), res, max_rows, out);
-    return out;
+    return finish("execute", sql, max_rows, [&](ilana_result **res, ilana_error *err) {
+        return p_->api().execute(h_, &st, res, err);
+    });
 }
 
 Outcome Conn::run_prepared(const ilana_prepare_api &api, ilana_prepared *stmt, const std::string &sql,
                            const Bound &params, uint32_t max_rows) {
-    Outcome out;
     ilana_statement st{};
     st.struct_size = sizeof st;
     st.sql = sql.data();
@@ -373,20 +382,11 @@ Outcome Conn::run_prepared(const ilana_prepare_api &api, ilana_prepared *stmt, c
     st.params = params.values.empty() ? nullptr : params.values.data();
     st.param_count = static_cast<uint32_t>(params.values.size());
     st.value_size = sizeof(ilana_value);
-    ilana_error err = new_error();
-    ilana_result *res = nullptr;
-    const ilana_status s = api.execute_prepared(h_, stmt, &st, &res, &err);
-    if (s == ILANA_ERROR) {
-        if (res != nullptr) fail("execute_prepared failed and still returned a result handle");
-        out.status = s;
-        out.error = err;
-        return out;
-    }
-    if (s != ILANA_OK) fail("execute_prepared returned " + status_name(s) + " for: " + sql);
-    if (res == nullptr) fail("execute_prepared returned ILANA_OK and a NULL result for: " + sql);
-    drain(p_->api(), res, max_rows, out);
-    return out;
+    return finish("execute_prepared", sql, max_rows, [&](ilana_result **res, ilana_error *err) {
+        return api.execute_prepared(h_, stmt, &st, res, err);
+    });
 }
+
 
 Rows Conn::query(const std::string &sql, const Bound &params, uint32_t max_rows) {
     Outcome o = run(sql, params, max_rows);

@@ -54,22 +54,37 @@ struct Item {
         std::make_tuple(ilana::field("id", &Item::id), ilana::field("name", &Item::name), ilana::field("score", &Item::score));
 };
 
-void require_server(const std::string &which) {
-    if (which == "pg") ILANA_REQUIRE_PG();
-    if (which == "mysql") ILANA_REQUIRE_MYSQL();
-}
+// The server `which` names, or skip the section (a macro: the REQUIRE
+// macros return from the test when they skip).
+#define REQUIRE_SERVER_OF(which)                    \
+    do {                                            \
+        if ((which) == "pg") ILANA_REQUIRE_PG();       \
+        if ((which) == "mysql") ILANA_REQUIRE_MYSQL(); \
+    } while (0)
+
+// One database of `which` ("sqlite", "pg", "mysql") with connection "db"
+// (pool `pool`) and `table` filled with `rows` rows (make_table).
+struct Setup {
+    Setup(const std::string &which, const std::string &table, int rows,
+          const std::string &pool = R"({"min": 0, "max": 4})")
+        : t(target(which, dir)), db(open_db(dir, t, pool)), c(db.on("db")) {
+        make_table(c, t, table, rows);
+    }
+    TempDir dir;
+    Target t;
+    Database db;
+    Connection c;
+};
 
 } // namespace
 
 TEST_CASE("prepared statements: per call and on a held session, typed reads, counts", "[prepared]") {
     const std::string which = GENERATE(std::string("sqlite"), std::string("pg"), std::string("mysql"));
     SECTION(which) {
-        require_server(which);
-        TempDir dir;
-        const Target t = target(which, dir);
-        Database db = open_db(dir, t);
-        Connection c = db.on("db");
-        make_table(c, t, "ilana_prep_basic", 50);
+        REQUIRE_SERVER_OF(which);
+        Setup fx(which, "ilana_prep_basic", 50);
+        Database &db = fx.db;
+        Connection &c = fx.c;
 
         Statement by_id = c.prepare("SELECT id, name, score, created FROM ilana_prep_basic WHERE id = ?");
         CHECK(by_id);
@@ -145,12 +160,10 @@ TEST_CASE("prepared statements: per call and on a held session, typed reads, cou
 TEST_CASE("prepared statements: the mistakes a caller can make get clear errors", "[prepared]") {
     const std::string which = GENERATE(std::string("sqlite"), std::string("pg"), std::string("mysql"));
     SECTION(which) {
-        require_server(which);
-        TempDir dir;
-        const Target t = target(which, dir);
-        Database db = open_db(dir, t);
-        Connection c = db.on("db");
-        make_table(c, t, "ilana_prep_errors", 3);
+        REQUIRE_SERVER_OF(which);
+        Setup fx(which, "ilana_prep_errors", 3);
+        TempDir &dir = fx.dir;
+        Connection &c = fx.c;
 
         // The database refuses the SQL at prepare, with its own error and the SQL.
         try {
@@ -200,12 +213,9 @@ TEST_CASE("prepared statements: a schema change reports the database's error at 
           "[prepared]") {
     const std::string which = GENERATE(std::string("sqlite"), std::string("pg"), std::string("mysql"));
     SECTION(which) {
-        require_server(which);
-        TempDir dir;
-        const Target t = target(which, dir);
-        Database db = open_db(dir, t, R"({"min": 0, "max": 1})"); // one session: every call on the same one
-        Connection c = db.on("db");
-        make_table(c, t, "ilana_prep_schema", 3);
+        REQUIRE_SERVER_OF(which);
+        Setup fx(which, "ilana_prep_schema", 3, R"({"min": 0, "max": 1})"); // one session: every call on the same one
+        Connection &c = fx.c;
         Statement all = c.prepare("SELECT * FROM ilana_prep_schema WHERE id = ?");
         REQUIRE(all.query({1}).columns().size() == 4);
 
@@ -252,12 +262,11 @@ TEST_CASE("prepared statements: a lost session takes its statement along and the
           "[prepared]") {
     const std::string which = GENERATE(std::string("pg"), std::string("mysql"));
     SECTION(which) {
-        require_server(which);
-        TempDir dir;
-        const Target t = target(which, dir);
-        Database db = open_db(dir, t, R"({"min": 0, "max": 1})");
-        Connection c = db.on("db");
-        make_table(c, t, "ilana_prep_lost", 5);
+        REQUIRE_SERVER_OF(which);
+        Setup fx(which, "ilana_prep_lost", 5, R"({"min": 0, "max": 1})");
+        TempDir &dir = fx.dir;
+        const Target &t = fx.t;
+        Connection &c = fx.c;
         Statement by_id = c.prepare("SELECT name FROM ilana_prep_lost WHERE id = ?");
         const char *pid_sql = which == "pg" ? "SELECT pg_backend_pid()" : "SELECT CONNECTION_ID()";
         const int64_t pid = c.query(pid_sql)[0][0].as<int64_t>();
@@ -282,12 +291,9 @@ TEST_CASE("prepared statements: a lost session takes its statement along and the
 TEST_CASE("prepared statements: one statement from many threads over a small pool", "[prepared][threads]") {
     const std::string which = GENERATE(std::string("sqlite"), std::string("pg"), std::string("mysql"));
     SECTION(which) {
-        require_server(which);
-        TempDir dir;
-        const Target t = target(which, dir);
-        Database db = open_db(dir, t, R"({"min": 0, "max": 6})");
-        Connection c = db.on("db");
-        make_table(c, t, "ilana_prep_threads", 100);
+        REQUIRE_SERVER_OF(which);
+        Setup fx(which, "ilana_prep_threads", 100, R"({"min": 0, "max": 6})");
+        Connection &c = fx.c;
         Statement by_id = c.prepare("SELECT id, name FROM ilana_prep_threads WHERE id = ?");
         std::atomic<int> wrong{0}, done{0};
         std::vector<std::thread> threads;
