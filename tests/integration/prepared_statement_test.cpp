@@ -183,6 +183,23 @@ TEST_CASE("prepared statements: the mistakes a caller can make get clear errors"
             CHECK(std::string(e.what()).find("ilana_prep_no_such_table") != std::string::npos);
         }
 
+        // Errors show the SQL as the caller wrote it (?, not the driver's $1),
+        // prepared or not.
+        try {
+            c.query("SELECT nme FROM ilana_prep_errors WHERE id = ?", {1});
+            FAIL("an unknown column was accepted");
+        } catch (const Error &e) {
+            INFO(e.what());
+            CHECK(e.sql() == "SELECT nme FROM ilana_prep_errors WHERE id = ?");
+        }
+        try {
+            c.prepare("SELECT nme FROM ilana_prep_errors WHERE id = ?");
+            FAIL("an unknown column was accepted at prepare");
+        } catch (const Error &e) {
+            INFO(e.what());
+            CHECK(e.sql() == "SELECT nme FROM ilana_prep_errors WHERE id = ?");
+        }
+
         Statement st = c.prepare("SELECT name FROM ilana_prep_errors WHERE id = ?");
         // Wrong parameter count: named, nothing sent.
         try {

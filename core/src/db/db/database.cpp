@@ -103,7 +103,7 @@ void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view
                                 std::to_string(n) + " parameter(s) were given",
                             ErrorClass::syntax, cs.name);
         }
-        auto res = conn.execute_values(text, params, n, ILANA_EXEC_CACHE | flags, timeout_ms);
+        auto res = conn.execute_values(text, params, n, ILANA_EXEC_CACHE | flags, timeout_ms, sql);
         consume(res);
         timer.finish(true);
     } catch (Error &e) {

@@ -125,7 +125,8 @@ void run_prepared(const PreparedState &ps, NativeConnection &conn, const Value *
                 throw;
             }
         } else {
-            auto res = conn.execute_values(ps.text_for(conn), params, n, ILANA_EXEC_CACHE | flags, timeout_ms);
+            auto res = conn.execute_values(ps.text_for(conn), params, n, ILANA_EXEC_CACHE | flags, timeout_ms,
+                                           ps.sql);
             consume(res);
         }
         timer.finish(true);

@@ -157,12 +157,12 @@ ilana_statement statement_of(std::string_view sql, const ilana_value *params, si
 } // namespace
 
 NativeResult NativeConnection::execute(std::string_view sql, const ilana_value *params, size_t count,
-                                       uint32_t flags, int64_t timeout_ms) {
+                                       uint32_t flags, int64_t timeout_ms, std::string_view as_written) {
     const ilana_statement st = statement_of(sql, params, count, flags, timeout_ms);
     ilana_result *res = nullptr;
     ilana_error err = fresh_error();
     if (target_->driver->api().execute(conn_, &st, &res, &err) != ILANA_OK)
-        fail(err, "query failed", !detail::is_read_only(sql), sql);
+        fail(err, "query failed", !detail::is_read_only(sql), as_written.empty() ? sql : as_written);
     return NativeResult(this, res);
 }
 
@@ -172,10 +172,10 @@ thread_local std::vector<ilana_value> t_params;
 } // namespace
 
 NativeResult NativeConnection::execute_values(std::string_view sql, const Value *params, size_t count, uint32_t flags,
-                                              int64_t timeout_ms) {
+                                              int64_t timeout_ms, std::string_view as_written) {
     t_params.resize(count);
     for (size_t i = 0; i < count; ++i) t_params[i] = params[i].abi();
-    return execute(sql, t_params.data(), count, flags, timeout_ms);
+    return execute(sql, t_params.data(), count, flags, timeout_ms, as_written);
 }
 
 ilana_prepared *NativeConnection::prepared(uint32_t slot, uint64_t id, std::string_view sql, size_t param_count,

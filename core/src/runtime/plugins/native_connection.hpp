@@ -64,12 +64,13 @@ public:
     // result must be destroyed before the next call on this connection.
     // `timeout_ms` > 0: the statement timeout (ABI 1.2; the caller checked
     // that the driver sees it, driver_enforces_statement_timeout).
+    // `as_written`: the caller's text (with ?) for Error::sql(); "" = `sql`.
     NativeResult execute(std::string_view sql, const ilana_value *params, size_t count, uint32_t flags,
-                         int64_t timeout_ms = 0);
+                         int64_t timeout_ms = 0, std::string_view as_written = {});
     // The same with the C++ API's values, put into this thread's scratch
     // array of ilana_value (no allocation once warm).
     NativeResult execute_values(std::string_view sql, const Value *params, size_t count, uint32_t flags,
-                                int64_t timeout_ms = 0);
+                                int64_t timeout_ms = 0, std::string_view as_written = {});
     // Prepared statements by handle ("ilana.prepare/1", ABI 1.4). The core
     // names a statement by a slot (small, reused) and an id (never reused);
     // this connection keeps the driver's handle per slot.
