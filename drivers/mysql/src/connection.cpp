@@ -320,6 +320,17 @@ void Connection::cancel() {
     killed_gen_ = gen;
 }
 
+MYSQL_STMT *Connection::prepare_stmt(std::string_view sql) {
+    MYSQL_STMT *s = mysql_stmt_init(m_);
+    if (s == nullptr) fail(conn_failure(m_, Phase::Statement));
+    if (mysql_stmt_prepare(s, sql.data(), static_cast<unsigned long>(sql.size())) != 0) {
+        DriverFailure f = stmt_failure(s, Phase::Statement);
+        mysql_stmt_close(s);
+        fail(f);
+    }
+    return s;
+}
+
 MYSQL_STMT *Connection::take_stmt(std::string_view sql, bool cache) {
     cache = cache && cfg_.max_prepared > 0;
     if (cache) {
@@ -333,13 +344,7 @@ MYSQL_STMT *Connection::take_stmt(std::string_view sql, bool cache) {
     }
     const bool changes = changes_session(sql);
     session_changed_ = session_changed_ || changes;
-    MYSQL_STMT *s = mysql_stmt_init(m_);
-    if (s == nullptr) fail(conn_failure(m_, Phase::Statement));
-    if (mysql_stmt_prepare(s, sql.data(), static_cast<unsigned long>(sql.size())) != 0) {
-        DriverFailure f = stmt_failure(s, Phase::Statement);
-        mysql_stmt_close(s);
-        fail(f);
-    }
+    MYSQL_STMT *s = prepare_stmt(sql);
     if (cache) {
         lru_.push_front(Cached{std::string(sql), s, changes});
         cache_index_.emplace(std::string_view(lru_.front().sql), lru_.begin());

@@ -148,6 +148,9 @@ public:
     // from the LRU cache when `cache` is set; give_back() returns it after
     // use (reusable = false closes it, e.g. after CR_NEW_STMT_METADATA).
     MYSQL_STMT *take_stmt(std::string_view sql, bool cache);
+    // A new MYSQL_STMT with `sql` prepared (take_stmt's, and a handle's);
+    // throws the server's error.
+    MYSQL_STMT *prepare_stmt(std::string_view sql);
     void give_back(MYSQL_STMT *stmt, bool reusable) noexcept;
     // SQL texts the server refused to prepare (ER_UNSUPPORTED_PS).
     bool unpreparable(std::string_view sql) const;

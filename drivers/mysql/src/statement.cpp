@@ -322,16 +322,14 @@ std::unique_ptr<Prepared> Connection::prepare(std::string_view sql) {
     ensure_thread();
     ensure_ready();
     if (sql.empty()) throw DriverFailure(ILANA_ERR_SYNTAX, "empty statement", "42000", 1065, ILANA_ERRF_NOT_SENT);
-    MYSQL_STMT *s = mysql_stmt_init(m_);
-    if (s == nullptr) fail(conn_failure(m_, Phase::Statement));
-    if (mysql_stmt_prepare(s, sql.data(), static_cast<unsigned long>(sql.size())) != 0) {
-        DriverFailure f = stmt_failure(s, Phase::Statement);
-        mysql_stmt_close(s);
+    MYSQL_STMT *s = nullptr;
+    try {
+        s = prepare_stmt(sql);
+    } catch (const DriverFailure &f) {
         // Some statements cannot be prepared (ER_UNSUPPORTED_PS): without
         // parameters, the text protocol runs them.
-        if (f.native_code() == 1295 && !broken_)
-            return std::make_unique<Prepared>(*this, std::string(sql), nullptr, 0, true);
-        fail(f);
+        if (f.native_code() != 1295 || broken_) throw;
+        return std::make_unique<Prepared>(*this, std::string(sql), nullptr, 0, true);
     }
     const auto count = static_cast<uint32_t>(mysql_stmt_param_count(s));
     try {
@@ -348,14 +346,7 @@ MYSQL_STMT *Connection::handle_stmt(Prepared &p) {
         p.stmt = nullptr;
     }
     if (p.stmt == nullptr) {
-        MYSQL_STMT *s = mysql_stmt_init(m_);
-        if (s == nullptr) fail(conn_failure(m_, Phase::Statement));
-        if (mysql_stmt_prepare(s, p.sql.data(), static_cast<unsigned long>(p.sql.size())) != 0) {
-            DriverFailure f = stmt_failure(s, Phase::Statement);
-            mysql_stmt_close(s);
-            fail(f);
-        }
-        p.stmt = s;
+        p.stmt = prepare_stmt(p.sql);
         p.generation = statement_generation_;
     }
     session_changed_ = session_changed_ || p.changes_session;

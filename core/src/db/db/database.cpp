@@ -72,8 +72,12 @@ int64_t timeout_of(const ConnectionState &cs, const StatementOptions *options) {
 
 // Read-your-writes (stickyAfterWriteMs): a write pins this thread's reads
 // of this connection to it for a while (db/sticky).
+void note_if_write(const ConnectionState &cs, bool writes) {
+    if (writes && cs.config.sticky_after_write_ms > 0) note_write(cs);
+}
 void note_if_write(const ConnectionState &cs, std::string_view sql) {
-    if (cs.config.sticky_after_write_ms > 0 && !is_read_only(sql)) note_write(cs);
+    // The SQL is read only when the connection is sticky at all.
+    if (cs.config.sticky_after_write_ms > 0) note_if_write(cs, !is_read_only(sql));
 }
 
 namespace {

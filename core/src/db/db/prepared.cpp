@@ -35,7 +35,7 @@ struct PreparedState {
     std::string sql;    // as written, with ?
     std::string text[2]; // in each placeholder style (ILANA_PLACEHOLDER_QUESTION, _DOLLAR)
     size_t param_count = 0;
-    bool read_only = true; // a SELECT (or the like): retried after a lost connection
+    bool read_only = true; // a SELECT (or the like): no read-your-writes pin per call
     uint32_t slot = 0;
     uint64_t id = 0;
     bool has_slot = false;
@@ -159,7 +159,7 @@ auto on_session(const PreparedState &ps, Session *held, Body &&body, Delivered &
         return body(*held);
     }
     ConnectionState &cs = *ps.cs;
-    note_if_write(cs, ps.sql);
+    note_if_write(cs, !ps.read_only);
     return with_statement_retry(cs, ps.sql, [&] { return InternalAccess::lease_for_call(ps.conn); }, body,
                                 nothing_delivered);
 }

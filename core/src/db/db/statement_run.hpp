@@ -21,7 +21,10 @@ int64_t timeout_of(const ConnectionState &cs, const StatementOptions *options);
 // execute()'s counts of an open result (rows of a change read first).
 ExecResult counts_of(NativeResult &r, std::string_view sql, int64_t timeout_ms);
 // Read-your-writes: a write through a Connection pins this thread's reads
-// of it to the primary for stickyAfterWriteMs.
+// of it to the primary for stickyAfterWriteMs. By the statement's text, or
+// by what is known of it already (`writes`: a prepared statement's kind,
+// read once at prepare).
 void note_if_write(const ConnectionState &cs, std::string_view sql);
+void note_if_write(const ConnectionState &cs, bool writes);
 
 } // namespace ilana::detail
