@@ -12,11 +12,11 @@
 // (Batch::add_row) with cells pointing into the arena and bind buffers.
 #pragma once
 
-#include "arena.hpp"
 #include "errors.hpp"
 #include "types.hpp"
 
 #include <ilana/driver.h>
+#include <ilana/sdk/arena.hpp>
 #include <ilana/sdk/result.hpp>
 
 #include <mysql.h>
@@ -114,7 +114,7 @@ protected:
     // columns_id from the connection; kept while a recycled StmtResult keeps
     // its description (same_columns or the unchanged field array).
     std::vector<ColumnSpec> specs_;
-    Arena arena_;
+    sdk::ByteArena arena_;
     bool done_ = false;
     bool closed_ = false;
     std::optional<DriverFailure> failure_;

@@ -180,7 +180,7 @@ void bit_to_cell(const unsigned char *p, size_t n, ilana_value &cell) {
     else cell.v.i64 = static_cast<int64_t>(v);
 }
 
-bool text_to_cell(Decode decode, const char *p, size_t n, ilana_value &cell, Arena &arena) {
+bool text_to_cell(Decode decode, const char *p, size_t n, ilana_value &cell, sdk::ByteArena &arena) {
     const char *end = p + n;
     switch (decode) {
     case Decode::Null:

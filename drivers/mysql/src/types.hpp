@@ -22,9 +22,8 @@
 // Zero dates ('0000-00-00', month or day 0) have no instant: they become NULL.
 #pragma once
 
-#include "arena.hpp"
-
 #include <ilana/driver.h>
+#include <ilana/sdk/arena.hpp>
 
 #include <mysql.h>
 
@@ -72,7 +71,7 @@ void bit_to_cell(const unsigned char *p, size_t n, ilana_value &cell);
 // strings are copied into `arena`. Returns false when the text is not a
 // valid value of the column's type (the caller raises ILANA_ERR_DATA) —
 // except zero dates, which set is_null and return true.
-bool text_to_cell(Decode decode, const char *p, size_t n, ilana_value &cell, Arena &arena);
+bool text_to_cell(Decode decode, const char *p, size_t n, ilana_value &cell, sdk::ByteArena &arena);
 
 // Parameters: civil fields of DATE / TIME / TIMESTAMP values.
 void days_to_time(int64_t days, MYSQL_TIME &t);

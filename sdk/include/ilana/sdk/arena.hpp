@@ -1,18 +1,21 @@
-// arena.hpp — the byte arena behind a batch's string cells.
+// ilana/sdk/arena.hpp — the byte arena behind a batch's string cells.
 //
 // Cells of a batch point into this arena; it is reset at the start of each
 // fetch, so memory is reused batch after batch (no per-row malloc). Blocks
 // never move, so pointers stay valid until the next reset.
-#pragma once
+//
+// Header-only; depends on the C++17 standard library.
+#ifndef ILANA_SDK_ARENA_HPP
+#define ILANA_SDK_ARENA_HPP
 
 #include <cstddef>
 #include <cstring>
 #include <memory>
 #include <vector>
 
-namespace ilana::drivers::mysql {
+namespace ilana::sdk {
 
-class Arena {
+class ByteArena {
 public:
     static constexpr size_t kBlockSize = 64 * 1024;
     // The first block is small: a point select's few strings should not
@@ -78,4 +81,6 @@ private:
     size_t used_ = 0;
 };
 
-} // namespace ilana::drivers::mysql
+} // namespace ilana::sdk
+
+#endif // ILANA_SDK_ARENA_HPP
