@@ -9,6 +9,8 @@
 #include "configs.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -154,6 +156,53 @@ TEST_CASE("prepared statements: per call and on a held session, typed reads, cou
         const auto after = db.metrics();
         REQUIRE(after.pools.size() == 1);
         CHECK(after.pools[0].queries_ok - before.pools[0].queries_ok == 10);
+    }
+}
+
+TEST_CASE("prepared statements: StatementOptions bound every kind of call, and the statement goes on", "[prepared]") {
+    const std::string which = GENERATE(std::string("sqlite"), std::string("pg"), std::string("mysql"));
+    SECTION(which) {
+        REQUIRE_SERVER_OF(which);
+        Setup fx(which, "ilana_prep_options", 1);
+        // Seconds of work unless stopped, or none for a zero/small parameter.
+        const char *slow = which == "pg"      ? "SELECT count(*) AS v FROM (SELECT pg_sleep(?)) AS s"
+                           : which == "mysql" ? "SELECT SLEEP(?) AS v"
+                                              : "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) "
+                                                "SELECT count(*) AS v FROM c";
+        const Value long_run = which == "sqlite" ? Value(int64_t(300000000)) : Value(5.0);
+        const Value short_run = which == "sqlite" ? Value(int64_t(10)) : Value(0.0);
+        Statement st = fx.c.prepare(slow);
+        StatementOptions bounded;
+        bounded.timeout_ms = 200;
+        Session held = fx.c.acquire();
+        auto expect_timeout = [&](const char *call, const std::function<void()> &run) {
+            INFO(call);
+            const auto start = std::chrono::steady_clock::now();
+            try {
+                run();
+                FAIL("the call outlived its 200 ms timeout");
+            } catch (const Error &e) {
+                INFO(e.what());
+                CHECK(e.error_class() == ErrorClass::timeout);
+                CHECK(std::string(e.what()).find("200 ms") != std::string::npos);
+            }
+            CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
+        };
+        expect_timeout("query_one per call", [&] { st.query_one<int64_t>({long_run}, bounded); });
+        expect_timeout("for_each per call", [&] { st.for_each({long_run}, [](const Row &) {}, bounded); });
+        expect_timeout("stream per call", [&] { st.stream({long_run}, [](const Row &) {}, bounded); });
+        expect_timeout("query_one on a held session", [&] { st.query_one<int64_t>(held, {long_run}, bounded); });
+        expect_timeout("for_each on a held session",
+                       [&] { st.for_each(held, {long_run}, [](int64_t) {}, bounded); });
+        // The same statement and session go on, under the same bound.
+        CHECK(st.query_one<int64_t>(held, {short_run}, bounded).has_value());
+        size_t rows = st.for_each({short_run}, [](const Row &) {}, bounded);
+        CHECK(rows == 1);
+        // An out-of-range option is refused before anything runs.
+        StatementOptions wrong;
+        wrong.timeout_ms = -1;
+        CHECK_THROWS_WITH(st.query_one<int64_t>({short_run}, wrong),
+                          Catch::Contains("StatementOptions::timeout_ms must be milliseconds"));
     }
 }
 

@@ -217,6 +217,10 @@ public:
     ExecResult execute(const Params &params, const StatementOptions &options) const;
     Result query(Session &session, const Params &params, const StatementOptions &options) const;
     ExecResult execute(Session &session, const Params &params, const StatementOptions &options) const;
+    size_t stream(const Params &params, const std::function<void(const Row &)> &on_row,
+                  const StatementOptions &options) const;
+    size_t stream(Session &session, const Params &params, const std::function<void(const Row &)> &on_row,
+                  const StatementOptions &options) const;
 
     // Typed reads, straight from the driver's rows into the caller's types,
     // without an owning Result. T is a std::tuple (columns by position), a
@@ -238,6 +242,13 @@ public:
     template <class T> std::optional<T> query_one(Session &session, const Params &params) const {
         return one<T>(&session, params.data(), params.size());
     }
+    template <class T> std::optional<T> query_one(const Params &params, const StatementOptions &options) const {
+        return one<T>(nullptr, params.data(), params.size(), &options);
+    }
+    template <class T>
+    std::optional<T> query_one(Session &session, const Params &params, const StatementOptions &options) const {
+        return one<T>(&session, params.data(), params.size(), &options);
+    }
     // Calls `fn` for each row, as the driver hands the rows over (nothing
     // kept): `fn(const Row &)` sees the row itself (valid during the call),
     // `fn(T)` gets it converted (T as for query_one). Returns the number of
@@ -254,6 +265,13 @@ public:
     template <class Fn> size_t for_each(Session &session, const Params &params, Fn &&fn) const {
         return each(&session, params.data(), params.size(), std::forward<Fn>(fn));
     }
+    template <class Fn> size_t for_each(const Params &params, Fn &&fn, const StatementOptions &options) const {
+        return each(nullptr, params.data(), params.size(), std::forward<Fn>(fn), &options);
+    }
+    template <class Fn>
+    size_t for_each(Session &session, const Params &params, Fn &&fn, const StatementOptions &options) const {
+        return each(&session, params.data(), params.size(), std::forward<Fn>(fn), &options);
+    }
 
     // A row sink without std::function's allocation: `call(context, row)`
     // returns false to stop reading (the rows after it are not fetched).
@@ -262,24 +280,30 @@ public:
         bool (*call)(void *context, const Row &row);
     };
     // Runs the statement on `session` (nullptr: one leased for the call) and
-    // passes its rows to `sink`; `first_only`: fetch one row at most.
-    // Returns the rows passed. What query_one and for_each are made of.
-    size_t visit(Session *session, const Value *params, size_t count, RowSink sink, bool first_only) const;
+    // passes its rows to `sink`; `first_only`: fetch one row at most;
+    // `options` (nullptr: the connection's config) as for query. Returns the
+    // rows passed. What query_one, for_each and stream are made of.
+    size_t visit(Session *session, const Value *params, size_t count, RowSink sink, bool first_only,
+                 const StatementOptions *options = nullptr) const;
 
 private:
     friend struct detail::InternalAccess;
     explicit Statement(std::shared_ptr<detail::PreparedState> state) : state_(std::move(state)) {}
 
-    template <class T> std::optional<T> one(Session *session, const Value *params, size_t count) const {
+    template <class T>
+    std::optional<T> one(Session *session, const Value *params, size_t count,
+                         const StatementOptions *options = nullptr) const {
         std::optional<T> out;
         auto take = [](void *context, const Row &row) {
             static_cast<std::optional<T> *>(context)->emplace(detail::row_to<T>(row));
             return false;
         };
-        visit(session, params, count, RowSink{&out, take}, true);
+        visit(session, params, count, RowSink{&out, take}, true, options);
         return out;
     }
-    template <class Fn> size_t each(Session *session, const Value *params, size_t count, Fn &&fn) const {
+    template <class Fn>
+    size_t each(Session *session, const Value *params, size_t count, Fn &&fn,
+                const StatementOptions *options = nullptr) const {
         using F = std::remove_reference_t<Fn>;
         auto call = [](void *context, const Row &row) {
             F &f = *static_cast<F *>(context);
@@ -291,7 +315,8 @@ private:
             }
             return true;
         };
-        return visit(session, params, count, RowSink{const_cast<void *>(static_cast<const void *>(&fn)), call}, false);
+        return visit(session, params, count, RowSink{const_cast<void *>(static_cast<const void *>(&fn)), call}, false,
+                     options);
     }
 
     std::shared_ptr<detail::PreparedState> state_;

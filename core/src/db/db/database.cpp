@@ -80,6 +80,12 @@ void note_if_write(const ConnectionState &cs, std::string_view sql) {
     if (cs.config.sticky_after_write_ms > 0) note_if_write(cs, !is_read_only(sql));
 }
 
+[[noreturn]] void throw_parameter_count(const ConnectionState &cs, size_t placeholders, size_t given) {
+    throw Error("[" + cs.name + "] the statement has " + std::to_string(placeholders) + " ? placeholder(s) but " +
+                    std::to_string(given) + " parameter(s) were given",
+                ErrorClass::syntax, cs.name);
+}
+
 namespace {
 
 // Runs one statement on a leased native connection and hands the open
@@ -88,9 +94,7 @@ namespace {
 template <class Consume>
 void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view sql, const Value *params, size_t n,
                    uint32_t flags, int64_t timeout_ms, Consume &&consume) {
-    StatementTimer timer(cs, sql, "query");
-    try {
-        if (timeout_ms > 0 && !cs.driver_enforces_timeout) throw_timeout_unsupported(cs);
+    in_statement_frame(cs, conn, sql, timeout_ms, [&] {
         std::string_view text = sql;
         const int style = conn.placeholder_style(); // the session's server's (ABI 1.3)
         if (!placeholders_passthrough(sql, style)) {
@@ -100,22 +104,12 @@ void run_statement(ConnectionState &cs, NativeConnection &conn, std::string_view
                 t_sql_source.assign(sql.data(), sql.size());
                 t_sql_style = style;
             }
-            const size_t count = t_sql_count;
             text = t_sql;
-            if (count != n)
-                throw Error("[" + cs.name + "] the statement has " + std::to_string(count) + " ? placeholder(s) but " +
-                                std::to_string(n) + " parameter(s) were given",
-                            ErrorClass::syntax, cs.name);
+            if (t_sql_count != n) throw_parameter_count(cs, t_sql_count, n);
         }
         auto res = conn.execute_values(text, params, n, ILANA_EXEC_CACHE | flags, timeout_ms, sql);
         consume(res);
-        timer.finish(true);
-    } catch (Error &e) {
-        timer.finish(false);
-        conn.set_statement(e, sql); // failures after execute (rows) or before it (checks)
-        report_error(cs, e);
-        throw;
-    }
+    });
 }
 
 } // namespace

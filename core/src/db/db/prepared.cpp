@@ -106,13 +106,8 @@ template <class Consume>
 void run_prepared(const PreparedState &ps, NativeConnection &conn, const Value *params, size_t n, uint32_t flags,
                   int64_t timeout_ms, Consume &&consume) {
     ConnectionState &cs = *ps.cs;
-    StatementTimer timer(cs, ps.sql, "query");
-    try {
-        if (timeout_ms > 0 && !cs.driver_enforces_timeout) throw_timeout_unsupported(cs);
-        if (n != ps.param_count)
-            throw Error("[" + cs.name + "] the statement has " + std::to_string(ps.param_count) +
-                            " ? placeholder(s) but " + std::to_string(n) + " parameter(s) were given",
-                        ErrorClass::syntax, cs.name);
+    in_statement_frame(cs, conn, ps.sql, timeout_ms, [&] {
+        if (n != ps.param_count) throw_parameter_count(cs, ps.param_count, n);
         if (conn.prepares_by_handle()) {
             ilana_prepared *handle = handle_on(ps, conn);
             try {
@@ -129,13 +124,7 @@ void run_prepared(const PreparedState &ps, NativeConnection &conn, const Value *
                                            ps.sql);
             consume(res);
         }
-        timer.finish(true);
-    } catch (Error &e) {
-        timer.finish(false);
-        conn.set_statement(e, ps.sql);
-        report_error(cs, e);
-        throw;
-    }
+    });
 }
 
 // The session a call runs on: `session` when given (checked to be one of
@@ -253,9 +242,10 @@ ExecResult Statement::execute(Session &session, const Params &params, const Stat
     return detail::execute_prepared(detail::require(state_), &session, params.data(), params.size(), &options);
 }
 
-size_t Statement::visit(Session *session, const Value *params, size_t count, RowSink sink, bool first_only) const {
+size_t Statement::visit(Session *session, const Value *params, size_t count, RowSink sink, bool first_only,
+                        const StatementOptions *options) const {
     const PreparedState &ps = detail::require(state_);
-    const int64_t timeout_ms = ps.cs->config.statement_timeout_ms;
+    const int64_t timeout_ms = detail::timeout_of(*ps.cs, options);
     size_t passed = 0; // rows the caller has seen, over every attempt
     auto body = [&](Session &s) {
         size_t rows = 0;
@@ -280,6 +270,14 @@ size_t Statement::stream(const Params &params, const std::function<void(const Ro
 size_t Statement::stream(Session &session, const Params &params,
                          const std::function<void(const Row &)> &on_row) const {
     return for_each(session, params, on_row);
+}
+size_t Statement::stream(const Params &params, const std::function<void(const Row &)> &on_row,
+                         const StatementOptions &options) const {
+    return for_each(params, on_row, options);
+}
+size_t Statement::stream(Session &session, const Params &params, const std::function<void(const Row &)> &on_row,
+                         const StatementOptions &options) const {
+    return for_each(session, params, on_row, options);
 }
 
 Statement Connection::prepare(std::string_view sql) const {
