@@ -25,24 +25,18 @@ public:
     // its memory for the rest of the result.
     static constexpr size_t kRetain = 4 * 1024 * 1024;
 
+    // `n` bytes that stay where they are until the next reset (nullptr for
+    // n == 0). The common case is a bump of one pointer, inlined.
     char *alloc(size_t n) {
         if (n == 0) return nullptr;
         used_ += n;
-        while (current_ < blocks_.size()) {
-            Block &b = blocks_[current_];
-            if (b.size - b.used >= n) {
-                char *p = b.data.get() + b.used;
-                b.used += n;
-                return p;
-            }
-            // Values never span blocks: move on (the tail stays unused).
-            ++current_;
+        if (n <= left_) {
+            char *p = next_;
+            next_ += n;
+            left_ -= n;
+            return p;
         }
-        const size_t block = blocks_.empty() ? kFirstBlock : kBlockSize;
-        size_t size = n > block ? n : block;
-        blocks_.push_back(Block{std::unique_ptr<char[]>(new char[size]), size, n});
-        current_ = blocks_.size() - 1;
-        return blocks_.back().data.get();
+        return alloc_in_next_block(n);
     }
 
     char *copy(const void *src, size_t n) {
@@ -61,23 +55,51 @@ public:
             const size_t size = blocks_[i].size;
             if ((size == kBlockSize || size == kFirstBlock) && kept + size <= kRetain) {
                 kept += size;
-                blocks_[i].used = 0;
                 if (out != i) blocks_[out] = std::move(blocks_[i]);
                 ++out;
             }
         }
         blocks_.resize(out);
         current_ = 0;
+        enter(blocks_.empty() ? nullptr : &blocks_[0]);
     }
 
 private:
     struct Block {
         std::unique_ptr<char[]> data;
         size_t size;
-        size_t used;
     };
+
+    // The blocks after current_ are unused since the last reset: the first
+    // one that holds `n` becomes current, else a new one is added. Values
+    // never span blocks (the tail of the one left stays unused).
+    char *alloc_in_next_block(size_t n) {
+        while (current_ + 1 < blocks_.size()) {
+            ++current_;
+            if (blocks_[current_].size >= n) return take_first(n);
+        }
+        const size_t block = blocks_.empty() ? kFirstBlock : kBlockSize;
+        const size_t size = n > block ? n : block;
+        blocks_.push_back(Block{std::unique_ptr<char[]>(new char[size]), size});
+        current_ = blocks_.size() - 1;
+        return take_first(n);
+    }
+    char *take_first(size_t n) {
+        enter(&blocks_[current_]);
+        char *p = next_;
+        next_ += n;
+        left_ -= n;
+        return p;
+    }
+    void enter(Block *b) noexcept {
+        next_ = b ? b->data.get() : nullptr;
+        left_ = b ? b->size : 0;
+    }
+
     std::vector<Block> blocks_;
     size_t current_ = 0;
+    char *next_ = nullptr; // the free bytes of blocks_[current_]
+    size_t left_ = 0;
     size_t used_ = 0;
 };
 

@@ -27,6 +27,7 @@
 #define ILANA_SDK_RESULT_HPP
 
 #include <ilana/driver.h>
+#include <ilana/sdk/arena.hpp>
 #include <ilana/sdk/driver_support.hpp>
 #include <ilana/sdk/values.hpp>
 
@@ -78,7 +79,7 @@ public:
     uint32_t column_count() const noexcept { return column_count_; }
     // Bytes of text/blob copied into this batch so far (to end a batch of
     // huge values early).
-    size_t arena_bytes() const noexcept { return arena_.size(); }
+    size_t arena_bytes() const noexcept { return arena_.used(); }
 
     // Cells of the current row, in column order.
     void null() { push(null_value()); }
@@ -105,12 +106,7 @@ public:
         ilana_value c{};
         c.type = t;
         c.v.str.len = s.size();
-        if (s.empty()) {
-            c.v.str.ptr = empty_;
-        } else {
-            fixups_.emplace_back(used_, arena_.size());
-            arena_.append(s.data(), s.size());
-        }
+        c.v.str.ptr = s.empty() ? empty_ : arena_.copy(s.data(), s.size());
         push(c);
     }
 
@@ -135,12 +131,7 @@ public:
         cell.type = t;
         cell.is_null = 0;
         cell.v.str.len = len;
-        if (len == 0) {
-            cell.v.str.ptr = empty_;
-            return;
-        }
-        fixups_.emplace_back(static_cast<size_t>(&cell - cells_.data()), arena_.size());
-        arena_.append(static_cast<const char *>(data), len);
+        cell.v.str.ptr = len == 0 ? empty_ : arena_.copy(data, len);
     }
     // The cells add_row() handed out in this batch so far: rows() rows of
     // column_count() cells, in row order; valid until the next add_row().
@@ -233,14 +224,11 @@ private:
         rows_ = 0;
         in_row_ = 0;
         used_ = 0;
-        arena_.clear();
-        fixups_.clear();
+        arena_.reset();
     }
-    // Points string cells into the arena, now that it stopped growing.
     void finish() {
         if (in_row_ != 0)
             throw DriverFailure(ILANA_ERR_INTERNAL, "driver bug: fetch returned inside a row (end_row missing)");
-        for (const auto &f : fixups_) cells_[f.first].v.str.ptr = arena_.data() + f.second;
     }
 
     static constexpr const char *empty_ = "";
@@ -251,8 +239,7 @@ private:
     const std::vector<ilana_type> *types_ = nullptr;
     std::vector<ilana_value> cells_; // the first used_ are this batch's
     size_t used_ = 0;
-    std::string arena_;
-    std::vector<std::pair<size_t, size_t>> fixups_; // cell index -> arena offset
+    ByteArena arena_; // the bytes of string cells: they point here from the start
 };
 
 // Base of every result. A result without rows (DDL, INSERT) is a plain
