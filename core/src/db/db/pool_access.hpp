@@ -31,8 +31,10 @@ struct DatabaseState;   // the Database behind its handles
 
 // ---- handles --------------------------------------------------------------
 
-ConnectionState &state_of(const Connection &c) noexcept;
-const std::shared_ptr<ConnectionState> &shared_state_of(const Connection &c) noexcept;
+// The pool a handle's calls go to: after a reload that replaced its
+// connection the new one; ConfigError when a reload removed it.
+ConnectionState &state_of(const Connection &c);
+std::shared_ptr<ConnectionState> shared_state_of(const Connection &c);
 // The pool a session was leased from (borrowed for the session's life when
 // the session is one call's).
 ConnectionState &state_of(const Session &s) noexcept;

@@ -130,7 +130,9 @@ HealthReport detail::check_health(const Database &db, const HealthOptions &optio
         for (const auto &c : config.connections()) {
             if (config.is_tenant_file_template(c.name)) continue;
             if (c.name == shared) continue;
-            targets.push_back(detail::find_pool(db, c.name));
+            auto pool = detail::find_pool(db, c.name);
+            if (!pool) continue; // a reload removed it meanwhile
+            targets.push_back(std::move(pool));
             labels.emplace_back(c.name, "");
         }
         tenants = detail::extra_pools(db);
@@ -391,6 +393,7 @@ MetricsSnapshot detail::metrics_snapshot(const Database &db) {
     snap.timestamp = detail::iso8601_now();
     for (const auto &c : db.config().connections()) {
         const auto cs = detail::find_pool(db, c.name);
+        if (!cs) continue; // a reload removed it meanwhile
         if (detail::pool_stats_if_made(*cs)) ++snap.pools_active;
         snap.pools.push_back(pool_metrics(*cs, c.name, {}));
     }
