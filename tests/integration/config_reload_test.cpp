@@ -381,7 +381,7 @@ TEST_CASE("reload under load: 50 reloads, 16 threads, PostgreSQL + MariaDB + SQL
                     switch (n % 5) {
                     case 0: count(handles[which], "SELECT 1"); break;         // a handle held all along
                     case 1: count(db.on(names[which]), "SELECT 1"); break;     // a fresh lookup
-                    case 2: CHECK_NOTHROW(pg_stmt.query({n})); break;            // a prepared statement
+                    case 2: pg_stmt.query({n}); break;                           // a prepared statement
                     case 3: {                                                    // a held session, several calls
                         Session s = handles[which].acquire();
                         for (int k = 0; k < 3; ++k) s.query("SELECT 1");

@@ -145,7 +145,9 @@ public:
     bool closed() const noexcept;
     // Changes pool.min / pool.max in place (a reload that changes nothing
     // else): idle sessions above the new max close now, leased ones above
-    // it when they come back, waiters get the room a larger max makes, and
+    // it when they come back (one parked by the lock-free release path at
+    // the next maintenance pass or unpark; no new one opens meanwhile, the
+    // pool being full), waiters get the room a larger max makes, and
     // maintenance opens sessions up to the new min. Sessions are kept.
     void resize(int min, int max) noexcept;
 
