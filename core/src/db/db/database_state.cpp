@@ -79,6 +79,11 @@ void ConnectionState::retire(std::shared_ptr<ConnectionState> next, uint64_t gen
     close_pool("reload");
 }
 
+std::pair<int, int> ConnectionState::pool_size() const {
+    std::lock_guard<std::mutex> lock(size_mu_);
+    return resized_ ? *resized_ : std::make_pair(config.pool.min, config.pool.max);
+}
+
 void ConnectionState::resize(int min, int max) noexcept {
     std::lock_guard<std::mutex> lock(size_mu_);
     resized_ = std::make_pair(min, max);

@@ -96,6 +96,8 @@ struct ConnectionState {
     void retire(std::shared_ptr<ConnectionState> next, uint64_t generation) noexcept;
     // pool.min / pool.max in place: the made pool's, else the pool made later.
     void resize(int min, int max) noexcept;
+    // {pool.min, pool.max} now: config's, or the last resize's.
+    std::pair<int, int> pool_size() const;
 
     // Read replicas ("read": [...]), resolved by Database::open. Weak:
     // connections may name each other. The router (features/replicas) is
@@ -121,7 +123,7 @@ private:
     static ConnectionState *follow(ConnectionState *from);
     // Guards the sizes below and the moment the pool is made, so a resize
     // reaches either the made pool or the one being made.
-    std::mutex size_mu_;
+    mutable std::mutex size_mu_;
     std::optional<std::pair<int, int>> resized_; // {min, max} from a reload
     std::mutex prepared_slots_mu_;
     std::vector<uint32_t> free_prepared_slots_;

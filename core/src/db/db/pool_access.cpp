@@ -26,6 +26,7 @@ NativeConnection &native(Session &s) noexcept { return InternalAccess::native(s)
 
 const std::string &name_of(const ConnectionState &cs) noexcept { return cs.name; }
 const ConnectionConfig &config_of(const ConnectionState &cs) noexcept { return cs.config; }
+std::pair<int, int> pool_size_of(const ConnectionState &cs) { return cs.pool_size(); }
 const Dialect &dialect_of(const ConnectionState &cs) noexcept { return cs.dialect; }
 const std::string &client_of(const ConnectionState &cs) noexcept { return cs.client; }
 const Hooks &hooks_of(const ConnectionState &cs) noexcept {

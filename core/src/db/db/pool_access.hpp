@@ -51,7 +51,11 @@ NativeConnection &native(Session &s) noexcept;
 // ---- a pool's facts -------------------------------------------------------
 
 const std::string &name_of(const ConnectionState &cs) noexcept;
+// The connection's config as its pool was made from it; pool.min / pool.max
+// may have changed since by a reload (pool_size_of).
 const ConnectionConfig &config_of(const ConnectionState &cs) noexcept;
+// {pool.min, pool.max} now (after any resize by a reload).
+std::pair<int, int> pool_size_of(const ConnectionState &cs);
 const Dialect &dialect_of(const ConnectionState &cs) noexcept;
 const std::string &client_of(const ConnectionState &cs) noexcept;
 // The host's hooks (never null; empty functions are no hooks).

@@ -361,8 +361,7 @@ PoolMetrics pool_metrics(const ConnectionState &cs, std::string connection, std:
     m.connection = std::move(connection);
     m.tenant = std::move(tenant);
     m.client = detail::client_of(cs);
-    m.min = detail::config_of(cs).pool.min;
-    m.max = detail::config_of(cs).pool.max;
+    std::tie(m.min, m.max) = detail::pool_size_of(cs);
     if (auto made = detail::pool_stats_if_made(cs)) {
         const auto &s = *made;
         m.idle = s.idle;

@@ -120,7 +120,7 @@ PoolView pool_view(std::string labels, const ConnectionState &cs) {
         v.stats = *made;
         v.has_pool = true;
     } else {
-        v.stats.max = detail::config_of(cs).pool.max;
+        v.stats.max = detail::pool_size_of(cs).second;
     }
     return v;
 }
