@@ -35,7 +35,7 @@ TEST_CASE("schema: unknown keys are named with the allowed ones", "[config][sche
 
     const std::string top = parse_error(R"({"connections": {"a": {"client": "pg"}}, "defualt": "a"})");
     CHECK_THAT(top, StartsWith("test.json: unknown key 'defualt' (did you mean 'default'? allowed: $schema, default, "
-                               "connections, environments, plugins, retry, debug, metrics, tenants)"));
+                               "connections, environments, plugins, retry, debug, metrics, reload, tenants)"));
     CHECK_THAT(parse_error(R"({"connections": {"a": {"client": "pg"}}, "debug": {"slowQueryThresholdMs": 1}})"),
                Contains("/debug: unknown key 'slowQueryThresholdMs' (did you mean 'slowQueryThreshold'?"));
     CHECK_THAT(parse_error(R"({"connections": {"a": {"client": "pg"}}, "retry": {"attempts": 1}})"),

@@ -13,6 +13,7 @@
 #include <ilana/error.hpp>
 
 #include <atomic>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -201,4 +202,70 @@ TEST_CASE("pool, fake clock: an exhausted pool times out after acquireTimeoutMil
     auto again = pool->acquire(0ms); // the session is idle again
     CHECK(again != nullptr);
     pool->release(std::move(again));
+}
+
+// A reload that changes only pool.min / pool.max resizes the running pool
+// (Pool::resize): sessions are kept, idle ones above a smaller max close at
+// once, leased ones above it when they come back, a larger max lets a waiter
+// open one right away, and maintenance refills to the new min.
+TEST_CASE("pool, fake clock: resize in place keeps sessions, shrinks idle and returning ones, grows for waiters",
+          "[pool][clock][reload]") {
+    Fixture f;
+    auto pool = f.pool(options(0, 4));
+    std::vector<std::unique_ptr<PooledConnection>> held;
+    for (int i = 0; i < 4; ++i) held.push_back(pool->acquire());
+    REQUIRE(f.connects.size() == 4);
+    // Two go back idle; then max 4 -> 2: the pool holds 4 (2 idle, 2 out).
+    pool->release(std::move(held[3]));
+    pool->release(std::move(held[2]));
+    held.resize(2);
+    pool->maintain(f.clock.now()); // parked sessions become idle ones
+    REQUIRE(pool->stats().idle == 2);
+
+    pool->resize(0, 2);
+    auto s = pool->stats();
+    CHECK(s.max == 2);
+    CHECK(s.idle == 0);   // the two idle ones closed now
+    CHECK(s.in_use == 2); // the leased ones are not taken from their callers
+    CHECK(s.destroyed == 2);
+
+    // max 2 -> 1: one lease above it closes when it comes back (a release
+    // on the lock-free path parks it; the next maintenance pass, or the next
+    // acquire that unparks, closes it), the other is kept.
+    pool->resize(0, 1);
+    pool->release(std::move(held[1]));
+    pool->maintain(f.clock.now());
+    s = pool->stats();
+    CHECK(s.destroyed == 3);
+    CHECK(s.idle + s.in_use == 1);
+    pool->release(std::move(held[0]));
+    pool->maintain(f.clock.now());
+    s = pool->stats();
+    CHECK(s.idle == 1);
+    CHECK(s.destroyed == 3);
+    const size_t connects_before = f.connects.size();
+
+    // Full at max 1: a waiter gets room the moment max grows, not at the
+    // next release.
+    auto only = pool->acquire();
+    std::atomic<bool> got{false};
+    std::thread waiter([&] {
+        auto pc = pool->acquire(5000ms);
+        got = pc != nullptr;
+        pool->release(std::move(pc));
+    });
+    while (pool->stats().waiting == 0) std::this_thread::yield();
+    pool->resize(0, 2);
+    waiter.join();
+    CHECK(got);
+    CHECK(f.connects.size() == connects_before + 1);
+    pool->release(std::move(only));
+
+    // min grows: maintenance opens up to it; sessions opened before are kept.
+    pool->resize(3, 3);
+    pool->maintain(f.clock.now());
+    s = pool->stats();
+    CHECK(s.min == 3);
+    CHECK(s.idle == 3);
+    CHECK(f.connects.size() == connects_before + 2);
 }

@@ -320,3 +320,19 @@ TEST_CASE("session bag: maintenance retires the idle sessions the policy picks",
     CHECK(policy::retire_idle(bag.idle_facts(), bag.census().total(), o, now + 1h).empty());
     CHECK(policy::sessions_to_create(bag.census(), o.min, o.max) == 0);
 }
+
+TEST_CASE("pool policy: a resize closes idle sessions above the new max, never leased ones", "[pool][policy][reload]") {
+    // 3 idle + 2 out, max 10 -> 2: three must go, all of them idle ones.
+    CHECK(policy::idle_over_max(census(3, 0, 2, 0), 2) == 3);
+    // 1 idle + 4 out, max 2: only the idle one now; the leased ones as they return.
+    CHECK(policy::idle_over_max(census(1, 0, 4, 0), 2) == 1);
+    CHECK(policy::retire_on_release_over_max(census(0, 0, 4, 0), 2));
+    CHECK_FALSE(policy::retire_on_release_over_max(census(0, 0, 2, 0), 2));
+    // Under the max: nothing closes, and capacity is open to waiters.
+    CHECK(policy::idle_over_max(census(2, 0, 1, 0), 5) == 0);
+    CHECK(policy::can_open(census(2, 0, 1, 3), 5));
+    // A freed capacity goes to a waiter only when the pool is below max
+    // (after a shrink it may still be above).
+    CHECK_FALSE(policy::can_open(census(0, 1, 3, 1), 4));
+    CHECK_FALSE(policy::can_open(census(0, 0, 5, 1), 4));
+}

@@ -90,6 +90,32 @@ struct TenantsOptions {
     std::string migrations_directory;          // absolute
 };
 
+// "reload": {"watch": true, "intervalMs": 1000}: a Database opened from
+// this file reloads it (Database::reload) when the content hash of the file
+// (and of the .env beside it, when one was read) changes, checked every
+// intervalMs by one background thread per Database.
+struct ReloadOptions {
+    bool watch = false;
+    int64_t interval_ms = 1000;
+};
+
+// One connection's part of the difference between two configs
+// (Config::diff), and what a reload does about it.
+struct ConfigChange {
+    enum class Kind {
+        added,    // a new connection: it gets a pool (opened lazily)
+        removed,  // gone: its pool drains, handles to it fail naming it
+        resized,  // only pool.min / pool.max changed: resized in place
+        replaced, // anything else changed: a new pool, the old one drains
+    };
+    Kind kind;
+    std::string connection;
+    // What changed, for logs and ReloadResult ("pool.max 10 -> 4",
+    // "connection parameters", "retry"); never a value of a parameter.
+    std::string what;
+};
+const char *to_string(ConfigChange::Kind kind) noexcept;
+
 // Where one connection parameter came from: its JSON path in the config
 // file (after environments are merged, the place the user wrote it) and the
 // JSON type it had there, which flattening to text loses. The host checks
@@ -157,6 +183,26 @@ public:
     const DebugOptions &debug() const noexcept { return debug_; }
     const MetricsOptions &metrics() const noexcept { return metrics_; }
     const std::optional<TenantsOptions> &tenants() const noexcept { return tenants_; }
+    const ReloadOptions &reload() const noexcept { return reload_; }
+    // A hash of what this config was read from: the file's bytes and the
+    // .env beside it when one was read (16 hex digits, FNV-1a 64; not the
+    // process environment). Two loads of unchanged files have the same
+    // hash; the file watch compares it ("reload": {"watch": true}).
+    const std::string &hash() const noexcept { return hash_; }
+    // The hash load_file(path).hash() would have now, without parsing or
+    // validating; throws ConfigError when the file cannot be read.
+    static std::string hash_of_file(const std::string &path);
+
+    // What changes from `from` to `to`, per connection, in `to`'s order
+    // (removed ones after): a pure function, the plan of Database::reload.
+    // A connection is "replaced" when anything of it other than pool.min /
+    // pool.max changed: its client, parameters, other pool options, retry
+    // (its own or, without one, the config's), migrations, replicas,
+    // statementTimeoutMs, the debug settings, the tenants section when it
+    // is the tenants' template or discovery connection, or a read replica
+    // of it is replaced. Changing only "default" gives no change here
+    // (Database::reload reports it).
+    static std::vector<ConfigChange> diff(const Config &from, const Config &to);
     // True for the tenants' template connection under "isolation": "file":
     // its filename holds "{tenant}", so it is no database of its own and
     // must not be opened (that would create a file by that literal name).
@@ -182,6 +228,8 @@ private:
     DebugOptions debug_;
     MetricsOptions metrics_;
     std::optional<TenantsOptions> tenants_;
+    ReloadOptions reload_;
+    std::string hash_;
     std::vector<std::string> secrets_; // values to redact
 
     friend class ConfigLoader;

@@ -426,10 +426,42 @@ private:
     // it never outlives the call, so it borrows the state instead of
     // sharing its ownership.
     Session lease_for_call() const;
+    // The same from `live`, the state live() returned for this call.
+    Session lease_for_call(detail::ConnectionState &live) const;
     // Leases a pooled connection into a Session holding `state` (owning for
     // acquire(), borrowed for lease_for_call()) and counts the wait.
     Session lease(std::shared_ptr<detail::ConnectionState> state) const;
     std::shared_ptr<detail::ConnectionState> state_;
+};
+
+// What Database::reload did.
+struct ReloadResult {
+    // True when the config read is running now (a new generation).
+    bool applied = false;
+    // True when it is the running one already (same hash, nothing to do).
+    bool unchanged = false;
+    // Why it was rejected (applied and unchanged false): each with the file,
+    // the JSON path and the connection it is about, as ConfigError says.
+    // The running config, its pools and its handles are untouched.
+    std::vector<std::string> errors;
+    // The generation and hash running after the call (1 at open, +1 per
+    // applied reload; Config::hash()).
+    uint64_t generation = 0;
+    std::string hash;
+    // What changed, per connection (Config::diff), and whether "default"
+    // now names another connection.
+    std::vector<ConfigChange> changes;
+    bool default_changed = false;
+};
+
+// The running config's generation and the reloads so far (metrics, status).
+struct ConfigStatus {
+    uint64_t generation = 0;
+    std::string hash;
+    std::string source;
+    uint64_t reloads_applied = 0, reloads_rejected = 0, reloads_unchanged = 0;
+    std::string last_error; // of the last rejected reload, "" when none
+    bool watching = false;  // "reload": {"watch": true} is on
 };
 
 struct OpenOptions {
@@ -480,8 +512,48 @@ public:
     std::string prometheus_text(bool include_runtime = false) const;
     std::string prometheus_text(const PrometheusOptions &options) const;
 
+    // The running config (the last one applied by reload()). Each config
+    // stays alive as long as the Database: the reference stays valid.
     const Config &config() const noexcept;
     const DriverRegistry &drivers() const noexcept;
+
+    // ---- hot reload (README "Hot reload") ---------------------------------
+    // Reads the config again -- reload(): the file the Database was opened
+    // from (Config::source()), with the same environment (OpenOptions::
+    // environment, else the one that was selected) and the .env / ${VAR}
+    // rules of Config::load_file; reload(path): another file the same way;
+    // reload(Config): one loaded by the caller -- validates it fully (the
+    // schema, every client against the loaded drivers, every connection's
+    // parameters against its driver), and applies it as a diff
+    // (Config::diff):
+    //   - added connections get a pool (opened lazily, as at open);
+    //   - removed ones drain: no new leases; idle sessions close now, leased
+    //     ones when they are released (each close bounded by the old
+    //     pool's destroyTimeoutMillis); a Connection or Statement handle to
+    //     one then throws ConfigError naming it; Database::on throws as for
+    //     any unknown name;
+    //   - replaced ones (anything but pool.min / pool.max changed) get a new
+    //     pool and the old one drains the same way; a held Connection or
+    //     Statement follows the new pool on its next call (a Statement is
+    //     prepared again there), a held Session or Transaction keeps its
+    //     old pool until it is released: nothing in flight fails;
+    //   - resized ones (pool.min / pool.max only) keep their pool and
+    //     sessions; sessions above a smaller max close as they go idle.
+    // Tenant pools are closed (reason "reload") and opened again on demand
+    // when the tenants section or the template connection changed.
+    // onPoolEvicted(name, "reload") fires once per pool retired,
+    // onPoolCreated once per pool made for a change (right away when the
+    // replaced pool was open, else on first use).
+    // A config that fails to load or validate is rejected: the errors are
+    // logged, counted (ilana_config_reloads_total{result="rejected"}) and
+    // returned; nothing changes. Never throws for a bad config. Changing
+    // plugins.paths needs a restart (rejected, saying so). One reload runs
+    // at a time; calls on other threads meanwhile are not blocked.
+    // Thread-safe.
+    ReloadResult reload() const;
+    ReloadResult reload(const std::string &config_path) const;
+    ReloadResult reload(Config config) const;
+    ConfigStatus config_status() const;
     // Closes every pool, tenant pools included (idle sessions now, leased
     // ones when returned); onPoolEvicted reports reason "shutdown".
     void close();

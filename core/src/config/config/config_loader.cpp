@@ -85,9 +85,32 @@ std::string get_string(const Value &object, const char *key, const std::string &
 
 } // namespace
 
+// Config::hash(): FNV-1a 64 over the config's text and the .env's text.
+// Not cryptographic: it tells "changed" from "same"
+// for the file watch and the metrics, nothing more.
+std::string source_hash(const std::string &text, const std::string &dotenv_text) {
+    uint64_t h = 14695981039346656037ull;
+    auto add = [&h](const std::string &part) {
+        for (unsigned char c : part) {
+            h ^= c;
+            h *= 1099511628211ull;
+        }
+        h ^= 0xff; // a separator no UTF-8 text contains
+        h *= 1099511628211ull;
+    };
+    add(text);
+    add(dotenv_text);
+    static const char digits[] = "0123456789abcdef";
+    std::string out(16, '0');
+    for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<size_t>(i)] = digits[h & 0xf];
+    return out;
+}
+
 class ConfigLoader {
 public:
-    static Config load_file(const std::string &path, const std::string &environment) {
+    // The config file's absolute path and text; ConfigError when it cannot
+    // be read.
+    static std::pair<fs::path, std::string> read_config_file(const std::string &path) {
         std::error_code ec;
         fs::path absolute = fs::absolute(fs::path(path), ec);
         if (ec) absolute = fs::path(path);
@@ -107,7 +130,17 @@ public:
         } catch (const detail::TextFileError &e) {
             throw ConfigError(e.what(), shown);
         }
+        return {absolute, std::move(text)};
+    }
+
+    static Config load_file(const std::string &path, const std::string &environment) {
+        auto [absolute, text] = read_config_file(path);
         return ConfigLoader(path, absolute.parent_path().string()).run(std::move(text), environment, true);
+    }
+
+    static std::string hash_of_file(const std::string &path) {
+        auto [absolute, text] = read_config_file(path);
+        return source_hash(text, read_dotenv_text(absolute.parent_path().string()));
     }
 
     static Config parse(const std::string &text, const std::string &source_name, const std::string &base_dir,
@@ -143,6 +176,8 @@ private:
     // --- pipeline ---------------------------------------------------------
 
     Config run(std::string text, const std::string &environment, bool read_env_file) {
+        const std::string dotenv_text = read_env_file ? read_dotenv_text(config_.base_dir_) : std::string();
+        config_.hash_ = source_hash(text, dotenv_text);
         if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3); // UTF-8 BOM
 
         Document root;
@@ -160,7 +195,7 @@ private:
             throw ConfigError("nesting deeper than " + std::to_string(kMaxDepth) + " levels", config_.source_);
         check_duplicate_keys(root, "");
 
-        const VariableSource vars(read_env_file ? read_dotenv(config_.base_dir_) : DotEnv{});
+        const VariableSource vars(read_env_file ? parse_dotenv(dotenv_text, dotenv_path(config_.base_dir_)) : DotEnv{});
         std::string env_name = environment;
         bool explicit_name = !env_name.empty();
         if (!explicit_name) {
@@ -376,6 +411,10 @@ private:
 
         if (const Value *metrics = member(doc, "metrics")) read_metrics(*metrics);
         if (const Value *tenants = member(doc, "tenants")) read_tenants(*tenants);
+        if (const Value *reload = member(doc, "reload")) {
+            cfg.reload_.watch = get_bool(*reload, "watch", false);
+            cfg.reload_.interval_ms = get_int(*reload, "intervalMs", cfg.reload_.interval_ms);
+        }
     }
 
     // A user-written name for a message: quoted, or hidden when it could be
@@ -485,6 +524,9 @@ private:
 Config Config::load_file(const std::string &path, const std::string &environment) {
     return ConfigLoader::load_file(path, environment);
 }
+
+std::string Config::hash_of_file(const std::string &path) { return ConfigLoader::hash_of_file(path); }
+
 
 Config Config::parse(const std::string &json_text, const std::string &source_name, const std::string &base_dir,
                      const std::string &environment) {

@@ -65,6 +65,14 @@ const char *const kSchema = R"SCHEMA({
       },
       "additionalProperties": false
     },
+    "reload": {
+      "type": "object",
+      "properties": {
+        "watch": { "$ref": "#/definitions/flag" },
+        "intervalMs": { "type": "integer", "minimum": 100, "maximum": 86400000, "x-coerce": true }
+      },
+      "additionalProperties": false
+    },
     "tenants": {
       "type": "object",
       "properties": {

@@ -148,19 +148,25 @@ DotEnv parse_dotenv(const std::string &text, const std::string &file) {
     return DotEnvParser(text, file).parse();
 }
 
-DotEnv read_dotenv(const std::string &dir) {
+std::string dotenv_path(const std::string &dir) { return (std::filesystem::path(dir) / ".env").string(); }
+
+std::string read_dotenv_text(const std::string &dir) {
     if (dir.empty()) return {};
-    const std::filesystem::path path = std::filesystem::path(dir) / ".env";
+    const std::string path = dotenv_path(dir);
     std::error_code ec;
     // Absent is fine (the .env is optional); anything else at that name that
     // is not a regular file is read_text_file's error, not silently skipped.
     if (!std::filesystem::exists(std::filesystem::symlink_status(path, ec))) return {};
     try {
-        return parse_dotenv(detail::read_text_file(path.string(), detail::kDotEnvFileLimit, ".env file"),
-                            path.string());
+        return detail::read_text_file(path, detail::kDotEnvFileLimit, ".env file");
     } catch (const detail::TextFileError &e) {
-        throw ConfigError(e.what(), path.string());
+        throw ConfigError(e.what(), path);
     }
+}
+
+DotEnv read_dotenv(const std::string &dir) {
+    if (dir.empty()) return {};
+    return parse_dotenv(read_dotenv_text(dir), dotenv_path(dir));
 }
 
 } // namespace ilana::config_detail

@@ -24,5 +24,9 @@ DotEnv parse_dotenv(const std::string &text, const std::string &file);
 
 // Reads <dir>/.env; an empty map when the file does not exist or dir is "".
 DotEnv read_dotenv(const std::string &dir);
+// The text of <dir>/.env as read_dotenv reads it; "" when absent or dir is "".
+std::string read_dotenv_text(const std::string &dir);
+// The path read_dotenv reads (<dir>/.env), for messages.
+std::string dotenv_path(const std::string &dir);
 
 } // namespace ilana::config_detail

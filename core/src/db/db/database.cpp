@@ -7,6 +7,7 @@
 #include <ilana/logging.hpp>
 #include <ilana/retry.hpp>
 
+#include "db/config_watch.hpp"
 #include "db/database_state.hpp"
 #include "db/introspect.hpp"
 #include "db/pipeline.hpp"
@@ -31,6 +32,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 
 namespace ilana {
 namespace detail {
@@ -286,59 +288,89 @@ void Transaction::rollback() {
 }
 
 // ---- Connection -----------------------------------------------------------
+//
+// Every call starts from live(): the handle's state, or after a reload that
+// replaced its connection the current one (one acquire load when nothing
+// changed; DESIGN-NOTES "Hot reload").
 
 const std::string &Connection::name() const noexcept { return state_->name; }
-const std::string &Connection::client() const noexcept { return state_->client; }
+const std::string &Connection::client() const noexcept { return state_->live_client(); }
 
 Session Connection::lease(std::shared_ptr<ConnectionState> state) const {
-    std::chrono::microseconds waited;
-    Session s(std::move(state), state_->pool().acquire_measured(waited));
-    state_->metrics.record_acquire(waited);
-    return s;
+    const bool owning = state.use_count() != 0; // lease_for_call's borrow has no owner
+    for (;;) {
+        ConnectionState &cs = *state;
+        std::unique_ptr<detail::PooledConnection> pc;
+        std::chrono::microseconds waited;
+        try {
+            pc = cs.pool().acquire_measured(waited);
+        } catch (const Error &) {
+            // A reload retired this pool between live() and the lease (or
+            // while this caller waited in it): the lease goes to the new
+            // pool. Any other failure is the caller's.
+            if (cs.forward.load(std::memory_order_acquire) == nullptr) throw;
+            state = owning ? ConnectionState::live_shared(state_) // ConfigError when removed
+                           : std::shared_ptr<ConnectionState>(std::shared_ptr<ConnectionState>(), &cs.live());
+            continue;
+        }
+        cs.metrics.record_acquire(waited);
+        return Session(std::move(state), std::move(pc));
+    }
 }
 
-Session Connection::acquire() const { return lease(state_); }
+Session Connection::acquire() const { return lease(ConnectionState::live_shared(state_)); }
 
 // A non-owning shared_ptr (the aliasing constructor with an empty owner):
 // copying and destroying it touches no reference count, two atomic
-// read-modify-writes fewer per Connection call than sharing ownership.
-Session Connection::lease_for_call() const {
-    return lease(std::shared_ptr<ConnectionState>(std::shared_ptr<ConnectionState>(), state_.get()));
+// read-modify-writes fewer per Connection call than sharing ownership. The
+// handle's state_ keeps the live state alive (through its successors).
+Session Connection::lease_for_call(ConnectionState &live) const {
+    return lease(std::shared_ptr<ConnectionState>(std::shared_ptr<ConnectionState>(), &live));
 }
+Session Connection::lease_for_call() const { return lease_for_call(state_->live()); }
 
 Transaction Connection::begin() const { return Transaction(acquire()); }
 
 using detail::note_if_write;
 
+namespace detail {
+// Runs `body` on a session leased per call from the handle's live state,
+// retried as db/statement_retry says.
+template <class Body>
+auto run_on_connection(const Connection &c, ConnectionState &cs, std::string_view sql, Body &&body) {
+    return with_statement_retry(cs, sql, [&] { return InternalAccess::lease_for_call(c, cs); }, body);
+}
+} // namespace detail
+
 Result Connection::query(std::string_view sql, std::initializer_list<Value> params) const {
-    note_if_write(*state_, sql);
-    return detail::with_statement_retry(*state_, sql, [this] { return lease_for_call(); },
-                                        [&](Session &s) { return s.query(sql, params); });
+    ConnectionState &cs = state_->live();
+    note_if_write(cs, sql);
+    return detail::run_on_connection(*this, cs, sql, [&](Session &s) { return s.query(sql, params); });
 }
 Result Connection::query(std::string_view sql, const Params &params) const {
-    note_if_write(*state_, sql);
-    return detail::with_statement_retry(*state_, sql, [this] { return lease_for_call(); },
-                                        [&](Session &s) { return s.query(sql, params); });
+    ConnectionState &cs = state_->live();
+    note_if_write(cs, sql);
+    return detail::run_on_connection(*this, cs, sql, [&](Session &s) { return s.query(sql, params); });
 }
 ExecResult Connection::execute(std::string_view sql, std::initializer_list<Value> params) const {
-    note_if_write(*state_, sql);
-    return detail::with_statement_retry(*state_, sql, [this] { return lease_for_call(); },
-                                        [&](Session &s) { return s.execute(sql, params); });
+    ConnectionState &cs = state_->live();
+    note_if_write(cs, sql);
+    return detail::run_on_connection(*this, cs, sql, [&](Session &s) { return s.execute(sql, params); });
 }
 ExecResult Connection::execute(std::string_view sql, const Params &params) const {
-    note_if_write(*state_, sql);
-    return detail::with_statement_retry(*state_, sql, [this] { return lease_for_call(); },
-                                        [&](Session &s) { return s.execute(sql, params); });
+    ConnectionState &cs = state_->live();
+    note_if_write(cs, sql);
+    return detail::run_on_connection(*this, cs, sql, [&](Session &s) { return s.execute(sql, params); });
 }
 Result Connection::query(std::string_view sql, const Params &params, const StatementOptions &options) const {
-    note_if_write(*state_, sql);
-    return detail::with_statement_retry(*state_, sql, [this] { return lease_for_call(); },
-                                        [&](Session &s) { return s.query(sql, params, options); });
+    ConnectionState &cs = state_->live();
+    note_if_write(cs, sql);
+    return detail::run_on_connection(*this, cs, sql, [&](Session &s) { return s.query(sql, params, options); });
 }
 ExecResult Connection::execute(std::string_view sql, const Params &params, const StatementOptions &options) const {
-    note_if_write(*state_, sql);
-    return detail::with_statement_retry(*state_, sql, [this] { return lease_for_call(); },
-                                        [&](Session &s) { return s.execute(sql, params, options); });
+    ConnectionState &cs = state_->live();
+    note_if_write(cs, sql);
+    return detail::run_on_connection(*this, cs, sql, [&](Session &s) { return s.execute(sql, params, options); });
 }
 size_t Connection::stream(std::string_view sql, const Params &params,
                           const std::function<void(const Row &)> &on_row) const {
@@ -352,13 +384,13 @@ size_t Connection::stream(std::string_view sql, const Params &params, const std:
 // the batch is atomic, so a transient refusal applied none of its rows, and
 // after a lost connection only a batch that never left is sent again.
 ExecResult Connection::execute_many(std::string_view sql, const std::vector<Params> &rows) const {
-    detail::note_write(*state_);
-    return detail::with_statement_retry(*state_, sql, [this] { return lease_for_call(); },
-                                        [&](Session &s) { return s.execute_many(sql, rows); });
+    ConnectionState &cs = state_->live();
+    detail::note_write(cs);
+    return detail::run_on_connection(*this, cs, sql, [&](Session &s) { return s.execute_many(sql, rows); });
 }
 
 Connection::PoolStatus Connection::pool_status() const {
-    auto s = state_->pool().stats();
+    auto s = state_->live().pool().stats();
     PoolStatus p;
     p.idle = s.idle;
     p.in_use = s.in_use;
@@ -382,6 +414,65 @@ Connection::PoolStatus Connection::pool_status() const {
 
 // ---- Database -------------------------------------------------------------
 
+namespace detail {
+namespace {
+
+// What open and reload check before a config runs: every connection's
+// client among the loaded drivers and its parameters against the driver's
+// declarations; values declared secret join the redaction list before any
+// message can carry them. Throws ConfigError.
+void check_against_drivers(DriverRegistry &registry, Config &config, std::vector<std::string> &secrets) {
+    for (const auto &cc : config.connections()) {
+        const std::string where = config.source() + ": " + cc.json_path + "/client";
+        registry.require(cc.client, where);
+        check_connection_params(config, cc, *registry.info(cc.client), secrets);
+    }
+    config_detail::normalize_secrets(secrets);
+}
+
+// Read replicas ("read": [...]) of the states made for `config`, resolved
+// in `connections` (weak: connections may name each other).
+void link_replicas(const Config &config, const std::vector<std::string> &made,
+                   const std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> &connections) {
+    for (const auto &name : made) {
+        const ConnectionConfig *cc = config.find(name);
+        for (const auto &replica : cc->read_replicas)
+            connections.at(name)->replicas.push_back(connections.at(replica));
+    }
+}
+
+std::string describe(const std::vector<ConfigChange> &changes, bool default_changed, const Config &next) {
+    std::string out;
+    for (const auto &c : changes)
+        out += (out.empty() ? "" : "; ") + c.connection + " " + to_string(c.kind) + " (" + c.what + ")";
+    if (default_changed) out += (out.empty() ? "" : "; ") + std::string("default -> ") + next.default_connection();
+    return out.empty() ? "no connection changed" : out;
+}
+
+} // namespace
+
+// Starts, retunes or stops the file watch after `config` became the running
+// one. With reload_mu held.
+void configure_watch(const std::shared_ptr<DatabaseState> &state, const Config &config) {
+    const ReloadOptions &r = config.reload();
+    if (r.watch) {
+        std::error_code ec;
+        std::string path = std::filesystem::absolute(config.source(), ec).lexically_normal().string();
+        if (ec) path = config.source();
+        if (state->watcher && !state->watcher->stopping() && state->watcher->path() == path) {
+            state->watcher->set_interval(std::chrono::milliseconds(r.interval_ms));
+            return;
+        }
+        state->watcher.reset(); // a stopped one (joined: reload never runs on a stopped watcher's thread)
+        state->watcher = std::make_unique<ReloadWatcher>(state, path, config.hash(),
+                                                         std::chrono::milliseconds(r.interval_ms));
+    } else if (state->watcher) {
+        state->watcher->request_stop(); // joined at close (this may be its own thread)
+    }
+}
+
+} // namespace detail
+
 Database Database::open(const std::string &config_path, OpenOptions options) {
     // Load first: in one expression the by-value `options` could be moved
     // from before its `environment` is read (argument evaluation order is
@@ -404,56 +495,215 @@ Database Database::open(Config config_in, OpenOptions options) {
     std::vector<std::string> paths = options.plugin_paths;
     paths.insert(paths.end(), config_in.plugin_paths().begin(), config_in.plugin_paths().end());
     state->registry.load_search_path(paths);
+    detail::check_against_drivers(state->registry, config_in, config_in.secrets_);
 
-    // Every connection's parameters against its driver's declarations,
-    // before anything connects; values declared secret join the redaction
-    // list before any message can carry them.
-    for (const auto &cc : config_in.connections()) {
-        const std::string where = config_in.source() + ": " + cc.json_path + "/client";
-        state->registry.require(cc.client, where);
-        detail::check_connection_params(config_in, cc, *state->registry.info(cc.client), config_in.secrets_);
-    }
-    config_detail::normalize_secrets(config_in.secrets_);
-
-    auto config = std::make_shared<const Config>(std::move(config_in));
-    state->config = config;
+    // A reload reads the file with the environment this open selected.
+    state->environment = options.environment.empty() ? config_in.environment() : options.environment;
+    auto generation = std::make_unique<detail::Generation>();
+    generation->config = std::make_shared<const Config>(std::move(config_in));
+    const Config &config = *generation->config;
     state->hooks = std::make_shared<const Hooks>(std::move(options.hooks));
 
-    for (const auto &cc : config->connections()) {
-        auto driver = state->registry.require(cc.client, config->source() + ": " + cc.json_path + "/client");
-        auto cs = detail::make_connection_state(*state, cc, driver, cc.name, {});
-        state->connections.emplace(cc.name, std::move(cs));
+    std::vector<std::string> made;
+    for (const auto &cc : config.connections()) {
+        auto driver = state->registry.require(cc.client, config.source() + ": " + cc.json_path + "/client");
+        generation->connections.emplace(
+            cc.name, detail::make_connection_state(*state, generation->config, cc, driver, cc.name, {}));
+        made.push_back(cc.name);
     }
-    for (const auto &cc : config->connections())
-        for (const auto &replica : cc.read_replicas)
-            state->connections.at(cc.name)->replicas.push_back(state->connections.at(replica));
+    detail::link_replicas(config, made, generation->connections);
+    {
+        std::lock_guard<std::mutex> lock(state->reload_mu);
+        state->publish(std::move(generation));
+        if (config.reload().watch) detail::configure_watch(state, config);
+    }
     return Database(std::move(state));
 }
 
+ReloadResult Database::reload() const { return reload(state_->current().config->source()); }
+
+ReloadResult Database::reload(const std::string &config_path) const {
+    std::optional<Config> next;
+    try {
+        next.emplace(Config::load_file(config_path, state_->environment));
+    } catch (const Error &e) {
+        std::lock_guard<std::mutex> lock(state_->reload_mu);
+        ReloadResult r;
+        r.errors.push_back(e.what());
+        ++state_->reloads_rejected;
+        state_->last_reload_error = e.what();
+        r.generation = state_->current().number;
+        r.hash = state_->current().config->hash();
+        ilana::logger()->error("CONFIG_RELOAD_REJECTED {}: {} (generation {} keeps running)", config_path, e.what(),
+                               r.generation);
+        return r;
+    }
+    return reload(std::move(*next));
+}
+
+ReloadResult Database::reload(Config next_in) const {
+    DatabaseState &state = *state_;
+    std::lock_guard<std::mutex> lock(state.reload_mu);
+    const detail::Generation &cur = state.current();
+    const Config &running = *cur.config;
+    ReloadResult r;
+    r.generation = cur.number;
+    r.hash = running.hash();
+    const std::string source = next_in.source();
+    auto reject = [&](const std::string &why) {
+        r.errors.push_back(why);
+        ++state.reloads_rejected;
+        state.last_reload_error = why;
+        ilana::logger()->error("CONFIG_RELOAD_REJECTED {}: {} (generation {} keeps running)", source, why,
+                               r.generation);
+        return r;
+    };
+
+    std::vector<std::string> made;
+    auto next = std::make_unique<detail::Generation>();
+    std::vector<std::pair<std::shared_ptr<ConnectionState>, std::shared_ptr<ConnectionState>>> replaced;
+    std::vector<std::pair<std::shared_ptr<ConnectionState>, const ConfigChange *>> resized;
+    try {
+        if (next_in.plugin_paths() != running.plugin_paths())
+            throw ConfigError("plugins.paths changed: drivers are loaded once, at open; restart the process to load "
+                                  "plugins from other folders (or put the old paths back)",
+                              next_in.source(), "/plugins/paths");
+        detail::check_against_drivers(state.registry, next_in, next_in.secrets_);
+        r.changes = Config::diff(running, next_in);
+        r.default_changed = next_in.default_connection() != running.default_connection();
+        if (r.changes.empty() && !r.default_changed && next_in.hash() == running.hash() && !next_in.hash().empty()) {
+            r.unchanged = true;
+            ++state.reloads_unchanged;
+            ilana::logger()->info("CONFIG_RELOAD_UNCHANGED {} hash={} generation={}", next_in.source(), r.hash,
+                                  r.generation);
+            return r;
+        }
+        next->number = cur.number + 1;
+        next->config = std::make_shared<const Config>(std::move(next_in));
+        const Config &config = *next->config;
+        // Every new state is made before anything changes: a refusal here
+        // (a statementTimeoutMs the driver cannot enforce) leaves all as it is.
+        auto kind_of = [&](const std::string &name) -> const ConfigChange * {
+            for (const auto &c : r.changes)
+                if (c.connection == name) return &c;
+            return nullptr;
+        };
+        for (const auto &cc : config.connections()) {
+            const ConfigChange *change = kind_of(cc.name);
+            auto old = cur.connections.find(cc.name);
+            if (change == nullptr || change->kind == ConfigChange::Kind::resized) {
+                next->connections.emplace(cc.name, old->second);
+                if (change != nullptr) resized.emplace_back(old->second, change);
+                continue;
+            }
+            auto driver = state.registry.require(cc.client, config.source() + ": " + cc.json_path + "/client");
+            auto cs = detail::make_connection_state(state, next->config, cc, driver, cc.name, {});
+            if (change->kind == ConfigChange::Kind::replaced) replaced.emplace_back(old->second, cs);
+            next->connections.emplace(cc.name, std::move(cs));
+            made.push_back(cc.name);
+        }
+        detail::link_replicas(config, made, next->connections);
+    } catch (const Error &e) {
+        return reject(e.what());
+    } catch (const std::exception &e) {
+        return reject(e.what());
+    }
+
+    // Apply: publish, then retire what the new generation no longer uses.
+    const Config &config = *next->config;
+    const uint64_t number = next->number;
+    std::vector<std::shared_ptr<ConnectionState>> removed;
+    for (const auto &c : r.changes)
+        if (c.kind == ConfigChange::Kind::removed) removed.push_back(cur.connections.at(c.connection));
+    bool tenants_changed = false;
+    for (const auto &c : r.changes) {
+        const auto &t = running.tenants();
+        if (c.kind != ConfigChange::Kind::resized && c.kind != ConfigChange::Kind::added && t &&
+            (t->connection == c.connection || t->discovery_connection == c.connection))
+            tenants_changed = true;
+    }
+    if (running.tenants().has_value() != config.tenants().has_value()) tenants_changed = true;
+    state.publish(std::move(next));
+
+    for (auto &[old, change] : resized) old->resize(config.find(old->name)->pool.min, config.find(old->name)->pool.max);
+    for (auto &[old, cs] : replaced) {
+        const bool was_open = old->has_pool();
+        old->retire(cs, number); // onPoolEvicted(name, "reload")
+        if (was_open) {
+            try {
+                cs->pool(); // onPoolCreated now: the replaced pool was in use
+            } catch (const Error &e) {
+                ilana::logger()->warn("conn={} the new pool could not be made: {}", cs->name, e.what());
+            }
+        }
+    }
+    for (auto &old : removed) old->retire(nullptr, number);
+    if (tenants_changed) {
+        // Tenant pools lean on the template: closed, and made again from
+        // the new config on their next use.
+        std::shared_ptr<detail::ExtraPoolSource> tenants;
+        {
+            std::lock_guard<std::mutex> extra_lock(state.extra_pools_mu);
+            tenants = std::move(state.extra_source);
+            state.extra_source.reset();
+        }
+        if (tenants) tenants->close_all("reload");
+    }
+    detail::configure_watch(state_, config);
+
+    r.applied = true;
+    r.generation = number;
+    r.hash = config.hash();
+    ++state.reloads_applied;
+    ilana::logger()->info("CONFIG_RELOADED {} generation={} hash={}: {}", config.source(), number, r.hash,
+                          detail::describe(r.changes, r.default_changed, config));
+    return r;
+}
+
+ConfigStatus Database::config_status() const {
+    std::lock_guard<std::mutex> lock(state_->reload_mu);
+    const detail::Generation &g = state_->current();
+    ConfigStatus s;
+    s.generation = g.number;
+    s.hash = g.config->hash();
+    s.source = g.config->source();
+    s.reloads_applied = state_->reloads_applied;
+    s.reloads_rejected = state_->reloads_rejected;
+    s.reloads_unchanged = state_->reloads_unchanged;
+    s.last_error = state_->last_reload_error;
+    s.watching = state_->watcher && !state_->watcher->stopping();
+    return s;
+}
+
 Connection Database::on(std::string_view name) const {
-    auto it = state_->connections.find(name);
-    if (it == state_->connections.end())
-        throw ConfigError("connection '" + std::string(name) + "' is not defined in " + state_->config->source() +
-                              "; connections: " + state_->config->connection_names(),
-                          state_->config->source(), "/connections");
+    const detail::Generation &g = state_->current();
+    auto it = g.connections.find(name);
+    if (it == g.connections.end())
+        throw ConfigError("connection '" + std::string(name) + "' is not defined in " + g.config->source() +
+                              "; connections: " + g.config->connection_names(),
+                          g.config->source(), "/connections");
     return Connection(it->second);
 }
 
-Connection Database::default_connection() const { return on(state_->config->default_connection()); }
+Connection Database::default_connection() const { return on(state_->current().config->default_connection()); }
 
 std::vector<std::string> Database::connection_names() const {
     std::vector<std::string> out;
-    for (const auto &c : state_->config->connections()) out.push_back(c.name);
+    for (const auto &c : state_->current().config->connections()) out.push_back(c.name);
     return out;
 }
 
-const Config &Database::config() const noexcept { return *state_->config; }
+const Config &Database::config() const noexcept { return *state_->current().config; }
 const DriverRegistry &Database::drivers() const noexcept { return state_->registry; }
 
 void Database::close() {
+    {
+        std::lock_guard<std::mutex> lock(state_->reload_mu);
+        if (state_->watcher) state_->watcher->request_stop();
+    }
     // Tenant pools first: they lean on the template.
     if (auto tenants = detail::extra_source(*state_)) tenants->close_all("shutdown");
-    for (auto &kv : state_->connections) kv.second->close_pool("shutdown");
+    for (auto &kv : state_->current().connections) kv.second->close_pool("shutdown");
 }
 
 } // namespace ilana

@@ -2,6 +2,7 @@
 // closing a connection's pool with its hooks and log lines, and the state
 // of one pool of a connection config.
 #include "db/database_state.hpp"
+#include "db/config_watch.hpp"
 
 #include <ilana/logging.hpp>
 
@@ -11,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <tuple>
 
 namespace ilana::detail {
 
@@ -18,8 +20,11 @@ Pool &ConnectionState::make_pool() {
     std::call_once(pool_once, [this] {
         RetryOptions retry = config.retry ? *config.retry : whole_config->retry();
         auto t = target;
+        std::lock_guard<std::mutex> size_lock(size_mu_);
+        PoolOptions options = config.pool;
+        if (resized_) std::tie(options.min, options.max) = *resized_;
         pool_ptr = std::make_shared<Pool>(
-            name, config.pool, retry,
+            name, options, retry,
             [t, sd = server_dialect](int32_t timeout_ms) {
                 auto conn = NativeConnection::open(t, timeout_ms);
                 if (sd) sd->note(*conn); // the pool's dialect: its first session's
@@ -31,7 +36,58 @@ Pool &ConnectionState::make_pool() {
         if (whole_config->debug().log_pool_events) log_pool_created();
         pool_made.store(pool_ptr.get(), std::memory_order_release);
     });
+    // retire() ran the once with no pool: a reload replaced or removed this
+    // connection before it was ever used. The caller follows `forward`.
+    if (!pool_ptr)
+        throw Error("[" + name + "] this connection's pool was retired by a config reload before it was opened",
+                    ErrorClass::connection, name);
     return *pool_ptr;
+}
+
+ConnectionState *ConnectionState::follow(ConnectionState *cs) {
+    for (;;) {
+        ConnectionState *next = cs->forward.load(std::memory_order_acquire);
+        if (next == nullptr) return cs;
+        if (next == cs) {
+            const std::string source = cs->whole_config ? cs->whole_config->source() : std::string();
+            throw ConfigError("connection '" + cs->name + "' was removed from " + source +
+                                  " by a config reload (generation " + std::to_string(cs->removed_in_generation) +
+                                  "): get a connection the config defines (Database::on) or add it back",
+                              source, "/connections/" + cs->name);
+        }
+        cs = next;
+    }
+}
+
+std::shared_ptr<ConnectionState> ConnectionState::live_shared(const std::shared_ptr<ConnectionState> &cs) {
+    const std::shared_ptr<ConnectionState> *at = &cs;
+    while ((*at)->forward.load(std::memory_order_acquire) != nullptr) {
+        follow(at->get()); // throws for a removed connection
+        at = &(*at)->successor;
+    }
+    return *at;
+}
+
+void ConnectionState::retire(std::shared_ptr<ConnectionState> next, uint64_t generation) noexcept {
+    ConnectionState *target_state = next ? next.get() : this;
+    successor = std::move(next);
+    removed_in_generation = generation;
+    forward.store(target_state, std::memory_order_release);
+    // No pool is made on this state from now on (make_pool sees the once
+    // done); one being made is waited for, then closed below.
+    std::call_once(pool_once, [] {});
+    close_pool("reload");
+}
+
+std::pair<int, int> ConnectionState::pool_size() const {
+    std::lock_guard<std::mutex> lock(size_mu_);
+    return resized_ ? *resized_ : std::make_pair(config.pool.min, config.pool.max);
+}
+
+void ConnectionState::resize(int min, int max) noexcept {
+    std::lock_guard<std::mutex> lock(size_mu_);
+    resized_ = std::make_pair(min, max);
+    if (pool_ptr) pool_ptr->resize(min, max);
 }
 
 void ConnectionState::close_pool(const char *reason) noexcept {
@@ -66,10 +122,11 @@ void ConnectionState::log_pool_evicted(const char *reason) noexcept {
     }
 }
 
-std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &state, const ConnectionConfig &cc,
+std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &state,
+                                                       const std::shared_ptr<const Config> &config,
+                                                       const ConnectionConfig &cc,
                                                        std::shared_ptr<LoadedDriver> driver, const std::string &name,
                                                        const std::vector<std::pair<std::string, std::string>> &overrides) {
-    const auto &config = state.config;
     auto cs = std::make_shared<ConnectionState>();
     cs->name = name;
     cs->client = cc.client;
@@ -114,6 +171,13 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
                           config->source(), cc.json_path + "/statementTimeoutMs");
     return cs;
 }
+
+void DatabaseState::publish(std::unique_ptr<Generation> next) {
+    current_.store(next.get(), std::memory_order_release);
+    generations_.push_back(std::move(next));
+}
+
+DatabaseState::~DatabaseState() = default; // the watcher (stopped by Database::close) is joined here
 
 std::shared_ptr<ExtraPoolSource> extra_source(DatabaseState &state) {
     std::lock_guard<std::mutex> lock(state.extra_pools_mu);

@@ -19,6 +19,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <vector>
 #include <string>
 #include <utility>
 
@@ -60,6 +62,43 @@ struct ConnectionState {
         return make_pool();
     }
 
+    // ---- reload (Database::reload; DESIGN-NOTES "Hot reload") -------------
+    // A handle (Connection, Statement, a router's replica) holds the state
+    // it was made from. When a reload replaces this connection, `successor`
+    // is the new state and `forward` points to it; when it removes it,
+    // `forward` points to this state itself. Both are written once,
+    // successor before forward (release): a call reads the one atomic
+    // (live()) and only after a reload changed its connection walks the
+    // chain. The old state keeps its successor alive, so a handle needs
+    // nothing but the state it holds.
+    std::atomic<ConnectionState *> forward{nullptr};
+    std::shared_ptr<ConnectionState> successor;
+    uint64_t removed_in_generation = 0; // written before forward
+
+    // The state calls of a handle to this one run on: this one, or the
+    // current one of its connection after a reload. Throws ConfigError
+    // naming the connection when a reload removed it.
+    ConnectionState &live() {
+        if (forward.load(std::memory_order_acquire) == nullptr) return *this;
+        return *follow(this);
+    }
+    // live()'s client, without throwing (a removed connection's own).
+    const std::string &live_client() const noexcept {
+        const ConnectionState *cs = this;
+        for (const ConnectionState *n; (n = cs->forward.load(std::memory_order_acquire)) != nullptr && n != cs;) cs = n;
+        return cs->client;
+    }
+    // live(), owned (for handles that keep what they lease from).
+    static std::shared_ptr<ConnectionState> live_shared(const std::shared_ptr<ConnectionState> &cs);
+    // Marks this state replaced by `next` (or removed when null) and closes
+    // its pool to new leases: idle sessions close now, leased ones when they
+    // come back; onPoolEvicted(name, "reload") when a pool had been made.
+    void retire(std::shared_ptr<ConnectionState> next, uint64_t generation) noexcept;
+    // pool.min / pool.max in place: the made pool's, else the pool made later.
+    void resize(int min, int max) noexcept;
+    // {pool.min, pool.max} now: config's, or the last resize's.
+    std::pair<int, int> pool_size() const;
+
     // Read replicas ("read": [...]), resolved by Database::open. Weak:
     // connections may name each other. The router (features/replicas) is
     // made on the first read; declared last so it goes first.
@@ -81,6 +120,11 @@ struct ConnectionState {
     ~ConnectionState() { close_pool("shutdown"); }
 
 private:
+    static ConnectionState *follow(ConnectionState *from);
+    // Guards the sizes below and the moment the pool is made, so a resize
+    // reaches either the made pool or the one being made.
+    mutable std::mutex size_mu_;
+    std::optional<std::pair<int, int>> resized_; // {min, max} from a reload
     std::mutex prepared_slots_mu_;
     std::vector<uint32_t> free_prepared_slots_;
     uint32_t prepared_slot_count_ = 0;
@@ -91,16 +135,42 @@ private:
     void log_pool_evicted(const char *reason) noexcept;
 };
 
+// One loaded config and the pools of its connections: what Database::on,
+// config() and the features read. Immutable once published; Database::
+// reload publishes a new one (an atomic pointer: the readers take no lock)
+// and keeps the old ones for the Database's life, so a reference a caller
+// took from one (config(), a lookup in progress) stays valid.
+struct Generation {
+    uint64_t number = 1;
+    std::shared_ptr<const Config> config;
+    std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> connections;
+};
+
+struct ReloadWatcher; // database.cpp / config_watch.cpp
+
 struct DatabaseState {
+    ~DatabaseState();
     std::mutex extra_pools_mu;                    // guards extra_source and extensions
     std::shared_ptr<ExtraPoolSource> extra_source; // null until tenants are used
     // Per-Database state of the features (pool_access.hpp, database_extension).
     std::map<std::string, std::shared_ptr<DatabaseExtension>, std::less<>> extensions;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-    std::shared_ptr<const Config> config;
     DriverRegistry registry;
     std::shared_ptr<const Hooks> hooks;
-    std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> connections;
+    std::string environment; // OpenOptions::environment, for reloads
+
+    const Generation &current() const noexcept { return *current_.load(std::memory_order_acquire); }
+    // Publishes `next` (under reload_mu).
+    void publish(std::unique_ptr<Generation> next);
+
+    std::mutex reload_mu; // one reload at a time; guards the fields below
+    uint64_t reloads_applied = 0, reloads_rejected = 0, reloads_unchanged = 0;
+    std::string last_reload_error;
+    std::unique_ptr<ReloadWatcher> watcher; // "reload": {"watch": true}
+
+private:
+    std::atomic<const Generation *> current_{nullptr};
+    std::vector<std::unique_ptr<const Generation>> generations_;
 };
 
 // The registered ExtraPoolSource (null: none), to be called outside
@@ -110,7 +180,9 @@ std::shared_ptr<ExtraPoolSource> extra_source(DatabaseState &state);
 // The state of one pool of `cc` named `name` ("primary", or for a tenant
 // pool "primary@tenant_a"), with connect parameters replaced or added by
 // `overrides` (a tenant's schema / database / file).
-std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &state, const ConnectionConfig &cc,
+std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &state,
+                                                       const std::shared_ptr<const Config> &config,
+                                                       const ConnectionConfig &cc,
                                                        std::shared_ptr<LoadedDriver> driver, const std::string &name,
                                                        const std::vector<std::pair<std::string, std::string>> &overrides);
 
@@ -127,6 +199,7 @@ struct InternalAccess {
     static NativeConnection &native(Session &s) { return *s.pc_->conn; }
     static Connection make_connection(std::shared_ptr<ConnectionState> cs) { return Connection(std::move(cs)); }
     static Session lease_for_call(const Connection &c) { return c.lease_for_call(); }
+    static Session lease_for_call(const Connection &c, ConnectionState &live) { return c.lease_for_call(live); }
     static Statement make_statement(std::shared_ptr<PreparedState> ps) { return Statement(std::move(ps)); }
     static Database make_database(std::shared_ptr<DatabaseState> ds) { return Database(std::move(ds)); }
 };

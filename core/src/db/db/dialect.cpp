@@ -38,7 +38,7 @@ Dialect Session::dialect() const {
 }
 
 const Dialect &Connection::dialect() const {
-    detail::ConnectionState &cs = *state_;
+    detail::ConnectionState &cs = state_->live();
     if (!cs.server_dialect) return cs.dialect;
     if (const Dialect *known = cs.server_dialect->get()) return *known;
     // No session was opened yet: open one (noted by the pool's connect

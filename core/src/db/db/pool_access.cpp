@@ -9,9 +9,9 @@ namespace ilana::detail {
 
 // ---- handles --------------------------------------------------------------
 
-ConnectionState &state_of(const Connection &c) noexcept { return InternalAccess::state(c); }
-const std::shared_ptr<ConnectionState> &shared_state_of(const Connection &c) noexcept {
-    return InternalAccess::shared_state(c);
+ConnectionState &state_of(const Connection &c) { return InternalAccess::state(c).live(); }
+std::shared_ptr<ConnectionState> shared_state_of(const Connection &c) {
+    return ConnectionState::live_shared(InternalAccess::shared_state(c));
 }
 ConnectionState &state_of(const Session &s) noexcept { return InternalAccess::state(s); }
 Connection connection_of(std::shared_ptr<ConnectionState> cs) { return InternalAccess::make_connection(std::move(cs)); }
@@ -26,6 +26,7 @@ NativeConnection &native(Session &s) noexcept { return InternalAccess::native(s)
 
 const std::string &name_of(const ConnectionState &cs) noexcept { return cs.name; }
 const ConnectionConfig &config_of(const ConnectionState &cs) noexcept { return cs.config; }
+std::pair<int, int> pool_size_of(const ConnectionState &cs) { return cs.pool_size(); }
 const Dialect &dialect_of(const ConnectionState &cs) noexcept { return cs.dialect; }
 const std::string &client_of(const ConnectionState &cs) noexcept { return cs.client; }
 const Hooks &hooks_of(const ConnectionState &cs) noexcept {
@@ -42,7 +43,7 @@ const std::vector<std::weak_ptr<ConnectionState>> &replicas_of(const ConnectionS
 
 // ---- a pool's figures and sessions ---------------------------------------
 
-PoolStats pool_stats(ConnectionState &cs) { return cs.pool().stats(); }
+PoolStats pool_stats(ConnectionState &cs) { return cs.live().pool().stats(); }
 
 std::optional<PoolStats> pool_stats_if_made(const ConnectionState &cs) {
     if (!cs.has_pool()) return std::nullopt;
@@ -100,7 +101,7 @@ std::shared_ptr<ConnectionState> open_extra_pool(const std::weak_ptr<DatabaseSta
                                                  const std::string &namespace_name) {
     auto ds = db.lock();
     if (!ds) detail::throw_error(Error("tenants: the Database is closed", ErrorClass::connection, name));
-    auto cs = make_connection_state(*ds, cc, std::move(driver), name, overrides);
+    auto cs = make_connection_state(*ds, ds->current().config, cc, std::move(driver), name, overrides);
     cs->namespace_name = namespace_name; // for log records, POOL_CREATED first
     cs->pool();                          // the pool exists from now on: onPoolCreated
     return cs;
@@ -118,13 +119,13 @@ std::shared_ptr<DatabaseExtension> database_extension(const Database &db, std::s
 }
 
 std::shared_ptr<ConnectionState> find_pool(const Database &db, std::string_view name) {
-    const DatabaseState &ds = InternalAccess::state(db);
-    auto it = ds.connections.find(name);
-    return it == ds.connections.end() ? nullptr : it->second;
+    const Generation &g = InternalAccess::state(db).current();
+    auto it = g.connections.find(name);
+    return it == g.connections.end() ? nullptr : it->second;
 }
 
 const std::shared_ptr<const Config> &shared_config_of(const Database &db) noexcept {
-    return InternalAccess::state(db).config;
+    return InternalAccess::state(db).current().config;
 }
 
 std::chrono::steady_clock::time_point opened_at(const Database &db) noexcept { return InternalAccess::state(db).started; }

@@ -31,8 +31,10 @@ struct DatabaseState;   // the Database behind its handles
 
 // ---- handles --------------------------------------------------------------
 
-ConnectionState &state_of(const Connection &c) noexcept;
-const std::shared_ptr<ConnectionState> &shared_state_of(const Connection &c) noexcept;
+// The pool a handle's calls go to: after a reload that replaced its
+// connection the new one; ConfigError when a reload removed it.
+ConnectionState &state_of(const Connection &c);
+std::shared_ptr<ConnectionState> shared_state_of(const Connection &c);
 // The pool a session was leased from (borrowed for the session's life when
 // the session is one call's).
 ConnectionState &state_of(const Session &s) noexcept;
@@ -49,7 +51,11 @@ NativeConnection &native(Session &s) noexcept;
 // ---- a pool's facts -------------------------------------------------------
 
 const std::string &name_of(const ConnectionState &cs) noexcept;
+// The connection's config as its pool was made from it; pool.min / pool.max
+// may have changed since by a reload (pool_size_of).
 const ConnectionConfig &config_of(const ConnectionState &cs) noexcept;
+// {pool.min, pool.max} now (after any resize by a reload).
+std::pair<int, int> pool_size_of(const ConnectionState &cs);
 const Dialect &dialect_of(const ConnectionState &cs) noexcept;
 const std::string &client_of(const ConnectionState &cs) noexcept;
 // The host's hooks (never null; empty functions are no hooks).

@@ -40,6 +40,21 @@ struct PreparedState {
     uint64_t id = 0;
     bool has_slot = false;
 
+    // After a reload replaced the connection: the statement of the new
+    // pool (same SQL, prepared there as each of its sessions first runs it),
+    // made on the first call that finds cs retired. Set once, so a thread
+    // using it is never left with a freed one; a later reload chains on.
+    mutable std::mutex next_mu;
+    mutable std::shared_ptr<PreparedState> next;
+
+    // The statement calls without a Session run: this one, or its live
+    // successor's (one acquire load when nothing was reloaded).
+    const PreparedState &live() const {
+        if (cs->forward.load(std::memory_order_acquire) == nullptr) return *this;
+        return follow();
+    }
+    const PreparedState &follow() const;
+
     PreparedState(const PreparedState &) = delete;
     PreparedState &operator=(const PreparedState &) = delete;
     ~PreparedState() {
@@ -87,6 +102,20 @@ std::shared_ptr<PreparedState> make_prepared(const std::shared_ptr<ConnectionSta
     return ps;
 }
 
+} // namespace
+
+const PreparedState &PreparedState::follow() const {
+    const PreparedState *at;
+    {
+        std::lock_guard<std::mutex> lock(next_mu);
+        if (!next) next = make_prepared(ConnectionState::live_shared(cs), sql); // ConfigError when removed
+        at = next.get();
+    }
+    return at->live();
+}
+
+namespace {
+
 // The driver's handle on `conn`, prepared there now if it has none.
 ilana_prepared *handle_on(const PreparedState &ps, NativeConnection &conn) {
     return conn.prepared(ps.slot, ps.id, ps.text_for(conn), ps.param_count, ps.sql);
@@ -97,7 +126,22 @@ const PreparedState &require(const std::shared_ptr<PreparedState> &state) {
         throw Error("this ilana::Statement is empty (default-constructed or moved from): make one with "
                     "Connection::prepare or Session::prepare",
                     ErrorClass::config);
-    return *state;
+    return state->live();
+}
+
+// The statement for a call on `held`: the one of the pool the session was
+// leased from, which after reloads may be an older one than live() (a held
+// Session keeps its pool until it is released).
+const PreparedState &require_for(const std::shared_ptr<PreparedState> &state, const Session &held) {
+    if (state) {
+        const ConnectionState *scs = &InternalAccess::state(held);
+        for (const PreparedState *p = state.get(); p != nullptr;) {
+            if (p->cs.get() == scs) return *p;
+            std::lock_guard<std::mutex> lock(p->next_mu);
+            p = p->next.get();
+        }
+    }
+    return require(state);
 }
 
 // Runs `ps` on a leased native connection and hands the open result to
@@ -214,13 +258,13 @@ Result Statement::query(const Params &params, const StatementOptions &options) c
     return detail::query_prepared(detail::require(state_), nullptr, params.data(), params.size(), &options);
 }
 Result Statement::query(Session &session, std::initializer_list<Value> params) const {
-    return detail::query_prepared(detail::require(state_), &session, params.begin(), params.size(), nullptr);
+    return detail::query_prepared(detail::require_for(state_, session), &session, params.begin(), params.size(), nullptr);
 }
 Result Statement::query(Session &session, const Params &params) const {
-    return detail::query_prepared(detail::require(state_), &session, params.data(), params.size(), nullptr);
+    return detail::query_prepared(detail::require_for(state_, session), &session, params.data(), params.size(), nullptr);
 }
 Result Statement::query(Session &session, const Params &params, const StatementOptions &options) const {
-    return detail::query_prepared(detail::require(state_), &session, params.data(), params.size(), &options);
+    return detail::query_prepared(detail::require_for(state_, session), &session, params.data(), params.size(), &options);
 }
 
 ExecResult Statement::execute(std::initializer_list<Value> params) const {
@@ -233,18 +277,18 @@ ExecResult Statement::execute(const Params &params, const StatementOptions &opti
     return detail::execute_prepared(detail::require(state_), nullptr, params.data(), params.size(), &options);
 }
 ExecResult Statement::execute(Session &session, std::initializer_list<Value> params) const {
-    return detail::execute_prepared(detail::require(state_), &session, params.begin(), params.size(), nullptr);
+    return detail::execute_prepared(detail::require_for(state_, session), &session, params.begin(), params.size(), nullptr);
 }
 ExecResult Statement::execute(Session &session, const Params &params) const {
-    return detail::execute_prepared(detail::require(state_), &session, params.data(), params.size(), nullptr);
+    return detail::execute_prepared(detail::require_for(state_, session), &session, params.data(), params.size(), nullptr);
 }
 ExecResult Statement::execute(Session &session, const Params &params, const StatementOptions &options) const {
-    return detail::execute_prepared(detail::require(state_), &session, params.data(), params.size(), &options);
+    return detail::execute_prepared(detail::require_for(state_, session), &session, params.data(), params.size(), &options);
 }
 
 size_t Statement::visit(Session *session, const Value *params, size_t count, RowSink sink, bool first_only,
                         const StatementOptions *options) const {
-    const PreparedState &ps = detail::require(state_);
+    const PreparedState &ps = session != nullptr ? detail::require_for(state_, *session) : detail::require(state_);
     const int64_t timeout_ms = detail::timeout_of(*ps.cs, options);
     size_t passed = 0; // rows the caller has seen, over every attempt
     auto body = [&](Session &s) {
@@ -281,8 +325,9 @@ size_t Statement::stream(Session &session, const Params &params, const std::func
 }
 
 Statement Connection::prepare(std::string_view sql) const {
-    Session session = lease_for_call();
-    return detail::prepare_on(state_, session, sql);
+    std::shared_ptr<detail::ConnectionState> live = detail::ConnectionState::live_shared(state_);
+    Session session = lease_for_call(*live);
+    return detail::prepare_on(live, session, sql);
 }
 
 Statement Session::prepare(std::string_view sql) { return detail::prepare_on(state_, *this, sql); }

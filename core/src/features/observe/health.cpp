@@ -130,7 +130,9 @@ HealthReport detail::check_health(const Database &db, const HealthOptions &optio
         for (const auto &c : config.connections()) {
             if (config.is_tenant_file_template(c.name)) continue;
             if (c.name == shared) continue;
-            targets.push_back(detail::find_pool(db, c.name));
+            auto pool = detail::find_pool(db, c.name);
+            if (!pool) continue; // a reload removed it meanwhile
+            targets.push_back(std::move(pool));
             labels.emplace_back(c.name, "");
         }
         tenants = detail::extra_pools(db);
@@ -359,8 +361,7 @@ PoolMetrics pool_metrics(const ConnectionState &cs, std::string connection, std:
     m.connection = std::move(connection);
     m.tenant = std::move(tenant);
     m.client = detail::client_of(cs);
-    m.min = detail::config_of(cs).pool.min;
-    m.max = detail::config_of(cs).pool.max;
+    std::tie(m.min, m.max) = detail::pool_size_of(cs);
     if (auto made = detail::pool_stats_if_made(cs)) {
         const auto &s = *made;
         m.idle = s.idle;
@@ -391,6 +392,7 @@ MetricsSnapshot detail::metrics_snapshot(const Database &db) {
     snap.timestamp = detail::iso8601_now();
     for (const auto &c : db.config().connections()) {
         const auto cs = detail::find_pool(db, c.name);
+        if (!cs) continue; // a reload removed it meanwhile
         if (detail::pool_stats_if_made(*cs)) ++snap.pools_active;
         snap.pools.push_back(pool_metrics(*cs, c.name, {}));
     }

@@ -120,7 +120,7 @@ PoolView pool_view(std::string labels, const ConnectionState &cs) {
         v.stats = *made;
         v.has_pool = true;
     } else {
-        v.stats.max = detail::config_of(cs).pool.max;
+        v.stats.max = detail::pool_size_of(cs).second;
     }
     return v;
 }
@@ -140,7 +140,8 @@ std::string detail::prometheus_text(const Database &db, const PrometheusOptions 
     const HealthReport health = detail::recent_health(db, options.health_max_age_ms, options.ping_timeout_ms);
     std::vector<PoolView> pools;
     for (const auto &c : db.config().connections())
-        pools.push_back(pool_view("connection=\"" + escape_label(c.name) + "\"", *detail::find_pool(db, c.name)));
+        if (auto cs = detail::find_pool(db, c.name)) // none: a reload removed it meanwhile
+            pools.push_back(pool_view("connection=\"" + escape_label(c.name) + "\"", *cs));
     // Tenant pools (core/src/tenants), labelled with their tenant; the list
     // pins them until the text is written.
     const std::vector<detail::ExtraPool> extras = detail::extra_pools(db);
@@ -154,6 +155,17 @@ std::string detail::prometheus_text(const Database &db, const PrometheusOptions 
     Exposition e;
     e.family("ilana_build_info", "gauge", "ilana build information (always 1).");
     e.sample("ilana_build_info", "version=\"" ILANA_VERSION "\"", 1);
+    const ConfigStatus config = db.config_status();
+    e.family("ilana_config_reloads_total", "counter",
+             "Config reloads (Database::reload, SIGHUP, reload.watch) by result: applied (a new generation runs), "
+             "rejected (invalid; the running config stayed), unchanged (the same config).");
+    e.sample("ilana_config_reloads_total", "result=\"applied\"", static_cast<double>(config.reloads_applied));
+    e.sample("ilana_config_reloads_total", "result=\"rejected\"", static_cast<double>(config.reloads_rejected));
+    e.sample("ilana_config_reloads_total", "result=\"unchanged\"", static_cast<double>(config.reloads_unchanged));
+    e.family("ilana_config_generation", "gauge", "The running config's generation: 1 at open, +1 per applied reload.");
+    e.sample("ilana_config_generation", "", static_cast<double>(config.generation));
+    e.family("ilana_config_info", "gauge", "The running config's file and content hash (always 1).");
+    e.sample("ilana_config_info", "source=\"" + escape_label(config.source) + "\",hash=\"" + escape_label(config.hash) + "\"", 1);
     e.family("ilana_pools_active", "gauge", "Pools that exist now (tenant pools included).");
     e.sample("ilana_pools_active", "", active);
     e.family("ilana_pools_max", "gauge", "Configured connections plus tenants.maxPools.");

@@ -49,6 +49,7 @@ const char *reason_name(CloseReason why) noexcept {
     case CloseReason::lifetime: return "lifetime";
     case CloseReason::broken: return "broken";
     case CloseReason::shutdown: return "shutdown";
+    case CloseReason::resized: return "resized";
     }
     return "?";
 }
@@ -89,7 +90,7 @@ Pool::Pool(std::string name, PoolOptions options, RetryOptions retry, ConnectFn 
            std::shared_ptr<const Hooks> hooks, ConnectionMetrics *metrics, const PoolClock *clock)
     : name_(std::move(name)), options_(options), retry_(retry), connect_(std::move(connect)),
       hooks_(std::move(hooks)), metrics_(metrics), clock_(clock), bag_(policy::lock_free_allowed(options_)),
-      rng_state_(static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^
+      min_(options.min), max_(options.max), rng_state_(static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^
                  reinterpret_cast<uintptr_t>(this)) {}
 
 Pool::~Pool() { close(); }
@@ -171,16 +172,18 @@ void Pool::destroy(std::unique_ptr<PooledConnection> pc, CloseReason why) noexce
     case CloseReason::idle: ++evicted_idle_; break;
     case CloseReason::lifetime: ++evicted_lifetime_; break;
     case CloseReason::broken: ++evicted_broken_; break;
-    case CloseReason::shutdown: break;
+    case CloseReason::shutdown:
+    case CloseReason::resized: break;
     }
 }
 
 void Pool::throw_timeout(std::chrono::milliseconds waited, Clock::time_point since) {
-    int in_use, waiting;
+    int in_use, waiting, max;
     std::string cause;
     {
         std::lock_guard<std::mutex> lock(mu_);
         ++timeouts_;
+        max = max_;
         const auto census = bag_.census();
         in_use = census.out;
         waiting = census.waiters;
@@ -190,7 +193,7 @@ void Pool::throw_timeout(std::chrono::milliseconds waited, Clock::time_point sin
     std::string message = "[" + name_ + "] ";
     if (cause.empty()) {
         message += "connection pool exhausted: no connection available within acquireTimeoutMillis=" +
-                   std::to_string(options_.acquire_timeout_ms) + " (max=" + std::to_string(options_.max) +
+                   std::to_string(options_.acquire_timeout_ms) + " (max=" + std::to_string(max) +
                    ", in use=" + std::to_string(in_use) + ", waiting=" + std::to_string(waiting) + ", waited " +
                    std::to_string(waited.count()) +
                    "ms); release leases sooner, raise pool.max, or raise acquireTimeoutMillis";
@@ -241,7 +244,7 @@ std::unique_ptr<PooledConnection> Pool::lend_idle(std::unique_lock<std::mutex> &
 std::unique_ptr<PooledConnection> Pool::try_idle(bool &counted) {
     std::unique_lock<std::mutex> lock(mu_);
     if (bag_.lock_free() && !bag_.has_idle() && !closed_) bag_.unpark_all(coarse_now());
-    if (policy::on_acquire(bag_.census(), options_.max, handoff_, closed_) != policy::AcquireStep::take_idle)
+    if (policy::on_acquire(bag_.census(), max_, handoff_, closed_) != policy::AcquireStep::take_idle)
         return nullptr;
     ++acquires_;
     counted = true; // a session failing validation sends this acquire down the full path, counted
@@ -277,7 +280,7 @@ std::unique_ptr<PooledConnection> Pool::acquire_full(std::chrono::milliseconds t
     for (;;) {
         if (!lock.owns_lock()) lock.lock();
         if (bag_.lock_free() && !bag_.has_idle() && !closed_) bag_.unpark_all(coarse_now());
-        switch (policy::on_acquire(bag_.census(), options_.max, handoff_, closed_)) {
+        switch (policy::on_acquire(bag_.census(), max_, handoff_, closed_)) {
         case policy::AcquireStep::fail_closed:
             detail::throw_error(Error("[" + name_ + "] the pool is closed", ErrorClass::connection, name_));
         case policy::AcquireStep::take_idle:
@@ -420,6 +423,7 @@ void Pool::release_locked(std::unique_ptr<PooledConnection> pc, bool reusable) n
                                       pc->borrower, options_.leak_detection_ms);
             untrack_lease_locked(*pc);
         }
+        if (!why && !closed_ && policy::retire_on_release_over_max(bag_.census(), max_)) why = CloseReason::resized;
         if (why || closed_) {
             if (closed_) why = CloseReason::shutdown;
             bag_.move(*pc, SessionStatus::retiring);
@@ -497,15 +501,19 @@ void Pool::report_leaks_locked(Clock::time_point now) noexcept {
 
 void Pool::maintain(Clock::time_point now) noexcept {
     std::vector<std::pair<std::unique_ptr<PooledConnection>, CloseReason>> doomed;
-    int to_create = 0;
+    int to_create = 0, min = 0;
     try {
         std::lock_guard<std::mutex> lock(mu_);
         if (closed_) return;
         // Parked sessions are idle ones: reaped and retired like them.
         if (bag_.lock_free()) bag_.unpark_all(coarse_now());
         if (options_.leak_detection_ms > 0) report_leaks_locked(now);
-        doomed = bag_.retire_idle(policy::retire_idle(bag_.idle_facts(), bag_.census().total(), options_, now));
-        to_create = policy::sessions_to_create(bag_.census(), options_.min, options_.max);
+        PoolOptions sized = options_;
+        sized.min = min_;
+        doomed = bag_.retire_idle(policy::retire_idle(bag_.idle_facts(), bag_.census().total(), sized, now));
+        for (auto &d : take_idle_over_max_locked()) doomed.push_back(std::move(d));
+        to_create = policy::sessions_to_create(bag_.census(), min_, max_);
+        min = min_;
         bag_.reserve_create(to_create);
     } catch (const std::bad_alloc &) {
         return; // no memory for the lists: the next tick tries again
@@ -517,7 +525,7 @@ void Pool::maintain(Clock::time_point now) noexcept {
         try {
             pc = create_with_retry(this->now() + std::chrono::milliseconds(options_.create_timeout_ms));
         } catch (const Error &e) {
-            ilana::logger()->warn("conn={} could not open a session to keep pool.min={}: {}", name_, options_.min,
+            ilana::logger()->warn("conn={} could not open a session to keep pool.min={}: {}", name_, min,
                                   e.what());
         } catch (...) {
         }
@@ -553,6 +561,31 @@ void Pool::close() noexcept {
     for (auto &pc : doomed) destroy(std::move(pc), CloseReason::shutdown);
 }
 
+std::vector<std::pair<std::unique_ptr<PooledConnection>, CloseReason>> Pool::take_idle_over_max_locked() {
+    const int excess = policy::idle_over_max(bag_.census(), max_);
+    std::vector<policy::Retirement> chosen;
+    for (int i = 0; i < excess; ++i) chosen.push_back({static_cast<size_t>(i), CloseReason::resized});
+    return bag_.retire_idle(chosen); // the idle list is oldest used first
+}
+
+void Pool::resize(int min, int max) noexcept {
+    std::vector<std::pair<std::unique_ptr<PooledConnection>, CloseReason>> doomed;
+    try {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (closed_) return;
+        min_ = min;
+        max_ = max;
+        if (bag_.lock_free()) bag_.unpark_all(coarse_now()); // parked sessions are idle ones
+        doomed = take_idle_over_max_locked();
+        // A larger max is room for the waiters now, not at the next release.
+        while (policy::can_open(bag_.census(), max_) && bag_.grant_capacity_to_first()) {
+        }
+    } catch (const std::bad_alloc &) {
+        // the list of sessions to close: the next maintenance tick closes them
+    }
+    for (auto &d : doomed) destroy(std::move(d.first), d.second);
+}
+
 bool Pool::closed() const noexcept {
     std::lock_guard<std::mutex> lock(mu_);
     return closed_;
@@ -568,8 +601,8 @@ PoolStats Pool::stats() const {
     s.in_use = census.out - parked;
     s.pending = census.creating;
     s.waiting = census.waiters;
-    s.max = options_.max;
-    s.min = options_.min;
+    s.max = max_;
+    s.min = min_;
     s.created = created_;
     s.destroyed = destroyed_;
     s.timeouts = timeouts_;

@@ -143,6 +143,13 @@ public:
     // Sessions out on lease are closed when they come back.
     void close() noexcept;
     bool closed() const noexcept;
+    // Changes pool.min / pool.max in place (a reload that changes nothing
+    // else): idle sessions above the new max close now, leased ones above
+    // it when they come back (one parked by the lock-free release path at
+    // the next maintenance pass or unpark; no new one opens meanwhile, the
+    // pool being full), waiters get the room a larger max makes, and
+    // maintenance opens sessions up to the new min. Sessions are kept.
+    void resize(int min, int max) noexcept;
 
     PoolStats stats() const;
 
@@ -188,7 +195,11 @@ private:
     bool reset_session(PooledConnection &pc) noexcept;
     void destroy(std::unique_ptr<PooledConnection> pc, CloseReason why) noexcept;
     // With mu_ held: a session's capacity is free; the first waiter opens one.
-    void capacity_freed_locked() noexcept { bag_.grant_capacity_to_first(); }
+    void capacity_freed_locked() noexcept {
+        if (pool_policy::can_open(bag_.census(), max_)) bag_.grant_capacity_to_first();
+    }
+    // With mu_ held: the idle sessions above max_, taken out to be closed.
+    std::vector<std::pair<std::unique_ptr<PooledConnection>, CloseReason>> take_idle_over_max_locked();
     [[noreturn]] void throw_timeout(std::chrono::milliseconds waited, Clock::time_point since);
     void emit_error(const Error &e) noexcept;
     // Stamps a lease; with leak detection on, links it into leased_.
@@ -208,6 +219,8 @@ private:
     SessionBag bag_; // the sessions and the waiters (guarded by mu_ but its lock-free part)
     PooledConnection *leased_ = nullptr; // head of the leak-detection list
     bool closed_ = false;
+    // pool.min / pool.max: options_'s until resize() changes them.
+    int min_, max_;
     bool handoff_ = false; // releases go straight to the waiters (see the top)
 
     std::atomic<uint64_t> resets_{0}, reset_failures_{0}; // written on the dirty path only

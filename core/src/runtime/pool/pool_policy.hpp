@@ -33,7 +33,7 @@ enum class SessionStatus : uint8_t {
 };
 
 // Why a session leaves the pool.
-enum class CloseReason { idle, lifetime, broken, shutdown };
+enum class CloseReason { idle, lifetime, broken, shutdown, resized };
 
 namespace pool_policy {
 
@@ -239,6 +239,24 @@ inline std::chrono::milliseconds maintenance_interval(int64_t reap_interval_ms) 
 inline bool lease_leaked(Clock::time_point leased_at, Clock::time_point now, int64_t leak_detection_ms) noexcept {
     return leak_detection_ms > 0 && now - leased_at > std::chrono::milliseconds(leak_detection_ms);
 }
+
+// ---- resizing (a reload that changes only pool.min / pool.max) ------------
+
+// Whether the pool may open one more session: a freed capacity goes to the
+// first waiter only while the pool is below `max` (after a shrink it is not
+// until enough sessions have closed).
+inline bool can_open(const Census &c, int max) noexcept { return c.total() < max; }
+
+// How many idle sessions close now, oldest used first, so that the pool
+// holds no more than `max`: sessions out on lease above it close when they
+// come back (retire_on_release_over_max), never taken from their caller.
+inline int idle_over_max(const Census &c, int max) noexcept {
+    return std::max(0, std::min(c.idle, c.total() - std::max(0, max)));
+}
+
+// A released session closes instead of going idle while the pool holds
+// more than `max` (shrunk while it was out); `total` counts it.
+inline bool retire_on_release_over_max(const Census &c, int max) noexcept { return c.total() > max; }
 
 // ---- closing ---------------------------------------------------------------
 
