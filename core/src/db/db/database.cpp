@@ -425,6 +425,10 @@ Database Database::open(Config config_in, OpenOptions options) {
     state->config = config;
     state->hooks = std::make_shared<const Hooks>(std::move(options.hooks));
 
+    for (const auto &cc : config->connections())
+        if (cc.password_provider)
+            state->password_providers.emplace(
+                cc.name, std::make_shared<detail::PasswordProvider>(*cc.password_provider, cc.name, config));
     for (const auto &cc : config->connections()) {
         auto driver = state->registry.require(cc.client, config->source() + ": " + cc.json_path + "/client");
         auto cs = detail::make_connection_state(*state, cc, driver, cc.name, {});

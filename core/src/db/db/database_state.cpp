@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 
 namespace ilana::detail {
@@ -92,6 +93,12 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
             }
         if (!replaced) target->params.push_back(kv);
     }
+    // The provider gives "password" at each open, unless an override (a
+    // tenant's own credentials) replaced it.
+    if (cc.password_provider &&
+        std::none_of(target->params.begin(), target->params.end(), [](const auto &p) { return p.first == "password"; }))
+        if (auto it = state.password_providers.find(cc.name); it != state.password_providers.end())
+            target->password = it->second;
     if (cc.pgbouncer) target->params.emplace_back("pgbouncer", "true");
     target->params.emplace_back("ilana.config_dir", config->base_dir());
     target->params.emplace_back("ilana.connection", name);

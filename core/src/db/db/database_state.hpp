@@ -11,6 +11,7 @@
 
 #include "db/pool_access.hpp"
 #include "db/dialect.hpp"
+#include "credentials/password_provider.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
 
@@ -101,6 +102,11 @@ struct DatabaseState {
     DriverRegistry registry;
     std::shared_ptr<const Hooks> hooks;
     std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> connections;
+    // The password provider of each connection that has one, by connection
+    // name (made by Database::open, read-only after): its pool, its tenant
+    // pools and its replica probes share it, so a command's answer is
+    // cached once for all of them.
+    std::map<std::string, std::shared_ptr<PasswordProvider>, std::less<>> password_providers;
 };
 
 // The registered ExtraPoolSource (null: none), to be called outside
