@@ -5,6 +5,7 @@
 #include "credentials/child_process.hpp"
 
 #include <system_error>
+#include <thread>
 #include <utility>
 
 namespace ilana::detail {
@@ -15,6 +16,12 @@ namespace {
 constexpr std::uintmax_t kPasswordFileLimit = 64u << 10;
 // What a command may print (more is read and dropped).
 constexpr std::size_t kCommandOutputLimit = 64u << 10;
+// After an auth refusal, how long the provider is read again while it still
+// gives the refused value, and how often (a file is cheap to read; a
+// command may be a call to a token service).
+constexpr std::chrono::milliseconds kRotationGrace{1000};
+constexpr std::chrono::milliseconds kFileRecheck{50};
+constexpr std::chrono::milliseconds kCommandRecheck{250};
 // What of a failing command's stderr a message quotes.
 constexpr std::size_t kStderrShown = 500;
 
@@ -106,23 +113,31 @@ std::string PasswordProvider::current() {
     return *cached_;
 }
 
-std::optional<std::string> PasswordProvider::after_auth_failure(const std::string &tried) {
-    std::string fresh;
-    if (!spec_.file.empty()) {
-        fresh = read_file();
-    } else {
-        std::lock_guard<std::mutex> lock(mu_);
-        // Another connect refreshed it since `tried` was handed out: use
-        // that answer rather than run the command again.
-        if (!cached_ || *cached_ == tried) {
-            cached_.reset();
-            cached_ = run_command();
-            fetched_at_ = std::chrono::steady_clock::now();
-        }
-        fresh = *cached_;
+std::string PasswordProvider::read_again(const std::string &tried) {
+    if (!spec_.file.empty()) return read_file();
+    std::lock_guard<std::mutex> lock(mu_);
+    // Another connect refreshed it since `tried` was handed out: use that
+    // answer rather than run the command again.
+    if (!cached_ || *cached_ == tried) {
+        cached_.reset();
+        cached_ = run_command();
+        fetched_at_ = std::chrono::steady_clock::now();
     }
-    if (fresh == tried) return std::nullopt;
-    return fresh;
+    return *cached_;
+}
+
+std::optional<std::string> PasswordProvider::after_auth_failure(const std::string &tried) {
+    // The database and the secret change one after the other: a session
+    // refused between the two finds the old value again, and waits (a
+    // little) for the secret to follow.
+    const auto give_up = std::chrono::steady_clock::now() + kRotationGrace;
+    const auto step = spec_.file.empty() ? kCommandRecheck : kFileRecheck;
+    for (;;) {
+        std::string fresh = read_again(tried);
+        if (fresh != tried) return fresh;
+        if (std::chrono::steady_clock::now() + step > give_up) return std::nullopt;
+        std::this_thread::sleep_for(step);
+    }
 }
 
 } // namespace ilana::detail

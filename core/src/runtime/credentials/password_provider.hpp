@@ -31,16 +31,21 @@ public:
 
     // Called once when a connect with `tried` failed with the auth class:
     // the provider's value read again (the file re-read, the command re-run
-    // unless another connect refreshed it since `tried` was handed out).
-    // Returns it when it differs from `tried` (the connect is tried once
-    // more with it), nullopt when it is the same (the auth error stands).
-    // Throws Error as current() does.
+    // unless another connect refreshed it since `tried` was handed out),
+    // and while it is still `tried`, again for up to 1 s (every 50 ms for a
+    // file, 250 ms for a command): the database and the secret are changed
+    // one after the other, and a session refused in between needs the
+    // secret's new value. Returns the new value (the connect is tried once
+    // more with it), nullopt when it stayed `tried` (the auth error
+    // stands). Throws Error as current() does.
     std::optional<std::string> after_auth_failure(const std::string &tried);
 
     const PasswordProviderConfig &spec() const noexcept { return spec_; }
 
 private:
     std::string read_file() const;
+    // The value read once more, for after_auth_failure.
+    std::string read_again(const std::string &tried);
     std::string run_command() const;
     // Learns `value` and fails when it is empty.
     std::string accept(std::string value, const std::string &what_to_do) const;
