@@ -66,6 +66,33 @@ struct TestRole {
     }
 };
 
+// A MariaDB user of the test's own, dropped at the end.
+struct TestMariaUser {
+    std::string name = "ilana_cred_" + ilana_test::unique_suffix();
+    Database admin;
+    explicit TestMariaUser(const std::string &password)
+        : admin(Database::open(Config::parse(admin_config(), "admin.json", ""))) {
+        admin.on("admin").execute("CREATE USER '" + name + "'@'127.0.0.1' IDENTIFIED BY '" + password + "'");
+        admin.on("admin").execute("GRANT SELECT ON " + ilana_test::mysql().database + ".* TO '" + name +
+                                  "'@'127.0.0.1'");
+    }
+    ~TestMariaUser() {
+        try {
+            admin.on("admin").execute("DROP USER IF EXISTS '" + name + "'@'127.0.0.1'");
+        } catch (...) {
+        }
+    }
+    void set_password(const std::string &password) {
+        admin.on("admin").execute("ALTER USER '" + name + "'@'127.0.0.1' IDENTIFIED BY '" + password + "'");
+    }
+    static std::string admin_config() {
+        const auto s = ilana_test::mysql();
+        return R"({"connections": {"admin": {"client": "mysql2", "connection": {"host": ")" + s.host +
+               R"(", "port": )" + s.port + R"(, "user": ")" + s.user + R"(", "password": ")" + s.password +
+               R"(", "database": ")" + s.database + R"("}, "pool": {"min": 0, "max": 1}}}})";
+    }
+};
+
 // Replaces `path` whole at once (as a secret manager does): a reader sees
 // the old content or the new, never a half-written file.
 void write_atomically(const std::string &path, const std::string &content) {
@@ -82,9 +109,9 @@ std::string write_script(const TempDir &dir, const std::string &name, const std:
 
 // A connection of `role` whose "password" is `provider` (a JSON object),
 // with a pool that opens new sessions often (short lifetime, idle reaping).
-std::string provider_config(const std::string &role, const std::string &provider, const std::string &pool = "") {
-    const auto s = ilana_test::pg();
-    return R"({"connections": {"app": {"client": "pg", "connection": {"host": ")" + s.host + R"(", "port": )" +
+std::string provider_config(const std::string &role, const std::string &provider, const std::string &pool = "",
+                            const ilana_test::ServerSettings &s = ilana_test::pg(), const std::string &client = "pg") {
+    return R"({"connections": {"app": {"client": ")" + client + R"(", "connection": {"host": ")" + s.host + R"(", "port": )" +
            s.port + R"(, "user": ")" + role + R"(", "password": )" + provider + R"(, "database": ")" + s.database +
            R"("}, "pool": )" +
            (pool.empty() ? R"({"min": 0, "max": 4, "acquireTimeoutMillis": 10000, "createTimeoutMillis": 5000})"
@@ -140,7 +167,8 @@ const char *const kChurningPool = R"({"min": 0, "max": 4, "maxLifetimeMillis": 1
 // Rotates the role's password `rounds` times under load; `publish` makes the
 // new password the provider's answer. Returns the log lines written
 // meanwhile and the number of sessions opened.
-std::pair<std::string, uint64_t> rotate_under_load(Database &db, TestRole &role, int rounds,
+template <class Account>
+std::pair<std::string, uint64_t> rotate_under_load(Database &db, Account &role, int rounds,
                        const std::function<void(const std::string &)> &publish) {
     ilana_test::LogCapture logs;
     Load load(db, 6);
@@ -181,6 +209,20 @@ TEST_CASE("credentials: a passwordFile follows a rotated PostgreSQL password und
                       "creds.json", dir.path()));
     db.on("app").query("SELECT 1");
     rotate_under_load(db, role, 3, [&](const std::string &pw) { write_atomically(secret, pw + "\n"); });
+}
+
+TEST_CASE("credentials: a passwordFile follows a rotated MariaDB password under load", "[credentials][mysql]") {
+    ILANA_REQUIRE_MYSQL();
+    TempDir dir;
+    TestMariaUser user("maria-start-2468");
+    const std::string secret = dir.file("db-password");
+    write_atomically(secret, "maria-start-2468\n");
+    Database db = Database::open(Config::parse(
+        provider_config(user.name, R"({"passwordFile": ")" + secret + "\"}", kChurningPool, ilana_test::mysql(),
+                        "mysql2"),
+        "creds.json", dir.path()));
+    db.on("app").query("SELECT 1");
+    rotate_under_load(db, user, 3, [&](const std::string &pw) { write_atomically(secret, pw + "\n"); });
 }
 
 TEST_CASE("credentials: a passwordCommand follows a rotated PostgreSQL password under load, re-run on the auth "
