@@ -16,12 +16,17 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace ilana {
+
+namespace detail {
+class LearnedSecrets;
+}
 
 // Pool options: tarn.js names and semantics, plus HikariCP-style extras.
 // All durations in milliseconds; 0 disables the *Millis extras.
@@ -126,6 +131,26 @@ struct ParamOrigin {
                             // "url" for a "connection" given as a string
 };
 
+// Where a connection's password comes from when the config does not hold it
+// ("password": {"passwordFile": ...} or {"passwordCommand": [...]}, README
+// "Credentials"). Exactly one of `file` and `command` is set. The path and
+// the command are not secret (errors name them); the value they give is,
+// and joins the redaction as soon as it is read (Config::learn_secret).
+struct PasswordProviderConfig {
+    // "passwordFile": absolute (a relative path is taken from the config
+    // file's folder); read again for every new connection, one trailing
+    // newline (\n or \r\n) stripped.
+    std::string file;
+    // "passwordCommand": argv, run without a shell (argv[0] found on PATH
+    // unless it holds a '/'; a relative one with '/' is taken from the
+    // config file's folder); its stdout, one trailing newline stripped, is
+    // the password.
+    std::vector<std::string> command;
+    int64_t ttl_ms = 300000;    // "ttlMs": the command's answer is reused this long (0: every connect)
+    int64_t timeout_ms = 10000; // "timeoutMs": the command is killed after this long
+    std::string json_path;      // "/connections/primary/connection/password"
+};
+
 // One entry of "connections".
 struct ConnectionConfig {
     std::string name;    // key in "connections"
@@ -150,6 +175,9 @@ struct ConnectionConfig {
     int64_t statement_timeout_ms = 0;
     bool use_null_as_default = false;            // accepted from the seed
     bool pgbouncer = false;
+    // "password" given as a provider object; the password is then not one
+    // of `params` (the connect path adds it, NativeConnection::open).
+    std::optional<PasswordProviderConfig> password_provider;
     std::string json_path;                       // "/connections/<name>"
 
     // The value of a param, or nullptr.
@@ -216,6 +244,10 @@ public:
     // The text with every secret value of this config replaced by "***":
     // used on every message that may echo user input.
     std::string redact(std::string text) const;
+    // Adds a secret known only after load (a password provider's answer,
+    // and a rotated one): redact() masks it from now on, in this Config and
+    // every copy of it. Thread-safe.
+    void learn_secret(const std::string &secret) const;
 
 private:
     std::string source_;
@@ -231,6 +263,9 @@ private:
     ReloadOptions reload_;
     std::string hash_;
     std::vector<std::string> secrets_; // values to redact
+    // Secrets learned after load; shared by the copies of this Config.
+    std::shared_ptr<detail::LearnedSecrets> learned_secrets_ = make_learned_secrets();
+    static std::shared_ptr<detail::LearnedSecrets> make_learned_secrets();
 
     friend class ConfigLoader;
     friend class Database; // adds the values of parameters a driver declares secret

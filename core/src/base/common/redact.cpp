@@ -88,6 +88,28 @@ std::string redact_secrets(std::string text, const std::vector<std::string> &sec
     return text;
 }
 
+void LearnedSecrets::add(const std::string &secret) {
+    if (secret.empty()) return;
+    std::vector<std::string> found{secret};
+    secret_fragments(secret, found);
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto &s : found) {
+        auto at = std::lower_bound(secrets_.begin(), secrets_.end(), s);
+        if (at == secrets_.end() || *at != s) secrets_.insert(at, std::move(s));
+    }
+    any_.store(true, std::memory_order_release);
+}
+
+std::string LearnedSecrets::redact(std::string text, const std::vector<std::string> &fixed) const {
+    if (!any_.load(std::memory_order_acquire)) return redact_secrets(std::move(text), fixed);
+    std::vector<std::string> all = fixed;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        all.insert(all.end(), secrets_.begin(), secrets_.end());
+    }
+    return redact_secrets(std::move(text), all);
+}
+
 void secret_fragments(std::string_view secret, std::vector<std::string> &out) {
     std::string_view::size_type start = 0;
     for (std::string_view::size_type i = 0; i <= secret.size(); ++i) {

@@ -11,6 +11,8 @@
 // port or database name.
 #pragma once
 
+#include <atomic>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +44,25 @@ void url_secret_candidates(std::string_view text, std::vector<std::string> &out)
 // ('@' '/' '?' '#' ':' '&' '=' ',' ';' '[' ']' quotes, blanks) of at least
 // kMinSecretFragment characters.
 void secret_fragments(std::string_view secret, std::vector<std::string> &out);
+
+// Secrets that become known while the process runs (a password provider's
+// answers, Config::learn_secret), beside the fixed list a config collects at
+// load. Each is kept with its fragments (secret_fragments) and never
+// forgotten: a rotated-away password may still sit in a message of a
+// session opened with it. Thread-safe; redacting costs one atomic load
+// while nothing was learned.
+class LearnedSecrets {
+public:
+    void add(const std::string &secret);
+    // redact_secrets over `fixed` and everything learned, in one pass (so
+    // the longest secret of both lists is masked first).
+    std::string redact(std::string text, const std::vector<std::string> &fixed) const;
+
+private:
+    mutable std::mutex mu_;
+    std::vector<std::string> secrets_; // sorted, unique
+    std::atomic<bool> any_{false};
+};
 
 // "%40" -> "@" etc.; invalid escapes are kept as written.
 std::string percent_decode(std::string_view text);

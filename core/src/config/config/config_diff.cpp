@@ -62,12 +62,18 @@ bool same_debug(const DebugOptions &a, const DebugOptions &b) {
            a.slow_query_threshold_ms == b.slow_query_threshold_ms;
 }
 
+bool same_provider(const std::optional<PasswordProviderConfig> &a, const std::optional<PasswordProviderConfig> &b) {
+    if (!a || !b) return !a && !b;
+    return a->file == b->file && a->command == b->command && a->ttl_ms == b->ttl_ms && a->timeout_ms == b->timeout_ms;
+}
+
 // Why the connection needs a new pool ("" when it does not), without the
 // replicas rule (below).
 std::string replace_reason(const Config &from, const ConnectionConfig &a, const Config &to,
                            const ConnectionConfig &b) {
     if (a.client != b.client) return "client";
     if (a.params != b.params) return "connection parameters";
+    if (!same_provider(a.password_provider, b.password_provider)) return "password provider";
     if (!same_pool_but_size(a.pool, b.pool)) return "pool options";
     const RetryOptions &ra = a.retry ? *a.retry : from.retry();
     const RetryOptions &rb = b.retry ? *b.retry : to.retry();

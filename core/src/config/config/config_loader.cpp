@@ -295,6 +295,8 @@ private:
             const std::string child = join_path(path, view(it->name));
             const Value &v = it->value;
             if (v.IsNull()) continue;
+            // The provider object, read by read_password_provider.
+            if (prefix.empty() && v.IsObject() && view(it->name) == "password") continue;
             if (v.IsObject()) {
                 flatten(v, key, child, params, origins);
                 continue;
@@ -312,6 +314,45 @@ private:
         }
     }
 
+    // "password": {"passwordFile": ...} | {"passwordCommand": [...], "ttlMs", "timeoutMs"}.
+    // The schema checked the keys and types; here the combinations.
+    PasswordProviderConfig read_password_provider(const Value &object, const std::string &path,
+                                                  const ConnectionConfig &c) const {
+        const Value *file = member(object, "passwordFile");
+        const Value *command = member(object, "passwordCommand");
+        if (file != nullptr && command != nullptr)
+            fail(path, "give either \"passwordFile\" or \"passwordCommand\", not both");
+        if (file == nullptr && command == nullptr)
+            fail(path, "a password object needs \"passwordFile\" (a file holding the password) or "
+                       "\"passwordCommand\" (a command printing it); for a literal password write a string");
+        PasswordProviderConfig p;
+        p.json_path = effective_.source_path(path);
+        if (file != nullptr) {
+            for (const char *key : {"ttlMs", "timeoutMs"})
+                if (member(object, key) != nullptr)
+                    fail(join_path(path, key), std::string("\"") + key +
+                                                   "\" applies to \"passwordCommand\" only: \"passwordFile\" is "
+                                                   "read again for every new connection; remove it");
+            p.file = resolve_path(str(*file));
+        } else {
+            for (auto it = command->Begin(); it != command->End(); ++it) p.command.push_back(str(*it));
+            // argv[0] with a '/' is a path (relative: from the config's
+            // folder, like passwordFile); a bare name is looked up on PATH.
+            if (p.command[0].find('/') != std::string::npos) p.command[0] = resolve_path(p.command[0]);
+            p.ttl_ms = get_int(object, "ttlMs", p.ttl_ms);
+            p.timeout_ms = get_int(object, "timeoutMs", p.timeout_ms);
+        }
+        // Two passwords for one connection: the drivers would take the
+        // explicit key and silently ignore the other; refused instead.
+        for (std::size_t i = 0; i < c.params.size(); ++i)
+            if (carries_password(c.params[i].second))
+                fail_at(c.param_origins[i].json_path,
+                        "this parameter carries a password, and " + p.json_path +
+                            " gives one from a provider: remove the password from it (keep the provider) or "
+                            "remove the provider");
+        return p;
+    }
+
     ConnectionConfig read_connection(const std::string &name, const Value &object, const std::string &path) const {
         if (!valid_connection_name(name))
             fail(path, "invalid connection name '" + name +
@@ -327,6 +368,8 @@ private:
                 c.param_origins.push_back({effective_.source_path(conn_path), "url"});
             } else if (conn->IsObject()) {
                 flatten(*conn, "", conn_path, c.params, c.param_origins);
+                if (const Value *password = member(*conn, "password"); password != nullptr && password->IsObject())
+                    c.password_provider = read_password_provider(*password, join_path(conn_path, "password"), c);
             }
         }
         if (const Value *pool = member(object, "pool")) read_pool(*pool, join_path(path, "pool"), c.pool);

@@ -123,7 +123,10 @@ const char *const kSchema = R"SCHEMA({
         "connection": {
           "type": ["object", "string"],
           "minLength": 1,
-          "properties": { "port": { "$ref": "#/definitions/port" } },
+          "properties": {
+            "port": { "$ref": "#/definitions/port" },
+            "password": { "$ref": "#/definitions/password" }
+          },
           "additionalProperties": { "$ref": "#/definitions/param" },
           "x-expect": "an object of connection parameters or a URL string"
         },
@@ -167,6 +170,27 @@ const char *const kSchema = R"SCHEMA({
       "pattern": "^[0-9]{1,5}$",
       "x-coerce": true,
       "x-expect": "a port number (1-65535)"
+    },
+
+    "password": {
+      "type": ["string", "number", "object", "null"],
+      "properties": {
+        "passwordFile": {
+          "type": "string",
+          "minLength": 1,
+          "x-expect": "the path of a file holding the password (e.g. \"/run/secrets/db\")"
+        },
+        "passwordCommand": {
+          "type": "array",
+          "minItems": 1,
+          "items": { "$ref": "#/definitions/nonEmptyString" },
+          "x-expect": "the command as a list of arguments, run without a shell (e.g. [\"/usr/local/bin/get-token\", \"primary\"])"
+        },
+        "ttlMs": { "$ref": "#/definitions/millis" },
+        "timeoutMs": { "$ref": "#/definitions/positive" }
+      },
+      "additionalProperties": false,
+      "x-expect": "a string, or a provider object: {\"passwordFile\": \"...\"} or {\"passwordCommand\": [...], \"ttlMs\": ..., \"timeoutMs\": ...}"
     },
 
     "param": {

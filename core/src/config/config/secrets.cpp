@@ -22,7 +22,18 @@ bool Config::is_secret_key(const std::string &key) {
     return false;
 }
 
-std::string Config::redact(std::string text) const { return detail::redact_secrets(std::move(text), secrets_); }
+std::string Config::redact(std::string text) const {
+    if (!learned_secrets_) return detail::redact_secrets(std::move(text), secrets_);
+    return learned_secrets_->redact(std::move(text), secrets_);
+}
+
+void Config::learn_secret(const std::string &secret) const {
+    if (learned_secrets_) learned_secrets_->add(secret);
+}
+
+std::shared_ptr<detail::LearnedSecrets> Config::make_learned_secrets() {
+    return std::make_shared<detail::LearnedSecrets>();
+}
 
 } // namespace ilana
 
@@ -90,6 +101,10 @@ void dsn_passwords(const std::string &text, std::vector<std::string> &out) {
     }
 }
 
+bool is_password_provider(const Value &value) {
+    return member(value, "passwordFile") != nullptr || member(value, "passwordCommand") != nullptr;
+}
+
 void collect(const Value &value, bool secret, std::vector<std::string> &out) {
     if (value.IsString()) {
         const std::string s = str(value);
@@ -102,6 +117,10 @@ void collect(const Value &value, bool secret, std::vector<std::string> &out) {
     } else if (value.IsNumber()) {
         if (secret) out.push_back(number_text(value));
     } else if (value.IsObject()) {
+        // A password provider names where the secret is (a file, a
+        // command), which errors must be able to show; its answer is
+        // learned when it is read (Config::learn_secret).
+        if (secret && is_password_provider(value)) return;
         for (auto it = value.MemberBegin(); it != value.MemberEnd(); ++it)
             collect(it->value, secret || Config::is_secret_key(str(it->name)), out);
     } else if (value.IsArray()) {
@@ -112,6 +131,13 @@ void collect(const Value &value, bool secret, std::vector<std::string> &out) {
 } // namespace
 
 void collect_secrets(const Value &root, std::vector<std::string> &out) { collect(root, false, out); }
+
+bool carries_password(const std::string &text) {
+    std::vector<std::string> found;
+    detail::url_secret_candidates(text, found);
+    if (text.find('=') != std::string::npos) dsn_passwords(text, found);
+    return std::any_of(found.begin(), found.end(), [](const std::string &s) { return !s.empty(); });
+}
 
 void normalize_secrets(std::vector<std::string> &secrets) {
     secrets.erase(std::remove(secrets.begin(), secrets.end(), std::string()), secrets.end());

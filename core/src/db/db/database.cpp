@@ -505,10 +505,14 @@ Database Database::open(Config config_in, OpenOptions options) {
     state->hooks = std::make_shared<const Hooks>(std::move(options.hooks));
 
     std::vector<std::string> made;
+    for (const auto &cc : config.connections())
+        if (cc.password_provider)
+            generation->password_providers.emplace(
+                cc.name, std::make_shared<detail::PasswordProvider>(*cc.password_provider, cc.name, generation->config));
     for (const auto &cc : config.connections()) {
         auto driver = state->registry.require(cc.client, config.source() + ": " + cc.json_path + "/client");
         generation->connections.emplace(
-            cc.name, detail::make_connection_state(*state, generation->config, cc, driver, cc.name, {}));
+            cc.name, detail::make_connection_state(*state, *generation, cc, driver, cc.name, {}));
         made.push_back(cc.name);
     }
     detail::link_replicas(config, made, generation->connections);
@@ -593,11 +597,16 @@ ReloadResult Database::reload(Config next_in) const {
             auto old = cur.connections.find(cc.name);
             if (change == nullptr || change->kind == ConfigChange::Kind::resized) {
                 next->connections.emplace(cc.name, old->second);
+                if (auto p = cur.password_providers.find(cc.name); p != cur.password_providers.end())
+                    next->password_providers.emplace(cc.name, p->second);
                 if (change != nullptr) resized.emplace_back(old->second, change);
                 continue;
             }
+            if (cc.password_provider)
+                next->password_providers.emplace(
+                    cc.name, std::make_shared<detail::PasswordProvider>(*cc.password_provider, cc.name, next->config));
             auto driver = state.registry.require(cc.client, config.source() + ": " + cc.json_path + "/client");
-            auto cs = detail::make_connection_state(state, next->config, cc, driver, cc.name, {});
+            auto cs = detail::make_connection_state(state, *next, cc, driver, cc.name, {});
             if (change->kind == ConfigChange::Kind::replaced) replaced.emplace_back(old->second, cs);
             next->connections.emplace(cc.name, std::move(cs));
             made.push_back(cc.name);

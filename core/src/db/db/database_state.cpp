@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <tuple>
 
@@ -122,11 +123,12 @@ void ConnectionState::log_pool_evicted(const char *reason) noexcept {
     }
 }
 
-std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &state,
-                                                       const std::shared_ptr<const Config> &config,
+std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &state, const Generation &generation,
                                                        const ConnectionConfig &cc,
                                                        std::shared_ptr<LoadedDriver> driver, const std::string &name,
                                                        const std::vector<std::pair<std::string, std::string>> &overrides) {
+    (void)state;
+    const std::shared_ptr<const Config> &config = generation.config;
     auto cs = std::make_shared<ConnectionState>();
     cs->name = name;
     cs->client = cc.client;
@@ -149,6 +151,12 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
             }
         if (!replaced) target->params.push_back(kv);
     }
+    // The provider gives "password" at each open, unless an override (a
+    // tenant's own credentials) replaced it.
+    if (cc.password_provider &&
+        std::none_of(target->params.begin(), target->params.end(), [](const auto &p) { return p.first == "password"; }))
+        if (auto it = generation.password_providers.find(cc.name); it != generation.password_providers.end())
+            target->password = it->second;
     if (cc.pgbouncer) target->params.emplace_back("pgbouncer", "true");
     target->params.emplace_back("ilana.config_dir", config->base_dir());
     target->params.emplace_back("ilana.connection", name);

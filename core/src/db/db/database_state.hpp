@@ -11,6 +11,7 @@
 
 #include "db/pool_access.hpp"
 #include "db/dialect.hpp"
+#include "credentials/password_provider.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool.hpp"
 
@@ -144,6 +145,12 @@ struct Generation {
     uint64_t number = 1;
     std::shared_ptr<const Config> config;
     std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> connections;
+    // The password provider of each connection that has one, by connection
+    // name: its pool, its tenant pools and its replica probes share it, so
+    // a command's answer is cached once for all of them. A reload keeps the
+    // provider of a connection it keeps (its cache with it) and makes one
+    // for a connection it adds or replaces.
+    std::map<std::string, std::shared_ptr<PasswordProvider>, std::less<>> password_providers;
 };
 
 struct ReloadWatcher; // database.cpp / config_watch.cpp
@@ -179,9 +186,9 @@ std::shared_ptr<ExtraPoolSource> extra_source(DatabaseState &state);
 
 // The state of one pool of `cc` named `name` ("primary", or for a tenant
 // pool "primary@tenant_a"), with connect parameters replaced or added by
-// `overrides` (a tenant's schema / database / file).
-std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &state,
-                                                       const std::shared_ptr<const Config> &config,
+// `overrides` (a tenant's schema / database / file), in `generation` (its
+// config and password providers).
+std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &state, const Generation &generation,
                                                        const ConnectionConfig &cc,
                                                        std::shared_ptr<LoadedDriver> driver, const std::string &name,
                                                        const std::vector<std::pair<std::string, std::string>> &overrides);

@@ -101,7 +101,7 @@ std::shared_ptr<ConnectionState> open_extra_pool(const std::weak_ptr<DatabaseSta
                                                  const std::string &namespace_name) {
     auto ds = db.lock();
     if (!ds) detail::throw_error(Error("tenants: the Database is closed", ErrorClass::connection, name));
-    auto cs = make_connection_state(*ds, ds->current().config, cc, std::move(driver), name, overrides);
+    auto cs = make_connection_state(*ds, ds->current(), cc, std::move(driver), name, overrides);
     cs->namespace_name = namespace_name; // for log records, POOL_CREATED first
     cs->pool();                          // the pool exists from now on: onPoolCreated
     return cs;

@@ -152,11 +152,19 @@ void check_connection_params(const Config &config, const ConnectionConfig &cc, c
             fail(origin.json_path, "expected " + expected(*p) + ", got " + got(config, origin.json_type, value, secret));
     }
 
+    // A provider's password reaches the driver as "password" at connect:
+    // a driver without such a parameter would refuse it only then.
+    if (cc.password_provider && !declared.open && declared.find("password") == nullptr)
+        fail(cc.password_provider->json_path, client + " (" + driver.name +
+                                                  ") takes no \"password\" parameter, so a password provider has "
+                                                  "nothing to give it; remove \"password\"");
+
     for (const auto &p : declared.list) {
         if (!p.required) continue;
+        const bool provided = p.key == "password" && cc.password_provider;
         const bool given = std::any_of(cc.params.begin(), cc.params.end(),
                                        [&](const auto &kv) { return kv.first == p.key; });
-        if (!given)
+        if (!given && !provided)
             fail(cc.params.empty() ? cc.json_path : cc.json_path + "/connection",
                  "missing required key '" + p.key + "' for " + client + " (" + p.description + ")");
     }

@@ -209,6 +209,16 @@ Value params_schema(const DriverInfo &d, Allocator &a) {
         }
         Value &props = *member(*object, "properties");
         Value node = param_schema(p, a);
+        // The loader takes a password provider object in its place
+        // (README "Credentials"; the loader's "#/definitions/password").
+        if (p.key == "password") {
+            Value either(rapidjson::kArrayType);
+            Value provider(rapidjson::kObjectType);
+            provider.AddMember("$ref", "#/definitions/password", a);
+            either.PushBack(std::move(node), a).PushBack(std::move(provider), a);
+            node = Value(rapidjson::kObjectType);
+            node.AddMember("anyOf", std::move(either), a);
+        }
         if (Value *existing = member(props, rest)) {
             // "ssl" declared after "ssl.ca": keep the object part.
             Value *properties = member(*existing, "properties");

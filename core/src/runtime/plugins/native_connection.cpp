@@ -2,6 +2,11 @@
 
 #include "common/error_factory.hpp"
 #include "common/sql_kind.hpp"
+#include "credentials/password_provider.hpp"
+
+#include <ilana/logging.hpp>
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -61,8 +66,13 @@ Error abi_error(const ilana_error &err, const std::string &connection,
 std::unique_ptr<NativeConnection> NativeConnection::open(std::shared_ptr<const ConnectTarget> target,
                                                          int32_t timeout_ms) {
     std::vector<ilana_param> params;
-    params.reserve(target->params.size());
+    params.reserve(target->params.size() + 1);
     for (const auto &kv : target->params) params.push_back({kv.first.c_str(), kv.second.c_str()});
+    std::string password;
+    if (target->password) {
+        password = target->password->current();
+        params.push_back({"password", password.c_str()});
+    }
     ilana_connect_params cp{};
     cp.struct_size = sizeof cp;
     cp.params = params.data();
@@ -72,7 +82,23 @@ std::unique_ptr<NativeConnection> NativeConnection::open(std::shared_ptr<const C
     cp.host_context = const_cast<std::string *>(&target->name);
     ilana_conn *conn = nullptr;
     ilana_error err = fresh_error();
-    if (target->driver->api().connect(&cp, &conn, &err) != ILANA_OK || conn == nullptr) {
+    ilana_status status = target->driver->api().connect(&cp, &conn, &err);
+    // The one place that decides a provider's re-read: an auth refusal of
+    // the value it gave may mean the password was rotated since.
+    if ((status != ILANA_OK || conn == nullptr) && target->password && err.error_class == ILANA_ERR_AUTH) {
+        if (auto fresh = target->password->after_auth_failure(password)) {
+            ilana::logger()->info("conn={} the server refused the password from the {}; read again, it changed: "
+                                  "connecting once more with the new one",
+                                  target->name, target->password->spec().file.empty() ? "password command"
+                                                                                     : "password file");
+            password = std::move(*fresh);
+            params.back().value = password.c_str();
+            conn = nullptr;
+            err = fresh_error();
+            status = target->driver->api().connect(&cp, &conn, &err);
+        }
+    }
+    if (status != ILANA_OK || conn == nullptr) {
         if (err.error_class == ILANA_ERR_NONE) {
             err.error_class = ILANA_ERR_INTERNAL;
             std::strcpy(err.message, "connect failed without an error record");

@@ -24,12 +24,17 @@
 
 namespace ilana::detail {
 
+class PasswordProvider;
+
 // Everything needed to open sessions of one named connection.
 struct ConnectTarget {
     std::string name;                       // config name; also the log context
     std::shared_ptr<LoadedDriver> driver;
     std::vector<std::pair<std::string, std::string>> params; // incl. ilana.* keys
     std::function<std::string(std::string)> redact;          // removes secrets
+    // The "password" parameter's provider (README "Credentials"), asked at
+    // each open; null when the password (if any) is one of `params`.
+    std::shared_ptr<PasswordProvider> password;
 };
 
 // An ilana_error ready to pass to a driver call (struct_size set, "no error").
@@ -44,6 +49,9 @@ class NativeResult;
 class NativeConnection {
 public:
     // Opens a session; throws Error (class from the driver) on failure.
+    // With a password provider: its current value, and when the driver
+    // refuses it with the auth class, the provider's value read again and
+    // the connect tried once more if it changed (a rotated password).
     static std::unique_ptr<NativeConnection> open(std::shared_ptr<const ConnectTarget> target,
                                                   int32_t timeout_ms);
     ~NativeConnection();
