@@ -100,6 +100,15 @@ struct ParamOrigin {
                             // "url" for a "connection" given as a string
 };
 
+// One entry of "servers": a connection budget shared by every pool whose
+// connection names this server ("server": "pg-main"), tenant pools and
+// replicas included. README "Connection budget".
+struct ServerConfig {
+    std::string name;         // key in "servers"
+    int max_connections = 0;  // "maxConnections": open (and opening) sessions at most
+    std::string json_path;    // "/servers/<name>"
+};
+
 // One entry of "connections".
 struct ConnectionConfig {
     std::string name;    // key in "connections"
@@ -124,6 +133,7 @@ struct ConnectionConfig {
     int64_t statement_timeout_ms = 0;
     bool use_null_as_default = false;            // accepted from the seed
     bool pgbouncer = false;
+    std::string server;                          // "server": a key of "servers" ("" = no budget)
     std::string json_path;                       // "/connections/<name>"
 
     // The value of a param, or nullptr.
@@ -157,6 +167,10 @@ public:
     const DebugOptions &debug() const noexcept { return debug_; }
     const MetricsOptions &metrics() const noexcept { return metrics_; }
     const std::optional<TenantsOptions> &tenants() const noexcept { return tenants_; }
+    // "servers": the connection budgets, in file order.
+    const std::vector<ServerConfig> &servers() const noexcept { return servers_; }
+    // nullptr when absent.
+    const ServerConfig *find_server(const std::string &name) const noexcept;
     // True for the tenants' template connection under "isolation": "file":
     // its filename holds "{tenant}", so it is no database of its own and
     // must not be opened (that would create a file by that literal name).
@@ -182,6 +196,7 @@ private:
     DebugOptions debug_;
     MetricsOptions metrics_;
     std::optional<TenantsOptions> tenants_;
+    std::vector<ServerConfig> servers_;
     std::vector<std::string> secrets_; // values to redact
 
     friend class ConfigLoader;

@@ -65,6 +65,24 @@ const char *const kSchema = R"SCHEMA({
       },
       "additionalProperties": false
     },
+    "servers": {
+      "type": "object",
+      "additionalProperties": {
+        "type": "object",
+        "properties": {
+          "maxConnections": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 2147483647,
+            "x-coerce": true,
+            "x-expect": "the most connections every pool of this server may hold open together (1 or more)"
+          }
+        },
+        "required": ["maxConnections"],
+        "additionalProperties": false
+      },
+      "x-expect": "an object of named servers, each with its connection budget {\"maxConnections\": N}"
+    },
     "tenants": {
       "type": "object",
       "properties": {
@@ -146,7 +164,8 @@ const char *const kSchema = R"SCHEMA({
           "x-expect": "milliseconds from 0 (no statement timeout) to 2147483647"
         },
         "useNullAsDefault": { "$ref": "#/definitions/flag" },
-        "pgbouncer": { "$ref": "#/definitions/flag" }
+        "pgbouncer": { "$ref": "#/definitions/flag" },
+        "server": { "type": "string", "minLength": 1, "x-expect": "the name of an entry of \"servers\"" }
       },
       "required": ["client"],
       "additionalProperties": false

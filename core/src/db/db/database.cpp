@@ -424,6 +424,10 @@ Database Database::open(Config config_in, OpenOptions options) {
     auto config = std::make_shared<const Config>(std::move(config_in));
     state->config = config;
     state->hooks = std::make_shared<const Hooks>(std::move(options.hooks));
+    // One budget per server, shared by the pools of every connection (and
+    // tenant pool) that names it.
+    for (const auto &server : config->servers())
+        state->budgets.emplace(server.name, std::make_shared<detail::ServerBudget>(server.name, server.max_connections));
 
     for (const auto &cc : config->connections()) {
         auto driver = state->registry.require(cc.client, config->source() + ": " + cc.json_path + "/client");

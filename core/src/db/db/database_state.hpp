@@ -46,6 +46,8 @@ struct ConnectionState {
     bool driver_enforces_timeout = false;
 
     ConnectionMetrics metrics;
+    // The budget of the connection's server ("server"), null without one.
+    std::shared_ptr<ServerBudget> budget;
     std::once_flag pool_once;
     std::shared_ptr<Pool> pool_ptr;
     // pool_ptr.get() once it is made: the per-query path reads this one
@@ -101,6 +103,8 @@ struct DatabaseState {
     DriverRegistry registry;
     std::shared_ptr<const Hooks> hooks;
     std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> connections;
+    // The server budgets ("servers"), by server name.
+    std::map<std::string, std::shared_ptr<ServerBudget>, std::less<>> budgets;
 };
 
 // The registered ExtraPoolSource (null: none), to be called outside
