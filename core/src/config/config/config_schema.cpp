@@ -75,7 +75,7 @@ const char *const kSchema = R"SCHEMA({
             "minimum": 1,
             "maximum": 2147483647,
             "x-coerce": true,
-            "x-expect": "the most connections every pool of this server may hold open together (1 or more)"
+            "x-expect": "a connection budget of 1 or more (the sessions all pools of this server may hold open together)"
           }
         },
         "required": ["maxConnections"],

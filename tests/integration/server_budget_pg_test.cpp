@@ -1,0 +1,135 @@
+// The connection budget of a server against a real PostgreSQL (issue 20,
+// "Connection budget"): 200 tenant pools (schema isolation) over one
+// server with "maxConnections": 40, 32 threads querying them -- 8 of them
+// hammering one tenant, the others going round all 200. A separate thread
+// samples pg_stat_activity throughout, counting only this test's sessions
+// (by application_name): never more than 40. Every tenant makes progress:
+// each completes at least half its fair share (the queries of the run over
+// the tenants). The figures are printed ("[budget] ...").
+#include <catch2/catch.hpp>
+
+#include <ilana/ilana.hpp>
+#include <ilana/tenants.hpp>
+
+#include "configs.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+using namespace ilana;
+using namespace std::chrono;
+using ilana_test::TempDir;
+
+TEST_CASE("server budget (PostgreSQL): 200 tenant pools, budget 40, 32 threads: never more than 40 sessions, "
+          "every tenant progresses",
+          "[budget][pg][threads][tenants]") {
+    ILANA_REQUIRE_PG();
+    constexpr int kTenants = 200, kBudget = 40, kThreads = 32, kHammers = 8;
+    constexpr auto kRun = seconds(6);
+    TempDir dir;
+    const std::string tag = "b" + std::to_string(getpid());
+    const std::string app = "ilana_budget_" + tag; // this test's sessions in pg_stat_activity
+    const std::string prefix = tag + "_t_";
+    dir.write("ilana.config.json",
+              R"({"default": "primary",
+        "servers": {"pg-main": {"maxConnections": )" + std::to_string(kBudget) + R"(}},
+        "connections": {
+          "primary": {"client": "postgres", "server": "pg-main", "pool": {"max": 4},
+                      "connection": )" + ilana_test::pg_connection_json(R"("application_name": ")" + app + R"(")") + R"(},
+          "monitor": {"client": "postgres", "pool": {"max": 1}, "connection": )" +
+                  ilana_test::pg_connection_json() + R"(}},
+        "tenants": {"connection": "primary", "isolation": "schema", "schemaPrefix": ")" + prefix + R"(",
+                    "maxPools": 250, "pool": {"min": 0, "max": 2, "acquireTimeoutMillis": 15000}}})");
+    Database db = Database::open(dir.file("ilana.config.json"), OpenOptions{"", {ILANA_TEST_PLUGIN_DIR}, {}});
+    TenantManager tm(db);
+    std::vector<std::string> ids;
+    for (int i = 0; i < kTenants; ++i) ids.push_back("s" + std::to_string(i));
+    struct Cleanup {
+        TenantManager &tm;
+        ~Cleanup() {
+            try {
+                for (const auto &id : tm.discover()) tm.drop_tenant(id);
+            } catch (const std::exception &e) {
+                WARN("cleanup failed: " << e.what());
+            }
+        }
+    } cleanup{tm};
+    for (const auto &id : ids) tm.create_tenant(id, CreateTenantOptions{false});
+    REQUIRE(tm.discover().size() == static_cast<size_t>(kTenants));
+
+    Connection monitor = db.on("monitor");
+    auto count_sessions = [&] {
+        return monitor.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = ?", {app})
+            .front()["n"]
+            .as<int64_t>();
+    };
+    std::atomic<bool> stop{false};
+    std::atomic<int64_t> max_seen{0};
+    std::atomic<int> samples{0}, sample_errors{0};
+    std::thread sampler([&] {
+        while (!stop) {
+            try {
+                const int64_t n = count_sessions();
+                if (n > max_seen) max_seen = n;
+                ++samples;
+            } catch (const std::exception &e) {
+                if (++sample_errors == 1) WARN("sampling failed: " << e.what());
+            }
+            std::this_thread::sleep_for(milliseconds(2));
+        }
+    });
+
+    std::vector<std::atomic<int>> done(kTenants);
+    std::atomic<int> errors{0}, wrong{0};
+    const auto until = steady_clock::now() + kRun;
+    std::vector<std::thread> workers;
+    for (int t = 0; t < kThreads; ++t)
+        workers.emplace_back([&, t] {
+            for (int i = 0; steady_clock::now() < until; ++i) {
+                // Threads 0..7 hammer tenant s0; the others go round all tenants.
+                const int k = t < kHammers ? 0 : (t * 7 + i) % kTenants;
+                try {
+                    Result r = tm.get(ids[k]).query("SELECT current_schema() AS s");
+                    if (r.front()["s"].as<std::string>() != prefix + ids[k]) ++wrong;
+                    ++done[k];
+                } catch (const std::exception &e) {
+                    if (++errors == 1) WARN("query failed: " << e.what());
+                }
+            }
+        });
+    for (auto &w : workers) w.join();
+    stop = true;
+    sampler.join();
+
+    long total = 0;
+    int fewest = INT32_MAX;
+    for (auto &d : done) {
+        total += d;
+        fewest = std::min(fewest, d.load());
+    }
+    const double fair = static_cast<double>(total) / kTenants;
+    const std::string metrics = db.prometheus_text();
+    std::printf("[budget] %d tenant pools, budget %d, %d threads (%d on one tenant), %lld s: %ld queries; the "
+                "hammered tenant %d, the fewest %d (fair share %.1f); server sessions at most %lld in %d samples\n",
+                kTenants, kBudget, kThreads, kHammers, static_cast<long long>(kRun.count()), total, done[0].load(),
+                fewest, fair, static_cast<long long>(max_seen.load()), samples.load());
+    std::fflush(stdout);
+
+    CHECK(errors == 0);
+    CHECK(wrong == 0);
+    CHECK(sample_errors == 0);
+    CHECK(samples > 100);
+    CHECK(max_seen > 0);
+    CHECK(max_seen <= kBudget);
+    CHECK(fewest >= fair / 2);
+    CHECK_THAT(metrics, Catch::Contains("ilana_server_budget{server=\"pg-main\"} 40"));
+    CHECK_THAT(metrics, Catch::Contains("ilana_server_connections{server=\"pg-main\"}"));
+    CHECK_THAT(metrics, Catch::Contains("ilana_budget_waits_total{server=\"pg-main\",connection=\"primary@"));
+    tm.close();
+}
