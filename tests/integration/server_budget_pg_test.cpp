@@ -4,12 +4,13 @@
 // hammering one tenant, the others going round all 200. A separate thread
 // samples pg_stat_activity throughout, counting only this test's sessions
 // (by application_name): never more than 40. Every tenant makes progress:
-// the other threads ask the tenants in turn (one shared counter), so each
-// tenant's fair share is the queries of the other tenants over their
-// number, and each tenant completes at least half of it -- the hammered
-// one included, whose pool yields its connections to the waiting pools.
-// No query fails (an acquire starved past acquireTimeoutMillis would).
-// The figures are printed ("[budget] ...").
+// the other threads ask tenants s1..s199 in turn (one shared counter) for
+// three rounds while the hammering goes on; each tenant's fair share is
+// the queries of those tenants over their number, and each tenant
+// (the hammered one included) completes at least half of it. No query
+// fails (an acquire starved past acquireTimeoutMillis would). The run ends
+// when the rounds are done (a minute at most). The figures are printed
+// ("[budget] ...").
 #include <catch2/catch.hpp>
 
 #include <ilana/ilana.hpp>
@@ -35,7 +36,8 @@ TEST_CASE("server budget (PostgreSQL): 200 tenant pools, budget 40, 32 threads: 
           "[budget][pg][threads][tenants]") {
     ILANA_REQUIRE_PG();
     constexpr int kTenants = 200, kBudget = 40, kThreads = 32, kHammers = 8;
-    constexpr auto kRun = seconds(6);
+    constexpr int kRounds = 3;
+    constexpr auto kLimit = seconds(60);
     TempDir dir;
     const std::string tag = "b" + std::to_string(getpid());
     const std::string app = "ilana_budget_" + tag; // this test's sessions in pg_stat_activity
@@ -91,14 +93,22 @@ TEST_CASE("server budget (PostgreSQL): 200 tenant pools, budget 40, 32 threads: 
 
     std::vector<std::atomic<int>> done(kTenants);
     std::atomic<int> errors{0}, wrong{0};
-    std::atomic<unsigned> next_tenant{1};
-    const auto until = steady_clock::now() + kRun;
+    std::atomic<int> next_ask{0}, cyclers_left{kThreads - kHammers};
+    const auto started = steady_clock::now(), limit = started + kLimit;
     std::vector<std::thread> workers;
     for (int t = 0; t < kThreads; ++t)
         workers.emplace_back([&, t] {
-            while (steady_clock::now() < until) {
-                // Threads 0..7 hammer tenant s0; the others ask s1..s199 in turn.
-                const int k = t < kHammers ? 0 : static_cast<int>(1 + next_tenant++ % (kTenants - 1));
+            while (steady_clock::now() < limit) {
+                // Threads 0..7 hammer tenant s0 until the others are done;
+                // the others ask s1..s199 in turn, kRounds times.
+                int k = 0;
+                if (t < kHammers) {
+                    if (cyclers_left == 0) break;
+                } else {
+                    const int ask = next_ask++;
+                    if (ask >= kRounds * (kTenants - 1)) break;
+                    k = 1 + ask % (kTenants - 1);
+                }
                 try {
                     Result r = tm.get(ids[k]).query("SELECT current_schema() AS s");
                     if (r.front()["s"].as<std::string>() != prefix + ids[k]) ++wrong;
@@ -107,8 +117,10 @@ TEST_CASE("server budget (PostgreSQL): 200 tenant pools, budget 40, 32 threads: 
                     if (++errors == 1) WARN("query failed: " << e.what());
                 }
             }
+            if (t >= kHammers) --cyclers_left;
         });
     for (auto &w : workers) w.join();
+    const auto run_ms = duration_cast<milliseconds>(steady_clock::now() - started).count();
     stop = true;
     sampler.join();
 
@@ -121,12 +133,14 @@ TEST_CASE("server budget (PostgreSQL): 200 tenant pools, budget 40, 32 threads: 
     }
     const double fair = static_cast<double>(others) / (kTenants - 1);
     const std::string metrics = db.prometheus_text();
-    std::printf("[budget] %d tenant pools, budget %d, %d threads (%d on one tenant), %lld s: %ld queries; the "
-                "hammered tenant %d, the fewest %d (fair share %.1f); server sessions at most %lld in %d samples\n",
-                kTenants, kBudget, kThreads, kHammers, static_cast<long long>(kRun.count()), total, done[0].load(),
+    std::printf("[budget] %d tenant pools, budget %d, %d threads (%d on one tenant), %d rounds in %lld ms: %ld "
+                "queries; the hammered tenant %d, the fewest %d (fair share %.1f); server sessions at most %lld in %d "
+                "samples\n",
+                kTenants, kBudget, kThreads, kHammers, kRounds, static_cast<long long>(run_ms), total, done[0].load(),
                 fewest, fair, static_cast<long long>(max_seen.load()), samples.load());
     std::fflush(stdout);
 
+    CHECK(next_ask >= kRounds * (kTenants - 1)); // every round was asked within the limit
     CHECK(errors == 0);
     CHECK(wrong == 0);
     CHECK(sample_errors == 0);
