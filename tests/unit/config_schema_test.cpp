@@ -22,7 +22,7 @@ TEST_CASE("schema: unknown keys are named with the allowed ones", "[config][sche
     CHECK(std::string(e.what()) ==
           "test.json: /connections/primary: unknown key 'pol' (did you mean 'pool'? allowed: client, connection, "
           "pool, retry, migrations, read, readStrategy, stickyAfterWriteMs, statementTimeoutMs, useNullAsDefault, "
-          "pgbouncer)");
+          "pgbouncer, server)");
     CHECK(e.json_path() == "/connections/primary");
 
     CHECK_THAT(connection_error(R"({"client": "pg", "pool": {"maxConnections": 3}})"),
@@ -35,7 +35,7 @@ TEST_CASE("schema: unknown keys are named with the allowed ones", "[config][sche
 
     const std::string top = parse_error(R"({"connections": {"a": {"client": "pg"}}, "defualt": "a"})");
     CHECK_THAT(top, StartsWith("test.json: unknown key 'defualt' (did you mean 'default'? allowed: $schema, default, "
-                               "connections, environments, plugins, retry, debug, metrics, reload, tenants)"));
+                               "connections, environments, plugins, retry, debug, metrics, reload, servers, tenants)"));
     CHECK_THAT(parse_error(R"({"connections": {"a": {"client": "pg"}}, "debug": {"slowQueryThresholdMs": 1}})"),
                Contains("/debug: unknown key 'slowQueryThresholdMs' (did you mean 'slowQueryThreshold'?"));
     CHECK_THAT(parse_error(R"({"connections": {"a": {"client": "pg"}}, "retry": {"attempts": 1}})"),

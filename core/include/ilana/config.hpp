@@ -151,6 +151,15 @@ struct PasswordProviderConfig {
     std::string json_path;      // "/connections/primary/connection/password"
 };
 
+// One entry of "servers": a connection budget shared by every pool whose
+// connection names this server ("server": "pg-main"), tenant pools and
+// replicas included. README "Connection budget".
+struct ServerConfig {
+    std::string name;         // key in "servers"
+    int max_connections = 0;  // "maxConnections": open (and opening) sessions at most
+    std::string json_path;    // "/servers/<name>"
+};
+
 // One entry of "connections".
 struct ConnectionConfig {
     std::string name;    // key in "connections"
@@ -178,6 +187,7 @@ struct ConnectionConfig {
     // "password" given as a provider object; the password is then not one
     // of `params` (the connect path adds it, NativeConnection::open).
     std::optional<PasswordProviderConfig> password_provider;
+    std::string server;                          // "server": a key of "servers" ("" = no budget)
     std::string json_path;                       // "/connections/<name>"
 
     // The value of a param, or nullptr.
@@ -231,6 +241,10 @@ public:
     // of it is replaced. Changing only "default" gives no change here
     // (Database::reload reports it).
     static std::vector<ConfigChange> diff(const Config &from, const Config &to);
+    // "servers": the connection budgets, in file order.
+    const std::vector<ServerConfig> &servers() const noexcept { return servers_; }
+    // nullptr when absent.
+    const ServerConfig *find_server(const std::string &name) const noexcept;
     // True for the tenants' template connection under "isolation": "file":
     // its filename holds "{tenant}", so it is no database of its own and
     // must not be opened (that would create a file by that literal name).
@@ -262,6 +276,7 @@ private:
     std::optional<TenantsOptions> tenants_;
     ReloadOptions reload_;
     std::string hash_;
+    std::vector<ServerConfig> servers_;
     std::vector<std::string> secrets_; // values to redact
     // Secrets learned after load; shared by the copies of this Config.
     std::shared_ptr<detail::LearnedSecrets> learned_secrets_ = make_learned_secrets();

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <optional>
 
 namespace ilana::cli {
@@ -47,7 +48,9 @@ size_t count_sql_files(const std::string &dir) {
     return n;
 }
 
-void check_connection(Doctor &d, const Database &db, const ConnectionConfig &cc) {
+// Returns the server's max_connections when the server told it (0: not known).
+int check_connection(Doctor &d, const Database &db, const ConnectionConfig &cc) {
+    int server_max = 0;
     const std::string name = "connection:" + cc.name;
     Connection conn = db.on(cc.name);
     try {
@@ -56,6 +59,7 @@ void check_connection(Doctor &d, const Database &db, const ConnectionConfig &cc)
         s.ping(5000);
         double latency = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         auto info = s.server_info();
+        server_max = info.max_connections;
         std::string msg = info.product + " " + info.version + " (client " + cc.client + ")";
         d.add(name, "ok", msg, latency);
         // Pool size against what the server allows.
@@ -85,6 +89,59 @@ void check_connection(Doctor &d, const Database &db, const ConnectionConfig &cc)
     if (cc.pool.acquire_timeout_ms < 1000)
         d.add("poolTimeouts:" + cc.name, "warn",
               "acquireTimeoutMillis=" + std::to_string(cc.pool.acquire_timeout_ms) + " is very short");
+    return server_max;
+}
+
+// Each connection budget ("servers") against the pools that share it (the
+// sum of their max: tenant pools count tenants.maxPools times) and against
+// the server's own max_connections, as its connections reported it
+// (`server_max`, by connection; 0: unknown).
+void check_servers(Doctor &d, const Config &config, const std::map<std::string, int> &server_max) {
+    for (const auto &server : config.servers()) {
+        const std::string name = "server:" + server.name;
+        const std::string budget = "maxConnections=" + std::to_string(server.max_connections);
+        long long sum = 0;
+        std::string parts;
+        int reported = 0;
+        for (const auto &cc : config.connections()) {
+            if (cc.server != server.name) continue;
+            sum += cc.pool.max;
+            parts += (parts.empty() ? "" : ", ") + cc.name + " " + std::to_string(cc.pool.max);
+            if (auto it = server_max.find(cc.name); it != server_max.end() && it->second > 0) reported = it->second;
+            const auto &t = config.tenants();
+            if (t && t->connection == cc.name) {
+                const long long tenants = static_cast<long long>(t->max_pools) * t->pool.max;
+                sum += tenants;
+                parts += ", tenant pools " + std::to_string(t->max_pools) + " x " + std::to_string(t->pool.max);
+            }
+        }
+        if (parts.empty()) {
+            d.add(name, "warn", budget + ": no connection names this server (\"server\": \"" + server.name + "\")");
+            continue;
+        }
+        bool warned = false;
+        if (sum > server.max_connections) {
+            warned = true;
+            d.add(name, "warn",
+                  budget + " is less than the sum of pool.max of its pools (" + parts + ": " + std::to_string(sum) +
+                      "): busy pools will wait for each other's connections (fairly, in turn)");
+            d.recommendations.push_back("Raise servers." + server.name +
+                                        ".maxConnections or lower pool.max of its connections, unless sharing "
+                                        "the budget is what you want");
+        }
+        if (reported > 0 && server.max_connections > reported) {
+            warned = true;
+            d.add(name, "warn",
+                  budget + " exceeds the server's own max_connections=" + std::to_string(reported) +
+                      ": the server refuses connections before the budget is reached");
+            d.recommendations.push_back("Lower servers." + server.name + ".maxConnections below the server's " +
+                                        "max_connections (leave room for other clients and superusers)");
+        }
+        if (!warned)
+            d.add(name, "ok",
+                  budget + " (pools: " + parts + ": " + std::to_string(sum) + ")" +
+                      (reported > 0 ? "; server max_connections=" + std::to_string(reported) : std::string()));
+    }
 }
 
 // Isolation against the driver, discovered tenants against maxPools (the
@@ -148,6 +205,7 @@ int run_doctor(const Globals &g, const po::variables_map &vm) {
         for (const auto &r : reg.refused()) d.add("plugin", "warn", r.path + ": " + r.reason);
         for (const auto &c : reg.conflicts()) d.add("plugin", "warn", c);
 
+        std::map<std::string, int> server_max; // by connection
         for (const auto &cc : db->config().connections()) {
             // Never opened (it would create a file named "{tenant}"); the
             // tenant checks cover it.
@@ -155,8 +213,9 @@ int run_doctor(const Globals &g, const po::variables_map &vm) {
                 d.add("connection:" + cc.name, "ok", "tenant template (file isolation), not opened");
                 continue;
             }
-            check_connection(d, *db, cc);
+            server_max[cc.name] = check_connection(d, *db, cc);
         }
+        check_servers(d, db->config(), server_max);
         for (const auto &cc : db->config().connections()) {
             const std::string &dir = cc.migrations.directory;
             if (fs::is_directory(dir))

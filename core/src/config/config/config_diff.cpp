@@ -74,6 +74,7 @@ std::string replace_reason(const Config &from, const ConnectionConfig &a, const 
     if (a.client != b.client) return "client";
     if (a.params != b.params) return "connection parameters";
     if (!same_provider(a.password_provider, b.password_provider)) return "password provider";
+    if (a.server != b.server) return "server";
     if (!same_pool_but_size(a.pool, b.pool)) return "pool options";
     const RetryOptions &ra = a.retry ? *a.retry : from.retry();
     const RetryOptions &rb = b.retry ? *b.retry : to.retry();

@@ -388,6 +388,7 @@ private:
         c.statement_timeout_ms = get_int(object, "statementTimeoutMs", 0);
         c.use_null_as_default = get_bool(object, "useNullAsDefault", false);
         c.pgbouncer = get_bool(object, "pgbouncer", false);
+        c.server = get_string(object, "server");
         return c;
     }
 
@@ -457,6 +458,62 @@ private:
         if (const Value *reload = member(doc, "reload")) {
             cfg.reload_.watch = get_bool(*reload, "watch", false);
             cfg.reload_.interval_ms = get_int(*reload, "intervalMs", cfg.reload_.interval_ms);
+        }
+        if (const Value *servers = member(doc, "servers")) read_servers(*servers);
+        check_server_references();
+    }
+
+    void read_servers(const Value &servers) {
+        for (auto it = servers.MemberBegin(); it != servers.MemberEnd(); ++it) {
+            ServerConfig s;
+            s.name = str(it->name);
+            const std::string path = join_path("/servers", s.name);
+            if (!valid_connection_name(s.name))
+                fail(path, "invalid server name " + shown(s.name) +
+                               " (use letters, digits, '_' and '-', starting with a letter or '_')");
+            s.json_path = effective_.source_path(path);
+            s.max_connections = static_cast<int>(get_int(it->value, "maxConnections", 0));
+            config_.servers_.push_back(std::move(s));
+        }
+    }
+
+    // Every "server" names an entry of "servers", and the warm connections
+    // (pool.min) of a server's pools fit in its budget: a min that cannot be
+    // kept is a mistake in the file, refused rather than clamped (the pools
+    // would fight over the budget forever to keep it).
+    void check_server_references() const {
+        std::vector<std::string> server_names;
+        for (const auto &s : config_.servers_) server_names.push_back(s.name);
+        for (const auto &c : config_.connections_) {
+            if (c.server.empty() || config_.find_server(c.server) != nullptr) continue;
+            const std::string suggestion = closest_name(c.server, server_names);
+            fail(join_path(join_path("/connections", c.name), "server"),
+                 "server " + shown(c.server) + " is not defined in \"servers\"; " +
+                     (suggestion.empty() ? std::string() : "did you mean '" + suggestion + "'? ") +
+                     (server_names.empty() ? std::string("add \"servers\": {\"" + c.server +
+                                                         "\": {\"maxConnections\": N}} at the top level")
+                                           : "servers: " + join(server_names)));
+        }
+        for (const auto &s : config_.servers_) {
+            const std::string path = join_path(join_path("/servers", s.name), "maxConnections");
+            int mins = 0;
+            std::string parts;
+            for (const auto &c : config_.connections_) {
+                if (c.server != s.name || c.pool.min == 0) continue;
+                mins += c.pool.min;
+                parts += (parts.empty() ? "" : ", ") + c.name + " " + std::to_string(c.pool.min);
+            }
+            if (mins > s.max_connections)
+                fail(path, "maxConnections=" + std::to_string(s.max_connections) +
+                               " cannot keep the pool.min of the connections of server '" + s.name + "' (" + parts +
+                               ": " + std::to_string(mins) + " in all); lower their pool.min or raise maxConnections");
+            const auto &t = config_.tenants_;
+            if (t && t->pool.min > s.max_connections && config_.find(t->connection)->server == s.name)
+                fail("/tenants/pool/min", "min (" + std::to_string(t->pool.min) +
+                                              ") exceeds the connection budget of server '" + s.name +
+                                              "' (maxConnections=" + std::to_string(s.max_connections) +
+                                              "), which every tenant pool of '" + t->connection +
+                                              "' shares; lower tenants.pool.min or raise maxConnections");
         }
     }
 
@@ -585,6 +642,12 @@ const std::string *ConnectionConfig::param(const std::string &key) const {
 const ConnectionConfig *Config::find(const std::string &name) const noexcept {
     for (const auto &c : connections_)
         if (c.name == name) return &c;
+    return nullptr;
+}
+
+const ServerConfig *Config::find_server(const std::string &name) const noexcept {
+    for (const auto &s : servers_)
+        if (s.name == name) return &s;
     return nullptr;
 }
 

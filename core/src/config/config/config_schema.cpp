@@ -73,6 +73,24 @@ const char *const kSchema = R"SCHEMA({
       },
       "additionalProperties": false
     },
+    "servers": {
+      "type": "object",
+      "additionalProperties": {
+        "type": "object",
+        "properties": {
+          "maxConnections": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 2147483647,
+            "x-coerce": true,
+            "x-expect": "a connection budget of 1 or more (the sessions all pools of this server may hold open together)"
+          }
+        },
+        "required": ["maxConnections"],
+        "additionalProperties": false
+      },
+      "x-expect": "an object of named servers, each with its connection budget {\"maxConnections\": N}"
+    },
     "tenants": {
       "type": "object",
       "properties": {
@@ -157,7 +175,8 @@ const char *const kSchema = R"SCHEMA({
           "x-expect": "milliseconds from 0 (no statement timeout) to 2147483647"
         },
         "useNullAsDefault": { "$ref": "#/definitions/flag" },
-        "pgbouncer": { "$ref": "#/definitions/flag" }
+        "pgbouncer": { "$ref": "#/definitions/flag" },
+        "server": { "type": "string", "minLength": 1, "x-expect": "the name of an entry of \"servers\"" }
       },
       "required": ["client"],
       "additionalProperties": false

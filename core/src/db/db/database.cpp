@@ -503,6 +503,11 @@ Database Database::open(Config config_in, OpenOptions options) {
     generation->config = std::make_shared<const Config>(std::move(config_in));
     const Config &config = *generation->config;
     state->hooks = std::make_shared<const Hooks>(std::move(options.hooks));
+    // One budget per server, shared by the pools of every connection (and
+    // tenant pool) that names it.
+    for (const auto &server : config.servers())
+        generation->budgets.emplace(server.name,
+                                    std::make_shared<detail::ServerBudget>(server.name, server.max_connections));
 
     std::vector<std::string> made;
     for (const auto &cc : config.connections())
@@ -585,6 +590,17 @@ ReloadResult Database::reload(Config next_in) const {
         next->number = cur.number + 1;
         next->config = std::make_shared<const Config>(std::move(next_in));
         const Config &config = *next->config;
+        // A server's budget is one object for as long as the server is in
+        // the config: the pools the reload keeps go on sharing it with the
+        // new ones, and a new maxConnections applies to all of them
+        // (ServerBudget::set_limit, below, once the reload is applied).
+        for (const auto &server : config.servers()) {
+            auto kept = cur.budgets.find(server.name);
+            next->budgets.emplace(server.name, kept != cur.budgets.end()
+                                                   ? kept->second
+                                                   : std::make_shared<detail::ServerBudget>(server.name,
+                                                                                            server.max_connections));
+        }
         // Every new state is made before anything changes: a refusal here
         // (a statementTimeoutMs the driver cannot enforce) leaves all as it is.
         auto kind_of = [&](const std::string &name) -> const ConfigChange * {
@@ -634,6 +650,8 @@ ReloadResult Database::reload(Config next_in) const {
     if (running.tenants().has_value() != config.tenants().has_value()) tenants_changed = true;
     state.publish(std::move(next));
 
+    for (const auto &server : config.servers())
+        state.current().budgets.at(server.name)->set_limit(server.max_connections);
     for (auto &[old, change] : resized) old->resize(config.find(old->name)->pool.min, config.find(old->name)->pool.max);
     for (auto &[old, cs] : replaced) {
         const bool was_open = old->has_pool();

@@ -31,7 +31,7 @@ Pool &ConnectionState::make_pool() {
                 if (sd) sd->note(*conn); // the pool's dialect: its first session's
                 return conn;
             },
-            hooks, &metrics);
+            hooks, &metrics, nullptr, budget);
         Maintainer::instance().add(pool_ptr);
         if (hooks) call_hook(hooks->on_pool_created, "onPoolCreated", name);
         if (whole_config->debug().log_pool_events) log_pool_created();
@@ -167,6 +167,14 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
     target->params.emplace_back("ilana.pool_id", std::to_string(next_pool_id.fetch_add(1)));
     target->redact = [config](std::string s) { return config->redact(std::move(s)); };
     cs->target = target;
+    if (!cc.server.empty()) {
+        auto budget = generation.budgets.find(cc.server);
+        if (budget == generation.budgets.end())
+            throw ConfigError(config->source() + ": " + cc.json_path + "/server: server '" + cc.server +
+                                  "' is not defined in \"servers\"",
+                              config->source(), cc.json_path + "/server");
+        cs->budget = budget->second;
+    }
     cs->dialect = dialect_from(driver->dialect(), *driver);
     if (driver->reports_connection_dialect()) cs->server_dialect = std::make_shared<PoolDialect>();
     cs->driver_enforces_timeout = driver->enforces_statement_timeout();

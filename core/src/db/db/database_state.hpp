@@ -49,6 +49,8 @@ struct ConnectionState {
     bool driver_enforces_timeout = false;
 
     ConnectionMetrics metrics;
+    // The budget of the connection's server ("server"), null without one.
+    std::shared_ptr<ServerBudget> budget;
     std::once_flag pool_once;
     std::shared_ptr<Pool> pool_ptr;
     // pool_ptr.get() once it is made: the per-query path reads this one
@@ -151,6 +153,10 @@ struct Generation {
     // provider of a connection it keeps (its cache with it) and makes one
     // for a connection it adds or replaces.
     std::map<std::string, std::shared_ptr<PasswordProvider>, std::less<>> password_providers;
+    // The server budgets ("servers"), by server name: one object per
+    // server for as long as it is in the config (Database::reload keeps it
+    // and changes its limit in place).
+    std::map<std::string, std::shared_ptr<ServerBudget>, std::less<>> budgets;
 };
 
 struct ReloadWatcher; // database.cpp / config_watch.cpp
@@ -178,6 +184,7 @@ struct DatabaseState {
 private:
     std::atomic<const Generation *> current_{nullptr};
     std::vector<std::unique_ptr<const Generation>> generations_;
+    std::map<std::string, std::shared_ptr<ConnectionState>, std::less<>> connections;
 };
 
 // The registered ExtraPoolSource (null: none), to be called outside

@@ -52,6 +52,16 @@ std::optional<PoolStats> pool_stats_if_made(const ConnectionState &cs) {
 
 MetricsSnapshotCounters statement_counters(const ConnectionState &cs) { return cs.metrics.snapshot(); }
 
+std::vector<ServerBudgetFigures> server_budgets(const Database &db) {
+    const DatabaseState &ds = *shared_state_of(db);
+    std::vector<ServerBudgetFigures> out;
+    const Generation &g = ds.current();
+    for (const auto &server : g.config->servers())
+        if (auto it = g.budgets.find(server.name); it != g.budgets.end())
+            out.push_back({server.name, it->second->snapshot()});
+    return out;
+}
+
 double ping_pool(ConnectionState &cs, std::chrono::milliseconds timeout, int timeout_ms) {
     auto pc = cs.pool().acquire(timeout);
     const auto t0 = std::chrono::steady_clock::now();

@@ -74,6 +74,13 @@ PoolStats pool_stats(ConnectionState &cs);
 // The counts of a made pool; nothing when no session was ever asked of it
 // (metrics and scrapes must not open pools).
 std::optional<PoolStats> pool_stats_if_made(const ConnectionState &cs);
+// The server budgets ("servers") of a Database, in config order: their
+// figures now (metrics, doctor).
+struct ServerBudgetFigures {
+    std::string server;
+    ServerBudget::Snapshot figures;
+};
+std::vector<ServerBudgetFigures> server_budgets(const Database &db);
 // Statement counters (queries, errors, retries, latencies).
 MetricsSnapshotCounters statement_counters(const ConnectionState &cs);
 // Leases a session within `timeout` (not the pool's acquireTimeoutMillis),

@@ -215,6 +215,23 @@ std::string detail::prometheus_text(const Database &db, const PrometheusOptions 
              "Connection closes abandoned after destroyTimeoutMillis.");
     for (const auto &p : pools)
         e.sample("ilana_pool_destroy_timeouts_total", p.labels, static_cast<double>(p.stats.destroy_timeouts));
+    if (!db.config().servers().empty()) {
+        const auto budgets = detail::server_budgets(db);
+        e.family("ilana_server_connections", "gauge",
+                 "Connections open or being opened to a server by all its pools (servers.<name>).");
+        for (const auto &b : budgets)
+            e.sample("ilana_server_connections", "server=\"" + escape_label(b.server) + "\"", b.figures.open);
+        e.family("ilana_server_budget", "gauge", "A server's connection budget (servers.<name>.maxConnections).");
+        for (const auto &b : budgets)
+            e.sample("ilana_server_budget", "server=\"" + escape_label(b.server) + "\"", b.figures.limit);
+        e.family("ilana_budget_waits_total", "counter",
+                 "Acquires that waited for a slot of their server's connection budget, by pool.");
+        for (const auto &b : budgets)
+            for (const auto &[pool, waits] : b.figures.waits)
+                e.sample("ilana_budget_waits_total",
+                         "server=\"" + escape_label(b.server) + "\",connection=\"" + escape_label(pool) + "\"",
+                         static_cast<double>(waits));
+    }
     if (db.config().tenants()) {
         const auto evicted = detail::tenant_pools_evicted(db);
         e.family("ilana_tenant_pools_evicted_total", "counter",

@@ -50,6 +50,7 @@ const char *reason_name(CloseReason why) noexcept {
     case CloseReason::broken: return "broken";
     case CloseReason::shutdown: return "shutdown";
     case CloseReason::resized: return "resized";
+    case CloseReason::budget: return "budget";
     }
     return "?";
 }
@@ -87,13 +88,55 @@ bool close_within(std::unique_ptr<PooledConnection> pc, std::chrono::millisecond
 } // namespace
 
 Pool::Pool(std::string name, PoolOptions options, RetryOptions retry, ConnectFn connect,
-           std::shared_ptr<const Hooks> hooks, ConnectionMetrics *metrics, const PoolClock *clock)
+           std::shared_ptr<const Hooks> hooks, ConnectionMetrics *metrics, const PoolClock *clock,
+           std::shared_ptr<ServerBudget> budget)
     : name_(std::move(name)), options_(options), retry_(retry), connect_(std::move(connect)),
-      hooks_(std::move(hooks)), metrics_(metrics), clock_(clock), bag_(policy::lock_free_allowed(options_)),
-      min_(options.min), max_(options.max), rng_state_(static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^
+      hooks_(std::move(hooks)), metrics_(metrics), clock_(clock), budget_(std::move(budget)),
+      budget_member_(budget_ ? budget_->join(name_, options_.max) : nullptr),
+      // A budgeted pool must see each release (is another pool waiting?):
+      // no parking.
+      bag_(policy::lock_free_allowed(options_) && !budget_), min_(options.min), max_(options.max),
+      rng_state_(static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^
                  reinterpret_cast<uintptr_t>(this)) {}
 
-Pool::~Pool() { close(); }
+Pool::~Pool() {
+    close();
+    if (budget_) budget_->leave(*budget_member_);
+}
+
+bool Pool::budget_serve_locked(bool counted) noexcept {
+    while (!closed_ && bag_.has_waiters() && policy::can_open(bag_.census(), max_)) {
+        if (!budget_->try_take(*budget_member_, weak_from_this())) {
+            budget_->want(*budget_member_, weak_from_this(), counted);
+            return true;
+        }
+        bag_.grant_capacity_to_first();
+    }
+    budget_->unwant(*budget_member_);
+    return false;
+}
+
+bool Pool::accept_budget_slot() noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_ || !bag_.has_waiters() || !policy::can_open(bag_.census(), max_)) return false;
+    bag_.grant_capacity_to_first();
+    budget_serve_locked(false); // still waiting: back in line, behind the other pools
+    return true;
+}
+
+bool Pool::close_idle_for_budget() noexcept {
+    std::vector<std::pair<std::unique_ptr<PooledConnection>, CloseReason>> doomed;
+    try {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (closed_ || !bag_.has_idle()) return false;
+        doomed = bag_.retire_idle({policy::Retirement{0, CloseReason::budget}}); // the least recently used
+        capacity_freed_locked();
+    } catch (...) {
+        return false;
+    }
+    for (auto &d : doomed) destroy(std::move(d.first), d.second);
+    return true;
+}
 
 Clock::time_point Pool::coarse_now() const noexcept {
     return clock_ != nullptr ? clock_->coarse_now() : steady_coarse_now();
@@ -165,20 +208,28 @@ void Pool::destroy(std::unique_ptr<PooledConnection> pc, CloseReason why) noexce
         ilana::logger()->warn("conn={} closing a session took longer than destroyTimeoutMillis={}: abandoned, it "
                               "finishes in the background (is the server frozen or unreachable?)",
                               name_, options_.destroy_timeout_ms);
-    std::lock_guard<std::mutex> lock(mu_);
-    ++destroyed_;
-    if (!closed_in_time) ++destroy_timeouts_;
-    switch (why) {
-    case CloseReason::idle: ++evicted_idle_; break;
-    case CloseReason::lifetime: ++evicted_lifetime_; break;
-    case CloseReason::broken: ++evicted_broken_; break;
-    case CloseReason::shutdown:
-    case CloseReason::resized: break;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++destroyed_;
+        if (!closed_in_time) ++destroy_timeouts_;
+        switch (why) {
+        case CloseReason::idle: ++evicted_idle_; break;
+        case CloseReason::lifetime: ++evicted_lifetime_; break;
+        case CloseReason::broken: ++evicted_broken_; break;
+        case CloseReason::shutdown:
+        case CloseReason::resized:
+        case CloseReason::budget: break;
+        }
     }
+    // Its slot is free once the close returned (or was abandoned to its
+    // thread): the server counts a session until it is gone.
+    give_back_slot();
 }
 
 void Pool::throw_timeout(std::chrono::milliseconds waited, Clock::time_point since) {
     int in_use, waiting, max;
+    bool budget_full = false; // the pool had room, the server's budget had none
+    ServerBudget::Snapshot budget;
     std::string cause;
     {
         std::lock_guard<std::mutex> lock(mu_);
@@ -187,11 +238,23 @@ void Pool::throw_timeout(std::chrono::milliseconds waited, Clock::time_point sin
         const auto census = bag_.census();
         in_use = census.out;
         waiting = census.waiters;
+        if (budget_ && census.total() < max_) {
+            budget_full = true;
+            budget = budget_->snapshot();
+        }
         if (policy::create_failure_explains_timeout(create_failed_at_, since) && !create_failure_.empty())
             cause = create_failure_;
     }
     std::string message = "[" + name_ + "] ";
-    if (cause.empty()) {
+    if (cause.empty() && budget_full) {
+        message += "no connection within acquireTimeoutMillis=" + std::to_string(options_.acquire_timeout_ms) +
+                   " (waited " + std::to_string(waited.count()) + "ms): server '" + budget_->server() +
+                   "' is at its connection budget (servers." + budget_->server() +
+                   ".maxConnections=" + std::to_string(budget.limit) + ", open=" + std::to_string(budget.open) +
+                   ", pools waiting=" + std::to_string(budget.waiting_pools) + "; this pool: max=" +
+                   std::to_string(max) + ", in use=" + std::to_string(in_use) +
+                   "); release leases sooner, raise maxConnections, or lower pool.max of the server's connections";
+    } else if (cause.empty()) {
         message += "connection pool exhausted: no connection available within acquireTimeoutMillis=" +
                    std::to_string(options_.acquire_timeout_ms) + " (max=" + std::to_string(max) +
                    ", in use=" + std::to_string(in_use) + ", waiting=" + std::to_string(waiting) + ", waited " +
@@ -287,6 +350,12 @@ std::unique_ptr<PooledConnection> Pool::acquire_full(std::chrono::milliseconds t
             if (auto pc = lend_idle(lock, take_idle_locked())) return pc;
             continue; // it failed validation: look again
         case policy::AcquireStep::create:
+            if (budget_ && !budget_->try_take(*budget_member_, weak_from_this())) {
+                // The server's budget is full: wait in turn (wait_turn
+                // puts the pool in the budget's line).
+                if (auto pc = wait_turn(lock, start, deadline)) return pc;
+                continue;
+            }
             bag_.reserve_create();
             lock.unlock();
             return create_for_caller(start, deadline);
@@ -306,11 +375,20 @@ std::unique_ptr<PooledConnection> Pool::wait_turn(std::unique_lock<std::mutex> &
     // A session parked just before the flag went up: take it now (park()
     // sees the flag from here on and takes the locked path).
     if (bag_.lock_free() && bag_.unpark_all(coarse_now()) > 0) w.grant = Grant::idle_ready;
+    // With a server budget: capacity for us if the budget has a slot, else
+    // the pool waits in the budget's line, and an idle session of another
+    // pool is closed for it (its slot goes to the line, in turn).
+    if (budget_ && budget_serve_locked(/*counted=*/true) && w.grant == Grant::none) {
+        lock.unlock();
+        budget_->evict_for(*budget_member_);
+        lock.lock();
+    }
     // `w` leaves the queue (timed out, or served from idle).
     auto leave = [&] {
         bag_.dequeue(&w);
         if (!bag_.has_waiters()) handoff_ = false;
         else if (bag_.has_idle()) bag_.wake_first(); // the session meant for us goes to the next one
+        if (budget_) budget_serve_locked(false);     // out of the budget's line when nobody needs a slot
     };
     for (;;) {
         while (w.grant == Grant::none) {
@@ -368,6 +446,7 @@ std::unique_ptr<PooledConnection> Pool::create_for_caller(Clock::time_point star
             bag_.abandon_create();
             capacity_freed_locked();
         }
+        give_back_slot();
         throw_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(now() - start), start);
     }
     try {
@@ -380,16 +459,22 @@ std::unique_ptr<PooledConnection> Pool::create_for_caller(Clock::time_point star
         track_lease(*pc);
         return pc;
     } catch (const Error &e) {
-        std::lock_guard<std::mutex> lock(mu_);
-        bag_.abandon_create();
-        create_failed_at_ = now();
-        create_failure_ = e.what();
-        capacity_freed_locked();
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            bag_.abandon_create();
+            create_failed_at_ = now();
+            create_failure_ = e.what();
+            capacity_freed_locked();
+        }
+        give_back_slot();
         throw;
     } catch (...) {
-        std::lock_guard<std::mutex> lock(mu_);
-        bag_.abandon_create();
-        capacity_freed_locked();
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            bag_.abandon_create();
+            capacity_freed_locked();
+        }
+        give_back_slot();
         throw;
     }
 }
@@ -424,6 +509,11 @@ void Pool::release_locked(std::unique_ptr<PooledConnection> pc, bool reusable) n
             untrack_lease_locked(*pc);
         }
         if (!why && !closed_ && policy::retire_on_release_over_max(bag_.census(), max_)) why = CloseReason::resized;
+        // Another pool of the server waits for a slot: this session may
+        // have to make room (pool_policy::yield_on_release).
+        if (!why && !closed_ && budget_ && budget_->anyone_waiting() &&
+            budget_->should_yield(*budget_member_, bag_.has_waiters()))
+            why = CloseReason::budget;
         if (why || closed_) {
             if (closed_) why = CloseReason::shutdown;
             bag_.move(*pc, SessionStatus::retiring);
@@ -514,6 +604,13 @@ void Pool::maintain(Clock::time_point now) noexcept {
         for (auto &d : take_idle_over_max_locked()) doomed.push_back(std::move(d));
         to_create = policy::sessions_to_create(bag_.census(), min_, max_);
         min = min_;
+        // With a budget, min is kept with free slots only: keeping it never
+        // waits for, nor closes, another pool's session.
+        if (budget_) {
+            int slots = 0;
+            while (slots < to_create && budget_->try_take(*budget_member_, weak_from_this())) ++slots;
+            to_create = slots;
+        }
         bag_.reserve_create(to_create);
     } catch (const std::bad_alloc &) {
         return; // no memory for the lists: the next tick tries again
@@ -529,10 +626,12 @@ void Pool::maintain(Clock::time_point now) noexcept {
                                   e.what());
         } catch (...) {
         }
-        std::lock_guard<std::mutex> lock(mu_);
+        std::unique_lock<std::mutex> lock(mu_);
         if (!pc) {
             bag_.abandon_create();
             capacity_freed_locked();
+            lock.unlock();
+            give_back_slot();
             continue;
         }
         if (closed_) {
@@ -557,6 +656,7 @@ void Pool::close() noexcept {
         bag_.unpark_all(coarse_now());
         doomed = bag_.retire_all_idle();
         bag_.fail_all_waiters();
+        if (budget_) budget_->unwant(*budget_member_);
     }
     for (auto &pc : doomed) destroy(std::move(pc), CloseReason::shutdown);
 }
@@ -577,8 +677,14 @@ void Pool::resize(int min, int max) noexcept {
         max_ = max;
         if (bag_.lock_free()) bag_.unpark_all(coarse_now()); // parked sessions are idle ones
         doomed = take_idle_over_max_locked();
-        // A larger max is room for the waiters now, not at the next release.
-        while (policy::can_open(bag_.census(), max_) && bag_.grant_capacity_to_first()) {
+        // A larger max is room for the waiters now, not at the next release
+        // (with a budget: as its slots allow, and its fair share follows).
+        if (budget_) {
+            budget_->resize(*budget_member_, max_);
+            budget_serve_locked(false);
+        } else {
+            while (policy::can_open(bag_.census(), max_) && bag_.grant_capacity_to_first()) {
+            }
         }
     } catch (const std::bad_alloc &) {
         // the list of sessions to close: the next maintenance tick closes them

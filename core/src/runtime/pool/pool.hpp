@@ -56,6 +56,15 @@
 // pause after a failed create) are pure functions in pool_policy.hpp. Pool
 // takes a snapshot under its mutex, asks the policy, has the bag carry it
 // out, and does the I/O outside the mutex. Time comes from a PoolClock.
+//
+// A pool whose connection names a server ("server": "pg-main") shares that
+// server's budget (ServerBudget, server_budget.hpp) with the server's other
+// pools: each session holds a slot from the reservation of its open until
+// its close returns; a caller that needs a new session while the budget is
+// full waits in the pool's queue while the pool waits in the budget's line,
+// and a released session may be closed for another pool (pool_policy.hpp,
+// "server budget"). Such a pool has no lock-free parking; the lease of an
+// idle session still never touches the budget.
 #pragma once
 
 #include <ilana/config.hpp>
@@ -64,6 +73,7 @@
 #include "instruments/connection_metrics.hpp"
 #include "plugins/native_connection.hpp"
 #include "pool/pool_policy.hpp"
+#include "pool/server_budget.hpp"
 #include "pool/session_bag.hpp"
 
 #include <atomic>
@@ -115,10 +125,11 @@ public:
     using ConnectFn = std::function<std::unique_ptr<NativeConnection>(int32_t timeout_ms)>;
 
     // `metrics` (may be null) must outlive the pool; so must `clock` (null:
-    // steady_clock, see PoolClock).
+    // steady_clock, see PoolClock). `budget`: the server budget the pool
+    // shares (null: none); such a pool must be owned by a shared_ptr.
     Pool(std::string name, PoolOptions options, RetryOptions retry, ConnectFn connect,
          std::shared_ptr<const Hooks> hooks, ConnectionMetrics *metrics = nullptr,
-         const PoolClock *clock = nullptr);
+         const PoolClock *clock = nullptr, std::shared_ptr<ServerBudget> budget = nullptr);
     ~Pool();
 
     const std::string &name() const noexcept { return name_; }
@@ -152,6 +163,17 @@ public:
     void resize(int min, int max) noexcept;
 
     PoolStats stats() const;
+
+    // The server budget this pool shares (null: none).
+    const ServerBudget *budget() const noexcept { return budget_.get(); }
+    // The budget gives this pool a slot (already counted as the pool's):
+    // its first waiter opens a session with it. False when nobody here
+    // needs it any more; the budget then hands it on. Called holding no
+    // pool's mutex.
+    bool accept_budget_slot() noexcept;
+    // Closes this pool's least recently used idle session so that a pool
+    // waiting on the same budget can open one; false when none is idle.
+    bool close_idle_for_budget() noexcept;
 
 private:
     // acquire_measured() and release() are the lock-free path (small
@@ -194,12 +216,23 @@ private:
     // is closing) and the session must not be lent again.
     bool reset_session(PooledConnection &pc) noexcept;
     void destroy(std::unique_ptr<PooledConnection> pc, CloseReason why) noexcept;
-    // With mu_ held: a session's capacity is free; the first waiter opens one.
+    // With mu_ held: a session's capacity is free; the first waiter opens
+    // one (with a budget: when the budget has a slot for it).
     void capacity_freed_locked() noexcept {
-        if (pool_policy::can_open(bag_.census(), max_)) bag_.grant_capacity_to_first();
+        if (budget_) budget_serve_locked(false);
+        else if (pool_policy::can_open(bag_.census(), max_)) bag_.grant_capacity_to_first();
     }
     // With mu_ held: the idle sessions above max_, taken out to be closed.
     std::vector<std::pair<std::unique_ptr<PooledConnection>, CloseReason>> take_idle_over_max_locked();
+    // With mu_ held, budgeted pools: waiters the pool has room for get
+    // capacity while the budget has slots; if some still need one the pool
+    // joins the budget's line (`counted`: one more caller waits), else it
+    // leaves it. Returns whether the pool waits in line.
+    bool budget_serve_locked(bool counted) noexcept;
+    // A slot of this pool back to the budget (an abandoned open). Without mu_.
+    void give_back_slot() noexcept {
+        if (budget_) budget_->give_back(*budget_member_);
+    }
     [[noreturn]] void throw_timeout(std::chrono::milliseconds waited, Clock::time_point since);
     void emit_error(const Error &e) noexcept;
     // Stamps a lease; with leak detection on, links it into leased_.
@@ -214,6 +247,8 @@ private:
     const std::shared_ptr<const Hooks> hooks_;
     ConnectionMetrics *const metrics_;
     const PoolClock *const clock_;
+    const std::shared_ptr<ServerBudget> budget_;
+    const std::shared_ptr<ServerBudget::Member> budget_member_; // this pool's account in budget_
 
     mutable std::mutex mu_;
     SessionBag bag_; // the sessions and the waiters (guarded by mu_ but its lock-free part)

@@ -32,8 +32,10 @@ enum class SessionStatus : uint8_t {
     retiring,   // out of service, being closed; no longer counts against max
 };
 
-// Why a session leaves the pool.
-enum class CloseReason { idle, lifetime, broken, shutdown, resized };
+// Why a session leaves the pool. `resized`: above a max a reload lowered;
+// `budget`: closed so that another pool of its server can open one
+// (server_budget.hpp).
+enum class CloseReason { idle, lifetime, broken, shutdown, resized, budget };
 
 namespace pool_policy {
 
@@ -271,6 +273,80 @@ inline std::chrono::milliseconds close_bound(int64_t destroy_timeout_ms) noexcep
 // leakDetectionMillis (a parked lease would escape the scan).
 inline bool lock_free_allowed(const PoolOptions &o) noexcept {
     return o.validate_idle_after_ms <= 0 && o.leak_detection_ms <= 0;
+}
+
+// ---- server budget -----------------------------------------------------------
+//
+// A server's budget ("servers": {"pg-main": {"maxConnections": 40}}) is
+// shared by every pool whose connection names it (ServerBudget,
+// server_budget.hpp). A pool holds one slot per session from the moment
+// its open is reserved until its close returns, so opens in progress
+// count. The rule (DESIGN-NOTES "Connection budget"):
+//  - a pool opens a session when the budget has a free slot;
+//  - otherwise it waits for one, and waiting pools are served in turn
+//    (round-robin over pools, first come first served inside a pool),
+//    a pool below its fair share before the others;
+//  - while a pool waits, a session released by another pool is closed
+//    instead of kept when that pool has nobody waiting for it, holds more
+//    than its share, or the waiting pool holds nothing (or two fewer): its
+//    slot goes to the waiting pools;
+//  - a pool that starts waiting closes an idle session of another pool,
+//    the one most above its share first.
+
+// What the budget's decisions know of one pool.
+struct BudgetMember {
+    int held = 0;       // slots: sessions open or being opened
+    int pool_max = 1;   // the pool's max
+};
+
+// A pool's fair share: the budget divided among the pools holding or
+// wanting a slot, never more than the pool's max, at least one.
+inline int fair_share(int budget, int active_pools, int pool_max) noexcept {
+    const int even = budget / std::max(1, active_pools);
+    return std::max(1, std::min(pool_max, even));
+}
+
+// Whether a pool may open a session now (a slot is free).
+inline bool budget_allows_open(int open, int budget) noexcept { return open < budget; }
+
+// Which waiting pool gets a freed slot: `queue` lists the waiting pools in
+// the order they (re)joined the line; the first below its fair share, else
+// the first. A served pool that still waits joins the back of the line.
+inline size_t next_in_turn(const std::vector<BudgetMember> &queue, int budget, int active_pools) noexcept {
+    for (size_t i = 0; i < queue.size(); ++i)
+        if (queue[i].held < fair_share(budget, active_pools, queue[i].pool_max)) return i;
+    return 0;
+}
+
+// Whether a session released by `self` is closed (its slot freed for the
+// waiting pools) rather than kept. `fewest_waiting` is the fewest slots a
+// waiting pool other than `self` holds (-1: none waits).
+inline bool yield_on_release(const BudgetMember &self, bool own_waiters, int fewest_waiting, int budget,
+                             int active_pools) noexcept {
+    if (fewest_waiting < 0) return false;
+    if (!own_waiters) return true; // it would only sit idle while another pool waits
+    // A pool with nothing is never kept waiting by a busy one; between
+    // pools that hold some, a difference of one is kept (no ping-pong).
+    return fewest_waiting == 0 || self.held > fair_share(budget, active_pools, self.pool_max) ||
+           self.held > fewest_waiting + 1;
+}
+
+// In which order the pools other than `asking` are asked to close an idle
+// session for a waiting pool: the most above its fair share first (then
+// the one holding most); pools holding nothing are left out.
+inline std::vector<size_t> eviction_order(const std::vector<BudgetMember> &members, size_t asking, int budget,
+                                          int active_pools) {
+    std::vector<size_t> order;
+    for (size_t i = 0; i < members.size(); ++i)
+        if (i != asking && members[i].held > 0) order.push_back(i);
+    auto excess = [&](size_t i) {
+        return members[i].held - fair_share(budget, active_pools, members[i].pool_max);
+    };
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        if (excess(a) != excess(b)) return excess(a) > excess(b);
+        return members[a].held > members[b].held;
+    });
+    return order;
 }
 
 } // namespace pool_policy
