@@ -371,3 +371,27 @@ TEST_CASE("postgres async: a backend killed under a pipeline fails every stateme
     CHECK((err.flags & ILANA_ERRF_NOT_SENT) != 0);
     CHECK((err.flags & ILANA_ERRF_CONN_BROKEN) != 0);
 }
+
+TEST_CASE("postgres async: TXN_ABORTED in the middle of a pipeline follows BEGIN, ROLLBACK TO SAVEPOINT and COMMIT",
+          "[postgres][async][server]") {
+    ILANA_REQUIRE_PG();
+    AsyncConn c = connected();
+    const std::string begin = "BEGIN", savepoint = "SAVEPOINT s1", back = "ROLLBACK TO SAVEPOINT s1",
+                      commit = "COMMIT", bad = "SELECT 1/0", ok = "SELECT 7";
+    // Each statement with more behind it: libpq does not say the
+    // transaction status then, the driver follows it.
+    for (const std::string *sql : {&begin, &savepoint, &bad, &ok, &back, &ok, &bad, &back, &commit, &bad, &ok})
+        c.submit_ok(make_statement(*sql));
+    const auto out = c.drain();
+    REQUIRE(out.size() == 11);
+    CHECK(out[2].has(ILANA_ERRF_TXN_ABORTED));  // 1/0 inside the block
+    CHECK(out[3].has(ILANA_ERRF_TXN_ABORTED));  // refused: 25P02
+    CHECK(out[4].status == ILANA_OK);           // back to the savepoint
+    CHECK(out[5].rows.at(0).at(0).i == 7);      // the block works again
+    CHECK(out[6].has(ILANA_ERRF_TXN_ABORTED));  // 1/0 again
+    CHECK(out[7].status == ILANA_OK);
+    CHECK(out[8].status == ILANA_OK);           // COMMIT ends the block
+    CHECK(out[9].status == ILANA_ERROR);        // 1/0 outside a block:
+    CHECK_FALSE(out[9].has(ILANA_ERRF_TXN_ABORTED));
+    CHECK(out[10].rows.at(0).at(0).i == 7);
+}
