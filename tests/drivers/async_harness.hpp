@@ -54,7 +54,7 @@ class AsyncConn {
 public:
     AsyncConn(const ilana_driver_api &api, const ilana_async_api &async) : api_(&api), async_(&async) {}
     AsyncConn(AsyncConn &&o) noexcept
-        : api_(o.api_), async_(o.async_), conn_(std::exchange(o.conn_, nullptr)), waits_(o.waits_) {}
+        : api_(o.api_), async_(o.async_), conn_(std::exchange(o.conn_, nullptr)), waits_(o.waits_), eager_(o.eager_) {}
     AsyncConn(const AsyncConn &) = delete;
     AsyncConn &operator=(const AsyncConn &) = delete;
     ~AsyncConn() { close(); }
@@ -80,7 +80,7 @@ public:
         while (st == ILANA_PENDING) {
             REQUIRE(w.fd >= 0);
             REQUIRE(w.events != 0);
-            wait_for(w);
+            pause(w);
             err = new_error();
             st = async_->connect_continue(conn_, &w, &err);
         }
@@ -111,7 +111,7 @@ public:
                 REQUIRE(res == nullptr);
                 REQUIRE(w.fd >= 0);
                 ++waits_;
-                wait_for(w);
+                pause(w);
                 continue;
             }
             if (st == ILANA_DONE) {
@@ -138,6 +138,10 @@ public:
     }
     // How often a poll said PENDING (the loop waited on the socket).
     uint64_t waits() const { return waits_; }
+    // Eager: call again after 1 ms instead of waiting for the socket, as a
+    // host woken early (a timer, a spurious wake-up) does; the driver must
+    // then say PENDING again, never take the call as "ready".
+    void set_eager(bool eager) { eager_ = eager; }
 
 private:
     void read_rows(ilana_result *res, AsyncOutcome &out) {
@@ -160,6 +164,11 @@ private:
     const ilana_async_api *async_;
     ilana_conn *conn_ = nullptr;
     uint64_t waits_ = 0;
+    bool eager_ = false;
+    void pause(const ilana_async_wait &w) const {
+        if (eager_) ::poll(nullptr, 0, 1);
+        else wait_for(w);
+    }
 };
 
 } // namespace ilana_test

@@ -294,3 +294,21 @@ TEST_CASE("mysql async: a session killed under queued statements fails them all 
     CHECK(victim.submit(make_statement(quick), err) == ILANA_ERROR);
     CHECK((err.flags & ILANA_ERRF_CONN_BROKEN) != 0);
 }
+
+TEST_CASE("mysql async: a host that calls again before the socket is ready", "[mysql][async][server]") {
+    ILANA_REQUIRE_MYSQL();
+    AsyncConn c(api(), async_api());
+    c.set_eager(true);
+    ilana_error err = ilana_test::new_error();
+    INFO(err.message);
+    for (int round = 0; round < 5; ++round) {
+        REQUIRE(c.connect(params(), err, 10000) == ILANA_OK);
+        const std::string sql = "SELECT ?";
+        const std::vector<ilana_value> v = ints({round});
+        for (int k = 0; k < 20; ++k) c.submit_ok(make_statement(sql, v));
+        const auto out = c.drain();
+        REQUIRE(out.size() == 20);
+        for (const AsyncOutcome &o : out) CHECK(o.rows.at(0).at(0).i == round);
+        c.close();
+    }
+}

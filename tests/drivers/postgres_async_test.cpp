@@ -395,3 +395,21 @@ TEST_CASE("postgres async: TXN_ABORTED in the middle of a pipeline follows BEGIN
     CHECK_FALSE(out[9].has(ILANA_ERRF_TXN_ABORTED));
     CHECK(out[10].rows.at(0).at(0).i == 7);
 }
+
+TEST_CASE("postgres async: a host that calls again before the socket is ready", "[postgres][async][server]") {
+    ILANA_REQUIRE_PG();
+    AsyncConn c(api(), async_api());
+    c.set_eager(true);
+    ilana_error err = ilana_test::new_error();
+    INFO(err.message);
+    for (int round = 0; round < 5; ++round) {
+        REQUIRE(c.connect(params(), err, 10000) == ILANA_OK);
+        const std::string sql = "SELECT $1::int8";
+        const std::vector<ilana_value> v = ints({round});
+        for (int k = 0; k < 20; ++k) c.submit_ok(make_statement(sql, v));
+        const auto out = c.drain();
+        REQUIRE(out.size() == 20);
+        for (const AsyncOutcome &o : out) CHECK(o.rows.at(0).at(0).i == round);
+        c.close();
+    }
+}

@@ -55,14 +55,16 @@ std::unique_ptr<Connection> Connection::connect_start(sdk::ConnectParams &params
 bool Connection::connect_step(AsyncWait &wait, bool socket_ready) {
     // Before the first PQconnectPoll libpq is "as if it returned
     // PGRES_POLLING_WRITING" (its docs): the socket must be writable first.
-    if (socket_ready) {
-        if (connect_status_ != PGRES_POLLING_OK && cfg_.timeout_ms > 0 &&
-            std::chrono::steady_clock::now() >= connect_deadline_) {
-            // A socket that became ready just at the deadline still counts.
-            pollfd p{PQsocket(pg_), static_cast<short>(connect_status_ == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
-            if (p.fd < 0 || ::poll(&p, 1, 0) <= 0) throw connect_timeout_failure();
-        }
-        connect_status_ = PQconnectPoll(pg_);
+    if (socket_ready && connect_status_ != PGRES_POLLING_OK && connect_status_ != PGRES_POLLING_FAILED) {
+        // PQconnectPoll only when the socket is ready for what it waits
+        // for: the host may call early (its timer, a spurious wake-up), and
+        // libpq takes a call as "ready" (a connect still in progress would
+        // look established).
+        pollfd p{PQsocket(pg_), static_cast<short>(connect_status_ == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+        const bool ready = p.fd < 0 || ::poll(&p, 1, 0) > 0; // no socket: PQconnectPoll reports why
+        if (ready) connect_status_ = PQconnectPoll(pg_);
+        else if (cfg_.timeout_ms > 0 && std::chrono::steady_clock::now() >= connect_deadline_)
+            throw connect_timeout_failure();
     }
     if (connect_status_ == PGRES_POLLING_FAILED) throw failure_from_connect(pg_, cfg_.password);
     if (connect_status_ == PGRES_POLLING_OK) {
