@@ -312,3 +312,23 @@ TEST_CASE("mysql async: a host that calls again before the socket is ready", "[m
         c.close();
     }
 }
+
+TEST_CASE("mysql async: close with a statement on the wire returns at once", "[mysql][async][server]") {
+    ILANA_REQUIRE_MYSQL();
+    AsyncConn c = connected();
+    const std::string slow = "SELECT SLEEP(5)";
+    c.submit_ok(make_statement(slow));
+    c.submit_ok(make_statement(slow));
+    ilana_async_wait w = ilana_test::new_wait();
+    ilana_result *res = nullptr;
+    ilana_error err = ilana_test::new_error();
+    REQUIRE(async_api().poll(c.get(), &res, &w, &err) == ILANA_PENDING); // the first is running
+    const auto t0 = std::chrono::steady_clock::now();
+    c.close();
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 2.0);
+    // A blocking connection works beside it afterwards (nothing stuck).
+    AsyncConn again = connected();
+    const std::string one = "SELECT 1";
+    again.submit_ok(make_statement(one));
+    CHECK(again.drain().at(0).rows.at(0).at(0).i == 1);
+}

@@ -413,3 +413,23 @@ TEST_CASE("postgres async: a host that calls again before the socket is ready", 
         c.close();
     }
 }
+
+TEST_CASE("postgres async: close with a statement on the wire returns at once", "[postgres][async][server]") {
+    ILANA_REQUIRE_PG();
+    AsyncConn c = connected();
+    const std::string slow = "SELECT pg_sleep(5)";
+    c.submit_ok(make_statement(slow));
+    c.submit_ok(make_statement(slow));
+    ilana_async_wait w = ilana_test::new_wait();
+    ilana_result *res = nullptr;
+    ilana_error err = ilana_test::new_error();
+    REQUIRE(async_api().poll(c.get(), &res, &w, &err) == ILANA_PENDING); // the first is running
+    const auto t0 = std::chrono::steady_clock::now();
+    c.close();
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 2.0);
+    // A blocking connection works beside it afterwards (nothing stuck).
+    AsyncConn again = connected();
+    const std::string one = "SELECT 1";
+    again.submit_ok(make_statement(one));
+    CHECK(again.drain().at(0).rows.at(0).at(0).i == 1);
+}

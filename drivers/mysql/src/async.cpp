@@ -161,6 +161,19 @@ struct Connection::AsyncState {
 
 void Connection::AsyncStateDeleter::operator()(AsyncState *s) const noexcept { delete s; }
 
+void Connection::abandon_async() noexcept {
+    if (!async_) return;
+    AsyncState &a = *async_;
+    if (m_ != nullptr) a.abandon_call(m_, abandoned_);
+    if (!abandoned_) {
+        if (a.stmt != nullptr && a.stmt_own) mysql_stmt_close(a.stmt);
+        if (a.res != nullptr) mysql_free_result(a.res);
+    }
+    a.stmt = nullptr;
+    a.res = nullptr;
+    async_.reset();
+}
+
 // ----------------------------------------------------------------------------
 // Connecting
 

@@ -215,7 +215,7 @@ void Connection::adopt_session(const ilana::sdk::ConnectParams *params) {
 Connection::~Connection() {
     deadline_.stop(); // before the socket closes: its number may be reused
     ensure_thread();
-    async_.reset(); // a suspended non-blocking call ends before the handle closes
+    abandon_async(); // a suspended non-blocking call ends before the handle closes
     // The SDK closed (or detached) the open result and deleted the kept one
     // before this: nothing of the session is in use.
     drop_statement_cache();
@@ -249,6 +249,9 @@ void Connection::ensure_alive() const {
 void Connection::ensure_ready() {
     ensure_alive();
     note_server_status();
+    if (async_in_flight() > 0)
+        throw misuse("async statements of this connection are in flight: poll until it returns ILANA_DONE before a "
+                     "blocking call (ilana.async/1)");
     if (has_open_result())
         throw misuse("a result of this connection is still open: close it (result_close) first");
 }

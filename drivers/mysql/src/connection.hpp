@@ -203,6 +203,9 @@ private:
         void operator()(AsyncState *s) const noexcept;
     };
     std::unique_ptr<AsyncState, AsyncStateDeleter> async_;
+    // At close: a call still suspended is cut short (the socket shut down,
+    // the call driven to its failed end) and what it held is freed.
+    void abandon_async() noexcept;
 
     Config cfg_;
     MYSQL *m_ = nullptr;

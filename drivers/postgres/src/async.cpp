@@ -95,10 +95,8 @@ void Connection::async_submit(const sdk::Statement &st, Prepared *handle) {
                                                     " (PostgreSQL allows 65535 per statement)");
     bound.bind(st.params.data(), st.params.size(), st.params.stride());
     if (!pipeline_) {
-        // Deallocations left by released handles go first, blocking, while
-        // the connection is still in its ordinary mode (they wait for an
-        // idle transaction status, as on the blocking path).
-        if (async_.empty()) flush_deallocations();
+        // Deallocations left by released handles wait for the next blocking
+        // statement (flush_deallocations): each is a round trip of its own.
         switch (PQtransactionStatus(pg_)) {
         case PQTRANS_INTRANS: txn_ = TxnState::block; break;
         case PQTRANS_INERROR: txn_ = TxnState::aborted; break;

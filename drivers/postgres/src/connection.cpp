@@ -209,6 +209,11 @@ void Connection::after_connect() {
 // Session state
 
 void Connection::ensure_usable() const {
+    if (async_in_flight() > 0)
+        throw DriverFailure(ILANA_ERR_INTERNAL,
+                            "async statements of this connection are in flight: poll until it returns ILANA_DONE "
+                            "before a blocking call (ilana.async/1)",
+                            "", 0, ILANA_ERRF_NOT_SENT);
     if (has_open_result())
         throw DriverFailure(ILANA_ERR_INTERNAL, "a result of this connection is still open: close it first");
     if (broken_ || PQstatus(pg_) == CONNECTION_BAD)
