@@ -1129,7 +1129,8 @@ typedef struct ilana_async_api {
      * completes through poll. ILANA_ERROR: not queued (a bad argument, a
      * broken connection), with ILANA_ERRF_NOT_SENT; nothing else changed.
      * Never blocks. May be called while earlier statements are in flight
-     * and while a result from poll is open. */
+     * and while a result from poll is open. A handle stays unreleased
+     * while a statement of it is in flight. */
     ilana_status (*submit)(ilana_conn *conn, ilana_prepared *prepared, const ilana_statement *args,
                            ilana_error *err);
     /* [conn-serialized] The pump described above: ILANA_OK (*out set),
@@ -1147,7 +1148,8 @@ typedef struct ilana_async_api {
      * each one runs. ILANA_OK also when nothing was in flight. May block
      * for one round trip to the server on a connection of its own (the
      * protocols' cancel requests); never called concurrently with `close`
-     * of the same connection. */
+     * of the same connection. NULL when the driver cannot cancel
+     * (ILANA_CAP_CANCEL not set). */
     ilana_status (*cancel)(ilana_conn *conn, ilana_error *err);
 } ilana_async_api;
 
