@@ -15,6 +15,7 @@
 #include <future>
 #include <map>
 #include <thread>
+#include <poll.h>
 #include <unistd.h>
 
 namespace kit {
@@ -179,6 +180,7 @@ struct Suite::State {
     std::string transactions();
     std::string session_reset();
     std::string prepared();
+    std::string async_ext();
     std::string cancel_idle();
     std::string cancel_running();
     std::string statement_timeout();
@@ -1106,6 +1108,257 @@ std::string Suite::State::cancel_idle() {
     return "ILANA_OK with nothing running; the next statement is not affected";
 }
 
+// ilana.async/1 (ABI 1.5), driven as a host's event loop would: poll(2)
+// on the socket the driver names, the continuation when it is ready.
+namespace {
+struct AsyncDriver {
+    const ilana_driver_api &api;
+    const ilana_async_api &x;
+    ilana_conn *conn = nullptr;
+    int waits = 0;
+    ~AsyncDriver() {
+        if (conn != nullptr) api.close(conn);
+    }
+    static void wait_for(const ilana_async_wait &w) {
+        require(w.fd >= 0 && (w.events & (ILANA_WAIT_READ | ILANA_WAIT_WRITE)) != 0,
+                "ILANA_PENDING without a socket and events to wait for (fd " + std::to_string(w.fd) + ", events " +
+                    std::to_string(w.events) + ")");
+        pollfd p{static_cast<int>(w.fd), 0, 0};
+        if (w.events & ILANA_WAIT_READ) p.events |= POLLIN;
+        if (w.events & ILANA_WAIT_WRITE) p.events |= POLLOUT;
+        const int timeout = w.timeout_ms >= 0 && w.timeout_ms < 20000 ? static_cast<int>(w.timeout_ms) : 20000;
+        (void)::poll(&p, 1, timeout);
+    }
+    // connect_start + connect_continue; the status and the error.
+    ilana_status connect(const Config &cfg, const std::vector<std::pair<std::string, std::string>> &kv,
+                         ilana_error &err) {
+        std::vector<ilana_param> params;
+        for (const auto &p : kv) params.push_back({p.first.c_str(), p.second.c_str()});
+        params.push_back({"ilana.config_dir", cfg.config_dir.c_str()});
+        ilana_connect_params cp{};
+        cp.struct_size = sizeof cp;
+        cp.params = params.data();
+        cp.param_count = static_cast<uint32_t>(params.size());
+        cp.timeout_ms = cfg.timeout_ms;
+        ilana_async_wait w{};
+        w.struct_size = sizeof w;
+        err = new_error();
+        ilana_status st = x.connect_start(&cp, &conn, &w, &err);
+        if (st == ILANA_ERROR) require(conn == nullptr, "connect_start failed and still returned a connection");
+        else require(conn != nullptr, "connect_start returned " + status_name(st) + " and a NULL connection");
+        const auto t0 = Clock::now();
+        while (st == ILANA_PENDING) {
+            require(ms_since(t0) < 60000, "connect_continue still ILANA_PENDING after 60 s");
+            wait_for(w);
+            err = new_error();
+            st = x.connect_continue(conn, &w, &err);
+        }
+        require(st == ILANA_OK || st == ILANA_ERROR, "connect_continue returned " + status_name(st));
+        if (st == ILANA_ERROR && conn != nullptr) {
+            api.close(conn);
+            conn = nullptr;
+        }
+        return st;
+    }
+    void submit(const std::string &sql, const Bound &b = {}) {
+        ilana_statement st{};
+        st.struct_size = sizeof st;
+        st.sql = sql.data();
+        st.sql_len = sql.size();
+        st.params = b.values.empty() ? nullptr : b.values.data();
+        st.param_count = static_cast<uint32_t>(b.values.size());
+        st.value_size = sizeof(ilana_value);
+        ilana_error err = new_error();
+        const ilana_status s = x.submit(conn, nullptr, &st, &err);
+        require(s == ILANA_OK, "submit of '" + sql + "': " + status_name(s) + " " + describe(err));
+    }
+    // The next completion, rows read; false at ILANA_DONE.
+    bool next(Outcome &out) {
+        out = Outcome{};
+        const auto t0 = Clock::now();
+        for (;;) {
+            require(ms_since(t0) < 60000, "poll still ILANA_PENDING after 60 s");
+            ilana_async_wait w{};
+            w.struct_size = sizeof w;
+            ilana_result *res = nullptr;
+            out.error = new_error();
+            const ilana_status st = x.poll(conn, &res, &w, &out.error);
+            if (st == ILANA_PENDING) {
+                require(res == nullptr, "poll returned ILANA_PENDING and a result");
+                ++waits;
+                wait_for(w);
+                continue;
+            }
+            if (st == ILANA_DONE) {
+                require(res == nullptr, "poll returned ILANA_DONE and a result");
+                return false;
+            }
+            out.status = st;
+            if (st == ILANA_ERROR) {
+                require(res == nullptr, "poll returned ILANA_ERROR and a result");
+                require(out.error.error_class != ILANA_ERR_NONE, "poll returned ILANA_ERROR without an error class");
+                return true;
+            }
+            require(st == ILANA_OK && res != nullptr, "poll returned " + status_name(st) + (res ? "" : " without a result"));
+            const ilana_status fs = drain(api, res, 64, out);
+            out.status = fs == ILANA_DONE ? ILANA_OK : fs;
+            return true;
+        }
+    }
+    std::vector<Outcome> all() {
+        std::vector<Outcome> v;
+        Outcome o;
+        while (next(o)) v.push_back(std::move(o));
+        return v;
+    }
+};
+} // namespace
+
+std::string Suite::State::async_ext() {
+    auto get = p().entry().get_extension;
+    const auto *x = get != nullptr ? static_cast<const ilana_async_api *>(get(ILANA_EXT_ASYNC)) : nullptr;
+    if (x == nullptr) skip("ilana.async/1 is not provided (the core runs the driver on a worker pool)");
+    require(x->struct_size >= offsetof(ilana_async_api, cancel) + sizeof x->cancel && x->connect_start != nullptr &&
+                x->connect_continue != nullptr && x->submit != nullptr && x->poll != nullptr,
+            "ilana.async/1: a table too short, or a NULL function");
+    require(p().claims(ILANA_CAP_NETWORK), "ilana.async/1 from a driver without ILANA_CAP_NETWORK: there is no socket to wait on");
+    AsyncDriver a{api(), *x};
+    ilana_error err = new_error();
+    require(a.connect(cfg, cfg.params, err) == ILANA_OK, "async connect: " + describe(err));
+    for (const auto &sql : cfg.setup) a.submit(sql);
+    for (const Outcome &o : a.all()) require(o.ok(), "setup statement through submit: " + describe(o.error));
+
+    // Many in flight: in order and right. With an int64 probe each result
+    // carries its own number; else every one is probe.select_one's 1.
+    const TypeSpec *ints = nullptr;
+    for (const TypeSpec &spec : cfg.types)
+        if (spec.type == ILANA_TYPE_INT64 && spec.returns == ILANA_TYPE_INT64) ints = &spec;
+    constexpr int kInFlight = 200;
+    std::vector<std::unique_ptr<Bound>> args;
+    for (int k = 0; k < kInFlight; ++k) {
+        if (ints != nullptr) {
+            args.push_back(std::make_unique<Bound>(std::vector<Cell>{Cell::int64(1000 + k)}));
+            a.submit(ints->sql, *args.back());
+        } else {
+            a.submit(cfg.select_one);
+        }
+    }
+    args.clear(); // submit copied them (driver.h): freed before the first poll
+    std::vector<Outcome> outs = a.all();
+    require(outs.size() == kInFlight, std::to_string(kInFlight) + " statements submitted, " +
+                                          std::to_string(outs.size()) + " completed before ILANA_DONE");
+    for (int k = 0; k < kInFlight; ++k) {
+        const Outcome &o = outs[static_cast<size_t>(k)];
+        require(o.ok(), "statement " + std::to_string(k) + " of " + std::to_string(kInFlight) + ": " + describe(o.error));
+        require(o.rows.rows.size() == 1 && !o.rows.rows[0].empty() &&
+                    is_number(o.rows.rows[0][0], ints != nullptr ? 1000 + k : 1),
+                "statement " + std::to_string(k) + " in flight came back with the wrong row (out of order?)");
+    }
+
+    // A failure in the middle fails alone (outside a transaction).
+    a.submit(cfg.select_one);
+    a.submit(cfg.syntax_error);
+    a.submit(cfg.select_one);
+    outs = a.all();
+    require(outs.size() == 3, "3 statements submitted, " + std::to_string(outs.size()) + " completed");
+    require(outs[0].ok() && !outs[1].ok() && outs[2].ok(),
+            "select / bad SQL / select in flight: expected ok, error, ok; the statement after a failure must run as "
+            "it would one by one (" + describe(outs[1].error) + ")");
+    require(outs[1].error.error_class == ILANA_ERR_SYNTAX && !(outs[1].error.flags & ILANA_ERRF_CONN_BROKEN),
+            "bad SQL in flight: expected ILANA_ERR_SYNTAX without CONN_BROKEN, got " + describe(outs[1].error));
+
+    // Blocking calls are refused while a statement is in flight.
+    a.submit(cfg.select_one);
+    {
+        ilana_statement st{};
+        st.struct_size = sizeof st;
+        st.sql = cfg.select_one.data();
+        st.sql_len = cfg.select_one.size();
+        st.value_size = sizeof(ilana_value);
+        ilana_result *res = nullptr;
+        ilana_error e = new_error();
+        const ilana_status s = api().execute(a.conn, &st, &res, &e);
+        if (res != nullptr) api().result_close(res);
+        require(s == ILANA_ERROR && e.error_class == ILANA_ERR_INTERNAL && (e.flags & ILANA_ERRF_NOT_SENT),
+                "execute with a statement in flight: expected ILANA_ERR_INTERNAL with NOT_SENT, got " +
+                    status_name(s) + " " + describe(e));
+    }
+    outs = a.all();
+    require(outs.size() == 1 && outs[0].ok(), "the statement in flight beside a refused execute failed");
+    // ... and work again once nothing is.
+    {
+        ilana_statement st{};
+        st.struct_size = sizeof st;
+        st.sql = cfg.select_one.data();
+        st.sql_len = cfg.select_one.size();
+        st.value_size = sizeof(ilana_value);
+        ilana_result *res = nullptr;
+        ilana_error e = new_error();
+        require(api().execute(a.conn, &st, &res, &e) == ILANA_OK, "execute after ILANA_DONE: " + describe(e));
+        api().result_close(res);
+    }
+
+    // Cancel: the running statement fails CANCELED, the next one runs.
+    std::string cancel_note = "cancel not checked (no probe.sleep or no cancel)";
+    if (x->cancel != nullptr && !cfg.sleep.empty()) {
+        a.submit(cfg.sleep);
+        a.submit(cfg.select_one);
+        const auto t0 = Clock::now();
+        Outcome first;
+        bool got_first = false, canceled = false;
+        // Pump for a while, cancel, pump until the sleep completes.
+        while (!got_first && ms_since(t0) < 15000) {
+            ilana_async_wait w{};
+            w.struct_size = sizeof w;
+            ilana_result *res = nullptr;
+            first.error = new_error();
+            const ilana_status st = x->poll(a.conn, &res, &w, &first.error);
+            if (st == ILANA_PENDING) {
+                w.timeout_ms = 100;
+                AsyncDriver::wait_for(w);
+                // Once, when the statement surely runs: a second request
+                // could stop the statement after it.
+                if (!canceled && ms_since(t0) > 300) {
+                    ilana_error ce = new_error();
+                    require(x->cancel(a.conn, &ce) == ILANA_OK, "cancel: " + describe(ce));
+                    canceled = true;
+                }
+                continue;
+            }
+            require(st != ILANA_DONE, "poll returned ILANA_DONE with two statements in flight");
+            first.status = st;
+            if (st == ILANA_OK) drain(api(), res, 64, first);
+            got_first = true;
+        }
+        require(got_first, "probe.sleep did not complete within 15 s of cancel");
+        require(first.status == ILANA_ERROR && first.error.error_class == ILANA_ERR_CANCELED,
+                "probe.sleep canceled in flight: expected ILANA_ERR_CANCELED, got " + status_name(first.status) + " " +
+                    describe(first.error));
+        outs = a.all();
+        require(outs.size() == 1 && outs[0].ok(), "the statement after a canceled one did not run");
+        cancel_note = "cancel stopped probe.sleep after " + std::to_string(static_cast<int>(ms_since(t0))) + " ms";
+    }
+
+    // A bad connect fails through the same steps, with the driver's class.
+    AsyncDriver bad{api(), *x};
+    ilana_error berr = new_error();
+    auto kv = cfg.params;
+    kv.emplace_back("ilana_conformance_no_such_param", "1");
+    require(bad.connect(cfg, kv, berr) == ILANA_ERROR && berr.error_class == ILANA_ERR_CONFIG &&
+                std::string(berr.message).find("ilana_conformance_no_such_param") != std::string::npos,
+            "async connect with an unknown parameter: expected ILANA_ERR_CONFIG naming it, got " + describe(berr));
+
+    // A closed connection: closing with statements in flight abandons them.
+    a.submit(cfg.select_one);
+    a.submit(cfg.select_one);
+    api().close(a.conn);
+    a.conn = nullptr;
+    return std::to_string(kInFlight) + " statements in flight in order (" +
+           ((x->flags & ILANA_ASYNC_PIPELINE) ? "pipelined" : "one at a time on the wire") + ", " +
+           std::to_string(a.waits) + " waits); a failure in the middle fails alone; " + cancel_note +
+           "; close with statements in flight";
+}
+
 std::string Suite::State::cancel_running() {
     if (!p().claims(ILANA_CAP_CANCEL)) skip("ILANA_CAP_CANCEL is not claimed");
     if (cfg.sleep.empty()) skip("no probe.sleep in the connection JSON (a statement running >= 10 s)");
@@ -1435,6 +1688,11 @@ void Suite::State::define() {
         "ilana.prepare/1: handles run again with new parameters, counts checked, bad SQL fails at prepare, "
         "a handle survives a failed execute and a session reset",
         Needs::Connection, [this] { return prepared(); });
+    add("async",
+        "ABI 1.5 ilana.async/1 in a poll(2) loop: connect, 200 statements in flight complete in order and right, "
+        "a failure in the middle fails alone, blocking calls refused meanwhile, cancel, a bad connect "
+        "(skipped without the extension)",
+        Needs::Connection, [this] { return async_ext(); });
     add("dialect.connection",
         "ABI 1.3 ilana.conn_dialect/1: a connection's dialect is valid and stable (skipped without the extension)",
         Needs::Connection, [this] { return connection_dialect(); });

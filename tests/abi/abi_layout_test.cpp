@@ -73,7 +73,7 @@ static_assert(ILANA_ERROR_MESSAGE_CAPACITY == 1024 && ILANA_CONSTRAINT_NAME_CAPA
 static_assert(ILANA_COND_NONE == 0 && ILANA_COND_UNIQUE == 1 && ILANA_COND_FOREIGN_KEY == 2 &&
               ILANA_COND_NOT_NULL == 3 && ILANA_COND_CHECK == 4 && ILANA_COND_SERIALIZATION == 5 &&
               ILANA_COND_DEADLOCK == 6);
-static_assert(ILANA_ABI_MINOR == 4u, "a new minor version: pin its fields above and update this");
+static_assert(ILANA_ABI_MINOR == 5u, "a new minor version: pin its fields above and update this");
 // ABI 1.2: ilana_namespace_api.is_system, appended after v1.0's list.
 static_assert(offsetof(ilana_namespace_api, is_system) == 40);
 // ilana.ddl/1 (ABI 1.2).
@@ -90,6 +90,17 @@ static_assert(sizeof(ilana_prepare_api) == 32);
 static_assert(offsetof(ilana_prepare_api, prepare) == 8);
 static_assert(offsetof(ilana_prepare_api, execute_prepared) == 16);
 static_assert(offsetof(ilana_prepare_api, release) == 24);
+// ABI 1.5: the extension ilana.async/1 and its wait record.
+static_assert(sizeof(ilana_async_wait) == 24);
+static_assert(offsetof(ilana_async_wait, events) == 4 && offsetof(ilana_async_wait, fd) == 8 &&
+              offsetof(ilana_async_wait, timeout_ms) == 16);
+static_assert(std::is_same_v<decltype(ilana_async_wait::fd), int64_t> &&
+              std::is_same_v<decltype(ilana_async_wait::timeout_ms), int64_t> &&
+              std::is_same_v<decltype(ilana_async_wait::events), uint32_t>);
+static_assert(sizeof(ilana_async_api) == 48);
+static_assert(offsetof(ilana_async_api, flags) == 4 && offsetof(ilana_async_api, connect_start) == 8 &&
+              offsetof(ilana_async_api, connect_continue) == 16 && offsetof(ilana_async_api, submit) == 24 &&
+              offsetof(ilana_async_api, poll) == 32 && offsetof(ilana_async_api, cancel) == 40);
 // ilana.batch/1 (an extension: the ABI itself stays 1.0).
 static_assert(sizeof(ilana_batch_statement) == 56);
 static_assert(sizeof(ilana_batch_outcome) == 24);
@@ -142,6 +153,8 @@ ILANA_STARTS_WITH_SIZE(ilana_ddl_api)
 ILANA_STARTS_WITH_SIZE(ilana_session_api)
 ILANA_STARTS_WITH_SIZE(ilana_conn_dialect_api)
 ILANA_STARTS_WITH_SIZE(ilana_prepare_api)
+ILANA_STARTS_WITH_SIZE(ilana_async_wait)
+ILANA_STARTS_WITH_SIZE(ilana_async_api)
 #undef ILANA_STARTS_WITH_SIZE
 
 // ------------------------------------------------------------------ scalar types
@@ -200,6 +213,13 @@ ILANA_PIN_FN(ilana_prepare_api, prepare,
 ILANA_PIN_FN(ilana_prepare_api, execute_prepared,
              ilana_status (*)(ilana_conn *, ilana_prepared *, const ilana_statement *, ilana_result **, ilana_error *))
 ILANA_PIN_FN(ilana_prepare_api, release, void (*)(ilana_conn *, ilana_prepared *))
+ILANA_PIN_FN(ilana_async_api, connect_start,
+             ilana_status (*)(const ilana_connect_params *, ilana_conn **, ilana_async_wait *, ilana_error *))
+ILANA_PIN_FN(ilana_async_api, connect_continue, ilana_status (*)(ilana_conn *, ilana_async_wait *, ilana_error *))
+ILANA_PIN_FN(ilana_async_api, submit,
+             ilana_status (*)(ilana_conn *, ilana_prepared *, const ilana_statement *, ilana_error *))
+ILANA_PIN_FN(ilana_async_api, poll, ilana_status (*)(ilana_conn *, ilana_result **, ilana_async_wait *, ilana_error *))
+ILANA_PIN_FN(ilana_async_api, cancel, ilana_status (*)(ilana_conn *, ilana_error *))
 #undef ILANA_PIN_FN
 
 // ------------------------------------------------------------------ constants
@@ -236,6 +256,8 @@ static_assert(ILANA_PARAMF_REQUIRED == 0x1u && ILANA_PARAMF_SECRET == 0x2u && IL
               ILANA_PARAMF_MINIMUM == 0x8u && ILANA_PARAMF_MAXIMUM == 0x10u);
 static_assert(ILANA_PARAMS_OPEN == 0x1u);
 static_assert(ILANA_DDL_BEFORE_DATA == 1 && ILANA_DDL_AFTER_DATA == 2 && ILANA_DDL_DATA_STATE == 3); // 1.2
+static_assert(ILANA_PENDING == 2 && ILANA_WAIT_READ == 0x1u && ILANA_WAIT_WRITE == 0x2u &&
+              ILANA_ASYNC_PIPELINE == 0x1u); // 1.5
 
 // AddressSanitizer pads global objects with a redzone that the ELF symbol
 // size includes: there the entry must be at least, not exactly, v1's size.
@@ -267,6 +289,7 @@ static_assert(same(ILANA_EXT_DDL, "ilana.ddl/1"));
 static_assert(same(ILANA_EXT_SESSION, "ilana.session/1"));
 static_assert(same(ILANA_EXT_CONN_DIALECT, "ilana.conn_dialect/1")); // 1.3
 static_assert(same(ILANA_EXT_PREPARE, "ilana.prepare/1"));            // 1.4
+static_assert(same(ILANA_EXT_ASYNC, "ilana.async/1"));                // 1.5
 static_assert(same(ILANA_EXT_NAMESPACE, "ilana.namespace/1"));
 static_assert(same(ILANA_EXT_BATCH, "ilana.batch/1"));
 static_assert(same(ILANA_EXT_PARAMS, "ilana.params/1"));

@@ -59,6 +59,51 @@ void set_options(MYSQL *m, const Config &c, int timeout_ms) {
     mysql_optionsv(m, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", "ilana");
 }
 
+} // namespace
+
+// The steps of a connect, shared by open_session (blocking) and the
+// async connect (async.cpp), which takes them one at a time.
+MYSQL *new_session_handle(const Config &c, int timeout_ms) {
+    ensure_thread();
+    MYSQL *m = mysql_init(nullptr);
+    if (m == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "mysql_init failed: out of memory");
+    set_options(m, c, timeout_ms);
+    return m;
+}
+
+int start_real_connect(MYSQL *m, MYSQL **ret, const Config &c, bool setup) {
+    // FOUND_ROWS: UPDATE reports matched rows (as mysql2 and PostgreSQL
+    // do), so "updated 0 rows" means "no such row", not "same values".
+    // MULTI_RESULTS: CALL may return several result sets. Never
+    // MULTI_STATEMENTS: one statement per execute, nothing smuggled in.
+    const unsigned long flags = CLIENT_FOUND_ROWS | CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS;
+    const char *host = c.socket_path.empty() ? c.host.c_str() : nullptr;
+    const char *sock = c.socket_path.empty() ? nullptr : c.socket_path.c_str();
+    const char *db = setup && c.database ? c.database->c_str() : nullptr;
+    return mysql_real_connect_start(ret, m, host, c.user ? c.user->c_str() : nullptr,
+                                    c.password ? c.password->c_str() : nullptr, db, c.port, sock, flags);
+}
+
+DriverFailure connect_failure(MYSQL *m, const Config &c) {
+    return scrubbed(conn_failure(m, Phase::Connect, describe_target(c)), c);
+}
+
+DriverFailure connect_timeout(const Config &c, int timeout_ms, bool in_setup) {
+    return DriverFailure(ILANA_ERR_TIMEOUT,
+                         describe_target(c) + (in_setup ? ": no answer to session setup within " : ": no answer within ") +
+                             std::to_string(timeout_ms) + " ms (connectTimeout)",
+                         {}, 0, ILANA_ERRF_NOT_SENT);
+}
+
+DriverFailure setup_failure(MYSQL *m, const Config &c, const char *key) {
+    DriverFailure f = conn_failure(m, Phase::Connect, describe_target(c) + ": setting '" + key + "'");
+    if (f.error_class() == ILANA_ERR_CONNECTION || f.error_class() == ILANA_ERR_TIMEOUT) return f;
+    // The server refused the value the config asked for.
+    return DriverFailure(ILANA_ERR_CONFIG, f.what(), f.sqlstate(), f.native_code(), 0);
+}
+
+namespace {
+
 // Sends one setup statement and waits for its answer inside the connect
 // deadline (a deadline that passes is ILANA_ERR_TIMEOUT); returns
 // mysql_real_query's result: 0, or nonzero with the server's error on `m`.
@@ -67,23 +112,14 @@ int run_setup_statement(MYSQL *m, const Deadline &deadline, std::string_view sql
     auto outcome = run_nonblocking(
         m, deadline, [&] { return mysql_real_query_start(&ret, m, sql.data(), sql.size()); },
         [&](int s) { return mysql_real_query_cont(&ret, m, s); });
-    if (outcome != IoOutcome::Finished)
-        throw DriverFailure(ILANA_ERR_TIMEOUT,
-                            describe_target(c) + ": no answer to session setup within " +
-                                std::to_string(c.connect_timeout_ms) + " ms (connectTimeout)",
-                            {}, 0, ILANA_ERRF_NOT_SENT);
+    if (outcome != IoOutcome::Finished) throw connect_timeout(c, c.connect_timeout_ms, true);
     return ret;
 }
 
 // Runs one setup statement of the config's (`key` names the setting).
 void setup_query(MYSQL *m, const Deadline &deadline, const std::string &sql, const char *key,
                  const Config &c) {
-    if (run_setup_statement(m, deadline, sql, c) != 0) {
-        DriverFailure f = conn_failure(m, Phase::Connect, describe_target(c) + ": setting '" + key + "'");
-        if (f.error_class() == ILANA_ERR_CONNECTION || f.error_class() == ILANA_ERR_TIMEOUT) throw f;
-        // The server refused the value the config asked for.
-        throw DriverFailure(ILANA_ERR_CONFIG, f.what(), f.sqlstate(), f.native_code(), 0);
-    }
+    if (run_setup_statement(m, deadline, sql, c) != 0) throw setup_failure(m, c, key);
 }
 
 // session_track_state_change = ON within the connect deadline; only a
@@ -107,37 +143,17 @@ std::vector<std::pair<std::string, const char *>> session_setup(const Config &c)
 }
 
 MYSQL *open_session(const Config &c, int timeout_ms, bool setup, bool *tracks_state) {
-    ensure_thread();
     Deadline deadline(timeout_ms);
-    MYSQL *m = mysql_init(nullptr);
-    if (m == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "mysql_init failed: out of memory");
+    MYSQL *m = new_session_handle(c, timeout_ms);
     bool abandon = false;
     try {
-        set_options(m, c, timeout_ms);
-        // FOUND_ROWS: UPDATE reports matched rows (as mysql2 and PostgreSQL
-        // do), so "updated 0 rows" means "no such row", not "same values".
-        // MULTI_RESULTS: CALL may return several result sets. Never
-        // MULTI_STATEMENTS: one statement per execute, nothing smuggled in.
-        const unsigned long flags = CLIENT_FOUND_ROWS | CLIENT_MULTI_RESULTS | CLIENT_PS_MULTI_RESULTS;
-        const char *host = c.socket_path.empty() ? c.host.c_str() : nullptr;
-        const char *sock = c.socket_path.empty() ? nullptr : c.socket_path.c_str();
-        const char *db = setup && c.database ? c.database->c_str() : nullptr;
         MYSQL *ret = nullptr;
         auto outcome = run_nonblocking(
-            m, deadline,
-            [&] {
-                return mysql_real_connect_start(&ret, m, host, c.user ? c.user->c_str() : nullptr,
-                                                c.password ? c.password->c_str() : nullptr, db,
-                                                c.port, sock, flags);
-            },
+            m, deadline, [&] { return start_real_connect(m, &ret, c, setup); },
             [&](int s) { return mysql_real_connect_cont(&ret, m, s); });
         if (outcome == IoOutcome::Stuck) abandon = true;
-        if (outcome != IoOutcome::Finished)
-            throw DriverFailure(ILANA_ERR_TIMEOUT,
-                                describe_target(c) + ": no answer within " +
-                                    std::to_string(timeout_ms) + " ms (connectTimeout)",
-                                {}, 0, ILANA_ERRF_NOT_SENT);
-        if (ret == nullptr) throw scrubbed(conn_failure(m, Phase::Connect, describe_target(c)), c);
+        if (outcome != IoOutcome::Finished) throw connect_timeout(c, timeout_ms, false);
+        if (ret == nullptr) throw connect_failure(m, c);
         if (setup) {
             for (const auto &[sql, key] : session_setup(c)) setup_query(m, deadline, sql, key, c);
             const bool tracks = track_state_changes(m, deadline, c);
@@ -151,6 +167,13 @@ MYSQL *open_session(const Config &c, int timeout_ms, bool setup, bool *tracks_st
 }
 
 std::unique_ptr<Connection> Connection::open(ilana::sdk::ConnectParams &params) {
+    std::unique_ptr<Connection> conn = configured(params);
+    conn->m_ = open_session(conn->cfg_, conn->cfg_.connect_timeout_ms, true, &conn->tracks_state_);
+    conn->adopt_session(&params);
+    return conn;
+}
+
+std::unique_ptr<Connection> Connection::configured(ilana::sdk::ConnectParams &params) {
     ensure_thread();
     // parse_config reads the parameters through its own reader (the URL's
     // parts merged under the explicit keys) and names the unknown ones: all
@@ -171,24 +194,28 @@ std::unique_ptr<Connection> Connection::open(ilana::sdk::ConnectParams &params) 
 
     std::unique_ptr<Connection> conn(new Connection());
     conn->cfg_ = parse_config(&view);
-    conn->m_ = open_session(conn->cfg_, conn->cfg_.connect_timeout_ms, true, &conn->tracks_state_);
-    conn->thread_id_ = mysql_thread_id(conn->m_);
-    const char *info = mysql_get_server_info(conn->m_);
-    conn->version_ = info != nullptr ? info : "";
-    conn->mariadb_ = conn->version_.find("MariaDB") != std::string::npos ||
-                     conn->version_.find("mariadb") != std::string::npos;
-    conn->version_number_ = static_cast<int64_t>(mysql_get_server_version(conn->m_));
-    // The setup statements above changed session state themselves: what a
-    // fresh session looks like starts here.
-    conn->m_->server_status &= ~static_cast<unsigned int>(SERVER_SESSION_STATE_CHANGED);
-    params.log(ILANA_LOG_DEBUG, "mysql: connected to " + conn->cfg_.target() + " (" + conn->version_ + ", thread " +
-                                    std::to_string(conn->thread_id_) + ")");
     return conn;
+}
+
+void Connection::adopt_session(const ilana::sdk::ConnectParams *params) {
+    thread_id_ = mysql_thread_id(m_);
+    const char *info = mysql_get_server_info(m_);
+    version_ = info != nullptr ? info : "";
+    mariadb_ = version_.find("MariaDB") != std::string::npos || version_.find("mariadb") != std::string::npos;
+    version_number_ = static_cast<int64_t>(mysql_get_server_version(m_));
+    // The setup statements changed session state themselves: what a fresh
+    // session looks like starts here.
+    m_->server_status &= ~static_cast<unsigned int>(SERVER_SESSION_STATE_CHANGED);
+    const std::string line = "mysql: connected to " + cfg_.target() + " (" + version_ + ", thread " +
+                             std::to_string(thread_id_) + ")";
+    if (params != nullptr) params->log(ILANA_LOG_DEBUG, line);
+    else log(ILANA_LOG_DEBUG, line);
 }
 
 Connection::~Connection() {
     deadline_.stop(); // before the socket closes: its number may be reused
     ensure_thread();
+    abandon_async(); // a suspended non-blocking call ends before the handle closes
     // The SDK closed (or detached) the open result and deleted the kept one
     // before this: nothing of the session is in use.
     drop_statement_cache();
@@ -222,6 +249,9 @@ void Connection::ensure_alive() const {
 void Connection::ensure_ready() {
     ensure_alive();
     note_server_status();
+    if (async_in_flight() > 0)
+        throw misuse("async statements of this connection are in flight: poll until it returns ILANA_DONE before a "
+                     "blocking call (ilana.async/1)");
     if (has_open_result())
         throw misuse("a result of this connection is still open: close it (result_close) first");
 }
@@ -346,17 +376,21 @@ MYSQL_STMT *Connection::take_stmt(std::string_view sql, bool cache) {
     session_changed_ = session_changed_ || changes;
     MYSQL_STMT *s = prepare_stmt(sql);
     if (cache) {
-        lru_.push_front(Cached{std::string(sql), s, changes});
-        cache_index_.emplace(std::string_view(lru_.front().sql), lru_.begin());
-        while (lru_.size() > cfg_.max_prepared) {
-            Cached &old = lru_.back();
-            cache_index_.erase(std::string_view(old.sql));
-            mysql_stmt_close(old.stmt); // COM_STMT_CLOSE has no reply: cheap
-            lru_.pop_back();
-        }
+        cache_statement(sql, s, changes);
         borrowed_cached_ = s;
     }
     return s;
+}
+
+void Connection::cache_statement(std::string_view sql, MYSQL_STMT *s, bool changes) {
+    lru_.push_front(Cached{std::string(sql), s, changes});
+    cache_index_.emplace(std::string_view(lru_.front().sql), lru_.begin());
+    while (lru_.size() > cfg_.max_prepared) {
+        Cached &old = lru_.back();
+        cache_index_.erase(std::string_view(old.sql));
+        mysql_stmt_close(old.stmt); // COM_STMT_CLOSE has no reply: cheap
+        lru_.pop_back();
+    }
 }
 
 void Connection::give_back(MYSQL_STMT *stmt, bool reusable) noexcept {

@@ -51,6 +51,18 @@ public:
     static std::unique_ptr<Connection> open(ilana::sdk::ConnectParams &params);
     ~Connection() override;
 
+    // ---- "ilana.async/1" (async.cpp): libmariadb's non-blocking API
+    // (MYSQL_OPT_NONBLOCK, mysql_*_start/_cont) stepped by the host's event
+    // loop. The protocol answers one command at a time, so statements queue
+    // in the driver and go to the server one after another (no
+    // ILANA_ASYNC_PIPELINE); rows are stored whole (mysql_store_result,
+    // mysql_stmt_store_result) before a statement completes, then read
+    // through the same results as the blocking path's.
+    static std::unique_ptr<Connection> connect_start(ilana::sdk::ConnectParams &params);
+    bool connect_step(ilana::sdk::AsyncWait &wait, bool socket_ready);
+    void async_submit(const ilana::sdk::Statement &stmt, Prepared *prepared);
+    ilana::sdk::AsyncPoll async_poll(std::unique_ptr<ilana::sdk::Result> &out, ilana::sdk::AsyncWait &wait);
+
     // --- What Driver<> calls (driver.h's functions, one member each) ---
     // One statement (statement.cpp).
     std::unique_ptr<Result> execute(const ilana::sdk::Statement &stmt);
@@ -179,6 +191,21 @@ public:
 
 private:
     Connection() = default;
+    // open() and connect_start(): the parameters read into cfg_; and what
+    // follows a connected session (server facts, the fresh-state mark, the
+    // debug line through `params` while connecting, else the connection).
+    static std::unique_ptr<Connection> configured(ilana::sdk::ConnectParams &params);
+    void adopt_session(const ilana::sdk::ConnectParams *params);
+    // The async path's state (async.cpp); none until connect_start or the
+    // first submit.
+    struct AsyncState;
+    struct AsyncStateDeleter {
+        void operator()(AsyncState *s) const noexcept;
+    };
+    std::unique_ptr<AsyncState, AsyncStateDeleter> async_;
+    // At close: a call still suspended is cut short (the socket shut down,
+    // the call driven to its failed end) and what it held is freed.
+    void abandon_async() noexcept;
 
     Config cfg_;
     MYSQL *m_ = nullptr;
@@ -205,6 +232,9 @@ private:
     // Frees every cached statement (after a reset invalidated them: freed
     // without a word to the server).
     void drop_statement_cache() noexcept;
+    // Puts a statement prepared from `sql` at the front of the LRU (the
+    // least recently used beyond maxPreparedStatements is closed).
+    void cache_statement(std::string_view sql, MYSQL_STMT *s, bool changes);
     std::list<Cached> lru_; // front = most recently used
     std::unordered_map<std::string_view, std::list<Cached>::iterator> cache_index_;
     MYSQL_STMT *borrowed_cached_ = nullptr;
@@ -225,6 +255,14 @@ private:
 // cancel side connection skips them and selects no database.
 // `tracks_state` (may be NULL) tells whether session state tracking is on.
 MYSQL *open_session(const Config &cfg, int timeout_ms, bool setup, bool *tracks_state = nullptr);
+// open_session's steps, for the async connect (async.cpp): a handle with
+// the config's options; mysql_real_connect_start with the config's
+// arguments; and the failures of each step, worded as open_session's.
+MYSQL *new_session_handle(const Config &cfg, int timeout_ms);
+int start_real_connect(MYSQL *m, MYSQL **ret, const Config &cfg, bool setup);
+DriverFailure connect_failure(MYSQL *m, const Config &cfg);
+DriverFailure connect_timeout(const Config &cfg, int timeout_ms, bool in_setup);
+DriverFailure setup_failure(MYSQL *m, const Config &cfg, const char *key);
 
 // Whether `sql` may leave session state behind, by its text (session.cpp).
 bool changes_session(std::string_view sql) noexcept;

@@ -80,6 +80,11 @@ struct MysqlDriver : ilana::sdk::Driver<MysqlDriver, Connection, Result> {
     static constexpr const char *namespace_param_key = "database";
 
     static std::unique_ptr<Connection> connect(ilana::sdk::ConnectParams &params) { return Connection::open(params); }
+    // "ilana.async/1" (async.cpp): statements one after another on the
+    // wire, so no ILANA_ASYNC_PIPELINE.
+    static std::unique_ptr<Connection> connect_start(ilana::sdk::ConnectParams &params) {
+        return Connection::connect_start(params);
+    }
     static void on_init(const ilana_host &host);
     static void on_deinit();
     static void namespace_create(Connection *conn, std::string_view name);

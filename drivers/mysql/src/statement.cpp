@@ -186,10 +186,7 @@ std::unique_ptr<Result> run_text(Connection &c, std::string_view sql, std::strin
 std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, std::string_view as_written,
                                      const ilana_value *params, uint32_t count, uint32_t stride, bool cache,
                                      Prepared *handle = nullptr) {
-    // Per thread, not per call: binding allocates nothing once warm. Only
-    // read during this call (mysql_stmt_execute sends the values).
-    thread_local ParamBinder binder;
-    binder.bind(params, count, stride);
+    MYSQL_BIND *const binds = bind_values(params, count, stride);
     OpGuard op(c);
     for (int attempt = 0;; ++attempt) {
         // The handle's own statement, or one of the cache (give_back tells them apart).
@@ -202,7 +199,7 @@ std::unique_ptr<Result> run_prepared(Connection &c, std::string_view sql, std::s
                                     std::to_string(count) + " parameter(s) were given",
                                 "07001", 0, ILANA_ERRF_NOT_SENT);
         }
-        if (count > 0 && mysql_stmt_bind_param(s, binder.data()) != 0) {
+        if (count > 0 && mysql_stmt_bind_param(s, binds) != 0) {
             DriverFailure f = stmt_failure(s, Phase::Statement);
             c.give_back(s, true);
             c.fail(f);
@@ -271,6 +268,13 @@ std::string_view with_server_timeout(const Connection &conn, std::string_view sq
 }
 
 } // namespace
+
+MYSQL_BIND *bind_values(const ilana_value *params, uint32_t count, uint32_t stride) {
+    // Per thread, not per call: binding allocates nothing once warm.
+    thread_local ParamBinder binder;
+    binder.bind(params, count, stride);
+    return binder.data();
+}
 
 std::unique_ptr<Result> execute(Connection &conn, std::string_view sql_in, const ilana_value *params,
                                 uint32_t param_count, uint32_t value_size, uint32_t flags, int64_t timeout_ms) {

@@ -22,6 +22,13 @@ std::unique_ptr<Result> execute(Connection &conn, std::string_view sql, const il
                                 uint32_t param_count, uint32_t value_size, uint32_t flags,
                                 int64_t timeout_ms = 0);
 
+// MYSQL_BINDs for `count` values strided by `stride`, for
+// mysql_stmt_bind_param: valid on this thread until the next call, and only
+// read while the execute that follows builds its packet (mysql_stmt_execute,
+// or the first step of mysql_stmt_execute_start). Throws DriverFailure for
+// a value of an unknown type, naming its position.
+MYSQL_BIND *bind_values(const ilana_value *params, uint32_t count, uint32_t stride);
+
 // Runs a statement of the driver's own (introspection, locks, namespaces)
 // and returns all its rows as owned cells. `cache`: prepare once per session.
 std::vector<std::vector<OwnedCell>> query_rows(Connection &conn, std::string_view sql,

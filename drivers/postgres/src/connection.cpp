@@ -122,7 +122,7 @@ void Connection::notice_receiver(void *arg, const PGresult *res) {
     }
 }
 
-std::unique_ptr<Connection> Connection::open(sdk::ConnectParams &params) {
+std::unique_ptr<Connection> Connection::start_connect(sdk::ConnectParams &params) {
     ConnectConfig cfg = build_connect_config(params);
 
     std::vector<const char *> keys, values;
@@ -138,34 +138,44 @@ std::unique_ptr<Connection> Connection::open(sdk::ConnectParams &params) {
     // expand_dbname = 0: a database name containing '=' stays a name.
     PGconn *pg = PQconnectStartParams(keys.data(), values.data(), 0);
     if (pg == nullptr) throw std::bad_alloc();
-    const int timeout_ms = cfg.timeout_ms;
-    const std::string password = cfg.password;
     std::unique_ptr<Connection> conn(new Connection(pg, std::move(cfg)));
-    conn->connecting_ = &params;
     PQsetNoticeReceiver(pg, &Connection::notice_receiver, conn.get());
     // Verbose while connecting: the only way libpq reveals the server's
     // SQLSTATE for a failed login (28P01 vs 3D000 vs 53300, ...).
     PQsetErrorVerbosity(pg, PQERRORS_VERBOSE);
-    if (PQstatus(pg) == CONNECTION_BAD) throw failure_from_connect(pg, password);
+    if (PQstatus(pg) == CONNECTION_BAD) throw failure_from_connect(pg, conn->cfg_.password);
+    conn->connect_deadline_ = Clock::now() + std::chrono::milliseconds(conn->cfg_.timeout_ms > 0 ? conn->cfg_.timeout_ms : 0);
+    return conn;
+}
 
-    const bool has_deadline = timeout_ms > 0;
-    const auto deadline = Clock::now() + std::chrono::milliseconds(has_deadline ? timeout_ms : 0);
+void Connection::finish_connect() {
+    PQsetErrorVerbosity(pg_, PQERRORS_DEFAULT);
+    after_connect();
+}
+
+DriverFailure Connection::connect_timeout_failure() const {
+    return DriverFailure(ILANA_ERR_TIMEOUT,
+                         "could not connect to PostgreSQL at " + host_port(pg_) + " within " +
+                             std::to_string(cfg_.timeout_ms) +
+                             " ms (no answer from the server; raise connect_timeout or check the host and port)",
+                         "", 0, ILANA_ERRF_NOT_SENT);
+}
+
+std::unique_ptr<Connection> Connection::open(sdk::ConnectParams &params) {
+    std::unique_ptr<Connection> conn = start_connect(params);
+    conn->connecting_ = &params;
+    PGconn *pg = conn->pg_;
+    const bool has_deadline = conn->cfg_.timeout_ms > 0;
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     while (st != PGRES_POLLING_OK) {
-        if (st == PGRES_POLLING_FAILED) throw failure_from_connect(pg, password);
+        if (st == PGRES_POLLING_FAILED) throw failure_from_connect(pg, conn->cfg_.password);
         const int fd = PQsocket(pg); // may change between hosts of a list
-        if (fd < 0) throw failure_from_connect(pg, password);
-        if (!wait_socket(fd, st == PGRES_POLLING_READING ? POLLIN : POLLOUT, has_deadline, deadline))
-            throw DriverFailure(ILANA_ERR_TIMEOUT,
-                                "could not connect to PostgreSQL at " + host_port(pg) + " within " +
-                                    std::to_string(timeout_ms) +
-                                    " ms (no answer from the server; raise connect_timeout or check the "
-                                    "host and port)",
-                                "", 0, ILANA_ERRF_NOT_SENT);
+        if (fd < 0) throw failure_from_connect(pg, conn->cfg_.password);
+        if (!wait_socket(fd, st == PGRES_POLLING_READING ? POLLIN : POLLOUT, has_deadline, conn->connect_deadline_))
+            throw conn->connect_timeout_failure();
         st = PQconnectPoll(pg);
     }
-    PQsetErrorVerbosity(pg, PQERRORS_DEFAULT);
-    conn->after_connect();
+    conn->finish_connect();
     conn->connecting_ = nullptr;
     return conn;
 }
@@ -199,6 +209,11 @@ void Connection::after_connect() {
 // Session state
 
 void Connection::ensure_usable() const {
+    if (async_in_flight() > 0)
+        throw DriverFailure(ILANA_ERR_INTERNAL,
+                            "async statements of this connection are in flight: poll until it returns ILANA_DONE "
+                            "before a blocking call (ilana.async/1)",
+                            "", 0, ILANA_ERRF_NOT_SENT);
     if (has_open_result())
         throw DriverFailure(ILANA_ERR_INTERNAL, "a result of this connection is still open: close it first");
     if (broken_ || PQstatus(pg_) == CONNECTION_BAD)

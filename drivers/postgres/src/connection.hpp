@@ -12,7 +12,9 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -103,6 +105,18 @@ public:
     static std::unique_ptr<Connection> open(sdk::ConnectParams &params);
     ~Connection() override;
 
+    // ---- "ilana.async/1" (async.cpp): the non-blocking connect (the same
+    // PQconnectStartParams as open(), then PQconnectPoll as the host's
+    // socket becomes ready), and statements in libpq pipeline mode, each
+    // followed by its own Sync so that it succeeds or fails alone, exactly
+    // as run one by one. The connection is in pipeline + non-blocking mode
+    // only while statements are in flight; the blocking members find it
+    // as they always do.
+    static std::unique_ptr<Connection> connect_start(sdk::ConnectParams &params);
+    bool connect_step(sdk::AsyncWait &wait, bool socket_ready);
+    void async_submit(const sdk::Statement &stmt, Prepared *prepared);
+    sdk::AsyncPoll async_poll(std::unique_ptr<sdk::Result> &out, sdk::AsyncWait &wait);
+
     PGconn *pg() const noexcept { return pg_; }
     bool pgbouncer() const noexcept { return cfg_.pgbouncer; }
     bool statement_cache_enabled() const noexcept { return cfg_.statement_cache; }
@@ -191,6 +205,44 @@ public:
 
 private:
     Connection(PGconn *pg, ConnectConfig cfg);
+    // open() and connect_start(): the config, PQconnectStartParams and the
+    // connect deadline; finish_connect(): what follows PGRES_POLLING_OK.
+    static std::unique_ptr<Connection> start_connect(sdk::ConnectParams &params);
+    void finish_connect();
+    sdk::DriverFailure connect_timeout_failure() const;
+
+    // One statement in flight on the async path (async.cpp).
+    struct AsyncStatement {
+        Prepared *handle = nullptr;       // the handle it runs, when one
+        CachedStatement *stmt = nullptr;  // its server statement (a handle's), or null: unnamed
+        bool parse_pending = false;       // a Parse of the handle's statement precedes it
+        bool parse_seen = false;          // ... and its result arrived
+        bool result_seen = false;         // the statement's result (or error) arrived
+        bool ended = false;               // the NULL after it: the Sync is next
+        bool rollback_to = false;         // ROLLBACK TO SAVEPOINT (its tag is "ROLLBACK" too)
+        PGresult *result = nullptr;       // success or error, owned until completion
+        std::optional<sdk::DriverFailure> failure; // a failed Parse, a refused COPY
+    };
+    // The oldest statement is complete (its Sync arrived): its result, or
+    // its failure thrown.
+    sdk::AsyncPoll complete_async(std::unique_ptr<sdk::Result> &out);
+    // The connection broke with statements in flight: each fails with `f`.
+    [[noreturn]] void fail_async(const sdk::DriverFailure &f);
+    void leave_pipeline() noexcept;
+    // The transaction state behind the pipeline. libpq reports the
+    // server's (PQtransactionStatus) only when nothing is queued, so while
+    // statements are in flight the driver follows it from what completes:
+    // the state at entry, then command tags (BEGIN, COMMIT, ROLLBACK [TO],
+    // PREPARE TRANSACTION) and failures (one inside a block aborts it), for
+    // the TXN_ABORTED flag of a failure in the middle of a pipeline.
+    enum class TxnState : uint8_t { idle, block, aborted };
+    void follow_txn(const PGresult *res, bool rollback_to) noexcept;
+    TxnState txn_ = TxnState::idle;
+    std::deque<AsyncStatement> async_;
+    bool pipeline_ = false; // in pipeline + non-blocking mode (async_ not empty)
+    std::optional<sdk::DriverFailure> async_broken_; // what every statement left in flight fails with
+    std::chrono::steady_clock::time_point connect_deadline_{};
+    PostgresPollingStatusType connect_status_ = PGRES_POLLING_WRITING;
     void after_connect();
     // The statement itself (execute without the deadline's classification),
     // by handle when `handle` is given.

@@ -45,7 +45,11 @@ struct PostgresDriver : sdk::Driver<PostgresDriver, Connection, Result> {
     static constexpr int32_t namespace_isolation = ILANA_NAMESPACE_SCHEMA;
     static constexpr const char *namespace_param_key = "search_path";
 
+    // "ilana.async/1": statements pipelined on one connection (async.cpp).
+    static constexpr uint32_t async_flags = ILANA_ASYNC_PIPELINE;
+
     static std::unique_ptr<Connection> connect(sdk::ConnectParams &p) { return Connection::open(p); }
+    static std::unique_ptr<Connection> connect_start(sdk::ConnectParams &p) { return Connection::connect_start(p); }
     static void on_init(const ilana_host &host);
     static void namespace_create(Connection *conn, std::string_view name);
     static void namespace_drop(Connection *conn, std::string_view name);

@@ -57,6 +57,7 @@ Result::~Result() { finish(); }
 void Result::start(std::string_view sql, CancelOnClose may_cancel) {
     sql_.assign(sql.substr(0, 400));
     may_cancel_ = may_cancel;
+    pipelined_ = false;
     statement_ = nullptr;
     pending_ = nullptr;
     whole_row_ = 0;
@@ -170,6 +171,9 @@ void Result::complete(PGresult *final_result) {
     PgResultPtr holder(final_result);
     set_affected_rows(parse_affected(final_result));
     finished_ = true;
+    // A pipelined result's end (its NULL, the Sync) was read by the poll
+    // that completed it; the results that follow are other statements'.
+    if (pipelined_) return;
     drain(conn_->pg());
     conn_->end_deadline();
 }

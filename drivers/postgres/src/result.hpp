@@ -55,6 +55,13 @@ public:
     // again keeps the description without comparing it; a result read to
     // the end records its row count there (CachedStatement::last_rows).
     void start_rows(PGresult *first, CachedStatement *stmt);
+    // A whole row set of a pipelined statement ("ilana.async/1",
+    // async.cpp): PGRES_TUPLES_OK, owned by the result; nothing of it is
+    // left on the connection, which has moved on to the next statement.
+    void start_whole(PGresult *whole, CachedStatement *stmt) {
+        start_rows(whole, stmt);
+        pipelined_ = true;
+    }
     // A statement without rows (PGRES_COMMAND_OK / EMPTY_QUERY), all read.
     void start_command(const PGresult *res);
     // The first row's first cell, decoded into `out` (a driver-written
@@ -95,6 +102,7 @@ private:
     // already handed out (ILANA_EXEC_WHOLE_RESULT).
     int whole_row_ = 0;
     bool finished_ = true;
+    bool pipelined_ = false; // start_whole: the end leaves the connection alone
     uint64_t described_statement_ = 0; // the CachedStatement::id the columns describe
     // While open: the cached statement running (it cannot be evicted while a
     // result is open) and the rows handed out so far.

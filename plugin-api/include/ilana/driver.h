@@ -89,8 +89,10 @@ extern "C" {
  *   1.3  ilana_error.condition and ilana_error.constraint_name; extension
  *        "ilana.conn_dialect/1" (a connection's own dialect, for drivers
  *        that reach more than one kind of server).
- *   1.4  extension "ilana.prepare/1" (prepared statements by handle). */
-#define ILANA_ABI_MINOR 4u
+ *   1.4  extension "ilana.prepare/1" (prepared statements by handle).
+ *   1.5  extension "ilana.async/1" (non-blocking connect and statements,
+ *        pipelined where the protocol allows); status ILANA_PENDING. */
+#define ILANA_ABI_MINOR 5u
 /* "ILNA" read as a little-endian uint32. */
 #define ILANA_DRIVER_MAGIC 0x414E4C49u
 /* The one symbol a driver exports: `const ilana_driver_entry ilana_entry`. */
@@ -1001,6 +1003,155 @@ typedef struct ilana_prepare_api {
      * result of `stmt` is open. */
     void (*release)(ilana_conn *conn, ilana_prepared *stmt);
 } ilana_prepare_api;
+
+/* ======================================================================== */
+/* Extension "ilana.async/1": non-blocking connect and statements (1.5)     */
+/* ======================================================================== */
+
+#define ILANA_EXT_ASYNC "ilana.async/1"
+
+/* Returned only by the functions of ilana_async_api: the step has not
+ * finished. The driver filled the ilana_async_wait: the host waits for
+ * those events on that socket (its own event loop: epoll, Asio, poll(2))
+ * or for the timeout, then calls the step's continuation. */
+#define ILANA_PENDING 2
+
+/* ilana_async_wait.events */
+#define ILANA_WAIT_READ 0x1u  /* the socket has bytes to read (or is closed) */
+#define ILANA_WAIT_WRITE 0x2u /* the socket takes bytes to write            */
+
+/* What an async step waits for. The host sets struct_size; the driver
+ * fills the rest on every ILANA_PENDING (and only then). */
+typedef struct ilana_async_wait {
+    uint32_t struct_size;
+    uint32_t events;    /* ILANA_WAIT_*, one or both; never 0 with fd >= 0 */
+    /* The socket: a POSIX file descriptor (a Windows SOCKET). It may change
+     * from one step of a connect to the next (libpq tries the hosts of a
+     * list in turn): the host waits on the fd of the latest answer. It is
+     * the driver's; the host never reads, writes or closes it. */
+    int64_t fd;
+    /* -1: no deadline of the driver's. >= 0: call the continuation after at
+     * most this many milliseconds even when the socket is not ready (the
+     * driver then fails the step with ILANA_ERR_TIMEOUT, a connect timeout,
+     * or goes on). */
+    int64_t timeout_ms;
+} ilana_async_wait;
+
+/* ilana_async_api.flags */
+/* Statements submitted together travel to the server before the first
+ * answer is read, on one connection (PostgreSQL pipeline mode). Without it
+ * the driver sends the next statement when the previous one completed:
+ * many statements on one connection are still correct but take a round
+ * trip each, so a host spreads them over connections instead. */
+#define ILANA_ASYNC_PIPELINE 0x1u
+
+/* Why host-driven: a host running thousands of statements on a few
+ * threads owns the event loop; the driver never blocks, never starts a
+ * thread and never waits itself. Each step does the I/O the socket allows
+ * now and says what it waits for next.
+ *
+ * Connecting. connect_start, then connect_continue each time the socket is
+ * ready, until ILANA_OK. The connection that results is an ordinary one:
+ * every function of ilana_driver_api and of the other extensions works on
+ * it, blocking, whenever no async statement is in flight (see below).
+ *
+ * Statements. `submit` queues one statement (and sends what the socket
+ * takes now); `poll` pumps: it sends what is queued, reads what arrived
+ * and completes statements strictly in submission order, one per call:
+ *
+ *   ILANA_OK       the oldest statement succeeded: *out is its result, an
+ *                  ordinary result (result_info, fetch, result_close) whose
+ *                  rows are all in memory already: fetch never does I/O.
+ *                  The host closes it before the next poll (one open
+ *                  result per connection, as for execute).
+ *   ILANA_ERROR    the oldest statement failed: `err` is its error,
+ *                  classified as execute's. It is complete.
+ *   ILANA_PENDING  none complete yet: wait as `wait` says, poll again.
+ *   ILANA_DONE     nothing is in flight (*out is NULL).
+ *
+ * So the host counts: after n submits, n polls return OK or ERROR (among
+ * PENDINGs), then poll returns DONE. It calls poll right after submitting
+ * (bytes may still be queued in the driver) without waiting first.
+ *
+ * Statements in flight are independent, exactly as if they had been run
+ * one by one with execute in the same order: a failed statement fails
+ * alone and the ones after it run (each its own implicit transaction, as
+ * in autocommit). Inside a transaction block (BEGIN submitted earlier),
+ * the server's rule applies as it does one by one: after a failure
+ * PostgreSQL refuses what follows until ROLLBACK (each fails with
+ * ILANA_ERRF_TXN_ABORTED), MariaDB goes on.
+ *
+ * A CONN_BROKEN error ends the connection: the statement it completes and
+ * every one still in flight fail, one per poll, with ILANA_ERR_CONNECTION
+ * (or TIMEOUT) and ILANA_ERRF_CONN_BROKEN (whether they ran is unknown);
+ * then poll returns DONE and the host closes the connection. Every other
+ * error leaves the connection usable.
+ *
+ * While a statement is in flight (submitted and not yet completed by
+ * poll), no function of ilana_driver_api or of another extension may be
+ * called on the connection except `close` (which abandons what is in
+ * flight), `cancel` and this table's functions: a driver refuses them with
+ * ILANA_ERR_INTERNAL and ILANA_ERRF_NOT_SENT.
+ *
+ * Timeouts are the host's: it runs a timer beside the socket and, when a
+ * statement outlives its timeout, calls `cancel`. `submit` refuses a
+ * statement with timeout_ms > 0 (ILANA_ERR_INTERNAL, ILANA_ERRF_NOT_SENT)
+ * rather than ignore it.
+ *
+ * Results are whole: a statement completes when all its rows have arrived
+ * (read in the poll steps, with the socket ready), so a host streaming a
+ * huge result uses execute and fetch on a worker thread instead. */
+typedef struct ilana_async_api {
+    uint32_t struct_size;
+    uint32_t flags;     /* ILANA_ASYNC_* */
+    /* [any-thread] Starts opening a session without blocking. Parameters
+     * and their errors are connect's (ILANA_ERR_CONFIG naming the key),
+     * checked here before any I/O; timeout_ms (or "connect_timeout")
+     * bounds the whole connect: the driver reports what is left of it in
+     * wait->timeout_ms, and a continuation after it fails with
+     * ILANA_ERR_TIMEOUT. `params` is borrowed for this call only.
+     * ILANA_PENDING: *out is the connection being opened (wait filled).
+     * ILANA_OK: *out is connected. ILANA_ERROR: *out is NULL. */
+    ilana_status (*connect_start)(const ilana_connect_params *params, ilana_conn **out,
+                                  ilana_async_wait *wait, ilana_error *err);
+    /* [conn-serialized] Goes on with a connect that returned
+     * ILANA_PENDING, once the socket is ready or the timeout passed.
+     * ILANA_PENDING: wait again (wait filled). ILANA_OK: connected.
+     * ILANA_ERROR: the connect failed (classified as connect's); the host
+     * closes `conn`, the only call it may still make on it. */
+    ilana_status (*connect_continue)(ilana_conn *conn, ilana_async_wait *wait, ilana_error *err);
+    /* [conn-serialized] Queues one statement on a connected `conn`: `args`
+     * as for execute (sql in the driver's placeholder style, params,
+     * flags; timeout_ms must be 0, see above), or, when `prepared` is not
+     * NULL, a handle of `conn` from "ilana.prepare/1" run with `args` as
+     * execute_prepared reads them. Everything is copied: the host may free
+     * `args` and its values when submit returns. ILANA_OK: queued, it
+     * completes through poll. ILANA_ERROR: not queued (a bad argument, a
+     * broken connection), with ILANA_ERRF_NOT_SENT; nothing else changed.
+     * Never blocks. May be called while earlier statements are in flight
+     * and while a result from poll is open. A handle stays unreleased
+     * while a statement of it is in flight. */
+    ilana_status (*submit)(ilana_conn *conn, ilana_prepared *prepared, const ilana_statement *args,
+                           ilana_error *err);
+    /* [conn-serialized] The pump described above: ILANA_OK (*out set),
+     * ILANA_ERROR (the oldest statement failed), ILANA_PENDING (`wait`
+     * filled), ILANA_DONE (nothing in flight). *out is NULL unless
+     * ILANA_OK. Called with a result of `conn` still open, it fails with
+     * ILANA_ERR_INTERNAL and ILANA_ERRF_NOT_SENT and completes nothing. */
+    ilana_status (*poll)(ilana_conn *conn, ilana_result **out, ilana_async_wait *wait, ilana_error *err);
+    /* [thread-safe] Asks the server to stop the statement it is running
+     * for `conn` now; that statement then completes through poll with
+     * ILANA_ERR_CANCELED, the connection stays usable and the statements
+     * after it run. A statement that finished before the request arrived
+     * is not undone (it completes with its result), and one the server
+     * has not started is not touched: to drop several, cancel again as
+     * each one runs. ILANA_OK also when nothing was in flight. May block
+     * for one round trip to the server on a connection of its own (the
+     * protocols' cancel requests); never called concurrently with `close`
+     * of the same connection. NULL when the driver cannot cancel
+     * (ILANA_CAP_CANCEL not set). */
+    ilana_status (*cancel)(ilana_conn *conn, ilana_error *err);
+} ilana_async_api;
 
 #ifdef __cplusplus
 } /* extern "C" */

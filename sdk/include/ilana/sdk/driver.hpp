@@ -110,6 +110,28 @@
 //                                  (ABI 1.3). Decided in connect, unchanged
 //                                  and alive until the connection is closed
 //                                  (a member of the connection, typically)
+//     connect_step(AsyncWait &wait, bool socket_ready) -> bool connected,
+//     async_submit(const Statement&, P *prepared),
+//     async_poll(std::unique_ptr<Result> &out, AsyncWait &wait) -> AsyncPoll,
+//     with the driver class's static connect_start(ConnectParams&)
+//                                  -> std::unique_ptr<C>: give
+//                                  "ilana.async/1" (ABI 1.5; all four;
+//                                  the driver class may declare
+//                                  async_flags, ILANA_ASYNC_*). The SDK
+//                                  calls connect_step(wait, false) right
+//                                  after connect_start (say what to wait
+//                                  for, no I/O) and with true at each
+//                                  connect_continue; P is the prepare()
+//                                  type (PreparedStatement without one),
+//                                  nullptr for plain SQL; async_poll
+//                                  throws the oldest statement's failure,
+//                                  which completes it. The SDK keeps the
+//                                  count in flight and refuses every
+//                                  blocking call meanwhile, refuses a
+//                                  statement timeout (the host's on this
+//                                  path) and adds ILANA_ERRF_NOT_SENT to
+//                                  async_submit's failures; cancel() is
+//                                  the table's cancel.
 // A capability claimed without its functions is a compile error; functions
 // present but not claimed are not exposed.
 //
@@ -291,6 +313,20 @@ private:
 };
 
 // ---------------------------------------------------------------------------
+// Non-blocking steps ("ilana.async/1")
+
+// What a non-blocking step waits for: ilana_async_wait without its size.
+struct AsyncWait {
+    int64_t fd = -1;
+    uint32_t events = 0;     // ILANA_WAIT_*
+    int64_t timeout_ms = -1; // -1: no deadline of the driver's
+};
+
+// What async_poll did: completed the oldest statement (`out` set), is
+// waiting (`wait` set), or found nothing in flight.
+enum class AsyncPoll { ready, pending, idle };
+
+// ---------------------------------------------------------------------------
 // Connection base
 
 // Base of the driver's connection class. The SDK creates nothing here; it
@@ -307,8 +343,12 @@ public:
         if (log_ != nullptr) (*log_)(level, host_context_, message);
     }
     void *host_context() const noexcept { return host_context_; }
-    // Whether a result of this connection is open (the SDK refuses a second).
+    // Whether a result of this connection is open (the SDK refuses a second),
+    // or async statements are in flight ("ilana.async/1"): either way a
+    // blocking call must not start.
     bool has_open_result() const noexcept { return open_result_ != nullptr; }
+    // Statements submitted and not yet completed by poll ("ilana.async/1").
+    uint64_t async_in_flight() const noexcept { return async_in_flight_; }
     // A fresh columns_id for Result::set_columns_id: one per column
     // description made on this connection, never reused.
     uint64_t next_columns_id() noexcept { return ++columns_ids_; }
@@ -325,6 +365,11 @@ private:
     void *host_context_ = nullptr;
     const HostLog *log_ = nullptr;
     Result *open_result_ = nullptr;
+    // What open_result_ returns to at result_close: nullptr, or the
+    // "statements in flight" marker while async statements are (so the one
+    // test that refuses a second result refuses blocking calls too).
+    Result *rest_ = nullptr;
+    uint64_t async_in_flight_ = 0; // submitted, not yet completed by poll
     std::unique_ptr<Result> spare_result_; // see reuse_result
     PreparedStatement *prepared_ = nullptr;  // live prepared statements (a list through them)
     uint64_t columns_ids_ = 0;
@@ -349,6 +394,20 @@ namespace detail {
 
 struct Access {
     static Result *&open_result(Connection &c) noexcept { return c.open_result_; }
+    // "ilana.async/1": the marker open_result_ holds while statements are
+    // in flight and no result is open (never a real result; never freed).
+    static Result *in_flight_marker() noexcept {
+        static Result marker;
+        return &marker;
+    }
+    static Result *rest(const Connection &c) noexcept { return c.rest_; }
+    static uint64_t &in_flight(Connection &c) noexcept { return c.async_in_flight_; }
+    // The count in flight changed: the marker holds while any is.
+    static void settle(Connection &c) noexcept {
+        Result *const marker = in_flight_marker();
+        c.rest_ = c.async_in_flight_ > 0 ? marker : nullptr;
+        if (c.open_result_ == nullptr || c.open_result_ == marker) c.open_result_ = c.rest_;
+    }
     static void attach(Connection &c, void *host_context, const HostLog *log) noexcept {
         c.host_context_ = host_context;
         c.log_ = log;
@@ -451,6 +510,11 @@ ILANA_SDK_DETECT_(has_namespace_isolation, static_cast<int32_t>(T::namespace_iso
 ILANA_SDK_DETECT_(has_namespace_param_key, static_cast<const char *>(T::namespace_param_key))
 ILANA_SDK_DETECT_(has_is_system_namespace, static_cast<bool>(T::is_system_namespace(std::string_view{})))
 ILANA_SDK_DETECT_(has_prepare, std::declval<T &>().prepare(std::string_view{}).release())
+ILANA_SDK_DETECT_(has_connect_start, T::connect_start(std::declval<ConnectParams &>()).release())
+ILANA_SDK_DETECT_(has_connect_step, static_cast<bool>(std::declval<T &>().connect_step(std::declval<AsyncWait &>(), bool{})))
+ILANA_SDK_DETECT_(has_async_poll, static_cast<AsyncPoll>(std::declval<T &>().async_poll(std::declval<std::unique_ptr<Result> &>(),
+                                                                                         std::declval<AsyncWait &>())))
+ILANA_SDK_DETECT_(has_async_flags, static_cast<uint32_t>(T::async_flags))
 ILANA_SDK_DETECT_(has_conn_dialect, static_cast<const ilana_dialect *>(std::declval<const T &>().dialect()))
 ILANA_SDK_DETECT_(has_on_init, T::on_init(std::declval<const ilana_host &>()))
 ILANA_SDK_DETECT_(has_on_deinit, T::on_deinit())
@@ -468,6 +532,10 @@ template <class C, bool = has_prepare<C>::value> struct prepared_type_of {
 template <class C> struct prepared_type_of<C, true> {
     using type = std::remove_pointer_t<decltype(std::declval<C &>().prepare(std::string_view{}).release())>;
 };
+template <class C, class P, class = void> struct has_async_submit : std::false_type {};
+template <class C, class P>
+struct has_async_submit<C, P, std::void_t<decltype(std::declval<C &>().async_submit(std::declval<const Statement &>(), static_cast<P *>(nullptr)))>>
+    : std::true_type {};
 template <class C, class P, class = void> struct has_execute_prepared : std::false_type {};
 template <class C, class P>
 struct has_execute_prepared<C, P, std::void_t<decltype(std::declval<C &>().execute(std::declval<P &>(), std::declval<const Statement &>()))>>
@@ -568,10 +636,21 @@ template <class D> struct Thunks {
 
     // Hands a result to the host, or refuses when one is still open.
     static void refuse_if_busy(Connection &c) {
-        if (Access::open_result(c) != nullptr)
-            bad_call("a result of this connection is still open: close it before executing again "
-                     "(one open result per connection)",
+        if (Access::open_result(c) != nullptr) busy(c);
+    }
+#if defined(__GNUC__) || defined(__clang__)
+    [[noreturn]] __attribute__((noinline, cold))
+#else
+    [[noreturn]]
+#endif
+    static void busy(Connection &c) {
+        if (Access::open_result(c) == Access::in_flight_marker())
+            bad_call("async statements of this connection are in flight: poll until it returns ILANA_DONE "
+                     "before a blocking call (ilana.async/1)",
                      ILANA_ERRF_NOT_SENT);
+        bad_call("a result of this connection is still open: close it before executing again "
+                 "(one open result per connection)",
+                 ILANA_ERRF_NOT_SENT);
     }
     template <class R> static ilana_status hand_out(Connection &c, std::unique_ptr<R> r, ilana_result **out) {
         static_assert(std::is_base_of_v<Result, R>, "results must derive from ilana::sdk::Result");
@@ -640,7 +719,7 @@ template <class D> struct Thunks {
             // The host closes results first (driver.h); a leaked one goes now
             // (or stays, detached, when it says so), and a kept one before the
             // connection it may refer to.
-            if (Result *r = Access::open_result(*c)) {
+            if (Result *r = Access::open_result(*c); r != nullptr && r != Access::in_flight_marker()) {
                 Access::open_result(*c) = nullptr;
                 if (Access::detach(*r)) Access::owner(*r) = nullptr;
                 else delete r;
@@ -795,7 +874,7 @@ template <class D> struct Thunks {
         if (h == nullptr) return;
         Result *r = reinterpret_cast<Result *>(h);
         Connection *owner = Access::owner(*r);
-        if (owner != nullptr && Access::open_result(*owner) == r) Access::open_result(*owner) = nullptr;
+        if (owner != nullptr && Access::open_result(*owner) == r) Access::open_result(*owner) = Access::rest(*owner);
         try {
             if (owner != nullptr && Access::recycle(*r)) {
                 // Kept for the next execute; the one kept before goes.
@@ -849,6 +928,128 @@ template <class D> struct Thunks {
             ILANA_SDK_SET_(max_connections, cached->max_connections)
 #undef ILANA_SDK_SET_
             return ILANA_OK;
+        });
+    }
+
+    // "ilana.async/1"
+    static void fill_wait(ilana_async_wait *w, const AsyncWait &wait) noexcept {
+        if (w == nullptr) return;
+        if (ILANA_COVERS(w->struct_size, ilana_async_wait, events)) w->events = wait.events;
+        if (ILANA_COVERS(w->struct_size, ilana_async_wait, fd)) w->fd = wait.fd;
+        if (ILANA_COVERS(w->struct_size, ilana_async_wait, timeout_ms)) w->timeout_ms = wait.timeout_ms;
+    }
+    static ilana_status async_connect_start(const ilana_connect_params *p, ilana_conn **out, ilana_async_wait *w,
+                                            ilana_error *err) {
+        if (out != nullptr) *out = nullptr;
+        return guarded(err, [&] {
+            if (p == nullptr || out == nullptr || w == nullptr)
+                throw DriverFailure(ILANA_ERR_INTERNAL, "connect_start: NULL argument");
+            if (p->param_count > 0 && p->params == nullptr)
+                throw DriverFailure(ILANA_ERR_INTERNAL,
+                                    "connect_start: params is NULL but param_count is " + std::to_string(p->param_count));
+            if constexpr (has_connect_start<D>::value && has_connect_step<C>::value) {
+                ConnectParams params(p);
+                params.log_ = &State<D>::log;
+                std::unique_ptr<C> c = D::connect_start(params);
+                if (!c) throw DriverFailure(ILANA_ERR_INTERNAL, "driver bug: connect_start returned no connection");
+                params.finish(D::name);
+                Access::attach(*c, params.host_context(), &State<D>::log);
+                AsyncWait wait;
+                const bool connected = c->connect_step(wait, false);
+                if (!connected) fill_wait(w, wait);
+                *out = reinterpret_cast<ilana_conn *>(static_cast<Connection *>(c.release()));
+                return connected ? ILANA_OK : ILANA_PENDING;
+            } else {
+                return missing("connect_start"), ILANA_OK;
+            }
+        });
+    }
+    static ilana_status async_connect_continue(ilana_conn *h, ilana_async_wait *w, ilana_error *err) {
+        return guarded(err, [&] {
+            if (w == nullptr) bad_call("connect_continue: NULL wait");
+            C &c = conn(h);
+            if constexpr (has_connect_step<C>::value) {
+                AsyncWait wait;
+                if (c.connect_step(wait, true)) return ILANA_OK;
+                fill_wait(w, wait);
+                return ILANA_PENDING;
+            } else {
+                return missing("connect_step"), ILANA_OK;
+            }
+        });
+    }
+    static ilana_status async_submit(ilana_conn *h, ilana_prepared *ph, const ilana_statement *stmt, ilana_error *err) {
+        return guarded(err, [&] {
+            C &c = conn(h);
+            const Statement s = statement_of(stmt, "submit: NULL statement");
+            if (s.timeout_ms > 0)
+                bad_call("submit: a statement timeout on the async path is the host's (its timer calls cancel); "
+                         "timeout_ms must be 0 (ilana.async/1)",
+                         ILANA_ERRF_NOT_SENT);
+            P *prepared = nullptr;
+            if (ph != nullptr) {
+                if constexpr (!has_prepare<C>::value) bad_call("submit: a prepared handle, but the driver prepares nothing", ILANA_ERRF_NOT_SENT);
+                PreparedStatement &base = *reinterpret_cast<PreparedStatement *>(ph);
+                if (s.params.size() != base.param_count()) param_count_mismatch(s.params.size(), base.param_count());
+                prepared = static_cast<P *>(&base);
+            }
+            if constexpr (has_async_submit<C, P>::value) {
+                try {
+                    c.async_submit(s, prepared);
+                } catch (const DriverFailure &f) {
+                    // Not queued: nothing of it reached the server.
+                    DriverFailure unsent(f.error_class(), f.what(), f.sqlstate(), f.native_code(),
+                                         f.flags() | ILANA_ERRF_NOT_SENT);
+                    unsent.with_condition(f.condition(), f.constraint_name());
+                    throw unsent;
+                }
+                ++Access::in_flight(c);
+                Access::settle(c);
+            } else {
+                (void)prepared, missing("async_submit");
+            }
+            return ILANA_OK;
+        });
+    }
+    static ilana_status async_poll(ilana_conn *h, ilana_result **out, ilana_async_wait *w, ilana_error *err) {
+        if (out != nullptr) *out = nullptr;
+        return guarded(err, [&] {
+            if (out == nullptr || w == nullptr) bad_call("poll: NULL argument", ILANA_ERRF_NOT_SENT);
+            C &c = conn(h);
+            if (Access::open_result(c) != nullptr && Access::open_result(c) != Access::in_flight_marker())
+                bad_call("poll: a result of this connection is still open: close it before the next poll",
+                         ILANA_ERRF_NOT_SENT);
+            if constexpr (has_async_poll<C>::value) {
+                std::unique_ptr<Result> r;
+                AsyncWait wait;
+                AsyncPoll st;
+                try {
+                    st = c.async_poll(r, wait);
+                } catch (...) {
+                    // The oldest statement failed: it is complete.
+                    uint64_t &n = Access::in_flight(c);
+                    if (n > 0) --n;
+                    Access::settle(c);
+                    throw;
+                }
+                switch (st) {
+                case AsyncPoll::pending: fill_wait(w, wait); return ILANA_PENDING;
+                case AsyncPoll::idle:
+                    Access::in_flight(c) = 0;
+                    Access::settle(c);
+                    return ILANA_DONE;
+                case AsyncPoll::ready: break;
+                }
+                uint64_t &n = Access::in_flight(c);
+                if (n > 0) --n;
+                Access::settle(c);
+                if (!r) bad_call("driver bug: async_poll completed a statement without a result");
+                Access::open_result(c) = nullptr; // the marker makes way for the result
+                const ilana_status handed = hand_out(c, std::move(r), out);
+                return handed;
+            } else {
+                return missing("async_poll"), ILANA_OK;
+            }
         });
     }
 
@@ -1042,6 +1243,11 @@ template <class D> constexpr uint32_t lock_flags_of() noexcept {
     else return 0;
 }
 
+template <class D> constexpr uint32_t async_flags_of() noexcept {
+    if constexpr (has_async_flags<D>::value) return static_cast<uint32_t>(D::async_flags);
+    else return 0;
+}
+
 template <class D> constexpr uint32_t params_flags_of() noexcept {
     if constexpr (has_params_flags<D>::value) return static_cast<uint32_t>(D::params_flags);
     else return 0;
@@ -1068,6 +1274,8 @@ template <class D> struct Exported {
     static constexpr bool kSession = has_is_dirty<C>::value && has_reset_session<C>::value;
     static constexpr bool kConnDialect = has_conn_dialect<C>::value;
     static constexpr bool kPrepare = has_prepare<C>::value;
+    static constexpr bool kAsync = has_connect_start<D>::value && has_connect_step<C>::value &&
+                                   has_async_submit<C, typename T::P>::value && has_async_poll<C>::value;
 
     static_assert(std::is_base_of_v<Connection, C>, "the connection class must derive from ilana::sdk::Connection");
     static_assert(non_empty(D::id), "the driver needs a non-empty static constexpr id (\"com.example.mydb\")");
@@ -1093,6 +1301,11 @@ template <class D> struct Exported {
     static_assert(!kPrepare || std::is_base_of_v<PreparedStatement, typename T::P>,
                   "ilana.prepare/1: prepare(sql) returns a std::unique_ptr to a class derived from "
                   "ilana::sdk::PreparedStatement");
+    static_assert(kAsync == (has_connect_start<D>::value || has_connect_step<C>::value ||
+                             has_async_submit<C, typename T::P>::value || has_async_poll<C>::value),
+                  "ilana.async/1 needs all four: the driver's static connect_start(ConnectParams&), and the "
+                  "connection's connect_step(AsyncWait&, bool), async_submit(const Statement&, P*) (P: the "
+                  "prepare() type, or PreparedStatement) and async_poll(std::unique_ptr<Result>&, AsyncWait&)");
     static_assert(!kPrepare || has_execute_prepared<C, typename T::P>::value,
                   "ilana.prepare/1: the connection class needs execute(P &prepared, const Statement &) beside "
                   "prepare(sql)");
@@ -1172,6 +1385,16 @@ template <class D> struct Exported {
         kPrepare ? &T::release_prepared : nullptr,
     };
 
+    static constexpr ilana_async_api async = {
+        sizeof(ilana_async_api),
+        async_flags_of<D>(),
+        kAsync ? &T::async_connect_start : nullptr,
+        kAsync ? &T::async_connect_continue : nullptr,
+        kAsync ? &T::async_submit : nullptr,
+        kAsync ? &T::async_poll : nullptr,
+        kCancel ? &T::cancel : nullptr,
+    };
+
     static const void *get_extension(const char *id) {
         if (id == nullptr) return nullptr;
         if (kIntrospect && std::strcmp(id, ILANA_EXT_INTROSPECT) == 0) return &introspect;
@@ -1183,6 +1406,7 @@ template <class D> struct Exported {
         if (kSession && std::strcmp(id, ILANA_EXT_SESSION) == 0) return &session;
         if (kConnDialect && std::strcmp(id, ILANA_EXT_CONN_DIALECT) == 0) return &conn_dialect;
         if (kPrepare && std::strcmp(id, ILANA_EXT_PREPARE) == 0) return &prepare;
+        if (kAsync && std::strcmp(id, ILANA_EXT_ASYNC) == 0) return &async;
         if constexpr (has_extension<D>::value) {
             try {
                 return D::extension(id);
