@@ -588,6 +588,10 @@ ReloadResult Database::reload(Config next_in) const {
             return r;
         }
         next->number = cur.number + 1;
+        // What the providers learned stays a secret after the reload: the
+        // new config redacts through the same list (kept connections'
+        // providers go on adding to it).
+        next_in.learned_secrets_ = running.learned_secrets_;
         next->config = std::make_shared<const Config>(std::move(next_in));
         const Config &config = *next->config;
         // A server's budget is one object for as long as the server is in
