@@ -86,7 +86,7 @@ TEST_CASE("mysql async: connect errors are connect's", "[mysql][async]") {
     CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 3.0);
 }
 
-TEST_CASE("mysql async: wrong password is AUTH; a time zone the server refuses is CONFIG",
+TEST_CASE("mysql async: wrong password is AUTH, a time zone the server refuses is CONFIG",
           "[mysql][async][server]") {
     ILANA_REQUIRE_MYSQL();
     AsyncConn c(api(), async_api());
@@ -192,7 +192,7 @@ TEST_CASE("mysql async: an error in the middle fails alone, inside a transaction
     CHECK(out[3].status == ILANA_OK);
 }
 
-TEST_CASE("mysql async: prepared handles, prepared at their first run; blocking calls wait",
+TEST_CASE("mysql async: prepared handles, prepared at their first run, and blocking calls wait",
           "[mysql][async][server]") {
     ILANA_REQUIRE_MYSQL();
     AsyncConn c = connected();

@@ -177,7 +177,7 @@ TEST_CASE("postgres async: pipelined vs one at a time on one connection", "[post
                 static_cast<long long>(kCount), pipelined_s, one_by_one_s, one_by_one_s / pipelined_s);
 }
 
-TEST_CASE("postgres async: an error in the middle fails alone; in a transaction the server aborts the rest",
+TEST_CASE("postgres async: an error in the middle fails alone, in a transaction the server aborts the rest",
           "[postgres][async][server]") {
     ILANA_REQUIRE_PG();
     AsyncConn c = connected();
@@ -259,7 +259,7 @@ TEST_CASE("postgres async: prepared handles run pipelined, prepared in the pipel
     prep->release(c.get(), h);
 }
 
-TEST_CASE("postgres async: blocking calls wait until nothing is in flight; timeouts are the host's",
+TEST_CASE("postgres async: blocking calls wait until nothing is in flight, timeouts are the host's",
           "[postgres][async][server]") {
     ILANA_REQUIRE_PG();
     AsyncConn c = connected();

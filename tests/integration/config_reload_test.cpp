@@ -74,7 +74,7 @@ int64_t count(const Connection &c, const std::string &sql) { return c.query(sql)
 
 } // namespace
 
-TEST_CASE("reload: added, removed, replaced and resized connections; handles follow, removed ones fail naming it",
+TEST_CASE("reload: added, removed, replaced and resized connections: handles follow, removed ones fail naming it",
           "[reload][sqlite]") {
     TempDir dir;
     HookCounts hooks;

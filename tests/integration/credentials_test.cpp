@@ -251,7 +251,7 @@ TEST_CASE("credentials: a passwordCommand follows a rotated PostgreSQL password 
     CHECK_THAT(log, Catch::Contains("refused the password from the password command"));
 }
 
-TEST_CASE("credentials: a command's answer is cached for ttlMs; ttlMs 0 runs it for every new connection",
+TEST_CASE("credentials: a command's answer is cached for ttlMs, and ttlMs 0 runs it for every new connection",
           "[credentials][pg]") {
     ILANA_REQUIRE_PG();
     TempDir dir;

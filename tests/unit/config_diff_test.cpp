@@ -100,7 +100,7 @@ TEST_CASE("config diff: pool.min / pool.max alone resize, anything else replaces
     }
 }
 
-TEST_CASE("config diff: added and removed connections; default alone is no connection change", "[config][reload]") {
+TEST_CASE("config diff: added and removed connections, and default alone is no connection change", "[config][reload]") {
     const Config base = parse(config());
     const Config next = parse(R"({"default": "cache", "connections": {
         "cache": {"client": "sqlite3", "connection": {"filename": ":memory:"}},

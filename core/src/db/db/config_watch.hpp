@@ -38,14 +38,19 @@ struct ReloadWatcher {
     void set_interval(std::chrono::milliseconds interval) noexcept;
 
 private:
-    void run();
-    std::weak_ptr<DatabaseState> db_;
+    // What the thread shares with this object, owned by both: the thread may
+    // hold the last reference to the Database during a reload, and so
+    // destroy this watcher; it then finds stop set and touches nothing else.
+    struct Control {
+        std::mutex mu;
+        std::condition_variable cv;
+        std::chrono::milliseconds interval;
+        bool stop = false;
+    };
+    static void run(std::shared_ptr<Control> control, std::weak_ptr<DatabaseState> db, std::string path,
+                    std::string seen_hash);
     const std::string path_;
-    std::string seen_hash_; // the watch thread's own
-    mutable std::mutex mu_;
-    std::condition_variable cv_;
-    std::chrono::milliseconds interval_;
-    bool stop_ = false;
+    std::shared_ptr<Control> control_;
     std::thread thread_;
 };
 

@@ -297,24 +297,22 @@ const std::string &Connection::name() const noexcept { return state_->name; }
 const std::string &Connection::client() const noexcept { return state_->live_client(); }
 
 Session Connection::lease(std::shared_ptr<ConnectionState> state) const {
+    ConnectionState &cs = *state;
     const bool owning = state.use_count() != 0; // lease_for_call's borrow has no owner
-    for (;;) {
-        ConnectionState &cs = *state;
-        std::unique_ptr<detail::PooledConnection> pc;
+    try {
         std::chrono::microseconds waited;
-        try {
-            pc = cs.pool().acquire_measured(waited);
-        } catch (const Error &) {
-            // A reload retired this pool between live() and the lease (or
-            // while this caller waited in it): the lease goes to the new
-            // pool. Any other failure is the caller's.
-            if (cs.forward.load(std::memory_order_acquire) == nullptr) throw;
-            state = owning ? ConnectionState::live_shared(state_) // ConfigError when removed
-                           : std::shared_ptr<ConnectionState>(std::shared_ptr<ConnectionState>(), &cs.live());
-            continue;
-        }
+        Session s(std::move(state), cs.pool().acquire_measured(waited));
         cs.metrics.record_acquire(waited);
-        return Session(std::move(state), std::move(pc));
+        return s;
+    } catch (const Error &) {
+        // A reload retired this pool between live() and the lease (or
+        // while this caller waited in it): the lease goes to the new pool
+        // (ConfigError when the connection was removed). Any other failure
+        // is the caller's. Off the hot path: the shape above is the one
+        // before reloads existed, instruction for instruction.
+        if (cs.forward.load(std::memory_order_acquire) == nullptr) throw;
+        return lease(owning ? ConnectionState::live_shared(state_)
+                            : std::shared_ptr<ConnectionState>(std::shared_ptr<ConnectionState>(), &cs.live()));
     }
 }
 
