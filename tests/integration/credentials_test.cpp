@@ -172,8 +172,12 @@ std::pair<std::string, uint64_t> rotate_under_load(Database &db, Account &role, 
                        const std::function<void(const std::string &)> &publish) {
     ilana_test::LogCapture logs;
     Load load(db, 6);
+    // A round each second: a connect and its one retry fit in a round even
+    // on a slow (sanitized) build, where a SCRAM handshake alone takes a
+    // good part of 100 ms; rotations closer than a connect's duration
+    // would refuse the retry's fresh password too.
     for (int round = 1; round <= rounds; ++round) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1000));
         const std::string password = "rotated-" + std::to_string(round) + "-" + ilana_test::unique_suffix();
         // The database first, then the secret: a session opened between the
         // two is refused with the old value, and its one retry reads the new.
