@@ -332,6 +332,21 @@ TEST_CASE("postgres async: cancel stops the running statement, the ones after it
     CHECK(async_api().cancel(c.get(), &err) == ILANA_OK);
     c.submit_ok(make_statement(after));
     CHECK(c.drain().at(0).rows.at(0).at(0).i == 42);
+    // The only statement in flight, canceled: CANCELED too (its completion
+    // leaves the pipeline, which must not forget the request first).
+    c.submit_ok(make_statement(slow));
+    for (int k = 0; k < 5; ++k) {
+        ilana_async_wait w = ilana_test::new_wait();
+        ilana_result *res = nullptr;
+        ilana_error perr = ilana_test::new_error();
+        REQUIRE(async_api().poll(c.get(), &res, &w, &perr) == ILANA_PENDING);
+        w.timeout_ms = 50;
+        ilana_test::wait_for(w);
+    }
+    REQUIRE(async_api().cancel(c.get(), &err) == ILANA_OK);
+    const auto alone = c.drain();
+    REQUIRE(alone.size() == 1);
+    CHECK(alone[0].err.error_class == ILANA_ERR_CANCELED);
 }
 
 TEST_CASE("postgres async: a backend killed under a pipeline fails every statement in flight as CONN_BROKEN",

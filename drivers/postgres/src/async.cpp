@@ -191,6 +191,9 @@ AsyncPoll Connection::complete_async(std::unique_ptr<sdk::Result> &out) {
     PgResultPtr res(item.result);
     follow_txn(item.failure ? nullptr : res.get(), item.rollback_to);
     const bool aborted = txn_ == TxnState::aborted;
+    // Read before leave_pipeline(), which forgets a cancel request: the
+    // last statement in flight stopped by cancel() is CANCELED, not TIMEOUT.
+    const bool canceled = cancel_requested.load();
     if (async_.empty()) leave_pipeline();
     if (item.failure) {
         if (aborted) throw DriverFailure(item.failure->error_class(), item.failure->what(), item.failure->sqlstate(),
@@ -221,7 +224,6 @@ AsyncPoll Connection::complete_async(std::unique_ptr<sdk::Result> &out) {
         item.handle->stmt = CachedStatement{};
         if (std::strcmp(state, "0A000") == 0) release_statement(std::move(name));
     }
-    const bool canceled = cancel_requested.load();
     if (canceled && state != nullptr && std::strcmp(state, "57014") == 0) cancel_requested.store(false);
     DriverFailure f = failure_from_result(res.get(), pg_, ErrorContext{canceled});
     if (aborted && (f.flags() & ILANA_ERRF_TXN_ABORTED) == 0) {
