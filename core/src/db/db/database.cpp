@@ -7,6 +7,7 @@
 #include <ilana/logging.hpp>
 #include <ilana/retry.hpp>
 
+#include "async/async_runtime.hpp"
 #include "db/config_watch.hpp"
 #include "db/database_state.hpp"
 #include "db/introspect.hpp"
@@ -481,6 +482,7 @@ Database Database::open(const std::string &config_path, OpenOptions options) {
 
 Database Database::open(Config config_in, OpenOptions options) {
     auto state = std::make_shared<DatabaseState>();
+    state->async_runtime = std::make_shared<detail::AsyncRuntime>();
     if (config_in.debug().enabled) ilana::logger()->set_level(spdlog::level::debug);
 
     // Rule 11: plugins load from absolute paths only; a relative directory
