@@ -349,3 +349,74 @@ TEST_CASE("async: async_acquire gives a Session; a removed connection fails nami
     std::future<Session> g = my.async_acquire(asio::use_future);
     CHECK_THROWS_WITH(g.get(), Catch::Contains("my"));
 }
+
+TEST_CASE("async: a prepared Statement, many calls in flight, prepared on each session at its first run",
+          "[async][pg][mysql][sqlite]") {
+    ILANA_REQUIRE_PG();
+    ILANA_REQUIRE_MYSQL();
+    TempDir dir;
+    std::atomic<int> queries{0};
+    Hooks hooks;
+    hooks.on_query = [&](const std::string &, const std::string &, std::chrono::microseconds) { ++queries; };
+    Database db = Database::open(dir.write("ilana.config.json", three_databases(dir, 4)), options(hooks));
+    asio::io_context io;
+    use_executor(db, io.get_executor());
+    for (const std::string name : {"pg", "my", "lite"}) {
+        INFO(name);
+        Statement st = db.on(name).prepare("SELECT ? * 2");
+        const int before = queries;
+        int64_t sum = 0, want = 0;
+        std::string error;
+        for (int i = 0; i < 300; ++i) {
+            want += 2 * i;
+            st.async_query({i}, [&](std::exception_ptr e, Result r) {
+                if (e) error = what_of(e);
+                else sum += r[0][0].as<int64_t>();
+            });
+        }
+        std::exception_ptr count_error;
+        st.async_query({1, 2}, [&](std::exception_ptr e, Result) { count_error = e; });
+        io.restart();
+        io.run();
+        INFO(error);
+        CHECK(error.empty());
+        CHECK(sum == want);
+        CHECK(queries - before >= 300);
+        REQUIRE(count_error);
+        CHECK_THROWS_WITH(std::rethrow_exception(count_error), Catch::Contains("2 parameter(s)"));
+        // An empty Statement fails through the completion too.
+        CHECK_THROWS_AS(Statement().async_query({}, asio::use_future).get(), Error);
+    }
+}
+
+TEST_CASE("async: examples/async-http answers /db and /queries from one thread with coroutines",
+          "[async][sqlite][example]") {
+    TempDir dir;
+    const std::string config = dir.write(
+        "ilana.config.json", R"({"default": "lite", "plugins": {"paths": [")" + std::string(ILANA_TEST_PLUGIN_DIR) +
+                                 R"("]}, "connections": {"lite": {"client": "sqlite3", "connection": {"filename": ")" +
+                                 dir.file("world.db") + R"("}, "pool": {"max": 4}}}})");
+    const std::string bin = std::string(ILANA_TEST_BINARY_DIR) + "/bin/ilana-async-http-example";
+    const std::string log = dir.file("server.log"), pid = dir.file("server.pid");
+    std::string out;
+    REQUIRE(ilana_test::run_command("'" + bin + "' '" + config + "' 0 > '" + log + "' 2>&1 & echo $! > '" + pid + "'",
+                                    out) == 0);
+    std::string port;
+    ilana_test::eventually(
+        [&] {
+            const std::string text = ilana_test::read_file(log);
+            const size_t at = text.find("http://127.0.0.1:");
+            if (at == std::string::npos) return false;
+            port = text.substr(at + 17, text.find(' ', at) - at - 17);
+            return true;
+        },
+        10s);
+    INFO(ilana_test::read_file(log));
+    REQUIRE_FALSE(port.empty());
+    std::string db_json, queries_json;
+    ilana_test::run_command("curl -s http://127.0.0.1:" + port + "/db", db_json);
+    ilana_test::run_command("curl -s 'http://127.0.0.1:" + port + "/queries?n=20'", queries_json);
+    ilana_test::run_command("kill $(cat '" + pid + "')", out);
+    CHECK_THAT(db_json, Catch::StartsWith("{\"id\":") && Catch::Contains("\"randomNumber\":"));
+    CHECK(ilana_test::count_of(queries_json, "\"randomNumber\":") == 20);
+}
