@@ -2,6 +2,10 @@
 //
 //   ilana-bench [--quick] [--json] [--workload NAME ...] [--repeat N] [--list]
 //
+// (--memory-child WORKLOAD SIDE, not for users: one side of a multi-side
+// workload run in a process of its own, its resident memory printed;
+// memory.cpp.)
+//
 // Servers: ILANA_BENCH_PG_URL, ILANA_BENCH_MYSQL_URL (eval "$(scripts/
 // test-servers.sh env)" exports both); a workload whose server is not given
 // is skipped with a line saying so. SQLite needs nothing.
@@ -36,7 +40,9 @@ void usage(FILE *out) {
                  "  --workload     run only these workloads (repeatable; several names may follow)\n"
                  "  --repeat N     interleaved rounds per workload (default 5)\n"
                  "  --list         list the workloads and exit\n"
-                 "  --side S       run only the raw or the ilana side (for profiling)\n"
+                 "  --side S       run only the raw or the ilana side (for profiling); in the\n"
+                 "                 TechEmpower workloads (*_te_*) every side whose key is S or\n"
+                 "                 starts with S_ (raw_libpq, raw_pipeline, raw_mariadb, ilana_sync)\n"
                  "  --no-pin       round-trip workloads: leave client and server connections\n"
                  "                 where the kernel puts them (default: client on one CPU, the\n"
                  "                 loopback server's connections of both sides on another)\n"
@@ -53,10 +59,16 @@ bool parse(int argc, char **argv, Options &o) {
             o.json = true;
         } else if (a == "--side" && i + 1 < argc) {
             o.side = argv[++i];
-            if (o.side != "raw" && o.side != "ilana") {
-                std::fprintf(stderr, "ilana-bench: --side wants raw or ilana\n");
+            // raw, ilana, or one side of a multi-side workload (checked
+            // when that workload runs: its sides are known then).
+            if (o.side.empty() || o.side.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) {
+                std::fprintf(stderr, "ilana-bench: --side wants raw, ilana or a side's key (raw_libpq, ...), got '%s'\n",
+                             o.side.c_str());
                 return false;
             }
+        } else if (a == "--memory-child" && i + 2 < argc) {
+            o.memory_child = {argv[i + 1], argv[i + 2]};
+            i += 2;
         } else if (a == "--no-pin") {
             o.pin = false;
         } else if (a == "--list") {
@@ -127,6 +139,88 @@ std::string with_commas(double v) {
     return out;
 }
 
+// A multi-side workload (Workload::sides): every selected side's median
+// ops/s, its resident memory measured in a child process (memory.cpp),
+// and the workload's ratios between sides that ran.
+void run_sides(const Options &o, bench::Context &ctx, const bench::Workload &w, std::vector<std::string> &notes) {
+    bench::SideSet set = w.sides(ctx);
+    std::vector<bench::Side> sides;
+    std::string keys;
+    for (auto &s : set.sides) {
+        keys += (keys.empty() ? "" : ", ") + s.key;
+        if (o.side.empty() || s.key == o.side || s.key.rfind(o.side + "_", 0) == 0) sides.push_back(s);
+    }
+    if (sides.empty())
+        throw std::runtime_error("--side " + o.side + " names no side of " + w.name + " (its sides: " + keys + ")");
+    std::vector<bench::RunFn> runs;
+    for (auto &s : sides) runs.push_back(s.open());
+    for (auto &run : runs) run(); // warm-up and the first result check, untimed
+    std::vector<std::vector<double>> rounds(sides.size());
+    // Each side in turn, round after round, as the two-side workloads do.
+    for (int i = 0; i < o.repeat; ++i)
+        for (size_t k = 0; k < runs.size(); ++k) rounds[k].push_back(ops_per_s(runs[k]));
+    if (std::getenv("ILANA_BENCH_ROUNDS") != nullptr)
+        for (size_t k = 0; k < sides.size(); ++k)
+            for (size_t r = 0; r < rounds[k].size(); ++r)
+                std::fprintf(stderr, "  %s round %zu: %s %.0f\n", w.name.c_str(), r, sides[k].key.c_str(), rounds[k][r]);
+    std::vector<double> ops;
+    std::vector<bench::SideMemory> mem;
+    for (size_t k = 0; k < sides.size(); ++k) {
+        ops.push_back(median(rounds[k]));
+        mem.push_back(bench::measure_side_memory(o, w.name, sides[k].key));
+        if (!mem.back().error.empty())
+            throw std::runtime_error("resident memory of side " + sides[k].key + ": " + mem.back().error);
+    }
+    auto index_of = [&](const std::string &key) -> int {
+        for (size_t k = 0; k < sides.size(); ++k)
+            if (sides[k].key == key) return static_cast<int>(k);
+        return -1;
+    };
+    struct Shown {
+        const bench::SideRatio *r;
+        double value;
+    };
+    std::vector<Shown> shown;
+    for (const auto &r : set.ratios) {
+        const int a = index_of(r.of), b = index_of(r.to);
+        if (a < 0 || b < 0) continue;
+        const double num = r.memory ? mem[static_cast<size_t>(a)].growth_mib() : ops[static_cast<size_t>(a)];
+        const double den = r.memory ? mem[static_cast<size_t>(b)].growth_mib() : ops[static_cast<size_t>(b)];
+        shown.push_back({&r, den > 0 ? num / den : 0});
+    }
+    if (o.json) {
+        std::printf("{\"workload\": \"%s\", \"unit\": \"%s\", \"sides\": {", w.name.c_str(), set.unit.c_str());
+        for (size_t k = 0; k < sides.size(); ++k)
+            std::printf("%s\"%s\": {\"ops_per_s\": %.1f, \"rss_start_mib\": %.2f, \"rss_peak_mib\": %.2f, "
+                        "\"rss_growth_mib\": %.2f}",
+                        k == 0 ? "" : ", ", sides[k].key.c_str(), ops[k], mem[k].start_mib, mem[k].peak_mib,
+                        mem[k].growth_mib());
+        std::printf("}, \"ratios\": [");
+        for (size_t k = 0; k < shown.size(); ++k)
+            std::printf("%s{\"of\": \"%s\", \"to\": \"%s\", \"figure\": \"%s\", \"ratio\": %.4f, \"target\": %.2f}",
+                        k == 0 ? "" : ", ", shown[k].r->of.c_str(), shown[k].r->to.c_str(),
+                        shown[k].r->memory ? "rss_growth" : "ops_per_s", shown[k].value, shown[k].r->target);
+        std::printf("], \"repeat\": %d}\n", o.repeat);
+        return;
+    }
+    for (size_t k = 0; k < sides.size(); ++k)
+        std::printf("%-22s %-13s %11s %s  RSS %5.1f MiB at start, peak +%5.1f MiB  (%s)\n",
+                    k == 0 ? w.name.c_str() : "", sides[k].key.c_str(), with_commas(ops[k]).c_str(),
+                    set.unit.c_str(), mem[k].start_mib, mem[k].growth_mib(), sides[k].label.c_str());
+    for (const auto &s : shown) {
+        const std::string what =
+            s.r->of + " / " + s.r->to + (s.r->memory ? " (RSS peak growth)" : "");
+        char target[40] = "";
+        if (s.r->target > 0) {
+            const bool met = s.r->memory ? s.value <= s.r->target : s.value >= s.r->target;
+            std::snprintf(target, sizeof target, "%s %.2f %s", s.r->memory ? "<=" : ">=", s.r->target,
+                          met ? "met" : "NOT met");
+        }
+        std::printf("%-22s %-44s %7.3f  %s\n", "", what.c_str(), s.value, target);
+    }
+    if (!set.note.empty()) notes.push_back(w.name + ": " + set.note);
+}
+
 void print_skip(const Options &o, const std::string &name, const std::string &why) {
     if (o.json)
         std::printf("{\"workload\": \"%s\", \"skipped\": \"%s\"}\n", name.c_str(), json_escape(why).c_str());
@@ -140,6 +234,8 @@ void print_skip(const Options &o, const std::string &name, const std::string &wh
 int main(int argc, char **argv) {
     Options opts;
     if (!parse(argc, argv, opts)) return 2;
+    if (!opts.memory_child.first.empty())
+        return bench::memory_child_main(opts, opts.memory_child.first, opts.memory_child.second);
     auto &all = bench::workloads();
     if (opts.list) {
         for (const auto &w : all)
@@ -169,15 +265,35 @@ int main(int argc, char **argv) {
         for (const auto &w : all) {
             if (!opts.only.empty() && std::find(opts.only.begin(), opts.only.end(), w.name) == opts.only.end())
                 continue;
-            if (w.needs == "pg" && ctx.pg_url().empty()) {
-                print_skip(opts, w.name, "ILANA_BENCH_PG_URL is not set (no PostgreSQL server given)");
-                continue;
-            }
-            if (w.needs == "mysql" && ctx.mysql_url().empty()) {
-                print_skip(opts, w.name, "ILANA_BENCH_MYSQL_URL is not set (no MariaDB/MySQL server given)");
+            std::string missing;
+            if (w.needs == "pg" && ctx.pg_url().empty())
+                missing = "ILANA_BENCH_PG_URL is not set (no PostgreSQL server given)";
+            if (w.needs == "mysql" && ctx.mysql_url().empty())
+                missing = "ILANA_BENCH_MYSQL_URL is not set (no MariaDB/MySQL server given)";
+            if (!missing.empty()) {
+                // As every test against real servers: with the servers
+                // required (scripts/run-tests.sh), a missing one fails.
+                const char *required = std::getenv("ILANA_TEST_SERVERS_REQUIRED");
+                if (required != nullptr && std::string(required) == "1") {
+                    ++failures;
+                    if (opts.json)
+                        std::printf("{\"workload\": \"%s\", \"error\": \"%s\"}\n", w.name.c_str(),
+                                    json_escape(missing + " and ILANA_TEST_SERVERS_REQUIRED=1").c_str());
+                    else
+                        std::printf("%-22s FAILED: %s and ILANA_TEST_SERVERS_REQUIRED=1\n", w.name.c_str(),
+                                    missing.c_str());
+                    std::fflush(stdout);
+                } else {
+                    print_skip(opts, w.name, missing);
+                }
                 continue;
             }
             try {
+                if (w.sides) {
+                    run_sides(opts, ctx, w, notes);
+                    std::fflush(stdout);
+                    continue;
+                }
                 if (w.report) {
                     bench::Report r = w.report(ctx);
                     if (!r.skipped.empty()) {

@@ -1,0 +1,187 @@
+// te_mysql.cpp — my_te_single, my_te_multi (te.hpp): the raw non-blocking
+// MariaDB Connector/C side on one thread with poll(2).
+//
+// raw_mariadb: 16 connections made untimed (MYSQL_OPT_NONBLOCK set, then
+// the ordinary blocking mysql_real_connect, which the option allows), one
+// event loop over their sockets; selects go to connections in FIFO order
+// (ClientLoop), one at a time per connection, as text queries:
+// mysql_real_query_start/_cont, then mysql_store_result_start/_cont, the
+// one row read with mysql_fetch_row. Connector/C's non-blocking API has no
+// pipelining: one statement at a time per connection is what it offers.
+#include "raw_mysql.hpp"
+#include "te.hpp"
+
+#include <poll.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+namespace bench::te {
+namespace {
+
+const std::string &world_table(Context &ctx) {
+    static std::string table;
+    if (!table.empty()) return table;
+    table = ctx.unique("bench_world");
+    if (!ctx.owns_run()) return table; // a memory child: the parent made it
+    auto conn = std::make_shared<my::Conn>(ctx.mysql_url());
+    conn->exec("DROP TABLE IF EXISTS " + table);
+    conn->exec("CREATE TABLE " + table + " (id INT PRIMARY KEY, randomnumber INT NOT NULL) ENGINE=InnoDB");
+    conn->exec("INSERT INTO " + table + " SELECT seq, " + randomnumber_sql("seq") + " FROM seq_1_to_" +
+               std::to_string(kWorldRows));
+    conn->exec("ANALYZE TABLE " + table);
+    const std::string t = table;
+    ctx.at_exit([conn, t] { conn->exec("DROP TABLE IF EXISTS " + t); });
+    return table;
+}
+
+// One connection of the raw side and the select it has in flight.
+struct NbConn {
+    MYSQL *m = nullptr;
+    enum class State { idle, query, store } state = State::idle;
+    int wait = 0; // MYSQL_WAIT_* the current call waits for
+    Query q{};
+    char sql[160];
+};
+
+[[noreturn]] void fail(MYSQL *m, const char *what) {
+    throw std::runtime_error(std::string("mysql ") + what + ": " + mysql_error(m));
+}
+
+struct RawMy {
+    std::vector<NbConn> conns;
+    std::string prefix; // "SELECT ... WHERE id = "
+
+    RawMy(const std::string &url, std::string select) : conns(kConnections), prefix(std::move(select)) {
+        const my::Url u = my::parse_url(url);
+        for (NbConn &c : conns) {
+            c.m = mysql_init(nullptr);
+            if (c.m == nullptr) throw std::runtime_error("mysql_init failed");
+            mysql_options(c.m, MYSQL_OPT_NONBLOCK, nullptr);
+            if (mysql_real_connect(c.m, u.host.c_str(), u.user.c_str(), u.password.c_str(), u.database.c_str(),
+                                   u.port, nullptr, 0) == nullptr) {
+                const std::string msg = mysql_error(c.m);
+                close_all();
+                throw std::runtime_error("mysql connect failed: " + msg);
+            }
+        }
+    }
+    ~RawMy() { close_all(); }
+    RawMy(const RawMy &) = delete;
+    RawMy &operator=(const RawMy &) = delete;
+
+    void close_all() {
+        for (NbConn &c : conns) {
+            if (c.m != nullptr) mysql_close(c.m);
+            c.m = nullptr;
+        }
+    }
+
+    // The select's result is stored: its row answers the select.
+    static void stored(NbConn &c, MYSQL_RES *res, ClientLoop &loop) {
+        if (res == nullptr) fail(c.m, "store_result");
+        MYSQL_ROW row = mysql_fetch_row(res);
+        if (row == nullptr || row[0] == nullptr || row[1] == nullptr || mysql_num_rows(res) != 1) {
+            mysql_free_result(res);
+            throw CheckFailure("raw_mariadb: no row for world id " + std::to_string(c.q.id));
+        }
+        const int64_t id = std::strtoll(row[0], nullptr, 10), number = std::strtoll(row[1], nullptr, 10);
+        mysql_free_result(res);
+        c.state = NbConn::State::idle;
+        loop.answered(c.q, id, number);
+    }
+
+    // The query was sent and answered: store its result.
+    static void queried(NbConn &c, int err, ClientLoop &loop) {
+        if (err != 0) fail(c.m, "query");
+        MYSQL_RES *res = nullptr;
+        c.state = NbConn::State::store;
+        c.wait = mysql_store_result_start(&res, c.m);
+        if (c.wait == 0) stored(c, res, loop);
+    }
+
+    void feed(NbConn &c, ClientLoop &loop) const {
+        if (c.state != NbConn::State::idle || !loop.next(c.q)) return;
+        const int n = std::snprintf(c.sql, sizeof c.sql, "%s%lld", prefix.c_str(), static_cast<long long>(c.q.id));
+        int err = 0;
+        c.state = NbConn::State::query;
+        c.wait = mysql_real_query_start(&err, c.m, c.sql, static_cast<unsigned long>(n));
+        if (c.wait == 0) queried(c, err, loop);
+    }
+
+    // The socket is ready for what the call waits for: continue it.
+    static void resume(NbConn &c, int ready, ClientLoop &loop) {
+        if (c.state == NbConn::State::query) {
+            int err = 0;
+            c.wait = mysql_real_query_cont(&err, c.m, ready);
+            if (c.wait == 0) queried(c, err, loop);
+        } else {
+            MYSQL_RES *res = nullptr;
+            c.wait = mysql_store_result_cont(&res, c.m, ready);
+            if (c.wait == 0) stored(c, res, loop);
+        }
+    }
+
+    uint64_t run(const Shape &shape) {
+        ClientLoop loop(shape);
+        std::vector<pollfd> fds(conns.size());
+        while (!loop.done()) {
+            for (size_t i = 0; i < conns.size(); ++i) {
+                NbConn &c = conns[i];
+                // A call answered at once leaves the connection idle again.
+                while (c.state == NbConn::State::idle && loop.waiting()) feed(c, loop);
+                const bool busy = c.state != NbConn::State::idle;
+                fds[i].fd = busy ? mysql_get_socket(c.m) : -1;
+                fds[i].events = static_cast<short>(((c.wait & MYSQL_WAIT_READ) != 0 ? POLLIN : 0) |
+                                                   ((c.wait & MYSQL_WAIT_WRITE) != 0 ? POLLOUT : 0) |
+                                                   ((c.wait & MYSQL_WAIT_EXCEPT) != 0 ? POLLPRI : 0));
+                fds[i].revents = 0;
+            }
+            // No timeouts are set on these connections: MYSQL_WAIT_TIMEOUT
+            // is never asked for.
+            if (::poll(fds.data(), fds.size(), -1) < 0) throw std::runtime_error("poll failed");
+            for (size_t i = 0; i < conns.size(); ++i) {
+                const short ev = fds[i].revents;
+                if (ev == 0) continue;
+                int ready = 0;
+                if ((ev & (POLLIN | POLLERR | POLLHUP)) != 0) ready |= MYSQL_WAIT_READ;
+                if ((ev & POLLOUT) != 0) ready |= MYSQL_WAIT_WRITE;
+                if ((ev & POLLPRI) != 0) ready |= MYSQL_WAIT_EXCEPT;
+                resume(conns[i], ready, loop);
+            }
+        }
+        return loop.finish("raw_mariadb");
+    }
+};
+
+Side raw_side(Context &ctx, const Shape &shape) {
+    Side side;
+    side.key = "raw_mariadb";
+    side.label = "raw Connector/C non-blocking, 1 thread, poll, 1 in flight per connection";
+    const std::string url = ctx.mysql_url(), prefix = "SELECT id, randomnumber FROM " + shape.table + " WHERE id = ";
+    side.open = [url, prefix, shape]() -> RunFn {
+        auto raw = std::make_shared<RawMy>(url, prefix);
+        return [raw, shape] { return raw->run(shape); };
+    };
+    return side;
+}
+
+} // namespace
+
+SideSet my_sides(Context &ctx, int per_request) {
+    const Shape shape = make_shape(ctx, per_request, per_request == 1 ? kSingleRequests : kMultiRequests,
+                                   world_table(ctx));
+    SideSet set;
+    set.sides.push_back(raw_side(ctx, shape));
+    set.sides.push_back(ilana_sync_side(ctx, "my_te", shape));
+    // The ilana async side goes here (the lead's, with the core's
+    // Boost.Asio API): set.sides.push_back(ilana_async_side(ctx, "my_te",
+    // shape)) — key "ilana_async", as in te_pg.cpp.
+    set.ratios = ratios("raw_mariadb");
+    set.note = "world table of 10 000 rows; requests checked (ids and randomnumbers); unpinned; raw sends text "
+               "queries, ilana sync the driver's prepared statements";
+    return set;
+}
+
+} // namespace bench::te
