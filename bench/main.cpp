@@ -42,7 +42,7 @@ void usage(FILE *out) {
                  "  --list         list the workloads and exit\n"
                  "  --side S       run only the raw or the ilana side (for profiling); in the\n"
                  "                 TechEmpower workloads (*_te_*) every side whose key is S or\n"
-                 "                 starts with S_ (raw_libpq, raw_pipeline, raw_mariadb, ilana_sync)\n"
+                 "                 starts with S_ (raw_libpq, raw_pipeline, raw_mariadb(_stmt), ilana_sync)\n"
                  "  --no-pin       round-trip workloads: leave client and server connections\n"
                  "                 where the kernel puts them (default: client on one CPU, the\n"
                  "                 loopback server's connections of both sides on another)\n"
@@ -204,7 +204,7 @@ void run_sides(const Options &o, bench::Context &ctx, const bench::Workload &w, 
         return;
     }
     for (size_t k = 0; k < sides.size(); ++k)
-        std::printf("%-22s %-13s %11s %s  RSS %5.1f MiB at start, peak +%5.1f MiB  (%s)\n",
+        std::printf("%-22s %-16s %11s %s  RSS %5.1f MiB at start, peak +%5.1f MiB  (%s)\n",
                     k == 0 ? w.name.c_str() : "", sides[k].key.c_str(), with_commas(ops[k]).c_str(),
                     set.unit.c_str(), mem[k].start_mib, mem[k].growth_mib(), sides[k].label.c_str());
     for (const auto &s : shown) {
@@ -310,6 +310,9 @@ int main(int argc, char **argv) {
                     std::fflush(stdout);
                     continue;
                 }
+                if (!opts.side.empty() && opts.side != "raw" && opts.side != "ilana")
+                    throw std::runtime_error("--side " + opts.side + " names no side of " + w.name +
+                                             " (its sides: raw, ilana)");
                 bench::Sides sides = w.prepare(ctx);
                 const bool run_raw = opts.side != "ilana", run_ilana = opts.side != "raw";
                 // Warm-up (connections, prepared statements, caches) and the

@@ -17,6 +17,8 @@
 //                 connection (te_pg.cpp)
 //   raw_mariadb   Connector/C non-blocking (mysql_real_query_start/_cont),
 //                 16 connections, one thread, poll(2) (te_mysql.cpp)
+//   raw_mariadb_stmt  the same with the select prepared (binary protocol,
+//                 mysql_stmt_execute_start/_cont), as ilana's driver runs it
 //   ilana_sync    16 threads, each a closed loop of 16 clients' requests,
 //                 Connection::query per select on a pool of max 16 (te.cpp)
 //   ilana_async   (to come with the core's Boost.Asio API: see

@@ -8,6 +8,10 @@
 // mysql_real_query_start/_cont, then mysql_store_result_start/_cont, the
 // one row read with mysql_fetch_row. Connector/C's non-blocking API has no
 // pipelining: one statement at a time per connection is what it offers.
+// raw_mariadb_stmt: the same loop with the select prepared once per
+// connection (binary protocol, as ilana's driver runs a query with
+// parameters): mysql_stmt_execute_start/_cont, then
+// mysql_stmt_store_result_start/_cont and mysql_stmt_fetch.
 #include "raw_mysql.hpp"
 #include "te.hpp"
 
@@ -43,6 +47,11 @@ struct NbConn {
     int wait = 0; // MYSQL_WAIT_* the current call waits for
     Query q{};
     char sql[160];
+    // raw_mariadb_stmt: the select prepared once, its parameter and
+    // result buffers bound once.
+    MYSQL_STMT *stmt = nullptr;
+    MYSQL_BIND param{}, out[2]{};
+    long long param_id = 0, id = 0, number = 0;
 };
 
 [[noreturn]] void fail(MYSQL *m, const char *what) {
@@ -51,9 +60,11 @@ struct NbConn {
 
 struct RawMy {
     std::vector<NbConn> conns;
-    std::string prefix; // "SELECT ... WHERE id = "
+    std::string prefix; // "SELECT ... WHERE id = " (text), or the whole select with ? (prepared)
+    bool prepared = false;
 
-    RawMy(const std::string &url, std::string select) : conns(kConnections), prefix(std::move(select)) {
+    RawMy(const std::string &url, std::string select, bool prepare)
+        : conns(kConnections), prefix(std::move(select)), prepared(prepare) {
         const my::Url u = my::parse_url(url);
         for (NbConn &c : conns) {
             c.m = mysql_init(nullptr);
@@ -65,7 +76,21 @@ struct RawMy {
                 close_all();
                 throw std::runtime_error("mysql connect failed: " + msg);
             }
+            if (prepared) prepare_select(c);
         }
+    }
+
+    void prepare_select(NbConn &c) {
+        c.stmt = mysql_stmt_init(c.m);
+        if (c.stmt == nullptr || mysql_stmt_prepare(c.stmt, prefix.data(), prefix.size()) != 0) fail(c.m, "stmt_prepare");
+        c.param.buffer_type = MYSQL_TYPE_LONGLONG;
+        c.param.buffer = &c.param_id;
+        c.out[0].buffer_type = MYSQL_TYPE_LONGLONG;
+        c.out[0].buffer = &c.id;
+        c.out[1].buffer_type = MYSQL_TYPE_LONGLONG;
+        c.out[1].buffer = &c.number;
+        if (mysql_stmt_bind_param(c.stmt, &c.param) != 0 || mysql_stmt_bind_result(c.stmt, c.out) != 0)
+            fail(c.m, "stmt_bind");
     }
     ~RawMy() { close_all(); }
     RawMy(const RawMy &) = delete;
@@ -73,7 +98,9 @@ struct RawMy {
 
     void close_all() {
         for (NbConn &c : conns) {
+            if (c.stmt != nullptr) mysql_stmt_close(c.stmt);
             if (c.m != nullptr) mysql_close(c.m);
+            c.stmt = nullptr;
             c.m = nullptr;
         }
     }
@@ -92,30 +119,58 @@ struct RawMy {
         loop.answered(c.q, id, number);
     }
 
+    // The prepared select's rows are stored: its one row answers it (no
+    // I/O left: mysql_stmt_fetch reads the stored rows).
+    static void stmt_stored(NbConn &c, int err, ClientLoop &loop) {
+        if (err != 0) fail(c.m, "stmt_store_result");
+        const int rc = mysql_stmt_fetch(c.stmt);
+        if ((rc != 0 && rc != MYSQL_DATA_TRUNCATED) || mysql_stmt_num_rows(c.stmt) != 1) {
+            mysql_stmt_free_result(c.stmt);
+            throw CheckFailure("raw_mariadb_stmt: no row for world id " + std::to_string(c.q.id));
+        }
+        mysql_stmt_free_result(c.stmt);
+        c.state = NbConn::State::idle;
+        loop.answered(c.q, c.id, c.number);
+    }
+
     // The query was sent and answered: store its result.
-    static void queried(NbConn &c, int err, ClientLoop &loop) {
-        if (err != 0) fail(c.m, "query");
-        MYSQL_RES *res = nullptr;
+    void queried(NbConn &c, int err, ClientLoop &loop) const {
+        if (err != 0) fail(c.m, prepared ? "stmt_execute" : "query");
         c.state = NbConn::State::store;
+        if (prepared) {
+            c.wait = mysql_stmt_store_result_start(&err, c.stmt);
+            if (c.wait == 0) stmt_stored(c, err, loop);
+            return;
+        }
+        MYSQL_RES *res = nullptr;
         c.wait = mysql_store_result_start(&res, c.m);
         if (c.wait == 0) stored(c, res, loop);
     }
 
     void feed(NbConn &c, ClientLoop &loop) const {
         if (c.state != NbConn::State::idle || !loop.next(c.q)) return;
-        const int n = std::snprintf(c.sql, sizeof c.sql, "%s%lld", prefix.c_str(), static_cast<long long>(c.q.id));
         int err = 0;
         c.state = NbConn::State::query;
-        c.wait = mysql_real_query_start(&err, c.m, c.sql, static_cast<unsigned long>(n));
+        if (prepared) {
+            c.param_id = c.q.id;
+            c.wait = mysql_stmt_execute_start(&err, c.stmt);
+        } else {
+            const int n =
+                std::snprintf(c.sql, sizeof c.sql, "%s%lld", prefix.c_str(), static_cast<long long>(c.q.id));
+            c.wait = mysql_real_query_start(&err, c.m, c.sql, static_cast<unsigned long>(n));
+        }
         if (c.wait == 0) queried(c, err, loop);
     }
 
     // The socket is ready for what the call waits for: continue it.
-    static void resume(NbConn &c, int ready, ClientLoop &loop) {
+    void resume(NbConn &c, int ready, ClientLoop &loop) const {
+        int err = 0;
         if (c.state == NbConn::State::query) {
-            int err = 0;
-            c.wait = mysql_real_query_cont(&err, c.m, ready);
+            c.wait = prepared ? mysql_stmt_execute_cont(&err, c.stmt, ready) : mysql_real_query_cont(&err, c.m, ready);
             if (c.wait == 0) queried(c, err, loop);
+        } else if (prepared) {
+            c.wait = mysql_stmt_store_result_cont(&err, c.stmt, ready);
+            if (c.wait == 0) stmt_stored(c, err, loop);
         } else {
             MYSQL_RES *res = nullptr;
             c.wait = mysql_store_result_cont(&res, c.m, ready);
@@ -151,17 +206,22 @@ struct RawMy {
                 resume(conns[i], ready, loop);
             }
         }
-        return loop.finish("raw_mariadb");
+        return loop.finish(prepared ? "raw_mariadb_stmt" : "raw_mariadb");
     }
 };
 
-Side raw_side(Context &ctx, const Shape &shape) {
+// `prepared`: raw_mariadb_stmt, the binary protocol ilana's driver uses for
+// a query with parameters.
+Side raw_side(Context &ctx, const Shape &shape, bool prepared) {
     Side side;
-    side.key = "raw_mariadb";
-    side.label = "raw Connector/C non-blocking, 1 thread, poll, 1 in flight per connection";
-    const std::string url = ctx.mysql_url(), prefix = "SELECT id, randomnumber FROM " + shape.table + " WHERE id = ";
-    side.open = [url, prefix, shape]() -> RunFn {
-        auto raw = std::make_shared<RawMy>(url, prefix);
+    side.key = prepared ? "raw_mariadb_stmt" : "raw_mariadb";
+    side.label = prepared ? "raw Connector/C non-blocking prepared (mysql_stmt_execute_start), 1 thread, poll"
+                          : "raw Connector/C non-blocking text query, 1 thread, poll, 1 in flight per connection";
+    const std::string url = ctx.mysql_url(),
+                      select = prepared ? select_sql(shape, "?")
+                                        : "SELECT id, randomnumber FROM " + shape.table + " WHERE id = ";
+    side.open = [url, select, shape, prepared]() -> RunFn {
+        auto raw = std::make_shared<RawMy>(url, select, prepared);
         return [raw, shape] { return raw->run(shape); };
     };
     return side;
@@ -173,14 +233,17 @@ SideSet my_sides(Context &ctx, int per_request) {
     const Shape shape = make_shape(ctx, per_request, per_request == 1 ? kSingleRequests : kMultiRequests,
                                    world_table(ctx));
     SideSet set;
-    set.sides.push_back(raw_side(ctx, shape));
+    set.sides.push_back(raw_side(ctx, shape, false));
+    set.sides.push_back(raw_side(ctx, shape, true));
     set.sides.push_back(ilana_sync_side(ctx, "my_te", shape));
     // The ilana async side goes here (the lead's, with the core's
     // Boost.Asio API): set.sides.push_back(ilana_async_side(ctx, "my_te",
     // shape)) — key "ilana_async", as in te_pg.cpp.
     set.ratios = ratios("raw_mariadb");
-    set.note = "world table of 10 000 rows; requests checked (ids and randomnumbers); unpinned; raw sends text "
-               "queries, ilana sync the driver's prepared statements";
+    set.ratios.insert(set.ratios.begin() + 1, {"raw_mariadb_stmt", "raw_mariadb", 0, false});
+    set.ratios.push_back({"ilana_async", "raw_mariadb_stmt", 0, false});
+    set.note = "world table of 10 000 rows; requests checked (ids and randomnumbers); unpinned; ilana's driver "
+               "runs a query with parameters as a prepared statement (as raw_mariadb_stmt)";
     return set;
 }
 
