@@ -81,8 +81,8 @@ struct Side {
 };
 
 // ratio = figure(of) / figure(to), printed when both sides ran. Throughput
-// ratios want >= target; memory ratios (peak growth of resident memory) want
-// <= target. target 0: printed without a target.
+// ratios want >= target; memory ratios (growth of anonymous resident
+// memory, SideMemory) want <= target. target 0: printed without a target.
 struct SideRatio {
     std::string of, to;
     double target = 0;
@@ -98,18 +98,26 @@ struct SideSet {
 
 // Resident memory of one side, measured in a child process of ilana-bench
 // (`--memory-child WORKLOAD SIDE`, hidden) that prepares the workload, then
-// opens and runs that side alone twice: VmRSS before the side opened, and
-// VmHWM / VmRSS after (/proc/self/status). The growth (peak - start) is
-// what the side itself needs: the process image, the workload's ids and
-// the run's bookkeeping are in the start figure of every side alike.
+// opens and runs that side alone twice: VmRSS before the side opened and
+// VmHWM after (/proc/self/status), and the anonymous part (RssAnon) before
+// and at its highest (sampled every millisecond while the side runs). The
+// growth is what the side itself needs: the process image, the workload's
+// ids and the run's bookkeeping are in the start figure of every side
+// alike. The anonymous growth (heap, thread stacks, malloc arenas, the
+// client libraries' buffers) is what the side's design costs; the rest of
+// the peak is the libraries' code and data pages touched for the first
+// time (libpq's first connection pages in ~3 MiB of libpq, OpenSSL and
+// Kerberos), shared with every process that uses them.
 struct SideMemory {
-    double start_mib = 0, peak_mib = 0, end_mib = 0;
+    double start_mib = 0, peak_mib = 0;
+    double anon_start_mib = 0, anon_peak_mib = 0;
     std::string error; // non-empty: not measured, and why
     double growth_mib() const noexcept { return peak_mib - start_mib; }
+    double anon_growth_mib() const noexcept { return anon_peak_mib - anon_start_mib; }
 };
 SideMemory measure_side_memory(const Options &o, const std::string &workload, const std::string &side);
-// The child's half: prints one line "ilana-bench-memory START HWM RSS"
-// (KiB) on stdout; returns the exit status.
+// The child's half: prints one line "ilana-bench-memory START HWM
+// ANON_START ANON_PEAK" (KiB) on stdout; returns the exit status.
 int memory_child_main(const Options &o, const std::string &workload, const std::string &side);
 // VmRSS / VmHWM of this process in KiB (/proc/self/status); -1 if absent.
 long status_kib(const char *field);

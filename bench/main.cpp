@@ -184,32 +184,33 @@ void run_sides(const Options &o, bench::Context &ctx, const bench::Workload &w, 
     for (const auto &r : set.ratios) {
         const int a = index_of(r.of), b = index_of(r.to);
         if (a < 0 || b < 0) continue;
-        const double num = r.memory ? mem[static_cast<size_t>(a)].growth_mib() : ops[static_cast<size_t>(a)];
-        const double den = r.memory ? mem[static_cast<size_t>(b)].growth_mib() : ops[static_cast<size_t>(b)];
+        const double num = r.memory ? mem[static_cast<size_t>(a)].anon_growth_mib() : ops[static_cast<size_t>(a)];
+        const double den = r.memory ? mem[static_cast<size_t>(b)].anon_growth_mib() : ops[static_cast<size_t>(b)];
         shown.push_back({&r, den > 0 ? num / den : 0});
     }
     if (o.json) {
         std::printf("{\"workload\": \"%s\", \"unit\": \"%s\", \"sides\": {", w.name.c_str(), set.unit.c_str());
         for (size_t k = 0; k < sides.size(); ++k)
             std::printf("%s\"%s\": {\"ops_per_s\": %.1f, \"rss_start_mib\": %.2f, \"rss_peak_mib\": %.2f, "
-                        "\"rss_growth_mib\": %.2f}",
+                        "\"rss_growth_mib\": %.2f, \"anon_growth_mib\": %.2f}",
                         k == 0 ? "" : ", ", sides[k].key.c_str(), ops[k], mem[k].start_mib, mem[k].peak_mib,
-                        mem[k].growth_mib());
+                        mem[k].growth_mib(), mem[k].anon_growth_mib());
         std::printf("}, \"ratios\": [");
         for (size_t k = 0; k < shown.size(); ++k)
             std::printf("%s{\"of\": \"%s\", \"to\": \"%s\", \"figure\": \"%s\", \"ratio\": %.4f, \"target\": %.2f}",
                         k == 0 ? "" : ", ", shown[k].r->of.c_str(), shown[k].r->to.c_str(),
-                        shown[k].r->memory ? "rss_growth" : "ops_per_s", shown[k].value, shown[k].r->target);
+                        shown[k].r->memory ? "anon_growth" : "ops_per_s", shown[k].value, shown[k].r->target);
         std::printf("], \"repeat\": %d}\n", o.repeat);
         return;
     }
     for (size_t k = 0; k < sides.size(); ++k)
-        std::printf("%-22s %-16s %11s %s  RSS %5.1f MiB at start, peak +%5.1f MiB  (%s)\n",
+        std::printf("%-22s %-16s %11s %s  RSS %4.1f MiB + %4.1f MiB at peak, %5.2f MiB of it anonymous  (%s)\n",
                     k == 0 ? w.name.c_str() : "", sides[k].key.c_str(), with_commas(ops[k]).c_str(),
-                    set.unit.c_str(), mem[k].start_mib, mem[k].growth_mib(), sides[k].label.c_str());
+                    set.unit.c_str(), mem[k].start_mib, mem[k].growth_mib(), mem[k].anon_growth_mib(),
+                    sides[k].label.c_str());
     for (const auto &s : shown) {
         const std::string what =
-            s.r->of + " / " + s.r->to + (s.r->memory ? " (RSS peak growth)" : "");
+            s.r->of + " / " + s.r->to + (s.r->memory ? " (anonymous memory)" : "");
         char target[40] = "";
         if (s.r->target > 0) {
             const bool met = s.r->memory ? s.value <= s.r->target : s.value >= s.r->target;

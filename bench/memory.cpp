@@ -4,13 +4,16 @@
 // would mix, and malloc keeps what one side freed for the next.
 #include "harness.hpp"
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/wait.h>
@@ -47,6 +50,20 @@ int memory_child_main(const Options &o, const std::string &workload, const std::
         SideSet set = w->sides(ctx);
         for (Side &s : set.sides) {
             if (s.key != side) continue;
+            // The anonymous peak, sampled: the kernel keeps a peak only of
+            // the whole resident set. The sampler runs (its stack and
+            // buffers resident) before the start figures are taken.
+            std::atomic<bool> stop{false}, sampling{false};
+            std::atomic<long> anon_peak{0};
+            std::thread sampler([&] {
+                while (!stop.load(std::memory_order_relaxed)) {
+                    const long now = status_kib("RssAnon");
+                    if (now > anon_peak.load(std::memory_order_relaxed)) anon_peak.store(now);
+                    sampling = true;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                }
+            });
+            while (!sampling) std::this_thread::sleep_for(std::chrono::milliseconds(1));
             // The peak from here on: "5" resets VmHWM to the current
             // VmRSS (proc(5), clear_refs), so the workload's own setup
             // above is not the peak.
@@ -54,11 +71,24 @@ int memory_child_main(const Options &o, const std::string &workload, const std::
                 std::ofstream reset("/proc/self/clear_refs");
                 reset << "5";
             }
-            const long start = status_kib("VmRSS");
-            RunFn run = s.open();
-            run(); // the warm-up round of the parent's run
-            run(); // and one measured round
-            std::printf("%s %ld %ld %ld\n", kChildTag, start, status_kib("VmHWM"), status_kib("VmRSS"));
+            const long start = status_kib("VmRSS"), anon_start = status_kib("RssAnon");
+            anon_peak = anon_start;
+            auto stop_sampler = [&] {
+                stop = true;
+                sampler.join();
+                const long now = status_kib("RssAnon");
+                if (now > anon_peak.load()) anon_peak.store(now);
+            };
+            try {
+                RunFn run = s.open();
+                run(); // the warm-up round of the parent's run
+                run(); // and one measured round
+            } catch (...) {
+                stop_sampler();
+                throw;
+            }
+            stop_sampler();
+            std::printf("%s %ld %ld %ld %ld\n", kChildTag, start, status_kib("VmHWM"), anon_start, anon_peak.load());
             std::fflush(stdout);
             return 0;
         }
@@ -135,15 +165,16 @@ SideMemory measure_side_memory(const Options &o, const std::string &workload, co
     }
     std::istringstream in(text);
     std::string tag;
-    long start = -1, hwm = -1, rss = -1;
-    in >> tag >> start >> hwm >> rss;
-    if (tag != kChildTag || start < 0 || hwm < 0 || rss < 0) {
+    long start = -1, hwm = -1, anon_start = -1, anon_peak = -1;
+    in >> tag >> start >> hwm >> anon_start >> anon_peak;
+    if (tag != kChildTag || start < 0 || hwm < 0 || anon_start < 0 || anon_peak < 0) {
         m.error = "the memory child printed no figures ('" + text.substr(0, 80) + "')";
         return m;
     }
     m.start_mib = static_cast<double>(start) / 1024.0;
     m.peak_mib = static_cast<double>(hwm) / 1024.0;
-    m.end_mib = static_cast<double>(rss) / 1024.0;
+    m.anon_start_mib = static_cast<double>(anon_start) / 1024.0;
+    m.anon_peak_mib = static_cast<double>(anon_peak) / 1024.0;
     return m;
 }
 
