@@ -203,11 +203,13 @@ void run_sides(const Options &o, bench::Context &ctx, const bench::Workload &w, 
         std::printf("], \"repeat\": %d}\n", o.repeat);
         return;
     }
+    // The two-side table's columns do not fit: a header of its own.
+    std::printf("%-22s %-16s %11s  %-35s %s\n", w.name.c_str(), "side", set.unit.c_str(),
+                "RSS MiB: start + peak growth (anon)", "what the side is");
     for (size_t k = 0; k < sides.size(); ++k)
-        std::printf("%-22s %-16s %11s %s  RSS %4.1f MiB + %4.1f MiB at peak, %5.2f MiB of it anonymous  (%s)\n",
-                    k == 0 ? w.name.c_str() : "", sides[k].key.c_str(), with_commas(ops[k]).c_str(),
-                    set.unit.c_str(), mem[k].start_mib, mem[k].growth_mib(), mem[k].anon_growth_mib(),
-                    sides[k].label.c_str());
+        std::printf("%-22s %-16s %11s  %5.1f + %4.1f (%5.2f)%15s %s\n", "", sides[k].key.c_str(),
+                    with_commas(ops[k]).c_str(), mem[k].start_mib, mem[k].growth_mib(), mem[k].anon_growth_mib(),
+                    "", sides[k].label.c_str());
     for (const auto &s : shown) {
         const std::string what =
             s.r->of + " / " + s.r->to + (s.r->memory ? " (anonymous memory)" : "");
