@@ -28,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
+
 namespace {
 
 using bench::Options;
@@ -109,6 +111,14 @@ double ops_per_s(const bench::RunFn &fn) {
     return secs > 0 ? static_cast<double>(ops) / secs : 0;
 }
 
+// User + system CPU seconds of this process so far (all threads).
+double process_cpu_s() {
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 std::string json_escape(const std::string &s) {
     std::string out;
     for (char c : s) {
@@ -156,17 +166,32 @@ void run_sides(const Options &o, bench::Context &ctx, const bench::Workload &w, 
     for (auto &s : sides) runs.push_back(s.open());
     for (auto &run : runs) run(); // warm-up and the first result check, untimed
     std::vector<std::vector<double>> rounds(sides.size());
+    // The client's CPU time (user + system, every thread of the process)
+    // per operation: with the servers on the same two vCPUs, requests/s is
+    // bound by the servers as much as by the client, and a side's own cost
+    // shows only here.
+    std::vector<double> cpu_s(sides.size(), 0), done(sides.size(), 0);
     // Each side in turn, round after round, as the two-side workloads do.
     for (int i = 0; i < o.repeat; ++i)
-        for (size_t k = 0; k < runs.size(); ++k) rounds[k].push_back(ops_per_s(runs[k]));
+        for (size_t k = 0; k < runs.size(); ++k) {
+            const double cpu0 = process_cpu_s();
+            auto t0 = std::chrono::steady_clock::now();
+            const uint64_t n = runs[k]();
+            auto t1 = std::chrono::steady_clock::now();
+            cpu_s[k] += process_cpu_s() - cpu0;
+            done[k] += static_cast<double>(n);
+            const double secs = std::chrono::duration<double>(t1 - t0).count();
+            rounds[k].push_back(secs > 0 ? static_cast<double>(n) / secs : 0);
+        }
     if (std::getenv("ILANA_BENCH_ROUNDS") != nullptr)
         for (size_t k = 0; k < sides.size(); ++k)
             for (size_t r = 0; r < rounds[k].size(); ++r)
                 std::fprintf(stderr, "  %s round %zu: %s %.0f\n", w.name.c_str(), r, sides[k].key.c_str(), rounds[k][r]);
-    std::vector<double> ops;
+    std::vector<double> ops, cpu_us;
     std::vector<bench::SideMemory> mem;
     for (size_t k = 0; k < sides.size(); ++k) {
         ops.push_back(median(rounds[k]));
+        cpu_us.push_back(done[k] > 0 ? cpu_s[k] * 1e6 / done[k] : 0);
         mem.push_back(bench::measure_side_memory(o, w.name, sides[k].key));
         if (!mem.back().error.empty())
             throw std::runtime_error("resident memory of side " + sides[k].key + ": " + mem.back().error);
@@ -191,10 +216,10 @@ void run_sides(const Options &o, bench::Context &ctx, const bench::Workload &w, 
     if (o.json) {
         std::printf("{\"workload\": \"%s\", \"unit\": \"%s\", \"sides\": {", w.name.c_str(), set.unit.c_str());
         for (size_t k = 0; k < sides.size(); ++k)
-            std::printf("%s\"%s\": {\"ops_per_s\": %.1f, \"rss_start_mib\": %.2f, \"rss_peak_mib\": %.2f, "
-                        "\"rss_growth_mib\": %.2f, \"anon_growth_mib\": %.2f}",
-                        k == 0 ? "" : ", ", sides[k].key.c_str(), ops[k], mem[k].start_mib, mem[k].peak_mib,
-                        mem[k].growth_mib(), mem[k].anon_growth_mib());
+            std::printf("%s\"%s\": {\"ops_per_s\": %.1f, \"client_cpu_us_per_op\": %.2f, \"rss_start_mib\": %.2f, "
+                        "\"rss_peak_mib\": %.2f, \"rss_growth_mib\": %.2f, \"anon_growth_mib\": %.2f}",
+                        k == 0 ? "" : ", ", sides[k].key.c_str(), ops[k], cpu_us[k], mem[k].start_mib,
+                        mem[k].peak_mib, mem[k].growth_mib(), mem[k].anon_growth_mib());
         std::printf("}, \"ratios\": [");
         for (size_t k = 0; k < shown.size(); ++k)
             std::printf("%s{\"of\": \"%s\", \"to\": \"%s\", \"figure\": \"%s\", \"ratio\": %.4f, \"target\": %.2f}",
@@ -204,12 +229,12 @@ void run_sides(const Options &o, bench::Context &ctx, const bench::Workload &w, 
         return;
     }
     // The two-side table's columns do not fit: a header of its own.
-    std::printf("%-22s %-16s %11s  %-35s %s\n", w.name.c_str(), "side", set.unit.c_str(),
+    std::printf("%-22s %-16s %11s  %-10s  %-35s %s\n", w.name.c_str(), "side", set.unit.c_str(), "CPU us/op",
                 "RSS MiB: start + peak growth (anon)", "what the side is");
     for (size_t k = 0; k < sides.size(); ++k)
-        std::printf("%-22s %-16s %11s  %5.1f + %4.1f (%5.2f)%15s %s\n", "", sides[k].key.c_str(),
-                    with_commas(ops[k]).c_str(), mem[k].start_mib, mem[k].growth_mib(), mem[k].anon_growth_mib(),
-                    "", sides[k].label.c_str());
+        std::printf("%-22s %-16s %11s  %10.1f  %5.1f + %4.1f (%5.2f)%15s %s\n", "", sides[k].key.c_str(),
+                    with_commas(ops[k]).c_str(), cpu_us[k], mem[k].start_mib, mem[k].growth_mib(),
+                    mem[k].anon_growth_mib(), "", sides[k].label.c_str());
     for (const auto &s : shown) {
         const std::string what =
             s.r->of + " / " + s.r->to + (s.r->memory ? " (anonymous memory)" : "");
