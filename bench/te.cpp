@@ -5,6 +5,10 @@
 #include <ilana/database.hpp>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include <unistd.h>
 
 namespace bench {
 
@@ -56,6 +60,44 @@ uint64_t ClientLoop::finish(const char *side) const {
     check_equal((s + " sum of ids").c_str(), ids_, shape_.want_ids);
     check_equal((s + " sum of randomnumbers").c_str(), numbers_, shape_.want_numbers);
     return static_cast<uint64_t>(answered_);
+}
+
+Readiness::Readiness(size_t connections)
+    : epfd_(::epoll_create1(EPOLL_CLOEXEC)), fds_(connections, -1), writing_(connections, false),
+      ready_(connections) {
+    if (epfd_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
+}
+
+Readiness::~Readiness() { ::close(epfd_); }
+
+void Readiness::watch(size_t index, int fd) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = index;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0)
+        throw std::runtime_error(std::string("epoll_ctl ADD: ") + std::strerror(errno));
+    fds_[index] = fd;
+}
+
+void Readiness::want_write(size_t index, bool on) {
+    if (writing_[index] == on) return;
+    epoll_event ev{};
+    ev.events = EPOLLIN | (on ? EPOLLOUT : 0u);
+    ev.data.u64 = index;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_MOD, fds_[index], &ev) != 0)
+        throw std::runtime_error(std::string("epoll_ctl MOD: ") + std::strerror(errno));
+    writing_[index] = on;
+}
+
+const std::vector<epoll_event> &Readiness::wait() {
+    ready_.resize(fds_.size());
+    int n;
+    do {
+        n = ::epoll_wait(epfd_, ready_.data(), static_cast<int>(ready_.size()), -1);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) throw std::runtime_error(std::string("epoll_wait: ") + std::strerror(errno));
+    ready_.resize(static_cast<size_t>(n));
+    return ready_;
 }
 
 Side ilana_sync_side(Context &ctx, const std::string &connection, const Shape &shape) {

@@ -11,12 +11,12 @@
 // the row of the id asked.
 //
 // Sides (Side, harness.hpp), all in one run:
-//   raw_libpq     libpq non-blocking, 16 connections, one thread, poll(2);
+//   raw_libpq     libpq non-blocking, 16 connections, one thread, epoll;
 //                 one statement at a time per connection (te_pg.cpp)
 //   raw_pipeline  the same in pipeline mode: many statements in flight per
 //                 connection (te_pg.cpp)
 //   raw_mariadb   Connector/C non-blocking (mysql_real_query_start/_cont),
-//                 16 connections, one thread, poll(2) (te_mysql.cpp)
+//                 16 connections, one thread, epoll (te_mysql.cpp)
 //   raw_mariadb_stmt  the same with the select prepared (binary protocol,
 //                 mysql_stmt_execute_start/_cont), as ilana's driver runs it
 //   ilana_sync    16 threads, each a closed loop of 16 clients' requests,
@@ -26,6 +26,8 @@
 #pragma once
 
 #include "harness.hpp"
+
+#include <sys/epoll.h>
 
 #include <cstdint>
 #include <deque>
@@ -66,7 +68,10 @@ struct Query {
 
 // The clients of a raw side's event loop (one thread): the selects to send
 // in FIFO order across connections, the answers per request, and the next
-// request started when one is answered (the closed loop of kClients).
+// request started when one is answered (the closed loop of kClients). An
+// ilana async side on one io_context thread can drive the same loop:
+// submit every select next() hands out with async_query, and in each
+// completion call answered(), then submit what next() hands out again.
 class ClientLoop {
 public:
     explicit ClientLoop(const Shape &shape);
@@ -92,6 +97,32 @@ private:
     std::vector<uint8_t> left_; // selects still unanswered, per request
     size_t started_ = 0, answered_ = 0;
     int64_t ids_ = 0, numbers_ = 0;
+};
+
+// The raw sides' wait for their sockets: epoll, level-triggered, each
+// connection's socket registered once for reading (an idle connection gets
+// no data, so it wakes nothing) and for writing only while a send is
+// pending. One epoll_wait per turn of the loop, no interest change per
+// statement: the cheapest readiness wait plain code has (Asio's reactor is
+// epoll too).
+class Readiness {
+public:
+    explicit Readiness(size_t connections);
+    ~Readiness();
+    Readiness(const Readiness &) = delete;
+    Readiness &operator=(const Readiness &) = delete;
+    void watch(size_t index, int fd);
+    // Adds or removes the interest in writing (a system call only on change).
+    void want_write(size_t index, bool on);
+    // Waits until a socket is ready; returns the ready ones (epoll_event:
+    // data.u64 the index, events EPOLLIN/OUT/ERR/HUP).
+    const std::vector<struct epoll_event> &wait();
+
+private:
+    int epfd_ = -1;
+    std::vector<int> fds_;
+    std::vector<bool> writing_;
+    std::vector<struct epoll_event> ready_;
 };
 
 // The ilana sync side on `connection` (pool max 16: Context::db()): 16

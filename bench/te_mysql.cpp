@@ -1,9 +1,9 @@
 // te_mysql.cpp — my_te_single, my_te_multi (te.hpp): the raw non-blocking
-// MariaDB Connector/C side on one thread with poll(2).
+// MariaDB Connector/C sides on one thread with epoll.
 //
 // raw_mariadb: 16 connections made untimed (MYSQL_OPT_NONBLOCK set, then
 // the ordinary blocking mysql_real_connect, which the option allows), one
-// event loop over their sockets; selects go to connections in FIFO order
+// event loop over their sockets (Readiness: epoll); selects go to connections in FIFO order
 // (ClientLoop), one at a time per connection, as text queries:
 // mysql_real_query_start/_cont, then mysql_store_result_start/_cont, the
 // one row read with mysql_fetch_row. Connector/C's non-blocking API has no
@@ -14,8 +14,6 @@
 // mysql_stmt_store_result_start/_cont and mysql_stmt_fetch.
 #include "raw_mysql.hpp"
 #include "te.hpp"
-
-#include <poll.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -62,6 +60,7 @@ struct RawMy {
     std::vector<NbConn> conns;
     std::string prefix; // "SELECT ... WHERE id = " (text), or the whole select with ? (prepared)
     bool prepared = false;
+    Readiness ready{kConnections};
 
     RawMy(const std::string &url, std::string select, bool prepare)
         : conns(kConnections), prefix(std::move(select)), prepared(prepare) {
@@ -78,6 +77,7 @@ struct RawMy {
             }
             if (prepared) prepare_select(c);
         }
+        for (size_t i = 0; i < conns.size(); ++i) ready.watch(i, mysql_get_socket(conns[i].m));
     }
 
     void prepare_select(NbConn &c) {
@@ -178,32 +178,34 @@ struct RawMy {
         }
     }
 
+    // The connection's interest in writing follows what its call waits for.
+    void follow(size_t i) {
+        const NbConn &c = conns[i];
+        ready.want_write(i, c.state != NbConn::State::idle && (c.wait & MYSQL_WAIT_WRITE) != 0);
+    }
+
     uint64_t run(const Shape &shape) {
         ClientLoop loop(shape);
-        std::vector<pollfd> fds(conns.size());
         while (!loop.done()) {
-            for (size_t i = 0; i < conns.size(); ++i) {
+            for (size_t i = 0; i < conns.size() && loop.waiting(); ++i) {
                 NbConn &c = conns[i];
                 // A call answered at once leaves the connection idle again.
                 while (c.state == NbConn::State::idle && loop.waiting()) feed(c, loop);
-                const bool busy = c.state != NbConn::State::idle;
-                fds[i].fd = busy ? mysql_get_socket(c.m) : -1;
-                fds[i].events = static_cast<short>(((c.wait & MYSQL_WAIT_READ) != 0 ? POLLIN : 0) |
-                                                   ((c.wait & MYSQL_WAIT_WRITE) != 0 ? POLLOUT : 0) |
-                                                   ((c.wait & MYSQL_WAIT_EXCEPT) != 0 ? POLLPRI : 0));
-                fds[i].revents = 0;
+                follow(i);
             }
             // No timeouts are set on these connections: MYSQL_WAIT_TIMEOUT
             // is never asked for.
-            if (::poll(fds.data(), fds.size(), -1) < 0) throw std::runtime_error("poll failed");
-            for (size_t i = 0; i < conns.size(); ++i) {
-                const short ev = fds[i].revents;
-                if (ev == 0) continue;
-                int ready = 0;
-                if ((ev & (POLLIN | POLLERR | POLLHUP)) != 0) ready |= MYSQL_WAIT_READ;
-                if ((ev & POLLOUT) != 0) ready |= MYSQL_WAIT_WRITE;
-                if ((ev & POLLPRI) != 0) ready |= MYSQL_WAIT_EXCEPT;
-                resume(conns[i], ready, loop);
+            for (const epoll_event &ev : ready.wait()) {
+                NbConn &c = conns[ev.data.u64];
+                if (c.state == NbConn::State::idle) continue;
+                int got = 0;
+                if ((ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) got |= MYSQL_WAIT_READ;
+                if ((ev.events & EPOLLOUT) != 0) got |= MYSQL_WAIT_WRITE;
+                // The socket is always watched for reading: continue the
+                // call only for what it waits for.
+                if ((got & c.wait) == 0 && (ev.events & (EPOLLERR | EPOLLHUP)) == 0) continue;
+                resume(c, got, loop);
+                follow(ev.data.u64);
             }
         }
         return loop.finish(prepared ? "raw_mariadb_stmt" : "raw_mariadb");
@@ -215,8 +217,8 @@ struct RawMy {
 Side raw_side(Context &ctx, const Shape &shape, bool prepared) {
     Side side;
     side.key = prepared ? "raw_mariadb_stmt" : "raw_mariadb";
-    side.label = prepared ? "raw Connector/C non-blocking prepared (mysql_stmt_execute_start), 1 thread, poll"
-                          : "raw Connector/C non-blocking text query, 1 thread, poll, 1 in flight per connection";
+    side.label = prepared ? "raw Connector/C non-blocking prepared (mysql_stmt_execute_start), 1 thread, epoll"
+                          : "raw Connector/C non-blocking text query, 1 thread, epoll, 1 in flight per connection";
     const std::string url = ctx.mysql_url(),
                       select = prepared ? select_sql(shape, "?")
                                         : "SELECT id, randomnumber FROM " + shape.table + " WHERE id = ";

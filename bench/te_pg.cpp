@@ -1,5 +1,5 @@
 // te_pg.cpp — pg_te_single, pg_te_multi (te.hpp): the raw non-blocking
-// libpq sides, one at a time and pipelined, on one thread with poll(2).
+// libpq sides, one at a time and pipelined, on one thread with epoll.
 //
 // Both raw sides: 16 connections made untimed (PQconnectdb, the select
 // prepared with a binary int4 parameter, then PQsetnonblocking), one event
@@ -12,8 +12,6 @@
 //                 sent.
 #include "raw_pg.hpp"
 #include "te.hpp"
-
-#include <poll.h>
 
 #include <deque>
 #include <memory>
@@ -58,14 +56,17 @@ struct NbConn {
 struct RawPg {
     std::vector<NbConn> conns;
     bool pipeline = false;
+    Readiness ready{kConnections};
 
     RawPg(const std::string &url, const std::string &sql, bool pipelined) : conns(kConnections), pipeline(pipelined) {
         const Oid types[1] = {pg::kInt4};
-        for (NbConn &c : conns) {
+        for (size_t i = 0; i < conns.size(); ++i) {
+            NbConn &c = conns[i];
             c.conn = std::make_unique<pg::Conn>(url);
             c.conn->prepare("world", sql.c_str(), 1, types);
             if (PQsetnonblocking(c.conn->get(), 1) != 0) fail(c.conn->get(), "PQsetnonblocking");
             if (pipeline && PQenterPipelineMode(c.conn->get()) != 1) fail(c.conn->get(), "PQenterPipelineMode");
+            ready.watch(i, PQsocket(c.conn->get()));
         }
     }
 
@@ -141,21 +142,18 @@ struct RawPg {
 
     uint64_t run(const Shape &shape, const char *side) {
         ClientLoop loop(shape);
-        std::vector<pollfd> fds(conns.size());
         while (!loop.done()) {
-            for (size_t i = 0; i < conns.size(); ++i) {
-                NbConn &c = conns[i];
-                if (loop.waiting()) feed(c, loop);
-                fds[i].fd = c.in_flight.empty() ? -1 : PQsocket(c.conn->get());
-                fds[i].events = static_cast<short>(POLLIN | (c.want_write ? POLLOUT : 0));
-                fds[i].revents = 0;
+            for (size_t i = 0; i < conns.size() && loop.waiting(); ++i) {
+                feed(conns[i], loop);
+                ready.want_write(i, conns[i].want_write);
             }
-            if (::poll(fds.data(), fds.size(), -1) < 0) throw std::runtime_error("poll failed");
-            for (size_t i = 0; i < conns.size(); ++i) {
-                NbConn &c = conns[i];
-                if (fds[i].revents == 0) continue;
-                if ((fds[i].revents & POLLOUT) != 0) flush(c);
-                if ((fds[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0) drain(c, loop);
+            for (const epoll_event &ev : ready.wait()) {
+                NbConn &c = conns[ev.data.u64];
+                if ((ev.events & EPOLLOUT) != 0) {
+                    flush(c);
+                    ready.want_write(ev.data.u64, c.want_write);
+                }
+                if ((ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) drain(c, loop);
             }
         }
         return loop.finish(side);
@@ -165,8 +163,8 @@ struct RawPg {
 Side raw_side(Context &ctx, const Shape &shape, bool pipeline) {
     Side side;
     side.key = pipeline ? "raw_pipeline" : "raw_libpq";
-    side.label = pipeline ? "raw libpq pipeline mode, 1 thread, poll, <= 64 in flight per connection"
-                          : "raw libpq non-blocking, 1 thread, poll, 1 in flight per connection";
+    side.label = pipeline ? "raw libpq pipeline mode, 1 thread, epoll, <= 64 in flight per connection"
+                          : "raw libpq non-blocking, 1 thread, epoll, 1 in flight per connection";
     const std::string url = ctx.pg_url(), sql = select_sql(shape, "$1");
     const char *name = pipeline ? "raw_pipeline" : "raw_libpq";
     side.open = [url, sql, shape, pipeline, name]() -> RunFn {
