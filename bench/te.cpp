@@ -62,6 +62,10 @@ uint64_t ClientLoop::finish(const char *side) const {
     return static_cast<uint64_t>(answered_);
 }
 
+namespace {
+constexpr int kStallMs = 30000;
+} // namespace
+
 Readiness::Readiness(size_t connections)
     : epfd_(::epoll_create1(EPOLL_CLOEXEC)), fds_(connections, -1), writing_(connections, false),
       ready_(connections) {
@@ -93,9 +97,14 @@ const std::vector<epoll_event> &Readiness::wait() {
     ready_.resize(fds_.size());
     int n;
     do {
-        n = ::epoll_wait(epfd_, ready_.data(), static_cast<int>(ready_.size()), -1);
+        n = ::epoll_wait(epfd_, ready_.data(), static_cast<int>(ready_.size()), kStallMs);
     } while (n < 0 && errno == EINTR);
     if (n < 0) throw std::runtime_error(std::string("epoll_wait: ") + std::strerror(errno));
+    // A run waiting for an answer that never comes fails instead of hanging
+    // (a loopback select answers in well under a millisecond).
+    if (n == 0)
+        throw std::runtime_error("no connection of the raw side became ready in " + std::to_string(kStallMs / 1000) +
+                                 " s");
     ready_.resize(static_cast<size_t>(n));
     return ready_;
 }

@@ -193,6 +193,9 @@ struct RawMy {
                 while (c.state == NbConn::State::idle && loop.waiting()) feed(c, loop);
                 follow(i);
             }
+            // A select answered at once (the reply already there when the
+            // call read) may have been the run's last: nothing to wait for.
+            if (loop.done()) break;
             // No timeouts are set on these connections: MYSQL_WAIT_TIMEOUT
             // is never asked for.
             for (const epoll_event &ev : ready.wait()) {
