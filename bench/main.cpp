@@ -103,14 +103,6 @@ double median(std::vector<double> v) {
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-double ops_per_s(const bench::RunFn &fn) {
-    auto t0 = std::chrono::steady_clock::now();
-    uint64_t ops = fn();
-    auto t1 = std::chrono::steady_clock::now();
-    double secs = std::chrono::duration<double>(t1 - t0).count();
-    return secs > 0 ? static_cast<double>(ops) / secs : 0;
-}
-
 // User + system CPU seconds of this process so far (all threads).
 double process_cpu_s() {
     rusage ru{};
@@ -118,6 +110,26 @@ double process_cpu_s() {
     return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
            static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
+
+// One timed run of a side: its operations, their rate, the CPU it took.
+struct Timed {
+    uint64_t ops = 0;
+    double ops_per_s = 0, cpu_s = 0;
+};
+
+Timed timed(const bench::RunFn &fn) {
+    Timed t;
+    const double cpu0 = process_cpu_s();
+    auto t0 = std::chrono::steady_clock::now();
+    t.ops = fn();
+    auto t1 = std::chrono::steady_clock::now();
+    t.cpu_s = process_cpu_s() - cpu0;
+    const double secs = std::chrono::duration<double>(t1 - t0).count();
+    t.ops_per_s = secs > 0 ? static_cast<double>(t.ops) / secs : 0;
+    return t;
+}
+
+double ops_per_s(const bench::RunFn &fn) { return timed(fn).ops_per_s; }
 
 std::string json_escape(const std::string &s) {
     std::string out;
@@ -174,14 +186,10 @@ void run_sides(const Options &o, bench::Context &ctx, const bench::Workload &w, 
     // Each side in turn, round after round, as the two-side workloads do.
     for (int i = 0; i < o.repeat; ++i)
         for (size_t k = 0; k < runs.size(); ++k) {
-            const double cpu0 = process_cpu_s();
-            auto t0 = std::chrono::steady_clock::now();
-            const uint64_t n = runs[k]();
-            auto t1 = std::chrono::steady_clock::now();
-            cpu_s[k] += process_cpu_s() - cpu0;
-            done[k] += static_cast<double>(n);
-            const double secs = std::chrono::duration<double>(t1 - t0).count();
-            rounds[k].push_back(secs > 0 ? static_cast<double>(n) / secs : 0);
+            const Timed t = timed(runs[k]);
+            cpu_s[k] += t.cpu_s;
+            done[k] += static_cast<double>(t.ops);
+            rounds[k].push_back(t.ops_per_s);
         }
     if (std::getenv("ILANA_BENCH_ROUNDS") != nullptr)
         for (size_t k = 0; k < sides.size(); ++k)

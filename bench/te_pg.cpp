@@ -115,7 +115,9 @@ struct RawPg {
             if (r == nullptr) {
                 // The end of the front select's results (libpq reports a
                 // sync without a NULL after it).
-                if (front.request == NbConn::kSync || !c.answered_front)
+                if (front.request == NbConn::kSync)
+                    throw std::runtime_error("libpq: end of results where the pipeline sync was expected");
+                if (!c.answered_front)
                     throw std::runtime_error("libpq: no result for world row " + std::to_string(front.id));
                 c.in_flight.pop_front();
                 c.answered_front = false;
