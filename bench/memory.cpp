@@ -108,6 +108,18 @@ SideMemory measure_side_memory(const Options &o, const std::string &workload, co
         m.error = std::string("pipe: ") + std::strerror(errno);
         return m;
     }
+    // This program's path, resolved before the exec: under valgrind
+    // /proc/self/exe is valgrind's tool, while readlink answers for the
+    // program (so `valgrind ilana-bench` runs its memory children natively).
+    char self[4096];
+    const ssize_t self_len = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (self_len <= 0) {
+        m.error = std::string("readlink /proc/self/exe: ") + std::strerror(errno);
+        ::close(out[0]);
+        ::close(out[1]);
+        return m;
+    }
+    self[self_len] = '\0';
     std::vector<std::string> args = {"ilana-bench", "--memory-child", workload, side};
     if (o.quick) args.emplace_back("--quick");
     std::vector<char *> argv;
@@ -122,7 +134,7 @@ SideMemory measure_side_memory(const Options &o, const std::string &workload, co
     std::vector<char *> envp;
     for (auto &e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
-    static const char kExecFailed[] = "ilana-bench: cannot run itself (/proc/self/exe)\n";
+    static const char kExecFailed[] = "ilana-bench: cannot run itself for a memory child\n";
     std::fflush(stdout);
     std::fflush(stderr);
     const pid_t pid = ::fork();
@@ -136,7 +148,7 @@ SideMemory measure_side_memory(const Options &o, const std::string &workload, co
         ::dup2(out[1], STDOUT_FILENO);
         ::close(out[0]);
         ::close(out[1]);
-        ::execve("/proc/self/exe", argv.data(), envp.data());
+        ::execve(self, argv.data(), envp.data());
         const ssize_t ignored = ::write(STDERR_FILENO, kExecFailed, sizeof kExecFailed - 1);
         (void)ignored;
         ::_exit(127);
