@@ -21,8 +21,10 @@
 //                 mysql_stmt_execute_start/_cont), as ilana's driver runs it
 //   ilana_sync    16 threads, each a closed loop of 16 clients' requests,
 //                 Connection::query per select on a pool of max 16 (te.cpp)
-//   ilana_async   (to come with the core's Boost.Asio API: see
-//                 te_sides() in te.cpp, where it is added)
+//   ilana_async   to come with the core's Boost.Asio API: the lead's
+//                 ilana_async_side(ctx, connection, shape), pushed in
+//                 pg_sides() (te_pg.cpp) and my_sides() (te_mysql.cpp) where
+//                 their comments say; ratios() already names its targets
 #pragma once
 
 #include "harness.hpp"
