@@ -103,9 +103,11 @@ Context::Context(Options o) : opts_(std::move(o)) {
     buf.push_back('\0');
     if (::mkdtemp(buf.data()) == nullptr) throw std::runtime_error("cannot create a temp dir under " + base);
     dir_ = buf.data();
-    run_id_ = env("ILANA_BENCH_RUN_ID");
-    owns_run_ = run_id_.empty();
-    if (owns_run_) run_id_ = std::to_string(static_cast<long>(::getpid()));
+    // A memory child (and only one: a variable left in a user's shell must
+    // not make a run skip its tables) names its parent's run.
+    owns_run_ = opts_.memory_child.first.empty();
+    run_id_ = owns_run_ ? std::to_string(static_cast<long>(::getpid())) : env("ILANA_BENCH_RUN_ID");
+    if (run_id_.empty()) throw std::runtime_error("--memory-child needs ILANA_BENCH_RUN_ID (its parent's run)");
 }
 
 Context::~Context() {

@@ -158,8 +158,8 @@ public:
     const std::string &temp_dir() const noexcept { return dir_; }
     // Names of server-side objects of this process (tables), unique per run
     // so two benches (or a bench and CI) never drop each other's tables. A
-    // memory child inherits its parent's run (ILANA_BENCH_RUN_ID), so it
-    // names the parent's tables.
+    // memory child (--memory-child) inherits its parent's run
+    // (ILANA_BENCH_RUN_ID), so it names the parent's tables.
     std::string unique(const std::string &base) const;
     // False in a memory child: the tables are its parent's, made and
     // dropped by the parent.
