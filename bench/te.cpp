@@ -2,9 +2,13 @@
 // the shape, the raw sides' client loop, the ilana sync side, the ratios.
 #include "te.hpp"
 
+#include <ilana/async.hpp>
 #include <ilana/database.hpp>
 
+#include <boost/asio/io_context.hpp>
+
 #include <atomic>
+#include <functional>
 #include <cerrno>
 #include <cstring>
 
@@ -142,6 +146,61 @@ Side ilana_sync_side(Context &ctx, const std::string &connection, const Shape &s
             check_equal("ilana_sync sum of ids", ids.load(), shape.want_ids);
             check_equal("ilana_sync sum of randomnumbers", numbers.load(), shape.want_numbers);
             return static_cast<uint64_t>(shape.requests);
+        };
+    };
+    return side;
+}
+
+namespace {
+// The io_context of every ilana async side of the process: a Database's
+// async I/O is given its executor once (use_executor), before its first
+// async call, and every workload of the run shares the bench's Database.
+boost::asio::io_context &bench_io(ilana::Database &db) {
+    static boost::asio::io_context io(1);
+    static bool given = false;
+    if (!given) {
+        ilana::use_executor(db, io.get_executor());
+        given = true;
+    }
+    return io;
+}
+} // namespace
+
+Side ilana_async_side(Context &ctx, const std::string &connection, const Shape &shape) {
+    Side side;
+    side.key = "ilana_async";
+    side.label = "ilana async, 1 thread (io_context), Connection::async_query, pool max 16";
+    Context *c = &ctx;
+    side.open = [c, connection, shape]() -> RunFn {
+        boost::asio::io_context *io = &bench_io(c->db());
+        ilana::Connection conn = c->db().on(connection);
+        const std::string sql = select_sql(shape, "?");
+        return [io, conn, sql, shape] {
+            ClientLoop loop(shape);
+            std::exception_ptr failure;
+            // Sends every select the loop hands out; each completion
+            // answers its select and sends what the loop has next.
+            std::function<void()> send = [&] {
+                Query q;
+                while (!failure && loop.next(q))
+                    conn.async_query(sql, {q.id}, [&, q](std::exception_ptr e, ilana::Result r) {
+                        if (failure) return;
+                        try {
+                            if (e) std::rethrow_exception(e);
+                            const ilana::Row row = r.front();
+                            loop.answered(q, row.get<int64_t>(0), row.get<int64_t>(1));
+                        } catch (...) {
+                            failure = std::current_exception();
+                            return;
+                        }
+                        send();
+                    });
+            };
+            send();
+            io->restart();
+            io->run();
+            if (failure) std::rethrow_exception(failure);
+            return loop.finish("ilana_async");
         };
     };
     return side;

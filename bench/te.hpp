@@ -21,10 +21,9 @@
 //                 mysql_stmt_execute_start/_cont), as ilana's driver runs it
 //   ilana_sync    16 threads, each a closed loop of 16 clients' requests,
 //                 Connection::query per select on a pool of max 16 (te.cpp)
-//   ilana_async   to come with the core's Boost.Asio API: the lead's
-//                 ilana_async_side(ctx, connection, shape), pushed in
-//                 pg_sides() (te_pg.cpp) and my_sides() (te_mysql.cpp) where
-//                 their comments say; ratios() already names its targets
+//   ilana_async   one thread running an io_context (ilana::use_executor):
+//                 the 256 clients are completion handlers, each select a
+//                 Connection::async_query on the same pool of max 16 (te.cpp)
 #pragma once
 
 #include "harness.hpp"
@@ -131,6 +130,11 @@ private:
 // threads, thread t answering requests t, t + 16, ... one after the other,
 // each select a Connection::query(sql, {id}).
 Side ilana_sync_side(Context &ctx, const std::string &connection, const Shape &shape);
+// The ilana async side on `connection`: one thread runs the process's one
+// io_context, on which the Database's async I/O runs too; ClientLoop hands
+// out the selects, each a Connection::async_query(sql, {id}) whose
+// completion answers it and sends what the loop hands out next.
+Side ilana_async_side(Context &ctx, const std::string &connection, const Shape &shape);
 
 // The SQL of one select; `placeholder` is "$1" (libpq) or "?" (ilana).
 inline std::string select_sql(const Shape &s, const char *placeholder) {

@@ -185,10 +185,7 @@ SideSet pg_sides(Context &ctx, int per_request) {
     set.sides.push_back(raw_side(ctx, shape, false));
     set.sides.push_back(raw_side(ctx, shape, true));
     set.sides.push_back(ilana_sync_side(ctx, "pg_te", shape));
-    // The ilana async side goes here (the lead's, with the core's
-    // Boost.Asio API): set.sides.push_back(ilana_async_side(ctx, "pg_te",
-    // shape)) — key "ilana_async", one io_context on one thread, 256
-    // clients as completion handlers over the pool of 16 (te.hpp).
+    set.sides.push_back(ilana_async_side(ctx, "pg_te", shape));
     set.ratios = ratios("raw_libpq");
     set.note = "world table of 10 000 rows; requests checked (ids and randomnumbers); unpinned";
     return set;

@@ -448,3 +448,37 @@ TEST_CASE("postgres async: close with a statement on the wire returns at once", 
     again.submit_ok(make_statement(one));
     CHECK(again.drain().at(0).rows.at(0).at(0).i == 1);
 }
+
+TEST_CASE("postgres async: rows of the first async statement after blocking ones", "[postgres][async][server]") {
+    ILANA_REQUIRE_PG();
+    AsyncConn c = connected();
+    ilana_error err = ilana_test::new_error();
+    for (const std::string sql : {"CREATE TEMPORARY TABLE t_after (id int PRIMARY KEY, label text)",
+                                  "INSERT INTO t_after SELECT g, 'row ' || g FROM generate_series(1, 50) g"}) {
+        ilana_statement st = make_statement(sql);
+        ilana_result *res = nullptr;
+        REQUIRE(api().execute(c.get(), &st, &res, &err) == ILANA_OK);
+        api().result_close(res);
+    }
+    const std::vector<ilana_value> seven = ints({7});
+    const std::string select = "SELECT id, label FROM t_after WHERE id = $1";
+    c.submit_ok(make_statement(select, seven));
+    const auto out = c.drain();
+    REQUIRE(out.size() == 1);
+    REQUIRE(out[0].rows.size() == 1);
+    CHECK(out[0].rows[0][1].s == "row 7");
+    CHECK(out[0].affected_rows == 1); // the command tag ("SELECT 1") kept
+    // A blocking statement that streamed its rows (single-row mode), then a
+    // pipeline of several: every one whole.
+    const std::string all_sql = "SELECT id FROM t_after ORDER BY id";
+    ilana_statement all = make_statement(all_sql);
+    ilana_result *res = nullptr;
+    REQUIRE(api().execute(c.get(), &all, &res, &err) == ILANA_OK);
+    api().result_close(res);
+    c.submit_ok(make_statement(select, seven));
+    c.submit_ok(make_statement(select, seven));
+    const auto two = c.drain();
+    REQUIRE(two.size() == 2);
+    CHECK(two[0].rows.size() == 1);
+    CHECK(two[1].rows.size() == 1);
+}

@@ -421,3 +421,22 @@ TEST_CASE("async: examples/async-http answers /db and /queries from one thread w
     CHECK_THAT(db_json, Catch::StartsWith("{\"id\":") && Catch::Contains("\"randomNumber\":"));
     CHECK(ilana_test::count_of(queries_json, "\"randomNumber\":") == 20);
 }
+
+TEST_CASE("async: rows of a table, several columns, right after blocking statements, on every database", "[async][pg][mysql][sqlite]") {
+    ILANA_REQUIRE_PG();
+    ILANA_REQUIRE_MYSQL();
+    TempDir dir;
+    Database db = Database::open(dir.write("ilana.config.json", three_databases(dir, 2)), options());
+    for (const std::string name : {"pg", "my", "lite"}) {
+        INFO(name);
+        Session s = db.on(name).acquire();
+        s.execute("CREATE TEMPORARY TABLE t_rows (id INT PRIMARY KEY, label VARCHAR(20), score INT)");
+        for (int i = 1; i <= 50; ++i) s.execute("INSERT INTO t_rows (id, label, score) VALUES (?, ?, ?)", {i, "row " + std::to_string(i), i * 3});
+        Result one = s.async_query("SELECT id, label, score FROM t_rows WHERE id = ?", {7}, asio::use_future).get();
+        REQUIRE(one.size() == 1);
+        CHECK(one[0][1].as<std::string>() == "row 7");
+        CHECK(one[0][2].as<int64_t>() == 21);
+        Result all = s.async_query("SELECT id, label FROM t_rows ORDER BY id", {}, asio::use_future).get();
+        CHECK(all.size() == 50);
+    }
+}
