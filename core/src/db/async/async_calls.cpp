@@ -323,6 +323,10 @@ private:
         auto self = this->shared_from_this();
         asio::post(session->strand(), [self, session, pc = std::move(pc), pool, error = std::move(error)]() mutable {
             session->quiesce();
+            // The session's Asio objects go with the lease: a pooled session
+            // holds none, so the pool may close it on any thread, after the
+            // host's io_context is gone too.
+            pc->async_state.reset();
             pool->release(std::move(pc));
             self->deliver_or_retry(std::move(error));
         });

@@ -136,6 +136,7 @@ Session &Session::operator=(Session &&o) noexcept {
                     pc_->conn->mark_broken();
                 }
             }
+            pc_->async_state.reset(); // its Asio objects (async calls on it) stay with the host's executor
             state_->pool().release(std::move(pc_));
         }
         state_ = std::move(o.state_);
@@ -155,6 +156,10 @@ Session::~Session() {
             pc_->conn->mark_broken();
         }
     }
+    // The async calls' state of this session (its strand and socket wait,
+    // objects of the host's io_context) ends with the Session, so a pooled
+    // session never outlives the executor it was used on.
+    pc_->async_state.reset();
     state_->pool().release(std::move(pc_));
 }
 
