@@ -51,6 +51,7 @@ std::vector<Workload> &workloads() {
         add_pool_workloads(w);
         add_pipeline_workloads(w);
         add_tenant_workloads(w);
+        add_te_workloads(w);
         return w;
     }();
     return all;
@@ -102,6 +103,11 @@ Context::Context(Options o) : opts_(std::move(o)) {
     buf.push_back('\0');
     if (::mkdtemp(buf.data()) == nullptr) throw std::runtime_error("cannot create a temp dir under " + base);
     dir_ = buf.data();
+    // A memory child (and only one: a variable left in a user's shell must
+    // not make a run skip its tables) names its parent's run.
+    owns_run_ = opts_.memory_child.first.empty();
+    run_id_ = owns_run_ ? std::to_string(static_cast<long>(::getpid())) : env("ILANA_BENCH_RUN_ID");
+    if (run_id_.empty()) throw std::runtime_error("--memory-child needs ILANA_BENCH_RUN_ID (its parent's run)");
 }
 
 Context::~Context() {
@@ -119,13 +125,15 @@ Context::~Context() {
 }
 
 std::string Context::unique(const std::string &base) const {
-    return base + "_" + std::to_string(static_cast<long>(::getpid()));
+    return base + "_" + run_id_;
 }
 
 // The connections every workload may use. Server connections exist only
 // when their URL is given; SQLite needs nothing.
 //   pg, my           one session at a time (round-trip workloads), max 4
 //   pg_pool4         pool_query: 8 threads over 4 sessions
+//   pg_te, my_te     the TechEmpower shapes' ilana sync side: 16 threads
+//                    over a pool of max 16 (te.hpp)
 //   lite             :memory: database with data: min = max = 1 and no idle
 //                    timeout, so the one session (and its data) stays
 //   lite_pool4       pool_cycle: acquire/release only, max 4
@@ -142,10 +150,15 @@ ilana::Database &Context::db() {
             << ", \"pool\": {\"min\": 0, \"max\": 4}}";
         cfg << ",\n    \"pg_pool4\": {\"client\": \"pg\", \"connection\": " << json_string(pg_url_)
             << ", \"pool\": {\"min\": 0, \"max\": 4}}";
+        cfg << ",\n    \"pg_te\": {\"client\": \"pg\", \"connection\": " << json_string(pg_url_)
+            << ", \"pool\": {\"min\": 0, \"max\": 16}}";
     }
-    if (!mysql_url_.empty())
+    if (!mysql_url_.empty()) {
         cfg << ",\n    \"my\": {\"client\": \"mysql\", \"connection\": " << json_string(mysql_url_)
             << ", \"pool\": {\"min\": 0, \"max\": 4}}";
+        cfg << ",\n    \"my_te\": {\"client\": \"mysql\", \"connection\": " << json_string(mysql_url_)
+            << ", \"pool\": {\"min\": 0, \"max\": 16}}";
+    }
     cfg << "\n  }\n}\n";
     const std::string path = dir_ + "/ilana.config.json";
     {

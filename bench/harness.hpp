@@ -20,6 +20,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace bench {
@@ -36,6 +37,9 @@ struct Options {
     // Round-trip workloads pin the client and their server connections to
     // two CPUs (affinity.hpp); --no-pin measures the kernel's placement.
     bool pin = true;
+    // --memory-child WORKLOAD SIDE (memory.cpp): this process is the child
+    // measuring one side's resident memory.
+    std::pair<std::string, std::string> memory_child;
 };
 
 // A wrong result: the workload fails (and the process exits non-zero).
@@ -62,6 +66,62 @@ struct Sides {
 
 class Context;
 
+// Workloads with more than two sides (the TechEmpower shapes of issue 21,
+// te.hpp): every side runs the same requests; the harness runs the sides
+// interleaved (each in turn, `repeat` rounds after one untimed warm-up),
+// prints each side's median and the ratios the workload names, and measures
+// each side's resident memory in a child process of its own (memory.cpp).
+struct Side {
+    std::string key;   // --side KEY and the JSON key: "raw_libpq", "ilana_sync", ...
+    std::string label; // one line in the table: what the side is
+    // Opens what the side holds (connections, threads' pools) untimed and
+    // returns its run (requests answered). Called once per process; in a
+    // memory child only for the side measured there.
+    std::function<RunFn()> open;
+};
+
+// ratio = figure(of) / figure(to), printed when both sides ran. Throughput
+// ratios want >= target; memory ratios (growth of anonymous resident
+// memory, SideMemory) want <= target. target 0: printed without a target.
+struct SideRatio {
+    std::string of, to;
+    double target = 0;
+    bool memory = false;
+};
+
+struct SideSet {
+    std::vector<Side> sides;
+    std::vector<SideRatio> ratios;
+    std::string unit = "req/s";
+    std::string note; // printed under the table
+};
+
+// Resident memory of one side, measured in a child process of ilana-bench
+// (`--memory-child WORKLOAD SIDE`, hidden) that prepares the workload, then
+// opens and runs that side alone twice: VmRSS before the side opened and
+// VmHWM after (/proc/self/status), and the anonymous part (RssAnon) before
+// and at its highest (sampled every millisecond while the side runs). The
+// growth is what the side itself needs: the process image, the workload's
+// ids and the run's bookkeeping are in the start figure of every side
+// alike. The anonymous growth (heap, thread stacks, malloc arenas, the
+// client libraries' buffers) is what the side's design costs; the rest of
+// the peak is the libraries' code and data pages touched for the first
+// time (libpq's first connection pages in ~3 MiB of libpq, OpenSSL and
+// Kerberos), shared with every process that uses them.
+struct SideMemory {
+    double start_mib = 0, peak_mib = 0;
+    double anon_start_mib = 0, anon_peak_mib = 0;
+    std::string error; // non-empty: not measured, and why
+    double growth_mib() const noexcept { return peak_mib - start_mib; }
+    double anon_growth_mib() const noexcept { return anon_peak_mib - anon_start_mib; }
+};
+SideMemory measure_side_memory(const Options &o, const std::string &workload, const std::string &side);
+// The child's half: prints one line "ilana-bench-memory START HWM
+// ANON_START ANON_PEAK" (KiB) on stdout; returns the exit status.
+int memory_child_main(const Options &o, const std::string &workload, const std::string &side);
+// VmRSS / VmHWM of this process in KiB (/proc/self/status); -1 if absent.
+long status_kib(const char *field);
+
 // Extra figures some workloads report besides ops/s (tenants_warmup).
 struct Report {
     std::vector<std::pair<std::string, double>> figures; // key, value (JSON numbers)
@@ -78,6 +138,8 @@ struct Workload {
     std::function<Sides(Context &)> prepare;
     // Workloads without a raw twin (tenants_warmup) report instead.
     std::function<Report(Context &)> report;
+    // Workloads with more than two sides (instead of prepare).
+    std::function<SideSet(Context &)> sides = {};
 };
 
 // Shared state of one run: options, server URLs, the temp dir with the
@@ -95,8 +157,14 @@ public:
     const std::string &mysql_url() const noexcept { return mysql_url_; }
     const std::string &temp_dir() const noexcept { return dir_; }
     // Names of server-side objects of this process (tables), unique per run
-    // so two benches (or a bench and CI) never drop each other's tables.
+    // so two benches (or a bench and CI) never drop each other's tables. A
+    // memory child (--memory-child) inherits its parent's run
+    // (ILANA_BENCH_RUN_ID), so it names the parent's tables.
     std::string unique(const std::string &base) const;
+    // False in a memory child: the tables are its parent's, made and
+    // dropped by the parent.
+    bool owns_run() const noexcept { return owns_run_; }
+    const std::string &run_id() const noexcept { return run_id_; }
 
     // The ilana Database for every workload, opened on first use from an
     // ilana.config.json written into the temp dir (see context.cpp for the
@@ -111,6 +179,8 @@ private:
     Options opts_;
     std::string pg_url_, mysql_url_;
     std::string dir_;
+    std::string run_id_;
+    bool owns_run_ = true;
     std::unique_ptr<ilana::Database> db_;
 };
 
@@ -123,6 +193,7 @@ void add_pool_workloads(std::vector<Workload> &out);     // pool.cpp
 void add_pipeline_workloads(std::vector<Workload> &out); // pipeline.cpp
 void add_tenant_workloads(std::vector<Workload> &out);   // tenants.cpp
 void add_conversion_workloads(std::vector<Workload> &out); // conversions.cpp
+void add_te_workloads(std::vector<Workload> &out);       // te_pg.cpp, te_mysql.cpp (te.hpp)
 
 // The fields every point/fetch workload reads, as a user's struct.
 struct Item {

@@ -90,7 +90,8 @@ install(EXPORT IlanaTargets NAMESPACE ilana:: DESTINATION ${ILANA_INSTALL_CMAKED
 get_target_property(_ilana_core_type ilana_core TYPE)
 get_target_property(_ilana_core_libs ilana_core LINK_LIBRARIES)
 get_target_property(_ilana_cli_libs ilana_cli_lib LINK_LIBRARIES)
-set(ILANA_FIND_DEPENDENCIES "find_dependency(Threads)\n")
+# Boost 1.81's headers: ilana/async.hpp (a public header) uses Boost.Asio.
+set(ILANA_FIND_DEPENDENCIES "find_dependency(Threads)\nfind_dependency(Boost 1.81)\n")
 set(ILANA_PC_REQUIRES "ilana-sdk")
 set(ILANA_PC_LIBS "-L\${libdir} -lilana")
 set(ILANA_PC_LIBS_PRIVATE "")

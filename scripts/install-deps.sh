@@ -8,7 +8,9 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   # core libraries
-  libboost-dev libboost-program-options-dev libboost-filesystem-dev
+  # Boost 1.81 (Debian 12's libboost1.81-dev): the async API needs per-operation
+  # cancellation (cancellation slots, Asio 1.19+), which 1.74 lacks
+  libboost1.81-dev libboost-program-options1.81-dev libboost-filesystem1.81-dev
   rapidjson-dev libspdlog-dev libfmt-dev catch2
   # client libraries for the bundled drivers
   libpq-dev libmariadb-dev libsqlite3-dev

@@ -332,6 +332,21 @@ TEST_CASE("postgres async: cancel stops the running statement, the ones after it
     CHECK(async_api().cancel(c.get(), &err) == ILANA_OK);
     c.submit_ok(make_statement(after));
     CHECK(c.drain().at(0).rows.at(0).at(0).i == 42);
+    // The only statement in flight, canceled: CANCELED too (its completion
+    // leaves the pipeline, which must not forget the request first).
+    c.submit_ok(make_statement(slow));
+    for (int k = 0; k < 5; ++k) {
+        ilana_async_wait w = ilana_test::new_wait();
+        ilana_result *res = nullptr;
+        ilana_error perr = ilana_test::new_error();
+        REQUIRE(async_api().poll(c.get(), &res, &w, &perr) == ILANA_PENDING);
+        w.timeout_ms = 50;
+        ilana_test::wait_for(w);
+    }
+    REQUIRE(async_api().cancel(c.get(), &err) == ILANA_OK);
+    const auto alone = c.drain();
+    REQUIRE(alone.size() == 1);
+    CHECK(alone[0].err.error_class == ILANA_ERR_CANCELED);
 }
 
 TEST_CASE("postgres async: a backend killed under a pipeline fails every statement in flight as CONN_BROKEN",
@@ -432,4 +447,38 @@ TEST_CASE("postgres async: close with a statement on the wire returns at once", 
     const std::string one = "SELECT 1";
     again.submit_ok(make_statement(one));
     CHECK(again.drain().at(0).rows.at(0).at(0).i == 1);
+}
+
+TEST_CASE("postgres async: rows of the first async statement after blocking ones", "[postgres][async][server]") {
+    ILANA_REQUIRE_PG();
+    AsyncConn c = connected();
+    ilana_error err = ilana_test::new_error();
+    for (const std::string sql : {"CREATE TEMPORARY TABLE t_after (id int PRIMARY KEY, label text)",
+                                  "INSERT INTO t_after SELECT g, 'row ' || g FROM generate_series(1, 50) g"}) {
+        ilana_statement st = make_statement(sql);
+        ilana_result *res = nullptr;
+        REQUIRE(api().execute(c.get(), &st, &res, &err) == ILANA_OK);
+        api().result_close(res);
+    }
+    const std::vector<ilana_value> seven = ints({7});
+    const std::string select = "SELECT id, label FROM t_after WHERE id = $1";
+    c.submit_ok(make_statement(select, seven));
+    const auto out = c.drain();
+    REQUIRE(out.size() == 1);
+    REQUIRE(out[0].rows.size() == 1);
+    CHECK(out[0].rows[0][1].s == "row 7");
+    CHECK(out[0].affected_rows == 1); // the command tag ("SELECT 1") kept
+    // A blocking statement that streamed its rows (single-row mode), then a
+    // pipeline of several: every one whole.
+    const std::string all_sql = "SELECT id FROM t_after ORDER BY id";
+    ilana_statement all = make_statement(all_sql);
+    ilana_result *res = nullptr;
+    REQUIRE(api().execute(c.get(), &all, &res, &err) == ILANA_OK);
+    api().result_close(res);
+    c.submit_ok(make_statement(select, seven));
+    c.submit_ok(make_statement(select, seven));
+    const auto two = c.drain();
+    REQUIRE(two.size() == 2);
+    CHECK(two[0].rows.size() == 1);
+    CHECK(two[1].rows.size() == 1);
 }

@@ -133,6 +133,18 @@ public:
     // throws its error here) for its connection's whole pool (Statement).
     Statement prepare(std::string_view sql);
 
+    // Asynchronous statements on this session (include <ilana/async.hpp>):
+    // several may be in flight at once and complete in order; on a driver
+    // that pipelines (PostgreSQL) they travel together. The Session must
+    // outlive them, and no blocking call may run on it meanwhile (it fails
+    // with Error, class internal). Completion: void(std::exception_ptr, T).
+    template <class CompletionToken> auto async_query(std::string_view sql, Params params, CompletionToken &&token);
+    template <class CompletionToken>
+    auto async_query(std::string_view sql, Params params, const StatementOptions &options, CompletionToken &&token);
+    template <class CompletionToken> auto async_execute(std::string_view sql, Params params, CompletionToken &&token);
+    template <class CompletionToken>
+    auto async_execute(std::string_view sql, Params params, const StatementOptions &options, CompletionToken &&token);
+
     void begin();
     void commit();
     void rollback();
@@ -221,6 +233,15 @@ public:
                   const StatementOptions &options) const;
     size_t stream(Session &session, const Params &params, const std::function<void(const Row &)> &on_row,
                   const StatementOptions &options) const;
+    // Asynchronously on a session leased for the call (include
+    // <ilana/async.hpp>); prepared on that session first when it has not
+    // run there. Completion: void(std::exception_ptr, T).
+    template <class CompletionToken> auto async_query(Params params, CompletionToken &&token) const;
+    template <class CompletionToken>
+    auto async_query(Params params, const StatementOptions &options, CompletionToken &&token) const;
+    template <class CompletionToken> auto async_execute(Params params, CompletionToken &&token) const;
+    template <class CompletionToken>
+    auto async_execute(Params params, const StatementOptions &options, CompletionToken &&token) const;
 
     // Typed reads, straight from the driver's rows into the caller's types,
     // without an owning Result. T is a std::tuple (columns by position), a
@@ -381,6 +402,21 @@ public:
 
     // Leases a session (waits up to acquireTimeoutMillis).
     Session acquire() const;
+
+    // Asynchronous calls (include <ilana/async.hpp>, which describes them):
+    // query and execute lease a session per call, as query() does; acquire
+    // waits for a session without holding a thread. Completion:
+    // void(std::exception_ptr, T) with T the blocking call's return type.
+    template <class CompletionToken> auto async_query(std::string_view sql, Params params, CompletionToken &&token) const;
+    template <class CompletionToken>
+    auto async_query(std::string_view sql, Params params, const StatementOptions &options,
+                     CompletionToken &&token) const;
+    template <class CompletionToken>
+    auto async_execute(std::string_view sql, Params params, CompletionToken &&token) const;
+    template <class CompletionToken>
+    auto async_execute(std::string_view sql, Params params, const StatementOptions &options,
+                       CompletionToken &&token) const;
+    template <class CompletionToken> auto async_acquire(CompletionToken &&token) const;
     Transaction begin() const;
     // Runs `fn(Session&)` in a transaction: commits when it returns, rolls
     // back and rethrows when it throws. Returns what `fn` returns.

@@ -191,6 +191,9 @@ AsyncPoll Connection::complete_async(std::unique_ptr<sdk::Result> &out) {
     PgResultPtr res(item.result);
     follow_txn(item.failure ? nullptr : res.get(), item.rollback_to);
     const bool aborted = txn_ == TxnState::aborted;
+    // Read before leave_pipeline(), which forgets a cancel request: the
+    // last statement in flight stopped by cancel() is CANCELED, not TIMEOUT.
+    const bool canceled = cancel_requested.load();
     if (async_.empty()) leave_pipeline();
     if (item.failure) {
         if (aborted) throw DriverFailure(item.failure->error_class(), item.failure->what(), item.failure->sqlstate(),
@@ -221,7 +224,6 @@ AsyncPoll Connection::complete_async(std::unique_ptr<sdk::Result> &out) {
         item.handle->stmt = CachedStatement{};
         if (std::strcmp(state, "0A000") == 0) release_statement(std::move(name));
     }
-    const bool canceled = cancel_requested.load();
     if (canceled && state != nullptr && std::strcmp(state, "57014") == 0) cancel_requested.store(false);
     DriverFailure f = failure_from_result(res.get(), pg_, ErrorContext{canceled});
     if (aborted && (f.flags() & ILANA_ERRF_TXN_ABORTED) == 0) {
@@ -231,6 +233,30 @@ AsyncPoll Connection::complete_async(std::unique_ptr<sdk::Result> &out) {
     }
     throw f;
 }
+
+namespace {
+// `end` (PGRES_TUPLES_OK, no rows: its command tag) with the rows of
+// `rows` (PGRES_SINGLE_TUPLE results), as one result; takes `end`.
+PGresult *merge_single_rows(PGresult *end, const std::vector<PgResultPtr> &rows) {
+    PgResultPtr tail(end);
+    PGresult *merged = PQcopyResult(end, PG_COPYRES_ATTRS); // with the command tag
+    if (merged == nullptr) throw DriverFailure(ILANA_ERR_INTERNAL, "out of memory merging a result's rows");
+    const int columns = PQnfields(end);
+    int row = 0;
+    for (const PgResultPtr &one : rows) {
+        for (int c = 0; c < columns; ++c) {
+            const bool null = PQgetisnull(one.get(), 0, c) != 0;
+            if (PQsetvalue(merged, row, c, null ? nullptr : PQgetvalue(one.get(), 0, c),
+                           null ? -1 : PQgetlength(one.get(), 0, c)) == 0) {
+                PQclear(merged);
+                throw DriverFailure(ILANA_ERR_INTERNAL, "out of memory merging a result's rows");
+            }
+        }
+        ++row;
+    }
+    return merged;
+}
+} // namespace
 
 AsyncPoll Connection::async_poll(std::unique_ptr<sdk::Result> &out, AsyncWait &wait) {
     if (async_.empty()) {
@@ -289,6 +315,17 @@ AsyncPoll Connection::async_poll(std::unique_ptr<sdk::Result> &out, AsyncWait &w
                 item.failure = DriverFailure(ILANA_ERR_INTERNAL, "the statement was skipped: an earlier part of its "
                                                                  "pipeline segment failed");
             continue;
+        }
+        if (st == PGRES_SINGLE_TUPLE) {
+            item.single_rows.emplace_back(r);
+            continue;
+        }
+        if (!item.single_rows.empty()) {
+            // The end of rows that came one by one: one whole result with
+            // the end's command tag ("SELECT n"). After an error the rows
+            // so far are dropped: the statement failed.
+            if (st == PGRES_TUPLES_OK) r = merge_single_rows(r, item.single_rows);
+            item.single_rows.clear();
         }
         if (item.result != nullptr) PQclear(item.result); // one result per statement on this protocol
         item.result = r;

@@ -221,6 +221,10 @@ private:
         bool ended = false;               // the NULL after it: the Sync is next
         bool rollback_to = false;         // ROLLBACK TO SAVEPOINT (its tag is "ROLLBACK" too)
         PGresult *result = nullptr;       // success or error, owned until completion
+        // Rows that came one by one (PGRES_SINGLE_TUPLE): libpq keeps the
+        // blocking path's single-row mode for the first command of a
+        // pipeline; merged into one whole result at the statement's end.
+        std::vector<PgResultPtr> single_rows;
         std::optional<sdk::DriverFailure> failure; // a failed Parse, a refused COPY
     };
     // The oldest statement is complete (its Sync arrived): its result, or

@@ -44,4 +44,12 @@ void throw_error(Error facts, int32_t condition, std::string constraint_name) {
     }
 }
 
+std::exception_ptr make_error_ptr(Error facts, int32_t condition, std::string constraint_name) {
+    try {
+        throw_error(std::move(facts), condition, std::move(constraint_name));
+    } catch (...) {
+        return std::current_exception();
+    }
+}
+
 } // namespace ilana::detail

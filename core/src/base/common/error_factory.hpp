@@ -11,6 +11,7 @@
 #include <ilana/error.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <string>
 
 namespace ilana::detail {
@@ -28,5 +29,8 @@ namespace ilana::detail {
 //   anything else                            -> Error
 // `constraint_name` goes to ConstraintViolation (ignored otherwise).
 [[noreturn]] void throw_error(Error facts, int32_t condition = 0, std::string constraint_name = {});
+
+// The same exception, held for a completion handler (the async API).
+std::exception_ptr make_error_ptr(Error facts, int32_t condition = 0, std::string constraint_name = {});
 
 } // namespace ilana::detail

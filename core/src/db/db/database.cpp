@@ -7,6 +7,7 @@
 #include <ilana/logging.hpp>
 #include <ilana/retry.hpp>
 
+#include "async/async_runtime.hpp"
 #include "db/config_watch.hpp"
 #include "db/database_state.hpp"
 #include "db/introspect.hpp"
@@ -135,6 +136,7 @@ Session &Session::operator=(Session &&o) noexcept {
                     pc_->conn->mark_broken();
                 }
             }
+            pc_->async_state.reset(); // its Asio objects (async calls on it) stay with the host's executor
             state_->pool().release(std::move(pc_));
         }
         state_ = std::move(o.state_);
@@ -154,6 +156,10 @@ Session::~Session() {
             pc_->conn->mark_broken();
         }
     }
+    // The async calls' state of this session (its strand and socket wait,
+    // objects of the host's io_context) ends with the Session, so a pooled
+    // session never outlives the executor it was used on.
+    pc_->async_state.reset();
     state_->pool().release(std::move(pc_));
 }
 
@@ -481,6 +487,7 @@ Database Database::open(const std::string &config_path, OpenOptions options) {
 
 Database Database::open(Config config_in, OpenOptions options) {
     auto state = std::make_shared<DatabaseState>();
+    state->async_runtime = std::make_shared<detail::AsyncRuntime>();
     if (config_in.debug().enabled) ilana::logger()->set_level(spdlog::level::debug);
 
     // Rule 11: plugins load from absolute paths only; a relative directory

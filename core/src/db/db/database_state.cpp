@@ -135,6 +135,7 @@ std::shared_ptr<ConnectionState> make_connection_state(const DatabaseState &stat
     cs->config = cc;
     cs->whole_config = config;
     cs->hooks = state.hooks;
+    cs->async_runtime = state.async_runtime;
     cs->log_queries = config->debug().enabled && config->debug().log_queries;
     cs->slow_query_ms = config->debug().slow_query_threshold_ms;
     auto target = std::make_shared<ConnectTarget>();

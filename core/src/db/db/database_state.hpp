@@ -28,6 +28,8 @@
 namespace ilana {
 namespace detail {
 
+class AsyncRuntime; // db/async/async_runtime.hpp
+
 struct ConnectionState {
     std::string name;
     std::string client;
@@ -49,6 +51,9 @@ struct ConnectionState {
     bool driver_enforces_timeout = false;
 
     ConnectionMetrics metrics;
+    // The Database's async machinery (the async API's executor and
+    // workers), shared by all its connections and tenant pools.
+    std::shared_ptr<AsyncRuntime> async_runtime;
     // The budget of the connection's server ("server"), null without one.
     std::shared_ptr<ServerBudget> budget;
     std::once_flag pool_once;
@@ -171,6 +176,9 @@ struct DatabaseState {
     DriverRegistry registry;
     std::shared_ptr<const Hooks> hooks;
     std::string environment; // OpenOptions::environment, for reloads
+    // The async API's executor and workers (made at open; its threads start
+    // at the first async call).
+    std::shared_ptr<AsyncRuntime> async_runtime;
 
     const Generation &current() const noexcept { return *current_.load(std::memory_order_acquire); }
     // Publishes `next` (under reload_mu).
@@ -211,10 +219,15 @@ struct InternalAccess {
     static ConnectionState &state(const Session &s) { return *s.state_; }
     static const std::shared_ptr<ConnectionState> &shared_state(const Session &s) { return s.state_; }
     static NativeConnection &native(Session &s) { return *s.pc_->conn; }
+    static PooledConnection *pooled(Session &s) { return s.pc_.get(); }
+    static Session make_session(std::shared_ptr<ConnectionState> cs, std::unique_ptr<PooledConnection> pc) {
+        return Session(std::move(cs), std::move(pc));
+    }
     static Connection make_connection(std::shared_ptr<ConnectionState> cs) { return Connection(std::move(cs)); }
     static Session lease_for_call(const Connection &c) { return c.lease_for_call(); }
     static Session lease_for_call(const Connection &c, ConnectionState &live) { return c.lease_for_call(live); }
     static Statement make_statement(std::shared_ptr<PreparedState> ps) { return Statement(std::move(ps)); }
+    static const std::shared_ptr<PreparedState> &shared_state(const Statement &st) { return st.state_; }
     static Database make_database(std::shared_ptr<DatabaseState> ds) { return Database(std::move(ds)); }
 };
 

@@ -77,6 +77,13 @@ const ilana_prepare_api *LoadedDriver::prepare_api() const noexcept {
     return api;
 }
 
+const ilana_async_api *LoadedDriver::async_api() const noexcept {
+    const auto *api = static_cast<const ilana_async_api *>(
+        extension(ILANA_EXT_ASYNC, offsetof(ilana_async_api, cancel) + sizeof(ilana_async_api::cancel)));
+    if (api == nullptr || api->submit == nullptr || api->poll == nullptr) return nullptr;
+    return api;
+}
+
 const void *LoadedDriver::extension(const char *id, uint32_t min_size) const noexcept {
     if (entry_->get_extension == nullptr) return nullptr;
     const void *ext = entry_->get_extension(id);

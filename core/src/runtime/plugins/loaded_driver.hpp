@@ -40,6 +40,10 @@ public:
     // "ilana.prepare/1" (ABI 1.4): prepared statements by handle; nullptr
     // when the driver has none (or a table too short or missing a function).
     const ilana_prepare_api *prepare_api() const noexcept;
+    // "ilana.async/1" (ABI 1.5): non-blocking connect and statements;
+    // nullptr when the driver has none (the async API then runs its calls
+    // on worker threads).
+    const ilana_async_api *async_api() const noexcept;
     bool has(uint64_t cap) const noexcept { return (entry_->descriptor->capabilities & cap) != 0; }
     // Built against ABI 1.2 or later: it reads ilana_statement.timeout_ms.
     // An older driver would silently ignore a statement timeout.

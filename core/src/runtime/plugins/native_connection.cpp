@@ -204,6 +204,44 @@ NativeResult NativeConnection::execute_values(std::string_view sql, const Value 
     return execute(sql, t_params.data(), count, flags, timeout_ms, as_written);
 }
 
+void NativeConnection::submit(std::string_view sql, const Value *params, size_t count, std::string_view as_written,
+                              ilana_prepared *prepared) {
+    t_params.resize(count);
+    for (size_t i = 0; i < count; ++i) t_params[i] = params[i].abi();
+    // The driver copies everything it keeps: the scratch array is free
+    // again when submit returns.
+    const ilana_statement st = statement_of(sql, t_params.data(), count, 0, 0);
+    ilana_error err = fresh_error();
+    if (async_->submit(conn_, prepared, &st, &err) != ILANA_OK) {
+        if (err.error_class == ILANA_ERR_NONE) {
+            err.error_class = ILANA_ERR_INTERNAL;
+            std::strcpy(err.message, "submit failed without an error record");
+        }
+        fail(err, "query failed", false, as_written.empty() ? sql : as_written);
+    }
+}
+
+ilana_status NativeConnection::poll(ilana_result **out, ilana_async_wait &wait, ilana_error &err) noexcept {
+    *out = nullptr;
+    err = fresh_error();
+    wait.struct_size = sizeof wait;
+    const ilana_status st = async_->poll(conn_, out, &wait, &err);
+    if (st == ILANA_ERROR && err.error_class == ILANA_ERR_NONE) {
+        err.error_class = ILANA_ERR_INTERNAL;
+        std::strcpy(err.message, "poll failed without an error record");
+    }
+    return st;
+}
+
+std::exception_ptr NativeConnection::error_of(const ilana_error &err, const char *operation, bool may_have_written,
+                                              std::string_view sql) noexcept {
+    try {
+        fail(err, operation, may_have_written, sql);
+    } catch (...) {
+        return std::current_exception();
+    }
+}
+
 ilana_prepared *NativeConnection::prepared(uint32_t slot, uint64_t id, std::string_view sql, size_t param_count,
                                            std::string_view as_written) {
     if (slot < prepared_.size() && prepared_[slot].id == id) return prepared_[slot].handle;

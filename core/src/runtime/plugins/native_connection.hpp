@@ -90,12 +90,33 @@ public:
     // its Error::sql() is `as_written` (the caller's text, with ?).
     ilana_prepared *prepared(uint32_t slot, uint64_t id, std::string_view sql, size_t param_count,
                              std::string_view as_written);
+    // The handle of statement `id` in `slot` when this connection has it
+    // prepared already, else nullptr (no I/O).
+    ilana_prepared *prepared_if_ready(uint32_t slot, uint64_t id) const noexcept {
+        return slot < prepared_.size() && prepared_[slot].id == id ? prepared_[slot].handle : nullptr;
+    }
     // Runs a handle of this connection (prepared()); as execute_values.
     NativeResult execute_prepared(ilana_prepared *handle, std::string_view sql, std::string_view as_written,
                                   const Value *params, size_t count, uint32_t flags, int64_t timeout_ms = 0);
     // Releases the handle in `slot`, if any: the next prepared() prepares
     // the statement again (after a failure, which may be a schema change).
     void forget_prepared(uint32_t slot) noexcept;
+    // ---- asynchronous statements ("ilana.async/1", ABI 1.5) ----------------
+    // The driver's table, or nullptr when it has none.
+    const ilana_async_api *async_api() const noexcept { return async_; }
+    // Queues one statement (`sql` in this connection's placeholder style, or
+    // `prepared`, a handle of prepared()) to complete through poll(). Throws
+    // Error (with ILANA_ERRF_NOT_SENT) when the driver refuses it.
+    void submit(std::string_view sql, const Value *params, size_t count, std::string_view as_written,
+                ilana_prepared *prepared = nullptr);
+    // One step of the driver's pump (ilana_async_api::poll): ILANA_OK with
+    // *out the oldest statement's result, ILANA_ERROR with `err` its error
+    // (error_of), ILANA_PENDING with `wait` filled, ILANA_DONE.
+    ilana_status poll(ilana_result **out, ilana_async_wait &wait, ilana_error &err) noexcept;
+    // The error fail() would throw for `err`, held (a broken connection is
+    // marked so, as fail() does).
+    std::exception_ptr error_of(const ilana_error &err, const char *operation, bool may_have_written,
+                                std::string_view sql) noexcept;
     // Whether the driver runs a batch itself ("ilana.batch/1").
     bool runs_batches() const noexcept;
     // Runs `sql` once per row of `rows` (each of `width` values) as one
@@ -155,12 +176,14 @@ private:
     NativeConnection(std::shared_ptr<const ConnectTarget> target, ilana_conn *conn,
                      const ilana_session_api *session, const ilana_dialect *dialect,
                      const ilana_prepare_api *prepare)
-        : target_(std::move(target)), conn_(conn), session_(session), dialect_(dialect), prepare_(prepare) {}
+        : target_(std::move(target)), conn_(conn), session_(session), dialect_(dialect), prepare_(prepare),
+          async_(target_->driver->async_api()) {}
     std::shared_ptr<const ConnectTarget> target_;
     ilana_conn *conn_;
     const ilana_session_api *session_; // nullptr: the driver cannot tell or reset
     const ilana_dialect *dialect_;     // the connection's (driver memory until close) or the descriptor's
     const ilana_prepare_api *prepare_; // nullptr: the driver prepares by text only (ILANA_EXEC_CACHE)
+    const ilana_async_api *async_;     // nullptr: no non-blocking statements
     // The driver's handles by statement slot, with the id of the statement
     // each was prepared for (0: none). Freed by close with the connection.
     struct PreparedSlot {

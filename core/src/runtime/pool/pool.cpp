@@ -227,6 +227,10 @@ void Pool::destroy(std::unique_ptr<PooledConnection> pc, CloseReason why) noexce
 }
 
 void Pool::throw_timeout(std::chrono::milliseconds waited, Clock::time_point since) {
+    throw timeout_error(waited, since);
+}
+
+PoolTimeout Pool::timeout_error(std::chrono::milliseconds waited, Clock::time_point since) {
     int in_use, waiting, max;
     bool budget_full = false; // the pool had room, the server's budget had none
     ServerBudget::Snapshot budget;
@@ -268,7 +272,7 @@ void Pool::throw_timeout(std::chrono::milliseconds waited, Clock::time_point sin
     }
     PoolTimeout e(message, ErrorClass::timeout, name_);
     emit_error(e);
-    throw e;
+    return e;
 }
 
 std::unique_ptr<PooledConnection> Pool::acquire() {

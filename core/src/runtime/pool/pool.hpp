@@ -79,6 +79,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -120,6 +121,36 @@ public:
     }
 };
 
+class Pool;
+
+// Where an acquire that must not block its thread (Pool::acquire_async)
+// runs its steps: the blocking ones (opening a session, pinging one idle
+// past validateIdleAfterMillis, the pause after a failed create) on a
+// worker thread, and the one after a grant soon on the event loop, never
+// inside the pool's mutex. The db layer's async runtime provides it.
+class AsyncStepRunner {
+public:
+    virtual ~AsyncStepRunner() = default;
+    virtual void post(std::function<void()> step) = 0;
+    virtual void run_blocking(std::function<void()> step) = 0;
+};
+
+// One acquire_async in progress: the caller keeps it to bound the wait
+// (Pool::abandon_async) and the pool delivers the outcome through `done`
+// exactly once.
+struct AsyncAcquire : Waiter {
+    using Done = std::function<void(std::unique_ptr<PooledConnection>, std::exception_ptr)>;
+    AsyncAcquire(Clock::time_point since, Clock::time_point deadline, AsyncStepRunner &runner, Done done)
+        : Waiter(since), deadline(deadline), runner(runner), done(std::move(done)) {}
+    const Clock::time_point deadline;
+    AsyncStepRunner &runner;
+    Done done;
+    std::weak_ptr<Pool> pool;
+    std::weak_ptr<AsyncAcquire> self;
+    bool queued = false;                // in the pool's waiter queue (under the pool's mutex)
+    std::atomic<bool> finished{false}; // `done` was called
+};
+
 class Pool : public std::enable_shared_from_this<Pool> {
 public:
     using ConnectFn = std::function<std::unique_ptr<NativeConnection>(int32_t timeout_ms)>;
@@ -145,6 +176,18 @@ public:
     // acquire(), also telling how long the caller waited: zero, without
     // reading the clock, when an idle session was ready (the hot path).
     std::unique_ptr<PooledConnection> acquire_measured(std::chrono::microseconds &waited);
+    // An acquire that never blocks the calling thread (the async API): the
+    // same queue, order and rules as acquire(), the blocking steps on
+    // `runner`'s workers. `done` gets the lease or the error acquire()
+    // would throw, exactly once, possibly before this returns (an idle
+    // session was ready). The pool must be owned by a shared_ptr. The
+    // caller bounds the wait with abandon_async (its timer for
+    // acquireTimeoutMillis, or a cancellation).
+    std::shared_ptr<AsyncAcquire> acquire_async(AsyncStepRunner &runner, AsyncAcquire::Done done);
+    // Ends `a`'s wait now when it still waits in the queue: `done` gets
+    // PoolTimeout (`timed_out`) or Error (class canceled). False when it was
+    // served already or is opening its session (bounded by its deadline).
+    bool abandon_async(AsyncAcquire &a, bool timed_out) noexcept;
     // Returns a session. `reusable` false (or a broken session) destroys it.
     void release(std::unique_ptr<PooledConnection> pc, bool reusable = true) noexcept;
 
@@ -234,6 +277,20 @@ private:
         if (budget_) budget_->give_back(*budget_member_);
     }
     [[noreturn]] void throw_timeout(std::chrono::milliseconds waited, Clock::time_point since);
+    // The PoolTimeout an acquire waiting since `since` ends with (counted
+    // and reported to onError).
+    PoolTimeout timeout_error(std::chrono::milliseconds waited, Clock::time_point since);
+    // acquire_async's steps: look for a session (the acquire_full loop's
+    // body), go on after a grant, lend an idle one, open one, deliver.
+    void async_step(const std::shared_ptr<AsyncAcquire> &a) noexcept;
+    void async_resume(const std::shared_ptr<AsyncAcquire> &a) noexcept;
+    void async_enqueue_locked(std::unique_lock<std::mutex> &lock, const std::shared_ptr<AsyncAcquire> &a);
+    void async_leave_locked(AsyncAcquire &a) noexcept;
+    void async_lend(std::unique_lock<std::mutex> &lock, const std::shared_ptr<AsyncAcquire> &a,
+                    std::unique_ptr<PooledConnection> pc) noexcept;
+    void async_create(const std::shared_ptr<AsyncAcquire> &a) noexcept;
+    static void async_finish(AsyncAcquire &a, std::unique_ptr<PooledConnection> pc, std::exception_ptr error) noexcept;
+    static void async_granted(Waiter &w);
     void emit_error(const Error &e) noexcept;
     // Stamps a lease; with leak detection on, links it into leased_.
     void track_lease(PooledConnection &pc);

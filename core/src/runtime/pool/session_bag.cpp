@@ -121,7 +121,7 @@ void SessionBag::hand_to_first(std::unique_ptr<PooledConnection> pc) noexcept {
     move(*pc, SessionStatus::leased);
     w->session = std::move(pc);
     w->grant = Waiter::Grant::session;
-    w->cv.notify_one();
+    w->notify();
 }
 
 bool SessionBag::grant_capacity_to_first() noexcept {
@@ -131,7 +131,7 @@ bool SessionBag::grant_capacity_to_first() noexcept {
     waiters_changed();
     reserve_create();
     w->grant = Waiter::Grant::capacity;
-    w->cv.notify_one();
+    w->notify();
     return true;
 }
 
@@ -139,13 +139,13 @@ void SessionBag::wake_first() noexcept {
     Waiter *w = waiters_.front();
     if (w->grant != Waiter::Grant::none) return;
     w->grant = Waiter::Grant::idle_ready;
-    w->cv.notify_one();
+    w->notify();
 }
 
 void SessionBag::fail_all_waiters() noexcept {
     for (Waiter *w : waiters_) {
         w->grant = Waiter::Grant::closed;
-        w->cv.notify_one();
+        w->notify();
     }
     waiters_.clear();
     waiters_changed();

@@ -34,6 +34,10 @@ struct PooledConnection {
     PooledConnection *lease_prev = nullptr, *lease_next = nullptr;
     size_t borrower = 0;        // hash of the borrowing thread's id
     bool leak_reported = false;
+    // The async API's state of this session (the db layer's AsyncSession),
+    // made on its first async statement. Declared after `conn`, so it goes
+    // first.
+    std::shared_ptr<void> async_state;
 };
 
 // A caller queued in acquire(). What it was granted is one value; a
@@ -51,6 +55,14 @@ struct Waiter {
     Grant grant = Grant::none;
     std::unique_ptr<PooledConnection> session;
     std::condition_variable cv;
+    // An asynchronous acquire (Pool::acquire_async) has no thread blocked on
+    // `cv`: the bag calls this instead, with the pool's mutex held, so it
+    // only schedules the waiter's next step.
+    void (*on_grant)(Waiter &) = nullptr;
+    void notify() {
+        if (on_grant != nullptr) on_grant(*this);
+        else cv.notify_one();
+    }
 };
 
 class SessionBag {

@@ -1,0 +1,206 @@
+#include "async/async_runtime.hpp"
+
+#include "common/error_factory.hpp"
+
+#include <ilana/logging.hpp>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+namespace ilana::detail {
+
+namespace asio = boost::asio;
+
+namespace {
+// Set on the runtime's own threads: a runtime destroyed there (the last
+// reference dropped by a completion) cannot join the thread it runs on.
+thread_local const AsyncRuntime *t_runtime_thread = nullptr;
+} // namespace
+
+// ---- AsyncRuntime -----------------------------------------------------------
+
+AsyncRuntime::~AsyncRuntime() {
+    const bool own_thread = t_runtime_thread == this;
+    if (own_io_) {
+        own_work_.reset();
+        own_io_->stop();
+        if (own_thread_.joinable()) {
+            if (own_thread_.get_id() == std::this_thread::get_id()) own_thread_.detach();
+            else own_thread_.join();
+        }
+    }
+    if (workers_) {
+        workers_->stop();
+        if (own_thread) (void)workers_.release(); // a worker cannot join its own pool: left to the process
+        else workers_->join();
+    }
+}
+
+void AsyncRuntime::use_executor(asio::any_io_executor executor) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (io_.load(std::memory_order_acquire) != nullptr)
+        throw Error("ilana::use_executor must come before the first async call on the Database (its I/O already "
+                    "runs on " + std::string(own_io_ ? "ilana's own I/O thread" : "the executor given before") + ")",
+                    ErrorClass::config);
+    executor_ = std::move(executor);
+    io_.store(&*executor_, std::memory_order_release);
+}
+
+const asio::any_io_executor &AsyncRuntime::io() {
+    if (const auto *io = io_.load(std::memory_order_acquire)) return *io;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (const auto *io = io_.load(std::memory_order_acquire)) return *io;
+    own_io_ = std::make_unique<asio::io_context>(1);
+    own_work_.emplace(own_io_->get_executor());
+    own_thread_ = std::thread([this] {
+        t_runtime_thread = this;
+        own_io_->run();
+    });
+    executor_ = own_io_->get_executor();
+    io_.store(&*executor_, std::memory_order_release);
+    return *executor_;
+}
+
+void AsyncRuntime::post(std::function<void()> step) { asio::post(io(), std::move(step)); }
+
+unsigned AsyncRuntime::worker_count() noexcept {
+    return std::clamp(std::thread::hardware_concurrency(), 2u, 8u);
+}
+
+asio::any_io_executor AsyncRuntime::workers() {
+    std::call_once(workers_once_, [this] { workers_ = std::make_unique<asio::thread_pool>(worker_count()); });
+    return workers_->get_executor();
+}
+
+void AsyncRuntime::run_blocking(std::function<void()> step) {
+    asio::post(workers(), [this, step = std::move(step)] {
+        t_runtime_thread = this;
+        step();
+    });
+}
+
+// ---- AsyncSession -----------------------------------------------------------
+
+AsyncSession::AsyncSession(const asio::any_io_executor &executor, NativeConnection &conn)
+    : conn_(conn), strand_(asio::make_strand(executor)), socket_(strand_), driver_deadline_(strand_) {}
+
+AsyncSession::~AsyncSession() { quiesce(); }
+
+std::shared_ptr<AsyncSession> AsyncSession::of(PooledConnection &pc, AsyncRuntime &rt) {
+    if (pc.async_state) return std::static_pointer_cast<AsyncSession>(pc.async_state);
+    auto session =
+        std::make_shared<AsyncSession>(pc.conn->async_api() != nullptr ? rt.io() : rt.workers(), *pc.conn);
+    pc.async_state = session;
+    return session;
+}
+
+void AsyncSession::quiesce() noexcept {
+    if (!queue_.empty() || fd_ < 0) return;
+    boost::system::error_code ignored;
+    socket_.cancel(ignored);
+    (void)socket_.release(); // the fd is the driver's: deregistered, not closed
+    driver_deadline_.cancel();
+    fd_ = -1;
+}
+
+void AsyncSession::submit(std::string_view text, const Value *params, size_t count, std::string_view as_written,
+                          bool may_write, ilana_prepared *prepared, Completion done) {
+    try {
+        conn_.submit(text, params, count, as_written, prepared);
+    } catch (...) {
+        done(nullptr, std::current_exception());
+        return;
+    }
+    queue_.push_back(Pending{std::move(done), std::string(as_written.empty() ? text : as_written), may_write});
+    pump();
+}
+
+void AsyncSession::fail_all(std::exception_ptr error) noexcept {
+    while (!queue_.empty()) {
+        Pending p = std::move(queue_.front());
+        queue_.pop_front();
+        p.done(nullptr, error);
+    }
+}
+
+// Polls until the driver waits or nothing is left. A completion may
+// submit again (a pipelined session): pumping_ keeps that from nesting.
+void AsyncSession::pump() noexcept {
+    if (pumping_) return;
+    pumping_ = true;
+    try {
+        while (!queue_.empty()) {
+            ilana_result *res = nullptr;
+            ilana_async_wait wait{};
+            ilana_error err;
+            const ilana_status st = conn_.poll(&res, wait, err);
+            if (st == ILANA_PENDING) {
+                arm(wait);
+                break;
+            }
+            if (st == ILANA_OK || st == ILANA_ERROR) {
+                Pending p = std::move(queue_.front());
+                queue_.pop_front();
+                if (st == ILANA_OK) {
+                    NativeResult result(&conn_, res);
+                    p.done(&result, nullptr);
+                } else {
+                    p.done(nullptr, conn_.error_of(err, "query failed", p.may_write, p.sql));
+                }
+                continue;
+            }
+            // ILANA_DONE with statements queued: the driver lost them.
+            fail_all(make_error_ptr(Error("[" + conn_.name() + "] the driver " + conn_.driver().path() +
+                                              " reported nothing in flight with statements submitted (a driver bug)",
+                                          ErrorClass::internal, conn_.name())));
+        }
+    } catch (...) {
+        fail_all(std::current_exception());
+    }
+    pumping_ = false;
+    // Idle: no registration outlives what is in flight (the pool may close
+    // the session on any thread once its lease ends).
+    if (queue_.empty()) quiesce();
+}
+
+void AsyncSession::arm(const ilana_async_wait &wait) {
+    if (wait.fd != fd_) {
+        boost::system::error_code ignored;
+        if (fd_ >= 0) {
+            socket_.cancel(ignored);
+            (void)socket_.release();
+        }
+        socket_.assign(static_cast<int>(wait.fd));
+        fd_ = wait.fd;
+    }
+    auto self = shared_from_this();
+    if ((wait.events & ILANA_WAIT_READ) && !read_armed_) {
+        read_armed_ = true;
+        socket_.async_wait(asio::posix::stream_descriptor::wait_read,
+                           asio::bind_executor(strand_, [self](const boost::system::error_code &) {
+                               self->read_armed_ = false;
+                               self->pump();
+                           }));
+    }
+    if ((wait.events & ILANA_WAIT_WRITE) && !write_armed_) {
+        write_armed_ = true;
+        socket_.async_wait(asio::posix::stream_descriptor::wait_write,
+                           asio::bind_executor(strand_, [self](const boost::system::error_code &) {
+                               self->write_armed_ = false;
+                               self->pump();
+                           }));
+    }
+    if (wait.timeout_ms >= 0 && !deadline_armed_) {
+        deadline_armed_ = true;
+        driver_deadline_.expires_after(std::chrono::milliseconds(wait.timeout_ms));
+        driver_deadline_.async_wait(asio::bind_executor(strand_, [self](const boost::system::error_code &) {
+            self->deadline_armed_ = false;
+            self->pump();
+        }));
+    }
+}
+
+} // namespace ilana::detail
