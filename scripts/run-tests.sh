@@ -64,7 +64,7 @@ if [ "${ILANA_SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake --build build-tsan -j "$jobs" --target ilana_unit_tests ilana_integration_tests \
     ilana_sqlite ilana_postgres ilana_mysql ilana_cli
   stage "ThreadSanitizer: integration tests tagged [threads], unit tests tagged [http] or [threads]"
-  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$root/scripts/sanitizers/tsan.supp
   build-tsan/bin/ilana_integration_tests "[threads]"
   build-tsan/bin/ilana_unit_tests "[http],[threads]"
 fi

@@ -440,3 +440,20 @@ TEST_CASE("async: rows of a table, several columns, right after blocking stateme
         CHECK(all.size() == 50);
     }
 }
+
+TEST_CASE("async: a Database dropped while its calls are in flight on its own I/O thread", "[async][pg]") {
+    ILANA_REQUIRE_PG();
+    ILANA_REQUIRE_MYSQL();
+    TempDir dir;
+    const std::string path = dir.write("ilana.config.json", three_databases(dir, 4));
+    std::atomic<int> completed{0};
+    for (int round = 0; round < 20; ++round) {
+        Database db = Database::open(path, options());
+        Connection c = db.on("pg");
+        for (int i = 0; i < 8; ++i)
+            c.async_query("SELECT pg_sleep(0.01)", {}, [&](std::exception_ptr, Result) { ++completed; });
+        // The Database and the handle go now; the calls hold what they need.
+    }
+    ilana_test::eventually([&] { return completed == 20 * 8; }, 20s);
+    CHECK(completed == 20 * 8);
+}

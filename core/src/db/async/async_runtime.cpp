@@ -25,15 +25,27 @@ thread_local const AsyncRuntime *t_runtime_thread = nullptr;
 AsyncRuntime::~AsyncRuntime() {
     const bool own_thread = t_runtime_thread == this;
     if (own_io_) {
+        // Not stop(): what is queued still runs (a completion posted by the
+        // last call, whose end released this runtime), then run() returns.
+        // Calls in flight hold the runtime, so nothing here waits for a
+        // server.
         own_work_.reset();
-        own_io_->stop();
         if (own_thread_.joinable()) {
-            if (own_thread_.get_id() == std::this_thread::get_id()) own_thread_.detach();
-            else own_thread_.join();
+            if (own_thread_.get_id() == std::this_thread::get_id()) {
+                // Destroyed by a handler of its own I/O thread (the last
+                // call of a Database already dropped): that handler and
+                // run() still use the io_context, which is left to the
+                // process; the thread ends when run() returns.
+                own_thread_.detach();
+                (void)own_io_.release();
+            } else {
+                own_thread_.join();
+            }
         }
     }
     if (workers_) {
-        workers_->stop();
+        // Queued steps belong to calls in flight, which hold this runtime:
+        // none is left here, and join() returns once the threads are idle.
         if (own_thread) (void)workers_.release(); // a worker cannot join its own pool: left to the process
         else workers_->join();
     }
