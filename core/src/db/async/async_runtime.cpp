@@ -23,32 +23,28 @@ thread_local const AsyncRuntime *t_runtime_thread = nullptr;
 // ---- AsyncRuntime -----------------------------------------------------------
 
 AsyncRuntime::~AsyncRuntime() {
-    const bool own_thread = t_runtime_thread == this;
-    if (own_io_) {
-        // Not stop(): what is queued still runs (a completion posted by the
-        // last call, whose end released this runtime), then run() returns.
-        // Calls in flight hold the runtime, so nothing here waits for a
-        // server.
-        own_work_.reset();
-        if (own_thread_.joinable()) {
-            if (own_thread_.get_id() == std::this_thread::get_id()) {
-                // Destroyed by a handler of its own I/O thread (the last
-                // call of a Database already dropped): that handler and
-                // run() still use the io_context, which is left to the
-                // process; the thread ends when run() returns.
-                own_thread_.detach();
-                (void)own_io_.release();
-            } else {
-                own_thread_.join();
-            }
-        }
+    // Not stop(): what is queued still runs (a completion posted by the last
+    // call, whose end released this runtime), then run() returns. Calls in
+    // flight hold the runtime, so nothing here waits for a server, and no
+    // blocking step is left queued for the workers.
+    own_work_.reset();
+    const bool on_io_thread = own_thread_.joinable() && own_thread_.get_id() == std::this_thread::get_id();
+    const bool on_worker = t_runtime_thread == this && !on_io_thread;
+    if (on_io_thread || on_worker) {
+        // Released by a handler of its own I/O thread or a worker (the last
+        // call of a Database already dropped): that thread cannot join
+        // itself, and its io_context or pool is still in use under it. A
+        // thread of its own waits for them to finish and destroys them.
+        std::thread([io = std::move(own_io_), io_thread = std::move(own_thread_),
+                     workers = std::move(workers_)]() mutable {
+            if (io_thread.joinable()) io_thread.join();
+            io.reset();
+            if (workers) workers->join();
+        }).detach();
+        return;
     }
-    if (workers_) {
-        // Queued steps belong to calls in flight, which hold this runtime:
-        // none is left here, and join() returns once the threads are idle.
-        if (own_thread) (void)workers_.release(); // a worker cannot join its own pool: left to the process
-        else workers_->join();
-    }
+    if (own_thread_.joinable()) own_thread_.join();
+    if (workers_) workers_->join();
 }
 
 void AsyncRuntime::use_executor(asio::any_io_executor executor) {
