@@ -309,7 +309,23 @@ private:
     // session's strand, after the last poll), then the call is delivered
     // or tried again.
     void finish_attempt(std::exception_ptr error) {
-        if (mode_ == Mode::held_session) return deliver(std::move(error));
+        if (mode_ == Mode::held_session) {
+            // Delivered by a handler of its own on the session's strand, so
+            // after the poll that completed the statement has let go of the
+            // connection (its result closed, the socket deregistered when
+            // idle): the caller may end the Session the moment it has the
+            // value, and ending it gives the connection back to the pool.
+            std::shared_ptr<AsyncSession> session;
+            {
+                std::lock_guard<std::mutex> lock(mu_);
+                session = session_;
+            }
+            asio::post(session->strand(),
+                       [self = this->shared_from_this(), error = std::move(error)]() mutable {
+                           self->deliver(std::move(error));
+                       });
+            return;
+        }
         std::shared_ptr<AsyncSession> session;
         std::unique_ptr<PooledConnection> pc;
         std::shared_ptr<Pool> pool;
