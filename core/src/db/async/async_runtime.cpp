@@ -35,11 +35,15 @@ AsyncRuntime::~AsyncRuntime() {
         // call of a Database already dropped): that thread cannot join
         // itself, and its io_context or pool is still in use under it. A
         // thread of its own waits for them to finish and destroys them.
+        // The workers go before the io_context: a blocking step still
+        // running (the one whose end released this runtime, a connect) may
+        // post to it or drop a timer made on it.
         std::thread([io = std::move(own_io_), io_thread = std::move(own_thread_),
                      workers = std::move(workers_)]() mutable {
             if (io_thread.joinable()) io_thread.join();
-            io.reset();
             if (workers) workers->join();
+            workers.reset();
+            io.reset();
         }).detach();
         return;
     }
