@@ -457,3 +457,154 @@ TEST_CASE("async: a Database dropped while its calls are in flight on its own I/
     ilana_test::eventually([&] { return completed == 20 * 8; }, 20s);
     CHECK(completed == 20 * 8);
 }
+
+// Lanes (core/src/db/async/async_lanes.hpp): per-call statements that leave
+// nothing on their session are pipelined on a few sessions of the pool.
+TEST_CASE("async: per-call reads and writes share a few pipelined sessions, a SET does not leak into them",
+          "[async][pg][lanes]") {
+    ILANA_REQUIRE_PG();
+    TempDir dir;
+    Database db = Database::open(dir.write("ilana.config.json", three_databases(dir, 2, "", "ilana_lanes")), options());
+    asio::io_context io;
+    use_executor(db, io.get_executor());
+    Connection c = db.on("pg");
+    c.execute("DROP TABLE IF EXISTS async_lanes_t");
+    c.execute("CREATE TABLE async_lanes_t (id INT PRIMARY KEY, v INT)");
+    const uint64_t acquires_before = c.pool_status().acquires;
+
+    const int n = 2000;
+    std::atomic<int> ok{0}, inserted{0}, wrong_setting{0}, failed{0};
+    std::atomic<int64_t> sum{0};
+    std::string first_failure;
+    std::mutex mu;
+    auto fail = [&](const std::exception_ptr &e) {
+        ++failed;
+        std::lock_guard<std::mutex> lock(mu);
+        if (first_failure.empty()) first_failure = what_of(e);
+    };
+    for (int i = 0; i < n; ++i) {
+        c.async_query("SELECT ? + 0", {i}, [&](std::exception_ptr e, Result r) {
+            if (e) return fail(e);
+            sum += r[0][0].as<int64_t>();
+            ++ok;
+        });
+        if (i % 10 == 0)
+            c.async_execute("INSERT INTO async_lanes_t (id, v) VALUES (?, ?)", {i, i * 2},
+                            [&](std::exception_ptr e, ExecResult r) {
+                                if (e) return fail(e);
+                                if (r.affected_rows == 1) ++inserted;
+                            });
+        if (i % 100 == 50) {
+            // Changes its session: it runs on a lease of its own, and the
+            // session is reset before anyone else gets it.
+            c.async_execute("SET application_name = 'changed_by_set'", {}, [&](std::exception_ptr e, ExecResult) {
+                if (e) fail(e);
+            });
+            c.async_query("SELECT current_setting('application_name')", {}, [&](std::exception_ptr e, Result r) {
+                if (e) return fail(e);
+                if (r[0][0].as<std::string>() != "ilana_lanes") ++wrong_setting;
+            });
+        }
+    }
+    run_on(io, 1);
+    INFO(first_failure);
+    CHECK(failed == 0);
+    CHECK(ok == n);
+    CHECK(sum == int64_t(n) * (n - 1) / 2);
+    CHECK(inserted == n / 10);
+    CHECK(wrong_setting == 0);
+    CHECK(c.query("SELECT count(*), sum(v) FROM async_lanes_t")[0][1].as<int64_t>() == 2 * (n / 10) * (n - 10) / 2);
+    // ~2 240 statements took a few dozen leases: the lanes', and the SETs'
+    // own (a lease per statement would be one each).
+    const uint64_t leases = c.pool_status().acquires - acquires_before;
+    INFO("leases: " << leases);
+    CHECK(leases < 200);
+    const Connection::PoolStatus st = c.pool_status();
+    CHECK(st.in_use == 0); // idle lanes went back
+    CHECK(st.created <= 2);
+    CHECK(st.resets >= 1); // the SETs' sessions were reset
+    c.execute("DROP TABLE async_lanes_t");
+}
+
+TEST_CASE("async: a blocking caller gets a session while async statements keep every lane busy",
+          "[async][pg][lanes][threads]") {
+    ILANA_REQUIRE_PG();
+    TempDir dir;
+    Database db = Database::open(
+        dir.write("ilana.config.json", three_databases(dir, 2, R"(, "acquireTimeoutMillis": 3000)")), options());
+    asio::io_context io;
+    use_executor(db, io.get_executor());
+    Connection c = db.on("pg");
+    std::atomic<bool> stop{false};
+    std::atomic<int> async_done{0}, async_failed{0};
+    // 200 clients, each sending its next statement when the last answered.
+    std::function<void()> client = [&] {
+        c.async_query("SELECT pg_sleep(0.001)", {}, [&](std::exception_ptr e, Result) {
+            if (e) ++async_failed;
+            else ++async_done;
+            if (!stop) client();
+        });
+    };
+    for (int i = 0; i < 200; ++i) client();
+    std::thread loop([&] { io.run(); });
+    ilana_test::eventually([&] { return async_done > 500; }, 20s);
+    int blocking_ok = 0;
+    std::string error;
+    for (int i = 0; i < 20; ++i) {
+        try {
+            Session s = c.acquire();
+            s.query("SELECT 1");
+            ++blocking_ok;
+        } catch (const std::exception &e) {
+            error = e.what();
+        }
+    }
+    stop = true;
+    loop.join();
+    INFO(error);
+    CHECK(blocking_ok == 20);
+    CHECK(async_failed == 0);
+    CHECK(c.pool_status().in_use == 0);
+}
+
+TEST_CASE("async: reads on a lane whose session is killed are retried on another, none fails",
+          "[async][pg][lanes]") {
+    ILANA_REQUIRE_PG();
+    TempDir dir;
+    const std::string path = dir.write(
+        "ilana.config.json",
+        R"({"connections": {"pg": {"client": "postgres", "connection": )" +
+            ilana_test::pg_connection_json(R"("application_name": "ilana_lanes_kill")") +
+            R"(, "pool": {"max": 2}, "retry": {"maxAttempts": 3, "initialDelayMs": 10, "maxDelayMs": 20}}}})");
+    std::atomic<int> retries{0};
+    Hooks hooks;
+    hooks.on_retry = [&](const std::string &, int, const Error &, std::chrono::milliseconds) { ++retries; };
+    Database db = Database::open(path, options(hooks));
+    Database killer = Database::open(path, options());
+    asio::io_context io;
+    use_executor(db, io.get_executor());
+    Connection c = db.on("pg");
+    std::atomic<int> ok{0}, failed{0};
+    std::string error;
+    for (int i = 0; i < 400; ++i)
+        c.async_query("SELECT ?::int, pg_sleep(0.002)", {i}, [&](std::exception_ptr e, Result) {
+            if (e) {
+                ++failed;
+                error = what_of(e);
+            } else {
+                ++ok;
+            }
+        });
+    // Once statements run, the lanes' sessions die on the server.
+    asio::steady_timer kill(io, 50ms);
+    kill.async_wait([&](const boost::system::error_code &) {
+        killer.on("pg").query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE application_name = 'ilana_lanes_kill' AND pid <> pg_backend_pid()");
+    });
+    io.run();
+    INFO(error);
+    CHECK(failed == 0);
+    CHECK(ok == 400);
+    CHECK(retries >= 1);
+    CHECK(c.pool_status().in_use == 0);
+}

@@ -91,7 +91,10 @@ public:
     struct Impl {
         virtual ~Impl() = default;
         virtual void complete(std::exception_ptr error, T value) = 0;
-        virtual void on_cancel(std::function<void()> action) = 0;
+        // Registers the core's cancel action with the handler's
+        // cancellation slot; false when the handler has none (nothing can
+        // cancel the operation then).
+        virtual bool on_cancel(std::function<void()> action) = 0;
     };
     AsyncCompletion() = default;
     explicit AsyncCompletion(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -102,8 +105,8 @@ public:
     // Calls `action` (from the thread that emits the cancellation) when the
     // handler's cancellation slot is emitted before completion; nothing when
     // the handler has no slot.
-    void on_cancel(std::function<void()> action) {
-        if (impl_) impl_->on_cancel(std::move(action));
+    bool on_cancel(std::function<void()> action) {
+        return impl_ && impl_->on_cancel(std::move(action));
     }
     explicit operator bool() const noexcept { return static_cast<bool>(impl_); }
 
@@ -118,9 +121,10 @@ public:
         : handler_(std::move(handler)), work_(boost::asio::get_associated_executor(handler_, io)),
           slot_(boost::asio::get_associated_cancellation_slot(handler_)) {}
 
-    void on_cancel(std::function<void()> action) override {
-        if (!slot_.is_connected()) return;
+    bool on_cancel(std::function<void()> action) override {
+        if (!slot_.is_connected()) return false;
         slot_.template emplace<CancelAction>(std::move(action));
+        return true;
     }
 
     // Always by post: never inside the initiating call, and the slot is

@@ -8,7 +8,64 @@ namespace ilana::detail {
 
 namespace {
 bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// Where the first word starts: after spaces, '(' and comments.
+size_t first_word_at(std::string_view sql) {
+    size_t i = 0;
+    while (i < sql.size()) {
+        if (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(') {
+            ++i;
+        } else if (sql.compare(i, 2, "--") == 0) {
+            size_t nl = sql.find('\n', i);
+            i = nl == std::string_view::npos ? sql.size() : nl + 1;
+        } else if (sql.compare(i, 2, "/*") == 0) {
+            size_t end = sql.find("*/", i + 2);
+            i = end == std::string_view::npos ? sql.size() : end + 2;
+        } else {
+            break;
+        }
+    }
+    return i;
+}
+
+char upper(char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); }
+
+// `word` (upper case) occurs in `sql` as a whole word, in any case.
+bool has_word(std::string_view sql, std::string_view word) {
+    for (size_t i = 0; i + word.size() <= sql.size(); ++i) {
+        if (i > 0 && is_word_char(sql[i - 1])) continue;
+        size_t k = 0;
+        while (k < word.size() && upper(sql[i + k]) == word[k]) ++k;
+        if (k == word.size() && (i + k == sql.size() || !is_word_char(sql[i + k]))) return true;
+    }
+    return false;
+}
 } // namespace
+
+bool may_share_session(std::string_view sql) {
+    size_t i = first_word_at(sql);
+    std::string word;
+    while (i < sql.size() && is_word_char(sql[i]) && word.size() < 8) word += upper(sql[i++]);
+    const bool query = word == "SELECT" || word == "VALUES" || word == "TABLE" || word == "WITH";
+    if (!query && word != "INSERT" && word != "UPDATE" && word != "DELETE") return false;
+    // One statement: nothing after a ';' but spaces.
+    const size_t semi = sql.find(';');
+    if (semi != std::string_view::npos && sql.find_first_not_of(" \t\r\n;", semi) != std::string_view::npos)
+        return false;
+    // User variables (MariaDB @x, @@session.x) and what reads or changes the
+    // session: its temporary objects, locks, settings, last ids.
+    if (sql.find('@') != std::string_view::npos) return false;
+    for (std::string_view w : {"TEMP", "TEMPORARY", "SET_CONFIG", "PG_ADVISORY_LOCK", "PG_ADVISORY_XACT_LOCK",
+                               "PG_TRY_ADVISORY_LOCK", "PG_ADVISORY_LOCK_SHARED", "PG_TRY_ADVISORY_LOCK_SHARED",
+                               "PG_ADVISORY_UNLOCK", "PG_ADVISORY_UNLOCK_ALL", "GET_LOCK", "RELEASE_LOCK",
+                               "RELEASE_ALL_LOCKS", "LASTVAL", "CURRVAL", "LAST_INSERT_ID", "SETVAL", "FOUND_ROWS",
+                               "ROW_COUNT",  "DBLINK_CONNECT"})
+        if (has_word(sql, w)) return false;
+    // SELECT ... INTO makes a table (PostgreSQL) or sets variables
+    // (MariaDB); INSERT needs its INTO.
+    if (query && has_word(sql, "INTO")) return false;
+    return true;
+}
 
 bool is_read_only(std::string_view sql) {
     size_t i = 0;

@@ -12,4 +12,13 @@ namespace ilana::detail {
 // ...): re-running them after a lost connection cannot apply anything twice.
 bool is_read_only(std::string_view sql);
 
+// True for one plain SELECT / VALUES / TABLE / WITH / INSERT / UPDATE /
+// DELETE that leaves nothing on its session once it completed in
+// autocommit: no transaction block, SET, temporary table, lock function,
+// user variable, SELECT ... INTO, last-insert id or sequence value read
+// back, and no second statement. The async API pipelines only these on a
+// session it shares between callers (db/async/async_lanes.hpp); the test
+// is conservative (a word in a string literal counts too).
+bool may_share_session(std::string_view sql);
+
 } // namespace ilana::detail

@@ -17,6 +17,7 @@
 // own thread. Nothing blocking runs under that mutex.
 #include <ilana/async.hpp>
 
+#include "async/async_lanes.hpp"
 #include "async/async_runtime.hpp"
 #include "common/error_factory.hpp"
 #include "common/sql_kind.hpp"
@@ -88,11 +89,18 @@ public:
           timeout_ms_(timeout_ms), done_(std::move(done)), prepared_(prepared), prepared_owner_(std::move(owner)),
           timer_(rt_.io()) {}
 
-    // Connection::async_*: a session leased per attempt.
+    // Connection::async_* and Statement::async_*: a session leased per
+    // attempt, or a place on one of the connection's lanes (a session
+    // shared by pipelined statements, async_lanes.hpp) for a statement that
+    // leaves nothing on its session and that nothing cancels on the server
+    // (a cancel request stops whatever statement the server runs).
     void start_per_call() {
         mode_ = Mode::per_call;
-        watch_cancel();
-        if (cs_->target->driver->async_api() == nullptr) return run_blocking_per_call();
+        const bool cancellable = watch_cancel();
+        const ilana_async_api *api = cs_->target->driver->async_api();
+        if (api == nullptr) return run_blocking_per_call();
+        on_lanes_ = (api->flags & ILANA_ASYNC_PIPELINE) != 0 && !cancellable && timeout_ms_ == 0 &&
+                    prepared_ == nullptr && may_share_session(sql_);
         acquire();
     }
 
@@ -113,9 +121,10 @@ public:
 private:
     enum class Phase { idle, acquiring, running, pausing, finished };
 
-    void watch_cancel() {
+    // True when the handler can cancel the call.
+    bool watch_cancel() {
         std::weak_ptr<StatementCall> weak = this->shared_from_this();
-        done_.on_cancel([weak] {
+        return done_.on_cancel([weak] {
             if (auto self = weak.lock()) self->cancel(false);
         });
     }
@@ -123,6 +132,7 @@ private:
     // ---- per call ------------------------------------------------------
 
     void acquire() {
+        if (on_lanes_) return acquire_lane();
         std::shared_ptr<detail::Pool> pool;
         try {
             pool = cs_->pool().shared_from_this();
@@ -148,6 +158,33 @@ private:
         timer_.expires_after(std::chrono::milliseconds(limit));
         timer_.async_wait([self, a, pool](const boost::system::error_code &ec) {
             if (!ec) pool->abandon_async(*a, /*timed_out=*/true);
+        });
+    }
+
+    void acquire_lane() {
+        std::shared_ptr<AsyncLanes> lanes;
+        try {
+            if (cs_->forward.load(std::memory_order_acquire) != nullptr) cs_ = ConnectionState::live_shared(cs_);
+            lanes = AsyncLanes::of(*cs_);
+        } catch (...) {
+            return deliver(std::current_exception());
+        }
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            if (phase_ == Phase::finished) return;
+            phase_ = Phase::acquiring;
+            lanes_ = lanes;
+        }
+        lanes->assign([self = this->shared_from_this()](const std::shared_ptr<AsyncLanes::Lane> &lane,
+                                                        std::exception_ptr error) {
+            if (error) return self->leased(nullptr, std::move(error)); // a reload's pool, or the lease's error
+            {
+                std::lock_guard<std::mutex> lock(self->mu_);
+                self->lane_ = lane;
+                self->session_ = lane->session;
+                self->phase_ = Phase::running;
+            }
+            asio::post(lane->session->strand(), [self] { self->submit(); });
         });
     }
 
@@ -336,6 +373,15 @@ private:
             pool = pool_;
         }
         if (!session) return deliver_or_retry(std::move(error));
+        if (lane_) {
+            // Delivered first: the caller's handler is posted before the
+            // lane's idle check, so a caller that goes on at once finds
+            // the lane still there.
+            std::shared_ptr<AsyncLanes::Lane> lane = std::move(lane_);
+            deliver_or_retry(std::move(error));
+            lanes_->completed(lane);
+            return;
+        }
         auto self = this->shared_from_this();
         asio::post(session->strand(), [self, session, pc = std::move(pc), pool, error = std::move(error)]() mutable {
             session->quiesce();
@@ -483,6 +529,9 @@ private:
     std::chrono::steady_clock::time_point acquire_started_;
     std::unique_ptr<PooledConnection> pc_;
     std::shared_ptr<AsyncSession> session_;
+    bool on_lanes_ = false;
+    std::shared_ptr<AsyncLanes> lanes_;
+    std::shared_ptr<AsyncLanes::Lane> lane_; // on the session's strand
     int attempt_ = 1;
     bool cancel_requested_ = false, timed_out_ = false;
     int cancels_in_flight_ = 0;

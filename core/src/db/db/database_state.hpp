@@ -29,6 +29,7 @@ namespace ilana {
 namespace detail {
 
 class AsyncRuntime; // db/async/async_runtime.hpp
+class AsyncLanes;   // db/async/async_lanes.hpp
 
 struct ConnectionState {
     std::string name;
@@ -54,6 +55,10 @@ struct ConnectionState {
     // The Database's async machinery (the async API's executor and
     // workers), shared by all its connections and tenant pools.
     std::shared_ptr<AsyncRuntime> async_runtime;
+    // The sessions this connection's pipelined async statements share
+    // (AsyncLanes::of, made on the first one).
+    std::once_flag lanes_once;
+    std::shared_ptr<AsyncLanes> async_lanes;
     // The budget of the connection's server ("server"), null without one.
     std::shared_ptr<ServerBudget> budget;
     std::once_flag pool_once;

@@ -701,6 +701,16 @@ bool Pool::closed() const noexcept {
     return closed_;
 }
 
+int Pool::max_size() const noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    return max_;
+}
+
+int Pool::waiter_count() const noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bag_.census().waiters;
+}
+
 PoolStats Pool::stats() const {
     std::lock_guard<std::mutex> lock(mu_);
     PoolStats s;

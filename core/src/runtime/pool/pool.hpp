@@ -206,6 +206,11 @@ public:
     void resize(int min, int max) noexcept;
 
     PoolStats stats() const;
+    // For a holder of long leases (the async API's pipelined lanes): the
+    // pool's max now, and how many callers wait for a session (it gives
+    // its leases back as soon as it can then). Cheaper than stats().
+    int max_size() const noexcept;
+    int waiter_count() const noexcept;
 
     // The server budget this pool shares (null: none).
     const ServerBudget *budget() const noexcept { return budget_.get(); }

@@ -1,0 +1,177 @@
+#include "async/async_lanes.hpp"
+
+#include "db/database_state.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <utility>
+
+namespace ilana::detail {
+
+namespace asio = boost::asio;
+
+std::shared_ptr<AsyncLanes> AsyncLanes::of(ConnectionState &cs) {
+    std::call_once(cs.lanes_once, [&cs] {
+        cs.async_lanes = std::make_shared<AsyncLanes>(cs.pool().shared_from_this(), cs.async_runtime,
+                                                      cs.config.pool.acquire_timeout_ms);
+    });
+    return cs.async_lanes;
+}
+
+void AsyncLanes::assign(Assigned assigned) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!waiting_.empty()) { // in turn behind those that wait already
+        waiting_.push_back(std::move(assigned));
+        Ready ready;
+        const int to_open = serve_waiting_locked(ready);
+        lock.unlock();
+        run(ready, to_open);
+        return;
+    }
+    loads_.clear();
+    for (const auto &lane : open_) loads_.push_back(lane->in_flight);
+    const lane_policy::Placement p = lane_policy::place(loads_, opening_, pool_->max_size());
+    if (p.open) ++opening_;
+    if (p.lane < 0) {
+        waiting_.push_back(std::move(assigned));
+        lock.unlock();
+        if (p.open) open_lane();
+        return;
+    }
+    std::shared_ptr<Lane> lane = open_[static_cast<size_t>(p.lane)];
+    ++lane->in_flight;
+    lock.unlock();
+    if (p.open) open_lane();
+    assigned(lane, nullptr);
+}
+
+int AsyncLanes::serve_waiting_locked(Ready &ready) {
+    int to_open = 0;
+    while (!waiting_.empty()) {
+        loads_.clear();
+        for (const auto &lane : open_) loads_.push_back(lane->in_flight);
+        const lane_policy::Placement p = lane_policy::place(loads_, opening_, pool_->max_size());
+        if (p.open) {
+            ++opening_;
+            ++to_open;
+        }
+        if (p.lane < 0) break;
+        std::shared_ptr<Lane> lane = open_[static_cast<size_t>(p.lane)];
+        ++lane->in_flight;
+        ready.emplace_back(std::move(waiting_.front()), std::move(lane));
+        waiting_.pop_front();
+    }
+    return to_open;
+}
+
+void AsyncLanes::run(Ready &ready, int to_open) {
+    for (int i = 0; i < to_open; ++i) open_lane();
+    for (auto &[assigned, lane] : ready) assigned(lane, nullptr);
+}
+
+// A lane is leased like any session (the pool's FIFO, its budget, a
+// connect on a worker), bounded by acquireTimeoutMillis.
+void AsyncLanes::open_lane() {
+    struct Deadline {
+        explicit Deadline(const asio::any_io_executor &io) : timer(io) {}
+        std::mutex mu;
+        bool served = false;
+        asio::steady_timer timer;
+    };
+    auto deadline = std::make_shared<Deadline>(rt_->io());
+    auto self = shared_from_this();
+    std::shared_ptr<AsyncAcquire> a;
+    try {
+        a = pool_->acquire_async(*rt_, [self, deadline](std::unique_ptr<PooledConnection> pc, std::exception_ptr error) {
+            {
+                std::lock_guard<std::mutex> lock(deadline->mu);
+                deadline->served = true;
+                deadline->timer.cancel();
+            }
+            self->opened(std::move(pc), std::move(error));
+        });
+    } catch (...) {
+        opened(nullptr, std::current_exception());
+        return;
+    }
+    std::lock_guard<std::mutex> lock(deadline->mu);
+    if (deadline->served) return;
+    deadline->timer.expires_after(std::chrono::milliseconds(std::max<int64_t>(0, acquire_timeout_ms_)));
+    deadline->timer.async_wait([a, pool = pool_](const boost::system::error_code &ec) {
+        if (!ec) pool->abandon_async(*a, /*timed_out=*/true);
+    });
+}
+
+void AsyncLanes::opened(std::unique_ptr<PooledConnection> pc, std::exception_ptr error) {
+    std::unique_lock<std::mutex> lock(mu_);
+    --opening_;
+    if (error) {
+        // The statements waiting for a lane fail with the lease's error
+        // (each call retries or reports it) when no other lane will serve
+        // them.
+        if (!open_.empty() || opening_ > 0) return;
+        std::deque<Assigned> failed;
+        failed.swap(waiting_);
+        lock.unlock();
+        for (auto &assigned : failed) assigned(nullptr, error);
+        return;
+    }
+    auto lane = std::make_shared<Lane>();
+    lane->session = AsyncSession::of(*pc, *rt_);
+    lane->pc = std::move(pc);
+    open_.push_back(lane);
+    Ready ready;
+    const int to_open = serve_waiting_locked(ready);
+    if (lane->in_flight == 0) post_release_check_locked(lane); // leased for nothing: back soon
+    lock.unlock();
+    run(ready, to_open);
+}
+
+void AsyncLanes::completed(const std::shared_ptr<Lane> &lane) {
+    // The lane goes back when its session broke (the pool discards it), the
+    // pool closed (a reload retired it), or others wait for a session
+    // (beyond this lanes' own leases being opened).
+    const int waiting_for_pool = pool_->waiter_count();
+    const bool give_back = lane->session->conn().broken() || pool_->closed();
+    Ready ready;
+    int to_open = 0;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        --lane->in_flight;
+        if (!lane->closing && (give_back || waiting_for_pool > opening_)) take_out_locked(lane);
+        if (!waiting_.empty()) to_open = serve_waiting_locked(ready);
+        if (lane->in_flight == 0) post_release_check_locked(lane);
+    }
+    run(ready, to_open);
+}
+
+// After the completions of the moment were delivered (their handlers were
+// posted first and may have given the lane new statements): an idle lane
+// is not held.
+void AsyncLanes::post_release_check_locked(const std::shared_ptr<Lane> &lane) {
+    if (lane->release_posted) return;
+    lane->release_posted = true;
+    asio::post(lane->session->strand(), [self = shared_from_this(), lane] { self->release_if_idle(lane); });
+}
+
+void AsyncLanes::release_if_idle(const std::shared_ptr<Lane> &lane) {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        lane->release_posted = false;
+        if (lane->in_flight > 0 || !lane->pc) return;
+        if (!lane->closing) take_out_locked(lane);
+    }
+    // Out of the open lanes with nothing in flight: nobody else reaches it.
+    lane->session->quiesce();
+    std::unique_ptr<PooledConnection> pc = std::move(lane->pc);
+    pc->async_state.reset();
+    pool_->release(std::move(pc));
+}
+
+void AsyncLanes::take_out_locked(const std::shared_ptr<Lane> &lane) {
+    lane->closing = true;
+    open_.erase(std::remove(open_.begin(), open_.end(), lane), open_.end());
+}
+
+} // namespace ilana::detail

@@ -1,0 +1,91 @@
+// Pipelined async statements of one connection (README "Asynchronous API",
+// DESIGN-NOTES "Asynchronous API: the core side").
+//
+// A per-call async statement normally leases a session for itself, like a
+// blocking call. On a driver that pipelines (ILANA_ASYNC_PIPELINE) that
+// wastes what pipelining gives: one statement per session and round trip,
+// and a lease, a socket registration and several event-loop hops per
+// statement. So Connection::async_query / async_execute statements that
+// leave nothing behind on their session (may_share_session) run on a
+// "lane" instead: a session the connection's AsyncLanes has leased from the
+// pool and keeps while statements are in flight on it, several of them
+// pipelined. A lane goes back to the pool when it is idle (nothing in
+// flight after the completions of the moment were delivered), when its
+// session broke, and as soon as the pool has callers waiting (a blocking
+// caller or a Session waits at most for the statements already on it).
+#pragma once
+
+#ifndef ILANA_CORE_LAYER_DB
+#error "async/async_lanes.hpp is the db layer's own"
+#endif
+
+#include "async/async_runtime.hpp"
+#include "async/lane_policy.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace ilana::detail {
+
+struct ConnectionState;
+
+class AsyncLanes : public std::enable_shared_from_this<AsyncLanes> {
+public:
+    struct Lane {
+        std::unique_ptr<PooledConnection> pc;
+        std::shared_ptr<AsyncSession> session;
+        int in_flight = 0;    // assigned and not yet completed (the lanes' mutex)
+        bool closing = false; // out of the open lanes: released once idle
+        bool release_posted = false;
+    };
+    // Called once with the lane the statement was given (its slot counted
+    // in in_flight: submit on the lane's strand, then completed()) or the
+    // error of leasing one. Never called under the lanes' mutex.
+    using Assigned = std::function<void(const std::shared_ptr<Lane> &, std::exception_ptr)>;
+
+    // `acquire_timeout_ms` bounds the lease of a lane (a statement waiting
+    // for its first lane fails with the pool's timeout after it).
+    AsyncLanes(std::shared_ptr<Pool> pool, std::shared_ptr<AsyncRuntime> rt, int64_t acquire_timeout_ms)
+        : pool_(std::move(pool)), rt_(std::move(rt)), acquire_timeout_ms_(acquire_timeout_ms) {}
+
+    // The lanes of `cs` (made on its first pipelined statement; they live
+    // as long as `cs` and the lanes and statements in flight).
+    static std::shared_ptr<AsyncLanes> of(ConnectionState &cs);
+
+    void assign(Assigned assigned);
+    // A statement of `lane` completed. On the lane's strand, after its
+    // result was read and closed.
+    void completed(const std::shared_ptr<Lane> &lane);
+
+private:
+    using Ready = std::vector<std::pair<Assigned, std::shared_ptr<Lane>>>;
+    // Hands waiting statements to open lanes while they have room (into
+    // `ready`, to be told outside the mutex) and counts the lanes to open
+    // for those left; returns how many. With mu_ held.
+    int serve_waiting_locked(Ready &ready);
+    // Outside the mutex: opens `to_open` lanes, tells `ready` their lanes.
+    void run(Ready &ready, int to_open);
+    void open_lane(); // counted in opening_ already
+    void opened(std::unique_ptr<PooledConnection> pc, std::exception_ptr error);
+    void post_release_check_locked(const std::shared_ptr<Lane> &lane);
+    void release_if_idle(const std::shared_ptr<Lane> &lane);
+    void take_out_locked(const std::shared_ptr<Lane> &lane);
+
+    const std::shared_ptr<Pool> pool_;
+    const std::shared_ptr<AsyncRuntime> rt_;
+    const int64_t acquire_timeout_ms_;
+    std::mutex mu_;
+    std::vector<std::shared_ptr<Lane>> open_; // taking statements
+    int opening_ = 0;                         // lanes being leased
+    std::deque<Assigned> waiting_;            // statements no lane had room for
+    std::vector<int> loads_;                  // lane_policy::place's input, reused
+};
+
+} // namespace ilana::detail
