@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 namespace ilana::detail {
 
@@ -28,24 +29,29 @@ size_t first_word_at(std::string_view sql) {
     return i;
 }
 
-char upper(char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); }
-
-// `word` (upper case) occurs in `sql` as a whole word, in any case.
-bool has_word(std::string_view sql, std::string_view word) {
-    for (size_t i = 0; i + word.size() <= sql.size(); ++i) {
-        if (i > 0 && is_word_char(sql[i - 1])) continue;
-        size_t k = 0;
-        while (k < word.size() && upper(sql[i + k]) == word[k]) ++k;
-        if (k == word.size() && (i + k == sql.size() || !is_word_char(sql[i + k]))) return true;
-    }
-    return false;
+// ASCII only, without the locale: this runs on every pipelined statement.
+bool ascii_word_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
+char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
+// Words that make a statement read or leave session state (upper case).
+constexpr std::string_view kSessionWords[] = {
+    "TEMP", "TEMPORARY", "SET_CONFIG", "PG_ADVISORY_LOCK", "PG_ADVISORY_XACT_LOCK", "PG_TRY_ADVISORY_LOCK",
+    "PG_ADVISORY_LOCK_SHARED", "PG_TRY_ADVISORY_LOCK_SHARED", "PG_ADVISORY_UNLOCK", "PG_ADVISORY_UNLOCK_ALL",
+    "GET_LOCK", "RELEASE_LOCK", "RELEASE_ALL_LOCKS", "LASTVAL", "CURRVAL", "LAST_INSERT_ID", "SETVAL",
+    "FOUND_ROWS", "ROW_COUNT", "DBLINK_CONNECT"};
 } // namespace
 
 bool may_share_session(std::string_view sql) {
     size_t i = first_word_at(sql);
-    std::string word;
-    while (i < sql.size() && is_word_char(sql[i]) && word.size() < 8) word += upper(sql[i++]);
+    const size_t first = i;
+    while (i < sql.size() && ascii_word_char(sql[i])) ++i;
+    char head[8];
+    const size_t head_len = i - first;
+    if (head_len > sizeof head) return false;
+    for (size_t j = 0; j < head_len; ++j) head[j] = ascii_upper(sql[first + j]);
+    const std::string_view word(head, head_len);
     const bool query = word == "SELECT" || word == "VALUES" || word == "TABLE" || word == "WITH";
     if (!query && word != "INSERT" && word != "UPDATE" && word != "DELETE") return false;
     // One statement: nothing after a ';' but spaces.
@@ -53,17 +59,26 @@ bool may_share_session(std::string_view sql) {
     if (semi != std::string_view::npos && sql.find_first_not_of(" \t\r\n;", semi) != std::string_view::npos)
         return false;
     // User variables (MariaDB @x, @@session.x) and what reads or changes the
-    // session: its temporary objects, locks, settings, last ids.
+    // session: its temporary objects, locks, settings, last ids. SELECT ...
+    // INTO makes a table (PostgreSQL) or sets variables (MariaDB); INSERT
+    // needs its INTO. One pass over the words.
     if (sql.find('@') != std::string_view::npos) return false;
-    for (std::string_view w : {"TEMP", "TEMPORARY", "SET_CONFIG", "PG_ADVISORY_LOCK", "PG_ADVISORY_XACT_LOCK",
-                               "PG_TRY_ADVISORY_LOCK", "PG_ADVISORY_LOCK_SHARED", "PG_TRY_ADVISORY_LOCK_SHARED",
-                               "PG_ADVISORY_UNLOCK", "PG_ADVISORY_UNLOCK_ALL", "GET_LOCK", "RELEASE_LOCK",
-                               "RELEASE_ALL_LOCKS", "LASTVAL", "CURRVAL", "LAST_INSERT_ID", "SETVAL", "FOUND_ROWS",
-                               "ROW_COUNT",  "DBLINK_CONNECT"})
-        if (has_word(sql, w)) return false;
-    // SELECT ... INTO makes a table (PostgreSQL) or sets variables
-    // (MariaDB); INSERT needs its INTO.
-    if (query && has_word(sql, "INTO")) return false;
+    char buf[32];
+    for (size_t k = i; k < sql.size();) {
+        if (!ascii_word_char(sql[k])) {
+            ++k;
+            continue;
+        }
+        const size_t start = k;
+        while (k < sql.size() && ascii_word_char(sql[k])) ++k;
+        const size_t len = k - start;
+        if (len < 4 || len > sizeof buf) continue;
+        for (size_t j = 0; j < len; ++j) buf[j] = ascii_upper(sql[start + j]);
+        const std::string_view w(buf, len);
+        if (query && w == "INTO") return false;
+        for (std::string_view listed : kSessionWords)
+            if (w == listed) return false;
+    }
     return true;
 }
 
