@@ -281,6 +281,9 @@ TEST_CASE("async: retry on a fresh session and the hooks, as for a blocking call
     Database killer = Database::open(path, options());
     Connection c = db.on("pg");
     CHECK(c.async_query("SELECT 1", {}, asio::use_future).get()[0][0].as<int64_t>() == 1);
+    // Its session is given back a moment after its completion (a lane's
+    // idle check): the blocking query below then gets that one.
+    ilana_test::eventually([&] { return c.pool_status().in_use == 0; });
     // The idle session dies on the server; the next read is retried on a new one.
     const int64_t pid = c.query("SELECT pg_backend_pid()")[0][0].as<int64_t>();
     killer.on("pg").query("SELECT pg_terminate_backend(?::int)", {pid});

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -187,4 +188,29 @@ TEST_CASE("hooks: one that throws is logged with its name and what it threw, and
     CHECK(contains(text.text(), "hook onQuery threw: query-boom (ignored)"));
     CHECK(contains(text.text(), "hook onError threw: error-boom (ignored)"));
     CHECK(contains(text.text(), "hook onPoolEvicted threw a non-exception (ignored)"));
+}
+
+// Every Database loads its drivers and calls their init; a driver built
+// with the SDK keeps the services table of its first init. That table must
+// outlive the Database that gave it (found by ASan: a server notice logged
+// through the table of a Database dropped before, in async_api_test).
+TEST_CASE("a driver's notices are logged with its id after the Database that loaded it first is gone",
+          "[log][pg]") {
+    ILANA_REQUIRE_PG();
+    TempDir dir;
+    const std::string path = dir.write(
+        "ilana.config.json",
+        R"({"connections": {"pg": {"client": "postgres", "connection": )" + ilana_test::pg_connection_json() + "}}}");
+    const OpenOptions opts{"", {ILANA_TEST_PLUGIN_DIR}, {}};
+    std::optional<Database> first = Database::open(path, opts);
+    first->on("pg").query("SELECT 1");
+    Database second = Database::open(path, opts);
+    second.on("pg").query("SELECT 1");
+    first.reset(); // the first init's Database, its pools and its LoadedDriver
+    ilana_test::LogCapture logs;
+    second.on("pg").execute("DO $$ BEGIN RAISE NOTICE 'notice after the first Database, %', 42; END $$");
+    const std::string text = logs.text();
+    INFO(text);
+    CHECK(contains(text, "driver=org.ilana.postgres conn=pg"));
+    CHECK(contains(text, "notice after the first Database, 42"));
 }

@@ -35,6 +35,8 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 
+#include <optional>
+
 namespace ilana {
 
 namespace asio = boost::asio;
@@ -86,8 +88,7 @@ public:
                   AsyncCompletion<T> done, const PreparedState *prepared = nullptr,
                   std::shared_ptr<PreparedState> owner = nullptr)
         : cs_(std::move(cs)), rt_(*cs_->async_runtime), sql_(std::move(sql)), params_(std::move(params)),
-          timeout_ms_(timeout_ms), done_(std::move(done)), prepared_(prepared), prepared_owner_(std::move(owner)),
-          timer_(rt_.io()) {}
+          timeout_ms_(timeout_ms), done_(std::move(done)), prepared_(prepared), prepared_owner_(std::move(owner)) {}
 
     // Connection::async_* and Statement::async_*: a session leased per
     // attempt, or a place on one of the connection's lanes (a session
@@ -155,8 +156,9 @@ private:
         if (phase_ != Phase::acquiring) return; // served already
         acquiring_ = a;
         const int64_t limit = std::max<int64_t>(0, cs_->config.pool.acquire_timeout_ms);
-        timer_.expires_after(std::chrono::milliseconds(limit));
-        timer_.async_wait([self, a, pool](const boost::system::error_code &ec) {
+        timer_.emplace(rt_.io());
+        timer_->expires_after(std::chrono::milliseconds(limit));
+        timer_->async_wait([self, a, pool](const boost::system::error_code &ec) {
             if (!ec) pool->abandon_async(*a, /*timed_out=*/true);
         });
     }
@@ -191,7 +193,7 @@ private:
     void leased(std::unique_ptr<PooledConnection> pc, std::exception_ptr error) {
         std::unique_lock<std::mutex> lock(mu_);
         acquiring_.reset();
-        timer_.cancel();
+        if (timer_) timer_->cancel();
         if (error) {
             phase_ = Phase::idle;
             lock.unlock();
@@ -412,8 +414,9 @@ private:
                 phase_ = Phase::pausing;
                 started_ = {};
                 value_ = T{};
-                timer_.expires_after(delay);
-                timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code &ec) {
+                timer_.emplace(rt_.io());
+                timer_->expires_after(delay);
+                timer_->async_wait([self = this->shared_from_this()](const boost::system::error_code &ec) {
                     if (!ec) self->acquire();
                     else self->deliver(make_error_ptr(Error("[" + self->cs_->name + "] the call was canceled",
                                                             ErrorClass::canceled, self->cs_->name)));
@@ -424,12 +427,26 @@ private:
         deliver(std::move(error));
     }
 
+    // The call's own Asio objects (its timers, the session's strand and
+    // socket it held) go before the completion is posted: what is left of
+    // the call may be released on a worker thread after the caller's
+    // handler ran and the host's io_context is gone.
     void deliver(std::exception_ptr error) {
+        std::optional<asio::steady_timer> timer, statement_timer;
+        std::shared_ptr<AsyncSession> session;
         {
             std::lock_guard<std::mutex> lock(mu_);
             if (phase_ == Phase::finished) return;
             phase_ = Phase::finished;
+            timer = std::move(timer_);
+            timer_.reset();
+            statement_timer = std::move(statement_timer_); // on the session's strand, or never armed
+            statement_timer_.reset();
+            session = std::move(session_);
         }
+        timer.reset();
+        statement_timer.reset();
+        session.reset();
         done_(std::move(error), error ? T{} : std::move(value_));
     }
 
@@ -449,7 +466,7 @@ private:
             return;
         }
         if (phase_ == Phase::pausing) {
-            timer_.cancel();
+            if (timer_) timer_->cancel();
             return;
         }
         if (phase_ != Phase::running || !session_) return;
@@ -523,7 +540,7 @@ private:
 
     std::mutex mu_;
     Phase phase_ = Phase::idle;
-    asio::steady_timer timer_; // the acquire deadline, the retry pause
+    std::optional<asio::steady_timer> timer_; // the acquire deadline, the retry pause (made when needed)
     std::shared_ptr<AsyncAcquire> acquiring_;
     std::shared_ptr<Pool> pool_;
     std::chrono::steady_clock::time_point acquire_started_;
@@ -549,7 +566,7 @@ private:
 class AcquireCall : public std::enable_shared_from_this<AcquireCall> {
 public:
     AcquireCall(std::shared_ptr<ConnectionState> cs, AsyncCompletion<Session> done)
-        : cs_(std::move(cs)), rt_(*cs_->async_runtime), done_(std::move(done)), timer_(rt_.io()) {}
+        : cs_(std::move(cs)), rt_(*cs_->async_runtime), done_(std::move(done)) {}
 
     void start() {
         std::weak_ptr<AcquireCall> weak = shared_from_this();
@@ -579,8 +596,9 @@ private:
         std::lock_guard<std::mutex> lock(mu_);
         if (served_) return;
         acquiring_ = a;
-        timer_.expires_after(std::chrono::milliseconds(std::max<int64_t>(0, cs_->config.pool.acquire_timeout_ms)));
-        timer_.async_wait([a, pool](const boost::system::error_code &ec) {
+        timer_.emplace(rt_.io());
+        timer_->expires_after(std::chrono::milliseconds(std::max<int64_t>(0, cs_->config.pool.acquire_timeout_ms)));
+        timer_->async_wait([a, pool](const boost::system::error_code &ec) {
             if (!ec) pool->abandon_async(*a, true);
         });
     }
@@ -602,7 +620,7 @@ private:
             std::lock_guard<std::mutex> lock(mu_);
             served_ = true;
             acquiring_.reset();
-            timer_.cancel();
+            if (timer_) timer_->cancel();
         }
         if (error && cs_->forward.load(std::memory_order_acquire) != nullptr) {
             try {
@@ -623,6 +641,13 @@ private:
     }
 
     void deliver(std::exception_ptr error, std::unique_ptr<PooledConnection> pc) {
+        std::optional<asio::steady_timer> timer; // before the completion, as StatementCall::deliver
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            timer = std::move(timer_);
+            timer_.reset();
+        }
+        timer.reset();
         if (error) return done_(std::move(error), InternalAccess::make_session(nullptr, nullptr));
         done_(nullptr, InternalAccess::make_session(cs_, std::move(pc)));
     }
@@ -631,7 +656,7 @@ private:
     AsyncRuntime &rt_;
     AsyncCompletion<Session> done_;
     std::mutex mu_;
-    asio::steady_timer timer_;
+    std::optional<asio::steady_timer> timer_;
     std::shared_ptr<Pool> pool_;
     std::shared_ptr<AsyncAcquire> acquiring_;
     std::chrono::steady_clock::time_point started_;

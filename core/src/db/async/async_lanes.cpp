@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 namespace ilana::detail {
@@ -73,11 +74,13 @@ void AsyncLanes::run(Ready &ready, int to_open) {
 // A lane is leased like any session (the pool's FIFO, its budget, a
 // connect on a worker), bounded by acquireTimeoutMillis.
 void AsyncLanes::open_lane() {
+    // Its timer goes when the lease is served, on whatever thread serves
+    // it (a worker that connected may outlive the host's io_context).
     struct Deadline {
-        explicit Deadline(const asio::any_io_executor &io) : timer(io) {}
+        explicit Deadline(const asio::any_io_executor &io) : timer(std::in_place, io) {}
         std::mutex mu;
         bool served = false;
-        asio::steady_timer timer;
+        std::optional<asio::steady_timer> timer;
     };
     auto deadline = std::make_shared<Deadline>(rt_->io());
     auto self = shared_from_this();
@@ -87,7 +90,7 @@ void AsyncLanes::open_lane() {
             {
                 std::lock_guard<std::mutex> lock(deadline->mu);
                 deadline->served = true;
-                deadline->timer.cancel();
+                deadline->timer.reset(); // cancels the wait
             }
             self->opened(std::move(pc), std::move(error));
         });
@@ -97,8 +100,8 @@ void AsyncLanes::open_lane() {
     }
     std::lock_guard<std::mutex> lock(deadline->mu);
     if (deadline->served) return;
-    deadline->timer.expires_after(std::chrono::milliseconds(std::max<int64_t>(0, acquire_timeout_ms_)));
-    deadline->timer.async_wait([a, pool = pool_](const boost::system::error_code &ec) {
+    deadline->timer->expires_after(std::chrono::milliseconds(std::max<int64_t>(0, acquire_timeout_ms_)));
+    deadline->timer->async_wait([a, pool = pool_](const boost::system::error_code &ec) {
         if (!ec) pool->abandon_async(*a, /*timed_out=*/true);
     });
 }

@@ -22,6 +22,8 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <mutex>
 
 #ifndef ILANA_VERSION
 #define ILANA_VERSION "0.0.0"
@@ -46,7 +48,15 @@ constexpr uint32_t kMinApiSize = offsetof(ilana_driver_api, server_info) + sizeo
 constexpr uint32_t kMinDialectSize = offsetof(ilana_dialect, max_params) + sizeof(uint32_t);
 
 LoadedDriver::LoadedDriver(boost::dll::shared_library lib, std::string path, const ilana_driver_entry *entry)
-    : lib_(std::move(lib)), path_(std::move(path)), entry_(entry) {}
+    : lib_(std::move(lib)), path_(std::move(path)), entry_(entry), host_table_(&host_table_for(path_)) {}
+
+void LoadedDriver::set_identity(std::string id, std::vector<std::string> clients) {
+    id_ = std::move(id);
+    clients_ = std::move(clients);
+    const std::string *none = nullptr;
+    auto *named = new std::string(id_);
+    if (!host_table_->id.compare_exchange_strong(none, named, std::memory_order_acq_rel)) delete named;
+}
 
 LoadedDriver::~LoadedDriver() {
     if (initialised_ && entry_->deinit != nullptr) entry_->deinit();
@@ -97,7 +107,8 @@ namespace {
 // Driver log lines go to the ilana logger, tagged with the driver id and,
 // when tied to a connection, its name (conn_context points to a std::string).
 void host_log(void *context, void *conn_context, ilana_log_level level, const char *message, size_t len) {
-    auto *driver_id = static_cast<const std::string *>(context);
+    const std::string *driver_id =
+        context != nullptr ? static_cast<const HostTable *>(context)->id.load(std::memory_order_acquire) : nullptr;
     auto *conn = static_cast<const std::string *>(conn_context);
     spdlog::level::level_enum lvl = spdlog::level::info;
     switch (level) {
@@ -118,6 +129,31 @@ void host_log(void *context, void *conn_context, ilana_log_level level, const ch
 
 void *host_alloc(void *, size_t size) { return std::malloc(size); }
 void host_free(void *, void *p) { std::free(p); }
+
+} // namespace
+
+HostTable &host_table_for(const std::string &path) {
+    static std::mutex mu;
+    // Never destroyed: a driver may log while the process exits.
+    static auto *tables = new std::map<std::string, std::unique_ptr<HostTable>>();
+    std::lock_guard<std::mutex> lock(mu);
+    std::unique_ptr<HostTable> &t = (*tables)[path];
+    if (!t) {
+        t = std::make_unique<HostTable>();
+        t->host.struct_size = sizeof(ilana_host);
+        t->host.abi_major = ILANA_ABI_MAJOR;
+        t->host.abi_minor = ILANA_ABI_MINOR;
+        t->host.host_name = "ilana";
+        t->host.host_version = ILANA_VERSION;
+        t->host.log = &host_log;
+        t->host.alloc = &host_alloc;
+        t->host.free = &host_free;
+        t->host.context = t.get();
+    }
+    return *t;
+}
+
+namespace {
 
 bool is_lower_client(const char *s) {
     if (s == nullptr || *s == '\0') return false;
@@ -394,21 +430,9 @@ bool DriverRegistry::load_file(const std::string &path_in) {
         return refuse("entry has no init or deinit function; both are mandatory");
 
     auto driver = std::make_shared<LoadedDriver>(std::move(lib), path, entry);
-    driver->host.struct_size = sizeof(ilana_host);
-    driver->host.abi_major = ILANA_ABI_MAJOR;
-    driver->host.abi_minor = ILANA_ABI_MINOR;
-    driver->host.host_name = "ilana";
-    driver->host.host_version = ILANA_VERSION;
-    driver->host.log = &host_log;
-    driver->host.alloc = &host_alloc;
-    driver->host.free = &host_free;
-    // host.context points at the driver's path until the id is known.
-    static const std::string unknown_id = "?";
-    driver->host.context = const_cast<std::string *>(&unknown_id);
-
     ilana_error err{};
     err.struct_size = sizeof err;
-    if (entry->init(&driver->host, &err) != ILANA_OK)
+    if (entry->init(&driver->host_table().host, &err) != ILANA_OK)
         return refuse(std::string("init failed: ") + (err.message[0] ? err.message : "no message") +
                       "; see the driver's documentation");
     driver->set_initialised();

@@ -8,6 +8,7 @@
 
 #include <boost/dll/shared_library.hpp>
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,21 @@ namespace ilana::detail {
 // when it can: its struct_size must cover ABI v1.0's fields and its
 // placeholder style be one the host writes.
 std::string dialect_problem(const ilana_dialect &dialect);
+
+// The services table given to a driver library's init. Several Databases
+// load one library (each its LoadedDriver, each an init), and a driver
+// built with the SDK keeps the table of its first init for as long as the
+// library stays loaded: a table owned by one LoadedDriver would go with its
+// Database while the driver still logs through it for the others. So there
+// is one table per library path, for the life of the process
+// (host_table_for, never freed).
+struct HostTable {
+    ilana_host host{};
+    // The driver's id for log lines, once a load validated it (host.context
+    // points at this table). Written once; never freed.
+    std::atomic<const std::string *> id{nullptr};
+};
+HostTable &host_table_for(const std::string &path);
 
 class LoadedDriver {
 public:
@@ -61,14 +77,10 @@ public:
     // Marks init as done (so the destructor calls deinit).
     void set_initialised() noexcept { initialised_ = true; }
     // After validation: records id and served clients; log lines from now on
-    // carry the id (host.context points at it).
-    void set_identity(std::string id, std::vector<std::string> clients) {
-        id_ = std::move(id);
-        clients_ = std::move(clients);
-        host.context = &id_;
-    }
-    // The services table given to init; must outlive the driver.
-    ilana_host host{};
+    // carry the id (the library's HostTable gets it once).
+    void set_identity(std::string id, std::vector<std::string> clients);
+    // The services table given to init: the library's, for the process's life.
+    HostTable &host_table() const noexcept { return *host_table_; }
 
 private:
     boost::dll::shared_library lib_;
@@ -77,6 +89,7 @@ private:
     std::string id_;
     std::vector<std::string> clients_;
     bool initialised_ = false;
+    HostTable *host_table_;
 };
 
 } // namespace ilana::detail
