@@ -8,7 +8,10 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+
+#include <fcntl.h>
 
 namespace ilana::detail {
 
@@ -113,7 +116,7 @@ void AsyncSession::quiesce() noexcept {
     if (!queue_.empty() || fd_ < 0) return;
     boost::system::error_code ignored;
     socket_.cancel(ignored);
-    (void)socket_.release(); // the fd is the driver's: deregistered, not closed
+    socket_.close(ignored); // our duplicate (see arm)
     driver_deadline_.cancel();
     fd_ = -1;
 }
@@ -130,11 +133,28 @@ void AsyncSession::submit(std::string_view text, const Value *params, size_t cou
     pump();
 }
 
+// Each statement gets an exception of its own: its call adds its SQL to the
+// Error and hands it to a caller on another thread, so one object shared
+// by the statements of a session would be written and read at once.
 void AsyncSession::fail_all(std::exception_ptr error) noexcept {
+    const Error *facts = nullptr;
+    try {
+        std::rethrow_exception(error);
+    } catch (const Error &e) {
+        facts = &e;
+    } catch (...) {
+    }
     while (!queue_.empty()) {
         Pending p = std::move(queue_.front());
         queue_.pop_front();
-        p.done(nullptr, error);
+        std::exception_ptr own = error;
+        if (facts != nullptr) {
+            try {
+                own = make_error_ptr(Error(*facts));
+            } catch (...) { // out of memory: the shared one
+            }
+        }
+        p.done(nullptr, std::move(own));
     }
 }
 
@@ -180,12 +200,24 @@ void AsyncSession::pump() noexcept {
 
 void AsyncSession::arm(const ilana_async_wait &wait) {
     if (wait.fd != fd_) {
+        // The executor watches a duplicate of the driver's socket, never the
+        // driver's own descriptor: a driver closes its socket when the
+        // connection breaks, its number goes to the next socket opened (a
+        // new session's, registered with the same executor), and taking
+        // the old registration out by number would take out the new one.
+        // Our duplicate stays ours until we close it.
         boost::system::error_code ignored;
         if (fd_ >= 0) {
             socket_.cancel(ignored);
-            (void)socket_.release();
+            socket_.close(ignored);
+            fd_ = -1;
         }
-        socket_.assign(static_cast<int>(wait.fd));
+        const int copy = ::fcntl(static_cast<int>(wait.fd), F_DUPFD_CLOEXEC, 0);
+        if (copy < 0)
+            throw Error("[" + conn_.name() + "] cannot watch the connection's socket (" + std::strerror(errno) +
+                            "): the process may be out of file descriptors",
+                        ErrorClass::connection, conn_.name());
+        socket_.assign(copy);
         fd_ = wait.fd;
     }
     auto self = shared_from_this();

@@ -118,7 +118,7 @@ private:
     boost::asio::strand<boost::asio::any_io_executor> strand_;
     boost::asio::posix::stream_descriptor socket_;
     boost::asio::steady_timer driver_deadline_;
-    int64_t fd_ = -1;
+    int64_t fd_ = -1; // the driver's socket, watched through a duplicate in socket_ (arm)
     // A wait of each kind is outstanding (its handler has not run yet).
     bool read_armed_ = false, write_armed_ = false, deadline_armed_ = false;
     bool pumping_ = false;
