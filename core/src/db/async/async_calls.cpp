@@ -91,16 +91,17 @@ public:
           timeout_ms_(timeout_ms), done_(std::move(done)), prepared_(prepared), prepared_owner_(std::move(owner)) {}
 
     // Connection::async_* and Statement::async_*: a session leased per
-    // attempt, or a place on one of the connection's lanes (a session
-    // shared by pipelined statements, async_lanes.hpp) for a statement that
-    // leaves nothing on its session and that nothing cancels on the server
-    // (a cancel request stops whatever statement the server runs).
+    // attempt, or a place on one of the connection's lanes (sessions the
+    // connection's async statements share, pipelined where the driver
+    // pipelines: async_lanes.hpp) for a statement that leaves nothing on
+    // its session and that nothing cancels on the server (a cancel request
+    // stops whatever statement the server runs).
     void start_per_call() {
         mode_ = Mode::per_call;
         const bool cancellable = watch_cancel();
         const ilana_async_api *api = cs_->target->driver->async_api();
         if (api == nullptr) return run_blocking_per_call();
-        on_lanes_ = (api->flags & ILANA_ASYNC_PIPELINE) != 0 && !cancellable && timeout_ms_ == 0 &&
+        on_lanes_ = !cancellable && timeout_ms_ == 0 &&
                     prepared_ == nullptr && may_share_session(sql_);
         acquire();
     }

@@ -1,6 +1,7 @@
 #include "async/async_lanes.hpp"
 
 #include "db/database_state.hpp"
+#include "plugins/loaded_driver.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -14,8 +15,11 @@ namespace asio = boost::asio;
 
 std::shared_ptr<AsyncLanes> AsyncLanes::of(ConnectionState &cs) {
     std::call_once(cs.lanes_once, [&cs] {
+        const ilana_async_api *api = cs.target->driver->async_api();
+        const bool pipelines = api != nullptr && (api->flags & ILANA_ASYNC_PIPELINE) != 0;
         cs.async_lanes = std::make_shared<AsyncLanes>(cs.pool().shared_from_this(), cs.async_runtime,
-                                                      cs.config.pool.acquire_timeout_ms);
+                                                      cs.config.pool.acquire_timeout_ms,
+                                                      pipelines ? lane_policy::max_depth : 1);
     });
     return cs.async_lanes;
 }
@@ -32,7 +36,7 @@ void AsyncLanes::assign(Assigned assigned) {
     }
     loads_.clear();
     for (const auto &lane : open_) loads_.push_back(lane->in_flight);
-    const lane_policy::Placement p = lane_policy::place(loads_, opening_, pool_->max_size());
+    const lane_policy::Placement p = lane_policy::place(loads_, opening_, pool_->max_size(), depth_);
     if (p.open) ++opening_;
     if (p.lane < 0) {
         waiting_.push_back(std::move(assigned));
@@ -52,7 +56,7 @@ int AsyncLanes::serve_waiting_locked(Ready &ready) {
     while (!waiting_.empty()) {
         loads_.clear();
         for (const auto &lane : open_) loads_.push_back(lane->in_flight);
-        const lane_policy::Placement p = lane_policy::place(loads_, opening_, pool_->max_size());
+        const lane_policy::Placement p = lane_policy::place(loads_, opening_, pool_->max_size(), depth_);
         if (p.open) {
             ++opening_;
             ++to_open;

@@ -1,18 +1,20 @@
-// Pipelined async statements of one connection (README "Asynchronous API",
-// DESIGN-NOTES "Asynchronous API: the core side").
+// The sessions a connection's async statements share (README "Asynchronous
+// API", DESIGN-NOTES "Asynchronous API: the core side").
 //
-// A per-call async statement normally leases a session for itself, like a
-// blocking call. On a driver that pipelines (ILANA_ASYNC_PIPELINE) that
-// wastes what pipelining gives: one statement per session and round trip,
-// and a lease, a socket registration and several event-loop hops per
-// statement. So Connection::async_query / async_execute statements that
-// leave nothing behind on their session (may_share_session) run on a
-// "lane" instead: a session the connection's AsyncLanes has leased from the
-// pool and keeps while statements are in flight on it, several of them
-// pipelined. A lane goes back to the pool when it is idle (nothing in
-// flight after the completions of the moment were delivered), when its
-// session broke, and as soon as the pool has callers waiting (a blocking
-// caller or a Session waits at most for the statements already on it).
+// A per-call statement leasing a session for itself costs, on the event
+// loop, a pool lease and release, a socket registration and removal and
+// several handler hops, per statement. So Connection::async_query /
+// async_execute statements that leave nothing behind on their session
+// (may_share_session) and that nothing cancels run on a "lane" instead: a
+// session the connection's AsyncLanes has leased from the pool and keeps
+// while statements come, its socket registered once. On a driver that
+// pipelines (ILANA_ASYNC_PIPELINE) up to lane_policy::max_depth of them are
+// in flight on one lane; on one that does not, one at a time, the others
+// waiting here in order for the first lane to come free. A lane goes back
+// to the pool when it is idle (nothing in flight once the completions of
+// the moment were delivered), when its session broke or its pool closed,
+// and as soon as others wait for the pool (a blocking caller or a Session
+// waits at most for the statements already on the lanes).
 #pragma once
 
 #ifndef ILANA_CORE_LAYER_DB
@@ -51,9 +53,13 @@ public:
     using Assigned = std::function<void(const std::shared_ptr<Lane> &, std::exception_ptr)>;
 
     // `acquire_timeout_ms` bounds the lease of a lane (a statement waiting
-    // for its first lane fails with the pool's timeout after it).
-    AsyncLanes(std::shared_ptr<Pool> pool, std::shared_ptr<AsyncRuntime> rt, int64_t acquire_timeout_ms)
-        : pool_(std::move(pool)), rt_(std::move(rt)), acquire_timeout_ms_(acquire_timeout_ms) {}
+    // for its first lane fails with the pool's timeout after it). `depth`:
+    // statements in flight on one lane at most (lane_policy::max_depth on
+    // a driver that pipelines; 1 on one that does not, where a statement
+    // behind another on one session would wait for it while another
+    // session may come free first).
+    AsyncLanes(std::shared_ptr<Pool> pool, std::shared_ptr<AsyncRuntime> rt, int64_t acquire_timeout_ms, int depth)
+        : pool_(std::move(pool)), rt_(std::move(rt)), acquire_timeout_ms_(acquire_timeout_ms), depth_(depth) {}
 
     // The lanes of `cs` (made on its first pipelined statement; they live
     // as long as `cs` and the lanes and statements in flight).
@@ -81,6 +87,7 @@ private:
     const std::shared_ptr<Pool> pool_;
     const std::shared_ptr<AsyncRuntime> rt_;
     const int64_t acquire_timeout_ms_;
+    const int depth_;
     std::mutex mu_;
     std::vector<std::shared_ptr<Lane>> open_; // taking statements
     int opening_ = 0;                         // lanes being leased
