@@ -83,20 +83,7 @@ bool may_share_session(std::string_view sql) {
 }
 
 bool is_read_only(std::string_view sql) {
-    size_t i = 0;
-    while (i < sql.size()) {
-        if (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(') {
-            ++i;
-        } else if (sql.compare(i, 2, "--") == 0) {
-            size_t nl = sql.find('\n', i);
-            i = nl == std::string_view::npos ? sql.size() : nl + 1;
-        } else if (sql.compare(i, 2, "/*") == 0) {
-            size_t end = sql.find("*/", i + 2);
-            i = end == std::string_view::npos ? sql.size() : end + 2;
-        } else {
-            break;
-        }
-    }
+    size_t i = first_word_at(sql);
     std::string word;
     while (i < sql.size() && is_word_char(sql[i])) word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
     if (word == "SELECT" || word == "SHOW" || word == "EXPLAIN" || word == "VALUES" || word == "DESCRIBE" ||
