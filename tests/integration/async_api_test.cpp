@@ -611,3 +611,65 @@ TEST_CASE("async: reads on a lane whose session is killed are retried on another
     CHECK(retries >= 1);
     CHECK(c.pool_status().in_use == 0);
 }
+
+TEST_CASE("async: calls that may be canceled share lanes too, each alone on its session while it runs",
+          "[async][pg][lanes]") {
+    ILANA_REQUIRE_PG();
+    TempDir dir;
+    Database db = Database::open(dir.write("ilana.config.json", three_databases(dir, 2, "", "ilana_lanes_alone")), options());
+    asio::io_context io;
+    use_executor(db, io.get_executor());
+    Connection c = db.on("pg");
+    const uint64_t acquires_before = c.pool_status().acquires;
+    // 300 calls with a cancellation slot (as every use_awaitable call has),
+    // never canceled, and 100 with a statement timeout: each runs alone on
+    // a lane, the lanes stay leased while calls come.
+    std::vector<std::unique_ptr<asio::cancellation_signal>> signals;
+    std::atomic<int> ok{0}, failed{0};
+    for (int i = 0; i < 300; ++i) {
+        signals.push_back(std::make_unique<asio::cancellation_signal>());
+        c.async_query("SELECT ? + 0", {i},
+                      asio::bind_cancellation_slot(signals.back()->slot(), [&, i](std::exception_ptr e, Result r) {
+                          if (e || r[0][0].as<int64_t>() != i) ++failed;
+                          else ++ok;
+                      }));
+    }
+    StatementOptions five_seconds;
+    five_seconds.timeout_ms = 5000;
+    for (int i = 0; i < 100; ++i)
+        c.async_query("SELECT ? + 0", {i}, five_seconds, [&, i](std::exception_ptr e, Result r) {
+            if (e || r[0][0].as<int64_t>() != i) ++failed;
+            else ++ok;
+        });
+    run_on(io, 1);
+    CHECK(failed == 0);
+    CHECK(ok == 400);
+    const uint64_t leases = c.pool_status().acquires - acquires_before;
+    INFO("leases: " << leases);
+    CHECK(leases < 100);
+    // A canceled one stops on the server; the lane's other callers are
+    // not touched (none runs beside it).
+    std::atomic<int> canceled{0}, others_ok{0};
+    asio::cancellation_signal stop;
+    c.async_query("SELECT pg_sleep(5)", {}, asio::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr e, Result) {
+                      try {
+                          if (e) std::rethrow_exception(e);
+                      } catch (const StatementCanceled &) {
+                          ++canceled;
+                      } catch (...) {
+                      }
+                  }));
+    for (int i = 0; i < 50; ++i)
+        c.async_query("SELECT pg_sleep(0.01), ?::int", {i}, [&](std::exception_ptr e, Result) {
+            if (!e) ++others_ok;
+        });
+    asio::steady_timer later(io, 200ms);
+    later.async_wait([&](const boost::system::error_code &) { stop.emit(asio::cancellation_type::terminal); });
+    const auto start = std::chrono::steady_clock::now();
+    io.restart();
+    run_on(io, 1);
+    CHECK(canceled == 1);
+    CHECK(others_ok == 50);
+    CHECK(std::chrono::steady_clock::now() - start < 4s); // not the 5 s sleep
+    CHECK(c.pool_status().in_use == 0);
+}

@@ -46,6 +46,24 @@ TEST_CASE("lane placement: an idle lane first, then one more lane, then the leas
     CHECK(p.open);
 }
 
+TEST_CASE("lane placement: a statement that may be canceled runs alone on its lane", "[async][lanes]") {
+    // An idle lane: taken.
+    auto p = place({3, 0}, 0, 4, 64, /*alone=*/true);
+    CHECK(p.lane == 1);
+    CHECK_FALSE(p.open);
+    // Busy lanes with room are not shared with it: one more lane, and it waits.
+    p = place({3, 2}, 0, 4, 64, true);
+    CHECK(p.lane == -1);
+    CHECK(p.open);
+    // The pool full: it waits for a lane to come idle.
+    p = place({3, 2}, 0, 2, 64, true);
+    CHECK(p.lane == -1);
+    CHECK_FALSE(p.open);
+    // A lane running one alone is passed as full: others do not join it.
+    p = place({64, 5}, 0, 2, 64);
+    CHECK(p.lane == 1);
+}
+
 TEST_CASE("lanes: only statements that leave nothing on their session share one", "[async][lanes]") {
     for (const char *sql : {"SELECT id, name FROM t WHERE id = $1", "  /* hint */ select 1", "(SELECT 1) UNION (SELECT 2)",
                             "WITH x AS (SELECT 1) SELECT * FROM x", "INSERT INTO t (a) VALUES ($1) RETURNING id",

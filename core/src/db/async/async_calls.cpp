@@ -90,19 +90,19 @@ public:
         : cs_(std::move(cs)), rt_(*cs_->async_runtime), sql_(std::move(sql)), params_(std::move(params)),
           timeout_ms_(timeout_ms), done_(std::move(done)), prepared_(prepared), prepared_owner_(std::move(owner)) {}
 
-    // Connection::async_* and Statement::async_*: a session leased per
-    // attempt, or a place on one of the connection's lanes (sessions the
-    // connection's async statements share, pipelined where the driver
-    // pipelines: async_lanes.hpp) for a statement that leaves nothing on
-    // its session and that nothing cancels on the server (a cancel request
-    // stops whatever statement the server runs).
+    // Connection::async_* and Statement::async_*: a place on one of the
+    // connection's lanes (sessions its async statements share, pipelined
+    // where the driver pipelines: async_lanes.hpp) for a statement that
+    // leaves nothing on its session, alone on its lane when it may be
+    // canceled on the server (a cancel request stops whatever the server
+    // runs there); else a session leased per attempt.
     void start_per_call() {
         mode_ = Mode::per_call;
         const bool cancellable = watch_cancel();
         const ilana_async_api *api = cs_->target->driver->async_api();
         if (api == nullptr) return run_blocking_per_call();
-        on_lanes_ = !cancellable && timeout_ms_ == 0 &&
-                    prepared_ == nullptr && may_share_session(sql_);
+        on_lanes_ = prepared_ == nullptr && may_share_session(sql_);
+        alone_ = cancellable || timeout_ms_ > 0;
         acquire();
     }
 
@@ -178,17 +178,26 @@ private:
             phase_ = Phase::acquiring;
             lanes_ = lanes;
         }
-        lanes->assign([self = this->shared_from_this()](const std::shared_ptr<AsyncLanes::Lane> &lane,
-                                                        std::exception_ptr error) {
-            if (error) return self->leased(nullptr, std::move(error)); // a reload's pool, or the lease's error
-            {
-                std::lock_guard<std::mutex> lock(self->mu_);
-                self->lane_ = lane;
-                self->session_ = lane->session;
-                self->phase_ = Phase::running;
-            }
-            asio::post(lane->session->strand(), [self] { self->submit(); });
-        });
+        lanes->assign(
+            [self = this->shared_from_this()](const std::shared_ptr<AsyncLanes::Lane> &lane, std::exception_ptr error) {
+                {
+                    std::lock_guard<std::mutex> lock(self->mu_);
+                    if (self->phase_ == Phase::finished) { // canceled while it waited: the place goes back
+                        if (lane)
+                            asio::post(lane->session->strand(),
+                                       [lanes = self->lanes_, lane] { lanes->completed(lane); });
+                        return;
+                    }
+                    if (!error) {
+                        self->lane_ = lane;
+                        self->session_ = lane->session;
+                        self->phase_ = Phase::running;
+                    }
+                }
+                if (error) return self->leased(nullptr, std::move(error)); // a reload's pool, or the lease's error
+                asio::post(lane->session->strand(), [self] { self->submit(); });
+            },
+            alone_);
     }
 
     void leased(std::unique_ptr<PooledConnection> pc, std::exception_ptr error) {
@@ -466,6 +475,12 @@ private:
             pool->abandon_async(*a, false);
             return;
         }
+        if (phase_ == Phase::acquiring && on_lanes_) { // waiting for a lane: it stops waiting now
+            lock.unlock();
+            deliver(make_error_ptr(Error("[" + cs_->name + "] the call was canceled while waiting for a session",
+                                         ErrorClass::canceled, cs_->name)));
+            return;
+        }
         if (phase_ == Phase::pausing) {
             if (timer_) timer_->cancel();
             return;
@@ -473,9 +488,10 @@ private:
         if (phase_ != Phase::running || !session_) return;
         ++cancels_in_flight_;
         auto self = this->shared_from_this();
+        std::shared_ptr<AsyncSession> session = session_;
         NativeConnection *conn = &session_->conn();
         lock.unlock();
-        rt_.run_blocking([self, conn] {
+        rt_.run_blocking([self, session, conn] {
             try {
                 conn->cancel();
             } catch (const Error &e) {
@@ -486,7 +502,11 @@ private:
             self->finish_pending_ = false;
             std::exception_ptr error = std::move(self->pending_error_);
             lock.unlock();
-            self->finish_attempt(std::move(error));
+            // On the session's strand, where an attempt ends (a lane's
+            // bookkeeping reads its session there).
+            asio::post(session->strand(), [self, error = std::move(error)]() mutable {
+                self->finish_attempt(std::move(error));
+            });
         });
     }
 
@@ -547,7 +567,7 @@ private:
     std::chrono::steady_clock::time_point acquire_started_;
     std::unique_ptr<PooledConnection> pc_;
     std::shared_ptr<AsyncSession> session_;
-    bool on_lanes_ = false;
+    bool on_lanes_ = false, alone_ = false;
     std::shared_ptr<AsyncLanes> lanes_;
     std::shared_ptr<AsyncLanes::Lane> lane_; // on the session's strand
     int attempt_ = 1;

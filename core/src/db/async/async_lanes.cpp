@@ -24,28 +24,33 @@ std::shared_ptr<AsyncLanes> AsyncLanes::of(ConnectionState &cs) {
     return cs.async_lanes;
 }
 
-void AsyncLanes::assign(Assigned assigned) {
+lane_policy::Placement AsyncLanes::place_locked(bool alone) {
+    loads_.clear();
+    for (const auto &lane : open_) loads_.push_back(lane->alone ? depth_ : lane->in_flight);
+    return lane_policy::place(loads_, opening_, pool_->max_size(), depth_, alone);
+}
+
+void AsyncLanes::assign(Assigned assigned, bool alone) {
     std::unique_lock<std::mutex> lock(mu_);
     if (!waiting_.empty()) { // in turn behind those that wait already
-        waiting_.push_back(std::move(assigned));
+        waiting_.push_back(Waiting{std::move(assigned), alone});
         Ready ready;
         const int to_open = serve_waiting_locked(ready);
         lock.unlock();
         run(ready, to_open);
         return;
     }
-    loads_.clear();
-    for (const auto &lane : open_) loads_.push_back(lane->in_flight);
-    const lane_policy::Placement p = lane_policy::place(loads_, opening_, pool_->max_size(), depth_);
+    const lane_policy::Placement p = place_locked(alone);
     if (p.open) ++opening_;
     if (p.lane < 0) {
-        waiting_.push_back(std::move(assigned));
+        waiting_.push_back(Waiting{std::move(assigned), alone});
         lock.unlock();
         if (p.open) open_lane();
         return;
     }
     std::shared_ptr<Lane> lane = open_[static_cast<size_t>(p.lane)];
     ++lane->in_flight;
+    lane->alone = alone;
     lock.unlock();
     if (p.open) open_lane();
     assigned(lane, nullptr);
@@ -54,9 +59,8 @@ void AsyncLanes::assign(Assigned assigned) {
 int AsyncLanes::serve_waiting_locked(Ready &ready) {
     int to_open = 0;
     while (!waiting_.empty()) {
-        loads_.clear();
-        for (const auto &lane : open_) loads_.push_back(lane->in_flight);
-        const lane_policy::Placement p = lane_policy::place(loads_, opening_, pool_->max_size(), depth_);
+        const bool alone = waiting_.front().alone;
+        const lane_policy::Placement p = place_locked(alone);
         if (p.open) {
             ++opening_;
             ++to_open;
@@ -64,7 +68,8 @@ int AsyncLanes::serve_waiting_locked(Ready &ready) {
         if (p.lane < 0) break;
         std::shared_ptr<Lane> lane = open_[static_cast<size_t>(p.lane)];
         ++lane->in_flight;
-        ready.emplace_back(std::move(waiting_.front()), std::move(lane));
+        lane->alone = alone;
+        ready.emplace_back(std::move(waiting_.front().assigned), std::move(lane));
         waiting_.pop_front();
     }
     return to_open;
@@ -118,10 +123,10 @@ void AsyncLanes::opened(std::unique_ptr<PooledConnection> pc, std::exception_ptr
         // (each call retries or reports it) when no other lane will serve
         // them.
         if (!open_.empty() || opening_ > 0) return;
-        std::deque<Assigned> failed;
+        std::deque<Waiting> failed;
         failed.swap(waiting_);
         lock.unlock();
-        for (auto &assigned : failed) assigned(nullptr, error);
+        for (auto &w : failed) w.assigned(nullptr, error);
         return;
     }
     auto lane = std::make_shared<Lane>();
@@ -146,6 +151,7 @@ void AsyncLanes::completed(const std::shared_ptr<Lane> &lane) {
     {
         std::lock_guard<std::mutex> lock(mu_);
         --lane->in_flight;
+        lane->alone = false;
         if (!lane->closing && (give_back || waiting_for_pool > opening_)) take_out_locked(lane);
         if (!waiting_.empty()) to_open = serve_waiting_locked(ready);
         if (lane->in_flight == 0) post_release_check_locked(lane);

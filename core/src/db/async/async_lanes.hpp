@@ -5,12 +5,13 @@
 // loop, a pool lease and release, a socket registration and removal and
 // several handler hops, per statement. So Connection::async_query /
 // async_execute statements that leave nothing behind on their session
-// (may_share_session) and that nothing cancels run on a "lane" instead: a
-// session the connection's AsyncLanes has leased from the pool and keeps
-// while statements come, its socket registered once. On a driver that
-// pipelines (ILANA_ASYNC_PIPELINE) up to lane_policy::max_depth of them are
-// in flight on one lane; on one that does not, one at a time, the others
-// waiting here in order for the first lane to come free. A lane goes back
+// (may_share_session) run on a "lane" instead: a session the connection's
+// AsyncLanes has leased from the pool and keeps while statements come, its
+// socket registered once. On a driver that pipelines (ILANA_ASYNC_PIPELINE)
+// up to lane_policy::max_depth of them are in flight on one lane; on one
+// that does not, one at a time, the others waiting here in order for the
+// first lane to come free. One that may be canceled on the server runs
+// alone on its lane (a cancel request stops whatever the server runs). A lane goes back
 // to the pool when it is idle (nothing in flight once the completions of
 // the moment were delivered), when its session broke or its pool closed,
 // and as soon as others wait for the pool (a blocking caller or a Session
@@ -44,6 +45,7 @@ public:
         std::unique_ptr<PooledConnection> pc;
         std::shared_ptr<AsyncSession> session;
         int in_flight = 0;    // assigned and not yet completed (the lanes' mutex)
+        bool alone = false;   // its one statement in flight may be canceled on the server
         bool closing = false; // out of the open lanes: released once idle
         bool release_posted = false;
     };
@@ -65,13 +67,22 @@ public:
     // as long as `cs` and the lanes and statements in flight).
     static std::shared_ptr<AsyncLanes> of(ConnectionState &cs);
 
-    void assign(Assigned assigned);
+    // `alone`: the statement may be canceled on the server (a timeout, a
+    // cancellation slot): it gets an idle lane and nothing else goes on it
+    // while it runs.
+    void assign(Assigned assigned, bool alone);
     // A statement of `lane` completed. On the lane's strand, after its
     // result was read and closed.
     void completed(const std::shared_ptr<Lane> &lane);
 
 private:
     using Ready = std::vector<std::pair<Assigned, std::shared_ptr<Lane>>>;
+    struct Waiting {
+        Assigned assigned;
+        bool alone;
+    };
+    // lane_policy::place for the open lanes now. With mu_ held.
+    lane_policy::Placement place_locked(bool alone);
     // Hands waiting statements to open lanes while they have room (into
     // `ready`, to be told outside the mutex) and counts the lanes to open
     // for those left; returns how many. With mu_ held.
@@ -91,7 +102,7 @@ private:
     std::mutex mu_;
     std::vector<std::shared_ptr<Lane>> open_; // taking statements
     int opening_ = 0;                         // lanes being leased
-    std::deque<Assigned> waiting_;            // statements no lane had room for
+    std::deque<Waiting> waiting_;             // statements no lane had room for, in order
     std::vector<int> loads_;                  // lane_policy::place's input, reused
 };
 
