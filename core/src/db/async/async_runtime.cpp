@@ -10,6 +10,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include <fcntl.h>
 
@@ -21,6 +24,56 @@ namespace {
 // Set on the runtime's own threads: a runtime destroyed there (the last
 // reference dropped by a completion) cannot join the thread it runs on.
 thread_local const AsyncRuntime *t_runtime_thread = nullptr;
+
+// The threads that finish runtimes released on their own threads. Joined
+// at the latest when the process exits: a dropped Database's worker may
+// still be opening a session (a lane leased ahead of need) and must not
+// run into the exit handlers of the libraries it uses (libcrypto's, under
+// a SCRAM handshake: a crash at exit). Made on first use, so after those
+// libraries registered their exit handlers, and so destroyed before they
+// run. Finished threads are joined as new ones come.
+class Finishers {
+public:
+    static Finishers &instance() {
+        static Finishers finishers;
+        return finishers;
+    }
+    void start(std::function<void()> work) {
+        auto done = std::make_shared<std::atomic<bool>>(false);
+        std::thread t([work = std::move(work), done] {
+            work();
+            done->store(true, std::memory_order_release);
+        });
+        std::lock_guard<std::mutex> lock(mu_);
+        for (auto it = threads_.begin(); it != threads_.end();) {
+            if (it->second->load(std::memory_order_acquire)) {
+                it->first.join();
+                it = threads_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        threads_.emplace_back(std::move(t), std::move(done));
+    }
+    // Until none is left: finishing one runtime may release another (its
+    // handlers held it), which starts a thread of its own.
+    ~Finishers() {
+        for (;;) {
+            decltype(threads_) threads;
+            {
+                std::lock_guard<std::mutex> lock(mu_);
+                threads.swap(threads_);
+            }
+            if (threads.empty()) return;
+            for (auto &t : threads)
+                if (t.first.joinable()) t.first.join();
+        }
+    }
+
+private:
+    std::mutex mu_;
+    std::vector<std::pair<std::thread, std::shared_ptr<std::atomic<bool>>>> threads_;
+};
 } // namespace
 
 // ---- AsyncRuntime -----------------------------------------------------------
@@ -37,17 +90,20 @@ AsyncRuntime::~AsyncRuntime() {
         // Released by a handler of its own I/O thread or a worker (the last
         // call of a Database already dropped): that thread cannot join
         // itself, and its io_context or pool is still in use under it. A
-        // thread of its own waits for them to finish and destroys them.
-        // The workers go before the io_context: a blocking step still
-        // running (the one whose end released this runtime, a connect) may
-        // post to it or drop a timer made on it.
-        std::thread([io = std::move(own_io_), io_thread = std::move(own_thread_),
-                     workers = std::move(workers_)]() mutable {
+        // thread of its own (Finishers) waits for them to finish and
+        // destroys them. The workers go before the io_context: a blocking
+        // step still running (the one whose end released this runtime, a
+        // connect) may post to it or drop a timer made on it.
+        auto parts = std::make_shared<std::tuple<std::unique_ptr<asio::io_context>, std::thread,
+                                                 std::unique_ptr<asio::thread_pool>>>(
+            std::move(own_io_), std::move(own_thread_), std::move(workers_));
+        Finishers::instance().start([parts] {
+            auto &[io, io_thread, workers] = *parts;
             if (io_thread.joinable()) io_thread.join();
             if (workers) workers->join();
             workers.reset();
             io.reset();
-        }).detach();
+        });
         return;
     }
     if (own_thread_.joinable()) own_thread_.join();
