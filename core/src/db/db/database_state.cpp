@@ -31,7 +31,7 @@ Pool &ConnectionState::make_pool() {
                 if (sd) sd->note(*conn); // the pool's dialect: its first session's
                 return conn;
             },
-            hooks, &metrics, nullptr, budget);
+            hooks, shared_metrics, nullptr, budget);
         Maintainer::instance().add(pool_ptr);
         if (hooks) call_hook(hooks->on_pool_created, "onPoolCreated", name);
         if (whole_config->debug().log_pool_events) log_pool_created();

@@ -51,7 +51,10 @@ struct ConnectionState {
     // The driver reads ilana_statement.timeout_ms (ABI >= 1.2).
     bool driver_enforces_timeout = false;
 
-    ConnectionMetrics metrics;
+    // Shared with the pool, which may outlive this state (a lane being
+    // opened holds the pool after the last handle and call went).
+    const std::shared_ptr<ConnectionMetrics> shared_metrics = std::make_shared<ConnectionMetrics>();
+    ConnectionMetrics &metrics = *shared_metrics;
     // The Database's async machinery (the async API's executor and
     // workers), shared by all its connections and tenant pools.
     std::shared_ptr<AsyncRuntime> async_runtime;

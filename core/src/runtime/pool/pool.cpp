@@ -88,10 +88,10 @@ bool close_within(std::unique_ptr<PooledConnection> pc, std::chrono::millisecond
 } // namespace
 
 Pool::Pool(std::string name, PoolOptions options, RetryOptions retry, ConnectFn connect,
-           std::shared_ptr<const Hooks> hooks, ConnectionMetrics *metrics, const PoolClock *clock,
+           std::shared_ptr<const Hooks> hooks, std::shared_ptr<ConnectionMetrics> metrics, const PoolClock *clock,
            std::shared_ptr<ServerBudget> budget)
     : name_(std::move(name)), options_(options), retry_(retry), connect_(std::move(connect)),
-      hooks_(std::move(hooks)), metrics_(metrics), clock_(clock), budget_(std::move(budget)),
+      hooks_(std::move(hooks)), metrics_(std::move(metrics)), clock_(clock), budget_(std::move(budget)),
       budget_member_(budget_ ? budget_->join(name_, options_.max) : nullptr),
       // A budgeted pool must see each release (is another pool waiting?):
       // no parking.

@@ -155,11 +155,11 @@ class Pool : public std::enable_shared_from_this<Pool> {
 public:
     using ConnectFn = std::function<std::unique_ptr<NativeConnection>(int32_t timeout_ms)>;
 
-    // `metrics` (may be null) must outlive the pool; so must `clock` (null:
+    // `metrics` may be null. `clock` must outlive the pool (null:
     // steady_clock, see PoolClock). `budget`: the server budget the pool
     // shares (null: none); such a pool must be owned by a shared_ptr.
     Pool(std::string name, PoolOptions options, RetryOptions retry, ConnectFn connect,
-         std::shared_ptr<const Hooks> hooks, ConnectionMetrics *metrics = nullptr,
+         std::shared_ptr<const Hooks> hooks, std::shared_ptr<ConnectionMetrics> metrics = nullptr,
          const PoolClock *clock = nullptr, std::shared_ptr<ServerBudget> budget = nullptr);
     ~Pool();
 
@@ -307,7 +307,7 @@ private:
     const RetryOptions retry_;
     const ConnectFn connect_;
     const std::shared_ptr<const Hooks> hooks_;
-    ConnectionMetrics *const metrics_;
+    const std::shared_ptr<ConnectionMetrics> metrics_;
     const PoolClock *const clock_;
     const std::shared_ptr<ServerBudget> budget_;
     const std::shared_ptr<ServerBudget::Member> budget_member_; // this pool's account in budget_
