@@ -13,7 +13,7 @@ PACKAGES=(
   libboost1.81-dev libboost-program-options1.81-dev libboost-filesystem1.81-dev
   rapidjson-dev libspdlog-dev libfmt-dev catch2
   # client libraries for the bundled drivers
-  libpq-dev libmariadb-dev libsqlite3-dev
+  libpq-dev libssl-dev libmariadb-dev libsqlite3-dev
   # real servers for the integration tests
   postgresql postgresql-client mariadb-server mariadb-client pgbouncer
   # promtool, to validate the Prometheus exposition

@@ -1,6 +1,7 @@
 #include "async/async_runtime.hpp"
 
 #include "common/error_factory.hpp"
+#include "plugins/loaded_driver.hpp"
 
 #include <ilana/logging.hpp>
 
@@ -9,6 +10,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <tuple>
 #include <utility>
@@ -24,6 +28,91 @@ namespace {
 // Set on the runtime's own threads: a runtime destroyed there (the last
 // reference dropped by a completion) cannot join the thread it runs on.
 thread_local const AsyncRuntime *t_runtime_thread = nullptr;
+// Set while a worker runs a blocking step (ExitGate::Pass).
+thread_local bool t_in_step = false;
+
+// Process exit and the blocking steps of async calls. A step (a session's
+// connect, a cancel request, a statement of a driver without
+// "ilana.async/1") runs driver code on a worker, and may be running when
+// the process exits: a Database dropped with calls in flight, or a lane
+// still being opened after its last statement completed. exit() then runs
+// the exit handlers of the libraries under that step (libcrypto frees its
+// tables in the middle of a SCRAM handshake: a crash at exit). The gate's
+// exit handler runs before theirs: it lets no new step start and waits for
+// the running ones, at most max_wait (a step is a connect or a statement,
+// bounded by its timeouts, or a server's answer). Exit handlers run in the
+// reverse order of their registration, and a library registers its own at
+// its first use: so the gate registers (again) at a step after a driver
+// library was loaded since it last did, and a driver initializes the
+// libraries with exit handlers it uses when it is loaded (the PostgreSQL
+// driver: libcrypto). Never destroyed: workers may pass it during exit.
+class ExitGate {
+public:
+    static constexpr std::chrono::seconds max_wait{10};
+
+    static ExitGate &instance() {
+        static auto *gate = new ExitGate();
+        return *gate;
+    }
+    // Registers the exit handler when a driver library was loaded since
+    // it last did (its libraries' handlers were registered at its load).
+    void arm() {
+        const uint64_t loaded = driver_libraries_loaded();
+        if (armed_for_.load(std::memory_order_acquire) == loaded) return;
+        std::lock_guard<std::mutex> lock(mu_);
+        if (armed_for_.load(std::memory_order_relaxed) == loaded) return;
+        std::atexit([] { instance().close_and_wait(); });
+        armed_for_.store(loaded, std::memory_order_release);
+    }
+    // A step in progress for its scope; false once the process exits.
+    class Pass {
+    public:
+        Pass() : gate_(instance()) {
+            std::lock_guard<std::mutex> lock(gate_.mu_);
+            entered_ = !gate_.closed_;
+            if (entered_) ++gate_.running_;
+            t_in_step = entered_;
+        }
+        ~Pass() {
+            if (!entered_) return;
+            t_in_step = false;
+            std::lock_guard<std::mutex> lock(gate_.mu_);
+            --gate_.running_;
+            gate_.cv_.notify_all();
+        }
+        Pass(const Pass &) = delete;
+        Pass &operator=(const Pass &) = delete;
+        explicit operator bool() const noexcept { return entered_; }
+
+    private:
+        ExitGate &gate_;
+        bool entered_ = false;
+    };
+
+    // A step that came after the gate closed: kept, neither run nor
+    // destroyed (what it holds would close sessions in the driver).
+    void leave_undone(std::function<void()> step) {
+        std::lock_guard<std::mutex> lock(mu_);
+        undone_.push_back(std::move(step));
+    }
+
+private:
+    ExitGate() = default;
+    void close_and_wait() {
+        std::unique_lock<std::mutex> lock(mu_);
+        closed_ = true;
+        // exit() called by a step itself does not wait for that step.
+        const int own = t_in_step ? 1 : 0;
+        cv_.wait_for(lock, max_wait, [&] { return running_ <= own; });
+    }
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool closed_ = false;
+    int running_ = 0;
+    std::atomic<uint64_t> armed_for_{0};
+    std::vector<std::function<void()>> undone_;
+};
 
 // The threads that finish runtimes released on their own threads. Joined
 // at the latest when the process exits: a dropped Database's worker may
@@ -147,8 +236,17 @@ asio::any_io_executor AsyncRuntime::workers() {
 }
 
 void AsyncRuntime::run_blocking(std::function<void()> step) {
-    asio::post(workers(), [this, step = std::move(step)] {
+    ExitGate::instance().arm();
+    asio::post(workers(), [this, step = std::move(step)]() mutable {
         t_runtime_thread = this;
+        ExitGate::Pass pass;
+        if (!pass) {
+            // The process exits: running the step, or destroying what it
+            // holds (a session closes), would call into libraries whose
+            // exit handlers run now. It is left as it is.
+            ExitGate::instance().leave_undone(std::move(step));
+            return;
+        }
         step();
     });
 }

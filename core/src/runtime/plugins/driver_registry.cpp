@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cctype>
 #include <cstdlib>
@@ -132,6 +133,12 @@ void host_free(void *, void *p) { std::free(p); }
 
 } // namespace
 
+namespace {
+std::atomic<uint64_t> g_libraries_loaded{0};
+} // namespace
+
+uint64_t driver_libraries_loaded() noexcept { return g_libraries_loaded.load(std::memory_order_acquire); }
+
 HostTable &host_table_for(const std::string &path) {
     static std::mutex mu;
     // Never destroyed: a driver may log while the process exits.
@@ -149,6 +156,7 @@ HostTable &host_table_for(const std::string &path) {
         t->host.alloc = &host_alloc;
         t->host.free = &host_free;
         t->host.context = t.get();
+        g_libraries_loaded.fetch_add(1, std::memory_order_acq_rel);
     }
     return *t;
 }

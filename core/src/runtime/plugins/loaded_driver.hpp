@@ -33,6 +33,10 @@ struct HostTable {
     std::atomic<const std::string *> id{nullptr};
 };
 HostTable &host_table_for(const std::string &path);
+// How many driver libraries this process loaded so far (host_table_for
+// made a table): the async runtime's exit gate registers its exit handler
+// again after one (async_runtime.cpp).
+uint64_t driver_libraries_loaded() noexcept;
 
 class LoadedDriver {
 public:
