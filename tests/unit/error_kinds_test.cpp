@@ -171,3 +171,39 @@ TEST_CASE("the SDK writes condition and constraint name only where the host's re
     f.fill(&current);
     CHECK(std::strlen(current.constraint_name) == ILANA_CONSTRAINT_NAME_CAPACITY - 1);
 }
+
+// Calls failing of one cause each get a copy of the same kind
+// (detail::copy_error): each writes its SQL into its own.
+TEST_CASE("copy_error: a copy of the same kind and facts, a separate object", "[errors]") {
+    const std::exception_ptr pool_timeout =
+        std::make_exception_ptr(PoolTimeout("[pg] no session within acquireTimeoutMillis=400", ErrorClass::timeout, "pg"));
+    const std::exception_ptr copy = detail::copy_error(pool_timeout);
+    REQUIRE(copy != pool_timeout);
+    const PoolTimeout *original = nullptr;
+    try {
+        std::rethrow_exception(pool_timeout);
+    } catch (const PoolTimeout &e) {
+        original = &e;
+    }
+    try {
+        std::rethrow_exception(copy);
+        FAIL("not thrown");
+    } catch (const PoolTimeout &e) {
+        CHECK(&e != original);
+        CHECK(std::string(e.what()) == original->what());
+        CHECK(e.connection() == "pg");
+    }
+
+    const Error facts("duplicate key", ErrorClass::constraint, "pg", "23505");
+    try {
+        std::rethrow_exception(detail::copy_error(thrown(facts, 0, "users_email_key")));
+        FAIL("not thrown");
+    } catch (const UniqueViolation &e) {
+        CHECK(e.constraint_name() == "users_email_key");
+        CHECK(e.sqlstate() == "23505");
+    }
+
+    const std::exception_ptr foreign = std::make_exception_ptr(std::runtime_error("not ilana's"));
+    CHECK(detail::copy_error(foreign) == foreign);
+    CHECK(detail::copy_error(nullptr) == nullptr);
+}

@@ -52,4 +52,46 @@ std::exception_ptr make_error_ptr(Error facts, int32_t condition, std::string co
     }
 }
 
+std::exception_ptr copy_error(const std::exception_ptr &error) noexcept {
+    if (!error) return error;
+    try {
+        // Most derived first.
+        try {
+            std::rethrow_exception(error);
+        } catch (const PoolTimeout &e) {
+            return std::make_exception_ptr(PoolTimeout(e));
+        } catch (const TimeoutError &e) {
+            return std::make_exception_ptr(TimeoutError(e));
+        } catch (const OutcomeUnknown &e) {
+            return std::make_exception_ptr(OutcomeUnknown(e));
+        } catch (const ConnectionError &e) {
+            return std::make_exception_ptr(ConnectionError(e));
+        } catch (const StatementCanceled &e) {
+            return std::make_exception_ptr(StatementCanceled(e));
+        } catch (const UniqueViolation &e) {
+            return std::make_exception_ptr(UniqueViolation(e));
+        } catch (const ForeignKeyViolation &e) {
+            return std::make_exception_ptr(ForeignKeyViolation(e));
+        } catch (const NotNullViolation &e) {
+            return std::make_exception_ptr(NotNullViolation(e));
+        } catch (const CheckViolation &e) {
+            return std::make_exception_ptr(CheckViolation(e));
+        } catch (const ConstraintViolation &e) {
+            return std::make_exception_ptr(ConstraintViolation(e));
+        } catch (const DeadlockDetected &e) {
+            return std::make_exception_ptr(DeadlockDetected(e));
+        } catch (const SerializationFailure &e) {
+            return std::make_exception_ptr(SerializationFailure(e));
+        } catch (const ConfigError &e) {
+            return std::make_exception_ptr(ConfigError(e));
+        } catch (const ConversionError &e) {
+            return std::make_exception_ptr(ConversionError(e));
+        } catch (const Error &e) {
+            return std::make_exception_ptr(Error(e));
+        }
+    } catch (...) { // not ilana's (nothing writes into it), or out of memory
+    }
+    return error;
+}
+
 } // namespace ilana::detail

@@ -33,4 +33,11 @@ namespace ilana::detail {
 // The same exception, held for a completion handler (the async API).
 std::exception_ptr make_error_ptr(Error facts, int32_t condition = 0, std::string constraint_name = {});
 
+// A copy of `error` of the same kind (PoolTimeout stays PoolTimeout), for
+// each of several calls that fail of one cause: a call adds its SQL to its
+// Error and hands it to a caller on another thread, so they must not share
+// one object. `error` itself when it is not an ilana::Error or the copy
+// cannot be made.
+std::exception_ptr copy_error(const std::exception_ptr &error) noexcept;
+
 } // namespace ilana::detail

@@ -1,5 +1,6 @@
 #include "async/async_lanes.hpp"
 
+#include "common/error_factory.hpp"
 #include "db/database_state.hpp"
 #include "plugins/loaded_driver.hpp"
 
@@ -99,9 +100,14 @@ void AsyncLanes::open_lane() {
             {
                 std::lock_guard<std::mutex> lock(deadline->mu);
                 deadline->served = true;
-                deadline->timer.reset(); // cancels the wait
             }
+            // The lane's work is posted before the timer goes (cancelling
+            // its wait): the executor never runs out of work between the
+            // two, which would let a host's run() return with the lane
+            // leased and its release check never run.
             self->opened(std::move(pc), std::move(error));
+            std::lock_guard<std::mutex> lock(deadline->mu);
+            deadline->timer.reset();
         });
     } catch (...) {
         opened(nullptr, std::current_exception());
@@ -126,7 +132,7 @@ void AsyncLanes::opened(std::unique_ptr<PooledConnection> pc, std::exception_ptr
         std::deque<Waiting> failed;
         failed.swap(waiting_);
         lock.unlock();
-        for (auto &w : failed) w.assigned(nullptr, error);
+        for (auto &w : failed) w.assigned(nullptr, copy_error(error));
         return;
     }
     auto lane = std::make_shared<Lane>();

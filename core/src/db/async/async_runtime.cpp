@@ -291,24 +291,10 @@ void AsyncSession::submit(std::string_view text, const Value *params, size_t cou
 // Error and hands it to a caller on another thread, so one object shared
 // by the statements of a session would be written and read at once.
 void AsyncSession::fail_all(std::exception_ptr error) noexcept {
-    const Error *facts = nullptr;
-    try {
-        std::rethrow_exception(error);
-    } catch (const Error &e) {
-        facts = &e;
-    } catch (...) {
-    }
     while (!queue_.empty()) {
         Pending p = std::move(queue_.front());
         queue_.pop_front();
-        std::exception_ptr own = error;
-        if (facts != nullptr) {
-            try {
-                own = make_error_ptr(Error(*facts));
-            } catch (...) { // out of memory: the shared one
-            }
-        }
-        p.done(nullptr, std::move(own));
+        p.done(nullptr, copy_error(error));
     }
 }
 
