@@ -673,3 +673,95 @@ TEST_CASE("async: calls that may be canceled share lanes too, each alone on its 
     CHECK(std::chrono::steady_clock::now() - start < 4s); // not the 5 s sleep
     CHECK(c.pool_status().in_use == 0);
 }
+
+// ILANA_EXEC_CACHE on the async path: a statement that comes again runs by
+// name from the connection's statement cache (PostgreSQL: prepared inside
+// the pipeline; MariaDB: the LRU the blocking path uses), not parsed by the
+// server each time. The pool has one session, so the blocking reads after
+// the async calls see the session those calls ran on.
+TEST_CASE("async: repeated statements run prepared from the statement cache, a failed Parse fails each alike",
+          "[async][pg][mysql][cache]") {
+    ILANA_REQUIRE_PG();
+    ILANA_REQUIRE_MYSQL();
+    TempDir dir;
+    Database db = Database::open(dir.write("ilana.config.json", three_databases(dir, 1, "", "ilana_async_cache")),
+                                 options());
+    asio::io_context io;
+    use_executor(db, io.get_executor());
+    Connection pg = db.on("pg"), my = db.on("my");
+    const int64_t my_prepares_before =
+        my.query("SHOW SESSION STATUS LIKE 'Com_stmt_prepare'")[0][1].as<int64_t>();
+
+    std::atomic<int> ok{0};
+    std::atomic<int64_t> sum{0};
+    std::vector<std::string> failures;
+    for (int i = 0; i < 200; ++i) {
+        for (Connection *c : {&pg, &my}) {
+            c->async_query("SELECT ? + 0", {i}, [&](std::exception_ptr e, Result r) {
+                if (e) return failures.push_back(what_of(e));
+                sum += r[0][0].as<int64_t>();
+                ++ok;
+            });
+        }
+    }
+    // The same wrong statement several times in one pipeline: each fails
+    // with the server's own error (undefined column), also those sent
+    // behind the failed Parse under the same statement name.
+    std::vector<std::string> wrong;
+    for (int i = 0; i < 5; ++i)
+        pg.async_query("SELECT no_such_column + ? FROM pg_class LIMIT 1", {i}, [&](std::exception_ptr e, Result) {
+            wrong.push_back(e ? what_of(e) : "no error");
+        });
+    io.run();
+    INFO((failures.empty() ? "" : failures.front()));
+    CHECK(ok == 400);
+    CHECK(sum == 2 * (199 * 200 / 2));
+    REQUIRE(wrong.size() == 5);
+    for (const std::string &w : wrong) CHECK_THAT(w, Catch::Contains("no_such_column"));
+
+    // PostgreSQL: one server statement for the 200 runs.
+    CHECK(pg.query("SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT $1 + 0'")[0][0].as<int64_t>() ==
+          1);
+    // MariaDB: prepared once (the statement cache), not once per run.
+    const int64_t my_prepares =
+        my.query("SHOW SESSION STATUS LIKE 'Com_stmt_prepare'")[0][1].as<int64_t>() - my_prepares_before;
+    CHECK(my_prepares >= 1);
+    CHECK(my_prepares <= 2);
+
+    // The right statement after the wrong one runs (prepared anew).
+    io.restart();
+    std::string after;
+    pg.async_query("SELECT relname FROM pg_class WHERE relname = ? LIMIT 1", {std::string("pg_class")},
+                   [&](std::exception_ptr e, Result r) { after = e ? what_of(e) : r[0][0].as<std::string>(); });
+    io.run();
+    CHECK(after == "pg_class");
+}
+
+TEST_CASE("async: more distinct statements than the statement cache holds all run, the cache stays bounded",
+          "[async][pg][cache]") {
+    ILANA_REQUIRE_PG();
+    ILANA_REQUIRE_MYSQL();
+    TempDir dir;
+    Database db = Database::open(dir.write("ilana.config.json", three_databases(dir, 1, "", "ilana_async_cache")),
+                                 options());
+    asio::io_context io;
+    use_executor(db, io.get_executor());
+    Connection pg = db.on("pg");
+    std::atomic<int> ok{0};
+    std::string failure;
+    for (int round = 0; round < 2; ++round)
+        for (int i = 0; i < 300; ++i)
+            pg.async_query("SELECT ? + " + std::to_string(i), {round}, [&, i, round](std::exception_ptr e, Result r) {
+                if (e) failure = what_of(e);
+                else if (r[0][0].as<int64_t>() == i + round) ++ok;
+            });
+    io.run();
+    INFO(failure);
+    CHECK(ok == 600);
+    // The driver's cache holds 256; the async path does not evict from it
+    // (an evicted statement's DEALLOCATE would wait for a blocking call).
+    const int64_t on_server =
+        pg.query("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'ilana_s%'")[0][0].as<int64_t>();
+    CHECK(on_server > 0);
+    CHECK(on_server <= 256);
+}

@@ -133,10 +133,40 @@ void Connection::async_submit(const sdk::Statement &st, Prepared *handle) {
                                        bound.lengths.data(), bound.formats.data(), item.stmt->result_format);
         }
     }
-    if (item.stmt == nullptr) {
-        // Unnamed: nothing stays on the server (PgBouncer-safe). The LRU
-        // cache of the blocking path is not used here: preparing into it
-        // would take a round trip of its own (ILANA_EXEC_CACHE is a hint).
+    if (item.stmt == nullptr && handle == nullptr && (st.flags & ILANA_EXEC_CACHE) != 0 && statement_cache_enabled()) {
+        // The blocking path's statement cache: a statement found there runs
+        // by name (the server parses and plans it once); one not found is
+        // prepared into it inside this pipeline (Parse before the Bind,
+        // under the same Sync: no round trip of its own) while the cache
+        // has room. A full cache is not evicted from here: the evicted
+        // statement's DEALLOCATE would wait for a blocking statement, which
+        // an async-only application may never run; those run unnamed.
+        const std::string &key = cache_key(sql, bound);
+        CachedStatement *entry = cache_.find(key);
+        if (entry == nullptr && !cache_.full()) {
+            CachedStatement cs;
+            cs.id = ++next_statement_id_;
+            cs.name = "ilana_s" + std::to_string(cs.id);
+            cs.result_format = 0; // not described: text, which decodes every type
+            cs.effect = session_effect(sql);
+            sql_buf.assign(sql.data(), sql.size());
+            if (PQsendPrepare(pg_, cs.name.c_str(), sql_buf.c_str(), bound.count, bound.types.data()) != 1) {
+                mark_broken();
+                throw failure_from_conn(pg_, ILANA_ERRF_CONN_BROKEN);
+            }
+            std::string evicted; // none: the cache has room
+            entry = &cache_.insert(key, std::move(cs), &evicted);
+            item.parse_pending = true;
+        }
+        if (entry != nullptr) {
+            item.cached_id = entry->id;
+            note_effect(entry->effect);
+            sent = PQsendQueryPrepared(pg_, entry->name.c_str(), bound.count, bound.values.data(),
+                                       bound.lengths.data(), bound.formats.data(), entry->result_format);
+        }
+    }
+    if (item.stmt == nullptr && item.cached_id == 0) {
+        // Unnamed: nothing stays on the server (PgBouncer-safe).
         note_effect(session_effect(sql));
         sql_buf.assign(sql.data(), sql.size());
         sent = PQsendQueryParams(pg_, sql_buf.c_str(), bound.count, bound.types.data(), bound.values.data(),
@@ -154,6 +184,7 @@ void Connection::async_submit(const sdk::Statement &st, Prepared *handle) {
 void Connection::leave_pipeline() noexcept {
     if (!pipeline_) return;
     pipeline_ = false;
+    failed_parses_.clear();
     if (broken_ || PQstatus(pg_) == CONNECTION_BAD) return;
     (void)PQexitPipelineMode(pg_);
     (void)PQsetnonblocking(pg_, 0);
@@ -223,6 +254,15 @@ AsyncPoll Connection::complete_async(std::unique_ptr<sdk::Result> &out) {
         std::string name = std::move(item.handle->stmt.name);
         item.handle->stmt = CachedStatement{};
         if (std::strcmp(state, "0A000") == 0) release_statement(std::move(name));
+    }
+    if (item.cached_id != 0 && state != nullptr &&
+        (std::strcmp(state, "26000") == 0 || std::strcmp(state, "0A000") == 0)) {
+        // As for a handle: the cache's statement vanished or went stale; it
+        // is prepared again at its next run.
+        std::string name = cache_.erase_id(item.cached_id);
+        if (std::strcmp(state, "0A000") == 0 && !name.empty()) release_statement(std::move(name));
+        for (const auto &[id, parse_failure] : failed_parses_)
+            if (id == item.cached_id && std::strcmp(state, "26000") == 0) throw parse_failure;
     }
     if (canceled && state != nullptr && std::strcmp(state, "57014") == 0) cancel_requested.store(false);
     DriverFailure f = failure_from_result(res.get(), pg_, ErrorContext{canceled});
@@ -296,8 +336,12 @@ AsyncPoll Connection::async_poll(std::unique_ptr<sdk::Result> &out, AsyncWait &w
             PgResultPtr parse(r);
             if (st != PGRES_COMMAND_OK && !item.failure) {
                 item.failure = failure_from_result(r, pg_, ErrorContext{cancel_requested.load()});
-                // Not prepared: the handle's next run prepares again.
+                // Not prepared: the handle's (or the cache's) next run prepares again.
                 if (item.handle != nullptr && item.stmt == &item.handle->stmt) item.handle->stmt = CachedStatement{};
+                if (item.cached_id != 0) {
+                    cache_.erase_id(item.cached_id);
+                    failed_parses_.emplace_back(item.cached_id, *item.failure);
+                }
             }
             continue;
         }

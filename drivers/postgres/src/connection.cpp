@@ -94,6 +94,17 @@ std::string StatementCache::erase(std::string_view key) {
     return name;
 }
 
+std::string StatementCache::erase_id(uint64_t id) {
+    for (auto node = lru_.begin(); node != lru_.end(); ++node) {
+        if (node->second.id != id) continue;
+        std::string name = node->second.name;
+        index_.erase(node->first);
+        lru_.erase(node);
+        return name;
+    }
+    return {};
+}
+
 // ----------------------------------------------------------------------------
 // Connecting
 
@@ -383,7 +394,7 @@ sdk::ServerInfo Connection::server_info() {
 // ----------------------------------------------------------------------------
 // Prepared statements
 
-const std::string &Connection::cache_key(const std::string &sql, const BoundParams &params) {
+const std::string &Connection::cache_key(std::string_view sql, const BoundParams &params) {
     key_buf_.assign(sql);
     key_buf_.push_back('\x1f'); // never in the signature, rarely in SQL
     key_buf_.append(params.signature);

@@ -62,6 +62,10 @@ public:
         lru_.clear();
     }
     size_t size() const noexcept { return index_.size(); }
+    bool full() const noexcept { return index_.size() >= capacity_; }
+    // Removes the entry of statement `id` (a failure path: a walk of the
+    // list); returns its name (empty when absent).
+    std::string erase_id(uint64_t id);
 
 private:
     using Entry = std::pair<std::string, CachedStatement>;
@@ -215,7 +219,10 @@ private:
     struct AsyncStatement {
         Prepared *handle = nullptr;       // the handle it runs, when one
         CachedStatement *stmt = nullptr;  // its server statement (a handle's), or null: unnamed
-        bool parse_pending = false;       // a Parse of the handle's statement precedes it
+        // Or the id of its statement in the cache (0: none). By id, not by
+        // pointer: the entry may be evicted while the statement is in flight.
+        uint64_t cached_id = 0;
+        bool parse_pending = false;       // a Parse of its statement (handle's or cache's) precedes it
         bool parse_seen = false;          // ... and its result arrived
         bool result_seen = false;         // the statement's result (or error) arrived
         bool ended = false;               // the NULL after it: the Sync is next
@@ -245,6 +252,10 @@ private:
     std::deque<AsyncStatement> async_;
     bool pipeline_ = false; // in pipeline + non-blocking mode (async_ not empty)
     std::optional<sdk::DriverFailure> async_broken_; // what every statement left in flight fails with
+    // Cache entries whose pipelined Parse failed, with that failure: the
+    // statements sent behind it under the same name fail with it too, not
+    // with "prepared statement does not exist". Cleared with the pipeline.
+    std::vector<std::pair<uint64_t, sdk::DriverFailure>> failed_parses_;
     std::chrono::steady_clock::time_point connect_deadline_{};
     PostgresPollingStatusType connect_status_ = PGRES_POLLING_WRITING;
     void after_connect();
@@ -258,7 +269,7 @@ private:
     // A result for the next statement: the one kept at the last close, or new.
     std::unique_ptr<Result> take_result(std::string_view sql, CancelOnClose may_cancel);
     void deallocate(const std::string &name) noexcept;
-    const std::string &cache_key(const std::string &sql, const BoundParams &params);
+    const std::string &cache_key(std::string_view sql, const BoundParams &params);
     static void notice_receiver(void *arg, const PGresult *res);
 
     PGconn *pg_;

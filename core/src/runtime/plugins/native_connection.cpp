@@ -209,8 +209,9 @@ void NativeConnection::submit(std::string_view sql, const Value *params, size_t 
     t_params.resize(count);
     for (size_t i = 0; i < count; ++i) t_params[i] = params[i].abi();
     // The driver copies everything it keeps: the scratch array is free
-    // again when submit returns.
-    const ilana_statement st = statement_of(sql, t_params.data(), count, 0, 0);
+    // again when submit returns. ILANA_EXEC_CACHE as on the blocking path:
+    // the same statements come again (the driver may run them prepared).
+    const ilana_statement st = statement_of(sql, t_params.data(), count, ILANA_EXEC_CACHE, 0);
     ilana_error err = fresh_error();
     if (async_->submit(conn_, prepared, &st, &err) != ILANA_OK) {
         if (err.error_class == ILANA_ERR_NONE) {
