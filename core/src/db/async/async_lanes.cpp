@@ -28,7 +28,7 @@ std::shared_ptr<AsyncLanes> AsyncLanes::of(ConnectionState &cs) {
 lane_policy::Placement AsyncLanes::place_locked(bool alone) {
     loads_.clear();
     for (const auto &lane : open_) loads_.push_back(lane->alone ? depth_ : lane->in_flight);
-    return lane_policy::place(loads_, opening_, pool_->max_size(), depth_, alone);
+    return lane_policy::place(loads_, opening_, pool_max_, depth_, alone);
 }
 
 void AsyncLanes::assign(Assigned assigned, bool alone) {
@@ -150,15 +150,16 @@ void AsyncLanes::completed(const std::shared_ptr<Lane> &lane) {
     // The lane goes back when its session broke (the pool discards it), the
     // pool closed (a reload retired it), or others wait for a session
     // (beyond this lanes' own leases being opened).
-    const int waiting_for_pool = pool_->waiter_count();
-    const bool give_back = lane->session->conn().broken() || pool_->closed();
+    const Pool::LeaseOutlook pool = pool_->lease_outlook();
+    const bool give_back = lane->session->conn().broken() || pool.closed;
     Ready ready;
     int to_open = 0;
     {
         std::lock_guard<std::mutex> lock(mu_);
+        pool_max_ = pool.max;
         --lane->in_flight;
         lane->alone = false;
-        if (!lane->closing && (give_back || waiting_for_pool > opening_)) take_out_locked(lane);
+        if (!lane->closing && (give_back || pool.waiters > opening_)) take_out_locked(lane);
         if (!waiting_.empty()) to_open = serve_waiting_locked(ready);
         if (lane->in_flight == 0) post_release_check_locked(lane);
     }

@@ -61,7 +61,8 @@ public:
     // behind another on one session would wait for it while another
     // session may come free first).
     AsyncLanes(std::shared_ptr<Pool> pool, std::shared_ptr<AsyncRuntime> rt, int64_t acquire_timeout_ms, int depth)
-        : pool_(std::move(pool)), rt_(std::move(rt)), acquire_timeout_ms_(acquire_timeout_ms), depth_(depth) {}
+        : pool_(std::move(pool)), rt_(std::move(rt)), acquire_timeout_ms_(acquire_timeout_ms), depth_(depth),
+          pool_max_(pool_->lease_outlook().max) {}
 
     // The lanes of `cs` (made on its first pipelined statement; they live
     // as long as `cs` and the lanes and statements in flight).
@@ -104,6 +105,9 @@ private:
     int opening_ = 0;                         // lanes being leased
     std::deque<Waiting> waiting_;             // statements no lane had room for, in order
     std::vector<int> loads_;                  // lane_policy::place's input, reused
+    // The pool's max as of the last completion (a resize shows at the next
+    // one): placing a statement takes no pool lock.
+    int pool_max_;
 };
 
 } // namespace ilana::detail

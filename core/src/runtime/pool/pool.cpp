@@ -701,14 +701,9 @@ bool Pool::closed() const noexcept {
     return closed_;
 }
 
-int Pool::max_size() const noexcept {
+Pool::LeaseOutlook Pool::lease_outlook() const noexcept {
     std::lock_guard<std::mutex> lock(mu_);
-    return max_;
-}
-
-int Pool::waiter_count() const noexcept {
-    std::lock_guard<std::mutex> lock(mu_);
-    return bag_.census().waiters;
+    return LeaseOutlook{max_, bag_.census().waiters, closed_};
 }
 
 PoolStats Pool::stats() const {

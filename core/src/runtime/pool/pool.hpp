@@ -206,11 +206,16 @@ public:
     void resize(int min, int max) noexcept;
 
     PoolStats stats() const;
-    // For a holder of long leases (the async API's pipelined lanes): the
-    // pool's max now, and how many callers wait for a session (it gives
-    // its leases back as soon as it can then). Cheaper than stats().
-    int max_size() const noexcept;
-    int waiter_count() const noexcept;
+    // For a holder of long leases (the async API's pipelined lanes), in one
+    // lock and cheaper than stats(): the pool's max now, how many callers
+    // wait for a session (the holder gives its leases back as soon as it
+    // can then), and whether the pool is closed (a reload retired it).
+    struct LeaseOutlook {
+        int max = 0;
+        int waiters = 0;
+        bool closed = false;
+    };
+    LeaseOutlook lease_outlook() const noexcept;
 
     // The server budget this pool shares (null: none).
     const ServerBudget *budget() const noexcept { return budget_.get(); }
