@@ -109,6 +109,22 @@ void Connection::async_submit(const sdk::Statement &st, Prepared *handle) {
     item.handle = handle;
     item.rollback_to = sdk::LeadingKeyword(sql).is("rollback") && sdk::ContainsNoCase(sql, " to ");
     int sent = 0;
+    // A statement prepared in this pipeline: its Parse goes out now, before
+    // the Bind, under the same Sync (text results: not described). False
+    // when libpq could not queue it.
+    auto send_parse = [&](const char *prefix, const char *text, CachedStatement &cs) {
+        cs.id = ++next_statement_id_;
+        cs.name = prefix + std::to_string(cs.id);
+        cs.result_format = 0; // text, which decodes every type
+        cs.effect = session_effect(text);
+        item.parse_pending = true;
+        return PQsendPrepare(pg_, cs.name.c_str(), text, bound.count, bound.types.data()) == 1;
+    };
+    auto send_named = [&](const CachedStatement &cs) {
+        note_effect(cs.effect);
+        return PQsendQueryPrepared(pg_, cs.name.c_str(), bound.count, bound.values.data(), bound.lengths.data(),
+                                   bound.formats.data(), cs.result_format);
+    };
     if (handle != nullptr && statement_cache_enabled()) {
         // The handle's server statement: prepared at its first run, inside
         // this pipeline (Parse before the Bind, under the same Sync); reused
@@ -116,21 +132,13 @@ void Connection::async_submit(const sdk::Statement &st, Prepared *handle) {
         // unnamed rather than prepare a second statement.
         if (handle->stmt.name.empty()) {
             CachedStatement cs;
-            cs.id = ++next_statement_id_;
-            cs.name = "ilana_h" + std::to_string(cs.id);
-            cs.result_format = 0; // not described: text, which decodes every type
-            cs.effect = session_effect(handle->sql);
-            if (PQsendPrepare(pg_, cs.name.c_str(), handle->sql.c_str(), bound.count, bound.types.data()) != 1)
-                throw failure_from_conn(pg_);
+            if (!send_parse("ilana_h", handle->sql.c_str(), cs)) throw failure_from_conn(pg_);
             handle->stmt = std::move(cs);
             handle->signature = bound.signature;
-            item.parse_pending = true;
         }
         if (handle->signature == bound.signature) {
             item.stmt = &handle->stmt;
-            note_effect(item.stmt->effect);
-            sent = PQsendQueryPrepared(pg_, item.stmt->name.c_str(), bound.count, bound.values.data(),
-                                       bound.lengths.data(), bound.formats.data(), item.stmt->result_format);
+            sent = send_named(handle->stmt);
         }
     }
     if (item.stmt == nullptr && handle == nullptr && (st.flags & ILANA_EXEC_CACHE) != 0 && statement_cache_enabled()) {
@@ -145,24 +153,17 @@ void Connection::async_submit(const sdk::Statement &st, Prepared *handle) {
         CachedStatement *entry = cache_.find(key);
         if (entry == nullptr && !cache_.full()) {
             CachedStatement cs;
-            cs.id = ++next_statement_id_;
-            cs.name = "ilana_s" + std::to_string(cs.id);
-            cs.result_format = 0; // not described: text, which decodes every type
-            cs.effect = session_effect(sql);
             sql_buf.assign(sql.data(), sql.size());
-            if (PQsendPrepare(pg_, cs.name.c_str(), sql_buf.c_str(), bound.count, bound.types.data()) != 1) {
+            if (!send_parse("ilana_s", sql_buf.c_str(), cs)) {
                 mark_broken();
                 throw failure_from_conn(pg_, ILANA_ERRF_CONN_BROKEN);
             }
             std::string evicted; // none: the cache has room
             entry = &cache_.insert(key, std::move(cs), &evicted);
-            item.parse_pending = true;
         }
         if (entry != nullptr) {
             item.cached_id = entry->id;
-            note_effect(entry->effect);
-            sent = PQsendQueryPrepared(pg_, entry->name.c_str(), bound.count, bound.values.data(),
-                                       bound.lengths.data(), bound.formats.data(), entry->result_format);
+            sent = send_named(*entry);
         }
     }
     if (item.stmt == nullptr && item.cached_id == 0) {
