@@ -8,7 +8,6 @@
 namespace ilana::detail {
 
 namespace {
-bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
 // Where the first word starts: after spaces, '(' and comments.
 size_t first_word_at(std::string_view sql) {
@@ -35,6 +34,18 @@ bool ascii_word_char(char c) {
 }
 char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
 
+// The statement's first word upper-cased into `out`, "" when it is longer
+// than `out` (no keyword asked about is); `end`: where the word ends.
+std::string_view first_word(std::string_view sql, char (&out)[8], size_t &end) {
+    const size_t first = first_word_at(sql);
+    end = first;
+    while (end < sql.size() && ascii_word_char(sql[end])) ++end;
+    const size_t len = end - first;
+    if (len > sizeof out) return {};
+    for (size_t j = 0; j < len; ++j) out[j] = ascii_upper(sql[first + j]);
+    return std::string_view(out, len);
+}
+
 // Words that make a statement read or leave session state (upper case).
 constexpr std::string_view kSessionWords[] = {
     "TEMP", "TEMPORARY", "SET_CONFIG", "PG_ADVISORY_LOCK", "PG_ADVISORY_XACT_LOCK", "PG_TRY_ADVISORY_LOCK",
@@ -44,14 +55,9 @@ constexpr std::string_view kSessionWords[] = {
 } // namespace
 
 bool may_share_session(std::string_view sql) {
-    size_t i = first_word_at(sql);
-    const size_t first = i;
-    while (i < sql.size() && ascii_word_char(sql[i])) ++i;
     char head[8];
-    const size_t head_len = i - first;
-    if (head_len > sizeof head) return false;
-    for (size_t j = 0; j < head_len; ++j) head[j] = ascii_upper(sql[first + j]);
-    const std::string_view word(head, head_len);
+    size_t i = 0;
+    const std::string_view word = first_word(sql, head, i);
     const bool query = word == "SELECT" || word == "VALUES" || word == "TABLE" || word == "WITH";
     if (!query && word != "INSERT" && word != "UPDATE" && word != "DELETE") return false;
     // One statement: nothing after a ';' but spaces.
@@ -83,22 +89,22 @@ bool may_share_session(std::string_view sql) {
 }
 
 bool is_read_only(std::string_view sql) {
-    size_t i = first_word_at(sql);
-    std::string word;
-    while (i < sql.size() && is_word_char(sql[i])) word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
+    char head[8];
+    size_t after = 0;
+    const std::string_view word = first_word(sql, head, after);
     if (word == "SELECT" || word == "SHOW" || word == "EXPLAIN" || word == "VALUES" || word == "DESCRIBE" ||
         word == "DESC" || word == "TABLE")
         return true;
     if (word != "WITH") return false;
     // A CTE may hide a write: WITH x AS (DELETE ... RETURNING *) SELECT ...
     std::string upper(sql);
-    for (auto &c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (auto &c : upper) c = ascii_upper(c);
     for (const char *w : {"INSERT", "UPDATE", "DELETE", "MERGE"}) {
         size_t pos = 0;
         while ((pos = upper.find(w, pos)) != std::string::npos) {
             size_t end = pos + std::strlen(w);
-            bool word_start = pos == 0 || !is_word_char(upper[pos - 1]);
-            bool word_end = end >= upper.size() || !is_word_char(upper[end]);
+            bool word_start = pos == 0 || !ascii_word_char(upper[pos - 1]);
+            bool word_end = end >= upper.size() || !ascii_word_char(upper[end]);
             if (word_start && word_end) return false;
             pos = end;
         }

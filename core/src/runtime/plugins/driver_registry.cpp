@@ -131,10 +131,9 @@ void host_log(void *context, void *conn_context, ilana_log_level level, const ch
 void *host_alloc(void *, size_t size) { return std::malloc(size); }
 void host_free(void *, void *p) { std::free(p); }
 
-} // namespace
-
-namespace {
+// Counted by host_table_for (one table per library path).
 std::atomic<uint64_t> g_libraries_loaded{0};
+
 } // namespace
 
 uint64_t driver_libraries_loaded() noexcept { return g_libraries_loaded.load(std::memory_order_acquire); }
