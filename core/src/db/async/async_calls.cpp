@@ -157,7 +157,7 @@ private:
         if (phase_ != Phase::acquiring) return; // served already
         acquiring_ = a;
         const int64_t limit = std::max<int64_t>(0, cs_->config.pool.acquire_timeout_ms);
-        timer_.emplace(rt_.io());
+        timer_ = std::make_unique<asio::steady_timer>(rt_.io());
         timer_->expires_after(std::chrono::milliseconds(limit));
         timer_->async_wait([self, a, pool](const boost::system::error_code &ec) {
             if (!ec) pool->abandon_async(*a, /*timed_out=*/true);
@@ -246,12 +246,13 @@ private:
         NativeConnection &conn = session_->conn();
         if (prepared_ != nullptr) return submit_prepared(conn);
         std::string_view text = sql_;
+        std::string rewritten; // the driver copies what it keeps (submit)
         try {
             const int style = conn.placeholder_style();
             if (!placeholders_passthrough(sql_, style)) {
-                const size_t count = rewrite_placeholders(sql_, style, text_);
+                const size_t count = rewrite_placeholders(sql_, style, rewritten);
                 if (count != params_.size()) throw_parameter_count(*cs_, count, params_.size());
-                text = text_;
+                text = rewritten;
             }
         } catch (...) {
             return completed(nullptr, std::current_exception());
@@ -293,7 +294,7 @@ private:
     void send(std::string_view text, ilana_prepared *handle) {
         started_ = StatementClock::now();
         if (timeout_ms_ > 0) {
-            statement_timer_.emplace(session_->strand());
+            statement_timer_ = std::make_unique<asio::steady_timer>(session_->strand());
             statement_timer_->expires_after(std::chrono::milliseconds(timeout_ms_));
             statement_timer_->async_wait([self = this->shared_from_this()](const boost::system::error_code &ec) {
                 if (!ec) self->cancel(true);
@@ -424,7 +425,7 @@ private:
                 phase_ = Phase::pausing;
                 started_ = {};
                 value_ = T{};
-                timer_.emplace(rt_.io());
+                timer_ = std::make_unique<asio::steady_timer>(rt_.io());
                 timer_->expires_after(delay);
                 timer_->async_wait([self = this->shared_from_this()](const boost::system::error_code &ec) {
                     if (!ec) self->acquire();
@@ -442,16 +443,14 @@ private:
     // the call may be released on a worker thread after the caller's
     // handler ran and the host's io_context is gone.
     void deliver(std::exception_ptr error) {
-        std::optional<asio::steady_timer> timer, statement_timer;
+        std::unique_ptr<asio::steady_timer> timer, statement_timer;
         std::shared_ptr<AsyncSession> session;
         {
             std::lock_guard<std::mutex> lock(mu_);
             if (phase_ == Phase::finished) return;
             phase_ = Phase::finished;
             timer = std::move(timer_);
-            timer_.reset();
             statement_timer = std::move(statement_timer_); // on the session's strand, or never armed
-            statement_timer_.reset();
             session = std::move(session_);
         }
         timer.reset();
@@ -561,7 +560,9 @@ private:
 
     std::mutex mu_;
     Phase phase_ = Phase::idle;
-    std::optional<asio::steady_timer> timer_; // the acquire deadline, the retry pause (made when needed)
+    // Made when needed, and held by pointer: most calls never arm one, and
+    // a call's size is what thousands of statements in flight cost.
+    std::unique_ptr<asio::steady_timer> timer_; // the acquire deadline, the retry pause
     std::shared_ptr<AsyncAcquire> acquiring_;
     std::shared_ptr<Pool> pool_;
     std::chrono::steady_clock::time_point acquire_started_;
@@ -577,8 +578,7 @@ private:
     std::exception_ptr pending_error_;
 
     // On the session's strand.
-    std::string text_;
-    std::optional<asio::steady_timer> statement_timer_;
+    std::unique_ptr<asio::steady_timer> statement_timer_;
     StatementClock::Ticks started_{};
     T value_{};
 };
@@ -617,7 +617,7 @@ private:
         std::lock_guard<std::mutex> lock(mu_);
         if (served_) return;
         acquiring_ = a;
-        timer_.emplace(rt_.io());
+        timer_ = std::make_unique<asio::steady_timer>(rt_.io());
         timer_->expires_after(std::chrono::milliseconds(std::max<int64_t>(0, cs_->config.pool.acquire_timeout_ms)));
         timer_->async_wait([a, pool](const boost::system::error_code &ec) {
             if (!ec) pool->abandon_async(*a, true);
@@ -662,11 +662,10 @@ private:
     }
 
     void deliver(std::exception_ptr error, std::unique_ptr<PooledConnection> pc) {
-        std::optional<asio::steady_timer> timer; // before the completion, as StatementCall::deliver
+        std::unique_ptr<asio::steady_timer> timer; // before the completion, as StatementCall::deliver
         {
             std::lock_guard<std::mutex> lock(mu_);
             timer = std::move(timer_);
-            timer_.reset();
         }
         timer.reset();
         if (error) return done_(std::move(error), InternalAccess::make_session(nullptr, nullptr));
@@ -677,7 +676,7 @@ private:
     AsyncRuntime &rt_;
     AsyncCompletion<Session> done_;
     std::mutex mu_;
-    std::optional<asio::steady_timer> timer_;
+    std::unique_ptr<asio::steady_timer> timer_;
     std::shared_ptr<Pool> pool_;
     std::shared_ptr<AsyncAcquire> acquiring_;
     std::chrono::steady_clock::time_point started_;

@@ -283,7 +283,7 @@ void AsyncSession::submit(std::string_view text, const Value *params, size_t cou
         done(nullptr, std::current_exception());
         return;
     }
-    queue_.push_back(Pending{std::move(done), std::string(as_written.empty() ? text : as_written), may_write});
+    queue_.push_back(Pending{std::move(done), as_written, may_write});
     pump();
 }
 

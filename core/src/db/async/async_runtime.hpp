@@ -96,7 +96,9 @@ public:
 
     // Queues one statement (`text` in the connection's placeholder style,
     // or `prepared`); `done` is called once. A refused submit completes
-    // with its error at once.
+    // with its error at once. `as_written` (the SQL as the caller wrote
+    // it, named in errors) is kept by reference: it must stay valid until
+    // `done` was called (the caller's call object holds both).
     void submit(std::string_view text, const Value *params, size_t count, std::string_view as_written,
                 bool may_write, ilana_prepared *prepared, Completion done);
     size_t in_flight() const noexcept { return queue_.size(); }
@@ -107,7 +109,7 @@ public:
 private:
     struct Pending {
         Completion done;
-        std::string sql; // as written, for errors
+        std::string_view sql; // as written, for errors (submit's as_written)
         bool may_write = false;
     };
     void pump() noexcept;
