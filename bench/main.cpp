@@ -237,22 +237,27 @@ void run_sides(const Options &o, bench::Context &ctx, const bench::Workload &w, 
         return;
     }
     // The two-side table's columns do not fit: a header of its own.
-    std::printf("%-22s %-16s %11s  %-10s  %-35s %s\n", w.name.c_str(), "side", set.unit.c_str(), "CPU us/op",
-                "RSS MiB: start + peak growth (anon)", "what the side is");
+    int key_width = 16, what_width = 44;
+    auto what_of = [](const bench::SideRatio &r) {
+        return r.of + " / " + r.to + (r.memory ? " (anonymous memory)" : "");
+    };
+    for (const auto &s : sides) key_width = std::max(key_width, static_cast<int>(s.key.size()));
+    for (const auto &s : shown) what_width = std::max(what_width, static_cast<int>(what_of(*s.r).size()));
+    std::printf("%-22s %-*s %11s  %-10s  %-35s %s\n", w.name.c_str(), key_width, "side", set.unit.c_str(),
+                "CPU us/op", "RSS MiB: start + peak growth (anon)", "what the side is");
     for (size_t k = 0; k < sides.size(); ++k)
-        std::printf("%-22s %-16s %11s  %10.1f  %5.1f + %4.1f (%5.2f)%15s %s\n", "", sides[k].key.c_str(),
+        std::printf("%-22s %-*s %11s  %10.1f  %5.1f + %4.1f (%5.2f)%15s %s\n", "", key_width, sides[k].key.c_str(),
                     with_commas(ops[k]).c_str(), cpu_us[k], mem[k].start_mib, mem[k].growth_mib(),
                     mem[k].anon_growth_mib(), "", sides[k].label.c_str());
     for (const auto &s : shown) {
-        const std::string what =
-            s.r->of + " / " + s.r->to + (s.r->memory ? " (anonymous memory)" : "");
+        const std::string what = what_of(*s.r);
         char target[40] = "";
         if (s.r->target > 0) {
             const bool met = s.r->memory ? s.value <= s.r->target : s.value >= s.r->target;
             std::snprintf(target, sizeof target, "%s %.2f %s", s.r->memory ? "<=" : ">=", s.r->target,
                           met ? "met" : "NOT met");
         }
-        std::printf("%-22s %-44s %7.3f  %s\n", "", what.c_str(), s.value, target);
+        std::printf("%-22s %-*s %7.3f  %s\n", "", what_width, what.c_str(), s.value, target);
     }
     if (!set.note.empty()) notes.push_back(w.name + ": " + set.note);
 }

@@ -21,6 +21,7 @@
 //                 mysql_stmt_execute_start/_cont), as ilana's driver runs it
 //   ilana_sync    16 threads, each a closed loop of 16 clients' requests,
 //                 Connection::query per select on a pool of max 16 (te.cpp)
+//   ilana_sync_per_client  256 threads, one per client, on the same pool
 //   ilana_async   one thread running an io_context (ilana::use_executor):
 //                 the 256 clients are completion handlers, each select a
 //                 Connection::async_query on the same pool of max 16 (te.cpp)
@@ -130,6 +131,10 @@ private:
 // threads, thread t answering requests t, t + 16, ... one after the other,
 // each select a Connection::query(sql, {id}).
 Side ilana_sync_side(Context &ctx, const std::string &connection, const Shape &shape);
+// The same with a thread per client (256 threads, 240 of them waiting for
+// the pool at any time): what a blocking host needs to hold all the
+// requests at once, the cost the async API exists to avoid.
+Side ilana_sync_per_client_side(Context &ctx, const std::string &connection, const Shape &shape);
 // The ilana async side on `connection`: one thread runs the process's one
 // io_context, on which the Database's async I/O runs too; ClientLoop hands
 // out the selects, each a Connection::async_query(sql, {id}) whose

@@ -241,6 +241,7 @@ SideSet my_sides(Context &ctx, int per_request) {
     set.sides.push_back(raw_side(ctx, shape, false));
     set.sides.push_back(raw_side(ctx, shape, true));
     set.sides.push_back(ilana_sync_side(ctx, "my_te", shape));
+    set.sides.push_back(ilana_sync_per_client_side(ctx, "my_te", shape));
     set.sides.push_back(ilana_async_side(ctx, "my_te", shape));
     set.ratios = ratios("raw_mariadb");
     set.ratios.insert(set.ratios.begin() + 1, {"raw_mariadb_stmt", "raw_mariadb", 0, false});

@@ -185,6 +185,7 @@ SideSet pg_sides(Context &ctx, int per_request) {
     set.sides.push_back(raw_side(ctx, shape, false));
     set.sides.push_back(raw_side(ctx, shape, true));
     set.sides.push_back(ilana_sync_side(ctx, "pg_te", shape));
+    set.sides.push_back(ilana_sync_per_client_side(ctx, "pg_te", shape));
     set.sides.push_back(ilana_async_side(ctx, "pg_te", shape));
     set.ratios = ratios("raw_libpq");
     set.note = "world table of 10 000 rows; requests checked (ids and randomnumbers); unpinned";
