@@ -15,6 +15,7 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
@@ -23,6 +24,7 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -262,6 +264,61 @@ TEST_CASE("async: waiting for a session: FIFO order, and the acquire timeout nam
     CHECK(std::chrono::steady_clock::now() - start >= 350ms);
     runner.join();
     CHECK(c.pool_status().waiting == 0);
+}
+
+TEST_CASE("async: a cancellation ends a wait in the pool's queue at once, for async_acquire and a Statement's call",
+          "[async][pg]") {
+    ILANA_REQUIRE_PG();
+    ILANA_REQUIRE_MYSQL();
+    TempDir dir;
+    Database db = Database::open(
+        dir.write("ilana.config.json", three_databases(dir, 1, R"(, "acquireTimeoutMillis": 5000)")), options());
+    asio::io_context io;
+    use_executor(db, io.get_executor());
+    Connection c = db.on("pg");
+    Statement st = c.prepare("SELECT ? + 1");
+    std::optional<Session> held = c.acquire(); // the pool's only session: both calls wait in its queue
+    asio::cancellation_signal acquire_signal, statement_signal;
+    std::exception_ptr acquire_error, statement_error;
+    bool acquire_done = false, statement_done = false;
+    c.async_acquire(asio::bind_cancellation_slot(acquire_signal.slot(), [&](std::exception_ptr e, Session) {
+        acquire_done = true;
+        acquire_error = e;
+    }));
+    st.async_query({1}, asio::bind_cancellation_slot(statement_signal.slot(), [&](std::exception_ptr e, Result) {
+                       statement_done = true;
+                       statement_error = e;
+                   }));
+    asio::steady_timer later(io, 150ms);
+    later.async_wait([&](const boost::system::error_code &) {
+        CHECK(c.pool_status().waiting == 2);
+        acquire_signal.emit(asio::cancellation_type::terminal);
+        statement_signal.emit(asio::cancellation_type::terminal);
+    });
+    const auto start = std::chrono::steady_clock::now();
+    io.run();
+    CHECK(std::chrono::steady_clock::now() - start < 2s); // not the 5 s acquire timeout
+    REQUIRE(acquire_done);
+    REQUIRE(statement_done);
+    for (const std::exception_ptr &e : {acquire_error, statement_error}) {
+        REQUIRE(e);
+        try {
+            std::rethrow_exception(e);
+        } catch (const Error &x) {
+            INFO(x.what());
+            CHECK(x.error_class() == ErrorClass::canceled);
+        }
+    }
+    CHECK(c.pool_status().waiting == 0);
+    // The pool is intact: with the held session back, both kinds of call succeed.
+    held.reset();
+    io.restart();
+    auto work = asio::make_work_guard(io);
+    std::thread runner([&] { io.run(); });
+    CHECK(c.async_acquire(asio::use_future).get().query("SELECT 7")[0][0].as<int64_t>() == 7);
+    CHECK(st.async_query({41}, asio::use_future).get()[0][0].as<int64_t>() == 42);
+    work.reset();
+    runner.join();
 }
 
 TEST_CASE("async: retry on a fresh session and the hooks, as for a blocking call", "[async][pg]") {

@@ -19,6 +19,7 @@
 
 #include "async/async_lanes.hpp"
 #include "async/async_runtime.hpp"
+#include "async/timed_lease.hpp"
 #include "common/error_factory.hpp"
 #include "common/sql_kind.hpp"
 #include "db/database_state.hpp"
@@ -141,27 +142,23 @@ private:
         } catch (...) {
             return deliver(std::current_exception());
         }
+        // Kept while it waits, for a cancellation (TimedLease passes on one
+        // that comes before the wait began).
+        auto lease = std::make_shared<TimedLease>(pool);
         {
             std::lock_guard<std::mutex> lock(mu_);
             if (phase_ == Phase::finished) return;
             phase_ = Phase::acquiring;
             pool_ = pool;
             acquire_started_ = std::chrono::steady_clock::now();
+            lease_ = lease;
+            if (cancel_requested_) lease->cancel();
         }
-        auto self = this->shared_from_this();
-        std::shared_ptr<AsyncAcquire> a =
-            pool->acquire_async(rt_, [self](std::unique_ptr<PooledConnection> pc, std::exception_ptr error) {
-                self->leased(std::move(pc), std::move(error));
-            });
-        std::lock_guard<std::mutex> lock(mu_);
-        if (phase_ != Phase::acquiring) return; // served already
-        acquiring_ = a;
-        const int64_t limit = std::max<int64_t>(0, cs_->config.pool.acquire_timeout_ms);
-        timer_ = std::make_unique<asio::steady_timer>(rt_.io());
-        timer_->expires_after(std::chrono::milliseconds(limit));
-        timer_->async_wait([self, a, pool](const boost::system::error_code &ec) {
-            if (!ec) pool->abandon_async(*a, /*timed_out=*/true);
-        });
+        lease->start(rt_, cs_->config.pool.acquire_timeout_ms,
+                     [self = this->shared_from_this()](std::unique_ptr<PooledConnection> pc,
+                                                       std::exception_ptr error) {
+                         self->leased(std::move(pc), std::move(error));
+                     });
     }
 
     void acquire_lane() {
@@ -202,8 +199,7 @@ private:
 
     void leased(std::unique_ptr<PooledConnection> pc, std::exception_ptr error) {
         std::unique_lock<std::mutex> lock(mu_);
-        acquiring_.reset();
-        if (timer_) timer_->cancel();
+        lease_.reset();
         if (error) {
             phase_ = Phase::idle;
             lock.unlock();
@@ -467,11 +463,10 @@ private:
         if (phase_ == Phase::finished) return;
         cancel_requested_ = cancel_requested_ || !timed_out;
         if (timed_out) timed_out_ = true;
-        if (phase_ == Phase::acquiring && acquiring_) {
-            auto a = acquiring_;
-            auto pool = pool_;
+        if (phase_ == Phase::acquiring && lease_) {
+            std::shared_ptr<TimedLease> lease = lease_;
             lock.unlock();
-            pool->abandon_async(*a, false);
+            lease->cancel();
             return;
         }
         if (phase_ == Phase::acquiring && on_lanes_) { // waiting for a lane: it stops waiting now
@@ -562,8 +557,8 @@ private:
     Phase phase_ = Phase::idle;
     // Made when needed, and held by pointer: most calls never arm one, and
     // a call's size is what thousands of statements in flight cost.
-    std::unique_ptr<asio::steady_timer> timer_; // the acquire deadline, the retry pause
-    std::shared_ptr<AsyncAcquire> acquiring_;
+    std::unique_ptr<asio::steady_timer> timer_; // the retry pause
+    std::shared_ptr<TimedLease> lease_;         // a per-call lease being waited for
     std::shared_ptr<Pool> pool_;
     std::chrono::steady_clock::time_point acquire_started_;
     std::unique_ptr<PooledConnection> pc_;
@@ -592,7 +587,7 @@ public:
     void start() {
         std::weak_ptr<AcquireCall> weak = shared_from_this();
         done_.on_cancel([weak] {
-            if (auto self = weak.lock()) self->abandon(false);
+            if (auto self = weak.lock()) self->abandon();
         });
         acquire();
     }
@@ -605,53 +600,42 @@ private:
         } catch (...) {
             return deliver(std::current_exception(), nullptr);
         }
+        auto lease = std::make_shared<TimedLease>(pool); // kept while it waits, for a cancellation
         {
             std::lock_guard<std::mutex> lock(mu_);
-            pool_ = pool;
             started_ = std::chrono::steady_clock::now();
+            lease_ = lease;
+            if (canceled_) lease->cancel();
         }
-        auto self = shared_from_this();
-        auto a = pool->acquire_async(rt_, [self](std::unique_ptr<PooledConnection> pc, std::exception_ptr error) {
-            self->leased(std::move(pc), std::move(error));
-        });
-        std::lock_guard<std::mutex> lock(mu_);
-        if (served_) return;
-        acquiring_ = a;
-        timer_ = std::make_unique<asio::steady_timer>(rt_.io());
-        timer_->expires_after(std::chrono::milliseconds(std::max<int64_t>(0, cs_->config.pool.acquire_timeout_ms)));
-        timer_->async_wait([a, pool](const boost::system::error_code &ec) {
-            if (!ec) pool->abandon_async(*a, true);
-        });
+        lease->start(rt_, cs_->config.pool.acquire_timeout_ms,
+                     [self = shared_from_this()](std::unique_ptr<PooledConnection> pc, std::exception_ptr error) {
+                         self->leased(std::move(pc), std::move(error));
+                     });
     }
 
-    void abandon(bool timed_out) {
-        std::unique_lock<std::mutex> lock(mu_);
-        if (served_ || !acquiring_) {
-            canceled_ = canceled_ || !served_;
-            return;
+    void abandon() {
+        std::shared_ptr<TimedLease> lease;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            canceled_ = true;
+            lease = lease_;
         }
-        auto a = acquiring_;
-        auto pool = pool_;
-        lock.unlock();
-        pool->abandon_async(*a, timed_out);
+        if (lease) lease->cancel();
     }
 
     void leased(std::unique_ptr<PooledConnection> pc, std::exception_ptr error) {
+        bool canceled;
         {
             std::lock_guard<std::mutex> lock(mu_);
-            served_ = true;
-            acquiring_.reset();
-            if (timer_) timer_->cancel();
+            lease_.reset();
+            canceled = canceled_;
         }
-        if (error && cs_->forward.load(std::memory_order_acquire) != nullptr) {
+        if (error && !canceled && cs_->forward.load(std::memory_order_acquire) != nullptr) {
+            // A reload retired the pool meanwhile: the connection's current one.
             try {
                 cs_ = ConnectionState::live_shared(cs_);
             } catch (...) {
                 return deliver(std::current_exception(), nullptr);
-            }
-            {
-                std::lock_guard<std::mutex> lock(mu_);
-                served_ = false;
             }
             return acquire();
         }
@@ -662,12 +646,6 @@ private:
     }
 
     void deliver(std::exception_ptr error, std::unique_ptr<PooledConnection> pc) {
-        std::unique_ptr<asio::steady_timer> timer; // before the completion, as StatementCall::deliver
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            timer = std::move(timer_);
-        }
-        timer.reset();
         if (error) return done_(std::move(error), InternalAccess::make_session(nullptr, nullptr));
         done_(nullptr, InternalAccess::make_session(cs_, std::move(pc)));
     }
@@ -676,11 +654,9 @@ private:
     AsyncRuntime &rt_;
     AsyncCompletion<Session> done_;
     std::mutex mu_;
-    std::unique_ptr<asio::steady_timer> timer_;
-    std::shared_ptr<Pool> pool_;
-    std::shared_ptr<AsyncAcquire> acquiring_;
+    std::shared_ptr<TimedLease> lease_; // while it waits
     std::chrono::steady_clock::time_point started_;
-    bool served_ = false, canceled_ = false;
+    bool canceled_ = false;
 };
 
 // The handle's current state (a reload may have replaced its connection);

@@ -1,5 +1,7 @@
 #include "async/async_lanes.hpp"
 
+#include "async/timed_lease.hpp"
+
 #include "common/error_factory.hpp"
 #include "db/database_state.hpp"
 #include "plugins/loaded_driver.hpp"
@@ -82,43 +84,20 @@ void AsyncLanes::run(Ready &ready, int to_open) {
 }
 
 // A lane is leased like any session (the pool's FIFO, its budget, a
-// connect on a worker), bounded by acquireTimeoutMillis.
+// connect on a worker), bounded by acquireTimeoutMillis. TimedLease drops
+// its timer only after opened() returned, so the lane's work is posted
+// before the executor's last work goes (a host's run() never returns with
+// the lane leased and its release check never run).
 void AsyncLanes::open_lane() {
-    // Its timer goes when the lease is served, on whatever thread serves
-    // it (a worker that connected may outlive the host's io_context).
-    struct Deadline {
-        explicit Deadline(const asio::any_io_executor &io) : timer(std::in_place, io) {}
-        std::mutex mu;
-        bool served = false;
-        std::optional<asio::steady_timer> timer;
-    };
-    auto deadline = std::make_shared<Deadline>(rt_->io());
     auto self = shared_from_this();
-    std::shared_ptr<AsyncAcquire> a;
     try {
-        a = pool_->acquire_async(*rt_, [self, deadline](std::unique_ptr<PooledConnection> pc, std::exception_ptr error) {
-            {
-                std::lock_guard<std::mutex> lock(deadline->mu);
-                deadline->served = true;
-            }
-            // The lane's work is posted before the timer goes (cancelling
-            // its wait): the executor never runs out of work between the
-            // two, which would let a host's run() return with the lane
-            // leased and its release check never run.
-            self->opened(std::move(pc), std::move(error));
-            std::lock_guard<std::mutex> lock(deadline->mu);
-            deadline->timer.reset();
-        });
+        std::make_shared<TimedLease>(pool_)->start(
+            *rt_, acquire_timeout_ms_, [self](std::unique_ptr<PooledConnection> pc, std::exception_ptr error) {
+                self->opened(std::move(pc), std::move(error));
+            });
     } catch (...) {
         opened(nullptr, std::current_exception());
-        return;
     }
-    std::lock_guard<std::mutex> lock(deadline->mu);
-    if (deadline->served) return;
-    deadline->timer->expires_after(std::chrono::milliseconds(std::max<int64_t>(0, acquire_timeout_ms_)));
-    deadline->timer->async_wait([a, pool = pool_](const boost::system::error_code &ec) {
-        if (!ec) pool->abandon_async(*a, /*timed_out=*/true);
-    });
 }
 
 void AsyncLanes::opened(std::unique_ptr<PooledConnection> pc, std::exception_ptr error) {
