@@ -68,6 +68,21 @@ void consume(NativeResult &r, std::string_view sql, int64_t timeout_ms, ExecResu
     out = counts_of(r, sql, timeout_ms);
 }
 
+// What `fn` throws, taken as an exception_ptr outside its catch block. An
+// error goes on to a handler that may run on another thread at once: handed
+// on from inside the catch, the end of the catch on this thread could drop
+// the exception's last reference after the handler's reads, and TSan, which
+// does not see libstdc++'s atomic reference count, reports that free as a
+// race with them.
+template <class Fn> std::exception_ptr caught(Fn &&fn) noexcept {
+    try {
+        fn();
+    } catch (...) {
+        return std::current_exception();
+    }
+    return nullptr;
+}
+
 // An exception_ptr as the ilana::Error it holds (nullptr for another kind).
 template <class Fn> void with_error(const std::exception_ptr &ep, Fn &&fn) {
     try {
@@ -137,11 +152,8 @@ private:
     void acquire() {
         if (on_lanes_) return acquire_lane();
         std::shared_ptr<detail::Pool> pool;
-        try {
-            pool = cs_->pool().shared_from_this();
-        } catch (...) {
-            return deliver(std::current_exception());
-        }
+        if (std::exception_ptr error = caught([&] { pool = cs_->pool().shared_from_this(); }))
+            return deliver(std::move(error));
         // Kept while it waits, for a cancellation (TimedLease passes on one
         // that comes before the wait began).
         auto lease = std::make_shared<TimedLease>(pool);
@@ -163,12 +175,11 @@ private:
 
     void acquire_lane() {
         std::shared_ptr<AsyncLanes> lanes;
-        try {
-            if (cs_->forward.load(std::memory_order_acquire) != nullptr) cs_ = ConnectionState::live_shared(cs_);
-            lanes = AsyncLanes::of(*cs_);
-        } catch (...) {
-            return deliver(std::current_exception());
-        }
+        if (std::exception_ptr error = caught([&] {
+                if (cs_->forward.load(std::memory_order_acquire) != nullptr) cs_ = ConnectionState::live_shared(cs_);
+                lanes = AsyncLanes::of(*cs_);
+            }))
+            return deliver(std::move(error));
         {
             std::lock_guard<std::mutex> lock(mu_);
             if (phase_ == Phase::finished) return;
@@ -206,16 +217,15 @@ private:
             // A reload retired the pool meanwhile: the call goes to the
             // connection's current pool (ConfigError when it was removed).
             if (cs_->forward.load(std::memory_order_acquire) != nullptr) {
-                try {
-                    if (prepared_owner_) { // the statement of the connection's current pool
-                        prepared_ = &prepared_owner_->live();
-                        cs_ = prepared_->cs;
-                    } else {
-                        cs_ = ConnectionState::live_shared(cs_);
-                    }
-                } catch (...) {
-                    return deliver(std::current_exception());
-                }
+                if (std::exception_ptr moved = caught([&] {
+                        if (prepared_owner_) { // the statement of the connection's current pool
+                            prepared_ = &prepared_owner_->live();
+                            cs_ = prepared_->cs;
+                        } else {
+                            cs_ = ConnectionState::live_shared(cs_);
+                        }
+                    }))
+                    return deliver(std::move(moved));
                 return acquire();
             }
             return deliver(error);
@@ -243,16 +253,15 @@ private:
         if (prepared_ != nullptr) return submit_prepared(conn);
         std::string_view text = sql_;
         std::string rewritten; // the driver copies what it keeps (submit)
-        try {
-            const int style = conn.placeholder_style();
-            if (!placeholders_passthrough(sql_, style)) {
-                const size_t count = rewrite_placeholders(sql_, style, rewritten);
-                if (count != params_.size()) throw_parameter_count(*cs_, count, params_.size());
-                text = rewritten;
-            }
-        } catch (...) {
-            return completed(nullptr, std::current_exception());
-        }
+        if (std::exception_ptr error = caught([&] {
+                const int style = conn.placeholder_style();
+                if (!placeholders_passthrough(sql_, style)) {
+                    const size_t count = rewrite_placeholders(sql_, style, rewritten);
+                    if (count != params_.size()) throw_parameter_count(*cs_, count, params_.size());
+                    text = rewritten;
+                }
+            }))
+            return completed(nullptr, std::move(error));
         send(text, nullptr);
     }
 
@@ -260,13 +269,8 @@ private:
     // worker: it blocks for a round trip) when the session has not run it.
     void submit_prepared(NativeConnection &conn) {
         const PreparedState &ps = *prepared_;
-        if (params_.size() != ps.param_count) {
-            try {
-                throw_parameter_count(*cs_, ps.param_count, params_.size());
-            } catch (...) {
-                return completed(nullptr, std::current_exception());
-            }
-        }
+        if (params_.size() != ps.param_count)
+            return completed(nullptr, caught([&] { throw_parameter_count(*cs_, ps.param_count, params_.size()); }));
         if (!conn.prepares_by_handle()) return send(ps.text_for(conn), nullptr);
         if (ilana_prepared *handle = conn.prepared_if_ready(ps.slot, ps.id)) return send(ps.text_for(conn), handle);
         auto self = this->shared_from_this();
@@ -509,7 +513,7 @@ private:
     void run_blocking_per_call() {
         auto self = this->shared_from_this();
         rt_.run_blocking([self] {
-            try {
+            self->deliver(caught([&] {
                 const StatementOptions options{self->timeout_ms_};
                 if (self->prepared_owner_) {
                     Statement st = InternalAccess::make_statement(self->prepared_owner_);
@@ -520,10 +524,7 @@ private:
                     if constexpr (std::is_same_v<T, Result>) self->value_ = c.query(self->sql_, self->params_, options);
                     else self->value_ = c.execute(self->sql_, self->params_, options);
                 }
-                self->deliver(nullptr);
-            } catch (...) {
-                self->deliver(std::current_exception());
-            }
+            }));
         });
     }
 
@@ -532,14 +533,11 @@ private:
         auto self = this->shared_from_this();
         Session *session = &s;
         asio::post(lane->strand(), [self, session] {
-            try {
+            self->deliver(caught([&] {
                 const StatementOptions options{self->timeout_ms_};
                 if constexpr (std::is_same_v<T, Result>) self->value_ = session->query(self->sql_, self->params_, options);
                 else self->value_ = session->execute(self->sql_, self->params_, options);
-                self->deliver(nullptr);
-            } catch (...) {
-                self->deliver(std::current_exception());
-            }
+            }));
         });
     }
 
@@ -595,11 +593,8 @@ public:
 private:
     void acquire() {
         std::shared_ptr<Pool> pool;
-        try {
-            pool = cs_->pool().shared_from_this();
-        } catch (...) {
-            return deliver(std::current_exception(), nullptr);
-        }
+        if (std::exception_ptr error = caught([&] { pool = cs_->pool().shared_from_this(); }))
+            return deliver(std::move(error), nullptr);
         auto lease = std::make_shared<TimedLease>(pool); // kept while it waits, for a cancellation
         {
             std::lock_guard<std::mutex> lock(mu_);
@@ -632,11 +627,8 @@ private:
         }
         if (error && !canceled && cs_->forward.load(std::memory_order_acquire) != nullptr) {
             // A reload retired the pool meanwhile: the connection's current one.
-            try {
-                cs_ = ConnectionState::live_shared(cs_);
-            } catch (...) {
-                return deliver(std::current_exception(), nullptr);
-            }
+            if (std::exception_ptr moved = caught([&] { cs_ = ConnectionState::live_shared(cs_); }))
+                return deliver(std::move(moved), nullptr);
             return acquire();
         }
         if (!error)
@@ -662,12 +654,10 @@ private:
 // The handle's current state (a reload may have replaced its connection);
 // the error goes to the completion, by post, when there is none.
 template <class T, class Handle> std::shared_ptr<ConnectionState> live_state(const Handle &h, AsyncCompletion<T> &done) {
-    try {
-        return ConnectionState::live_shared(InternalAccess::shared_state(h));
-    } catch (...) {
-        done(std::current_exception(), T{});
-        return nullptr;
-    }
+    std::shared_ptr<ConnectionState> cs;
+    if (std::exception_ptr error = caught([&] { cs = ConnectionState::live_shared(InternalAccess::shared_state(h)); }))
+        done(std::move(error), T{});
+    return cs;
 }
 
 template <class T>
@@ -676,12 +666,12 @@ void start_per_call(const Connection &c, std::string sql, Params params, std::op
     std::shared_ptr<ConnectionState> cs = live_state(c, done);
     if (!cs) return;
     std::shared_ptr<StatementCall<T>> call;
-    try {
-        note_if_write(*cs, sql);
-        const int64_t timeout = timeout_of(*cs, options ? &*options : nullptr);
-        call = std::make_shared<StatementCall<T>>(cs, std::move(sql), std::move(params), timeout, std::move(done));
-    } catch (...) {
-        if (done) done(std::current_exception(), T{});
+    if (std::exception_ptr error = caught([&] {
+            note_if_write(*cs, sql);
+            const int64_t timeout = timeout_of(*cs, options ? &*options : nullptr);
+            call = std::make_shared<StatementCall<T>>(cs, std::move(sql), std::move(params), timeout, std::move(done));
+        })) {
+        if (done) done(std::move(error), T{});
         return;
     }
     call->start_per_call();
@@ -697,12 +687,12 @@ void start_on_session(Session &s, std::string sql, Params params, std::optional<
         return;
     }
     std::shared_ptr<StatementCall<T>> call;
-    try {
-        const std::shared_ptr<ConnectionState> &cs = InternalAccess::shared_state(s);
-        const int64_t timeout = timeout_of(*cs, options ? &*options : nullptr);
-        call = std::make_shared<StatementCall<T>>(cs, std::move(sql), std::move(params), timeout, std::move(done));
-    } catch (...) {
-        if (done) done(std::current_exception(), T{});
+    if (std::exception_ptr error = caught([&] {
+            const std::shared_ptr<ConnectionState> &cs = InternalAccess::shared_state(s);
+            const int64_t timeout = timeout_of(*cs, options ? &*options : nullptr);
+            call = std::make_shared<StatementCall<T>>(cs, std::move(sql), std::move(params), timeout, std::move(done));
+        })) {
+        if (done) done(std::move(error), T{});
         return;
     }
     call->start_on(s, *pc);
@@ -712,19 +702,19 @@ template <class T>
 void start_prepared(const Statement &st, Params params, std::optional<StatementOptions> options,
                     AsyncCompletion<T> done) {
     std::shared_ptr<StatementCall<T>> call;
-    try {
-        const std::shared_ptr<PreparedState> &owner = InternalAccess::shared_state(st);
-        if (!owner)
-            throw Error("this ilana::Statement is empty (default-constructed or moved from): make one with "
-                        "Connection::prepare or Session::prepare",
-                        ErrorClass::config);
-        const PreparedState &ps = owner->live(); // ConfigError when a reload removed its connection
-        note_if_write(*ps.cs, !ps.read_only);
-        const int64_t timeout = timeout_of(*ps.cs, options ? &*options : nullptr);
-        call = std::make_shared<StatementCall<T>>(ps.cs, ps.sql, std::move(params), timeout, std::move(done), &ps,
-                                                  owner);
-    } catch (...) {
-        if (done) done(std::current_exception(), T{});
+    if (std::exception_ptr error = caught([&] {
+            const std::shared_ptr<PreparedState> &owner = InternalAccess::shared_state(st);
+            if (!owner)
+                throw Error("this ilana::Statement is empty (default-constructed or moved from): make one with "
+                            "Connection::prepare or Session::prepare",
+                            ErrorClass::config);
+            const PreparedState &ps = owner->live(); // ConfigError when a reload removed its connection
+            note_if_write(*ps.cs, !ps.read_only);
+            const int64_t timeout = timeout_of(*ps.cs, options ? &*options : nullptr);
+            call = std::make_shared<StatementCall<T>>(ps.cs, ps.sql, std::move(params), timeout, std::move(done), &ps,
+                                                      owner);
+        })) {
+        if (done) done(std::move(error), T{});
         return;
     }
     call->start_per_call();
@@ -764,10 +754,8 @@ void start_execute(Session &s, std::string sql, Params params, std::optional<Sta
 }
 void start_acquire(const Connection &c, AsyncCompletion<Session> done) {
     std::shared_ptr<ConnectionState> cs;
-    try {
-        cs = ConnectionState::live_shared(InternalAccess::shared_state(c));
-    } catch (...) {
-        done(std::current_exception(), InternalAccess::make_session(nullptr, nullptr));
+    if (std::exception_ptr error = caught([&] { cs = ConnectionState::live_shared(InternalAccess::shared_state(c)); })) {
+        done(std::move(error), InternalAccess::make_session(nullptr, nullptr));
         return;
     }
     std::make_shared<AcquireCall>(std::move(cs), std::move(done))->start();

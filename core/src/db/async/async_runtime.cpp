@@ -277,12 +277,14 @@ void AsyncSession::quiesce() noexcept {
 
 void AsyncSession::submit(std::string_view text, const Value *params, size_t count, std::string_view as_written,
                           bool may_write, ilana_prepared *prepared, Completion done) {
+    // The refusal goes on outside the catch block (async_calls.cpp, caught).
+    std::exception_ptr refused;
     try {
         conn_.submit(text, params, count, as_written, prepared);
     } catch (...) {
-        done(nullptr, std::current_exception());
-        return;
+        refused = std::current_exception();
     }
+    if (refused) return done(nullptr, std::move(refused));
     queue_.push_back(Pending{std::move(done), as_written, may_write});
     pump();
 }
