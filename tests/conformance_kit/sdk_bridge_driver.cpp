@@ -201,10 +201,10 @@ struct BridgeDriver : ilana::sdk::Driver<BridgeDriver, BridgeConnection> {
                                kDialects, nullptr),
     };
 
-    static std::unique_ptr<BridgeConnection> connect(ilana::sdk::ConnectParams &params) {
-        const std::string file = params.resolve_path(params.get("filename").value_or(""));
-        const std::string speaks = params.get("speaks").value_or("");
-        params.finish(name);
+    static std::unique_ptr<BridgeConnection> connect(ilana::sdk::ConnectParams &settings) {
+        const std::string file = settings.resolve_path(settings.get("filename").value_or(""));
+        const std::string speaks = settings.get("speaks").value_or("");
+        settings.finish(name);
         const ilana_dialect *d = speaks.empty()        ? nullptr
                                  : speaks == "postgres" ? &kPostgresDialect
                                  : speaks == "mysql"    ? &kMysqlDialect

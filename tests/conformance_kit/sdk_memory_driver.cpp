@@ -475,15 +475,15 @@ struct MemoryDriver : ilana::sdk::Driver<MemoryDriver, MemoryConnection> {
     // "ilana.namespace/1"
     static constexpr int32_t namespace_isolation = ILANA_NAMESPACE_SCHEMA;
     static constexpr const char *namespace_param_key = "namespace";
-    static void namespace_create(MemoryConnection *, std::string_view name) {
+    static void namespace_create(MemoryConnection *, std::string_view ns) {
         std::lock_guard<std::mutex> lock(g_mu);
-        g_namespaces.emplace(name);
+        g_namespaces.emplace(ns);
     }
-    static void namespace_drop(MemoryConnection *, std::string_view name) {
+    static void namespace_drop(MemoryConnection *, std::string_view ns) {
         std::lock_guard<std::mutex> lock(g_mu);
-        g_namespaces.erase(std::string(name));
+        g_namespaces.erase(std::string(ns));
     }
-    static bool is_system_namespace(std::string_view name) { return name == "memory"; }
+    static bool is_system_namespace(std::string_view ns) { return ns == "memory"; }
 
     static inline std::atomic<int> inits{0};
     static void on_init(const ilana_host &) { ++inits; }
@@ -501,10 +501,10 @@ struct MemoryDriver : ilana::sdk::Driver<MemoryDriver, MemoryConnection> {
         ilana::sdk::param_string("namespace", "the session's namespace (ilana.namespace/1)"),
     };
 
-    static std::unique_ptr<MemoryConnection> connect(ilana::sdk::ConnectParams &params) {
-        params.accept({"accessCode", "tier", "namespace"});
-        (void)params.get_int("capacity");
-        if (params.get_bool("fail").value_or(false))
+    static std::unique_ptr<MemoryConnection> connect(ilana::sdk::ConnectParams &settings) {
+        settings.accept({"accessCode", "tier", "namespace"});
+        (void)settings.get_int("capacity");
+        if (settings.get_bool("fail").value_or(false))
             throw DriverFailure(ILANA_ERR_AUTH, "refused as asked (fail=true)", "28000", 0, ILANA_ERRF_NOT_SENT);
         return std::make_unique<MemoryConnection>();
     }

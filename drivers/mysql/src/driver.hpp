@@ -79,17 +79,17 @@ struct MysqlDriver : ilana::sdk::Driver<MysqlDriver, Connection, Result> {
     static constexpr int32_t namespace_isolation = ILANA_NAMESPACE_DATABASE;
     static constexpr const char *namespace_param_key = "database";
 
-    static std::unique_ptr<Connection> connect(ilana::sdk::ConnectParams &params) { return Connection::open(params); }
+    static std::unique_ptr<Connection> connect(ilana::sdk::ConnectParams &settings) { return Connection::open(settings); }
     // "ilana.async/1" (async.cpp): statements one after another on the
     // wire, so no ILANA_ASYNC_PIPELINE.
-    static std::unique_ptr<Connection> connect_start(ilana::sdk::ConnectParams &params) {
-        return Connection::connect_start(params);
+    static std::unique_ptr<Connection> connect_start(ilana::sdk::ConnectParams &settings) {
+        return Connection::connect_start(settings);
     }
     static void on_init(const ilana_host &host);
     static void on_deinit();
-    static void namespace_create(Connection *conn, std::string_view name);
-    static void namespace_drop(Connection *conn, std::string_view name);
-    static bool is_system_namespace(std::string_view name);
+    static void namespace_create(Connection *conn, std::string_view ns);
+    static void namespace_drop(Connection *conn, std::string_view ns);
+    static bool is_system_namespace(std::string_view ns);
 };
 
 } // namespace ilana::drivers::mysql

@@ -39,21 +39,21 @@ void refuse_system(std::string_view name, const char *what) {
 
 // The server's own databases (names compare case-insensitively:
 // INFORMATION_SCHEMA is information_schema).
-bool MysqlDriver::is_system_namespace(std::string_view name) {
-    std::string lower(name);
+bool MysqlDriver::is_system_namespace(std::string_view ns) {
+    std::string lower(ns);
     for (char &ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     return lower == "mysql" || lower == "information_schema" || lower == "performance_schema" || lower == "sys";
 }
 
-void MysqlDriver::namespace_create(Connection *conn, std::string_view name) {
-    refuse_system(name, "create");
-    conn->simple_query("CREATE DATABASE IF NOT EXISTS " + quoted_name(name) + " CHARACTER SET utf8mb4",
+void MysqlDriver::namespace_create(Connection *conn, std::string_view ns) {
+    refuse_system(ns, "create");
+    conn->simple_query("CREATE DATABASE IF NOT EXISTS " + quoted_name(ns) + " CHARACTER SET utf8mb4",
                        Phase::Session, "namespace.create");
 }
 
-void MysqlDriver::namespace_drop(Connection *conn, std::string_view name) {
-    refuse_system(name, "drop"); // the SDK refuses them first; kept for a direct call
-    conn->simple_query("DROP DATABASE IF EXISTS " + quoted_name(name), Phase::Session, "namespace.drop");
+void MysqlDriver::namespace_drop(Connection *conn, std::string_view ns) {
+    refuse_system(ns, "drop"); // the SDK refuses them first; kept for a direct call
+    conn->simple_query("DROP DATABASE IF EXISTS " + quoted_name(ns), Phase::Session, "namespace.drop");
 }
 
 std::unique_ptr<ilana::sdk::Result> Connection::namespace_list(std::optional<std::string_view> prefix) {

@@ -47,19 +47,19 @@ ORDER BY n.nspname)SQL";
 // PostgreSQL's own schemas (pg_catalog, pg_toast, pg_temp_N, ...: the pg_
 // prefix is reserved), information_schema, and public, the default schema
 // that holds what is shared, never a tenant's.
-bool PostgresDriver::is_system_namespace(std::string_view name) noexcept {
-    return name.substr(0, 3) == "pg_" || name == "information_schema" || name == "public";
+bool PostgresDriver::is_system_namespace(std::string_view ns) noexcept {
+    return ns.substr(0, 3) == "pg_" || ns == "information_schema" || ns == "public";
 }
 
 // Driver<> refuses a system schema before drop; create refuses it here.
-void PostgresDriver::namespace_create(Connection *conn, std::string_view name) {
-    refuse_system(name, "create");
-    conn->exec_simple(with_identifier(*conn, "CREATE SCHEMA IF NOT EXISTS ", name, "").c_str());
+void PostgresDriver::namespace_create(Connection *conn, std::string_view ns) {
+    refuse_system(ns, "create");
+    conn->exec_simple(with_identifier(*conn, "CREATE SCHEMA IF NOT EXISTS ", ns, "").c_str());
 }
 
-void PostgresDriver::namespace_drop(Connection *conn, std::string_view name) {
-    refuse_system(name, "drop");
-    conn->exec_simple(with_identifier(*conn, "DROP SCHEMA IF EXISTS ", name, " CASCADE").c_str());
+void PostgresDriver::namespace_drop(Connection *conn, std::string_view ns) {
+    refuse_system(ns, "drop");
+    conn->exec_simple(with_identifier(*conn, "DROP SCHEMA IF EXISTS ", ns, " CASCADE").c_str());
 }
 
 std::unique_ptr<Result> Connection::namespace_list(std::optional<std::string_view> prefix) {

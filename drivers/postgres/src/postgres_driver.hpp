@@ -51,9 +51,9 @@ struct PostgresDriver : sdk::Driver<PostgresDriver, Connection, Result> {
     static std::unique_ptr<Connection> connect(sdk::ConnectParams &p) { return Connection::open(p); }
     static std::unique_ptr<Connection> connect_start(sdk::ConnectParams &p) { return Connection::connect_start(p); }
     static void on_init(const ilana_host &host);
-    static void namespace_create(Connection *conn, std::string_view name);
-    static void namespace_drop(Connection *conn, std::string_view name);
-    static bool is_system_namespace(std::string_view name) noexcept;
+    static void namespace_create(Connection *conn, std::string_view ns);
+    static void namespace_drop(Connection *conn, std::string_view ns);
+    static bool is_system_namespace(std::string_view ns) noexcept;
 };
 
 } // namespace ilana::drivers::postgres

@@ -48,9 +48,9 @@ void log_info(const Connection *conn, const std::string &message) {
 
 // Creates the file (and its directories) as an SQLite database; an existing
 // database is left as it is, an existing file that is not one is an error.
-void SqliteDriver::namespace_create(Connection *conn, std::string_view name) {
-    if (is_memory(name)) return;
-    const std::string path = resolve(conn, name);
+void SqliteDriver::namespace_create(Connection *conn, std::string_view ns) {
+    if (is_memory(ns)) return;
+    const std::string path = resolve(conn, ns);
     const fs::path parent = fs::path(path).parent_path();
     if (!parent.empty()) {
         std::error_code ec;
@@ -83,9 +83,9 @@ void SqliteDriver::namespace_create(Connection *conn, std::string_view name) {
 // Deletes the database file with its journal, WAL and shared-memory files.
 // Connections still open on it keep working on the unlinked file until they
 // close (POSIX); the host closes a tenant's pool before dropping it.
-void SqliteDriver::namespace_drop(Connection *conn, std::string_view name) {
-    if (is_memory(name)) return;
-    const std::string path = resolve(conn, name);
+void SqliteDriver::namespace_drop(Connection *conn, std::string_view ns) {
+    if (is_memory(ns)) return;
+    const std::string path = resolve(conn, ns);
     for (const char *suffix : {"", "-wal", "-shm", "-journal"}) {
         const std::string file = path + suffix;
         std::error_code ec;

@@ -463,11 +463,11 @@ struct SqliteDriver : sdk::Driver<SqliteDriver, Connection, Result> {
     static constexpr int32_t namespace_isolation = ILANA_NAMESPACE_FILE;
     static constexpr const char *namespace_param_key = "filename";
 
-    static std::unique_ptr<Connection> connect(sdk::ConnectParams &params) { return Connection::open(params); }
+    static std::unique_ptr<Connection> connect(sdk::ConnectParams &settings) { return Connection::open(settings); }
     static void on_init(const ilana_host &host);
     static void on_deinit();
-    static void namespace_create(Connection *conn, std::string_view name);
-    static void namespace_drop(Connection *conn, std::string_view name);
+    static void namespace_create(Connection *conn, std::string_view ns);
+    static void namespace_drop(Connection *conn, std::string_view ns);
 };
 
 } // namespace ilana::drivers::sqlite

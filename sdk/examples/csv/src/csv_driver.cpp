@@ -297,23 +297,23 @@ struct CsvDriver : ilana::sdk::Driver<CsvDriver, CsvConnection, CsvResult> {
         ilana::sdk::param_bool("infer_types", "false: every column is TEXT, files are never scanned ahead", "true"),
     };
 
-    static std::unique_ptr<CsvConnection> connect(ilana::sdk::ConnectParams &params) {
-        const auto dir = params.get("directory");
+    static std::unique_ptr<CsvConnection> connect(ilana::sdk::ConnectParams &settings) {
+        const auto dir = settings.get("directory");
         if (!dir || dir->empty())
             throw DriverFailure(ILANA_ERR_CONFIG, "the csv driver needs the connection parameter 'directory' "
                                                   "(the folder holding the NAME.csv files)");
         char delimiter = ',';
-        if (auto d = params.get("delimiter")) {
+        if (auto d = settings.get("delimiter")) {
             if (*d == "\\t" || *d == "tab") delimiter = '\t';
             else if (d->size() == 1 && *d != "\"" && *d != "\n" && *d != "\r") delimiter = (*d)[0];
             else
                 throw DriverFailure(ILANA_ERR_CONFIG, "connection parameter 'delimiter' must be one character "
                                                       "(or \"tab\"), got '" + *d + "'");
         }
-        const bool infer = params.get_bool("infer_types").value_or(true);
-        params.finish(name); // unknown keys fail before any file is touched
+        const bool infer = settings.get_bool("infer_types").value_or(true);
+        settings.finish(name); // unknown keys fail before any file is touched
 
-        const std::string path = params.resolve_path(*dir);
+        const std::string path = settings.resolve_path(*dir);
         struct stat st {};
         if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
             throw DriverFailure(ILANA_ERR_CONNECTION, "the csv directory " + path + " does not exist or is not a "
