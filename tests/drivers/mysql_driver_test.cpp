@@ -1406,7 +1406,7 @@ TEST_CASE("mysql: connections move between threads", "[mysql][server]") {
         std::thread th([&, k] {
             ilana_value v = v_int(k);
             const std::string sql = "SELECT ? * 2";
-            ilana_statement st{sizeof st, sql.data(), sql.size(), &v, 1, sizeof v, ILANA_EXEC_CACHE};
+            ilana_statement st{sizeof st, sql.data(), sql.size(), &v, 1, sizeof v, ILANA_EXEC_CACHE, 0};
             ilana_result *res = nullptr;
             ilana_error err = new_error();
             if (api().execute(c.get(), &st, &res, &err) != ILANA_OK) return;

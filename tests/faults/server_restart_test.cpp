@@ -272,7 +272,7 @@ TEST_CASE("with_retry across a PostgreSQL restart: a read succeeds, a sent write
                  "BEGIN INSERT INTO ilana_retry_probe VALUES (1); COMMIT; PERFORM pg_sleep(3); END $$");
     auto rows = [&] {
         return with_retry([&] { return conn.query("SELECT count(*) FROM ilana_retry_probe").front()[0].as<int64_t>(); },
-                          {RetryOptions{50, 100, 300}});
+                          RetrySettings{RetryOptions{50, 100, 300, 2.0, true}, nullptr, nullptr});
     };
     std::atomic<int> retries{0};
     RetrySettings patient{RetryOptions{50, 100, 300}, {},

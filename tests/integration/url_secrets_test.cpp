@@ -97,7 +97,7 @@ void check_no_leak(const Outcome &o, const std::string &password) {
 
 void check_urls(const std::string &client, const std::string &scheme, const ilana_test::ServerSettings &s) {
     for (const auto &c : hostile_passwords()) {
-        for (const std::string host : {s.host + ":" + s.port, "[::1]:" + s.port}) {
+        for (const std::string &host : {s.host + ":" + s.port, "[::1]:" + s.port}) {
             const std::string url = scheme + "://" + s.user + ":" + c.written + "@" + host + "/" + s.database;
             const Outcome o = run_everywhere(config_json(client, "url", url));
             CHECK_FALSE(o.connected);

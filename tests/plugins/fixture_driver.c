@@ -127,5 +127,9 @@ ILANA_DRIVER_EXPORT const ilana_driver_entry ilana_entry = {
 #endif
     ILANA_ABI_MINOR, fx_init, fx_deinit, &fx_descriptor, &fx_api, fx_get_extension};
 #else
-ILANA_DRIVER_EXPORT const int not_the_entry = 1;
+/* A whole driver exported under another name: the host must find no
+ * ilana_entry, however complete the rest is. */
+ILANA_DRIVER_EXPORT const ilana_driver_entry not_the_entry = {
+    sizeof(ilana_driver_entry), ILANA_DRIVER_MAGIC, ILANA_ABI_MAJOR, ILANA_ABI_MINOR,
+    fx_init, fx_deinit, &fx_descriptor, &fx_api, fx_get_extension};
 #endif

@@ -251,7 +251,10 @@ inline bool fixed_datetime(const char *s, size_t n, int64_t &micros) {
     }
     if (n < 19) return false;
     const uint64_t dhm = load8(s + 8), hms = load8(s + 11);
-    if (!(kDayHourMin.matches(dhm) & kClock.matches(hms) & (s[10] == ' ' || s[10] == 'T'))) return false;
+    // One branch for the three checks (& of their 0/1 values, not &&).
+    if ((unsigned{kDayHourMin.matches(dhm)} & unsigned{kClock.matches(hms)} & unsigned{s[10] == ' ' || s[10] == 'T'}) ==
+        0)
+        return false;
     if (n > 19) {
         // ".f" (one or more digits; past the sixth read and dropped, as
         // TextCursor::fraction), then an optional 'Z'.

@@ -6,7 +6,7 @@
 //       static constexpr const char *version = "1.0.0";
 //       static constexpr const char *clients[] = {"mydb"};
 //       static constexpr uint64_t capabilities = ILANA_CAP_STREAMING;
-//       static std::unique_ptr<MyConnection> connect(ilana::sdk::ConnectParams &params);
+//       static std::unique_ptr<MyConnection> connect(ilana::sdk::ConnectParams &settings);
 //   };
 //   ILANA_SDK_EXPORT_DRIVER(MyDriver)
 //
@@ -46,8 +46,8 @@
 //                                  ILANA_BATCH_LOOP; with execute_many)
 //     namespace_isolation          int32_t ILANA_NAMESPACE_*,
 //     namespace_param_key          const char*,
-//     namespace_create(C *conn, std::string_view name),
-//     namespace_drop(C *conn, std::string_view name)
+//     namespace_create(C *conn, std::string_view ns),
+//     namespace_drop(C *conn, std::string_view ns)
 //                                  give "ilana.namespace/1" (all four; conn
 //                                  is nullptr when the host passes none,
 //                                  which driver.h allows for
@@ -471,8 +471,12 @@ struct Access {
 
 template <class R> std::unique_ptr<R> Connection::reuse_result() noexcept {
     static_assert(std::is_base_of_v<Result, R>, "results must derive from ilana::sdk::Result");
-    // typeid of one class of the driver: a pointer comparison.
-    if (!spare_result_ || typeid(*spare_result_) != typeid(R)) return nullptr;
+    // typeid of one class of the driver: a pointer comparison. Through a
+    // reference: typeid of `*spare_result_` would call operator*, which
+    // clang warns about (-Wpotentially-evaluated-expression) in every driver.
+    if (!spare_result_) return nullptr;
+    const Result &spare = *spare_result_;
+    if (typeid(spare) != typeid(R)) return nullptr;
     Result *r = spare_result_.release();
     detail::Access::rearm(*r);
     return std::unique_ptr<R>(static_cast<R *>(r));
