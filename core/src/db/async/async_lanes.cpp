@@ -9,7 +9,6 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
-#include <optional>
 #include <utility>
 
 namespace ilana::detail {

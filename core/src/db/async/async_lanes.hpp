@@ -25,8 +25,6 @@
 #include "async/async_runtime.hpp"
 #include "async/lane_policy.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-
 #include <deque>
 #include <exception>
 #include <functional>
